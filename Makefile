@@ -1,0 +1,130 @@
+# Samsa - one non-recursive Makefile.
+#
+# Conventions that let every folder grow without editing this file:
+#   <dir>/*.c            library code, archived into build/libsamsa.a
+#   <dir>/*_test.c       a check(3) unit test; each is its own program
+#   <dir>/*_main.c       a program entry point (never archived)
+#   proto/kafka/*.api    our description of a Kafka API -> build/gen/kmsg.{c,h}
+#   proto/*.proto        protobuf-c messages            -> build/gen/*.pb-c.{c,h}
+# Output goes to build/.  Generated code is never committed.
+
+CC      ?= cc
+PYTHON  ?= python3
+BUILD   ?= build
+PKGS    := libevent libevent_openssl libevent_pthreads liburing openssl libprotobuf-c yaml-0.1
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+RDK_LIBS   := $(shell pkg-config --libs rdkafka 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+OPT     ?= -O2
+SAN     ?=
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(WARN) -g $(OPT) $(SAN) -I. -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL := $(SAN) $(LDFLAGS)
+
+LIB_DIRS := common raft controller broker
+ALL_C    := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+LIB_C    := $(filter-out %_test.c %_main.c,$(ALL_C))
+TEST_C   := $(filter %_test.c,$(ALL_C) $(wildcard tools/*_test.c))
+TOOLS_C  := $(filter-out %_test.c %_main.c,$(wildcard tools/*.c))
+
+KAFKA_API := $(sort $(wildcard proto/kafka/*.api))
+PROTOS    := $(sort $(wildcard proto/*.proto))
+GEN_C     := $(BUILD)/gen/kmsg.c $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
+GEN_H     := $(GEN_C:.c=.h)
+
+LIB_O   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_C)) $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(GEN_C))
+TOOLS_O := $(patsubst %.c,$(BUILD)/obj/%.o,$(TOOLS_C))
+TESTS   := $(patsubst %.c,$(BUILD)/test/%,$(notdir $(TEST_C)))
+LIB_A   := $(BUILD)/libsamsa.a
+
+SERVER  := $(BUILD)/bin/samsa-server
+CLI     := $(BUILD)/bin/samsa
+SIM     := $(BUILD)/bin/samsa-sim
+
+.PHONY: all deps check test integration sim bench asan tsan fuzz coverage format check-deps run clean
+all: $(SERVER) $(CLI) $(if $(wildcard test/sim/sim_main.c),$(SIM))
+
+deps:
+	@deploy/install-deps.sh
+
+$(BUILD)/gen/kmsg.c: proto/kgen.py $(KAFKA_API)
+	@mkdir -p $(dir $@)
+	$(PYTHON) proto/kgen.py --out $(BUILD)/gen $(KAFKA_API)
+$(BUILD)/gen/kmsg.h: $(BUILD)/gen/kmsg.c
+
+$(BUILD)/gen/%.pb-c.c: proto/%.proto
+	@mkdir -p $(dir $@)
+	protoc-c --proto_path=proto --c_out=$(BUILD)/gen $<
+$(BUILD)/gen/%.pb-c.h: $(BUILD)/gen/%.pb-c.c
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(LIB_A): $(LIB_O)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SERVER): $(BUILD)/obj/broker/server_main.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(CLI): $(BUILD)/obj/tools/samsa_main.o $(TOOLS_O) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(RDK_LIBS) $(PKG_LIBS)
+
+$(SIM): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard test/sim/*.c)) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+define TEST_RULE
+$(BUILD)/test/$(notdir $(basename $(1))): $(BUILD)/obj/$(basename $(1)).o $(TOOLS_O) $(LIB_A)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(CHECK_LIBS) $$(RDK_LIBS) $$(PKG_LIBS)
+endef
+$(foreach t,$(TEST_C),$(eval $(call TEST_RULE,$(t))))
+
+# Unit tests: check(3) in fork mode, every *_test.c.
+check: $(TESTS)
+	@test/run-unit.sh $(TESTS)
+
+SEEDS ?= 2000
+sim: $(SIM)
+	$(SIM) --seeds $(SEEDS)
+
+integration: all
+	@test/run-integration.sh
+
+# The README's test command: unit tests, simulation seeds, integration with real clients.
+test: all check
+	@if [ -x $(SIM) ]; then $(SIM) --seeds $(SEEDS); fi
+	@test/run-integration.sh
+
+bench: all
+	@test/bench/run-bench.sh
+
+asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" all check
+
+tsan:
+	$(MAKE) BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread" all check
+
+run: all
+	@deploy/run-local.sh
+
+check-deps:
+	@test/check-deps.sh
+
+format:
+	clang-format -i $(ALL_C) $(wildcard */*.h)
+
+clean:
+	rm -rf build build-asan build-tsan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,39 @@
+/*
+ * err.h - Samsa's own error codes and the MUST_CHECK marker.
+ *
+ * A fallible function returns int: 0 on success, negative on failure.  OS
+ * failures are returned as -errno (captured at once); our own failures are
+ * the ERR_* codes below, which live in a range no errno reaches.  Kafka
+ * error codes never appear here: they are produced only at the protocol
+ * edge by brk_kerr_from_err().
+ */
+#ifndef SAMSA_ERR_H
+#define SAMSA_ERR_H
+
+#define MUST_CHECK __attribute__((warn_unused_result))
+
+enum err_code {
+    ERR_FIRST = -100000,
+    ERR_DECODE,        /* malformed bytes from the wire or disk */
+    ERR_LIMIT,         /* a named maximum was exceeded */
+    ERR_CORRUPT,       /* checksum or structure mismatch in stored data */
+    ERR_CONFIG,        /* invalid configuration value */
+    ERR_NOT_FOUND,     /* the named thing does not exist */
+    ERR_EXISTS,        /* the named thing already exists */
+    ERR_TOO_LARGE,     /* a message or batch is over its size limit */
+    ERR_INVALID,       /* a well-formed request that asks for something invalid */
+    ERR_UNSUPPORTED,   /* a version, codec or feature we do not implement */
+    ERR_NOT_LEADER,    /* this node does not lead the partition or quorum */
+    ERR_NOT_CONTROLLER,/* this node is not the active controller */
+    ERR_TIMEOUT,       /* a deadline passed */
+    ERR_OFFSET_RANGE,  /* an offset outside [log start, log end] */
+    ERR_SHUTDOWN,      /* the node is stopping */
+    ERR_STALE,         /* an epoch or incarnation older than ours */
+    ERR_NO_SPACE,      /* ENOSPC surfaced as a storage error */
+    ERR_LAST
+};
+
+/* err_str - a static, human-readable name for an ERR_* code or -errno. */
+const char *err_str(int err);
+
+#endif

@@ -1,0 +1,16 @@
+#!/bin/sh
+# install-deps.sh - install the Debian packages Samsa's build and tests need.
+# Idempotent and quiet when nothing is missing (`make deps`).
+set -e
+PKGS="build-essential pkg-config python3 libevent-dev liburing-dev libssl-dev
+libprotobuf-c-dev protobuf-c-compiler libyaml-dev check libsubunit-dev
+librdkafka-dev kcat python3-kafka python3-confluent-kafka nodejs npm procps"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "make deps: installing:$missing"
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
