@@ -67,7 +67,8 @@ void *arena_alloc_array(struct arena *a, size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
         return NULL;
-    return arena_alloc(a, n * size ? n * size : 1);
+    size_t total = n * size;
+    return arena_alloc(a, total ? total : 1);
 }
 
 void arena_reset(struct arena *a)

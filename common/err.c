@@ -25,6 +25,11 @@ const char *err_str(int err)
     case ERR_SHUTDOWN: return "shutting down";
     case ERR_STALE: return "stale epoch";
     case ERR_NO_SPACE: return "no space left on device";
+    case ERR_INVALID_TOPIC: return "invalid topic name";
+    case ERR_INVALID_PARTITIONS: return "invalid partition count";
+    case ERR_INVALID_REPLICATION_FACTOR: return "invalid replication factor";
+    case ERR_INVALID_REPLICA_ASSIGNMENT: return "invalid replica assignment";
+    case ERR_INVALID_CONFIG: return "invalid config";
     default: break;
     }
     if (err < 0 && err > ERR_FIRST)

@@ -30,6 +30,11 @@ enum err_code {
     ERR_SHUTDOWN,      /* the node is stopping */
     ERR_STALE,         /* an epoch or incarnation older than ours */
     ERR_NO_SPACE,      /* ENOSPC surfaced as a storage error */
+    ERR_INVALID_TOPIC, /* a topic name Kafka would reject */
+    ERR_INVALID_PARTITIONS,          /* partition count <= 0 or not increasing */
+    ERR_INVALID_REPLICATION_FACTOR,  /* replication factor <= 0 or > live brokers */
+    ERR_INVALID_REPLICA_ASSIGNMENT,  /* a manual assignment Kafka would reject */
+    ERR_INVALID_CONFIG,              /* an unknown config key or a bad value */
     ERR_LAST
 };
 

@@ -1,0 +1,440 @@
+/*
+ * ctrl_image.c - applying metadata records to the image.
+ *
+ * Topics live in an array (creation order) with two open-addressing hash
+ * tables over it, by name and by id.  Removing a topic compacts the array
+ * and rebuilds both tables: deletes are rare, lookups are per request.
+ * Broker configs are kept per broker id, with id -1 for the cluster default
+ * (resource name "").
+ */
+#include "controller/ctrl_image.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+struct ctrl_broker_configs {
+    int32_t broker_id;
+    struct ctrl_configs configs;
+};
+
+struct ctrl_image {
+    struct ctrl_topic **topics;
+    int32_t topic_count;
+    int32_t topic_cap;
+    int32_t *by_name;   /* slot -> topic index, -1 empty; size hash_cap */
+    int32_t *by_id;
+    int32_t hash_cap;   /* power of two, > 2 * topic_count */
+    struct ctrl_broker brokers[CTRL_BROKERS_MAX];
+    int32_t broker_count;
+    struct ctrl_broker_configs broker_configs[CTRL_BROKERS_MAX + 1];
+    int32_t broker_config_count;
+    int64_t applied_offset;
+};
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+    const uint8_t *s = p;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static int image_rehash(struct ctrl_image *img, int32_t cap)
+{
+    int32_t *n = malloc((size_t)cap * sizeof *n);
+    int32_t *d = malloc((size_t)cap * sizeof *d);
+    if (!n || !d) {
+        free(n);
+        free(d);
+        return -ENOMEM;
+    }
+    memset(n, 0xff, (size_t)cap * sizeof *n);
+    memset(d, 0xff, (size_t)cap * sizeof *d);
+    for (int32_t i = 0; i < img->topic_count; i++) {
+        const struct ctrl_topic *t = img->topics[i];
+        uint64_t h = hash_bytes(t->name, strlen(t->name));
+        for (uint64_t s = h & (uint64_t)(cap - 1);; s = (s + 1) & (uint64_t)(cap - 1))
+            if (n[s] < 0) { n[s] = i; break; }
+        h = hash_bytes(t->topic_id, 16);
+        for (uint64_t s = h & (uint64_t)(cap - 1);; s = (s + 1) & (uint64_t)(cap - 1))
+            if (d[s] < 0) { d[s] = i; break; }
+    }
+    free(img->by_name);
+    free(img->by_id);
+    img->by_name = n;
+    img->by_id = d;
+    img->hash_cap = cap;
+    return 0;
+}
+
+int ctrl_image_create(struct ctrl_image **out)
+{
+    struct ctrl_image *img = calloc(1, sizeof *img);
+    if (!img)
+        return -ENOMEM;
+    img->applied_offset = -1;
+    int rc = image_rehash(img, 64);
+    if (rc < 0) {
+        free(img);
+        return rc;
+    }
+    *out = img;
+    return 0;
+}
+
+static void configs_deinit(struct ctrl_configs *c)
+{
+    for (int32_t i = 0; i < c->count; i++) {
+        free(c->entries[i].name);
+        free(c->entries[i].value);
+    }
+    free(c->entries);
+    memset(c, 0, sizeof *c);
+}
+
+static void topic_free(struct ctrl_topic *t)
+{
+    if (!t)
+        return;
+    free(t->name);
+    free(t->partitions);
+    configs_deinit(&t->configs);
+    free(t);
+}
+
+void ctrl_image_destroy(struct ctrl_image *img)
+{
+    if (!img)
+        return;
+    for (int32_t i = 0; i < img->topic_count; i++)
+        topic_free(img->topics[i]);
+    for (int32_t i = 0; i < img->broker_config_count; i++)
+        configs_deinit(&img->broker_configs[i].configs);
+    free(img->topics);
+    free(img->by_name);
+    free(img->by_id);
+    free(img);
+}
+
+int64_t ctrl_image_applied_offset(const struct ctrl_image *img) { return img->applied_offset; }
+
+struct ctrl_topic *ctrl_image_topic_find(const struct ctrl_image *img, const char *name, size_t name_len)
+{
+    uint64_t mask = (uint64_t)(img->hash_cap - 1);
+    for (uint64_t s = hash_bytes(name, name_len) & mask;; s = (s + 1) & mask) {
+        int32_t i = img->by_name[s];
+        if (i < 0)
+            return NULL;
+        struct ctrl_topic *t = img->topics[i];
+        if (strlen(t->name) == name_len && memcmp(t->name, name, name_len) == 0)
+            return t;
+    }
+}
+
+struct ctrl_topic *ctrl_image_topic_find_id(const struct ctrl_image *img, const uint8_t id[16])
+{
+    uint64_t mask = (uint64_t)(img->hash_cap - 1);
+    for (uint64_t s = hash_bytes(id, 16) & mask;; s = (s + 1) & mask) {
+        int32_t i = img->by_id[s];
+        if (i < 0)
+            return NULL;
+        if (memcmp(img->topics[i]->topic_id, id, 16) == 0)
+            return img->topics[i];
+    }
+}
+
+int32_t ctrl_image_topic_count(const struct ctrl_image *img) { return img->topic_count; }
+
+struct ctrl_topic *ctrl_image_topic_at(const struct ctrl_image *img, int32_t index)
+{
+    ASSERT(index >= 0 && index < img->topic_count);
+    return img->topics[index];
+}
+
+int32_t ctrl_image_broker_count(const struct ctrl_image *img) { return img->broker_count; }
+
+const struct ctrl_broker *ctrl_image_broker_at(const struct ctrl_image *img, int32_t index)
+{
+    ASSERT(index >= 0 && index < img->broker_count);
+    return &img->brokers[index];
+}
+
+const struct ctrl_broker *ctrl_image_broker_find(const struct ctrl_image *img, int32_t broker_id)
+{
+    for (int32_t i = 0; i < img->broker_count; i++)
+        if (img->brokers[i].broker_id == broker_id)
+            return &img->brokers[i];
+    return NULL;
+}
+
+static struct ctrl_configs *broker_configs_get(struct ctrl_image *img, int32_t broker_id, bool create)
+{
+    for (int32_t i = 0; i < img->broker_config_count; i++)
+        if (img->broker_configs[i].broker_id == broker_id)
+            return &img->broker_configs[i].configs;
+    if (!create || img->broker_config_count >= CTRL_BROKERS_MAX + 1)
+        return NULL;
+    struct ctrl_broker_configs *bc = &img->broker_configs[img->broker_config_count++];
+    memset(bc, 0, sizeof *bc);
+    bc->broker_id = broker_id;
+    return &bc->configs;
+}
+
+const struct ctrl_configs *ctrl_image_broker_configs(const struct ctrl_image *img, int32_t broker_id)
+{
+    return broker_configs_get((struct ctrl_image *)img, broker_id, false);
+}
+
+const char *ctrl_configs_find(const struct ctrl_configs *c, const char *name)
+{
+    if (!c)
+        return NULL;
+    for (int32_t i = 0; i < c->count; i++)
+        if (strcmp(c->entries[i].name, name) == 0)
+            return c->entries[i].value;
+    return NULL;
+}
+
+static int configs_set(struct ctrl_configs *c, const char *name, const char *value, bool deleted)
+{
+    for (int32_t i = 0; i < c->count; i++) {
+        if (strcmp(c->entries[i].name, name) != 0)
+            continue;
+        if (deleted) {
+            free(c->entries[i].name);
+            free(c->entries[i].value);
+            c->entries[i] = c->entries[--c->count];
+            return 0;
+        }
+        char *v = strdup(value);
+        if (!v)
+            return -ENOMEM;
+        free(c->entries[i].value);
+        c->entries[i].value = v;
+        return 0;
+    }
+    if (deleted)
+        return 0;
+    if (c->count == c->cap) {
+        int32_t cap = c->cap ? c->cap * 2 : 8;
+        struct ctrl_config_entry *e = realloc(c->entries, (size_t)cap * sizeof *e);
+        if (!e)
+            return -ENOMEM;
+        c->entries = e;
+        c->cap = cap;
+    }
+    char *n = strdup(name), *v = strdup(value);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        return -ENOMEM;
+    }
+    c->entries[c->count++] = (struct ctrl_config_entry){ n, v };
+    return 0;
+}
+
+static void apply_topic(struct ctrl_image *img, const Samsa__TopicRecord *r)
+{
+    size_t len = strlen(r->name);
+    if (r->topic_id.len != 16 || len == 0 || len > CTRL_TOPIC_NAME_BYTES_MAX) {
+        log_error("image", "skipping malformed TopicRecord name=%s", r->name);
+        return;
+    }
+    if (ctrl_image_topic_find(img, r->name, len) || ctrl_image_topic_find_id(img, r->topic_id.data)) {
+        log_error("image", "skipping duplicate TopicRecord name=%s", r->name);
+        return;
+    }
+    if (img->topic_count >= CTRL_TOPICS_MAX) {
+        log_error("image", "topic limit reached max=%d; skipping TopicRecord name=%s", CTRL_TOPICS_MAX, r->name);
+        return;
+    }
+    if (img->topic_count == img->topic_cap) {
+        int32_t cap = img->topic_cap ? img->topic_cap * 2 : 64;
+        struct ctrl_topic **nt = realloc(img->topics, (size_t)cap * sizeof *nt);
+        ASSERT(nt != NULL);
+        img->topics = nt;
+        img->topic_cap = cap;
+    }
+    struct ctrl_topic *t = calloc(1, sizeof *t);
+    ASSERT(t != NULL);
+    t->name = strdup(r->name);
+    ASSERT(t->name != NULL);
+    memcpy(t->topic_id, r->topic_id.data, 16);
+    t->internal = strncmp(r->name, "__", 2) == 0;
+    int32_t index = img->topic_count++;
+    img->topics[index] = t;
+    if (img->topic_count * 2 >= img->hash_cap) {
+        ASSERT(image_rehash(img, img->hash_cap * 2) == 0);
+        return;
+    }
+    uint64_t mask = (uint64_t)(img->hash_cap - 1);
+    for (uint64_t s = hash_bytes(t->name, len) & mask;; s = (s + 1) & mask)
+        if (img->by_name[s] < 0) { img->by_name[s] = index; break; }
+    for (uint64_t s = hash_bytes(t->topic_id, 16) & mask;; s = (s + 1) & mask)
+        if (img->by_id[s] < 0) { img->by_id[s] = index; break; }
+}
+
+static void apply_remove_topic(struct ctrl_image *img, const Samsa__RemoveTopicRecord *r)
+{
+    if (r->topic_id.len != 16)
+        return;
+    for (int32_t i = 0; i < img->topic_count; i++) {
+        if (memcmp(img->topics[i]->topic_id, r->topic_id.data, 16) != 0)
+            continue;
+        topic_free(img->topics[i]);
+        memmove(&img->topics[i], &img->topics[i + 1], (size_t)(img->topic_count - i - 1) * sizeof *img->topics);
+        img->topic_count--;
+        ASSERT(image_rehash(img, img->hash_cap) == 0);
+        return;
+    }
+    log_warn("image", "RemoveTopicRecord for unknown topic id; skipped");
+}
+
+static void copy_ids(int32_t *dst, int32_t *count, const int32_t *src, size_t n)
+{
+    if (n > CTRL_REPLICAS_MAX)
+        n = CTRL_REPLICAS_MAX;
+    memcpy(dst, src, n * sizeof *dst);
+    *count = (int32_t)n;
+}
+
+static void apply_partition(struct ctrl_image *img, const Samsa__PartitionRecord *r)
+{
+    struct ctrl_topic *t = r->topic_id.len == 16 ? ctrl_image_topic_find_id(img, r->topic_id.data) : NULL;
+    if (!t || r->partition_id < 0 || r->partition_id >= CTRL_PARTITIONS_PER_TOPIC_MAX) {
+        log_error("image", "skipping PartitionRecord for unknown topic or bad partition=%d", r->partition_id);
+        return;
+    }
+    if (r->partition_id >= t->partition_cap) {
+        int32_t cap = t->partition_cap ? t->partition_cap : 4;
+        while (cap <= r->partition_id)
+            cap *= 2;
+        struct ctrl_partition *np = realloc(t->partitions, (size_t)cap * sizeof *np);
+        ASSERT(np != NULL);
+        memset(np + t->partition_cap, 0, (size_t)(cap - t->partition_cap) * sizeof *np);
+        t->partitions = np;
+        t->partition_cap = cap;
+    }
+    struct ctrl_partition *p = &t->partitions[r->partition_id];
+    p->partition_id = r->partition_id;
+    p->leader = r->leader;
+    p->leader_epoch = r->leader_epoch;
+    p->partition_epoch = r->partition_epoch;
+    copy_ids(p->replicas, &p->replica_count, r->replicas, r->n_replicas);
+    copy_ids(p->isr, &p->isr_count, r->isr, r->n_isr);
+    if (r->partition_id >= t->partition_count)
+        t->partition_count = r->partition_id + 1;
+}
+
+static void apply_partition_change(struct ctrl_image *img, const Samsa__PartitionChangeRecord *r)
+{
+    struct ctrl_topic *t = r->topic_id.len == 16 ? ctrl_image_topic_find_id(img, r->topic_id.data) : NULL;
+    if (!t || r->partition_id < 0 || r->partition_id >= t->partition_count) {
+        log_error("image", "skipping PartitionChangeRecord for unknown partition=%d", r->partition_id);
+        return;
+    }
+    struct ctrl_partition *p = &t->partitions[r->partition_id];
+    if (r->has_leader && r->leader != p->leader) {
+        p->leader = r->leader;
+        p->leader_epoch++;
+    }
+    if (r->has_isr)
+        copy_ids(p->isr, &p->isr_count, r->isr, r->n_isr);
+    if (r->has_replicas)
+        copy_ids(p->replicas, &p->replica_count, r->replicas, r->n_replicas);
+    p->partition_epoch++;
+}
+
+static void apply_config(struct ctrl_image *img, const Samsa__ConfigRecord *r)
+{
+    struct ctrl_configs *c = NULL;
+    if (r->resource_type == SAMSA__CONFIG_RESOURCE_TYPE__CONFIG_RESOURCE_TOPIC) {
+        struct ctrl_topic *t = ctrl_image_topic_find(img, r->resource_name, strlen(r->resource_name));
+        c = t ? &t->configs : NULL;
+    } else if (r->resource_type == SAMSA__CONFIG_RESOURCE_TYPE__CONFIG_RESOURCE_BROKER) {
+        int32_t id = r->resource_name[0] ? (int32_t)strtol(r->resource_name, NULL, 10) : -1;
+        c = broker_configs_get(img, id, true);
+    }
+    if (!c) {
+        log_warn("image", "ConfigRecord for unknown resource type=%d name=%s; skipped", r->resource_type,
+                 r->resource_name);
+        return;
+    }
+    ASSERT(configs_set(c, r->name, r->value, r->deleted) == 0);
+}
+
+static void endpoints_copy(struct ctrl_broker *b, Samsa__BrokerEndpoint **eps, size_t n)
+{
+    b->endpoint_count = 0;
+    for (size_t i = 0; i < n && i < CTRL_ENDPOINTS_MAX; i++) {
+        struct ctrl_endpoint *e = &b->endpoints[b->endpoint_count++];
+        snprintf(e->name, sizeof e->name, "%s", eps[i]->name);
+        snprintf(e->host, sizeof e->host, "%s", eps[i]->host);
+        e->port = eps[i]->port;
+        e->security_protocol = eps[i]->security_protocol;
+    }
+}
+
+static void apply_register_broker(struct ctrl_image *img, const Samsa__RegisterBrokerRecord *r)
+{
+    struct ctrl_broker *b = (struct ctrl_broker *)ctrl_image_broker_find(img, r->broker_id);
+    if (!b) {
+        if (img->broker_count >= CTRL_BROKERS_MAX) {
+            log_error("image", "broker limit reached max=%d; skipping broker=%d", CTRL_BROKERS_MAX, r->broker_id);
+            return;
+        }
+        b = &img->brokers[img->broker_count++];
+    }
+    memset(b, 0, sizeof *b);
+    b->broker_id = r->broker_id;
+    if (r->incarnation_id.len == 16)
+        memcpy(b->incarnation_id, r->incarnation_id.data, 16);
+    b->broker_epoch = r->broker_epoch;
+    b->fenced = r->fenced;
+    endpoints_copy(b, r->endpoints, r->n_endpoints);
+    snprintf(b->rack, sizeof b->rack, "%s", r->rack);
+}
+
+static void apply_unregister_broker(struct ctrl_image *img, const Samsa__UnregisterBrokerRecord *r)
+{
+    for (int32_t i = 0; i < img->broker_count; i++) {
+        if (img->brokers[i].broker_id != r->broker_id)
+            continue;
+        img->brokers[i] = img->brokers[--img->broker_count];
+        return;
+    }
+}
+
+static void apply_broker_change(struct ctrl_image *img, const Samsa__BrokerRegistrationChangeRecord *r)
+{
+    struct ctrl_broker *b = (struct ctrl_broker *)ctrl_image_broker_find(img, r->broker_id);
+    if (!b || b->broker_epoch != r->broker_epoch)
+        return;
+    if (r->has_fenced)
+        b->fenced = r->fenced;
+}
+
+void ctrl_image_apply(struct ctrl_image *img, const Samsa__MetadataRecord *rec, int64_t offset)
+{
+    ASSERT(offset >= img->applied_offset); /* an entry's records share its offset */
+    img->applied_offset = offset;
+    switch (rec->record_case) {
+    case SAMSA__METADATA_RECORD__RECORD_TOPIC: apply_topic(img, rec->topic); break;
+    case SAMSA__METADATA_RECORD__RECORD_REMOVE_TOPIC: apply_remove_topic(img, rec->remove_topic); break;
+    case SAMSA__METADATA_RECORD__RECORD_PARTITION: apply_partition(img, rec->partition); break;
+    case SAMSA__METADATA_RECORD__RECORD_PARTITION_CHANGE: apply_partition_change(img, rec->partition_change); break;
+    case SAMSA__METADATA_RECORD__RECORD_CONFIG: apply_config(img, rec->config); break;
+    case SAMSA__METADATA_RECORD__RECORD_REGISTER_BROKER: apply_register_broker(img, rec->register_broker); break;
+    case SAMSA__METADATA_RECORD__RECORD_UNREGISTER_BROKER: apply_unregister_broker(img, rec->unregister_broker); break;
+    case SAMSA__METADATA_RECORD__RECORD_BROKER_CHANGE: apply_broker_change(img, rec->broker_change); break;
+    case SAMSA__METADATA_RECORD__RECORD_NOOP: break;
+    default: log_warn("image", "unknown metadata record case=%d offset=%lld; skipped", rec->record_case, (long long)offset);
+    }
+}
+

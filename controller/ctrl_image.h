@@ -1,0 +1,106 @@
+/*
+ * ctrl_image.h - the in-memory metadata image.
+ *
+ * The image is the fold of every committed metadata record, in log order.
+ * It changes only in ctrl_image_apply(); everything else reads it.  Two
+ * nodes that apply the same records hold equal images.  Brokers answer
+ * Metadata, DescribeConfigs, etc. from it.
+ *
+ * Ownership: the image owns all strings and arrays it holds.  Pointers
+ * returned by the _find functions stay valid until the next apply.
+ * Not thread-safe: the loop thread owns it.
+ */
+#ifndef SAMSA_CTRL_IMAGE_H
+#define SAMSA_CTRL_IMAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "metadata.pb-c.h"
+
+#define CTRL_REPLICAS_MAX 16
+#define CTRL_TOPICS_MAX 100000
+#define CTRL_PARTITIONS_PER_TOPIC_MAX 100000
+#define CTRL_BROKERS_MAX 256
+#define CTRL_ENDPOINTS_MAX 8
+#define CTRL_TOPIC_NAME_BYTES_MAX 249
+#define CTRL_HOST_BYTES_MAX 255
+#define CTRL_LISTENER_NAME_BYTES_MAX 64
+
+struct ctrl_partition {
+    int32_t partition_id;
+    int32_t leader;            /* -1: none */
+    int32_t leader_epoch;
+    int32_t partition_epoch;
+    int32_t replica_count;
+    int32_t isr_count;
+    int32_t replicas[CTRL_REPLICAS_MAX];
+    int32_t isr[CTRL_REPLICAS_MAX];
+};
+
+struct ctrl_config_entry {
+    char *name;
+    char *value;
+};
+
+struct ctrl_configs {
+    int32_t count;
+    int32_t cap;
+    struct ctrl_config_entry *entries;
+};
+
+struct ctrl_topic {
+    char *name;
+    uint8_t topic_id[16];
+    bool internal;             /* name starts with "__" like __consumer_offsets */
+    int32_t partition_count;
+    int32_t partition_cap;
+    struct ctrl_partition *partitions; /* index == partition_id */
+    struct ctrl_configs configs;
+};
+
+struct ctrl_endpoint {
+    char name[CTRL_LISTENER_NAME_BYTES_MAX + 1];
+    char host[CTRL_HOST_BYTES_MAX + 1];
+    int32_t port;
+    int32_t security_protocol;
+};
+
+struct ctrl_broker {
+    int32_t broker_id;
+    uint8_t incarnation_id[16];
+    int64_t broker_epoch;
+    bool fenced;
+    int32_t endpoint_count;
+    struct ctrl_endpoint endpoints[CTRL_ENDPOINTS_MAX];
+    char rack[CTRL_HOST_BYTES_MAX + 1];
+};
+
+struct ctrl_image;
+
+MUST_CHECK int ctrl_image_create(struct ctrl_image **out);
+void ctrl_image_destroy(struct ctrl_image *img);
+
+/* ctrl_image_apply - fold one committed record in.  Records that do not fit
+ * the image (unknown topic id, ...) are logged and skipped: the log is the
+ * truth and replay must never stop on them.  offset is the log offset. */
+void ctrl_image_apply(struct ctrl_image *img, const Samsa__MetadataRecord *rec, int64_t offset);
+int64_t ctrl_image_applied_offset(const struct ctrl_image *img); /* -1 when empty */
+
+struct ctrl_topic *ctrl_image_topic_find(const struct ctrl_image *img, const char *name, size_t name_len);
+struct ctrl_topic *ctrl_image_topic_find_id(const struct ctrl_image *img, const uint8_t id[16]);
+int32_t ctrl_image_topic_count(const struct ctrl_image *img);
+/* ctrl_image_topic_at - iteration in creation order, 0 <= index < count. */
+struct ctrl_topic *ctrl_image_topic_at(const struct ctrl_image *img, int32_t index);
+
+int32_t ctrl_image_broker_count(const struct ctrl_image *img);
+const struct ctrl_broker *ctrl_image_broker_at(const struct ctrl_image *img, int32_t index);
+const struct ctrl_broker *ctrl_image_broker_find(const struct ctrl_image *img, int32_t broker_id);
+/* broker-level dynamic configs; resource_name "" = cluster-wide default */
+const struct ctrl_configs *ctrl_image_broker_configs(const struct ctrl_image *img, int32_t broker_id);
+
+/* ctrl_configs_find - value of name, or NULL. */
+const char *ctrl_configs_find(const struct ctrl_configs *c, const char *name);
+
+#endif
