@@ -1,0 +1,156 @@
+/*
+ * raft.h - the pure Raft core (KIP-595 / KRaft semantics, etcd RawNode shape).
+ *
+ * Inputs: raft_tick (logical time), raft_step (a message), raft_propose (leader
+ * only), raft_persisted (disk completion), raft_snapshot_taken.  Output:
+ * raft_ready hands back the hard state and entries to persist, the messages
+ * to send and the committed entries to apply; the driver persists BEFORE it
+ * sends, applies, then calls raft_advance.  See raft/README.md for the role
+ * diagram and the full contract.
+ *
+ * Invariants: at most one vote per epoch (persisted before any reply that
+ * depends on it); the high watermark never decreases within a process and
+ * only counts voters; nothing is allocated after raft_create; no clock, no
+ * I/O: all non-determinism comes from the config (PRNG seed, storage, logger).
+ *
+ * Not here: wire encoding, disk, timers, the state machine, membership change.
+ * A struct raft is single-threaded.
+ */
+#ifndef SAMSA_RAFT_H
+#define SAMSA_RAFT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "raft/raft_msg.h"
+
+#define RAFT_VOTERS_MAX 7
+#define RAFT_OBSERVERS_MAX 16
+
+enum raft_role {
+    RAFT_FOLLOWER = 0,  /* also observers, and "unattached" (leader_id 0) */
+    RAFT_PROSPECTIVE,   /* collecting pre-votes; epoch not bumped */
+    RAFT_CANDIDATE,
+    RAFT_LEADER
+};
+
+/* What must be durable before any message of the same ready is sent. */
+struct raft_hard_state {
+    uint64_t epoch;
+    uint32_t voted_for;  /* 0 = none */
+    bool catching_up;    /* restarted on a lost disk, not yet caught up: may not vote */
+};
+
+/*
+ * The stable log, read-only for the core.  The driver owns it and changes it
+ * only while processing a ready (truncate, append, install snapshot) or after
+ * raft_snapshot_taken (cut the prefix).  Entry data returned is borrowed and
+ * must stay valid until the next raft_advance.
+ */
+struct raft_storage {
+    void *ctx;
+    /* last_index - the last stored index (the snapshot index if no entries). */
+    uint64_t (*last_index)(void *ctx);
+    /* entries - copy up to count_max entries with index in [lo, hi] into out;
+     * returns 0 and *count, or ERR_NOT_FOUND if lo is not stored. */
+    int (*entries)(void *ctx, uint64_t lo, uint64_t hi, struct raft_entry *out,
+                   uint32_t count_max, uint32_t *count);
+    /* snapshot - the latest snapshot id ({0,0} if none); entries start after it. */
+    void (*snapshot)(void *ctx, struct raft_snapshot_id *out);
+    /* hard_state - the persisted hard state ({0,0,false} on a fresh disk). */
+    void (*hard_state)(void *ctx, struct raft_hard_state *out);
+};
+
+struct raft_config {
+    uint32_t id;                             /* this node, > 0 */
+    uint32_t voters[RAFT_VOTERS_MAX];        /* voter ids; id not in it = observer */
+    uint32_t voter_count;                    /* 1..RAFT_VOTERS_MAX */
+    uint32_t election_ticks;                 /* election/fetch timeout; jittered to [e, 2e) */
+    uint32_t heartbeat_ticks;                /* leader re-sends BeginQuorumEpoch to silent voters */
+    uint32_t fetch_ticks;                    /* idle follower fetch interval (< election_ticks) */
+    bool check_quorum;                       /* leader resigns without a majority of fetches */
+    bool pre_vote;                           /* KIP-996 pre-vote */
+    bool disk_lost;                          /* voter restarted on a wiped disk */
+    uint64_t prng_seed;                      /* election jitter */
+    struct raft_storage storage;
+    /* limits (all preallocated at create) */
+    uint32_t msgs_max;                       /* outbox slots per ready */
+    uint32_t entries_per_msg_max;            /* fetch response batch */
+    uint32_t unstable_entries_max;           /* un-persisted tail */
+    uint32_t entry_bytes_max;                /* one entry's payload */
+    uint32_t unstable_bytes_max;
+    uint32_t committed_per_ready_max;
+    uint32_t snapshot_bytes_max;             /* inline snapshot copy (sim); 0 = none */
+    /* logger: may be NULL; line has no newline */
+    void (*log_cb)(void *log_ctx, const char *line);
+    void *log_ctx;
+    /* test-only bug switches: re-inject known bugs for the simulator */
+    bool bug_vote_without_log_check;
+    bool bug_hw_from_old_epoch;
+    bool bug_no_check_quorum;
+    bool bug_no_pre_vote;
+};
+
+struct raft_ready {
+    bool hard_state_changed;
+    struct raft_hard_state hard_state;
+    bool snapshot_install;              /* install snapshot, discard the whole log */
+    struct raft_snapshot_id snapshot;
+    struct bytes snapshot_data;         /* inline copy if the message carried one */
+    bool truncate;                      /* drop stable entries with index > truncate_after */
+    uint64_t truncate_after;
+    uint32_t entry_count;               /* append these, in order */
+    const struct raft_entry *entries;
+    uint32_t msg_count;                 /* send after persisting */
+    const struct raft_msg *msgs;
+    uint32_t committed_count;           /* apply after persisting, in order */
+    const struct raft_entry *committed;
+    /* soft state, for the driver's information */
+    enum raft_role role;
+    uint64_t epoch;
+    uint32_t leader_id;
+    uint64_t high_watermark;
+};
+
+struct raft;
+
+/* raft_config_defaults - fill sane limits and timings; caller sets id, voters, storage. */
+void raft_config_defaults(struct raft_config *cfg);
+/* raft_create - validate cfg (ERR_CONFIG), allocate everything, load the hard
+ * state and log view from cfg->storage.  The only allocating call. */
+MUST_CHECK int raft_create(const struct raft_config *cfg, struct raft **out);
+void raft_destroy(struct raft *r);
+
+/* raft_tick - one logical tick. */
+void raft_tick(struct raft *r);
+/* raft_step - feed one message (read during the call only).  Returns 0, or
+ * ERR_INVALID for a malformed message (wrong recipient, unknown type), which
+ * is dropped. */
+MUST_CHECK int raft_step(struct raft *r, const struct raft_msg *m);
+/* raft_propose - append a data entry (leader only).  ERR_NOT_LEADER if not
+ * leader (raft_leader_get names the known leader, 0 if none), ERR_TOO_LARGE,
+ * ERR_LIMIT when the unstable tail is full.  *index_out may be NULL. */
+MUST_CHECK int raft_propose(struct raft *r, const void *data, uint32_t len, uint64_t *index_out);
+/* raft_resign - a leader steps down gracefully (EndQuorumEpoch). */
+MUST_CHECK int raft_resign(struct raft *r);
+/* raft_persisted - disk completion: entries up to last_index are durable. */
+void raft_persisted(struct raft *r, uint64_t last_index);
+/* raft_snapshot_taken - the state machine stored a snapshot at applied index;
+ * on 0 the driver may cut its log up to index. ERR_INVALID if index > applied. */
+MUST_CHECK int raft_snapshot_taken(struct raft *r, uint64_t index);
+
+bool raft_has_ready(const struct raft *r);
+/* raft_ready - fill rd; everything it points to lives until raft_advance. */
+void raft_ready(struct raft *r, struct raft_ready *rd);
+/* raft_advance - rd was persisted, its messages sent, its commits applied. */
+void raft_advance(struct raft *r, const struct raft_ready *rd);
+
+enum raft_role raft_role_get(const struct raft *r);
+uint64_t raft_epoch_get(const struct raft *r);
+uint32_t raft_leader_get(const struct raft *r);
+uint64_t raft_high_watermark_get(const struct raft *r);
+uint64_t raft_last_index_get(const struct raft *r);
+const char *raft_role_name(enum raft_role role);
+
+#endif
