@@ -1,0 +1,1855 @@
+/*
+ * config.c - Kafka-compatible configuration: the key tables, the three
+ * parsers (Java properties, YAML, cp-kafka environment), precedence,
+ * validation and the typed struct config_node.
+ *
+ * Invariants:
+ *   - values[i] belongs to config_broker_keys[i]; NULL means "not set by
+ *     any source" and the table default applies.
+ *   - ranks[i] is the source of values[i]; a set from a lower rank is
+ *     dropped, so the load order never changes the outcome.
+ *   - Every problem found is one line in cfg->errors; finalize returns
+ *     ERR_CONFIG when there is at least one.
+ *
+ * Not here: dynamic config updates, host name resolution, log dir checks.
+ * Allocation happens only while loading (boot code), never after finalize.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "buf.h"
+#include "log.h"
+
+#define LONG_MAX_STR "9223372036854775807"
+#define INT_MAX_STR "2147483647"
+
+#define K(n, t, d, doc_) { .name = n, .type = t, .default_value = d, .doc = doc_ }
+#define KR(n, t, d, lo, hi, doc_) \
+    { .name = n, .type = t, .default_value = d, .min = lo, .max = hi, .has_range = 1, .doc = doc_ }
+#define KV(n, t, d, valid, doc_) { .name = n, .type = t, .default_value = d, .valid_values = valid, .doc = doc_ }
+#define KF(n, t, d, f, doc_) { .name = n, .type = t, .default_value = d, .flags = f, .doc = doc_ }
+
+#define SP_VALID "PLAINTEXT,SSL,SASL_PLAINTEXT,SASL_SSL"
+#define COMPRESSION_VALID "uncompressed,zstd,lz4,snappy,gzip,producer"
+#define TS_TYPE_VALID "CreateTime,LogAppendTime"
+#define CLEANUP_VALID "delete,compact"
+
+/* Broker keys, with Apache Kafka's defaults (3.7). */
+static const struct config_key config_broker_keys[] = {
+    KR("node.id", CONFIG_INT, "-1", -1, INT32_MAX, "The node id for this server (KRaft)."),
+    KR("broker.id", CONFIG_INT, "-1", -1, INT32_MAX, "Old name of node.id; if both are set they must agree."),
+    KV("process.roles", CONFIG_LIST, "", "broker,controller", "The roles this node plays: broker, controller or broker,controller."),
+    K("listeners", CONFIG_STRING, "PLAINTEXT://:9092", "Comma list of NAME://host:port to listen on; empty host binds all interfaces."),
+    K("advertised.listeners", CONFIG_STRING, NULL, "Listeners published to clients and other brokers; defaults to listeners."),
+    K("listener.security.protocol.map", CONFIG_STRING, "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", "Listener name to security protocol."),
+    K("inter.broker.listener.name", CONFIG_STRING, NULL, "Listener brokers use to talk to each other; defaults from security.inter.broker.protocol."),
+    KV("security.inter.broker.protocol", CONFIG_STRING, "PLAINTEXT", SP_VALID, "Security protocol between brokers; set only one of this and inter.broker.listener.name."),
+    K("controller.listener.names", CONFIG_STRING, NULL, "Comma list of listener names used by the controller quorum."),
+    K("controller.quorum.voters", CONFIG_LIST, "", "Static quorum: comma list of id@host:port."),
+    K("controller.quorum.bootstrap.servers", CONFIG_LIST, "", "Dynamic quorum: comma list of host:port of controllers."),
+    KR("controller.quorum.election.timeout.ms", CONFIG_INT, "1000", 1, INT32_MAX, "Maximum time without a leader before starting an election."),
+    KR("controller.quorum.fetch.timeout.ms", CONFIG_INT, "2000", 1, INT32_MAX, "Maximum time without a successful fetch from the leader before becoming a candidate."),
+    KR("controller.quorum.election.backoff.max.ms", CONFIG_INT, "1000", 1, INT32_MAX, "Maximum backoff before starting a new election."),
+    KR("controller.quorum.request.timeout.ms", CONFIG_INT, "2000", 1, INT32_MAX, "Quorum request timeout."),
+    KR("controller.quorum.retry.backoff.ms", CONFIG_INT, "20", 0, INT32_MAX, "Quorum retry backoff."),
+    KR("broker.heartbeat.interval.ms", CONFIG_INT, "2000", 1, INT32_MAX, "Time between broker heartbeats to the controller."),
+    KR("broker.session.timeout.ms", CONFIG_INT, "9000", 1, INT32_MAX, "Broker lease length without heartbeats."),
+    K("broker.rack", CONFIG_STRING, NULL, "Rack of this broker."),
+    KR("num.network.threads", CONFIG_INT, "3", 1, 1024, "Threads receiving requests and sending responses."),
+    KR("num.io.threads", CONFIG_INT, "8", 1, 1024, "Threads processing requests."),
+    KR("num.replica.fetchers", CONFIG_INT, "1", 1, 1024, "Fetcher threads per source broker."),
+    KR("num.recovery.threads.per.data.dir", CONFIG_INT, "1", 1, 1024, "Threads per log dir for recovery at start and flush at shutdown."),
+    KR("queued.max.requests", CONFIG_INT, "500", 1, INT32_MAX, "Queued requests allowed before blocking the network threads."),
+    KR("socket.send.buffer.bytes", CONFIG_INT, "102400", -1, INT32_MAX, "SO_SNDBUF; -1 uses the OS default."),
+    KR("socket.receive.buffer.bytes", CONFIG_INT, "102400", -1, INT32_MAX, "SO_RCVBUF; -1 uses the OS default."),
+    KR("socket.request.max.bytes", CONFIG_INT, "104857600", 1, INT32_MAX, "Largest request accepted."),
+    KR("connections.max.idle.ms", CONFIG_LONG, "600000", -1, INT64_MAX, "Idle connections are closed after this long."),
+    KR("max.connections", CONFIG_INT, INT_MAX_STR, 0, INT32_MAX, "Maximum connections on the broker."),
+    KR("message.max.bytes", CONFIG_INT, "1048588", 0, INT32_MAX, "Largest record batch size allowed."),
+    KR("replica.fetch.max.bytes", CONFIG_INT, "1048576", 0, INT32_MAX, "Bytes fetched per partition by replicas."),
+    KR("replica.fetch.wait.max.ms", CONFIG_INT, "500", 0, INT32_MAX, "Replica fetch max wait."),
+    KR("replica.lag.time.max.ms", CONFIG_LONG, "30000", 1, INT64_MAX, "A follower that has not caught up for this long leaves the ISR."),
+    KR("fetch.max.bytes", CONFIG_INT, "57671680", 1024, INT32_MAX, "Bytes returned for one fetch request."),
+    K("log.dirs", CONFIG_STRING, NULL, "Comma list of data directories; overrides log.dir."),
+    K("log.dir", CONFIG_STRING, "/tmp/kafka-logs", "Data directory used when log.dirs is unset."),
+    K("metadata.log.dir", CONFIG_STRING, NULL, "Directory of the KRaft metadata log; defaults to the first log dir."),
+    KR("num.partitions", CONFIG_INT, "1", 1, INT32_MAX, "Default partition count of new topics."),
+    KR("default.replication.factor", CONFIG_INT, "1", 1, INT16_MAX, "Default replication factor of new topics."),
+    KR("min.insync.replicas", CONFIG_INT, "1", 1, INT32_MAX, "Replicas that must acknowledge an acks=all write."),
+    KR("log.retention.hours", CONFIG_INT, "168", -1, INT32_MAX, "Retention in hours; lowest precedence of the three."),
+    KR("log.retention.minutes", CONFIG_INT, NULL, -1, INT32_MAX, "Retention in minutes; overrides log.retention.hours."),
+    KR("log.retention.ms", CONFIG_LONG, NULL, -1, INT64_MAX, "Retention in ms; overrides minutes and hours; -1 keeps forever."),
+    K("log.retention.bytes", CONFIG_LONG, "-1", "Partition size after which old segments are deleted; -1 unlimited."),
+    KR("log.retention.check.interval.ms", CONFIG_LONG, "300000", 1, INT64_MAX, "How often retention is checked."),
+    KR("log.segment.bytes", CONFIG_INT, "1073741824", 14, INT32_MAX, "Segment file size."),
+    KR("log.roll.ms", CONFIG_LONG, NULL, 1, INT64_MAX, "Time after which a new segment is rolled; overrides log.roll.hours."),
+    KR("log.roll.hours", CONFIG_INT, "168", 1, INT32_MAX, "Time after which a new segment is rolled, in hours."),
+    KR("log.roll.jitter.ms", CONFIG_LONG, NULL, 0, INT64_MAX, "Maximum jitter subtracted from the roll time."),
+    KR("log.roll.jitter.hours", CONFIG_INT, "0", 0, INT32_MAX, "Roll jitter in hours."),
+    KR("log.index.interval.bytes", CONFIG_INT, "4096", 0, INT32_MAX, "Bytes between offset index entries."),
+    KR("log.index.size.max.bytes", CONFIG_INT, "10485760", 4, INT32_MAX, "Maximum offset index size."),
+    KR("log.flush.interval.messages", CONFIG_LONG, LONG_MAX_STR, 1, INT64_MAX, "Messages accumulated before a forced fsync."),
+    KR("log.flush.interval.ms", CONFIG_LONG, NULL, 0, INT64_MAX, "Time a message may stay unflushed; defaults to log.flush.scheduler.interval.ms."),
+    K("log.flush.scheduler.interval.ms", CONFIG_LONG, LONG_MAX_STR, "How often the flusher checks for logs to flush."),
+    KR("log.flush.offset.checkpoint.interval.ms", CONFIG_INT, "60000", 0, INT32_MAX, "How often the recovery point is checkpointed."),
+    KR("log.segment.delete.delay.ms", CONFIG_LONG, "60000", 0, INT64_MAX, "Delay before a deleted segment's file is removed."),
+    K("log.preallocate", CONFIG_BOOL, "false", "Preallocate segment files."),
+    KV("log.cleanup.policy", CONFIG_LIST, "delete", CLEANUP_VALID, "Default cleanup policy: delete, compact or both."),
+    KV("log.message.timestamp.type", CONFIG_STRING, "CreateTime", TS_TYPE_VALID, "Timestamp type of stored messages."),
+    KR("log.message.timestamp.difference.max.ms", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Deprecated: allowed CreateTime skew."),
+    KR("log.message.timestamp.before.max.ms", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the past."),
+    KR("log.message.timestamp.after.max.ms", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the future."),
+    K("log.message.downconversion.enable", CONFIG_BOOL, "true", "Down-convert for old fetch versions."),
+    K("log.cleaner.enable", CONFIG_BOOL, "true", "Run the log cleaner (needed for compacted topics)."),
+    KR("log.cleaner.threads", CONFIG_INT, "1", 0, INT32_MAX, "Log cleaner threads."),
+    KR("log.cleaner.delete.retention.ms", CONFIG_LONG, "86400000", 0, INT64_MAX, "How long delete tombstones are kept in compacted topics."),
+    KR("log.cleaner.min.compaction.lag.ms", CONFIG_LONG, "0", 0, INT64_MAX, "Minimum age before a message may be compacted."),
+    KR("log.cleaner.max.compaction.lag.ms", CONFIG_LONG, LONG_MAX_STR, 1, INT64_MAX, "Maximum age before a message must be compacted."),
+    KR("log.cleaner.min.cleanable.ratio", CONFIG_DOUBLE, "0.5", 0, 1, "Dirty ratio that triggers cleaning."),
+    KR("log.local.retention.ms", CONFIG_LONG, "-2", -2, INT64_MAX, "Tiered storage local retention (-2: use log.retention.ms)."),
+    KR("log.local.retention.bytes", CONFIG_LONG, "-2", -2, INT64_MAX, "Tiered storage local retention bytes (-2: use log.retention.bytes)."),
+    K("auto.create.topics.enable", CONFIG_BOOL, "true", "Create a topic on metadata request or produce when it is missing."),
+    K("delete.topic.enable", CONFIG_BOOL, "true", "Allow deleting topics."),
+    K("auto.leader.rebalance.enable", CONFIG_BOOL, "true", "Move leadership back to preferred replicas."),
+    K("unclean.leader.election.enable", CONFIG_BOOL, "false", "Allow out-of-sync replicas to become leader (data loss)."),
+    KR("offsets.topic.replication.factor", CONFIG_INT, "3", 1, INT16_MAX, "Replication factor of __consumer_offsets."),
+    KR("offsets.topic.num.partitions", CONFIG_INT, "50", 1, INT32_MAX, "Partitions of __consumer_offsets."),
+    KR("offsets.retention.minutes", CONFIG_INT, "10080", 1, INT32_MAX, "Committed offsets of empty groups are kept this long."),
+    KR("transaction.state.log.replication.factor", CONFIG_INT, "3", 1, INT16_MAX, "Replication factor of __transaction_state."),
+    KR("transaction.state.log.min.isr", CONFIG_INT, "2", 1, INT32_MAX, "min.insync.replicas of __transaction_state."),
+    KR("transaction.state.log.num.partitions", CONFIG_INT, "50", 1, INT32_MAX, "Partitions of __transaction_state."),
+    KR("transaction.max.timeout.ms", CONFIG_INT, "900000", 1, INT32_MAX, "Largest transaction timeout a producer may ask for."),
+    KR("group.initial.rebalance.delay.ms", CONFIG_INT, "3000", 0, INT32_MAX, "Wait for more members before the first rebalance of a new group."),
+    KR("group.min.session.timeout.ms", CONFIG_INT, "6000", 0, INT32_MAX, "Smallest session timeout a consumer may ask for."),
+    KR("group.max.session.timeout.ms", CONFIG_INT, "1800000", 0, INT32_MAX, "Largest session timeout a consumer may ask for."),
+    KR("group.max.size", CONFIG_INT, INT_MAX_STR, 1, INT32_MAX, "Maximum members of one group."),
+    KV("compression.type", CONFIG_STRING, "producer", COMPRESSION_VALID, "Final compression of topic data; producer keeps the producer's."),
+    K("sasl.enabled.mechanisms", CONFIG_LIST, "GSSAPI", "SASL mechanisms enabled."),
+    KF("sasl.jaas.config", CONFIG_PASSWORD, NULL, CONFIG_F_SENSITIVE, "JAAS login context."),
+    KV("ssl.client.auth", CONFIG_STRING, "none", "required,requested,none", "Client certificate authentication."),
+    K("ssl.keystore.location", CONFIG_STRING, NULL, "Key store file."),
+    KF("ssl.keystore.password", CONFIG_PASSWORD, NULL, CONFIG_F_SENSITIVE, "Key store password."),
+    KF("ssl.key.password", CONFIG_PASSWORD, NULL, CONFIG_F_SENSITIVE, "Private key password."),
+    K("ssl.truststore.location", CONFIG_STRING, NULL, "Trust store file."),
+    KF("ssl.truststore.password", CONFIG_PASSWORD, NULL, CONFIG_F_SENSITIVE, "Trust store password."),
+    K("authorizer.class.name", CONFIG_CLASS, "", "Authorizer class; accepted, Samsa has no authorizer yet."),
+    KF("zookeeper.connect", CONFIG_STRING, NULL, CONFIG_F_UNUSED, "Accepted for compatibility; unused: Samsa runs in KRaft mode."),
+    KV("samsa.log.level", CONFIG_STRING, "info", "trace,debug,info,warn,error", "Samsa: log level."),
+    K("samsa.io.uring", CONFIG_BOOL, "true", "Samsa: use io_uring for log I/O when the kernel allows it."),
+};
+#define BROKER_KEY_COUNT (sizeof config_broker_keys / sizeof config_broker_keys[0])
+
+#define T(n, t, syn, d, doc_) { .name = n, .type = t, .synonym = syn, .default_value = d, .doc = doc_ }
+#define TR(n, t, syn, d, lo, hi, doc_) \
+    { .name = n, .type = t, .synonym = syn, .default_value = d, .min = lo, .max = hi, .has_range = 1, .doc = doc_ }
+#define TV(n, t, syn, d, valid, doc_) \
+    { .name = n, .type = t, .synonym = syn, .default_value = d, .valid_values = valid, .doc = doc_ }
+
+/* Topic keys (Kafka LogConfig), each with its broker-level synonym. */
+static const struct config_key config_topic_keys[] = {
+    TV("cleanup.policy", CONFIG_LIST, "log.cleanup.policy", "delete", CLEANUP_VALID, "delete, compact, or both."),
+    TV("compression.type", CONFIG_STRING, "compression.type", "producer", COMPRESSION_VALID, "Final compression type."),
+    TR("delete.retention.ms", CONFIG_LONG, "log.cleaner.delete.retention.ms", "86400000", 0, INT64_MAX, "Tombstone retention for compacted topics."),
+    TR("file.delete.delay.ms", CONFIG_LONG, "log.segment.delete.delay.ms", "60000", 0, INT64_MAX, "Delay before deleting a file."),
+    TR("flush.messages", CONFIG_LONG, "log.flush.interval.messages", LONG_MAX_STR, 1, INT64_MAX, "Messages between forced fsyncs."),
+    TR("flush.ms", CONFIG_LONG, "log.flush.interval.ms", LONG_MAX_STR, 0, INT64_MAX, "Time between forced fsyncs."),
+    T("follower.replication.throttled.replicas", CONFIG_LIST, NULL, "", "Throttled follower replicas."),
+    TR("index.interval.bytes", CONFIG_INT, "log.index.interval.bytes", "4096", 0, INT32_MAX, "Bytes between index entries."),
+    T("leader.replication.throttled.replicas", CONFIG_LIST, NULL, "", "Throttled leader replicas."),
+    TR("local.retention.bytes", CONFIG_LONG, "log.local.retention.bytes", "-2", -2, INT64_MAX, "Tiered storage local retention bytes."),
+    TR("local.retention.ms", CONFIG_LONG, "log.local.retention.ms", "-2", -2, INT64_MAX, "Tiered storage local retention."),
+    TR("max.compaction.lag.ms", CONFIG_LONG, "log.cleaner.max.compaction.lag.ms", LONG_MAX_STR, 1, INT64_MAX, "Maximum time a message stays uncompacted."),
+    TR("max.message.bytes", CONFIG_INT, "message.max.bytes", "1048588", 0, INT32_MAX, "Largest record batch size."),
+    T("message.downconversion.enable", CONFIG_BOOL, "log.message.downconversion.enable", "true", "Down-convert for old consumers."),
+    TR("message.timestamp.after.max.ms", CONFIG_LONG, "log.message.timestamp.after.max.ms", LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the future."),
+    TR("message.timestamp.before.max.ms", CONFIG_LONG, "log.message.timestamp.before.max.ms", LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the past."),
+    TR("message.timestamp.difference.max.ms", CONFIG_LONG, "log.message.timestamp.difference.max.ms", LONG_MAX_STR, 0, INT64_MAX, "Deprecated: allowed CreateTime skew."),
+    TV("message.timestamp.type", CONFIG_STRING, "log.message.timestamp.type", "CreateTime", TS_TYPE_VALID, "CreateTime or LogAppendTime."),
+    TR("min.cleanable.dirty.ratio", CONFIG_DOUBLE, "log.cleaner.min.cleanable.ratio", "0.5", 0, 1, "Dirty ratio that triggers cleaning."),
+    TR("min.compaction.lag.ms", CONFIG_LONG, "log.cleaner.min.compaction.lag.ms", "0", 0, INT64_MAX, "Minimum age before compaction."),
+    TR("min.insync.replicas", CONFIG_INT, "min.insync.replicas", "1", 1, INT32_MAX, "Replicas that must acknowledge acks=all."),
+    T("preallocate", CONFIG_BOOL, "log.preallocate", "false", "Preallocate segment files."),
+    T("remote.storage.enable", CONFIG_BOOL, NULL, "false", "Tiered storage (unsupported; must stay false)."),
+    T("retention.bytes", CONFIG_LONG, "log.retention.bytes", "-1", "Partition size limit; -1 unlimited."),
+    TR("retention.ms", CONFIG_LONG, "log.retention.ms", "604800000", -1, INT64_MAX, "Retention time; -1 unlimited."),
+    TR("segment.bytes", CONFIG_INT, "log.segment.bytes", "1073741824", 14, INT32_MAX, "Segment file size."),
+    TR("segment.index.bytes", CONFIG_INT, "log.index.size.max.bytes", "10485760", 4, INT32_MAX, "Offset index size."),
+    TR("segment.jitter.ms", CONFIG_LONG, "log.roll.jitter.ms", "0", 0, INT64_MAX, "Maximum roll jitter."),
+    TR("segment.ms", CONFIG_LONG, "log.roll.ms", "604800000", 1, INT64_MAX, "Time after which a segment is rolled."),
+    T("unclean.leader.election.enable", CONFIG_BOOL, "unclean.leader.election.enable", "false", "Allow unclean leader election."),
+};
+#define TOPIC_KEY_COUNT (sizeof config_topic_keys / sizeof config_topic_keys[0])
+
+/* cp-kafka image variables that are not broker configs. */
+static const char *const config_env_ignored[] = {
+    "KAFKA_HEAP_OPTS", "KAFKA_JVM_PERFORMANCE_OPTS", "KAFKA_OPTS", "KAFKA_LOG4J_OPTS",
+    "KAFKA_JMX_OPTS", "KAFKA_GC_LOG_OPTS", "KAFKA_DEBUG", "KAFKA_VERSION",
+    "KAFKA_LOG4J_ROOT_LOGLEVEL", "KAFKA_LOG4J_LOGGERS", "KAFKA_TOOLS_LOG4J_LOGLEVEL",
+    "KAFKA_JMX_PORT", "KAFKA_JMX_HOSTNAME",
+};
+
+struct config {
+    char *values[BROKER_KEY_COUNT];
+    enum config_source ranks[BROKER_KEY_COUNT];
+    char *origins[BROKER_KEY_COUNT];
+    struct config_node node;
+    char cluster_id_origin[CONFIG_ORIGIN_BYTES_MAX];
+    struct buf errors;   /* NUL-terminated text */
+    struct buf warnings; /* NUL-terminated text */
+    int finalized;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void msgs_vadd(struct buf *b, const char *prefix, const char *fmt, va_list ap)
+{
+    char line[1024];
+    int n = snprintf(line, sizeof line, "%s", prefix);
+    if (n < 0)
+        n = 0;
+    int m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+    if (len > sizeof line - 1)
+        len = sizeof line - 1;
+    /* Keep the text NUL-terminated: drop the old NUL, append, re-add. */
+    if (b->len > 0)
+        b->len--;
+    if (buf_append(b, line, len) < 0 || buf_append(b, "\n", 1) < 0) {
+        /* Out of room: the earlier lines are kept; this one is lost. */
+    }
+    if (buf_append(b, "", 1) < 0 && b->len > 0)
+        b->ptr[b->len - 1] = '\0';
+}
+
+__attribute__((format(printf, 2, 3)))
+static void cfg_error(struct config *cfg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    msgs_vadd(&cfg->errors, "config error: ", fmt, ap);
+    va_end(ap);
+}
+
+__attribute__((format(printf, 2, 3)))
+static void cfg_warn(struct config *cfg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    msgs_vadd(&cfg->warnings, "", fmt, ap);
+    va_end(ap);
+    /* Also to the log: the line just added, without its newline. */
+    const char *text = (const char *)cfg->warnings.ptr;
+    if (text) {
+        size_t end = cfg->warnings.len ? cfg->warnings.len - 1 : 0; /* at the NUL */
+        size_t start = end > 0 ? end - 1 : 0;                        /* at the '\n' */
+        while (start > 0 && text[start - 1] != '\n')
+            start--;
+        log_warn("config", "%.*s", (int)(end > start ? end - start - 1 : 0), text + start);
+    }
+}
+
+static int is_prop_ws(char c) { return c == ' ' || c == '\t' || c == '\f'; }
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+static int key_index(const struct config_key *table, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(table[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int broker_index(const char *name)
+{
+    int i = key_index(config_broker_keys, BROKER_KEY_COUNT, name);
+    ASSERT(i >= 0); /* callers name keys from the table */
+    return i;
+}
+
+/* The effective string: the set value or the default (may be NULL). */
+static const char *eff(const struct config *cfg, const char *name)
+{
+    int i = broker_index(name);
+    return cfg->values[i] ? cfg->values[i] : config_broker_keys[i].default_value;
+}
+
+static int is_set(const struct config *cfg, const char *name)
+{
+    return cfg->values[broker_index(name)] != NULL;
+}
+
+/* Copy s[0..n) trimmed into out; ERR_LIMIT if it does not fit. */
+static int copy_trim(char *out, size_t out_size, const char *s, size_t n)
+{
+    while (n > 0 && isspace((unsigned char)*s)) {
+        s++;
+        n--;
+    }
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        n--;
+    if (n >= out_size)
+        return ERR_LIMIT;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/*
+ * Iterate a comma list: *pos is the cursor.  Writes the next non-empty,
+ * trimmed entry into item.  Returns 1 with an item, 0 at the end, ERR_LIMIT
+ * when an entry does not fit.
+ */
+static int list_next(const char *list, size_t *pos, char *item, size_t item_size)
+{
+    if (!list)
+        return 0;
+    while (list[*pos] != '\0') {
+        const char *start = list + *pos;
+        const char *comma = strchr(start, ',');
+        size_t n = comma ? (size_t)(comma - start) : strlen(start);
+        *pos += n + (comma ? 1 : 0);
+        int rc = copy_trim(item, item_size, start, n);
+        if (rc < 0)
+            return rc;
+        if (item[0] != '\0')
+            return 1;
+    }
+    return 0;
+}
+
+static int parse_int64(const char *s, int64_t *out)
+{
+    char tmp[64];
+    if (!s || copy_trim(tmp, sizeof tmp, s, strlen(s)) < 0 || tmp[0] == '\0')
+        return ERR_CONFIG;
+    errno = 0;
+    char *end = NULL;
+    long long v = strtoll(tmp, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return ERR_CONFIG;
+    *out = (int64_t)v;
+    return 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    char tmp[16];
+    if (!s || copy_trim(tmp, sizeof tmp, s, strlen(s)) < 0)
+        return ERR_CONFIG;
+    if (strcasecmp(tmp, "true") == 0)
+        *out = 1;
+    else if (strcasecmp(tmp, "false") == 0)
+        *out = 0;
+    else
+        return ERR_CONFIG;
+    return 0;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char tmp[64];
+    if (!s || copy_trim(tmp, sizeof tmp, s, strlen(s)) < 0 || tmp[0] == '\0')
+        return ERR_CONFIG;
+    errno = 0;
+    char *end = NULL;
+    double v = strtod(tmp, &end);
+    if (errno != 0 || *end != '\0')
+        return ERR_CONFIG;
+    *out = v;
+    return 0;
+}
+
+static int valid_has(const char *valid, const char *item)
+{
+    char v[64];
+    size_t pos = 0;
+    while (list_next(valid, &pos, v, sizeof v) > 0)
+        if (strcasecmp(v, item) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Check one value against its key's type, range and allowed values.  On
+ * failure writes "<problem>; <fix>" into why and returns ERR_CONFIG.  A null
+ * value is always acceptable (the key is simply unset).
+ */
+static int value_check(const struct config_key *k, const char *value, char *why, size_t why_size)
+{
+    if (!value)
+        return 0;
+    int64_t v = 0;
+    double d = 0;
+    int b = 0;
+    switch (k->type) {
+    case CONFIG_INT:
+    case CONFIG_LONG:
+        if (parse_int64(value, &v) < 0 ||
+            (k->type == CONFIG_INT && (v < INT32_MIN || v > INT32_MAX))) {
+            snprintf(why, why_size, "is not a valid %s; use a whole number%s",
+                     k->type == CONFIG_INT ? "32-bit integer" : "64-bit integer",
+                     k->default_value ? " like the default " : "");
+            if (k->default_value) {
+                size_t n = strlen(why);
+                snprintf(why + n, why_size - n, "%s", k->default_value);
+            }
+            return ERR_CONFIG;
+        }
+        if (k->has_range && (v < k->min || v > k->max)) {
+            snprintf(why, why_size, "is out of range; use a value from %" PRId64 " to %" PRId64,
+                     k->min, k->max);
+            return ERR_CONFIG;
+        }
+        return 0;
+    case CONFIG_DOUBLE:
+        if (parse_double(value, &d) < 0) {
+            snprintf(why, why_size, "is not a valid number; use a decimal like %s",
+                     k->default_value ? k->default_value : "0.5");
+            return ERR_CONFIG;
+        }
+        if (k->has_range && (d < (double)k->min || d > (double)k->max)) {
+            snprintf(why, why_size, "is out of range; use a value from %" PRId64 " to %" PRId64,
+                     k->min, k->max);
+            return ERR_CONFIG;
+        }
+        return 0;
+    case CONFIG_BOOL:
+        if (parse_bool(value, &b) < 0) {
+            snprintf(why, why_size, "is not a boolean; use true or false");
+            return ERR_CONFIG;
+        }
+        return 0;
+    case CONFIG_LIST:
+    case CONFIG_STRING: {
+        if (!k->valid_values)
+            return 0;
+        char item[128];
+        size_t pos = 0;
+        int rc;
+        int count = 0;
+        while ((rc = list_next(k->type == CONFIG_LIST ? value : NULL, &pos, item, sizeof item)) > 0) {
+            count++;
+            if (!valid_has(k->valid_values, item)) {
+                snprintf(why, why_size, "has '%s' which is not allowed; use %s%s", item,
+                         k->type == CONFIG_LIST ? "a comma list of " : "one of ", k->valid_values);
+                return ERR_CONFIG;
+            }
+        }
+        if (rc < 0) {
+            snprintf(why, why_size, "has an entry that is too long; use %s", k->valid_values);
+            return ERR_CONFIG;
+        }
+        if (k->type == CONFIG_STRING) {
+            if (copy_trim(item, sizeof item, value, strlen(value)) < 0 ||
+                !valid_has(k->valid_values, item)) {
+                snprintf(why, why_size, "is not allowed; use one of %s", k->valid_values);
+                return ERR_CONFIG;
+            }
+        }
+        (void)count;
+        return 0;
+    }
+    case CONFIG_CLASS:
+    case CONFIG_PASSWORD:
+        return 0;
+    }
+    return 0;
+}
+
+/* ---- create / set ------------------------------------------------------- */
+
+int config_create(struct config **out)
+{
+    struct config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg)
+        return -ENOMEM;
+    buf_init(&cfg->errors, CONFIG_MESSAGES_BYTES_MAX);
+    buf_init(&cfg->warnings, CONFIG_MESSAGES_BYTES_MAX);
+    cfg->node.node_id = -1;
+    *out = cfg;
+    return 0;
+}
+
+void config_destroy(struct config *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < BROKER_KEY_COUNT; i++) {
+        free(cfg->values[i]);
+        free(cfg->origins[i]);
+    }
+    buf_deinit(&cfg->errors);
+    buf_deinit(&cfg->warnings);
+    free(cfg);
+}
+
+const char *config_source_name(enum config_source source)
+{
+    switch (source) {
+    case CONFIG_SOURCE_DEFAULT: return "default";
+    case CONFIG_SOURCE_FILE: return "file";
+    case CONFIG_SOURCE_ENV: return "env";
+    case CONFIG_SOURCE_OVERRIDE: return "override";
+    }
+    return "unknown";
+}
+
+const char *config_type_name(enum config_type type)
+{
+    switch (type) {
+    case CONFIG_INT: return "int";
+    case CONFIG_LONG: return "long";
+    case CONFIG_DOUBLE: return "double";
+    case CONFIG_BOOL: return "boolean";
+    case CONFIG_STRING: return "string";
+    case CONFIG_LIST: return "list";
+    case CONFIG_CLASS: return "class";
+    case CONFIG_PASSWORD: return "password";
+    }
+    return "unknown";
+}
+
+const char *config_security_protocol_name(enum config_security_protocol sp)
+{
+    switch (sp) {
+    case CONFIG_SP_PLAINTEXT: return "PLAINTEXT";
+    case CONFIG_SP_SSL: return "SSL";
+    case CONFIG_SP_SASL_PLAINTEXT: return "SASL_PLAINTEXT";
+    case CONFIG_SP_SASL_SSL: return "SASL_SSL";
+    }
+    return "UNKNOWN";
+}
+
+static char *dup_bounded(const char *s)
+{
+    size_t n = strlen(s);
+    char *p = malloc(n + 1);
+    if (p)
+        memcpy(p, s, n + 1);
+    return p;
+}
+
+int config_set(struct config *cfg, const char *key, const char *value,
+               enum config_source source, const char *origin)
+{
+    ASSERT(cfg && key && value);
+    ASSERT(!cfg->finalized);
+    const char *where = origin ? origin : config_source_name(source);
+    int i = key_index(config_broker_keys, BROKER_KEY_COUNT, key);
+    if (i < 0) {
+        cfg_warn(cfg, "unknown config key=%s ignored source=%s", key, where);
+        return 0;
+    }
+    if (cfg->values[i] && cfg->ranks[i] > source)
+        return 0;
+    if (strlen(value) >= CONFIG_VALUE_BYTES_MAX || strlen(where) >= CONFIG_ORIGIN_BYTES_MAX) {
+        cfg_error(cfg, "%s value from %s is longer than %d bytes; shorten it", key, where,
+                  CONFIG_VALUE_BYTES_MAX - 1);
+        return ERR_LIMIT;
+    }
+    char *v = dup_bounded(value);
+    char *o = dup_bounded(where);
+    if (!v || !o) {
+        free(v);
+        free(o);
+        return -ENOMEM;
+    }
+    free(cfg->values[i]);
+    free(cfg->origins[i]);
+    cfg->values[i] = v;
+    cfg->origins[i] = o;
+    cfg->ranks[i] = source;
+    return 0;
+}
+
+int config_override(struct config *cfg, const char *key_value)
+{
+    const char *eq = strchr(key_value, '=');
+    if (!eq || eq == key_value) {
+        cfg_error(cfg, "--override %s is not key=value; write it like --override log.dirs=/data",
+                  key_value);
+        return ERR_CONFIG;
+    }
+    char key[256];
+    if (copy_trim(key, sizeof key, key_value, (size_t)(eq - key_value)) < 0) {
+        cfg_error(cfg, "--override key in %s is too long; use a known config key", key_value);
+        return ERR_CONFIG;
+    }
+    return config_set(cfg, key, eq + 1, CONFIG_SOURCE_OVERRIDE, "override");
+}
+
+/* ---- Java properties ---------------------------------------------------- */
+
+static int utf8_put(struct buf *out, uint32_t cp)
+{
+    uint8_t b[4];
+    size_t n;
+    if (cp < 0x80) {
+        b[0] = (uint8_t)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        b[0] = (uint8_t)(0xC0 | (cp >> 6));
+        b[1] = (uint8_t)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        b[0] = (uint8_t)(0xE0 | (cp >> 12));
+        b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (uint8_t)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        b[0] = (uint8_t)(0xF0 | (cp >> 18));
+        b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+        b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        b[3] = (uint8_t)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    return buf_append(out, b, n);
+}
+
+/* Four hex digits at s[0..4) (bounds checked by the caller). */
+static int hex4(const char *s, uint32_t *out)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (uint32_t)(c - 'A' + 10);
+        else
+            return ERR_DECODE;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Java's loadConvert: resolve escapes in s[0..n) into out (NUL-terminated). */
+static int props_unescape(const char *s, size_t n, struct buf *out)
+{
+    buf_reset(out);
+    size_t i = 0;
+    int rc = 0;
+    while (i < n && rc == 0) {
+        char c = s[i++];
+        if (c != '\\') {
+            rc = buf_append(out, &c, 1);
+            continue;
+        }
+        if (i >= n)
+            break; /* a lone trailing backslash is dropped */
+        c = s[i++];
+        switch (c) {
+        case 't': c = '\t'; break;
+        case 'n': c = '\n'; break;
+        case 'r': c = '\r'; break;
+        case 'f': c = '\f'; break;
+        case 'u': {
+            uint32_t cp;
+            if (n - i < 4 || hex4(s + i, &cp) < 0)
+                return ERR_DECODE;
+            i += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF && n - i >= 6 && s[i] == '\\' && s[i + 1] == 'u') {
+                uint32_t lo;
+                if (hex4(s + i + 2, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    i += 6;
+                }
+            }
+            if (cp >= 0xD800 && cp <= 0xDFFF)
+                cp = 0xFFFD; /* an unpaired surrogate has no UTF-8 form */
+            rc = utf8_put(out, cp);
+            continue;
+        }
+        default: break; /* \<other> is other: \= \: \\ \# \! \space */
+        }
+        rc = buf_append(out, &c, 1);
+    }
+    if (rc == 0)
+        rc = buf_append(out, "", 1);
+    return rc;
+}
+
+/* Split one logical line into key and value as Properties.load0 does. */
+static int props_line(const char *line, size_t limit, struct buf *key, struct buf *value,
+                      void *arg, config_properties_parse_cb cb)
+{
+    size_t key_len = 0, value_start = limit;
+    int has_sep = 0, preceding_backslash = 0;
+    while (key_len < limit) {
+        char c = line[key_len];
+        if ((c == '=' || c == ':') && !preceding_backslash) {
+            value_start = key_len + 1;
+            has_sep = 1;
+            break;
+        }
+        if (is_prop_ws(c) && !preceding_backslash) {
+            value_start = key_len + 1;
+            break;
+        }
+        preceding_backslash = c == '\\' ? !preceding_backslash : 0;
+        key_len++;
+    }
+    while (value_start < limit) {
+        char c = line[value_start];
+        if (!is_prop_ws(c)) {
+            if (!has_sep && (c == '=' || c == ':'))
+                has_sep = 1;
+            else
+                break;
+        }
+        value_start++;
+    }
+    int rc = props_unescape(line, key_len, key);
+    if (rc == 0)
+        rc = props_unescape(line + value_start, limit - value_start, value);
+    if (rc < 0)
+        return rc;
+    return cb(arg, (const char *)key->ptr, (const char *)value->ptr);
+}
+
+int config_properties_parse(const char *text, size_t len, void *arg, config_properties_parse_cb cb)
+{
+    struct buf line, key, value;
+    buf_init(&line, CONFIG_VALUE_BYTES_MAX);
+    buf_init(&key, CONFIG_VALUE_BYTES_MAX);
+    buf_init(&value, CONFIG_VALUE_BYTES_MAX);
+    int rc = 0;
+    size_t i = 0;
+    while (i < len && rc == 0) {
+        /* Start of a logical line: leading whitespace and blank lines go. */
+        while (i < len && is_prop_ws(text[i]))
+            i++;
+        if (i >= len)
+            break;
+        if (text[i] == '\n' || text[i] == '\r') {
+            i++;
+            continue;
+        }
+        if (text[i] == '#' || text[i] == '!') {
+            /* A comment line never continues, even after a backslash. */
+            while (i < len && text[i] != '\n' && text[i] != '\r')
+                i++;
+            continue;
+        }
+        buf_reset(&line);
+        for (;;) {
+            size_t start = i;
+            while (i < len && text[i] != '\n' && text[i] != '\r')
+                i++;
+            size_t end = i;
+            if (i < len && text[i] == '\r') {
+                i++;
+                if (i < len && text[i] == '\n')
+                    i++;
+            } else if (i < len) {
+                i++;
+            }
+            size_t backslashes = 0;
+            while (end - backslashes > start && text[end - backslashes - 1] == '\\')
+                backslashes++;
+            int cont = backslashes % 2 == 1;
+            rc = buf_append(&line, text + start, end - start - (cont ? 1 : 0));
+            if (rc < 0 || !cont || i >= len)
+                break;
+            /* The continued line's leading whitespace is dropped. */
+            while (i < len && is_prop_ws(text[i]))
+                i++;
+        }
+        if (rc == 0)
+            rc = props_line((const char *)line.ptr, line.len, &key, &value, arg, cb);
+    }
+    buf_deinit(&line);
+    buf_deinit(&key);
+    buf_deinit(&value);
+    return rc;
+}
+
+struct load_ctx {
+    struct config *cfg;
+    const char *origin;
+    enum config_source source;
+};
+
+static int load_kv_cb(void *arg, const char *key, const char *value)
+{
+    struct load_ctx *lc = arg;
+    return config_set(lc->cfg, key, value, lc->source, lc->origin);
+}
+
+int config_load_properties(struct config *cfg, const char *text, size_t len, const char *origin)
+{
+    struct load_ctx lc = { cfg, origin, CONFIG_SOURCE_FILE };
+    int rc = config_properties_parse(text, len, &lc, load_kv_cb);
+    if (rc == ERR_DECODE)
+        cfg_error(cfg, "%s has a malformed \\uXXXX escape; write exactly four hex digits after \\u",
+                  origin ? origin : "file");
+    else if (rc == ERR_LIMIT)
+        cfg_error(cfg, "%s has a line longer than %d bytes; shorten it", origin ? origin : "file",
+                  CONFIG_VALUE_BYTES_MAX - 1);
+    return rc == ERR_DECODE ? ERR_CONFIG : rc;
+}
+
+/* ---- YAML --------------------------------------------------------------- */
+
+enum yaml_frame_kind { YF_MAP, YF_SEQ };
+
+struct yaml_frame {
+    enum yaml_frame_kind kind;
+    size_t prefix_len; /* path length of this mapping's own name */
+    int expect_key;
+};
+
+static int path_push(char *path, size_t path_size, size_t *path_len, size_t prefix_len,
+                     const char *name)
+{
+    size_t n = strlen(name);
+    size_t need = prefix_len + (prefix_len ? 1 : 0) + n;
+    if (need >= path_size)
+        return ERR_LIMIT;
+    if (prefix_len)
+        path[prefix_len] = '.';
+    memcpy(path + prefix_len + (prefix_len ? 1 : 0), name, n);
+    path[need] = '\0';
+    *path_len = need;
+    return 0;
+}
+
+int config_load_yaml(struct config *cfg, const char *text, size_t len, const char *origin)
+{
+    const char *where = origin ? origin : "yaml";
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return -ENOMEM;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+
+    struct yaml_frame frames[CONFIG_YAML_DEPTH_MAX];
+    size_t depth = 0;
+    char path[1024];
+    size_t path_len = 0;
+    path[0] = '\0';
+    struct buf seq;
+    buf_init(&seq, CONFIG_VALUE_BYTES_MAX);
+    int rc = 0, done = 0, documents = 0;
+    const char *problem = NULL;
+    yaml_event_t ev;
+
+    while (!done && rc == 0) {
+        if (!yaml_parser_parse(&parser, &ev)) {
+            cfg_error(cfg, "%s:%zu:%zu: %s; fix the YAML syntax", where,
+                      parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+                      parser.problem ? parser.problem : "parse error");
+            rc = ERR_CONFIG;
+            break;
+        }
+        size_t line_no = ev.start_mark.line + 1;
+        struct yaml_frame *top = depth ? &frames[depth - 1] : NULL;
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            done = 1;
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            if (++documents > 1)
+                problem = "has more than one YAML document; keep one document per file";
+            break;
+        case YAML_ALIAS_EVENT:
+            problem = "uses a YAML alias; write the value out";
+            break;
+        case YAML_SCALAR_EVENT: {
+            const char *s = (const char *)ev.data.scalar.value;
+            if (!top) {
+                problem = "is a bare scalar; the file must be a mapping of key: value";
+            } else if (top->kind == YF_SEQ) {
+                if (seq.len > 0)
+                    rc = buf_append(&seq, ",", 1);
+                if (rc == 0)
+                    rc = buf_append(&seq, s, ev.data.scalar.length);
+            } else if (top->expect_key) {
+                rc = path_push(path, sizeof path, &path_len, top->prefix_len, s);
+                top->expect_key = 0;
+            } else {
+                rc = config_set(cfg, path, s, CONFIG_SOURCE_FILE, where);
+                path_len = top->prefix_len;
+                path[path_len] = '\0';
+                top->expect_key = 1;
+            }
+            break;
+        }
+        case YAML_MAPPING_START_EVENT:
+            if (depth == CONFIG_YAML_DEPTH_MAX) {
+                problem = "nests mappings too deeply; flatten keys with dots";
+            } else if (!top) {
+                frames[depth++] = (struct yaml_frame){ YF_MAP, 0, 1 };
+            } else if (top->kind == YF_SEQ) {
+                problem = "has a mapping inside a list; lists may hold only scalars";
+            } else if (top->expect_key) {
+                problem = "has a mapping used as a key; keys must be scalars";
+            } else {
+                frames[depth++] = (struct yaml_frame){ YF_MAP, path_len, 1 };
+            }
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+            if (!top || top->kind != YF_MAP || top->expect_key || depth == CONFIG_YAML_DEPTH_MAX) {
+                problem = "has a list where a key: value is expected; lists may only be values";
+            } else {
+                buf_reset(&seq);
+                frames[depth++] = (struct yaml_frame){ YF_SEQ, path_len, 0 };
+            }
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            if (ev.type == YAML_SEQUENCE_END_EVENT) {
+                rc = buf_append(&seq, "", 1);
+                if (rc == 0)
+                    rc = config_set(cfg, path, (const char *)seq.ptr, CONFIG_SOURCE_FILE, where);
+                buf_reset(&seq);
+            }
+            ASSERT(depth > 0); /* libyaml balances start/end events */
+            depth--;
+            if (depth > 0) {
+                struct yaml_frame *parent = &frames[depth - 1];
+                path_len = parent->prefix_len;
+                path[path_len] = '\0';
+                parent->expect_key = 1;
+            }
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+        if (problem && rc == 0) {
+            cfg_error(cfg, "%s:%zu: %s", where, line_no, problem);
+            rc = ERR_CONFIG;
+        }
+    }
+    if (rc == ERR_LIMIT)
+        cfg_error(cfg, "%s: a key or value is too long; shorten it", where);
+    buf_deinit(&seq);
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
+/* ---- files and environment --------------------------------------------- */
+
+int config_load_file(struct config *cfg, const char *path)
+{
+    char origin[CONFIG_ORIGIN_BYTES_MAX];
+    snprintf(origin, sizeof origin, "file:%s", path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        cfg_error(cfg, "cannot read config file %s: %s; check the path", path, strerror(err));
+        return -err;
+    }
+    struct buf text;
+    buf_init(&text, CONFIG_FILE_BYTES_MAX);
+    int rc = 0;
+    for (;;) {
+        rc = buf_reserve(&text, 65536);
+        if (rc < 0)
+            break;
+        ssize_t n = read(fd, text.ptr + text.len, text.cap - text.len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = -errno;
+            break;
+        }
+        if (n == 0)
+            break;
+        text.len += (size_t)n;
+    }
+    close(fd);
+    if (rc == ERR_LIMIT)
+        cfg_error(cfg, "config file %s is larger than %u bytes; it is not a config file?", path,
+                  CONFIG_FILE_BYTES_MAX);
+    else if (rc < 0)
+        cfg_error(cfg, "cannot read config file %s: %s; check the path", path, strerror(-rc));
+    if (rc == 0) {
+        const char *t = text.ptr ? (const char *)text.ptr : "";
+        if (ends_with(path, ".yaml") || ends_with(path, ".yml"))
+            rc = config_load_yaml(cfg, t, text.len, origin);
+        else
+            rc = config_load_properties(cfg, t, text.len, origin);
+    }
+    buf_deinit(&text);
+    return rc;
+}
+
+int config_env_to_key(const char *var, char *out, size_t out_size)
+{
+    static const char prefix[] = "KAFKA_";
+    if (strncmp(var, prefix, sizeof prefix - 1) != 0 || var[sizeof prefix - 1] == '\0')
+        return ERR_NOT_FOUND;
+    for (size_t i = 0; i < sizeof config_env_ignored / sizeof config_env_ignored[0]; i++)
+        if (strcmp(var, config_env_ignored[i]) == 0)
+            return ERR_NOT_FOUND;
+    const char *s = var + sizeof prefix - 1;
+    size_t o = 0;
+    while (*s) {
+        char c;
+        if (s[0] == '_' && s[1] == '_' && s[2] == '_') {
+            c = '-';
+            s += 3;
+        } else if (s[0] == '_' && s[1] == '_') {
+            c = '_';
+            s += 2;
+        } else if (s[0] == '_') {
+            c = '.';
+            s += 1;
+        } else {
+            c = (char)tolower((unsigned char)s[0]);
+            s += 1;
+        }
+        if (o + 1 >= out_size)
+            return ERR_LIMIT;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+int config_load_env(struct config *cfg, char *const *envp)
+{
+    for (size_t i = 0; envp && envp[i]; i++) {
+        const char *e = envp[i];
+        const char *eq = strchr(e, '=');
+        if (!eq)
+            continue;
+        char var[256], key[256], origin[CONFIG_ORIGIN_BYTES_MAX];
+        size_t n = (size_t)(eq - e);
+        if (n >= sizeof var)
+            continue; /* no config variable is this long */
+        memcpy(var, e, n);
+        var[n] = '\0';
+        if (strcmp(var, "CLUSTER_ID") == 0) {
+            if (strlen(eq + 1) >= CONFIG_CLUSTER_ID_BYTES_MAX) {
+                cfg_error(cfg, "CLUSTER_ID=%s is too long; use `samsa storage random-uuid`", eq + 1);
+                return ERR_CONFIG;
+            }
+            int rc = copy_trim(cfg->node.cluster_id, sizeof cfg->node.cluster_id, eq + 1,
+                               strlen(eq + 1));
+            ASSERT(rc == 0); /* length checked above */
+            snprintf(cfg->cluster_id_origin, sizeof cfg->cluster_id_origin, "env:CLUSTER_ID");
+            continue;
+        }
+        if (config_env_to_key(var, key, sizeof key) < 0)
+            continue;
+        snprintf(origin, sizeof origin, "env:%s", var);
+        int rc = config_set(cfg, key, eq + 1, CONFIG_SOURCE_ENV, origin);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- finalize ----------------------------------------------------------- */
+
+static void upper(char *s)
+{
+    for (; *s; s++)
+        *s = (char)toupper((unsigned char)*s);
+}
+
+static int sp_parse(const char *s, enum config_security_protocol *out)
+{
+    static const enum config_security_protocol all[] = {
+        CONFIG_SP_PLAINTEXT, CONFIG_SP_SSL, CONFIG_SP_SASL_PLAINTEXT, CONFIG_SP_SASL_SSL };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcasecmp(s, config_security_protocol_name(all[i])) == 0) {
+            *out = all[i];
+            return 0;
+        }
+    return ERR_CONFIG;
+}
+
+/* Parse "host:port" or "[v6]:port"; host may be empty.  why gets the
+ * problem text on failure. */
+static int hostport_parse(const char *s, char *host, size_t host_size, uint16_t *port,
+                          char *why, size_t why_size)
+{
+    const char *colon;
+    const char *h = s;
+    size_t hn;
+    if (s[0] == '[') {
+        const char *rb = strchr(s, ']');
+        if (!rb || rb[1] != ':') {
+            snprintf(why, why_size, "has an unterminated [IPv6] host");
+            return ERR_CONFIG;
+        }
+        h = s + 1;
+        hn = (size_t)(rb - h);
+        colon = rb + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon) {
+            snprintf(why, why_size, "has no :port");
+            return ERR_CONFIG;
+        }
+        hn = (size_t)(colon - s);
+    }
+    if (hn >= host_size) {
+        snprintf(why, why_size, "has a host name longer than %zu bytes", host_size - 1);
+        return ERR_CONFIG;
+    }
+    memcpy(host, h, hn);
+    host[hn] = '\0';
+    int64_t p;
+    if (parse_int64(colon + 1, &p) < 0) {
+        snprintf(why, why_size, "port '%s' is not a number", colon + 1);
+        return ERR_CONFIG;
+    }
+    if (p < 0 || p > 65535) {
+        snprintf(why, why_size, "port %" PRId64 " is out of range 0-65535", p);
+        return ERR_CONFIG;
+    }
+    *port = (uint16_t)p;
+    return 0;
+}
+
+struct sp_map {
+    size_t count;
+    char names[CONFIG_LISTENERS_MAX * 2][CONFIG_LISTENER_NAME_BYTES_MAX];
+    enum config_security_protocol sp[CONFIG_LISTENERS_MAX * 2];
+};
+
+static int sp_map_find(const struct sp_map *m, const char *name, enum config_security_protocol *sp)
+{
+    for (size_t i = 0; i < m->count; i++)
+        if (strcmp(m->names[i], name) == 0) {
+            *sp = m->sp[i];
+            return 0;
+        }
+    return ERR_NOT_FOUND;
+}
+
+static int sp_map_parse(struct config *cfg, struct sp_map *m)
+{
+    const char *key = "listener.security.protocol.map";
+    const char *v = eff(cfg, key);
+    char item[160];
+    size_t pos = 0;
+    int rc;
+    m->count = 0;
+    while ((rc = list_next(v, &pos, item, sizeof item)) > 0) {
+        char *colon = strchr(item, ':');
+        enum config_security_protocol sp;
+        if (!colon || colon == item) {
+            cfg_error(cfg, "%s=%s entry '%s' is not NAME:PROTOCOL; write it like INTERNAL:PLAINTEXT",
+                      key, v, item);
+            return ERR_CONFIG;
+        }
+        *colon = '\0';
+        char name[CONFIG_LISTENER_NAME_BYTES_MAX];
+        if (copy_trim(name, sizeof name, item, strlen(item)) < 0) {
+            cfg_error(cfg, "%s=%s listener name '%s' is too long; use at most %d characters", key,
+                      v, item, CONFIG_LISTENER_NAME_BYTES_MAX - 1);
+            return ERR_CONFIG;
+        }
+        upper(name);
+        char proto[64];
+        if (copy_trim(proto, sizeof proto, colon + 1, strlen(colon + 1)) < 0 ||
+            sp_parse(proto, &sp) < 0) {
+            cfg_error(cfg, "%s=%s protocol '%s' for %s is unknown; use one of " SP_VALID, key, v,
+                      colon + 1, name);
+            return ERR_CONFIG;
+        }
+        enum config_security_protocol old;
+        if (sp_map_find(m, name, &old) == 0) {
+            cfg_error(cfg, "%s=%s maps %s twice; keep one entry per listener name", key, v, name);
+            return ERR_CONFIG;
+        }
+        if (m->count == sizeof m->names / sizeof m->names[0]) {
+            cfg_error(cfg, "%s=%s has more than %zu entries; Samsa supports at most %zu", key, v,
+                      sizeof m->names / sizeof m->names[0], sizeof m->names / sizeof m->names[0]);
+            return ERR_CONFIG;
+        }
+        memcpy(m->names[m->count], name, sizeof name);
+        m->sp[m->count++] = sp;
+    }
+    if (rc < 0) {
+        cfg_error(cfg, "%s=%s has an entry that is too long; use NAME:PROTOCOL pairs", key, v);
+        return ERR_CONFIG;
+    }
+    return 0;
+}
+
+/* Parse a listeners-style value into eps.  distinct_ports: listeners must
+ * not share a port (advertised listeners may, as in Kafka). */
+static int endpoints_parse(struct config *cfg, const char *key, const char *v, const struct sp_map *m,
+                           struct config_endpoint *eps, size_t *count, int distinct_ports)
+{
+    char item[CONFIG_HOST_BYTES_MAX + CONFIG_LISTENER_NAME_BYTES_MAX + 16];
+    size_t pos = 0;
+    int rc;
+    *count = 0;
+    while ((rc = list_next(v, &pos, item, sizeof item)) > 0) {
+        char why[256];
+        struct config_endpoint ep;
+        memset(&ep, 0, sizeof ep);
+        char *sep = strstr(item, "://");
+        if (!sep || sep == item) {
+            cfg_error(cfg, "%s=%s entry '%s' is not NAME://host:port; write it like PLAINTEXT://:9092",
+                      key, v, item);
+            return ERR_CONFIG;
+        }
+        size_t nn = (size_t)(sep - item);
+        if (nn >= sizeof ep.name) {
+            cfg_error(cfg, "%s=%s listener name is longer than %zu characters; use a shorter name",
+                      key, v, sizeof ep.name - 1);
+            return ERR_CONFIG;
+        }
+        memcpy(ep.name, item, nn);
+        ep.name[nn] = '\0';
+        upper(ep.name);
+        if (hostport_parse(sep + 3, ep.host, sizeof ep.host, &ep.port, why, sizeof why) < 0) {
+            cfg_error(cfg, "%s=%s %s; use a port like 9092, e.g. %s://:9092", key, v, why, ep.name);
+            return ERR_CONFIG;
+        }
+        if (sp_map_find(m, ep.name, &ep.security_protocol) < 0) {
+            cfg_error(cfg, "%s=%s listener name %s is not in listener.security.protocol.map=%s; add "
+                      "%s:PLAINTEXT (or its protocol) to listener.security.protocol.map",
+                      key, v, ep.name, eff(cfg, "listener.security.protocol.map"), ep.name);
+            return ERR_CONFIG;
+        }
+        for (size_t i = 0; i < *count; i++) {
+            if (strcmp(eps[i].name, ep.name) == 0) {
+                cfg_error(cfg, "%s=%s listener name %s appears twice; give each listener a unique name",
+                          key, v, ep.name);
+                return ERR_CONFIG;
+            }
+            if (distinct_ports && ep.port != 0 && eps[i].port == ep.port) {
+                cfg_error(cfg, "%s=%s port %u is used by both %s and %s; give each listener its own port",
+                          key, v, ep.port, eps[i].name, ep.name);
+                return ERR_CONFIG;
+            }
+        }
+        if (*count == CONFIG_LISTENERS_MAX) {
+            cfg_error(cfg, "%s=%s has more than %d listeners; Samsa supports at most %d", key, v,
+                      CONFIG_LISTENERS_MAX, CONFIG_LISTENERS_MAX);
+            return ERR_CONFIG;
+        }
+        eps[(*count)++] = ep;
+    }
+    if (rc < 0) {
+        cfg_error(cfg, "%s=%s has an entry that is too long; shorten the host name", key, v);
+        return ERR_CONFIG;
+    }
+    return 0;
+}
+
+static int endpoint_find(const struct config_endpoint *eps, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(eps[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int voters_parse(struct config *cfg, const char *key, struct config_voter *out,
+                        size_t *count, int with_id)
+{
+    const char *v = eff(cfg, key);
+    char item[CONFIG_HOST_BYTES_MAX + 32];
+    size_t pos = 0;
+    int rc;
+    *count = 0;
+    const char *form = with_id ? "id@host:port" : "host:port";
+    const char *example = with_id ? "1@localhost:9093" : "localhost:9093";
+    while ((rc = list_next(v, &pos, item, sizeof item)) > 0) {
+        struct config_voter vt;
+        char why[256];
+        memset(&vt, 0, sizeof vt);
+        vt.id = -1;
+        const char *hp = item;
+        if (with_id) {
+            char *at = strchr(item, '@');
+            int64_t id;
+            if (!at) {
+                cfg_error(cfg, "%s=%s entry '%s' is not %s; write it like %s", key, v, item, form,
+                          example);
+                return ERR_CONFIG;
+            }
+            *at = '\0';
+            if (parse_int64(item, &id) < 0 || id < 0 || id > INT32_MAX) {
+                cfg_error(cfg, "%s=%s id '%s' is not a non-negative node id; write it like %s", key,
+                          v, item, example);
+                return ERR_CONFIG;
+            }
+            vt.id = (int32_t)id;
+            hp = at + 1;
+        }
+        if (hostport_parse(hp, vt.host, sizeof vt.host, &vt.port, why, sizeof why) < 0) {
+            cfg_error(cfg, "%s=%s entry '%s' %s; write it like %s", key, v, hp, why, example);
+            return ERR_CONFIG;
+        }
+        if (vt.host[0] == '\0') {
+            cfg_error(cfg, "%s=%s entry '%s' has an empty host; write it like %s", key, v, hp,
+                      example);
+            return ERR_CONFIG;
+        }
+        for (size_t i = 0; with_id && i < *count; i++)
+            if (out[i].id == vt.id) {
+                cfg_error(cfg, "%s=%s lists node %d twice; list each voter once", key, v, vt.id);
+                return ERR_CONFIG;
+            }
+        if (*count == CONFIG_VOTERS_MAX) {
+            cfg_error(cfg, "%s=%s has more than %d entries; Samsa supports at most %d", key, v,
+                      CONFIG_VOTERS_MAX, CONFIG_VOTERS_MAX);
+            return ERR_CONFIG;
+        }
+        out[(*count)++] = vt;
+    }
+    if (rc < 0) {
+        cfg_error(cfg, "%s=%s has an entry that is too long; shorten the host name", key, v);
+        return ERR_CONFIG;
+    }
+    return 0;
+}
+
+static int64_t num(const struct config *cfg, const char *name)
+{
+    int64_t v = 0;
+    const char *s = eff(cfg, name);
+    if (s && parse_int64(s, &v) < 0)
+        v = 0; /* finalize checked types first; unreachable with valid input */
+    return v;
+}
+
+static int boolean(const struct config *cfg, const char *name)
+{
+    int b = 0;
+    const char *s = eff(cfg, name);
+    if (s && parse_bool(s, &b) < 0)
+        b = 0;
+    return b;
+}
+
+static int64_t mul_sat(int64_t a, int64_t b)
+{
+    if (a < 0)
+        return -1; /* Kafka: a negative retention means unlimited */
+    if (a != 0 && b > INT64_MAX / a)
+        return INT64_MAX;
+    return a * b;
+}
+
+static void derive_numbers(struct config *cfg)
+{
+    struct config_node *n = &cfg->node;
+    n->num_network_threads = num(cfg, "num.network.threads");
+    n->num_io_threads = num(cfg, "num.io.threads");
+    n->message_max_bytes = num(cfg, "message.max.bytes");
+    n->socket_request_max_bytes = num(cfg, "socket.request.max.bytes");
+    n->socket_send_buffer_bytes = num(cfg, "socket.send.buffer.bytes");
+    n->socket_receive_buffer_bytes = num(cfg, "socket.receive.buffer.bytes");
+
+    if (eff(cfg, "log.retention.ms"))
+        n->retention_ms = num(cfg, "log.retention.ms");
+    else if (eff(cfg, "log.retention.minutes"))
+        n->retention_ms = mul_sat(num(cfg, "log.retention.minutes"), 60000);
+    else
+        n->retention_ms = mul_sat(num(cfg, "log.retention.hours"), 3600000);
+    if (n->retention_ms < 0)
+        n->retention_ms = -1;
+    n->retention_bytes = num(cfg, "log.retention.bytes");
+    n->segment_bytes = num(cfg, "log.segment.bytes");
+    n->roll_ms = eff(cfg, "log.roll.ms") ? num(cfg, "log.roll.ms")
+                                         : mul_sat(num(cfg, "log.roll.hours"), 3600000);
+    n->retention_check_interval_ms = num(cfg, "log.retention.check.interval.ms");
+    n->index_interval_bytes = num(cfg, "log.index.interval.bytes");
+    n->index_size_max_bytes = num(cfg, "log.index.size.max.bytes");
+    n->flush_interval_messages = num(cfg, "log.flush.interval.messages");
+    n->flush_scheduler_interval_ms = num(cfg, "log.flush.scheduler.interval.ms");
+    n->flush_interval_ms = eff(cfg, "log.flush.interval.ms") ? num(cfg, "log.flush.interval.ms")
+                                                             : n->flush_scheduler_interval_ms;
+    n->log_cleaner_enable = boolean(cfg, "log.cleaner.enable");
+
+    n->num_partitions = num(cfg, "num.partitions");
+    n->default_replication_factor = num(cfg, "default.replication.factor");
+    n->min_insync_replicas = num(cfg, "min.insync.replicas");
+    n->offsets_topic_replication_factor = num(cfg, "offsets.topic.replication.factor");
+    n->offsets_topic_num_partitions = num(cfg, "offsets.topic.num.partitions");
+    n->transaction_state_log_replication_factor = num(cfg, "transaction.state.log.replication.factor");
+    n->transaction_state_log_min_isr = num(cfg, "transaction.state.log.min.isr");
+    n->replica_lag_time_max_ms = num(cfg, "replica.lag.time.max.ms");
+    n->auto_create_topics_enable = boolean(cfg, "auto.create.topics.enable");
+    n->delete_topic_enable = boolean(cfg, "delete.topic.enable");
+    n->unclean_leader_election_enable = boolean(cfg, "unclean.leader.election.enable");
+    n->group_initial_rebalance_delay_ms = num(cfg, "group.initial.rebalance.delay.ms");
+
+    n->broker_heartbeat_interval_ms = num(cfg, "broker.heartbeat.interval.ms");
+    n->broker_session_timeout_ms = num(cfg, "broker.session.timeout.ms");
+    n->controller_quorum_election_timeout_ms = num(cfg, "controller.quorum.election.timeout.ms");
+    n->controller_quorum_fetch_timeout_ms = num(cfg, "controller.quorum.fetch.timeout.ms");
+    n->controller_quorum_election_backoff_max_ms = num(cfg, "controller.quorum.election.backoff.max.ms");
+
+    int level = log_level_parse(eff(cfg, "samsa.log.level"));
+    n->log_level = level < 0 ? LOG_INFO : level;
+    n->io_uring = boolean(cfg, "samsa.io.uring");
+
+    /* Strings checked against their valid values already; trimmed copies. */
+    if (copy_trim(n->cleanup_policy, sizeof n->cleanup_policy, eff(cfg, "log.cleanup.policy"),
+                  strlen(eff(cfg, "log.cleanup.policy"))) < 0)
+        cfg_error(cfg, "log.cleanup.policy=%s is too long; use delete, compact or compact,delete",
+                  eff(cfg, "log.cleanup.policy"));
+    const char *ts = eff(cfg, "log.message.timestamp.type");
+    if (copy_trim(n->message_timestamp_type, sizeof n->message_timestamp_type, ts, strlen(ts)) < 0)
+        n->message_timestamp_type[0] = '\0'; /* unreachable: valid values are short */
+    const char *ct = eff(cfg, "compression.type");
+    if (copy_trim(n->compression_type, sizeof n->compression_type, ct, strlen(ct)) < 0)
+        n->compression_type[0] = '\0'; /* unreachable: valid values are short */
+}
+
+static int roles_parse(struct config *cfg)
+{
+    const char *key = "process.roles";
+    const char *v = eff(cfg, key);
+    char item[64];
+    size_t pos = 0;
+    int rc;
+    unsigned roles = 0;
+    while ((rc = list_next(v, &pos, item, sizeof item)) > 0) {
+        unsigned bit = strcasecmp(item, "broker") == 0       ? CONFIG_ROLE_BROKER
+                       : strcasecmp(item, "controller") == 0 ? CONFIG_ROLE_CONTROLLER
+                                                            : 0;
+        if (!bit || (roles & bit)) {
+            cfg_error(cfg, "%s=%s is not valid; use broker, controller or broker,controller", key, v);
+            return ERR_CONFIG;
+        }
+        roles |= bit;
+    }
+    if (rc < 0) {
+        cfg_error(cfg, "%s=%s is not valid; use broker, controller or broker,controller", key, v);
+        return ERR_CONFIG;
+    }
+    cfg->node.roles = roles;
+    return 0;
+}
+
+static int node_id_derive(struct config *cfg)
+{
+    struct config_node *n = &cfg->node;
+    int64_t nid = num(cfg, "node.id"), bid = num(cfg, "broker.id");
+    if (is_set(cfg, "node.id") && is_set(cfg, "broker.id") && nid != bid) {
+        cfg_error(cfg, "node.id=%" PRId64 " and broker.id=%" PRId64 " disagree; set only node.id "
+                  "(broker.id is its old name)", nid, bid);
+        return ERR_CONFIG;
+    }
+    n->node_id = (int32_t)(is_set(cfg, "node.id") ? nid : bid);
+    if (n->roles && n->node_id < 0) {
+        cfg_error(cfg, "node.id=%d is not set but process.roles=%s needs it; set node.id to a "
+                  "non-negative id unique in the cluster, e.g. node.id=1",
+                  n->node_id, eff(cfg, "process.roles"));
+        return ERR_CONFIG;
+    }
+    return 0;
+}
+
+static int log_dirs_derive(struct config *cfg)
+{
+    struct config_node *n = &cfg->node;
+    const char *key = eff(cfg, "log.dirs") ? "log.dirs" : "log.dir";
+    const char *v = eff(cfg, key);
+    size_t pos = 0;
+    int rc;
+    n->log_dir_count = 0;
+    char item[CONFIG_PATH_BYTES_MAX];
+    while ((rc = list_next(v, &pos, item, sizeof item)) > 0) {
+        if (n->log_dir_count == CONFIG_LOG_DIRS_MAX) {
+            cfg_error(cfg, "%s=%s has more than %d directories; Samsa supports at most %d", key, v,
+                      CONFIG_LOG_DIRS_MAX, CONFIG_LOG_DIRS_MAX);
+            return ERR_CONFIG;
+        }
+        memcpy(n->log_dirs[n->log_dir_count++], item, sizeof item);
+    }
+    if (rc < 0) {
+        cfg_error(cfg, "%s=%s has a path longer than %d bytes; use a shorter path", key, v,
+                  CONFIG_PATH_BYTES_MAX - 1);
+        return ERR_CONFIG;
+    }
+    if (n->log_dir_count == 0) {
+        cfg_error(cfg, "%s=%s names no directory; set log.dirs=/var/lib/samsa/data", key, v ? v : "");
+        return ERR_CONFIG;
+    }
+    const char *md = eff(cfg, "metadata.log.dir");
+    if (md) {
+        if (copy_trim(n->metadata_log_dir, sizeof n->metadata_log_dir, md, strlen(md)) < 0 ||
+            n->metadata_log_dir[0] == '\0') {
+            cfg_error(cfg, "metadata.log.dir=%s is not a usable path; use a directory path or unset it",
+                      md);
+            return ERR_CONFIG;
+        }
+    } else {
+        memcpy(n->metadata_log_dir, n->log_dirs[0], sizeof n->metadata_log_dir);
+    }
+    return 0;
+}
+
+static int listeners_derive(struct config *cfg)
+{
+    struct config_node *n = &cfg->node;
+    struct sp_map m;
+    if (sp_map_parse(cfg, &m) < 0)
+        return ERR_CONFIG;
+
+    /* controller.listener.names */
+    const char *cln = eff(cfg, "controller.listener.names");
+    char item[CONFIG_LISTENER_NAME_BYTES_MAX];
+    size_t pos = 0;
+    int rc;
+    n->controller_listener_name_count = 0;
+    while ((rc = list_next(cln, &pos, item, sizeof item)) > 0) {
+        if (n->controller_listener_name_count == CONFIG_LISTENERS_MAX) {
+            cfg_error(cfg, "controller.listener.names=%s has more than %d names; use fewer", cln,
+                      CONFIG_LISTENERS_MAX);
+            return ERR_CONFIG;
+        }
+        upper(item);
+        memcpy(n->controller_listener_names[n->controller_listener_name_count++], item, sizeof item);
+        /* Kafka: with the default map, controller listeners are PLAINTEXT. */
+        enum config_security_protocol sp;
+        if (!is_set(cfg, "listener.security.protocol.map") && sp_map_find(&m, item, &sp) < 0 &&
+            m.count < sizeof m.names / sizeof m.names[0]) {
+            memcpy(m.names[m.count], item, sizeof item);
+            m.sp[m.count++] = CONFIG_SP_PLAINTEXT;
+        }
+    }
+    if (rc < 0) {
+        cfg_error(cfg, "controller.listener.names=%s has a name that is too long; use shorter names",
+                  cln);
+        return ERR_CONFIG;
+    }
+
+    const char *lv = eff(cfg, "listeners");
+    if (endpoints_parse(cfg, "listeners", lv, &m, n->listeners, &n->listener_count, 1) < 0)
+        return ERR_CONFIG;
+
+    const char *adv_key = is_set(cfg, "advertised.listeners") ? "advertised.listeners" : "listeners";
+    const char *av = eff(cfg, adv_key);
+    struct config_endpoint adv[CONFIG_LISTENERS_MAX];
+    size_t adv_count = 0;
+    if (endpoints_parse(cfg, adv_key, av, &m, adv, &adv_count, 0) < 0)
+        return ERR_CONFIG;
+    n->advertised_count = 0;
+    for (size_t i = 0; i < adv_count; i++) {
+        if (strcmp(adv_key, "advertised.listeners") == 0 &&
+            (strcmp(adv[i].host, "0.0.0.0") == 0 || strcmp(adv[i].host, "::") == 0)) {
+            cfg_error(cfg, "advertised.listeners=%s host %s of %s is not routable; advertise a host "
+                      "name or IP clients can reach, e.g. %s://localhost:%u",
+                      av, adv[i].host, adv[i].name, adv[i].name, adv[i].port);
+            return ERR_CONFIG;
+        }
+        if (endpoint_find(n->listeners, n->listener_count, adv[i].name) < 0) {
+            cfg_error(cfg, "advertised.listeners=%s listener name %s is not in listeners=%s; add "
+                      "%s://host:port to listeners or remove it here", av, adv[i].name, lv,
+                      adv[i].name);
+            return ERR_CONFIG;
+        }
+        int is_ctrl = 0;
+        for (size_t j = 0; j < n->controller_listener_name_count; j++)
+            if (strcmp(n->controller_listener_names[j], adv[i].name) == 0)
+                is_ctrl = 1;
+        if (!is_ctrl || !n->roles)
+            n->advertised[n->advertised_count++] = adv[i];
+    }
+
+    if (n->roles && n->controller_listener_name_count == 0) {
+        cfg_error(cfg, "controller.listener.names is not set but process.roles=%s needs it; set "
+                  "controller.listener.names=CONTROLLER and add CONTROLLER://:9093 to listeners%s",
+                  eff(cfg, "process.roles"),
+                  (n->roles & CONFIG_ROLE_CONTROLLER) ? "" : " of the controllers");
+        return ERR_CONFIG;
+    }
+    for (size_t j = 0; j < n->controller_listener_name_count; j++) {
+        const char *name = n->controller_listener_names[j];
+        int in = endpoint_find(n->listeners, n->listener_count, name) >= 0;
+        if ((n->roles & CONFIG_ROLE_CONTROLLER) && !in) {
+            cfg_error(cfg, "controller.listener.names=%s names %s which is not in listeners=%s; add "
+                      "%s://:9093 to listeners", cln, name, lv, name);
+            return ERR_CONFIG;
+        }
+        if (n->roles == CONFIG_ROLE_BROKER && in) {
+            cfg_error(cfg, "controller.listener.names=%s names %s which a broker-only node must not "
+                      "listen on; remove %s from listeners=%s", cln, name, name, lv);
+            return ERR_CONFIG;
+        }
+        enum config_security_protocol sp;
+        if (sp_map_find(&m, name, &sp) < 0) {
+            cfg_error(cfg, "controller.listener.names=%s names %s which is not in "
+                      "listener.security.protocol.map=%s; add %s:PLAINTEXT to it",
+                      cln, name, eff(cfg, "listener.security.protocol.map"), name);
+            return ERR_CONFIG;
+        }
+    }
+
+    /* inter.broker.listener.name, or the listener named after the protocol. */
+    const char *ibl = eff(cfg, "inter.broker.listener.name");
+    if (ibl && is_set(cfg, "security.inter.broker.protocol")) {
+        cfg_error(cfg, "inter.broker.listener.name=%s and security.inter.broker.protocol=%s are both "
+                  "set; set only inter.broker.listener.name", ibl,
+                  eff(cfg, "security.inter.broker.protocol"));
+        return ERR_CONFIG;
+    }
+    const char *ib_src = ibl ? ibl : eff(cfg, "security.inter.broker.protocol");
+    if (copy_trim(n->inter_broker_listener_name, sizeof n->inter_broker_listener_name, ib_src,
+                  strlen(ib_src)) < 0) {
+        cfg_error(cfg, "inter.broker.listener.name=%s is too long; use a listener name", ib_src);
+        return ERR_CONFIG;
+    }
+    upper(n->inter_broker_listener_name);
+    if ((n->roles == 0 || (n->roles & CONFIG_ROLE_BROKER)) &&
+        endpoint_find(n->advertised, n->advertised_count, n->inter_broker_listener_name) < 0) {
+        char names[512];
+        size_t o = 0;
+        names[0] = '\0';
+        for (size_t i = 0; i < n->advertised_count && o < sizeof names; i++) {
+            int w = snprintf(names + o, sizeof names - o, "%s%s", i ? "," : "", n->advertised[i].name);
+            o += w > 0 ? (size_t)w : 0;
+        }
+        if (ibl)
+            cfg_error(cfg, "inter.broker.listener.name=%s is not a listener in %s=%s; use one of "
+                      "%s or add %s://host:port to listeners", ibl, adv_key, av, names,
+                      n->inter_broker_listener_name);
+        else
+            cfg_error(cfg, "inter.broker.listener.name is not set and security.inter.broker.protocol=%s "
+                      "names no listener in %s=%s; set inter.broker.listener.name to one of %s",
+                      ib_src, adv_key, av, names);
+        return ERR_CONFIG;
+    }
+    return 0;
+}
+
+static int quorum_derive(struct config *cfg)
+{
+    struct config_node *n = &cfg->node;
+    if (voters_parse(cfg, "controller.quorum.voters", n->voters, &n->voter_count, 1) < 0)
+        return ERR_CONFIG;
+    if (voters_parse(cfg, "controller.quorum.bootstrap.servers", n->bootstrap_servers,
+                     &n->bootstrap_server_count, 0) < 0)
+        return ERR_CONFIG;
+    if (!n->roles)
+        return 0;
+    if (n->voter_count == 0 && n->bootstrap_server_count == 0) {
+        cfg_error(cfg, "controller.quorum.voters is empty but process.roles=%s needs a quorum; set "
+                  "controller.quorum.voters=%d@localhost:9093 (id@host:port of every controller)",
+                  eff(cfg, "process.roles"), n->node_id < 0 ? 1 : n->node_id);
+        return ERR_CONFIG;
+    }
+    if ((n->roles & CONFIG_ROLE_CONTROLLER) && n->voter_count > 0) {
+        for (size_t i = 0; i < n->voter_count; i++)
+            if (n->voters[i].id == n->node_id)
+                return 0;
+        cfg_error(cfg, "controller.quorum.voters=%s does not contain node.id=%d but process.roles=%s "
+                  "includes controller; add %d@<host>:<port> to controller.quorum.voters or drop "
+                  "controller from process.roles",
+                  eff(cfg, "controller.quorum.voters"), n->node_id, eff(cfg, "process.roles"),
+                  n->node_id);
+        return ERR_CONFIG;
+    }
+    return 0;
+}
+
+int config_finalize(struct config *cfg)
+{
+    ASSERT(!cfg->finalized);
+    /* Phase 1: every value against its type, so later phases can trust them. */
+    int bad = 0;
+    for (size_t i = 0; i < BROKER_KEY_COUNT; i++) {
+        char why[256];
+        const struct config_key *k = &config_broker_keys[i];
+        const char *v = cfg->values[i] ? cfg->values[i] : k->default_value;
+        if (value_check(k, v, why, sizeof why) < 0) {
+            cfg_error(cfg, "%s=%s %s", k->name,
+                      (k->flags & CONFIG_F_SENSITIVE) ? "[hidden]" : v, why);
+            bad = 1;
+        }
+    }
+    if (eff(cfg, "zookeeper.connect"))
+        cfg_warn(cfg, "zookeeper.connect=%s is unused: Samsa runs in KRaft mode; remove it and set "
+                 "process.roles, node.id and controller.quorum.voters", eff(cfg, "zookeeper.connect"));
+    if (bad)
+        return ERR_CONFIG;
+
+    /* Phase 2: structure.  Each step reports its own first problem. */
+    derive_numbers(cfg);
+    if (roles_parse(cfg) == 0) {
+        if (node_id_derive(cfg) == 0 && listeners_derive(cfg) == 0)
+            (void)quorum_derive(cfg);
+    }
+    (void)log_dirs_derive(cfg);
+    if (cfg->node.roles == 0)
+        cfg_warn(cfg, "process.roles is not set (Kafka's ZooKeeper mode); Samsa has no ZooKeeper, "
+                 "set process.roles=broker,controller");
+
+    if (cfg->errors.len > 0)
+        return ERR_CONFIG;
+    cfg->finalized = 1;
+    return 0;
+}
+
+const char *config_errors(const struct config *cfg)
+{
+    return cfg->errors.len ? (const char *)cfg->errors.ptr : "";
+}
+
+const char *config_warnings(const struct config *cfg)
+{
+    return cfg->warnings.len ? (const char *)cfg->warnings.ptr : "";
+}
+
+const struct config_node *config_node_get(const struct config *cfg)
+{
+    ASSERT(cfg->finalized);
+    return &cfg->node;
+}
+
+const char *config_value_find(const struct config *cfg, const char *key)
+{
+    int i = key_index(config_broker_keys, BROKER_KEY_COUNT, key);
+    if (i < 0)
+        return NULL;
+    return cfg->values[i] ? cfg->values[i] : config_broker_keys[i].default_value;
+}
+
+/* ---- entries, print ----------------------------------------------------- */
+
+size_t config_broker_key_count(void) { return BROKER_KEY_COUNT; }
+
+const struct config_key *config_broker_key_at(size_t index)
+{
+    ASSERT(index < BROKER_KEY_COUNT);
+    return &config_broker_keys[index];
+}
+
+const struct config_key *config_broker_key_find(const char *name)
+{
+    int i = key_index(config_broker_keys, BROKER_KEY_COUNT, name);
+    return i < 0 ? NULL : &config_broker_keys[i];
+}
+
+void config_broker_entry_get(const struct config *cfg, size_t index, struct config_entry *e)
+{
+    ASSERT(index < BROKER_KEY_COUNT);
+    const struct config_key *k = &config_broker_keys[index];
+    e->key = k;
+    e->is_sensitive = (k->flags & CONFIG_F_SENSITIVE) != 0;
+    e->is_default = cfg->values[index] == NULL;
+    e->source = e->is_default ? CONFIG_SOURCE_DEFAULT : cfg->ranks[index];
+    e->origin = e->is_default ? "default" : cfg->origins[index];
+    e->value = e->is_sensitive ? NULL : (e->is_default ? k->default_value : cfg->values[index]);
+    e->read_only = 1;
+}
+
+void config_print(const struct config *cfg, FILE *out)
+{
+    fprintf(out, "# Samsa effective configuration: key=value  # source\n");
+    for (size_t i = 0; i < BROKER_KEY_COUNT; i++) {
+        struct config_entry e;
+        config_broker_entry_get(cfg, i, &e);
+        const char *v = e.is_sensitive ? (e.is_default && !e.key->default_value ? "" : "[hidden]")
+                                       : (e.value ? e.value : "");
+        fprintf(out, "%s=%s  # %s%s\n", e.key->name, v, e.origin,
+                (!e.is_default || e.value) ? "" : " (null)");
+    }
+    if (cfg->node.cluster_id[0])
+        fprintf(out, "# cluster.id=%s  # %s\n", cfg->node.cluster_id, cfg->cluster_id_origin);
+    if (cfg->finalized) {
+        const struct config_node *n = &cfg->node;
+        fprintf(out, "# derived: node.id=%d retention.ms=%" PRId64 " segment.ms=%" PRId64
+                " flush.ms=%" PRId64 " log.dirs=%zu metadata.log.dir=%s\n",
+                n->node_id, n->retention_ms, n->roll_ms, n->flush_interval_ms, n->log_dir_count,
+                n->metadata_log_dir);
+    }
+}
+
+/* ---- topic configs ------------------------------------------------------ */
+
+size_t config_topic_key_count(void) { return TOPIC_KEY_COUNT; }
+
+const struct config_key *config_topic_key_at(size_t index)
+{
+    ASSERT(index < TOPIC_KEY_COUNT);
+    return &config_topic_keys[index];
+}
+
+const struct config_key *config_topic_key_find(const char *name)
+{
+    int i = key_index(config_topic_keys, TOPIC_KEY_COUNT, name);
+    return i < 0 ? NULL : &config_topic_keys[i];
+}
+
+int config_topic_validate(const char *key, const char *value, char *msg, size_t msg_size)
+{
+    const struct config_key *k = config_topic_key_find(key);
+    if (!k) {
+        snprintf(msg, msg_size, "Unknown topic config name: %s", key);
+        return ERR_INVALID;
+    }
+    if (!value) {
+        snprintf(msg, msg_size, "Null value not supported for topic config %s", key);
+        return ERR_INVALID;
+    }
+    char why[256];
+    if (value_check(k, value, why, sizeof why) < 0) {
+        snprintf(msg, msg_size, "Invalid value %s for configuration %s: %s", value, key, why);
+        return ERR_INVALID;
+    }
+    if (strcmp(key, "remote.storage.enable") == 0 && strcasecmp(value, "true") == 0) {
+        snprintf(msg, msg_size, "Invalid value %s for configuration %s: tiered storage is not "
+                 "supported; use false", value, key);
+        return ERR_INVALID;
+    }
+    return 0;
+}
+
+int config_topic_default(const struct config *cfg, const char *key, char *out, size_t out_size,
+                         const char **synonym_out)
+{
+    const struct config_key *k = config_topic_key_find(key);
+    if (!k)
+        return ERR_NOT_FOUND;
+    if (synonym_out)
+        *synonym_out = k->synonym;
+    int64_t derived;
+    int has_derived = 1;
+    if (strcmp(key, "retention.ms") == 0)
+        derived = cfg->node.retention_ms;
+    else if (strcmp(key, "segment.ms") == 0)
+        derived = cfg->node.roll_ms;
+    else if (strcmp(key, "flush.ms") == 0)
+        derived = cfg->node.flush_interval_ms;
+    else if (strcmp(key, "segment.jitter.ms") == 0)
+        derived = eff(cfg, "log.roll.jitter.ms") ? num(cfg, "log.roll.jitter.ms")
+                                                 : mul_sat(num(cfg, "log.roll.jitter.hours"), 3600000);
+    else
+        has_derived = 0;
+    int n;
+    if (has_derived && cfg->finalized) {
+        n = snprintf(out, out_size, "%" PRId64, derived);
+    } else {
+        const char *v = k->synonym ? config_value_find(cfg, k->synonym) : NULL;
+        if (!v)
+            v = k->default_value ? k->default_value : "";
+        n = snprintf(out, out_size, "%s", v);
+    }
+    return (n < 0 || (size_t)n >= out_size) ? ERR_LIMIT : 0;
+}
