@@ -331,6 +331,10 @@ static void raft_fetch_answer(struct raft *r, const struct raft_msg *m)
     resp->fetch_offset = m->fetch_offset;
     resp->last_fetched_epoch = m->last_fetched_epoch;
     resp->high_watermark = r->hw;
+    if (r->role != RAFT_LEADER) {
+        resp->status = RAFT_FETCH_NOT_LEADER; /* leader_id names whom we follow */
+        return;
+    }
     if (m->fetch_offset == 0) {
         resp->status = RAFT_FETCH_NOT_LEADER; /* malformed: offsets start at 1 */
         return;
@@ -444,7 +448,8 @@ static void raft_vote_result(struct raft *r, const struct raft_msg *m)
         r->peers[vi].vote_granted = true;
     else
         r->peers[vi].vote_rejected = true;
-    if (!m->granted && m->leader_id != 0 && m->epoch == r->hs.epoch) {
+    if (!m->granted && m->leader_id != 0 && m->leader_id != r->cfg.id &&
+        m->epoch == r->hs.epoch) {
         raft_become_follower(r, r->hs.epoch, m->leader_id);
         return;
     }
@@ -463,9 +468,15 @@ static void raft_vote_result(struct raft *r, const struct raft_msg *m)
 static void raft_follower_fetched(struct raft *r, const struct raft_msg *m)
 {
     if (m->status == RAFT_FETCH_NOT_LEADER) {
-        if (m->leader_id != 0 && m->leader_id != r->cfg.id && m->epoch == r->hs.epoch &&
-            r->leader_id == 0) {
-            r->leader_id = m->leader_id;
+        if (m->epoch != r->hs.epoch)
+            return;
+        uint32_t hint = m->leader_id == r->cfg.id ? 0 : m->leader_id;
+        if (r->leader_id == m->from) {
+            r->leader_id = hint; /* it resigned (or never led): forget it */
+            if (hint != 0)
+                raft_fetch_send(r);
+        } else if (r->leader_id == 0 && hint != 0) {
+            r->leader_id = hint;
             raft_fetch_send(r);
         }
         return;
@@ -496,7 +507,12 @@ static void raft_follower_fetched(struct raft *r, const struct raft_msg *m)
         uint64_t hw = m->high_watermark < last ? m->high_watermark : last;
         if (hw > r->hw)
             r->hw = hw;
-        if (r->hs.catching_up && last >= m->high_watermark)
+        /* a lost disk is caught up once it holds the leader's HW *and* that HW
+         * covers an entry of the leader's epoch: only then does it cover
+         * everything committed before (a new leader's HW can lag) */
+        uint64_t hw_epoch = 0;
+        if (r->hs.catching_up && last >= m->high_watermark && m->high_watermark > 0 &&
+            raft_log_epoch_at(&r->log, m->high_watermark, &hw_epoch) == 0 && hw_epoch == m->epoch)
             r->hs.catching_up = false;
         if (appended > 0)
             raft_fetch_send(r);
@@ -587,6 +603,8 @@ static void raft_step_prospective(struct raft *r, const struct raft_msg *m)
         break;
     case RAFT_MSG_BEGIN_EPOCH:
     case RAFT_MSG_FETCH_RESP:
+        if (m->type == RAFT_MSG_FETCH_RESP && m->status == RAFT_FETCH_NOT_LEADER)
+            break;
         raft_become_follower(r, m->epoch, m->from);
         if (m->type == RAFT_MSG_FETCH_RESP)
             raft_follower_fetched(r, m);

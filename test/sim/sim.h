@@ -1,0 +1,23 @@
+/*
+ * sim.h - deterministic simulation of the real Raft core (TigerBeetle VOPR
+ * style): 1-5 voters and 0-2 observers in one process, driven from one
+ * 64-bit seed over a simulated network, disks and clock, with the safety and
+ * liveness properties checked after every step.  See test/sim/README.md.
+ */
+#ifndef SAMSA_SIM_H
+#define SAMSA_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* sim_bug_known - is name one of the bug switches (or NULL/"none")? */
+bool sim_bug_known(const char *name);
+/* sim_bug_names - the list, for --help and the teeth test. */
+const char *sim_bug_names(void);
+/* sim_run_seed - run one seed; 0 if every property held, 1 on a violation
+ * (one line "VIOLATION seed=S tick=T property=... detail" on out).  The
+ * output depends on (seed, bug) only.  verbose prints a trace of events. */
+int sim_run_seed(uint64_t seed, const char *bug, bool verbose, FILE *out);
+
+#endif
