@@ -1706,6 +1706,19 @@ int config_finalize(struct config *cfg)
     return 0;
 }
 
+int config_load_all(struct config *cfg, const char *path, char *const *envp,
+                    char *const *overrides, size_t override_count)
+{
+    int rc = path ? config_load_file(cfg, path) : 0;
+    if (rc == 0)
+        rc = config_load_env(cfg, envp);
+    for (size_t i = 0; rc == 0 && i < override_count; i++)
+        rc = config_override(cfg, overrides[i]);
+    if (rc == 0)
+        rc = config_finalize(cfg);
+    return rc;
+}
+
 const char *config_errors(const struct config *cfg)
 {
     return cfg->errors.len ? (const char *)cfg->errors.ptr : "";

@@ -260,6 +260,15 @@ MUST_CHECK int config_load_env(struct config *cfg, char *const *envp);
 MUST_CHECK int config_env_to_key(const char *var, char *out, size_t out_size);
 
 /*
+ * config_load_all - the loader the server and tools share: file (if path is
+ * not NULL; properties or YAML), then envp, then each "key=value" override,
+ * then config_finalize.  Returns the first failure; config_errors() has the
+ * lines to print.
+ */
+MUST_CHECK int config_load_all(struct config *cfg, const char *path, char *const *envp,
+                               char *const *overrides, size_t override_count);
+
+/*
  * config_finalize - check every value and build the typed view.  Returns 0,
  * or ERR_CONFIG with every problem listed in config_errors().  Warnings
  * (unknown keys, unused ZooKeeper settings) are in config_warnings() and are
