@@ -1,0 +1,1342 @@
+/*
+ * brk_plog.c - partition log: segments, sparse indexes, ordered async
+ * appends through uring, recovery, retention.
+ *
+ * Append slots form a ring (slot_head..slot_tail) in append order.  A slot
+ * is finished when its write (and optional fdatasync) callbacks have run;
+ * finished slots are retired from the head only, so visibility (end_offset,
+ * seg->visible_bytes) advances strictly in append order whatever order the
+ * kernel completes in.  Every uring op this log queues is counted in
+ * io_count and in the segment's io_pending; a segment is never freed while
+ * its io_pending is non-zero, so buffers handed to uring stay valid.
+ */
+#include "brk_plog.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "broker/brk_batch.h"
+#include "common/log.h"
+
+#define BRK_PLOG_IDX_ENTRY_BYTES 8
+#define BRK_PLOG_TIDX_ENTRY_BYTES 12
+#define BRK_PLOG_NAME_DIGITS 20
+
+struct brk_plog_idx {
+    uint32_t rel; /* last offset of the batch at pos, minus the segment base */
+    uint32_t pos;
+};
+
+struct brk_plog_tidx {
+    int64_t ts_ms;
+    uint32_t rel;
+};
+
+struct brk_plog_seg {
+    struct brk_plog *pl;
+    int64_t base_offset;
+    int64_t next_offset;   /* after the last assigned batch */
+    int fd;
+    int64_t size_bytes;    /* assigned: written or queued */
+    int64_t visible_bytes; /* completed, in order */
+    int64_t max_ts_ms;
+    int64_t max_ts_offset;
+    int64_t roll_base_ms;  /* -1: set at the first append of this process */
+    int64_t bytes_since_index;
+    struct brk_plog_idx *idx;
+    uint32_t idx_count, idx_cap;
+    struct brk_plog_tidx *tidx;
+    uint32_t tidx_count, tidx_cap;
+    uint8_t *idx_disk;     /* encoded index files while their writes fly */
+    uint8_t *tidx_disk;
+    int idx_fd, tidx_fd;
+    unsigned idx_writes;   /* index-file writes in flight (subset of io_pending) */
+    unsigned io_pending;
+    bool dirty;
+};
+
+struct brk_plog_slot {
+    struct buf data;
+    struct brk_plog *pl;
+    struct brk_plog_seg *seg;
+    int64_t pos;
+    int64_t next_offset;
+    int pending;
+    int rc;
+    brk_plog_append_cb cb;
+    void *arg;
+};
+
+struct brk_plog {
+    struct uring *u;
+    char dir[PATH_MAX - 32];
+    struct brk_plog_config cfg;
+    struct brk_plog_seg **segs;
+    size_t seg_count, seg_cap;
+    int64_t start_offset, end_offset, next_offset;
+    int64_t messages_since_flush;
+    int64_t last_flush_ms;
+    int offline_err;
+    unsigned io_count;
+    uint32_t slot_head, slot_tail;
+    struct buf scratch;
+    struct brk_plog_slot slots[BRK_PLOG_APPENDS_MAX];
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+void brk_plog_config_default(struct brk_plog_config *cfg)
+{
+    cfg->segment_bytes = 1073741824;
+    cfg->roll_ms = 7LL * 24 * 3600 * 1000;
+    cfg->retention_ms = 7LL * 24 * 3600 * 1000;
+    cfg->retention_bytes = -1;
+    cfg->flush_interval_messages = INT64_MAX;
+    cfg->flush_interval_ms = INT64_MAX;
+    cfg->index_interval_bytes = 4096;
+    cfg->segment_index_bytes = 10485760;
+}
+
+static void brk_plog_config_clamp(struct brk_plog_config *cfg)
+{
+    if (cfg->segment_bytes < 1024)
+        cfg->segment_bytes = 1024;
+    if (cfg->segment_bytes > INT32_MAX)
+        cfg->segment_bytes = INT32_MAX;
+    if (cfg->index_interval_bytes < 0)
+        cfg->index_interval_bytes = 0;
+    if (cfg->segment_index_bytes < 4 * BRK_PLOG_TIDX_ENTRY_BYTES)
+        cfg->segment_index_bytes = 4 * BRK_PLOG_TIDX_ENTRY_BYTES;
+    if (cfg->segment_index_bytes > INT32_MAX)
+        cfg->segment_index_bytes = INT32_MAX;
+    if (cfg->flush_interval_messages < 1)
+        cfg->flush_interval_messages = 1;
+    if (cfg->roll_ms < 1)
+        cfg->roll_ms = 1;
+}
+
+static uint32_t brk_plog_idx_max(const struct brk_plog *pl)
+{
+    return (uint32_t)(pl->cfg.segment_index_bytes / BRK_PLOG_IDX_ENTRY_BYTES);
+}
+
+static uint32_t brk_plog_tidx_max(const struct brk_plog *pl)
+{
+    return (uint32_t)(pl->cfg.segment_index_bytes / BRK_PLOG_TIDX_ENTRY_BYTES);
+}
+
+static bool brk_plog_flush_policy_on(const struct brk_plog *pl)
+{
+    return pl->cfg.flush_interval_messages != INT64_MAX || pl->cfg.flush_interval_ms != INT64_MAX;
+}
+
+static int brk_plog_path(const struct brk_plog *pl, int64_t base, const char *ext, char *out,
+                         size_t n)
+{
+    int w = snprintf(out, n, "%s/%020" PRId64 "%s", pl->dir, base, ext);
+    if (w < 0 || (size_t)w >= n)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+static struct brk_plog_seg *brk_plog_active(const struct brk_plog *pl)
+{
+    ASSERT(pl->seg_count > 0);
+    return pl->segs[pl->seg_count - 1];
+}
+
+static int brk_plog_pread_all(int fd, void *p, size_t n, int64_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, (uint8_t *)p + got, n - got, (off_t)(off + (int64_t)got));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (r == 0)
+            return ERR_CORRUPT; /* file shorter than the metadata says */
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+static int brk_plog_pwrite_all(int fd, const void *p, size_t n, int64_t off)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = pwrite(fd, (const uint8_t *)p + done, n - done, (off_t)(off + (int64_t)done));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        done += (size_t)r;
+    }
+    return 0;
+}
+
+/* ---- segments and indexes -------------------------------------------- */
+
+static void brk_plog_seg_free(struct brk_plog_seg *seg)
+{
+    ASSERT(seg->io_pending == 0);
+    if (seg->fd >= 0)
+        close(seg->fd);
+    free(seg->idx);
+    free(seg->tidx);
+    free(seg->idx_disk);
+    free(seg->tidx_disk);
+    free(seg);
+}
+
+static struct brk_plog_seg *brk_plog_seg_new(struct brk_plog *pl, int64_t base, int fd)
+{
+    struct brk_plog_seg *seg = calloc(1, sizeof *seg);
+    if (seg == NULL)
+        return NULL;
+    seg->pl = pl;
+    seg->base_offset = base;
+    seg->next_offset = base;
+    seg->fd = fd;
+    seg->max_ts_ms = -1;
+    seg->max_ts_offset = -1;
+    seg->roll_base_ms = -1;
+    seg->idx_fd = -1;
+    seg->tidx_fd = -1;
+    return seg;
+}
+
+static void brk_plog_idx_push(struct brk_plog *pl, struct brk_plog_seg *seg, uint32_t rel,
+                              uint32_t pos)
+{
+    if (seg->idx_count >= brk_plog_idx_max(pl))
+        return; /* full: the segment rolls before its next append */
+    if (seg->idx_count == seg->idx_cap) {
+        uint32_t cap = seg->idx_cap ? seg->idx_cap * 2 : 64;
+        struct brk_plog_idx *n = realloc(seg->idx, (size_t)cap * sizeof *n);
+        if (n == NULL)
+            return; /* a sparser index is still correct, only slower */
+        seg->idx = n;
+        seg->idx_cap = cap;
+    }
+    seg->idx[seg->idx_count].rel = rel;
+    seg->idx[seg->idx_count].pos = pos;
+    seg->idx_count++;
+}
+
+static void brk_plog_tidx_push(struct brk_plog *pl, struct brk_plog_seg *seg, int64_t ts_ms,
+                               uint32_t rel)
+{
+    if (seg->tidx_count > 0 && ts_ms <= seg->tidx[seg->tidx_count - 1].ts_ms)
+        return;
+    if (seg->tidx_count >= brk_plog_tidx_max(pl))
+        return;
+    if (seg->tidx_count == seg->tidx_cap) {
+        uint32_t cap = seg->tidx_cap ? seg->tidx_cap * 2 : 64;
+        struct brk_plog_tidx *n = realloc(seg->tidx, (size_t)cap * sizeof *n);
+        if (n == NULL)
+            return;
+        seg->tidx = n;
+        seg->tidx_cap = cap;
+    }
+    seg->tidx[seg->tidx_count].ts_ms = ts_ms;
+    seg->tidx[seg->tidx_count].rel = rel;
+    seg->tidx_count++;
+}
+
+/* Account one batch (already placed at pos) in the segment's indexes. */
+static void brk_plog_seg_note_batch(struct brk_plog *pl, struct brk_plog_seg *seg, int64_t pos,
+                                    int64_t base_offset, const struct brk_batch_hdr *h)
+{
+    int64_t last = base_offset + h->last_offset_delta;
+    if (h->max_timestamp_ms > seg->max_ts_ms) {
+        seg->max_ts_ms = h->max_timestamp_ms;
+        seg->max_ts_offset = last;
+    }
+    if (seg->bytes_since_index > pl->cfg.index_interval_bytes) {
+        brk_plog_idx_push(pl, seg, (uint32_t)(last - seg->base_offset), (uint32_t)pos);
+        if (seg->max_ts_ms >= 0)
+            brk_plog_tidx_push(pl, seg, seg->max_ts_ms,
+                               (uint32_t)(seg->max_ts_offset - seg->base_offset));
+        seg->bytes_since_index = 0;
+    }
+    seg->bytes_since_index += (int64_t)h->size_bytes;
+    seg->next_offset = last + 1;
+}
+
+/* Position to start scanning for the batch holding offset (index lookup). */
+static int64_t brk_plog_seg_lookup(const struct brk_plog_seg *seg, int64_t offset)
+{
+    if (offset <= seg->base_offset || seg->idx_count == 0)
+        return 0;
+    int64_t rel = offset - seg->base_offset;
+    uint32_t lo = 0, hi = seg->idx_count; /* find last entry with rel <= target */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((int64_t)seg->idx[mid].rel <= rel)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == 0 ? 0 : seg->idx[lo - 1].pos;
+}
+
+/* Read and parse the batch header at pos (untrusted disk bytes). */
+static int brk_plog_hdr_at(const struct brk_plog_seg *seg, int64_t pos, int64_t limit,
+                           struct brk_batch_hdr *h)
+{
+    uint8_t b[BRK_BATCH_HDR_BYTES];
+    if (limit - pos < BRK_BATCH_HDR_BYTES)
+        return ERR_CORRUPT;
+    int rc = brk_plog_pread_all(seg->fd, b, sizeof b, pos);
+    if (rc < 0)
+        return rc;
+    rc = brk_batch_parse(b, sizeof b, h);
+    if (rc <= 0)
+        return rc < 0 ? rc : ERR_CORRUPT;
+    if ((int64_t)h->size_bytes > limit - pos)
+        return ERR_CORRUPT;
+    if (h->last_offset_delta < 0)
+        return ERR_CORRUPT;
+    return 0;
+}
+
+static void brk_plog_idx_encode(const struct brk_plog_seg *seg, uint8_t *idx_out,
+                                uint8_t *tidx_out)
+{
+    for (uint32_t k = 0; k < seg->idx_count; k++) {
+        brk_batch_put32(idx_out + (size_t)k * 8, seg->idx[k].rel);
+        brk_batch_put32(idx_out + (size_t)k * 8 + 4, seg->idx[k].pos);
+    }
+    for (uint32_t k = 0; k < seg->tidx_count; k++) {
+        brk_batch_put64(tidx_out + (size_t)k * 12, (uint64_t)seg->tidx[k].ts_ms);
+        brk_batch_put32(tidx_out + (size_t)k * 12 + 8, seg->tidx[k].rel);
+    }
+}
+
+/* Synchronously (re)write a segment's index files (open/recovery only). */
+static int brk_plog_seg_write_indexes_sync(struct brk_plog *pl, struct brk_plog_seg *seg)
+{
+    char path[PATH_MAX];
+    size_t ib = (size_t)seg->idx_count * 8, tb = (size_t)seg->tidx_count * 12;
+    uint8_t *ibuf = malloc(ib + tb + 1);
+    if (ibuf == NULL)
+        return -ENOMEM;
+    brk_plog_idx_encode(seg, ibuf, ibuf + ib);
+    int rc = 0;
+    const char *exts[2] = { ".index", ".timeindex" };
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        rc = brk_plog_path(pl, seg->base_offset, exts[k], path, sizeof path);
+        if (rc < 0)
+            break;
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            rc = -errno;
+            break;
+        }
+        rc = k == 0 ? brk_plog_pwrite_all(fd, ibuf, ib, 0) : brk_plog_pwrite_all(fd, ibuf + ib, tb, 0);
+        close(fd);
+    }
+    free(ibuf);
+    return rc;
+}
+
+/*
+ * Scan batches of seg from pos up to limit: check headers (and CRCs when
+ * verify), offsets increasing, and (when build) add index entries.
+ * Stops at the first invalid batch; *valid_end_out is where it stopped.
+ */
+static int brk_plog_seg_scan(struct brk_plog *pl, struct brk_plog_seg *seg, int64_t pos,
+                             int64_t limit, bool verify, bool build, int64_t *valid_end_out,
+                             const char **why_out)
+{
+    *why_out = NULL;
+    int64_t expect = pos == 0 ? seg->base_offset : seg->next_offset;
+    while (pos < limit) {
+        struct brk_batch_hdr h;
+        int rc = brk_plog_hdr_at(seg, pos, limit, &h);
+        if (rc < 0 && rc > ERR_FIRST && rc != ERR_CORRUPT && rc != ERR_UNSUPPORTED)
+            return rc; /* an OS error, not a torn batch */
+        if (rc < 0) {
+            *why_out = limit - pos < BRK_BATCH_HDR_BYTES ? "partial header" : "bad header or length";
+            break;
+        }
+        if (h.base_offset < expect) {
+            *why_out = "offsets not increasing";
+            break;
+        }
+        if (verify) {
+            if (h.size_bytes > BRK_PLOG_BATCH_BYTES_MAX) {
+                *why_out = "batch too large";
+                break;
+            }
+            buf_reset(&pl->scratch);
+            rc = buf_reserve(&pl->scratch, h.size_bytes);
+            if (rc < 0)
+                return rc;
+            rc = brk_plog_pread_all(seg->fd, pl->scratch.ptr, h.size_bytes, pos);
+            if (rc < 0)
+                return rc;
+            if (!brk_batch_crc_ok(pl->scratch.ptr, &h)) {
+                *why_out = "crc mismatch";
+                break;
+            }
+        }
+        if (build) {
+            brk_plog_seg_note_batch(pl, seg, pos, h.base_offset, &h);
+        } else {
+            if (h.max_timestamp_ms > seg->max_ts_ms) {
+                seg->max_ts_ms = h.max_timestamp_ms;
+                seg->max_ts_offset = h.base_offset + h.last_offset_delta;
+            }
+            seg->next_offset = h.base_offset + h.last_offset_delta + 1;
+        }
+        expect = seg->next_offset;
+        pos += (int64_t)h.size_bytes;
+    }
+    *valid_end_out = pos;
+    return 0;
+}
+
+/* Load a sealed segment's index files; false if missing or not sane. */
+static bool brk_plog_seg_load_indexes(struct brk_plog *pl, struct brk_plog_seg *seg)
+{
+    char path[PATH_MAX];
+    uint8_t *raw = NULL;
+    bool ok = false;
+    int fd = -1;
+    for (int k = 0; k < 2; k++) {
+        if (brk_plog_path(pl, seg->base_offset, k == 0 ? ".index" : ".timeindex", path,
+                          sizeof path) < 0)
+            goto out;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            goto out;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+            goto out;
+        size_t esz = k == 0 ? BRK_PLOG_IDX_ENTRY_BYTES : BRK_PLOG_TIDX_ENTRY_BYTES;
+        if (st.st_size % (off_t)esz != 0 || st.st_size > pl->cfg.segment_index_bytes)
+            goto out;
+        size_t n = (size_t)st.st_size / esz;
+        if (k == 0 && n == 0 && seg->size_bytes > 2 * pl->cfg.index_interval_bytes + 4096)
+            goto out; /* an empty index for a big segment: likely lost, rebuild */
+        raw = malloc((size_t)st.st_size + 1);
+        if (raw == NULL || brk_plog_pread_all(fd, raw, (size_t)st.st_size, 0) < 0)
+            goto out;
+        for (size_t e = 0; e < n; e++) {
+            const uint8_t *p = raw + e * esz;
+            if (k == 0) {
+                uint32_t rel = brk_batch_be32(p), pos = brk_batch_be32(p + 4);
+                if ((int64_t)pos >= seg->size_bytes)
+                    goto out;
+                if (seg->idx_count > 0 && (rel <= seg->idx[seg->idx_count - 1].rel ||
+                                           pos <= seg->idx[seg->idx_count - 1].pos))
+                    goto out;
+                uint32_t before = seg->idx_count;
+                brk_plog_idx_push(pl, seg, rel, pos);
+                if (seg->idx_count == before)
+                    goto out;
+            } else {
+                int64_t ts = (int64_t)brk_batch_be64(p);
+                uint32_t rel = brk_batch_be32(p + 8);
+                if (seg->tidx_count > 0 && (ts <= seg->tidx[seg->tidx_count - 1].ts_ms ||
+                                            rel < seg->tidx[seg->tidx_count - 1].rel))
+                    goto out;
+                uint32_t before = seg->tidx_count;
+                brk_plog_tidx_push(pl, seg, ts, rel);
+                if (seg->tidx_count == before)
+                    goto out;
+            }
+        }
+        free(raw);
+        raw = NULL;
+        close(fd);
+        fd = -1;
+    }
+    ok = true;
+out:
+    free(raw);
+    if (fd >= 0)
+        close(fd);
+    if (!ok) {
+        seg->idx_count = 0;
+        seg->tidx_count = 0;
+    }
+    return ok;
+}
+
+/* ---- recovery / open --------------------------------------------------- */
+
+static int brk_plog_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int brk_plog_seg_push(struct brk_plog *pl, struct brk_plog_seg *seg)
+{
+    if (pl->seg_count >= BRK_PLOG_SEGMENTS_MAX)
+        return ERR_LIMIT;
+    if (pl->seg_count == pl->seg_cap) {
+        size_t cap = pl->seg_cap ? pl->seg_cap * 2 : 16;
+        struct brk_plog_seg **n = realloc(pl->segs, cap * sizeof *n);
+        if (n == NULL)
+            return -ENOMEM;
+        pl->segs = n;
+        pl->seg_cap = cap;
+    }
+    pl->segs[pl->seg_count++] = seg;
+    return 0;
+}
+
+static int brk_plog_seg_create(struct brk_plog *pl, int64_t base)
+{
+    char path[PATH_MAX];
+    int rc = brk_plog_path(pl, base, ".log", path, sizeof path);
+    if (rc < 0)
+        return rc;
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    struct brk_plog_seg *seg = brk_plog_seg_new(pl, base, fd);
+    if (seg == NULL) {
+        close(fd);
+        return -ENOMEM;
+    }
+    rc = brk_plog_seg_push(pl, seg);
+    if (rc < 0) {
+        brk_plog_seg_free(seg);
+        unlink(path);
+        return rc;
+    }
+    /* stale index files from an earlier life of this base offset */
+    if (brk_plog_path(pl, base, ".index", path, sizeof path) == 0)
+        unlink(path);
+    if (brk_plog_path(pl, base, ".timeindex", path, sizeof path) == 0)
+        unlink(path);
+    return 0;
+}
+
+/* List <20 digits>.log base offsets; remove orphan index files. */
+static int brk_plog_list(struct brk_plog *pl, int64_t **bases_out, size_t *count_out)
+{
+    DIR *d = opendir(pl->dir);
+    if (d == NULL)
+        return -errno;
+    int64_t *bases = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *name = de->d_name;
+        size_t len = strlen(name);
+        if (len != BRK_PLOG_NAME_DIGITS + 4 || strcmp(name + BRK_PLOG_NAME_DIGITS, ".log") != 0)
+            continue;
+        int64_t v = 0;
+        bool digits = true;
+        for (int k = 0; k < BRK_PLOG_NAME_DIGITS; k++) {
+            if (name[k] < '0' || name[k] > '9' || v > (INT64_MAX - 9) / 10) {
+                digits = false;
+                break;
+            }
+            v = v * 10 + (name[k] - '0');
+        }
+        if (!digits)
+            continue;
+        if (n >= BRK_PLOG_SEGMENTS_MAX) {
+            rc = ERR_LIMIT;
+            break;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            int64_t *nb = realloc(bases, cap * sizeof *nb);
+            if (nb == NULL) {
+                rc = -ENOMEM;
+                break;
+            }
+            bases = nb;
+        }
+        bases[n++] = v;
+    }
+    closedir(d);
+    if (rc < 0) {
+        free(bases);
+        return rc;
+    }
+    if (n > 0)
+        qsort(bases, n, sizeof *bases, brk_plog_cmp_i64);
+    *bases_out = bases;
+    *count_out = n;
+    return 0;
+}
+
+static int brk_plog_recover_seg(struct brk_plog *pl, int64_t base, bool last)
+{
+    char path[PATH_MAX];
+    int rc = brk_plog_path(pl, base, ".log", path, sizeof path);
+    if (rc < 0)
+        return rc;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    struct brk_plog_seg *seg = brk_plog_seg_new(pl, base, fd);
+    if (seg == NULL) {
+        close(fd);
+        return -ENOMEM;
+    }
+    seg->size_bytes = st.st_size;
+    int64_t valid_end = 0;
+    const char *why = NULL;
+    bool rebuilt = false;
+    if (!last && brk_plog_seg_load_indexes(pl, seg)) {
+        /* trusted sealed segment: find its end from the last index entry */
+        int64_t from = seg->idx_count ? seg->idx[seg->idx_count - 1].pos : 0;
+        if (seg->tidx_count) {
+            seg->max_ts_ms = seg->tidx[seg->tidx_count - 1].ts_ms;
+            seg->max_ts_offset = seg->base_offset + seg->tidx[seg->tidx_count - 1].rel;
+        }
+        rc = brk_plog_seg_scan(pl, seg, from, seg->size_bytes, false, false, &valid_end, &why);
+        if (rc == 0 && why != NULL) {
+            /* the index and log disagree: distrust both, rebuild */
+            seg->idx_count = seg->tidx_count = 0;
+            seg->next_offset = base;
+            seg->max_ts_ms = seg->max_ts_offset = -1;
+            rc = brk_plog_seg_scan(pl, seg, 0, seg->size_bytes, true, true, &valid_end, &why);
+            rebuilt = true;
+        }
+    } else {
+        rc = brk_plog_seg_scan(pl, seg, 0, seg->size_bytes, true, true, &valid_end, &why);
+        rebuilt = !last;
+    }
+    if (rc < 0) {
+        brk_plog_seg_free(seg);
+        return rc;
+    }
+    if (valid_end < seg->size_bytes) {
+        log_warn("plog",
+                 "truncating torn or corrupt log tail path=%s reason=\"%s\" valid_bytes=%" PRId64
+                 " dropped_bytes=%" PRId64,
+                 path, why ? why : "?", valid_end, seg->size_bytes - valid_end);
+        if (ftruncate(fd, valid_end) < 0) {
+            rc = -errno;
+            brk_plog_seg_free(seg);
+            return rc;
+        }
+        seg->size_bytes = valid_end;
+        /* entries past the cut cannot exist: scan stopped there */
+    }
+    seg->visible_bytes = seg->size_bytes;
+    if (rebuilt) {
+        log_info("plog", "rebuilt segment indexes path=%s entries=%u", path, seg->idx_count);
+        rc = brk_plog_seg_write_indexes_sync(pl, seg);
+        if (rc < 0)
+            log_warn("plog", "could not write rebuilt indexes path=%s err=\"%s\"", path,
+                     err_str(rc));
+    }
+    if (pl->seg_count > 0 && seg->base_offset < pl->segs[pl->seg_count - 1]->next_offset) {
+        log_error("plog", "overlapping segments path=%s prev_next_offset=%" PRId64, path,
+                  pl->segs[pl->seg_count - 1]->next_offset);
+        brk_plog_seg_free(seg);
+        return ERR_CORRUPT;
+    }
+    rc = brk_plog_seg_push(pl, seg);
+    if (rc < 0)
+        brk_plog_seg_free(seg);
+    return rc;
+}
+
+static void brk_plog_free_all(struct brk_plog *pl)
+{
+    for (size_t k = 0; k < pl->seg_count; k++)
+        brk_plog_seg_free(pl->segs[k]);
+    free(pl->segs);
+    for (uint32_t k = 0; k < BRK_PLOG_APPENDS_MAX; k++)
+        buf_deinit(&pl->slots[k].data);
+    buf_deinit(&pl->scratch);
+    free(pl);
+}
+
+int brk_plog_open(struct uring *u, const char *dir, const struct brk_plog_config *cfg,
+                  int64_t log_start_offset_hint, struct brk_plog **out)
+{
+    ASSERT(u != NULL);
+    ASSERT(out != NULL);
+    struct brk_plog *pl = calloc(1, sizeof *pl);
+    if (pl == NULL)
+        return -ENOMEM;
+    size_t dl = strlen(dir);
+    if (dl == 0 || dl >= sizeof pl->dir) {
+        free(pl);
+        return -ENAMETOOLONG;
+    }
+    memcpy(pl->dir, dir, dl + 1);
+    pl->u = u;
+    pl->cfg = *cfg;
+    brk_plog_config_clamp(&pl->cfg);
+    buf_init(&pl->scratch, BRK_PLOG_BATCH_BYTES_MAX);
+    for (uint32_t k = 0; k < BRK_PLOG_APPENDS_MAX; k++) {
+        buf_init(&pl->slots[k].data, 0);
+        pl->slots[k].pl = pl;
+    }
+    pl->last_flush_ms = -1;
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        int rc = -errno;
+        brk_plog_free_all(pl);
+        return rc;
+    }
+    int64_t *bases = NULL;
+    size_t n = 0;
+    int rc = brk_plog_list(pl, &bases, &n);
+    for (size_t k = 0; rc == 0 && k < n; k++)
+        rc = brk_plog_recover_seg(pl, bases[k], k + 1 == n);
+    free(bases);
+    if (rc == 0 && pl->seg_count == 0)
+        rc = brk_plog_seg_create(pl, log_start_offset_hint > 0 ? log_start_offset_hint : 0);
+    if (rc < 0) {
+        log_error("plog", "cannot open partition log dir=%s err=\"%s\"", dir, err_str(rc));
+        brk_plog_free_all(pl);
+        return rc;
+    }
+    struct brk_plog_seg *act = brk_plog_active(pl);
+    pl->end_offset = pl->next_offset = act->next_offset;
+    pl->start_offset = pl->segs[0]->base_offset;
+    if (log_start_offset_hint > pl->start_offset)
+        pl->start_offset = log_start_offset_hint < pl->end_offset ? log_start_offset_hint
+                                                                  : pl->end_offset;
+    log_info("plog", "opened partition log dir=%s segments=%zu start_offset=%" PRId64
+             " end_offset=%" PRId64, dir, pl->seg_count, pl->start_offset, pl->end_offset);
+    *out = pl;
+    return 0;
+}
+
+void brk_plog_destroy(struct brk_plog *pl)
+{
+    if (pl == NULL)
+        return;
+    while (pl->io_count > 0) {
+        int rc = uring_drain(pl->u);
+        if (rc < 0) {
+            log_error("plog", "drain failed at close dir=%s err=\"%s\"", pl->dir, err_str(rc));
+            ASSERT(pl->io_count == 0); /* freeing buffers the kernel still uses would be worse */
+        }
+    }
+    brk_plog_free_all(pl);
+}
+
+/* ---- failure handling ------------------------------------------------- */
+
+static int brk_plog_err_map(int res)
+{
+    return res == -ENOSPC ? ERR_NO_SPACE : res;
+}
+
+static void brk_plog_fail(struct brk_plog *pl, int err)
+{
+    if (pl->offline_err != 0)
+        return;
+    pl->offline_err = brk_plog_err_map(err);
+    log_error("plog",
+              "partition log offline after write failure dir=%s err=\"%s\" end_offset=%" PRId64
+              " fix=\"free space or replace the disk under this log dir, then restart the broker; "
+              "every acknowledged batch (below end_offset) is intact\"",
+              pl->dir, err_str(err), pl->end_offset);
+}
+
+static void brk_plog_seg_delete_files(struct brk_plog *pl, struct brk_plog_seg *seg)
+{
+    char path[PATH_MAX];
+    const char *exts[3] = { ".log", ".index", ".timeindex" };
+    for (int k = 0; k < 3; k++)
+        if (brk_plog_path(pl, seg->base_offset, exts[k], path, sizeof path) == 0 &&
+            unlink(path) < 0 && errno != ENOENT)
+            log_warn("plog", "unlink failed path=%s err=\"%s\"", path, strerror(errno));
+}
+
+/* After a failure, once nothing of ours flies, cut everything not visible. */
+static void brk_plog_repair(struct brk_plog *pl)
+{
+    if (pl->offline_err == 0 || pl->io_count != 0)
+        return;
+    while (pl->seg_count > 1 && brk_plog_active(pl)->base_offset > pl->end_offset) {
+        struct brk_plog_seg *seg = brk_plog_active(pl);
+        brk_plog_seg_delete_files(pl, seg);
+        brk_plog_seg_free(seg);
+        pl->seg_count--;
+    }
+    struct brk_plog_seg *seg = brk_plog_active(pl);
+    if (seg->size_bytes != seg->visible_bytes) {
+        if (ftruncate(seg->fd, seg->visible_bytes) < 0)
+            log_warn("plog", "could not trim failed tail dir=%s err=\"%s\" (recovery will)",
+                     pl->dir, strerror(errno));
+        seg->size_bytes = seg->visible_bytes;
+        while (seg->idx_count > 0 && seg->idx[seg->idx_count - 1].pos >= seg->visible_bytes)
+            seg->idx_count--;
+        while (seg->tidx_count > 0 &&
+               seg->base_offset + seg->tidx[seg->tidx_count - 1].rel >= pl->end_offset)
+            seg->tidx_count--;
+    }
+    seg->next_offset = pl->end_offset;
+    pl->next_offset = pl->end_offset;
+}
+
+/* ---- append ------------------------------------------------------------ */
+
+static void brk_plog_slots_retire(struct brk_plog *pl)
+{
+    while (pl->slot_head != pl->slot_tail) {
+        struct brk_plog_slot *s = &pl->slots[pl->slot_head % BRK_PLOG_APPENDS_MAX];
+        if (s->pending > 0)
+            break;
+        pl->slot_head++;
+        s->seg->io_pending--;
+        int rc = s->rc;
+        if (rc == 0 && pl->offline_err == 0) {
+            ASSERT(s->next_offset > pl->end_offset);
+            pl->end_offset = s->next_offset;
+            s->seg->visible_bytes = s->pos + (int64_t)s->data.len;
+        } else {
+            if (rc != 0)
+                brk_plog_fail(pl, rc);
+            rc = pl->offline_err;
+        }
+        s->seg = NULL;
+        s->cb(s->arg, rc);
+    }
+    brk_plog_repair(pl);
+}
+
+static void brk_plog_slot_cb(void *arg, int res)
+{
+    struct brk_plog_slot *s = arg;
+    struct brk_plog *pl = s->pl;
+    ASSERT(s->pending > 0);
+    s->pending--;
+    pl->io_count--;
+    if (res < 0 && s->rc == 0)
+        s->rc = brk_plog_err_map(res);
+    brk_plog_slots_retire(pl);
+}
+
+/* Generic completion for syncs queued outside an append (roll, flush tick). */
+static void brk_plog_seg_sync_cb(void *arg, int res)
+{
+    struct brk_plog_seg *seg = arg;
+    struct brk_plog *pl = seg->pl;
+    seg->io_pending--;
+    pl->io_count--;
+    if (res < 0)
+        brk_plog_fail(pl, res);
+    brk_plog_repair(pl);
+}
+
+/* Close the index fds of a sealed segment whose index writes are done. */
+static void brk_plog_seg_idx_close(struct brk_plog_seg *seg)
+{
+    if (seg->idx_writes != 0)
+        return;
+    if (seg->idx_fd >= 0) {
+        close(seg->idx_fd);
+        seg->idx_fd = -1;
+    }
+    if (seg->tidx_fd >= 0) {
+        close(seg->tidx_fd);
+        seg->tidx_fd = -1;
+    }
+    free(seg->idx_disk);
+    free(seg->tidx_disk);
+    seg->idx_disk = seg->tidx_disk = NULL;
+}
+
+static void brk_plog_idx_write_cb(void *arg, int res)
+{
+    struct brk_plog_seg *seg = arg;
+    struct brk_plog *pl = seg->pl;
+    seg->io_pending--;
+    seg->idx_writes--;
+    pl->io_count--;
+    if (res < 0)
+        log_warn("plog", "index write failed dir=%s base_offset=%" PRId64
+                 " err=\"%s\" (rebuilt at next open)", pl->dir, seg->base_offset, err_str(res));
+    brk_plog_seg_idx_close(seg);
+    brk_plog_repair(pl);
+}
+
+static void brk_plog_queue_sync(struct brk_plog *pl, struct brk_plog_seg *seg)
+{
+    int rc = uring_fdatasync(pl->u, seg->fd, brk_plog_seg_sync_cb, seg);
+    ASSERT(rc == 0); /* capacity was checked by the caller */
+    seg->io_pending++;
+    pl->io_count++;
+    seg->dirty = false;
+}
+
+/* Seal the active segment (write its indexes via uring) and start a new one. */
+static int brk_plog_roll(struct brk_plog *pl, int64_t now_ms)
+{
+    struct brk_plog_seg *old = brk_plog_active(pl);
+    int rc = brk_plog_seg_create(pl, pl->next_offset);
+    if (rc < 0) {
+        log_error("plog", "segment roll failed dir=%s base_offset=%" PRId64 " err=\"%s\"", pl->dir,
+                  pl->next_offset, err_str(rc));
+        return rc;
+    }
+    brk_plog_active(pl)->roll_base_ms = now_ms;
+    if (old->max_ts_ms >= 0)
+        brk_plog_tidx_push(pl, old, old->max_ts_ms, (uint32_t)(old->max_ts_offset - old->base_offset));
+    brk_plog_seg_idx_close(old);
+    size_t ib = (size_t)old->idx_count * 8, tb = (size_t)old->tidx_count * 12;
+    old->idx_disk = malloc(ib + 1);
+    old->tidx_disk = malloc(tb + 1);
+    char path[PATH_MAX];
+    if (old->idx_disk != NULL && old->tidx_disk != NULL &&
+        brk_plog_path(pl, old->base_offset, ".index", path, sizeof path) == 0)
+        old->idx_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (old->idx_fd >= 0 && brk_plog_path(pl, old->base_offset, ".timeindex", path, sizeof path) == 0)
+        old->tidx_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (old->idx_fd >= 0 && old->tidx_fd >= 0) {
+        brk_plog_idx_encode(old, old->idx_disk, old->tidx_disk);
+        if (ib > 0) {
+            rc = uring_write(pl->u, old->idx_fd, old->idx_disk, ib, 0, brk_plog_idx_write_cb, old);
+            ASSERT(rc == 0);
+            old->io_pending++;
+            old->idx_writes++;
+            pl->io_count++;
+        }
+        if (tb > 0) {
+            rc = uring_write(pl->u, old->tidx_fd, old->tidx_disk, tb, 0, brk_plog_idx_write_cb, old);
+            ASSERT(rc == 0);
+            old->io_pending++;
+            old->idx_writes++;
+            pl->io_count++;
+        }
+        brk_plog_seg_idx_close(old); /* nothing queued if both are empty */
+    } else {
+        brk_plog_seg_idx_close(old);
+        log_warn("plog", "could not write sealed segment indexes dir=%s base_offset=%" PRId64
+                 " (rebuilt at next open)", pl->dir, old->base_offset);
+    }
+    if (old->dirty && brk_plog_flush_policy_on(pl))
+        brk_plog_queue_sync(pl, old);
+    log_info("plog", "rolled segment dir=%s new_base_offset=%" PRId64 " old_bytes=%" PRId64,
+             pl->dir, pl->next_offset, old->size_bytes);
+    return 0;
+}
+
+int brk_plog_append(struct brk_plog *pl, struct bytes batches, int32_t leader_epoch,
+                    int64_t now_ms, int64_t *base_offset_out, brk_plog_append_cb cb, void *arg)
+{
+    ASSERT(cb != NULL);
+    ASSERT(base_offset_out != NULL);
+    if (pl->offline_err != 0)
+        return pl->offline_err;
+    if (batches.ptr == NULL || batches.len == 0)
+        return ERR_INVALID;
+    if (batches.len > INT32_MAX)
+        return ERR_TOO_LARGE;
+    if (pl->slot_tail - pl->slot_head >= BRK_PLOG_APPENDS_MAX)
+        return ERR_LIMIT;
+    /* a roll may queue 3 ops, the append 2 */
+    if (URING_OPS_MAX - uring_pending_count(pl->u) < 5)
+        return ERR_LIMIT;
+    /* structure check (the caller validated; a bug must not corrupt the log) */
+    int64_t records = 0;
+    for (size_t pos = 0; pos < batches.len;) {
+        struct brk_batch_hdr h;
+        int rc = brk_batch_parse(batches.ptr + pos, batches.len - pos, &h);
+        if (rc <= 0 || h.size_bytes > batches.len - pos || h.last_offset_delta < 0)
+            return ERR_CORRUPT;
+        records += (int64_t)h.last_offset_delta + 1;
+        pos += h.size_bytes;
+    }
+    struct brk_plog_seg *seg = brk_plog_active(pl);
+    if (seg->size_bytes > 0 &&
+        (seg->size_bytes + (int64_t)batches.len > pl->cfg.segment_bytes ||
+         (seg->roll_base_ms >= 0 && now_ms - seg->roll_base_ms >= pl->cfg.roll_ms) ||
+         seg->idx_count >= brk_plog_idx_max(pl) || seg->tidx_count + 1 >= brk_plog_tidx_max(pl) ||
+         pl->next_offset - seg->base_offset + records > UINT32_MAX)) {
+        int rc = brk_plog_roll(pl, now_ms);
+        if (rc < 0)
+            return rc;
+        seg = brk_plog_active(pl);
+    }
+    struct brk_plog_slot *s = &pl->slots[pl->slot_tail % BRK_PLOG_APPENDS_MAX];
+    ASSERT(s->seg == NULL);
+    buf_reset(&s->data);
+    int rc = buf_append(&s->data, batches.ptr, batches.len);
+    if (rc < 0)
+        return rc;
+    int64_t base = pl->next_offset;
+    int64_t off = base;
+    int64_t pos = seg->size_bytes;
+    for (size_t p = 0; p < s->data.len;) {
+        struct brk_batch_hdr h;
+        uint8_t *b = s->data.ptr + p;
+        rc = brk_batch_parse(b, s->data.len - p, &h);
+        ASSERT(rc > 0); /* same bytes as checked above */
+        brk_batch_patch(b, off, leader_epoch);
+        brk_plog_seg_note_batch(pl, seg, pos, off, &h);
+        off += (int64_t)h.last_offset_delta + 1;
+        pos += (int64_t)h.size_bytes;
+        p += h.size_bytes;
+    }
+    if (seg->roll_base_ms < 0)
+        seg->roll_base_ms = now_ms;
+    s->seg = seg;
+    s->pos = seg->size_bytes;
+    s->next_offset = off;
+    s->rc = 0;
+    s->cb = cb;
+    s->arg = arg;
+    s->pending = 1;
+    rc = uring_write(pl->u, seg->fd, s->data.ptr, s->data.len, seg->size_bytes, brk_plog_slot_cb, s);
+    ASSERT(rc == 0);
+    pl->messages_since_flush += records;
+    if (pl->messages_since_flush >= pl->cfg.flush_interval_messages) {
+        rc = uring_fdatasync(pl->u, seg->fd, brk_plog_slot_cb, s);
+        ASSERT(rc == 0);
+        s->pending++;
+        pl->messages_since_flush = 0;
+        pl->last_flush_ms = now_ms;
+    } else {
+        seg->dirty = true;
+    }
+    if (pl->last_flush_ms < 0)
+        pl->last_flush_ms = now_ms;
+    seg->io_pending++;
+    pl->io_count += (unsigned)s->pending;
+    seg->size_bytes += (int64_t)s->data.len;
+    seg->next_offset = off;
+    pl->next_offset = off;
+    pl->slot_tail++;
+    *base_offset_out = base;
+    return 0;
+}
+
+int brk_plog_flush_tick(struct brk_plog *pl, int64_t now_ms)
+{
+    if (pl->offline_err != 0)
+        return pl->offline_err;
+    if (pl->cfg.flush_interval_ms == INT64_MAX || pl->last_flush_ms < 0 ||
+        now_ms - pl->last_flush_ms < pl->cfg.flush_interval_ms)
+        return 0;
+    for (size_t k = 0; k < pl->seg_count; k++) {
+        struct brk_plog_seg *seg = pl->segs[k];
+        if (!seg->dirty)
+            continue;
+        if (uring_pending_count(pl->u) >= URING_OPS_MAX)
+            return ERR_LIMIT;
+        brk_plog_queue_sync(pl, seg);
+    }
+    pl->last_flush_ms = now_ms;
+    pl->messages_since_flush = 0;
+    return 0;
+}
+
+/* ---- reads ------------------------------------------------------------- */
+
+int64_t brk_plog_start_offset(const struct brk_plog *pl)
+{
+    return pl->start_offset;
+}
+
+int64_t brk_plog_end_offset(const struct brk_plog *pl)
+{
+    return pl->end_offset;
+}
+
+int64_t brk_plog_next_offset(const struct brk_plog *pl)
+{
+    return pl->next_offset;
+}
+
+int64_t brk_plog_size_bytes(const struct brk_plog *pl)
+{
+    int64_t total = 0;
+    for (size_t k = 0; k < pl->seg_count; k++)
+        total += pl->segs[k]->size_bytes;
+    return total;
+}
+
+size_t brk_plog_segment_count(const struct brk_plog *pl)
+{
+    return pl->seg_count;
+}
+
+int brk_plog_offline_err(const struct brk_plog *pl)
+{
+    return pl->offline_err;
+}
+
+/* Index of the last segment with base_offset <= offset (0 if none). */
+static size_t brk_plog_seg_find(const struct brk_plog *pl, int64_t offset)
+{
+    size_t lo = 0, hi = pl->seg_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pl->segs[mid]->base_offset <= offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == 0 ? 0 : lo - 1;
+}
+
+int brk_plog_read(struct brk_plog *pl, int64_t offset, int64_t max_offset, size_t max_bytes,
+                  bool min_one_batch, struct buf *out, int64_t *next_offset_out)
+{
+    ASSERT(out != NULL);
+    ASSERT(next_offset_out != NULL);
+    if (offset < pl->start_offset || offset > pl->end_offset)
+        return ERR_OFFSET_RANGE;
+    *next_offset_out = offset;
+    if (max_offset > pl->end_offset)
+        max_offset = pl->end_offset;
+    if (offset >= max_offset)
+        return 0;
+    for (size_t si = brk_plog_seg_find(pl, offset); si < pl->seg_count; si++) {
+        struct brk_plog_seg *seg = pl->segs[si];
+        int64_t limit = seg->visible_bytes;
+        int64_t pos = brk_plog_seg_lookup(seg, offset);
+        struct brk_batch_hdr h;
+        int rc;
+        /* skip to the batch holding offset */
+        for (;;) {
+            if (pos >= limit)
+                break;
+            rc = brk_plog_hdr_at(seg, pos, limit, &h);
+            if (rc < 0)
+                goto err_disk;
+            if (h.base_offset + h.last_offset_delta >= offset)
+                break;
+            pos += (int64_t)h.size_bytes;
+        }
+        if (pos >= limit)
+            continue; /* offset lies past this segment's visible data */
+        int64_t start = pos, end = pos, next = offset;
+        for (;;) {
+            if (pos >= limit)
+                break;
+            rc = brk_plog_hdr_at(seg, pos, limit, &h);
+            if (rc < 0)
+                goto err_disk;
+            int64_t last = h.base_offset + h.last_offset_delta;
+            if (last >= max_offset)
+                break;
+            if ((uint64_t)(end - start) + h.size_bytes > max_bytes) {
+                if (end == start && min_one_batch) {
+                    end += (int64_t)h.size_bytes;
+                    next = last + 1;
+                }
+                break;
+            }
+            end += (int64_t)h.size_bytes;
+            next = last + 1;
+            pos += (int64_t)h.size_bytes;
+        }
+        if (end == start)
+            return 0;
+        size_t n = (size_t)(end - start);
+        rc = buf_reserve(out, n);
+        if (rc < 0)
+            return rc;
+        rc = brk_plog_pread_all(seg->fd, out->ptr + out->len, n, start);
+        if (rc < 0)
+            goto err_disk;
+        out->len += n;
+        *next_offset_out = next;
+        return 0;
+    err_disk:
+        log_error("plog", "read failed dir=%s base_offset=%" PRId64 " pos=%" PRId64 " err=\"%s\"",
+                  pl->dir, seg->base_offset, pos, err_str(rc));
+        return rc;
+    }
+    return 0;
+}
+
+int brk_plog_offset_for_time(struct brk_plog *pl, int64_t ts_ms, int64_t *offset_out,
+                             int64_t *ts_out)
+{
+    for (size_t si = 0; si < pl->seg_count; si++) {
+        struct brk_plog_seg *seg = pl->segs[si];
+        if (seg->max_ts_ms < ts_ms || seg->next_offset <= pl->start_offset)
+            continue;
+        /* last time-index entry strictly below ts: everything up to it is older */
+        int64_t from_offset = seg->base_offset;
+        uint32_t lo = 0, hi = seg->tidx_count;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (seg->tidx[mid].ts_ms < ts_ms)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo > 0)
+            from_offset = seg->base_offset + seg->tidx[lo - 1].rel;
+        int64_t pos = brk_plog_seg_lookup(seg, from_offset);
+        int64_t limit = seg->visible_bytes;
+        while (pos < limit) {
+            struct brk_batch_hdr h;
+            int rc = brk_plog_hdr_at(seg, pos, limit, &h);
+            if (rc < 0)
+                return rc;
+            int64_t last = h.base_offset + h.last_offset_delta;
+            if (h.max_timestamp_ms >= ts_ms && last >= pl->start_offset) {
+                *offset_out = h.base_offset > pl->start_offset ? h.base_offset : pl->start_offset;
+                *ts_out = h.max_timestamp_ms;
+                return 0;
+            }
+            pos += (int64_t)h.size_bytes;
+        }
+    }
+    return ERR_NOT_FOUND;
+}
+
+/* ---- deletion ------------------------------------------------------------ */
+
+static void brk_plog_drop_front(struct brk_plog *pl, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        struct brk_plog_seg *seg = pl->segs[k];
+        log_info("plog", "deleting segment dir=%s base_offset=%" PRId64 " bytes=%" PRId64, pl->dir,
+                 seg->base_offset, seg->size_bytes);
+        brk_plog_seg_delete_files(pl, seg);
+        brk_plog_seg_free(seg);
+    }
+    memmove(pl->segs, pl->segs + n, (pl->seg_count - n) * sizeof *pl->segs);
+    pl->seg_count -= n;
+    if (pl->segs[0]->base_offset > pl->start_offset)
+        pl->start_offset = pl->segs[0]->base_offset;
+}
+
+int brk_plog_delete_records(struct brk_plog *pl, int64_t offset)
+{
+    if (offset > pl->end_offset || offset < 0)
+        return ERR_OFFSET_RANGE;
+    if (offset <= pl->start_offset)
+        return 0;
+    pl->start_offset = offset;
+    size_t n = 0;
+    while (n + 1 < pl->seg_count && pl->segs[n]->next_offset <= offset &&
+           pl->segs[n]->io_pending == 0)
+        n++;
+    if (n > 0)
+        brk_plog_drop_front(pl, n);
+    return 0;
+}
+
+static int64_t brk_plog_seg_age_ts(const struct brk_plog_seg *seg)
+{
+    if (seg->max_ts_ms >= 0)
+        return seg->max_ts_ms;
+    struct stat st;
+    if (fstat(seg->fd, &st) < 0)
+        return -1;
+    return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+int brk_plog_retention(struct brk_plog *pl, int64_t now_ms, int *segments_deleted_out)
+{
+    size_t n = 0;
+    int64_t total = brk_plog_size_bytes(pl);
+    while (n + 1 < pl->seg_count) {
+        struct brk_plog_seg *seg = pl->segs[n];
+        if (seg->io_pending != 0)
+            break;
+        bool by_time = false, by_size = false;
+        if (pl->cfg.retention_ms >= 0) {
+            int64_t ts = brk_plog_seg_age_ts(seg);
+            by_time = ts >= 0 && now_ms - ts > pl->cfg.retention_ms;
+        }
+        if (pl->cfg.retention_bytes >= 0)
+            by_size = total - seg->size_bytes >= pl->cfg.retention_bytes;
+        if (!by_time && !by_size)
+            break;
+        total -= seg->size_bytes;
+        n++;
+    }
+    if (n > 0)
+        brk_plog_drop_front(pl, n);
+    if (pl->start_offset > pl->end_offset)
+        pl->start_offset = pl->end_offset;
+    if (segments_deleted_out != NULL)
+        *segments_deleted_out = (int)n;
+    return 0;
+}
+
+int brk_plog_truncate_to(struct brk_plog *pl, int64_t offset)
+{
+    if (pl->slot_head != pl->slot_tail || pl->io_count != 0)
+        return ERR_INVALID;
+    if (offset < pl->start_offset)
+        return ERR_OFFSET_RANGE;
+    if (offset >= pl->end_offset)
+        return 0;
+    while (pl->seg_count > 1 && brk_plog_active(pl)->base_offset >= offset) {
+        struct brk_plog_seg *seg = brk_plog_active(pl);
+        brk_plog_seg_delete_files(pl, seg);
+        brk_plog_seg_free(seg);
+        pl->seg_count--;
+    }
+    struct brk_plog_seg *seg = brk_plog_active(pl);
+    /* find the first batch whose last offset >= offset; cut there (rare: scan) */
+    int64_t pos = 0;
+    int64_t new_end = seg->base_offset;
+    while (pos < seg->size_bytes) {
+        struct brk_batch_hdr h;
+        int rc = brk_plog_hdr_at(seg, pos, seg->size_bytes, &h);
+        if (rc < 0)
+            return rc;
+        if (h.base_offset + h.last_offset_delta >= offset)
+            break;
+        new_end = h.base_offset + h.last_offset_delta + 1;
+        pos += (int64_t)h.size_bytes;
+    }
+    if (ftruncate(seg->fd, pos) < 0)
+        return -errno;
+    /* rebuild this segment's in-memory indexes from what is left */
+    seg->size_bytes = seg->visible_bytes = pos;
+    seg->idx_count = seg->tidx_count = 0;
+    seg->bytes_since_index = 0;
+    seg->next_offset = seg->base_offset;
+    seg->max_ts_ms = seg->max_ts_offset = -1;
+    int64_t valid_end;
+    const char *why;
+    int rc = brk_plog_seg_scan(pl, seg, 0, pos, false, true, &valid_end, &why);
+    if (rc < 0)
+        return rc;
+    if (seg->next_offset < new_end)
+        seg->next_offset = new_end;
+    pl->end_offset = pl->next_offset = seg->next_offset;
+    if (pl->start_offset > pl->end_offset)
+        pl->start_offset = pl->end_offset;
+    char path[PATH_MAX];
+    if (brk_plog_path(pl, seg->base_offset, ".index", path, sizeof path) == 0)
+        unlink(path);
+    if (brk_plog_path(pl, seg->base_offset, ".timeindex", path, sizeof path) == 0)
+        unlink(path);
+    log_info("plog", "truncated log dir=%s end_offset=%" PRId64, pl->dir, pl->end_offset);
+    return 0;
+}
+
+void brk_plog_set_config(struct brk_plog *pl, const struct brk_plog_config *cfg)
+{
+    pl->cfg = *cfg;
+    brk_plog_config_clamp(&pl->cfg);
+}

@@ -1,0 +1,183 @@
+/*
+ * brk_plog.h - one partition's log, in Kafka's on-disk layout.
+ *
+ * A directory <log.dir>/<topic>-<partition> holds segments named by their
+ * 20-digit base offset:
+ *
+ *   00000000000000000000.log        concatenated v2 record batches with
+ *                                   absolute baseOffset, exactly as Kafka
+ *   00000000000000000000.index      8-byte entries: relative offset u32,
+ *                                   position u32 (big-endian), one every
+ *                                   index_interval_bytes; the offset is the
+ *                                   LAST offset of the batch at position
+ *   00000000000000000000.timeindex  12-byte entries: timestamp i64,
+ *                                   relative offset u32 (big-endian)
+ *
+ * Offsets:   start_offset <= end_offset <= next_offset
+ *   - start_offset: log start (moved by delete_records / retention);
+ *   - end_offset:   the log end offset readers see; advances only when an
+ *                   append's write (and sync, if the flush policy asks for
+ *                   one) has completed, in append order;
+ *   - next_offset:  where the next append's offsets are assigned.
+ *
+ * State machine:
+ *
+ *   open --(recovery)--> ONLINE --(write/sync error)--> OFFLINE (read-only)
+ *                                                   |
+ *                      in-flight appends all fail, tail trimmed back to the
+ *                      last visible batch once nothing of ours is in flight
+ *
+ * Appends copy the caller's batches into a reusable per-slot buffer, patch
+ * baseOffset and partitionLeaderEpoch, and queue a uring write (and
+ * fdatasync when flush_interval_messages is reached).  They never submit:
+ * the event loop calls uring_submit once per iteration.  The callback runs
+ * from uring_reap once the write completed, in append order.
+ *
+ * Recovery at open validates the last segment batch by batch (length
+ * bounds, CRC-32C, offsets increasing), cuts a torn tail with ftruncate and
+ * logs what it dropped, and always rebuilds the last segment's indexes in
+ * memory.  Older segments are trusted when their index files are sane
+ * (sizes, monotonic entries, positions inside the log); otherwise their
+ * indexes are rebuilt from the log and rewritten.  A sealed segment's index
+ * files are written (via uring) when it is rolled.
+ *
+ * Blocking: open, destroy, retention, delete_records and truncate_to do
+ * file-system calls (open/unlink/ftruncate) on the calling thread; read
+ * and offset_for_time pread from the page cache.  Append never blocks.
+ *
+ * Not here: replication, compaction, transactions/producer state, leader
+ * epoch checkpoint, checkpoint persistence (see brk_ckpt; the caller saves
+ * the log start offset after delete_records/retention).  Indexes of all
+ * segments are kept in memory (bounded by segment_index_bytes per segment).
+ * offset_for_time answers at batch granularity (records stay opaque).
+ */
+#ifndef SAMSA_BRK_PLOG_H
+#define SAMSA_BRK_PLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/uring.h"
+
+/* Appends in flight per partition; past it brk_plog_append returns ERR_LIMIT. */
+#define BRK_PLOG_APPENDS_MAX 64u
+/* Segments per partition; a roll past it fails with ERR_LIMIT. */
+#define BRK_PLOG_SEGMENTS_MAX 100000u
+/* Largest batch recovery will read into memory to check its CRC. */
+#define BRK_PLOG_BATCH_BYTES_MAX (256u << 20)
+
+struct brk_plog_config {
+    int64_t segment_bytes;           /* segment.bytes; clamped to [1 KiB, INT32_MAX] */
+    int64_t roll_ms;                 /* segment.ms */
+    int64_t retention_ms;            /* retention.ms; < 0 = keep forever */
+    int64_t retention_bytes;         /* retention.bytes; < 0 = no size limit */
+    int64_t flush_interval_messages; /* flush.messages; INT64_MAX = never force */
+    int64_t flush_interval_ms;       /* flush.ms; INT64_MAX = never force */
+    int64_t index_interval_bytes;    /* index.interval.bytes */
+    int64_t segment_index_bytes;     /* segment.index.bytes: max index file size */
+};
+
+struct brk_plog;
+
+typedef void (*brk_plog_append_cb)(void *arg, int rc);
+
+/* brk_plog_config_default - Kafka's topic-level defaults. */
+void brk_plog_config_default(struct brk_plog_config *cfg);
+
+/*
+ * brk_plog_open - open (creating if needed) the partition directory `dir`
+ * and run recovery.  log_start_offset_hint is the value from the
+ * log-start-offset checkpoint (or 0).  u is borrowed and must outlive the
+ * log.  Returns 0, -errno, ERR_LIMIT (too many segments) or ERR_CONFIG.
+ * Blocks (file-system calls, reads the last segment).
+ */
+MUST_CHECK int brk_plog_open(struct uring *u, const char *dir, const struct brk_plog_config *cfg,
+                             int64_t log_start_offset_hint, struct brk_plog **out);
+
+/*
+ * brk_plog_destroy - wait for this log's in-flight I/O (uring_drain: this
+ * runs other users' callbacks too), then close and free.  Must not be
+ * called from a uring callback.
+ */
+void brk_plog_destroy(struct brk_plog *pl);
+
+/*
+ * brk_plog_append - append already-validated batches (brk_batch_validate_produce).
+ * Copies them, assigns offsets from next_offset (written to *base_offset_out),
+ * patches baseOffset/leader epoch, rolls first when segment_bytes, roll_ms or
+ * index capacity says so, and queues the write.  cb(arg, 0) once durable per
+ * the flush policy and visible to readers; cb(arg, err) on a write error,
+ * after which the log is offline.  On a non-zero return nothing was queued
+ * and cb will not run.  Errors: the offline error (ERR_NO_SPACE or -EIO),
+ * ERR_LIMIT (too many appends in flight), ERR_CORRUPT (malformed batches),
+ * ERR_INVALID (empty).  Never blocks, except a roll creating a file.
+ */
+MUST_CHECK int brk_plog_append(struct brk_plog *pl, struct bytes batches, int32_t leader_epoch,
+                               int64_t now_ms, int64_t *base_offset_out, brk_plog_append_cb cb,
+                               void *arg);
+
+/*
+ * brk_plog_read - append to out the whole batches starting with the one
+ * holding `offset` (it may start before offset), stopping before
+ * max_bytes would be exceeded, before any batch whose last offset reaches
+ * max_offset (exclusive; e.g. the high watermark) and at the visible end.
+ * If min_one_batch and nothing fit, the first batch is returned anyway
+ * (KIP-74).  *next_offset_out is the offset after the last batch returned
+ * (offset itself if none).  offset outside [start, end] -> ERR_OFFSET_RANGE.
+ * out is grown within its cap_max (ERR_LIMIT).  Blocks on pread.
+ */
+MUST_CHECK int brk_plog_read(struct brk_plog *pl, int64_t offset, int64_t max_offset,
+                             size_t max_bytes, bool min_one_batch, struct buf *out,
+                             int64_t *next_offset_out);
+
+int64_t brk_plog_start_offset(const struct brk_plog *pl);
+int64_t brk_plog_end_offset(const struct brk_plog *pl);
+/* brk_plog_next_offset - offset the next append gets (>= end offset). */
+int64_t brk_plog_next_offset(const struct brk_plog *pl);
+/* brk_plog_size_bytes - bytes in all segments (including queued writes). */
+int64_t brk_plog_size_bytes(const struct brk_plog *pl);
+size_t brk_plog_segment_count(const struct brk_plog *pl);
+/* brk_plog_offline_err - 0 when online, else the error appends fail with. */
+int brk_plog_offline_err(const struct brk_plog *pl);
+
+/*
+ * brk_plog_offset_for_time - the first visible offset (>= start) in the
+ * first batch whose max timestamp >= ts_ms; *ts_out gets that batch's max
+ * timestamp.  ERR_NOT_FOUND if none (ListOffsets answers -1).
+ */
+MUST_CHECK int brk_plog_offset_for_time(struct brk_plog *pl, int64_t ts_ms, int64_t *offset_out,
+                                        int64_t *ts_out);
+
+/*
+ * brk_plog_delete_records - move the log start offset to `offset` (no-op if
+ * not beyond it; ERR_OFFSET_RANGE past the end offset) and delete sealed
+ * segments entirely below it.  The caller persists the checkpoint.
+ */
+MUST_CHECK int brk_plog_delete_records(struct brk_plog *pl, int64_t offset);
+
+/*
+ * brk_plog_retention - delete sealed segments, oldest first, whose max
+ * timestamp is older than retention_ms, and while the log exceeds
+ * retention_bytes without them.  Never the active segment; advances the
+ * log start offset.  Segments with I/O in flight wait for the next call.
+ */
+MUST_CHECK int brk_plog_retention(struct brk_plog *pl, int64_t now_ms, int *segments_deleted_out);
+
+/* brk_plog_flush_tick - queue fdatasyncs when flush_interval_ms has passed. */
+MUST_CHECK int brk_plog_flush_tick(struct brk_plog *pl, int64_t now_ms);
+
+/*
+ * brk_plog_truncate_to - cut the log so that it ends at the start of the
+ * batch holding `offset` (replication: the follower drops a divergent
+ * suffix).  Requires no append in flight (ERR_INVALID otherwise);
+ * ERR_OFFSET_RANGE if offset < start.  No-op if offset >= end.
+ */
+MUST_CHECK int brk_plog_truncate_to(struct brk_plog *pl, int64_t offset);
+
+/* brk_plog_set_config - topic config change; applies to later appends/rolls. */
+void brk_plog_set_config(struct brk_plog *pl, const struct brk_plog_config *cfg);
+
+#endif

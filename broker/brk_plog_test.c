@@ -1,0 +1,808 @@
+/*
+ * brk_plog_test.c - the partition log on real files in a temp dir, with
+ * fake clock values.  Every test runs twice: _i == 0 over io_uring, _i == 1
+ * over the synchronous fallback; results must be identical.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "broker/brk_batch.h"
+#include "broker/brk_plog.h"
+#include "common/crc32c.h"
+#include "common/log.h"
+
+static char dir[64];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/samsa_plog_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    strncat(dir, "/t-0", sizeof dir - strlen(dir) - 1);
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %.*s", (int)(strlen(dir) - 4), dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* build - one v2 batch of `count` records, max timestamp max_ts, opaque record bytes. */
+static size_t build(uint8_t *out, int32_t count, int64_t max_ts, size_t payload_bytes, uint8_t fill)
+{
+    size_t size = BRK_BATCH_HDR_BYTES + payload_bytes;
+    memset(out, 0, BRK_BATCH_HDR_BYTES);
+    brk_batch_put32(out + 8, (uint32_t)(size - 12));
+    brk_batch_put32(out + 12, (uint32_t)-1);
+    out[16] = 2;
+    brk_batch_put32(out + 23, (uint32_t)(count - 1));
+    brk_batch_put64(out + 27, (uint64_t)max_ts);
+    brk_batch_put64(out + 35, (uint64_t)max_ts);
+    brk_batch_put64(out + 43, (uint64_t)-1);
+    brk_batch_put32(out + 57, (uint32_t)count);
+    memset(out + BRK_BATCH_HDR_BYTES, fill, payload_bytes);
+    brk_batch_put32(out + 17, crc32c(0, out + 21, size - 21));
+    return size;
+}
+
+struct res {
+    int rc[256];
+    int count;
+};
+
+static void res_cb(void *arg, int rc)
+{
+    struct res *r = arg;
+    r->rc[r->count++] = rc;
+}
+
+static struct uring *mk_uring(int mode)
+{
+    struct uring *u;
+    ck_assert_int_eq(uring_create(64, mode == 0, &u), 0);
+    return u;
+}
+
+static struct brk_plog_config cfg_small(void)
+{
+    struct brk_plog_config c;
+    brk_plog_config_default(&c);
+    c.index_interval_bytes = 100;
+    return c;
+}
+
+static struct brk_plog *open_log(struct uring *u, const struct brk_plog_config *c, int64_t hint)
+{
+    struct brk_plog *pl;
+    ck_assert_int_eq(brk_plog_open(u, dir, c, hint, &pl), 0);
+    return pl;
+}
+
+/* append one batch of `count` records, complete it, return its base offset. */
+static int64_t app1(struct uring *u, struct brk_plog *pl, int32_t count, int64_t ts, size_t payload,
+                    int64_t now_ms)
+{
+    uint8_t b[8192];
+    size_t n = build(b, count, ts, payload, (uint8_t)ts);
+    struct res r = { .count = 0 };
+    int64_t base = -1;
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, now_ms, &base, res_cb, &r), 0);
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(r.count, 1);
+    ck_assert_int_eq(r.rc[0], 0);
+    return base;
+}
+
+static void read_all(struct brk_plog *pl, int64_t from, struct buf *out, int64_t *next)
+{
+    buf_reset(out);
+    ck_assert_int_eq(brk_plog_read(pl, from, INT64_MAX, 1 << 24, true, out, next), 0);
+}
+
+/* check that out holds whole batches with consecutive offsets starting at first_base. */
+static int64_t check_batches(struct bytes b, int64_t first_base)
+{
+    int64_t expect = first_base;
+    size_t pos = 0;
+    while (pos < b.len) {
+        struct brk_batch_hdr h;
+        ck_assert_int_gt(brk_batch_parse(b.ptr + pos, b.len - pos, &h), 0);
+        ck_assert_uint_le(h.size_bytes, b.len - pos);
+        ck_assert(brk_batch_crc_ok(b.ptr + pos, &h));
+        ck_assert_int_eq(h.base_offset, expect);
+        ck_assert_int_eq(h.leader_epoch, 5);
+        expect += h.last_offset_delta + 1;
+        pos += h.size_bytes;
+    }
+    return expect;
+}
+
+START_TEST(test_append_read_back)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    struct brk_plog *pl = open_log(u, &c, 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 0);
+    uint8_t in[4096];
+    size_t n = build(in, 3, 100, 50, 0xa1);
+    n += build(in + n, 2, 110, 70, 0xa2);
+    struct res r = { .count = 0 };
+    int64_t base;
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(in, n), 5, 1000, &base, res_cb, &r), 0);
+    ck_assert_int_eq(base, 0);
+    /* queued, not submitted: invisible, but offsets are assigned */
+    ck_assert_int_eq(brk_plog_end_offset(pl), 0);
+    ck_assert_int_eq(brk_plog_next_offset(pl), 5);
+    uint8_t in2[1024];
+    size_t n2 = build(in2, 4, 120, 30, 0xa3);
+    int64_t base2;
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(in2, n2), 5, 1000, &base2, res_cb, &r), 0);
+    ck_assert_int_eq(base2, 5);
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t next;
+    ck_assert_int_eq(brk_plog_read(pl, 0, INT64_MAX, 1 << 20, true, &out, &next), 0);
+    ck_assert_uint_eq(out.len, 0); /* nothing visible yet */
+    ck_assert_int_eq(uring_submit(u), 2);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(r.count, 2);
+    ck_assert_int_eq(r.rc[0], 0);
+    ck_assert_int_eq(r.rc[1], 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 9);
+    /* byte-for-byte, except the patched offset/epoch */
+    read_all(pl, 0, &out, &next);
+    ck_assert_int_eq(next, 9);
+    ck_assert_uint_eq(out.len, n + n2);
+    ck_assert_int_eq(check_batches(buf_bytes(&out), 0), 9);
+    /* expected bytes: the input with only baseOffset and leader epoch patched */
+    uint8_t want[4096];
+    memcpy(want, in, n);
+    memcpy(want + n, in2, n2);
+    brk_batch_patch(want, 0, 5);
+    brk_batch_patch(want + 111, 3, 5);
+    brk_batch_patch(want + n, 5, 5);
+    ck_assert_int_eq(memcmp(out.ptr, want, n + n2), 0);
+    /* a read from the middle of a batch returns the whole batch */
+    read_all(pl, 1, &out, &next);
+    ck_assert_uint_eq(out.len, n + n2);
+    read_all(pl, 4, &out, &next);
+    ck_assert_uint_eq(out.len, n + n2 - 111);
+    ck_assert_int_eq(check_batches(buf_bytes(&out), 3), 9);
+    /* max_bytes: only what fits; KIP-74 min one batch */
+    buf_reset(&out);
+    ck_assert_int_eq(brk_plog_read(pl, 0, INT64_MAX, 120, false, &out, &next), 0);
+    ck_assert_uint_eq(out.len, 111);
+    ck_assert_int_eq(next, 3);
+    buf_reset(&out);
+    ck_assert_int_eq(brk_plog_read(pl, 0, INT64_MAX, 10, false, &out, &next), 0);
+    ck_assert_uint_eq(out.len, 0);
+    ck_assert_int_eq(next, 0);
+    ck_assert_int_eq(brk_plog_read(pl, 0, INT64_MAX, 10, true, &out, &next), 0);
+    ck_assert_uint_eq(out.len, 111);
+    ck_assert_int_eq(next, 3);
+    /* max_offset (high watermark) excludes the batch holding it */
+    buf_reset(&out);
+    ck_assert_int_eq(brk_plog_read(pl, 0, 4, 1 << 20, true, &out, &next), 0);
+    ck_assert_uint_eq(out.len, 111);
+    /* at the end: empty; beyond: out of range */
+    buf_reset(&out);
+    ck_assert_int_eq(brk_plog_read(pl, 9, INT64_MAX, 1 << 20, true, &out, &next), 0);
+    ck_assert_uint_eq(out.len, 0);
+    ck_assert_int_eq(next, 9);
+    ck_assert_int_eq(brk_plog_read(pl, 10, INT64_MAX, 1 << 20, true, &out, &next), ERR_OFFSET_RANGE);
+    ck_assert_int_eq(brk_plog_read(pl, -1, INT64_MAX, 1 << 20, true, &out, &next), ERR_OFFSET_RANGE);
+    /* malformed input is refused without queuing anything */
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(in, 30), 5, 1000, &base, res_cb, &r), ERR_CORRUPT);
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(in, 0), 5, 1000, &base, res_cb, &r), ERR_INVALID);
+    ck_assert_uint_eq(uring_pending_count(u), 0);
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+static bool file_exists(int64_t base, const char *ext)
+{
+    char p[160];
+    snprintf(p, sizeof p, "%s/%020lld%s", dir, (long long)base, ext);
+    return access(p, F_OK) == 0;
+}
+
+START_TEST(test_roll_on_bytes_and_index_lookup)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 1024;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    /* 40 batches of 2 records, 161 bytes each: 6 per segment */
+    for (int k = 0; k < 40; k++)
+        ck_assert_int_eq(app1(u, pl, 2, 1000 + k, 100, 0), 2 * k);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 80);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 7);
+    ck_assert(file_exists(0, ".log"));
+    ck_assert(file_exists(12, ".log"));
+    ck_assert(file_exists(12, ".index"));
+    ck_assert(file_exists(12, ".timeindex"));
+    ck_assert(file_exists(72, ".log"));
+    struct stat st;
+    char p[160];
+    snprintf(p, sizeof p, "%s/%020d.index", dir, 12);
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert_int_gt(st.st_size, 0);
+    ck_assert_int_eq(st.st_size % 8, 0);
+    /* every offset: the first batch returned holds it */
+    struct buf out;
+    buf_init(&out, 0);
+    for (int64_t off = 0; off < 80; off++) {
+        int64_t next;
+        buf_reset(&out);
+        ck_assert_int_eq(brk_plog_read(pl, off, INT64_MAX, 200, true, &out, &next), 0);
+        ck_assert_uint_eq(out.len, 161);
+        struct brk_batch_hdr h;
+        ck_assert_int_gt(brk_batch_parse(out.ptr, out.len, &h), 0);
+        ck_assert_int_eq(h.base_offset, off - off % 2);
+        ck_assert_int_eq(next, off - off % 2 + 2);
+    }
+    /* a big read stops at the segment boundary and continues from next */
+    int64_t next = 0, total = 0;
+    while (next < 80) {
+        buf_reset(&out);
+        ck_assert_int_eq(brk_plog_read(pl, next, INT64_MAX, 1 << 20, true, &out, &next), 0);
+        int64_t first;
+        struct brk_batch_hdr h;
+        ck_assert_int_gt(brk_batch_parse(out.ptr, out.len, &h), 0);
+        first = h.base_offset;
+        ck_assert_int_eq(check_batches(buf_bytes(&out), first), next);
+        total += (int64_t)out.len;
+    }
+    ck_assert_int_eq(total, 40 * 161);
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+START_TEST(test_roll_on_time)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.roll_ms = 1000;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    app1(u, pl, 1, 10, 10, 0);
+    app1(u, pl, 1, 10, 10, 500);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 1);
+    app1(u, pl, 1, 10, 10, 1000);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 2);
+    ck_assert(file_exists(2, ".log"));
+    app1(u, pl, 1, 10, 10, 1999);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 2);
+    app1(u, pl, 1, 10, 10, 2000);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 3);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+START_TEST(test_offset_for_time)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 1024;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    for (int k = 0; k < 30; k++)
+        app1(u, pl, 3, 100 * (k + 1), 100, 0); /* batch k: offsets 3k..3k+2, ts 100(k+1) */
+    int64_t off, ts;
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 0, &off, &ts), 0);
+    ck_assert_int_eq(off, 0);
+    ck_assert_int_eq(ts, 100);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 150, &off, &ts), 0);
+    ck_assert_int_eq(off, 3);
+    ck_assert_int_eq(ts, 200);
+    for (int k = 0; k < 30; k++) {
+        ck_assert_int_eq(brk_plog_offset_for_time(pl, 100 * (k + 1), &off, &ts), 0);
+        ck_assert_int_eq(off, 3 * k);
+        ck_assert_int_eq(brk_plog_offset_for_time(pl, 100 * (k + 1) - 1, &off, &ts), 0);
+        ck_assert_int_eq(off, 3 * k);
+    }
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 3001, &off, &ts), ERR_NOT_FOUND);
+    /* below the log start offset */
+    ck_assert_int_eq(brk_plog_delete_records(pl, 4), 0);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 0, &off, &ts), 0);
+    ck_assert_int_eq(off, 4);
+    ck_assert_int_eq(ts, 200);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+START_TEST(test_delete_records)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 1024;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    for (int k = 0; k < 20; k++)
+        app1(u, pl, 2, 10, 100, 0);
+    size_t segs = brk_plog_segment_count(pl);
+    ck_assert_uint_eq(segs, 4);
+    ck_assert_int_eq(brk_plog_delete_records(pl, 41), ERR_OFFSET_RANGE);
+    ck_assert_int_eq(brk_plog_delete_records(pl, 5), 0);
+    ck_assert_int_eq(brk_plog_start_offset(pl), 5);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 4); /* segment 0 holds 0..11 */
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t next;
+    ck_assert_int_eq(brk_plog_read(pl, 4, INT64_MAX, 1 << 20, true, &out, &next), ERR_OFFSET_RANGE);
+    ck_assert_int_eq(brk_plog_read(pl, 5, INT64_MAX, 1 << 20, true, &out, &next), 0);
+    ck_assert_int_eq(check_batches(buf_bytes(&out), 4), 12);
+    ck_assert_int_eq(brk_plog_delete_records(pl, 25), 0);
+    ck_assert_int_eq(brk_plog_start_offset(pl), 25);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 2);
+    ck_assert(!file_exists(0, ".log"));
+    ck_assert(!file_exists(12, ".log"));
+    ck_assert(!file_exists(12, ".index"));
+    ck_assert(file_exists(24, ".log"));
+    ck_assert_int_eq(brk_plog_delete_records(pl, 3), 0); /* backwards: no-op */
+    ck_assert_int_eq(brk_plog_start_offset(pl), 25);
+    /* all of it: the active segment stays */
+    ck_assert_int_eq(brk_plog_delete_records(pl, 40), 0);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 1);
+    ck_assert_int_eq(brk_plog_start_offset(pl), 40);
+    app1(u, pl, 1, 10, 10, 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 41);
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    /* the hint keeps the start offset across a reopen */
+    pl = open_log(u, &c, 40);
+    ck_assert_int_eq(brk_plog_start_offset(pl), 40);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 41);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+START_TEST(test_retention_time_and_size)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 1024;
+    c.retention_ms = 1000;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    /* segment k holds timestamps 1000k.. */
+    for (int k = 0; k < 24; k++)
+        app1(u, pl, 1, 1000 * (k / 6) + k % 6, 100, 0);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 4);
+    int deleted = -1;
+    ck_assert_int_eq(brk_plog_retention(pl, 1005, &deleted), 0);
+    ck_assert_int_eq(deleted, 0); /* segment 0's max ts 5: 1000 ms old, not more */
+    ck_assert_int_eq(brk_plog_retention(pl, 2005, &deleted), 0);
+    ck_assert_int_eq(deleted, 1); /* segment 1's max ts 1005 is exactly 1000 ms old: kept */
+    ck_assert_int_eq(brk_plog_start_offset(pl), 6);
+    /* never the active segment, however old */
+    ck_assert_int_eq(brk_plog_retention(pl, 1000000, &deleted), 0);
+    ck_assert_int_eq(deleted, 2);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 1);
+    ck_assert_int_eq(brk_plog_start_offset(pl), 18);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+START_TEST(test_retention_size)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 1024;
+    c.retention_ms = -1;
+    c.retention_bytes = 2000;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    for (int k = 0; k < 24; k++) /* 161-byte batches, 6 per segment = 966 bytes */
+        app1(u, pl, 1, 10, 100, 0);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 4);
+    ck_assert_int_eq(brk_plog_size_bytes(pl), 24 * 161);
+    int deleted;
+    ck_assert_int_eq(brk_plog_retention(pl, 0, &deleted), 0);
+    /* Kafka's rule: delete while (size - retention_bytes) covers the whole
+     * oldest segment: 3864 - 2000 = 1864 covers one 966-byte segment only */
+    ck_assert_int_eq(deleted, 1);
+    ck_assert_int_eq(brk_plog_size_bytes(pl), 18 * 161);
+    ck_assert_int_eq(brk_plog_start_offset(pl), 6);
+    c.retention_bytes = 900;
+    brk_plog_set_config(pl, &c);
+    ck_assert_int_eq(brk_plog_retention(pl, 0, &deleted), 0);
+    ck_assert_int_eq(deleted, 2); /* 2898 - 900 covers two; the active one stays */
+    ck_assert_int_eq(brk_plog_start_offset(pl), 18);
+    ck_assert_int_eq(brk_plog_retention(pl, 0, &deleted), 0);
+    ck_assert_int_eq(deleted, 0);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+static void seg_path(int64_t base, const char *ext, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%020lld%s", dir, (long long)base, ext);
+}
+
+static int64_t file_size(const char *p)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(p, &st), 0);
+    return st.st_size;
+}
+
+/* 10 batches of 1 record each (161 bytes), one segment; returns the log bytes. */
+static void fill10(int mode, struct buf *before)
+{
+    struct uring *u = mk_uring(mode);
+    struct brk_plog_config c = cfg_small();
+    struct brk_plog *pl = open_log(u, &c, 0);
+    for (int k = 0; k < 10; k++)
+        app1(u, pl, 1, 100 + k, 100, 0);
+    int64_t next;
+    read_all(pl, 0, before, &next);
+    ck_assert_uint_eq(before->len, 1610);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+
+static void expect_recovered(int mode, const struct buf *before, int64_t end)
+{
+    struct uring *u = mk_uring(mode);
+    struct brk_plog_config c = cfg_small();
+    struct brk_plog *pl = open_log(u, &c, 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), end);
+    char p[160];
+    seg_path(0, ".log", p, sizeof p);
+    ck_assert_int_eq(file_size(p), end * 161);
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t next;
+    read_all(pl, 0, &out, &next);
+    ck_assert_uint_eq(out.len, (size_t)end * 161);
+    size_t cmp = out.len < before->len ? out.len : before->len;
+    ck_assert_int_eq(memcmp(out.ptr, before->ptr, cmp), 0);
+    /* index usable: each offset found */
+    for (int64_t off = 0; off < end; off++) {
+        buf_reset(&out);
+        ck_assert_int_eq(brk_plog_read(pl, off, INT64_MAX, 1, true, &out, &next), 0);
+        ck_assert_int_eq(next, off + 1);
+    }
+    /* appends continue at the right offset */
+    ck_assert_int_eq(app1(u, pl, 1, 500, 100, 0), end);
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+
+START_TEST(test_recovery_truncated_mid_batch)
+{
+    struct buf before;
+    buf_init(&before, 0);
+    fill10(_i, &before);
+    char p[160];
+    seg_path(0, ".log", p, sizeof p);
+    ck_assert_int_eq(truncate(p, 1610 - 50), 0);
+    expect_recovered(_i, &before, 9);
+    buf_deinit(&before);
+}
+END_TEST
+
+START_TEST(test_recovery_garbage_tail)
+{
+    struct buf before;
+    buf_init(&before, 0);
+    fill10(_i, &before);
+    char p[160];
+    seg_path(0, ".log", p, sizeof p);
+    int fd = open(p, O_WRONLY | O_APPEND);
+    ck_assert_int_ge(fd, 0);
+    uint8_t junk[300];
+    for (size_t k = 0; k < sizeof junk; k++)
+        junk[k] = (uint8_t)(k * 31 + 7);
+    ck_assert_int_eq(write(fd, junk, sizeof junk), (ssize_t)sizeof junk);
+    close(fd);
+    expect_recovered(_i, &before, 10);
+    /* zeros (a preallocated or lost-write tail) too */
+    fd = open(p, O_WRONLY | O_APPEND);
+    memset(junk, 0, sizeof junk);
+    ck_assert_int_eq(write(fd, junk, sizeof junk), (ssize_t)sizeof junk);
+    close(fd);
+    expect_recovered(_i, &before, 11);
+    buf_deinit(&before);
+}
+END_TEST
+
+START_TEST(test_recovery_crc_flip_last_batch)
+{
+    struct buf before;
+    buf_init(&before, 0);
+    fill10(_i, &before);
+    char p[160];
+    seg_path(0, ".log", p, sizeof p);
+    int fd = open(p, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    uint8_t x;
+    ck_assert_int_eq(pread(fd, &x, 1, 1610 - 10), 1);
+    x ^= 0x5a;
+    ck_assert_int_eq(pwrite(fd, &x, 1, 1610 - 10), 1);
+    close(fd);
+    expect_recovered(_i, &before, 9);
+    buf_deinit(&before);
+}
+END_TEST
+
+START_TEST(test_deleted_index_rebuilt)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 1024;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    for (int k = 0; k < 20; k++)
+        app1(u, pl, 2, 100 + k, 100, 0);
+    struct buf before, after;
+    buf_init(&before, 0);
+    buf_init(&after, 0);
+    char p[160], q[160];
+    seg_path(12, ".index", p, sizeof p);
+    seg_path(12, ".timeindex", q, sizeof q);
+    FILE *f = fopen(p, "rb");
+    ck_assert_ptr_nonnull(f);
+    uint8_t idx_before[256];
+    size_t idx_n = fread(idx_before, 1, sizeof idx_before, f);
+    fclose(f);
+    ck_assert_uint_gt(idx_n, 0);
+    int64_t next;
+    read_all(pl, 0, &before, &next);
+    brk_plog_destroy(pl);
+
+    ck_assert_int_eq(unlink(p), 0);
+    ck_assert_int_eq(unlink(q), 0);
+    /* a corrupt (odd-sized) index on another sealed segment */
+    seg_path(0, ".index", p, sizeof p);
+    f = fopen(p, "ab");
+    fputc(1, f);
+    fclose(f);
+
+    pl = open_log(u, &c, 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 40);
+    seg_path(12, ".index", p, sizeof p);
+    f = fopen(p, "rb");
+    ck_assert_ptr_nonnull(f);
+    uint8_t idx_after[256];
+    size_t idx_n2 = fread(idx_after, 1, sizeof idx_after, f);
+    fclose(f);
+    ck_assert_uint_eq(idx_n2, idx_n);
+    ck_assert_int_eq(memcmp(idx_before, idx_after, idx_n), 0);
+    ck_assert(file_exists(12, ".timeindex"));
+    seg_path(0, ".index", p, sizeof p);
+    ck_assert_int_eq(file_size(p) % 8, 0);
+    /* everything reads the same */
+    int64_t from = 0;
+    buf_reset(&after);
+    while (from < 40) {
+        ck_assert_int_eq(brk_plog_read(pl, from, INT64_MAX, 1 << 20, true, &after, &from), 0);
+    }
+    ck_assert_uint_eq(after.len, 20 * 161);
+    int64_t off, ts;
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 110, &off, &ts), 0);
+    ck_assert_int_eq(off, 20);
+    buf_deinit(&before);
+    buf_deinit(&after);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+START_TEST(test_enospc_fails_append_keeps_log)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    struct brk_plog *pl = open_log(u, &c, 0);
+    app1(u, pl, 2, 10, 100, 0);
+    struct uring_fault f = { .nth = 2, .count = 1, .err = -ENOSPC };
+    uring_fault_set(u, &f);
+    uint8_t b[512];
+    size_t n = build(b, 3, 20, 100, 0x33);
+    struct res r = { .count = 0 };
+    int64_t base[3];
+    for (int k = 0; k < 3; k++)
+        ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base[k], res_cb, &r), 0);
+    ck_assert_int_eq(base[0], 2);
+    ck_assert_int_eq(base[2], 8);
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(r.count, 3);
+    ck_assert_int_eq(r.rc[0], 0);
+    ck_assert_int_eq(r.rc[1], ERR_NO_SPACE);
+    ck_assert_int_eq(r.rc[2], ERR_NO_SPACE); /* written, but after the hole: never visible */
+    ck_assert_int_eq(brk_plog_end_offset(pl), 5);
+    ck_assert_int_eq(brk_plog_next_offset(pl), 5);
+    ck_assert_int_eq(brk_plog_offline_err(pl), ERR_NO_SPACE);
+    int64_t b2;
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &b2, res_cb, &r), ERR_NO_SPACE);
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t next;
+    read_all(pl, 0, &out, &next);
+    ck_assert_int_eq(next, 5);
+    ck_assert_int_eq(check_batches(buf_bytes(&out), 0), 5);
+    char p[160];
+    seg_path(0, ".log", p, sizeof p);
+    ck_assert_int_eq(file_size(p), (int64_t)out.len); /* failed tail trimmed */
+    brk_plog_destroy(pl);
+    /* reopened: consistent, writable again */
+    uring_fault_set(u, &(struct uring_fault){ 0 });
+    pl = open_log(u, &c, 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 5);
+    ck_assert_int_eq(app1(u, pl, 1, 10, 10, 0), 5);
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+START_TEST(test_flush_messages_sync_error)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.flush_interval_messages = 3;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    app1(u, pl, 1, 10, 10, 0);                  /* op 1: write */
+    app1(u, pl, 1, 10, 10, 0);                  /* op 2: write */
+    ck_assert_uint_eq(uring_pending_count(u), 0);
+    struct uring_fault f = { .nth = 2, .count = 1, .err = -EIO }; /* the fdatasync */
+    uring_fault_set(u, &f);
+    uint8_t b[256];
+    size_t n = build(b, 1, 10, 10, 1);
+    struct res r = { .count = 0 };
+    int64_t base;
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), 0);
+    ck_assert_uint_eq(uring_pending_count(u), 2); /* write + fdatasync */
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(r.rc[0], -EIO);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 2);
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), -EIO);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+START_TEST(test_flush_tick)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.flush_interval_ms = 100;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    app1(u, pl, 1, 10, 10, 1000);
+    ck_assert_int_eq(brk_plog_flush_tick(pl, 1050), 0);
+    ck_assert_uint_eq(uring_pending_count(u), 0);
+    ck_assert_int_eq(brk_plog_flush_tick(pl, 1100), 0);
+    ck_assert_uint_eq(uring_pending_count(u), 1);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(brk_plog_flush_tick(pl, 1300), 0);
+    ck_assert_uint_eq(uring_pending_count(u), 0); /* nothing dirty */
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+START_TEST(test_short_write_and_order)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    struct brk_plog *pl = open_log(u, &c, 0);
+    struct uring_fault f = { .nth = 1, .count = 2, .short_bytes = 7 };
+    uring_fault_set(u, &f);
+    uint8_t b[512];
+    struct res r = { .count = 0 };
+    int64_t base;
+    for (int k = 0; k < 20; k++) {
+        size_t n = build(b, 1 + k % 3, 10 + k, 50 + k, (uint8_t)k);
+        ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), 0);
+    }
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, 0), 5, 0, &base, res_cb, &r), ERR_INVALID);
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(r.count, 20);
+    for (int k = 0; k < 20; k++)
+        ck_assert_int_eq(r.rc[k], 0);
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t next;
+    read_all(pl, 0, &out, &next);
+    ck_assert_int_eq(check_batches(buf_bytes(&out), 0), brk_plog_end_offset(pl));
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+START_TEST(test_append_limit)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    struct brk_plog *pl = open_log(u, &c, 0);
+    uint8_t b[256];
+    size_t n = build(b, 1, 10, 10, 1);
+    struct res r = { .count = 0 };
+    int64_t base;
+    for (unsigned k = 0; k < BRK_PLOG_APPENDS_MAX; k++)
+        ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), 0);
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), ERR_LIMIT);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(r.count, (int)BRK_PLOG_APPENDS_MAX);
+    ck_assert_int_eq(brk_plog_end_offset(pl), BRK_PLOG_APPENDS_MAX);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+START_TEST(test_truncate_to)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 1024;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    for (int k = 0; k < 20; k++)
+        app1(u, pl, 2, 100 + k, 100, 0);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 4);
+    ck_assert_int_eq(brk_plog_truncate_to(pl, 41), 0); /* beyond: no-op */
+    ck_assert_int_eq(brk_plog_end_offset(pl), 40);
+    ck_assert_int_eq(brk_plog_truncate_to(pl, 15), 0); /* mid-batch 14..15: cut at 14 */
+    ck_assert_int_eq(brk_plog_end_offset(pl), 14);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 2);
+    ck_assert(!file_exists(24, ".log"));
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t next;
+    read_all(pl, 12, &out, &next);
+    ck_assert_int_eq(check_batches(buf_bytes(&out), 12), 14);
+    ck_assert_int_eq(app1(u, pl, 2, 500, 100, 0), 14);
+    brk_plog_destroy(pl);
+    pl = open_log(u, &c, 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 16);
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+int main(void)
+{
+    log_set_level(LOG_OFF);
+    Suite *s = suite_create("brk_plog");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 30);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, test_append_read_back, 0, 2);
+    tcase_add_loop_test(tc, test_roll_on_bytes_and_index_lookup, 0, 2);
+    tcase_add_loop_test(tc, test_roll_on_time, 0, 2);
+    tcase_add_loop_test(tc, test_offset_for_time, 0, 2);
+    tcase_add_loop_test(tc, test_delete_records, 0, 2);
+    tcase_add_loop_test(tc, test_retention_time_and_size, 0, 2);
+    tcase_add_loop_test(tc, test_retention_size, 0, 2);
+    tcase_add_loop_test(tc, test_recovery_truncated_mid_batch, 0, 2);
+    tcase_add_loop_test(tc, test_recovery_garbage_tail, 0, 2);
+    tcase_add_loop_test(tc, test_recovery_crc_flip_last_batch, 0, 2);
+    tcase_add_loop_test(tc, test_deleted_index_rebuilt, 0, 2);
+    tcase_add_loop_test(tc, test_enospc_fails_append_keeps_log, 0, 2);
+    tcase_add_loop_test(tc, test_flush_messages_sync_error, 0, 2);
+    tcase_add_loop_test(tc, test_flush_tick, 0, 2);
+    tcase_add_loop_test(tc, test_short_write_and_order, 0, 2);
+    tcase_add_loop_test(tc, test_append_limit, 0, 2);
+    tcase_add_loop_test(tc, test_truncate_to, 0, 2);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
