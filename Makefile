@@ -52,12 +52,12 @@ deps:
 $(BUILD)/gen/kmsg.c: proto/kgen.py $(KAFKA_API)
 	@mkdir -p $(dir $@)
 	$(PYTHON) proto/kgen.py --out $(BUILD)/gen $(KAFKA_API)
-$(BUILD)/gen/kmsg.h: $(BUILD)/gen/kmsg.c
+$(BUILD)/gen/kmsg.h: $(BUILD)/gen/kmsg.c ;
 
 $(BUILD)/gen/%.pb-c.c: proto/%.proto
 	@mkdir -p $(dir $@)
 	protoc-c --proto_path=proto --c_out=$(BUILD)/gen $<
-$(BUILD)/gen/%.pb-c.h: $(BUILD)/gen/%.pb-c.c
+$(BUILD)/gen/%.pb-c.h: $(BUILD)/gen/%.pb-c.c ;
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
 	@mkdir -p $(dir $@)

@@ -1,0 +1,48 @@
+/*
+ * brk_h.h - the per-API request handlers (brk_h_*.c).
+ *
+ * Each handler decodes req->body at req->hdr.api_version into req->arena,
+ * does the work, and answers with BRK_RESPOND (or later, asynchronously).
+ * A body that does not decode closes the connection (brk_req_malformed).
+ */
+#ifndef SAMSA_BRK_H_H
+#define SAMSA_BRK_H_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "broker/brk_int.h"
+#include "broker/brk_server.h"
+#include "controller/ctrl_image.h"
+
+void brk_h_produce(struct brk_req *req);
+void brk_h_fetch(struct brk_req *req);
+void brk_h_list_offsets(struct brk_req *req);
+void brk_h_metadata(struct brk_req *req);
+void brk_h_create_topics(struct brk_req *req);
+void brk_h_delete_topics(struct brk_req *req);
+void brk_h_delete_records(struct brk_req *req);
+void brk_h_describe_configs(struct brk_req *req);
+void brk_h_alter_configs(struct brk_req *req);
+void brk_h_create_partitions(struct brk_req *req);
+void brk_h_incremental_alter_configs(struct brk_req *req);
+void brk_h_describe_cluster(struct brk_req *req);
+
+#endif
+
+/* Shared by handlers (brk_h_admin.c): create one topic through the
+ * controller, with broker defaults for -1 partitions / replication factor.
+ * Returns 0 or an ERR_* for brk_kerr_from_err; msg gets a reason. */
+struct ctrl_topic_spec;
+MUST_CHECK int brk_admin_create_topic(struct brk_server *srv, struct arena *a, const struct ctrl_topic_spec *spec,
+                                      bool validate_only, char *msg, size_t msg_size);
+/* brk_auto_create_topic - Metadata/Produce auto-creation when
+ * auto.create.topics.enable is on; 0 if the topic exists afterwards. */
+MUST_CHECK int brk_auto_create_topic(struct brk_server *srv, struct arena *a, struct bytes name);
+/* brk_fetch_wake - new data may satisfy parked fetches (brk_h_fetch.c). */
+void brk_fetch_wake(struct brk_server *srv);
+/* brk_endpoint_for - this broker's endpoint for the listener a request came
+ * in on, from the image; NULL when that listener is not advertised. */
+const struct ctrl_endpoint *brk_endpoint_for(const struct ctrl_broker *b, const char *listener_name);
+/* brk_arena_cstr - NUL-terminated copy of a wire string in the arena. */
+char *brk_arena_cstr(struct arena *a, struct bytes s);

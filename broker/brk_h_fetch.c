@@ -1,0 +1,243 @@
+/*
+ * brk_h_fetch.c - Fetch with long polling.
+ *
+ *   decode ──► evaluate ──(bytes >= min_bytes, or max_wait_ms <= 0, or error)──► respond
+ *                 │ not enough yet
+ *                 ▼
+ *              parked (srv->fetch_waiters + a max_wait_ms timer)
+ *                 │ brk_fetch_wake() after appends, or the timer
+ *                 └──────► evaluate again / respond with what there is
+ *
+ * Reads return whole batches exactly as stored; the first non-empty
+ * partition always gets at least one whole batch even past max_bytes
+ * (KIP-74).  Without transactions the last stable offset is the high
+ * watermark and there are no aborted transactions, so read_committed
+ * clients (librdkafka's default) see everything committed.
+ */
+#include <event2/event.h>
+#include <string.h>
+
+#include "broker/brk_h.h"
+#include "broker/brk_kerr.h"
+#include "broker/brk_part.h"
+#include "common/log.h"
+#include "controller/ctrl.h"
+
+struct fetch_state {
+    struct kmsg_fetch_req m;
+    struct buf scratch;
+    bool scratch_init;
+};
+
+static bool fetch_data_ready(struct brk_req *req, struct fetch_state *st)
+{
+    struct brk_server *srv = brk_req_server(req);
+    const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
+    for (int32_t i = 0; i < st->m.topics_count; i++) {
+        const struct kmsg_fetch_req_topic *t = &st->m.topics[i];
+        if (!t->topic.ptr)
+            continue;
+        for (int32_t j = 0; j < t->partitions_count; j++) {
+            const struct brk_part *part =
+                brk_parts_find_name(srv->parts, img, (const char *)t->topic.ptr, t->topic.len, t->partitions[j].partition);
+            if (!part || brk_part_high_watermark(part) != t->partitions[j].fetch_offset)
+                return true; /* data, or an error to report */
+        }
+    }
+    return false;
+}
+
+/* Build the response; returns total record bytes, or < 0 on failure. */
+static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struct kmsg_fetch_resp *resp)
+{
+    struct brk_server *srv = brk_req_server(req);
+    const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
+    const struct kmsg_fetch_req *m = &st->m;
+    kmsg_fetch_resp_init(resp);
+    int32_t nt = m->topics_count > 0 ? m->topics_count : 0;
+    resp->responses = arena_alloc_array(&req->arena, (size_t)nt, sizeof *resp->responses);
+    if (!resp->responses && nt > 0)
+        return ERR_LIMIT;
+    resp->responses_count = nt;
+    int64_t total = 0;
+    int64_t budget = m->max_bytes > 0 ? m->max_bytes : 0;
+    for (int32_t i = 0; i < nt; i++) {
+        const struct kmsg_fetch_req_topic *t = &m->topics[i];
+        struct kmsg_fetch_resp_topic *rt = &resp->responses[i];
+        kmsg_fetch_resp_topic_init(rt);
+        rt->topic = t->topic;
+        int32_t np = t->partitions_count > 0 ? t->partitions_count : 0;
+        rt->partitions = arena_alloc_array(&req->arena, (size_t)np, sizeof *rt->partitions);
+        if (!rt->partitions && np > 0)
+            return ERR_LIMIT;
+        rt->partitions_count = np;
+        for (int32_t j = 0; j < np; j++) {
+            const struct kmsg_fetch_req_partition *p = &t->partitions[j];
+            struct kmsg_fetch_resp_partition *rp = &rt->partitions[j];
+            kmsg_fetch_resp_partition_init(rp);
+            rp->partition_index = p->partition;
+            rp->high_watermark = -1;
+            rp->aborted_transactions_count = 0;
+            rp->records = bytes_make("", 0);
+            struct brk_part *part =
+                t->topic.ptr ? brk_parts_find_name(srv->parts, img, (const char *)t->topic.ptr, t->topic.len, p->partition)
+                             : NULL;
+            if (!part) {
+                rp->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            if (!part->is_leader) {
+                rp->error_code = KERR_NOT_LEADER_OR_FOLLOWER;
+                continue;
+            }
+            int64_t hw = brk_part_high_watermark(part);
+            rp->high_watermark = hw;
+            rp->last_stable_offset = hw;
+            rp->log_start_offset = brk_plog_start_offset(part->plog);
+            if (p->fetch_offset < rp->log_start_offset || p->fetch_offset > brk_plog_end_offset(part->plog)) {
+                rp->error_code = KERR_OFFSET_OUT_OF_RANGE;
+                continue;
+            }
+            if (p->fetch_offset >= hw)
+                continue;
+            int64_t limit = p->partition_max_bytes > 0 ? p->partition_max_bytes : 0;
+            if (limit > budget - total)
+                limit = budget - total;
+            if (limit < 0)
+                limit = 0;
+            buf_reset(&st->scratch);
+            int64_t next = 0;
+            int rc = brk_plog_read(part->plog, p->fetch_offset, hw, (size_t)limit, total == 0, &st->scratch, &next);
+            if (rc < 0) {
+                rp->error_code = brk_kerr_from_err(rc);
+                continue;
+            }
+            if (st->scratch.len == 0)
+                continue;
+            uint8_t *copy = arena_alloc(&req->arena, st->scratch.len);
+            if (!copy)
+                return ERR_LIMIT;
+            memcpy(copy, st->scratch.ptr, st->scratch.len);
+            rp->records = bytes_make(copy, st->scratch.len);
+            total += (int64_t)st->scratch.len;
+        }
+    }
+    return total;
+}
+
+static void fetch_unpark(struct brk_req *req)
+{
+    struct brk_server *srv = brk_req_server(req);
+    if (req->wait_prev)
+        req->wait_prev->wait_next = req->wait_next;
+    else if (srv->fetch_waiters == req)
+        srv->fetch_waiters = req->wait_next;
+    if (req->wait_next)
+        req->wait_next->wait_prev = req->wait_prev;
+    req->wait_prev = req->wait_next = NULL;
+    if (req->timer) {
+        event_free(req->timer);
+        req->timer = NULL;
+    }
+}
+
+static void fetch_respond(struct brk_req *req, struct fetch_state *st, struct kmsg_fetch_resp *resp)
+{
+    if (st->scratch_init)
+        buf_deinit(&st->scratch);
+    st->scratch_init = false;
+    BRK_RESPOND(req, fetch, resp);
+}
+
+/* Respond if done (or forced); returns true when the request finished. */
+static bool fetch_try(struct brk_req *req, bool force)
+{
+    struct fetch_state *st = req->hstate;
+    struct kmsg_fetch_resp resp;
+    int64_t total = fetch_evaluate(req, st, &resp);
+    if (total < 0) {
+        fetch_unpark(req);
+        if (st->scratch_init)
+            buf_deinit(&st->scratch);
+        st->scratch_init = false;
+        brk_req_finish(req, (int)total);
+        return true;
+    }
+    bool has_error = false;
+    for (int32_t i = 0; i < resp.responses_count && !has_error; i++)
+        for (int32_t j = 0; j < resp.responses[i].partitions_count; j++)
+            if (resp.responses[i].partitions[j].error_code != KERR_NONE) {
+                has_error = true;
+                break;
+            }
+    if (force || has_error || total >= st->m.min_bytes || st->m.max_wait_ms <= 0) {
+        fetch_unpark(req);
+        fetch_respond(req, st, &resp);
+        return true;
+    }
+    return false;
+}
+
+static void fetch_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    fetch_try(arg, true);
+}
+
+void brk_fetch_wake(struct brk_server *srv)
+{
+    struct brk_req *req = srv->fetch_waiters;
+    while (req) {
+        struct brk_req *next = req->wait_next;
+        if (fetch_data_ready(req, req->hstate))
+            fetch_try(req, false);
+        req = next;
+    }
+}
+
+void brk_fetch_cancel(struct brk_req *req)
+{
+    struct fetch_state *st = req->hstate;
+    fetch_unpark(req);
+    if (st && st->scratch_init)
+        buf_deinit(&st->scratch);
+    if (st)
+        st->scratch_init = false;
+    req->no_response = true;
+    req->done = true;
+}
+
+void brk_h_fetch(struct brk_req *req)
+{
+    struct brk_server *srv = brk_req_server(req);
+    struct fetch_state *st = arena_alloc(&req->arena, sizeof *st);
+    if (!st) {
+        brk_req_finish(req, ERR_LIMIT);
+        return;
+    }
+    int rc = kmsg_fetch_req_decode(&req->body, req->hdr.api_version, &req->arena, &st->m);
+    if (rc < 0) {
+        brk_req_malformed(req, rc);
+        return;
+    }
+    buf_init(&st->scratch, 0);
+    st->scratch_init = true;
+    req->hstate = st;
+    if (fetch_try(req, false))
+        return;
+    /* park: wait for data or max_wait_ms */
+    req->timer = event_new(srv->base, -1, 0, fetch_timer_cb, req);
+    if (!req->timer) {
+        fetch_try(req, true);
+        return;
+    }
+    int32_t wait_ms = st->m.max_wait_ms;
+    struct timeval tv = { wait_ms / 1000, (wait_ms % 1000) * 1000 };
+    event_add(req->timer, &tv);
+    req->wait_prev = NULL;
+    req->wait_next = srv->fetch_waiters;
+    if (srv->fetch_waiters)
+        srv->fetch_waiters->wait_prev = req;
+    srv->fetch_waiters = req;
+}

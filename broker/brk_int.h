@@ -1,0 +1,82 @@
+/*
+ * brk_int.h - types shared by the broker's modules (never included from
+ * outside broker/).
+ *
+ * One loop thread owns everything here: the libevent base, connections,
+ * requests, the partition table and the controller.  A request is read whole
+ * (size-prefixed frame), decoded into its own arena, handled, and its
+ * response queued in the connection's in-order list; responses leave in
+ * request order even when handlers finish out of order (pipelining).
+ */
+#ifndef SAMSA_BRK_INT_H
+#define SAMSA_BRK_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "common/buf.h"
+#include "common/kwire.h"
+#include "kmsg.h"
+
+#define BRK_CONN_INFLIGHT_MAX 64              /* pipelined requests per connection */
+#define BRK_CONN_OUTPUT_BYTES_MAX (64u << 20) /* stop reading past this much unsent */
+#define BRK_REQ_ARENA_CHUNK_BYTES 16384
+#define BRK_REQ_ARENA_BYTES_MAX (256u << 20)
+#define BRK_RESP_BYTES_MAX (512u << 20)
+
+struct brk_server;
+struct brk_conn;
+struct brk_req;
+
+typedef void (*brk_handler_fn)(struct brk_req *req);
+
+struct brk_req {
+    struct brk_conn *conn;
+    struct brk_req *next;          /* connection's in-order list */
+    struct kmsg_req_header hdr;
+    struct buf frame;              /* the request bytes, owned */
+    struct kwire_reader body;      /* positioned after the header */
+    struct arena arena;            /* everything decoded or built for this request */
+    struct buf resp;               /* the whole response frame */
+    bool done;
+    bool no_response;              /* Produce acks=0 */
+    int64_t received_ns;
+    /* handler state for asynchronous completion */
+    void *hstate;
+    int pending;
+    struct brk_req *wait_prev, *wait_next; /* parked fetches */
+    struct event *timer;
+};
+
+/* brk_req_begin_response - write the frame size placeholder and the response
+ * header for req into req->resp. */
+MUST_CHECK int brk_req_begin_response(struct brk_req *req);
+/* brk_req_finish - patch the frame size and queue the response.  rc < 0
+ * (an encode failure) closes the connection: a half-built response is never
+ * sent.  After this the handler must not touch req. */
+void brk_req_finish(struct brk_req *req, int rc);
+/* brk_req_malformed - the body did not decode: close the connection. */
+void brk_req_malformed(struct brk_req *req, int rc);
+/* brk_req_server - the server that owns req's connection. */
+struct brk_server *brk_req_server(const struct brk_req *req);
+/* brk_req_listener_index - which configured listener the client came in on. */
+int brk_req_listener_index(const struct brk_req *req);
+/* brk_req_conn_alive - false once the client went away (skip the work). */
+bool brk_req_conn_alive(const struct brk_req *req);
+
+/* brk_dispatch - decode req's header and run its handler (brk_dispatch.c).
+ * Returns < 0 when the connection must be closed (malformed frame). */
+MUST_CHECK int brk_dispatch(struct brk_req *req);
+/* brk_fetch_cancel - the client of a parked Fetch went away (brk_h_fetch.c). */
+void brk_fetch_cancel(struct brk_req *req);
+
+#define BRK_RESPOND(req, api, msgp)                                                   \
+    do {                                                                              \
+        int brk_rc_ = brk_req_begin_response(req);                                    \
+        if (brk_rc_ == 0)                                                             \
+            brk_rc_ = kmsg_##api##_resp_encode(&(req)->resp, (req)->hdr.api_version, (msgp)); \
+        brk_req_finish((req), brk_rc_);                                               \
+    } while (0)
+
+#endif

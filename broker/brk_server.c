@@ -1,0 +1,382 @@
+/*
+ * brk_server.c - start-up, the loop, timers and shutdown of a node.
+ *
+ * Start-up order (each step logs what failed, the value and the fix):
+ *   1. check meta.properties in every log dir (formatted, same cluster)
+ *   2. io_uring (or the syscall fallback)
+ *   3. controller: open + replay the metadata log into the image
+ *   4. open every local partition log (recovery cuts torn tails)
+ *   5. register this broker (new incarnation, epoch + 1)
+ *   6. bind the client listeners (controller listeners are the quorum's)
+ *
+ * The loop: libevent dispatches sockets and timers; after each pass every
+ * io_uring operation queued by that pass is submitted in one syscall and
+ * finished operations are reaped, so one flush serves many requests.
+ */
+#include "broker/brk_server.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker/brk_conn.h"
+#include "broker/brk_h.h"
+#include "broker/brk_int.h"
+#include "broker/brk_part.h"
+#include "common/log.h"
+#include "common/metaprops.h"
+#include "common/uring.h"
+#include "controller/ctrl.h"
+
+#define BRK_URING_ENTRIES 1024
+#define BRK_FLUSH_TICK_MS_MAX 1000
+
+int64_t brk_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t brk_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts); /* Kafka timestamps are wall-clock ms */
+    return (int64_t)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000L;
+}
+
+static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__MetadataRecord *rec, int64_t offset)
+{
+    (void)offset;
+    struct brk_server *srv = arg;
+    if (srv->replaying)
+        return; /* brk_parts_reconcile looks at the final image once */
+    brk_parts_apply(srv->parts, img, rec);
+}
+
+static bool is_controller_listener(const struct config_node *node, const char *name)
+{
+    for (size_t i = 0; i < node->controller_listener_name_count; i++)
+        if (strcmp(node->controller_listener_names[i], name) == 0)
+            return true;
+    return false;
+}
+
+static int register_self(struct brk_server *srv)
+{
+    const struct config_node *node = srv->node;
+    struct ctrl_endpoint eps[CTRL_ENDPOINTS_MAX];
+    int32_t n = 0;
+    char hostname[CTRL_HOST_BYTES_MAX + 1] = "localhost";
+    if (gethostname(hostname, sizeof hostname) < 0)
+        snprintf(hostname, sizeof hostname, "localhost");
+    for (size_t i = 0; i < node->advertised_count && n < CTRL_ENDPOINTS_MAX; i++) {
+        const struct config_endpoint *a = &node->advertised[i];
+        if (is_controller_listener(node, a->name))
+            continue;
+        struct ctrl_endpoint *e = &eps[n++];
+        memset(e, 0, sizeof *e);
+        snprintf(e->name, sizeof e->name, "%s", a->name);
+        snprintf(e->host, sizeof e->host, "%s", a->host[0] ? a->host : hostname);
+        e->port = a->port;
+        e->security_protocol = (int32_t)a->security_protocol;
+    }
+    const struct ctrl_broker *prev = ctrl_image_broker_find(ctrl_metadata(srv->ctrl), node->node_id);
+    int64_t epoch = prev ? prev->broker_epoch + 1 : 1;
+    struct arena a;
+    arena_init(&a, 4096, 1 << 20);
+    struct ctrl_records recs = { 0 };
+    int rc = ctrl_plan_register_broker(node->node_id, epoch, eps, n, &a, &recs);
+    if (rc == 0)
+        rc = ctrl_propose(srv->ctrl, recs.recs, recs.count, NULL, NULL);
+    arena_deinit(&a);
+    if (rc == 0)
+        log_info("server", "broker registered node=%d broker_epoch=%lld endpoints=%d", node->node_id, (long long)epoch,
+                 n);
+    return rc;
+}
+
+static int bind_listener(struct brk_server *srv, int index)
+{
+    const struct config_endpoint *l = &srv->node->listeners[index];
+    char port[16];
+    snprintf(port, sizeof port, "%u", l->port);
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+    struct addrinfo *res = NULL;
+    int gai = getaddrinfo(l->host[0] ? l->host : NULL, port, &hints, &res);
+    if (gai != 0) {
+        log_error("server", "cannot resolve listener listener=%s host=%s error=\"%s\"; fix listeners= (use a host "
+                  "name this machine resolves, or leave it empty for all interfaces)", l->name, l->host,
+                  gai_strerror(gai));
+        return ERR_CONFIG;
+    }
+    /* empty host: prefer the IPv4 wildcard like most Kafka setups */
+    struct addrinfo *pick = res;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+        if (ai->ai_family == AF_INET) {
+            pick = ai;
+            break;
+        }
+    struct brk_listener *bl = &srv->listeners[srv->listener_count];
+    bl->srv = srv;
+    bl->index = index;
+    bl->evl = evconnlistener_new_bind(srv->base, brk_conn_accept_cb, bl,
+                                      LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 1024,
+                                      pick->ai_addr, (int)pick->ai_addrlen);
+    int err = errno;
+    freeaddrinfo(res);
+    if (!bl->evl) {
+        log_error("server", "cannot listen listener=%s host=%s port=%u error=\"%s\"; %s", l->name,
+                  l->host[0] ? l->host : "0.0.0.0", l->port, strerror(err),
+                  err == EADDRINUSE ? "another process uses this port: stop it or change listeners="
+                                    : "check listeners=");
+        return -err;
+    }
+    evconnlistener_set_error_cb(bl->evl, brk_conn_accept_error_cb);
+    srv->listener_count++;
+    log_info("server", "listening listener=%s host=%s port=%u", l->name, l->host[0] ? l->host : "0.0.0.0", l->port);
+    return 0;
+}
+
+static void loop_reap(struct brk_server *srv)
+{
+    for (int i = 0; i < 4; i++) {
+        int rc = uring_submit(srv->uring);
+        if (rc < 0)
+            log_error("server", "io_uring submit failed error=\"%s\"", err_str(rc));
+        rc = uring_reap(srv->uring);
+        if (rc <= 0)
+            break; /* callbacks may queue more work: go round while they do */
+    }
+}
+
+static void uring_ev_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    uint64_t v;
+    if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
+        log_warn("server", "eventfd read failed error=\"%s\"", strerror(errno));
+    loop_reap(arg);
+}
+
+static void retention_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct brk_server *srv = arg;
+    int64_t now = brk_now_ms();
+    int total = 0;
+    for (int32_t i = 0; i < brk_parts_count(srv->parts); i++) {
+        struct brk_part *p = brk_parts_at(srv->parts, i);
+        int deleted = 0;
+        int rc = brk_plog_retention(p->plog, now, &deleted);
+        if (rc < 0)
+            log_error("retention", "retention failed topic=%s partition=%d error=\"%s\"", p->topic, p->partition,
+                      err_str(rc));
+        if (deleted > 0)
+            log_info("retention", "segments deleted topic=%s partition=%d count=%d log_start_offset=%lld", p->topic,
+                     p->partition, deleted, (long long)brk_plog_start_offset(p->plog));
+        total += deleted;
+    }
+    if (total > 0 && brk_parts_checkpoint(srv->parts) < 0)
+        log_error("retention", "log start offsets not checkpointed");
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct brk_server *srv = arg;
+    int64_t now = brk_now_ms();
+    for (int32_t i = 0; i < brk_parts_count(srv->parts); i++) {
+        struct brk_part *p = brk_parts_at(srv->parts, i);
+        int rc = brk_plog_flush_tick(p->plog, now);
+        if (rc < 0)
+            log_error("flush", "flush failed topic=%s partition=%d error=\"%s\"", p->topic, p->partition, err_str(rc));
+    }
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct brk_server *srv = arg;
+    log_info("server", "signal received signal=%d; shutting down", (int)sig);
+    brk_server_stop(srv);
+}
+
+static struct event *timer_new(struct brk_server *srv, int64_t ms, event_callback_fn cb)
+{
+    struct event *ev = event_new(srv->base, -1, EV_PERSIST, cb, srv);
+    if (!ev)
+        return NULL;
+    if (ms < 10)
+        ms = 10;
+    if (ms > 86400000LL)
+        ms = 86400000LL;
+    struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+    event_add(ev, &tv);
+    return ev;
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            log_warn("server", "cannot raise open-files limit error=\"%s\"", strerror(errno));
+    }
+}
+
+static int check_storage(struct brk_server *srv)
+{
+    const struct config_node *node = srv->node;
+    const char *dirs[CONFIG_LOG_DIRS_MAX + 1];
+    size_t n = 0;
+    for (size_t i = 0; i < node->log_dir_count; i++)
+        dirs[n++] = node->log_dirs[i];
+    bool meta_listed = false;
+    for (size_t i = 0; i < n; i++)
+        meta_listed |= strcmp(dirs[i], node->metadata_log_dir) == 0;
+    if (!meta_listed)
+        dirs[n++] = node->metadata_log_dir;
+    char msg[2048];
+    int rc = metaprops_check_dirs(dirs, n, node->cluster_id, node->node_id, srv->config_path, srv->cluster_id,
+                                  sizeof srv->cluster_id, msg, sizeof msg);
+    if (rc < 0)
+        log_error("server", "%s", msg);
+    return rc;
+}
+
+int brk_server_create(const struct config *cfg, const char *config_path, struct brk_server **out)
+{
+    struct brk_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return -ENOMEM;
+    srv->cfg = cfg;
+    srv->node = config_node_get(cfg);
+    srv->config_path = config_path;
+    int rc = check_storage(srv);
+    if (rc < 0)
+        goto fail;
+    raise_fd_limit();
+    signal(SIGPIPE, SIG_IGN);
+    srv->base = event_base_new();
+    if (!srv->base) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    rc = uring_create(BRK_URING_ENTRIES, srv->node->io_uring != 0, &srv->uring);
+    if (rc < 0) {
+        log_error("server", "cannot set up disk I/O error=\"%s\"", err_str(rc));
+        goto fail;
+    }
+    rc = brk_parts_create(srv, &srv->parts);
+    if (rc < 0)
+        goto fail;
+    struct ctrl_config ccfg = { .node_id = srv->node->node_id, .metadata_dir = srv->node->metadata_log_dir };
+    srv->replaying = true;
+    rc = ctrl_create(&ccfg, apply_cb, srv, &srv->ctrl);
+    srv->replaying = false;
+    if (rc < 0) {
+        log_error("server", "cannot open the metadata log dir=%s error=\"%s\"", ccfg.metadata_dir, err_str(rc));
+        goto fail;
+    }
+    rc = brk_parts_reconcile(srv->parts, ctrl_metadata(srv->ctrl));
+    if (rc < 0)
+        goto fail;
+    rc = register_self(srv);
+    if (rc < 0) {
+        log_error("server", "cannot register broker node=%d error=\"%s\"", srv->node->node_id, err_str(rc));
+        goto fail;
+    }
+    if (srv->node->roles & CONFIG_ROLE_BROKER) {
+        for (size_t i = 0; i < srv->node->listener_count; i++) {
+            if (is_controller_listener(srv->node, srv->node->listeners[i].name))
+                continue;
+            rc = bind_listener(srv, (int)i);
+            if (rc < 0)
+                goto fail;
+        }
+    }
+    int efd = uring_event_fd(srv->uring);
+    if (efd >= 0) {
+        srv->uring_ev = event_new(srv->base, efd, EV_READ | EV_PERSIST, uring_ev_cb, srv);
+        if (!srv->uring_ev || event_add(srv->uring_ev, NULL) < 0) {
+            rc = -ENOMEM;
+            goto fail;
+        }
+    }
+    srv->retention_ev = timer_new(srv, srv->node->retention_check_interval_ms, retention_cb);
+    int64_t flush_ms = srv->node->flush_scheduler_interval_ms;
+    srv->flush_ev = timer_new(srv, flush_ms < BRK_FLUSH_TICK_MS_MAX ? flush_ms : BRK_FLUSH_TICK_MS_MAX, flush_cb);
+    srv->signal_evs[0] = evsignal_new(srv->base, SIGINT, signal_cb, srv);
+    srv->signal_evs[1] = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
+    for (int i = 0; i < 2; i++)
+        if (srv->signal_evs[i])
+            event_add(srv->signal_evs[i], NULL);
+    log_info("server", "samsa node started node=%d cluster_id=%s partitions=%d io=%s", srv->node->node_id,
+             srv->cluster_id, brk_parts_count(srv->parts), efd >= 0 ? "io_uring" : "syscalls");
+    *out = srv;
+    return 0;
+fail:
+    brk_server_destroy(srv);
+    return rc;
+}
+
+int brk_server_run(struct brk_server *srv)
+{
+    while (!srv->stopping) {
+        if (event_base_loop(srv->base, EVLOOP_ONCE) < 0) {
+            log_error("server", "event loop failed");
+            return ERR_SHUTDOWN;
+        }
+        loop_reap(srv);
+    }
+    return 0;
+}
+
+void brk_server_stop(struct brk_server *srv)
+{
+    srv->stopping = true;
+    event_base_loopbreak(srv->base);
+}
+
+void brk_server_destroy(struct brk_server *srv)
+{
+    if (!srv)
+        return;
+    for (int i = 0; i < srv->listener_count; i++)
+        evconnlistener_free(srv->listeners[i].evl);
+    if (srv->uring) {
+        loop_reap(srv);
+        if (uring_drain(srv->uring) < 0)
+            log_error("server", "in-flight disk writes did not finish cleanly");
+    }
+    if (srv->parts && srv->ctrl && brk_parts_checkpoint(srv->parts) < 0)
+        log_error("server", "log start offsets not checkpointed at shutdown");
+    brk_parts_destroy(srv->parts);
+    ctrl_destroy(srv->ctrl);
+    if (srv->uring_ev)
+        event_free(srv->uring_ev);
+    if (srv->retention_ev)
+        event_free(srv->retention_ev);
+    if (srv->flush_ev)
+        event_free(srv->flush_ev);
+    for (int i = 0; i < 2; i++)
+        if (srv->signal_evs[i])
+            event_free(srv->signal_evs[i]);
+    uring_destroy(srv->uring);
+    if (srv->base)
+        event_base_free(srv->base);
+    free(srv);
+}

@@ -1,0 +1,66 @@
+/*
+ * brk_server.h - the broker process: listeners, the loop, the partition table
+ * and the controller it follows.
+ *
+ * Threading: one loop thread owns all state (Redis-style).  The loop runs
+ * libevent for sockets and timers, then submits every io_uring operation the
+ * iteration queued in one syscall and reaps completions, so one flush covers
+ * many requests.
+ */
+#ifndef SAMSA_BRK_SERVER_H
+#define SAMSA_BRK_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/err.h"
+
+struct event_base;
+struct event;
+struct evconnlistener;
+struct brk_server;
+
+struct brk_listener {
+    struct brk_server *srv;
+    int index;                 /* into config_node.listeners */
+    struct evconnlistener *evl;
+};
+
+struct brk_server {
+    struct event_base *base;
+    const struct config *cfg;
+    const struct config_node *node;
+    struct ctrl *ctrl;
+    struct uring *uring;
+    struct brk_parts *parts;
+    struct event *uring_ev;
+    struct event *retention_ev;
+    struct event *flush_ev;
+    struct event *signal_evs[2];
+    struct brk_listener listeners[CONFIG_LISTENERS_MAX];
+    int listener_count;
+    struct brk_req *fetch_waiters;   /* parked Fetch requests (long poll) */
+    int64_t conn_count;
+    uint64_t next_conn_id;
+    bool replaying;                  /* controller replay at start: no per-record work */
+    char cluster_id[64];             /* from meta.properties (checked against CLUSTER_ID) */
+    const char *config_path;
+    bool stopping;
+};
+
+/* brk_server_create - bind listeners, open the controller and every local
+ * partition log (recovering them).  config_path is only quoted in
+ * operator messages.  Blocks.  Errors are logged for the
+ * operator (what failed, the value, the fix). */
+MUST_CHECK int brk_server_create(const struct config *cfg, const char *config_path, struct brk_server **out);
+/* brk_server_run - the loop; returns after SIGINT/SIGTERM or brk_server_stop. */
+MUST_CHECK int brk_server_run(struct brk_server *srv);
+void brk_server_stop(struct brk_server *srv);
+void brk_server_destroy(struct brk_server *srv);
+
+/* Loop helpers for handlers. */
+int64_t brk_now_ms(void);
+int64_t brk_now_ns(void);
+
+#endif
