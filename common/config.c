@@ -506,6 +506,7 @@ const char *config_source_name(enum config_source source)
     case CONFIG_SOURCE_FILE: return "file";
     case CONFIG_SOURCE_ENV: return "env";
     case CONFIG_SOURCE_OVERRIDE: return "override";
+    case CONFIG_SOURCE_TOPIC: return "topic";
     }
     return "unknown";
 }
@@ -550,6 +551,7 @@ int config_set(struct config *cfg, const char *key, const char *value,
 {
     ASSERT(cfg && key && value);
     ASSERT(!cfg->finalized);
+    ASSERT(source != CONFIG_SOURCE_TOPIC);
     const char *where = origin ? origin : config_source_name(source);
     int i = key_index(config_broker_keys, BROKER_KEY_COUNT, key);
     if (i < 0) {
@@ -1865,4 +1867,66 @@ int config_topic_default(const struct config *cfg, const char *key, char *out, s
         n = snprintf(out, out_size, "%s", v);
     }
     return (n < 0 || (size_t)n >= out_size) ? ERR_LIMIT : 0;
+}
+
+int config_topic_entry_get(const struct config *cfg, size_t index, const char *topic_value,
+                           char *scratch, size_t scratch_size, struct config_entry *e)
+{
+    ASSERT(index < TOPIC_KEY_COUNT);
+    const struct config_key *k = &config_topic_keys[index];
+    e->key = k;
+    e->is_sensitive = (k->flags & CONFIG_F_SENSITIVE) != 0;
+    e->read_only = 0; /* topic configs are alterable */
+    if (topic_value) {
+        e->value = e->is_sensitive ? NULL : topic_value;
+        e->source = CONFIG_SOURCE_TOPIC;
+        e->origin = "topic";
+        e->is_default = 0;
+        return 0;
+    }
+    int rc = config_topic_default(cfg, k->name, scratch, scratch_size, NULL);
+    if (rc < 0)
+        return rc;
+    e->value = e->is_sensitive ? NULL : scratch;
+    e->source = CONFIG_SOURCE_DEFAULT;
+    e->origin = "default";
+    if (k->synonym) {
+        /* A derived default (retention.ms from log.retention.hours) takes
+         * the source of whichever broker key supplied it. */
+        static const char *const derived[][4] = {
+            { "log.retention.ms", "log.retention.minutes", "log.retention.hours", NULL },
+            { "log.roll.ms", "log.roll.hours", NULL, NULL },
+            { "log.roll.jitter.ms", "log.roll.jitter.hours", NULL, NULL },
+            { "log.flush.interval.ms", "log.flush.scheduler.interval.ms", NULL, NULL },
+        };
+        const char *const *chain = NULL;
+        for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
+            if (strcmp(derived[i][0], k->synonym) == 0)
+                chain = derived[i];
+        const char *single[2] = { k->synonym, NULL };
+        if (!chain)
+            chain = single;
+        for (size_t i = 0; chain[i]; i++) {
+            int bi = broker_index(chain[i]);
+            if (cfg->values[bi]) {
+                e->source = cfg->ranks[bi];
+                e->origin = cfg->origins[bi];
+                break;
+            }
+        }
+    }
+    e->is_default = e->source == CONFIG_SOURCE_DEFAULT;
+    return 0;
+}
+
+int config_source_kafka_code(enum config_source source)
+{
+    switch (source) {
+    case CONFIG_SOURCE_TOPIC: return 1;
+    case CONFIG_SOURCE_FILE:
+    case CONFIG_SOURCE_ENV:
+    case CONFIG_SOURCE_OVERRIDE: return 4;
+    case CONFIG_SOURCE_DEFAULT: return 5;
+    }
+    return 0;
 }

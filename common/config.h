@@ -79,6 +79,7 @@ enum config_source {
     CONFIG_SOURCE_FILE,
     CONFIG_SOURCE_ENV,
     CONFIG_SOURCE_OVERRIDE,
+    CONFIG_SOURCE_TOPIC, /* a topic's own setting; only in topic entries, never set here */
 };
 
 /* Key flags. */
@@ -314,6 +315,21 @@ MUST_CHECK int config_topic_validate(const char *key, const char *value, char *m
  * unknown key, ERR_LIMIT if out is too small.  A null default is "". */
 MUST_CHECK int config_topic_default(const struct config *cfg, const char *key, char *out,
                                     size_t out_size, const char **synonym_out);
+
+/*
+ * config_topic_entry_get - the DescribeConfigs row of topic key index: the
+ * topic's own value when topic_value is not NULL (source TOPIC), else the
+ * default from the broker (source and origin of the broker synonym, is_default
+ * when that is Kafka's default).  The default is formatted into scratch,
+ * which e->value may then point into.  Returns 0 or ERR_LIMIT (scratch small).
+ */
+MUST_CHECK int config_topic_entry_get(const struct config *cfg, size_t index,
+                                      const char *topic_value, char *scratch,
+                                      size_t scratch_size, struct config_entry *e);
+/* config_source_kafka_code - the DescribeConfigs ConfigSource number Kafka
+ * reports: DYNAMIC_TOPIC_CONFIG(1), STATIC_BROKER_CONFIG(4) for file, env and
+ * override, DEFAULT_CONFIG(5). */
+int config_source_kafka_code(enum config_source source);
 
 const char *config_source_name(enum config_source source);
 const char *config_type_name(enum config_type type);

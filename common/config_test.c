@@ -790,6 +790,43 @@ START_TEST(test_broker_entries)
 }
 END_TEST
 
+START_TEST(test_topic_entries)
+{
+    struct config *cfg = cfg_ok("log.retention.minutes=5\nlog.segment.bytes=2048\n", NULL);
+    char scratch[64];
+    struct config_entry e;
+    size_t seen = 0;
+    for (size_t i = 0; i < config_topic_key_count(); i++) {
+        const struct config_key *k = config_topic_key_at(i);
+        ck_assert_int_eq(config_topic_entry_get(cfg, i, NULL, scratch, sizeof scratch, &e), 0);
+        ck_assert_ptr_eq(e.key, k);
+        ck_assert_int_eq(e.read_only, 0);
+        if (strcmp(k->name, "retention.ms") == 0) {
+            ck_assert_str_eq(e.value, "300000");
+            ck_assert_int_eq(e.source, CONFIG_SOURCE_FILE);
+            ck_assert_int_eq(e.is_default, 0);
+            ck_assert_int_eq(config_source_kafka_code(e.source), 4);
+            seen++;
+        } else if (strcmp(k->name, "segment.bytes") == 0) {
+            ck_assert_str_eq(e.value, "2048");
+            ck_assert_int_eq(e.source, CONFIG_SOURCE_FILE);
+            seen++;
+        } else if (strcmp(k->name, "cleanup.policy") == 0) {
+            ck_assert_str_eq(e.value, "delete");
+            ck_assert_int_eq(e.is_default, 1);
+            ck_assert_int_eq(config_source_kafka_code(e.source), 5);
+            ck_assert_int_eq(config_topic_entry_get(cfg, i, "compact", scratch, sizeof scratch, &e), 0);
+            ck_assert_str_eq(e.value, "compact");
+            ck_assert_int_eq(e.source, CONFIG_SOURCE_TOPIC);
+            ck_assert_int_eq(config_source_kafka_code(e.source), 1);
+            seen++;
+        }
+    }
+    ck_assert_uint_eq(seen, 3);
+    config_destroy(cfg);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -813,6 +850,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_seed_kraft_cluster);
     tcase_add_test(tc, test_topic_configs);
     tcase_add_test(tc, test_broker_entries);
+    tcase_add_test(tc, test_topic_entries);
     suite_add_tcase(s, tc);
     return s;
 }
