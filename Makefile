@@ -39,12 +39,16 @@ TOOLS_O := $(patsubst %.c,$(BUILD)/obj/%.o,$(TOOLS_C))
 TESTS   := $(patsubst %.c,$(BUILD)/test/%,$(notdir $(TEST_C)))
 LIB_A   := $(BUILD)/libsamsa.a
 
+# Client programs for tests and benchmarks: one .c each, linked with librdkafka.
+CLIENT_C := $(wildcard test/clients/*.c test/bench/*.c)
+CLIENTS  := $(patsubst %.c,$(BUILD)/bin/%,$(notdir $(CLIENT_C)))
+
 SERVER  := $(BUILD)/bin/samsa-server
 CLI     := $(BUILD)/bin/samsa
 SIM     := $(BUILD)/bin/samsa-sim
 
 .PHONY: all deps check test integration sim bench asan tsan fuzz coverage format check-deps run clean
-all: $(SERVER) $(CLI) $(if $(wildcard test/sim/sim_main.c),$(SIM))
+all: $(SERVER) $(CLI) $(CLIENTS) $(if $(wildcard test/sim/sim_main.c),$(SIM))
 
 deps:
 	@deploy/install-deps.sh
@@ -82,6 +86,13 @@ $(CLI): $(BUILD)/obj/tools/samsa_main.o $(TOOLS_O) $(LIB_A)
 $(SIM): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard test/sim/*.c)) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/bin/%: test/clients/%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(RDK_LIBS) $(PKG_LIBS)
+$(BUILD)/bin/%: test/bench/%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(RDK_LIBS) $(PKG_LIBS)
 
 define TEST_RULE
 $(BUILD)/test/$(notdir $(basename $(1))): $(BUILD)/obj/$(basename $(1)).o $(TOOLS_O) $(LIB_A)
