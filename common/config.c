@@ -212,51 +212,42 @@ struct config {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void msgs_vadd(struct buf *b, const char *prefix, const char *fmt, va_list ap)
+/* Append one line to a NUL-terminated text buf.  When the buf is full the
+ * line is dropped and the earlier lines stay intact. */
+static void msgs_add(struct buf *b, const char *line)
 {
-    char line[1024];
-    int n = snprintf(line, sizeof line, "%s", prefix);
-    if (n < 0)
-        n = 0;
-    int m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-    if (len > sizeof line - 1)
-        len = sizeof line - 1;
-    /* Keep the text NUL-terminated: drop the old NUL, append, re-add. */
-    if (b->len > 0)
-        b->len--;
-    if (buf_append(b, line, len) < 0 || buf_append(b, "\n", 1) < 0) {
-        /* Out of room: the earlier lines are kept; this one is lost. */
-    }
-    if (buf_append(b, "", 1) < 0 && b->len > 0)
-        b->ptr[b->len - 1] = '\0';
+    size_t n = strlen(line);
+    size_t old = b->len > 0 ? b->len - 1 : 0; /* without the NUL */
+    if (n > SIZE_MAX - 2 || buf_reserve(b, (old + n + 2) - b->len) < 0)
+        return;
+    memcpy(b->ptr + old, line, n);
+    b->ptr[old + n] = '\n';
+    b->ptr[old + n + 1] = '\0';
+    b->len = old + n + 2;
 }
 
 __attribute__((format(printf, 2, 3)))
 static void cfg_error(struct config *cfg, const char *fmt, ...)
 {
+    char line[1024];
+    int n = snprintf(line, sizeof line, "config error: ");
     va_list ap;
     va_start(ap, fmt);
-    msgs_vadd(&cfg->errors, "config error: ", fmt, ap);
+    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
     va_end(ap);
+    msgs_add(&cfg->errors, line);
 }
 
 __attribute__((format(printf, 2, 3)))
 static void cfg_warn(struct config *cfg, const char *fmt, ...)
 {
+    char line[1024];
     va_list ap;
     va_start(ap, fmt);
-    msgs_vadd(&cfg->warnings, "", fmt, ap);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    /* Also to the log: the line just added, without its newline. */
-    const char *text = (const char *)cfg->warnings.ptr;
-    if (text) {
-        size_t end = cfg->warnings.len ? cfg->warnings.len - 1 : 0; /* at the NUL */
-        size_t start = end > 0 ? end - 1 : 0;                        /* at the '\n' */
-        while (start > 0 && text[start - 1] != '\n')
-            start--;
-        log_warn("config", "%.*s", (int)(end > start ? end - start - 1 : 0), text + start);
-    }
+    msgs_add(&cfg->warnings, line);
+    log_warn("config", "%s", line);
 }
 
 static int is_prop_ws(char c) { return c == ' ' || c == '\t' || c == '\f'; }
@@ -560,12 +551,24 @@ int config_set(struct config *cfg, const char *key, const char *value,
     }
     if (cfg->values[i] && cfg->ranks[i] > source)
         return 0;
-    if (strlen(value) >= CONFIG_VALUE_BYTES_MAX || strlen(where) >= CONFIG_ORIGIN_BYTES_MAX) {
+    /* Kafka trims every value before parsing it (ConfigDef.parseType). */
+    size_t n = strlen(value);
+    while (n > 0 && isspace((unsigned char)*value)) {
+        value++;
+        n--;
+    }
+    while (n > 0 && isspace((unsigned char)value[n - 1]))
+        n--;
+    if (n >= CONFIG_VALUE_BYTES_MAX || strlen(where) >= CONFIG_ORIGIN_BYTES_MAX) {
         cfg_error(cfg, "%s value from %s is longer than %d bytes; shorten it", key, where,
                   CONFIG_VALUE_BYTES_MAX - 1);
         return ERR_LIMIT;
     }
-    char *v = dup_bounded(value);
+    char *v = malloc(n + 1);
+    if (v) {
+        memcpy(v, value, n);
+        v[n] = '\0';
+    }
     char *o = dup_bounded(where);
     if (!v || !o) {
         free(v);
@@ -888,7 +891,12 @@ int config_load_yaml(struct config *cfg, const char *text, size_t len, const cha
                 rc = path_push(path, sizeof path, &path_len, top->prefix_len, s);
                 top->expect_key = 0;
             } else {
-                rc = config_set(cfg, path, s, CONFIG_SOURCE_FILE, where);
+                /* A YAML null (`key:`, `~`, `null`) leaves the key unset. */
+                int is_null = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+                              (s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+                               strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0);
+                if (!is_null)
+                    rc = config_set(cfg, path, s, CONFIG_SOURCE_FILE, where);
                 path_len = top->prefix_len;
                 path[path_len] = '\0';
                 top->expect_key = 1;
@@ -1601,6 +1609,21 @@ static int listeners_derive(struct config *cfg)
                       cln, name, eff(cfg, "listener.security.protocol.map"), name);
             return ERR_CONFIG;
         }
+    }
+
+    if (n->roles == CONFIG_ROLE_CONTROLLER) {
+        for (size_t i = 0; i < n->listener_count; i++) {
+            int is_ctrl = 0;
+            for (size_t j = 0; j < n->controller_listener_name_count; j++)
+                is_ctrl |= strcmp(n->controller_listener_names[j], n->listeners[i].name) == 0;
+            if (!is_ctrl) {
+                cfg_error(cfg, "listeners=%s has %s which is not in controller.listener.names=%s but "
+                          "process.roles=controller; remove %s from listeners or add the broker role",
+                          lv, n->listeners[i].name, cln, n->listeners[i].name);
+                return ERR_CONFIG;
+            }
+        }
+        return 0; /* no inter-broker listener on a controller-only node */
     }
 
     /* inter.broker.listener.name, or the listener named after the protocol. */

@@ -188,13 +188,19 @@ START_TEST(test_yaml_flatten)
                     "    - 3@localhost:9093\n"
                     "  listener.names: CONTROLLER\n"
                     "listeners: 'PLAINTEXT://:9092,CONTROLLER://:9093'\n"
-                    "auto.create.topics.enable: false\n";
+                    "auto.create.topics.enable: false\n"
+                    "log.retention.ms:\n"
+                    "log.roll.ms: ~\n"
+                    "broker.rack: ''\n";
     struct config *cfg = cfg_new();
     ck_assert_int_eq(config_load_yaml(cfg, y, strlen(y), "file:s.yaml"), 0);
     ck_assert_str_eq(config_value_find(cfg, "log.dirs"), "/data/a");
     ck_assert_str_eq(config_value_find(cfg, "log.retention.hours"), "24");
     ck_assert_str_eq(config_value_find(cfg, "process.roles"), "broker,controller");
     ck_assert_str_eq(config_value_find(cfg, "controller.quorum.voters"), "3@localhost:9093");
+    ck_assert_ptr_null(config_value_find(cfg, "log.retention.ms")); /* YAML null: unset */
+    ck_assert_ptr_null(config_value_find(cfg, "log.roll.ms"));
+    ck_assert_str_eq(config_value_find(cfg, "broker.rack"), ""); /* quoted empty is a value */
     ck_assert_int_eq(config_finalize(cfg), 0);
     const struct config_node *n = config_node_get(cfg);
     ck_assert_int_eq(n->node_id, 3);
@@ -402,6 +408,10 @@ START_TEST(test_derived)
     ck_assert_str_eq(config_node_get(cfg)->log_dirs[1], "/b");
     ck_assert_str_eq(config_node_get(cfg)->metadata_log_dir, "/meta");
     config_destroy(cfg);
+    cfg = cfg_ok("num.io.threads = 4   \nlog.dirs=  /t  \n", NULL);
+    ck_assert_str_eq(config_value_find(cfg, "num.io.threads"), "4"); /* trimmed like Kafka */
+    ck_assert_str_eq(config_value_find(cfg, "log.dirs"), "/t");
+    config_destroy(cfg);
     cfg = cfg_ok("broker.id=7\n", NULL);
     ck_assert_int_eq(config_node_get(cfg)->node_id, 7);
     config_destroy(cfg);
@@ -523,6 +533,11 @@ START_TEST(test_validation_messages)
                  "config error: controller.listener.names=CONTROLLER names CONTROLLER which a "
                  "broker-only node must not listen on; remove CONTROLLER from "
                  "listeners=PLAINTEXT://:9092,CONTROLLER://:9093");
+    expect_error("process.roles=controller\nnode.id=1\nlisteners=PLAINTEXT://:9092,CONTROLLER://:9093\n"
+                 "controller.listener.names=CONTROLLER\ncontroller.quorum.voters=1@a:9093\n",
+                 "config error: listeners=PLAINTEXT://:9092,CONTROLLER://:9093 has PLAINTEXT which is "
+                 "not in controller.listener.names=CONTROLLER but process.roles=controller; remove "
+                 "PLAINTEXT from listeners or add the broker role");
     expect_error("process.roles=broker\nnode.id=1\ncontroller.quorum.voters=1@a:9093\n",
                  "config error: controller.listener.names is not set but process.roles=broker "
                  "needs it; set controller.listener.names=CONTROLLER and add CONTROLLER://:9093 "
@@ -551,7 +566,7 @@ START_TEST(test_validation_messages)
                  "config error: listener.security.protocol.map=PLAINTEXT:TLS protocol 'TLS' for "
                  "PLAINTEXT is unknown; use one of PLAINTEXT,SSL,SASL_PLAINTEXT,SASL_SSL");
     expect_error("log.dirs= , \n",
-                 "config error: log.dirs=,  names no directory; set log.dirs=/var/lib/samsa/data");
+                 "config error: log.dirs=, names no directory; set log.dirs=/var/lib/samsa/data");
     expect_error("compression.type=brotli\n",
                  "config error: compression.type=brotli is not allowed; use one of "
                  "uncompressed,zstd,lz4,snappy,gzip,producer");
