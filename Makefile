@@ -47,7 +47,7 @@ SERVER  := $(BUILD)/bin/samsa-server
 CLI     := $(BUILD)/bin/samsa
 SIM     := $(BUILD)/bin/samsa-sim
 
-.PHONY: all deps check test integration sim bench asan tsan fuzz coverage format check-deps run clean
+.PHONY: all deps check test test-all integration sim bench asan tsan fuzz coverage format check-deps run clean
 all: $(SERVER) $(CLI) $(CLIENTS) $(if $(wildcard test/sim/sim_main.c),$(SIM))
 
 deps:
@@ -112,8 +112,14 @@ sim: $(SIM)
 integration: all
 	@test/run-integration.sh
 
-# The README's test command: unit tests, simulation seeds, integration with real clients.
-test: all check
+# The README's test command: installs what is missing (make deps), builds, then
+# unit tests, the include-graph check, simulation seeds, integration with real clients.
+test:
+	@deploy/install-deps.sh
+	@$(MAKE) --no-print-directory test-all
+
+test-all: all check
+	@test/check-deps.sh
 	@if [ -x $(SIM) ]; then $(SIM) --seeds $(SEEDS); fi
 	@test/run-integration.sh
 
@@ -126,7 +132,9 @@ asan:
 tsan:
 	$(MAKE) BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread" all check
 
-run: all
+run:
+	@deploy/install-deps.sh
+	@$(MAKE) --no-print-directory all
 	@deploy/run-local.sh
 
 check-deps:
