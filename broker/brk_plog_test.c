@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "broker/brk_batch.h"
@@ -775,6 +777,118 @@ START_TEST(test_truncate_to)
 }
 END_TEST
 
+struct ack_ctx {
+    int fd;
+    int64_t last_offset;
+    int *inflight;
+};
+
+static void ack_cb(void *arg, int rc)
+{
+    struct ack_ctx *a = arg;
+    (*a->inflight)--;
+    if (rc != 0)
+        _exit(3);
+    if (write(a->fd, &a->last_offset, sizeof a->last_offset) != (ssize_t)sizeof a->last_offset)
+        _exit(4);
+}
+
+/* A child appends (8 in flight) and reports each acknowledged offset; the
+ * parent kills it with SIGKILL mid-stream, reopens, and every acknowledged
+ * batch must be there. */
+START_TEST(test_kill9_keeps_acknowledged)
+{
+    int pfd[2];
+    ck_assert_int_eq(pipe(pfd), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(pfd[0]);
+        struct uring *u;
+        if (uring_create(64, _i == 0, &u) != 0)
+            _exit(1);
+        struct brk_plog_config c = cfg_small();
+        c.segment_bytes = 8192;
+        struct brk_plog *pl;
+        if (brk_plog_open(u, dir, &c, 0, &pl) != 0)
+            _exit(2);
+        static struct ack_ctx acks[BRK_PLOG_APPENDS_MAX];
+        int inflight = 0;
+        uint8_t b[512];
+        for (int k = 0; k < 20000; k++) { /* the pipe fills first: killed mid-stream */
+            size_t n = build(b, 1 + k % 4, k, 100 + k % 50, (uint8_t)k);
+            struct ack_ctx *a = &acks[k % BRK_PLOG_APPENDS_MAX];
+            a->fd = pfd[1];
+            a->inflight = &inflight;
+            int64_t base;
+            if (brk_plog_append(pl, bytes_make(b, n), 5, k, &base, ack_cb, a) != 0)
+                _exit(5);
+            a->last_offset = base + k % 4;
+            inflight++;
+            if (uring_submit(u) < 0)
+                _exit(6);
+            while (inflight >= 8)
+                if (uring_reap(u) < 0)
+                    _exit(7);
+        }
+        for (;;)
+            pause(); /* never exit on our own: the parent's SIGKILL ends us */
+    }
+    close(pfd[1]);
+    /* plain checks in the loops: check(3) fork mode makes every ck_assert a write */
+    int64_t last = -1, got;
+    int bad = 0;
+    for (int k = 0; k < 500; k++) {
+        if (read(pfd[0], &got, sizeof got) != (ssize_t)sizeof got || got <= last)
+            bad++;
+        last = got;
+    }
+    ck_assert_int_eq(bad, 0);
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFSIGNALED(status));
+    /* acks sent before the kill */
+    while (read(pfd[0], &got, sizeof got) == (ssize_t)sizeof got)
+        last = got;
+    close(pfd[0]);
+
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 8192;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    ck_assert_int_gt(brk_plog_end_offset(pl), last);
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t from = 0;
+    while (from < brk_plog_end_offset(pl) && bad == 0) {
+        int64_t expect = from;
+        buf_reset(&out);
+        if (brk_plog_read(pl, from, INT64_MAX, 1 << 20, true, &out, &from) != 0 || out.len == 0) {
+            bad++;
+            break;
+        }
+        for (size_t pos = 0; pos < out.len;) {
+            struct brk_batch_hdr h;
+            if (brk_batch_parse(out.ptr + pos, out.len - pos, &h) <= 0 ||
+                h.size_bytes > out.len - pos || !brk_batch_crc_ok(out.ptr + pos, &h) ||
+                h.base_offset != expect) {
+                bad++;
+                break;
+            }
+            expect += h.last_offset_delta + 1;
+            pos += h.size_bytes;
+        }
+        if (expect != from)
+            bad++;
+    }
+    ck_assert_int_eq(bad, 0);
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
 int main(void)
 {
     log_set_level(LOG_OFF);
@@ -799,6 +913,7 @@ int main(void)
     tcase_add_loop_test(tc, test_short_write_and_order, 0, 2);
     tcase_add_loop_test(tc, test_append_limit, 0, 2);
     tcase_add_loop_test(tc, test_truncate_to, 0, 2);
+    tcase_add_loop_test(tc, test_kill9_keeps_acknowledged, 0, 2);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
