@@ -334,3 +334,22 @@ int metaprops_check_dirs(const char *const *dirs, size_t dir_count, const char *
     memcpy(cluster_id_out, expected, strlen(expected) + 1);
     return 0;
 }
+
+int metaprops_check_node(const struct config_node *node, const char *config_path,
+                         char *cluster_id_out, size_t cluster_id_out_size, char *msg,
+                         size_t msg_size)
+{
+    STATIC_ASSERT(CONFIG_LOG_DIRS_MAX + 1 <= METAPROPS_DIRS_MAX, "every log dir fits one check");
+    const char *dirs[CONFIG_LOG_DIRS_MAX + 1];
+    size_t count = 0;
+    int has_meta = 0;
+    ASSERT(node->log_dir_count <= CONFIG_LOG_DIRS_MAX);
+    for (size_t i = 0; i < node->log_dir_count; i++) {
+        dirs[count++] = node->log_dirs[i];
+        has_meta |= strcmp(node->log_dirs[i], node->metadata_log_dir) == 0;
+    }
+    if (!has_meta && node->metadata_log_dir[0])
+        dirs[count++] = node->metadata_log_dir;
+    return metaprops_check_dirs(dirs, count, node->cluster_id, node->node_id, config_path,
+                                cluster_id_out, cluster_id_out_size, msg, msg_size);
+}

@@ -80,4 +80,12 @@ MUST_CHECK int metaprops_check_dirs(const char *const *dirs, size_t dir_count,
                                     const char *config_path, char *cluster_id_out,
                                     size_t cluster_id_out_size, char *msg, size_t msg_size);
 
+struct config_node;
+/* metaprops_check_node - metaprops_check_dirs over a finalized config's
+ * log_dirs plus metadata_log_dir (once), with its cluster_id (CLUSTER_ID)
+ * and node_id: the one call samsa-server makes before opening any log. */
+MUST_CHECK int metaprops_check_node(const struct config_node *node, const char *config_path,
+                                    char *cluster_id_out, size_t cluster_id_out_size, char *msg,
+                                    size_t msg_size);
+
 #endif

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/config.h"
 #include "common/log.h"
 #include "common/metaprops.h"
 
@@ -230,6 +231,32 @@ START_TEST(test_check_dirs)
 }
 END_TEST
 
+START_TEST(test_check_node)
+{
+    char a[128], m[128], msg[1024], cid[64], text[512];
+    subdir(a, sizeof a, "a");
+    snprintf(m, sizeof m, "%s/meta", root);
+    snprintf(text, sizeof text, "process.roles=broker,controller\nnode.id=2\n"
+             "listeners=PLAINTEXT://:9092,CONTROLLER://:9093\ncontroller.listener.names=CONTROLLER\n"
+             "controller.quorum.voters=2@localhost:9093\nlog.dirs=%s\nmetadata.log.dir=%s\n", a, m);
+    struct config *cfg = NULL;
+    ck_assert_int_eq(config_create(&cfg), 0);
+    ck_assert_int_eq(config_load_properties(cfg, text, strlen(text), "file:t"), 0);
+    ck_assert_int_eq(config_finalize(cfg), 0);
+    const struct config_node *n = config_node_get(cfg);
+    format_dir(a, "MkU3OEVBNTcwNTJENDM2Qk", 2);
+    /* The metadata dir is checked too. */
+    ck_assert_int_eq(metaprops_check_node(n, "t.properties", cid, sizeof cid, msg, sizeof msg),
+                     ERR_NOT_FOUND);
+    ck_assert_ptr_nonnull(strstr(msg, m));
+    ck_assert_int_eq(mkdir(m, 0755), 0);
+    format_dir(m, "MkU3OEVBNTcwNTJENDM2Qk", 2);
+    ck_assert_int_eq(metaprops_check_node(n, "t.properties", cid, sizeof cid, msg, sizeof msg), 0);
+    ck_assert_str_eq(cid, "MkU3OEVBNTcwNTJENDM2Qk");
+    config_destroy(cfg);
+}
+END_TEST
+
 static Suite *metaprops_suite(void)
 {
     Suite *s = suite_create("metaprops");
@@ -239,6 +266,7 @@ static Suite *metaprops_suite(void)
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_read_errors);
     tcase_add_test(tc, test_check_dirs);
+    tcase_add_test(tc, test_check_node);
     suite_add_tcase(s, tc);
     return s;
 }
