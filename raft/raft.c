@@ -339,6 +339,12 @@ static void raft_fetch_answer(struct raft *r, const struct raft_msg *m)
         resp->status = RAFT_FETCH_NOT_LEADER; /* malformed: offsets start at 1 */
         return;
     }
+    int vi = raft_voter_index(r, m->from);
+    if (vi >= 0) {
+        /* any fetch at our epoch proves a live follower (check-quorum) */
+        r->peers[vi].recent_active = true;
+        r->peers[vi].fetch_idle_ticks = 0;
+    }
     uint64_t prev = m->fetch_offset - 1;
     uint64_t last = raft_log_last_index(&r->log);
     struct raft_snapshot_id snap;
@@ -387,12 +393,8 @@ static void raft_fetch_answer(struct raft *r, const struct raft_msg *m)
     resp->entries = slot;
     resp->entry_count = count;
 
-    int vi = raft_voter_index(r, m->from);
     if (vi >= 0) {
-        struct raft_peer *p = &r->peers[vi];
-        p->match_index = prev; /* verified to match; a wiped voter may go down */
-        p->recent_active = true;
-        p->fetch_idle_ticks = 0;
+        r->peers[vi].match_index = prev; /* verified to match; a wiped voter may go down */
         raft_hw_maybe_advance(r);
         resp->high_watermark = r->hw;
     }
@@ -643,6 +645,9 @@ static void raft_step_leader(struct raft *r, const struct raft_msg *m)
     case RAFT_MSG_FETCH_SNAPSHOT_REQ: {
         struct raft_snapshot_id snap;
         raft_log_snapshot_get(&r->log, &snap);
+        int vi = raft_voter_index(r, m->from);
+        if (vi >= 0)
+            r->peers[vi].recent_active = true;
         if (snap.index == 0)
             break;
         struct raft_msg *resp = raft_msg_new(r, RAFT_MSG_FETCH_SNAPSHOT_RESP, m->from);

@@ -41,7 +41,7 @@
 #define SIM_LIVENESS_TICKS 400
 #define SIM_DISRUPT_ISOLATE_TICKS 80
 #define SIM_DISRUPT_AFTER_TICKS 80
-#define SIM_ISOLATED_LEADER_TICKS (2 * SIM_ELECTION_TICKS + 2)
+#define SIM_ISOLATED_LEADER_TICKS (2 * SIM_ELECTION_TICKS + 8) /* + in-flight delay */
 
 struct sim_entry {
     uint64_t index;
@@ -56,6 +56,7 @@ struct sim_disk {
     struct raft_hard_state hs;
     struct raft_snapshot_id snap;
     uint64_t snap_chain;
+    bool lost_marker; /* wiped, and catching_up not yet in a durable hard state */
     struct sim_entry *ents; /* indices snap.index+1 .. */
     uint32_t count;
     uint32_t cap;
@@ -477,8 +478,11 @@ static void sim_node_ready(struct sim *s, struct sim_node *n)
             write = (uint32_t)prng_range(&s->prng, (uint64_t)rd.entry_count + 1);
         for (uint32_t i = 0; i < write; i++)
             sim_disk_append(s, n, &rd.entries[i]);
-        if (rd.hard_state_changed && (!crash || prng_chance(&s->prng, 500000)))
+        if (rd.hard_state_changed && (!crash || prng_chance(&s->prng, 500000))) {
             n->disk.hs = rd.hard_state;
+            if (rd.hard_state.catching_up)
+                n->disk.lost_marker = false; /* the hard state carries it from now on */
+        }
         if (crash) {
             sim_node_crash(s, n, 1 + prng_range(&s->prng, 30));
             return;
@@ -695,6 +699,9 @@ static void sim_propose(struct sim *s)
         struct sim_node *n = &s->nodes[i];
         if (!n->up || raft_role_get(n->r) != RAFT_LEADER)
             continue;
+        /* clients bound their in-flight proposals (flow control) */
+        if (raft_last_index_get(n->r) > raft_high_watermark_get(n->r) + 24)
+            continue;
         char payload[48];
         int len = snprintf(payload, sizeof payload, "seed=%llu n=%llu",
                            (unsigned long long)s->seed, (unsigned long long)s->proposals++);
@@ -712,7 +719,7 @@ static void sim_tick_all(struct sim *s)
         if (!n->up) {
             if (s->now >= n->restart_at) {
                 sim_trace(s, "restart node=%u", n->id);
-                sim_node_start(s, n, false);
+                sim_node_start(s, n, n->disk.lost_marker);
             }
             continue;
         }
@@ -783,6 +790,7 @@ static void sim_chaos_faults(struct sim *s)
         if (n->up)
             sim_node_crash(s, n, 0);
         sim_disk_clear(&n->disk);
+        n->disk.lost_marker = true;
         n->epoch_seen = 0;
         sim_trace(s, "wipe node=%u", n->id);
         sim_node_start(s, n, true);
@@ -940,8 +948,8 @@ int sim_run_seed(uint64_t seed, const char *bug, bool verbose, FILE *out)
     s->drop_ppm = (uint32_t)prng_range(&s->prng, 200000);
     s->dup_ppm = (uint32_t)prng_range(&s->prng, 50000);
     s->delay_max = 1 + (uint32_t)prng_range(&s->prng, 6);
-    s->crash_ppm = (uint32_t)prng_range(&s->prng, 20000);
-    s->partition_ppm = (uint32_t)prng_range(&s->prng, 20000);
+    s->crash_ppm = (uint32_t)prng_range(&s->prng, 40000);
+    s->partition_ppm = (uint32_t)prng_range(&s->prng, 40000);
     s->heal_ppm = 5000 + (uint32_t)prng_range(&s->prng, 30000);
     s->propose_ppm = 100000 + (uint32_t)prng_range(&s->prng, 600000);
     s->snapshot_ppm = (uint32_t)prng_range(&s->prng, 20000);
