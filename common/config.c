@@ -1578,8 +1578,20 @@ static int listeners_derive(struct config *cfg)
         for (size_t j = 0; j < n->controller_listener_name_count; j++)
             if (strcmp(n->controller_listener_names[j], adv[i].name) == 0)
                 is_ctrl = 1;
-        if (!is_ctrl || !n->roles)
-            n->advertised[n->advertised_count++] = adv[i];
+        if (is_ctrl && n->roles)
+            continue;
+        /* As in Kafka, listeners bound to 0.0.0.0 need advertised.listeners:
+         * clients cannot connect to the meta-address. */
+        if (strcmp(adv_key, "listeners") == 0 &&
+            (strcmp(adv[i].host, "0.0.0.0") == 0 || strcmp(adv[i].host, "::") == 0)) {
+            cfg_error(cfg, "listeners=%s binds %s to %s and advertised.listeners is not set, so "
+                      "clients would be told to connect to %s; set advertised.listeners=%s://<host "
+                      "clients can reach>:%u, e.g. %s://localhost:%u",
+                      av, adv[i].name, adv[i].host, adv[i].host, adv[i].name, adv[i].port,
+                      adv[i].name, adv[i].port);
+            return ERR_CONFIG;
+        }
+        n->advertised[n->advertised_count++] = adv[i];
     }
 
     if (n->roles && n->controller_listener_name_count == 0) {

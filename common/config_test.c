@@ -430,7 +430,8 @@ END_TEST
 
 START_TEST(test_kraft_node)
 {
-    struct config *cfg = cfg_ok(KRAFT_BASE "samsa.log.level=debug\n", NULL);
+    struct config *cfg = cfg_ok(KRAFT_BASE "listeners=PLAINTEXT://:9092,CONTROLLER://0.0.0.0:9093\n"
+                                "samsa.log.level=debug\n", NULL);
     const struct config_node *n = config_node_get(cfg);
     ck_assert_int_eq(n->node_id, 1);
     ck_assert_uint_eq(n->roles, CONFIG_ROLE_BROKER | CONFIG_ROLE_CONTROLLER);
@@ -480,6 +481,11 @@ START_TEST(test_validation_messages)
     expect_error("listeners=PLAINTEXT://0.0.0.0:9092\nadvertised.listeners=PLAINTEXT://0.0.0.0:9092\n",
                  "config error: advertised.listeners=PLAINTEXT://0.0.0.0:9092 host 0.0.0.0 of "
                  "PLAINTEXT is not routable; advertise a host name or IP clients can reach, e.g. "
+                 "PLAINTEXT://localhost:9092");
+    expect_error("listeners=PLAINTEXT://0.0.0.0:9092\n",
+                 "config error: listeners=PLAINTEXT://0.0.0.0:9092 binds PLAINTEXT to 0.0.0.0 and "
+                 "advertised.listeners is not set, so clients would be told to connect to 0.0.0.0; "
+                 "set advertised.listeners=PLAINTEXT://<host clients can reach>:9092, e.g. "
                  "PLAINTEXT://localhost:9092");
     expect_error("listeners=INTERNAL://:9092\ninter.broker.listener.name=INTERNAL\n",
                  "config error: listeners=INTERNAL://:9092 listener name INTERNAL is not in "
