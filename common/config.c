@@ -433,9 +433,7 @@ static int value_check(const struct config_key *k, const char *value, char *why,
         char item[128];
         size_t pos = 0;
         int rc;
-        int count = 0;
         while ((rc = list_next(k->type == CONFIG_LIST ? value : NULL, &pos, item, sizeof item)) > 0) {
-            count++;
             if (!valid_has(k->valid_values, item)) {
                 snprintf(why, why_size, "has '%s' which is not allowed; use %s%s", item,
                          k->type == CONFIG_LIST ? "a comma list of " : "one of ", k->valid_values);
@@ -453,7 +451,6 @@ static int value_check(const struct config_key *k, const char *value, char *why,
                 return ERR_CONFIG;
             }
         }
-        (void)count;
         return 0;
     }
     case CONFIG_CLASS:
@@ -528,7 +525,7 @@ const char *config_security_protocol_name(enum config_security_protocol sp)
     return "UNKNOWN";
 }
 
-static char *dup_bounded(const char *s)
+static char *str_dup(const char *s)
 {
     size_t n = strlen(s);
     char *p = malloc(n + 1);
@@ -569,7 +566,7 @@ int config_set(struct config *cfg, const char *key, const char *value,
         memcpy(v, value, n);
         v[n] = '\0';
     }
-    char *o = dup_bounded(where);
+    char *o = str_dup(where);
     if (!v || !o) {
         free(v);
         free(o);
