@@ -1,0 +1,619 @@
+/*
+ * raft_test.c - scripted scenarios for the Raft core (check(3)).
+ *
+ * Each test builds nodes over an in-memory store, drives them by hand with
+ * ticks and hand-delivered messages, and asserts on the readies.  No clock,
+ * no sleeps: time is raft_tick.  The randomized whole-cluster testing is the
+ * simulator's job (test/sim); these pin down named behaviours.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "raft/raft.h"
+
+#define T_ENTRIES_MAX 256
+#define T_DATA_MAX 32
+#define T_OUT_MAX 64
+#define T_BATCH_MAX 16
+
+struct tstore {
+    struct raft_hard_state hs;
+    struct raft_snapshot_id snap;
+    struct raft_entry ents[T_ENTRIES_MAX]; /* index snap.index+1 .. */
+    uint8_t data[T_ENTRIES_MAX][T_DATA_MAX];
+    uint32_t count;
+};
+
+struct tnode {
+    struct tstore st;
+    struct raft *r;
+    struct raft_msg out[T_OUT_MAX];
+    struct raft_entry out_ents[T_OUT_MAX][T_BATCH_MAX];
+    uint8_t out_data[T_OUT_MAX][T_BATCH_MAX][T_DATA_MAX];
+    uint32_t nout;
+    uint64_t applied;
+    bool installed;
+    bool truncated;
+    uint64_t truncated_after;
+};
+
+static uint64_t ts_last(void *ctx)
+{
+    struct tstore *st = ctx;
+    return st->snap.index + st->count;
+}
+
+static int ts_entries(void *ctx, uint64_t lo, uint64_t hi, struct raft_entry *out,
+                      uint32_t count_max, uint32_t *count)
+{
+    struct tstore *st = ctx;
+    *count = 0;
+    if (lo <= st->snap.index || lo > st->snap.index + st->count)
+        return ERR_NOT_FOUND;
+    for (uint64_t i = lo; i <= hi && i <= st->snap.index + st->count && *count < count_max; i++)
+        out[(*count)++] = st->ents[i - st->snap.index - 1];
+    return 0;
+}
+
+static void ts_snapshot(void *ctx, struct raft_snapshot_id *out)
+{
+    *out = ((struct tstore *)ctx)->snap;
+}
+
+static void ts_hard_state(void *ctx, struct raft_hard_state *out)
+{
+    *out = ((struct tstore *)ctx)->hs;
+}
+
+static void ts_append(struct tstore *st, uint64_t epoch, uint32_t type, const void *p, size_t len)
+{
+    ck_assert_uint_lt(st->count, T_ENTRIES_MAX);
+    ck_assert_uint_le(len, T_DATA_MAX);
+    uint32_t i = st->count++;
+    memcpy(st->data[i], p, len);
+    st->ents[i] = (struct raft_entry){ st->snap.index + i + 1, epoch, type,
+                                       bytes_make(st->data[i], len) };
+}
+
+static const uint32_t t_voters3[] = { 1, 2, 3 };
+
+static void tnode_create(struct tnode *n, uint32_t id, const uint32_t *voters, uint32_t voter_count,
+                         struct raft_config *override)
+{
+    struct raft_config cfg;
+    raft_config_defaults(&cfg);
+    if (override)
+        cfg = *override;
+    cfg.id = id;
+    memcpy(cfg.voters, voters, voter_count * sizeof *voters);
+    cfg.voter_count = voter_count;
+    cfg.election_ticks = 10;
+    cfg.fetch_ticks = 2;
+    cfg.heartbeat_ticks = 2;
+    cfg.entries_per_msg_max = override ? override->entries_per_msg_max : T_BATCH_MAX;
+    if (cfg.entries_per_msg_max == 0 || cfg.entries_per_msg_max > T_BATCH_MAX)
+        cfg.entries_per_msg_max = T_BATCH_MAX;
+    cfg.msgs_max = T_OUT_MAX;
+    cfg.snapshot_bytes_max = T_DATA_MAX;
+    cfg.prng_seed = id;
+    cfg.storage = (struct raft_storage){ &n->st, ts_last, ts_entries, ts_snapshot, ts_hard_state };
+    ck_assert_int_eq(raft_create(&cfg, &n->r), 0);
+}
+
+static void tnode_destroy(struct tnode *n)
+{
+    raft_destroy(n->r);
+    n->r = NULL;
+}
+
+/* process every ready: persist, keep deep copies of the messages, apply */
+static void tnode_ready(struct tnode *n)
+{
+    while (raft_has_ready(n->r)) {
+        struct raft_ready rd;
+        raft_ready(n->r, &rd);
+        if (rd.snapshot_install) {
+            n->st.count = 0;
+            n->st.snap = rd.snapshot;
+            n->applied = rd.snapshot.index;
+            n->installed = true;
+        }
+        if (rd.truncate) {
+            n->truncated = true;
+            n->truncated_after = rd.truncate_after;
+            n->st.count = (uint32_t)(rd.truncate_after - n->st.snap.index);
+        }
+        for (uint32_t i = 0; i < rd.entry_count; i++) {
+            ck_assert_uint_eq(rd.entries[i].index, n->st.snap.index + n->st.count + 1);
+            ts_append(&n->st, rd.entries[i].epoch, rd.entries[i].type, rd.entries[i].data.ptr,
+                      rd.entries[i].data.len);
+        }
+        if (rd.hard_state_changed)
+            n->st.hs = rd.hard_state;
+        for (uint32_t i = 0; i < rd.msg_count && n->nout < T_OUT_MAX; i++) {
+            uint32_t k = n->nout++;
+            n->out[k] = rd.msgs[i];
+            ck_assert_uint_le(rd.msgs[i].entry_count, T_BATCH_MAX);
+            for (uint32_t j = 0; j < rd.msgs[i].entry_count; j++) {
+                n->out_ents[k][j] = rd.msgs[i].entries[j];
+                memcpy(n->out_data[k][j], rd.msgs[i].entries[j].data.ptr,
+                       rd.msgs[i].entries[j].data.len);
+                n->out_ents[k][j].data =
+                    bytes_make(n->out_data[k][j], rd.msgs[i].entries[j].data.len);
+            }
+            n->out[k].entries = n->out_ents[k];
+        }
+        for (uint32_t i = 0; i < rd.committed_count; i++) {
+            ck_assert_uint_eq(rd.committed[i].index, n->applied + 1);
+            n->applied = rd.committed[i].index;
+        }
+        raft_advance(n->r, &rd);
+    }
+}
+
+/* take the first queued message of a type (to any / a given node) */
+static bool tnode_take(struct tnode *n, enum raft_msg_type type, uint32_t to, struct raft_msg *out)
+{
+    for (uint32_t i = 0; i < n->nout; i++) {
+        if (n->out[i].type != type || (to && n->out[i].to != to))
+            continue;
+        *out = n->out[i];
+        /* entries stay in place: shift only the headers is wrong, so compact by copying */
+        static struct raft_entry keep[T_BATCH_MAX];
+        static uint8_t keep_data[T_BATCH_MAX][T_DATA_MAX];
+        for (uint32_t j = 0; j < out->entry_count; j++) {
+            keep[j] = out->entries[j];
+            memcpy(keep_data[j], out->entries[j].data.ptr, out->entries[j].data.len);
+            keep[j].data = bytes_make(keep_data[j], out->entries[j].data.len);
+        }
+        out->entries = keep;
+        n->out[i].type = RAFT_MSG_NONE; /* consumed */
+        return true;
+    }
+    return false;
+}
+
+static void tnode_clear(struct tnode *n) { n->nout = 0; }
+
+static void tstep(struct tnode *n, const struct raft_msg *m)
+{
+    ck_assert_int_eq(raft_step(n->r, m), 0);
+    tnode_ready(n);
+}
+
+static void ttick(struct tnode *n, int ticks)
+{
+    for (int i = 0; i < ticks; i++) {
+        raft_tick(n->r);
+        tnode_ready(n);
+    }
+}
+
+/* elect node a of nodes[] (3 voters) by delivering its pre-votes and votes */
+static void elect(struct tnode *nodes, uint32_t count, uint32_t a)
+{
+    struct tnode *c = &nodes[a - 1];
+    for (int i = 0; i < 30 && raft_role_get(c->r) == RAFT_FOLLOWER; i++)
+        ttick(c, 1);
+    for (int round = 0; round < 2; round++) {
+        struct raft_msg m, resp;
+        for (uint32_t v = 1; v <= count; v++) {
+            if (v == a)
+                continue;
+            if (!tnode_take(c, RAFT_MSG_VOTE_REQ, v, &m))
+                continue;
+            tstep(&nodes[v - 1], &m);
+            if (tnode_take(&nodes[v - 1], RAFT_MSG_VOTE_RESP, a, &resp))
+                tstep(c, &resp);
+        }
+    }
+}
+
+/* one fetch round trip from follower f to leader l */
+static void fetch_round(struct tnode *f, struct tnode *l)
+{
+    struct raft_msg m, resp;
+    if (!tnode_take(f, RAFT_MSG_FETCH_REQ, 0, &m)) {
+        ttick(f, 2);
+        ck_assert(tnode_take(f, RAFT_MSG_FETCH_REQ, 0, &m));
+    }
+    tstep(l, &m);
+    ck_assert(tnode_take(l, RAFT_MSG_FETCH_RESP, m.from, &resp));
+    tstep(f, &resp);
+}
+
+START_TEST(test_election_prevote_then_vote)
+{
+    static struct tnode n[3];
+    memset(n, 0, sizeof n);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_create(&n[i], i + 1, t_voters3, 3, NULL);
+    ttick(&n[0], 25); /* past the jittered timeout [10, 20) */
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_PROSPECTIVE);
+    ck_assert_uint_eq(raft_epoch_get(n[0].r), 0); /* pre-vote does not bump */
+    struct raft_msg m;
+    ck_assert(tnode_take(&n[0], RAFT_MSG_VOTE_REQ, 2, &m));
+    ck_assert(m.pre_vote);
+    ck_assert_uint_eq(m.epoch, 1);
+    tstep(&n[1], &m);
+    ck_assert_uint_eq(raft_epoch_get(n[1].r), 0); /* receiving a pre-vote does not bump */
+    struct raft_msg resp;
+    ck_assert(tnode_take(&n[1], RAFT_MSG_VOTE_RESP, 1, &resp));
+    ck_assert(resp.granted);
+    tstep(&n[0], &resp);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_CANDIDATE);
+    ck_assert_uint_eq(n[0].st.hs.epoch, 1);   /* persisted before the vote requests */
+    ck_assert_uint_eq(n[0].st.hs.voted_for, 1);
+    ck_assert(tnode_take(&n[0], RAFT_MSG_VOTE_REQ, 3, &m)); /* the pre-vote to 3: lost */
+    ck_assert(m.pre_vote);
+    ck_assert(tnode_take(&n[0], RAFT_MSG_VOTE_REQ, 3, &m));
+    ck_assert(!m.pre_vote);
+    tstep(&n[2], &m);
+    ck_assert_uint_eq(n[2].st.hs.voted_for, 1); /* vote durable before the reply */
+    ck_assert(tnode_take(&n[2], RAFT_MSG_VOTE_RESP, 1, &resp));
+    ck_assert(resp.granted);
+    tstep(&n[0], &resp);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    /* LeaderChange control entry, BeginQuorumEpoch to the voters */
+    ck_assert_uint_eq(n[0].st.count, 1);
+    ck_assert_uint_eq(n[0].st.ents[0].type, RAFT_ENTRY_LEADER_CHANGE);
+    ck_assert_uint_eq(n[0].st.ents[0].epoch, 1);
+    ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, 2, &m));
+    /* a second vote in the same epoch is refused */
+    struct raft_msg other = m;
+    other.type = RAFT_MSG_VOTE_REQ;
+    other.from = 2;
+    other.to = 3;
+    other.epoch = 1;
+    other.last_index = 5;
+    other.last_epoch = 1;
+    tstep(&n[2], &other);
+    ck_assert(tnode_take(&n[2], RAFT_MSG_VOTE_RESP, 2, &resp));
+    ck_assert(!resp.granted);
+    uint64_t idx;
+    ck_assert_int_eq(raft_propose(n[1].r, "x", 1, &idx), ERR_NOT_LEADER);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_destroy(&n[i]);
+}
+END_TEST
+
+START_TEST(test_prevote_refused_while_leader_healthy)
+{
+    static struct tnode n[3];
+    memset(n, 0, sizeof n);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_create(&n[i], i + 1, t_voters3, 3, NULL);
+    elect(n, 3, 1);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    struct raft_msg m;
+    ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, 2, &m));
+    tstep(&n[1], &m);
+    fetch_round(&n[1], &n[0]);
+    ck_assert_uint_eq(raft_leader_get(n[1].r), 1);
+    /* node 3 was partitioned: it pre-votes for epoch 2 with an up-to-date log */
+    struct raft_msg pv = { .type = RAFT_MSG_VOTE_REQ, .from = 3, .to = 2, .epoch = 2,
+                           .pre_vote = true, .last_index = 1, .last_epoch = 1 };
+    tnode_clear(&n[1]);
+    tstep(&n[1], &pv);
+    struct raft_msg resp;
+    ck_assert(tnode_take(&n[1], RAFT_MSG_VOTE_RESP, 3, &resp));
+    ck_assert(!resp.granted);
+    ck_assert_uint_eq(raft_epoch_get(n[1].r), 1);
+    ck_assert_uint_eq(raft_leader_get(n[1].r), 1);
+    /* the leader refuses too */
+    pv.to = 1;
+    tstep(&n[0], &pv);
+    ck_assert(tnode_take(&n[0], RAFT_MSG_VOTE_RESP, 3, &resp));
+    ck_assert(!resp.granted);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_destroy(&n[i]);
+}
+END_TEST
+
+START_TEST(test_vote_refused_for_stale_log)
+{
+    static struct tnode n;
+    memset(&n, 0, sizeof n);
+    n.st.hs.epoch = 2;
+    ts_append(&n.st, 1, RAFT_ENTRY_DATA, "a", 1);
+    ts_append(&n.st, 2, RAFT_ENTRY_DATA, "b", 1);
+    tnode_create(&n, 2, t_voters3, 3, NULL);
+    /* longer log but older last epoch: refused */
+    struct raft_msg v = { .type = RAFT_MSG_VOTE_REQ, .from = 1, .to = 2, .epoch = 3,
+                          .last_index = 9, .last_epoch = 1 };
+    tstep(&n, &v);
+    struct raft_msg resp;
+    ck_assert(tnode_take(&n, RAFT_MSG_VOTE_RESP, 1, &resp));
+    ck_assert(!resp.granted);
+    ck_assert_uint_eq(n.st.hs.epoch, 3); /* the higher epoch is still adopted */
+    ck_assert_uint_eq(n.st.hs.voted_for, 0);
+    /* same epoch, shorter log: refused */
+    v.epoch = 4;
+    v.last_epoch = 2;
+    v.last_index = 1;
+    tstep(&n, &v);
+    ck_assert(tnode_take(&n, RAFT_MSG_VOTE_RESP, 1, &resp));
+    ck_assert(!resp.granted);
+    /* at least as up to date: granted, and persisted */
+    v.epoch = 5;
+    v.last_index = 2;
+    tstep(&n, &v);
+    ck_assert(tnode_take(&n, RAFT_MSG_VOTE_RESP, 1, &resp));
+    ck_assert(resp.granted);
+    ck_assert_uint_eq(n.st.hs.voted_for, 1);
+    ck_assert_uint_eq(n.st.hs.epoch, 5);
+    tnode_destroy(&n);
+}
+END_TEST
+
+START_TEST(test_divergence_truncation)
+{
+    static struct tnode n[2];
+    memset(n, 0, sizeof n);
+    /* leader 1: epochs 1 1 3 ; follower 2: epochs 1 1 2 2 (stale epoch-2 tail) */
+    n[0].st.hs = (struct raft_hard_state){ 3, 1, false };
+    ts_append(&n[0].st, 1, RAFT_ENTRY_DATA, "a", 1);
+    ts_append(&n[0].st, 1, RAFT_ENTRY_DATA, "b", 1);
+    ts_append(&n[0].st, 3, RAFT_ENTRY_DATA, "c", 1);
+    n[1].st.hs = (struct raft_hard_state){ 2, 0, false };
+    ts_append(&n[1].st, 1, RAFT_ENTRY_DATA, "a", 1);
+    ts_append(&n[1].st, 1, RAFT_ENTRY_DATA, "b", 1);
+    ts_append(&n[1].st, 2, RAFT_ENTRY_DATA, "x", 1);
+    ts_append(&n[1].st, 2, RAFT_ENTRY_DATA, "y", 1);
+    static const uint32_t voters[] = { 1, 2 };
+    tnode_create(&n[0], 1, voters, 2, NULL);
+    tnode_create(&n[1], 2, voters, 2, NULL);
+    /* leader 1 is elected in epoch 4 with node 2's vote */
+    ttick(&n[0], 25);
+    struct raft_msg m, resp;
+    for (int i = 0; i < 2; i++) {
+        ck_assert(tnode_take(&n[0], RAFT_MSG_VOTE_REQ, 2, &m));
+        tstep(&n[1], &m);
+        ck_assert(tnode_take(&n[1], RAFT_MSG_VOTE_RESP, 1, &resp));
+        tstep(&n[0], &resp);
+    }
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, 2, &m));
+    tstep(&n[1], &m);
+    /* fetch offset 5, last fetched epoch 2 -> DIVERGING(epoch 1, end 2) */
+    ck_assert(tnode_take(&n[1], RAFT_MSG_FETCH_REQ, 1, &m));
+    ck_assert_uint_eq(m.fetch_offset, 5);
+    ck_assert_uint_eq(m.last_fetched_epoch, 2);
+    tstep(&n[0], &m);
+    ck_assert(tnode_take(&n[0], RAFT_MSG_FETCH_RESP, 2, &resp));
+    ck_assert_int_eq(resp.status, RAFT_FETCH_DIVERGING);
+    ck_assert_uint_eq(resp.diverging_epoch, 1);
+    ck_assert_uint_eq(resp.diverging_end_offset, 2);
+    tstep(&n[1], &resp);
+    ck_assert(n[1].truncated);
+    ck_assert_uint_eq(n[1].truncated_after, 2);
+    ck_assert_uint_eq(raft_last_index_get(n[1].r), 2);
+    /* next fetch matches and copies the leader's tail */
+    fetch_round(&n[1], &n[0]);
+    ck_assert_uint_eq(raft_last_index_get(n[1].r), 4);
+    ck_assert_uint_eq(n[1].st.ents[2].epoch, 3);
+    ck_assert_uint_eq(n[1].st.ents[3].type, RAFT_ENTRY_LEADER_CHANGE);
+    ck_assert_uint_eq(n[1].st.ents[3].epoch, 4);
+    tnode_destroy(&n[0]);
+    tnode_destroy(&n[1]);
+}
+END_TEST
+
+START_TEST(test_check_quorum_resigns)
+{
+    static struct tnode n[3];
+    memset(n, 0, sizeof n);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_create(&n[i], i + 1, t_voters3, 3, NULL);
+    elect(n, 3, 1);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    tnode_clear(&n[0]);
+    /* nobody fetches: within two check-quorum windows it steps down */
+    int ticks = 0;
+    while (raft_role_get(n[0].r) == RAFT_LEADER && ticks < 100) {
+        ttick(&n[0], 1);
+        ticks++;
+    }
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_FOLLOWER);
+    ck_assert_int_le(ticks, 20);
+    ck_assert_uint_eq(raft_leader_get(n[0].r), 0);
+    struct raft_msg m;
+    ck_assert(tnode_take(&n[0], RAFT_MSG_END_EPOCH, 2, &m));
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_destroy(&n[i]);
+}
+END_TEST
+
+START_TEST(test_check_quorum_off_keeps_leader)
+{
+    static struct tnode n[3];
+    memset(n, 0, sizeof n);
+    struct raft_config cfg;
+    raft_config_defaults(&cfg);
+    cfg.bug_no_check_quorum = true;
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_create(&n[i], i + 1, t_voters3, 3, &cfg);
+    elect(n, 3, 1);
+    ttick(&n[0], 100);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_destroy(&n[i]);
+}
+END_TEST
+
+START_TEST(test_hw_needs_current_epoch_entry_and_voters)
+{
+    /* leader 1 (epoch 2) holds epoch-1 entries 1..3; followers 2,3 have none;
+     * observer 4 fetches everything but never counts */
+    static struct tnode n[4];
+    memset(n, 0, sizeof n);
+    n[0].st.hs = (struct raft_hard_state){ 1, 1, false };
+    for (int i = 0; i < 3; i++)
+        ts_append(&n[0].st, 1, RAFT_ENTRY_DATA, "old", 3);
+    struct raft_config cfg;
+    raft_config_defaults(&cfg);
+    cfg.entries_per_msg_max = 1; /* one entry per fetch: replication in steps */
+    for (uint32_t i = 0; i < 4; i++)
+        tnode_create(&n[i], i + 1, t_voters3, 3, &cfg);
+    elect(n, 3, 1);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    ck_assert_uint_eq(raft_epoch_get(n[0].r), 2);
+    ck_assert_uint_eq(raft_last_index_get(n[0].r), 4); /* 3 old + LeaderChange */
+    /* observer 4 learns the leader and fetches the whole log: HW stays 0 */
+    struct raft_msg m = { .type = RAFT_MSG_BEGIN_EPOCH, .from = 1, .to = 4, .epoch = 2 };
+    tstep(&n[3], &m);
+    for (int i = 0; i < 6; i++)
+        fetch_round(&n[3], &n[0]);
+    ck_assert_uint_eq(raft_last_index_get(n[3].r), 4);
+    ck_assert_uint_eq(raft_high_watermark_get(n[0].r), 0);
+    /* follower 2 fetches entries 1..3 (old epoch) and reports offset 4 */
+    ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, 2, &m));
+    tstep(&n[1], &m);
+    for (int i = 0; i < 4; i++)
+        fetch_round(&n[1], &n[0]);
+    ck_assert_uint_eq(raft_last_index_get(n[1].r), 4);
+    /* majority {1,2} has 1..3 durable, but they are epoch 1: HW must not move
+     * until the epoch-2 LeaderChange entry at 4 is on a majority */
+    ck_assert_uint_eq(raft_high_watermark_get(n[0].r), 0);
+    fetch_round(&n[1], &n[0]); /* fetch offset 5: index 4 is on node 2 */
+    ck_assert_uint_eq(raft_high_watermark_get(n[0].r), 4);
+    ck_assert_uint_eq(n[0].applied, 4);
+    /* the HW reaches the follower in the next fetch response */
+    fetch_round(&n[1], &n[0]);
+    ck_assert_uint_eq(raft_high_watermark_get(n[1].r), 4);
+    for (uint32_t i = 0; i < 4; i++)
+        tnode_destroy(&n[i]);
+}
+END_TEST
+
+START_TEST(test_hw_bug_counts_old_epoch)
+{
+    /* the same scenario with the re-injected bug commits the old entries early */
+    static struct tnode n[3];
+    memset(n, 0, sizeof n);
+    n[0].st.hs = (struct raft_hard_state){ 1, 1, false };
+    for (int i = 0; i < 3; i++)
+        ts_append(&n[0].st, 1, RAFT_ENTRY_DATA, "old", 3);
+    struct raft_config cfg;
+    raft_config_defaults(&cfg);
+    cfg.entries_per_msg_max = 1;
+    cfg.bug_hw_from_old_epoch = true;
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_create(&n[i], i + 1, t_voters3, 3, &cfg);
+    elect(n, 3, 1);
+    struct raft_msg m;
+    ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, 2, &m));
+    tstep(&n[1], &m);
+    for (int i = 0; i < 4; i++)
+        fetch_round(&n[1], &n[0]);
+    ck_assert_uint_eq(raft_high_watermark_get(n[0].r), 3);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_destroy(&n[i]);
+}
+END_TEST
+
+START_TEST(test_observer_catches_up_via_snapshot)
+{
+    static struct tnode n[2];
+    memset(n, 0, sizeof n);
+    static const uint32_t voters[] = { 1 };
+    tnode_create(&n[0], 1, voters, 1, NULL);
+    ttick(&n[0], 25);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    for (int i = 0; i < 6; i++) {
+        uint64_t idx;
+        ck_assert_int_eq(raft_propose(n[0].r, "data", 4, &idx), 0);
+        tnode_ready(&n[0]);
+    }
+    ck_assert_uint_eq(raft_high_watermark_get(n[0].r), 7);
+    ck_assert_uint_eq(n[0].applied, 7);
+    ck_assert_int_eq(raft_snapshot_taken(n[0].r, 8), ERR_INVALID); /* not applied yet */
+    ck_assert_int_eq(raft_snapshot_taken(n[0].r, 5), 0);
+    /* the driver cuts its log behind the snapshot */
+    struct tstore *st = &n[0].st;
+    memmove(st->ents, st->ents + 5, 2 * sizeof st->ents[0]);
+    memmove(st->data, st->data + 5, 2 * sizeof st->data[0]);
+    for (int i = 0; i < 2; i++)
+        st->ents[i].data = bytes_make(st->data[i], st->ents[i].data.len);
+    st->snap = (struct raft_snapshot_id){ 5, 1 };
+    st->count = 2;
+    /* observer 2 starts empty and probes the only voter */
+    tnode_create(&n[1], 2, voters, 1, NULL);
+    ttick(&n[1], 2);
+    struct raft_msg m, resp;
+    ck_assert(tnode_take(&n[1], RAFT_MSG_FETCH_REQ, 1, &m));
+    ck_assert_uint_eq(m.fetch_offset, 1);
+    tstep(&n[0], &m);
+    /* its epoch 0 is fenced: the answer names the epoch and the leader */
+    ck_assert(tnode_take(&n[0], RAFT_MSG_FETCH_RESP, 2, &resp));
+    ck_assert_int_eq(resp.status, RAFT_FETCH_NOT_LEADER);
+    ck_assert_uint_eq(resp.leader_id, 1);
+    tstep(&n[1], &resp);
+    ck_assert_uint_eq(raft_leader_get(n[1].r), 1);
+    ck_assert(tnode_take(&n[1], RAFT_MSG_FETCH_REQ, 1, &m));
+    tstep(&n[0], &m);
+    ck_assert(tnode_take(&n[0], RAFT_MSG_FETCH_RESP, 2, &resp));
+    ck_assert_int_eq(resp.status, RAFT_FETCH_SNAPSHOT);
+    ck_assert_uint_eq(resp.snapshot_id.index, 5);
+    tstep(&n[1], &resp);
+    ck_assert(tnode_take(&n[1], RAFT_MSG_FETCH_SNAPSHOT_REQ, 1, &m));
+    tstep(&n[0], &m);
+    ck_assert(tnode_take(&n[0], RAFT_MSG_FETCH_SNAPSHOT_RESP, 2, &resp));
+    ck_assert_uint_eq(resp.snapshot_id.index, 5);
+    resp.snapshot_data = bytes_make("state", 5); /* the driver attaches the bytes */
+    tstep(&n[1], &resp);
+    ck_assert(n[1].installed);
+    ck_assert_uint_eq(n[1].st.snap.index, 5);
+    ck_assert_uint_eq(raft_high_watermark_get(n[1].r), 5);
+    /* then ordinary fetches bring the tail after the snapshot */
+    for (int i = 0; i < 3; i++)
+        fetch_round(&n[1], &n[0]);
+    ck_assert_uint_eq(raft_last_index_get(n[1].r), 7);
+    ck_assert_uint_eq(raft_high_watermark_get(n[1].r), 7);
+    ck_assert_uint_eq(n[1].applied, 7);
+    ck_assert_int_eq(raft_role_get(n[1].r), RAFT_FOLLOWER); /* observers never campaign */
+    ttick(&n[1], 100);
+    ck_assert_int_eq(raft_role_get(n[1].r), RAFT_FOLLOWER);
+    tnode_destroy(&n[0]);
+    tnode_destroy(&n[1]);
+}
+END_TEST
+
+START_TEST(test_config_rejected)
+{
+    struct raft_config cfg;
+    raft_config_defaults(&cfg);
+    struct raft *r = NULL;
+    ck_assert_int_eq(raft_create(&cfg, &r), ERR_CONFIG); /* no id, no voters */
+    ck_assert_ptr_null(r);
+}
+END_TEST
+
+static Suite *raft_suite(void)
+{
+    Suite *s = suite_create("raft");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_election_prevote_then_vote);
+    tcase_add_test(tc, test_prevote_refused_while_leader_healthy);
+    tcase_add_test(tc, test_vote_refused_for_stale_log);
+    tcase_add_test(tc, test_divergence_truncation);
+    tcase_add_test(tc, test_check_quorum_resigns);
+    tcase_add_test(tc, test_check_quorum_off_keeps_leader);
+    tcase_add_test(tc, test_hw_needs_current_epoch_entry_and_voters);
+    tcase_add_test(tc, test_hw_bug_counts_old_epoch);
+    tcase_add_test(tc, test_observer_catches_up_via_snapshot);
+    tcase_add_test(tc, test_config_rejected);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(raft_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
