@@ -65,7 +65,7 @@ $(BUILD)/gen/%.pb-c.h: $(BUILD)/gen/%.pb-c.c ;
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -Wno-unused-function -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/%.o: %.c $(GEN_H)
 	@mkdir -p $(dir $@)
@@ -125,6 +125,15 @@ test-all: all check
 
 bench: all
 	@test/bench/run-bench.sh
+
+# Fuzzing: libFuzzer (clang) over every decoder; FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" build-fuzz/libsamsa.a
+	@mkdir -p build-fuzz/bin build-fuzz/corpus
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I. -Ibuild-fuzz/gen \
+	    test/fuzz/fuzz_request.c build-fuzz/libsamsa.a -o build-fuzz/bin/fuzz_request $(PKG_LIBS)
+	build-fuzz/bin/fuzz_request -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 build-fuzz/corpus
 
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" all check

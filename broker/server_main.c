@@ -91,6 +91,13 @@ int main(int argc, char **argv)
     }
     const struct config_node *node = config_node_get(cfg);
     log_set_level((enum log_level)node->log_level);
+    if (node->roles == 0) {
+        fprintf(stderr, "config error: process.roles is not set; Samsa runs only in KRaft mode: set "
+                        "process.roles=broker,controller (or broker / controller), node.id and "
+                        "controller.quorum.voters (zookeeper.connect is not used)\n");
+        config_destroy(cfg);
+        return 1;
+    }
     struct brk_server *srv = NULL;
     rc = brk_server_create(cfg, path, &srv);
     if (rc < 0) {
