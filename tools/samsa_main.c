@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tools/storage.h"
+#include "tools/topics.h"
 
 struct samsa_tool {
     const char *name;
@@ -21,6 +22,7 @@ struct samsa_tool {
 
 static const struct samsa_tool samsa_tools[] = {
     { "storage", tool_storage_main, "format log directories and make cluster ids (kafka-storage)" },
+    { "topics", tool_topics_main, "create, list, describe, alter and delete topics (kafka-topics)" },
 };
 
 #define SAMSA_TOOL_COUNT (sizeof samsa_tools / sizeof samsa_tools[0])

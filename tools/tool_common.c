@@ -1,0 +1,339 @@
+/*
+ * tool_common.c - admin client set-up and small shared helpers for the
+ * command-line tools (see tool_common.h).
+ *
+ * librdkafka's own log lines are not printed: a tool's output is parsed by
+ * scripts the way Kafka's are.  The last client-level error is kept instead
+ * and added to a timeout message, so "connection refused" is still visible.
+ * The client struct must not move after tool_client_create (librdkafka
+ * keeps a pointer to it for those callbacks).
+ */
+#include "tool_common.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+
+#define TOOL_PROPS_LINE_MAX 4096
+#define TOOL_PATTERN_MAX 1024
+
+static void tool_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)rk;
+    (void)err;
+    struct tool_client *c = opaque;
+    snprintf(c->last_error, sizeof c->last_error, "%s", reason);
+}
+
+static void tool_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)fac;
+    if (level > 3) /* keep errors only, and only as the "why" of a failure */
+        return;
+    struct tool_client *c = rd_kafka_opaque(rk);
+    if (c)
+        snprintf(c->last_error, sizeof c->last_error, "%s", buf);
+}
+
+static char *tool_trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* Java properties subset: key=value, key: value or key value; '#'/'!'
+ * comments; no line continuations or escapes (client settings need none). */
+static int tool_props_apply(struct tool_client *c, rd_kafka_conf_t *conf, const char *path, char *err,
+                            size_t err_size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        int e = errno;
+        snprintf(err, err_size, "cannot read --command-config file %s: %s", path, strerror(e));
+        return -e;
+    }
+    char line[TOOL_PROPS_LINE_MAX];
+    int rc = 0;
+    int line_number = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        line_number++;
+        char *s = tool_trim(line);
+        if (*s == '\0' || *s == '#' || *s == '!')
+            continue;
+        size_t klen = strcspn(s, "=: \t");
+        char *value = s + klen;
+        if (*value != '\0') {
+            *value++ = '\0';
+            value = tool_trim(value);
+            if (*value == '=' || *value == ':')
+                value = tool_trim(value + 1);
+        }
+        if (strcmp(s, "default.api.timeout.ms") == 0) {
+            char *end = NULL;
+            long ms = strtol(value, &end, 10);
+            if (!end || *end != '\0' || ms <= 0 || ms > 3600000) {
+                snprintf(err, err_size, "%s:%d: default.api.timeout.ms must be 1..3600000, got '%s'", path,
+                         line_number, value);
+                rc = ERR_INVALID;
+            } else {
+                c->timeout_ms = (int)ms;
+            }
+            continue;
+        }
+        char why[TOOL_ERRSTR_MAX];
+        rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, s, value, why, sizeof why);
+        if (res == RD_KAFKA_CONF_UNKNOWN) {
+            fprintf(stderr, "WARNING: ignoring client setting %s from %s: not supported by librdkafka\n", s, path);
+        } else if (res != RD_KAFKA_CONF_OK) {
+            snprintf(err, err_size, "%s:%d: %s", path, line_number, why);
+            rc = ERR_INVALID;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+int tool_client_create(struct tool_client *c, const char *bootstrap, const char *command_config, char *err,
+                       size_t err_size)
+{
+    ASSERT(c != NULL);
+    ASSERT(bootstrap != NULL);
+    memset(c, 0, sizeof *c);
+    c->timeout_ms = TOOL_TIMEOUT_MS_DEFAULT;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (!conf) {
+        snprintf(err, err_size, "out of memory");
+        return -ENOMEM;
+    }
+    char why[TOOL_ERRSTR_MAX];
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, why, sizeof why) != RD_KAFKA_CONF_OK) {
+        snprintf(err, err_size, "%s", why);
+        rd_kafka_conf_destroy(conf);
+        return ERR_INVALID;
+    }
+    if (command_config) {
+        int rc = tool_props_apply(c, conf, command_config, err, err_size);
+        if (rc < 0) {
+            rd_kafka_conf_destroy(conf);
+            return rc;
+        }
+    }
+    rd_kafka_conf_set_opaque(conf, c);
+    rd_kafka_conf_set_error_cb(conf, tool_error_cb);
+    rd_kafka_conf_set_log_cb(conf, tool_log_cb);
+    /* rd_kafka_new owns conf on success only */
+    c->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+    if (!c->rk) {
+        snprintf(err, err_size, "%s", why);
+        rd_kafka_conf_destroy(conf);
+        return ERR_INVALID;
+    }
+    c->queue = rd_kafka_queue_new(c->rk);
+    if (!c->queue) {
+        snprintf(err, err_size, "out of memory");
+        tool_client_destroy(c);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void tool_client_destroy(struct tool_client *c)
+{
+    if (c->queue)
+        rd_kafka_queue_destroy(c->queue);
+    if (c->rk)
+        rd_kafka_destroy(c->rk);
+    c->queue = NULL;
+    c->rk = NULL;
+}
+
+static void tool_explain(const struct tool_client *c, const char *what, char *err, size_t err_size)
+{
+    if (c->last_error[0])
+        snprintf(err, err_size, "%s (%s)", what, c->last_error);
+    else
+        snprintf(err, err_size, "%s", what);
+}
+
+static int64_t tool_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+rd_kafka_event_t *tool_client_wait(struct tool_client *c, rd_kafka_event_type_t type, char *err, size_t err_size)
+{
+    /* librdkafka enforces the request deadline itself; the extra second
+     * only guards against a result that never comes */
+    int64_t deadline_ms = tool_now_ms() + c->timeout_ms + 1000;
+    for (;;) {
+        int64_t left_ms = deadline_ms - tool_now_ms();
+        if (left_ms <= 0) {
+            tool_explain(c, "Timed out waiting for the admin result", err, err_size);
+            return NULL;
+        }
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(c->queue, (int)left_ms);
+        if (!ev)
+            continue;
+        if (rd_kafka_event_type(ev) != type) {
+            rd_kafka_event_destroy(ev);
+            continue;
+        }
+        rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
+        if (e) {
+            if (e == RD_KAFKA_RESP_ERR__TIMED_OUT)
+                tool_explain(c, "Timed out waiting for a node assignment.", err, err_size);
+            else
+                snprintf(err, err_size, "%s", rd_kafka_event_error_string(ev));
+            rd_kafka_event_destroy(ev);
+            return NULL;
+        }
+        return ev;
+    }
+}
+
+rd_kafka_AdminOptions_t *tool_admin_options(struct tool_client *c, rd_kafka_admin_op_t op)
+{
+    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(c->rk, op);
+    if (!o)
+        return NULL;
+    char why[TOOL_ERRSTR_MAX];
+    /* failures here only mean "option not used by this op"; the call
+     * still has librdkafka's default deadline */
+    (void)rd_kafka_AdminOptions_set_request_timeout(o, c->timeout_ms, why, sizeof why);
+    if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS ||
+        op == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS)
+        (void)rd_kafka_AdminOptions_set_operation_timeout(o, c->timeout_ms, why, sizeof why);
+    return o;
+}
+
+int tool_metadata_get(struct tool_client *c, const struct rd_kafka_metadata **md, char *err, size_t err_size)
+{
+    *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(c->rk, 1, NULL, md, c->timeout_ms);
+    if (e) {
+        if (e == RD_KAFKA_RESP_ERR__TIMED_OUT || e == RD_KAFKA_RESP_ERR__TRANSPORT)
+            tool_explain(c, "Timed out waiting for a node assignment.", err, err_size);
+        else
+            snprintf(err, err_size, "%s", rd_kafka_err2str(e));
+        *md = NULL;
+        return e == RD_KAFKA_RESP_ERR__TIMED_OUT ? ERR_TIMEOUT : ERR_INVALID;
+    }
+    return 0;
+}
+
+bool tool_topic_is_internal(const char *name)
+{
+    return strcmp(name, "__consumer_offsets") == 0 || strcmp(name, "__transaction_state") == 0;
+}
+
+int tool_topic_filter_init(struct tool_topic_filter *f, const char *pattern, bool exclude_internal, char *err,
+                           size_t err_size)
+{
+    memset(f, 0, sizeof *f);
+    f->exclude_internal = exclude_internal;
+    if (!pattern) {
+        f->any = true;
+        return 0;
+    }
+    /* Kafka's IncludeList: trim, ',' -> '|', drop spaces and quotes at the ends */
+    char clean[TOOL_PATTERN_MAX];
+    size_t n = 0;
+    for (const char *p = pattern; *p; p++) {
+        if (*p == ' ' || *p == '\t')
+            continue;
+        if (n + 1 >= sizeof clean) {
+            snprintf(err, err_size, "%s is an invalid regex.", pattern);
+            return ERR_INVALID;
+        }
+        clean[n++] = *p == ',' ? '|' : *p;
+    }
+    clean[n] = '\0';
+    size_t start = 0;
+    while (start < n && (clean[start] == '"' || clean[start] == '\''))
+        start++;
+    while (n > start && (clean[n - 1] == '"' || clean[n - 1] == '\''))
+        clean[--n] = '\0';
+    char anchored[TOOL_PATTERN_MAX + 8];
+    snprintf(anchored, sizeof anchored, "^(%s)$", clean + start);
+    if (regcomp(&f->re, anchored, REG_EXTENDED | REG_NOSUB) != 0) {
+        snprintf(err, err_size, "%s is an invalid regex.", clean + start);
+        return ERR_INVALID;
+    }
+    return 0;
+}
+
+bool tool_topic_filter_match(const struct tool_topic_filter *f, const char *name)
+{
+    if (f->exclude_internal && tool_topic_is_internal(name))
+        return false;
+    return f->any || regexec(&f->re, name, 0, NULL, 0) == 0;
+}
+
+void tool_topic_filter_deinit(struct tool_topic_filter *f)
+{
+    if (!f->any)
+        regfree(&f->re);
+    f->any = true;
+}
+
+int tool_str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void tool_args_join(int argc, char **argv, char *out, size_t out_size)
+{
+    ASSERT(out_size > 0);
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < argc && len + 1 < out_size; i++) {
+        int w = snprintf(out + len, out_size - len, "%s%s", i ? " " : "", argv[i]);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+}
+
+int tool_opt(int argc, char **argv, int *i, const char *name, bool takes_value, const char **val)
+{
+    const char *arg = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) != 0)
+        return 0;
+    if (arg[n] == '=' && takes_value) {
+        *val = arg + n + 1;
+        return 1;
+    }
+    if (arg[n] != '\0')
+        return 0;
+    if (!takes_value)
+        return 1;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "Option [%s] requires an argument\n", name + 2);
+        return ERR_INVALID;
+    }
+    *i += 1;
+    *val = argv[*i];
+    return 1;
+}
+
+int tool_int_parse(const char *s, long min, long max, int *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return ERR_INVALID;
+    *out = (int)v;
+    return 0;
+}

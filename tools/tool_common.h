@@ -1,0 +1,121 @@
+/*
+ * tool_common.h - helpers shared by the admin tools (`samsa topics`,
+ * `samsa configs`, ...): the Kafka-style --bootstrap-server/--command-config
+ * client set-up on librdkafka, waiting for admin results with a deadline,
+ * cluster metadata, kafka-topics style topic include-lists and name sorting.
+ *
+ * Every tool is a short-lived process, so these helpers allocate with
+ * malloc and report problems as text in a caller buffer; nothing is global.
+ *
+ * Not here: option parsing (each tool mirrors its Kafka counterpart's
+ * flags), output formats, security set-up beyond passing the client
+ * properties file through to librdkafka.
+ */
+#ifndef SAMSA_TOOLS_TOOL_COMMON_H
+#define SAMSA_TOOLS_TOOL_COMMON_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "common/err.h"
+
+/* Default deadline for one admin call (Kafka's default.api.timeout.ms is 60 s;
+ * ours is shorter so a mistyped --bootstrap-server fails in reasonable time). */
+#define TOOL_TIMEOUT_MS_DEFAULT 30000
+#define TOOL_ERRSTR_MAX 512
+
+/* An admin connection.  rk is a producer-type handle used only for admin
+ * calls and metadata; queue receives the admin results. */
+struct tool_client {
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *queue;
+    int timeout_ms;
+    /* the last client-level error librdkafka reported (e.g. all brokers
+     * down): shown when a call times out so the user sees why */
+    char last_error[TOOL_ERRSTR_MAX];
+};
+
+/*
+ * tool_client_create - connect settings for an admin client.
+ * bootstrap: --bootstrap-server (required, "host:port[,host:port]").
+ * command_config: --command-config properties file or NULL; each key is
+ * passed to librdkafka, except default.api.timeout.ms which sets the call
+ * deadline; keys librdkafka does not know are skipped with a warning on
+ * stderr (Java-only client settings).  On failure writes the reason into
+ * err and returns a negative error.
+ */
+MUST_CHECK int tool_client_create(struct tool_client *c, const char *bootstrap, const char *command_config,
+                                  char *err, size_t err_size);
+
+/* tool_client_destroy - release everything; safe on a zeroed struct. */
+void tool_client_destroy(struct tool_client *c);
+
+/*
+ * tool_client_wait - block until the admin result event of the given type
+ * arrives (or the deadline passes).  Returns the event (the caller destroys
+ * it with rd_kafka_event_destroy) or NULL with err filled in.  An event
+ * whose request failed as a whole is also returned as NULL with its error.
+ */
+rd_kafka_event_t *tool_client_wait(struct tool_client *c, rd_kafka_event_type_t type, char *err, size_t err_size);
+
+/* tool_admin_options - options for one call with the client's deadline;
+ * returns NULL only when out of memory. */
+rd_kafka_AdminOptions_t *tool_admin_options(struct tool_client *c, rd_kafka_admin_op_t op);
+
+/*
+ * tool_metadata_get - all topics' metadata.  *md must be released with
+ * rd_kafka_metadata_destroy.  Blocks up to the client's deadline.
+ */
+MUST_CHECK int tool_metadata_get(struct tool_client *c, const struct rd_kafka_metadata **md, char *err,
+                                 size_t err_size);
+
+/* True for Kafka's internal topics (__consumer_offsets, __transaction_state). */
+bool tool_topic_is_internal(const char *name);
+
+/*
+ * A kafka-topics include-list: the --topic value as a regular expression
+ * that must match the whole name, ',' meaning '|', spaces and surrounding
+ * quotes dropped (as Kafka's IncludeList).  POSIX extended syntax, which
+ * agrees with Java's for topic-name patterns.
+ */
+struct tool_topic_filter {
+    bool any; /* no pattern: everything matches */
+    bool exclude_internal;
+    regex_t re;
+};
+
+/* tool_topic_filter_init - pattern may be NULL (match all).  On a bad
+ * regex writes "<pattern> is an invalid regex." into err and fails. */
+MUST_CHECK int tool_topic_filter_init(struct tool_topic_filter *f, const char *pattern, bool exclude_internal,
+                                      char *err, size_t err_size);
+bool tool_topic_filter_match(const struct tool_topic_filter *f, const char *name);
+void tool_topic_filter_deinit(struct tool_topic_filter *f);
+
+/* qsort comparator for an array of `const char *`. */
+int tool_str_cmp(const void *a, const void *b);
+
+/*
+ * tool_opt - match argv[*i] against a long option `name` ("--topic"),
+ * accepting "--topic VALUE" and "--topic=VALUE".  Returns 1 when matched
+ * (advancing *i past a separate value and setting *val when takes_value),
+ * 0 when argv[*i] is another option, and ERR_INVALID after printing
+ * "Option [topic] requires an argument" to stderr when the value is missing.
+ */
+MUST_CHECK int tool_opt(int argc, char **argv, int *i, const char *name, bool takes_value, const char **val);
+
+/*
+ * tool_int_parse - a whole decimal int in [min, max]; returns ERR_INVALID
+ * otherwise (no message).
+ */
+MUST_CHECK int tool_int_parse(const char *s, long min, long max, int *out);
+
+/*
+ * tool_args_join - the command line as one string for messages like
+ * "Error while executing config command with args '...'"; truncates.
+ */
+void tool_args_join(int argc, char **argv, char *out, size_t out_size);
+
+#endif

@@ -1,0 +1,624 @@
+/*
+ * topics.c - `samsa topics`: create, list, describe, alter (add partitions)
+ * and delete topics like Kafka 3.x's kafka-topics.sh, on librdkafka's admin
+ * API (Metadata, CreateTopics, DeleteTopics, CreatePartitions,
+ * DescribeConfigs).
+ *
+ * Kafka compatibility, on purpose:
+ *  - --topic is an include-list regex for everything but --create, so
+ *    `--describe --topic a.b` also shows "a-b" (as kafka-topics does);
+ *  - results are sorted by topic name, partitions by id;
+ *  - "Error while executing topic command : ..." goes to stdout, usage
+ *    errors to stderr, and every error exits 1;
+ *  - --describe's "Configs:" lists the entries DescribeConfigs does not
+ *    mark as default (topic overrides and broker-set synonyms), in the
+ *    broker's order, as TopicCommand does;
+ *  - --alter and --delete print nothing on success (Kafka 3.x neither).
+ *
+ * Not here: the TopicId field (librdkafka 2.0.2 speaks Metadata v4 and the
+ * broker serves no topic ids, so it is omitted as Kafka does for a zero id),
+ * --replica-assignment, --under-min-isr-partitions/--at-min-isr-partitions,
+ * --topic-id, and altering configs (that is `samsa configs`).
+ */
+#include "topics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "tools/tool_common.h"
+
+#define TOPICS_CONFIGS_MAX 64
+#define TOPICS_CONFIG_TEXT_MAX 8192
+
+enum topics_action {
+    TOPICS_NONE,
+    TOPICS_CREATE,
+    TOPICS_LIST,
+    TOPICS_DESCRIBE,
+    TOPICS_ALTER,
+    TOPICS_DELETE,
+};
+
+static const char *const topics_action_names[] = { "", "create", "list", "describe", "alter", "delete" };
+
+struct topics_args {
+    const char *bootstrap;
+    const char *command_config;
+    const char *topic;
+    enum topics_action action;
+    int action_count;
+    int partitions;         /* -1: not given */
+    int replication_factor; /* -1: not given */
+    const char *configs[TOPICS_CONFIGS_MAX];
+    size_t config_count;
+    bool if_not_exists;
+    bool if_exists;
+    bool exclude_internal;
+    bool with_overrides;
+    bool under_replicated;
+    bool unavailable;
+    bool help;
+};
+
+static void topics_usage(FILE *out)
+{
+    fprintf(out,
+            "This tool helps to create, delete, describe, or change a topic.\n"
+            "Option                                   Description\n"
+            "------                                   -----------\n"
+            "--alter                                  Alter the number of partitions of the topic.\n"
+            "--bootstrap-server <host:port>           REQUIRED: The Kafka server to connect to.\n"
+            "--command-config <file>                  Property file with client settings (passed to\n"
+            "                                           librdkafka; default.api.timeout.ms sets the\n"
+            "                                           deadline of each call).\n"
+            "--config <name=value>                    A topic configuration override for the topic\n"
+            "                                           being created (repeatable).\n"
+            "--create                                 Create a new topic.\n"
+            "--delete                                 Delete a topic.\n"
+            "--describe                               List details for the given topics.\n"
+            "--exclude-internal                       Exclude internal topics when running list or\n"
+            "                                           describe command.\n"
+            "--help                                   Print usage information.\n"
+            "--if-exists                              When altering, deleting or describing topics, only\n"
+            "                                           act if the topic exists.\n"
+            "--if-not-exists                          When creating a topic, only act if the topic does\n"
+            "                                           not already exist.\n"
+            "--list                                   List all available topics.\n"
+            "--partitions <Integer: # of partitions>  The number of partitions for the topic being\n"
+            "                                           created or altered (the broker's\n"
+            "                                           num.partitions if not given on create).\n"
+            "--replication-factor <Integer>           The replication factor for each partition (the\n"
+            "                                           broker's default.replication.factor if not given).\n"
+            "--topic <String: topic>                  The topic to create, alter, describe or delete. Except\n"
+            "                                           for --create it is a regular expression; ',' means '|'.\n"
+            "--topics-with-overrides                  If set when describing topics, only show topics that\n"
+            "                                           have overridden configs.\n"
+            "--unavailable-partitions                 If set when describing topics, only show partitions\n"
+            "                                           whose leader is not available.\n"
+            "--under-replicated-partitions            If set when describing topics, only show under\n"
+            "                                           replicated partitions.\n");
+}
+
+/* Kafka's printUsageAndDie: the reason, then the options, on stderr. */
+static int topics_usage_error(const char *msg)
+{
+    fprintf(stderr, "%s\n", msg);
+    topics_usage(stderr);
+    return 1;
+}
+
+/* A failure of the command itself (Kafka prints these on stdout). */
+static int topics_fail(const char *msg)
+{
+    printf("Error while executing topic command : %s\n", msg);
+    fflush(stdout);
+    return 1;
+}
+
+static int topics_set_action(struct topics_args *a, enum topics_action act)
+{
+    a->action = act;
+    a->action_count++;
+    return 1;
+}
+
+/* Returns 0 to go on, or the exit code after printing why. */
+static int topics_args_parse(int argc, char **argv, struct topics_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->partitions = -1;
+    a->replication_factor = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        const char *partitions = NULL;
+        const char *rf = NULL;
+        int m;
+        if ((m = tool_opt(argc, argv, &i, "--bootstrap-server", true, &a->bootstrap)) ||
+            (m = tool_opt(argc, argv, &i, "--command-config", true, &a->command_config)) ||
+            (m = tool_opt(argc, argv, &i, "--topic", true, &a->topic)) ||
+            (m = tool_opt(argc, argv, &i, "--partitions", true, &partitions)) ||
+            (m = tool_opt(argc, argv, &i, "--replication-factor", true, &rf))) {
+            if (m < 0)
+                return 1;
+            if (partitions && tool_int_parse(partitions, -2147483647L - 1, 2147483647L, &a->partitions) < 0) {
+                fprintf(stderr, "Cannot parse argument '%s' of option partitions\n", partitions);
+                return 1;
+            }
+            if (rf && tool_int_parse(rf, -2147483647L - 1, 2147483647L, &a->replication_factor) < 0) {
+                fprintf(stderr, "Cannot parse argument '%s' of option replication-factor\n", rf);
+                return 1;
+            }
+            if (partitions && a->partitions == -1)
+                a->partitions = -2; /* "given as -1": invalid, not "absent" */
+            if (rf && a->replication_factor == -1)
+                a->replication_factor = -2;
+            continue;
+        }
+        if ((m = tool_opt(argc, argv, &i, "--config", true, &v)) != 0) {
+            if (m < 0)
+                return 1;
+            if (a->config_count == TOPICS_CONFIGS_MAX) {
+                fprintf(stderr, "Too many --config options (at most %d)\n", TOPICS_CONFIGS_MAX);
+                return 1;
+            }
+            a->configs[a->config_count++] = v;
+            continue;
+        }
+        if (tool_opt(argc, argv, &i, "--create", false, NULL))
+            topics_set_action(a, TOPICS_CREATE);
+        else if (tool_opt(argc, argv, &i, "--list", false, NULL))
+            topics_set_action(a, TOPICS_LIST);
+        else if (tool_opt(argc, argv, &i, "--describe", false, NULL))
+            topics_set_action(a, TOPICS_DESCRIBE);
+        else if (tool_opt(argc, argv, &i, "--alter", false, NULL))
+            topics_set_action(a, TOPICS_ALTER);
+        else if (tool_opt(argc, argv, &i, "--delete", false, NULL))
+            topics_set_action(a, TOPICS_DELETE);
+        else if (tool_opt(argc, argv, &i, "--if-not-exists", false, NULL))
+            a->if_not_exists = true;
+        else if (tool_opt(argc, argv, &i, "--if-exists", false, NULL))
+            a->if_exists = true;
+        else if (tool_opt(argc, argv, &i, "--exclude-internal", false, NULL))
+            a->exclude_internal = true;
+        else if (tool_opt(argc, argv, &i, "--topics-with-overrides", false, NULL))
+            a->with_overrides = true;
+        else if (tool_opt(argc, argv, &i, "--under-replicated-partitions", false, NULL))
+            a->under_replicated = true;
+        else if (tool_opt(argc, argv, &i, "--unavailable-partitions", false, NULL))
+            a->unavailable = true;
+        else if (tool_opt(argc, argv, &i, "--help", false, NULL) || strcmp(argv[i], "-h") == 0)
+            a->help = true;
+        else {
+            const char *name = argv[i];
+            while (*name == '-')
+                name++;
+            fprintf(stderr, "%s is not a recognized option\n", name);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* kafka-topics' checkInvalidArgs: an option used with an action it does not apply to. */
+static int topics_args_check(const struct topics_args *a)
+{
+    if (a->action_count != 1)
+        return topics_usage_error("Command must include exactly one action: --list, --describe, --create, --alter "
+                                  "or --delete");
+    if (!a->bootstrap) {
+        fprintf(stderr, "--bootstrap-server must be specified\n");
+        return 1;
+    }
+    const struct {
+        bool used;
+        const char *name;
+        unsigned allowed; /* bit per enum topics_action */
+    } opts[] = {
+        { a->config_count > 0, "config", 1u << TOPICS_CREATE },
+        { a->partitions != -1, "partitions", 1u << TOPICS_CREATE | 1u << TOPICS_ALTER },
+        { a->replication_factor != -1, "replication-factor", 1u << TOPICS_CREATE },
+        { a->if_not_exists, "if-not-exists", 1u << TOPICS_CREATE },
+        { a->if_exists, "if-exists", 1u << TOPICS_ALTER | 1u << TOPICS_DELETE | 1u << TOPICS_DESCRIBE },
+        { a->exclude_internal, "exclude-internal", 1u << TOPICS_LIST | 1u << TOPICS_DESCRIBE },
+        { a->with_overrides, "topics-with-overrides", 1u << TOPICS_DESCRIBE },
+        { a->under_replicated, "under-replicated-partitions", 1u << TOPICS_DESCRIBE },
+        { a->unavailable, "unavailable-partitions", 1u << TOPICS_DESCRIBE },
+    };
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        if (!opts[i].used || (opts[i].allowed & (1u << a->action)))
+            continue;
+        char msg[256];
+        if (a->action == TOPICS_ALTER && strcmp(opts[i].name, "config") == 0)
+            snprintf(msg, sizeof msg, "Option \"[config]\" can't be used with option \"[alter]\": to alter topic "
+                                      "configs use `samsa configs` (kafka-configs.sh).");
+        else
+            snprintf(msg, sizeof msg, "Option \"[%s]\" can't be used with option \"[%s]\"", opts[i].name,
+                     topics_action_names[a->action]);
+        return topics_usage_error(msg);
+    }
+    if ((a->with_overrides + a->under_replicated + a->unavailable) > 1)
+        return topics_usage_error("Only one of --topics-with-overrides, --under-replicated-partitions and "
+                                  "--unavailable-partitions may be given");
+    if (!a->topic && (a->action == TOPICS_CREATE || a->action == TOPICS_ALTER || a->action == TOPICS_DELETE))
+        return topics_usage_error("Missing required argument \"[topic]\"");
+    if (a->action == TOPICS_ALTER && a->partitions == -1)
+        return topics_usage_error("Missing required argument \"[partitions]\"");
+    return 0;
+}
+
+static int topics_cmp_topic(const void *a, const void *b)
+{
+    const struct rd_kafka_metadata_topic *x = *(const struct rd_kafka_metadata_topic *const *)a;
+    const struct rd_kafka_metadata_topic *y = *(const struct rd_kafka_metadata_topic *const *)b;
+    return strcmp(x->topic, y->topic);
+}
+
+/* The metadata topics the filter selects, sorted by name; *out is malloc'd. */
+static int topics_select(const struct rd_kafka_metadata *md, const struct tool_topic_filter *f,
+                         const struct rd_kafka_metadata_topic ***out, int *count)
+{
+    const struct rd_kafka_metadata_topic **sel = calloc((size_t)md->topic_cnt + 1, sizeof *sel);
+    if (!sel)
+        return ERR_LIMIT;
+    int n = 0;
+    for (int i = 0; i < md->topic_cnt; i++) {
+        const struct rd_kafka_metadata_topic *t = &md->topics[i];
+        if (t->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+            continue;
+        if (tool_topic_filter_match(f, t->topic))
+            sel[n++] = t;
+    }
+    qsort(sel, (size_t)n, sizeof *sel, topics_cmp_topic);
+    *out = sel;
+    *count = n;
+    return 0;
+}
+
+static int topics_cmp_partition(const void *a, const void *b)
+{
+    const struct rd_kafka_metadata_partition *x = *(const struct rd_kafka_metadata_partition *const *)a;
+    const struct rd_kafka_metadata_partition *y = *(const struct rd_kafka_metadata_partition *const *)b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+static void topics_print_ids(const int32_t *ids, int n)
+{
+    for (int i = 0; i < n; i++)
+        printf("%s%d", i ? "," : "", (int)ids[i]);
+}
+
+static bool topics_broker_live(const struct rd_kafka_metadata *md, int32_t id)
+{
+    for (int i = 0; i < md->broker_cnt; i++)
+        if (md->brokers[i].id == id)
+            return true;
+    return false;
+}
+
+/*
+ * The non-default configs of each selected topic as "k=v,k=v" strings
+ * (texts[i] for sel[i], malloc'd, "" when none), from one DescribeConfigs.
+ */
+static int topics_configs_fetch(struct tool_client *c, const struct rd_kafka_metadata_topic **sel, int n,
+                                char **texts, char *err, size_t err_size)
+{
+    rd_kafka_ConfigResource_t **res = calloc((size_t)n + 1, sizeof *res);
+    if (!res)
+        return ERR_LIMIT;
+    for (int i = 0; i < n; i++)
+        res[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, sel[i]->topic);
+    rd_kafka_AdminOptions_t *o = tool_admin_options(c, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+    rd_kafka_DescribeConfigs(c->rk, res, (size_t)n, o, c->queue);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_ConfigResource_destroy_array(res, (size_t)n);
+    free(res);
+    rd_kafka_event_t *ev = tool_client_wait(c, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, err, err_size);
+    if (!ev)
+        return ERR_TIMEOUT;
+    size_t rn = 0;
+    const rd_kafka_ConfigResource_t **rr =
+        rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &rn);
+    for (int i = 0; i < n; i++) {
+        texts[i] = calloc(1, TOPICS_CONFIG_TEXT_MAX);
+        if (!texts[i]) {
+            rd_kafka_event_destroy(ev);
+            return ERR_LIMIT;
+        }
+        for (size_t r = 0; r < rn; r++) {
+            if (strcmp(rd_kafka_ConfigResource_name(rr[r]), sel[i]->topic) != 0 ||
+                rd_kafka_ConfigResource_error(rr[r]))
+                continue;
+            size_t en = 0;
+            const rd_kafka_ConfigEntry_t **e = rd_kafka_ConfigResource_configs(rr[r], &en);
+            size_t len = 0;
+            for (size_t k = 0; k < en; k++) {
+                if (rd_kafka_ConfigEntry_is_default(e[k]))
+                    continue;
+                const char *value = rd_kafka_ConfigEntry_value(e[k]);
+                int w = snprintf(texts[i] + len, TOPICS_CONFIG_TEXT_MAX - len, "%s%s=%s", len ? "," : "",
+                                 rd_kafka_ConfigEntry_name(e[k]), value ? value : "null");
+                if (w < 0 || (size_t)w >= TOPICS_CONFIG_TEXT_MAX - len)
+                    break;
+                len += (size_t)w;
+            }
+            break;
+        }
+    }
+    rd_kafka_event_destroy(ev);
+    return 0;
+}
+
+static int topics_describe(struct tool_client *c, const struct topics_args *a,
+                           const struct rd_kafka_metadata *md, const struct rd_kafka_metadata_topic **sel, int n)
+{
+    bool describe_configs = !a->under_replicated && !a->unavailable;
+    bool describe_partitions = !a->with_overrides;
+    char **texts = calloc((size_t)n + 1, sizeof *texts);
+    if (!texts)
+        return topics_fail("out of memory");
+    char err[TOOL_ERRSTR_MAX];
+    if (describe_configs && n > 0 && topics_configs_fetch(c, sel, n, texts, err, sizeof err) < 0) {
+        for (int i = 0; i < n; i++)
+            free(texts[i]);
+        free(texts);
+        return topics_fail(err);
+    }
+    for (int i = 0; i < n; i++) {
+        const struct rd_kafka_metadata_topic *t = sel[i];
+        const char *configs = texts[i] ? texts[i] : "";
+        if (describe_configs && (!a->with_overrides || configs[0])) {
+            int rf = t->partition_cnt > 0 ? t->partitions[0].replica_cnt : 0;
+            printf("Topic: %s\tPartitionCount: %d\tReplicationFactor: %d\tConfigs: %s\n", t->topic,
+                   t->partition_cnt, rf, configs);
+        }
+        if (!describe_partitions)
+            continue;
+        const struct rd_kafka_metadata_partition **parts = calloc((size_t)t->partition_cnt + 1, sizeof *parts);
+        if (!parts)
+            continue;
+        for (int p = 0; p < t->partition_cnt; p++)
+            parts[p] = &t->partitions[p];
+        qsort(parts, (size_t)t->partition_cnt, sizeof *parts, topics_cmp_partition);
+        for (int p = 0; p < t->partition_cnt; p++) {
+            const struct rd_kafka_metadata_partition *pm = parts[p];
+            bool has_leader = pm->leader >= 0;
+            if (a->under_replicated && !(pm->isr_cnt < pm->replica_cnt))
+                continue;
+            if (a->unavailable && has_leader && topics_broker_live(md, pm->leader))
+                continue;
+            printf("\tTopic: %s\tPartition: %d\tLeader: ", t->topic, (int)pm->id);
+            if (has_leader)
+                printf("%d", (int)pm->leader);
+            else
+                printf("none");
+            printf("\tReplicas: ");
+            topics_print_ids(pm->replicas, pm->replica_cnt);
+            printf("\tIsr: ");
+            topics_print_ids(pm->isrs, pm->isr_cnt);
+            printf("\n");
+        }
+        free(parts);
+    }
+    for (int i = 0; i < n; i++)
+        free(texts[i]);
+    free(texts);
+    return 0;
+}
+
+/* The first per-topic error of a CreateTopics/DeleteTopics/CreatePartitions result. */
+static int topics_result_check(const rd_kafka_topic_result_t **tr, size_t n, bool exists_ok, char *err,
+                               size_t err_size)
+{
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
+        if (!e)
+            continue;
+        const char *name = rd_kafka_topic_result_name(tr[i]);
+        if (e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+            if (exists_ok)
+                continue;
+            snprintf(err, err_size, "Topic '%s' already exists.", name);
+        } else {
+            const char *msg = rd_kafka_topic_result_error_string(tr[i]);
+            snprintf(err, err_size, "%s", msg && msg[0] ? msg : rd_kafka_err2str(e));
+        }
+        return ERR_INVALID;
+    }
+    return 0;
+}
+
+/* Kafka's "key=val" rule: exactly one '=' (spaces around it dropped), both sides non-empty. */
+static int topics_config_split(const char *kv, char *key, size_t key_size, const char **value)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq || strchr(eq + 1, '=') || eq == kv)
+        return ERR_INVALID;
+    size_t klen = (size_t)(eq - kv);
+    while (klen > 0 && (kv[klen - 1] == ' ' || kv[klen - 1] == '\t'))
+        klen--;
+    const char *v = eq + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (klen == 0 || klen >= key_size || *v == '\0')
+        return ERR_INVALID;
+    memcpy(key, kv, klen);
+    key[klen] = '\0';
+    *value = v;
+    return 0;
+}
+
+static int topics_create(struct tool_client *c, const struct topics_args *a, const struct rd_kafka_metadata *md)
+{
+    if (a->partitions != -1 && a->partitions < 1)
+        return topics_fail("The partitions must be greater than 0");
+    if (a->replication_factor != -1 && (a->replication_factor < 1 || a->replication_factor > 32767))
+        return topics_fail(a->replication_factor < 1
+                               ? "The replication factor must be greater than 0"
+                               : "The replication factor's maximum value must be less than or equal to 32767");
+    if (a->if_not_exists) {
+        for (int i = 0; i < md->topic_cnt; i++)
+            if (strcmp(md->topics[i].topic, a->topic) == 0 && md->topics[i].err == 0)
+                return 0;
+    }
+    if (strchr(a->topic, '.') || strchr(a->topic, '_'))
+        printf("WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') "
+               "could collide. To avoid issues it is best to use either, but not both.\n");
+    char err[TOOL_ERRSTR_MAX];
+    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(a->topic, a->partitions, a->replication_factor, err, sizeof err);
+    if (!nt)
+        return topics_fail(err);
+    for (size_t i = 0; i < a->config_count; i++) {
+        char key[256];
+        const char *value = NULL;
+        if (topics_config_split(a->configs[i], key, sizeof key, &value) < 0) {
+            rd_kafka_NewTopic_destroy(nt);
+            return topics_fail("requirement failed: Invalid topic config: all configs to be added must be in the "
+                               "format \"key=val\".");
+        }
+        if (rd_kafka_NewTopic_set_config(nt, key, value)) {
+            rd_kafka_NewTopic_destroy(nt);
+            return topics_fail("out of memory");
+        }
+    }
+    rd_kafka_AdminOptions_t *o = tool_admin_options(c, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_CreateTopics(c->rk, &nt, 1, o, c->queue);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_NewTopic_destroy(nt);
+    rd_kafka_event_t *ev = tool_client_wait(c, RD_KAFKA_EVENT_CREATETOPICS_RESULT, err, sizeof err);
+    if (!ev)
+        return topics_fail(err);
+    size_t n = 0;
+    const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+    int rc = topics_result_check(tr, n, a->if_not_exists, err, sizeof err);
+    rd_kafka_event_destroy(ev);
+    if (rc < 0)
+        return topics_fail(err);
+    printf("Created topic %s.\n", a->topic);
+    return 0;
+}
+
+static int topics_delete(struct tool_client *c, const struct rd_kafka_metadata_topic **sel, int n)
+{
+    rd_kafka_DeleteTopic_t **dt = calloc((size_t)n + 1, sizeof *dt);
+    if (!dt)
+        return topics_fail("out of memory");
+    for (int i = 0; i < n; i++)
+        dt[i] = rd_kafka_DeleteTopic_new(sel[i]->topic);
+    rd_kafka_AdminOptions_t *o = tool_admin_options(c, RD_KAFKA_ADMIN_OP_DELETETOPICS);
+    rd_kafka_DeleteTopics(c->rk, dt, (size_t)n, o, c->queue);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_DeleteTopic_destroy_array(dt, (size_t)n);
+    free(dt);
+    char err[TOOL_ERRSTR_MAX];
+    rd_kafka_event_t *ev = tool_client_wait(c, RD_KAFKA_EVENT_DELETETOPICS_RESULT, err, sizeof err);
+    if (!ev)
+        return topics_fail(err);
+    size_t rn = 0;
+    const rd_kafka_topic_result_t **tr = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &rn);
+    int rc = topics_result_check(tr, rn, false, err, sizeof err);
+    rd_kafka_event_destroy(ev);
+    return rc < 0 ? topics_fail(err) : 0;
+}
+
+static int topics_alter(struct tool_client *c, const struct topics_args *a,
+                        const struct rd_kafka_metadata_topic **sel, int n)
+{
+    char err[TOOL_ERRSTR_MAX];
+    if (a->partitions < 1)
+        return topics_fail("The partitions must be greater than 0");
+    rd_kafka_NewPartitions_t **np = calloc((size_t)n + 1, sizeof *np);
+    if (!np)
+        return topics_fail("out of memory");
+    for (int i = 0; i < n; i++) {
+        np[i] = rd_kafka_NewPartitions_new(sel[i]->topic, (size_t)a->partitions, err, sizeof err);
+        if (!np[i]) {
+            rd_kafka_NewPartitions_destroy_array(np, (size_t)i);
+            free(np);
+            return topics_fail(err);
+        }
+    }
+    rd_kafka_AdminOptions_t *o = tool_admin_options(c, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS);
+    rd_kafka_CreatePartitions(c->rk, np, (size_t)n, o, c->queue);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_NewPartitions_destroy_array(np, (size_t)n);
+    free(np);
+    rd_kafka_event_t *ev = tool_client_wait(c, RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT, err, sizeof err);
+    if (!ev)
+        return topics_fail(err);
+    size_t rn = 0;
+    const rd_kafka_topic_result_t **tr =
+        rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(ev), &rn);
+    int rc = topics_result_check(tr, rn, false, err, sizeof err);
+    rd_kafka_event_destroy(ev);
+    return rc < 0 ? topics_fail(err) : 0;
+}
+
+static int topics_run(struct tool_client *c, const struct topics_args *a)
+{
+    char err[TOOL_ERRSTR_MAX];
+    const struct rd_kafka_metadata *md = NULL;
+    if (tool_metadata_get(c, &md, err, sizeof err) < 0)
+        return topics_fail(err);
+    if (a->action == TOPICS_CREATE) {
+        int rc = topics_create(c, a, md);
+        rd_kafka_metadata_destroy(md);
+        return rc;
+    }
+    struct tool_topic_filter f;
+    if (tool_topic_filter_init(&f, a->topic, a->exclude_internal, err, sizeof err) < 0) {
+        rd_kafka_metadata_destroy(md);
+        return topics_fail(err);
+    }
+    const struct rd_kafka_metadata_topic **sel = NULL;
+    int n = 0;
+    int rc = 0;
+    if (topics_select(md, &f, &sel, &n) < 0) {
+        rc = topics_fail("out of memory");
+    } else if (a->action == TOPICS_LIST) {
+        for (int i = 0; i < n; i++)
+            printf("%s\n", sel[i]->topic);
+    } else if (n == 0 && a->topic && !a->if_exists) {
+        snprintf(err, sizeof err, "Topic '%s' does not exist as expected", a->topic);
+        rc = topics_fail(err);
+    } else if (n == 0) {
+        rc = 0;
+    } else if (a->action == TOPICS_DESCRIBE) {
+        rc = topics_describe(c, a, md, sel, n);
+    } else if (a->action == TOPICS_DELETE) {
+        rc = topics_delete(c, sel, n);
+    } else {
+        ASSERT(a->action == TOPICS_ALTER);
+        rc = topics_alter(c, a, sel, n);
+    }
+    free(sel);
+    tool_topic_filter_deinit(&f);
+    rd_kafka_metadata_destroy(md);
+    return rc;
+}
+
+int tool_topics_main(int argc, char **argv)
+{
+    struct topics_args a;
+    if (argc < 2)
+        return topics_usage_error("Create, delete, describe, or change a topic.");
+    int rc = topics_args_parse(argc, argv, &a);
+    if (rc != 0)
+        return rc;
+    if (a.help) {
+        topics_usage(stdout);
+        return 0;
+    }
+    rc = topics_args_check(&a);
+    if (rc != 0)
+        return rc;
+    struct tool_client c;
+    char err[TOOL_ERRSTR_MAX];
+    if (tool_client_create(&c, a.bootstrap, a.command_config, err, sizeof err) < 0)
+        return topics_fail(err);
+    rc = topics_run(&c, &a);
+    fflush(stdout);
+    tool_client_destroy(&c);
+    return rc;
+}
