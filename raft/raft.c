@@ -15,6 +15,7 @@
  */
 #include "raft/raft.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -907,7 +908,7 @@ int raft_create(const struct raft_config *cfg, struct raft **out)
     }
     struct raft *r = calloc(1, sizeof *r);
     if (!r)
-        return -12;
+        return -ENOMEM;
     r->cfg = *cfg;
     prng_init(&r->prng, cfg->prng_seed);
     int rc = raft_log_init(&r->log, &cfg->storage, cfg->unstable_entries_max, cfg->unstable_bytes_max);
@@ -921,7 +922,7 @@ int raft_create(const struct raft_config *cfg, struct raft **out)
     r->snap_buf = malloc(cfg->snapshot_bytes_max ? cfg->snapshot_bytes_max : 1);
     if (!r->msgs || !r->msg_entries || !r->committed || !r->snap_buf) {
         raft_destroy(r);
-        return -12;
+        return -ENOMEM;
     }
     r->is_voter = raft_voter_index(r, cfg->id) >= 0;
     r->majority = cfg->voter_count / 2 + 1;

@@ -4,6 +4,7 @@
  */
 #include "raft/raft_log.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,7 @@ int raft_log_init(struct raft_log *log, const struct raft_storage *st, uint32_t 
     log->bytes = malloc(bytes_max ? bytes_max : 1);
     if (!log->unstable || !log->bytes) {
         raft_log_deinit(log);
-        return -12; /* -ENOMEM */
+        return -ENOMEM;
     }
     log->unstable_max = entries_max;
     log->bytes_max = bytes_max;
