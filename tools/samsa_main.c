@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tools/configs.h"
 #include "tools/storage.h"
 #include "tools/topics.h"
 
@@ -22,6 +23,7 @@ struct samsa_tool {
 
 static const struct samsa_tool samsa_tools[] = {
     { "storage", tool_storage_main, "format log directories and make cluster ids (kafka-storage)" },
+    { "configs", tool_configs_main, "describe and alter topic and broker configs (kafka-configs)" },
     { "topics", tool_topics_main, "create, list, describe, alter and delete topics (kafka-topics)" },
 };
 
