@@ -1,0 +1,73 @@
+#!/bin/bash
+# config_errors_test.sh - samsa-server refuses bad configuration the way an
+# operator can act on: it exits non-zero, prints ONE line that names the key,
+# the value and a fix, and never starts listening.  Cases: a port out of
+# range, 0.0.0.0 advertised, a listener missing from the protocol map, no
+# node.id, an unformatted log dir, a cluster-id mismatch (CLUSTER_ID env vs
+# meta.properties, and two log dirs formatted for different clusters): the
+# last two name both ids.
+set -u
+. "$(dirname "$0")/../lib/node.sh"
+
+node_init cfg
+W="$NODE_DIR/work"; mkdir -p "$W"
+pass=0
+
+# refused DESC EXPECT_LINES PATTERN... -- ARGS: run samsa-server ARGS, want exit
+# non-zero within the timeout, at most EXPECT_LINES lines of output (0 = any),
+# each PATTERN (fixed string) present, and the port never opened.
+refused() {
+    local desc=$1 lines=$2; shift 2
+    local pats=() rc n
+    while [ "$1" != "--" ]; do pats+=("$1"); shift; done
+    shift
+    timeout 20 env -u CLUSTER_ID "$SAMSA_SERVER" "$@" >"$W/out" 2>&1
+    rc=$?
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || { cat "$W/out"; node_fail "$desc: exit $rc, want a non-zero exit"; }
+    n=$(grep -c . "$W/out")
+    if [ "$lines" -gt 0 ] && [ "$n" -ne "$lines" ]; then
+        cat "$W/out"; node_fail "$desc: $n output lines, want $lines"
+    fi
+    for p in "${pats[@]}"; do
+        grep -qF -- "$p" "$W/out" || { cat "$W/out"; node_fail "$desc: output lacks '$p'"; }
+    done
+    node_port_open "$NODE_PORT" && node_fail "$desc: port $NODE_PORT is open"
+    echo "ok $desc: exit $rc: $(head -c 200 "$W/out" | head -n 1)"
+    pass=$((pass + 1))
+}
+
+P=$NODE_PROPS
+refused "port out of range" 1 "listeners=" "99999" "use a port" -- \
+    "$P" --override "listeners=PLAINTEXT://127.0.0.1:99999,CONTROLLER://127.0.0.1:$NODE_CPORT"
+refused "0.0.0.0 advertised" 1 "advertised.listeners=PLAINTEXT://0.0.0.0:$NODE_PORT" "not routable" "advertise a host" -- \
+    "$P" --override "advertised.listeners=PLAINTEXT://0.0.0.0:$NODE_PORT"
+refused "listener missing from protocol map" 1 "listener.security.protocol.map" "PLAINTEXT" "add PLAINTEXT:PLAINTEXT" -- \
+    "$P" --override "listener.security.protocol.map=CONTROLLER:PLAINTEXT"
+grep -v '^node.id=' "$P" >"$W/no-node-id.properties"
+refused "no node.id" 1 "node.id" "process.roles=broker,controller" "set node.id" -- "$W/no-node-id.properties"
+refused "node.id not a number" 1 "node.id=abc" "whole number" -- "$P" --override node.id=abc
+
+# unformatted: a fresh, empty log dir
+sed "s#^log.dirs=.*#log.dirs=$NODE_DIR/empty#" "$P" >"$W/unformatted.properties"
+refused "unformatted log dir" 0 "$NODE_DIR/empty" "not formatted" "samsa storage format" -- "$W/unformatted.properties"
+
+# cluster id mismatch: CLUSTER_ID env (as cp-kafka passes it) vs meta.properties
+OTHER=$("$SAMSA_CLI" storage random-uuid)
+timeout 20 env CLUSTER_ID="$OTHER" "$SAMSA_SERVER" "$P" >"$W/out" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || { cat "$W/out"; node_fail "CLUSTER_ID mismatch: exit $rc"; }
+grep -qF "$OTHER" "$W/out" && grep -qF "$NODE_CLUSTER_ID" "$W/out" \
+    || { cat "$W/out"; node_fail "CLUSTER_ID mismatch message does not name both ids"; }
+echo "ok cluster id mismatch (env vs meta.properties) refused naming $NODE_CLUSTER_ID and $OTHER"
+pass=$((pass + 1))
+
+# two log dirs formatted for different clusters
+sed "s#^log.dirs=.*#log.dirs=$NODE_DIR/other#" "$P" >"$W/other.properties"
+"$SAMSA_CLI" storage format -t "$OTHER" -c "$W/other.properties" >/dev/null 2>&1 || node_fail "format other"
+sed "s#^log.dirs=.*#log.dirs=$NODE_DIR/data,$NODE_DIR/other#" "$P" >"$W/two.properties"
+refused "log dirs of two clusters" 0 "$OTHER" "$NODE_CLUSTER_ID" -- "$W/two.properties"
+
+# and the good config still starts (the cases above changed nothing on disk)
+node_start
+node_stop || node_fail "SIGTERM exit non-zero"
+echo "config errors: $pass cases refused; the valid config starts"
