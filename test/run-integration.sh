@@ -6,7 +6,8 @@
 #
 # Tests are discovered by convention:
 #   test/integration/*.sh, test/integration/*.py, test/tools/*.sh,
-#   test/js/*.test.js (run with node; `npm ci` first if node_modules is missing)
+#   test/js/*.test.js (run with node under test/lib/with-node.sh, which starts
+#   a node and exports SAMSA_BOOTSTRAP; `npm ci` first if node_modules is missing)
 # A test passes with exit 0, is SKIPPED with exit 77 (it must print why:
 # e.g. "SKIP (needs consumer groups, issue: consumer groups)"), fails otherwise.
 # A test's full output goes to build/integration-logs/<name>.log and is printed
@@ -54,7 +55,7 @@ for t in "${tests[@]}"; do
                 tail -n 20 "$LOGS/npm-install.log"
                 fail=$((fail + 1)); failed_names="$failed_names $name"; continue
             fi
-            cmd=(node "$t") ;;
+            cmd=(bash test/lib/with-node.sh node "$t") ;;
         *) cmd=(bash "$t") ;;
     esac
     start_us=${EPOCHREALTIME/./}
