@@ -95,7 +95,7 @@ $(BUILD)/bin/%: test/bench/%.c $(LIB_A)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(RDK_LIBS) $(PKG_LIBS)
 
 define TEST_RULE
-$(BUILD)/test/$(notdir $(basename $(1))): $(BUILD)/obj/$(basename $(1)).o $(TOOLS_O) $(LIB_A)
+$(BUILD)/test/$(notdir $(basename $(1))): $(BUILD)/obj/$(basename $(1)).o $(if $(filter tools/%,$(1)),$(TOOLS_O)) $(LIB_A)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(CHECK_LIBS) $$(RDK_LIBS) $$(PKG_LIBS)
 endef

@@ -30,12 +30,19 @@ void brk_h_describe_cluster(struct brk_req *req);
 
 #endif
 
-/* Shared by handlers (brk_h_admin.c): create one topic through the
- * controller, with broker defaults for -1 partitions / replication factor.
- * Returns 0 or an ERR_* for brk_kerr_from_err; msg gets a reason. */
-struct ctrl_topic_spec;
-MUST_CHECK int brk_admin_create_topic(struct brk_server *srv, struct arena *a, const struct ctrl_topic_spec *spec,
-                                      bool validate_only, char *msg, size_t msg_size);
+/* Asynchronous admin commits (brk_h_admin.c).  A handler sets
+ * req->pending = 1 while it starts commits, calls brk_admin_commit for each
+ * result slot, then brk_admin_release: `respond` runs once every commit has
+ * finished (at once if none was started).  brk_admin_commit returns 0 when
+ * the records were proposed (the slot's error code, and message when the
+ * commit fails, are filled in later), or a negative code the caller reports
+ * itself (ERR_NOT_CONTROLLER on a node that is not the active controller).
+ * check_topic_id: for creations, the commit only counts if that topic id won
+ * (another request may have created the same name first). */
+struct ctrl_records;
+MUST_CHECK int brk_admin_commit(struct brk_req *req, const struct ctrl_records *recs, int16_t *error_code,
+                                struct bytes *error_message, const uint8_t *check_topic_id, brk_handler_fn respond);
+void brk_admin_release(struct brk_req *req, brk_handler_fn respond);
 /* brk_auto_create_topic - Metadata/Produce auto-creation when
  * auto.create.topics.enable is on; 0 if the topic exists afterwards. */
 MUST_CHECK int brk_auto_create_topic(struct brk_server *srv, struct arena *a, struct bytes name);

@@ -27,14 +27,72 @@ static const char *plan_error_text(int rc)
     }
 }
 
-int brk_admin_create_topic(struct brk_server *srv, struct arena *a, const struct ctrl_topic_spec *spec,
-                           bool validate_only, char *msg, size_t msg_size)
+struct admin_item {
+    struct brk_req *req;
+    brk_handler_fn respond;
+    int16_t *error_code;
+    struct bytes *error_message;
+    uint8_t topic_id[16];
+    bool check_topic_id;
+    char *name;
+};
+
+static void admin_item_done(void *arg, int rc)
 {
-    struct ctrl_records recs = { 0 };
+    struct admin_item *it = arg;
+    struct brk_req *req = it->req;
+    if (rc == 0 && it->check_topic_id) {
+        const struct ctrl_topic *t =
+            ctrl_image_topic_find(ctrl_metadata(brk_req_server(req)->ctrl), it->name, strlen(it->name));
+        if (!t || memcmp(t->topic_id, it->topic_id, 16) != 0)
+            rc = ERR_EXISTS; /* a concurrent request created the name first */
+    }
+    *it->error_code = brk_kerr_from_err(rc);
+    if (rc < 0 && it->error_message)
+        *it->error_message = bytes_cstr(rc == ERR_NOT_CONTROLLER ? "This node is no longer the active controller."
+                                                                 : plan_error_text(rc));
+    brk_admin_release(req, it->respond);
+}
+
+int brk_admin_commit(struct brk_req *req, const struct ctrl_records *recs, int16_t *error_code,
+                     struct bytes *error_message, const uint8_t *check_topic_id, brk_handler_fn respond)
+{
+    struct brk_server *srv = brk_req_server(req);
+    struct admin_item *it = arena_alloc(&req->arena, sizeof *it);
+    if (!it)
+        return ERR_LIMIT;
+    it->req = req;
+    it->respond = respond;
+    it->error_code = error_code;
+    it->error_message = error_message;
+    if (check_topic_id) {
+        it->check_topic_id = true;
+        memcpy(it->topic_id, check_topic_id, 16);
+        ASSERT(recs->count > 0 && recs->recs[0]->record_case == SAMSA__METADATA_RECORD__RECORD_TOPIC);
+        it->name = recs->recs[0]->topic->name; /* lives in req->arena */
+    }
+    req->pending++;
+    int rc = ctrl_propose(srv->ctrl, recs->recs, recs->count, admin_item_done, it);
+    if (rc < 0)
+        req->pending--;
+    return rc;
+}
+
+void brk_admin_release(struct brk_req *req, brk_handler_fn respond)
+{
+    ASSERT(req->pending > 0);
+    if (--req->pending == 0)
+        respond(req);
+}
+
+/* Plan a topic creation; returns 0 with records, or an error with msg. */
+static int admin_plan_topic(struct brk_server *srv, struct arena *a, const struct ctrl_topic_spec *spec,
+                            struct ctrl_records *recs, char *msg, size_t msg_size)
+{
     int32_t parts = 0;
     int16_t rf = 0;
     int rc = ctrl_plan_create_topic(ctrl_metadata(srv->ctrl), spec, (int32_t)srv->node->num_partitions,
-                                    (int16_t)srv->node->default_replication_factor, a, &recs, &parts, &rf);
+                                    (int16_t)srv->node->default_replication_factor, a, recs, &parts, &rf);
     if (rc == ERR_INVALID_REPLICATION_FACTOR) {
         int32_t live = 0;
         const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
@@ -43,22 +101,10 @@ int brk_admin_create_topic(struct brk_server *srv, struct arena *a, const struct
         snprintf(msg, msg_size, "Replication factor: %d larger than available brokers: %d.",
                  spec->replication_factor < 0 ? (int)srv->node->default_replication_factor : spec->replication_factor,
                  live);
-        return rc;
-    }
-    if (rc < 0) {
+    } else if (rc < 0) {
         snprintf(msg, msg_size, "%s", plan_error_text(rc));
-        return rc;
     }
-    if (validate_only)
-        return 0;
-    rc = ctrl_propose(srv->ctrl, recs.recs, recs.count, NULL, NULL);
-    if (rc < 0) {
-        snprintf(msg, msg_size, "Metadata commit failed: %s.", err_str(rc));
-        return rc;
-    }
-    log_info("admin", "topic created topic=%.*s partitions=%d replication_factor=%d", (int)spec->name_len, spec->name,
-             parts, rf);
-    return 0;
+    return rc;
 }
 
 int brk_auto_create_topic(struct brk_server *srv, struct arena *a, struct bytes name)
@@ -70,10 +116,16 @@ int brk_auto_create_topic(struct brk_server *srv, struct arena *a, struct bytes 
     struct ctrl_topic_spec spec = { .name = (const char *)name.ptr, .name_len = name.len, .partition_count = -1,
                                     .replication_factor = -1 };
     char msg[256];
-    int rc = brk_admin_create_topic(srv, a, &spec, false, msg, sizeof msg);
+    struct ctrl_records recs = { 0 };
+    int rc = admin_plan_topic(srv, a, &spec, &recs, msg, sizeof msg);
+    if (rc == 0)
+        rc = ctrl_forward(srv->ctrl, recs.recs, recs.count, NULL, NULL);
     if (rc < 0 && rc != ERR_EXISTS)
-        log_warn("admin", "auto-create failed topic=%.*s reason=\"%s\"", (int)name.len, (const char *)name.ptr, msg);
-    return rc == ERR_EXISTS ? 0 : rc;
+        log_warn("admin", "auto-create failed topic=%.*s reason=\"%s\"", (int)name.len, (const char *)name.ptr,
+                 rc == ERR_NOT_CONTROLLER ? "no active controller yet" : msg);
+    else if (rc == 0)
+        log_info("admin", "auto-creating topic=%.*s", (int)name.len, (const char *)name.ptr);
+    return rc;
 }
 
 static bool name_repeated(const struct kmsg_create_topics_req *m, int32_t i)
@@ -84,8 +136,13 @@ static bool name_repeated(const struct kmsg_create_topics_req *m, int32_t i)
     return false;
 }
 
-static int16_t create_one(struct brk_req *req, const struct kmsg_create_topics_req *m, int32_t i, char *msg,
-                          size_t msg_size)
+static void create_topics_respond(struct brk_req *req)
+{
+    BRK_RESPOND(req, create_topics, (struct kmsg_create_topics_resp *)req->hstate);
+}
+
+static int16_t create_one(struct brk_req *req, const struct kmsg_create_topics_req *m, int32_t i,
+                          struct kmsg_create_topics_resp_topic *rt, char *msg, size_t msg_size)
 {
     struct brk_server *srv = brk_req_server(req);
     const struct kmsg_create_topics_req_topic *t = &m->topics[i];
@@ -96,6 +153,10 @@ static int16_t create_one(struct brk_req *req, const struct kmsg_create_topics_r
     if (name_repeated(m, i)) {
         snprintf(msg, msg_size, "Create topics request from client contains a duplicate topic name.");
         return KERR_INVALID_REQUEST;
+    }
+    if (!ctrl_is_active(srv->ctrl)) {
+        snprintf(msg, msg_size, "This node is not the active controller.");
+        return KERR_NOT_CONTROLLER;
     }
     struct ctrl_config_kv *kv = arena_alloc_array(&req->arena, (size_t)(t->configs_count > 0 ? t->configs_count : 0),
                                                   sizeof *kv);
@@ -129,11 +190,6 @@ static int16_t create_one(struct brk_req *req, const struct kmsg_create_topics_r
         assign[as->partition_index] = as->broker_ids;
         lens[as->partition_index] = as->broker_ids_count;
     }
-    struct ctrl_topic_spec spec = {
-        .name = (const char *)t->name.ptr, .name_len = t->name.len, .partition_count = t->num_partitions,
-        .replication_factor = t->replication_factor, .assignment_count = na,
-        .assignments = (const int32_t *const *)assign, .assignment_lens = lens, .config_count = nkv, .configs = kv,
-    };
     if (na > 0 && (t->num_partitions != -1 || t->replication_factor != -1)) {
         snprintf(msg, msg_size, "Both numPartitions or replicationFactor and replicasAssignments were set. Both "
                                 "cannot be used at the same time.");
@@ -147,8 +203,25 @@ static int16_t create_one(struct brk_req *req, const struct kmsg_create_topics_r
         snprintf(msg, msg_size, "Replication factor must be larger than 0, or -1 to use the default value.");
         return KERR_INVALID_REPLICATION_FACTOR;
     }
-    int rc = brk_admin_create_topic(srv, &req->arena, &spec, m->validate_only, msg, msg_size);
-    return rc < 0 ? brk_kerr_from_err(rc) : KERR_NONE;
+    struct ctrl_topic_spec spec = {
+        .name = (const char *)t->name.ptr, .name_len = t->name.len, .partition_count = t->num_partitions,
+        .replication_factor = t->replication_factor, .assignment_count = na,
+        .assignments = (const int32_t *const *)assign, .assignment_lens = lens, .config_count = nkv, .configs = kv,
+    };
+    struct ctrl_records recs = { 0 };
+    int rc = admin_plan_topic(srv, &req->arena, &spec, &recs, msg, msg_size);
+    if (rc < 0)
+        return brk_kerr_from_err(rc);
+    if (m->validate_only)
+        return KERR_NONE;
+    rc = brk_admin_commit(req, &recs, &rt->error_code, &rt->error_message, recs.recs[0]->topic->topic_id.data,
+                          create_topics_respond);
+    if (rc < 0) {
+        snprintf(msg, msg_size, "%s", plan_error_text(rc));
+        return brk_kerr_from_err(rc);
+    }
+    log_info("admin", "creating topic=%.*s", (int)t->name.len, (const char *)t->name.ptr);
+    return KERR_NONE;
 }
 
 void brk_h_create_topics(struct brk_req *req)
@@ -159,28 +232,42 @@ void brk_h_create_topics(struct brk_req *req)
         brk_req_malformed(req, rc);
         return;
     }
-    struct kmsg_create_topics_resp resp;
-    kmsg_create_topics_resp_init(&resp);
-    int32_t n = m.topics_count > 0 ? m.topics_count : 0;
-    resp.topics = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp.topics);
-    if (!resp.topics && n) {
+    struct kmsg_create_topics_resp *resp = arena_alloc(&req->arena, sizeof *resp);
+    if (!resp) {
         brk_req_finish(req, ERR_LIMIT);
         return;
     }
-    resp.topics_count = n;
+    kmsg_create_topics_resp_init(resp);
+    int32_t n = m.topics_count > 0 ? m.topics_count : 0;
+    resp->topics = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp->topics);
+    if (!resp->topics && n) {
+        brk_req_finish(req, ERR_LIMIT);
+        return;
+    }
+    resp->topics_count = n;
+    req->hstate = resp;
+    req->pending = 1;
     for (int32_t i = 0; i < n; i++) {
-        struct kmsg_create_topics_resp_topic *rt = &resp.topics[i];
+        struct kmsg_create_topics_resp_topic *rt = &resp->topics[i];
         kmsg_create_topics_resp_topic_init(rt);
         rt->name = m.topics[i].name;
         char *msg = arena_alloc(&req->arena, 512);
         if (!msg) {
-            brk_req_finish(req, ERR_LIMIT);
-            return;
+            rt->error_code = KERR_UNKNOWN_SERVER_ERROR;
+            continue;
         }
-        rt->error_code = create_one(req, &m, i, msg, 512);
-        rt->error_message = rt->error_code != KERR_NONE ? bytes_cstr(msg) : (struct bytes){ NULL, 0 };
+        int16_t err = create_one(req, &m, i, rt, msg, 512);
+        if (err != KERR_NONE) {
+            rt->error_code = err;
+            rt->error_message = bytes_cstr(msg);
+        }
     }
-    BRK_RESPOND(req, create_topics, &resp);
+    brk_admin_release(req, create_topics_respond);
+}
+
+static void delete_topics_respond(struct brk_req *req)
+{
+    BRK_RESPOND(req, delete_topics, (struct kmsg_delete_topics_resp *)req->hstate);
 }
 
 void brk_h_delete_topics(struct brk_req *req)
@@ -192,17 +279,23 @@ void brk_h_delete_topics(struct brk_req *req)
         brk_req_malformed(req, rc);
         return;
     }
-    struct kmsg_delete_topics_resp resp;
-    kmsg_delete_topics_resp_init(&resp);
-    int32_t n = m.topic_names_count > 0 ? m.topic_names_count : 0;
-    resp.responses = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp.responses);
-    if (!resp.responses && n) {
+    struct kmsg_delete_topics_resp *resp = arena_alloc(&req->arena, sizeof *resp);
+    if (!resp) {
         brk_req_finish(req, ERR_LIMIT);
         return;
     }
-    resp.responses_count = n;
+    kmsg_delete_topics_resp_init(resp);
+    int32_t n = m.topic_names_count > 0 ? m.topic_names_count : 0;
+    resp->responses = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp->responses);
+    if (!resp->responses && n) {
+        brk_req_finish(req, ERR_LIMIT);
+        return;
+    }
+    resp->responses_count = n;
+    req->hstate = resp;
+    req->pending = 1;
     for (int32_t i = 0; i < n; i++) {
-        struct kmsg_delete_topics_resp_result *r = &resp.responses[i];
+        struct kmsg_delete_topics_resp_result *r = &resp->responses[i];
         kmsg_delete_topics_resp_result_init(r);
         struct bytes name = m.topic_names[i];
         r->name = name;
@@ -215,12 +308,18 @@ void brk_h_delete_topics(struct brk_req *req)
                                                &req->arena, &recs)
                       : ERR_NOT_FOUND;
         if (rc == 0)
-            rc = ctrl_propose(srv->ctrl, recs.recs, recs.count, NULL, NULL);
-        r->error_code = brk_kerr_from_err(rc);
-        if (rc == 0)
-            log_info("admin", "topic deleted topic=%.*s", (int)name.len, (const char *)name.ptr);
+            rc = brk_admin_commit(req, &recs, &r->error_code, NULL, NULL, delete_topics_respond);
+        if (rc < 0)
+            r->error_code = brk_kerr_from_err(rc);
+        else
+            log_info("admin", "deleting topic=%.*s", (int)name.len, (const char *)name.ptr);
     }
-    BRK_RESPOND(req, delete_topics, &resp);
+    brk_admin_release(req, delete_topics_respond);
+}
+
+static void create_partitions_respond(struct brk_req *req)
+{
+    BRK_RESPOND(req, create_partitions, (struct kmsg_create_partitions_resp *)req->hstate);
 }
 
 void brk_h_create_partitions(struct brk_req *req)
@@ -232,17 +331,23 @@ void brk_h_create_partitions(struct brk_req *req)
         brk_req_malformed(req, rc);
         return;
     }
-    struct kmsg_create_partitions_resp resp;
-    kmsg_create_partitions_resp_init(&resp);
-    int32_t n = m.topics_count > 0 ? m.topics_count : 0;
-    resp.results = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp.results);
-    if (!resp.results && n) {
+    struct kmsg_create_partitions_resp *resp = arena_alloc(&req->arena, sizeof *resp);
+    if (!resp) {
         brk_req_finish(req, ERR_LIMIT);
         return;
     }
-    resp.results_count = n;
+    kmsg_create_partitions_resp_init(resp);
+    int32_t n = m.topics_count > 0 ? m.topics_count : 0;
+    resp->results = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp->results);
+    if (!resp->results && n) {
+        brk_req_finish(req, ERR_LIMIT);
+        return;
+    }
+    resp->results_count = n;
+    req->hstate = resp;
+    req->pending = 1;
     for (int32_t i = 0; i < n; i++) {
-        struct kmsg_create_partitions_resp_result *r = &resp.results[i];
+        struct kmsg_create_partitions_resp_result *r = &resp->results[i];
         kmsg_create_partitions_resp_result_init(r);
         const struct kmsg_create_partitions_req_topic *t = &m.topics[i];
         r->name = t->name;
@@ -269,8 +374,9 @@ void brk_h_create_partitions(struct brk_req *req)
             }
         }
         if (rc == 0 && !m.validate_only)
-            rc = ctrl_propose(srv->ctrl, recs.recs, recs.count, NULL, NULL);
-        r->error_code = brk_kerr_from_err(rc);
+            rc = brk_admin_commit(req, &recs, &r->error_code, &r->error_message, NULL, create_partitions_respond);
+        if (rc < 0)
+            r->error_code = brk_kerr_from_err(rc);
     }
-    BRK_RESPOND(req, create_partitions, &resp);
+    brk_admin_release(req, create_partitions_respond);
 }

@@ -259,7 +259,8 @@ static const char *list_edit(struct arena *a, const char *cur, const char *item,
 }
 
 static int16_t alter_topic(struct brk_req *req, struct bytes rname, const struct cfg_change *ch, int32_t n,
-                           bool replace_all, bool validate_only, char *msg, size_t msg_size)
+                           bool replace_all, bool validate_only, char *msg, size_t msg_size, int16_t *err_slot,
+                           brk_handler_fn respond)
 {
     struct brk_server *srv = brk_req_server(req);
     const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
@@ -316,20 +317,22 @@ static int16_t alter_topic(struct brk_req *req, struct bytes rname, const struct
     }
     if (validate_only || recs.count == 0)
         return KERR_NONE;
-    int rc = ctrl_propose(srv->ctrl, recs.recs, recs.count, NULL, NULL);
+    int rc = brk_admin_commit(req, &recs, err_slot, NULL, NULL, respond);
     if (rc < 0) {
-        snprintf(msg, msg_size, "Metadata commit failed: %s.", err_str(rc));
+        snprintf(msg, msg_size, "%s", rc == ERR_NOT_CONTROLLER ? "This node is not the active controller."
+                                                                : err_str(rc));
         return brk_kerr_from_err(rc);
     }
-    log_info("admin", "topic configs altered topic=%s changes=%d", t->name, (int)recs.count);
+    log_info("admin", "altering topic configs topic=%s changes=%d", t->name, (int)recs.count);
     return KERR_NONE;
 }
 
 static int16_t alter_resource(struct brk_req *req, int8_t type, struct bytes rname, const struct cfg_change *ch,
-                              int32_t n, bool replace_all, bool validate_only, char *msg, size_t msg_size)
+                              int32_t n, bool replace_all, bool validate_only, char *msg, size_t msg_size,
+                              int16_t *err_slot, brk_handler_fn respond)
 {
     if (type == RESOURCE_TOPIC)
-        return alter_topic(req, rname, ch, n, replace_all, validate_only, msg, msg_size);
+        return alter_topic(req, rname, ch, n, replace_all, validate_only, msg, msg_size, err_slot, respond);
     if (type == RESOURCE_BROKER) {
         snprintf(msg, msg_size, "Dynamic broker configs are not supported yet: set the key in server.properties "
                                 "(or KAFKA_* env) and restart the broker.");
@@ -337,6 +340,16 @@ static int16_t alter_resource(struct brk_req *req, int8_t type, struct bytes rna
     }
     snprintf(msg, msg_size, "Only topic and broker resources are supported.");
     return KERR_INVALID_REQUEST;
+}
+
+static void alter_configs_respond(struct brk_req *req)
+{
+    BRK_RESPOND(req, alter_configs, (struct kmsg_alter_configs_resp *)req->hstate);
+}
+
+static void incremental_alter_configs_respond(struct brk_req *req)
+{
+    BRK_RESPOND(req, incremental_alter_configs, (struct kmsg_incremental_alter_configs_resp *)req->hstate);
 }
 
 void brk_h_alter_configs(struct brk_req *req)
@@ -347,18 +360,24 @@ void brk_h_alter_configs(struct brk_req *req)
         brk_req_malformed(req, rc);
         return;
     }
-    struct kmsg_alter_configs_resp resp;
-    kmsg_alter_configs_resp_init(&resp);
-    int32_t n = m.resources_count > 0 ? m.resources_count : 0;
-    resp.responses = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp.responses);
-    if (!resp.responses && n) {
+    struct kmsg_alter_configs_resp *resp = arena_alloc(&req->arena, sizeof *resp);
+    if (!resp) {
         brk_req_finish(req, ERR_LIMIT);
         return;
     }
-    resp.responses_count = n;
+    kmsg_alter_configs_resp_init(resp);
+    int32_t n = m.resources_count > 0 ? m.resources_count : 0;
+    resp->responses = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp->responses);
+    if (!resp->responses && n) {
+        brk_req_finish(req, ERR_LIMIT);
+        return;
+    }
+    resp->responses_count = n;
+    req->hstate = resp;
+    req->pending = 1;
     for (int32_t i = 0; i < n; i++) {
         const struct kmsg_alter_configs_req_resource *r = &m.resources[i];
-        struct kmsg_alter_configs_resp_result *res = &resp.responses[i];
+        struct kmsg_alter_configs_resp_result *res = &resp->responses[i];
         kmsg_alter_configs_resp_result_init(res);
         res->resource_type = r->resource_type;
         res->resource_name = r->resource_name;
@@ -374,10 +393,14 @@ void brk_h_alter_configs(struct brk_req *req)
             ch[j].value = r->configs[j].value.ptr ? brk_arena_cstr(&req->arena, r->configs[j].value) : NULL;
             ch[j].op = 0;
         }
-        res->error_code = alter_resource(req, r->resource_type, r->resource_name, ch, nc, true, m.validate_only, msg, 512);
-        res->error_message = res->error_code ? bytes_cstr(msg) : (struct bytes){ NULL, 0 };
+        int16_t err = alter_resource(req, r->resource_type, r->resource_name, ch, nc, true, m.validate_only, msg,
+                                     512, &res->error_code, alter_configs_respond);
+        if (err != KERR_NONE) {
+            res->error_code = err;
+            res->error_message = bytes_cstr(msg);
+        }
     }
-    BRK_RESPOND(req, alter_configs, &resp);
+    brk_admin_release(req, alter_configs_respond);
 }
 
 void brk_h_incremental_alter_configs(struct brk_req *req)
@@ -388,18 +411,24 @@ void brk_h_incremental_alter_configs(struct brk_req *req)
         brk_req_malformed(req, rc);
         return;
     }
-    struct kmsg_incremental_alter_configs_resp resp;
-    kmsg_incremental_alter_configs_resp_init(&resp);
-    int32_t n = m.resources_count > 0 ? m.resources_count : 0;
-    resp.responses = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp.responses);
-    if (!resp.responses && n) {
+    struct kmsg_incremental_alter_configs_resp *resp = arena_alloc(&req->arena, sizeof *resp);
+    if (!resp) {
         brk_req_finish(req, ERR_LIMIT);
         return;
     }
-    resp.responses_count = n;
+    kmsg_incremental_alter_configs_resp_init(resp);
+    int32_t n = m.resources_count > 0 ? m.resources_count : 0;
+    resp->responses = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp->responses);
+    if (!resp->responses && n) {
+        brk_req_finish(req, ERR_LIMIT);
+        return;
+    }
+    resp->responses_count = n;
+    req->hstate = resp;
+    req->pending = 1;
     for (int32_t i = 0; i < n; i++) {
         const struct kmsg_incremental_alter_configs_req_resource *r = &m.resources[i];
-        struct kmsg_incremental_alter_configs_resp_result *res = &resp.responses[i];
+        struct kmsg_incremental_alter_configs_resp_result *res = &resp->responses[i];
         kmsg_incremental_alter_configs_resp_result_init(res);
         res->resource_type = r->resource_type;
         res->resource_name = r->resource_name;
@@ -421,9 +450,12 @@ void brk_h_incremental_alter_configs(struct brk_req *req)
             }
         }
         if (err == KERR_NONE)
-            err = alter_resource(req, r->resource_type, r->resource_name, ch, nc, false, m.validate_only, msg, 512);
-        res->error_code = err;
-        res->error_message = err ? bytes_cstr(msg) : (struct bytes){ NULL, 0 };
+            err = alter_resource(req, r->resource_type, r->resource_name, ch, nc, false, m.validate_only, msg, 512,
+                                 &res->error_code, incremental_alter_configs_respond);
+        if (err != KERR_NONE) {
+            res->error_code = err;
+            res->error_message = bytes_cstr(msg);
+        }
     }
-    BRK_RESPOND(req, incremental_alter_configs, &resp);
+    brk_admin_release(req, incremental_alter_configs_respond);
 }

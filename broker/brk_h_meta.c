@@ -132,10 +132,14 @@ void brk_h_metadata(struct brk_req *req)
             }
             const struct ctrl_topic *t =
                 ctrl_image_topic_find(ctrl_metadata(srv->ctrl), (const char *)name.ptr, name.len);
-            if (!t && m.allow_auto_topic_creation && brk_auto_create_topic(srv, &req->arena, name) == 0)
+            bool creating = false;
+            if (!t && m.allow_auto_topic_creation && brk_auto_create_topic(srv, &req->arena, name) == 0) {
                 t = ctrl_image_topic_find(ctrl_metadata(srv->ctrl), (const char *)name.ptr, name.len);
+                creating = true;
+            }
             if (!t) {
-                rt->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                /* Kafka's answer while an auto-created topic is on its way */
+                rt->error_code = creating ? KERR_LEADER_NOT_AVAILABLE : KERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
             rc = fill_topic(req, rt, t);

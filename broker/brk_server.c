@@ -58,9 +58,8 @@ static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__Metad
 {
     (void)offset;
     struct brk_server *srv = arg;
-    if (srv->replaying)
-        return; /* brk_parts_reconcile looks at the final image once */
-    brk_parts_apply(srv->parts, img, rec);
+    if (srv->node->roles & CONFIG_ROLE_BROKER)
+        brk_parts_apply(srv->parts, img, rec);
 }
 
 static bool is_controller_listener(const struct config_node *node, const char *name)
@@ -71,6 +70,12 @@ static bool is_controller_listener(const struct config_node *node, const char *n
     return false;
 }
 
+static int bind_listener(struct brk_server *srv, int index);
+
+static void register_done_cb(void *arg, int rc);
+
+/* Broker registration goes through the quorum (forwarded to the active
+ * controller from other nodes); it is retried until it commits. */
 static int register_self(struct brk_server *srv)
 {
     const struct config_node *node = srv->node;
@@ -91,18 +96,70 @@ static int register_self(struct brk_server *srv)
         e->security_protocol = (int32_t)a->security_protocol;
     }
     const struct ctrl_broker *prev = ctrl_image_broker_find(ctrl_metadata(srv->ctrl), node->node_id);
-    int64_t epoch = prev ? prev->broker_epoch + 1 : 1;
+    srv->broker_epoch = prev ? prev->broker_epoch + 1 : 1;
     struct arena a;
     arena_init(&a, 4096, 1 << 20);
     struct ctrl_records recs = { 0 };
-    int rc = ctrl_plan_register_broker(node->node_id, epoch, eps, n, &a, &recs);
+    int rc = ctrl_plan_register_broker(node->node_id, srv->broker_epoch, eps, n, &a, &recs);
     if (rc == 0)
-        rc = ctrl_propose(srv->ctrl, recs.recs, recs.count, NULL, NULL);
+        rc = ctrl_forward(srv->ctrl, recs.recs, recs.count, register_done_cb, srv);
     arena_deinit(&a);
-    if (rc == 0)
-        log_info("server", "broker registered node=%d broker_epoch=%lld endpoints=%d", node->node_id, (long long)epoch,
-                 n);
     return rc;
+}
+
+static void register_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct brk_server *srv = arg;
+    int rc = register_self(srv);
+    if (rc < 0) {
+        log_debug("server", "broker registration not sent error=\"%s\"; retrying", err_str(rc));
+        struct timeval tv = { 0, 200000 };
+        event_add(srv->register_ev, &tv);
+    }
+}
+
+static void register_done_cb(void *arg, int rc)
+{
+    struct brk_server *srv = arg;
+    if (rc < 0) {
+        log_info("server", "broker registration not committed error=\"%s\"; retrying", err_str(rc));
+        struct timeval tv = { 0, 200000 };
+        event_add(srv->register_ev, &tv);
+        return;
+    }
+    if (srv->registered)
+        return;
+    srv->registered = true;
+    log_info("server", "broker registered node=%d broker_epoch=%lld", srv->node->node_id,
+             (long long)srv->broker_epoch);
+    for (size_t i = 0; i < srv->node->listener_count; i++) {
+        if (is_controller_listener(srv->node, srv->node->listeners[i].name))
+            continue;
+        if (bind_listener(srv, (int)i) < 0) {
+            log_error("server", "stopping: a client listener could not be opened");
+            brk_server_stop(srv);
+            return;
+        }
+    }
+    log_info("server", "samsa broker ready node=%d cluster_id=%s partitions=%d", srv->node->node_id,
+             srv->cluster_id, brk_parts_count(srv->parts));
+}
+
+/* The image is current: open local partitions, drop stale dirs, register. */
+static void caught_up_cb(void *arg)
+{
+    struct brk_server *srv = arg;
+    if (!(srv->node->roles & CONFIG_ROLE_BROKER))
+        return;
+    int rc = brk_parts_reconcile(srv->parts, ctrl_metadata(srv->ctrl));
+    if (rc < 0) {
+        log_error("server", "stopping: local partitions could not be opened error=\"%s\"", err_str(rc));
+        brk_server_stop(srv);
+        return;
+    }
+    register_retry_cb(-1, 0, srv);
 }
 
 static int bind_listener(struct brk_server *srv, int index)
@@ -283,30 +340,44 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     rc = brk_parts_create(srv, &srv->parts);
     if (rc < 0)
         goto fail;
-    struct ctrl_config ccfg = { .node_id = srv->node->node_id, .metadata_dir = srv->node->metadata_log_dir };
-    srv->replaying = true;
-    rc = ctrl_create(&ccfg, apply_cb, srv, &srv->ctrl);
-    srv->replaying = false;
-    if (rc < 0) {
-        log_error("server", "cannot open the metadata log dir=%s error=\"%s\"", ccfg.metadata_dir, err_str(rc));
+    srv->register_ev = event_new(srv->base, -1, 0, register_retry_cb, srv);
+    if (!srv->register_ev) {
+        rc = -ENOMEM;
         goto fail;
     }
-    rc = brk_parts_reconcile(srv->parts, ctrl_metadata(srv->ctrl));
-    if (rc < 0)
-        goto fail;
-    rc = register_self(srv);
-    if (rc < 0) {
-        log_error("server", "cannot register broker node=%d error=\"%s\"", srv->node->node_id, err_str(rc));
+    struct ctrl_config ccfg;
+    memset(&ccfg, 0, sizeof ccfg);
+    ccfg.node_id = srv->node->node_id;
+    ccfg.metadata_dir = srv->node->metadata_log_dir;
+    ccfg.cluster_id = srv->cluster_id;
+    ccfg.base = srv->base;
+    ccfg.election_timeout_ms = srv->node->controller_quorum_election_timeout_ms;
+    if (srv->node->voter_count > CTRL_VOTERS_MAX) {
+        log_error("server", "controller.quorum.voters has %zu voters; at most %d are supported",
+                  srv->node->voter_count, CTRL_VOTERS_MAX);
+        rc = ERR_CONFIG;
         goto fail;
     }
-    if (srv->node->roles & CONFIG_ROLE_BROKER) {
+    ccfg.voter_count = (uint32_t)srv->node->voter_count;
+    for (size_t i = 0; i < srv->node->voter_count; i++) {
+        ccfg.voters[i].id = (uint32_t)srv->node->voters[i].id;
+        snprintf(ccfg.voters[i].host, sizeof ccfg.voters[i].host, "%s", srv->node->voters[i].host);
+        ccfg.voters[i].port = srv->node->voters[i].port;
+    }
+    if (srv->node->roles & CONFIG_ROLE_CONTROLLER) {
         for (size_t i = 0; i < srv->node->listener_count; i++) {
-            if (is_controller_listener(srv->node, srv->node->listeners[i].name))
-                continue;
-            rc = bind_listener(srv, (int)i);
-            if (rc < 0)
-                goto fail;
+            if (srv->node->controller_listener_name_count > 0 &&
+                strcmp(srv->node->listeners[i].name, srv->node->controller_listener_names[0]) == 0) {
+                ccfg.listen = true;
+                ccfg.listen_host = srv->node->listeners[i].host;
+                ccfg.listen_port = srv->node->listeners[i].port;
+            }
         }
+    }
+    rc = ctrl_create(&ccfg, apply_cb, caught_up_cb, srv, &srv->ctrl);
+    if (rc < 0) {
+        log_error("server", "cannot start the metadata quorum dir=%s error=\"%s\"", ccfg.metadata_dir, err_str(rc));
+        goto fail;
     }
     int efd = uring_event_fd(srv->uring);
     if (efd >= 0) {
@@ -324,8 +395,9 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     for (int i = 0; i < 2; i++)
         if (srv->signal_evs[i])
             event_add(srv->signal_evs[i], NULL);
-    log_info("server", "samsa node started node=%d cluster_id=%s partitions=%d io=%s", srv->node->node_id,
-             srv->cluster_id, brk_parts_count(srv->parts), efd >= 0 ? "io_uring" : "syscalls");
+    log_info("server", "samsa node started node=%d cluster_id=%s roles=%s%s io=%s; waiting for the metadata quorum",
+             srv->node->node_id, srv->cluster_id, srv->node->roles & CONFIG_ROLE_BROKER ? "broker" : "",
+             srv->node->roles & CONFIG_ROLE_CONTROLLER ? ",controller" : "", efd >= 0 ? "io_uring" : "syscalls");
     *out = srv;
     return 0;
 fail:
@@ -364,8 +436,10 @@ void brk_server_destroy(struct brk_server *srv)
     }
     if (srv->parts && srv->ctrl && brk_parts_checkpoint(srv->parts) < 0)
         log_error("server", "log start offsets not checkpointed at shutdown");
-    brk_parts_destroy(srv->parts);
     ctrl_destroy(srv->ctrl);
+    brk_parts_destroy(srv->parts);
+    if (srv->register_ev)
+        event_free(srv->register_ev);
     if (srv->uring_ev)
         event_free(srv->uring_ev);
     if (srv->retention_ev)

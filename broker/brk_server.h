@@ -43,7 +43,9 @@ struct brk_server {
     struct brk_req *fetch_waiters;   /* parked Fetch requests (long poll) */
     int64_t conn_count;
     uint64_t next_conn_id;
-    bool replaying;                  /* controller replay at start: no per-record work */
+    struct event *register_ev;       /* broker registration retry */
+    int64_t broker_epoch;
+    bool registered;                 /* client listeners open once registration committed */
     char cluster_id[64];             /* from meta.properties (checked against CLUSTER_ID) */
     const char *config_path;
     bool stopping;

@@ -1,14 +1,27 @@
 /*
- * ctrl.c - planning admin operations into records, committing, applying.
+ * ctrl.c - the Raft driver for the metadata log, and planning of admin
+ * operations into records.
  *
- * Commit path (single voter): pack the batch, append it to the metadata
- * log, fdatasync, then unpack and apply exactly what was written — the same
- * code replay runs at start, so a live node and a restarted node build the
- * same image.  Planning never mutates the image.
+ * Driver loop (raft/README.md, "persist before send"):
+ *   timer ─► raft_tick ─┐
+ *   frame ─► raft_step ─┼─► while raft_has_ready:
+ *   propose ────────────┘      truncate / append to ctrl_mlog, quorum-state
+ *                              fdatasync                  <- durable first
+ *                              send messages (ctrl_net)
+ *                              apply committed entries to the image, run the
+ *                              callbacks of proposals they commit
+ *                              raft_advance
+ *
+ * Entries in ctrl_mlog are [type byte | payload]; DATA payloads are packed
+ * MetadataBatch messages.  Raft indexes count from 1, metadata log offsets
+ * from 0: offset = index - 1.  Every start replays the log through the
+ * committed stream, so a live node and a restarted node apply the same
+ * records in the same order.  Planning never mutates the image.
  */
 #include "controller/ctrl.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -16,58 +29,536 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "controller/ctrl_mlog.h"
+#include "controller/ctrl_net.h"
+#include "controller/ctrl_qstate.h"
+#include "raft/raft.h"
+
+#define CTRL_FWD_TIMEOUT_MS 5000
+#define CTRL_REMOTE_MAX 1024
+
+struct ctrl_pending {
+    uint64_t index;
+    ctrl_commit_cb cb;
+    void *arg;
+};
+
+struct ctrl_remote {   /* a ProposeRequest from another node, waiting for commit */
+    uint64_t index;
+    uint32_t from;
+    uint64_t request_id;
+};
+
+struct ctrl_fwd {      /* our ProposeRequest to the leader, waiting for its answer */
+    uint64_t request_id;
+    ctrl_commit_cb cb;
+    void *arg;
+    int64_t deadline_ticks;
+};
 
 struct ctrl {
     struct ctrl_config cfg;
+    char metadata_dir[1024];
+    char cluster_id[64];
+    struct ctrl_voter voters[CTRL_VOTERS_MAX];
     struct ctrl_mlog *mlog;
     struct ctrl_image *img;
+    struct raft *raft;
+    struct ctrl_net *net;
+    struct event *tick_ev;
     ctrl_apply_cb listener;
-    void *listener_arg;
-    int32_t epoch;
+    ctrl_caught_up_cb caught_up_cb;
+    void *arg;
+    struct ctrl_qstate qs;
+    bool caught_up;
+    bool in_ready;
+    int64_t ticks;
+    struct arena entry_arena;   /* entry bytes lent to the core until raft_advance */
+    struct arena msg_arena;     /* wire conversion scratch */
     struct buf scratch;
+    struct ctrl_pending pending[CTRL_PENDING_MAX];
+    uint32_t pending_head, pending_count;
+    struct ctrl_remote remote[CTRL_REMOTE_MAX];
+    uint32_t remote_count;
+    struct ctrl_fwd fwd[CTRL_REMOTE_MAX];
+    uint32_t fwd_count;
+    uint64_t next_request_id;
+    enum raft_role last_role;
 };
 
-static void ctrl_apply_entry(struct ctrl *c, struct bytes data, int64_t offset)
+/* ---- storage vtable over ctrl_mlog ---- */
+
+static uint64_t st_last_index(void *ctx)
 {
-    Samsa__MetadataBatch *batch = samsa__metadata_batch__unpack(NULL, data.len, data.ptr);
+    struct ctrl *c = ctx;
+    return (uint64_t)ctrl_mlog_end_offset(c->mlog);
+}
+
+static int st_entries(void *ctx, uint64_t lo, uint64_t hi, struct raft_entry *out, uint32_t count_max,
+                      uint32_t *count)
+{
+    struct ctrl *c = ctx;
+    uint64_t last = st_last_index(ctx);
+    if (lo == 0 || lo > last || (int64_t)(lo - 1) < ctrl_mlog_start_offset(c->mlog))
+        return ERR_NOT_FOUND;
+    uint32_t n = 0;
+    for (uint64_t i = lo; i <= hi && i <= last && n < count_max; i++) {
+        int32_t epoch;
+        int rc = ctrl_mlog_read(c->mlog, (int64_t)i - 1, &c->scratch, &epoch);
+        if (rc < 0)
+            return rc;
+        if (c->scratch.len < 1)
+            return ERR_CORRUPT;
+        uint8_t *copy = arena_alloc(&c->entry_arena, c->scratch.len);
+        if (!copy)
+            break; /* hand out what fits; the core asks again */
+        memcpy(copy, c->scratch.ptr, c->scratch.len);
+        out[n].index = i;
+        out[n].epoch = (uint64_t)epoch;
+        out[n].type = copy[0];
+        out[n].data = bytes_make(copy + 1, c->scratch.len - 1);
+        n++;
+    }
+    *count = n;
+    return 0;
+}
+
+static void st_snapshot(void *ctx, struct raft_snapshot_id *out)
+{
+    (void)ctx;
+    out->index = 0;
+    out->epoch = 0;
+}
+
+static void st_hard_state(void *ctx, struct raft_hard_state *out)
+{
+    struct ctrl *c = ctx;
+    out->epoch = c->qs.epoch;
+    out->voted_for = c->qs.voted_for;
+    out->catching_up = c->qs.catching_up;
+}
+
+static void raft_log_cb(void *ctx, const char *line)
+{
+    struct ctrl *c = ctx;
+    log_info("raft", "node=%d %s", c->cfg.node_id, line);
+}
+
+/* ---- wire conversion ---- */
+
+static int msg_to_wire(struct ctrl *c, const struct raft_msg *m, Samsa__RaftMessageWire *w)
+{
+    samsa__raft_message_wire__init(w);
+    w->type = m->type;
+    w->from = m->from;
+    w->to = m->to;
+    w->epoch = m->epoch;
+    w->leader_id = m->leader_id;
+    w->pre_vote = m->pre_vote;
+    w->granted = m->granted;
+    w->last_index = m->last_index;
+    w->last_epoch = m->last_epoch;
+    w->fetch_offset = m->fetch_offset;
+    w->last_fetched_epoch = m->last_fetched_epoch;
+    w->status = m->status;
+    w->high_watermark = m->high_watermark;
+    w->diverging_epoch = m->diverging_epoch;
+    w->diverging_end_offset = m->diverging_end_offset;
+    w->snapshot_index = m->snapshot_id.index;
+    w->snapshot_epoch = m->snapshot_id.epoch;
+    if (m->entry_count > 0) {
+        w->entries = arena_alloc_array(&c->msg_arena, m->entry_count, sizeof *w->entries);
+        Samsa__RaftEntryWire *ew = arena_alloc_array(&c->msg_arena, m->entry_count, sizeof *ew);
+        if (!w->entries || !ew)
+            return ERR_LIMIT;
+        for (uint32_t i = 0; i < m->entry_count; i++) {
+            samsa__raft_entry_wire__init(&ew[i]);
+            ew[i].index = m->entries[i].index;
+            ew[i].epoch = m->entries[i].epoch;
+            ew[i].type = m->entries[i].type;
+            ew[i].data.data = (uint8_t *)m->entries[i].data.ptr;
+            ew[i].data.len = m->entries[i].data.len;
+            w->entries[i] = &ew[i];
+        }
+        w->n_entries = m->entry_count;
+    }
+    return 0;
+}
+
+static int wire_to_msg(struct ctrl *c, const Samsa__RaftMessageWire *w, struct raft_msg *m)
+{
+    memset(m, 0, sizeof *m);
+    if (w->type == 0 || w->type >= RAFT_MSG_TYPE_COUNT)
+        return ERR_DECODE;
+    m->type = (enum raft_msg_type)w->type;
+    m->from = w->from;
+    m->to = w->to;
+    m->epoch = w->epoch;
+    m->leader_id = w->leader_id;
+    m->pre_vote = w->pre_vote;
+    m->granted = w->granted;
+    m->last_index = w->last_index;
+    m->last_epoch = w->last_epoch;
+    m->fetch_offset = w->fetch_offset;
+    m->last_fetched_epoch = w->last_fetched_epoch;
+    m->status = (enum raft_fetch_status)w->status;
+    m->high_watermark = w->high_watermark;
+    m->diverging_epoch = w->diverging_epoch;
+    m->diverging_end_offset = w->diverging_end_offset;
+    m->snapshot_id.index = w->snapshot_index;
+    m->snapshot_id.epoch = w->snapshot_epoch;
+    if (w->n_entries > 0) {
+        if (w->n_entries > 100000)
+            return ERR_LIMIT;
+        struct raft_entry *e = arena_alloc_array(&c->msg_arena, w->n_entries, sizeof *e);
+        if (!e)
+            return ERR_LIMIT;
+        for (size_t i = 0; i < w->n_entries; i++) {
+            e[i].index = w->entries[i]->index;
+            e[i].epoch = w->entries[i]->epoch;
+            e[i].type = w->entries[i]->type;
+            e[i].data = bytes_make(w->entries[i]->data.data, w->entries[i]->data.len);
+        }
+        m->entries = e;
+        m->entry_count = (uint32_t)w->n_entries;
+    }
+    return 0;
+}
+
+static void send_frame(struct ctrl *c, uint32_t to, Samsa__ControllerFrame *f)
+{
+    int rc = ctrl_net_send(c->net, to, f);
+    if (rc < 0 && rc != ERR_NOT_FOUND)
+        log_warn("ctrl", "send failed to=%u error=\"%s\"", to, err_str(rc));
+}
+
+static void send_propose_response(struct ctrl *c, uint32_t to, uint64_t request_id, int err)
+{
+    Samsa__ProposeResponse pr = SAMSA__PROPOSE_RESPONSE__INIT;
+    pr.request_id = request_id;
+    pr.error = err;
+    uint32_t leader = raft_leader_get(c->raft);
+    pr.leader_id = leader;
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_PROPOSE_RESPONSE;
+    f.propose_response = &pr;
+    send_frame(c, to, &f);
+}
+
+/* ---- applying and completing ---- */
+
+static void apply_entry(struct ctrl *c, const struct raft_entry *e)
+{
+    int64_t offset = (int64_t)e->index - 1;
+    if (e->type != RAFT_ENTRY_DATA)
+        return;
+    Samsa__MetadataBatch *batch = samsa__metadata_batch__unpack(NULL, e->data.len, e->data.ptr);
     if (!batch) {
-        log_error("ctrl", "metadata entry does not decode offset=%lld bytes=%zu; skipped", (long long)offset, data.len);
+        log_error("ctrl", "metadata entry does not decode offset=%lld bytes=%zu; skipped", (long long)offset,
+                  e->data.len);
         return;
     }
     for (size_t i = 0; i < batch->n_records; i++) {
         ctrl_image_apply(c->img, batch->records[i], offset);
-        if (c->listener)
-            c->listener(c->listener_arg, c->img, batch->records[i], offset);
+        if (c->listener && c->caught_up)
+            c->listener(c->arg, c->img, batch->records[i], offset);
     }
     samsa__metadata_batch__free_unpacked(batch, NULL);
 }
 
-int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, void *listener_arg, struct ctrl **out)
+static void complete_upto(struct ctrl *c, uint64_t index)
 {
+    while (c->pending_count > 0) {
+        struct ctrl_pending *p = &c->pending[c->pending_head];
+        if (p->index > index)
+            break;
+        c->pending_head = (c->pending_head + 1) % CTRL_PENDING_MAX;
+        c->pending_count--;
+        if (p->cb)
+            p->cb(p->arg, 0);
+    }
+    for (uint32_t i = 0; i < c->remote_count;) {
+        if (c->remote[i].index <= index) {
+            send_propose_response(c, c->remote[i].from, c->remote[i].request_id, 0);
+            c->remote[i] = c->remote[--c->remote_count];
+        } else {
+            i++;
+        }
+    }
+}
+
+static void fail_pending(struct ctrl *c, int rc)
+{
+    while (c->pending_count > 0) {
+        struct ctrl_pending *p = &c->pending[c->pending_head];
+        c->pending_head = (c->pending_head + 1) % CTRL_PENDING_MAX;
+        c->pending_count--;
+        if (p->cb)
+            p->cb(p->arg, rc);
+    }
+    for (uint32_t i = 0; i < c->remote_count; i++)
+        send_propose_response(c, c->remote[i].from, c->remote[i].request_id, ERR_NOT_CONTROLLER);
+    c->remote_count = 0;
+}
+
+static void process_ready(struct ctrl *c)
+{
+    if (c->in_ready)
+        return; /* a callback proposed: the outer loop picks it up */
+    c->in_ready = true;
+    int rc = 0;
+    while (raft_has_ready(c->raft)) {
+        struct raft_ready rd;
+        raft_ready(c->raft, &rd);
+        if (rd.snapshot_install)
+            log_error("ctrl", "snapshot install requested index=%llu but snapshots are not implemented yet",
+                      (unsigned long long)rd.snapshot.index);
+        if (rd.truncate) {
+            rc = ctrl_mlog_truncate(c->mlog, (int64_t)rd.truncate_after);
+            if (rc < 0)
+                goto fatal;
+        }
+        for (uint32_t i = 0; i < rd.entry_count; i++) {
+            const struct raft_entry *e = &rd.entries[i];
+            buf_reset(&c->scratch);
+            uint8_t type = (uint8_t)e->type;
+            if ((rc = buf_append(&c->scratch, &type, 1)) < 0 ||
+                (rc = buf_append(&c->scratch, e->data.ptr, e->data.len)) < 0)
+                goto fatal;
+            rc = ctrl_mlog_append(c->mlog, (int64_t)e->index - 1, (int32_t)e->epoch, buf_bytes(&c->scratch));
+            if (rc < 0)
+                goto fatal;
+        }
+        if (rd.entry_count > 0 || rd.truncate) {
+            rc = ctrl_mlog_sync(c->mlog);
+            if (rc < 0)
+                goto fatal;
+        }
+        if (rd.hard_state_changed) {
+            c->qs.epoch = rd.hard_state.epoch;
+            c->qs.voted_for = rd.hard_state.voted_for;
+            c->qs.catching_up = rd.hard_state.catching_up;
+            rc = ctrl_qstate_write(c->metadata_dir, &c->qs);
+            if (rc < 0)
+                goto fatal;
+        }
+        for (uint32_t i = 0; i < rd.msg_count; i++) {
+            Samsa__RaftMessageWire w;
+            if (msg_to_wire(c, &rd.msgs[i], &w) < 0)
+                continue;
+            Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+            f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_RAFT;
+            f.raft = &w;
+            send_frame(c, rd.msgs[i].to, &f);
+        }
+        uint64_t last_applied = 0;
+        for (uint32_t i = 0; i < rd.committed_count; i++) {
+            apply_entry(c, &rd.committed[i]);
+            last_applied = rd.committed[i].index;
+        }
+        bool lost_leadership = rd.role != RAFT_LEADER && c->last_role == RAFT_LEADER;
+        if (rd.role == RAFT_LEADER && c->last_role != RAFT_LEADER)
+            log_info("ctrl", "active controller node=%d epoch=%llu", c->cfg.node_id, (unsigned long long)rd.epoch);
+        c->last_role = rd.role;
+        raft_advance(c->raft, &rd);
+        arena_reset(&c->entry_arena);
+        arena_reset(&c->msg_arena);
+        /* callbacks run after advance: they may propose again */
+        if (last_applied)
+            complete_upto(c, last_applied);
+        if (lost_leadership) {
+            log_info("ctrl", "no longer the active controller node=%d epoch=%llu", c->cfg.node_id,
+                     (unsigned long long)rd.epoch);
+            fail_pending(c, ERR_NOT_CONTROLLER);
+        }
+        if (!c->caught_up && rd.leader_id != 0 && rd.high_watermark > 0 &&
+            last_applied >= rd.high_watermark) {
+            c->caught_up = true;
+            log_info("ctrl", "metadata caught up node=%d applied_offset=%lld topics=%d brokers=%d", c->cfg.node_id,
+                     (long long)ctrl_image_applied_offset(c->img), ctrl_image_topic_count(c->img),
+                     ctrl_image_broker_count(c->img));
+            if (c->caught_up_cb)
+                c->caught_up_cb(c->arg);
+        }
+    }
+    c->in_ready = false;
+    return;
+fatal:
+    /* the metadata log cannot be written: this node must not say anything
+     * that depends on it; stopping is the only safe answer */
+    log_error("ctrl", "metadata log write failed dir=%s error=\"%s\"; stopping this node: fix the disk and restart",
+              c->metadata_dir, err_str(rc));
+    abort();
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct ctrl *c = arg;
+    c->ticks++;
+    raft_tick(c->raft);
+    for (uint32_t i = 0; i < c->fwd_count;) {
+        if (c->fwd[i].deadline_ticks <= c->ticks) {
+            struct ctrl_fwd f = c->fwd[i];
+            c->fwd[i] = c->fwd[--c->fwd_count];
+            if (f.cb)
+                f.cb(f.arg, ERR_TIMEOUT);
+        } else {
+            i++;
+        }
+    }
+    process_ready(c);
+}
+
+static int propose_bytes(struct ctrl *c, struct bytes data, uint64_t *index_out)
+{
+    if (raft_role_get(c->raft) != RAFT_LEADER)
+        return ERR_NOT_CONTROLLER;
+    if (c->pending_count >= CTRL_PENDING_MAX)
+        return ERR_LIMIT;
+    return raft_propose(c->raft, data.ptr, (uint32_t)data.len, index_out);
+}
+
+static void on_frame(void *arg, uint32_t from, const Samsa__ControllerFrame *f)
+{
+    struct ctrl *c = arg;
+    switch (f->frame_case) {
+    case SAMSA__CONTROLLER_FRAME__FRAME_RAFT: {
+        struct raft_msg m;
+        if (wire_to_msg(c, f->raft, &m) < 0 || m.from != from) {
+            log_warn("ctrl", "dropping malformed raft message from=%u", from);
+            break;
+        }
+        if (raft_step(c->raft, &m) < 0)
+            log_debug("ctrl", "raft dropped message from=%u type=%s", from, raft_msg_type_name(m.type));
+        break;
+    }
+    case SAMSA__CONTROLLER_FRAME__FRAME_PROPOSE: {
+        const Samsa__ProposeRequest *pr = f->propose;
+        if (!pr->batch) {
+            send_propose_response(c, from, pr->request_id, ERR_INVALID);
+            break;
+        }
+        size_t size = samsa__metadata_batch__get_packed_size(pr->batch);
+        buf_reset(&c->scratch);
+        if (size > CTRL_MLOG_ENTRY_BYTES_MAX || buf_reserve(&c->scratch, size + 1) < 0) {
+            send_propose_response(c, from, pr->request_id, ERR_TOO_LARGE);
+            break;
+        }
+        c->scratch.len = samsa__metadata_batch__pack(pr->batch, c->scratch.ptr);
+        uint64_t index = 0;
+        int rc = c->remote_count >= CTRL_REMOTE_MAX ? ERR_LIMIT : propose_bytes(c, buf_bytes(&c->scratch), &index);
+        if (rc < 0) {
+            send_propose_response(c, from, pr->request_id, rc);
+            break;
+        }
+        c->remote[c->remote_count++] = (struct ctrl_remote){ index, from, pr->request_id };
+        break;
+    }
+    case SAMSA__CONTROLLER_FRAME__FRAME_PROPOSE_RESPONSE: {
+        const Samsa__ProposeResponse *pr = f->propose_response;
+        for (uint32_t i = 0; i < c->fwd_count; i++) {
+            if (c->fwd[i].request_id != pr->request_id)
+                continue;
+            struct ctrl_fwd fw = c->fwd[i];
+            c->fwd[i] = c->fwd[--c->fwd_count];
+            if (fw.cb)
+                fw.cb(fw.arg, pr->error);
+            break;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    process_ready(c);
+}
+
+int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caught_up_cb caught_up, void *arg,
+                struct ctrl **out)
+{
+    if (cfg->voter_count == 0 || cfg->voter_count > CTRL_VOTERS_MAX || cfg->node_id <= 0)
+        return ERR_CONFIG;
     struct ctrl *c = calloc(1, sizeof *c);
     if (!c)
         return -ENOMEM;
     c->cfg = *cfg;
+    snprintf(c->metadata_dir, sizeof c->metadata_dir, "%s", cfg->metadata_dir);
+    snprintf(c->cluster_id, sizeof c->cluster_id, "%s", cfg->cluster_id ? cfg->cluster_id : "");
+    memcpy(c->voters, cfg->voters, sizeof c->voters);
+    c->cfg.metadata_dir = c->metadata_dir;
+    c->cfg.cluster_id = c->cluster_id;
     c->listener = listener;
-    c->listener_arg = listener_arg;
-    buf_init(&c->scratch, CTRL_MLOG_ENTRY_BYTES_MAX);
+    c->caught_up_cb = caught_up;
+    c->arg = arg;
+    c->last_role = RAFT_FOLLOWER;
+    arena_init(&c->entry_arena, 64 * 1024, 256u << 20);
+    arena_init(&c->msg_arena, 16 * 1024, 256u << 20);
+    buf_init(&c->scratch, CTRL_MLOG_ENTRY_BYTES_MAX + 1);
     int rc = ctrl_image_create(&c->img);
     if (rc < 0)
         goto fail;
-    rc = ctrl_mlog_open(cfg->metadata_dir, &c->mlog);
+    rc = ctrl_mlog_open(c->metadata_dir, &c->mlog);
     if (rc < 0)
         goto fail;
-    int64_t end = ctrl_mlog_end_offset(c->mlog);
-    for (int64_t off = ctrl_mlog_start_offset(c->mlog); off < end; off++) {
-        int32_t epoch;
-        rc = ctrl_mlog_read(c->mlog, off, &c->scratch, &epoch);
+    rc = ctrl_qstate_read(c->metadata_dir, &c->qs);
+    if (rc == -ENOENT) {
+        memset(&c->qs, 0, sizeof c->qs);
+        rc = 0;
+    }
+    if (rc < 0)
+        goto fail;
+    struct raft_config rc_cfg;
+    raft_config_defaults(&rc_cfg);
+    rc_cfg.id = (uint32_t)cfg->node_id;
+    rc_cfg.voter_count = cfg->voter_count;
+    for (uint32_t i = 0; i < cfg->voter_count; i++)
+        rc_cfg.voters[i] = cfg->voters[i].id;
+    int64_t tick_ms = cfg->tick_ms > 0 ? cfg->tick_ms : 10;
+    c->cfg.tick_ms = tick_ms;
+    int64_t et = cfg->election_timeout_ms > 0 ? cfg->election_timeout_ms : 1000;
+    rc_cfg.election_ticks = (uint32_t)(et / tick_ms > 4 ? et / tick_ms : 4);
+    rc_cfg.heartbeat_ticks = rc_cfg.election_ticks / 10 > 1 ? rc_cfg.election_ticks / 10 : 1;
+    rc_cfg.fetch_ticks = rc_cfg.election_ticks / 20 > 1 ? rc_cfg.election_ticks / 20 : 1;
+    rc_cfg.check_quorum = true;
+    rc_cfg.pre_vote = true;
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+        seed = (uint64_t)cfg->node_id * 0x9e3779b97f4a7c15ULL;
+    rc_cfg.prng_seed = seed;
+    rc_cfg.storage = (struct raft_storage){ c, st_last_index, st_entries, st_snapshot, st_hard_state };
+    rc_cfg.entry_bytes_max = CTRL_MLOG_ENTRY_BYTES_MAX;
+    rc_cfg.log_cb = raft_log_cb;
+    rc_cfg.log_ctx = c;
+    rc = raft_create(&rc_cfg, &c->raft);
+    if (rc < 0) {
+        log_error("ctrl", "cannot start the metadata quorum node=%d error=\"%s\"", cfg->node_id, err_str(rc));
+        goto fail;
+    }
+    rc = ctrl_net_create(cfg->base, (uint32_t)cfg->node_id, c->cluster_id, on_frame, c, &c->net);
+    if (rc < 0)
+        goto fail;
+    if (cfg->listen) {
+        rc = ctrl_net_listen(c->net, cfg->listen_host, cfg->listen_port);
         if (rc < 0)
             goto fail;
-        ctrl_apply_entry(c, buf_bytes(&c->scratch), off);
     }
-    c->epoch = ctrl_mlog_last_epoch(c->mlog) + 1;
-    log_info("ctrl", "controller ready node=%d epoch=%d replayed_entries=%lld topics=%d", cfg->node_id, c->epoch,
-             (long long)(end - ctrl_mlog_start_offset(c->mlog)), ctrl_image_topic_count(c->img));
+    for (uint32_t i = 0; i < cfg->voter_count; i++) {
+        if (cfg->voters[i].id == (uint32_t)cfg->node_id)
+            continue;
+        rc = ctrl_net_peer_add(c->net, cfg->voters[i].id, c->voters[i].host, cfg->voters[i].port);
+        if (rc < 0)
+            goto fail;
+    }
+    c->tick_ev = event_new(cfg->base, -1, EV_PERSIST, tick_cb, c);
+    if (!c->tick_ev) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    struct timeval tv = { (time_t)(tick_ms / 1000), (suseconds_t)((tick_ms % 1000) * 1000) };
+    event_add(c->tick_ev, &tv);
+    log_info("ctrl", "metadata quorum started node=%d voters=%u log_end_offset=%lld epoch=%llu", cfg->node_id,
+             cfg->voter_count, (long long)ctrl_mlog_end_offset(c->mlog), (unsigned long long)c->qs.epoch);
     *out = c;
     return 0;
 fail:
@@ -79,19 +570,39 @@ void ctrl_destroy(struct ctrl *c)
 {
     if (!c)
         return;
+    if (c->tick_ev)
+        event_free(c->tick_ev);
+    ctrl_net_destroy(c->net);
+    raft_destroy(c->raft);
     ctrl_mlog_destroy(c->mlog);
     ctrl_image_destroy(c->img);
+    arena_deinit(&c->entry_arena);
+    arena_deinit(&c->msg_arena);
     buf_deinit(&c->scratch);
     free(c);
 }
 
 const struct ctrl_image *ctrl_metadata(const struct ctrl *c) { return c->img; }
-int32_t ctrl_active_id(const struct ctrl *c) { return c->cfg.node_id; }
-bool ctrl_is_active(const struct ctrl *c) { return c->mlog != NULL; }
-int32_t ctrl_epoch(const struct ctrl *c) { return c->epoch; }
-int64_t ctrl_committed_offset(const struct ctrl *c) { return ctrl_mlog_end_offset(c->mlog) - 1; }
 
-int ctrl_propose(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, ctrl_commit_cb cb, void *arg)
+int32_t ctrl_active_id(const struct ctrl *c)
+{
+    uint32_t l = raft_leader_get(c->raft);
+    return l ? (int32_t)l : -1;
+}
+
+bool ctrl_is_active(const struct ctrl *c) { return raft_role_get(c->raft) == RAFT_LEADER; }
+bool ctrl_caught_up(const struct ctrl *c) { return c->caught_up; }
+
+void ctrl_quorum_status_get(const struct ctrl *c, struct ctrl_quorum_status *out)
+{
+    out->leader_id = ctrl_active_id(c);
+    out->epoch = raft_epoch_get(c->raft);
+    out->high_watermark = raft_high_watermark_get(c->raft);
+    out->last_index = raft_last_index_get(c->raft);
+    out->role = raft_role_name(raft_role_get(c->raft));
+}
+
+static int pack_batch(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n)
 {
     if (n == 0 || n > CTRL_BATCH_RECORDS_MAX)
         return ERR_LIMIT;
@@ -99,7 +610,7 @@ int ctrl_propose(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, c
     batch.n_records = n;
     batch.records = (Samsa__MetadataRecord **)recs;
     size_t size = samsa__metadata_batch__get_packed_size(&batch);
-    if (size > CTRL_MLOG_ENTRY_BYTES_MAX)
+    if (size + 1 > CTRL_MLOG_ENTRY_BYTES_MAX)
         return ERR_TOO_LARGE;
     buf_reset(&c->scratch);
     int rc = buf_reserve(&c->scratch, size ? size : 1);
@@ -107,20 +618,48 @@ int ctrl_propose(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, c
         return rc;
     c->scratch.len = samsa__metadata_batch__pack(&batch, c->scratch.ptr);
     ASSERT(c->scratch.len == size);
-    int64_t offset = ctrl_mlog_end_offset(c->mlog);
-    rc = ctrl_mlog_append(c->mlog, offset, c->epoch, buf_bytes(&c->scratch));
-    if (rc == 0)
-        rc = ctrl_mlog_sync(c->mlog);
-    if (rc < 0) {
-        int trc = ctrl_mlog_truncate(c->mlog, offset);
-        if (trc < 0)
-            log_error("ctrl", "cannot cut failed metadata entry offset=%lld error=\"%s\"", (long long)offset,
-                      err_str(trc));
+    return 0;
+}
+
+int ctrl_propose(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, ctrl_commit_cb cb, void *arg)
+{
+    int rc = pack_batch(c, recs, n);
+    if (rc < 0)
         return rc;
-    }
-    ctrl_apply_entry(c, buf_bytes(&c->scratch), offset);
-    if (cb)
-        cb(arg, 0);
+    uint64_t index = 0;
+    rc = propose_bytes(c, buf_bytes(&c->scratch), &index);
+    if (rc < 0)
+        return rc;
+    uint32_t slot = (c->pending_head + c->pending_count) % CTRL_PENDING_MAX;
+    c->pending[slot] = (struct ctrl_pending){ index, cb, arg };
+    c->pending_count++;
+    process_ready(c);
+    return 0;
+}
+
+int ctrl_forward(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, ctrl_commit_cb cb, void *arg)
+{
+    if (ctrl_is_active(c))
+        return ctrl_propose(c, recs, n, cb, arg);
+    uint32_t leader = raft_leader_get(c->raft);
+    if (leader == 0)
+        return ERR_NOT_CONTROLLER;
+    if (c->fwd_count >= CTRL_REMOTE_MAX)
+        return ERR_LIMIT;
+    Samsa__MetadataBatch batch = SAMSA__METADATA_BATCH__INIT;
+    batch.n_records = n;
+    batch.records = (Samsa__MetadataRecord **)recs;
+    Samsa__ProposeRequest pr = SAMSA__PROPOSE_REQUEST__INIT;
+    pr.request_id = ++c->next_request_id;
+    pr.batch = &batch;
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_PROPOSE;
+    f.propose = &pr;
+    int rc = ctrl_net_send(c->net, leader, &f);
+    if (rc < 0)
+        return rc == ERR_NOT_FOUND ? ERR_NOT_CONTROLLER : rc;
+    c->fwd[c->fwd_count++] = (struct ctrl_fwd){ pr.request_id, cb, arg,
+                                                c->ticks + CTRL_FWD_TIMEOUT_MS / c->cfg.tick_ms };
     return 0;
 }
 

@@ -7,10 +7,9 @@
  * records to the image and hands each one to the apply listener (the
  * broker opens or deletes partition logs there).
  *
- * Quorum: with a single voter (this version) an entry is committed when the
- * metadata log's fdatasync returns, so ctrl_propose completes before it
- * returns and calls its callback synchronously.  Callers must not assume
- * either way: with the Raft quorum the callback runs later, from the loop.
+ * Quorum: the Raft core (raft/) decides what is committed; this module is
+ * its driver (tick, step, persist before send, apply, advance) and the
+ * stable store under it is ctrl_mlog plus the quorum-state file.
  *
  * Not thread-safe: owned by the loop thread.
  */
@@ -30,10 +29,29 @@
 #define CTRL_TOPIC_CONFIGS_MAX 64
 
 struct ctrl;
+struct event_base;
+
+#define CTRL_VOTERS_MAX 7
+#define CTRL_PENDING_MAX 4096   /* proposals waiting for commit */
+
+struct ctrl_voter {
+    uint32_t id;
+    char host[256];
+    uint16_t port;
+};
 
 struct ctrl_config {
     int32_t node_id;
     const char *metadata_dir;     /* metadata.log.dir, else the first log dir */
+    const char *cluster_id;
+    struct event_base *base;
+    bool listen;                  /* controller role: serve the controller listener */
+    const char *listen_host;
+    uint16_t listen_port;
+    uint32_t voter_count;         /* controller.quorum.voters */
+    struct ctrl_voter voters[CTRL_VOTERS_MAX];
+    int64_t election_timeout_ms;  /* controller.quorum.election.timeout.ms */
+    int64_t tick_ms;              /* driver tick; 0 = 10 ms */
 };
 
 /* Called once per committed record, after the image applied it. */
@@ -41,24 +59,47 @@ typedef void (*ctrl_apply_cb)(void *arg, const struct ctrl_image *img, const Sam
                               int64_t offset);
 /* Called once a proposal is committed (rc 0) or has failed (rc < 0). */
 typedef void (*ctrl_commit_cb)(void *arg, int rc);
+/* Called the first time this node has applied everything the quorum had
+ * committed when it started (its image is current): reconcile, register. */
+typedef void (*ctrl_caught_up_cb)(void *arg);
 
-/* ctrl_create - open the metadata log under cfg->metadata_dir and replay it
- * into a fresh image, calling listener for every record.  Blocks. */
-MUST_CHECK int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, void *listener_arg,
-                           struct ctrl **out);
+/* ctrl_create - open the metadata log and quorum state under
+ * cfg->metadata_dir, start the Raft driver (a voter when node_id is in the
+ * voters, an observer otherwise) on cfg->base.  Records reach `listener` as
+ * they are committed, starting from the beginning of the log on every start
+ * (replay).  Blocks only to open files. */
+MUST_CHECK int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caught_up_cb caught_up,
+                           void *arg, struct ctrl **out);
 void ctrl_destroy(struct ctrl *c);
 
 const struct ctrl_image *ctrl_metadata(const struct ctrl *c);
-/* ctrl_active_id - node id of the active controller, -1 when unknown. */
+/* ctrl_active_id - node id of the active controller (Raft leader), -1 when unknown. */
 int32_t ctrl_active_id(const struct ctrl *c);
 bool ctrl_is_active(const struct ctrl *c);
-int32_t ctrl_epoch(const struct ctrl *c);
-int64_t ctrl_committed_offset(const struct ctrl *c);
+bool ctrl_caught_up(const struct ctrl *c);
 
-/* ctrl_propose - commit records as one entry.  The records are packed before
- * it returns; the caller keeps ownership.  ERR_NOT_CONTROLLER on a
- * non-active node. */
+/* Quorum status for operators (kafka-metadata-quorum's view). */
+struct ctrl_quorum_status {
+    int32_t leader_id;
+    uint64_t epoch;
+    uint64_t high_watermark;
+    uint64_t last_index;
+    const char *role;
+};
+void ctrl_quorum_status_get(const struct ctrl *c, struct ctrl_quorum_status *out);
+
+/* ctrl_propose - commit records as one entry through the quorum.  The
+ * records are packed before it returns; the caller keeps ownership.  cb runs
+ * later, from the loop, after the image applied the entry (rc 0), or with
+ * ERR_NOT_CONTROLLER if leadership was lost first.  Returns
+ * ERR_NOT_CONTROLLER at once on a node that is not the active controller. */
 MUST_CHECK int ctrl_propose(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, ctrl_commit_cb cb,
+                            void *arg);
+/* ctrl_forward - like ctrl_propose, but on a non-active node send the
+ * records to the active controller (broker registration, topic
+ * auto-creation).  cb gets 0, ERR_NOT_CONTROLLER (no leader known) or
+ * ERR_TIMEOUT. */
+MUST_CHECK int ctrl_forward(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, ctrl_commit_cb cb,
                             void *arg);
 
 /* A planned batch: records allocated in the caller's arena. */
