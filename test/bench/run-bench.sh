@@ -15,7 +15,7 @@
 #   BENCH_DIR [mktemp -d]    data dir for the disk test and the node (removed after,
 #                            unless BENCH_KEEP=1)
 #   BENCH_OUT [$BUILD/bench] where raw.txt, server.log and results.md are written
-#   BENCH_REPS [3]           repetitions of every measurement (medians reported)
+#   BENCH_REPS [5]           repetitions of every measurement (medians reported)
 #   BENCH_DISK_MIB [1024]    disk test size
 #   BENCH_NET_SECS [10]      loopback test duration cap (8 GiB cap too)
 #   BENCH_LOAD_ARGS []       extra samsa_load arguments for both targets
@@ -28,7 +28,7 @@ set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin
-REPS=${BENCH_REPS:-3}
+REPS=${BENCH_REPS:-5}
 OUT=${BENCH_OUT:-$BUILD/bench}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)

@@ -6,9 +6,10 @@
  * way on the same machine in the same run.
  *
  *   samsa_load (--bootstrap HOST:PORT [--broker-pid PID] | --mock)
- *              [--label NAME] [--reps N] [--partitions N] [--consume-partitions N]
+ *              [--label NAME] [--reps N (5)] [--partitions N] [--consume-partitions N]
  *              [--small-count N] [--large-count N] [--phase-max-s S]
  *              [--lat-rate MSGS_PER_S] [--lat-seconds S] [--lat-size BYTES]
+ *              [--only produce|consume|latency]   (for profiling one phase)
  *
  * Each repetition runs, on fresh topics:
  *   produce  100 B records  (--small-count, default 2,000,000)
@@ -66,6 +67,8 @@
 #define LOAD_BACKLOG_PARTITION_BYTES 4000000
 #define LOAD_CONSUME_BATCH_MAX 4096
 
+enum { LOAD_PHASE_PRODUCE = 1, LOAD_PHASE_CONSUME = 2, LOAD_PHASE_LATENCY = 4 };
+
 struct load_opts {
     const char *bootstrap;
     const char *label;
@@ -80,6 +83,7 @@ struct load_opts {
     double lat_rate;
     double lat_seconds;
     int lat_size;
+    unsigned phase_mask; /* LOAD_PHASE_* to run */
 };
 
 struct load_ctx {
@@ -582,7 +586,7 @@ static int load_rep(struct load_ctx *c, int rep)
     long acked = 0;
     char topic[128];
     int64_t id = (int64_t)getpid() * 1000 + rep;
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < 2 && (c->o.phase_mask & LOAD_PHASE_PRODUCE); s++) {
         snprintf(topic, sizeof topic, "bench-%" PRId64 "-p%d", id, sizes[s]);
         if (load_topic_create(c, topic, c->o.partitions) < 0 ||
             load_produce_phase(c, rep, topic, c->o.partitions, sizes[s], counts[s], 1, &acked) < 0)
@@ -591,7 +595,7 @@ static int load_rep(struct load_ctx *c, int rep)
     /* The backlog keeps under LOAD_BACKLOG_PARTITION_BYTES per partition: the
      * mock keeps only the newest 5 MiB of each partition, and the same shape
      * is used against every target so the numbers compare. */
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < 2 && (c->o.phase_mask & LOAD_PHASE_CONSUME); s++) {
         long count = (long)c->o.cons_partitions * (LOAD_BACKLOG_PARTITION_BYTES / sizes[s]);
         snprintf(topic, sizeof topic, "bench-%" PRId64 "-c%d", id, sizes[s]);
         if (load_topic_create(c, topic, c->o.cons_partitions) < 0 ||
@@ -599,6 +603,8 @@ static int load_rep(struct load_ctx *c, int rep)
             load_consume_phase(c, rep, topic, c->o.cons_partitions, sizes[s], acked) < 0)
             return -EIO;
     }
+    if (!(c->o.phase_mask & LOAD_PHASE_LATENCY))
+        return 0;
     snprintf(topic, sizeof topic, "bench-%" PRId64 "-lat", id);
     if (load_topic_create(c, topic, c->o.partitions) < 0)
         return -EIO;
@@ -609,13 +615,15 @@ static void load_usage(FILE *f)
 {
     fprintf(f, "usage: samsa_load (--bootstrap HOST:PORT [--broker-pid PID] | --mock) [--label NAME]\n"
                "       [--reps N] [--partitions N] [--consume-partitions N] [--small-count N] [--large-count N] [--phase-max-s S]\n"
-               "       [--lat-rate MSGS_PER_S] [--lat-seconds S] [--lat-size BYTES]\n");
+               "       [--lat-rate MSGS_PER_S] [--lat-seconds S] [--lat-size BYTES] [--only produce|consume|latency]\n");
 }
 
 static int load_opts_parse(int argc, char **argv, struct load_opts *o)
 {
-    *o = (struct load_opts){.reps = 3, .partitions = 1, .cons_partitions = 32, .small_count = 2000000, .large_count = 300000,
-                            .phase_max_s = 10, .lat_rate = 1000, .lat_seconds = 5, .lat_size = 1024};
+    *o = (struct load_opts){.reps = 5, .partitions = 1, .cons_partitions = 32,
+                            .small_count = 2000000, .large_count = 300000,
+                            .phase_max_s = 10, .lat_rate = 1000, .lat_seconds = 5, .lat_size = 1024,
+                            .phase_mask = LOAD_PHASE_PRODUCE | LOAD_PHASE_CONSUME | LOAD_PHASE_LATENCY};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -636,6 +644,11 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
             o->reps = (int)strtol(v, NULL, 10);
         else if (strcmp(a, "--partitions") == 0)
             o->partitions = (int)strtol(v, NULL, 10);
+        else if (strcmp(a, "--only") == 0)
+            o->phase_mask = strcmp(v, "produce") == 0   ? LOAD_PHASE_PRODUCE
+                            : strcmp(v, "consume") == 0 ? LOAD_PHASE_CONSUME
+                            : strcmp(v, "latency") == 0 ? LOAD_PHASE_LATENCY
+                                                        : 0;
         else if (strcmp(a, "--consume-partitions") == 0)
             o->cons_partitions = (int)strtol(v, NULL, 10);
         else if (strcmp(a, "--small-count") == 0)
@@ -658,7 +671,7 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
     if (!o->label)
         o->label = o->mock ? "mock" : "samsa";
     if (o->reps < 1 || o->reps > 100 || o->partitions < 1 || o->partitions > LOAD_PARTITIONS_MAX ||
-        o->cons_partitions < 1 || o->cons_partitions > LOAD_PARTITIONS_MAX ||
+        o->phase_mask == 0 || o->cons_partitions < 1 || o->cons_partitions > LOAD_PARTITIONS_MAX ||
         o->small_count < 1 || o->large_count < 1 || o->phase_max_s <= 0 || o->lat_rate <= 0 ||
         o->lat_rate > 1e6 || o->lat_seconds <= 0 || o->lat_size < 1 || o->lat_size > LOAD_RECORD_BYTES_MAX)
         return -EINVAL;
