@@ -63,12 +63,6 @@ struct configs_entry {
     char *synonyms; /* "SOURCE:name=value, ..." */
 };
 
-/* A name=value change list parsed from --add-config / --delete-config. */
-struct configs_kv {
-    char *name;
-    char *value;
-};
-
 static void configs_usage(FILE *out)
 {
     fprintf(out,
@@ -544,92 +538,9 @@ static int configs_describe(struct tool_client *c, const struct configs_args *a)
     return rc;
 }
 
-/*
- * configs_add_parse - Kafka's --add-config: split on commas outside [...],
- * each item "key=value" (exactly one '=', blanks around it dropped, value
- * non-empty), one pair of surrounding [] removed from the value.
- */
-static int configs_add_parse(const char *text, struct configs_kv *kv, size_t *count)
-{
-    *count = 0;
-    const char *p = text;
-    while (*p) {
-        const char *start = p;
-        int depth = 0;
-        while (*p && !(*p == ',' && depth == 0)) {
-            depth += *p == '[' ? 1 : *p == ']' ? (depth > 0 ? -1 : 0) : 0;
-            p++;
-        }
-        size_t len = (size_t)(p - start);
-        if (*p == ',')
-            p++;
-        if (len == 0)
-            continue;
-        if (*count == CONFIGS_ITEMS_MAX)
-            return ERR_LIMIT;
-        const char *eq = memchr(start, '=', len);
-        if (!eq || memchr(eq + 1, '=', len - (size_t)(eq + 1 - start)))
-            return ERR_INVALID;
-        const char *k0 = start, *k1 = eq, *v0 = eq + 1, *v1 = start + len;
-        while (k0 < k1 && (*k0 == ' ' || *k0 == '\t'))
-            k0++;
-        while (k1 > k0 && (k1[-1] == ' ' || k1[-1] == '\t'))
-            k1--;
-        while (v0 < v1 && (*v0 == ' ' || *v0 == '\t'))
-            v0++;
-        while (v1 > v0 && (v1[-1] == ' ' || v1[-1] == '\t'))
-            v1--;
-        if (v0 < v1 && *v0 == '[')
-            v0++;
-        if (v1 > v0 && v1[-1] == ']')
-            v1--;
-        if (k0 == k1 || v0 == v1)
-            return ERR_INVALID;
-        kv[*count].name = strndup(k0, (size_t)(k1 - k0));
-        kv[*count].value = strndup(v0, (size_t)(v1 - v0));
-        (*count)++;
-        if (!kv[*count - 1].name || !kv[*count - 1].value)
-            return ERR_LIMIT;
-    }
-    return 0;
-}
-
-/* --delete-config k1,k2: names, blanks dropped. */
-static int configs_delete_parse(const char *text, struct configs_kv *kv, size_t *count)
-{
-    *count = 0;
-    const char *p = text;
-    while (*p) {
-        size_t len = strcspn(p, ",");
-        const char *k0 = p, *k1 = p + len;
-        p += len + (p[len] == ',');
-        while (k0 < k1 && (*k0 == ' ' || *k0 == '\t'))
-            k0++;
-        while (k1 > k0 && (k1[-1] == ' ' || k1[-1] == '\t'))
-            k1--;
-        if (k0 == k1)
-            continue;
-        if (*count == CONFIGS_ITEMS_MAX)
-            return ERR_LIMIT;
-        kv[*count].name = strndup(k0, (size_t)(k1 - k0));
-        kv[*count].value = NULL;
-        if (!kv[(*count)++].name)
-            return ERR_LIMIT;
-    }
-    return 0;
-}
-
-static void configs_kv_free(struct configs_kv *kv, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(kv[i].name);
-        free(kv[i].value);
-    }
-}
-
 /* Read-modify-write with AlterConfigs (see the file comment). */
-static int configs_alter_run(struct tool_client *c, const struct configs_args *a, const struct configs_kv *adds,
-                             size_t nadd, const struct configs_kv *dels, size_t ndel)
+static int configs_alter_run(struct tool_client *c, const struct configs_args *a, const struct tool_kv *adds,
+                             size_t nadd, const struct tool_kv *dels, size_t ndel)
 {
     char err[TOOL_ERRSTR_MAX];
     if (a->entity_default)
@@ -711,24 +622,25 @@ static int configs_alter_run(struct tool_client *c, const struct configs_args *a
 
 static int configs_alter(struct tool_client *c, const struct configs_args *a)
 {
-    struct configs_kv *adds = calloc(CONFIGS_ITEMS_MAX, sizeof *adds);
-    struct configs_kv *dels = calloc(CONFIGS_ITEMS_MAX, sizeof *dels);
+    struct tool_kv *adds = calloc(CONFIGS_ITEMS_MAX, sizeof *adds);
+    struct tool_kv *dels = calloc(CONFIGS_ITEMS_MAX, sizeof *dels);
     size_t nadd = 0, ndel = 0;
-    int rc;
-    if (!adds || !dels) {
+    int rc = 0;
+    int prc = 0;
+    if (!adds || !dels)
         rc = configs_arg_error("out of memory");
-    } else if (a->add_config && configs_add_parse(a->add_config, adds, &nadd) < 0) {
-        rc = configs_arg_error("requirement failed: Invalid entity config: all configs to be added must be in the "
-                               "format \"key=val\".");
-    } else if (a->delete_config && configs_delete_parse(a->delete_config, dels, &ndel) < 0) {
-        rc = configs_arg_error("Too many configs in --delete-config");
-    } else {
+    else if (a->add_config && (prc = tool_kv_list_parse(a->add_config, true, adds, CONFIGS_ITEMS_MAX, &nadd)) < 0)
+        rc = configs_arg_error(prc == ERR_INVALID ? "requirement failed: Invalid entity config: all configs to be "
+                                                    "added must be in the format \"key=val\"."
+                                                  : "Too many configs in --add-config (at most 128)");
+    else if (a->delete_config && tool_kv_list_parse(a->delete_config, false, dels, CONFIGS_ITEMS_MAX, &ndel) < 0)
+        rc = configs_arg_error("Too many configs in --delete-config (at most 128)");
+    else
         rc = configs_alter_run(c, a, adds, nadd, dels, ndel);
-    }
     if (adds)
-        configs_kv_free(adds, nadd);
+        tool_kv_list_free(adds, nadd);
     if (dels)
-        configs_kv_free(dels, ndel);
+        tool_kv_list_free(dels, ndel);
     free(adds);
     free(dels);
     return rc;

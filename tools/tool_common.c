@@ -337,3 +337,74 @@ int tool_int_parse(const char *s, long min, long max, int *out)
     *out = (int)v;
     return 0;
 }
+
+static void tool_span_trim(const char **b, const char **e)
+{
+    while (*b < *e && (**b == ' ' || **b == '\t'))
+        (*b)++;
+    while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
+        (*e)--;
+}
+
+int tool_kv_list_parse(const char *text, bool with_values, struct tool_kv *kv, size_t max, size_t *count)
+{
+    *count = 0;
+    const char *p = text;
+    while (*p) {
+        const char *start = p;
+        int depth = 0;
+        while (*p && !(*p == ',' && depth == 0)) {
+            if (with_values && *p == '[')
+                depth++;
+            else if (with_values && *p == ']' && depth > 0)
+                depth--;
+            p++;
+        }
+        const char *end = p;
+        if (*p == ',')
+            p++;
+        tool_span_trim(&start, &end);
+        if (start == end)
+            continue;
+        if (*count == max)
+            return ERR_LIMIT;
+        struct tool_kv *item = &kv[*count];
+        item->name = NULL;
+        item->value = NULL;
+        (*count)++;
+        const char *k0 = start, *k1 = end;
+        if (with_values) {
+            size_t len = (size_t)(end - start);
+            const char *eq = memchr(start, '=', len);
+            if (!eq || memchr(eq + 1, '=', (size_t)(end - eq - 1)))
+                return ERR_INVALID;
+            const char *v0 = eq + 1, *v1 = end;
+            k1 = eq;
+            tool_span_trim(&k0, &k1);
+            tool_span_trim(&v0, &v1);
+            if (v1 - v0 >= 2 && *v0 == '[' && v1[-1] == ']') {
+                v0++;
+                v1--;
+            }
+            if (k0 == k1)
+                return ERR_INVALID;
+            item->value = strndup(v0, (size_t)(v1 - v0));
+            if (!item->value)
+                return ERR_LIMIT;
+        }
+        item->name = strndup(k0, (size_t)(k1 - k0));
+        if (!item->name)
+            return ERR_LIMIT;
+    }
+    return 0;
+}
+
+void tool_kv_list_free(struct tool_kv *kv, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(kv[i].name);
+        free(kv[i].value);
+        kv[i].name = NULL;
+        kv[i].value = NULL;
+    }
+}

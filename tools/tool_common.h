@@ -112,6 +112,25 @@ MUST_CHECK int tool_opt(int argc, char **argv, int *i, const char *name, bool ta
  */
 MUST_CHECK int tool_int_parse(const char *s, long min, long max, int *out);
 
+/* One item of a --add-config / --delete-config list; owned strings. */
+struct tool_kv {
+    char *name;
+    char *value; /* NULL in a names-only list */
+};
+
+/*
+ * tool_kv_list_parse - kafka-configs' list syntax.  with_values: "k=v,k2=[a,b]"
+ * split on commas outside [...], each item exactly one '=' with blanks
+ * around it dropped, a non-empty key, and one surrounding [] removed from
+ * the value (k=[a,b] sets "a,b"; an empty value is allowed, as in Kafka).
+ * Without values: "k1, k2" names.  Empty items are skipped.  Fills kv[0..*count)
+ * (free with tool_kv_list_free even on failure).  Returns 0, ERR_INVALID on
+ * a malformed item, ERR_LIMIT past max items or out of memory.
+ */
+MUST_CHECK int tool_kv_list_parse(const char *text, bool with_values, struct tool_kv *kv, size_t max,
+                                  size_t *count);
+void tool_kv_list_free(struct tool_kv *kv, size_t count);
+
 /*
  * tool_args_join - the command line as one string for messages like
  * "Error while executing config command with args '...'"; truncates.

@@ -1,0 +1,203 @@
+/*
+ * tool_common_test.c - the admin tools' pure helpers: kafka-topics
+ * include-list regexes, long-option matching, integer parsing,
+ * kafka-configs list syntax, argument joining, and --command-config
+ * errors that are caught before any client exists (no network).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "tools/tool_common.h"
+
+START_TEST(test_filter_plain_and_regex)
+{
+    struct tool_topic_filter f;
+    char err[256];
+    ck_assert_int_eq(tool_topic_filter_init(&f, "hello.kafka", false, err, sizeof err), 0);
+    ck_assert(tool_topic_filter_match(&f, "hello.kafka"));
+    ck_assert(tool_topic_filter_match(&f, "hello-kafka")); /* '.' is a regex, as in Kafka */
+    ck_assert(!tool_topic_filter_match(&f, "hello.kafka2"));
+    ck_assert(!tool_topic_filter_match(&f, "xhello.kafka"));
+    tool_topic_filter_deinit(&f);
+
+    ck_assert_int_eq(tool_topic_filter_init(&f, " 'a.*, b' ", false, err, sizeof err), 0);
+    ck_assert(tool_topic_filter_match(&f, "abc"));
+    ck_assert(tool_topic_filter_match(&f, "b"));
+    ck_assert(!tool_topic_filter_match(&f, "bb"));
+    tool_topic_filter_deinit(&f);
+
+    ck_assert_int_eq(tool_topic_filter_init(&f, "a(", false, err, sizeof err), ERR_INVALID);
+    ck_assert_str_eq(err, "a( is an invalid regex.");
+}
+END_TEST
+
+START_TEST(test_filter_internal)
+{
+    struct tool_topic_filter f;
+    char err[256];
+    ck_assert_int_eq(tool_topic_filter_init(&f, NULL, true, err, sizeof err), 0);
+    ck_assert(tool_topic_filter_match(&f, "orders"));
+    ck_assert(!tool_topic_filter_match(&f, "__consumer_offsets"));
+    ck_assert(!tool_topic_filter_match(&f, "__transaction_state"));
+    ck_assert(tool_topic_filter_match(&f, "__mine")); /* only Kafka's two are internal */
+    tool_topic_filter_deinit(&f);
+    ck_assert_int_eq(tool_topic_filter_init(&f, NULL, false, err, sizeof err), 0);
+    ck_assert(tool_topic_filter_match(&f, "__consumer_offsets"));
+    tool_topic_filter_deinit(&f);
+}
+END_TEST
+
+START_TEST(test_opt)
+{
+    char *argv[] = { "topics", "--topic", "t", "--topic=u", "--topics-with-overrides", "--list", "--partitions" };
+    int argc = 7;
+    const char *v = NULL;
+    int i = 1;
+    ck_assert_int_eq(tool_opt(argc, argv, &i, "--topic", true, &v), 1);
+    ck_assert_int_eq(i, 2);
+    ck_assert_str_eq(v, "t");
+    i = 3;
+    ck_assert_int_eq(tool_opt(argc, argv, &i, "--topic", true, &v), 1);
+    ck_assert_int_eq(i, 3);
+    ck_assert_str_eq(v, "u");
+    i = 4; /* a longer option with the same prefix is not --topic */
+    ck_assert_int_eq(tool_opt(argc, argv, &i, "--topic", true, &v), 0);
+    ck_assert_int_eq(tool_opt(argc, argv, &i, "--topics-with-overrides", false, NULL), 1);
+    i = 5;
+    ck_assert_int_eq(tool_opt(argc, argv, &i, "--list", false, NULL), 1);
+    i = 6; /* value missing at the end */
+    ck_assert_int_eq(tool_opt(argc, argv, &i, "--partitions", true, &v), ERR_INVALID);
+}
+END_TEST
+
+START_TEST(test_int_parse)
+{
+    int v = 0;
+    ck_assert_int_eq(tool_int_parse("12", 0, 100, &v), 0);
+    ck_assert_int_eq(v, 12);
+    ck_assert_int_eq(tool_int_parse("-1", -5, 5, &v), 0);
+    ck_assert_int_eq(v, -1);
+    ck_assert_int_eq(tool_int_parse("abc", 0, 100, &v), ERR_INVALID);
+    ck_assert_int_eq(tool_int_parse("12x", 0, 100, &v), ERR_INVALID);
+    ck_assert_int_eq(tool_int_parse("", 0, 100, &v), ERR_INVALID);
+    ck_assert_int_eq(tool_int_parse("101", 0, 100, &v), ERR_INVALID);
+    ck_assert_int_eq(tool_int_parse("99999999999999999999", 0, 2147483647L, &v), ERR_INVALID);
+}
+END_TEST
+
+START_TEST(test_kv_list_values)
+{
+    struct tool_kv kv[8];
+    size_t n = 0;
+    ck_assert_int_eq(tool_kv_list_parse("k1=v1, k2 = [a,b,c] ,k3=[x],,k4=", true, kv, 8, &n), 0);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_str_eq(kv[0].name, "k1");
+    ck_assert_str_eq(kv[0].value, "v1");
+    ck_assert_str_eq(kv[1].name, "k2");
+    ck_assert_str_eq(kv[1].value, "a,b,c");
+    ck_assert_str_eq(kv[2].value, "x");
+    ck_assert_str_eq(kv[3].name, "k4");
+    ck_assert_str_eq(kv[3].value, "");
+    tool_kv_list_free(kv, n);
+
+    ck_assert_int_eq(tool_kv_list_parse("a=b=c", true, kv, 8, &n), ERR_INVALID);
+    tool_kv_list_free(kv, n);
+    ck_assert_int_eq(tool_kv_list_parse("a=1,novalue", true, kv, 8, &n), ERR_INVALID);
+    tool_kv_list_free(kv, n);
+    ck_assert_int_eq(tool_kv_list_parse("=v", true, kv, 8, &n), ERR_INVALID);
+    tool_kv_list_free(kv, n);
+    ck_assert_int_eq(tool_kv_list_parse("a=1,b=2,c=3", true, kv, 2, &n), ERR_LIMIT);
+    tool_kv_list_free(kv, n);
+}
+END_TEST
+
+START_TEST(test_kv_list_names)
+{
+    struct tool_kv kv[4];
+    size_t n = 0;
+    ck_assert_int_eq(tool_kv_list_parse(" retention.ms , segment.ms,", false, kv, 4, &n), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(kv[0].name, "retention.ms");
+    ck_assert_ptr_null(kv[0].value);
+    ck_assert_str_eq(kv[1].name, "segment.ms");
+    tool_kv_list_free(kv, n);
+    ck_assert_int_eq(tool_kv_list_parse("", false, kv, 4, &n), 0);
+    ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+START_TEST(test_args_join)
+{
+    char *argv[] = { "--describe", "--entity-type", "topics" };
+    char out[64];
+    tool_args_join(3, argv, out, sizeof out);
+    ck_assert_str_eq(out, "--describe --entity-type topics");
+    char small[8];
+    tool_args_join(3, argv, small, sizeof small);
+    ck_assert_uint_eq(strlen(small), 7); /* truncated, terminated */
+}
+END_TEST
+
+static void write_props(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_ge(fputs(text, f), 0);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(test_command_config_errors)
+{
+    struct tool_client c;
+    char err[TOOL_ERRSTR_MAX];
+    ck_assert_int_lt(tool_client_create(&c, "127.0.0.1:9", "/nonexistent/client.properties", err, sizeof err), 0);
+    ck_assert_str_eq(err, "cannot read --command-config file /nonexistent/client.properties: No such file or directory");
+
+    char path[] = "/tmp/samsa-tool-props-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    write_props(path, "# comment\n! also a comment\n\nclient.id = x\ndefault.api.timeout.ms=0\n");
+    ck_assert_int_eq(tool_client_create(&c, "127.0.0.1:9", path, err, sizeof err), ERR_INVALID);
+    char want[256];
+    snprintf(want, sizeof want, "%s:5: default.api.timeout.ms must be 1..3600000, got '0'", path);
+    ck_assert_str_eq(err, want);
+
+    write_props(path, "socket.timeout.ms: abc\n");
+    ck_assert_int_eq(tool_client_create(&c, "127.0.0.1:9", path, err, sizeof err), ERR_INVALID);
+    snprintf(want, sizeof want, "%s:1: ", path);
+    ck_assert_int_eq(strncmp(err, want, strlen(want)), 0);
+    ck_assert_ptr_nonnull(strstr(err, "socket.timeout.ms"));
+    unlink(path);
+}
+END_TEST
+
+static Suite *tool_common_suite(void)
+{
+    Suite *s = suite_create("tool_common");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_filter_plain_and_regex);
+    tcase_add_test(tc, test_filter_internal);
+    tcase_add_test(tc, test_opt);
+    tcase_add_test(tc, test_int_parse);
+    tcase_add_test(tc, test_kv_list_values);
+    tcase_add_test(tc, test_kv_list_names);
+    tcase_add_test(tc, test_args_join);
+    tcase_add_test(tc, test_command_config_errors);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    log_set_level(LOG_OFF);
+    SRunner *sr = srunner_create(tool_common_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
