@@ -226,6 +226,21 @@ run 1 "unreachable broker" "$SAMSA" topics --bootstrap-server "127.0.0.1:$DEAD" 
 if grep -q "^$ERR Timed out waiting for a node assignment. (.*Connection refused" "$T/out"; then ok; else bad "unreachable: no timeout message"; fi
 [ $((SECONDS - start)) -le 10 ] && ok || bad "unreachable broker: took $((SECONDS - start))s with a 1.5s deadline"
 
+# ---- a broker-level setting shows in Configs: (as in the Kafka tutorial) ----------
+# kafka-topics lists every entry DescribeConfigs does not mark as default, so a
+# log.segment.bytes in server.properties appears as segment.bytes.
+node_init seg
+echo "log.segment.bytes=1073741824" >>"$NODE_PROPS"
+node_start
+BS=(--bootstrap-server "$NODE_BOOTSTRAP")
+run 0 "create on the second node" topics --create --partitions 3 --replication-factor 1 --config retention.ms=172800000 --topic hello.kafka
+out_is "$WARN\nCreated topic hello.kafka."
+run 0 "describe shows the static broker setting" topics --describe --topic hello.kafka
+out_is "Topic: hello.kafka\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=172800000,segment.bytes=1073741824\n\tTopic: hello.kafka\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: hello.kafka\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: hello.kafka\tPartition: 2\tLeader: 1\tReplicas: 1\tIsr: 1"
+run 0 "a topic without overrides still shows it" topics --create --topic other
+run 0 "describe other" topics --describe --topic other --topics-with-overrides
+out_is "Topic: other\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: segment.bytes=1073741824"
+
 # ---- dispatcher -------------------------------------------------------------------
 run 0 "samsa --help lists topics" "$SAMSA" --help
 if grep -q '^  topics ' "$T/out"; then ok; else bad "samsa --help lacks topics"; fi
