@@ -39,6 +39,8 @@ NODE_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/samsa-it.XXXXXX")
 NODE_PIDS=""
 NODE_PID=""
 NODE_LOGS=""
+NODE_PDEATH=""
+setpriv --pdeathsig KILL true 2>/dev/null && NODE_PDEATH="setpriv --pdeathsig KILL"
 
 [ -x "$SAMSA_SERVER" ] || { echo "node.sh: $SAMSA_SERVER not built (make all)"; exit 1; }
 [ -x "$SAMSA_CLI" ] || { echo "node.sh: $SAMSA_CLI not built (make all)"; exit 1; }
@@ -150,7 +152,9 @@ node_wait_port() {
 # node_start [ARGS...]: ARGS are passed to samsa-server after the properties file.
 node_start() {
     echo "==== node start $(date +%T.%N) args: $* ====" >>"$NODE_LOG"
-    "$SAMSA_SERVER" "$NODE_PROPS" "$@" >>"$NODE_LOG" 2>&1 &
+    # setpriv --pdeathsig: the server gets SIGKILL if this shell dies, even
+    # by SIGKILL, so no server outlives its test
+    $NODE_PDEATH "$SAMSA_SERVER" "$NODE_PROPS" "$@" >>"$NODE_LOG" 2>&1 &
     NODE_PID=$!
     NODE_PIDS="$NODE_PIDS $NODE_PID"
     node_wait_port "$NODE_PORT"

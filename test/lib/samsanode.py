@@ -29,6 +29,20 @@ WAIT_S = float(os.environ.get("NODE_WAIT_S", "20"))
 _live = []
 
 
+def _die_with_parent():
+    """Runs in the child before exec: SIGKILL the server if this test dies,
+    even by SIGKILL, so no server outlives its test."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+# SIGTERM (e.g. from the runner's timeout) exits through atexit, which kills the servers
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def free_ports(n):
     socks = []
     for _ in range(n):
@@ -92,7 +106,8 @@ class Node:
             logf.write("==== node start %s args: %s ====\n" % (time.strftime("%T"), " ".join(args)))
             logf.flush()
             self.proc = subprocess.Popen([SERVER, self.props] + list(args), stdout=logf,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         preexec_fn=_die_with_parent)
         _live.append(self)
         deadline = time.monotonic() + WAIT_S
         while time.monotonic() < deadline:
