@@ -332,7 +332,8 @@ static int configs_fetch(struct tool_client *c, rd_kafka_ResourceType_t type, co
     }
     rd_kafka_AdminOptions_t *o = tool_admin_options(c, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
     rd_kafka_DescribeConfigs(c->rk, &res, 1, o, c->queue);
-    rd_kafka_AdminOptions_destroy(o);
+    if (o)
+        rd_kafka_AdminOptions_destroy(o);
     rd_kafka_ConfigResource_destroy(res);
     rd_kafka_event_t *ev = tool_client_wait(c, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, err, err_size);
     if (!ev) {
@@ -596,7 +597,8 @@ static int configs_alter_run(struct tool_client *c, const struct configs_args *a
     }
     rd_kafka_AdminOptions_t *o = tool_admin_options(c, RD_KAFKA_ADMIN_OP_ALTERCONFIGS);
     rd_kafka_AlterConfigs(c->rk, &res, 1, o, c->queue);
-    rd_kafka_AdminOptions_destroy(o);
+    if (o)
+        rd_kafka_AdminOptions_destroy(o);
     rd_kafka_ConfigResource_destroy(res);
     rd_kafka_event_t *ev = tool_client_wait(c, RD_KAFKA_EVENT_ALTERCONFIGS_RESULT, err, sizeof err);
     if (!ev)

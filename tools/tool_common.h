@@ -62,7 +62,8 @@ void tool_client_destroy(struct tool_client *c);
 rd_kafka_event_t *tool_client_wait(struct tool_client *c, rd_kafka_event_type_t type, char *err, size_t err_size);
 
 /* tool_admin_options - options for one call with the client's deadline;
- * returns NULL only when out of memory. */
+ * returns NULL only when out of memory, which librdkafka's admin calls accept
+ * as "default options" (destroy only a non-NULL result). */
 rd_kafka_AdminOptions_t *tool_admin_options(struct tool_client *c, rd_kafka_admin_op_t op);
 
 /*

@@ -311,7 +311,8 @@ static int topics_configs_fetch(struct tool_client *c, const struct rd_kafka_met
         res[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, sel[i]->topic);
     rd_kafka_AdminOptions_t *o = tool_admin_options(c, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
     rd_kafka_DescribeConfigs(c->rk, res, (size_t)n, o, c->queue);
-    rd_kafka_AdminOptions_destroy(o);
+    if (o)
+        rd_kafka_AdminOptions_destroy(o);
     rd_kafka_ConfigResource_destroy_array(res, (size_t)n);
     free(res);
     rd_kafka_event_t *ev = tool_client_wait(c, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, err, err_size);
@@ -484,7 +485,8 @@ static int topics_create(struct tool_client *c, const struct topics_args *a, con
     }
     rd_kafka_AdminOptions_t *o = tool_admin_options(c, RD_KAFKA_ADMIN_OP_CREATETOPICS);
     rd_kafka_CreateTopics(c->rk, &nt, 1, o, c->queue);
-    rd_kafka_AdminOptions_destroy(o);
+    if (o)
+        rd_kafka_AdminOptions_destroy(o);
     rd_kafka_NewTopic_destroy(nt);
     rd_kafka_event_t *ev = tool_client_wait(c, RD_KAFKA_EVENT_CREATETOPICS_RESULT, err, sizeof err);
     if (!ev)
@@ -508,7 +510,8 @@ static int topics_delete(struct tool_client *c, const struct rd_kafka_metadata_t
         dt[i] = rd_kafka_DeleteTopic_new(sel[i]->topic);
     rd_kafka_AdminOptions_t *o = tool_admin_options(c, RD_KAFKA_ADMIN_OP_DELETETOPICS);
     rd_kafka_DeleteTopics(c->rk, dt, (size_t)n, o, c->queue);
-    rd_kafka_AdminOptions_destroy(o);
+    if (o)
+        rd_kafka_AdminOptions_destroy(o);
     rd_kafka_DeleteTopic_destroy_array(dt, (size_t)n);
     free(dt);
     char err[TOOL_ERRSTR_MAX];
@@ -541,7 +544,8 @@ static int topics_alter(struct tool_client *c, const struct topics_args *a,
     }
     rd_kafka_AdminOptions_t *o = tool_admin_options(c, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS);
     rd_kafka_CreatePartitions(c->rk, np, (size_t)n, o, c->queue);
-    rd_kafka_AdminOptions_destroy(o);
+    if (o)
+        rd_kafka_AdminOptions_destroy(o);
     rd_kafka_NewPartitions_destroy_array(np, (size_t)n);
     free(np);
     rd_kafka_event_t *ev = tool_client_wait(c, RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT, err, sizeof err);
