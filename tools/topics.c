@@ -17,8 +17,7 @@
  *
  * Not here: the TopicId field (librdkafka 2.0.2 speaks Metadata v4 and the
  * broker serves no topic ids, so it is omitted as Kafka does for a zero id),
- * --replica-assignment, --under-min-isr-partitions/--at-min-isr-partitions,
- * --topic-id, and altering configs (that is `samsa configs`).
+ * --replica-assignment, --topic-id, and altering configs (that is `samsa configs`).
  */
 #include "topics.h"
 
@@ -59,6 +58,8 @@ struct topics_args {
     bool with_overrides;
     bool under_replicated;
     bool unavailable;
+    bool under_min_isr;
+    bool at_min_isr;
     bool help;
 };
 
@@ -95,6 +96,10 @@ static void topics_usage(FILE *out)
             "                                           for --create it is a regular expression; ',' means '|'.\n"
             "--topics-with-overrides                  If set when describing topics, only show topics that\n"
             "                                           have overridden configs.\n"
+            "--under-min-isr-partitions               If set when describing topics, only show partitions\n"
+            "                                           whose isr count is less than the configured minimum.\n"
+            "--at-min-isr-partitions                  If set when describing topics, only show partitions\n"
+            "                                           whose isr count is equal to the configured minimum.\n"
             "--unavailable-partitions                 If set when describing topics, only show partitions\n"
             "                                           whose leader is not available.\n"
             "--under-replicated-partitions            If set when describing topics, only show under\n"
@@ -188,6 +193,10 @@ static int topics_args_parse(int argc, char **argv, struct topics_args *a)
             a->under_replicated = true;
         else if (tool_opt(argc, argv, &i, "--unavailable-partitions", false, NULL))
             a->unavailable = true;
+        else if (tool_opt(argc, argv, &i, "--under-min-isr-partitions", false, NULL))
+            a->under_min_isr = true;
+        else if (tool_opt(argc, argv, &i, "--at-min-isr-partitions", false, NULL))
+            a->at_min_isr = true;
         else if (tool_opt(argc, argv, &i, "--help", false, NULL) || strcmp(argv[i], "-h") == 0)
             a->help = true;
         else {
@@ -225,6 +234,8 @@ static int topics_args_check(const struct topics_args *a)
         { a->with_overrides, "topics-with-overrides", 1u << TOPICS_DESCRIBE },
         { a->under_replicated, "under-replicated-partitions", 1u << TOPICS_DESCRIBE },
         { a->unavailable, "unavailable-partitions", 1u << TOPICS_DESCRIBE },
+        { a->under_min_isr, "under-min-isr-partitions", 1u << TOPICS_DESCRIBE },
+        { a->at_min_isr, "at-min-isr-partitions", 1u << TOPICS_DESCRIBE },
     };
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
         if (!opts[i].used || (opts[i].allowed & (1u << a->action)))
@@ -238,9 +249,10 @@ static int topics_args_check(const struct topics_args *a)
                      topics_action_names[a->action]);
         return topics_usage_error(msg);
     }
-    if ((a->with_overrides + a->under_replicated + a->unavailable) > 1)
-        return topics_usage_error("Only one of --topics-with-overrides, --under-replicated-partitions and "
-                                  "--unavailable-partitions may be given");
+    if ((a->with_overrides + a->under_replicated + a->unavailable + a->under_min_isr + a->at_min_isr) > 1)
+        return topics_usage_error("Only one of --topics-with-overrides, --under-replicated-partitions, "
+                                  "--unavailable-partitions, --under-min-isr-partitions and "
+                                  "--at-min-isr-partitions may be given");
     if (!a->topic && (a->action == TOPICS_CREATE || a->action == TOPICS_ALTER || a->action == TOPICS_DELETE))
         return topics_usage_error("Missing required argument \"[topic]\"");
     if (a->action == TOPICS_ALTER && a->partitions == -1)
@@ -299,10 +311,11 @@ static bool topics_broker_live(const struct rd_kafka_metadata *md, int32_t id)
 
 /*
  * The non-default configs of each selected topic as "k=v,k=v" strings
- * (texts[i] for sel[i], malloc'd, "" when none), from one DescribeConfigs.
+ * (texts[i] for sel[i], malloc'd, "" when none) and its
+ * min.insync.replicas (min_isr[i], -1 if unknown), from one DescribeConfigs.
  */
 static int topics_configs_fetch(struct tool_client *c, const struct rd_kafka_metadata_topic **sel, int n,
-                                char **texts, char *err, size_t err_size)
+                                char **texts, int *min_isr, char *err, size_t err_size)
 {
     rd_kafka_ConfigResource_t **res = calloc((size_t)n + 1, sizeof *res);
     if (!res)
@@ -322,6 +335,7 @@ static int topics_configs_fetch(struct tool_client *c, const struct rd_kafka_met
     const rd_kafka_ConfigResource_t **rr =
         rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &rn);
     for (int i = 0; i < n; i++) {
+        min_isr[i] = -1;
         texts[i] = calloc(1, TOPICS_CONFIG_TEXT_MAX);
         if (!texts[i]) {
             rd_kafka_event_destroy(ev);
@@ -335,9 +349,12 @@ static int topics_configs_fetch(struct tool_client *c, const struct rd_kafka_met
             const rd_kafka_ConfigEntry_t **e = rd_kafka_ConfigResource_configs(rr[r], &en);
             size_t len = 0;
             for (size_t k = 0; k < en; k++) {
+                const char *value = rd_kafka_ConfigEntry_value(e[k]);
+                if (value && strcmp(rd_kafka_ConfigEntry_name(e[k]), "min.insync.replicas") == 0 &&
+                    tool_int_parse(value, 1, 32767, &min_isr[i]) < 0)
+                    min_isr[i] = -1;
                 if (rd_kafka_ConfigEntry_is_default(e[k]))
                     continue;
-                const char *value = rd_kafka_ConfigEntry_value(e[k]);
                 int w = snprintf(texts[i] + len, TOPICS_CONFIG_TEXT_MAX - len, "%s%s=%s", len ? "," : "",
                                  rd_kafka_ConfigEntry_name(e[k]), value ? value : "null");
                 if (w < 0 || (size_t)w >= TOPICS_CONFIG_TEXT_MAX - len)
@@ -354,16 +371,23 @@ static int topics_configs_fetch(struct tool_client *c, const struct rd_kafka_met
 static int topics_describe(struct tool_client *c, const struct topics_args *a,
                            const struct rd_kafka_metadata *md, const struct rd_kafka_metadata_topic **sel, int n)
 {
-    bool describe_configs = !a->under_replicated && !a->unavailable;
+    /* as TopicCommand: a partition filter drops the topic lines */
+    bool describe_configs = !a->under_replicated && !a->unavailable && !a->under_min_isr && !a->at_min_isr;
     bool describe_partitions = !a->with_overrides;
+    bool need_configs = describe_configs || a->under_min_isr || a->at_min_isr;
     char **texts = calloc((size_t)n + 1, sizeof *texts);
-    if (!texts)
+    int *min_isr = calloc((size_t)n + 1, sizeof *min_isr);
+    if (!texts || !min_isr) {
+        free(texts);
+        free(min_isr);
         return topics_fail("out of memory");
+    }
     char err[TOOL_ERRSTR_MAX];
-    if (describe_configs && n > 0 && topics_configs_fetch(c, sel, n, texts, err, sizeof err) < 0) {
+    if (need_configs && n > 0 && topics_configs_fetch(c, sel, n, texts, min_isr, err, sizeof err) < 0) {
         for (int i = 0; i < n; i++)
             free(texts[i]);
         free(texts);
+        free(min_isr);
         return topics_fail(err);
     }
     for (int i = 0; i < n; i++) {
@@ -389,6 +413,11 @@ static int topics_describe(struct tool_client *c, const struct topics_args *a,
                 continue;
             if (a->unavailable && has_leader && topics_broker_live(md, pm->leader))
                 continue;
+            /* Kafka: under min ISR = no leader or isr < min; at min ISR = isr == min */
+            if (a->under_min_isr && has_leader && !(min_isr[i] >= 0 && pm->isr_cnt < min_isr[i]))
+                continue;
+            if (a->at_min_isr && !(min_isr[i] >= 0 && pm->isr_cnt == min_isr[i]))
+                continue;
             printf("\tTopic: %s\tPartition: %d\tLeader: ", t->topic, (int)pm->id);
             if (has_leader)
                 printf("%d", (int)pm->leader);
@@ -405,6 +434,7 @@ static int topics_describe(struct tool_client *c, const struct topics_args *a,
     for (int i = 0; i < n; i++)
         free(texts[i]);
     free(texts);
+    free(min_isr);
     return 0;
 }
 

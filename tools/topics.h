@@ -7,7 +7,8 @@
  *     | --list [--topic REGEX] [--exclude-internal]
  *     | --describe [--topic REGEX] [--if-exists] [--exclude-internal]
  *                  [--topics-with-overrides | --under-replicated-partitions
- *                   | --unavailable-partitions]
+ *                   | --unavailable-partitions | --under-min-isr-partitions
+ *                   | --at-min-isr-partitions]
  *     | --alter --topic REGEX --partitions N [--if-exists]
  *     | --delete --topic REGEX [--if-exists]
  *

@@ -86,7 +86,11 @@ err_first 'Option "[unavailable-partitions]" can'"'"'t be used with option "[cre
 run 1 "config with alter" topics --alter --topic x --partitions 2 --config retention.ms=1
 err_first 'Option "[config]" can'"'"'t be used with option "[alter]": to alter topic configs use `samsa configs` (kafka-configs.sh).'
 run 1 "two describe filters" topics --describe --under-replicated-partitions --unavailable-partitions
-err_first "Only one of --topics-with-overrides, --under-replicated-partitions and --unavailable-partitions may be given"
+err_first "Only one of --topics-with-overrides, --under-replicated-partitions, --unavailable-partitions, --under-min-isr-partitions and --at-min-isr-partitions may be given"
+run 1 "at-min-isr with list" topics --list --at-min-isr-partitions
+err_first 'Option "[at-min-isr-partitions]" can'"'"'t be used with option "[list]"'
+run 1 "under-min-isr with alter" topics --alter --topic x --partitions 2 --under-min-isr-partitions
+err_first 'Option "[under-min-isr-partitions]" can'"'"'t be used with option "[alter]"'
 
 # ---- create -----------------------------------------------------------------------
 run 0 "list on an empty cluster" topics --list
@@ -168,6 +172,19 @@ out_is ""
 run 0 "describe --under-replicated-partitions (single node: none)" topics --describe --under-replicated-partitions
 out_is ""
 run 0 "describe --unavailable-partitions (all led)" topics --describe --unavailable-partitions
+out_is ""
+# min.insync.replicas: default 1 = the single node's ISR, so every partition is "at" it
+run 0 "describe --at-min-isr-partitions" topics --describe --at-min-isr-partitions --topic 'plain|cfg'
+out_is "\tTopic: cfg\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: plain\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1"
+run 0 "describe --under-min-isr-partitions (none)" topics --describe --under-min-isr-partitions
+out_is ""
+run 0 "create a topic needing 2 in-sync replicas" topics --create --topic needs2 --partitions 2 --config min.insync.replicas=2
+out_is "Created topic needs2."
+run 0 "describe --under-min-isr-partitions" topics --describe --under-min-isr-partitions
+out_is "\tTopic: needs2\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: needs2\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1"
+run 0 "needs2 is not at its minimum" topics --describe --at-min-isr-partitions --topic needs2
+out_is ""
+run 0 "delete needs2" topics --delete --topic needs2
 out_is ""
 
 # ---- alter --partitions -----------------------------------------------------------
