@@ -43,6 +43,8 @@ struct brk_conn {
     bool dead;
     bool read_paused;
     bool in_read;      /* inside conn_read_cb: freeing is deferred to its end */
+    brk_virtual_done_cb virt_cb; /* a forwarded request: no socket, the response goes here */
+    void *virt_arg;
 };
 
 static int64_t conn_last_warn_ns;
@@ -85,7 +87,8 @@ static void conn_kill(struct brk_conn *conn)
     if (conn->dead)
         return;
     conn->dead = true;
-    bufferevent_free(conn->bev);
+    if (conn->bev)
+        bufferevent_free(conn->bev);
     conn->bev = NULL;
     /* parked fetches would otherwise wait for their timeout */
     for (struct brk_req *r = conn->head; r; r = r->next)
@@ -97,7 +100,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg);
 
 static void conn_update_read(struct brk_conn *conn)
 {
-    if (conn->dead)
+    if (conn->dead || !conn->bev)
         return;
     size_t out = evbuffer_get_length(bufferevent_get_output(conn->bev));
     bool pause = conn->inflight >= BRK_CONN_INFLIGHT_MAX || out > BRK_CONN_OUTPUT_BYTES_MAX;
@@ -119,7 +122,11 @@ static void conn_flush(struct brk_conn *conn)
         conn->head = req->next;
         if (!conn->head)
             conn->tail = NULL;
-        if (!conn->dead && !req->no_response && req->resp.len > 0) {
+        if (conn->virt_cb) {
+            conn->virt_cb(conn->virt_arg, req->no_response ? (struct bytes){ NULL, 0 } : buf_bytes(&req->resp));
+            conn->virt_cb = NULL;
+            conn->dead = true;
+        } else if (!conn->dead && !req->no_response && req->resp.len > 0) {
             if (bufferevent_write(conn->bev, req->resp.ptr, req->resp.len) < 0) {
                 log_error("conn", "cannot queue response peer=%s bytes=%zu", conn->peer, req->resp.len);
             }
@@ -321,6 +328,47 @@ void brk_conn_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *addr,
     bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
     log_debug("conn", "accepted peer=%s conn=%llu listener=%s", conn->peer, (unsigned long long)conn->id,
               srv->node->listeners[bl->index].name);
+}
+
+int brk_conn_virtual_dispatch(struct brk_server *srv, struct bytes frame, brk_virtual_done_cb cb, void *arg)
+{
+    if (frame.len < BRK_FRAME_MIN_BYTES || (int64_t)frame.len > srv->node->socket_request_max_bytes)
+        return ERR_DECODE;
+    struct brk_conn *conn = calloc(1, sizeof *conn);
+    struct brk_req *req = calloc(1, sizeof *req);
+    if (!conn || !req) {
+        free(conn);
+        free(req);
+        return -ENOMEM;
+    }
+    conn->srv = srv;
+    conn->id = ++srv->next_conn_id;
+    snprintf(conn->peer, sizeof conn->peer, "forwarded");
+    conn->virt_cb = cb;
+    conn->virt_arg = arg;
+    srv->conn_count++;
+    req->conn = conn;
+    req->received_ns = brk_now_ns();
+    buf_init(&req->frame, frame.len);
+    buf_init(&req->resp, BRK_RESP_BYTES_MAX);
+    arena_init(&req->arena, BRK_REQ_ARENA_CHUNK_BYTES, BRK_REQ_ARENA_BYTES_MAX);
+    if (buf_append(&req->frame, frame.ptr, frame.len) < 0) {
+        req_free(req);
+        conn->dead = true;
+        conn_free(conn);
+        return -ENOMEM;
+    }
+    conn->head = conn->tail = req;
+    conn->inflight = 1;
+    conn->in_read = true;
+    int rc = brk_dispatch(req);
+    conn->in_read = false;
+    if (rc < 0 && !req->done) {
+        req->no_response = true;
+        req->done = true;
+    }
+    conn_flush(conn); /* answers and frees at once if the handler finished */
+    return 0;
 }
 
 void brk_conn_accept_error_cb(struct evconnlistener *l, void *arg)

@@ -12,29 +12,42 @@
 #include "broker/brk_h.h"
 #include "broker/brk_int.h"
 #include "broker/brk_kerr.h"
+#include "broker/brk_server.h"
+#include "controller/ctrl.h"
 #include "common/log.h"
 
 struct brk_api {
     int16_t api_key;
     brk_handler_fn fn;
+    bool controller;   /* runs on the active controller: forwarded from other nodes */
 };
 
 static void h_api_versions(struct brk_req *req);
 
 static const struct brk_api brk_apis[] = {
-    { KMSG_API_PRODUCE, brk_h_produce },
-    { KMSG_API_FETCH, brk_h_fetch },
-    { KMSG_API_LIST_OFFSETS, brk_h_list_offsets },
-    { KMSG_API_METADATA, brk_h_metadata },
-    { KMSG_API_API_VERSIONS, h_api_versions },
-    { KMSG_API_CREATE_TOPICS, brk_h_create_topics },
-    { KMSG_API_DELETE_TOPICS, brk_h_delete_topics },
-    { KMSG_API_DELETE_RECORDS, brk_h_delete_records },
-    { KMSG_API_DESCRIBE_CONFIGS, brk_h_describe_configs },
-    { KMSG_API_ALTER_CONFIGS, brk_h_alter_configs },
-    { KMSG_API_CREATE_PARTITIONS, brk_h_create_partitions },
-    { KMSG_API_INCREMENTAL_ALTER_CONFIGS, brk_h_incremental_alter_configs },
-    { KMSG_API_DESCRIBE_CLUSTER, brk_h_describe_cluster },
+    { KMSG_API_PRODUCE, brk_h_produce, false },
+    { KMSG_API_FETCH, brk_h_fetch, false },
+    { KMSG_API_LIST_OFFSETS, brk_h_list_offsets, false },
+    { KMSG_API_METADATA, brk_h_metadata, false },
+    { KMSG_API_API_VERSIONS, h_api_versions, false },
+    { KMSG_API_CREATE_TOPICS, brk_h_create_topics, true },
+    { KMSG_API_DELETE_TOPICS, brk_h_delete_topics, true },
+    { KMSG_API_DELETE_RECORDS, brk_h_delete_records, false },
+    { KMSG_API_DESCRIBE_CONFIGS, brk_h_describe_configs, false },
+    { KMSG_API_ALTER_CONFIGS, brk_h_alter_configs, true },
+    { KMSG_API_CREATE_PARTITIONS, brk_h_create_partitions, true },
+    { KMSG_API_INCREMENTAL_ALTER_CONFIGS, brk_h_incremental_alter_configs, true },
+    { KMSG_API_DESCRIBE_CLUSTER, brk_h_describe_cluster, false },
+    { KMSG_API_FIND_COORDINATOR, brk_h_find_coordinator, false },
+    { KMSG_API_JOIN_GROUP, brk_h_join_group, false },
+    { KMSG_API_SYNC_GROUP, brk_h_sync_group, false },
+    { KMSG_API_HEARTBEAT, brk_h_heartbeat, false },
+    { KMSG_API_LEAVE_GROUP, brk_h_leave_group, false },
+    { KMSG_API_OFFSET_COMMIT, brk_h_offset_commit, false },
+    { KMSG_API_OFFSET_FETCH, brk_h_offset_fetch, false },
+    { KMSG_API_DESCRIBE_GROUPS, brk_h_describe_groups, false },
+    { KMSG_API_LIST_GROUPS, brk_h_list_groups, false },
+    { KMSG_API_DELETE_GROUPS, brk_h_delete_groups, false },
 };
 #define BRK_API_COUNT ((int)(sizeof brk_apis / sizeof brk_apis[0]))
 
@@ -81,6 +94,28 @@ static void h_api_versions(struct brk_req *req)
     brk_req_finish(req, api_versions_encode(req, req->hdr.api_version, err));
 }
 
+static void forward_done_cb(void *arg, int rc, struct bytes resp)
+{
+    struct brk_req *req = arg;
+    if (rc == 0 && resp.len >= 8) {
+        buf_reset(&req->resp);
+        if (buf_append(&req->resp, resp.ptr, resp.len) == 0) {
+            req->done = false;
+            brk_req_finish(req, 0);
+            return;
+        }
+    }
+    /* no controller answer: run it here, which answers NOT_CONTROLLER per item */
+    log_debug("dispatch", "forwarding failed api_key=%d error=\"%s\"; answering locally", req->hdr.api_key,
+              err_str(rc));
+    const struct brk_api *api = NULL;
+    for (int i = 0; i < BRK_API_COUNT; i++)
+        if (brk_apis[i].api_key == req->hdr.api_key)
+            api = &brk_apis[i];
+    ASSERT(api != NULL);
+    api->fn(req);
+}
+
 int brk_dispatch(struct brk_req *req)
 {
     kwire_reader_init(&req->body, buf_bytes(&req->frame));
@@ -103,6 +138,10 @@ int brk_dispatch(struct brk_req *req)
     }
     log_trace("dispatch", "request api_key=%d api_version=%d correlation_id=%d", req->hdr.api_key,
               req->hdr.api_version, req->hdr.correlation_id);
+    struct brk_server *srv = brk_req_server(req);
+    if (api->controller && !ctrl_is_active(srv->ctrl) &&
+        ctrl_forward_request(srv->ctrl, buf_bytes(&req->frame), forward_done_cb, req) == 0)
+        return 0; /* answered from the active controller's response */
     api->fn(req);
     return 0;
 }

@@ -33,6 +33,18 @@ static const char *req_listener_name(const struct brk_req *req)
     return srv->node->listeners[brk_req_listener_index(req)].name;
 }
 
+/* The controller id clients see: the active controller when it is also a
+ * live broker, else this broker, which forwards admin requests (Kafka's
+ * KRaft brokers do the same). */
+static int32_t visible_controller_id(const struct brk_server *srv)
+{
+    int32_t active = ctrl_active_id(srv->ctrl);
+    const struct ctrl_broker *b = active >= 0 ? ctrl_image_broker_find(ctrl_metadata(srv->ctrl), active) : NULL;
+    if (b && !b->fenced)
+        return active;
+    return srv->node->node_id;
+}
+
 static int fill_brokers(struct brk_req *req, struct kmsg_metadata_resp *resp)
 {
     const struct ctrl_image *img = ctrl_metadata(brk_req_server(req)->ctrl);
@@ -98,7 +110,7 @@ void brk_h_metadata(struct brk_req *req)
     if (rc < 0)
         goto out;
     resp.cluster_id = bytes_cstr(srv->cluster_id);
-    resp.controller_id = ctrl_active_id(srv->ctrl);
+    resp.controller_id = visible_controller_id(srv);
     /* v0 sends an empty array for "all topics"; v1+ sends null */
     bool all = m.topics_count < 0 || (req->hdr.api_version == 0 && m.topics_count == 0);
     if (all) {
@@ -185,6 +197,6 @@ void brk_h_describe_cluster(struct brk_req *req)
         rb->rack = b->rack[0] ? bytes_cstr(b->rack) : (struct bytes){ NULL, 0 };
     }
     resp.cluster_id = bytes_cstr(srv->cluster_id);
-    resp.controller_id = ctrl_active_id(srv->ctrl);
+    resp.controller_id = visible_controller_id(srv);
     BRK_RESPOND(req, describe_cluster, &resp);
 }

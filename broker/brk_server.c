@@ -147,6 +147,36 @@ static void register_done_cb(void *arg, int rc)
              srv->cluster_id, brk_parts_count(srv->parts));
 }
 
+struct fwd_ctx {
+    struct brk_server *srv;
+    uint32_t from;
+    uint64_t request_id;
+};
+
+static void forwarded_done_cb(void *arg, struct bytes resp)
+{
+    struct fwd_ctx *fc = arg;
+    ctrl_forward_reply(fc->srv->ctrl, fc->from, fc->request_id, resp.len ? 0 : ERR_INVALID, resp);
+    free(fc);
+}
+
+/* A broker forwarded a Kafka admin request to us, the active controller. */
+static void forward_handler(void *arg, uint32_t from, uint64_t request_id, struct bytes kafka_request)
+{
+    struct brk_server *srv = arg;
+    struct fwd_ctx *fc = malloc(sizeof *fc);
+    if (!fc) {
+        ctrl_forward_reply(srv->ctrl, from, request_id, -ENOMEM, (struct bytes){ NULL, 0 });
+        return;
+    }
+    *fc = (struct fwd_ctx){ srv, from, request_id };
+    int rc = brk_conn_virtual_dispatch(srv, kafka_request, forwarded_done_cb, fc);
+    if (rc < 0) {
+        ctrl_forward_reply(srv->ctrl, from, request_id, rc, (struct bytes){ NULL, 0 });
+        free(fc);
+    }
+}
+
 /* The image is current: open local partitions, drop stale dirs, register. */
 static void caught_up_cb(void *arg)
 {
@@ -156,6 +186,11 @@ static void caught_up_cb(void *arg)
     int rc = brk_parts_reconcile(srv->parts, ctrl_metadata(srv->ctrl));
     if (rc < 0) {
         log_error("server", "stopping: local partitions could not be opened error=\"%s\"", err_str(rc));
+        brk_server_stop(srv);
+        return;
+    }
+    if (!srv->groups && (rc = brk_h_group_start(srv)) < 0) {
+        log_error("server", "stopping: consumer groups could not be loaded error=\"%s\"", err_str(rc));
         brk_server_stop(srv);
         return;
     }
@@ -379,6 +414,7 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
         log_error("server", "cannot start the metadata quorum dir=%s error=\"%s\"", ccfg.metadata_dir, err_str(rc));
         goto fail;
     }
+    ctrl_forward_handler_set(srv->ctrl, forward_handler, srv);
     int efd = uring_event_fd(srv->uring);
     if (efd >= 0) {
         srv->uring_ev = event_new(srv->base, efd, EV_READ | EV_PERSIST, uring_ev_cb, srv);
@@ -436,6 +472,7 @@ void brk_server_destroy(struct brk_server *srv)
     }
     if (srv->parts && srv->ctrl && brk_parts_checkpoint(srv->parts) < 0)
         log_error("server", "log start offsets not checkpointed at shutdown");
+    brk_h_group_stop(srv); /* after the drain: append callbacks use it */
     ctrl_destroy(srv->ctrl);
     brk_parts_destroy(srv->parts);
     if (srv->register_ev)

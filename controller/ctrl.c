@@ -48,9 +48,10 @@ struct ctrl_remote {   /* a ProposeRequest from another node, waiting for commit
     uint64_t request_id;
 };
 
-struct ctrl_fwd {      /* our ProposeRequest to the leader, waiting for its answer */
+struct ctrl_fwd {      /* our Propose/ForwardRequest to the leader, waiting for its answer */
     uint64_t request_id;
-    ctrl_commit_cb cb;
+    ctrl_commit_cb cb;             /* ProposeRequest */
+    ctrl_forward_done_cb fwd_cb;   /* ForwardRequest */
     void *arg;
     int64_t deadline_ticks;
 };
@@ -83,6 +84,8 @@ struct ctrl {
     uint32_t fwd_count;
     uint64_t next_request_id;
     enum raft_role last_role;
+    ctrl_forward_handler_fn fwd_handler;
+    void *fwd_handler_arg;
 };
 
 /* ---- storage vtable over ctrl_mlog ---- */
@@ -403,6 +406,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
             c->fwd[i] = c->fwd[--c->fwd_count];
             if (f.cb)
                 f.cb(f.arg, ERR_TIMEOUT);
+            if (f.fwd_cb)
+                f.fwd_cb(f.arg, ERR_TIMEOUT, (struct bytes){ NULL, 0 });
         } else {
             i++;
         }
@@ -468,10 +473,70 @@ static void on_frame(void *arg, uint32_t from, const Samsa__ControllerFrame *f)
         }
         break;
     }
+    case SAMSA__CONTROLLER_FRAME__FRAME_FORWARD:
+        if (!ctrl_is_active(c) || !c->fwd_handler)
+            ctrl_forward_reply(c, from, f->forward->request_id, ERR_NOT_CONTROLLER, (struct bytes){ NULL, 0 });
+        else
+            c->fwd_handler(c->fwd_handler_arg, from, f->forward->request_id,
+                           bytes_make(f->forward->kafka_request.data, f->forward->kafka_request.len));
+        break;
+    case SAMSA__CONTROLLER_FRAME__FRAME_FORWARD_RESPONSE: {
+        const Samsa__ForwardResponse *fr = f->forward_response;
+        for (uint32_t i = 0; i < c->fwd_count; i++) {
+            if (c->fwd[i].request_id != fr->request_id || !c->fwd[i].fwd_cb)
+                continue;
+            struct ctrl_fwd fw = c->fwd[i];
+            c->fwd[i] = c->fwd[--c->fwd_count];
+            fw.fwd_cb(fw.arg, fr->error, bytes_make(fr->kafka_response.data, fr->kafka_response.len));
+            break;
+        }
+        break;
+    }
     default:
         break;
     }
     process_ready(c);
+}
+
+void ctrl_forward_handler_set(struct ctrl *c, ctrl_forward_handler_fn fn, void *arg)
+{
+    c->fwd_handler = fn;
+    c->fwd_handler_arg = arg;
+}
+
+int ctrl_forward_request(struct ctrl *c, struct bytes kafka_request, ctrl_forward_done_cb cb, void *arg)
+{
+    uint32_t leader = raft_leader_get(c->raft);
+    if (leader == 0 || leader == (uint32_t)c->cfg.node_id)
+        return ERR_NOT_CONTROLLER;
+    if (c->fwd_count >= CTRL_REMOTE_MAX)
+        return ERR_LIMIT;
+    Samsa__ForwardRequest fr = SAMSA__FORWARD_REQUEST__INIT;
+    fr.request_id = ++c->next_request_id;
+    fr.kafka_request.data = (uint8_t *)kafka_request.ptr;
+    fr.kafka_request.len = kafka_request.len;
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_FORWARD;
+    f.forward = &fr;
+    int rc = ctrl_net_send(c->net, leader, &f);
+    if (rc < 0)
+        return rc == ERR_NOT_FOUND ? ERR_NOT_CONTROLLER : rc;
+    c->fwd[c->fwd_count++] = (struct ctrl_fwd){ fr.request_id, NULL, cb, arg,
+                                                c->ticks + CTRL_FWD_TIMEOUT_MS / c->cfg.tick_ms };
+    return 0;
+}
+
+void ctrl_forward_reply(struct ctrl *c, uint32_t to, uint64_t request_id, int err, struct bytes kafka_response)
+{
+    Samsa__ForwardResponse fr = SAMSA__FORWARD_RESPONSE__INIT;
+    fr.request_id = request_id;
+    fr.error = err;
+    fr.kafka_response.data = (uint8_t *)kafka_response.ptr;
+    fr.kafka_response.len = kafka_response.len;
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_FORWARD_RESPONSE;
+    f.forward_response = &fr;
+    send_frame(c, to, &f);
 }
 
 int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caught_up_cb caught_up, void *arg,
@@ -658,7 +723,7 @@ int ctrl_forward(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, c
     int rc = ctrl_net_send(c->net, leader, &f);
     if (rc < 0)
         return rc == ERR_NOT_FOUND ? ERR_NOT_CONTROLLER : rc;
-    c->fwd[c->fwd_count++] = (struct ctrl_fwd){ pr.request_id, cb, arg,
+    c->fwd[c->fwd_count++] = (struct ctrl_fwd){ pr.request_id, cb, NULL, arg,
                                                 c->ticks + CTRL_FWD_TIMEOUT_MS / c->cfg.tick_ms };
     return 0;
 }

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "common/arena.h"
+#include "common/buf.h"
 #include "common/err.h"
 #include "controller/ctrl_image.h"
 #include "metadata.pb-c.h"
@@ -101,6 +102,17 @@ MUST_CHECK int ctrl_propose(struct ctrl *c, Samsa__MetadataRecord *const *recs, 
  * ERR_TIMEOUT. */
 MUST_CHECK int ctrl_forward(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, ctrl_commit_cb cb,
                             void *arg);
+
+/* Kafka request forwarding (brokers -> active controller).  The controller
+ * module only carries the bytes; the broker registers the handler that runs
+ * a forwarded request and answers with ctrl_forward_reply. */
+typedef void (*ctrl_forward_handler_fn)(void *arg, uint32_t from, uint64_t request_id, struct bytes kafka_request);
+typedef void (*ctrl_forward_done_cb)(void *arg, int rc, struct bytes kafka_response);
+void ctrl_forward_handler_set(struct ctrl *c, ctrl_forward_handler_fn fn, void *arg);
+/* ctrl_forward_request - send a Kafka request frame to the active controller;
+ * cb gets 0 and the response frame, or ERR_NOT_CONTROLLER / ERR_TIMEOUT. */
+MUST_CHECK int ctrl_forward_request(struct ctrl *c, struct bytes kafka_request, ctrl_forward_done_cb cb, void *arg);
+void ctrl_forward_reply(struct ctrl *c, uint32_t to, uint64_t request_id, int err, struct bytes kafka_response);
 
 /* A planned batch: records allocated in the caller's arena. */
 struct ctrl_records {

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""quorum_test - the KRaft metadata quorum under a controller kill -9.
+
+For two topologies (3 combined nodes; 3 controller-only + 2 broker-only):
+  1. a client (confluent-kafka AdminClient, i.e. librdkafka) creates topics in
+     a loop through the brokers;
+  2. the active controller is killed with SIGKILL mid-loop;
+  3. a new active controller takes over (failover time is measured from the
+     kill to the first topic created after it);
+  4. every CreateTopics that returned success is visible in Metadata on every
+     live broker;
+  5. the killed node restarts, catches up, and (if a broker) serves the same
+     topics.
+Prints "quorum: N passed, N failed".
+"""
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from samsacluster import Cluster  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok   %s" % what)
+    else:
+        failed += 1
+        print("FAIL %s" % what)
+    return cond
+
+
+def topics_on(node, timeout=10):
+    a = AdminClient({"bootstrap.servers": node.bootstrap})
+    return set(a.list_topics(timeout=timeout).topics)
+
+
+def run(label, roles, loops_before_kill=8, loops_after_kill=12):
+    c = Cluster(roles)
+    c.start()
+    created = []
+    errors = []
+    stop = threading.Event()
+    kill_time = [None]
+    first_after_kill = [None]
+
+    def creator():
+        i = 0
+        while not stop.is_set() and i < loops_before_kill + loops_after_kill + 40:
+            if len(created) >= loops_before_kill + loops_after_kill:
+                break
+            name = "%s-t%03d" % (label, i)
+            i += 1
+            try:
+                a = AdminClient({"bootstrap.servers": c.bootstrap(), "socket.timeout.ms": 3000})
+                a.create_topics([NewTopic(name, num_partitions=2, replication_factor=1)],
+                                operation_timeout=5, request_timeout=5)[name].result(8)
+                created.append(name)
+                if kill_time[0] and first_after_kill[0] is None:
+                    first_after_kill[0] = time.time()
+            except Exception as e:  # failures during the failover window are expected
+                errors.append((name, str(e)))
+
+    t = threading.Thread(target=creator)
+    t.start()
+    deadline = time.time() + 60
+    while len(created) < loops_before_kill and time.time() < deadline:
+        time.sleep(0.02)
+    victim = c.active_controller()
+    check(victim is not None, "%s: an active controller exists" % label)
+    victim.kill9()
+    kill_time[0] = time.time()
+    t.join(120)
+    stop.set()
+    new_leader = c.active_controller()
+    check(new_leader is not None and new_leader is not victim, "%s: a new active controller took over (node %s)"
+          % (label, new_leader.id if new_leader else None))
+    if new_leader:
+        import re
+        m = re.findall(r"^\S+T(\d+):(\d+):([\d.]+)Z INFO  \[ctrl\] active controller", new_leader.read_log(), re.M)
+        if m:
+            h, mi, sec = m[-1]
+            lt = time.gmtime(kill_time[0])
+            elected = int(h) * 3600 + int(mi) * 60 + float(sec)
+            killed = lt.tm_hour * 3600 + lt.tm_min * 60 + lt.tm_sec + (kill_time[0] % 1)
+            print("     %s: election (kill -9 to new active controller, from its log): %.2f s" % (label, elected - killed))
+    if first_after_kill[0]:
+        print("     %s: failover (kill -9 to first committed CreateTopics): %.2f s"
+              % (label, first_after_kill[0] - kill_time[0]))
+    check(len(created) >= loops_before_kill + loops_after_kill,
+          "%s: %d topics created (%d attempts failed during failover)" % (label, len(created), len(errors)))
+    # brokers learn committed metadata by fetching it: allow them to catch up
+    for b in c.brokers():
+        if not b.alive():
+            continue
+        missing = created
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            have = topics_on(b)
+            missing = [x for x in created if x not in have]
+            if not missing:
+                break
+            time.sleep(0.1)
+        check(not missing, "%s: broker %d sees every acknowledged topic (missing %s)" % (label, b.id, missing[:5]))
+    victim.start()
+    victim.wait_ready()
+    deadline = time.time() + 20
+    while "metadata caught up" not in victim.read_log().split("samsa node started")[-1] and time.time() < deadline:
+        time.sleep(0.05)
+    check("metadata caught up" in victim.read_log().split("samsa node started")[-1],
+          "%s: restarted node %d caught up" % (label, victim.id))
+    if "broker" in victim.roles:
+        deadline = time.time() + 20
+        missing = created
+        while time.time() < deadline:
+            try:
+                have = topics_on(victim, timeout=5)
+                missing = [x for x in created if x not in have]
+                if not missing:
+                    break
+            except Exception:
+                pass
+            time.sleep(0.2)
+        check(not missing, "%s: restarted broker %d sees every acknowledged topic" % (label, victim.id))
+    if failed:
+        for n in c.nodes:
+            print("---- node %d log tail ----\n%s" % (n.id, n.tail(25)))
+    c.cleanup()
+
+
+run("combined", ["broker,controller"] * 3)
+run("split", ["controller"] * 3 + ["broker"] * 2)
+print("quorum: %d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)

@@ -1,0 +1,156 @@
+"""samsacluster - run a multi-node Samsa cluster on loopback for a test.
+
+Each node gets its own temp dir, free kernel-assigned ports, a Kafka-style
+server.properties (process.roles per node), `samsa storage format` with one
+shared cluster id, and is started as build/bin/samsa-server.  Readiness is
+polled with a deadline (never a fixed sleep).  Every process is SIGKILLed at
+exit, so no server outlives its test; logs stay in <dir>/server.log.
+"""
+import atexit
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import samsanode
+
+TOP = samsanode.TOP
+SERVER = samsanode.SERVER
+CLI = samsanode.CLI
+
+
+class Node:
+    def __init__(self, cluster, node_id, roles, client_port, ctrl_port):
+        self.cluster = cluster
+        self.id = node_id
+        self.roles = roles
+        self.client_port = client_port
+        self.ctrl_port = ctrl_port
+        self.dir = os.path.join(cluster.dir, "n%d" % node_id)
+        os.makedirs(self.dir)
+        self.conf = os.path.join(self.dir, "server.properties")
+        self.log = os.path.join(self.dir, "server.log")
+        self.proc = None
+
+    @property
+    def bootstrap(self):
+        return "127.0.0.1:%d" % self.client_port
+
+    def write_config(self):
+        listeners = []
+        if "broker" in self.roles:
+            listeners.append("PLAINTEXT://127.0.0.1:%d" % self.client_port)
+        if "controller" in self.roles:
+            listeners.append("CONTROLLER://127.0.0.1:%d" % self.ctrl_port)
+        lines = [
+            "process.roles=%s" % self.roles,
+            "node.id=%d" % self.id,
+            "listeners=%s" % ",".join(listeners),
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "controller.listener.names=CONTROLLER",
+            "controller.quorum.voters=%s" % self.cluster.voters,
+            "inter.broker.listener.name=PLAINTEXT",
+            "log.dirs=%s" % os.path.join(self.dir, "data"),
+            "num.partitions=1",
+        ]
+        if "broker" in self.roles:
+            lines.append("advertised.listeners=PLAINTEXT://127.0.0.1:%d" % self.client_port)
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def start(self):
+        logf = open(self.log, "a")
+        self.proc = subprocess.Popen([SERVER, self.conf], stdout=logf, stderr=subprocess.STDOUT,
+                                     preexec_fn=samsanode._die_with_parent)
+
+    def wait_ready(self, timeout_s=30):
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("node %d exited rc=%s:\n%s" % (self.id, self.proc.returncode, self.tail()))
+            if "broker" in self.roles:
+                try:
+                    socket.create_connection(("127.0.0.1", self.client_port), timeout=0.5).close()
+                    return
+                except OSError:
+                    pass
+            elif "metadata caught up" in self.read_log():
+                return
+            time.sleep(0.05)
+        raise RuntimeError("node %d not ready in %ss:\n%s" % (self.id, timeout_s, self.tail()))
+
+    def kill9(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def read_log(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def tail(self, n=40):
+        return "\n".join(self.read_log().splitlines()[-n:])
+
+
+class Cluster:
+    """roles: a list like ["broker,controller"] * 3, or
+    ["controller"] * 3 + ["broker"] * 2.  Controllers are the voters."""
+
+    def __init__(self, roles):
+        self.dir = tempfile.mkdtemp(prefix="samsa-cluster-")
+        ports = samsanode.free_ports(2 * len(roles))
+        self.nodes = [Node(self, i + 1, r, ports[2 * i], ports[2 * i + 1]) for i, r in enumerate(roles)]
+        self.voters = ",".join("%d@127.0.0.1:%d" % (n.id, n.ctrl_port) for n in self.nodes if "controller" in n.roles)
+        cid = subprocess.check_output([CLI, "storage", "random-uuid"], text=True).strip()
+        for n in self.nodes:
+            n.write_config()
+            subprocess.check_output([CLI, "storage", "format", "-t", cid, "-c", n.conf], text=True)
+        atexit.register(self.cleanup)
+
+    def start(self):
+        for n in self.nodes:
+            n.start()
+        for n in self.nodes:
+            n.wait_ready()
+
+    def brokers(self):
+        return [n for n in self.nodes if "broker" in n.roles]
+
+    def bootstrap(self):
+        return ",".join(n.bootstrap for n in self.brokers() if n.alive())
+
+    def active_controller(self):
+        """The node whose log most recently says it became the active controller."""
+        best, when = None, ""
+        for n in self.nodes:
+            if not n.alive():
+                continue
+            for m in re.finditer(r"^(\S+) INFO  \[ctrl\] active controller node=(\d+)", n.read_log(), re.M):
+                if m.group(1) > when:
+                    best, when = n, m.group(1)
+        return best
+
+    def cleanup(self):
+        for n in self.nodes:
+            n.kill9()
+        if os.environ.get("KEEP_CLUSTER"):
+            return
+        shutil.rmtree(self.dir, ignore_errors=True)
