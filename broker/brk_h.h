@@ -27,6 +27,22 @@ void brk_h_alter_configs(struct brk_req *req);
 void brk_h_create_partitions(struct brk_req *req);
 void brk_h_incremental_alter_configs(struct brk_req *req);
 void brk_h_describe_cluster(struct brk_req *req);
+void brk_h_find_coordinator(struct brk_req *req);
+void brk_h_join_group(struct brk_req *req);
+void brk_h_sync_group(struct brk_req *req);
+void brk_h_heartbeat(struct brk_req *req);
+void brk_h_leave_group(struct brk_req *req);
+void brk_h_offset_commit(struct brk_req *req);
+void brk_h_offset_fetch(struct brk_req *req);
+void brk_h_describe_groups(struct brk_req *req);
+void brk_h_list_groups(struct brk_req *req);
+void brk_h_delete_groups(struct brk_req *req);
+/* brk_h_group_start - create the group coordinator and replay the local
+ * __consumer_offsets partitions into it (blocks on reads); call once the
+ * local partitions are open, before the client listeners.  Starts its timer. */
+MUST_CHECK int brk_h_group_start(struct brk_server *srv);
+/* brk_h_group_stop - after in-flight appends drained (their callbacks use it). */
+void brk_h_group_stop(struct brk_server *srv);
 
 #endif
 

@@ -46,6 +46,9 @@ struct brk_server {
     struct event *register_ev;       /* broker registration retry */
     int64_t broker_epoch;
     bool registered;                 /* client listeners open once registration committed */
+    struct brk_groups *groups;       /* group coordinator (brk_h_group.c); NULL until caught up */
+    struct event *groups_ev;         /* its session / rebalance timer */
+    bool groups_topic_creating;      /* __consumer_offsets creation in flight */
     char cluster_id[64];             /* from meta.properties (checked against CLUSTER_ID) */
     const char *config_path;
     bool stopping;
