@@ -17,7 +17,7 @@
  *
  * Not here: the TopicId field (librdkafka 2.0.2 speaks Metadata v4 and the
  * broker serves no topic ids, so it is omitted as Kafka does for a zero id),
- * --replica-assignment, --topic-id, and altering configs (that is `samsa configs`).
+ * --topic-id, and altering configs (that is `samsa configs`).
  */
 #include "topics.h"
 
@@ -30,6 +30,7 @@
 
 #define TOPICS_CONFIGS_MAX 64
 #define TOPICS_CONFIG_TEXT_MAX 8192
+#define TOPICS_ASSIGN_IDS_MAX 65536 /* partitions x replicas in one --replica-assignment */
 
 enum topics_action {
     TOPICS_NONE,
@@ -50,6 +51,7 @@ struct topics_args {
     int action_count;
     int partitions;         /* -1: not given */
     int replication_factor; /* -1: not given */
+    const char *replica_assignment; /* "b:b,b:b": one colon list per partition */
     const char *configs[TOPICS_CONFIGS_MAX];
     size_t config_count;
     bool if_not_exists;
@@ -90,6 +92,10 @@ static void topics_usage(FILE *out)
             "--partitions <Integer: # of partitions>  The number of partitions for the topic being\n"
             "                                           created or altered (the broker's\n"
             "                                           num.partitions if not given on create).\n"
+            "--replica-assignment <broker_id_for_part1_replica1:broker_id_for_part1_replica2,\n"
+            "                       broker_id_for_part2_replica1:broker_id_for_part2_replica2, ...>\n"
+            "                                         A list of manual partition-to-broker assignments for\n"
+            "                                           the topic being created or altered.\n"
             "--replication-factor <Integer>           The replication factor for each partition (the\n"
             "                                           broker's default.replication.factor if not given).\n"
             "--topic <String: topic>                  The topic to create, alter, describe or delete. Except\n"
@@ -143,6 +149,7 @@ static int topics_args_parse(int argc, char **argv, struct topics_args *a)
         if ((m = tool_opt(argc, argv, &i, "--bootstrap-server", true, &a->bootstrap)) ||
             (m = tool_opt(argc, argv, &i, "--command-config", true, &a->command_config)) ||
             (m = tool_opt(argc, argv, &i, "--topic", true, &a->topic)) ||
+            (m = tool_opt(argc, argv, &i, "--replica-assignment", true, &a->replica_assignment)) ||
             (m = tool_opt(argc, argv, &i, "--partitions", true, &partitions)) ||
             (m = tool_opt(argc, argv, &i, "--replication-factor", true, &rf))) {
             if (m < 0)
@@ -228,6 +235,7 @@ static int topics_args_check(const struct topics_args *a)
         { a->config_count > 0, "config", 1u << TOPICS_CREATE },
         { a->partitions != -1, "partitions", 1u << TOPICS_CREATE | 1u << TOPICS_ALTER },
         { a->replication_factor != -1, "replication-factor", 1u << TOPICS_CREATE },
+        { a->replica_assignment != NULL, "replica-assignment", 1u << TOPICS_CREATE | 1u << TOPICS_ALTER },
         { a->if_not_exists, "if-not-exists", 1u << TOPICS_CREATE },
         { a->if_exists, "if-exists", 1u << TOPICS_ALTER | 1u << TOPICS_DELETE | 1u << TOPICS_DESCRIBE },
         { a->exclude_internal, "exclude-internal", 1u << TOPICS_LIST | 1u << TOPICS_DESCRIBE },
@@ -253,6 +261,11 @@ static int topics_args_check(const struct topics_args *a)
         return topics_usage_error("Only one of --topics-with-overrides, --under-replicated-partitions, "
                                   "--unavailable-partitions, --under-min-isr-partitions and "
                                   "--at-min-isr-partitions may be given");
+    if (a->action == TOPICS_CREATE && a->replica_assignment && (a->partitions != -1 || a->replication_factor != -1))
+        return topics_usage_error(a->partitions != -1
+                                      ? "Option \"[replica-assignment]\" can't be used with option \"[partitions]\""
+                                      : "Option \"[replica-assignment]\" can't be used with option "
+                                        "\"[replication-factor]\"");
     if (!a->topic && (a->action == TOPICS_CREATE || a->action == TOPICS_ALTER || a->action == TOPICS_DELETE))
         return topics_usage_error("Missing required argument \"[topic]\"");
     if (a->action == TOPICS_ALTER && a->partitions == -1)
@@ -480,6 +493,91 @@ static int topics_config_split(const char *kv, char *key, size_t key_size, const
     return 0;
 }
 
+/* A parsed --replica-assignment: ids[p * rf + r] is partition p's r-th replica. */
+struct topics_assignment {
+    int32_t *ids;
+    int partition_count;
+    int rf;
+};
+
+/* Kafka's parseReplicaAssignment: ',' between partitions, ':' between
+ * replicas, no duplicate broker in a partition, one replication factor. */
+static int topics_assignment_parse(const char *text, struct topics_assignment *as, char *err, size_t err_size)
+{
+    memset(as, 0, sizeof *as);
+    size_t cap = 1;
+    for (const char *p = text; *p; p++)
+        cap += *p == ',' || *p == ':';
+    if (cap > TOPICS_ASSIGN_IDS_MAX) {
+        snprintf(err, err_size, "The replica assignment has more than %d entries", TOPICS_ASSIGN_IDS_MAX);
+        return ERR_LIMIT;
+    }
+    as->ids = calloc(cap, sizeof *as->ids);
+    if (!as->ids) {
+        snprintf(err, err_size, "out of memory");
+        return ERR_LIMIT;
+    }
+    size_t n = 0;
+    int in_partition = 0;
+    const char *p = text;
+    for (;;) {
+        size_t len = strcspn(p, ",:");
+        char item[32];
+        const char *b = p, *e = p + len;
+        while (b < e && *b == ' ')
+            b++;
+        while (e > b && e[-1] == ' ')
+            e--;
+        int id = 0;
+        if ((size_t)(e - b) >= sizeof item) {
+            snprintf(err, err_size, "For input string: \"%.*s\"", (int)len, p);
+            return ERR_INVALID;
+        }
+        memcpy(item, b, (size_t)(e - b));
+        item[e - b] = '\0';
+        if (tool_int_parse(item, -2147483647L - 1, 2147483647L, &id) < 0) {
+            snprintf(err, err_size, "For input string: \"%s\"", item);
+            return ERR_INVALID;
+        }
+        for (int r = 0; r < in_partition; r++) {
+            if (as->ids[n - (size_t)in_partition + (size_t)r] == id) {
+                snprintf(err, err_size, "Partition replica lists may not contain duplicate entries: %d", id);
+                return ERR_INVALID;
+            }
+        }
+        as->ids[n++] = id;
+        in_partition++;
+        p += len;
+        if (*p == ':') {
+            p++;
+            continue;
+        }
+        /* end of one partition's list */
+        if (as->partition_count == 0)
+            as->rf = in_partition;
+        else if (in_partition != as->rf) {
+            char list[256];
+            size_t l = 0;
+            list[0] = '\0';
+            for (int r = 0; r < in_partition; r++) {
+                int w = snprintf(list + l, sizeof list - l, "%s%d", r ? ":" : "",
+                                 (int)as->ids[n - (size_t)in_partition + (size_t)r]);
+                if (w < 0 || (size_t)w >= sizeof list - l)
+                    break;
+                l += (size_t)w;
+            }
+            snprintf(err, err_size, "Partition %d has different replication factor: %s", as->partition_count, list);
+            return ERR_INVALID;
+        }
+        as->partition_count++;
+        in_partition = 0;
+        if (*p == '\0')
+            break;
+        p++; /* ',' */
+    }
+    return 0;
+}
+
 static int topics_create(struct tool_client *c, const struct topics_args *a, const struct rd_kafka_metadata *md)
 {
     if (a->partitions != -1 && a->partitions < 1)
@@ -497,7 +595,20 @@ static int topics_create(struct tool_client *c, const struct topics_args *a, con
         printf("WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') "
                "could collide. To avoid issues it is best to use either, but not both.\n");
     char err[TOOL_ERRSTR_MAX];
-    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(a->topic, a->partitions, a->replication_factor, err, sizeof err);
+    struct topics_assignment as = { 0 };
+    if (a->replica_assignment && topics_assignment_parse(a->replica_assignment, &as, err, sizeof err) < 0) {
+        free(as.ids);
+        return topics_fail(err);
+    }
+    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(a->topic, as.ids ? as.partition_count : a->partitions,
+                                                    a->replication_factor, err, sizeof err);
+    for (int p = 0; nt && p < as.partition_count; p++) {
+        if (rd_kafka_NewTopic_set_replica_assignment(nt, p, &as.ids[p * as.rf], (size_t)as.rf, err, sizeof err)) {
+            rd_kafka_NewTopic_destroy(nt);
+            nt = NULL;
+        }
+    }
+    free(as.ids);
     if (!nt)
         return topics_fail(err);
     for (size_t i = 0; i < a->config_count; i++) {
@@ -561,17 +672,34 @@ static int topics_alter(struct tool_client *c, const struct topics_args *a,
     char err[TOOL_ERRSTR_MAX];
     if (a->partitions < 1)
         return topics_fail("The partitions must be greater than 0");
+    struct topics_assignment as = { 0 };
+    if (a->replica_assignment && topics_assignment_parse(a->replica_assignment, &as, err, sizeof err) < 0) {
+        free(as.ids);
+        return topics_fail(err);
+    }
     rd_kafka_NewPartitions_t **np = calloc((size_t)n + 1, sizeof *np);
-    if (!np)
+    if (!np) {
+        free(as.ids);
         return topics_fail("out of memory");
+    }
     for (int i = 0; i < n; i++) {
         np[i] = rd_kafka_NewPartitions_new(sel[i]->topic, (size_t)a->partitions, err, sizeof err);
+        /* Kafka: the list covers every partition; only the new ones are sent */
+        for (int p = sel[i]->partition_cnt; np[i] && p < as.partition_count; p++) {
+            if (rd_kafka_NewPartitions_set_replica_assignment(np[i], p - sel[i]->partition_cnt, &as.ids[p * as.rf],
+                                                              (size_t)as.rf, err, sizeof err)) {
+                rd_kafka_NewPartitions_destroy(np[i]);
+                np[i] = NULL;
+            }
+        }
         if (!np[i]) {
             rd_kafka_NewPartitions_destroy_array(np, (size_t)i);
             free(np);
+            free(as.ids);
             return topics_fail(err);
         }
     }
+    free(as.ids);
     rd_kafka_AdminOptions_t *o = tool_admin_options(c, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS);
     rd_kafka_CreatePartitions(c->rk, np, (size_t)n, o, c->queue);
     if (o)

@@ -127,6 +127,27 @@ out_has "$ERR Topic name is illegal: it must be 1-249 characters of [a-zA-Z0-9._
 run 0 "create internal topic" topics --create --topic __consumer_offsets --partitions 1
 out_is "$WARN\nCreated topic __consumer_offsets."
 
+run 0 "create with --replica-assignment" topics --create --topic assigned --replica-assignment 1,1
+out_is "Created topic assigned."
+run 0 "assignment honoured" topics --describe --topic assigned
+out_is "Topic: assigned\tPartitionCount: 2\tReplicationFactor: 1\tConfigs: \n\tTopic: assigned\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: assigned\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1"
+run 1 "assignment: duplicate broker" topics --create --topic x --replica-assignment 1:1
+out_is "$ERR Partition replica lists may not contain duplicate entries: 1"
+run 1 "assignment: not an integer" topics --create --topic x --replica-assignment 1,x
+out_is "$ERR For input string: \"x\""
+run 1 "assignment: uneven replication factor" topics --create --topic x --replica-assignment 1,1:2
+out_is "$ERR Partition 1 has different replication factor: 1:2"
+run 1 "assignment: unknown broker" topics --create --topic x --replica-assignment 2
+out_is "$ERR Replica assignment is invalid: every partition needs the same number of distinct, registered brokers."
+run 1 "assignment with --partitions" topics --create --topic x --replica-assignment 1 --partitions 1
+err_first 'Option "[replica-assignment]" can'"'"'t be used with option "[partitions]"'
+run 1 "assignment with list" topics --list --replica-assignment 1
+err_first 'Option "[replica-assignment]" can'"'"'t be used with option "[list]"'
+run 1 "alter with assignment (broker refuses)" topics --alter --topic assigned --partitions 3 --replica-assignment 1,1,1
+out_is "$ERR Manual replica assignment for new partitions is not supported yet; omit --replica-assignment."
+run 0 "delete assigned" topics --delete --topic assigned
+out_is ""
+
 # ---- list -------------------------------------------------------------------------
 run 0 "list" topics --list
 out_is "__consumer_offsets\ncfg\nfresh\nhello-kafka\nhello.kafka\nplain"
