@@ -581,7 +581,13 @@ static int brk_plog_list(struct brk_plog *pl, int64_t **bases_out, size_t *count
     return 0;
 }
 
-static int brk_plog_recover_seg(struct brk_plog *pl, int64_t base, bool last)
+/* Recover one segment.  *cut_out is set when the segment lost bytes (torn
+ * or corrupt tail) or does not start where the previous one ended: every
+ * later segment then follows a hole and must go (Kafka truncates the log at
+ * the first invalid batch the same way).  Acknowledged data is never behind
+ * such a hole: appends become visible, and are acknowledged, strictly in
+ * order. */
+static int brk_plog_recover_seg(struct brk_plog *pl, int64_t base, bool last, bool *cut_out)
 {
     char path[PATH_MAX];
     int rc = brk_plog_path(pl, base, ".log", path, sizeof path);
@@ -630,6 +636,7 @@ static int brk_plog_recover_seg(struct brk_plog *pl, int64_t base, bool last)
         return rc;
     }
     if (valid_end < seg->size_bytes) {
+        *cut_out = true;
         log_warn("plog",
                  "truncating torn or corrupt log tail path=%s reason=\"%s\" valid_bytes=%" PRId64
                  " dropped_bytes=%" PRId64,
@@ -649,6 +656,15 @@ static int brk_plog_recover_seg(struct brk_plog *pl, int64_t base, bool last)
         if (rc < 0)
             log_warn("plog", "could not write rebuilt indexes path=%s err=\"%s\"", path,
                      err_str(rc));
+    }
+    if (pl->seg_count > 0 && seg->base_offset > pl->segs[pl->seg_count - 1]->next_offset) {
+        /* a hole before this segment: the previous one lost its tail */
+        log_warn("plog", "segment does not continue the log path=%s base_offset=%" PRId64
+                 " prev_next_offset=%" PRId64 "; dropping it and every later segment",
+                 path, seg->base_offset, pl->segs[pl->seg_count - 1]->next_offset);
+        *cut_out = true;
+        brk_plog_seg_free(seg);
+        return 1;
     }
     if (pl->seg_count > 0 && seg->base_offset < pl->segs[pl->seg_count - 1]->next_offset) {
         log_error("plog", "overlapping segments path=%s prev_next_offset=%" PRId64, path,
@@ -704,8 +720,24 @@ int brk_plog_open(struct uring *u, const char *dir, const struct brk_plog_config
     int64_t *bases = NULL;
     size_t n = 0;
     int rc = brk_plog_list(pl, &bases, &n);
-    for (size_t k = 0; rc == 0 && k < n; k++)
-        rc = brk_plog_recover_seg(pl, bases[k], k + 1 == n);
+    bool cut = false;
+    size_t k = 0;
+    for (; rc == 0 && k < n && !cut; k++)
+        rc = brk_plog_recover_seg(pl, bases[k], k + 1 == n, &cut);
+    if (rc == 1) {
+        rc = 0;
+        k--; /* that segment was not kept: delete it too */
+    }
+    for (; rc == 0 && cut && k < n; k++) {
+        static const char *const exts[] = { ".log", ".index", ".timeindex" };
+        for (int e = 0; e < 3; e++) {
+            char path[PATH_MAX];
+            if (brk_plog_path(pl, bases[k], exts[e], path, sizeof path) == 0 && unlink(path) < 0 &&
+                errno != ENOENT)
+                rc = -errno;
+        }
+        log_warn("plog", "deleted segment after a hole dir=%s base_offset=%" PRId64, dir, bases[k]);
+    }
     free(bases);
     if (rc == 0 && pl->seg_count == 0)
         rc = brk_plog_seg_create(pl, log_start_offset_hint > 0 ? log_start_offset_hint : 0);

@@ -497,6 +497,45 @@ START_TEST(test_recovery_truncated_mid_batch)
 }
 END_TEST
 
+/* A sealed segment that lost its tail (killed while its last writes were in
+ * flight and the next segment already had data): recovery must cut the log at
+ * the hole and delete every later segment, never serve a log with a gap. */
+START_TEST(test_recovery_hole_in_sealed_segment)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 1024;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    for (int k = 0; k < 12; k++)
+        app1(u, pl, 1, 1000 + k, 300, 1000 + k);
+    ck_assert_uint_ge(brk_plog_segment_count(pl), 3);
+    int64_t end = brk_plog_end_offset(pl);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+    /* tear the tail of the first segment */
+    char p[160];
+    seg_path(0, ".log", p, sizeof p);
+    struct stat st;
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert_int_eq(truncate(p, st.st_size - 100), 0);
+    u = mk_uring(_i);
+    pl = open_log(u, &c, 0);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 1);
+    ck_assert_int_lt(brk_plog_end_offset(pl), end);
+    int64_t kept = brk_plog_end_offset(pl);
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t next = 0;
+    read_all(pl, 0, &out, &next);
+    ck_assert_int_eq(next, kept);
+    /* the log takes appends again right after the cut */
+    ck_assert_int_eq(app1(u, pl, 1, 5000, 100, 5000), kept);
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
 START_TEST(test_recovery_garbage_tail)
 {
     struct buf before;
@@ -905,6 +944,7 @@ int main(void)
     tcase_add_loop_test(tc, test_retention_size, 0, 2);
     tcase_add_loop_test(tc, test_recovery_truncated_mid_batch, 0, 2);
     tcase_add_loop_test(tc, test_recovery_garbage_tail, 0, 2);
+    tcase_add_loop_test(tc, test_recovery_hole_in_sealed_segment, 0, 2);
     tcase_add_loop_test(tc, test_recovery_crc_flip_last_batch, 0, 2);
     tcase_add_loop_test(tc, test_deleted_index_rebuilt, 0, 2);
     tcase_add_loop_test(tc, test_enospc_fails_append_keeps_log, 0, 2);
