@@ -297,6 +297,15 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct brk_server *srv = arg;
+    if (srv->registered)
+        ctrl_broker_heartbeat(srv->ctrl, srv->node->node_id, srv->broker_epoch);
+}
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
@@ -387,6 +396,7 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     ccfg.cluster_id = srv->cluster_id;
     ccfg.base = srv->base;
     ccfg.election_timeout_ms = srv->node->controller_quorum_election_timeout_ms;
+    ccfg.session_timeout_ms = srv->node->broker_session_timeout_ms;
     if (srv->node->voter_count > CTRL_VOTERS_MAX) {
         log_error("server", "controller.quorum.voters has %zu voters; at most %d are supported",
                   srv->node->voter_count, CTRL_VOTERS_MAX);
@@ -426,6 +436,8 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     srv->retention_ev = timer_new(srv, srv->node->retention_check_interval_ms, retention_cb);
     int64_t flush_ms = srv->node->flush_scheduler_interval_ms;
     srv->flush_ev = timer_new(srv, flush_ms < BRK_FLUSH_TICK_MS_MAX ? flush_ms : BRK_FLUSH_TICK_MS_MAX, flush_cb);
+    if (srv->node->roles & CONFIG_ROLE_BROKER)
+        srv->heartbeat_ev = timer_new(srv, srv->node->broker_heartbeat_interval_ms, heartbeat_cb);
     srv->signal_evs[0] = evsignal_new(srv->base, SIGINT, signal_cb, srv);
     srv->signal_evs[1] = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
     for (int i = 0; i < 2; i++)
@@ -483,6 +495,8 @@ void brk_server_destroy(struct brk_server *srv)
         event_free(srv->retention_ev);
     if (srv->flush_ev)
         event_free(srv->flush_ev);
+    if (srv->heartbeat_ev)
+        event_free(srv->heartbeat_ev);
     for (int i = 0; i < 2; i++)
         if (srv->signal_evs[i])
             event_free(srv->signal_evs[i]);

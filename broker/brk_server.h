@@ -37,6 +37,7 @@ struct brk_server {
     struct event *uring_ev;
     struct event *retention_ev;
     struct event *flush_ev;
+    struct event *heartbeat_ev;
     struct event *signal_evs[2];
     struct brk_listener listeners[CONFIG_LISTENERS_MAX];
     int listener_count;

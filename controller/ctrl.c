@@ -56,6 +56,12 @@ struct ctrl_fwd {      /* our Propose/ForwardRequest to the leader, waiting for 
     int64_t deadline_ticks;
 };
 
+struct ctrl_lease {
+    int32_t broker_id;
+    int64_t last_ticks;      /* last heartbeat (or leadership start) */
+    bool change_in_flight;   /* a fence/unfence proposal not committed yet */
+};
+
 struct ctrl {
     struct ctrl_config cfg;
     char metadata_dir[1024];
@@ -86,7 +92,74 @@ struct ctrl {
     enum raft_role last_role;
     ctrl_forward_handler_fn fwd_handler;
     void *fwd_handler_arg;
+    struct ctrl_lease leases[CTRL_BROKERS_MAX];
+    int32_t lease_count;
+    int64_t session_ticks;
+    struct arena plan_arena;
 };
+
+static struct ctrl_lease *lease_get(struct ctrl *c, int32_t broker_id)
+{
+    for (int32_t i = 0; i < c->lease_count; i++)
+        if (c->leases[i].broker_id == broker_id)
+            return &c->leases[i];
+    if (c->lease_count >= CTRL_BROKERS_MAX)
+        return NULL;
+    struct ctrl_lease *l = &c->leases[c->lease_count++];
+    *l = (struct ctrl_lease){ broker_id, c->ticks, false };
+    return l;
+}
+
+static void lease_change_done(void *arg, int rc)
+{
+    struct ctrl_lease *l = arg;
+    l->change_in_flight = false;
+    (void)rc; /* a failed change is retried by the next check */
+}
+
+/* A partition without a leader that broker_id (in its ISR) could lead. */
+static bool leaderless_for(const struct ctrl_image *img, int32_t broker_id)
+{
+    for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
+        const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+        for (int32_t p = 0; p < t->partition_count; p++) {
+            const struct ctrl_partition *cp = &t->partitions[p];
+            if (cp->leader >= 0)
+                continue;
+            for (int32_t k = 0; k < cp->isr_count; k++)
+                if (cp->isr[k] == broker_id)
+                    return true;
+        }
+    }
+    return false;
+}
+
+/* Leader only: fence brokers whose lease expired, unfence renewed ones (and
+ * give leaderless partitions back to a live ISR member). */
+static void leases_check(struct ctrl *c)
+{
+    if (raft_role_get(c->raft) != RAFT_LEADER || !c->caught_up)
+        return;
+    for (int32_t i = 0; i < ctrl_image_broker_count(c->img); i++) {
+        const struct ctrl_broker *b = ctrl_image_broker_at(c->img, i);
+        struct ctrl_lease *l = lease_get(c, b->broker_id);
+        if (!l || l->change_in_flight)
+            continue;
+        bool expired = c->ticks - l->last_ticks > c->session_ticks;
+        if (expired == b->fenced && (expired || !leaderless_for(c->img, b->broker_id)))
+            continue;
+        arena_reset(&c->plan_arena);
+        struct ctrl_records recs = { 0 };
+        if (ctrl_plan_fence(c->img, b->broker_id, expired, &c->plan_arena, &recs) < 0)
+            continue;
+        log_info("ctrl", "%s broker=%d broker_epoch=%lld reason=\"%s\"", expired ? "fencing" : "unfencing",
+                 b->broker_id, (long long)b->broker_epoch,
+                 expired ? "no heartbeat within broker.session.timeout.ms" : "heartbeats resumed");
+        l->change_in_flight = true;
+        if (ctrl_propose(c, recs.recs, recs.count, lease_change_done, l) < 0)
+            l->change_in_flight = false;
+    }
+}
 
 /* ---- storage vtable over ctrl_mlog ---- */
 
@@ -261,6 +334,11 @@ static void apply_entry(struct ctrl *c, const struct raft_entry *e)
         return;
     }
     for (size_t i = 0; i < batch->n_records; i++) {
+        if (batch->records[i]->record_case == SAMSA__METADATA_RECORD__RECORD_REGISTER_BROKER) {
+            struct ctrl_lease *l = lease_get(c, batch->records[i]->register_broker->broker_id);
+            if (l)
+                l->last_ticks = c->ticks;
+        }
         ctrl_image_apply(c->img, batch->records[i], offset);
         if (c->listener && c->caught_up)
             c->listener(c->arg, c->img, batch->records[i], offset);
@@ -359,8 +437,11 @@ static void process_ready(struct ctrl *c)
             last_applied = rd.committed[i].index;
         }
         bool lost_leadership = rd.role != RAFT_LEADER && c->last_role == RAFT_LEADER;
-        if (rd.role == RAFT_LEADER && c->last_role != RAFT_LEADER)
+        if (rd.role == RAFT_LEADER && c->last_role != RAFT_LEADER) {
             log_info("ctrl", "active controller node=%d epoch=%llu", c->cfg.node_id, (unsigned long long)rd.epoch);
+            for (int32_t i = 0; i < c->lease_count; i++) /* a new leader gives everyone a full session */
+                c->leases[i] = (struct ctrl_lease){ c->leases[i].broker_id, c->ticks, false };
+        }
         c->last_role = rd.role;
         raft_advance(c->raft, &rd);
         arena_reset(&c->entry_arena);
@@ -400,6 +481,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     struct ctrl *c = arg;
     c->ticks++;
     raft_tick(c->raft);
+    if (c->ticks % 10 == 0)
+        leases_check(c);
     for (uint32_t i = 0; i < c->fwd_count;) {
         if (c->fwd[i].deadline_ticks <= c->ticks) {
             struct ctrl_fwd f = c->fwd[i];
@@ -473,6 +556,9 @@ static void on_frame(void *arg, uint32_t from, const Samsa__ControllerFrame *f)
         }
         break;
     }
+    case SAMSA__CONTROLLER_FRAME__FRAME_HEARTBEAT:
+        ctrl_broker_heartbeat(c, f->heartbeat->broker_id, f->heartbeat->broker_epoch);
+        break;
     case SAMSA__CONTROLLER_FRAME__FRAME_FORWARD:
         if (!ctrl_is_active(c) || !c->fwd_handler)
             ctrl_forward_reply(c, from, f->forward->request_id, ERR_NOT_CONTROLLER, (struct bytes){ NULL, 0 });
@@ -496,6 +582,29 @@ static void on_frame(void *arg, uint32_t from, const Samsa__ControllerFrame *f)
         break;
     }
     process_ready(c);
+}
+
+void ctrl_broker_heartbeat(struct ctrl *c, int32_t broker_id, int64_t broker_epoch)
+{
+    if (raft_role_get(c->raft) == RAFT_LEADER) {
+        const struct ctrl_broker *b = ctrl_image_broker_find(c->img, broker_id);
+        if (!b || b->broker_epoch != broker_epoch)
+            return; /* a stale incarnation: it must register again */
+        struct ctrl_lease *l = lease_get(c, broker_id);
+        if (l)
+            l->last_ticks = c->ticks;
+        return;
+    }
+    uint32_t leader = raft_leader_get(c->raft);
+    if (leader == 0)
+        return;
+    Samsa__BrokerHeartbeat hb = SAMSA__BROKER_HEARTBEAT__INIT;
+    hb.broker_id = broker_id;
+    hb.broker_epoch = broker_epoch;
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_HEARTBEAT;
+    f.heartbeat = &hb;
+    send_frame(c, leader, &f);
 }
 
 void ctrl_forward_handler_set(struct ctrl *c, ctrl_forward_handler_fn fn, void *arg)
@@ -559,6 +668,7 @@ int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caug
     c->last_role = RAFT_FOLLOWER;
     arena_init(&c->entry_arena, 64 * 1024, 256u << 20);
     arena_init(&c->msg_arena, 16 * 1024, 256u << 20);
+    arena_init(&c->plan_arena, 16 * 1024, 256u << 20);
     buf_init(&c->scratch, CTRL_MLOG_ENTRY_BYTES_MAX + 1);
     int rc = ctrl_image_create(&c->img);
     if (rc < 0)
@@ -582,6 +692,7 @@ int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caug
     int64_t tick_ms = cfg->tick_ms > 0 ? cfg->tick_ms : 10;
     c->cfg.tick_ms = tick_ms;
     int64_t et = cfg->election_timeout_ms > 0 ? cfg->election_timeout_ms : 1000;
+    c->session_ticks = (cfg->session_timeout_ms > 0 ? cfg->session_timeout_ms : 9000) / tick_ms;
     rc_cfg.election_ticks = (uint32_t)(et / tick_ms > 4 ? et / tick_ms : 4);
     rc_cfg.heartbeat_ticks = rc_cfg.election_ticks / 10 > 1 ? rc_cfg.election_ticks / 10 : 1;
     rc_cfg.fetch_ticks = rc_cfg.election_ticks / 20 > 1 ? rc_cfg.election_ticks / 20 : 1;
@@ -643,6 +754,7 @@ void ctrl_destroy(struct ctrl *c)
     ctrl_image_destroy(c->img);
     arena_deinit(&c->entry_arena);
     arena_deinit(&c->msg_arena);
+    arena_deinit(&c->plan_arena);
     buf_deinit(&c->scratch);
     free(c);
 }
@@ -997,6 +1109,72 @@ int ctrl_plan_config(const struct ctrl_image *img, int resource_type, const char
     r->record_case = SAMSA__METADATA_RECORD__RECORD_CONFIG;
     r->config = cr;
     return recs_push(out, a, r);
+}
+
+static bool id_in(const int32_t *ids, int32_t n, int32_t id)
+{
+    for (int32_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return true;
+    return false;
+}
+
+int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, struct arena *a,
+                    struct ctrl_records *out)
+{
+    const struct ctrl_broker *b = ctrl_image_broker_find(img, broker_id);
+    if (!b)
+        return ERR_NOT_FOUND;
+    Samsa__MetadataRecord *r = rec_new(a);
+    Samsa__BrokerRegistrationChangeRecord *bc = arena_alloc(a, sizeof *bc);
+    if (!r || !bc)
+        return ERR_LIMIT;
+    samsa__broker_registration_change_record__init(bc);
+    bc->broker_id = broker_id;
+    bc->broker_epoch = b->broker_epoch;
+    bc->has_fenced = true;
+    bc->fenced = fenced;
+    r->record_case = SAMSA__METADATA_RECORD__RECORD_BROKER_CHANGE;
+    r->broker_change = bc;
+    int rc = recs_push(out, a, r);
+    if (rc < 0)
+        return rc;
+    for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
+        const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+        for (int32_t p = 0; p < t->partition_count; p++) {
+            const struct ctrl_partition *cp = &t->partitions[p];
+            int32_t leader = cp->leader;
+            if (fenced && cp->leader == broker_id) {
+                leader = -1; /* elect another live ISR member, if any */
+                for (int32_t k = 0; k < cp->isr_count && leader < 0; k++) {
+                    const struct ctrl_broker *o = ctrl_image_broker_find(img, cp->isr[k]);
+                    if (cp->isr[k] != broker_id && o && !o->fenced)
+                        leader = cp->isr[k];
+                }
+            } else if (!fenced && cp->leader < 0 && id_in(cp->isr, cp->isr_count, broker_id)) {
+                leader = broker_id;
+            }
+            if (leader == cp->leader)
+                continue;
+            Samsa__MetadataRecord *pr = rec_new(a);
+            Samsa__PartitionChangeRecord *pc = arena_alloc(a, sizeof *pc);
+            uint8_t *id = arena_alloc(a, 16);
+            if (!pr || !pc || !id)
+                return ERR_LIMIT;
+            samsa__partition_change_record__init(pc);
+            memcpy(id, t->topic_id, 16);
+            pc->topic_id.data = id;
+            pc->topic_id.len = 16;
+            pc->partition_id = cp->partition_id;
+            pc->has_leader = true;
+            pc->leader = leader;
+            pr->record_case = SAMSA__METADATA_RECORD__RECORD_PARTITION_CHANGE;
+            pr->partition_change = pc;
+            if ((rc = recs_push(out, a, pr)) < 0)
+                return rc;
+        }
+    }
+    return 0;
 }
 
 int ctrl_plan_register_broker(int32_t broker_id, int64_t broker_epoch, const struct ctrl_endpoint *eps,

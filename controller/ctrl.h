@@ -52,6 +52,7 @@ struct ctrl_config {
     uint32_t voter_count;         /* controller.quorum.voters */
     struct ctrl_voter voters[CTRL_VOTERS_MAX];
     int64_t election_timeout_ms;  /* controller.quorum.election.timeout.ms */
+    int64_t session_timeout_ms;   /* broker.session.timeout.ms: fence a silent broker */
     int64_t tick_ms;              /* driver tick; 0 = 10 ms */
 };
 
@@ -102,6 +103,10 @@ MUST_CHECK int ctrl_propose(struct ctrl *c, Samsa__MetadataRecord *const *recs, 
  * ERR_TIMEOUT. */
 MUST_CHECK int ctrl_forward(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, ctrl_commit_cb cb,
                             void *arg);
+
+/* ctrl_broker_heartbeat - renew broker_id's lease with the active controller
+ * (sent there from other nodes; dropped when no leader is known). */
+void ctrl_broker_heartbeat(struct ctrl *c, int32_t broker_id, int64_t broker_epoch);
 
 /* Kafka request forwarding (brokers -> active controller).  The controller
  * module only carries the bytes; the broker registers the handler that runs
@@ -159,6 +164,11 @@ MUST_CHECK int ctrl_plan_create_partitions(const struct ctrl_image *img, const c
  * resource_type is Kafka's (2 topic, 4 broker). */
 MUST_CHECK int ctrl_plan_config(const struct ctrl_image *img, int resource_type, const char *resource_name,
                                 const char *name, const char *value, struct arena *a, struct ctrl_records *out);
+/* ctrl_plan_fence - fence (or unfence) a broker: its registration change and,
+ * for every partition it leads (fence) or could lead again (unfence), a new
+ * leader from the unfenced ISR members, or -1. */
+MUST_CHECK int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, struct arena *a,
+                               struct ctrl_records *out);
 /* ctrl_plan_register_broker - registration record for this node's broker
  * with its advertised endpoints. */
 MUST_CHECK int ctrl_plan_register_broker(int32_t broker_id, int64_t broker_epoch, const struct ctrl_endpoint *eps,

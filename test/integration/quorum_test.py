@@ -23,6 +23,7 @@ from samsacluster import Cluster  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 passed = failed = 0
+SESSION_MS = 3000
 
 
 def check(cond, what):
@@ -42,7 +43,7 @@ def topics_on(node, timeout=10):
 
 
 def run(label, roles, loops_before_kill=8, loops_after_kill=12):
-    c = Cluster(roles)
+    c = Cluster(roles, extra=["broker.session.timeout.ms=%d" % SESSION_MS, "broker.heartbeat.interval.ms=500"])
     c.start()
     created = []
     errors = []
@@ -128,6 +129,35 @@ def run(label, roles, loops_before_kill=8, loops_after_kill=12):
                 pass
             time.sleep(0.2)
         check(not missing, "%s: restarted broker %d sees every acknowledged topic" % (label, victim.id))
+    # fencing: a broker that stops heartbeating loses its leaderships, and
+    # gets them back when it returns
+    brokers = [b for b in c.brokers() if b.alive()]
+    if label == "split" and len(brokers) >= 2:
+        gone, other = brokers[0], brokers[1]
+        a = AdminClient({"bootstrap.servers": other.bootstrap})
+        led = [(t, p.id) for t, tm in a.list_topics(timeout=10).topics.items() for p in tm.partitions.values()
+               if p.leader == gone.id]
+        check(len(led) > 0, "%s: broker %d leads %d partitions" % (label, gone.id, len(led)))
+        gone.kill9()
+        t0 = time.time()
+        fenced = False
+        while time.time() - t0 < 20 and not fenced:
+            md = a.list_topics(timeout=5)
+            fenced = gone.id not in md.brokers and all(
+                md.topics[t].partitions[p].leader == -1 for t, p in led if t in md.topics)
+            time.sleep(0.1)
+        check(fenced, "%s: broker %d fenced after its session expired (%.1f s, session %s ms); its partitions "
+              "have no leader" % (label, gone.id, time.time() - t0, SESSION_MS))
+        gone.start()
+        gone.wait_ready()
+        t0 = time.time()
+        back = False
+        while time.time() - t0 < 20 and not back:
+            md = a.list_topics(timeout=5)
+            back = gone.id in md.brokers and all(
+                md.topics[t].partitions[p].leader == gone.id for t, p in led if t in md.topics)
+            time.sleep(0.1)
+        check(back, "%s: restarted broker %d unfenced and leads its partitions again" % (label, gone.id))
     if failed:
         for n in c.nodes:
             print("---- node %d log tail ----\n%s" % (n.id, n.tail(25)))

@@ -56,6 +56,7 @@ class Node:
             "log.dirs=%s" % os.path.join(self.dir, "data"),
             "num.partitions=1",
         ]
+        lines.extend(self.cluster.extra)
         if "broker" in self.roles:
             lines.append("advertised.listeners=PLAINTEXT://127.0.0.1:%d" % self.client_port)
         with open(self.conf, "w") as f:
@@ -114,8 +115,9 @@ class Cluster:
     """roles: a list like ["broker,controller"] * 3, or
     ["controller"] * 3 + ["broker"] * 2.  Controllers are the voters."""
 
-    def __init__(self, roles):
+    def __init__(self, roles, extra=()):
         self.dir = tempfile.mkdtemp(prefix="samsa-cluster-")
+        self.extra = list(extra)
         ports = samsanode.free_ports(2 * len(roles))
         self.nodes = [Node(self, i + 1, r, ports[2 * i], ports[2 * i + 1]) for i, r in enumerate(roles)]
         self.voters = ",".join("%d@127.0.0.1:%d" % (n.id, n.ctrl_port) for n in self.nodes if "controller" in n.roles)
