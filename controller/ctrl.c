@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "common/buf.h"
 #include "common/log.h"
@@ -92,6 +93,8 @@ struct ctrl {
     enum raft_role last_role;
     ctrl_forward_handler_fn fwd_handler;
     void *fwd_handler_arg;
+    struct ctrl_replica_status observers[CTRL_OBSERVERS_MAX];
+    uint32_t observer_count;
     struct ctrl_lease leases[CTRL_BROKERS_MAX];
     int32_t lease_count;
     int64_t session_ticks;
@@ -507,6 +510,37 @@ static int propose_bytes(struct ctrl *c, struct bytes data, uint64_t *index_out)
     return raft_propose(c->raft, data.ptr, (uint32_t)data.len, index_out);
 }
 
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Observers (brokers) are not tracked by the core: note their fetches here. */
+static void observer_note(struct ctrl *c, uint32_t from, uint64_t fetch_offset)
+{
+    for (uint32_t i = 0; i < c->cfg.voter_count; i++)
+        if (c->voters[i].id == from)
+            return;
+    struct ctrl_replica_status *o = NULL;
+    for (uint32_t i = 0; i < c->observer_count && !o; i++)
+        if (c->observers[i].id == (int32_t)from)
+            o = &c->observers[i];
+    if (!o) {
+        if (c->observer_count >= CTRL_OBSERVERS_MAX)
+            return;
+        o = &c->observers[c->observer_count++];
+        o->id = (int32_t)from;
+        o->last_caught_up_ms = -1;
+    }
+    int64_t now = wall_ms();
+    o->log_end_offset = fetch_offset > 0 ? (int64_t)fetch_offset - 1 : 0;
+    o->last_fetch_ms = now;
+    if ((uint64_t)o->log_end_offset >= raft_high_watermark_get(c->raft))
+        o->last_caught_up_ms = now;
+}
+
 static void on_frame(void *arg, uint32_t from, const Samsa__ControllerFrame *f)
 {
     struct ctrl *c = arg;
@@ -517,6 +551,8 @@ static void on_frame(void *arg, uint32_t from, const Samsa__ControllerFrame *f)
             log_warn("ctrl", "dropping malformed raft message from=%u", from);
             break;
         }
+        if (m.type == RAFT_MSG_FETCH_REQ)
+            observer_note(c, from, m.fetch_offset);
         if (raft_step(c->raft, &m) < 0)
             log_debug("ctrl", "raft dropped message from=%u type=%s", from, raft_msg_type_name(m.type));
         break;
@@ -777,6 +813,19 @@ void ctrl_quorum_status_get(const struct ctrl *c, struct ctrl_quorum_status *out
     out->high_watermark = raft_high_watermark_get(c->raft);
     out->last_index = raft_last_index_get(c->raft);
     out->role = raft_role_name(raft_role_get(c->raft));
+    int64_t now = wall_ms();
+    out->voter_count = 0;
+    uint32_t id, idle;
+    uint64_t match;
+    for (uint32_t i = 0; raft_voter_progress(c->raft, i, &id, &match, &idle) && i < CTRL_VOTERS_MAX; i++) {
+        struct ctrl_replica_status *v = &out->voters[out->voter_count++];
+        v->id = (int32_t)id;
+        v->log_end_offset = (int64_t)match;
+        v->last_fetch_ms = now - (int64_t)idle * c->cfg.tick_ms;
+        v->last_caught_up_ms = match >= out->high_watermark ? v->last_fetch_ms : -1;
+    }
+    out->observer_count = c->observer_count;
+    memcpy(out->observers, c->observers, c->observer_count * sizeof *out->observers);
 }
 
 static int pack_batch(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n)

@@ -80,13 +80,29 @@ int32_t ctrl_active_id(const struct ctrl *c);
 bool ctrl_is_active(const struct ctrl *c);
 bool ctrl_caught_up(const struct ctrl *c);
 
-/* Quorum status for operators (kafka-metadata-quorum's view). */
+#define CTRL_OBSERVERS_MAX 64
+
+/* One replica of the metadata log as the active controller sees it.
+ * Offsets are Kafka-style: log_end_offset is the next offset. */
+struct ctrl_replica_status {
+    int32_t id;
+    int64_t log_end_offset;     /* -1 unknown */
+    int64_t last_fetch_ms;      /* wall clock, -1 unknown */
+    int64_t last_caught_up_ms;  /* -1 unknown */
+};
+
+/* Quorum status for operators (kafka-metadata-quorum's view).  Voter and
+ * observer progress is known on the active controller only. */
 struct ctrl_quorum_status {
     int32_t leader_id;
     uint64_t epoch;
-    uint64_t high_watermark;
+    uint64_t high_watermark;    /* Kafka-style: the next offset after the committed ones */
     uint64_t last_index;
     const char *role;
+    uint32_t voter_count;
+    struct ctrl_replica_status voters[CTRL_VOTERS_MAX];
+    uint32_t observer_count;
+    struct ctrl_replica_status observers[CTRL_OBSERVERS_MAX];
 };
 void ctrl_quorum_status_get(const struct ctrl *c, struct ctrl_quorum_status *out);
 

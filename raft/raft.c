@@ -963,3 +963,21 @@ uint64_t raft_epoch_get(const struct raft *r) { return r->hs.epoch; }
 uint32_t raft_leader_get(const struct raft *r) { return r->leader_id; }
 uint64_t raft_high_watermark_get(const struct raft *r) { return r->hw; }
 uint64_t raft_last_index_get(const struct raft *r) { return raft_log_last_index(&r->log); }
+
+bool raft_voter_progress(const struct raft *r, uint32_t i, uint32_t *id, uint64_t *match_index,
+                         uint32_t *idle_ticks)
+{
+    if (i >= r->cfg.voter_count)
+        return false;
+    const struct raft_peer *p = &r->peers[i];
+    *id = p->id;
+    if (p->id == r->cfg.id) {
+        uint64_t last = raft_log_last_index(&r->log);
+        *match_index = r->persisted < last ? r->persisted : last;
+        *idle_ticks = 0;
+    } else {
+        *match_index = p->match_index;
+        *idle_ticks = p->fetch_idle_ticks;
+    }
+    return true;
+}

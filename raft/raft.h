@@ -152,5 +152,11 @@ uint32_t raft_leader_get(const struct raft *r);
 uint64_t raft_high_watermark_get(const struct raft *r);
 uint64_t raft_last_index_get(const struct raft *r);
 const char *raft_role_name(enum raft_role role);
+/* raft_voter_progress - the leader's view of voter i (0 <= i < voter_count):
+ * its id, the highest index known durable there (the leader's own persisted
+ * index for itself) and ticks since it last fetched.  Returns false past the
+ * last voter.  Meaningful on the leader only. */
+bool raft_voter_progress(const struct raft *r, uint32_t i, uint32_t *id, uint64_t *match_index,
+                         uint32_t *idle_ticks);
 
 #endif

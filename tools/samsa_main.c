@@ -14,6 +14,7 @@
 #include "tools/configs.h"
 #include "tools/storage.h"
 #include "tools/topics.h"
+#include "tools/metadata_quorum.h"
 
 struct samsa_tool {
     const char *name;
@@ -25,6 +26,7 @@ static const struct samsa_tool samsa_tools[] = {
     { "storage", tool_storage_main, "format log directories and make cluster ids (kafka-storage)" },
     { "configs", tool_configs_main, "describe and alter topic and broker configs (kafka-configs)" },
     { "topics", tool_topics_main, "create, list, describe, alter and delete topics (kafka-topics)" },
+    { "metadata-quorum", tool_metadata_quorum_main, "describe the KRaft metadata quorum (kafka-metadata-quorum)" },
 };
 
 #define SAMSA_TOOL_COUNT (sizeof samsa_tools / sizeof samsa_tools[0])

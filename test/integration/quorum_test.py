@@ -45,6 +45,30 @@ def topics_on(node, timeout=10):
 def run(label, roles, loops_before_kill=8, loops_after_kill=12):
     c = Cluster(roles, extra=["broker.session.timeout.ms=%d" % SESSION_MS, "broker.heartbeat.interval.ms=500"])
     c.start()
+    # the operator view, asked through a broker (forwarded to the active controller)
+    import subprocess
+    from samsacluster import CLI
+    leader = c.active_controller()
+    voters = sorted(n.id for n in c.nodes if "controller" in n.roles)
+    observers = sorted(n.id for n in c.nodes if "controller" not in n.roles)
+    deadline = time.time() + 10
+    out = ""
+    while time.time() < deadline:
+        out = subprocess.run([CLI, "metadata-quorum", "--bootstrap-server", c.brokers()[-1].bootstrap, "describe",
+                              "--status"], capture_output=True, text=True).stdout
+        if ("CurrentObservers:       [%s]" % ",".join(map(str, observers)) in out.replace("[5,4]", "[4,5]")
+                or not observers):
+            break
+        time.sleep(0.2)
+    check("LeaderId:               %d" % leader.id in out and
+          "CurrentVoters:          [%s]" % ",".join(map(str, voters)) in out,
+          "%s: metadata-quorum --status names leader %d and voters %s" % (label, leader.id, voters))
+    rep = subprocess.run([CLI, "metadata-quorum", "--bootstrap-server", c.brokers()[0].bootstrap, "describe",
+                          "--replication"], capture_output=True, text=True).stdout
+    rows = [l.split("\t") for l in rep.splitlines()[1:]]
+    check(len(rows) == len(c.nodes) and sum(r[5] == "Leader" for r in rows) == 1 and
+          sum(r[5] == "Observer" for r in rows) == len(observers),
+          "%s: metadata-quorum --replication lists every voter and observer" % label)
     created = []
     errors = []
     stop = threading.Event()
