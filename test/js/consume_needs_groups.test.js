@@ -1,19 +1,50 @@
-// consume_needs_groups.test.js - kafkajs consumer round trip.  kafkajs has no
-// group-less consumer: consumer.run() needs FindCoordinator/JoinGroup/
-// SyncGroup/Heartbeat/OffsetCommit, which Samsa does not serve yet.  So this
-// test is EXPECTED TO FAIL UNTIL CONSUMER GROUPS EXIST and is skipped (exit
-// 77, counted as skipped, never as passed) unless SAMSA_GROUPS=1 is set.
-// When groups land: run it with SAMSA_GROUPS=1, then delete the skip.
+// consume_needs_groups.test.js - kafkajs consumer round trip (subscribe,
+// consumer.run, headers).  kafkajs has no group-less consumer: consumer.run()
+// needs FindCoordinator/JoinGroup/SyncGroup/Heartbeat/OffsetCommit.  So this
+// test is EXPECTED TO FAIL UNTIL CONSUMER GROUPS EXIST: it asks the node's
+// ApiVersions first and, if JoinGroup (key 11) is not advertised, prints
+// "SKIP (needs consumer groups, ...)" and exits 77 (counted as skipped, never
+// as passed).  SAMSA_GROUPS=1 forces it to run; SAMSA_GROUPS=0 forces the skip.
+// Once the node advertises groups, a failure here is a real failure.
 'use strict';
 const assert = require('assert');
+const net = require('net');
 const { Kafka, CompressionTypes, logLevel } = require('kafkajs');
 
-if (process.env.SAMSA_GROUPS !== '1') {
-  console.log('SKIP (needs consumer groups, issue: consumer groups)');
-  process.exit(77);
+// advertisedApiKeys - the API keys in an ApiVersions v0 response, by hand.
+function advertisedApiKeys(bootstrap) {
+  const [host, port] = [bootstrap.slice(0, bootstrap.lastIndexOf(':')), Number(bootstrap.split(':').pop())];
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, host);
+    const req = Buffer.alloc(4 + 2 + 2 + 4 + 2);
+    req.writeInt32BE(10, 0); // size
+    req.writeInt16BE(18, 4); // ApiVersions
+    req.writeInt16BE(0, 6); // v0
+    req.writeInt32BE(1, 8); // correlation id
+    req.writeInt16BE(-1, 12); // null client id
+    let buf = Buffer.alloc(0);
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+        const n = buf.readInt32BE(10);
+        const keys = new Set();
+        for (let i = 0; i < n; i++) keys.add(buf.readInt16BE(14 + 6 * i));
+        s.destroy();
+        resolve(keys);
+      }
+    });
+    s.on('error', reject);
+    s.setTimeout(10000, () => { s.destroy(); reject(new Error('ApiVersions timeout')); });
+    s.write(req);
+  });
 }
 
 async function main() {
+  const keys = await advertisedApiKeys(process.env.SAMSA_BOOTSTRAP);
+  if (process.env.SAMSA_GROUPS === '0' || (process.env.SAMSA_GROUPS !== '1' && !keys.has(11))) {
+    console.log('SKIP (needs consumer groups, issue: consumer groups)');
+    process.exit(77);
+  }
   const kafka = new Kafka({ clientId: 'it-kafkajs-consume', brokers: [process.env.SAMSA_BOOTSTRAP],
                             logLevel: logLevel.ERROR });
   const admin = kafka.admin();

@@ -86,6 +86,7 @@ class Node:
             "controller.quorum.voters=1@127.0.0.1:%d" % self.cport,
             "log.dirs=%s" % os.path.join(self.root, "data"),
             "num.partitions=1",
+            "offsets.topic.replication.factor=1",  # one broker, as in Kafka's single-node examples
         ] + list(extra_props or [])
         with open(self.props, "w") as f:
             f.write("\n".join(lines) + "\n")
