@@ -413,6 +413,20 @@ static bool dir_is_live(const struct ctrl_image *img, const char *name, int32_t 
 int brk_parts_reconcile(struct brk_parts *parts, const struct ctrl_image *img)
 {
     const struct config_node *node = parts->srv->node;
+    /* open partitions the image no longer places here go first */
+    bool removed = false;
+    for (int32_t i = 0; i < parts->count;) {
+        const struct brk_part *p = parts->list[i];
+        const struct ctrl_topic *t = ctrl_image_topic_find_id(img, p->topic_id);
+        if (!t || p->partition >= t->partition_count || !is_replica(&t->partitions[p->partition], node->node_id)) {
+            parts_remove_at(parts, i);
+            removed = true;
+        } else {
+            i++;
+        }
+    }
+    if (removed)
+        ASSERT(parts_rehash(parts, parts->slot_count) == 0);
     for (size_t d = 0; d < node->log_dir_count; d++) {
         DIR *dir = opendir(node->log_dirs[d]);
         if (!dir)

@@ -58,8 +58,16 @@ static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__Metad
 {
     (void)offset;
     struct brk_server *srv = arg;
-    if (srv->node->roles & CONFIG_ROLE_BROKER)
+    if (!(srv->node->roles & CONFIG_ROLE_BROKER))
+        return;
+    if (rec) {
         brk_parts_apply(srv->parts, img, rec);
+        return;
+    }
+    /* a snapshot replaced the image: line the local partitions up with it */
+    int rc = brk_parts_reconcile(srv->parts, img);
+    if (rc < 0)
+        log_error("server", "partitions not reconciled after a metadata snapshot error=\"%s\"", err_str(rc));
 }
 
 static bool is_controller_listener(const struct config_node *node, const char *name)
@@ -397,6 +405,7 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     ccfg.base = srv->base;
     ccfg.election_timeout_ms = srv->node->controller_quorum_election_timeout_ms;
     ccfg.session_timeout_ms = srv->node->broker_session_timeout_ms;
+    ccfg.snapshot_bytes = srv->node->metadata_snapshot_bytes;
     if (srv->node->voter_count > CTRL_VOTERS_MAX) {
         log_error("server", "controller.quorum.voters has %zu voters; at most %d are supported",
                   srv->node->voter_count, CTRL_VOTERS_MAX);

@@ -84,6 +84,7 @@ static const struct config_key config_broker_keys[] = {
     K("log.dirs", CONFIG_STRING, NULL, "Comma list of data directories; overrides log.dir."),
     K("log.dir", CONFIG_STRING, "/tmp/kafka-logs", "Data directory used when log.dirs is unset."),
     K("metadata.log.dir", CONFIG_STRING, NULL, "Directory of the KRaft metadata log; defaults to the first log dir."),
+    KR("metadata.log.max.record.bytes.between.snapshots", CONFIG_LONG, "20971520", 1, INT64_MAX, "Metadata log bytes appended after which the controller writes a new snapshot and cuts the log behind it."),
     KR("num.partitions", CONFIG_INT, "1", 1, INT32_MAX, "Default partition count of new topics."),
     KR("default.replication.factor", CONFIG_INT, "1", 1, INT16_MAX, "Default replication factor of new topics."),
     KR("min.insync.replicas", CONFIG_INT, "1", 1, INT32_MAX, "Replicas that must acknowledge an acks=all write."),
@@ -1406,6 +1407,7 @@ static void derive_numbers(struct config *cfg)
     n->broker_heartbeat_interval_ms = num(cfg, "broker.heartbeat.interval.ms");
     n->broker_session_timeout_ms = num(cfg, "broker.session.timeout.ms");
     n->controller_quorum_election_timeout_ms = num(cfg, "controller.quorum.election.timeout.ms");
+    n->metadata_snapshot_bytes = num(cfg, "metadata.log.max.record.bytes.between.snapshots");
     n->controller_quorum_fetch_timeout_ms = num(cfg, "controller.quorum.fetch.timeout.ms");
     n->controller_quorum_election_backoff_max_ms = num(cfg, "controller.quorum.election.backoff.max.ms");
 

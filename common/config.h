@@ -203,6 +203,7 @@ struct config_node {
     int64_t controller_quorum_election_timeout_ms;
     int64_t controller_quorum_fetch_timeout_ms;
     int64_t controller_quorum_election_backoff_max_ms;
+    int64_t metadata_snapshot_bytes;  /* metadata.log.max.record.bytes.between.snapshots */
 
     /* Samsa. */
     int log_level;   /* enum log_level from log.h */

@@ -32,6 +32,7 @@
 #include "controller/ctrl_mlog.h"
 #include "controller/ctrl_net.h"
 #include "controller/ctrl_qstate.h"
+#include "controller/ctrl_snap.h"
 #include "raft/raft.h"
 
 #define CTRL_FWD_TIMEOUT_MS 5000
@@ -93,6 +94,11 @@ struct ctrl {
     enum raft_role last_role;
     ctrl_forward_handler_fn fwd_handler;
     void *fwd_handler_arg;
+    struct raft_snapshot_id snap;   /* latest durable snapshot; the log starts after it */
+    uint64_t applied_index;
+    uint64_t applied_epoch;
+    int64_t bytes_since_snap;
+    struct buf snap_buf;
     struct ctrl_replica_status observers[CTRL_OBSERVERS_MAX];
     uint32_t observer_count;
     struct ctrl_lease leases[CTRL_BROKERS_MAX];
@@ -169,7 +175,8 @@ static void leases_check(struct ctrl *c)
 static uint64_t st_last_index(void *ctx)
 {
     struct ctrl *c = ctx;
-    return (uint64_t)ctrl_mlog_end_offset(c->mlog);
+    uint64_t end = (uint64_t)ctrl_mlog_end_offset(c->mlog);
+    return end > c->snap.index ? end : c->snap.index;
 }
 
 static int st_entries(void *ctx, uint64_t lo, uint64_t hi, struct raft_entry *out, uint32_t count_max,
@@ -177,7 +184,7 @@ static int st_entries(void *ctx, uint64_t lo, uint64_t hi, struct raft_entry *ou
 {
     struct ctrl *c = ctx;
     uint64_t last = st_last_index(ctx);
-    if (lo == 0 || lo > last || (int64_t)(lo - 1) < ctrl_mlog_start_offset(c->mlog))
+    if (lo == 0 || lo <= c->snap.index || lo > last || (int64_t)(lo - 1) < ctrl_mlog_start_offset(c->mlog))
         return ERR_NOT_FOUND;
     uint32_t n = 0;
     for (uint64_t i = lo; i <= hi && i <= last && n < count_max; i++) {
@@ -203,9 +210,8 @@ static int st_entries(void *ctx, uint64_t lo, uint64_t hi, struct raft_entry *ou
 
 static void st_snapshot(void *ctx, struct raft_snapshot_id *out)
 {
-    (void)ctx;
-    out->index = 0;
-    out->epoch = 0;
+    struct ctrl *c = ctx;
+    *out = c->snap;
 }
 
 static void st_hard_state(void *ctx, struct raft_hard_state *out)
@@ -285,6 +291,8 @@ static int wire_to_msg(struct ctrl *c, const Samsa__RaftMessageWire *w, struct r
     m->diverging_end_offset = w->diverging_end_offset;
     m->snapshot_id.index = w->snapshot_index;
     m->snapshot_id.epoch = w->snapshot_epoch;
+    if (w->snapshot_data.len > 0)
+        m->snapshot_data = bytes_make(w->snapshot_data.data, w->snapshot_data.len);
     if (w->n_entries > 0) {
         if (w->n_entries > 100000)
             return ERR_LIMIT;
@@ -384,6 +392,73 @@ static void fail_pending(struct ctrl *c, int rc)
     c->remote_count = 0;
 }
 
+/* A follower or observer below the leader's log start received a snapshot:
+ * store it, discard the log, rebuild the image from it. */
+static int install_snapshot(struct ctrl *c, const struct raft_ready *rd)
+{
+    struct bytes data = rd->snapshot_data;
+    if (!data.ptr || data.len == 0) {
+        log_error("ctrl", "snapshot install without data index=%llu", (unsigned long long)rd->snapshot.index);
+        return ERR_CORRUPT;
+    }
+    int rc = ctrl_snap_write(c->metadata_dir, rd->snapshot.index, rd->snapshot.epoch, data);
+    if (rc < 0)
+        return rc;
+    rc = ctrl_mlog_truncate(c->mlog, ctrl_mlog_start_offset(c->mlog));
+    if (rc < 0)
+        return rc;
+    struct ctrl_image *img;
+    if ((rc = ctrl_image_create(&img)) < 0)
+        return rc;
+    if ((rc = ctrl_snap_load(img, data, (int64_t)rd->snapshot.index - 1)) < 0) {
+        ctrl_image_destroy(img);
+        return rc;
+    }
+    ctrl_image_destroy(c->img);
+    c->img = img;
+    c->snap = rd->snapshot;
+    c->applied_index = rd->snapshot.index;
+    c->applied_epoch = rd->snapshot.epoch;
+    c->bytes_since_snap = 0;
+    log_info("ctrl", "installed metadata snapshot node=%d index=%llu epoch=%llu bytes=%zu topics=%d", c->cfg.node_id,
+             (unsigned long long)rd->snapshot.index, (unsigned long long)rd->snapshot.epoch, data.len,
+             ctrl_image_topic_count(img));
+    if (c->listener && c->caught_up)
+        c->listener(c->arg, c->img, NULL, (int64_t)rd->snapshot.index - 1);
+    return 0;
+}
+
+/* Enough log since the last snapshot: snapshot the image at the applied
+ * index and cut the log behind it (outside ready processing). */
+static void maybe_snapshot(struct ctrl *c)
+{
+    log_debug("ctrl", "snapshot check bytes_since=%lld threshold=%lld applied=%llu snap=%llu caught_up=%d",
+              (long long)c->bytes_since_snap, (long long)c->cfg.snapshot_bytes, (unsigned long long)c->applied_index,
+              (unsigned long long)c->snap.index, c->caught_up);
+    if (c->bytes_since_snap < c->cfg.snapshot_bytes || c->applied_index <= c->snap.index || !c->caught_up)
+        return;
+    arena_reset(&c->plan_arena);
+    uint64_t index = c->applied_index, epoch = c->applied_epoch;
+    int rc = ctrl_snap_encode(c->img, &c->plan_arena, &c->snap_buf);
+    if (rc == 0)
+        rc = ctrl_snap_write(c->metadata_dir, index, epoch, buf_bytes(&c->snap_buf));
+    if (rc == 0)
+        rc = raft_snapshot_taken(c->raft, index);
+    if (rc == 0) {
+        c->snap = (struct raft_snapshot_id){ index, epoch };
+        rc = ctrl_mlog_cut_prefix(c->mlog, (int64_t)index);
+    }
+    c->bytes_since_snap = 0;
+    if (rc < 0) {
+        log_error("ctrl", "metadata snapshot failed index=%llu error=\"%s\"; the log keeps growing until one succeeds",
+                  (unsigned long long)index, err_str(rc));
+        return;
+    }
+    log_info("ctrl", "metadata snapshot taken node=%d index=%llu epoch=%llu bytes=%zu; log now starts at offset %lld",
+             c->cfg.node_id, (unsigned long long)index, (unsigned long long)epoch, c->snap_buf.len,
+             (long long)ctrl_mlog_start_offset(c->mlog));
+}
+
 static void process_ready(struct ctrl *c)
 {
     if (c->in_ready)
@@ -393,9 +468,11 @@ static void process_ready(struct ctrl *c)
     while (raft_has_ready(c->raft)) {
         struct raft_ready rd;
         raft_ready(c->raft, &rd);
-        if (rd.snapshot_install)
-            log_error("ctrl", "snapshot install requested index=%llu but snapshots are not implemented yet",
-                      (unsigned long long)rd.snapshot.index);
+        if (rd.snapshot_install) {
+            rc = install_snapshot(c, &rd);
+            if (rc < 0)
+                goto fatal;
+        }
         if (rd.truncate) {
             rc = ctrl_mlog_truncate(c->mlog, (int64_t)rd.truncate_after);
             if (rc < 0)
@@ -411,6 +488,7 @@ static void process_ready(struct ctrl *c)
             rc = ctrl_mlog_append(c->mlog, (int64_t)e->index - 1, (int32_t)e->epoch, buf_bytes(&c->scratch));
             if (rc < 0)
                 goto fatal;
+            c->bytes_since_snap += (int64_t)c->scratch.len;
         }
         if (rd.entry_count > 0 || rd.truncate) {
             rc = ctrl_mlog_sync(c->mlog);
@@ -429,6 +507,16 @@ static void process_ready(struct ctrl *c)
             Samsa__RaftMessageWire w;
             if (msg_to_wire(c, &rd.msgs[i], &w) < 0)
                 continue;
+            if (rd.msgs[i].type == RAFT_MSG_FETCH_SNAPSHOT_RESP) {
+                /* the core names the snapshot; the bytes come from its file */
+                if (ctrl_snap_read(c->metadata_dir, rd.msgs[i].snapshot_id.index, rd.msgs[i].snapshot_id.epoch,
+                                   &c->snap_buf) < 0)
+                    continue;
+                w.snapshot_data.data = c->snap_buf.ptr;
+                w.snapshot_data.len = c->snap_buf.len;
+                log_info("ctrl", "sending metadata snapshot to=%u index=%llu bytes=%zu", rd.msgs[i].to,
+                         (unsigned long long)rd.msgs[i].snapshot_id.index, c->snap_buf.len);
+            }
             Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
             f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_RAFT;
             f.raft = &w;
@@ -438,6 +526,8 @@ static void process_ready(struct ctrl *c)
         for (uint32_t i = 0; i < rd.committed_count; i++) {
             apply_entry(c, &rd.committed[i]);
             last_applied = rd.committed[i].index;
+            c->applied_index = rd.committed[i].index;
+            c->applied_epoch = rd.committed[i].epoch;
         }
         bool lost_leadership = rd.role != RAFT_LEADER && c->last_role == RAFT_LEADER;
         if (rd.role == RAFT_LEADER && c->last_role != RAFT_LEADER) {
@@ -468,6 +558,7 @@ static void process_ready(struct ctrl *c)
         }
     }
     c->in_ready = false;
+    maybe_snapshot(c);
     return;
 fatal:
     /* the metadata log cannot be written: this node must not say anything
@@ -712,6 +803,24 @@ int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caug
     rc = ctrl_mlog_open(c->metadata_dir, &c->mlog);
     if (rc < 0)
         goto fail;
+    buf_init(&c->snap_buf, CTRL_SNAP_BYTES_MAX);
+    c->cfg.snapshot_bytes = cfg->snapshot_bytes > 0 ? cfg->snapshot_bytes : 20971520;
+    uint64_t si, se;
+    if (ctrl_snap_latest(c->metadata_dir, &si, &se) == 0) {
+        rc = ctrl_snap_read(c->metadata_dir, si, se, &c->snap_buf);
+        if (rc == 0)
+            rc = ctrl_snap_load(c->img, buf_bytes(&c->snap_buf), (int64_t)si - 1);
+        if (rc < 0)
+            goto fail;
+        c->snap = (struct raft_snapshot_id){ si, se };
+        c->applied_index = si;
+        c->applied_epoch = se;
+        if (ctrl_mlog_start_offset(c->mlog) < (int64_t)si && ctrl_mlog_end_offset(c->mlog) > 0 &&
+            (rc = ctrl_mlog_cut_prefix(c->mlog, (int64_t)si)) < 0)
+            goto fail;
+        log_info("ctrl", "loaded metadata snapshot index=%llu epoch=%llu topics=%d", (unsigned long long)si,
+                 (unsigned long long)se, ctrl_image_topic_count(c->img));
+    }
     rc = ctrl_qstate_read(c->metadata_dir, &c->qs);
     if (rc == -ENOENT) {
         memset(&c->qs, 0, sizeof c->qs);
@@ -740,6 +849,7 @@ int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caug
     rc_cfg.prng_seed = seed;
     rc_cfg.storage = (struct raft_storage){ c, st_last_index, st_entries, st_snapshot, st_hard_state };
     rc_cfg.entry_bytes_max = CTRL_MLOG_ENTRY_BYTES_MAX;
+    rc_cfg.snapshot_bytes_max = CTRL_SNAP_BYTES_MAX;
     rc_cfg.log_cb = raft_log_cb;
     rc_cfg.log_ctx = c;
     rc = raft_create(&rc_cfg, &c->raft);
@@ -791,6 +901,7 @@ void ctrl_destroy(struct ctrl *c)
     arena_deinit(&c->entry_arena);
     arena_deinit(&c->msg_arena);
     arena_deinit(&c->plan_arena);
+    buf_deinit(&c->snap_buf);
     buf_deinit(&c->scratch);
     free(c);
 }

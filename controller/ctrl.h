@@ -53,10 +53,13 @@ struct ctrl_config {
     struct ctrl_voter voters[CTRL_VOTERS_MAX];
     int64_t election_timeout_ms;  /* controller.quorum.election.timeout.ms */
     int64_t session_timeout_ms;   /* broker.session.timeout.ms: fence a silent broker */
+    int64_t snapshot_bytes;       /* metadata.log.max.record.bytes.between.snapshots */
     int64_t tick_ms;              /* driver tick; 0 = 10 ms */
 };
 
-/* Called once per committed record, after the image applied it. */
+/* Called once per committed record, after the image applied it; with rec ==
+ * NULL when the image was replaced wholesale by an installed snapshot (the
+ * listener must then reconcile with the whole image). */
 typedef void (*ctrl_apply_cb)(void *arg, const struct ctrl_image *img, const Samsa__MetadataRecord *rec,
                               int64_t offset);
 /* Called once a proposal is committed (rc 0) or has failed (rc < 0). */

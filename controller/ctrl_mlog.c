@@ -288,3 +288,50 @@ int ctrl_mlog_truncate(struct ctrl_mlog *m, int64_t offset)
     m->file_bytes = at;
     return ctrl_mlog_sync(m);
 }
+
+int ctrl_mlog_cut_prefix(struct ctrl_mlog *m, int64_t offset)
+{
+    if (offset <= m->start_offset || m->pos_count == 0)
+        return 0;
+    if (offset >= ctrl_mlog_end_offset(m))
+        return ctrl_mlog_truncate(m, m->start_offset); /* empty: the next append sets the start */
+    int64_t keep_from = offset - m->start_offset;
+    int64_t from_pos = m->pos[keep_from].file_pos;
+    char tmp[PATH_MAX + 8];
+    snprintf(tmp, sizeof tmp, "%s.tmp", m->path);
+    int nfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (nfd < 0)
+        return -errno;
+    uint8_t chunk[65536];
+    int rc = 0;
+    for (int64_t at = from_pos; at < m->file_bytes && rc == 0;) {
+        size_t n = (size_t)(m->file_bytes - at < (int64_t)sizeof chunk ? m->file_bytes - at : (int64_t)sizeof chunk);
+        rc = mlog_pread_full(m->fd, chunk, n, at);
+        if (rc == 0)
+            rc = ERR_CORRUPT;
+        if (rc < 0)
+            break;
+        rc = 0;
+        if (pwrite(nfd, chunk, n, at - from_pos) != (ssize_t)n)
+            rc = -errno;
+        at += (int64_t)n;
+    }
+    if (rc == 0 && fsync(nfd) < 0)
+        rc = -errno;
+    if (rc == 0 && rename(tmp, m->path) < 0)
+        rc = -errno;
+    if (rc < 0) {
+        close(nfd);
+        unlink(tmp);
+        return rc;
+    }
+    close(m->fd);
+    m->fd = nfd;
+    memmove(m->pos, m->pos + keep_from, (size_t)(m->pos_count - keep_from) * sizeof *m->pos);
+    m->pos_count -= keep_from;
+    for (int64_t i = 0; i < m->pos_count; i++)
+        m->pos[i].file_pos -= from_pos;
+    m->file_bytes -= from_pos;
+    m->start_offset = offset;
+    return 0;
+}

@@ -46,4 +46,9 @@ MUST_CHECK int ctrl_mlog_read(struct ctrl_mlog *m, int64_t offset, struct buf *o
 /* ctrl_mlog_truncate - drop every entry at or after offset (Raft divergence). */
 MUST_CHECK int ctrl_mlog_truncate(struct ctrl_mlog *m, int64_t offset);
 
+/* ctrl_mlog_cut_prefix - drop every entry before offset (a snapshot covers
+ * them): the kept tail is copied to a new file, fsynced and renamed over the
+ * old one.  Blocks. */
+MUST_CHECK int ctrl_mlog_cut_prefix(struct ctrl_mlog *m, int64_t offset);
+
 #endif

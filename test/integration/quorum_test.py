@@ -188,6 +188,54 @@ def run(label, roles, loops_before_kill=8, loops_after_kill=12):
     c.cleanup()
 
 
+def run_snapshot():
+    """A voter that was down while the log was cut behind a snapshot catches
+    up from the leader's snapshot."""
+    label = "snapshot"
+    c = Cluster(["broker,controller"] * 3, extra=["metadata.log.max.record.bytes.between.snapshots=1024"])
+    c.start()
+    leader = c.active_controller()
+    victim = [n for n in c.nodes if n is not leader][0]
+    victim.kill9()
+    a = AdminClient({"bootstrap.servers": c.bootstrap()})
+    names = ["snap-%03d" % i for i in range(60)]
+    for i in range(0, len(names), 10):
+        fs = a.create_topics([NewTopic(n, num_partitions=1, replication_factor=1) for n in names[i:i + 10]],
+                             operation_timeout=10)
+        for f in fs.values():
+            f.result(20)
+    cut = [n for n in c.nodes if n.alive() and "metadata snapshot taken" in n.read_log()]
+    check(len(cut) >= 2, "%s: the live controllers took snapshots and cut their logs" % label)
+    victim.start()
+    victim.wait_ready()
+    deadline = time.time() + 20
+    while time.time() < deadline and "installed metadata snapshot" not in victim.read_log():
+        time.sleep(0.1)
+    check("installed metadata snapshot" in victim.read_log(), "%s: the restarted node installed a snapshot" % label)
+    have = set()
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            have = topics_on(victim, timeout=5)
+        except Exception:
+            pass
+        if all(n in have for n in names):
+            break
+        time.sleep(0.2)
+    check(all(n in have for n in names), "%s: the restarted node serves all %d topics" % (label, len(names)))
+    # and it restarts from its own snapshot
+    victim.stop()
+    victim.start()
+    victim.wait_ready()
+    check("loaded metadata snapshot" in victim.read_log().split("samsa node started")[-2] or
+          "loaded metadata snapshot" in victim.read_log(), "%s: a restart loads the local snapshot" % label)
+    if failed:
+        for n in c.nodes:
+            print("---- node %d log tail ----\n%s" % (n.id, n.tail(25)))
+    c.cleanup()
+
+
+run_snapshot()
 run("combined", ["broker,controller"] * 3)
 run("split", ["controller"] * 3 + ["broker"] * 2)
 print("quorum: %d passed, %d failed" % (passed, failed))
