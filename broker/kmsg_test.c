@@ -154,7 +154,8 @@ START_TEST(test_api_table)
         { 16, 0, 4, 3 },          { 18, 0, 3, 3 },         { 19, 0, 4, INT16_MAX },
         { 20, 0, 3, INT16_MAX },  { 21, 0, 1, INT16_MAX }, { 22, 0, 4, 2 },
         { 32, 0, 3, INT16_MAX },  { 33, 0, 1, INT16_MAX }, { 37, 0, 1, INT16_MAX },
-        { 42, 0, 1, INT16_MAX },  { 44, 0, 1, 1 },         { 60, 0, 0, 0 },
+        { 42, 0, 1, INT16_MAX },  { 44, 0, 1, 1 },         { 55, 0, 1, 0 },
+        { 60, 0, 0, 0 },
     };
     int n = (int)(sizeof(want) / sizeof(want[0]));
     ck_assert_int_eq(kmsg_api_table_count, n);
