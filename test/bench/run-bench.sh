@@ -86,12 +86,16 @@ free_port() {
 wait_port() { # port pid timeout_s: poll until the port accepts or the process dies
     local port=$1 pid=$2 deadline=$(( $(date +%s) + $3 ))
     while [ "$(date +%s)" -le "$deadline" ]; do
-        kill -0 "$pid" 2>/dev/null || return 1
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "run-bench: process $pid exited before port $port accepted" >&2
+            return 1
+        fi
         if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             return 0
         fi
         sleep 0.05 # poll interval; readiness is the port accepting, not this
     done
+    echo "run-bench: port $port did not accept within $3 s" >&2
     return 1
 }
 

@@ -7,6 +7,7 @@
  *
  *   samsa_load (--bootstrap HOST:PORT [--broker-pid PID] | --mock)
  *              [--label NAME] [--reps N (5)] [--partitions N] [--consume-partitions N]
+ *              [--backlog-bytes PER_PARTITION]
  *              [--small-count N] [--large-count N] [--phase-max-s S]
  *              [--lat-rate MSGS_PER_S] [--lat-seconds S] [--lat-size BYTES]
  *              [--only produce|consume|latency]   (for profiling one phase)
@@ -16,7 +17,8 @@
  *   produce  1 KiB records  (--large-count, default 300,000)
  *   consume  a backlog of each size from offset 0 with a fresh consumer (assign,
  *            no group joined): the backlog is produced untimed first, 4 MB of
- *            values in each of --consume-partitions (default 32) partitions,
+ *            values (--backlog-bytes) in each of --consume-partitions (default
+ *            32) partitions,
  *            because librdkafka's mock keeps only the newest 5 MiB of a
  *            partition (rdkafka_mock.c, max_size) and both targets get the
  *            same shape
@@ -64,7 +66,7 @@
 #define LOAD_PARTITIONS_MAX 64
 #define LOAD_LAT_SAMPLES_MAX 1000000
 #define LOAD_RECORD_BYTES_MAX (1024 * 1024)
-#define LOAD_BACKLOG_PARTITION_BYTES 4000000
+#define LOAD_BACKLOG_PARTITION_BYTES_DEFAULT 4000000
 #define LOAD_CONSUME_BATCH_MAX 4096
 
 enum { LOAD_PHASE_PRODUCE = 1, LOAD_PHASE_CONSUME = 2, LOAD_PHASE_LATENCY = 4 };
@@ -77,6 +79,7 @@ struct load_opts {
     int reps;
     int partitions;
     int cons_partitions;
+    long backlog_partition_bytes;
     long small_count;
     long large_count;
     double phase_max_s;
@@ -592,11 +595,11 @@ static int load_rep(struct load_ctx *c, int rep)
             load_produce_phase(c, rep, topic, c->o.partitions, sizes[s], counts[s], 1, &acked) < 0)
             return -EIO;
     }
-    /* The backlog keeps under LOAD_BACKLOG_PARTITION_BYTES per partition: the
+    /* The backlog keeps under --backlog-bytes (4 MB) per partition: the
      * mock keeps only the newest 5 MiB of each partition, and the same shape
      * is used against every target so the numbers compare. */
     for (int s = 0; s < 2 && (c->o.phase_mask & LOAD_PHASE_CONSUME); s++) {
-        long count = (long)c->o.cons_partitions * (LOAD_BACKLOG_PARTITION_BYTES / sizes[s]);
+        long count = (long)c->o.cons_partitions * (c->o.backlog_partition_bytes / sizes[s]);
         snprintf(topic, sizeof topic, "bench-%" PRId64 "-c%d", id, sizes[s]);
         if (load_topic_create(c, topic, c->o.cons_partitions) < 0 ||
             load_produce_phase(c, rep, topic, c->o.cons_partitions, sizes[s], count, 0, &acked) < 0 ||
@@ -614,13 +617,14 @@ static int load_rep(struct load_ctx *c, int rep)
 static void load_usage(FILE *f)
 {
     fprintf(f, "usage: samsa_load (--bootstrap HOST:PORT [--broker-pid PID] | --mock) [--label NAME]\n"
-               "       [--reps N] [--partitions N] [--consume-partitions N] [--small-count N] [--large-count N] [--phase-max-s S]\n"
+               "       [--reps N] [--partitions N] [--consume-partitions N] [--backlog-bytes N] [--small-count N] [--large-count N] [--phase-max-s S]\n"
                "       [--lat-rate MSGS_PER_S] [--lat-seconds S] [--lat-size BYTES] [--only produce|consume|latency]\n");
 }
 
 static int load_opts_parse(int argc, char **argv, struct load_opts *o)
 {
     *o = (struct load_opts){.reps = 5, .partitions = 1, .cons_partitions = 32,
+                            .backlog_partition_bytes = LOAD_BACKLOG_PARTITION_BYTES_DEFAULT,
                             .small_count = 2000000, .large_count = 300000,
                             .phase_max_s = 10, .lat_rate = 1000, .lat_seconds = 5, .lat_size = 1024,
                             .phase_mask = LOAD_PHASE_PRODUCE | LOAD_PHASE_CONSUME | LOAD_PHASE_LATENCY};
@@ -649,6 +653,8 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
                             : strcmp(v, "consume") == 0 ? LOAD_PHASE_CONSUME
                             : strcmp(v, "latency") == 0 ? LOAD_PHASE_LATENCY
                                                         : 0;
+        else if (strcmp(a, "--backlog-bytes") == 0)
+            o->backlog_partition_bytes = strtol(v, NULL, 10);
         else if (strcmp(a, "--consume-partitions") == 0)
             o->cons_partitions = (int)strtol(v, NULL, 10);
         else if (strcmp(a, "--small-count") == 0)
@@ -671,7 +677,7 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
     if (!o->label)
         o->label = o->mock ? "mock" : "samsa";
     if (o->reps < 1 || o->reps > 100 || o->partitions < 1 || o->partitions > LOAD_PARTITIONS_MAX ||
-        o->phase_mask == 0 || o->cons_partitions < 1 || o->cons_partitions > LOAD_PARTITIONS_MAX ||
+        o->phase_mask == 0 || o->cons_partitions < 1 || o->backlog_partition_bytes < 1024 || o->cons_partitions > LOAD_PARTITIONS_MAX ||
         o->small_count < 1 || o->large_count < 1 || o->phase_max_s <= 0 || o->lat_rate <= 0 ||
         o->lat_rate > 1e6 || o->lat_seconds <= 0 || o->lat_size < 1 || o->lat_size > LOAD_RECORD_BYTES_MAX)
         return -EINVAL;
