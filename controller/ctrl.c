@@ -834,13 +834,15 @@ int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caug
     rc_cfg.voter_count = cfg->voter_count;
     for (uint32_t i = 0; i < cfg->voter_count; i++)
         rc_cfg.voters[i] = cfg->voters[i].id;
-    int64_t tick_ms = cfg->tick_ms > 0 ? cfg->tick_ms : 10;
+    /* 5 ms ticks: idle followers and observers fetch every tick, which is
+     * what bounds commit latency until the leader long-polls fetches */
+    int64_t tick_ms = cfg->tick_ms > 0 ? cfg->tick_ms : 5;
     c->cfg.tick_ms = tick_ms;
     int64_t et = cfg->election_timeout_ms > 0 ? cfg->election_timeout_ms : 1000;
     c->session_ticks = (cfg->session_timeout_ms > 0 ? cfg->session_timeout_ms : 9000) / tick_ms;
     rc_cfg.election_ticks = (uint32_t)(et / tick_ms > 4 ? et / tick_ms : 4);
     rc_cfg.heartbeat_ticks = rc_cfg.election_ticks / 10 > 1 ? rc_cfg.election_ticks / 10 : 1;
-    rc_cfg.fetch_ticks = rc_cfg.election_ticks / 20 > 1 ? rc_cfg.election_ticks / 20 : 1;
+    rc_cfg.fetch_ticks = 1;
     rc_cfg.check_quorum = true;
     rc_cfg.pre_vote = true;
     uint64_t seed = 0;
