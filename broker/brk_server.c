@@ -389,6 +389,14 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
         log_error("server", "cannot set up disk I/O error=\"%s\"", err_str(rc));
         goto fail;
     }
+    if (srv->node->num_io_threads > 0) {
+        int wrc = uring_io_workers_set(srv->uring, (unsigned)srv->node->num_io_threads);
+        if (wrc < 0)
+            log_warn("server", "cannot bound io_uring workers num.io.threads=%lld error=\"%s\"; the kernel default "
+                     "applies", (long long)srv->node->num_io_threads, err_str(wrc));
+        else
+            log_info("server", "disk I/O workers num.io.threads=%lld", (long long)srv->node->num_io_threads);
+    }
     rc = brk_parts_create(srv, &srv->parts);
     if (rc < 0)
         goto fail;

@@ -433,3 +433,15 @@ void uring_destroy(struct uring *u)
     }
     free(u);
 }
+
+int uring_io_workers_set(struct uring *u, unsigned workers)
+{
+    if (u->fallback)
+        return 0;
+    ASSERT(workers > 0);
+    /* io-wq has two pools: "bounded" runs regular-file work (our writes and
+     * syncs), "unbounded" everything else; keep one of the latter */
+    unsigned vals[2] = { workers, 1 };
+    int rc = io_uring_register_iowq_max_workers(&u->ring, vals);
+    return rc < 0 ? rc : 0;
+}

@@ -86,6 +86,12 @@ MUST_CHECK int uring_fsync(struct uring *u, int fd, uring_cb cb, void *arg);
  * I/O.  In fallback it only marks ops as submitted.
  */
 MUST_CHECK int uring_submit(struct uring *u);
+/* uring_io_workers_set - bound the kernel I/O worker threads (io-wq) that
+ * perform this ring's blocking file writes and syncs: Kafka's
+ * num.io.threads, the threads that do the disk work (io-wq's bounded pool;
+ * its unbounded pool, for non-file work, is held to one).  Returns 0, -errno from
+ * the kernel, or 0 in fallback mode (the loop thread does the I/O there). */
+MUST_CHECK int uring_io_workers_set(struct uring *u, unsigned workers);
 
 /*
  * uring_reap - non-blocking: process finished completions (resubmitting
