@@ -40,10 +40,13 @@ advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 controller.listener.names=CONTROLLER
 controller.quorum.voters=1@127.0.0.1:$CPORT
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
 log.dirs=$DIR/logs
 CONF
 "$BIN/samsa" storage format -t "$("$BIN/samsa" storage random-uuid)" -c "$DIR/server.properties" >/dev/null || exit 1
-"$BIN/samsa-server" "$DIR/server.properties" > "$OUT/profile-server.log" 2>&1 &
+cp "$BIN/samsa-server" "$DIR/samsa-bench-node" # another name: see run-bench.sh
+"$DIR/samsa-bench-node" "$DIR/server.properties" > "$OUT/profile-server.log" 2>&1 &
 SERVER_PID=$!
 deadline=$(( $(date +%s) + 30 ))
 until (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do

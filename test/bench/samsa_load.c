@@ -728,7 +728,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "samsa_load: target=%s bootstrap=%s reps=%d partitions=%d\n", c.o.label, c.bootstrap, c.o.reps,
             c.o.partitions);
     int rc = 0;
-    for (int rep = 1; rep <= c.o.reps && rc == 0; rep++)
+    /* a failed repetition (broker gone, records lost) ends the run: later ones would only time out */
+    for (int rep = 1; rep <= c.o.reps && rc == 0 && c.failures == 0; rep++)
         rc = load_rep(&c, rep);
     if (c.mcluster)
         rd_kafka_mock_cluster_destroy(c.mcluster);
