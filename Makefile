@@ -11,9 +11,9 @@
 CC      ?= cc
 PYTHON  ?= python3
 BUILD   ?= build
-PKGS    := libevent libevent_openssl libevent_pthreads liburing openssl libprotobuf-c yaml-0.1
+PKGS    := libevent libevent_openssl libevent_pthreads liburing openssl libprotobuf-c yaml-0.1 zlib liblz4 libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsnappy -lpthread -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 RDK_LIBS   := $(shell pkg-config --libs rdkafka 2>/dev/null)
 
