@@ -15,6 +15,7 @@
  * clients (librdkafka's default) see everything committed.
  */
 #include <event2/event.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "broker/brk_h.h"
@@ -25,8 +26,6 @@
 
 struct fetch_state {
     struct kmsg_fetch_req m;
-    struct buf scratch;
-    bool scratch_init;
 };
 
 static bool fetch_data_ready(struct brk_req *req, struct fetch_state *st)
@@ -61,6 +60,11 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
     resp->responses_count = nt;
     int64_t total = 0;
     int64_t budget = m->max_bytes > 0 ? m->max_bytes : 0;
+    /* Record bytes are read straight into one reusable server buffer (no
+     * per-request copy, no zeroing); the response is encoded from it before
+     * any other fetch runs.  Spans are offsets because the buffer may grow. */
+    struct buf *scratch = &srv->fetch_scratch;
+    buf_reset(scratch);
     for (int32_t i = 0; i < nt; i++) {
         const struct kmsg_fetch_req_topic *t = &m->topics[i];
         struct kmsg_fetch_resp_topic *rt = &resp->responses[i];
@@ -105,23 +109,28 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
                 limit = budget - total;
             if (limit < 0)
                 limit = 0;
-            buf_reset(&st->scratch);
+            size_t start = scratch->len;
             int64_t next = 0;
-            int rc = brk_plog_read(part->plog, p->fetch_offset, hw, (size_t)limit, total == 0, &st->scratch, &next);
+            int rc = brk_plog_read(part->plog, p->fetch_offset, hw, (size_t)limit, total == 0, scratch, &next);
             if (rc < 0) {
+                scratch->len = start;
                 rp->error_code = brk_kerr_from_err(rc);
                 continue;
             }
-            if (st->scratch.len == 0)
+            size_t n = scratch->len - start;
+            if (n == 0)
                 continue;
-            uint8_t *copy = arena_alloc(&req->arena, st->scratch.len);
-            if (!copy)
-                return ERR_LIMIT;
-            memcpy(copy, st->scratch.ptr, st->scratch.len);
-            rp->records = bytes_make(copy, st->scratch.len);
-            total += (int64_t)st->scratch.len;
+            /* ptr = start offset for now; fixed up once the buffer stops growing */
+            rp->records = bytes_make((const uint8_t *)(uintptr_t)start, n);
+            total += (int64_t)n;
         }
     }
+    for (int32_t i = 0; i < resp->responses_count; i++)
+        for (int32_t j = 0; j < resp->responses[i].partitions_count; j++) {
+            struct kmsg_fetch_resp_partition *rp = &resp->responses[i].partitions[j];
+            if (rp->records.len > 0)
+                rp->records.ptr = scratch->ptr + (uintptr_t)rp->records.ptr;
+        }
     return total;
 }
 
@@ -141,11 +150,8 @@ static void fetch_unpark(struct brk_req *req)
     }
 }
 
-static void fetch_respond(struct brk_req *req, struct fetch_state *st, struct kmsg_fetch_resp *resp)
+static void fetch_respond(struct brk_req *req, struct kmsg_fetch_resp *resp)
 {
-    if (st->scratch_init)
-        buf_deinit(&st->scratch);
-    st->scratch_init = false;
     BRK_RESPOND(req, fetch, resp);
 }
 
@@ -157,9 +163,6 @@ static bool fetch_try(struct brk_req *req, bool force)
     int64_t total = fetch_evaluate(req, st, &resp);
     if (total < 0) {
         fetch_unpark(req);
-        if (st->scratch_init)
-            buf_deinit(&st->scratch);
-        st->scratch_init = false;
         brk_req_finish(req, (int)total);
         return true;
     }
@@ -172,7 +175,7 @@ static bool fetch_try(struct brk_req *req, bool force)
             }
     if (force || has_error || total >= st->m.min_bytes || st->m.max_wait_ms <= 0) {
         fetch_unpark(req);
-        fetch_respond(req, st, &resp);
+        fetch_respond(req, &resp);
         return true;
     }
     return false;
@@ -198,12 +201,7 @@ void brk_fetch_wake(struct brk_server *srv)
 
 void brk_fetch_cancel(struct brk_req *req)
 {
-    struct fetch_state *st = req->hstate;
     fetch_unpark(req);
-    if (st && st->scratch_init)
-        buf_deinit(&st->scratch);
-    if (st)
-        st->scratch_init = false;
     req->no_response = true;
     req->done = true;
 }
@@ -221,8 +219,6 @@ void brk_h_fetch(struct brk_req *req)
         brk_req_malformed(req, rc);
         return;
     }
-    buf_init(&st->scratch, 0);
-    st->scratch_init = true;
     req->hstate = st;
     if (fetch_try(req, false))
         return;

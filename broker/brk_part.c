@@ -171,6 +171,9 @@ static int64_t topic_cfg_i64(const struct brk_server *srv, const struct ctrl_top
 static void part_config(const struct brk_server *srv, const struct ctrl_topic *t, struct brk_part *p)
 {
     const struct config_node *n = srv->node;
+    /* start from the plog's own defaults so no field is ever left at 0 */
+    brk_plog_config_default(&p->pcfg);
+    p->pcfg.segment_index_bytes = topic_cfg_i64(srv, t, "segment.index.bytes", n->index_size_max_bytes);
     p->pcfg.segment_bytes = topic_cfg_i64(srv, t, "segment.bytes", n->segment_bytes);
     p->pcfg.roll_ms = topic_cfg_i64(srv, t, "segment.ms", n->roll_ms);
     p->pcfg.retention_ms = topic_cfg_i64(srv, t, "retention.ms", n->retention_ms);

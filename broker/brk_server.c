@@ -373,6 +373,7 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
         return -ENOMEM;
     srv->cfg = cfg;
     srv->node = config_node_get(cfg);
+    buf_init(&srv->fetch_scratch, 0);
     srv->config_path = config_path;
     int rc = check_storage(srv);
     if (rc < 0)
@@ -518,6 +519,7 @@ void brk_server_destroy(struct brk_server *srv)
         if (srv->signal_evs[i])
             event_free(srv->signal_evs[i]);
     uring_destroy(srv->uring);
+    buf_deinit(&srv->fetch_scratch);
     if (srv->base)
         event_base_free(srv->base);
     free(srv);

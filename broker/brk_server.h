@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/config.h"
 #include "common/err.h"
 
@@ -42,6 +43,7 @@ struct brk_server {
     struct brk_listener listeners[CONFIG_LISTENERS_MAX];
     int listener_count;
     struct brk_req *fetch_waiters;   /* parked Fetch requests (long poll) */
+    struct buf fetch_scratch;        /* record bytes of the fetch being answered (reused) */
     int64_t conn_count;
     uint64_t next_conn_id;
     struct event *register_ev;       /* broker registration retry */
