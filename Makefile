@@ -120,7 +120,8 @@ test:
 
 test-all: all check
 	@test/check-deps.sh
-	@if [ -x $(SIM) ]; then $(SIM) --seeds $(SEEDS); fi
+	@$(SIM) --seeds $(SEEDS)
+	@test/sim/teeth_test.sh $(SIM)
 	@test/run-integration.sh
 
 bench: all
