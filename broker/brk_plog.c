@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "broker/brk_batch.h"
+#include "broker/brk_records.h"
 #include "common/log.h"
 
 #define BRK_PLOG_IDX_ENTRY_BYTES 8
@@ -1202,10 +1203,53 @@ int brk_plog_read(struct brk_plog *pl, int64_t offset, int64_t max_offset, size_
     return 0;
 }
 
+/*
+ * brk_plog_batch_find_time - Kafka's per-record answer inside the batch at
+ * pos (FileRecords.searchForTimestamp): the first record whose timestamp
+ * >= ts_ms and whose offset >= the log start.  Returns 1 (found), 0 (no
+ * record of this batch qualifies), -errno (the read failed) or the
+ * brk_records error when the records cannot be read.
+ */
+static int brk_plog_batch_find_time(const struct brk_plog *pl, const struct brk_plog_seg *seg,
+                                    int64_t pos, const struct brk_batch_hdr *h, int64_t ts_ms,
+                                    struct buf *batch, struct buf *scratch, int64_t *offset_out,
+                                    int64_t *ts_out)
+{
+    if (h->size_bytes > BRK_PLOG_BATCH_BYTES_MAX)
+        return ERR_LIMIT;
+    buf_reset(batch);
+    int rc = buf_reserve(batch, h->size_bytes);
+    if (rc < 0)
+        return rc;
+    rc = brk_plog_pread_all(seg->fd, batch->ptr, h->size_bytes, pos);
+    if (rc < 0)
+        return rc; /* -errno, or ERR_CORRUPT for a short file */
+    batch->len = h->size_bytes;
+    struct brk_records_iter it;
+    rc = brk_records_iter_init(&it, buf_bytes(batch), scratch);
+    if (rc < 0)
+        return rc;
+    struct brk_record r;
+    while ((rc = brk_records_next(&it, &r)) == 1) {
+        if (r.timestamp_ms >= ts_ms && r.offset >= pl->start_offset) {
+            *offset_out = r.offset;
+            *ts_out = r.timestamp_ms;
+            return 1;
+        }
+    }
+    return rc;
+}
+
 int brk_plog_offset_for_time(struct brk_plog *pl, int64_t ts_ms, int64_t *offset_out,
                              int64_t *ts_out)
 {
-    for (size_t si = 0; si < pl->seg_count; si++) {
+    ASSERT(offset_out != NULL);
+    ASSERT(ts_out != NULL);
+    struct buf batch, scratch;
+    buf_init(&batch, BRK_PLOG_BATCH_BYTES_MAX);
+    buf_init(&scratch, BRK_PLOG_INFLATED_BYTES_MAX);
+    int rc = ERR_NOT_FOUND;
+    for (size_t si = 0; si < pl->seg_count && rc == ERR_NOT_FOUND; si++) {
         struct brk_plog_seg *seg = pl->segs[si];
         if (seg->max_ts_ms < ts_ms || seg->next_offset <= pl->start_offset)
             continue;
@@ -1225,19 +1269,43 @@ int brk_plog_offset_for_time(struct brk_plog *pl, int64_t ts_ms, int64_t *offset
         int64_t limit = seg->visible_bytes;
         while (pos < limit) {
             struct brk_batch_hdr h;
-            int rc = brk_plog_hdr_at(seg, pos, limit, &h);
-            if (rc < 0)
-                return rc;
+            int hrc = brk_plog_hdr_at(seg, pos, limit, &h);
+            if (hrc < 0) {
+                rc = hrc;
+                break;
+            }
             int64_t last = h.base_offset + h.last_offset_delta;
             if (h.max_timestamp_ms >= ts_ms && last >= pl->start_offset) {
-                *offset_out = h.base_offset > pl->start_offset ? h.base_offset : pl->start_offset;
-                *ts_out = h.max_timestamp_ms;
-                return 0;
+                int frc = brk_plog_batch_find_time(pl, seg, pos, &h, ts_ms, &batch, &scratch,
+                                                   offset_out, ts_out);
+                if (frc == 1) {
+                    rc = 0;
+                    break;
+                }
+                if (frc < 0 && frc > ERR_LAST) { /* -errno (pread, ENOMEM): fail the request */
+                    rc = frc;
+                    break;
+                }
+                if (frc < 0) {
+                    /* records unreadable (produce does not parse them): answer
+                     * at batch granularity rather than fail the partition */
+                    log_warn("plog", "offset_for_time reads batch as a whole dir=%s "
+                             "base_offset=%" PRId64 " err=\"%s\"",
+                             pl->dir, h.base_offset, err_str(frc));
+                    *offset_out = h.base_offset > pl->start_offset ? h.base_offset
+                                                                    : pl->start_offset;
+                    *ts_out = h.max_timestamp_ms;
+                    rc = 0;
+                    break;
+                }
+                /* no record qualifies (all below the log start): keep scanning */
             }
             pos += (int64_t)h.size_bytes;
         }
     }
-    return ERR_NOT_FOUND;
+    buf_deinit(&batch);
+    buf_deinit(&scratch);
+    return rc;
 }
 
 /* ---- deletion ------------------------------------------------------------ */

@@ -49,7 +49,8 @@
  * epoch checkpoint, checkpoint persistence (see brk_ckpt; the caller saves
  * the log start offset after delete_records/retention).  Indexes of all
  * segments are kept in memory (bounded by segment_index_bytes per segment).
- * offset_for_time answers at batch granularity (records stay opaque).
+ * offset_for_time is the one reader that looks inside batches: it answers
+ * per record, as Kafka does (decompressing the one batch it must read).
  */
 #ifndef SAMSA_BRK_PLOG_H
 #define SAMSA_BRK_PLOG_H
@@ -68,6 +69,8 @@
 #define BRK_PLOG_SEGMENTS_MAX 100000u
 /* Largest batch recovery will read into memory to check its CRC. */
 #define BRK_PLOG_BATCH_BYTES_MAX (256u << 20)
+/* Largest inflated records section offset_for_time decompresses. */
+#define BRK_PLOG_INFLATED_BYTES_MAX (128u << 20)
 
 struct brk_plog_config {
     int64_t segment_bytes;           /* segment.bytes; clamped to [1 KiB, INT32_MAX] */
@@ -144,9 +147,20 @@ size_t brk_plog_segment_count(const struct brk_plog *pl);
 int brk_plog_offline_err(const struct brk_plog *pl);
 
 /*
- * brk_plog_offset_for_time - the first visible offset (>= start) in the
- * first batch whose max timestamp >= ts_ms; *ts_out gets that batch's max
- * timestamp.  ERR_NOT_FOUND if none (ListOffsets answers -1).
+ * brk_plog_offset_for_time - Kafka's ListOffsets-by-timestamp answer: the
+ * offset and timestamp of the first visible record (offset >= start)
+ * whose timestamp >= ts_ms (LogSegment.findOffsetByTimestamp).  The time
+ * index picks where to start; batches are scanned by header from there;
+ * the first batch whose max timestamp >= ts_ms is read whole, decompressed
+ * if needed (inflated size bounded by BRK_PLOG_INFLATED_BYTES_MAX), and
+ * its records iterated (brk_records); if none qualifies the scan goes on.
+ * In a LogAppendTime batch every record carries the batch's max timestamp.
+ * A batch whose records cannot be read (corrupt, over a limit: produce
+ * does not parse records) is answered at batch granularity - its first
+ * offset >= start and its max timestamp - and logged.  Returns 0,
+ * ERR_NOT_FOUND if no record qualifies (ListOffsets answers -1), -errno
+ * on a read failure, ERR_CORRUPT on a bad batch header.  Blocks on pread;
+ * allocates (and frees) one batch and its inflated records per call.
  */
 MUST_CHECK int brk_plog_offset_for_time(struct brk_plog *pl, int64_t ts_ms, int64_t *offset_out,
                                         int64_t *ts_out);

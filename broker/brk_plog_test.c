@@ -14,9 +14,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <lz4frame.h>
+#include <snappy-c.h>
+#include <zlib.h>
+#include <zstd.h>
+
 #include "broker/brk_batch.h"
 #include "broker/brk_plog.h"
 #include "common/crc32c.h"
+#include "common/kwire.h"
 #include "common/log.h"
 
 static char dir[64];
@@ -319,6 +325,289 @@ START_TEST(test_offset_for_time)
     ck_assert_int_eq(brk_plog_offset_for_time(pl, 0, &off, &ts), 0);
     ck_assert_int_eq(off, 4);
     ck_assert_int_eq(ts, 200);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+/* ---- record-level offset_for_time ---------------------------------------- */
+
+/* rec_batch - a real v2 batch: n records, record i has timestamp ts[i] and
+ * value "v<i>", records compressed with codec (the codec's own library). */
+static void rec_batch(struct buf *out, int codec, const int64_t *ts, int n, bool log_append_time,
+                      int64_t log_append_ts)
+{
+    struct buf raw;
+    buf_init(&raw, 0);
+    int64_t base_ts = ts[0], max_ts = ts[0];
+    for (int i = 1; i < n; i++)
+        max_ts = ts[i] > max_ts ? ts[i] : max_ts;
+    for (int i = 0; i < n; i++) {
+        uint8_t body[64];
+        struct buf rb = { body, 0, sizeof body, sizeof body };
+        char v[16];
+        int vn = snprintf(v, sizeof v, "v%d", i);
+        ck_assert_int_eq(kwire_write_i8(&rb, 0), 0);
+        ck_assert_int_eq(kwire_write_varlong(&rb, ts[i] - base_ts), 0);
+        ck_assert_int_eq(kwire_write_varint(&rb, i), 0);
+        ck_assert_int_eq(kwire_write_varint(&rb, -1), 0);
+        ck_assert_int_eq(kwire_write_varint(&rb, vn), 0);
+        ck_assert_int_eq(kwire_write_raw(&rb, v, (size_t)vn), 0);
+        ck_assert_int_eq(kwire_write_varint(&rb, 0), 0);
+        ck_assert_int_eq(kwire_write_varint(&raw, (int32_t)rb.len), 0);
+        ck_assert_int_eq(kwire_write_raw(&raw, rb.ptr, rb.len), 0);
+    }
+    size_t cap = raw.len * 2 + 1024, got = 0;
+    buf_reset(out);
+    ck_assert_int_eq(buf_reserve(out, BRK_BATCH_HDR_BYTES + cap), 0);
+    uint8_t *dst = out->ptr + BRK_BATCH_HDR_BYTES;
+    switch (codec) {
+    case BRK_BATCH_CODEC_NONE:
+        memcpy(dst, raw.ptr, raw.len);
+        got = raw.len;
+        break;
+    case BRK_BATCH_CODEC_GZIP: {
+        z_stream zs;
+        memset(&zs, 0, sizeof zs);
+        ck_assert_int_eq(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+        zs.next_in = raw.ptr;
+        zs.avail_in = (uInt)raw.len;
+        zs.next_out = dst;
+        zs.avail_out = (uInt)cap;
+        ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+        got = cap - zs.avail_out;
+        deflateEnd(&zs);
+        break;
+    }
+    case BRK_BATCH_CODEC_SNAPPY: {
+        /* xerial framing, as kafka-python writes it */
+        static const uint8_t hdr[16] = { 0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1 };
+        memcpy(dst, hdr, sizeof hdr);
+        size_t n2 = cap - 20;
+        ck_assert_int_eq(snappy_compress((const char *)raw.ptr, raw.len, (char *)dst + 20, &n2), SNAPPY_OK);
+        brk_batch_put32(dst + 16, (uint32_t)n2);
+        got = 20 + n2;
+        break;
+    }
+    case BRK_BATCH_CODEC_LZ4:
+        got = LZ4F_compressFrame(dst, cap, raw.ptr, raw.len, NULL);
+        ck_assert(!LZ4F_isError(got));
+        break;
+    case BRK_BATCH_CODEC_ZSTD:
+        got = ZSTD_compress(dst, cap, raw.ptr, raw.len, 3);
+        ck_assert(!ZSTD_isError(got));
+        break;
+    default:
+        ck_abort();
+    }
+    buf_deinit(&raw);
+    size_t size = BRK_BATCH_HDR_BYTES + got;
+    uint8_t *p = out->ptr;
+    memset(p, 0, BRK_BATCH_HDR_BYTES);
+    brk_batch_put32(p + 8, (uint32_t)(size - 12));
+    brk_batch_put32(p + 12, (uint32_t)-1);
+    p[16] = 2;
+    int attr = codec | (log_append_time ? BRK_BATCH_ATTR_LOG_APPEND_TIME : 0);
+    p[22] = (uint8_t)attr;
+    brk_batch_put32(p + 23, (uint32_t)(n - 1));
+    brk_batch_put64(p + 27, (uint64_t)base_ts);
+    brk_batch_put64(p + 35, (uint64_t)(log_append_time ? log_append_ts : max_ts));
+    brk_batch_put64(p + 43, (uint64_t)-1);
+    brk_batch_put32(p + 57, (uint32_t)n);
+    brk_batch_put32(p + 17, crc32c(0, p + 21, size - 21));
+    out->len = size;
+}
+
+static int64_t app_buf(struct uring *u, struct brk_plog *pl, const struct buf *b)
+{
+    struct res r = { .count = 0 };
+    int64_t base = -1;
+    ck_assert_int_eq(brk_plog_append(pl, buf_bytes(b), 5, 0, &base, res_cb, &r), 0);
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(r.count, 1);
+    ck_assert_int_eq(r.rc[0], 0);
+    return base;
+}
+
+/*
+ * The integration engineer's repro: 500 records t0 + 10*i in ONE batch;
+ * ListOffsets(t0 + 2495) is offset 250 with that record's timestamp, not
+ * the batch's first offset and max timestamp.  _i: uring mode x codec.
+ */
+START_TEST(test_offset_for_time_records)
+{
+    int mode = _i % 2, codec = _i / 2;
+    struct uring *u = mk_uring(mode);
+    struct brk_plog_config c = cfg_small();
+    struct brk_plog *pl = open_log(u, &c, 0);
+    enum { N = 500 };
+    const int64_t t0 = 1700000000000;
+    int64_t ts[N];
+    struct buf b;
+    buf_init(&b, 0);
+    app1(u, pl, 1, 5, 10, 0); /* offset 0: an older batch first */
+    for (int i = 0; i < N; i++)
+        ts[i] = t0 + 10 * i;
+    rec_batch(&b, codec, ts, N, false, 0);
+    ck_assert_int_eq(app_buf(u, pl, &b), 1); /* offsets 1..500 */
+    for (int i = 0; i < N; i++)
+        ts[i] = t0 + 10 * N + 10 * i;
+    rec_batch(&b, codec, ts, N, false, 0);
+    ck_assert_int_eq(app_buf(u, pl, &b), 501); /* offsets 501..1000 */
+
+    int64_t off, t;
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, t0 + 2495, &off, &t), 0);
+    ck_assert_int_eq(off, 1 + 250);
+    ck_assert_int_eq(t, t0 + 2500);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, t0 + 2500, &off, &t), 0);
+    ck_assert_int_eq(off, 1 + 250);
+    ck_assert_int_eq(t, t0 + 2500);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, t0, &off, &t), 0);
+    ck_assert_int_eq(off, 1);
+    ck_assert_int_eq(t, t0);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 6, &off, &t), 0);
+    ck_assert_int_eq(off, 1);
+    /* the last record of batch 1, then the first of batch 2 */
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, t0 + 4990, &off, &t), 0);
+    ck_assert_int_eq(off, 500);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, t0 + 4991, &off, &t), 0);
+    ck_assert_int_eq(off, 501);
+    ck_assert_int_eq(t, t0 + 5000);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, t0 + 7777, &off, &t), 0);
+    ck_assert_int_eq(off, 501 + 278);
+    ck_assert_int_eq(t, t0 + 7780);
+    /* past the last record */
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, t0 + 9990, &off, &t), 0);
+    ck_assert_int_eq(off, 1000);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, t0 + 9991, &off, &t), ERR_NOT_FOUND);
+    /* records below the log start never answer, even inside the batch */
+    ck_assert_int_eq(brk_plog_delete_records(pl, 300), 0);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, t0 + 2495, &off, &t), 0);
+    ck_assert_int_eq(off, 300);
+    ck_assert_int_eq(t, t0 + 2990);
+    /* all qualifying records of batch 1 are below the start: batch 2 answers */
+    ck_assert_int_eq(brk_plog_delete_records(pl, 501), 0);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, t0 + 2495, &off, &t), 0);
+    ck_assert_int_eq(off, 501);
+    ck_assert_int_eq(t, t0 + 5000);
+    buf_deinit(&b);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+/* timestamps out of order inside a batch: the first record in OFFSET order wins */
+START_TEST(test_offset_for_time_unordered)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    struct brk_plog *pl = open_log(u, &c, 0);
+    const int64_t ts[] = { 50, 300, 100, 400, 90 };
+    struct buf b;
+    buf_init(&b, 0);
+    rec_batch(&b, BRK_BATCH_CODEC_GZIP, ts, 5, false, 0);
+    app_buf(u, pl, &b);
+    int64_t off, t;
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 90, &off, &t), 0);
+    ck_assert_int_eq(off, 1);
+    ck_assert_int_eq(t, 300);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 350, &off, &t), 0);
+    ck_assert_int_eq(off, 3);
+    ck_assert_int_eq(t, 400);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 401, &off, &t), ERR_NOT_FOUND);
+    buf_deinit(&b);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+/* LogAppendTime: every record carries the batch's max timestamp */
+START_TEST(test_offset_for_time_log_append_time)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    struct brk_plog *pl = open_log(u, &c, 0);
+    const int64_t ts[] = { 10, 20, 30 };
+    struct buf b;
+    buf_init(&b, 0);
+    rec_batch(&b, BRK_BATCH_CODEC_NONE, ts, 3, false, 0);
+    app_buf(u, pl, &b); /* 0..2, create time 10..30 */
+    rec_batch(&b, BRK_BATCH_CODEC_LZ4, ts, 3, true, 5000);
+    app_buf(u, pl, &b); /* 3..5, append time 5000 */
+    int64_t off, t;
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 25, &off, &t), 0);
+    ck_assert_int_eq(off, 2);
+    ck_assert_int_eq(t, 30);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 31, &off, &t), 0);
+    ck_assert_int_eq(off, 3);
+    ck_assert_int_eq(t, 5000);
+    ck_assert_int_eq(brk_plog_delete_records(pl, 4), 0);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 5000, &off, &t), 0);
+    ck_assert_int_eq(off, 4);
+    ck_assert_int_eq(t, 5000);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 5001, &off, &t), ERR_NOT_FOUND);
+    buf_deinit(&b);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+/* many segments and index entries: the time-index seek lands before the answer */
+START_TEST(test_offset_for_time_segments)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 4096;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    struct buf b;
+    buf_init(&b, 0);
+    int64_t ts[20];
+    for (int k = 0; k < 40; k++) { /* batch k: offsets 20k.., ts 1000k + 7j */
+        for (int j = 0; j < 20; j++)
+            ts[j] = 1000 * k + 7 * j;
+        rec_batch(&b, k % 2 ? BRK_BATCH_CODEC_ZSTD : BRK_BATCH_CODEC_NONE, ts, 20, false, 0);
+        app_buf(u, pl, &b);
+    }
+    ck_assert_uint_ge(brk_plog_segment_count(pl), 3);
+    for (int k = 0; k < 40; k++) {
+        for (int j = 0; j < 20; j++) {
+            int64_t off, t;
+            ck_assert_int_eq(brk_plog_offset_for_time(pl, 1000 * k + 7 * j - 3, &off, &t), 0);
+            ck_assert_int_eq(off, 20 * k + j);
+            ck_assert_int_eq(t, 1000 * k + 7 * j);
+        }
+    }
+    /* reopen (indexes loaded from disk / rebuilt): same answers */
+    brk_plog_destroy(pl);
+    pl = open_log(u, &c, 0);
+    int64_t off, t;
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 25000, &off, &t), 0);
+    ck_assert_int_eq(off, 500);
+    ck_assert_int_eq(t, 25000);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 25001, &off, &t), 0);
+    ck_assert_int_eq(off, 501);
+    ck_assert_int_eq(t, 25007);
+    buf_deinit(&b);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+/* records that do not parse: answered at batch granularity, never an error */
+START_TEST(test_offset_for_time_opaque_fallback)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    struct brk_plog *pl = open_log(u, &c, 0);
+    app1(u, pl, 4, 100, 50, 0); /* 4 records of 0xff.. filler */
+    int64_t off, t;
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 99, &off, &t), 0);
+    ck_assert_int_eq(off, 0);
+    ck_assert_int_eq(t, 100);
+    ck_assert_int_eq(brk_plog_delete_records(pl, 2), 0);
+    ck_assert_int_eq(brk_plog_offset_for_time(pl, 99, &off, &t), 0);
+    ck_assert_int_eq(off, 2);
     brk_plog_destroy(pl);
     uring_destroy(u);
 }
@@ -939,6 +1228,11 @@ int main(void)
     tcase_add_loop_test(tc, test_roll_on_bytes_and_index_lookup, 0, 2);
     tcase_add_loop_test(tc, test_roll_on_time, 0, 2);
     tcase_add_loop_test(tc, test_offset_for_time, 0, 2);
+    tcase_add_loop_test(tc, test_offset_for_time_records, 0, 10);
+    tcase_add_loop_test(tc, test_offset_for_time_unordered, 0, 2);
+    tcase_add_loop_test(tc, test_offset_for_time_log_append_time, 0, 2);
+    tcase_add_loop_test(tc, test_offset_for_time_segments, 0, 2);
+    tcase_add_loop_test(tc, test_offset_for_time_opaque_fallback, 0, 2);
     tcase_add_loop_test(tc, test_delete_records, 0, 2);
     tcase_add_loop_test(tc, test_retention_time_and_size, 0, 2);
     tcase_add_loop_test(tc, test_retention_size, 0, 2);
