@@ -27,6 +27,7 @@ cleanup() {
     rm -rf "$DIR"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP PIPE
 free_port() {
     /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

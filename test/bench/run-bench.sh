@@ -54,7 +54,7 @@ cleanup() {
     [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$DIR"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 for b in bench_disk bench_net samsa_load samsa samsa-server; do
     if [ ! -x "$BIN/$b" ]; then
