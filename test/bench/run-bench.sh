@@ -117,6 +117,7 @@ controller.quorum.voters=1@127.0.0.1:$CPORT
 offsets.topic.replication.factor=1
 transaction.state.log.replication.factor=1
 log.dirs=$DIR/logs
+${BENCH_NODE_PROPS:-}
 CONF
     echo "-- samsa: format + start on 127.0.0.1:$PORT (controller $CPORT)"
     if ! "$BIN/samsa" storage format -t "$("$BIN/samsa" storage random-uuid)" -c "$CONF" > "$OUT/format.log" 2>&1; then
@@ -170,5 +171,12 @@ fi
 # ---- 5: summary -------------------------------------------------------------
 echo
 /usr/bin/python3 test/bench/summarize.py "$RAW" "$OUT/results.md" || status=1
+
+# ---- 6: the metadata quorum (3-node cluster) ---------------------------------
+if [ "${BENCH_SKIP_QUORUM:-0}" != 1 ]; then
+    echo
+    echo "-- quorum: 3 combined nodes: CreateTopics p50/p99, failover, 10,000 partitions"
+    /usr/bin/python3 test/bench/quorum_bench.py 2>"$OUT/quorum_bench.log" | tee -a "$OUT/results.md" || status=1
+fi
 echo "(raw results: $RAW; markdown: $OUT/results.md; bench took $(( $(date +%s) - t_start )) s)"
 exit $status
