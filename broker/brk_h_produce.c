@@ -115,7 +115,9 @@ static int16_t produce_partition(struct produce_state *st, const struct ctrl_top
     pp->rp = rp;
     pp->part = part;
     req->pending++;
-    rc = brk_plog_append(part->plog, p->records, part->leader_epoch, now_ms, &rp->base_offset, produce_append_cb, pp);
+    /* the frame is ours and lives until the append's callback: no copy */
+    rc = brk_plog_append_borrowed(part->plog, (uint8_t *)p->records.ptr, p->records.len, part->leader_epoch, now_ms,
+                                  &rp->base_offset, produce_append_cb, pp);
     if (rc < 0) {
         req->pending--;
         log_debug("produce", "append failed topic=%s partition=%d error=\"%s\"", part->topic, part->partition,

@@ -65,7 +65,9 @@ struct brk_plog_seg {
 };
 
 struct brk_plog_slot {
-    struct buf data;
+    struct buf data;        /* the copy, for brk_plog_append */
+    uint8_t *bytes;         /* what is written: data.ptr, or the caller's bytes (borrowed) */
+    size_t len;
     struct brk_plog *pl;
     struct brk_plog_seg *seg;
     int64_t pos;
@@ -843,7 +845,7 @@ static void brk_plog_slots_retire(struct brk_plog *pl)
         if (rc == 0 && pl->offline_err == 0) {
             ASSERT(s->next_offset > pl->end_offset);
             pl->end_offset = s->next_offset;
-            s->seg->visible_bytes = s->pos + (int64_t)s->data.len;
+            s->seg->visible_bytes = s->pos + (int64_t)s->len;
         } else {
             if (rc != 0)
                 brk_plog_fail(pl, rc);
@@ -972,8 +974,8 @@ static int brk_plog_roll(struct brk_plog *pl, int64_t now_ms)
     return 0;
 }
 
-int brk_plog_append(struct brk_plog *pl, struct bytes batches, int32_t leader_epoch,
-                    int64_t now_ms, int64_t *base_offset_out, brk_plog_append_cb cb, void *arg)
+static int brk_plog_append_impl(struct brk_plog *pl, struct bytes batches, uint8_t *borrowed, int32_t leader_epoch,
+                                int64_t now_ms, int64_t *base_offset_out, brk_plog_append_cb cb, void *arg)
 {
     ASSERT(cb != NULL);
     ASSERT(base_offset_out != NULL);
@@ -1011,17 +1013,24 @@ int brk_plog_append(struct brk_plog *pl, struct bytes batches, int32_t leader_ep
     }
     struct brk_plog_slot *s = &pl->slots[pl->slot_tail % BRK_PLOG_APPENDS_MAX];
     ASSERT(s->seg == NULL);
-    buf_reset(&s->data);
-    int rc = buf_append(&s->data, batches.ptr, batches.len);
-    if (rc < 0)
-        return rc;
+    int rc = 0;
+    if (borrowed) {
+        s->bytes = borrowed;
+    } else {
+        buf_reset(&s->data);
+        rc = buf_append(&s->data, batches.ptr, batches.len);
+        if (rc < 0)
+            return rc;
+        s->bytes = s->data.ptr;
+    }
+    s->len = batches.len;
     int64_t base = pl->next_offset;
     int64_t off = base;
     int64_t pos = seg->size_bytes;
-    for (size_t p = 0; p < s->data.len;) {
+    for (size_t p = 0; p < s->len;) {
         struct brk_batch_hdr h;
-        uint8_t *b = s->data.ptr + p;
-        rc = brk_batch_parse(b, s->data.len - p, &h);
+        uint8_t *b = s->bytes + p;
+        rc = brk_batch_parse(b, s->len - p, &h);
         ASSERT(rc > 0); /* same bytes as checked above */
         brk_batch_patch(b, off, leader_epoch);
         brk_plog_seg_note_batch(pl, seg, pos, off, &h);
@@ -1038,7 +1047,7 @@ int brk_plog_append(struct brk_plog *pl, struct bytes batches, int32_t leader_ep
     s->cb = cb;
     s->arg = arg;
     s->pending = 1;
-    rc = uring_write(pl->u, seg->fd, s->data.ptr, s->data.len, seg->size_bytes, brk_plog_slot_cb, s);
+    rc = uring_write(pl->u, seg->fd, s->bytes, s->len, seg->size_bytes, brk_plog_slot_cb, s);
     ASSERT(rc == 0);
     pl->messages_since_flush += records;
     if (pl->messages_since_flush >= pl->cfg.flush_interval_messages) {
@@ -1054,12 +1063,26 @@ int brk_plog_append(struct brk_plog *pl, struct bytes batches, int32_t leader_ep
         pl->last_flush_ms = now_ms;
     seg->io_pending++;
     pl->io_count += (unsigned)s->pending;
-    seg->size_bytes += (int64_t)s->data.len;
+    seg->size_bytes += (int64_t)s->len;
     seg->next_offset = off;
     pl->next_offset = off;
     pl->slot_tail++;
     *base_offset_out = base;
     return 0;
+}
+
+int brk_plog_append(struct brk_plog *pl, struct bytes batches, int32_t leader_epoch, int64_t now_ms,
+                    int64_t *base_offset_out, brk_plog_append_cb cb, void *arg)
+{
+    return brk_plog_append_impl(pl, batches, NULL, leader_epoch, now_ms, base_offset_out, cb, arg);
+}
+
+int brk_plog_append_borrowed(struct brk_plog *pl, uint8_t *batches, size_t len, int32_t leader_epoch, int64_t now_ms,
+                             int64_t *base_offset_out, brk_plog_append_cb cb, void *arg)
+{
+    ASSERT(batches != NULL);
+    return brk_plog_append_impl(pl, bytes_make(batches, len), batches, leader_epoch, now_ms, base_offset_out, cb,
+                                arg);
 }
 
 int brk_plog_flush_tick(struct brk_plog *pl, int64_t now_ms)

@@ -121,6 +121,14 @@ void brk_plog_destroy(struct brk_plog *pl);
 MUST_CHECK int brk_plog_append(struct brk_plog *pl, struct bytes batches, int32_t leader_epoch,
                                int64_t now_ms, int64_t *base_offset_out, brk_plog_append_cb cb,
                                void *arg);
+/*
+ * brk_plog_append_borrowed - the same without the copy: the batches are
+ * patched (baseOffset, leader epoch) IN PLACE and written from the caller's
+ * memory, which must stay valid and unchanged until cb has run.  Produce uses
+ * it with the request frame, which lives until its response is built.
+ */
+MUST_CHECK int brk_plog_append_borrowed(struct brk_plog *pl, uint8_t *batches, size_t len, int32_t leader_epoch,
+                                        int64_t now_ms, int64_t *base_offset_out, brk_plog_append_cb cb, void *arg);
 
 /*
  * brk_plog_read - append to out the whole batches starting with the one

@@ -825,6 +825,39 @@ START_TEST(test_recovery_hole_in_sealed_segment)
 }
 END_TEST
 
+/* Borrowed appends write the caller's bytes in place (patched), without a copy. */
+START_TEST(test_append_borrowed)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    struct brk_plog *pl = open_log(u, &c, 0);
+    app1(u, pl, 2, 1000, 50, 1000); /* offsets 0-1 through the copying path */
+    uint8_t b[4096];
+    size_t n = build(b, 3, 2000, 100, 7);
+    struct res r = { .count = 0 };
+    int64_t base = -1;
+    ck_assert_int_eq(brk_plog_append_borrowed(pl, b, n, 9, 2000, &base, res_cb, &r), 0);
+    ck_assert_int_eq(base, 2);
+    /* patched in place: baseOffset 2, leader epoch 9 */
+    ck_assert_int_eq((int64_t)brk_batch_be64(b + BRK_BATCH_OFF_BASE_OFFSET), 2);
+    ck_assert_int_eq((int32_t)brk_batch_be32(b + BRK_BATCH_OFF_LEADER_EPOCH), 9);
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(r.count, 1);
+    ck_assert_int_eq(r.rc[0], 0);
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t next;
+    read_all(pl, 2, &out, &next);
+    ck_assert_int_eq(next, 5);
+    ck_assert_uint_eq(out.len, n);
+    ck_assert_mem_eq(out.ptr, b, n);
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
 START_TEST(test_recovery_garbage_tail)
 {
     struct buf before;
@@ -1238,6 +1271,7 @@ int main(void)
     tcase_add_loop_test(tc, test_retention_size, 0, 2);
     tcase_add_loop_test(tc, test_recovery_truncated_mid_batch, 0, 2);
     tcase_add_loop_test(tc, test_recovery_garbage_tail, 0, 2);
+    tcase_add_loop_test(tc, test_append_borrowed, 0, 2);
     tcase_add_loop_test(tc, test_recovery_hole_in_sealed_segment, 0, 2);
     tcase_add_loop_test(tc, test_recovery_crc_flip_last_batch, 0, 2);
     tcase_add_loop_test(tc, test_deleted_index_rebuilt, 0, 2);
