@@ -130,7 +130,7 @@ bench: all
 # Fuzzing: libFuzzer (clang) over every decoder; FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60
 fuzz:
-	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" build-fuzz/libsamsa.a
+	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer" build-fuzz/libsamsa.a
 	@mkdir -p build-fuzz/bin build-fuzz/corpus
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I. -Ibuild-fuzz/gen \
 	    test/fuzz/fuzz_request.c build-fuzz/libsamsa.a -o build-fuzz/bin/fuzz_request $(PKG_LIBS)
