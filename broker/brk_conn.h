@@ -7,6 +7,11 @@
  * never an allocation sized by the peer beyond that ceiling.  Up to
  * BRK_CONN_INFLIGHT_MAX requests per connection are in flight; reading
  * pauses past that or when unsent output passes BRK_CONN_OUTPUT_BYTES_MAX.
+ *
+ * Threads: num.network.threads network threads own the client sockets
+ * (read, frame, write); handlers run on the state thread (srv->base).  The
+ * listener's accept callback runs on the state thread and hands each new
+ * socket to a network thread, round-robin.  See brk_conn.c for the diagram.
  */
 #ifndef SAMSA_BRK_CONN_H
 #define SAMSA_BRK_CONN_H
@@ -15,6 +20,21 @@
 
 #include "broker/brk_server.h"
 #include "common/buf.h"
+
+/* brk_conns_start - create srv->conns and start num.network.threads network
+ * threads (capped at 64), named samsa-net-<index>.  State thread, after
+ * srv->base exists and before any listener accepts.  On failure the caller
+ * still calls brk_conns_destroy. */
+MUST_CHECK int brk_conns_start(struct brk_server *srv);
+/* brk_conns_stop - stop and join the network threads (they stop reading
+ * and writing).  Requests still at the state thread may finish afterwards:
+ * their hand-back is queued and freed by brk_conns_destroy.  Blocks briefly. */
+void brk_conns_stop(struct brk_server *srv);
+/* brk_conns_destroy - stop the threads if needed, then free every
+ * connection and every request (parked ones included, with their timers:
+ * call before event_base_free(srv->base), after every state-thread user of
+ * requests is gone).  Safe when brk_conns_start failed or never ran. */
+void brk_conns_destroy(struct brk_server *srv);
 
 /* brk_conn_accept_cb - evconnlistener callback; arg is a struct brk_listener. */
 void brk_conn_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *addr, int socklen, void *arg);

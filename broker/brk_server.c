@@ -456,6 +456,9 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     srv->flush_ev = timer_new(srv, flush_ms < BRK_FLUSH_TICK_MS_MAX ? flush_ms : BRK_FLUSH_TICK_MS_MAX, flush_cb);
     if (srv->node->roles & CONFIG_ROLE_BROKER)
         srv->heartbeat_ev = timer_new(srv, srv->node->broker_heartbeat_interval_ms, heartbeat_cb);
+    rc = brk_conns_start(srv); /* before any listener accepts */
+    if (rc < 0)
+        goto fail;
     srv->signal_evs[0] = evsignal_new(srv->base, SIGINT, signal_cb, srv);
     srv->signal_evs[1] = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
     for (int i = 0; i < 2; i++)
@@ -495,6 +498,7 @@ void brk_server_destroy(struct brk_server *srv)
         return;
     for (int i = 0; i < srv->listener_count; i++)
         evconnlistener_free(srv->listeners[i].evl);
+    brk_conns_stop(srv); /* no socket is read or written from here on */
     if (srv->uring) {
         loop_reap(srv);
         if (uring_drain(srv->uring) < 0)
@@ -505,6 +509,7 @@ void brk_server_destroy(struct brk_server *srv)
     brk_h_group_stop(srv); /* after the drain: append callbacks use it */
     ctrl_destroy(srv->ctrl);
     brk_parts_destroy(srv->parts);
+    brk_conns_destroy(srv); /* after every state-thread user of requests; before srv->base goes */
     if (srv->register_ev)
         event_free(srv->register_ev);
     if (srv->uring_ev)

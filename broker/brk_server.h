@@ -2,10 +2,13 @@
  * brk_server.h - the broker process: listeners, the loop, the partition table
  * and the controller it follows.
  *
- * Threading: one loop thread owns all state (Redis-style).  The loop runs
- * libevent for sockets and timers, then submits every io_uring operation the
- * iteration queued in one syscall and reaps completions, so one flush covers
- * many requests.
+ * Threading: one state thread owns all state (Redis-style): handlers,
+ * partitions, the controller, groups, io_uring.  Its loop runs libevent for
+ * the listeners, the controller's sockets and timers, then submits every
+ * io_uring operation the iteration queued in one syscall and reaps
+ * completions, so one flush covers many requests.  num.network.threads
+ * network threads (brk_conn.c) own the client sockets: they frame requests
+ * and write responses, and talk to the state thread only through queues.
  */
 #ifndef SAMSA_BRK_SERVER_H
 #define SAMSA_BRK_SERVER_H
@@ -21,6 +24,7 @@ struct event_base;
 struct event;
 struct evconnlistener;
 struct brk_server;
+struct brk_conns;
 
 struct brk_listener {
     struct brk_server *srv;
@@ -44,7 +48,8 @@ struct brk_server {
     int listener_count;
     struct brk_req *fetch_waiters;   /* parked Fetch requests (long poll) */
     struct buf fetch_scratch;        /* record bytes of the fetch being answered (reused) */
-    int64_t conn_count;
+    struct brk_conns *conns;         /* network threads + their connections (brk_conn.c) */
+    int64_t conn_count;              /* forwarded (virtual) connections alive */
     uint64_t next_conn_id;
     struct event *register_ev;       /* broker registration retry */
     int64_t broker_epoch;

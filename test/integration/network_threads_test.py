@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""network_threads_test - num.network.threads network threads own the client
+sockets, and pipelined requests still answer correctly and in order.
+
+A node with num.network.threads=4:
+  - exactly 4 threads named samsa-net-<n> run in the server process;
+  - 64 raw connections (frames built by hand, so order is checked byte for
+    byte), driven by 4 client threads at once, each pipeline ROUNDS pairs of
+    Produce v3 (one record to the connection's own partition) + Fetch v4 from
+    offset 0 (max_wait 5 s: the first one parks until the append is on disk)
+    without reading, then ROUNDS fetches of offset i; every response must
+    come back in request order (correlation ids), produce i gets base offset
+    i, and every fetch returns exactly the values produced, offset by offset;
+  - a connection that closes with a parked Fetch and unread responses does
+    not disturb the others, and the node still answers afterwards;
+  - SIGTERM: the server exits 0 (network threads joined).
+Prints "network_threads: N passed, N failed".
+"""
+import glob
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import samsanode  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+
+NET_THREADS = 4
+os.environ.pop("KAFKA_NUM_NETWORK_THREADS", None)  # the suite may run with it set: this node wants 4
+CONNS = 64
+CLIENT_THREADS = 4
+ROUNDS = 20          # produce+fetch pairs pipelined per connection (40 requests in flight)
+TOPIC = "nt"
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    print(("ok   " if cond else "FAIL ") + what)
+    sys.stdout.flush()
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+
+
+def _crc32c_table():
+    t = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        t.append(c)
+    return t
+
+
+CRC_TABLE = _crc32c_table()
+
+
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = CRC_TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def varint(n):
+    z = (n << 1) ^ (n >> 63)
+    out = b""
+    while True:
+        b = z & 0x7F
+        z >>= 7
+        if z:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def read_varint(buf, pos):
+    shift = z = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        z |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return (z >> 1) ^ -(z & 1), pos
+
+
+def kstr(s):
+    if s is None:
+        return struct.pack(">h", -1)
+    b = s.encode()
+    return struct.pack(">h", len(b)) + b
+
+
+def record_batch(value):
+    ts = int(time.time() * 1000)
+    body = bytes([0]) + varint(0) + varint(0) + varint(-1) + varint(len(value)) + value + varint(0)
+    recs = varint(len(body)) + body
+    after_crc = struct.pack(">hiqqqhii", 0, 0, ts, ts, -1, -1, -1, 1) + recs
+    body = struct.pack(">ibI", -1, 2, crc32c(after_crc)) + after_crc
+    return struct.pack(">qi", 0, len(body)) + body
+
+
+def frame(api_key, api_version, corr, body):
+    payload = struct.pack(">hhi", api_key, api_version, corr) + kstr("netthreads") + body
+    return struct.pack(">i", len(payload)) + payload
+
+
+def produce_v3(partition, value, corr):
+    batch = record_batch(value)
+    body = kstr(None) + struct.pack(">hi", 1, 10000)
+    body += struct.pack(">i", 1) + kstr(TOPIC) + struct.pack(">i", 1)
+    body += struct.pack(">ii", partition, len(batch)) + batch
+    return frame(0, 3, corr, body)
+
+
+def fetch_v4(partition, offset, corr, max_wait_ms=5000):
+    body = struct.pack(">iiiib", -1, max_wait_ms, 1, 1 << 20, 0)
+    body += struct.pack(">i", 1) + kstr(TOPIC) + struct.pack(">i", 1)
+    body += struct.pack(">iqi", partition, offset, 1 << 20)
+    return frame(1, 4, corr, body)
+
+
+def recv_exact(s, n):
+    out = bytearray()
+    while len(out) < n:
+        chunk = s.recv(n - len(out))
+        if not chunk:
+            raise ConnectionError("closed after %d of %d bytes" % (len(out), n))
+        out += chunk
+    return bytes(out)
+
+
+def recv_frame(s):
+    (size,) = struct.unpack(">i", recv_exact(s, 4))
+    return recv_exact(s, size)
+
+
+def parse_produce_v3(resp):
+    corr, n_topics = struct.unpack_from(">ii", resp, 0)
+    pos = 8
+    (tlen,) = struct.unpack_from(">h", resp, pos)
+    pos += 2 + tlen
+    (n_parts,) = struct.unpack_from(">i", resp, pos)
+    pos += 4
+    _index, err, base_offset = struct.unpack_from(">ihq", resp, pos)
+    return corr, err, base_offset
+
+
+def parse_fetch_v4(resp):
+    """-> (corr, error, [(base offset, first record's value) per batch])."""
+    corr, _throttle, n_topics = struct.unpack_from(">iii", resp, 0)
+    pos = 12
+    (tlen,) = struct.unpack_from(">h", resp, pos)
+    pos += 2 + tlen
+    (n_parts,) = struct.unpack_from(">i", resp, pos)
+    pos += 4
+    _part, err, _hw, _lso, n_aborted = struct.unpack_from(">ihqqi", resp, pos)
+    pos += 4 + 2 + 8 + 8 + 4
+    if n_aborted > 0:
+        pos += 16 * n_aborted
+    (rlen,) = struct.unpack_from(">i", resp, pos)
+    pos += 4
+    if n_topics != 1 or n_parts != 1 or err != 0:
+        return corr, err if err else -1, []
+    end = pos + max(rlen, 0)
+    batches = []
+    while pos + 12 <= end:
+        base_offset, blen = struct.unpack_from(">qi", resp, pos)
+        if pos + 12 + blen > end:
+            break                      # a partial batch at the end is allowed
+        rec = pos + 61                 # first record after the v2 batch header
+        _len, rec = read_varint(resp, rec)
+        rec += 1                       # attributes
+        _ts, rec = read_varint(resp, rec)
+        _od, rec = read_varint(resp, rec)
+        klen, rec = read_varint(resp, rec)
+        rec += max(klen, 0)
+        vlen, rec = read_varint(resp, rec)
+        batches.append((base_offset, resp[rec:rec + vlen]))
+        pos += 12 + blen
+    return corr, 0, batches
+
+
+def value_of(conn_index, i):
+    return b"c%d-r%d" % (conn_index, i)
+
+
+def run_conn(port, conn_index, errors):
+    """One connection: pipeline ROUNDS Produce + Fetch(offset 0) pairs (the
+    fetch parks until the first append is visible), then ROUNDS fetches of
+    each offset; check every response in order."""
+    partition = conn_index
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.settimeout(30)
+    try:
+        out = bytearray()
+        for i in range(ROUNDS):
+            out += produce_v3(partition, value_of(conn_index, i), 2 * i)
+            out += fetch_v4(partition, 0, 2 * i + 1)
+        s.sendall(out)
+        for i in range(ROUNDS):
+            corr, err, base = parse_produce_v3(recv_frame(s))
+            if (corr, err, base) != (2 * i, 0, i):
+                errors.append("conn %d produce %d: corr=%d err=%d base=%d" % (conn_index, i, corr, err, base))
+                return
+            corr, err, batches = parse_fetch_v4(recv_frame(s))
+            want = [(o, value_of(conn_index, o)) for o in range(len(batches))]
+            if corr != 2 * i + 1 or err != 0 or not batches or batches != want:
+                errors.append("conn %d fetch %d: corr=%d err=%d batches=%r" % (conn_index, i, corr, err,
+                                                                               batches[:3]))
+                return
+        out = bytearray()
+        for i in range(ROUNDS):
+            out += fetch_v4(partition, i, 1000 + i)
+        s.sendall(out)
+        for i in range(ROUNDS):
+            corr, err, batches = parse_fetch_v4(recv_frame(s))
+            if corr != 1000 + i or err != 0 or not batches or batches[0] != (i, value_of(conn_index, i)):
+                errors.append("conn %d fetch offset %d: corr=%d err=%d batches=%r" % (conn_index, i, corr, err,
+                                                                                      batches[:3]))
+                return
+    except (OSError, struct.error, IndexError) as e:
+        errors.append("conn %d: %s" % (conn_index, e))
+    finally:
+        s.close()
+
+
+def net_threads(pid):
+    names = []
+    for comm in glob.glob("/proc/%d/task/*/comm" % pid):
+        try:
+            with open(comm) as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        if name.startswith("samsa-net-"):
+            names.append(name)
+    return sorted(names)
+
+
+with samsanode.Node(["num.network.threads=%d" % NET_THREADS, "num.partitions=1"]) as node:
+    names = net_threads(node.pid)
+    check(names == ["samsa-net-%d" % i for i in range(NET_THREADS)],
+          "server runs %d network threads named samsa-net-N (saw %s)" % (NET_THREADS, names))
+    check("network threads started num.network.threads=%d" % NET_THREADS in node.log_text(),
+          "server logged num.network.threads=%d" % NET_THREADS)
+    admin = AdminClient({"bootstrap.servers": node.bootstrap})
+    admin.create_topics([NewTopic(TOPIC, num_partitions=CONNS + 1, replication_factor=1)])[TOPIC].result(15)
+
+    # a client that leaves with a parked fetch and unread responses (on the
+    # spare partition CONNS; the second fetch may still be parked at SIGTERM)
+    s = socket.create_connection(("127.0.0.1", node.port), timeout=10)
+    s.sendall(fetch_v4(CONNS, 1000, 7, max_wait_ms=1500) + produce_v3(CONNS, b"x", 8) + fetch_v4(CONNS, 1000, 9))
+    s.close()
+
+    errors = []
+    t0 = time.monotonic()
+
+    def client(first):
+        conns = list(range(first, CONNS, CLIENT_THREADS))
+        threads = [threading.Thread(target=run_conn, args=(node.port, c, errors)) for c in conns]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    clients = [threading.Thread(target=client, args=(i,)) for i in range(CLIENT_THREADS)]
+    for t in clients:
+        t.start()
+    for t in clients:
+        t.join()
+    secs = time.monotonic() - t0
+    check(not errors, "%d connections x %d pipelined produce+fetch pairs from %d client threads all answered "
+          "in order (%.1f s)%s" % (CONNS, ROUNDS, CLIENT_THREADS, secs, "" if not errors else ": " + "; ".join(
+              errors[:5])))
+    check(node.alive(), "server still running after the load")
+    check(net_threads(node.pid) == names, "still %d network threads after the load" % NET_THREADS)
+
+    rc = node.stop()
+    check(rc == 0, "SIGTERM: server exited 0 with the network threads joined (rc=%s)" % rc)
+    log = node.log_text()
+    check("ERROR" not in log and "assert" not in log, "no errors or assertions in the server log")
+
+print("network_threads: %d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
