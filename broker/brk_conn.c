@@ -502,7 +502,7 @@ int brk_conns_start(struct brk_server *srv)
         net->srv = srv;
         net->index = i;
         net->inbox.efd = net->outbox.efd = -1; /* deinit-safe before their init */
-        char name[BRK_NET_THREAD_NAME_BYTES];
+        char name[32]; /* "samsa-net-63" fits BRK_NET_THREAD_NAME_BYTES; gcc cannot see i < 64 */
         snprintf(name, sizeof name, "samsa-net-%d", i);
         int rc = brk_net_thread_init(&net->thread, name);
         if (rc == 0)
