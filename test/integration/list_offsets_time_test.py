@@ -105,7 +105,10 @@ with Node() as node:
         want_codec = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}[codec]
         check(sum(c for c, _ in batches) == N_CK, "%s: batches hold %d records" %
               (codec, sum(c for c, _ in batches)), node)
-        check(len(batches) > 1 and max(c for c, _ in batches) >= 10 and all(a & 7 == want_codec for _, a in batches),
+        # librdkafka sends a batch uncompressed when compression would not
+        # shrink it (a lone small record): require multi-record batches in
+        # the codec, not that every batch uses it
+        check(len(batches) > 1 and any(c >= 10 and a & 7 == want_codec for c, a in batches),
               "%s: expected multi-record %s batches, got %r" % (codec, codec, batches[:5]), node)
         tp = TopicPartition(topic, 0)
         for i in (0, 1, 7, 250, 999, 1234, 1500, N_CK - 2, N_CK - 1):
