@@ -65,6 +65,7 @@
 #define BRK_FRAME_MIN_BYTES 8 /* api key, version, correlation id */
 #define BRK_CONN_NET_THREADS_MAX 64      /* num.network.threads above this is capped */
 #define BRK_CONN_STATE_QUEUE_MAX 4096    /* requests waiting for the state thread, per network thread */
+#define BRK_CONN_RESP_REF_BYTES_MIN 16384 /* responses this large are sent without a copy */
 
 enum conn_node_kind { CONN_NODE_CONN = 1, CONN_NODE_REQ = 2 };
 
@@ -217,6 +218,30 @@ static void conn_update_read(struct brk_conn *conn)
     }
 }
 
+static void conn_resp_sent_cb(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)data); /* the response buffer, given to the evbuffer by conn_write_resp */
+}
+
+/* Queue req's response.  A large one (a fetch) is handed to the evbuffer by
+ * reference, freed once sent: copying it would cost a memmove plus fresh
+ * pages for every response on the network thread.  Network thread. */
+static void conn_write_resp(struct brk_conn *conn, struct brk_req *req)
+{
+    if (req->resp.len >= BRK_CONN_RESP_REF_BYTES_MIN) {
+        struct evbuffer *out = bufferevent_get_output(conn->bev);
+        if (evbuffer_add_reference(out, req->resp.ptr, req->resp.len, conn_resp_sent_cb, NULL) == 0) {
+            req->resp.ptr = NULL; /* ownership moved to the evbuffer */
+            req->resp.len = req->resp.cap = 0;
+            return;
+        }
+    }
+    if (bufferevent_write(conn->bev, req->resp.ptr, req->resp.len) < 0)
+        log_error("conn", "cannot queue response peer=%s bytes=%zu", conn->peer, req->resp.len);
+}
+
 /* Send every finished request at the head of the list; free the connection
  * once it is dead and empty.  Network thread (state thread for virtual). */
 static void conn_flush(struct brk_conn *conn)
@@ -231,9 +256,7 @@ static void conn_flush(struct brk_conn *conn)
             conn->virt_cb = NULL;
             atomic_store_explicit(&conn->dead, true, memory_order_relaxed);
         } else if (!conn_is_dead(conn) && !req->no_response && req->resp.len > 0) {
-            if (bufferevent_write(conn->bev, req->resp.ptr, req->resp.len) < 0) {
-                log_error("conn", "cannot queue response peer=%s bytes=%zu", conn->peer, req->resp.len);
-            }
+            conn_write_resp(conn, req);
         }
         conn->inflight--;
         req_free(req);
