@@ -7,6 +7,7 @@
  * UNSUPPORTED_VERSION in v0 layout (clients then retry with v0); anything
  * else closes the connection.
  */
+#include <event2/event.h>
 #include <string.h>
 
 #include "broker/brk_h.h"
@@ -95,26 +96,70 @@ static void h_api_versions(struct brk_req *req)
     brk_req_finish(req, api_versions_encode(req, req->hdr.api_version, err));
 }
 
+/* Controller APIs on a node that is not the active controller are forwarded
+ * there.  While no controller is known (an election) the request waits and
+ * retries, like Kafka's forwarding manager, for up to BRK_FORWARD_WAIT_MS;
+ * only then is it run here, which answers NOT_CONTROLLER per item. */
+#define BRK_FORWARD_WAIT_MS 5000
+#define BRK_FORWARD_RETRY_MS 50
+
+static void forward_try(struct brk_req *req);
+
+static void forward_run_here(struct brk_req *req)
+{
+    if (req->timer) {
+        event_free(req->timer);
+        req->timer = NULL;
+    }
+    api_find(req->hdr.api_key)->fn(req);
+}
+
+static void forward_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    forward_try(arg);
+}
+
 static void forward_done_cb(void *arg, int rc, struct bytes resp)
 {
     struct brk_req *req = arg;
     if (rc == 0 && resp.len >= 8) {
         buf_reset(&req->resp);
         if (buf_append(&req->resp, resp.ptr, resp.len) == 0) {
-            req->done = false;
             brk_req_finish(req, 0);
             return;
         }
     }
-    /* no controller answer: run it here, which answers NOT_CONTROLLER per item */
-    log_debug("dispatch", "forwarding failed api_key=%d error=\"%s\"; answering locally", req->hdr.api_key,
-              err_str(rc));
-    const struct brk_api *api = NULL;
-    for (int i = 0; i < BRK_API_COUNT; i++)
-        if (brk_apis[i].api_key == req->hdr.api_key)
-            api = &brk_apis[i];
-    ASSERT(api != NULL);
-    api->fn(req);
+    log_debug("dispatch", "forwarding failed api_key=%d error=\"%s\"", req->hdr.api_key, err_str(rc));
+    if (rc == ERR_NOT_CONTROLLER || rc == ERR_TIMEOUT)
+        forward_try(req); /* the leader moved on: find the new one */
+    else
+        forward_run_here(req);
+}
+
+static void forward_try(struct brk_req *req)
+{
+    struct brk_server *srv = brk_req_server(req);
+    if (ctrl_is_active(srv->ctrl)) {
+        forward_run_here(req);
+        return;
+    }
+    if (ctrl_forward_request(srv->ctrl, buf_bytes(&req->frame), forward_done_cb, req) == 0) {
+        if (req->timer) {
+            event_free(req->timer);
+            req->timer = NULL;
+        }
+        return;
+    }
+    if (brk_now_ns() - req->received_ns < (int64_t)BRK_FORWARD_WAIT_MS * 1000000) {
+        if (!req->timer)
+            req->timer = event_new(srv->base, -1, 0, forward_retry_cb, req);
+        struct timeval tv = { 0, BRK_FORWARD_RETRY_MS * 1000 };
+        if (req->timer && event_add(req->timer, &tv) == 0)
+            return;
+    }
+    forward_run_here(req);
 }
 
 int brk_dispatch(struct brk_req *req)
@@ -140,9 +185,10 @@ int brk_dispatch(struct brk_req *req)
     log_trace("dispatch", "request api_key=%d api_version=%d correlation_id=%d", req->hdr.api_key,
               req->hdr.api_version, req->hdr.correlation_id);
     struct brk_server *srv = brk_req_server(req);
-    if (api->controller && !ctrl_is_active(srv->ctrl) &&
-        ctrl_forward_request(srv->ctrl, buf_bytes(&req->frame), forward_done_cb, req) == 0)
-        return 0; /* answered from the active controller's response */
+    if (api->controller && !ctrl_is_active(srv->ctrl)) {
+        forward_try(req); /* answered from the active controller's response */
+        return 0;
+    }
     api->fn(req);
     return 0;
 }

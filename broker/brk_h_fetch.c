@@ -199,13 +199,6 @@ void brk_fetch_wake(struct brk_server *srv)
     }
 }
 
-void brk_fetch_cancel(struct brk_req *req)
-{
-    fetch_unpark(req);
-    req->no_response = true;
-    req->done = true;
-}
-
 void brk_h_fetch(struct brk_req *req)
 {
     struct brk_server *srv = brk_req_server(req);

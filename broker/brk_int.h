@@ -2,11 +2,14 @@
  * brk_int.h - types shared by the broker's modules (never included from
  * outside broker/).
  *
- * One loop thread owns everything here: the libevent base, connections,
- * requests, the partition table and the controller.  A request is read whole
- * (size-prefixed frame), decoded into its own arena, handled, and its
- * response queued in the connection's in-order list; responses leave in
- * request order even when handlers finish out of order (pipelining).
+ * The state thread owns the partition table, the controller, groups and
+ * every handler; num.network.threads network threads own the client sockets
+ * (brk_conn.c).  A request is read whole (size-prefixed frame) on its
+ * connection's network thread, handed to the state thread, decoded into its
+ * own arena and handled; brk_req_finish hands it back, and the network
+ * thread sends responses strictly in request order even when handlers finish
+ * out of order (pipelining).  After brk_req_finish a handler must not touch
+ * the request: another thread frees it.
  */
 #ifndef SAMSA_BRK_INT_H
 #define SAMSA_BRK_INT_H
@@ -68,8 +71,6 @@ bool brk_req_conn_alive(const struct brk_req *req);
 /* brk_dispatch - decode req's header and run its handler (brk_dispatch.c).
  * Returns < 0 when the connection must be closed (malformed frame). */
 MUST_CHECK int brk_dispatch(struct brk_req *req);
-/* brk_fetch_cancel - the client of a parked Fetch went away (brk_h_fetch.c). */
-void brk_fetch_cancel(struct brk_req *req);
 
 #define BRK_RESPOND(req, api, msgp)                                                   \
     do {                                                                              \

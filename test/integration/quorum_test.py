@@ -91,6 +91,7 @@ def run(label, roles, loops_before_kill=8, loops_after_kill=12):
                     first_after_kill[0] = time.time()
             except Exception as e:  # failures during the failover window are expected
                 errors.append((name, str(e)))
+                time.sleep(0.1)  # a client's retry.backoff
 
     t = threading.Thread(target=creator)
     t.start()
