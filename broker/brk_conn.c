@@ -689,16 +689,31 @@ int brk_conn_virtual_dispatch(struct brk_server *srv, struct bytes frame, brk_vi
     return 0;
 }
 
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct brk_listener *bl = arg;
+    evconnlistener_enable(bl->evl);
+}
+
 void brk_conn_accept_error_cb(struct evconnlistener *l, void *arg)
 {
     struct brk_listener *bl = arg;
     int err = EVUTIL_SOCKET_ERROR();
-    static int64_t last_ns;
     int64_t now = brk_now_ns();
-    if (now - last_ns > 1000000000LL) {
-        last_ns = now;
+    if (now - bl->accept_warn_ns > 1000000000LL) {
+        bl->accept_warn_ns = now;
         log_error("conn", "accept failed listener=%s error=\"%s\"%s", bl->srv->node->listeners[bl->index].name,
                   strerror(err), err == EMFILE || err == ENFILE ? "; raise the open-files limit (ulimit -n)" : "");
     }
-    (void)l;
+    if (err == EMFILE || err == ENFILE) {
+        /* the pending connection stays in the backlog: without a pause the
+         * listener would fire again at once, forever */
+        if (!bl->resume_ev)
+            bl->resume_ev = event_new(bl->srv->base, -1, 0, accept_resume_cb, bl);
+        struct timeval tv = { 0, 100000 };
+        if (bl->resume_ev && event_add(bl->resume_ev, &tv) == 0)
+            evconnlistener_disable(l);
+    }
 }

@@ -496,8 +496,11 @@ void brk_server_destroy(struct brk_server *srv)
 {
     if (!srv)
         return;
-    for (int i = 0; i < srv->listener_count; i++)
+    for (int i = 0; i < srv->listener_count; i++) {
         evconnlistener_free(srv->listeners[i].evl);
+        if (srv->listeners[i].resume_ev)
+            event_free(srv->listeners[i].resume_ev);
+    }
     brk_conns_stop(srv); /* no socket is read or written from here on */
     if (srv->uring) {
         loop_reap(srv);

@@ -30,6 +30,8 @@ struct brk_listener {
     struct brk_server *srv;
     int index;                 /* into config_node.listeners */
     struct evconnlistener *evl;
+    struct event *resume_ev;   /* re-enables accepting after EMFILE/ENFILE */
+    int64_t accept_warn_ns;    /* rate limit for accept errors */
 };
 
 struct brk_server {

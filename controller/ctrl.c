@@ -52,6 +52,7 @@ struct ctrl_remote {   /* a ProposeRequest from another node, waiting for commit
 
 struct ctrl_fwd {      /* our Propose/ForwardRequest to the leader, waiting for its answer */
     uint64_t request_id;
+    uint32_t to;                   /* the leader it went to */
     ctrl_commit_cb cb;             /* ProposeRequest */
     ctrl_forward_done_cb fwd_cb;   /* ForwardRequest */
     void *arg;
@@ -577,8 +578,11 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     raft_tick(c->raft);
     if (c->ticks % 10 == 0)
         leases_check(c);
+    uint32_t leader = raft_leader_get(c->raft);
     for (uint32_t i = 0; i < c->fwd_count;) {
-        if (c->fwd[i].deadline_ticks <= c->ticks) {
+        /* a timeout, or the leader it went to is no longer the leader (it may
+         * have died with the request): fail it now so the caller retries */
+        if (c->fwd[i].deadline_ticks <= c->ticks || c->fwd[i].to != leader) {
             struct ctrl_fwd f = c->fwd[i];
             c->fwd[i] = c->fwd[--c->fwd_count];
             if (f.cb)
@@ -757,7 +761,7 @@ int ctrl_forward_request(struct ctrl *c, struct bytes kafka_request, ctrl_forwar
     int rc = ctrl_net_send(c->net, leader, &f);
     if (rc < 0)
         return rc == ERR_NOT_FOUND ? ERR_NOT_CONTROLLER : rc;
-    c->fwd[c->fwd_count++] = (struct ctrl_fwd){ fr.request_id, NULL, cb, arg,
+    c->fwd[c->fwd_count++] = (struct ctrl_fwd){ fr.request_id, leader, NULL, cb, arg,
                                                 c->ticks + CTRL_FWD_TIMEOUT_MS / c->cfg.tick_ms };
     return 0;
 }
@@ -997,7 +1001,7 @@ int ctrl_forward(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, c
     int rc = ctrl_net_send(c->net, leader, &f);
     if (rc < 0)
         return rc == ERR_NOT_FOUND ? ERR_NOT_CONTROLLER : rc;
-    c->fwd[c->fwd_count++] = (struct ctrl_fwd){ pr.request_id, cb, NULL, arg,
+    c->fwd[c->fwd_count++] = (struct ctrl_fwd){ pr.request_id, leader, cb, NULL, arg,
                                                 c->ticks + CTRL_FWD_TIMEOUT_MS / c->cfg.tick_ms };
     return 0;
 }
