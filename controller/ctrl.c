@@ -1098,7 +1098,10 @@ static Samsa__MetadataRecord *partition_rec(struct arena *a, const uint8_t *topi
     p->partition_id = pid;
     p->n_replicas = (size_t)rf;
     p->replicas = reps;
-    p->n_isr = (size_t)rf;
+    /* Only the leader is in sync until partition replication exists (a later
+     * issue): followers hold no copy yet, so acks=all must not count them.
+     * Metadata then shows the partition under-replicated, which it is. */
+    p->n_isr = 1;
     p->isr = reps;
     p->leader = reps[0];
     p->leader_epoch = 0;
