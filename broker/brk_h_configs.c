@@ -352,6 +352,32 @@ static void incremental_alter_configs_respond(struct brk_req *req)
     BRK_RESPOND(req, incremental_alter_configs, (struct kmsg_incremental_alter_configs_resp *)req->hstate);
 }
 
+/* One resource of AlterConfigs / IncrementalAlterConfigs.  Errors land in
+ * the result slot; the request is never finished from here, because commits
+ * already started for earlier resources still point into its arena. */
+static void alter_item(struct brk_req *req, int8_t type, struct bytes name, const struct cfg_change *ch, int32_t nc,
+                       bool replace_all, bool validate_only, int16_t *error_code, struct bytes *error_message,
+                       brk_handler_fn respond)
+{
+    char *msg = arena_alloc(&req->arena, 512);
+    if (!msg || (!ch && nc > 0)) {
+        *error_code = KERR_UNKNOWN_SERVER_ERROR;
+        return;
+    }
+    int16_t err = KERR_NONE;
+    for (int32_t j = 0; j < nc && err == KERR_NONE; j++)
+        if (!ch[j].name || ch[j].op < 0 || ch[j].op > 3) {
+            snprintf(msg, 512, "Unknown config operation %d for %s.", ch[j].op, ch[j].name ? ch[j].name : "?");
+            err = KERR_INVALID_REQUEST;
+        }
+    if (err == KERR_NONE)
+        err = alter_resource(req, type, name, ch, nc, replace_all, validate_only, msg, 512, error_code, respond);
+    if (err != KERR_NONE) {
+        *error_code = err;
+        *error_message = bytes_cstr(msg);
+    }
+}
+
 void brk_h_alter_configs(struct brk_req *req)
 {
     struct kmsg_alter_configs_req m;
@@ -361,14 +387,12 @@ void brk_h_alter_configs(struct brk_req *req)
         return;
     }
     struct kmsg_alter_configs_resp *resp = arena_alloc(&req->arena, sizeof *resp);
-    if (!resp) {
-        brk_req_finish(req, ERR_LIMIT);
-        return;
-    }
-    kmsg_alter_configs_resp_init(resp);
     int32_t n = m.resources_count > 0 ? m.resources_count : 0;
-    resp->responses = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp->responses);
-    if (!resp->responses && n) {
+    if (resp) {
+        kmsg_alter_configs_resp_init(resp);
+        resp->responses = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp->responses);
+    }
+    if (!resp || (!resp->responses && n)) {
         brk_req_finish(req, ERR_LIMIT);
         return;
     }
@@ -383,22 +407,13 @@ void brk_h_alter_configs(struct brk_req *req)
         res->resource_name = r->resource_name;
         int32_t nc = r->configs_count > 0 ? r->configs_count : 0;
         struct cfg_change *ch = arena_alloc_array(&req->arena, (size_t)nc, sizeof *ch);
-        char *msg = arena_alloc(&req->arena, 512);
-        if ((!ch && nc) || !msg) {
-            brk_req_finish(req, ERR_LIMIT);
-            return;
-        }
-        for (int32_t j = 0; j < nc; j++) {
+        for (int32_t j = 0; ch && j < nc; j++) {
             ch[j].name = brk_arena_cstr(&req->arena, r->configs[j].name);
             ch[j].value = r->configs[j].value.ptr ? brk_arena_cstr(&req->arena, r->configs[j].value) : NULL;
             ch[j].op = 0;
         }
-        int16_t err = alter_resource(req, r->resource_type, r->resource_name, ch, nc, true, m.validate_only, msg,
-                                     512, &res->error_code, alter_configs_respond);
-        if (err != KERR_NONE) {
-            res->error_code = err;
-            res->error_message = bytes_cstr(msg);
-        }
+        alter_item(req, r->resource_type, r->resource_name, ch, nc, true, m.validate_only, &res->error_code,
+                   &res->error_message, alter_configs_respond);
     }
     brk_admin_release(req, alter_configs_respond);
 }
@@ -412,14 +427,12 @@ void brk_h_incremental_alter_configs(struct brk_req *req)
         return;
     }
     struct kmsg_incremental_alter_configs_resp *resp = arena_alloc(&req->arena, sizeof *resp);
-    if (!resp) {
-        brk_req_finish(req, ERR_LIMIT);
-        return;
-    }
-    kmsg_incremental_alter_configs_resp_init(resp);
     int32_t n = m.resources_count > 0 ? m.resources_count : 0;
-    resp->responses = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp->responses);
-    if (!resp->responses && n) {
+    if (resp) {
+        kmsg_incremental_alter_configs_resp_init(resp);
+        resp->responses = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp->responses);
+    }
+    if (!resp || (!resp->responses && n)) {
         brk_req_finish(req, ERR_LIMIT);
         return;
     }
@@ -434,28 +447,13 @@ void brk_h_incremental_alter_configs(struct brk_req *req)
         res->resource_name = r->resource_name;
         int32_t nc = r->configs_count > 0 ? r->configs_count : 0;
         struct cfg_change *ch = arena_alloc_array(&req->arena, (size_t)nc, sizeof *ch);
-        char *msg = arena_alloc(&req->arena, 512);
-        if ((!ch && nc) || !msg) {
-            brk_req_finish(req, ERR_LIMIT);
-            return;
-        }
-        int16_t err = KERR_NONE;
-        for (int32_t j = 0; j < nc; j++) {
+        for (int32_t j = 0; ch && j < nc; j++) {
             ch[j].name = brk_arena_cstr(&req->arena, r->configs[j].name);
             ch[j].value = r->configs[j].value.ptr ? brk_arena_cstr(&req->arena, r->configs[j].value) : NULL;
             ch[j].op = r->configs[j].config_operation;
-            if (ch[j].op < 0 || ch[j].op > 3) {
-                snprintf(msg, 512, "Unknown config operation %d for %s.", ch[j].op, ch[j].name);
-                err = KERR_INVALID_REQUEST;
-            }
         }
-        if (err == KERR_NONE)
-            err = alter_resource(req, r->resource_type, r->resource_name, ch, nc, false, m.validate_only, msg, 512,
-                                 &res->error_code, incremental_alter_configs_respond);
-        if (err != KERR_NONE) {
-            res->error_code = err;
-            res->error_message = bytes_cstr(msg);
-        }
+        alter_item(req, r->resource_type, r->resource_name, ch, nc, false, m.validate_only, &res->error_code,
+                   &res->error_message, incremental_alter_configs_respond);
     }
     brk_admin_release(req, incremental_alter_configs_respond);
 }
