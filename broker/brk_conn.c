@@ -20,7 +20,7 @@
  * backlog).
  *
  * Ownership: a socket connection (and its in-order list, inflight count,
- * bufferevent) belongs to its network thread.  A request, while it is "at"
+ * socket, events and buffers) belongs to its network thread.  A request, while it is "at"
  * the state thread (between the outbox push and brk_req_finish's inbox
  * push), is touched only there: header, body, arena, response, handler
  * state; the network thread touches only req->next (list link) and, once the
@@ -37,6 +37,15 @@
  * Forwarded requests (brk_conn_virtual_dispatch) have no socket and no
  * network thread: they run and answer entirely on the state thread.
  *
+ * Reading is ours, not libevent's bufferevent (which reads at most 4 KiB per
+ * readv plus an ioctl each time: three syscalls per 4 KiB of produce): small
+ * frames are staged in a 16 KiB buffer and copied out; a frame larger than
+ * what is staged gets its own buffer and the socket is read straight into
+ * it, with one readv that also stages whatever follows.  Responses go out
+ * through an evbuffer written directly (evbuffer_write: one writev per
+ * flush, large responses by reference), at once when they are ready, and
+ * through a write event only when the socket is full.
+ *
  * Limits: BRK_CONN_INFLIGHT_MAX requests per connection,
  * BRK_CONN_OUTPUT_BYTES_MAX unsent bytes per connection, and
  * BRK_CONN_STATE_QUEUE_MAX requests waiting for the state thread per network
@@ -47,7 +56,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
@@ -56,7 +64,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "broker/brk_int.h"
 #include "broker/brk_net.h"
@@ -66,6 +76,9 @@
 #define BRK_CONN_NET_THREADS_MAX 64      /* num.network.threads above this is capped */
 #define BRK_CONN_STATE_QUEUE_MAX 4096    /* requests waiting for the state thread, per network thread */
 #define BRK_CONN_RESP_REF_BYTES_MIN 16384 /* responses this large are sent without a copy */
+#define BRK_CONN_STAGE_BYTES 16384       /* per-connection read buffer for headers and small frames */
+#define BRK_CONN_FRAME_GROW_BYTES (1u << 20) /* a large frame's buffer grows this far ahead of its bytes */
+#define BRK_CONN_READS_PER_EVENT 8       /* then let other connections run (level-triggered: we come back) */
 
 enum conn_node_kind { CONN_NODE_CONN = 1, CONN_NODE_REQ = 2 };
 
@@ -82,8 +95,14 @@ struct conn_net;
 struct brk_conn {
     struct brk_server *srv;
     struct conn_net *net;        /* NULL: a forwarded (virtual) request */
-    struct bufferevent *bev;
-    int fd;                      /* until the network thread wraps it in bev */
+    int fd;                      /* the socket; -1 once closed */
+    struct event *rev, *wev;     /* readable / writable, on the network thread's base */
+    struct evbuffer *out;        /* responses not yet written */
+    uint8_t *stage;              /* BRK_CONN_STAGE_BYTES: bytes read but not yet framed */
+    size_t stage_start, stage_end;
+    struct brk_req *partial;     /* a frame larger than what was staged, filled by direct reads */
+    size_t partial_size;         /* its size from the prefix */
+    bool write_armed;            /* wev is added: output is waiting for the socket */
     int listener_index;
     uint64_t id;
     char peer[64];
@@ -185,6 +204,30 @@ static void req_free(struct brk_req *req)
     free(conn_req_of(req));
 }
 
+/* Free the socket and everything reading or writing it (not the requests
+ * on the in-order list).  Network thread, or any thread after the joins. */
+static void conn_close_socket(struct brk_conn *conn)
+{
+    if (conn->rev)
+        event_free(conn->rev);
+    if (conn->wev)
+        event_free(conn->wev);
+    conn->rev = conn->wev = NULL;
+    conn->write_armed = false;
+    if (conn->out)
+        evbuffer_free(conn->out); /* runs conn_resp_sent_cb for responses held by reference */
+    conn->out = NULL;
+    free(conn->stage);
+    conn->stage = NULL;
+    conn->stage_start = conn->stage_end = 0;
+    if (conn->partial)
+        req_free(conn->partial);
+    conn->partial = NULL;
+    if (conn->fd >= 0)
+        evutil_closesocket(conn->fd);
+    conn->fd = -1;
+}
+
 /* conn_kill - close the socket now; the struct lives until conn_flush sees
  * no request in flight.  Callers call conn_flush afterwards (or, inside the
  * read callback, leave that to it).  Runs on the connection's own thread. */
@@ -193,28 +236,71 @@ static void conn_kill(struct brk_conn *conn)
     if (conn_is_dead(conn))
         return;
     atomic_store_explicit(&conn->dead, true, memory_order_relaxed);
-    if (conn->bev)
-        bufferevent_free(conn->bev);
-    conn->bev = NULL;
+    conn_close_socket(conn);
 }
 
-static void conn_read_cb(struct bufferevent *bev, void *arg);
+static void conn_on_read(evutil_socket_t fd, short what, void *arg);
+static bool conn_frame_staged(struct brk_conn *conn);
+static void conn_flush(struct brk_conn *conn);
 
+static size_t conn_out_bytes(const struct brk_conn *conn)
+{
+    return conn->out ? evbuffer_get_length(conn->out) : 0;
+}
+
+/* Pause or resume reading for backpressure.  On resume, frames already
+ * staged are framed now: no read event would announce them.  Network
+ * thread. */
 static void conn_update_read(struct brk_conn *conn)
 {
-    if (conn_is_dead(conn) || !conn->bev)
+    if (conn_is_dead(conn) || !conn->rev)
         return;
-    size_t out = evbuffer_get_length(bufferevent_get_output(conn->bev));
-    bool pause = conn->inflight >= BRK_CONN_INFLIGHT_MAX || out > BRK_CONN_OUTPUT_BYTES_MAX ||
+    bool pause = conn->inflight >= BRK_CONN_INFLIGHT_MAX || conn_out_bytes(conn) > BRK_CONN_OUTPUT_BYTES_MAX ||
                  conn->net->state_full;
     if (pause && !conn->read_paused) {
-        bufferevent_disable(conn->bev, EV_READ);
+        event_del(conn->rev);
         conn->read_paused = true;
     } else if (!pause && conn->read_paused) {
         conn->read_paused = false;
-        bufferevent_enable(conn->bev, EV_READ);
-        /* frames may already be buffered: no new read event would come */
-        conn_read_cb(conn->bev, conn);
+        if (conn->in_read)
+            return; /* conn_on_read frames what is staged and re-arms itself */
+        conn->in_read = true;
+        bool alive = conn_frame_staged(conn);
+        conn->in_read = false;
+        if (!alive) {
+            conn_flush(conn); /* frees it once nothing is in flight */
+            return;
+        }
+        if (!conn->read_paused)
+            event_add(conn->rev, NULL);
+    }
+}
+
+/* Write what the socket takes now; arm the write event for the rest.  A
+ * write error closes the connection (the caller's conn_flush frees it).
+ * Network thread. */
+static void conn_try_write(struct brk_conn *conn)
+{
+    while (!conn_is_dead(conn) && conn_out_bytes(conn) > 0) {
+        int n = evbuffer_write(conn->out, conn->fd);
+        if (n > 0)
+            continue;
+        int err = EVUTIL_SOCKET_ERROR();
+        if (n < 0 && err == EINTR)
+            continue;
+        if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK)) {
+            if (!conn->write_armed && event_add(conn->wev, NULL) == 0)
+                conn->write_armed = true;
+            return;
+        }
+        log_debug("conn", "write failed peer=%s conn=%llu error=\"%s\"", conn->peer, (unsigned long long)conn->id,
+                  n < 0 ? strerror(err) : "wrote nothing");
+        conn_kill(conn);
+        return;
+    }
+    if (conn->write_armed && conn->wev) {
+        event_del(conn->wev);
+        conn->write_armed = false;
     }
 }
 
@@ -231,21 +317,25 @@ static void conn_resp_sent_cb(const void *data, size_t len, void *arg)
 static void conn_write_resp(struct brk_conn *conn, struct brk_req *req)
 {
     if (req->resp.len >= BRK_CONN_RESP_REF_BYTES_MIN) {
-        struct evbuffer *out = bufferevent_get_output(conn->bev);
-        if (evbuffer_add_reference(out, req->resp.ptr, req->resp.len, conn_resp_sent_cb, NULL) == 0) {
+        if (evbuffer_add_reference(conn->out, req->resp.ptr, req->resp.len, conn_resp_sent_cb, NULL) == 0) {
             req->resp.ptr = NULL; /* ownership moved to the evbuffer */
             req->resp.len = req->resp.cap = 0;
             return;
         }
     }
-    if (bufferevent_write(conn->bev, req->resp.ptr, req->resp.len) < 0)
-        log_error("conn", "cannot queue response peer=%s bytes=%zu", conn->peer, req->resp.len);
+    if (evbuffer_add(conn->out, req->resp.ptr, req->resp.len) < 0) {
+        /* a response missing from the stream would shift every later one */
+        log_error("conn", "cannot queue response peer=%s bytes=%zu; closing the connection (out of memory)",
+                  conn->peer, req->resp.len);
+        conn_kill(conn);
+    }
 }
 
 /* Send every finished request at the head of the list; free the connection
  * once it is dead and empty.  Network thread (state thread for virtual). */
 static void conn_flush(struct brk_conn *conn)
 {
+    bool wrote = false;
     while (conn->head && conn->head->done) {
         struct brk_req *req = conn->head;
         conn->head = req->next;
@@ -257,10 +347,13 @@ static void conn_flush(struct brk_conn *conn)
             atomic_store_explicit(&conn->dead, true, memory_order_relaxed);
         } else if (!conn_is_dead(conn) && !req->no_response && req->resp.len > 0) {
             conn_write_resp(conn, req);
+            wrote = true;
         }
         conn->inflight--;
         req_free(req);
     }
+    if (wrote && !conn->write_armed)
+        conn_try_write(conn); /* armed: the write event is already waiting for room */
     if (conn_is_dead(conn)) {
         if (conn->inflight == 0 && !conn->in_read)
             conn_free(conn);
@@ -336,19 +429,36 @@ struct brk_server *brk_req_server(const struct brk_req *req) { return req->conn-
 int brk_req_listener_index(const struct brk_req *req) { return req->conn->listener_index; }
 bool brk_req_conn_alive(const struct brk_req *req) { return !conn_is_dead(req->conn); }
 
-/* Read every whole frame buffered and hand each to the state thread;
- * returns false if the connection died.  Network thread. */
-static bool conn_read_frames(struct brk_conn *conn)
+/* The in-order list gets req; the state thread gets it next.  Network thread. */
+static void conn_submit(struct brk_conn *conn, struct brk_req *req)
 {
     struct conn_net *net = conn->net;
-    struct evbuffer *in = bufferevent_get_input(conn->bev);
+    if (conn->tail)
+        conn->tail->next = req;
+    else
+        conn->head = req;
+    conn->tail = req;
+    conn->inflight++;
+    struct conn_req *cr = conn_req_of(req);
+    cr->qn.kind = CONN_NODE_REQ;
+    if (brk_net_queue_push(&net->outbox, &cr->qn) >= BRK_CONN_STATE_QUEUE_MAX)
+        net->state_full = true; /* the state thread wakes us when it took them */
+}
+
+/* Frame what is staged: each whole frame is copied into its own request and
+ * submitted; a frame that is not all here becomes conn->partial (its staged
+ * bytes copied in), to be read into directly.  Stops at the backpressure
+ * limits with the rest staged.  Returns false if the connection died.
+ * Network thread. */
+static bool conn_frame_staged(struct brk_conn *conn)
+{
+    struct conn_net *net = conn->net;
     int64_t max_bytes = conn->srv->node->socket_request_max_bytes;
-    while (!conn_is_dead(conn) && conn->inflight < BRK_CONN_INFLIGHT_MAX && !net->state_full) {
-        size_t avail = evbuffer_get_length(in);
+    while (!conn_is_dead(conn) && !conn->partial && conn->inflight < BRK_CONN_INFLIGHT_MAX && !net->state_full) {
+        size_t avail = conn->stage_end - conn->stage_start;
         if (avail < 4)
-            return true;
-        uint8_t hdr[4];
-        evbuffer_copyout(in, hdr, 4);
+            break;
+        const uint8_t *hdr = conn->stage + conn->stage_start;
         int32_t size = (int32_t)((uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3]);
         if (size < BRK_FRAME_MIN_BYTES || size > max_bytes) {
             /* 0x16030x... is a TLS ClientHello on a plaintext port */
@@ -359,80 +469,150 @@ static bool conn_read_frames(struct brk_conn *conn)
             conn_kill(conn);
             return false;
         }
-        if (avail < 4 + (size_t)size) {
-            /* wait for the rest; ask libevent not to call us before it is here */
-            bufferevent_setwatermark(conn->bev, EV_READ, 4 + (size_t)size, 0);
-            return true;
-        }
-        bufferevent_setwatermark(conn->bev, EV_READ, 0, 0);
+        size_t have = avail - 4 < (size_t)size ? avail - 4 : (size_t)size;
         struct brk_req *req = req_create(conn, (size_t)size);
-        if (!req) {
+        /* a partial frame's buffer grows as its bytes arrive: a peer that
+         * announces socket.request.max.bytes and stops costs no more than
+         * it sent */
+        size_t first = have == (size_t)size ? (size_t)size
+                       : (size_t)size < BRK_CONN_FRAME_GROW_BYTES ? (size_t)size : BRK_CONN_FRAME_GROW_BYTES;
+        if (!req || buf_reserve(&req->frame, first) < 0) {
+            log_error("conn", "cannot allocate a request of %d bytes peer=%s; closing the connection (out of memory)",
+                      size, conn->peer);
+            if (req)
+                req_free(req);
             conn_kill(conn);
             return false;
         }
-        if (buf_reserve(&req->frame, (size_t)size) < 0) {
-            req_free(req);
-            conn_kill(conn);
-            return false;
+        memcpy(req->frame.ptr, hdr + 4, have);
+        req->frame.len = have;
+        conn->stage_start += 4 + have;
+        if (have < (size_t)size) {
+            conn->partial = req;
+            conn->partial_size = (size_t)size;
+        } else {
+            conn_submit(conn, req);
         }
-        evbuffer_drain(in, 4);
-        evbuffer_remove(in, req->frame.ptr, (size_t)size);
-        req->frame.len = (size_t)size;
-        if (conn->tail)
-            conn->tail->next = req;
-        else
-            conn->head = req;
-        conn->tail = req;
-        conn->inflight++;
-        struct conn_req *cr = conn_req_of(req);
-        cr->qn.kind = CONN_NODE_REQ;
-        if (brk_net_queue_push(&net->outbox, &cr->qn) >= BRK_CONN_STATE_QUEUE_MAX)
-            net->state_full = true; /* the state thread wakes us when it took them */
     }
+    if (conn->stage_start == conn->stage_end)
+        conn->stage_start = conn->stage_end = 0;
     return !conn_is_dead(conn);
 }
 
-static void conn_read_cb(struct bufferevent *bev, void *arg)
+/* One readv: the rest of the partial frame (if any) plus the free end of
+ * the stage.  Returns bytes read, 0 when the socket has nothing now (or the
+ * stage is full until framing resumes), -1 once the connection died. */
+static ssize_t conn_read_once(struct brk_conn *conn, size_t *asked)
 {
-    (void)bev;
+    struct iovec iov[2];
+    int n = 0;
+    struct brk_req *p = conn->partial;
+    if (p) {
+        size_t want = conn->partial_size - p->frame.len;
+        if (want > BRK_CONN_FRAME_GROW_BYTES)
+            want = BRK_CONN_FRAME_GROW_BYTES;
+        if (buf_reserve(&p->frame, want) < 0) {
+            log_error("conn", "cannot grow a request to %zu bytes peer=%s; closing the connection (out of memory)",
+                      conn->partial_size, conn->peer);
+            conn_kill(conn);
+            return -1;
+        }
+        want = p->frame.cap - p->frame.len;
+        if (want > conn->partial_size - p->frame.len)
+            want = conn->partial_size - p->frame.len;
+        iov[n++] = (struct iovec){ p->frame.ptr + p->frame.len, want };
+    } else if (conn->stage_start > 0) {
+        /* move the staged tail to the front (less than one frame header or
+         * one small frame: cheap) */
+        memmove(conn->stage, conn->stage + conn->stage_start, conn->stage_end - conn->stage_start);
+        conn->stage_end -= conn->stage_start;
+        conn->stage_start = 0;
+    }
+    if (conn->stage_end < BRK_CONN_STAGE_BYTES)
+        iov[n++] = (struct iovec){ conn->stage + conn->stage_end, BRK_CONN_STAGE_BYTES - conn->stage_end };
+    *asked = 0;
+    for (int i = 0; i < n; i++)
+        *asked += iov[i].iov_len;
+    if (n == 0)
+        return 0;
+    ssize_t got;
+    do
+        got = readv(conn->fd, iov, n);
+    while (got < 0 && errno == EINTR);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return 0;
+    if (got <= 0) {
+        log_debug("conn", "connection closed peer=%s conn=%llu eof=%d error=\"%s\"", conn->peer,
+                  (unsigned long long)conn->id, got == 0, got == 0 ? "" : strerror(errno));
+        conn_kill(conn);
+        return -1;
+    }
+    size_t left = (size_t)got;
+    if (p) {
+        size_t take = left < iov[0].iov_len ? left : iov[0].iov_len;
+        p->frame.len += take;
+        left -= take;
+        if (p->frame.len == conn->partial_size) {
+            conn->partial = NULL;
+            conn_submit(conn, p);
+        }
+    }
+    conn->stage_end += left;
+    return got;
+}
+
+/* The socket is readable.  Network thread. */
+static void conn_on_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
     struct brk_conn *conn = arg;
     if (conn->in_read)
-        return; /* re-entered from conn_update_read: the outer call keeps reading */
+        return;
     conn->in_read = true;
-    bool alive = conn_read_frames(conn);
+    for (int round = 0; round < BRK_CONN_READS_PER_EVENT; round++) {
+        if (conn_is_dead(conn) || conn->read_paused)
+            break;
+        size_t asked = 0;
+        ssize_t got = conn_read_once(conn, &asked);
+        if (got < 0 || !conn_frame_staged(conn))
+            break;
+        conn_update_read(conn);
+        if (got == 0 || (size_t)got < asked)
+            break; /* drained: level-triggered epoll tells us about the next bytes */
+    }
     conn->in_read = false;
-    if (!alive) {
+    if (conn_is_dead(conn)) {
         conn_flush(conn); /* frees a dead connection with nothing in flight */
         return;
     }
     conn_update_read(conn);
 }
 
-static void conn_write_cb(struct bufferevent *bev, void *arg)
+/* The socket has room again for the output.  Network thread. */
+static void conn_on_write(evutil_socket_t fd, short what, void *arg)
 {
-    (void)bev;
-    conn_update_read(arg);
-}
-
-static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-    (void)bev;
+    (void)fd;
+    (void)what;
     struct brk_conn *conn = arg;
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-        log_debug("conn", "connection closed peer=%s conn=%llu eof=%d", conn->peer, (unsigned long long)conn->id,
-                  (what & BEV_EVENT_EOF) != 0);
-        conn_kill(conn);
+    conn_try_write(conn);
+    if (conn_is_dead(conn)) {
         conn_flush(conn);
+        return;
     }
+    conn_update_read(conn);
 }
 
 /* Network thread: a connection handed over by the accepting state thread. */
 static void conn_attach(struct conn_net *net, struct brk_conn *conn)
 {
-    conn->bev = bufferevent_socket_new(net->thread.base, conn->fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!conn->bev) {
-        log_error("conn", "cannot set up connection peer=%s; closing it", conn->peer);
-        evutil_closesocket(conn->fd);
+    conn->stage = malloc(BRK_CONN_STAGE_BYTES);
+    conn->out = evbuffer_new();
+    conn->rev = event_new(net->thread.base, conn->fd, EV_READ | EV_PERSIST, conn_on_read, conn);
+    conn->wev = event_new(net->thread.base, conn->fd, EV_WRITE | EV_PERSIST, conn_on_write, conn);
+    if (!conn->stage || !conn->out || !conn->rev || !conn->wev || event_add(conn->rev, NULL) < 0) {
+        log_error("conn", "cannot set up connection peer=%s; closing it (out of memory)", conn->peer);
+        conn_close_socket(conn);
         free(conn);
         return;
     }
@@ -441,8 +621,6 @@ static void conn_attach(struct conn_net *net, struct brk_conn *conn)
         net->conns->prev = conn;
     net->conns = conn;
     net->conn_count++;
-    bufferevent_setcb(conn->bev, conn_read_cb, conn_write_cb, conn_event_cb, conn);
-    bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
 }
 
 /* Network thread: new connections and finished requests from the state
@@ -585,9 +763,7 @@ void brk_conns_destroy(struct brk_server *srv)
             (void)brk_net_queue_take(&net->outbox);
         while (net->conns) {
             struct brk_conn *conn = net->conns;
-            if (conn->bev)
-                bufferevent_free(conn->bev);
-            conn->bev = NULL;
+            conn_close_socket(conn);
             atomic_store_explicit(&conn->dead, true, memory_order_relaxed);
             while (conn->head) {
                 struct brk_req *req = conn->head;
