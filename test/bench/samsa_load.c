@@ -255,6 +255,74 @@ static rd_kafka_t *load_producer_create(const struct load_ctx *c, struct load_dr
     return rk;
 }
 
+/* Check one admin result list (CreateTopics or DeleteTopics); `ok` is an
+ * error that counts as success (TOPIC_ALREADY_EXISTS on create). */
+static int load_admin_topics_ok(const char *what, const char *topic, const rd_kafka_topic_result_t **tr, size_t cnt,
+                                rd_kafka_resp_err_t ok)
+{
+    int rc = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
+        if (e && e != ok) {
+            fprintf(stderr, "samsa_load: %s %s: %s\n", what, topic, rd_kafka_err2str(e));
+            rc = -EIO;
+        }
+    }
+    return rc;
+}
+
+/* Create (partitions > 0) or delete (partitions == 0) a topic on a broker
+ * through the AdminClient, and wait for the answer. */
+static int load_topic_admin(struct load_ctx *c, const char *topic, int partitions)
+{
+    const char *what = partitions > 0 ? "CreateTopics" : "DeleteTopics";
+    struct load_dr dr = {0};
+    rd_kafka_t *rk = load_producer_create(c, &dr, "0");
+    if (!rk)
+        return -EIO;
+    char err[256];
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(
+        rk, partitions > 0 ? RD_KAFKA_ADMIN_OP_CREATETOPICS : RD_KAFKA_ADMIN_OP_DELETETOPICS);
+    rd_kafka_AdminOptions_set_operation_timeout(ao, 10000, err, sizeof err);
+    rd_kafka_NewTopic_t *nt = NULL;
+    rd_kafka_DeleteTopic_t *dt = NULL;
+    if (partitions > 0) {
+        nt = rd_kafka_NewTopic_new(topic, partitions, 1, err, sizeof err);
+        rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
+    } else {
+        dt = rd_kafka_DeleteTopic_new(topic);
+        rd_kafka_DeleteTopics(rk, &dt, 1, ao, q);
+    }
+    int rc = -ETIMEDOUT;
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+    if (ev && rd_kafka_event_error(ev)) {
+        fprintf(stderr, "samsa_load: %s %s: %s\n", what, topic, rd_kafka_event_error_string(ev));
+        rc = -EIO;
+    } else if (ev) {
+        size_t cnt = 0;
+        const rd_kafka_topic_result_t **tr;
+        if (partitions > 0)
+            tr = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &cnt);
+        else
+            tr = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &cnt);
+        rc = load_admin_topics_ok(what, topic, tr, cnt,
+                                  partitions > 0 ? RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS : RD_KAFKA_RESP_ERR_NO_ERROR);
+    } else {
+        fprintf(stderr, "samsa_load: %s %s: timed out\n", what, topic);
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_AdminOptions_destroy(ao);
+    if (nt)
+        rd_kafka_NewTopic_destroy(nt);
+    if (dt)
+        rd_kafka_DeleteTopic_destroy(dt);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
 /* Create a topic: directly in the mock, through CreateTopics on a broker. */
 static int load_topic_create(struct load_ctx *c, const char *topic, int partitions)
 {
@@ -266,44 +334,16 @@ static int load_topic_create(struct load_ctx *c, const char *topic, int partitio
         }
         return 0;
     }
-    struct load_dr dr = {0};
-    rd_kafka_t *rk = load_producer_create(c, &dr, "0");
-    if (!rk)
-        return -EIO;
-    char err[256];
-    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, 1, err, sizeof err);
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    rd_kafka_AdminOptions_set_operation_timeout(ao, 10000, err, sizeof err);
-    rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
-    int rc = -ETIMEDOUT;
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
-    if (ev) {
-        rc = 0;
-        if (rd_kafka_event_error(ev)) {
-            fprintf(stderr, "samsa_load: CreateTopics %s: %s\n", topic, rd_kafka_event_error_string(ev));
-            rc = -EIO;
-        } else {
-            const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
-            size_t cnt = 0;
-            const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &cnt);
-            for (size_t i = 0; i < cnt; i++) {
-                rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
-                if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-                    fprintf(stderr, "samsa_load: CreateTopics %s: %s\n", topic, rd_kafka_err2str(e));
-                    rc = -EIO;
-                }
-            }
-        }
-        rd_kafka_event_destroy(ev);
-    } else {
-        fprintf(stderr, "samsa_load: CreateTopics %s: timed out\n", topic);
-    }
-    rd_kafka_AdminOptions_destroy(ao);
-    rd_kafka_NewTopic_destroy(nt);
-    rd_kafka_queue_destroy(q);
-    rd_kafka_destroy(rk);
-    return rc;
+    return load_topic_admin(c, topic, partitions);
+}
+
+/* A phase's topic is done with: a broker deletes it (its files, and so its
+ * page-cache pages, go away), so every repetition starts from the same
+ * state instead of writing into ever more memory.  The mock keeps only the
+ * newest 5 MiB per partition, so it needs nothing. */
+static int load_topic_done(struct load_ctx *c, const char *topic)
+{
+    return c->o.mock ? 0 : load_topic_admin(c, topic, 0);
 }
 
 /* Produce one record per partition and wait for it: connections and metadata warm. */
@@ -592,7 +632,8 @@ static int load_rep(struct load_ctx *c, int rep)
     for (int s = 0; s < 2 && (c->o.phase_mask & LOAD_PHASE_PRODUCE); s++) {
         snprintf(topic, sizeof topic, "bench-%" PRId64 "-p%d", id, sizes[s]);
         if (load_topic_create(c, topic, c->o.partitions) < 0 ||
-            load_produce_phase(c, rep, topic, c->o.partitions, sizes[s], counts[s], 1, &acked) < 0)
+            load_produce_phase(c, rep, topic, c->o.partitions, sizes[s], counts[s], 1, &acked) < 0 ||
+            load_topic_done(c, topic) < 0)
             return -EIO;
     }
     /* The backlog keeps under --backlog-bytes (4 MB) per partition: the
@@ -603,7 +644,8 @@ static int load_rep(struct load_ctx *c, int rep)
         snprintf(topic, sizeof topic, "bench-%" PRId64 "-c%d", id, sizes[s]);
         if (load_topic_create(c, topic, c->o.cons_partitions) < 0 ||
             load_produce_phase(c, rep, topic, c->o.cons_partitions, sizes[s], count, 0, &acked) < 0 ||
-            load_consume_phase(c, rep, topic, c->o.cons_partitions, sizes[s], acked) < 0)
+            load_consume_phase(c, rep, topic, c->o.cons_partitions, sizes[s], acked) < 0 ||
+            load_topic_done(c, topic) < 0)
             return -EIO;
     }
     if (!(c->o.phase_mask & LOAD_PHASE_LATENCY))
@@ -611,7 +653,9 @@ static int load_rep(struct load_ctx *c, int rep)
     snprintf(topic, sizeof topic, "bench-%" PRId64 "-lat", id);
     if (load_topic_create(c, topic, c->o.partitions) < 0)
         return -EIO;
-    return load_latency_phase(c, rep, topic);
+    if (load_latency_phase(c, rep, topic) < 0)
+        return -EIO;
+    return load_topic_done(c, topic);
 }
 
 static void load_usage(FILE *f)
