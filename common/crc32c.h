@@ -25,10 +25,14 @@ uint32_t crc32c(uint32_t crc, const void *p, size_t n);
 /* crc32c_sw - the portable slicing-by-8 path (tests compare it with crc32c_hw). */
 uint32_t crc32c_sw(uint32_t crc, const void *p, size_t n);
 
-/* crc32c_hw_available - true if crc32c_hw may be called on this CPU. */
+/* crc32c_x_pow - x^n mod P (Castagnoli), reflected (bit 31 is x^0): the
+ * constants that join crc32c_hw's lanes are x_pow(8L - 33), x_pow(16L - 33). */
+uint32_t crc32c_x_pow(uint64_t n);
+
+/* crc32c_hw_available - true if crc32c_hw may be called on this CPU (SSE4.2 and PCLMUL). */
 bool crc32c_hw_available(void);
 
-/* crc32c_hw - the SSE4.2 path.  Precondition: crc32c_hw_available(). */
+/* crc32c_hw - the SSE4.2 + PCLMUL path.  Precondition: crc32c_hw_available(). */
 uint32_t crc32c_hw(uint32_t crc, const void *p, size_t n);
 
 #endif

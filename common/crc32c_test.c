@@ -61,6 +61,45 @@ START_TEST(test_hw_matches_sw)
 }
 END_TEST
 
+START_TEST(test_lane_constants)
+{
+    /* the constants crc32c_hw joins its lanes with (crc32c.c) */
+    ck_assert_uint_eq(crc32c_x_pow(0), 0x80000000u);
+    ck_assert_uint_eq(crc32c_x_pow(1), 0x40000000u);
+    ck_assert_uint_eq(crc32c_x_pow(32), 0x82F63B78u); /* x^32 = P - x^32 */
+    ck_assert_uint_eq(crc32c_x_pow(8 * 8192 - 33), 0x54a86326u);
+    ck_assert_uint_eq(crc32c_x_pow(16 * 8192 - 33), 0x1dc403ccu);
+    ck_assert_uint_eq(crc32c_x_pow(8 * 256 - 33), 0xb9e02b86u);
+    ck_assert_uint_eq(crc32c_x_pow(16 * 256 - 33), 0xdd7e3b0cu);
+}
+END_TEST
+
+START_TEST(test_hw_lanes_match_sw)
+{
+    /* lengths around the 3-lane block sizes (3 * 256, 3 * 8192) and a
+     * produce-sized buffer, at every alignment */
+    if (!crc32c_hw_available())
+        return;
+    size_t cap = (1u << 20) + 64;
+    uint8_t *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    uint32_t x = 987654321u;
+    for (size_t i = 0; i < cap; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (uint8_t)(x >> 16);
+    }
+    static const size_t lens[] = { 767, 768, 769, 1536, 2303, 24575, 24576, 24577, 49152 + 768 + 13,
+                                   100000, (1u << 20) };
+    for (size_t off = 0; off < 9; off++)
+        for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++)
+            ck_assert_uint_eq(crc32c_hw(0x1234567u, buf + off, lens[k]), crc32c_sw(0x1234567u, buf + off, lens[k]));
+    /* chaining across a lane boundary */
+    uint32_t c = crc32c_hw(0, buf, 30000);
+    ck_assert_uint_eq(crc32c_hw(c, buf + 30000, 70000), crc32c_sw(0, buf, 100000));
+    free(buf);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("crc32c");
@@ -68,6 +107,8 @@ int main(void)
     tcase_add_test(tc, test_known_vectors);
     tcase_add_test(tc, test_chaining);
     tcase_add_test(tc, test_hw_matches_sw);
+    tcase_add_test(tc, test_lane_constants);
+    tcase_add_test(tc, test_hw_lanes_match_sw);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
