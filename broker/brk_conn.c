@@ -783,6 +783,14 @@ void brk_conns_destroy(struct brk_server *srv)
     srv->conns = NULL;
 }
 
+static void conn_set_buffer(int fd, int opt, int64_t bytes)
+{
+    if (bytes <= 0)
+        return;
+    int v = bytes > INT32_MAX ? INT32_MAX : (int)bytes;
+    (void)setsockopt(fd, SOL_SOCKET, opt, &v, sizeof v); /* best effort, as in Kafka */
+}
+
 void brk_conn_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *addr, int socklen, void *arg)
 {
     (void)l;
@@ -814,6 +822,11 @@ void brk_conn_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *addr,
     snprintf(conn->peer, sizeof conn->peer, "%s:%d", host, port);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* socket.{send,receive}.buffer.bytes: -1 (Samsa's default, see
+     * common/config.c) keeps the kernel's autotuning; a value fixes the
+     * buffer, as in Kafka (the kernel doubles it) */
+    conn_set_buffer(fd, SO_SNDBUF, srv->node->socket_send_buffer_bytes);
+    conn_set_buffer(fd, SO_RCVBUF, srv->node->socket_receive_buffer_bytes);
     if (evutil_make_socket_nonblocking(fd) < 0) {
         evutil_closesocket(fd);
         free(conn);

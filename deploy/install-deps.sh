@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config python3 libevent-dev liburing-dev libssl-dev
 libprotobuf-c-dev protobuf-c-compiler libyaml-dev check libsubunit-dev
-librdkafka-dev kcat python3-kafka python3-confluent-kafka procps
+librdkafka-dev kcat python3-kafka python3-confluent-kafka procps iproute2
 zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev"
 # kafkajs tests need node + npm; take Debian's only when none is on PATH (the
 # machine may have a newer one from elsewhere, which Debian's npm would fight).
