@@ -13,8 +13,8 @@
  *              [--only produce|consume|latency]   (for profiling one phase)
  *
  * Each repetition runs, on fresh topics:
- *   produce  100 B records  (--small-count, default 2,000,000)
- *   produce  1 KiB records  (--large-count, default 300,000)
+ *   produce  100 B records  (--small-count, default 5,000,000: about 2 s)
+ *   produce  1 KiB records  (--large-count, default 1,000,000: about 1 s)
  *   consume  a backlog of each size from offset 0 with a fresh consumer (assign,
  *            no group joined): the backlog is produced untimed first, 4 MB of
  *            values (--backlog-bytes) in each of --consume-partitions (default
@@ -669,7 +669,7 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
 {
     *o = (struct load_opts){.reps = 5, .partitions = 1, .cons_partitions = 32,
                             .backlog_partition_bytes = LOAD_BACKLOG_PARTITION_BYTES_DEFAULT,
-                            .small_count = 2000000, .large_count = 300000,
+                            .small_count = 5000000, .large_count = 1000000,
                             .phase_max_s = 10, .lat_rate = 1000, .lat_seconds = 5, .lat_size = 1024,
                             .phase_mask = LOAD_PHASE_PRODUCE | LOAD_PHASE_CONSUME | LOAD_PHASE_LATENCY};
     for (int i = 1; i < argc; i++) {
