@@ -1,10 +1,11 @@
 /*
- * config.c - Kafka-compatible configuration: the key tables, the three
- * parsers (Java properties, YAML, cp-kafka environment), precedence,
- * validation and the typed struct config_node.
+ * config.c - Kafka-compatible configuration: loading (file, YAML, cp-kafka
+ * environment, overrides), precedence, validation and the typed struct
+ * config_node.  The key tables are in config_keys.c; the text syntaxes that
+ * need no key knowledge (Java properties, env names) in config_syntax.c.
  *
  * Invariants:
- *   - values[i] belongs to config_broker_keys[i]; NULL means "not set by
+ *   - values[i] belongs to config_keys_broker[i]; NULL means "not set by
  *     any source" and the table default applies.
  *   - ranks[i] is the source of values[i]; a set from a lower rank is
  *     dropped, so the load order never changes the outcome.
@@ -29,184 +30,13 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "config_int.h"
 #include "log.h"
 
-#define LONG_MAX_STR "9223372036854775807"
-#define INT_MAX_STR "2147483647"
-
-#define K(n, t, d, doc_) { .name = n, .type = t, .default_value = d, .doc = doc_ }
-#define KR(n, t, d, lo, hi, doc_) \
-    { .name = n, .type = t, .default_value = d, .min = lo, .max = hi, .has_range = 1, .doc = doc_ }
-#define KV(n, t, d, valid, doc_) { .name = n, .type = t, .default_value = d, .valid_values = valid, .doc = doc_ }
-#define KF(n, t, d, f, doc_) { .name = n, .type = t, .default_value = d, .flags = f, .doc = doc_ }
-
-#define SP_VALID "PLAINTEXT,SSL,SASL_PLAINTEXT,SASL_SSL"
-#define COMPRESSION_VALID "uncompressed,zstd,lz4,snappy,gzip,producer"
-#define TS_TYPE_VALID "CreateTime,LogAppendTime"
-#define CLEANUP_VALID "delete,compact"
-
-/* Broker keys, with Apache Kafka's defaults (3.7). */
-static const struct config_key config_broker_keys[] = {
-    KR("node.id", CONFIG_INT, "-1", -1, INT32_MAX, "The node id for this server (KRaft)."),
-    KR("broker.id", CONFIG_INT, "-1", -1, INT32_MAX, "Old name of node.id; if both are set they must agree."),
-    KV("process.roles", CONFIG_LIST, "", "broker,controller", "The roles this node plays: broker, controller or broker,controller."),
-    K("listeners", CONFIG_STRING, "PLAINTEXT://:9092", "Comma list of NAME://host:port to listen on; empty host binds all interfaces."),
-    K("advertised.listeners", CONFIG_STRING, NULL, "Listeners published to clients and other brokers; defaults to listeners."),
-    K("listener.security.protocol.map", CONFIG_STRING, "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", "Listener name to security protocol."),
-    K("inter.broker.listener.name", CONFIG_STRING, NULL, "Listener brokers use to talk to each other; defaults from security.inter.broker.protocol."),
-    KV("security.inter.broker.protocol", CONFIG_STRING, "PLAINTEXT", SP_VALID, "Security protocol between brokers; set only one of this and inter.broker.listener.name."),
-    K("controller.listener.names", CONFIG_STRING, NULL, "Comma list of listener names used by the controller quorum."),
-    K("controller.quorum.voters", CONFIG_LIST, "", "Static quorum: comma list of id@host:port."),
-    K("controller.quorum.bootstrap.servers", CONFIG_LIST, "", "Dynamic quorum: comma list of host:port of controllers."),
-    KR("controller.quorum.election.timeout.ms", CONFIG_INT, "1000", 1, INT32_MAX, "Maximum time without a leader before starting an election."),
-    KR("controller.quorum.fetch.timeout.ms", CONFIG_INT, "2000", 1, INT32_MAX, "Maximum time without a successful fetch from the leader before becoming a candidate."),
-    KR("controller.quorum.election.backoff.max.ms", CONFIG_INT, "1000", 1, INT32_MAX, "Maximum backoff before starting a new election."),
-    KR("controller.quorum.request.timeout.ms", CONFIG_INT, "2000", 1, INT32_MAX, "Quorum request timeout."),
-    KR("controller.quorum.retry.backoff.ms", CONFIG_INT, "20", 0, INT32_MAX, "Quorum retry backoff."),
-    KR("broker.heartbeat.interval.ms", CONFIG_INT, "2000", 1, INT32_MAX, "Time between broker heartbeats to the controller."),
-    KR("broker.session.timeout.ms", CONFIG_INT, "9000", 1, INT32_MAX, "Broker lease length without heartbeats."),
-    K("broker.rack", CONFIG_STRING, NULL, "Rack of this broker."),
-    KR("num.network.threads", CONFIG_INT, "3", 1, 1024, "Threads receiving requests and sending responses."),
-    KR("num.io.threads", CONFIG_INT, "8", 1, 1024, "Threads processing requests."),
-    KR("num.replica.fetchers", CONFIG_INT, "1", 1, 1024, "Fetcher threads per source broker."),
-    KR("num.recovery.threads.per.data.dir", CONFIG_INT, "1", 1, 1024, "Threads per log dir for recovery at start and flush at shutdown."),
-    KR("queued.max.requests", CONFIG_INT, "500", 1, INT32_MAX, "Queued requests allowed before blocking the network threads."),
-    /* Kafka's default is 102400, which fixes the buffers and turns off the
-     * kernel's autotuning: 30% less produce throughput measured here.  -1
-     * (autotuning) is Samsa's default; a value set by the operator is applied. */
-    KR("socket.send.buffer.bytes", CONFIG_INT, "-1", -1, INT32_MAX, "SO_SNDBUF of client connections; -1 (default) keeps the kernel's autotuning."),
-    KR("socket.receive.buffer.bytes", CONFIG_INT, "-1", -1, INT32_MAX, "SO_RCVBUF of client connections; -1 (default) keeps the kernel's autotuning."),
-    KR("socket.request.max.bytes", CONFIG_INT, "104857600", 1, INT32_MAX, "Largest request accepted."),
-    KR("connections.max.idle.ms", CONFIG_LONG, "600000", -1, INT64_MAX, "Idle connections are closed after this long."),
-    KR("max.connections", CONFIG_INT, INT_MAX_STR, 0, INT32_MAX, "Maximum connections on the broker."),
-    KR("message.max.bytes", CONFIG_INT, "1048588", 0, INT32_MAX, "Largest record batch size allowed."),
-    KR("replica.fetch.max.bytes", CONFIG_INT, "1048576", 0, INT32_MAX, "Bytes fetched per partition by replicas."),
-    KR("replica.fetch.wait.max.ms", CONFIG_INT, "500", 0, INT32_MAX, "Replica fetch max wait."),
-    KR("replica.lag.time.max.ms", CONFIG_LONG, "30000", 1, INT64_MAX, "A follower that has not caught up for this long leaves the ISR."),
-    KR("fetch.max.bytes", CONFIG_INT, "57671680", 1024, INT32_MAX, "Bytes returned for one fetch request."),
-    K("log.dirs", CONFIG_STRING, NULL, "Comma list of data directories; overrides log.dir."),
-    K("log.dir", CONFIG_STRING, "/tmp/kafka-logs", "Data directory used when log.dirs is unset."),
-    K("metadata.log.dir", CONFIG_STRING, NULL, "Directory of the KRaft metadata log; defaults to the first log dir."),
-    KR("metadata.log.max.record.bytes.between.snapshots", CONFIG_LONG, "20971520", 1, INT64_MAX, "Metadata log bytes appended after which the controller writes a new snapshot and cuts the log behind it."),
-    KR("num.partitions", CONFIG_INT, "1", 1, INT32_MAX, "Default partition count of new topics."),
-    KR("default.replication.factor", CONFIG_INT, "1", 1, INT16_MAX, "Default replication factor of new topics."),
-    KR("min.insync.replicas", CONFIG_INT, "1", 1, INT32_MAX, "Replicas that must acknowledge an acks=all write."),
-    KR("log.retention.hours", CONFIG_INT, "168", -1, INT32_MAX, "Retention in hours; lowest precedence of the three."),
-    KR("log.retention.minutes", CONFIG_INT, NULL, -1, INT32_MAX, "Retention in minutes; overrides log.retention.hours."),
-    KR("log.retention.ms", CONFIG_LONG, NULL, -1, INT64_MAX, "Retention in ms; overrides minutes and hours; -1 keeps forever."),
-    K("log.retention.bytes", CONFIG_LONG, "-1", "Partition size after which old segments are deleted; -1 unlimited."),
-    KR("log.retention.check.interval.ms", CONFIG_LONG, "300000", 1, INT64_MAX, "How often retention is checked."),
-    KR("log.segment.bytes", CONFIG_INT, "1073741824", 14, INT32_MAX, "Segment file size."),
-    KR("log.roll.ms", CONFIG_LONG, NULL, 1, INT64_MAX, "Time after which a new segment is rolled; overrides log.roll.hours."),
-    KR("log.roll.hours", CONFIG_INT, "168", 1, INT32_MAX, "Time after which a new segment is rolled, in hours."),
-    KR("log.roll.jitter.ms", CONFIG_LONG, NULL, 0, INT64_MAX, "Maximum jitter subtracted from the roll time."),
-    KR("log.roll.jitter.hours", CONFIG_INT, "0", 0, INT32_MAX, "Roll jitter in hours."),
-    KR("log.index.interval.bytes", CONFIG_INT, "4096", 0, INT32_MAX, "Bytes between offset index entries."),
-    KR("log.index.size.max.bytes", CONFIG_INT, "10485760", 4, INT32_MAX, "Maximum offset index size."),
-    KR("log.flush.interval.messages", CONFIG_LONG, LONG_MAX_STR, 1, INT64_MAX, "Messages accumulated before a forced fsync."),
-    KR("log.flush.interval.ms", CONFIG_LONG, NULL, 0, INT64_MAX, "Time a message may stay unflushed; defaults to log.flush.scheduler.interval.ms."),
-    K("log.flush.scheduler.interval.ms", CONFIG_LONG, LONG_MAX_STR, "How often the flusher checks for logs to flush."),
-    KR("log.flush.offset.checkpoint.interval.ms", CONFIG_INT, "60000", 0, INT32_MAX, "How often the recovery point is checkpointed."),
-    KR("log.segment.delete.delay.ms", CONFIG_LONG, "60000", 0, INT64_MAX, "Delay before a deleted segment's file is removed."),
-    K("log.preallocate", CONFIG_BOOL, "false", "Preallocate segment files."),
-    KV("log.cleanup.policy", CONFIG_LIST, "delete", CLEANUP_VALID, "Default cleanup policy: delete, compact or both."),
-    KV("log.message.timestamp.type", CONFIG_STRING, "CreateTime", TS_TYPE_VALID, "Timestamp type of stored messages."),
-    KR("log.message.timestamp.difference.max.ms", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Deprecated: allowed CreateTime skew."),
-    KR("log.message.timestamp.before.max.ms", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the past."),
-    KR("log.message.timestamp.after.max.ms", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the future."),
-    K("log.message.downconversion.enable", CONFIG_BOOL, "true", "Down-convert for old fetch versions."),
-    K("log.cleaner.enable", CONFIG_BOOL, "true", "Run the log cleaner (needed for compacted topics)."),
-    KR("log.cleaner.threads", CONFIG_INT, "1", 0, INT32_MAX, "Log cleaner threads."),
-    KR("log.cleaner.delete.retention.ms", CONFIG_LONG, "86400000", 0, INT64_MAX, "How long delete tombstones are kept in compacted topics."),
-    KR("log.cleaner.min.compaction.lag.ms", CONFIG_LONG, "0", 0, INT64_MAX, "Minimum age before a message may be compacted."),
-    KR("log.cleaner.max.compaction.lag.ms", CONFIG_LONG, LONG_MAX_STR, 1, INT64_MAX, "Maximum age before a message must be compacted."),
-    KR("log.cleaner.min.cleanable.ratio", CONFIG_DOUBLE, "0.5", 0, 1, "Dirty ratio that triggers cleaning."),
-    KR("log.local.retention.ms", CONFIG_LONG, "-2", -2, INT64_MAX, "Tiered storage local retention (-2: use log.retention.ms)."),
-    KR("log.local.retention.bytes", CONFIG_LONG, "-2", -2, INT64_MAX, "Tiered storage local retention bytes (-2: use log.retention.bytes)."),
-    K("auto.create.topics.enable", CONFIG_BOOL, "true", "Create a topic on metadata request or produce when it is missing."),
-    K("delete.topic.enable", CONFIG_BOOL, "true", "Allow deleting topics."),
-    K("auto.leader.rebalance.enable", CONFIG_BOOL, "true", "Move leadership back to preferred replicas."),
-    K("unclean.leader.election.enable", CONFIG_BOOL, "false", "Allow out-of-sync replicas to become leader (data loss)."),
-    KR("offsets.topic.replication.factor", CONFIG_INT, "3", 1, INT16_MAX, "Replication factor of __consumer_offsets."),
-    KR("offsets.topic.num.partitions", CONFIG_INT, "50", 1, INT32_MAX, "Partitions of __consumer_offsets."),
-    KR("offsets.retention.minutes", CONFIG_INT, "10080", 1, INT32_MAX, "Committed offsets of empty groups are kept this long."),
-    KR("transaction.state.log.replication.factor", CONFIG_INT, "3", 1, INT16_MAX, "Replication factor of __transaction_state."),
-    KR("transaction.state.log.min.isr", CONFIG_INT, "2", 1, INT32_MAX, "min.insync.replicas of __transaction_state."),
-    KR("transaction.state.log.num.partitions", CONFIG_INT, "50", 1, INT32_MAX, "Partitions of __transaction_state."),
-    KR("transaction.max.timeout.ms", CONFIG_INT, "900000", 1, INT32_MAX, "Largest transaction timeout a producer may ask for."),
-    KR("group.initial.rebalance.delay.ms", CONFIG_INT, "3000", 0, INT32_MAX, "Wait for more members before the first rebalance of a new group."),
-    KR("group.min.session.timeout.ms", CONFIG_INT, "6000", 0, INT32_MAX, "Smallest session timeout a consumer may ask for."),
-    KR("group.max.session.timeout.ms", CONFIG_INT, "1800000", 0, INT32_MAX, "Largest session timeout a consumer may ask for."),
-    KR("group.max.size", CONFIG_INT, INT_MAX_STR, 1, INT32_MAX, "Maximum members of one group."),
-    KV("compression.type", CONFIG_STRING, "producer", COMPRESSION_VALID, "Final compression of topic data; producer keeps the producer's."),
-    K("sasl.enabled.mechanisms", CONFIG_LIST, "GSSAPI", "SASL mechanisms enabled."),
-    KF("sasl.jaas.config", CONFIG_PASSWORD, NULL, CONFIG_F_SENSITIVE, "JAAS login context."),
-    KV("ssl.client.auth", CONFIG_STRING, "none", "required,requested,none", "Client certificate authentication."),
-    K("ssl.keystore.location", CONFIG_STRING, NULL, "Key store file."),
-    KF("ssl.keystore.password", CONFIG_PASSWORD, NULL, CONFIG_F_SENSITIVE, "Key store password."),
-    KF("ssl.key.password", CONFIG_PASSWORD, NULL, CONFIG_F_SENSITIVE, "Private key password."),
-    K("ssl.truststore.location", CONFIG_STRING, NULL, "Trust store file."),
-    KF("ssl.truststore.password", CONFIG_PASSWORD, NULL, CONFIG_F_SENSITIVE, "Trust store password."),
-    K("authorizer.class.name", CONFIG_CLASS, "", "Authorizer class; accepted, Samsa has no authorizer yet."),
-    KF("zookeeper.connect", CONFIG_STRING, NULL, CONFIG_F_UNUSED, "Accepted for compatibility; unused: Samsa runs in KRaft mode."),
-    KV("samsa.log.level", CONFIG_STRING, "info", "trace,debug,info,warn,error", "Samsa: log level."),
-    K("samsa.io.uring", CONFIG_BOOL, "true", "Samsa: use io_uring for log I/O when the kernel allows it."),
-};
-#define BROKER_KEY_COUNT (sizeof config_broker_keys / sizeof config_broker_keys[0])
-
-#define T(n, t, syn, d, doc_) { .name = n, .type = t, .synonym = syn, .default_value = d, .doc = doc_ }
-#define TR(n, t, syn, d, lo, hi, doc_) \
-    { .name = n, .type = t, .synonym = syn, .default_value = d, .min = lo, .max = hi, .has_range = 1, .doc = doc_ }
-#define TV(n, t, syn, d, valid, doc_) \
-    { .name = n, .type = t, .synonym = syn, .default_value = d, .valid_values = valid, .doc = doc_ }
-
-/* Topic keys (Kafka LogConfig), each with its broker-level synonym. */
-static const struct config_key config_topic_keys[] = {
-    TV("cleanup.policy", CONFIG_LIST, "log.cleanup.policy", "delete", CLEANUP_VALID, "delete, compact, or both."),
-    TV("compression.type", CONFIG_STRING, "compression.type", "producer", COMPRESSION_VALID, "Final compression type."),
-    TR("delete.retention.ms", CONFIG_LONG, "log.cleaner.delete.retention.ms", "86400000", 0, INT64_MAX, "Tombstone retention for compacted topics."),
-    TR("file.delete.delay.ms", CONFIG_LONG, "log.segment.delete.delay.ms", "60000", 0, INT64_MAX, "Delay before deleting a file."),
-    TR("flush.messages", CONFIG_LONG, "log.flush.interval.messages", LONG_MAX_STR, 1, INT64_MAX, "Messages between forced fsyncs."),
-    TR("flush.ms", CONFIG_LONG, "log.flush.interval.ms", LONG_MAX_STR, 0, INT64_MAX, "Time between forced fsyncs."),
-    T("follower.replication.throttled.replicas", CONFIG_LIST, NULL, "", "Throttled follower replicas."),
-    TR("index.interval.bytes", CONFIG_INT, "log.index.interval.bytes", "4096", 0, INT32_MAX, "Bytes between index entries."),
-    T("leader.replication.throttled.replicas", CONFIG_LIST, NULL, "", "Throttled leader replicas."),
-    TR("local.retention.bytes", CONFIG_LONG, "log.local.retention.bytes", "-2", -2, INT64_MAX, "Tiered storage local retention bytes."),
-    TR("local.retention.ms", CONFIG_LONG, "log.local.retention.ms", "-2", -2, INT64_MAX, "Tiered storage local retention."),
-    TR("max.compaction.lag.ms", CONFIG_LONG, "log.cleaner.max.compaction.lag.ms", LONG_MAX_STR, 1, INT64_MAX, "Maximum time a message stays uncompacted."),
-    TR("max.message.bytes", CONFIG_INT, "message.max.bytes", "1048588", 0, INT32_MAX, "Largest record batch size."),
-    T("message.downconversion.enable", CONFIG_BOOL, "log.message.downconversion.enable", "true", "Down-convert for old consumers."),
-    TR("message.timestamp.after.max.ms", CONFIG_LONG, "log.message.timestamp.after.max.ms", LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the future."),
-    TR("message.timestamp.before.max.ms", CONFIG_LONG, "log.message.timestamp.before.max.ms", LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the past."),
-    TR("message.timestamp.difference.max.ms", CONFIG_LONG, "log.message.timestamp.difference.max.ms", LONG_MAX_STR, 0, INT64_MAX, "Deprecated: allowed CreateTime skew."),
-    TV("message.timestamp.type", CONFIG_STRING, "log.message.timestamp.type", "CreateTime", TS_TYPE_VALID, "CreateTime or LogAppendTime."),
-    TR("min.cleanable.dirty.ratio", CONFIG_DOUBLE, "log.cleaner.min.cleanable.ratio", "0.5", 0, 1, "Dirty ratio that triggers cleaning."),
-    TR("min.compaction.lag.ms", CONFIG_LONG, "log.cleaner.min.compaction.lag.ms", "0", 0, INT64_MAX, "Minimum age before compaction."),
-    TR("min.insync.replicas", CONFIG_INT, "min.insync.replicas", "1", 1, INT32_MAX, "Replicas that must acknowledge acks=all."),
-    T("preallocate", CONFIG_BOOL, "log.preallocate", "false", "Preallocate segment files."),
-    T("remote.storage.enable", CONFIG_BOOL, NULL, "false", "Tiered storage (unsupported; must stay false)."),
-    T("retention.bytes", CONFIG_LONG, "log.retention.bytes", "-1", "Partition size limit; -1 unlimited."),
-    TR("retention.ms", CONFIG_LONG, "log.retention.ms", "604800000", -1, INT64_MAX, "Retention time; -1 unlimited."),
-    TR("segment.bytes", CONFIG_INT, "log.segment.bytes", "1073741824", 14, INT32_MAX, "Segment file size."),
-    TR("segment.index.bytes", CONFIG_INT, "log.index.size.max.bytes", "10485760", 4, INT32_MAX, "Offset index size."),
-    TR("segment.jitter.ms", CONFIG_LONG, "log.roll.jitter.ms", "0", 0, INT64_MAX, "Maximum roll jitter."),
-    TR("segment.ms", CONFIG_LONG, "log.roll.ms", "604800000", 1, INT64_MAX, "Time after which a segment is rolled."),
-    T("unclean.leader.election.enable", CONFIG_BOOL, "unclean.leader.election.enable", "false", "Allow unclean leader election."),
-};
-#define TOPIC_KEY_COUNT (sizeof config_topic_keys / sizeof config_topic_keys[0])
-
-/* cp-kafka image variables that are not broker configs. */
-static const char *const config_env_ignored[] = {
-    "KAFKA_HEAP_OPTS", "KAFKA_JVM_PERFORMANCE_OPTS", "KAFKA_OPTS", "KAFKA_LOG4J_OPTS",
-    "KAFKA_JMX_OPTS", "KAFKA_GC_LOG_OPTS", "KAFKA_DEBUG", "KAFKA_VERSION",
-    "KAFKA_LOG4J_ROOT_LOGLEVEL", "KAFKA_LOG4J_LOGGERS", "KAFKA_TOOLS_LOG4J_LOGLEVEL",
-    "KAFKA_JMX_PORT", "KAFKA_JMX_HOSTNAME",
-};
-
 struct config {
-    char *values[BROKER_KEY_COUNT];
-    enum config_source ranks[BROKER_KEY_COUNT];
-    char *origins[BROKER_KEY_COUNT];
+    char *values[CONFIG_KEYS_BROKER_COUNT];
+    enum config_source ranks[CONFIG_KEYS_BROKER_COUNT];
+    char *origins[CONFIG_KEYS_BROKER_COUNT];
     struct config_node node;
     char cluster_id_origin[CONFIG_ORIGIN_BYTES_MAX];
     struct buf errors;   /* NUL-terminated text */
@@ -254,8 +84,6 @@ static void cfg_warn(struct config *cfg, const char *fmt, ...)
     log_warn("config", "%s", line);
 }
 
-static int is_prop_ws(char c) { return c == ' ' || c == '\t' || c == '\f'; }
-
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
@@ -272,7 +100,7 @@ static int key_index(const struct config_key *table, size_t count, const char *n
 
 static int broker_index(const char *name)
 {
-    int i = key_index(config_broker_keys, BROKER_KEY_COUNT, name);
+    int i = key_index(config_keys_broker, CONFIG_KEYS_BROKER_COUNT, name);
     ASSERT(i >= 0); /* callers name keys from the table */
     return i;
 }
@@ -281,7 +109,7 @@ static int broker_index(const char *name)
 static const char *eff(const struct config *cfg, const char *name)
 {
     int i = broker_index(name);
-    return cfg->values[i] ? cfg->values[i] : config_broker_keys[i].default_value;
+    return cfg->values[i] ? cfg->values[i] : config_keys_broker[i].default_value;
 }
 
 static int is_set(const struct config *cfg, const char *name)
@@ -482,7 +310,7 @@ void config_destroy(struct config *cfg)
 {
     if (!cfg)
         return;
-    for (size_t i = 0; i < BROKER_KEY_COUNT; i++) {
+    for (size_t i = 0; i < CONFIG_KEYS_BROKER_COUNT; i++) {
         free(cfg->values[i]);
         free(cfg->origins[i]);
     }
@@ -545,7 +373,7 @@ int config_set(struct config *cfg, const char *key, const char *value,
     ASSERT(!cfg->finalized);
     ASSERT(source != CONFIG_SOURCE_TOPIC);
     const char *where = origin ? origin : config_source_name(source);
-    int i = key_index(config_broker_keys, BROKER_KEY_COUNT, key);
+    int i = key_index(config_keys_broker, CONFIG_KEYS_BROKER_COUNT, key);
     if (i < 0) {
         cfg_warn(cfg, "unknown config key=%s ignored source=%s", key, where);
         return 0;
@@ -600,194 +428,6 @@ int config_override(struct config *cfg, const char *key_value)
     return config_set(cfg, key, eq + 1, CONFIG_SOURCE_OVERRIDE, "override");
 }
 
-/* ---- Java properties ---------------------------------------------------- */
-
-static int utf8_put(struct buf *out, uint32_t cp)
-{
-    uint8_t b[4];
-    size_t n;
-    if (cp < 0x80) {
-        b[0] = (uint8_t)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        b[0] = (uint8_t)(0xC0 | (cp >> 6));
-        b[1] = (uint8_t)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        b[0] = (uint8_t)(0xE0 | (cp >> 12));
-        b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (uint8_t)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        b[0] = (uint8_t)(0xF0 | (cp >> 18));
-        b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        b[3] = (uint8_t)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    return buf_append(out, b, n);
-}
-
-/* Four hex digits at s[0..4) (bounds checked by the caller). */
-static int hex4(const char *s, uint32_t *out)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = s[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (uint32_t)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (uint32_t)(c - 'A' + 10);
-        else
-            return ERR_DECODE;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Java's loadConvert: resolve escapes in s[0..n) into out (NUL-terminated). */
-static int props_unescape(const char *s, size_t n, struct buf *out)
-{
-    buf_reset(out);
-    size_t i = 0;
-    int rc = 0;
-    while (i < n && rc == 0) {
-        char c = s[i++];
-        if (c != '\\') {
-            rc = buf_append(out, &c, 1);
-            continue;
-        }
-        if (i >= n)
-            break; /* a lone trailing backslash is dropped */
-        c = s[i++];
-        switch (c) {
-        case 't': c = '\t'; break;
-        case 'n': c = '\n'; break;
-        case 'r': c = '\r'; break;
-        case 'f': c = '\f'; break;
-        case 'u': {
-            uint32_t cp;
-            if (n - i < 4 || hex4(s + i, &cp) < 0)
-                return ERR_DECODE;
-            i += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF && n - i >= 6 && s[i] == '\\' && s[i + 1] == 'u') {
-                uint32_t lo;
-                if (hex4(s + i + 2, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    i += 6;
-                }
-            }
-            if (cp >= 0xD800 && cp <= 0xDFFF)
-                cp = 0xFFFD; /* an unpaired surrogate has no UTF-8 form */
-            rc = utf8_put(out, cp);
-            continue;
-        }
-        default: break; /* \<other> is other: \= \: \\ \# \! \space */
-        }
-        rc = buf_append(out, &c, 1);
-    }
-    if (rc == 0)
-        rc = buf_append(out, "", 1);
-    return rc;
-}
-
-/* Split one logical line into key and value as Properties.load0 does. */
-static int props_line(const char *line, size_t limit, struct buf *key, struct buf *value,
-                      void *arg, config_properties_parse_cb cb)
-{
-    size_t key_len = 0, value_start = limit;
-    int has_sep = 0, preceding_backslash = 0;
-    while (key_len < limit) {
-        char c = line[key_len];
-        if ((c == '=' || c == ':') && !preceding_backslash) {
-            value_start = key_len + 1;
-            has_sep = 1;
-            break;
-        }
-        if (is_prop_ws(c) && !preceding_backslash) {
-            value_start = key_len + 1;
-            break;
-        }
-        preceding_backslash = c == '\\' ? !preceding_backslash : 0;
-        key_len++;
-    }
-    while (value_start < limit) {
-        char c = line[value_start];
-        if (!is_prop_ws(c)) {
-            if (!has_sep && (c == '=' || c == ':'))
-                has_sep = 1;
-            else
-                break;
-        }
-        value_start++;
-    }
-    int rc = props_unescape(line, key_len, key);
-    if (rc == 0)
-        rc = props_unescape(line + value_start, limit - value_start, value);
-    if (rc < 0)
-        return rc;
-    return cb(arg, (const char *)key->ptr, (const char *)value->ptr);
-}
-
-int config_properties_parse(const char *text, size_t len, void *arg, config_properties_parse_cb cb)
-{
-    struct buf line, key, value;
-    buf_init(&line, CONFIG_VALUE_BYTES_MAX);
-    buf_init(&key, CONFIG_VALUE_BYTES_MAX);
-    buf_init(&value, CONFIG_VALUE_BYTES_MAX);
-    int rc = 0;
-    size_t i = 0;
-    while (i < len && rc == 0) {
-        /* Start of a logical line: leading whitespace and blank lines go. */
-        while (i < len && is_prop_ws(text[i]))
-            i++;
-        if (i >= len)
-            break;
-        if (text[i] == '\n' || text[i] == '\r') {
-            i++;
-            continue;
-        }
-        if (text[i] == '#' || text[i] == '!') {
-            /* A comment line never continues, even after a backslash. */
-            while (i < len && text[i] != '\n' && text[i] != '\r')
-                i++;
-            continue;
-        }
-        buf_reset(&line);
-        for (;;) {
-            size_t start = i;
-            while (i < len && text[i] != '\n' && text[i] != '\r')
-                i++;
-            size_t end = i;
-            if (i < len && text[i] == '\r') {
-                i++;
-                if (i < len && text[i] == '\n')
-                    i++;
-            } else if (i < len) {
-                i++;
-            }
-            size_t backslashes = 0;
-            while (end - backslashes > start && text[end - backslashes - 1] == '\\')
-                backslashes++;
-            int cont = backslashes % 2 == 1;
-            rc = buf_append(&line, text + start, end - start - (cont ? 1 : 0));
-            if (rc < 0 || !cont || i >= len)
-                break;
-            /* The continued line's leading whitespace is dropped. */
-            while (i < len && is_prop_ws(text[i]))
-                i++;
-        }
-        if (rc == 0)
-            rc = props_line((const char *)line.ptr, line.len, &key, &value, arg, cb);
-    }
-    buf_deinit(&line);
-    buf_deinit(&key);
-    buf_deinit(&value);
-    return rc;
-}
 
 struct load_ctx {
     struct config *cfg;
@@ -1005,38 +645,6 @@ int config_load_file(struct config *cfg, const char *path)
     return rc;
 }
 
-int config_env_to_key(const char *var, char *out, size_t out_size)
-{
-    static const char prefix[] = "KAFKA_";
-    if (strncmp(var, prefix, sizeof prefix - 1) != 0 || var[sizeof prefix - 1] == '\0')
-        return ERR_NOT_FOUND;
-    for (size_t i = 0; i < sizeof config_env_ignored / sizeof config_env_ignored[0]; i++)
-        if (strcmp(var, config_env_ignored[i]) == 0)
-            return ERR_NOT_FOUND;
-    const char *s = var + sizeof prefix - 1;
-    size_t o = 0;
-    while (*s) {
-        char c;
-        if (s[0] == '_' && s[1] == '_' && s[2] == '_') {
-            c = '-';
-            s += 3;
-        } else if (s[0] == '_' && s[1] == '_') {
-            c = '_';
-            s += 2;
-        } else if (s[0] == '_') {
-            c = '.';
-            s += 1;
-        } else {
-            c = (char)tolower((unsigned char)s[0]);
-            s += 1;
-        }
-        if (o + 1 >= out_size)
-            return ERR_LIMIT;
-        out[o++] = c;
-    }
-    out[o] = '\0';
-    return 0;
-}
 
 int config_load_env(struct config *cfg, char *const *envp)
 {
@@ -1712,9 +1320,9 @@ int config_finalize(struct config *cfg)
     ASSERT(!cfg->finalized);
     /* Phase 1: every value against its type, so later phases can trust them. */
     int bad = 0;
-    for (size_t i = 0; i < BROKER_KEY_COUNT; i++) {
+    for (size_t i = 0; i < CONFIG_KEYS_BROKER_COUNT; i++) {
         char why[256];
-        const struct config_key *k = &config_broker_keys[i];
+        const struct config_key *k = &config_keys_broker[i];
         const char *v = cfg->values[i] ? cfg->values[i] : k->default_value;
         if (value_check(k, v, why, sizeof why) < 0) {
             cfg_error(cfg, "%s=%s %s", k->name,
@@ -1776,32 +1384,32 @@ const struct config_node *config_node_get(const struct config *cfg)
 
 const char *config_value_find(const struct config *cfg, const char *key)
 {
-    int i = key_index(config_broker_keys, BROKER_KEY_COUNT, key);
+    int i = key_index(config_keys_broker, CONFIG_KEYS_BROKER_COUNT, key);
     if (i < 0)
         return NULL;
-    return cfg->values[i] ? cfg->values[i] : config_broker_keys[i].default_value;
+    return cfg->values[i] ? cfg->values[i] : config_keys_broker[i].default_value;
 }
 
 /* ---- entries, print ----------------------------------------------------- */
 
-size_t config_broker_key_count(void) { return BROKER_KEY_COUNT; }
+size_t config_broker_key_count(void) { return CONFIG_KEYS_BROKER_COUNT; }
 
 const struct config_key *config_broker_key_at(size_t index)
 {
-    ASSERT(index < BROKER_KEY_COUNT);
-    return &config_broker_keys[index];
+    ASSERT(index < CONFIG_KEYS_BROKER_COUNT);
+    return &config_keys_broker[index];
 }
 
 const struct config_key *config_broker_key_find(const char *name)
 {
-    int i = key_index(config_broker_keys, BROKER_KEY_COUNT, name);
-    return i < 0 ? NULL : &config_broker_keys[i];
+    int i = key_index(config_keys_broker, CONFIG_KEYS_BROKER_COUNT, name);
+    return i < 0 ? NULL : &config_keys_broker[i];
 }
 
 void config_broker_entry_get(const struct config *cfg, size_t index, struct config_entry *e)
 {
-    ASSERT(index < BROKER_KEY_COUNT);
-    const struct config_key *k = &config_broker_keys[index];
+    ASSERT(index < CONFIG_KEYS_BROKER_COUNT);
+    const struct config_key *k = &config_keys_broker[index];
     e->key = k;
     e->is_sensitive = (k->flags & CONFIG_F_SENSITIVE) != 0;
     e->is_default = cfg->values[index] == NULL;
@@ -1814,7 +1422,7 @@ void config_broker_entry_get(const struct config *cfg, size_t index, struct conf
 void config_print(const struct config *cfg, FILE *out)
 {
     fprintf(out, "# Samsa effective configuration: key=value  # source\n");
-    for (size_t i = 0; i < BROKER_KEY_COUNT; i++) {
+    for (size_t i = 0; i < CONFIG_KEYS_BROKER_COUNT; i++) {
         struct config_entry e;
         config_broker_entry_get(cfg, i, &e);
         const char *v = e.is_sensitive ? (e.is_default && !e.key->default_value ? "" : "[hidden]")
@@ -1835,18 +1443,18 @@ void config_print(const struct config *cfg, FILE *out)
 
 /* ---- topic configs ------------------------------------------------------ */
 
-size_t config_topic_key_count(void) { return TOPIC_KEY_COUNT; }
+size_t config_topic_key_count(void) { return config_keys_topic_count; }
 
 const struct config_key *config_topic_key_at(size_t index)
 {
-    ASSERT(index < TOPIC_KEY_COUNT);
-    return &config_topic_keys[index];
+    ASSERT(index < config_keys_topic_count);
+    return &config_keys_topic[index];
 }
 
 const struct config_key *config_topic_key_find(const char *name)
 {
-    int i = key_index(config_topic_keys, TOPIC_KEY_COUNT, name);
-    return i < 0 ? NULL : &config_topic_keys[i];
+    int i = key_index(config_keys_topic, config_keys_topic_count, name);
+    return i < 0 ? NULL : &config_keys_topic[i];
 }
 
 int config_topic_validate(const char *key, const char *value, char *msg, size_t msg_size)
@@ -1909,8 +1517,8 @@ int config_topic_default(const struct config *cfg, const char *key, char *out, s
 int config_topic_entry_get(const struct config *cfg, size_t index, const char *topic_value,
                            char *scratch, size_t scratch_size, struct config_entry *e)
 {
-    ASSERT(index < TOPIC_KEY_COUNT);
-    const struct config_key *k = &config_topic_keys[index];
+    ASSERT(index < config_keys_topic_count);
+    const struct config_key *k = &config_keys_topic[index];
     e->key = k;
     e->is_sensitive = (k->flags & CONFIG_F_SENSITIVE) != 0;
     e->read_only = 0; /* topic configs are alterable */

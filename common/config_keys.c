@@ -1,0 +1,180 @@
+/*
+ * config_keys.c - the key tables: every broker key (Kafka's KafkaConfig
+ * names, types, defaults, ranges, valid values) and every topic key (Kafka's
+ * LogConfig) with the broker key that supplies its default.
+ *
+ * Immutable data only; config.c looks keys up, validates values against
+ * these entries and derives struct config_node from them.  A new broker key
+ * is one line here plus CONFIG_KEYS_BROKER_COUNT in config_int.h (a static
+ * assertion keeps the two in step).
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "config_int.h"
+
+#define LONG_MAX_STR "9223372036854775807"
+#define INT_MAX_STR "2147483647"
+
+#define K(n, t, d, doc_) { .name = n, .type = t, .default_value = d, .doc = doc_ }
+#define KR(n, t, d, lo, hi, doc_) \
+    { .name = n, .type = t, .default_value = d, .min = lo, .max = hi, .has_range = 1, .doc = doc_ }
+#define KV(n, t, d, valid, doc_) { .name = n, .type = t, .default_value = d, .valid_values = valid, .doc = doc_ }
+#define KF(n, t, d, f, doc_) { .name = n, .type = t, .default_value = d, .flags = f, .doc = doc_ }
+
+
+#define COMPRESSION_VALID "uncompressed,zstd,lz4,snappy,gzip,producer"
+#define TS_TYPE_VALID "CreateTime,LogAppendTime"
+#define CLEANUP_VALID "delete,compact"
+
+/* Broker keys, with Apache Kafka's defaults (3.7). */
+const struct config_key config_keys_broker[] = {
+    KR("node.id", CONFIG_INT, "-1", -1, INT32_MAX, "The node id for this server (KRaft)."),
+    KR("broker.id", CONFIG_INT, "-1", -1, INT32_MAX, "Old name of node.id; if both are set they must agree."),
+    KV("process.roles", CONFIG_LIST, "", "broker,controller", "The roles this node plays: broker, controller or broker,controller."),
+    K("listeners", CONFIG_STRING, "PLAINTEXT://:9092", "Comma list of NAME://host:port to listen on; empty host binds all interfaces."),
+    K("advertised.listeners", CONFIG_STRING, NULL, "Listeners published to clients and other brokers; defaults to listeners."),
+    K("listener.security.protocol.map", CONFIG_STRING, "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", "Listener name to security protocol."),
+    K("inter.broker.listener.name", CONFIG_STRING, NULL, "Listener brokers use to talk to each other; defaults from security.inter.broker.protocol."),
+    KV("security.inter.broker.protocol", CONFIG_STRING, "PLAINTEXT", SP_VALID, "Security protocol between brokers; set only one of this and inter.broker.listener.name."),
+    K("controller.listener.names", CONFIG_STRING, NULL, "Comma list of listener names used by the controller quorum."),
+    K("controller.quorum.voters", CONFIG_LIST, "", "Static quorum: comma list of id@host:port."),
+    K("controller.quorum.bootstrap.servers", CONFIG_LIST, "", "Dynamic quorum: comma list of host:port of controllers."),
+    KR("controller.quorum.election.timeout.ms", CONFIG_INT, "1000", 1, INT32_MAX, "Maximum time without a leader before starting an election."),
+    KR("controller.quorum.fetch.timeout.ms", CONFIG_INT, "2000", 1, INT32_MAX, "Maximum time without a successful fetch from the leader before becoming a candidate."),
+    KR("controller.quorum.election.backoff.max.ms", CONFIG_INT, "1000", 1, INT32_MAX, "Maximum backoff before starting a new election."),
+    KR("controller.quorum.request.timeout.ms", CONFIG_INT, "2000", 1, INT32_MAX, "Quorum request timeout."),
+    KR("controller.quorum.retry.backoff.ms", CONFIG_INT, "20", 0, INT32_MAX, "Quorum retry backoff."),
+    KR("broker.heartbeat.interval.ms", CONFIG_INT, "2000", 1, INT32_MAX, "Time between broker heartbeats to the controller."),
+    KR("broker.session.timeout.ms", CONFIG_INT, "9000", 1, INT32_MAX, "Broker lease length without heartbeats."),
+    K("broker.rack", CONFIG_STRING, NULL, "Rack of this broker."),
+    KR("num.network.threads", CONFIG_INT, "3", 1, 1024, "Threads receiving requests and sending responses."),
+    KR("num.io.threads", CONFIG_INT, "8", 1, 1024, "Threads processing requests."),
+    KR("num.replica.fetchers", CONFIG_INT, "1", 1, 1024, "Fetcher threads per source broker."),
+    KR("num.recovery.threads.per.data.dir", CONFIG_INT, "1", 1, 1024, "Threads per log dir for recovery at start and flush at shutdown."),
+    KR("queued.max.requests", CONFIG_INT, "500", 1, INT32_MAX, "Queued requests allowed before blocking the network threads."),
+    /* Kafka's default is 102400, which fixes the buffers and turns off the
+     * kernel's autotuning: 30% less produce throughput measured here.  -1
+     * (autotuning) is Samsa's default; a value set by the operator is applied. */
+    KR("socket.send.buffer.bytes", CONFIG_INT, "-1", -1, INT32_MAX, "SO_SNDBUF of client connections; -1 (default) keeps the kernel's autotuning."),
+    KR("socket.receive.buffer.bytes", CONFIG_INT, "-1", -1, INT32_MAX, "SO_RCVBUF of client connections; -1 (default) keeps the kernel's autotuning."),
+    KR("socket.request.max.bytes", CONFIG_INT, "104857600", 1, INT32_MAX, "Largest request accepted."),
+    KR("connections.max.idle.ms", CONFIG_LONG, "600000", -1, INT64_MAX, "Idle connections are closed after this long."),
+    KR("max.connections", CONFIG_INT, INT_MAX_STR, 0, INT32_MAX, "Maximum connections on the broker."),
+    KR("message.max.bytes", CONFIG_INT, "1048588", 0, INT32_MAX, "Largest record batch size allowed."),
+    KR("replica.fetch.max.bytes", CONFIG_INT, "1048576", 0, INT32_MAX, "Bytes fetched per partition by replicas."),
+    KR("replica.fetch.wait.max.ms", CONFIG_INT, "500", 0, INT32_MAX, "Replica fetch max wait."),
+    KR("replica.lag.time.max.ms", CONFIG_LONG, "30000", 1, INT64_MAX, "A follower that has not caught up for this long leaves the ISR."),
+    KR("fetch.max.bytes", CONFIG_INT, "57671680", 1024, INT32_MAX, "Bytes returned for one fetch request."),
+    K("log.dirs", CONFIG_STRING, NULL, "Comma list of data directories; overrides log.dir."),
+    K("log.dir", CONFIG_STRING, "/tmp/kafka-logs", "Data directory used when log.dirs is unset."),
+    K("metadata.log.dir", CONFIG_STRING, NULL, "Directory of the KRaft metadata log; defaults to the first log dir."),
+    KR("metadata.log.max.record.bytes.between.snapshots", CONFIG_LONG, "20971520", 1, INT64_MAX, "Metadata log bytes appended after which the controller writes a new snapshot and cuts the log behind it."),
+    KR("num.partitions", CONFIG_INT, "1", 1, INT32_MAX, "Default partition count of new topics."),
+    KR("default.replication.factor", CONFIG_INT, "1", 1, INT16_MAX, "Default replication factor of new topics."),
+    KR("min.insync.replicas", CONFIG_INT, "1", 1, INT32_MAX, "Replicas that must acknowledge an acks=all write."),
+    KR("log.retention.hours", CONFIG_INT, "168", -1, INT32_MAX, "Retention in hours; lowest precedence of the three."),
+    KR("log.retention.minutes", CONFIG_INT, NULL, -1, INT32_MAX, "Retention in minutes; overrides log.retention.hours."),
+    KR("log.retention.ms", CONFIG_LONG, NULL, -1, INT64_MAX, "Retention in ms; overrides minutes and hours; -1 keeps forever."),
+    K("log.retention.bytes", CONFIG_LONG, "-1", "Partition size after which old segments are deleted; -1 unlimited."),
+    KR("log.retention.check.interval.ms", CONFIG_LONG, "300000", 1, INT64_MAX, "How often retention is checked."),
+    KR("log.segment.bytes", CONFIG_INT, "1073741824", 14, INT32_MAX, "Segment file size."),
+    KR("log.roll.ms", CONFIG_LONG, NULL, 1, INT64_MAX, "Time after which a new segment is rolled; overrides log.roll.hours."),
+    KR("log.roll.hours", CONFIG_INT, "168", 1, INT32_MAX, "Time after which a new segment is rolled, in hours."),
+    KR("log.roll.jitter.ms", CONFIG_LONG, NULL, 0, INT64_MAX, "Maximum jitter subtracted from the roll time."),
+    KR("log.roll.jitter.hours", CONFIG_INT, "0", 0, INT32_MAX, "Roll jitter in hours."),
+    KR("log.index.interval.bytes", CONFIG_INT, "4096", 0, INT32_MAX, "Bytes between offset index entries."),
+    KR("log.index.size.max.bytes", CONFIG_INT, "10485760", 4, INT32_MAX, "Maximum offset index size."),
+    KR("log.flush.interval.messages", CONFIG_LONG, LONG_MAX_STR, 1, INT64_MAX, "Messages accumulated before a forced fsync."),
+    KR("log.flush.interval.ms", CONFIG_LONG, NULL, 0, INT64_MAX, "Time a message may stay unflushed; defaults to log.flush.scheduler.interval.ms."),
+    K("log.flush.scheduler.interval.ms", CONFIG_LONG, LONG_MAX_STR, "How often the flusher checks for logs to flush."),
+    KR("log.flush.offset.checkpoint.interval.ms", CONFIG_INT, "60000", 0, INT32_MAX, "How often the recovery point is checkpointed."),
+    KR("log.segment.delete.delay.ms", CONFIG_LONG, "60000", 0, INT64_MAX, "Delay before a deleted segment's file is removed."),
+    K("log.preallocate", CONFIG_BOOL, "false", "Preallocate segment files."),
+    KV("log.cleanup.policy", CONFIG_LIST, "delete", CLEANUP_VALID, "Default cleanup policy: delete, compact or both."),
+    KV("log.message.timestamp.type", CONFIG_STRING, "CreateTime", TS_TYPE_VALID, "Timestamp type of stored messages."),
+    KR("log.message.timestamp.difference.max.ms", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Deprecated: allowed CreateTime skew."),
+    KR("log.message.timestamp.before.max.ms", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the past."),
+    KR("log.message.timestamp.after.max.ms", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the future."),
+    K("log.message.downconversion.enable", CONFIG_BOOL, "true", "Down-convert for old fetch versions."),
+    K("log.cleaner.enable", CONFIG_BOOL, "true", "Run the log cleaner (needed for compacted topics)."),
+    KR("log.cleaner.threads", CONFIG_INT, "1", 0, INT32_MAX, "Log cleaner threads."),
+    KR("log.cleaner.delete.retention.ms", CONFIG_LONG, "86400000", 0, INT64_MAX, "How long delete tombstones are kept in compacted topics."),
+    KR("log.cleaner.min.compaction.lag.ms", CONFIG_LONG, "0", 0, INT64_MAX, "Minimum age before a message may be compacted."),
+    KR("log.cleaner.max.compaction.lag.ms", CONFIG_LONG, LONG_MAX_STR, 1, INT64_MAX, "Maximum age before a message must be compacted."),
+    KR("log.cleaner.min.cleanable.ratio", CONFIG_DOUBLE, "0.5", 0, 1, "Dirty ratio that triggers cleaning."),
+    KR("log.local.retention.ms", CONFIG_LONG, "-2", -2, INT64_MAX, "Tiered storage local retention (-2: use log.retention.ms)."),
+    KR("log.local.retention.bytes", CONFIG_LONG, "-2", -2, INT64_MAX, "Tiered storage local retention bytes (-2: use log.retention.bytes)."),
+    K("auto.create.topics.enable", CONFIG_BOOL, "true", "Create a topic on metadata request or produce when it is missing."),
+    K("delete.topic.enable", CONFIG_BOOL, "true", "Allow deleting topics."),
+    K("auto.leader.rebalance.enable", CONFIG_BOOL, "true", "Move leadership back to preferred replicas."),
+    K("unclean.leader.election.enable", CONFIG_BOOL, "false", "Allow out-of-sync replicas to become leader (data loss)."),
+    KR("offsets.topic.replication.factor", CONFIG_INT, "3", 1, INT16_MAX, "Replication factor of __consumer_offsets."),
+    KR("offsets.topic.num.partitions", CONFIG_INT, "50", 1, INT32_MAX, "Partitions of __consumer_offsets."),
+    KR("offsets.retention.minutes", CONFIG_INT, "10080", 1, INT32_MAX, "Committed offsets of empty groups are kept this long."),
+    KR("transaction.state.log.replication.factor", CONFIG_INT, "3", 1, INT16_MAX, "Replication factor of __transaction_state."),
+    KR("transaction.state.log.min.isr", CONFIG_INT, "2", 1, INT32_MAX, "min.insync.replicas of __transaction_state."),
+    KR("transaction.state.log.num.partitions", CONFIG_INT, "50", 1, INT32_MAX, "Partitions of __transaction_state."),
+    KR("transaction.max.timeout.ms", CONFIG_INT, "900000", 1, INT32_MAX, "Largest transaction timeout a producer may ask for."),
+    KR("group.initial.rebalance.delay.ms", CONFIG_INT, "3000", 0, INT32_MAX, "Wait for more members before the first rebalance of a new group."),
+    KR("group.min.session.timeout.ms", CONFIG_INT, "6000", 0, INT32_MAX, "Smallest session timeout a consumer may ask for."),
+    KR("group.max.session.timeout.ms", CONFIG_INT, "1800000", 0, INT32_MAX, "Largest session timeout a consumer may ask for."),
+    KR("group.max.size", CONFIG_INT, INT_MAX_STR, 1, INT32_MAX, "Maximum members of one group."),
+    KV("compression.type", CONFIG_STRING, "producer", COMPRESSION_VALID, "Final compression of topic data; producer keeps the producer's."),
+    K("sasl.enabled.mechanisms", CONFIG_LIST, "GSSAPI", "SASL mechanisms enabled."),
+    KF("sasl.jaas.config", CONFIG_PASSWORD, NULL, CONFIG_F_SENSITIVE, "JAAS login context."),
+    KV("ssl.client.auth", CONFIG_STRING, "none", "required,requested,none", "Client certificate authentication."),
+    K("ssl.keystore.location", CONFIG_STRING, NULL, "Key store file."),
+    KF("ssl.keystore.password", CONFIG_PASSWORD, NULL, CONFIG_F_SENSITIVE, "Key store password."),
+    KF("ssl.key.password", CONFIG_PASSWORD, NULL, CONFIG_F_SENSITIVE, "Private key password."),
+    K("ssl.truststore.location", CONFIG_STRING, NULL, "Trust store file."),
+    KF("ssl.truststore.password", CONFIG_PASSWORD, NULL, CONFIG_F_SENSITIVE, "Trust store password."),
+    K("authorizer.class.name", CONFIG_CLASS, "", "Authorizer class; accepted, Samsa has no authorizer yet."),
+    KF("zookeeper.connect", CONFIG_STRING, NULL, CONFIG_F_UNUSED, "Accepted for compatibility; unused: Samsa runs in KRaft mode."),
+    KV("samsa.log.level", CONFIG_STRING, "info", "trace,debug,info,warn,error", "Samsa: log level."),
+    K("samsa.io.uring", CONFIG_BOOL, "true", "Samsa: use io_uring for log I/O when the kernel allows it."),
+};
+_Static_assert(sizeof config_keys_broker / sizeof config_keys_broker[0] == CONFIG_KEYS_BROKER_COUNT,
+               "CONFIG_KEYS_BROKER_COUNT (config_int.h) must match the table");
+
+#define T(n, t, syn, d, doc_) { .name = n, .type = t, .synonym = syn, .default_value = d, .doc = doc_ }
+#define TR(n, t, syn, d, lo, hi, doc_) \
+    { .name = n, .type = t, .synonym = syn, .default_value = d, .min = lo, .max = hi, .has_range = 1, .doc = doc_ }
+#define TV(n, t, syn, d, valid, doc_) \
+    { .name = n, .type = t, .synonym = syn, .default_value = d, .valid_values = valid, .doc = doc_ }
+
+/* Topic keys (Kafka LogConfig), each with its broker-level synonym. */
+const struct config_key config_keys_topic[] = {
+    TV("cleanup.policy", CONFIG_LIST, "log.cleanup.policy", "delete", CLEANUP_VALID, "delete, compact, or both."),
+    TV("compression.type", CONFIG_STRING, "compression.type", "producer", COMPRESSION_VALID, "Final compression type."),
+    TR("delete.retention.ms", CONFIG_LONG, "log.cleaner.delete.retention.ms", "86400000", 0, INT64_MAX, "Tombstone retention for compacted topics."),
+    TR("file.delete.delay.ms", CONFIG_LONG, "log.segment.delete.delay.ms", "60000", 0, INT64_MAX, "Delay before deleting a file."),
+    TR("flush.messages", CONFIG_LONG, "log.flush.interval.messages", LONG_MAX_STR, 1, INT64_MAX, "Messages between forced fsyncs."),
+    TR("flush.ms", CONFIG_LONG, "log.flush.interval.ms", LONG_MAX_STR, 0, INT64_MAX, "Time between forced fsyncs."),
+    T("follower.replication.throttled.replicas", CONFIG_LIST, NULL, "", "Throttled follower replicas."),
+    TR("index.interval.bytes", CONFIG_INT, "log.index.interval.bytes", "4096", 0, INT32_MAX, "Bytes between index entries."),
+    T("leader.replication.throttled.replicas", CONFIG_LIST, NULL, "", "Throttled leader replicas."),
+    TR("local.retention.bytes", CONFIG_LONG, "log.local.retention.bytes", "-2", -2, INT64_MAX, "Tiered storage local retention bytes."),
+    TR("local.retention.ms", CONFIG_LONG, "log.local.retention.ms", "-2", -2, INT64_MAX, "Tiered storage local retention."),
+    TR("max.compaction.lag.ms", CONFIG_LONG, "log.cleaner.max.compaction.lag.ms", LONG_MAX_STR, 1, INT64_MAX, "Maximum time a message stays uncompacted."),
+    TR("max.message.bytes", CONFIG_INT, "message.max.bytes", "1048588", 0, INT32_MAX, "Largest record batch size."),
+    T("message.downconversion.enable", CONFIG_BOOL, "log.message.downconversion.enable", "true", "Down-convert for old consumers."),
+    TR("message.timestamp.after.max.ms", CONFIG_LONG, "log.message.timestamp.after.max.ms", LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the future."),
+    TR("message.timestamp.before.max.ms", CONFIG_LONG, "log.message.timestamp.before.max.ms", LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the past."),
+    TR("message.timestamp.difference.max.ms", CONFIG_LONG, "log.message.timestamp.difference.max.ms", LONG_MAX_STR, 0, INT64_MAX, "Deprecated: allowed CreateTime skew."),
+    TV("message.timestamp.type", CONFIG_STRING, "log.message.timestamp.type", "CreateTime", TS_TYPE_VALID, "CreateTime or LogAppendTime."),
+    TR("min.cleanable.dirty.ratio", CONFIG_DOUBLE, "log.cleaner.min.cleanable.ratio", "0.5", 0, 1, "Dirty ratio that triggers cleaning."),
+    TR("min.compaction.lag.ms", CONFIG_LONG, "log.cleaner.min.compaction.lag.ms", "0", 0, INT64_MAX, "Minimum age before compaction."),
+    TR("min.insync.replicas", CONFIG_INT, "min.insync.replicas", "1", 1, INT32_MAX, "Replicas that must acknowledge acks=all."),
+    T("preallocate", CONFIG_BOOL, "log.preallocate", "false", "Preallocate segment files."),
+    T("remote.storage.enable", CONFIG_BOOL, NULL, "false", "Tiered storage (unsupported; must stay false)."),
+    T("retention.bytes", CONFIG_LONG, "log.retention.bytes", "-1", "Partition size limit; -1 unlimited."),
+    TR("retention.ms", CONFIG_LONG, "log.retention.ms", "604800000", -1, INT64_MAX, "Retention time; -1 unlimited."),
+    TR("segment.bytes", CONFIG_INT, "log.segment.bytes", "1073741824", 14, INT32_MAX, "Segment file size."),
+    TR("segment.index.bytes", CONFIG_INT, "log.index.size.max.bytes", "10485760", 4, INT32_MAX, "Offset index size."),
+    TR("segment.jitter.ms", CONFIG_LONG, "log.roll.jitter.ms", "0", 0, INT64_MAX, "Maximum roll jitter."),
+    TR("segment.ms", CONFIG_LONG, "log.roll.ms", "604800000", 1, INT64_MAX, "Time after which a segment is rolled."),
+    T("unclean.leader.election.enable", CONFIG_BOOL, "unclean.leader.election.enable", "false", "Allow unclean leader election."),
+};
+const size_t config_keys_topic_count = sizeof config_keys_topic / sizeof config_keys_topic[0];
