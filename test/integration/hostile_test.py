@@ -28,6 +28,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from samsanode import Node, check  # noqa: E402
+from kwire_py import connect, frame, kstr, produce_v3, record_batch, recv_frame  # noqa: E402
 
 from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
@@ -36,96 +37,7 @@ RSS_BOUND_KB = 64 * 1024  # stated bound: the node stays under 64 MiB RSS (basel
 IDLE_CONNS = 1000
 rng = random.Random(int(os.environ.get("SEED", "4242")))
 
-# ---- Kafka wire, by hand --------------------------------------------------
-
-
-def _crc32c_table():
-    t = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        t.append(c)
-    return t
-
-
-CRC_TABLE = _crc32c_table()
-
-
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = CRC_TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
-
-
-def varint(n):
-    z = (n << 1) ^ (n >> 63)  # zigzag
-    out = bytearray()
-    while True:
-        b = z & 0x7F
-        z >>= 7
-        if z:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def kstr(s):
-    if s is None:
-        return struct.pack(">h", -1)
-    b = s.encode()
-    return struct.pack(">h", len(b)) + b
-
-
-def record_batch(values, corrupt_crc=False):
-    """A magic-2 batch, uncompressed, no producer id; values are bytes."""
-    ts = int(time.time() * 1000)
-    recs = b""
-    for i, v in enumerate(values):
-        body = bytes([0]) + varint(0) + varint(i) + varint(-1) + varint(len(v)) + v + varint(0)
-        recs += varint(len(body)) + body
-    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, ts, ts, -1, -1, -1, len(values)) + recs
-    crc = crc32c(after_crc)
-    if corrupt_crc:
-        crc ^= 0xDEADBEEF
-    # batchLength counts from partitionLeaderEpoch to the end
-    body = struct.pack(">ibI", -1, 2, crc) + after_crc
-    return struct.pack(">qi", 0, len(body)) + body
-
-
-def frame(api_key, api_version, corr, body, client_id="hostile"):
-    payload = struct.pack(">hhi", api_key, api_version, corr) + kstr(client_id) + body
-    return struct.pack(">i", len(payload)) + payload
-
-
-def produce_v3(topic, partition, batch, corr):
-    body = kstr(None) + struct.pack(">hi", 1, 10000)
-    body += struct.pack(">i", 1) + kstr(topic) + struct.pack(">i", 1)
-    body += struct.pack(">ii", partition, len(batch)) + batch
-    return frame(0, 3, corr, body)
-
-
-def connect(node):
-    s = socket.create_connection(("127.0.0.1", node.port), timeout=10)
-    s.settimeout(10)
-    return s
-
-
-def recv_exact(s, n):
-    out = b""
-    while len(out) < n:
-        chunk = s.recv(n - len(out))
-        if not chunk:
-            raise ConnectionError("closed after %d of %d bytes" % (len(out), n))
-        out += chunk
-    return out
-
-
-def recv_frame(s):
-    (size,) = struct.unpack(">i", recv_exact(s, 4))
-    return recv_exact(s, size)
+# ---- Kafka wire, by hand: test/lib/kwire_py.py -------------------------
 
 
 def expect_closed(node, s, what):
