@@ -251,12 +251,17 @@ static size_t conn_out_bytes(const struct brk_conn *conn)
 /* Pause or resume reading for backpressure.  On resume, frames already
  * staged are framed now: no read event would announce them.  Network
  * thread. */
+static bool conn_should_pause(const struct brk_conn *conn)
+{
+    return conn->inflight >= BRK_CONN_INFLIGHT_MAX || conn_out_bytes(conn) > BRK_CONN_OUTPUT_BYTES_MAX ||
+           conn->net->state_full;
+}
+
 static void conn_update_read(struct brk_conn *conn)
 {
     if (conn_is_dead(conn) || !conn->rev)
         return;
-    bool pause = conn->inflight >= BRK_CONN_INFLIGHT_MAX || conn_out_bytes(conn) > BRK_CONN_OUTPUT_BYTES_MAX ||
-                 conn->net->state_full;
+    bool pause = conn_should_pause(conn);
     if (pause && !conn->read_paused) {
         event_del(conn->rev);
         conn->read_paused = true;
@@ -271,7 +276,9 @@ static void conn_update_read(struct brk_conn *conn)
             conn_flush(conn); /* frees it once nothing is in flight */
             return;
         }
-        if (!conn->read_paused)
+        if (conn_should_pause(conn))
+            conn->read_paused = true; /* framed up to a limit again: the event stays off */
+        else
             event_add(conn->rev, NULL);
     }
 }
@@ -511,7 +518,9 @@ static ssize_t conn_read_once(struct brk_conn *conn, size_t *asked)
         size_t want = conn->partial_size - p->frame.len;
         if (want > BRK_CONN_FRAME_GROW_BYTES)
             want = BRK_CONN_FRAME_GROW_BYTES;
-        if (buf_reserve(&p->frame, want) < 0) {
+        /* grow only once the room is used: memory follows the bytes that
+         * arrived, not the size the peer announced */
+        if (p->frame.cap == p->frame.len && buf_reserve(&p->frame, want) < 0) {
             log_error("conn", "cannot grow a request to %zu bytes peer=%s; closing the connection (out of memory)",
                       conn->partial_size, conn->peer);
             conn_kill(conn);
@@ -528,7 +537,10 @@ static ssize_t conn_read_once(struct brk_conn *conn, size_t *asked)
         conn->stage_end -= conn->stage_start;
         conn->stage_start = 0;
     }
-    if (conn->stage_end < BRK_CONN_STAGE_BYTES)
+    /* bytes past the frame may go to the stage only when iov[0] takes all
+     * the frame still needs (else the frame's middle would land there) */
+    bool frame_covered = !p || iov[0].iov_len == conn->partial_size - p->frame.len;
+    if (frame_covered && conn->stage_end < BRK_CONN_STAGE_BYTES)
         iov[n++] = (struct iovec){ conn->stage + conn->stage_end, BRK_CONN_STAGE_BYTES - conn->stage_end };
     *asked = 0;
     for (int i = 0; i < n; i++)
