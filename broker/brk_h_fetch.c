@@ -59,7 +59,11 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
         return ERR_LIMIT;
     resp->responses_count = nt;
     int64_t total = 0;
+    /* the client's max_bytes, capped by the broker's fetch.max.bytes
+     * (KIP-541); either way the first batch found is always returned */
     int64_t budget = m->max_bytes > 0 ? m->max_bytes : 0;
+    if (budget > srv->node->fetch_max_bytes)
+        budget = srv->node->fetch_max_bytes;
     /* Record bytes are read straight into one reusable server buffer (no
      * per-request copy, no zeroing); the response is encoded from it before
      * any other fetch runs.  Spans are offsets because the buffer may grow. */
