@@ -74,6 +74,7 @@ struct brk_plog_slot {
     int64_t next_offset;
     int pending;
     int rc;
+    bool sync_failed;       /* the failure came from this append's fdatasync */
     brk_plog_append_cb cb;
     void *arg;
 };
@@ -88,6 +89,9 @@ struct brk_plog {
     int64_t messages_since_flush;
     int64_t last_flush_ms;
     int offline_err;
+    bool offline_sticky;          /* EIO, a failed sync or an untrimmable tail: offline until reopened */
+    bool nospace_outage;          /* appends failed for lack of space since the last good one */
+    int64_t nospace_refused_count; /* appends refused during the current outage */
     unsigned io_count;
     uint32_t slot_head, slot_tail;
     struct buf scratch;
@@ -779,14 +783,47 @@ void brk_plog_destroy(struct brk_plog *pl)
 
 static int brk_plog_err_map(int res)
 {
-    return res == -ENOSPC ? ERR_NO_SPACE : res;
+    return res == -ENOSPC || res == -EDQUOT ? ERR_NO_SPACE : res;
 }
 
-static void brk_plog_fail(struct brk_plog *pl, int err)
+/* The operator line for a full file system: once per outage (an outage ends
+ * with the next append that is written), however often clients retry. */
+static void brk_plog_nospace_note(struct brk_plog *pl, int err)
 {
-    if (pl->offline_err != 0)
+    if (pl->nospace_outage)
         return;
-    pl->offline_err = brk_plog_err_map(err);
+    pl->nospace_outage = true;
+    log_error("plog",
+              "partition log cannot write dir=%s err=\"%s\" end_offset=%" PRId64
+              " fix=\"free space on the file system holding this log dir (delete data or topics, lower "
+              "retention.bytes/retention.ms, or grow the volume); appends resume by themselves once there is "
+              "room, no restart needed; every acknowledged batch (below end_offset) is intact; this is logged "
+              "once per outage\"",
+              pl->dir, err_str(err), pl->end_offset);
+}
+
+/*
+ * Take the log offline after a failed write or sync.  A write refused for
+ * lack of space (ENOSPC, EDQUOT) is transient: whatever a short write put
+ * down lies past the visible end, so once that tail is trimmed
+ * (brk_plog_repair) the log is writable again.  Anything else - EIO, or a failed fdatasync, after
+ * which the page cache may have dropped data it had accepted (Linux marks
+ * such pages clean) - is sticky until the broker reopens the log.
+ */
+static void brk_plog_fail(struct brk_plog *pl, int err, bool write_failed)
+{
+    int mapped = brk_plog_err_map(err);
+    if (write_failed && mapped == ERR_NO_SPACE && !pl->offline_sticky) {
+        if (pl->offline_err == 0) {
+            pl->offline_err = mapped;
+            brk_plog_nospace_note(pl, err);
+        }
+        return;
+    }
+    if (pl->offline_sticky)
+        return;
+    pl->offline_sticky = true;
+    pl->offline_err = mapped;
     log_error("plog",
               "partition log offline after write failure dir=%s err=\"%s\" end_offset=%" PRId64
               " fix=\"free space or replace the disk under this log dir, then restart the broker; "
@@ -817,9 +854,12 @@ static void brk_plog_repair(struct brk_plog *pl)
     }
     struct brk_plog_seg *seg = brk_plog_active(pl);
     if (seg->size_bytes != seg->visible_bytes) {
-        if (ftruncate(seg->fd, seg->visible_bytes) < 0)
-            log_warn("plog", "could not trim failed tail dir=%s err=\"%s\" (recovery will)",
-                     pl->dir, strerror(errno));
+        if (ftruncate(seg->fd, seg->visible_bytes) < 0) {
+            int err = -errno;
+            log_warn("plog", "could not trim failed tail dir=%s err=\"%s\" (recovery will)", pl->dir,
+                     err_str(err));
+            brk_plog_fail(pl, err, false);
+        }
         seg->size_bytes = seg->visible_bytes;
         while (seg->idx_count > 0 && seg->idx[seg->idx_count - 1].pos >= seg->visible_bytes)
             seg->idx_count--;
@@ -829,6 +869,8 @@ static void brk_plog_repair(struct brk_plog *pl)
     }
     seg->next_offset = pl->end_offset;
     pl->next_offset = pl->end_offset;
+    if (!pl->offline_sticky)
+        pl->offline_err = 0; /* out of space only: the next append tries the disk again */
 }
 
 /* ---- append ------------------------------------------------------------ */
@@ -846,11 +888,20 @@ static void brk_plog_slots_retire(struct brk_plog *pl)
             ASSERT(s->next_offset > pl->end_offset);
             pl->end_offset = s->next_offset;
             s->seg->visible_bytes = s->pos + (int64_t)s->len;
+            if (pl->nospace_outage) {
+                log_warn("plog", "partition log writable again dir=%s end_offset=%" PRId64
+                         " appends_refused=%" PRId64, pl->dir, pl->end_offset, pl->nospace_refused_count);
+                pl->nospace_outage = false;
+                pl->nospace_refused_count = 0;
+            }
         } else {
             if (rc != 0)
-                brk_plog_fail(pl, rc);
+                brk_plog_fail(pl, rc, !s->sync_failed);
             rc = pl->offline_err;
+            if (pl->nospace_outage && rc == ERR_NO_SPACE)
+                pl->nospace_refused_count++;
         }
+        s->sync_failed = false;
         s->seg = NULL;
         s->cb(s->arg, rc);
     }
@@ -869,6 +920,15 @@ static void brk_plog_slot_cb(void *arg, int res)
     brk_plog_slots_retire(pl);
 }
 
+/* The fdatasync of a flush.messages append: its failure is never transient. */
+static void brk_plog_slot_sync_cb(void *arg, int res)
+{
+    struct brk_plog_slot *s = arg;
+    if (res < 0)
+        s->sync_failed = true;
+    brk_plog_slot_cb(arg, res);
+}
+
 /* Generic completion for syncs queued outside an append (roll, flush tick). */
 static void brk_plog_seg_sync_cb(void *arg, int res)
 {
@@ -877,7 +937,7 @@ static void brk_plog_seg_sync_cb(void *arg, int res)
     seg->io_pending--;
     pl->io_count--;
     if (res < 0)
-        brk_plog_fail(pl, res);
+        brk_plog_fail(pl, res, false);
     brk_plog_repair(pl);
 }
 
@@ -927,6 +987,11 @@ static int brk_plog_roll(struct brk_plog *pl, int64_t now_ms)
 {
     struct brk_plog_seg *old = brk_plog_active(pl);
     int rc = brk_plog_seg_create(pl, pl->next_offset);
+    if (rc < 0 && brk_plog_err_map(rc) == ERR_NO_SPACE) {
+        pl->nospace_refused_count++;
+        brk_plog_nospace_note(pl, rc); /* nothing queued: the log stays online */
+        return ERR_NO_SPACE;
+    }
     if (rc < 0) {
         log_error("plog", "segment roll failed dir=%s base_offset=%" PRId64 " err=\"%s\"", pl->dir,
                   pl->next_offset, err_str(rc));
@@ -979,8 +1044,11 @@ static int brk_plog_append_impl(struct brk_plog *pl, struct bytes batches, uint8
 {
     ASSERT(cb != NULL);
     ASSERT(base_offset_out != NULL);
-    if (pl->offline_err != 0)
+    if (pl->offline_err != 0) {
+        if (pl->nospace_outage && pl->offline_err == ERR_NO_SPACE)
+            pl->nospace_refused_count++;
         return pl->offline_err;
+    }
     if (batches.ptr == NULL || batches.len == 0)
         return ERR_INVALID;
     if (batches.len > INT32_MAX)
@@ -1051,7 +1119,7 @@ static int brk_plog_append_impl(struct brk_plog *pl, struct bytes batches, uint8
     ASSERT(rc == 0);
     pl->messages_since_flush += records;
     if (pl->messages_since_flush >= pl->cfg.flush_interval_messages) {
-        rc = uring_fdatasync(pl->u, seg->fd, brk_plog_slot_cb, s);
+        rc = uring_fdatasync(pl->u, seg->fd, brk_plog_slot_sync_cb, s);
         ASSERT(rc == 0);
         s->pending++;
         pl->messages_since_flush = 0;
@@ -1088,7 +1156,7 @@ int brk_plog_append_borrowed(struct brk_plog *pl, uint8_t *batches, size_t len, 
 int brk_plog_flush_tick(struct brk_plog *pl, int64_t now_ms)
 {
     if (pl->offline_err != 0)
-        return pl->offline_err;
+        return 0; /* nothing more reaches the disk; the failure was logged once, not every tick */
     if (pl->cfg.flush_interval_ms == INT64_MAX || pl->last_flush_ms < 0 ||
         now_ms - pl->last_flush_ms < pl->cfg.flush_interval_ms)
         return 0;

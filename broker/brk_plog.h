@@ -23,9 +23,15 @@
  * State machine:
  *
  *   open --(recovery)--> ONLINE --(write/sync error)--> OFFLINE (read-only)
- *                                                   |
- *                      in-flight appends all fail, tail trimmed back to the
- *                      last visible batch once nothing of ours is in flight
+ *                          ^                            |
+ *                          |   in-flight appends all fail, tail trimmed back
+ *                          |   to the last visible batch once nothing of ours
+ *                          |   is in flight; then:
+ *                          +-- a write refused for space (ENOSPC, EDQUOT):
+ *                              online again, the next append retries the disk
+ *                              (one log line per outage)
+ *                              any other error (EIO, a failed fdatasync):
+ *                              offline until the log is reopened
  *
  * Appends copy the caller's batches into a reusable per-slot buffer, patch
  * baseOffset and partitionLeaderEpoch, and queue a uring write (and
@@ -113,7 +119,8 @@ void brk_plog_destroy(struct brk_plog *pl);
  * patches baseOffset/leader epoch, rolls first when segment_bytes, roll_ms or
  * index capacity says so, and queues the write.  cb(arg, 0) once durable per
  * the flush policy and visible to readers; cb(arg, err) on a write error,
- * after which the log is offline.  On a non-zero return nothing was queued
+ * after which the log is offline (for ERR_NO_SPACE from a write only until
+ * the failed tail is trimmed: see the state machine).  On a non-zero return nothing was queued
  * and cb will not run.  Errors: the offline error (ERR_NO_SPACE or -EIO),
  * ERR_LIMIT (too many appends in flight), ERR_CORRUPT (malformed batches),
  * ERR_INVALID (empty).  Never blocks, except a roll creating a file.
@@ -188,7 +195,8 @@ MUST_CHECK int brk_plog_delete_records(struct brk_plog *pl, int64_t offset);
  */
 MUST_CHECK int brk_plog_retention(struct brk_plog *pl, int64_t now_ms, int *segments_deleted_out);
 
-/* brk_plog_flush_tick - queue fdatasyncs when flush_interval_ms has passed. */
+/* brk_plog_flush_tick - queue fdatasyncs when flush_interval_ms has passed
+ * (nothing, and 0, while offline: the failure was logged once). */
 MUST_CHECK int brk_plog_flush_tick(struct brk_plog *pl, int64_t now_ms);
 
 /*

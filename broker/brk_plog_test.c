@@ -988,9 +988,8 @@ START_TEST(test_enospc_fails_append_keeps_log)
     ck_assert_int_eq(r.rc[2], ERR_NO_SPACE); /* written, but after the hole: never visible */
     ck_assert_int_eq(brk_plog_end_offset(pl), 5);
     ck_assert_int_eq(brk_plog_next_offset(pl), 5);
-    ck_assert_int_eq(brk_plog_offline_err(pl), ERR_NO_SPACE);
-    int64_t b2;
-    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &b2, res_cb, &r), ERR_NO_SPACE);
+    /* out of space is transient: once the tail is trimmed the log is online */
+    ck_assert_int_eq(brk_plog_offline_err(pl), 0);
     struct buf out;
     buf_init(&out, 0);
     int64_t next;
@@ -1000,13 +999,102 @@ START_TEST(test_enospc_fails_append_keeps_log)
     char p[160];
     seg_path(0, ".log", p, sizeof p);
     ck_assert_int_eq(file_size(p), (int64_t)out.len); /* failed tail trimmed */
+    /* space again: the next append is written at the trimmed end, no reopen */
+    uring_fault_set(u, &(struct uring_fault){ 0 });
+    ck_assert_int_eq(app1(u, pl, 1, 10, 10, 0), 5);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 6);
     brk_plog_destroy(pl);
-    /* reopened: consistent, writable again */
+    /* reopened: consistent */
+    pl = open_log(u, &c, 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 6);
+    ck_assert_int_eq(app1(u, pl, 1, 10, 10, 0), 6);
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+/* ENOSPC (and EDQUOT) from a write is transient: bytes the kernel took
+ * before refusing (a short write on a nearly full file system, simulated by
+ * junk past the end) are trimmed, later appends fail while the disk stays
+ * full, and succeed without a reopen once it has room. */
+START_TEST(test_enospc_transient_recovers)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    struct brk_plog *pl = open_log(u, &c, 0);
+    app1(u, pl, 2, 10, 100, 0);
+    char p[160];
+    seg_path(0, ".log", p, sizeof p);
+    int64_t good_bytes = file_size(p);
+    uint8_t b[512];
+    size_t n = build(b, 1, 20, 100, 0x44);
+    struct res r = { .count = 0 };
+    int64_t base;
+    for (int k = 0; k < 3; k++) {
+        int err = k == 2 ? -EDQUOT : -ENOSPC;
+        uring_fault_set(u, &(struct uring_fault){ .nth = 1, .count = 1, .err = err });
+        ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), 0);
+        ck_assert_int_eq(base, 2); /* a refused append's offsets are reused */
+        if (k == 0) {
+            FILE *f = fopen(p, "ab");
+            ck_assert_ptr_nonnull(f);
+            ck_assert_uint_eq(fwrite(b, 1, 30, f), 30);
+            fclose(f);
+        }
+        ck_assert_int_ge(uring_submit(u), 0);
+        ck_assert_int_eq(uring_drain(u), 0);
+        ck_assert_int_eq(r.count, k + 1);
+        ck_assert_int_eq(r.rc[k], ERR_NO_SPACE);
+        ck_assert_int_eq(brk_plog_end_offset(pl), 2);
+        ck_assert_int_eq(brk_plog_next_offset(pl), 2);
+        ck_assert_int_eq(brk_plog_offline_err(pl), 0);
+        ck_assert_int_eq(file_size(p), good_bytes);
+    }
+    uring_fault_set(u, &(struct uring_fault){ 0 });
+    ck_assert_int_eq(app1(u, pl, 1, 10, 10, 0), 2);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 3);
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t next;
+    read_all(pl, 0, &out, &next);
+    ck_assert_int_eq(next, 3);
+    ck_assert_int_eq(check_batches(buf_bytes(&out), 0), 3);
+    ck_assert_int_eq(file_size(p), (int64_t)out.len);
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+/* ENOSPC from an fdatasync is not transient: the page cache may have
+ * dropped bytes it had accepted, so the log stays offline until reopened. */
+START_TEST(test_enospc_on_sync_is_sticky)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.flush_interval_messages = 1;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    app1(u, pl, 1, 10, 10, 0);                  /* ops 1-2: write + fdatasync */
+    struct uring_fault f = { .nth = 2, .count = 1, .err = -ENOSPC }; /* the fdatasync */
+    uring_fault_set(u, &f);
+    uint8_t b[256];
+    size_t n = build(b, 1, 10, 10, 1);
+    struct res r = { .count = 0 };
+    int64_t base;
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), 0);
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(r.rc[0], ERR_NO_SPACE);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 1);
+    ck_assert_int_eq(brk_plog_offline_err(pl), ERR_NO_SPACE);
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), ERR_NO_SPACE);
+    ck_assert_int_eq(brk_plog_flush_tick(pl, 1000000), 0); /* offline: nothing to flush, no error per tick */
+    brk_plog_destroy(pl);
     uring_fault_set(u, &(struct uring_fault){ 0 });
     pl = open_log(u, &c, 0);
-    ck_assert_int_eq(brk_plog_end_offset(pl), 5);
-    ck_assert_int_eq(app1(u, pl, 1, 10, 10, 0), 5);
-    buf_deinit(&out);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 1);
+    ck_assert_int_eq(app1(u, pl, 1, 10, 10, 0), 1);
     brk_plog_destroy(pl);
     uring_destroy(u);
 }
@@ -1276,6 +1364,8 @@ int main(void)
     tcase_add_loop_test(tc, test_recovery_crc_flip_last_batch, 0, 2);
     tcase_add_loop_test(tc, test_deleted_index_rebuilt, 0, 2);
     tcase_add_loop_test(tc, test_enospc_fails_append_keeps_log, 0, 2);
+    tcase_add_loop_test(tc, test_enospc_transient_recovers, 0, 2);
+    tcase_add_loop_test(tc, test_enospc_on_sync_is_sticky, 0, 2);
     tcase_add_loop_test(tc, test_flush_messages_sync_error, 0, 2);
     tcase_add_loop_test(tc, test_flush_tick, 0, 2);
     tcase_add_loop_test(tc, test_short_write_and_order, 0, 2);
