@@ -4,8 +4,10 @@
  *   decode ──► evaluate ──(bytes >= min_bytes, or max_wait_ms <= 0, or error)──► respond
  *                 │ not enough yet
  *                 ▼
- *              parked (srv->fetch_waiters + a max_wait_ms timer)
- *                 │ brk_fetch_wake() after appends, or the timer
+ *              parked (srv->fetch_waiters, a max_wait_ms timer, and a
+ *                 │ brk_part_waiter on every requested local partition)
+ *                 │ brk_fetch_wake_part() after an append to one of them,
+ *                 │ brk_fetch_wake() after metadata changes, or the timer
  *                 └──────► evaluate again / respond with what there is
  *
  * Reads return whole batches exactly as stored; the first non-empty
@@ -16,6 +18,7 @@
  */
 #include <event2/event.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker/brk_h.h"
@@ -26,6 +29,9 @@
 
 struct fetch_state {
     struct kmsg_fetch_req m;
+    struct brk_part_waiter *watch; /* one per requested partition while parked (arena) */
+    int32_t watch_count;
+    uint64_t wake_round;           /* brk_fetch_wake_part dedup: last round this was queued in */
 };
 
 static bool fetch_data_ready(struct brk_req *req, struct fetch_state *st)
@@ -46,8 +52,18 @@ static bool fetch_data_ready(struct brk_req *req, struct fetch_state *st)
     return false;
 }
 
-/* Build the response; returns total record bytes, or < 0 on failure. */
-static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struct kmsg_fetch_resp *resp)
+/*
+ * Build the response; returns total record bytes, or < 0 on failure.
+ * *min_bytes_met_out says whether the response satisfies min_bytes as Kafka
+ * judges it (DelayedFetch): min_bytes is capped by the response limit
+ * (fetchMinBytes = min(minBytes, fetchMaxBytes)), and a partition whose
+ * read stopped short of the high watermark counts its whole limit - Kafka
+ * would have filled it with a byte slice, where Samsa stops at the last
+ * whole batch.  Without this a min_bytes above the limit always waited
+ * out max_wait_ms.
+ */
+static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struct kmsg_fetch_resp *resp,
+                              bool *min_bytes_met_out)
 {
     struct brk_server *srv = brk_req_server(req);
     const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
@@ -59,6 +75,8 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
         return ERR_LIMIT;
     resp->responses_count = nt;
     int64_t total = 0;
+    int64_t ready = 0; /* total, with partitions stopped short counted at their limit */
+    *min_bytes_met_out = false;
     /* the client's max_bytes, capped by the broker's fetch.max.bytes
      * (KIP-541); either way the first batch found is always returned */
     int64_t budget = m->max_bytes > 0 ? m->max_bytes : 0;
@@ -122,6 +140,7 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
                 continue;
             }
             size_t n = scratch->len - start;
+            ready += next < hw && (int64_t)n < limit ? limit : (int64_t)n;
             if (n == 0)
                 continue;
             /* ptr = start offset for now; fixed up once the buffer stops growing */
@@ -135,6 +154,7 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
             if (rp->records.len > 0)
                 rp->records.ptr = scratch->ptr + (uintptr_t)rp->records.ptr;
         }
+    *min_bytes_met_out = ready >= (m->min_bytes < budget ? m->min_bytes : budget);
     return total;
 }
 
@@ -152,6 +172,10 @@ static void fetch_unpark(struct brk_req *req)
         event_free(req->timer);
         req->timer = NULL;
     }
+    struct fetch_state *st = req->hstate;
+    for (int32_t i = 0; i < st->watch_count; i++)
+        brk_part_unwait(&st->watch[i]);
+    st->watch_count = 0;
 }
 
 static void fetch_respond(struct brk_req *req, struct kmsg_fetch_resp *resp)
@@ -164,7 +188,8 @@ static bool fetch_try(struct brk_req *req, bool force)
 {
     struct fetch_state *st = req->hstate;
     struct kmsg_fetch_resp resp;
-    int64_t total = fetch_evaluate(req, st, &resp);
+    bool min_bytes_met = false;
+    int64_t total = fetch_evaluate(req, st, &resp, &min_bytes_met);
     if (total < 0) {
         fetch_unpark(req);
         brk_req_finish(req, (int)total);
@@ -177,7 +202,7 @@ static bool fetch_try(struct brk_req *req, bool force)
                 has_error = true;
                 break;
             }
-    if (force || has_error || total >= st->m.min_bytes || st->m.max_wait_ms <= 0) {
+    if (force || has_error || min_bytes_met || st->m.max_wait_ms <= 0) {
         fetch_unpark(req);
         fetch_respond(req, &resp);
         return true;
@@ -192,6 +217,8 @@ static void fetch_timer_cb(evutil_socket_t fd, short what, void *arg)
     fetch_try(arg, true);
 }
 
+/* Every parked fetch re-checks: O(parked fetches x their partitions), for
+ * rare events (metadata changes: a partition gone or moved). */
 void brk_fetch_wake(struct brk_server *srv)
 {
     struct brk_req *req = srv->fetch_waiters;
@@ -201,6 +228,60 @@ void brk_fetch_wake(struct brk_server *srv)
             fetch_try(req, false);
         req = next;
     }
+}
+
+/* An append to part: only the fetches parked on it re-check.  They are
+ * collected first (a fetch watching part twice is queued once), because
+ * answering one unlinks its waiters from the list being walked. */
+void brk_fetch_wake_part(struct brk_server *srv, struct brk_part *part)
+{
+    uint64_t round = ++srv->fetch_wake_round;
+    size_t n = 0;
+    for (struct brk_part_waiter *w = part->waiters; w; w = w->next) {
+        struct brk_req *req = w->owner;
+        struct fetch_state *st = req->hstate;
+        if (st->wake_round == round)
+            continue;
+        st->wake_round = round;
+        if (n == srv->fetch_wake_cap) {
+            size_t cap = srv->fetch_wake_cap ? srv->fetch_wake_cap * 2 : 64;
+            struct brk_req **l = realloc(srv->fetch_wake_list, cap * sizeof *l);
+            if (!l)
+                break; /* the rest answer at their max_wait_ms */
+            srv->fetch_wake_list = l;
+            srv->fetch_wake_cap = cap;
+        }
+        srv->fetch_wake_list[n++] = req;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct brk_req *req = srv->fetch_wake_list[i];
+        if (fetch_data_ready(req, req->hstate))
+            fetch_try(req, false);
+    }
+}
+
+/* Park req: a waiter on each requested local partition.  False when the
+ * waiters cannot be allocated (the caller answers now instead). */
+static bool fetch_watch(struct brk_req *req, struct fetch_state *st)
+{
+    struct brk_server *srv = brk_req_server(req);
+    const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
+    int64_t n = 0;
+    for (int32_t i = 0; i < st->m.topics_count; i++)
+        n += st->m.topics[i].partitions_count > 0 ? st->m.topics[i].partitions_count : 0;
+    st->watch = arena_alloc_array(&req->arena, (size_t)n, sizeof *st->watch);
+    if (!st->watch && n > 0)
+        return false;
+    for (int32_t i = 0; i < st->m.topics_count; i++) {
+        const struct kmsg_fetch_req_topic *t = &st->m.topics[i];
+        for (int32_t j = 0; t->topic.ptr && j < t->partitions_count; j++) {
+            struct brk_part *part = brk_parts_find_name(srv->parts, img, (const char *)t->topic.ptr, t->topic.len,
+                                                        t->partitions[j].partition);
+            if (part)
+                brk_part_wait(part, &st->watch[st->watch_count++], req);
+        }
+    }
+    return true;
 }
 
 void brk_h_fetch(struct brk_req *req)
@@ -221,7 +302,7 @@ void brk_h_fetch(struct brk_req *req)
         return;
     /* park: wait for data or max_wait_ms */
     req->timer = event_new(srv->base, -1, 0, fetch_timer_cb, req);
-    if (!req->timer) {
+    if (!req->timer || !fetch_watch(req, st)) {
         fetch_try(req, true);
         return;
     }

@@ -137,6 +137,7 @@ static int16_t coord_check(struct brk_req *req, struct bytes group_id)
 
 struct store_op {
     struct brk_server *srv;
+    struct brk_part *part;
     void *arg;
     brk_groups_store_done_cb done;
 };
@@ -145,7 +146,7 @@ static void store_append_cb(void *arg, int rc)
 {
     struct store_op *op = arg;
     if (rc == 0)
-        brk_fetch_wake(op->srv); /* Burrow-style readers of __consumer_offsets */
+        brk_fetch_wake_part(op->srv, op->part); /* Burrow-style readers of __consumer_offsets */
     op->done(op->arg, rc);
     free(op);
 }
@@ -169,7 +170,7 @@ static int offsets_store(void *ctx, struct bytes group_id, const struct brk_offs
         rc = op ? 0 : ERR_LIMIT;
     }
     if (rc == 0) {
-        *op = (struct store_op){ srv, arg, done };
+        *op = (struct store_op){ srv, part, arg, done };
         int64_t base = 0;
         /* the log copies the batch: b can go once this returns */
         rc = brk_plog_append(part->plog, buf_bytes(&b), part->leader_epoch, now_ms, &base, store_append_cb, op);

@@ -55,12 +55,11 @@ static void produce_append_cb(void *arg, int rc)
         pp->rp->base_offset = -1;
     } else {
         pp->rp->log_start_offset = brk_plog_start_offset(pp->part->plog);
+        brk_fetch_wake_part(brk_req_server(st->req), pp->part);
     }
     ASSERT(st->req->pending > 0);
-    if (--st->req->pending == 0) {
-        brk_fetch_wake(brk_req_server(st->req));
+    if (--st->req->pending == 0)
         produce_respond(st);
-    }
 }
 
 static int16_t produce_partition(struct produce_state *st, const struct ctrl_topic *t,

@@ -108,6 +108,8 @@ void brk_parts_destroy(struct brk_parts *parts)
     if (!parts)
         return;
     for (int32_t i = 0; i < parts->count; i++) {
+        while (parts->list[i]->waiters)
+            brk_part_unwait(parts->list[i]->waiters);
         brk_plog_destroy(parts->list[i]->plog);
         free(parts->list[i]);
     }
@@ -321,9 +323,37 @@ static void dir_delete(const char *dir)
     remove_tree(del);
 }
 
+void brk_part_wait(struct brk_part *part, struct brk_part_waiter *w, void *owner)
+{
+    ASSERT(w->part == NULL);
+    w->part = part;
+    w->owner = owner;
+    w->prev = NULL;
+    w->next = part->waiters;
+    if (part->waiters)
+        part->waiters->prev = w;
+    part->waiters = w;
+}
+
+void brk_part_unwait(struct brk_part_waiter *w)
+{
+    if (!w->part)
+        return;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        w->part->waiters = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    w->prev = w->next = NULL;
+    w->part = NULL;
+}
+
 static void parts_remove_at(struct brk_parts *parts, int32_t i)
 {
     struct brk_part *p = parts->list[i];
+    while (p->waiters)
+        brk_part_unwait(p->waiters); /* their owners answer at their timers */
     brk_plog_destroy(p->plog);
     dir_delete(p->dir);
     parts->per_dir[p->log_dir_index]--;

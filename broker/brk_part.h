@@ -23,6 +23,16 @@
 
 struct brk_server;
 
+/* One party waiting for news on one partition (a parked Fetch; later acks=all
+ * produces and follower fetches).  The waiter owns the node (a request's
+ * arena); the partition only links it.  When the partition goes away its
+ * waiters are detached (part = NULL) and left for their owner's timer. */
+struct brk_part_waiter {
+    struct brk_part_waiter *prev, *next;
+    struct brk_part *part;   /* NULL: not linked */
+    void *owner;
+};
+
 struct brk_part {
     uint8_t topic_id[16];
     char topic[CTRL_TOPIC_NAME_BYTES_MAX + 1];
@@ -36,7 +46,13 @@ struct brk_part {
     bool log_append_time;           /* message.timestamp.type=LogAppendTime */
     int32_t min_insync_replicas;    /* min.insync.replicas */
     struct brk_plog_config pcfg;    /* effective topic config */
+    struct brk_part_waiter *waiters; /* parked requests to wake when the log grows */
 };
+
+/* brk_part_wait - link w (owned by the caller) to part's waiters. */
+void brk_part_wait(struct brk_part *part, struct brk_part_waiter *w, void *owner);
+/* brk_part_unwait - unlink w if it is linked; safe to call twice. */
+void brk_part_unwait(struct brk_part_waiter *w);
 
 struct brk_parts;
 
