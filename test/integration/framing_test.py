@@ -43,7 +43,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from samsanode import Node  # noqa: E402
-from kwire_py import connect, frame, kstr, produce_v3, record_batch, recv_frame  # noqa: E402
+from kwire_py import (Reader, connect, frame, kstr, parse_produce_v3, produce_v3, record_batch,  # noqa: E402
+                      recv_frame)
 
 from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
@@ -85,35 +86,6 @@ def metadata(corr, topic=T_PIPE):
     return frame(3, 1, corr, struct.pack(">i", 1) + kstr(topic), CLIENT_ID)
 
 
-class Reader:
-    """Bounds-checked big-endian reads over one response."""
-
-    def __init__(self, data, what):
-        self.d, self.pos, self.what = data, 0, what
-
-    def take(self, fmt):
-        n = struct.calcsize(fmt)
-        if self.pos + n > len(self.d):
-            raise ValueError("%s: short at %d (+%d of %d)" % (self.what, self.pos, n, len(self.d)))
-        v = struct.unpack_from(fmt, self.d, self.pos)
-        self.pos += n
-        return v if len(v) > 1 else v[0]
-
-    def string(self):
-        n = self.take(">h")
-        if n < 0:
-            return None
-        s = self.d[self.pos:self.pos + n]
-        if len(s) != n:
-            raise ValueError("%s: string cut short" % self.what)
-        self.pos += n
-        return s.decode()
-
-    def done(self):
-        if self.pos != len(self.d):
-            raise ValueError("%s: %d trailing bytes" % (self.what, len(self.d) - self.pos))
-
-
 def parse_api_versions(resp):
     r = Reader(resp, "ApiVersions v0")
     corr, err, n = r.take(">ihi")
@@ -150,20 +122,6 @@ def parse_metadata_v1(resp):
         topics[name] = (err, parts)
     r.done()
     return corr, brokers, topics
-
-
-def parse_produce_v3(resp):
-    r = Reader(resp, "Produce v3")
-    corr = r.take(">i")
-    out = []
-    for _ in range(r.take(">i")):
-        name = r.string()
-        for _ in range(r.take(">i")):
-            index, err, base, _log_append = r.take(">ihqq")
-            out.append((name, index, err, base))
-    r.take(">i")  # throttle
-    r.done()
-    return corr, out
 
 
 _batches = {}

@@ -26,6 +26,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import samsanode  # noqa: E402
+import kwire_py as kw  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 NET_THREADS = 4
@@ -34,157 +35,33 @@ CONNS = 64
 CLIENT_THREADS = 4
 ROUNDS = 20          # produce+fetch pairs pipelined per connection (40 requests in flight)
 TOPIC = "nt"
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    print(("ok   " if cond else "FAIL ") + what)
-    sys.stdout.flush()
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-
-
-def _crc32c_table():
-    t = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        t.append(c)
-    return t
-
-
-CRC_TABLE = _crc32c_table()
-
-
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = CRC_TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
-
-
-def varint(n):
-    z = (n << 1) ^ (n >> 63)
-    out = b""
-    while True:
-        b = z & 0x7F
-        z >>= 7
-        if z:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-def read_varint(buf, pos):
-    shift = z = 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        z |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return (z >> 1) ^ -(z & 1), pos
-
-
-def kstr(s):
-    if s is None:
-        return struct.pack(">h", -1)
-    b = s.encode()
-    return struct.pack(">h", len(b)) + b
-
-
-def record_batch(value):
-    ts = int(time.time() * 1000)
-    body = bytes([0]) + varint(0) + varint(0) + varint(-1) + varint(len(value)) + value + varint(0)
-    recs = varint(len(body)) + body
-    after_crc = struct.pack(">hiqqqhii", 0, 0, ts, ts, -1, -1, -1, 1) + recs
-    body = struct.pack(">ibI", -1, 2, crc32c(after_crc)) + after_crc
-    return struct.pack(">qi", 0, len(body)) + body
-
-
-def frame(api_key, api_version, corr, body):
-    payload = struct.pack(">hhi", api_key, api_version, corr) + kstr("netthreads") + body
-    return struct.pack(">i", len(payload)) + payload
+CLIENT_ID = "netthreads"
+ck = kw.Checks("network_threads")
+check = ck.check
 
 
 def produce_v3(partition, value, corr):
-    batch = record_batch(value)
-    body = kstr(None) + struct.pack(">hi", 1, 10000)
-    body += struct.pack(">i", 1) + kstr(TOPIC) + struct.pack(">i", 1)
-    body += struct.pack(">ii", partition, len(batch)) + batch
-    return frame(0, 3, corr, body)
+    return kw.produce_v3(TOPIC, partition, kw.record_batch([value]), corr, client_id=CLIENT_ID)
 
 
 def fetch_v4(partition, offset, corr, max_wait_ms=5000):
-    body = struct.pack(">iiiib", -1, max_wait_ms, 1, 1 << 20, 0)
-    body += struct.pack(">i", 1) + kstr(TOPIC) + struct.pack(">i", 1)
-    body += struct.pack(">iqi", partition, offset, 1 << 20)
-    return frame(1, 4, corr, body)
+    return kw.fetch_v4(TOPIC, [(partition, offset)], corr, max_wait_ms=max_wait_ms, client_id=CLIENT_ID)
 
 
-def recv_exact(s, n):
-    out = bytearray()
-    while len(out) < n:
-        chunk = s.recv(n - len(out))
-        if not chunk:
-            raise ConnectionError("closed after %d of %d bytes" % (len(out), n))
-        out += chunk
-    return bytes(out)
+def produced(resp):
+    """-> (corr, error, base offset) of a one-partition Produce v3 response."""
+    corr, parts = kw.parse_produce_v3(resp)
+    if len(parts) != 1:
+        return corr, -1, -1
+    return corr, parts[0][2], parts[0][3]
 
 
-def recv_frame(s):
-    (size,) = struct.unpack(">i", recv_exact(s, 4))
-    return recv_exact(s, size)
-
-
-def parse_produce_v3(resp):
-    corr, n_topics = struct.unpack_from(">ii", resp, 0)
-    pos = 8
-    (tlen,) = struct.unpack_from(">h", resp, pos)
-    pos += 2 + tlen
-    (n_parts,) = struct.unpack_from(">i", resp, pos)
-    pos += 4
-    _index, err, base_offset = struct.unpack_from(">ihq", resp, pos)
-    return corr, err, base_offset
-
-
-def parse_fetch_v4(resp):
+def fetched(resp):
     """-> (corr, error, [(base offset, first record's value) per batch])."""
-    corr, _throttle, n_topics = struct.unpack_from(">iii", resp, 0)
-    pos = 12
-    (tlen,) = struct.unpack_from(">h", resp, pos)
-    pos += 2 + tlen
-    (n_parts,) = struct.unpack_from(">i", resp, pos)
-    pos += 4
-    _part, err, _hw, _lso, n_aborted = struct.unpack_from(">ihqqi", resp, pos)
-    pos += 4 + 2 + 8 + 8 + 4
-    if n_aborted > 0:
-        pos += 16 * n_aborted
-    (rlen,) = struct.unpack_from(">i", resp, pos)
-    pos += 4
-    if n_topics != 1 or n_parts != 1 or err != 0:
-        return corr, err if err else -1, []
-    end = pos + max(rlen, 0)
-    batches = []
-    while pos + 12 <= end:
-        base_offset, blen = struct.unpack_from(">qi", resp, pos)
-        if pos + 12 + blen > end:
-            break                      # a partial batch at the end is allowed
-        rec = pos + 61                 # first record after the v2 batch header
-        _len, rec = read_varint(resp, rec)
-        rec += 1                       # attributes
-        _ts, rec = read_varint(resp, rec)
-        _od, rec = read_varint(resp, rec)
-        klen, rec = read_varint(resp, rec)
-        rec += max(klen, 0)
-        vlen, rec = read_varint(resp, rec)
-        batches.append((base_offset, resp[rec:rec + vlen]))
-        pos += 12 + blen
-    return corr, 0, batches
+    corr, parts = kw.parse_fetch_v4(resp)
+    if len(parts) != 1 or parts[0][2] != 0:
+        return corr, parts[0][2] if len(parts) == 1 else -1, []
+    return corr, 0, [(base, values[0]) for base, _batch, values in kw.batches(parts[0][4])]
 
 
 def value_of(conn_index, i):
@@ -205,11 +82,11 @@ def run_conn(port, conn_index, errors):
             out += fetch_v4(partition, 0, 2 * i + 1)
         s.sendall(out)
         for i in range(ROUNDS):
-            corr, err, base = parse_produce_v3(recv_frame(s))
+            corr, err, base = produced(kw.recv_frame(s))
             if (corr, err, base) != (2 * i, 0, i):
                 errors.append("conn %d produce %d: corr=%d err=%d base=%d" % (conn_index, i, corr, err, base))
                 return
-            corr, err, batches = parse_fetch_v4(recv_frame(s))
+            corr, err, batches = fetched(kw.recv_frame(s))
             want = [(o, value_of(conn_index, o)) for o in range(len(batches))]
             if corr != 2 * i + 1 or err != 0 or not batches or batches != want:
                 errors.append("conn %d fetch %d: corr=%d err=%d batches=%r" % (conn_index, i, corr, err,
@@ -220,12 +97,12 @@ def run_conn(port, conn_index, errors):
             out += fetch_v4(partition, i, 1000 + i)
         s.sendall(out)
         for i in range(ROUNDS):
-            corr, err, batches = parse_fetch_v4(recv_frame(s))
+            corr, err, batches = fetched(kw.recv_frame(s))
             if corr != 1000 + i or err != 0 or not batches or batches[0] != (i, value_of(conn_index, i)):
                 errors.append("conn %d fetch offset %d: corr=%d err=%d batches=%r" % (conn_index, i, corr, err,
                                                                                       batches[:3]))
                 return
-    except (OSError, struct.error, IndexError) as e:
+    except (OSError, ValueError, struct.error, IndexError) as e:
         errors.append("conn %d: %s" % (conn_index, e))
     finally:
         s.close()
@@ -287,5 +164,4 @@ with samsanode.Node(["num.network.threads=%d" % NET_THREADS, "num.partitions=1"]
     log = node.log_text()
     check("ERROR" not in log and "assert" not in log, "no errors or assertions in the server log")
 
-print("network_threads: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+ck.exit()

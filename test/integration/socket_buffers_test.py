@@ -17,18 +17,10 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import samsanode  # noqa: E402
+from kwire_py import Checks  # noqa: E402
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    print(("ok   " if cond else "FAIL ") + what)
-    sys.stdout.flush()
-    if cond:
-        passed += 1
-    else:
-        failed += 1
+ck = Checks("socket_buffers")
+check = ck.check
 
 
 def server_side_buffers(node, client):
@@ -65,5 +57,4 @@ def run(props, want_rb, want_tb, label):
 
 run(["socket.receive.buffer.bytes=50000", "socket.send.buffer.bytes=30000"], 100000, 60000, "set")
 run([], None, None, "default -1")
-print("socket_buffers: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+ck.exit()
