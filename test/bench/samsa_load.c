@@ -77,6 +77,7 @@ struct load_opts {
     int mock;
     long broker_pid;
     int reps;
+    int first_rep; /* the number printed for the first repetition (run-bench alternates targets per rep) */
     int partitions;
     int cons_partitions;
     long backlog_partition_bytes;
@@ -661,13 +662,13 @@ static int load_rep(struct load_ctx *c, int rep)
 static void load_usage(FILE *f)
 {
     fprintf(f, "usage: samsa_load (--bootstrap HOST:PORT [--broker-pid PID] | --mock) [--label NAME]\n"
-               "       [--reps N] [--partitions N] [--consume-partitions N] [--backlog-bytes N] [--small-count N] [--large-count N] [--phase-max-s S]\n"
+               "       [--reps N] [--first-rep N] [--partitions N] [--consume-partitions N] [--backlog-bytes N] [--small-count N] [--large-count N] [--phase-max-s S]\n"
                "       [--lat-rate MSGS_PER_S] [--lat-seconds S] [--lat-size BYTES] [--only produce|consume|latency]\n");
 }
 
 static int load_opts_parse(int argc, char **argv, struct load_opts *o)
 {
-    *o = (struct load_opts){.reps = 5, .partitions = 1, .cons_partitions = 32,
+    *o = (struct load_opts){.reps = 5, .first_rep = 1, .partitions = 1, .cons_partitions = 32,
                             .backlog_partition_bytes = LOAD_BACKLOG_PARTITION_BYTES_DEFAULT,
                             .small_count = 5000000, .large_count = 1000000,
                             .phase_max_s = 10, .lat_rate = 1000, .lat_seconds = 5, .lat_size = 1024,
@@ -690,6 +691,8 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
             o->broker_pid = strtol(v, NULL, 10);
         else if (strcmp(a, "--reps") == 0)
             o->reps = (int)strtol(v, NULL, 10);
+        else if (strcmp(a, "--first-rep") == 0)
+            o->first_rep = (int)strtol(v, NULL, 10);
         else if (strcmp(a, "--partitions") == 0)
             o->partitions = (int)strtol(v, NULL, 10);
         else if (strcmp(a, "--only") == 0)
@@ -720,7 +723,7 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
         return -EINVAL;
     if (!o->label)
         o->label = o->mock ? "mock" : "samsa";
-    if (o->reps < 1 || o->reps > 100 || o->partitions < 1 || o->partitions > LOAD_PARTITIONS_MAX ||
+    if (o->reps < 1 || o->reps > 100 || o->first_rep < 1 || o->partitions < 1 || o->partitions > LOAD_PARTITIONS_MAX ||
         o->phase_mask == 0 || o->cons_partitions < 1 || o->backlog_partition_bytes < 1024 || o->cons_partitions > LOAD_PARTITIONS_MAX ||
         o->small_count < 1 || o->large_count < 1 || o->phase_max_s <= 0 || o->lat_rate <= 0 ||
         o->lat_rate > 1e6 || o->lat_seconds <= 0 || o->lat_size < 1 || o->lat_size > LOAD_RECORD_BYTES_MAX)
@@ -773,7 +776,7 @@ int main(int argc, char **argv)
             c.o.partitions);
     int rc = 0;
     /* a failed repetition (broker gone, records lost) ends the run: later ones would only time out */
-    for (int rep = 1; rep <= c.o.reps && rc == 0 && c.failures == 0; rep++)
+    for (int rep = c.o.first_rep; rep < c.o.first_rep + c.o.reps && rc == 0 && c.failures == 0; rep++)
         rc = load_rep(&c, rep);
     if (c.mcluster)
         rd_kafka_mock_cluster_destroy(c.mcluster);
