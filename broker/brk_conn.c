@@ -436,6 +436,21 @@ struct brk_server *brk_req_server(const struct brk_req *req) { return req->conn-
 int brk_req_listener_index(const struct brk_req *req) { return req->conn->listener_index; }
 bool brk_req_conn_alive(const struct brk_req *req) { return !conn_is_dead(req->conn); }
 
+struct bytes brk_req_client_host(struct brk_req *req)
+{
+    const struct brk_conn *conn = req->conn;
+    const char *colon = strrchr(conn->peer, ':'); /* peer is "host:port" (IPv6 hosts hold colons too) */
+    if (!conn->net || !colon)
+        return bytes_make("", 0);
+    size_t n = (size_t)(colon - conn->peer);
+    char *out = arena_alloc(&req->arena, n + 1);
+    if (!out)
+        return bytes_make("", 0);
+    out[0] = '/'; /* Java's InetAddress.toString() for an address without a host name */
+    memcpy(out + 1, conn->peer, n);
+    return bytes_make(out, n + 1);
+}
+
 /* The in-order list gets req; the state thread gets it next.  Network thread. */
 static void conn_submit(struct brk_conn *conn, struct brk_req *req)
 {

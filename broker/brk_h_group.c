@@ -410,7 +410,7 @@ void brk_h_join_group(struct brk_req *req)
     struct brk_group_join_req jr = {
         .group_id = m.group_id, .member_id = m.member_id, .group_instance_id = m.group_instance_id,
         .client_id = req->hdr.client_id.ptr ? req->hdr.client_id : bytes_make("", 0),
-        .client_host = bytes_make("", 0), .protocol_type = m.protocol_type,
+        .client_host = brk_req_client_host(req), .protocol_type = m.protocol_type,
         .session_timeout_ms = m.session_timeout_ms, .rebalance_timeout_ms = m.rebalance_timeout_ms,
         .require_known_member_id = req->hdr.api_version >= 4, .protocol_count = m.protocols_count, .protocols = ps,
     };

@@ -67,6 +67,10 @@ struct brk_server *brk_req_server(const struct brk_req *req);
 int brk_req_listener_index(const struct brk_req *req);
 /* brk_req_conn_alive - false once the client went away (skip the work). */
 bool brk_req_conn_alive(const struct brk_req *req);
+/* brk_req_client_host - the client's address as Kafka reports it in group
+ * membership ("/127.0.0.1", "/::1"), in req's arena; "" for a forwarded
+ * request (no socket) or when the arena is full. */
+struct bytes brk_req_client_host(struct brk_req *req);
 
 /* brk_dispatch - decode req's header and run its handler (brk_dispatch.c).
  * Returns < 0 when the connection must be closed (malformed frame). */

@@ -165,6 +165,9 @@ with Node(PROPS) as node:
     g = [g for g in gl if g.id == GROUP][0]
     check(g.state == "Stable" and g.protocol_type == "consumer" and len(g.members) == 2,
           "group %s state=%s protocol=%s members=%d" % (g.id, g.state, g.protocol, len(g.members)), node)
+    # DescribeGroups reports each member's address as Kafka does ("/" + IP)
+    check(all(m.client_host == "/127.0.0.1" for m in g.members),
+          "member client_host %r" % [m.client_host for m in g.members], node)
     c1.close()
     c2.close()
 
@@ -216,5 +219,7 @@ with Node(PROPS) as node:
     check(stable and stable[-1]["protocol_type"] == "consumer" and stable[-1]["protocol"] == "range",
           "group metadata records %r" % groups, node)
     check(any(len(r["members"]) == 2 for r in stable), "no 2-member generation stored", node)
+    check(all(m["host"] == "/127.0.0.1" for r in stable for m in r["members"]),
+          "stored member hosts %r" % [m["host"] for r in stable for m in r["members"]], node)
     check(any(r.get("members") == [] and r["protocol"] is None for r in groups), "no empty-group record", node)
     print("groups_confluent_test: OK (%d offset records, %d group records)" % (len(offs), len(groups)))
