@@ -319,11 +319,39 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
         ctrl_broker_heartbeat(srv->ctrl, srv->node->node_id, srv->broker_epoch);
 }
 
+/* After a resignation: stop once a successor leads (it told us, so the
+ * notices arrived; closing sooner could reset connections with them still
+ * unread), or after BRK_RESIGN_GRACE_MS whatever the quorum does. */
+static void resign_wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct brk_server *srv = arg;
+    int32_t leader = ctrl_active_id(srv->ctrl);
+    bool handed_over = leader > 0 && leader != srv->node->node_id && ctrl_unsent_bytes(srv->ctrl) == 0;
+    if (handed_over || brk_now_ns() - srv->resign_ns > BRK_RESIGN_GRACE_MS * 1000000LL) {
+        log_info("server", "controller handover %s new_leader=%d", handed_over ? "done" : "timed out", (int)leader);
+        brk_server_stop(srv);
+    }
+}
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     struct brk_server *srv = arg;
     log_info("server", "signal received signal=%d; shutting down", (int)sig);
+    /* The active controller hands over first (KIP-595 EndQuorumEpoch), so
+     * the quorum elects a successor now instead of after its election
+     * timeout.  A second signal stops at once. */
+    if (!srv->resign_ev && ctrl_resign(srv->ctrl)) {
+        srv->resign_ns = brk_now_ns();
+        srv->resign_ev = event_new(srv->base, -1, EV_PERSIST, resign_wait_cb, srv);
+        struct timeval tv = { 0, 5000 }; /* polls every 5 ms (one controller tick) */
+        if (srv->resign_ev && event_add(srv->resign_ev, &tv) == 0) {
+            log_info("server", "resigned as the active controller; stopping once a successor leads");
+            return;
+        }
+    }
     brk_server_stop(srv);
 }
 
@@ -531,6 +559,8 @@ void brk_server_destroy(struct brk_server *srv)
     for (int i = 0; i < 2; i++)
         if (srv->signal_evs[i])
             event_free(srv->signal_evs[i]);
+    if (srv->resign_ev)
+        event_free(srv->resign_ev);
     uring_destroy(srv->uring);
     buf_deinit(&srv->fetch_scratch);
     free(srv->fetch_wake_list);

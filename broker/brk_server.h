@@ -34,6 +34,8 @@ struct brk_listener {
     int64_t accept_warn_ns;    /* rate limit for accept errors */
 };
 
+#define BRK_RESIGN_GRACE_MS 2000 /* longest a resigning controller waits for a successor */
+
 struct brk_server {
     struct event_base *base;
     const struct config *cfg;
@@ -46,6 +48,8 @@ struct brk_server {
     struct event *flush_ev;
     struct event *heartbeat_ev;
     struct event *signal_evs[2];
+    struct event *resign_ev;         /* SIGTERM on the active controller: waits for the handover */
+    int64_t resign_ns;
     struct brk_listener listeners[CONFIG_LISTENERS_MAX];
     int listener_count;
     struct brk_req *fetch_waiters;   /* parked Fetch requests (long poll) */

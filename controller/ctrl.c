@@ -914,6 +914,18 @@ void ctrl_destroy(struct ctrl *c)
 
 const struct ctrl_image *ctrl_metadata(const struct ctrl *c) { return c->img; }
 
+bool ctrl_resign(struct ctrl *c)
+{
+    if (!c || raft_role_get(c->raft) != RAFT_LEADER || c->cfg.voter_count <= 1)
+        return false;
+    if (raft_resign(c->raft) < 0)
+        return false;
+    process_ready(c); /* the EndQuorumEpoch messages go out through ctrl_net */
+    return true;
+}
+
+size_t ctrl_unsent_bytes(const struct ctrl *c) { return c ? ctrl_net_unsent_bytes(c->net) : 0; }
+
 int32_t ctrl_active_id(const struct ctrl *c)
 {
     uint32_t l = raft_leader_get(c->raft);

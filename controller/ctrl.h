@@ -82,6 +82,13 @@ const struct ctrl_image *ctrl_metadata(const struct ctrl *c);
 int32_t ctrl_active_id(const struct ctrl *c);
 bool ctrl_is_active(const struct ctrl *c);
 bool ctrl_caught_up(const struct ctrl *c);
+/* ctrl_resign - the active controller steps down before a graceful stop:
+ * EndQuorumEpoch goes to the other voters, which elect a successor at once
+ * instead of waiting out the election timeout (KIP-595).  True when this
+ * node was the leader and the notices are queued (see ctrl_unsent_bytes). */
+bool ctrl_resign(struct ctrl *c);
+/* ctrl_unsent_bytes - controller-listener bytes not yet handed to the kernel. */
+size_t ctrl_unsent_bytes(const struct ctrl *c);
 
 #define CTRL_OBSERVERS_MAX 64
 

@@ -397,6 +397,14 @@ int ctrl_net_peer_add(struct ctrl_net *net, uint32_t id, const char *host, uint1
     return 0;
 }
 
+size_t ctrl_net_unsent_bytes(const struct ctrl_net *net)
+{
+    size_t n = 0;
+    for (const struct cnet_conn *c = net->conns; c; c = c->next)
+        n += evbuffer_get_length(bufferevent_get_output(c->bev));
+    return n;
+}
+
 int ctrl_net_send(struct ctrl_net *net, uint32_t to, const Samsa__ControllerFrame *f)
 {
     struct cnet_conn *best = NULL;

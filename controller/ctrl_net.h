@@ -17,6 +17,7 @@
 #ifndef SAMSA_CTRL_NET_H
 #define SAMSA_CTRL_NET_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -43,5 +44,8 @@ MUST_CHECK int ctrl_net_listen(struct ctrl_net *net, const char *host, uint16_t 
 MUST_CHECK int ctrl_net_peer_add(struct ctrl_net *net, uint32_t id, const char *host, uint16_t port);
 /* ctrl_net_send - queue f to node `to`; ERR_NOT_FOUND when no connection is up. */
 MUST_CHECK int ctrl_net_send(struct ctrl_net *net, uint32_t to, const Samsa__ControllerFrame *f);
+/* ctrl_net_unsent_bytes - bytes queued on every connection, not yet taken
+ * by the kernel (a resigning leader waits for its notices to leave). */
+size_t ctrl_net_unsent_bytes(const struct ctrl_net *net);
 
 #endif

@@ -584,9 +584,12 @@ static void raft_step_follower(struct raft *r, const struct raft_msg *m)
     case RAFT_MSG_END_EPOCH:
         if (r->leader_id == m->from) {
             r->leader_id = 0;
-            /* start an election soon, jittered so voters do not collide */
+            /* start an election soon (within an eighth of the election
+             * timeout), jittered so voters rarely collide; the resigned
+             * leader still votes while it waits for a successor, so a
+             * collision is settled by whoever reaches it first */
             r->election_elapsed = 0;
-            r->election_timeout = 1 + (uint32_t)prng_range(&r->prng, r->cfg.election_ticks);
+            r->election_timeout = 1 + (uint32_t)prng_range(&r->prng, r->cfg.election_ticks / 8 + 1);
         }
         break;
     case RAFT_MSG_FETCH_REQ: raft_fetch_answer(r, m); break;

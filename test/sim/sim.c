@@ -761,6 +761,8 @@ static void sim_step(struct sim *s)
     sim_check_isolated_leaders(s);
 }
 
+static struct sim_node *sim_leader_find(struct sim *s);
+
 static void sim_chaos_faults(struct sim *s)
 {
     if (prng_chance(&s->prng, s->partition_ppm))
@@ -782,6 +784,17 @@ static void sim_chaos_faults(struct sim *s)
                 sim_trace(s, "isolate leader node=%u", i + 1);
                 break;
             }
+    }
+    /* a graceful stop (SIGTERM on the active controller): the leader
+     * resigns (EndQuorumEpoch) and either stays up or goes down right after */
+    if (prng_chance(&s->prng, 3000)) {
+        struct sim_node *l = sim_leader_find(s);
+        if (l && raft_resign(l->r) == 0) {
+            sim_trace(s, "resign node=%u", l->id);
+            sim_node_ready(s, l);
+            if (l->up && prng_chance(&s->prng, 500000))
+                sim_node_crash(s, l, 1 + prng_range(&s->prng, 60));
+        }
     }
     /* one voter's disk wiped; it rejoins as a new incarnation */
     if (!s->wipe_done && s->voter_count >= 3 && prng_chance(&s->prng, 1500)) {
