@@ -267,19 +267,20 @@ static void conn_update_read(struct brk_conn *conn)
         conn->read_paused = true;
     } else if (!pause && conn->read_paused) {
         conn->read_paused = false;
-        if (conn->in_read)
-            return; /* conn_on_read frames what is staged and re-arms itself */
-        conn->in_read = true;
-        bool alive = conn_frame_staged(conn);
-        conn->in_read = false;
-        if (!alive) {
-            conn_flush(conn); /* frees it once nothing is in flight */
-            return;
+        if (!conn->in_read) { /* inside conn_on_read, its loop frames what is staged */
+            conn->in_read = true;
+            bool alive = conn_frame_staged(conn);
+            conn->in_read = false;
+            if (!alive) {
+                conn_flush(conn); /* frees it once nothing is in flight */
+                return;
+            }
+            if (conn_should_pause(conn)) {
+                conn->read_paused = true; /* framed up to a limit again: the event stays off */
+                return;
+            }
         }
-        if (conn_should_pause(conn))
-            conn->read_paused = true; /* framed up to a limit again: the event stays off */
-        else
-            event_add(conn->rev, NULL);
+        event_add(conn->rev, NULL);
     }
 }
 
