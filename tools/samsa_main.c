@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tools/configs.h"
+#include "tools/consumer_groups.h"
 #include "tools/storage.h"
 #include "tools/topics.h"
 #include "tools/metadata_quorum.h"
@@ -26,6 +27,7 @@ static const struct samsa_tool samsa_tools[] = {
     { "storage", tool_storage_main, "format log directories and make cluster ids (kafka-storage)" },
     { "configs", tool_configs_main, "describe and alter topic and broker configs (kafka-configs)" },
     { "topics", tool_topics_main, "create, list, describe, alter and delete topics (kafka-topics)" },
+    { "consumer-groups", tool_consumer_groups_main, "list, describe, delete consumer groups and reset offsets (kafka-consumer-groups)" },
     { "metadata-quorum", tool_metadata_quorum_main, "describe the KRaft metadata quorum (kafka-metadata-quorum)" },
 };
 
