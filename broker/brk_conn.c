@@ -103,6 +103,7 @@ struct brk_conn {
     struct brk_req *partial;     /* a frame larger than what was staged, filled by direct reads */
     size_t partial_size;         /* its size from the prefix */
     bool write_armed;            /* wev is added: output is waiting for the socket */
+    int64_t last_active_ns;      /* last byte read or written (connections.max.idle.ms) */
     int listener_index;
     uint64_t id;
     char peer[64];
@@ -128,6 +129,7 @@ struct conn_net {
     int64_t conn_count;
     int64_t last_warn_ns;
     bool state_full;              /* outbox reached BRK_CONN_STATE_QUEUE_MAX: stop reading */
+    struct event *idle_ev;        /* connections.max.idle.ms sweep (NULL when disabled) */
     atomic_bool stopping;
 };
 
@@ -291,8 +293,10 @@ static void conn_try_write(struct brk_conn *conn)
 {
     while (!conn_is_dead(conn) && conn_out_bytes(conn) > 0) {
         int n = evbuffer_write(conn->out, conn->fd);
-        if (n > 0)
+        if (n > 0) {
+            conn->last_active_ns = brk_now_ns();
             continue;
+        }
         int err = EVUTIL_SOCKET_ERROR();
         if (n < 0 && err == EINTR)
             continue;
@@ -575,6 +579,7 @@ static ssize_t conn_read_once(struct brk_conn *conn, size_t *asked)
         conn_kill(conn);
         return -1;
     }
+    conn->last_active_ns = brk_now_ns();
     size_t left = (size_t)got;
     if (p) {
         size_t take = left < iov[0].iov_len ? left : iov[0].iov_len;
@@ -649,6 +654,30 @@ static void conn_attach(struct conn_net *net, struct brk_conn *conn)
         net->conns->prev = conn;
     net->conns = conn;
     net->conn_count++;
+    conn->last_active_ns = brk_now_ns();
+}
+
+/* connections.max.idle.ms, as Kafka's socket server applies it: a
+ * connection with nothing read or written for that long, and no request in
+ * flight (a parked Fetch is not idle), is closed.  Clients reconnect on
+ * their own.  Network thread, from a sweep timer of a quarter of the idle
+ * time (at most 1 s). */
+static void net_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct conn_net *net = arg;
+    int64_t idle_ns = net->srv->node->connections_max_idle_ms * 1000000LL;
+    int64_t now = brk_now_ns();
+    for (struct brk_conn *conn = net->conns, *next; conn; conn = next) {
+        next = conn->next;
+        if (conn_is_dead(conn) || conn->inflight > 0 || conn->partial || now - conn->last_active_ns < idle_ns)
+            continue;
+        log_debug("conn", "closing idle connection peer=%s conn=%llu idle_ms=%lld", conn->peer,
+                  (unsigned long long)conn->id, (long long)((now - conn->last_active_ns) / 1000000));
+        conn_kill(conn);
+        conn_flush(conn); /* nothing in flight: frees it */
+    }
 }
 
 /* Network thread: new connections and finished requests from the state
@@ -736,6 +765,13 @@ int brk_conns_start(struct brk_server *srv)
         int rc = brk_net_thread_init(&net->thread, name);
         if (rc == 0)
             rc = brk_net_queue_init(&net->inbox, net->thread.base, net_inbox_cb, net);
+        int64_t idle_ms = srv->node->connections_max_idle_ms;
+        if (rc == 0 && idle_ms > 0) {
+            int64_t sweep_ms = idle_ms / 4 < 1 ? 1 : idle_ms / 4 > 1000 ? 1000 : idle_ms / 4;
+            struct timeval tv = { (time_t)(sweep_ms / 1000), (suseconds_t)(sweep_ms % 1000) * 1000 };
+            net->idle_ev = event_new(net->thread.base, -1, EV_PERSIST, net_idle_cb, net);
+            rc = net->idle_ev && event_add(net->idle_ev, &tv) == 0 ? 0 : -ENOMEM;
+        }
         if (rc == 0)
             rc = brk_net_queue_init(&net->outbox, srv->base, net_outbox_cb, net);
         if (rc == 0)
@@ -802,6 +838,8 @@ void brk_conns_destroy(struct brk_server *srv)
             conn->inflight = 0;
             conn_free(conn);
         }
+        if (net->idle_ev)
+            event_free(net->idle_ev); /* the thread is joined: its base is ours */
         brk_net_queue_deinit(&net->inbox);
         brk_net_queue_deinit(&net->outbox);
         brk_net_thread_deinit(&net->thread);

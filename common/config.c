@@ -979,6 +979,7 @@ static void derive_numbers(struct config *cfg)
     n->message_max_bytes = num(cfg, "message.max.bytes");
     n->socket_request_max_bytes = num(cfg, "socket.request.max.bytes");
     n->fetch_max_bytes = num(cfg, "fetch.max.bytes");
+    n->connections_max_idle_ms = num(cfg, "connections.max.idle.ms");
     n->socket_send_buffer_bytes = num(cfg, "socket.send.buffer.bytes");
     n->socket_receive_buffer_bytes = num(cfg, "socket.receive.buffer.bytes");
 

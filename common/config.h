@@ -163,6 +163,7 @@ struct config_node {
     int64_t message_max_bytes;
     int64_t socket_request_max_bytes;
     int64_t fetch_max_bytes;             /* KIP-541: cap on one consumer Fetch response's record bytes */
+    int64_t connections_max_idle_ms;     /* client connections idle this long are closed; <= 0: never */
     int64_t socket_send_buffer_bytes;    /* -1: OS default */
     int64_t socket_receive_buffer_bytes; /* -1: OS default */
 
