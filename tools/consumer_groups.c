@@ -153,7 +153,7 @@ static int consumer_groups_failed(const char *why)
 }
 
 /* "Class: message" as the Java admin client would show a broker error code. */
-static void consumer_groups_exception(rd_kafka_resp_err_t e, char *out, size_t out_size)
+static void consumer_groups_exception(const struct tool_client *c, rd_kafka_resp_err_t e, char *out, size_t out_size)
 {
     static const struct {
         rd_kafka_resp_err_t err;
@@ -184,7 +184,11 @@ static void consumer_groups_exception(rd_kafka_resp_err_t e, char *out, size_t o
             return;
         }
     }
-    if (e == RD_KAFKA_RESP_ERR__TIMED_OUT || e == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT)
+    if ((e == RD_KAFKA_RESP_ERR__TIMED_OUT || e == RD_KAFKA_RESP_ERR__TRANSPORT) && c->last_error[0])
+        /* no broker answered: say why, as tool_client_wait does */
+        snprintf(out, out_size, "org.apache.kafka.common.errors.TimeoutException: Timed out waiting for a node "
+                 "assignment. (%.300s)", c->last_error);
+    else if (e == RD_KAFKA_RESP_ERR__TIMED_OUT || e == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT)
         snprintf(out, out_size, "org.apache.kafka.common.errors.TimeoutException: %s", rd_kafka_err2str(e));
     else
         snprintf(out, out_size, "org.apache.kafka.common.KafkaException: %s", rd_kafka_err2str(e));
@@ -432,9 +436,7 @@ static int consumer_groups_list_all(struct tool_client *c, struct consumer_group
     size_t nerr = 0;
     const rd_kafka_error_t **errs = rd_kafka_ListConsumerGroups_result_errors(res, &nerr);
     if (nerr > 0) {
-        char why[TOOL_ERRSTR_MAX];
-        consumer_groups_exception(rd_kafka_error_code(errs[0]), why, sizeof why);
-        snprintf(err, err_size, "%s", why);
+        consumer_groups_exception(c, rd_kafka_error_code(errs[0]), err, err_size);
         rd_kafka_event_destroy(ev);
         return ERR_INVALID;
     }
@@ -524,7 +526,7 @@ static int consumer_groups_sel_init(struct tool_client *c, const struct consumer
     for (size_t i = 0; i < sel->desc_count; i++) {
         const rd_kafka_error_t *ge = rd_kafka_ConsumerGroupDescription_error(sel->descs[i]);
         if (ge) {
-            consumer_groups_exception(rd_kafka_error_code(ge), err, err_size);
+            consumer_groups_exception(c, rd_kafka_error_code(ge), err, err_size);
             consumer_groups_sel_deinit(sel);
             return ERR_INVALID;
         }
@@ -582,7 +584,7 @@ static rd_kafka_event_t *consumer_groups_offsets_call(struct tool_client *c, con
     if (n != 1) {
         snprintf(err, err_size, "org.apache.kafka.common.KafkaException: no result for group %s", group);
     } else if (rd_kafka_group_result_error(gr[0])) {
-        consumer_groups_exception(rd_kafka_error_code(rd_kafka_group_result_error(gr[0])), err, err_size);
+        consumer_groups_exception(c, rd_kafka_error_code(rd_kafka_group_result_error(gr[0])), err, err_size);
     } else {
         *parts = rd_kafka_group_result_partitions(gr[0]);
         return ev;
@@ -629,12 +631,12 @@ static int consumer_groups_log_offsets(struct tool_client *c, rd_kafka_topic_par
     }
     rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(c->rk, list, c->timeout_ms);
     if (e) {
-        consumer_groups_exception(e, err, err_size);
+        consumer_groups_exception(c, e, err, err_size);
         return ERR_INVALID;
     }
     for (int i = 0; i < list->cnt; i++) {
         if (list->elems[i].err) {
-            consumer_groups_exception(list->elems[i].err, err, err_size);
+            consumer_groups_exception(c, list->elems[i].err, err, err_size);
             return ERR_INVALID;
         }
     }
@@ -1041,7 +1043,7 @@ static int consumer_groups_delete(struct tool_client *c, const struct consumer_g
                 if (!ge)
                     continue;
                 char why[TOOL_ERRSTR_MAX];
-                consumer_groups_exception(rd_kafka_error_code(ge), why, sizeof why);
+                consumer_groups_exception(c, rd_kafka_error_code(ge), why, sizeof why);
                 printf("* Group '%s' could not be deleted due to: java.util.concurrent.ExecutionException: %s\n",
                        rd_kafka_group_result_name(gr[i]), why);
             }
@@ -1152,7 +1154,7 @@ static int consumer_groups_scope(struct tool_client *c, const struct consumer_gr
             if (strcmp(md->topics[k].topic, topic) == 0 && md->topics[k].err == 0)
                 t = &md->topics[k];
         if (!t) {
-            consumer_groups_exception(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, err, err_size);
+            consumer_groups_exception(c, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, err, err_size);
             goto fail;
         }
         for (int k = 0; k < t->partition_cnt; k++)
@@ -1278,7 +1280,7 @@ static int consumer_groups_alter(struct tool_client *c, const char *group, const
     for (int k = 0; !e && parts && k < parts->cnt; k++)
         e = parts->elems[k].err;
     if (e)
-        consumer_groups_exception(e, err, err_size);
+        consumer_groups_exception(c, e, err, err_size);
     rd_kafka_event_destroy(ev);
     return e ? ERR_INVALID : 0;
 }
