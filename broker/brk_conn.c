@@ -659,7 +659,7 @@ static void conn_attach(struct conn_net *net, struct brk_conn *conn)
 
 /* connections.max.idle.ms, as Kafka's socket server applies it: a
  * connection with nothing read or written for that long, and no request in
- * flight (a parked Fetch is not idle), is closed.  Clients reconnect on
+ * flight (a parked Fetch is not idle), is closed, half-sent frame or not.  Clients reconnect on
  * their own.  Network thread, from a sweep timer of a quarter of the idle
  * time (at most 1 s). */
 static void net_idle_cb(evutil_socket_t fd, short what, void *arg)
@@ -671,7 +671,7 @@ static void net_idle_cb(evutil_socket_t fd, short what, void *arg)
     int64_t now = brk_now_ns();
     for (struct brk_conn *conn = net->conns, *next; conn; conn = next) {
         next = conn->next;
-        if (conn_is_dead(conn) || conn->inflight > 0 || conn->partial || now - conn->last_active_ns < idle_ns)
+        if (conn_is_dead(conn) || conn->inflight > 0 || now - conn->last_active_ns < idle_ns)
             continue;
         log_debug("conn", "closing idle connection peer=%s conn=%llu idle_ms=%lld", conn->peer,
                   (unsigned long long)conn->id, (long long)((now - conn->last_active_ns) / 1000000));

@@ -3,7 +3,8 @@
 connections, as Kafka's socket server does, and nothing else.
 
 A node with connections.max.idle.ms=600:
-  - a connection that sends nothing is closed within a few sweeps;
+  - a connection that sends nothing is closed within a few sweeps, and so
+    is one that stops in the middle of a frame;
   - a connection that sends a request every 200 ms stays open and answered;
   - a connection with a Fetch parked longer than the idle time (max_wait
     1500 ms) is not closed under it: the fetch is answered, then the
@@ -56,6 +57,10 @@ silent = kw.connect(node)
 t0 = time.monotonic()
 check(closed_within(silent, 5), "a silent connection is closed (after %.2f s, idle limit %d ms)"
       % (time.monotonic() - t0, IDLE_MS))
+
+half = kw.connect(node)
+half.sendall(struct.pack(">i", 1 << 20) + b"\x00\x00\x00")  # announces 1 MiB, sends 3 bytes, stops
+check(closed_within(half, 5), "a connection silent in the middle of a frame is closed too")
 
 busy = kw.connect(node)
 answered = 0
