@@ -296,6 +296,47 @@ run 0 "describe live after the consumer left" cg --describe --group live
 err_is "$(NOACT live)"
 out_has "$(row9 15 15 15 15 live t1 1 10 10 0 - - -)"
 
+# ---- a group while it rebalances (the coordinator's initial rebalance delay keeps a new
+# group in PreparingRebalance for a while): one describe --state that sees the state must
+# also print Kafka's warning on stderr
+"$PY" - "$NODE_BOOTSTRAP" "$T/stop2" <<'PY' &
+import sys, os, time
+from confluent_kafka import Consumer
+bs, stop = sys.argv[1], sys.argv[2]
+c = Consumer({'bootstrap.servers': bs, 'group.id': 'joining', 'auto.offset.reset': 'earliest'})
+c.subscribe(['t1'])
+deadline = time.time() + 60
+while not os.path.exists(stop) and time.time() < deadline:
+    c.poll(0.1)
+c.close()
+PY
+JOIN_PID=$!
+seen=""; deadline=$((SECONDS + 20))
+while [ -z "$seen" ] && [ "$SECONDS" -lt "$deadline" ]; do
+    cg --describe --group joining --state >"$T/out" 2>"$T/err"
+    seen=$(sed -n 3p "$T/out" | grep -oE "PreparingRebalance|CompletingRebalance")
+    [ -n "$seen" ] || sleep 0.05   # poll interval, not a wait for an event
+done
+last="describe --state while rebalancing"
+if [ -n "$seen" ]; then ok; else bad "$last: the group was never seen rebalancing"; fi
+err_is "\nWarning: Consumer group 'joining' is rebalancing."
+run 0 "reset refused while rebalancing" cg --group joining --topic t1:0 --reset-offsets --to-earliest --dry-run
+case "$(sed -n 2p "$T/out")" in
+"Error: Assignments can only be reset if the group 'joining' is inactive, but the current state is "*) ok ;;
+*) bad "$last: no refusal" ;;
+esac
+touch "$T/stop2"
+wait "$JOIN_PID"
+# as in Kafka, a group whose last member left during the initial rebalance delay stays
+# PreparingRebalance until the delay ends, and only an Empty group can be deleted
+deadline=$((SECONDS + 20))
+until cg --describe --group joining --state 2>/dev/null | grep -q " Empty "; do
+    [ "$SECONDS" -lt "$deadline" ] || { echo "FAIL: group joining never became Empty"; fail=$((fail + 1)); break; }
+    sleep 0.1   # poll interval, not a wait for an event
+done
+run 0 "delete the rebalanced group once it is empty" cg --delete --group joining
+out_is "Deletion of requested consumer groups ('joining') was successful."
+
 # ---- delete -------------------------------------------------------------------------------
 run 0 "delete two groups" cg --delete --group g1 --group live
 out_is "Deletion of requested consumer groups ('g1', 'live') was successful."
