@@ -1108,7 +1108,12 @@ bad:
     return ERR_INVALID;
 }
 
-/* The partitions --topic names (T or T:0,1); a topic without partitions means all of its partitions. */
+/*
+ * The partitions to reset: --all-topics = the group's committed ones; each
+ * --topic T:0,1 names partitions, a bare T means all of T's partitions.
+ * Returns 0 with *out (the caller destroys it), ERR_CONFIG with err for a
+ * malformed --topic (a usage error in Kafka) or ERR_INVALID with err.
+ */
 static int consumer_groups_scope(struct tool_client *c, const struct consumer_groups_args *a, const char *group,
                                  rd_kafka_topic_partition_list_t **out, char *err, size_t err_size)
 {
@@ -1168,7 +1173,7 @@ usage:
     if (md)
         rd_kafka_metadata_destroy(md);
     rd_kafka_topic_partition_list_destroy(l);
-    return ERR_INVALID - 1000; /* distinct: a usage error, exit 1 */
+    return ERR_CONFIG; /* a bad argument: a usage error, exit 1 */
 fail:
     if (md)
         rd_kafka_metadata_destroy(md);
@@ -1194,8 +1199,8 @@ static void consumer_groups_warn_clamp(int64_t want, const char *which, const rd
 
 /*
  * The new offset of every partition in plan (prepareOffsetsToReset).
- * Returns 0, ERR_INVALID with err (command failure) or a usage error code
- * (< ERR_INVALID - 500) with err.
+ * Returns 0, ERR_INVALID with err (the command failed) or ERR_CONFIG with
+ * err (a bad argument, which Kafka reports as a usage error).
  */
 static int consumer_groups_plan(struct tool_client *c, const struct consumer_groups_args *a, const char *group,
                                 rd_kafka_topic_partition_list_t *plan, char *err, size_t err_size)
@@ -1245,7 +1250,7 @@ static int consumer_groups_plan(struct tool_client *c, const struct consumer_gro
                 snprintf(err, err_size,
                          "Cannot shift offset for partition %s-%d since there is no current committed offset",
                          p->topic, (int)p->partition);
-                rc = ERR_INVALID - 1000;
+                rc = ERR_CONFIG;
                 goto out;
             }
             p->offset = cur + a->scenario_value;
@@ -1318,7 +1323,7 @@ static int consumer_groups_reset(struct tool_client *c, const struct consumer_gr
             prc = consumer_groups_plan(c, a, ids[i], plans[i], err, sizeof err);
         if (prc == 0 && !dry_run && plans[i]->cnt > 0)
             prc = consumer_groups_alter(c, ids[i], plans[i], err, sizeof err);
-        if (prc < ERR_INVALID - 500) {
+        if (prc == ERR_CONFIG) {
             rc = consumer_groups_usage_error(err);
             goto out;
         }
