@@ -66,6 +66,7 @@ struct group {
     struct offset_entry *offsets;
     int32_t offset_count, offset_cap;
     struct brk_group_offset *offset_view; /* brk_groups_offsets() result */
+    int64_t empty_since_ms;      /* when it last became Empty; 0: unknown (offset expiry) */
     int32_t offset_view_cap;
 };
 
@@ -76,6 +77,7 @@ struct brk_groups {
     struct group **groups;
     int32_t group_count, group_cap;
     struct brk_group_join_member *scratch; /* join answers for the leader */
+    int64_t next_expiry_check_ms;          /* offset expiry: next brk_groups_tick that looks */
     int32_t scratch_cap;
 };
 
@@ -510,6 +512,7 @@ static void complete_join(struct brk_groups *gs, struct group *g, int64_t now_ms
     g->initial_delay = false;
     if (g->member_count == 0) {
         g->state = BRK_GROUP_EMPTY;
+        g->empty_since_ms = now_ms;
         own_free(&g->protocol);
         own_free(&g->leader);
         log_info("group", "group is empty group=%.*s generation=%d", (int)g->id.len, (const char *)g->id.p,
@@ -607,7 +610,8 @@ void brk_groups_destroy(struct brk_groups *gs)
 
 static int new_member_id(struct brk_groups *gs, struct bytes client_id, struct own *out)
 {
-    /* Kafka: clientId + "-" + UUID */
+    /* Kafka: clientId + "-" + UUID, or groupInstanceId + "-" + UUID for a
+     * static member (the caller passes whichever applies) */
     char id[512];
     uint64_t a = prng_next(&gs->prng), b = prng_next(&gs->prng);
     int n = snprintf(id, sizeof id, "%.*s-%08x-%04x-4%03x-%04x-%012llx", (int)(client_id.len > 255 ? 255 : client_id.len),
@@ -661,7 +665,7 @@ static void join_new_member(struct brk_groups *gs, struct group *g, const struct
                             int64_t now_ms, void *waiter)
 {
     struct own id = { NULL, 0, true };
-    if (new_member_id(gs, jr->client_id, &id) < 0) {
+    if (new_member_id(gs, jr->group_instance_id.ptr ? jr->group_instance_id : jr->client_id, &id) < 0) {
         join_answer_error(gs, waiter, BRK_GROUP_UNKNOWN, jr->member_id);
         return;
     }
@@ -959,11 +963,101 @@ static void group_tick(struct brk_groups *gs, struct group *g, int64_t now_ms)
     }
 }
 
+static void offset_delete(struct group *g, struct bytes topic, int32_t partition);
+static struct bytes arena_copy(struct arena *a, struct bytes b, int *rc);
+
+static void expire_store_done(void *arg, int rc)
+{
+    (void)arg;
+    if (rc < 0)
+        log_warn("group", "expired offsets not tombstoned in __consumer_offsets error=\"%s\"; they come back "
+                 "at the next start and expire again", err_str(rc));
+}
+
+/* When offset e of g expires (Kafka's GroupMetadata.removeExpiredOffsets). */
+static bool offset_expired(const struct brk_groups *gs, const struct group *g, const struct offset_entry *e,
+                           int64_t now_ms)
+{
+    if (e->o.expire_timestamp_ms > 0)
+        return now_ms >= e->o.expire_timestamp_ms;
+    int64_t base = e->o.commit_timestamp_ms;
+    if (!g->protocol_type.null) { /* it had members: only once Empty, from the time it became Empty */
+        if (g->state != BRK_GROUP_EMPTY)
+            return false;
+        if (g->empty_since_ms > 0)
+            base = g->empty_since_ms;
+    }
+    return base + gs->cfg.offsets_retention_ms <= now_ms;
+}
+
+/* Drop g's expired offsets: tombstones first (one batch), then memory. */
+static void group_expire_offsets(struct brk_groups *gs, struct group *g, int64_t now_ms)
+{
+    if (g->state != BRK_GROUP_EMPTY && !g->protocol_type.null)
+        return;
+    int32_t n = 0;
+    for (int32_t i = 0; i < g->offset_count; i++)
+        n += offset_expired(gs, g, &g->offsets[i], now_ms);
+    if (n == 0)
+        return;
+    bool group_gone = g->state == BRK_GROUP_EMPTY && n == g->offset_count;
+    struct arena a;
+    arena_init(&a, 4096, 64u << 20);
+    struct brk_offsets_topic_record *recs = arena_alloc_array(&a, (size_t)n + 1, sizeof *recs);
+    struct buf kb;
+    buf_init(&kb, 0);
+    int rc = recs ? 0 : ERR_LIMIT;
+    int32_t k = 0;
+    for (int32_t i = 0; rc == 0 && i < g->offset_count; i++) {
+        if (!offset_expired(gs, g, &g->offsets[i], now_ms))
+            continue;
+        buf_reset(&kb);
+        rc = brk_offsets_topic_offset_key_encode(&kb, own_bytes(&g->id), g->offsets[i].o.topic,
+                                                 g->offsets[i].o.partition);
+        if (rc == 0) {
+            recs[k].key = arena_copy(&a, buf_bytes(&kb), &rc);
+            recs[k++].value = (struct bytes){ NULL, 0 };
+        }
+    }
+    if (rc == 0 && group_gone) {
+        buf_reset(&kb);
+        rc = brk_offsets_topic_group_key_encode(&kb, own_bytes(&g->id));
+        if (rc == 0) {
+            recs[k].key = arena_copy(&a, buf_bytes(&kb), &rc);
+            recs[k++].value = (struct bytes){ NULL, 0 };
+        }
+    }
+    buf_deinit(&kb);
+    if (rc == 0)
+        rc = gs->ops.store(gs->ops.ctx, own_bytes(&g->id), recs, k, NULL, expire_store_done);
+    arena_deinit(&a);
+    if (rc < 0) {
+        log_warn("group", "offsets of group=%.*s not expired yet error=\"%s\"; retried at the next check",
+                 (int)g->id.len, (const char *)g->id.p, err_str(rc));
+        return;
+    }
+    for (int32_t i = g->offset_count - 1; i >= 0; i--)
+        if (offset_expired(gs, g, &g->offsets[i], now_ms))
+            offset_delete(g, g->offsets[i].o.topic, g->offsets[i].o.partition);
+    log_info("group", "offsets expired group=%.*s count=%d retention_ms=%lld%s", (int)g->id.len,
+             (const char *)g->id.p, n, (long long)gs->cfg.offsets_retention_ms,
+             group_gone ? "; the group is empty and has no offsets left: removed" : "");
+    if (group_gone)
+        g->state = BRK_GROUP_DEAD;
+}
+
 void brk_groups_tick(struct brk_groups *gs, int64_t now_ms)
 {
     for (int32_t i = 0; i < gs->group_count; i++)
         if (gs->groups[i]->state != BRK_GROUP_DEAD)
             group_tick(gs, gs->groups[i], now_ms);
+    if (gs->cfg.offsets_retention_ms <= 0 || now_ms < gs->next_expiry_check_ms)
+        return;
+    gs->next_expiry_check_ms = now_ms + (gs->cfg.retention_check_interval_ms > 0 ? gs->cfg.retention_check_interval_ms
+                                                                                    : 600000);
+    for (int32_t i = 0; i < gs->group_count; i++)
+        if (gs->groups[i]->state != BRK_GROUP_DEAD)
+            group_expire_offsets(gs, gs->groups[i], now_ms);
 }
 
 int16_t brk_groups_commit_check(struct brk_groups *gs, struct bytes group_id, struct bytes member_id,
@@ -1198,6 +1292,8 @@ static int load_group(struct brk_groups *gs, struct bytes group_id, struct bytes
         if (rc == 0)
             rc = own_set(&g->leader, v.leader);
         g->state = v.member_count > 0 ? BRK_GROUP_STABLE : BRK_GROUP_EMPTY;
+        g->empty_since_ms = g->state == BRK_GROUP_EMPTY && v.current_state_timestamp_ms > 0
+                                ? v.current_state_timestamp_ms : 0;
     }
     for (int32_t i = 0; rc == 0 && i < v.member_count; i++) {
         const struct brk_offsets_topic_member *vm = &v.members[i];

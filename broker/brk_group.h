@@ -32,9 +32,18 @@
  * PreparingRebalance; group structs live until brk_groups_destroy (Dead
  * ones are reused), so store completions never see freed groups.
  *
+ * Offset expiry (offsets.retention.minutes, Kafka 2.1+ rules), checked by
+ * brk_groups_tick every retention_check_interval_ms: an Empty group's
+ * offsets expire retention after it became Empty (or after their commit
+ * when that time is unknown); a standalone group's (commits without
+ * membership) each retention after its commit; an explicit expire
+ * timestamp (offset value v1) wins.  Expired offsets get tombstones through
+ * ops->store, and an Empty group left without offsets becomes Dead with a
+ * tombstone of its own.  Offsets of topics a Stable group no longer
+ * subscribes to do not expire (Kafka's subscribed-topics rule is not here).
+ *
  * Not here: static membership semantics beyond recording
- * group.instance.id, offset expiry (offsets.retention.minutes),
- * transactional offsets, KIP-848, ACLs.
+ * group.instance.id, transactional offsets, KIP-848, ACLs.
  */
 #ifndef SAMSA_BRK_GROUP_H
 #define SAMSA_BRK_GROUP_H
@@ -118,6 +127,8 @@ struct brk_groups_ops {
 
 struct brk_groups_config {
     int64_t initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms */
+    int64_t offsets_retention_ms;       /* offsets.retention.minutes; <= 0: offsets never expire */
+    int64_t retention_check_interval_ms; /* offsets.retention.check.interval.ms */
     uint64_t seed;                      /* member id randomness */
 };
 

@@ -109,6 +109,15 @@ static void setup_delay(int64_t delay_ms)
     ck_assert_int_eq(brk_groups_create(&cfg, &ops, &gs), 0);
 }
 
+static void setup_retention(int64_t retention_ms, int64_t interval_ms)
+{
+    memset(&fake, 0, sizeof fake);
+    struct brk_groups_config cfg = { .seed = 42, .offsets_retention_ms = retention_ms,
+                                     .retention_check_interval_ms = interval_ms };
+    struct brk_groups_ops ops = { .ctx = &fake, .join_done = join_done, .sync_done = sync_done, .store = store };
+    ck_assert_int_eq(brk_groups_create(&cfg, &ops, &gs), 0);
+}
+
 static void teardown(void)
 {
     brk_groups_destroy(gs);
@@ -434,6 +443,68 @@ START_TEST(test_store_failure_fails_sync)
 }
 END_TEST
 
+static void put_offset(const char *group, int32_t partition, int64_t offset, int64_t commit_ms)
+{
+    struct brk_group_offset o = { .topic = B("t"), .partition = partition, .offset = offset, .leader_epoch = -1,
+                                  .metadata = B(""), .commit_timestamp_ms = commit_ms, .expire_timestamp_ms = -1 };
+    ck_assert_int_eq(brk_groups_offset_put(gs, bytes_cstr(group), &o), 0);
+}
+
+/* offsets.retention.minutes: a standalone group's offsets expire one by one
+ * from their commit; an Empty group's from when it became Empty; a live
+ * group's never; expiry writes tombstones, the last one with the group's. */
+START_TEST(test_offset_expiry)
+{
+    setup_retention(10000, 1000);
+    /* standalone (assign + commit): each offset from its own commit */
+    ck_assert_int_eq(brk_groups_commit_check(gs, B("solo"), B(""), -1, 0), 0);
+    put_offset("solo", 0, 7, 1000);
+    put_offset("solo", 1, 9, 5000);
+    brk_groups_tick(gs, 10999);
+    ck_assert_int_eq(fake.record_count, 0);
+    brk_groups_tick(gs, 12000); /* partition 0 is 11 s old */
+    ck_assert_int_eq(fake.record_count, 1);
+    ck_assert(fake.value_null[0]);
+    ck_assert_ptr_null(brk_groups_offset_find(gs, B("solo"), B("t"), 0));
+    ck_assert_ptr_nonnull(brk_groups_offset_find(gs, B("solo"), B("t"), 1));
+    ck_assert_int_eq(brk_groups_state(gs, B("solo")), BRK_GROUP_EMPTY);
+    brk_groups_tick(gs, 12500); /* before the next check interval: nothing */
+    ck_assert_int_eq(fake.record_count, 1);
+    brk_groups_tick(gs, 15000); /* partition 1 too, and with it the group */
+    ck_assert_int_eq(fake.record_count, 3);
+    ck_assert(fake.value_null[1] && fake.value_null[2]);
+    ck_assert_int_eq(brk_groups_state(gs, B("solo")), BRK_GROUP_DEAD);
+    int32_t n = -1;
+    ck_assert_ptr_null(brk_groups_offsets(gs, B("solo"), &n));
+    complete_stores(&fake, 0);
+    teardown();
+
+    /* a group with members: nothing expires while it lives; once Empty,
+     * the clock starts when it became Empty, not at the commit */
+    setup_retention(10000, 1000);
+    char a[128], b[128];
+    two_member_group(a, b);
+    put_offset("g", 0, 42, 500);
+    brk_groups_tick(gs, 600);
+    ck_assert_int_eq(brk_groups_heartbeat(gs, B("g"), bytes_cstr(a), 2, 5000), 0);
+    bool found;
+    ck_assert_int_eq(brk_groups_leave(gs, B("g"), bytes_cstr(b), 5000, &found), 0);
+    struct waiter wa;
+    join(&wa, a, true, 5100);
+    ck_assert_int_eq(brk_groups_leave(gs, B("g"), bytes_cstr(a), 6000, &found), 0);
+    ck_assert_int_eq(brk_groups_state(gs, B("g")), BRK_GROUP_EMPTY);
+    int records = fake.record_count;
+    brk_groups_tick(gs, 15999); /* 15.5 s after the commit, 10 s after Empty minus 1 ms */
+    ck_assert_ptr_nonnull(brk_groups_offset_find(gs, B("g"), B("t"), 0));
+    brk_groups_tick(gs, 17000);
+    ck_assert_ptr_null(brk_groups_offset_find(gs, B("g"), B("t"), 0));
+    ck_assert_int_eq(brk_groups_state(gs, B("g")), BRK_GROUP_DEAD);
+    ck_assert_int_eq(fake.record_count, records + 2); /* the offset and the group */
+    complete_stores(&fake, 0);
+    teardown();
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("brk_group");
@@ -446,6 +517,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_commit_rules);
     tcase_add_test(tc, test_reload_from_stored_records);
     tcase_add_test(tc, test_store_failure_fails_sync);
+    tcase_add_test(tc, test_offset_expiry);
     suite_add_tcase(s, tc);
     return s;
 }

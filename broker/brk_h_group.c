@@ -311,6 +311,8 @@ static void group_tick_cb(evutil_socket_t fd, short what, void *arg)
 int brk_h_group_start(struct brk_server *srv)
 {
     struct brk_groups_config cfg = { .initial_rebalance_delay_ms = srv->node->group_initial_rebalance_delay_ms,
+                                     .offsets_retention_ms = srv->node->offsets_retention_ms,
+                                     .retention_check_interval_ms = srv->node->offsets_retention_check_interval_ms,
                                      .seed = (uint64_t)brk_now_ns() ^ ((uint64_t)srv->node->node_id << 48) };
     struct brk_groups_ops ops = { .ctx = srv, .join_done = join_done, .sync_done = sync_done,
                                   .store = offsets_store };

@@ -1016,6 +1016,8 @@ static void derive_numbers(struct config *cfg)
     n->delete_topic_enable = boolean(cfg, "delete.topic.enable");
     n->unclean_leader_election_enable = boolean(cfg, "unclean.leader.election.enable");
     n->group_initial_rebalance_delay_ms = num(cfg, "group.initial.rebalance.delay.ms");
+    n->offsets_retention_ms = mul_sat(num(cfg, "offsets.retention.minutes"), 60000);
+    n->offsets_retention_check_interval_ms = num(cfg, "offsets.retention.check.interval.ms");
 
     n->broker_heartbeat_interval_ms = num(cfg, "broker.heartbeat.interval.ms");
     n->broker_session_timeout_ms = num(cfg, "broker.session.timeout.ms");

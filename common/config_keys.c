@@ -113,6 +113,7 @@ const struct config_key config_keys_broker[] = {
     KR("offsets.topic.replication.factor", CONFIG_INT, "3", 1, INT16_MAX, "Replication factor of __consumer_offsets."),
     KR("offsets.topic.num.partitions", CONFIG_INT, "50", 1, INT32_MAX, "Partitions of __consumer_offsets."),
     KR("offsets.retention.minutes", CONFIG_INT, "10080", 1, INT32_MAX, "Committed offsets of empty groups are kept this long."),
+    KR("offsets.retention.check.interval.ms", CONFIG_LONG, "600000", 1, INT64_MAX, "How often committed offsets are checked for expiry."),
     KR("transaction.state.log.replication.factor", CONFIG_INT, "3", 1, INT16_MAX, "Replication factor of __transaction_state."),
     KR("transaction.state.log.min.isr", CONFIG_INT, "2", 1, INT32_MAX, "min.insync.replicas of __transaction_state."),
     KR("transaction.state.log.num.partitions", CONFIG_INT, "50", 1, INT32_MAX, "Partitions of __transaction_state."),
