@@ -97,9 +97,7 @@ static void configs_usage(FILE *out)
 
 static int configs_usage_error(const char *msg)
 {
-    fprintf(stderr, "%s\n", msg);
-    configs_usage(stderr);
-    return 1;
+    return tool_usage_error(msg, configs_usage);
 }
 
 /* Kafka's IllegalArgumentException path: the message alone on stderr. */

@@ -132,9 +132,7 @@ static void consumer_groups_usage(FILE *out)
 /* Kafka's printUsageAndDie: the reason, then the options, on stderr; exit 1. */
 static int consumer_groups_usage_error(const char *msg)
 {
-    fprintf(stderr, "%s\n", msg);
-    consumer_groups_usage(stderr);
-    return 1;
+    return tool_usage_error(msg, consumer_groups_usage);
 }
 
 /* Kafka's printError: a blank line, then "Error: msg", on stdout.  The

@@ -408,3 +408,10 @@ void tool_kv_list_free(struct tool_kv *kv, size_t count)
         kv[i].value = NULL;
     }
 }
+
+int tool_usage_error(const char *msg, void (*usage)(FILE *out))
+{
+    fprintf(stderr, "%s\n", msg);
+    usage(stderr);
+    return 1;
+}

@@ -16,6 +16,7 @@
 
 #include <regex.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 
 #include <librdkafka/rdkafka.h>
@@ -97,6 +98,10 @@ void tool_topic_filter_deinit(struct tool_topic_filter *f);
 
 /* qsort comparator for an array of `const char *`. */
 int tool_str_cmp(const void *a, const void *b);
+
+/* tool_usage_error - Kafka's printUsageAndDie: the reason, then the tool's
+ * options (usage(stderr)), on stderr; returns the exit code, 1. */
+int tool_usage_error(const char *msg, void (*usage)(FILE *out));
 
 /*
  * tool_opt - match argv[*i] against a long option `name` ("--topic"),

@@ -115,9 +115,7 @@ static void topics_usage(FILE *out)
 /* Kafka's printUsageAndDie: the reason, then the options, on stderr. */
 static int topics_usage_error(const char *msg)
 {
-    fprintf(stderr, "%s\n", msg);
-    topics_usage(stderr);
-    return 1;
+    return tool_usage_error(msg, topics_usage);
 }
 
 /* A failure of the command itself (Kafka prints these on stdout). */

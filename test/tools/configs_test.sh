@@ -7,37 +7,9 @@
 # Standalone: prints "N passed, N failed" last and exits non-zero on failure.
 # SAMSA=path/to/samsa overrides the CLI (default build/bin/samsa).
 cd "$(dirname "$0")/../.." || exit 1
-SAMSA=${SAMSA:-$PWD/build/bin/samsa}
-export SAMSA_CLI=${SAMSA_CLI:-$SAMSA}
-. test/lib/node.sh
-
-node_up configs
-T=$NODE_ROOT
-BS=(--bootstrap-server "$NODE_BOOTSTRAP")
-pass=0; fail=0; last=""
-ok()  { pass=$((pass + 1)); }
-bad() {
-    fail=$((fail + 1)); echo "FAIL: $1"
-    echo "  stdout:"; sed 's/^/    |/' "$T/out"; echo "  stderr:"; sed 's/^/    |/' "$T/err"
-}
-run() {
-    local want=$1; last=$2; shift 2
-    "$@" >"$T/out" 2>"$T/err"
-    local got=$?
-    if [ "$got" -eq "$want" ]; then ok; else bad "$last (exit $got, want $want)"; fi
-}
+. test/lib/tooltest.sh
+tooltest_up configs
 configs() { "$SAMSA" configs "${BS[@]}" "$@"; }
-out_is() {
-    if [ -z "$1" ]; then : >"$T/want"; else printf '%b\n' "$1" >"$T/want"; fi
-    if cmp -s "$T/want" "$T/out"; then ok; else bad "$last: stdout is not exactly:"; sed 's/^/    >/' "$T/want"; fi
-}
-err_is() {
-    printf '%b\n' "$1" >"$T/want"
-    if cmp -s "$T/want" "$T/err"; then ok; else bad "$last: stderr is not exactly:"; sed 's/^/    >/' "$T/want"; fi
-}
-err_empty() { if [ ! -s "$T/err" ]; then ok; else bad "$last: stderr not empty"; fi; }
-err_first() { if [ "$(head -n 1 "$T/err")" = "$1" ]; then ok; else bad "$last: stderr line 1 is not: $1"; fi; }
-out_has()   { if grep -qxF -- "$1" "$T/out"; then ok; else bad "$last: stdout lacks line: $1"; fi; }
 # a failed admin call: Kafka's two lines on stderr, nothing on stdout
 call_failed() { # ARGS-TEXT EXCEPTION-LINE
     err_is "Error while executing config command with args '$1'\njava.util.concurrent.ExecutionException: $2"
@@ -184,5 +156,4 @@ call_failed "${BS[*]} --command-config $T/fast.properties --describe --broker 7"
 run 0 "samsa --help lists configs" "$SAMSA" --help
 if grep -q '^  configs ' "$T/out"; then ok; else bad "samsa --help lacks configs"; fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tooltest_done

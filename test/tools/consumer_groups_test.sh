@@ -9,38 +9,10 @@
 # offset.  Standalone: prints "N passed, N failed" last, exits non-zero on
 # failure.  SAMSA=path/to/samsa overrides the CLI (default build/bin/samsa).
 cd "$(dirname "$0")/../.." || exit 1
-SAMSA=${SAMSA:-$PWD/build/bin/samsa}
-export SAMSA_CLI=${SAMSA_CLI:-$SAMSA}
 PY=/usr/bin/python3
-. test/lib/node.sh
-
-node_up cgroups
-T=$NODE_ROOT
-BS=(--bootstrap-server "$NODE_BOOTSTRAP")
-pass=0; fail=0; last=""
-ok()  { pass=$((pass + 1)); }
-bad() {
-    fail=$((fail + 1)); echo "FAIL: $1"
-    echo "  stdout:"; sed 's/^/    |/' "$T/out"; echo "  stderr:"; sed 's/^/    |/' "$T/err"
-}
-# run RC WHAT cmd...: stdout -> $T/out, stderr -> $T/err, check the exit code
-run() {
-    local want=$1; last=$2; shift 2
-    "$@" >"$T/out" 2>"$T/err"
-    local got=$?
-    if [ "$got" -eq "$want" ]; then ok; else bad "$last (exit $got, want $want)"; fi
-}
+. test/lib/tooltest.sh
+tooltest_up cgroups
 cg() { "$SAMSA" consumer-groups "${BS[@]}" "$@"; }
-# out_is TEXT / err_is TEXT: the stream is exactly TEXT (printf %b escapes; a final newline added unless empty)
-same() {
-    if [ -z "$2" ]; then : >"$T/want"; else printf '%b\n' "$2" >"$T/want"; fi
-    if cmp -s "$T/want" "$T/$1"; then ok; else bad "$last: $1 is not exactly:"; sed 's/^/    >/' "$T/want"; fi
-}
-out_is() { same out "$1"; }
-err_is() { same err "$1"; }
-err_first() { if [ "$(head -n 1 "$T/err")" = "$1" ]; then ok; else bad "$last: stderr line 1 is not: $1"; fi; }
-out_has()   { if grep -qxF -- "$1" "$T/out"; then ok; else bad "$last: stdout lacks line: $1"; fi; }
-err_has()   { if grep -qF -- "$1" "$T/err"; then ok; else bad "$last: stderr lacks: $1"; fi; }
 # Kafka's offsets table: header and rows, padded like ConsumerGroupCommand (widths passed in)
 row9() { printf "%-${1}s %-${2}s %-10s %-15s %-15s %-15s %-${3}s %-${4}s %s" "${@:5}"; }
 H9() { row9 "$1" "$2" "$3" "$4" GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID; }
@@ -355,5 +327,4 @@ case "$(sed -n 2p "$T/out")" in
 *) bad "unreachable server: no error line" ;;
 esac
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tooltest_done

@@ -5,38 +5,9 @@
 # Standalone: prints "N passed, N failed" last and exits non-zero on failure.
 # SAMSA=path/to/samsa overrides the CLI (default build/bin/samsa).
 cd "$(dirname "$0")/../.." || exit 1
-SAMSA=${SAMSA:-$PWD/build/bin/samsa}
-export SAMSA_CLI=${SAMSA_CLI:-$SAMSA}
-. test/lib/node.sh
-
-node_up topics
-T=$NODE_ROOT
-BS=(--bootstrap-server "$NODE_BOOTSTRAP")
-pass=0; fail=0; last=""
-ok()  { pass=$((pass + 1)); }
-bad() {
-    fail=$((fail + 1)); echo "FAIL: $1"
-    echo "  stdout:"; sed 's/^/    |/' "$T/out"; echo "  stderr:"; sed 's/^/    |/' "$T/err"
-}
-# run RC WHAT cmd...: stdout -> $T/out, stderr -> $T/err, check the exit code
-run() {
-    local want=$1; last=$2; shift 2
-    "$@" >"$T/out" 2>"$T/err"
-    local got=$?
-    if [ "$got" -eq "$want" ]; then ok; else bad "$last (exit $got, want $want)"; fi
-}
+. test/lib/tooltest.sh
+tooltest_up topics
 topics() { "$SAMSA" topics "${BS[@]}" "$@"; }
-# out_is TEXT: stdout is exactly TEXT (\t and \n escapes; a final newline added unless TEXT is empty)
-out_is() {
-    if [ -z "$1" ]; then : >"$T/want"; else printf '%b\n' "$1" >"$T/want"; fi
-    if cmp -s "$T/want" "$T/out"; then ok; else bad "$last: stdout is not exactly:"; sed 's/^/    >/' "$T/want"; fi
-}
-err_empty()   { if [ ! -s "$T/err" ]; then ok; else bad "$last: stderr not empty"; fi; }
-err_first()   { if [ "$(head -n 1 "$T/err")" = "$1" ]; then ok; else bad "$last: stderr line 1 is not: $1"; fi; }
-# out_has LINE: stdout has exactly this line (\t escapes allowed)
-out_has()     { local l; l=$(printf '%b' "$1"); if grep -qxF -- "$l" "$T/out"; then ok; else bad "$last: stdout lacks line: $l"; fi; }
-out_lacks()   { if grep -qF -- "$1" "$T/out"; then bad "$last: stdout has: $1"; else ok; fi; }
-err_has()     { if grep -qF -- "$1" "$T/err"; then ok; else bad "$last: stderr lacks: $1"; fi; }
 
 WARN="WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide. To avoid issues it is best to use either, but not both."
 ERR="Error while executing topic command :"
@@ -283,5 +254,4 @@ out_is "Topic: other\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: segment.
 run 0 "samsa --help lists topics" "$SAMSA" --help
 if grep -q '^  topics ' "$T/out"; then ok; else bad "samsa --help lacks topics"; fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tooltest_done
