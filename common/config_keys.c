@@ -55,8 +55,10 @@ const struct config_key config_keys_broker[] = {
     KR("num.recovery.threads.per.data.dir", CONFIG_INT, "1", 1, 1024, "Threads per log dir for recovery at start and flush at shutdown."),
     KR("queued.max.requests", CONFIG_INT, "500", 1, INT32_MAX, "Queued requests allowed before blocking the network threads."),
     /* Kafka's default is 102400, which fixes the buffers and turns off the
-     * kernel's autotuning: 30% less produce throughput measured here.  -1
-     * (autotuning) is Samsa's default; a value set by the operator is applied. */
+     * kernel's autotuning: 7% less 1 KiB produce throughput on loopback here,
+     * and a window of about 200 KiB per round trip on a real link (see
+     * test/bench/RESULTS.md).  -1 (autotuning) is Samsa's default; a value
+     * set by the operator is applied. */
     KR("socket.send.buffer.bytes", CONFIG_INT, "-1", -1, INT32_MAX, "SO_SNDBUF of client connections; -1 (default) keeps the kernel's autotuning."),
     KR("socket.receive.buffer.bytes", CONFIG_INT, "-1", -1, INT32_MAX, "SO_RCVBUF of client connections; -1 (default) keeps the kernel's autotuning."),
     KR("socket.request.max.bytes", CONFIG_INT, "104857600", 1, INT32_MAX, "Largest request accepted."),

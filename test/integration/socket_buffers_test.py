@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """socket_buffers_test - socket.send.buffer.bytes / socket.receive.buffer.bytes.
 
-Samsa's default for both is -1 (the kernel's autotuning; Kafka's 102400 cut
-produce throughput by 30% here, see common/config.c).  A value the operator
+Samsa's default for both is -1 (the kernel's autotuning; Kafka's 102400 pins
+the window, see common/config_keys.c).  A value the operator
 sets is applied to every accepted client socket, as Kafka does.  Checked
 from outside with `ss -tmn`: the server side of a connection shows the
 kernel's doubled value (rb/tb) when the keys are set, and the autotuned
