@@ -963,7 +963,7 @@ static void group_tick(struct brk_groups *gs, struct group *g, int64_t now_ms)
     }
 }
 
-static void offset_delete(struct group *g, struct bytes topic, int32_t partition);
+static void offset_delete_at(struct group *g, int32_t i);
 static struct bytes arena_copy(struct arena *a, struct bytes b, int *rc);
 
 static void expire_store_done(void *arg, int rc)
@@ -990,55 +990,65 @@ static bool offset_expired(const struct brk_groups *gs, const struct group *g, c
     return base + gs->cfg.offsets_retention_ms <= now_ms;
 }
 
+/* A tombstone record for the key encoded in kb (the key copied into a). */
+static int tombstone(struct arena *a, const struct buf *kb, struct brk_offsets_topic_record *rec)
+{
+    int rc = 0;
+    rec->key = arena_copy(a, buf_bytes(kb), &rc);
+    rec->value = (struct bytes){ NULL, 0 };
+    return rc;
+}
+
 /* Drop g's expired offsets: tombstones first (one batch), then memory. */
 static void group_expire_offsets(struct brk_groups *gs, struct group *g, int64_t now_ms)
 {
     if (g->state != BRK_GROUP_EMPTY && !g->protocol_type.null)
         return;
-    int32_t n = 0;
-    for (int32_t i = 0; i < g->offset_count; i++)
-        n += offset_expired(gs, g, &g->offsets[i], now_ms);
-    if (n == 0)
-        return;
-    bool group_gone = g->state == BRK_GROUP_EMPTY && n == g->offset_count;
     struct arena a;
     arena_init(&a, 4096, 64u << 20);
-    struct brk_offsets_topic_record *recs = arena_alloc_array(&a, (size_t)n + 1, sizeof *recs);
+    bool *gone = arena_alloc_array(&a, (size_t)g->offset_count, sizeof *gone);
+    int32_t n = 0;
+    for (int32_t i = 0; gone && i < g->offset_count; i++)
+        n += gone[i] = offset_expired(gs, g, &g->offsets[i], now_ms);
+    bool group_gone = g->state == BRK_GROUP_EMPTY && n == g->offset_count;
+    struct brk_offsets_topic_record *recs = n ? arena_alloc_array(&a, (size_t)n + 1, sizeof *recs) : NULL;
+    if (!recs) {
+        arena_deinit(&a); /* nothing expired (or no memory: retried at the next check) */
+        return;
+    }
     struct buf kb;
     buf_init(&kb, 0);
-    int rc = recs ? 0 : ERR_LIMIT;
+    int rc = 0;
     int32_t k = 0;
     for (int32_t i = 0; rc == 0 && i < g->offset_count; i++) {
-        if (!offset_expired(gs, g, &g->offsets[i], now_ms))
+        if (!gone[i])
             continue;
         buf_reset(&kb);
         rc = brk_offsets_topic_offset_key_encode(&kb, own_bytes(&g->id), g->offsets[i].o.topic,
                                                  g->offsets[i].o.partition);
-        if (rc == 0) {
-            recs[k].key = arena_copy(&a, buf_bytes(&kb), &rc);
-            recs[k++].value = (struct bytes){ NULL, 0 };
-        }
+        if (rc == 0)
+            rc = tombstone(&a, &kb, &recs[k++]);
     }
     if (rc == 0 && group_gone) {
         buf_reset(&kb);
         rc = brk_offsets_topic_group_key_encode(&kb, own_bytes(&g->id));
-        if (rc == 0) {
-            recs[k].key = arena_copy(&a, buf_bytes(&kb), &rc);
-            recs[k++].value = (struct bytes){ NULL, 0 };
-        }
+        if (rc == 0)
+            rc = tombstone(&a, &kb, &recs[k++]);
     }
     buf_deinit(&kb);
     if (rc == 0)
         rc = gs->ops.store(gs->ops.ctx, own_bytes(&g->id), recs, k, NULL, expire_store_done);
-    arena_deinit(&a);
     if (rc < 0) {
+        arena_deinit(&a);
         log_warn("group", "offsets of group=%.*s not expired yet error=\"%s\"; retried at the next check",
                  (int)g->id.len, (const char *)g->id.p, err_str(rc));
         return;
     }
+    /* backwards: offset_delete_at moves the last entry (already decided) into the hole */
     for (int32_t i = g->offset_count - 1; i >= 0; i--)
-        if (offset_expired(gs, g, &g->offsets[i], now_ms))
-            offset_delete(g, g->offsets[i].o.topic, g->offsets[i].o.partition);
+        if (gone[i])
+            offset_delete_at(g, i);
+    arena_deinit(&a);
     log_info("group", "offsets expired group=%.*s count=%d retention_ms=%lld%s", (int)g->id.len,
              (const char *)g->id.p, n, (long long)gs->cfg.offsets_retention_ms,
              group_gone ? "; the group is empty and has no offsets left: removed" : "");
@@ -1121,15 +1131,21 @@ int brk_groups_offset_put(struct brk_groups *gs, struct bytes group_id, const st
     return 0;
 }
 
-static void offset_delete(struct group *g, struct bytes topic, int32_t partition)
+/* Remove entry i; the last entry moves into its place. */
+static void offset_delete_at(struct group *g, int32_t i)
 {
-    struct offset_entry *e = offset_entry_find(g, topic, partition);
-    if (!e)
-        return;
+    struct offset_entry *e = &g->offsets[i];
     own_free(&e->topic);
     own_free(&e->metadata);
     *e = g->offsets[--g->offset_count];
     /* the moved entry's views point into its own owns: still valid */
+}
+
+static void offset_delete(struct group *g, struct bytes topic, int32_t partition)
+{
+    struct offset_entry *e = offset_entry_find(g, topic, partition);
+    if (e)
+        offset_delete_at(g, (int32_t)(e - g->offsets));
 }
 
 const struct brk_group_offset *brk_groups_offset_find(const struct brk_groups *gs, struct bytes group_id,
