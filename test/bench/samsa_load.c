@@ -29,6 +29,7 @@
  *
  *   RESULT target=T rep=R phase=produce|consume size=B msgs=N bytes=N secs=S
  *          mbps=M msgps=M errors=N broker_cpu_s=C broker_cpu_s_per_gb=C client_cpu_s=C
+ *          machine_idle_s=I
  *   RESULT target=T rep=R phase=latency size=B rate=R msgs=N errors=N p50_ms=.. p99_ms=.. max_ms=..
  *
  * MB is 10^6 bytes; bytes count record values only.  Throughput phases are
@@ -38,7 +39,9 @@
  * Broker CPU is utime+stime from /proc/<pid>/stat around the phase.  For the
  * mock it is the sum over this process's threads named "rdk:mock*" (the
  * mock cluster's own threads), so both targets are charged comparably;
- * client_cpu_s is this process's CPU minus that.
+ * client_cpu_s is this process's CPU minus that.  machine_idle_s is the
+ * idle + iowait time of all CPUs (/proc/stat) during the phase: close to 0
+ * means the phase was CPU-bound and broker and load generator shared it.
  *
  * The producer is tuned to stay out of the broker's way: linger.ms=10,
  * batch.size=1000000, a 1 GiB queue, no compression, acks=1, payloads
@@ -370,17 +373,35 @@ static int load_warm_up(rd_kafka_t *rk, struct load_dr *dr, const char *topic, i
 struct load_cpu {
     long long broker_ticks0;
     double self_s0;
+    long long idle_ticks0;
 };
+
+/* Idle + iowait ticks of the whole machine (/proc/stat), -1 if unreadable.  Idle time during a
+ * phase means the phase was not CPU-bound: something waited (the network, the disk, a timer). */
+static long long load_machine_idle_ticks(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return -1;
+    long long user, nice, sys, idle, iowait;
+    int n = fscanf(f, "cpu %lld %lld %lld %lld %lld", &user, &nice, &sys, &idle, &iowait);
+    fclose(f);
+    return n == 5 ? idle + iowait : -1;
+}
 
 static void load_cpu_begin(const struct load_ctx *c, struct load_cpu *cpu)
 {
     cpu->broker_ticks0 = load_broker_ticks(c);
     cpu->self_s0 = load_self_cpu_s();
+    cpu->idle_ticks0 = load_machine_idle_ticks();
 }
 
-static void load_cpu_end(const struct load_ctx *c, const struct load_cpu *cpu, double *broker_s, double *client_s)
+static void load_cpu_end(const struct load_ctx *c, const struct load_cpu *cpu, double *broker_s, double *client_s,
+                         double *idle_s)
 {
     long long t1 = load_broker_ticks(c);
+    long long idle1 = load_machine_idle_ticks();
+    *idle_s = cpu->idle_ticks0 >= 0 && idle1 >= 0 ? (double)(idle1 - cpu->idle_ticks0) / (double)c->clk_tck : -1;
     double self_s = load_self_cpu_s() - cpu->self_s0;
     *broker_s = -1;
     if (cpu->broker_ticks0 >= 0 && t1 >= 0)
@@ -389,15 +410,15 @@ static void load_cpu_end(const struct load_ctx *c, const struct load_cpu *cpu, d
 }
 
 static void load_report(struct load_ctx *c, int rep, const char *phase, int size, long msgs, uint64_t bytes,
-                        double secs, long errors, double broker_s, double client_s)
+                        double secs, long errors, double broker_s, double client_s, double idle_s)
 {
     double gb = (double)bytes / 1e9;
     printf("RESULT target=%s rep=%d phase=%s size=%d msgs=%ld bytes=%" PRIu64
            " secs=%.3f mbps=%.2f msgps=%.0f errors=%ld broker_cpu_s=%.2f broker_cpu_s_per_gb=%.2f"
-           " client_cpu_s=%.2f\n",
+           " client_cpu_s=%.2f machine_idle_s=%.2f\n",
            c->o.label, rep, phase, size, msgs, bytes, secs, secs > 0 ? (double)bytes / 1e6 / secs : 0,
            secs > 0 ? (double)msgs / secs : 0, errors, broker_s, broker_s >= 0 && gb > 0 ? broker_s / gb : -1,
-           client_s);
+           client_s, idle_s);
     fflush(stdout);
     if (errors)
         c->failures++;
@@ -448,15 +469,15 @@ static int load_produce_phase(struct load_ctx *c, int rep, const char *topic, in
         local_errors++;
     }
     int64_t t1_ns = load_now_ns();
-    double broker_s, client_s;
-    load_cpu_end(c, &cpu, &broker_s, &client_s);
+    double broker_s, client_s, idle_s;
+    load_cpu_end(c, &cpu, &broker_s, &client_s, &idle_s);
     if (dr.err_count)
         fprintf(stderr, "samsa_load: %ld delivery errors, first: %s\n", dr.err_count,
                 rd_kafka_err2str(dr.first_err));
     long errors = dr.err_count + local_errors + (sent - dr.ok_count - dr.err_count);
     if (report)
         load_report(c, rep, "produce", size, dr.ok_count, dr.bytes, (double)(t1_ns - t0_ns) / 1e9, errors, broker_s,
-                    client_s);
+                    client_s, idle_s);
     else if (errors)
         c->failures++;
     *acked = dr.ok_count;
@@ -532,15 +553,15 @@ static int load_consume_phase(struct load_ctx *c, int rep, const char *topic, in
     if (q)
         rd_kafka_queue_destroy(q);
     int64_t t1_ns = load_now_ns();
-    double broker_s, client_s;
-    load_cpu_end(c, &cpu, &broker_s, &client_s);
+    double broker_s, client_s, idle_s;
+    load_cpu_end(c, &cpu, &broker_s, &client_s, &idle_s);
     if (got != want)
         fprintf(stderr, "samsa_load: consumed %ld of %ld records from %s\n", got, want, topic);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     long warm = got < partitions ? got : partitions;
     load_report(c, rep, "consume", size, got - warm, bytes - (uint64_t)warm * 4, (double)(t1_ns - t0_ns) / 1e9,
-                errors + (got != want), broker_s, client_s);
+                errors + (got != want), broker_s, client_s, idle_s);
     return 0;
 }
 

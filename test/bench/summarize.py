@@ -6,11 +6,15 @@ ratios and TARGET MISSED lines.
 
 Input lines look like "RESULT key=value ..." (see bench_disk.c, bench_net.c
 and samsa_load.c).  Every number reported is the MEDIAN over repetitions.
+Derived per row: client_cpu_s_per_gb (the load generator's own CPU) and
+machine_idle_pct (idle share of all CPUs during the phase: near 0 means the
+phase was CPU-bound, and then broker and load generator compete for it).
 Targets: samsa/mock >= 1.0 for produce and consume throughput (MB/s) of each
 record size.  Missing a target prints "TARGET MISSED ..." but is not an error:
 the exit status is 1 only if the input has no samsa or mock results at all.
 The Markdown table is also written to OUT.md when given.
 """
+import os
 import statistics
 import sys
 
@@ -22,8 +26,23 @@ def parse(path):
             if not line.startswith("RESULT "):
                 continue
             kv = dict(tok.split("=", 1) for tok in line.split()[1:] if "=" in tok)
+            derive(kv)
             rows.append(kv)
     return rows
+
+
+def derive(kv):
+    """Per-GB client CPU and the machine's idle share, from a load RESULT line."""
+    try:
+        gb = float(kv["bytes"]) / 1e9
+        secs = float(kv["secs"])
+    except (KeyError, ValueError):
+        return
+    if gb > 0 and float(kv.get("client_cpu_s", -1)) >= 0:
+        kv["client_cpu_s_per_gb"] = str(float(kv["client_cpu_s"]) / gb)
+    idle = float(kv.get("machine_idle_s", -1))
+    if secs > 0 and idle >= 0:
+        kv["machine_idle_pct"] = str(100.0 * idle / (secs * (os.cpu_count() or 1)))
 
 
 def med(rows, key, **match):
@@ -86,6 +105,13 @@ def main():
         s_c = med(rows, "broker_cpu_s_per_gb", target="samsa", phase=phase, size="1024")
         m_c = med(rows, "broker_cpu_s_per_gb", target="mock", phase=phase, size="1024")
         out(f"| broker CPU s/GB, {phase} 1 KiB | {fmt(s_c, 2)} | {fmt(m_c, 2)} | {fmt(ratio(s_c, m_c), 2)} |")
+    for phase in ("produce", "consume"):
+        s_c = med(rows, "client_cpu_s_per_gb", target="samsa", phase=phase, size="1024")
+        m_c = med(rows, "client_cpu_s_per_gb", target="mock", phase=phase, size="1024")
+        out(f"| load generator CPU s/GB, {phase} 1 KiB | {fmt(s_c, 2)} | {fmt(m_c, 2)} | {fmt(ratio(s_c, m_c), 2)} |")
+        s_i = med(rows, "machine_idle_pct", target="samsa", phase=phase, size="1024")
+        m_i = med(rows, "machine_idle_pct", target="mock", phase=phase, size="1024")
+        out(f"| machine idle %, {phase} 1 KiB | {fmt(s_i)} | {fmt(m_i)} | |")
     for phase in ("produce", "consume"):
         s_c = med(rows, "broker_cpu_s_per_gb", target="samsa", phase=phase, size="100")
         m_c = med(rows, "broker_cpu_s_per_gb", target="mock", phase=phase, size="100")
