@@ -33,6 +33,7 @@ struct brk_parts {
     int32_t per_dir[CONFIG_LOG_DIRS_MAX];
     struct brk_ckpt_entry *start_hints;  /* log-start-offset-checkpoint at boot */
     size_t start_hint_count;
+    struct brk_plog_shared plog_shared;  /* direct appends: settings, tail-buffer budget */
 };
 
 static uint64_t part_hash(const uint8_t id[16], int32_t partition)
@@ -93,6 +94,8 @@ int brk_parts_create(struct brk_server *srv, struct brk_parts **out)
     if (!parts)
         return -ENOMEM;
     parts->srv = srv;
+    brk_plog_shared_init(&parts->plog_shared, srv->node->log_direct_io != 0, srv->node->log_tail_buffer_bytes,
+                         srv->node->log_tail_buffers_max_bytes);
     parts->start_hints = calloc(BRK_CKPT_ENTRIES_MAX, sizeof *parts->start_hints);
     if (!parts->start_hints || parts_rehash(parts, 1024) < 0) {
         brk_parts_destroy(parts);
@@ -256,7 +259,7 @@ static int part_open(struct brk_parts *parts, const struct ctrl_topic *t, const 
         free(p);
         return rc;
     }
-    int rc = brk_plog_open(srv->uring, p->dir, &p->pcfg, start_hint(parts, t->name, cp->partition_id), &p->plog);
+    int rc = brk_plog_open(srv->uring, &parts->plog_shared, p->dir, &p->pcfg, start_hint(parts, t->name, cp->partition_id), &p->plog);
     if (rc < 0) {
         log_error("parts", "cannot open partition log path=%s error=\"%s\"", p->dir, err_str(rc));
         free(p);

@@ -2,13 +2,26 @@
  * brk_plog.c - partition log: segments, sparse indexes, ordered async
  * appends through uring, recovery, retention.
  *
- * Append slots form a ring (slot_head..slot_tail) in append order.  A slot
- * is finished when its write (and optional fdatasync) callbacks have run;
- * finished slots are retired from the head only, so visibility (end_offset,
- * seg->visible_bytes) advances strictly in append order whatever order the
- * kernel completes in.  Every uring op this log queues is counted in
- * io_count and in the segment's io_pending; a segment is never freed while
+ * Append slots form a ring (slot_head..slot_tail, absolute uint32 indexes)
+ * in append order.  A slot is finished when its bytes are written (and its
+ * optional fdatasync has completed); finished slots are retired from the
+ * head only, so visibility (end_offset, seg->visible_bytes) advances
+ * strictly in append order whatever order the kernel completes in.  Every
+ * uring op this log queues is counted in io_count, and a slot or a write
+ * in flight holds its segment's io_pending; a segment is never freed while
  * its io_pending is non-zero, so buffers handed to uring stay valid.
+ *
+ * Direct appends (broker/README.md, "Direct appends") add the tail ring:
+ *
+ *   slot_head <= sync_next <= done_slot <= copy_slot <= slot_tail
+ *
+ * copy_slot is the first slot not wholly copied into the ring, done_slot
+ * the first not wholly written, sync_next the first whose flush.messages
+ * fdatasync is not yet queued.  In file positions of the ring's segment:
+ *
+ *   lo <= round_down(written, align) <= written <= copied <= size_bytes
+ *
+ * with at most one write in flight, [round_down(written), round_up(copied)).
  */
 #include "brk_plog.h"
 
@@ -30,6 +43,9 @@
 #define BRK_PLOG_IDX_ENTRY_BYTES 8
 #define BRK_PLOG_TIDX_ENTRY_BYTES 12
 #define BRK_PLOG_NAME_DIGITS 20
+/* Trailing zero bytes recovery accepts as direct-write slack (< the largest
+ * alignment a file system may ask for). */
+#define BRK_PLOG_SLACK_BYTES_MAX (64 << 10)
 
 struct brk_plog_idx {
     uint32_t rel; /* last offset of the batch at pos, minus the segment base */
@@ -45,7 +61,8 @@ struct brk_plog_seg {
     struct brk_plog *pl;
     int64_t base_offset;
     int64_t next_offset;   /* after the last assigned batch */
-    int fd;
+    int fd;                /* buffered: reads, syncs, truncation (and buffered appends) */
+    int wfd;               /* O_DIRECT appends of the active segment; -1 otherwise */
     int64_t size_bytes;    /* assigned: written or queued */
     int64_t visible_bytes; /* completed, in order */
     int64_t max_ts_ms;
@@ -72,15 +89,40 @@ struct brk_plog_slot {
     struct brk_plog_seg *seg;
     int64_t pos;
     int64_t next_offset;
-    int pending;
+    int pending;            /* its write and its sync, until each has completed */
     int rc;
     bool sync_failed;       /* the failure came from this append's fdatasync */
+    bool want_sync;         /* direct: flush.messages asks for an fdatasync after the write */
+    bool sync_queued;       /* direct: that fdatasync is in flight */
     brk_plog_append_cb cb;
     void *arg;
 };
 
+/* The O_DIRECT tail ring: file position p of seg lives at mem[p % cap_bytes]. */
+struct brk_plog_tail {
+    uint8_t *mem;             /* aligned to pl->align; NULL until the first append */
+    size_t cap_bytes;         /* a multiple of pl->align */
+    struct brk_plog_seg *seg; /* whose bytes the ring holds; NULL: not attached */
+    int64_t lo;               /* first position held */
+    int64_t copied;           /* end of the bytes copied in */
+    int64_t written;          /* end of the bytes on the device */
+    int64_t inflight_end;     /* logical end of the write in flight; -1: none */
+    uint32_t copy_slot;       /* first slot not wholly copied */
+    size_t copy_off;          /* its bytes already copied */
+    uint32_t done_slot;       /* first slot not wholly written */
+    uint32_t sync_next;       /* first slot whose flush.messages sync is not queued */
+    uint32_t sync_from, sync_to; /* the slots the sync in flight covers */
+    bool sync_busy;
+    bool retry;               /* the uring was full: pump again from the flush tick */
+    int64_t last_append_ms;
+};
+
 struct brk_plog {
     struct uring *u;
+    struct brk_plog_shared *shared; /* NULL: buffered appends */
+    bool direct;                    /* appends go through the tail ring */
+    size_t align;                   /* O_DIRECT alignment (bytes, power of two) */
+    struct brk_plog_tail tail;
     char dir[PATH_MAX - 32];
     struct brk_plog_config cfg;
     struct brk_plog_seg **segs;
@@ -94,9 +136,12 @@ struct brk_plog {
     int64_t nospace_refused_count; /* appends refused during the current outage */
     unsigned io_count;
     uint32_t slot_head, slot_tail;
+    struct brk_plog_slot **slots;   /* slot_cap pointers; a slot is allocated at its first use */
+    uint32_t slot_cap;              /* power of two, <= BRK_PLOG_APPENDS_MAX */
     struct buf scratch;
-    struct brk_plog_slot slots[BRK_PLOG_APPENDS_MAX];
 };
+
+#define BRK_PLOG_SLOTS_INITIAL 16u
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -160,6 +205,53 @@ static struct brk_plog_seg *brk_plog_active(const struct brk_plog *pl)
     return pl->segs[pl->seg_count - 1];
 }
 
+static struct brk_plog_slot *brk_plog_slot_at(const struct brk_plog *pl, uint32_t index)
+{
+    struct brk_plog_slot *s = pl->slots[index & (pl->slot_cap - 1)];
+    ASSERT(s != NULL);
+    return s;
+}
+
+/*
+ * The slot for index slot_tail, growing the pointer ring (doubling, up to
+ * BRK_PLOG_APPENDS_MAX) when every position is in flight.  Slots never
+ * move: uring callbacks hold pointers to them.  Returns NULL with *rc_out
+ * set to ERR_LIMIT or -ENOMEM.
+ */
+static struct brk_plog_slot *brk_plog_slot_next(struct brk_plog *pl, int *rc_out)
+{
+    uint32_t live = pl->slot_tail - pl->slot_head;
+    if (live == pl->slot_cap) {
+        if (pl->slot_cap >= BRK_PLOG_APPENDS_MAX) {
+            *rc_out = ERR_LIMIT;
+            return NULL;
+        }
+        uint32_t cap = pl->slot_cap * 2;
+        struct brk_plog_slot **n = calloc(cap, sizeof *n);
+        if (n == NULL) {
+            *rc_out = -ENOMEM;
+            return NULL;
+        }
+        /* every old position is live (live == old cap): each keeps its slot */
+        for (uint32_t i = pl->slot_head; i != pl->slot_tail; i++)
+            n[i & (cap - 1)] = pl->slots[i & (pl->slot_cap - 1)];
+        free(pl->slots);
+        pl->slots = n;
+        pl->slot_cap = cap;
+    }
+    struct brk_plog_slot **at = &pl->slots[pl->slot_tail & (pl->slot_cap - 1)];
+    if (*at == NULL) {
+        *at = calloc(1, sizeof **at);
+        if (*at == NULL) {
+            *rc_out = -ENOMEM;
+            return NULL;
+        }
+        buf_init(&(*at)->data, 0);
+        (*at)->pl = pl;
+    }
+    return *at;
+}
+
 static int brk_plog_pread_all(int fd, void *p, size_t n, int64_t off)
 {
     size_t got = 0;
@@ -192,13 +284,80 @@ static int brk_plog_pwrite_all(int fd, const void *p, size_t n, int64_t off)
     return 0;
 }
 
+/* ---- the tail ring's bytes --------------------------------------------- */
+
+static int64_t brk_plog_down(int64_t v, int64_t a)
+{
+    return v - v % a;
+}
+
+static int64_t brk_plog_up(int64_t v, int64_t a)
+{
+    return brk_plog_down(v + a - 1, a);
+}
+
+/* Copy n bytes of file position pos in (put), out (get) or zero them. */
+static void brk_plog_ring_put(struct brk_plog_tail *t, int64_t pos, const uint8_t *src, size_t n)
+{
+    while (n > 0) {
+        size_t at = (size_t)(pos % (int64_t)t->cap_bytes);
+        size_t k = t->cap_bytes - at < n ? t->cap_bytes - at : n;
+        if (src != NULL) {
+            memcpy(t->mem + at, src, k);
+            src += k;
+        } else {
+            memset(t->mem + at, 0, k);
+        }
+        pos += (int64_t)k;
+        n -= k;
+    }
+}
+
+static void brk_plog_ring_get(const struct brk_plog_tail *t, int64_t pos, uint8_t *dst, size_t n)
+{
+    while (n > 0) {
+        size_t at = (size_t)(pos % (int64_t)t->cap_bytes);
+        size_t k = t->cap_bytes - at < n ? t->cap_bytes - at : n;
+        memcpy(dst, t->mem + at, k);
+        dst += k;
+        pos += (int64_t)k;
+        n -= k;
+    }
+}
+
+/*
+ * Read n bytes of seg at pos: what the tail ring holds from it, the rest
+ * with pread.  Bytes below the ring's lo are never under a direct write
+ * (writes start at round_down(written) >= lo), so the buffered read cannot
+ * race one.  Callers read only visible bytes (<= written <= copied).
+ */
+static int brk_plog_seg_pread(const struct brk_plog_seg *seg, void *dst, size_t n, int64_t pos)
+{
+    const struct brk_plog_tail *t = &seg->pl->tail;
+    int64_t end = pos + (int64_t)n;
+    if (t->seg != seg || end <= t->lo)
+        return brk_plog_pread_all(seg->fd, dst, n, pos);
+    ASSERT(end <= t->copied);
+    int64_t from = pos > t->lo ? pos : t->lo;
+    if (from > pos) {
+        int rc = brk_plog_pread_all(seg->fd, dst, (size_t)(from - pos), pos);
+        if (rc < 0)
+            return rc;
+    }
+    brk_plog_ring_get(t, from, (uint8_t *)dst + (from - pos), (size_t)(end - from));
+    return 0;
+}
+
 /* ---- segments and indexes -------------------------------------------- */
 
 static void brk_plog_seg_free(struct brk_plog_seg *seg)
 {
     ASSERT(seg->io_pending == 0);
+    ASSERT(seg->pl->tail.seg != seg);
     if (seg->fd >= 0)
         close(seg->fd);
+    if (seg->wfd >= 0)
+        close(seg->wfd);
     free(seg->idx);
     free(seg->tidx);
     free(seg->idx_disk);
@@ -215,6 +374,7 @@ static struct brk_plog_seg *brk_plog_seg_new(struct brk_plog *pl, int64_t base, 
     seg->base_offset = base;
     seg->next_offset = base;
     seg->fd = fd;
+    seg->wfd = -1;
     seg->max_ts_ms = -1;
     seg->max_ts_offset = -1;
     seg->roll_base_ms = -1;
@@ -305,7 +465,7 @@ static int brk_plog_hdr_at(const struct brk_plog_seg *seg, int64_t pos, int64_t 
     uint8_t b[BRK_BATCH_HDR_BYTES];
     if (limit - pos < BRK_BATCH_HDR_BYTES)
         return ERR_CORRUPT;
-    int rc = brk_plog_pread_all(seg->fd, b, sizeof b, pos);
+    int rc = brk_plog_seg_pread(seg, b, sizeof b, pos);
     if (rc < 0)
         return rc;
     rc = brk_batch_parse(b, sizeof b, h);
@@ -391,7 +551,7 @@ static int brk_plog_seg_scan(struct brk_plog *pl, struct brk_plog_seg *seg, int6
             rc = buf_reserve(&pl->scratch, h.size_bytes);
             if (rc < 0)
                 return rc;
-            rc = brk_plog_pread_all(seg->fd, pl->scratch.ptr, h.size_bytes, pos);
+            rc = brk_plog_seg_pread(seg, pl->scratch.ptr, h.size_bytes, pos);
             if (rc < 0)
                 return rc;
             if (!brk_batch_crc_ok(pl->scratch.ptr, &h)) {
@@ -507,6 +667,43 @@ static int brk_plog_seg_push(struct brk_plog *pl, struct brk_plog_seg *seg)
     return 0;
 }
 
+/*
+ * The O_DIRECT alignment for fd's file system (at least 4 KiB), or 0 when
+ * it has none (statx says so).  Kernels before 6.1 do not report it: 4 KiB.
+ */
+static size_t brk_plog_dio_align(int fd)
+{
+    size_t a = 4096;
+#ifdef STATX_DIOALIGN
+    struct statx st;
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &st) == 0 && (st.stx_mask & STATX_DIOALIGN)) {
+        if (st.stx_dio_offset_align == 0)
+            return 0;
+        if (st.stx_dio_offset_align > a)
+            a = st.stx_dio_offset_align;
+        if (st.stx_dio_mem_align > a)
+            a = st.stx_dio_mem_align;
+    }
+#endif
+    if ((a & (a - 1)) != 0 || a > (1u << 20))
+        return 0;
+    return a;
+}
+
+/* Open seg's O_DIRECT append descriptor.  -EINVAL: the file system has no
+ * direct I/O. */
+static int brk_plog_seg_open_direct(struct brk_plog *pl, struct brk_plog_seg *seg)
+{
+    if (seg->wfd >= 0)
+        return 0;
+    char path[PATH_MAX];
+    int rc = brk_plog_path(pl, seg->base_offset, ".log", path, sizeof path);
+    if (rc < 0)
+        return rc;
+    seg->wfd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+    return seg->wfd < 0 ? -errno : 0;
+}
+
 static int brk_plog_seg_create(struct brk_plog *pl, int64_t base)
 {
     char path[PATH_MAX];
@@ -519,9 +716,12 @@ static int brk_plog_seg_create(struct brk_plog *pl, int64_t base)
     struct brk_plog_seg *seg = brk_plog_seg_new(pl, base, fd);
     if (seg == NULL) {
         close(fd);
+        unlink(path);
         return -ENOMEM;
     }
-    rc = brk_plog_seg_push(pl, seg);
+    rc = pl->direct ? brk_plog_seg_open_direct(pl, seg) : 0;
+    if (rc == 0)
+        rc = brk_plog_seg_push(pl, seg);
     if (rc < 0) {
         brk_plog_seg_free(seg);
         unlink(path);
@@ -588,6 +788,28 @@ static int brk_plog_list(struct brk_plog *pl, int64_t **bases_out, size_t *count
     return 0;
 }
 
+/*
+ * The zero slack a direct write leaves after the last batch (at most one
+ * alignment unit, and the file ends on a 4 KiB boundary because direct
+ * writes end aligned): not a torn tail, nothing was lost.
+ */
+static bool brk_plog_is_slack(int fd, int64_t from, int64_t size)
+{
+    if (size % 4096 != 0 || size - from <= 0 || size - from >= BRK_PLOG_SLACK_BYTES_MAX)
+        return false;
+    uint8_t b[4096];
+    for (int64_t pos = from; pos < size;) {
+        size_t n = size - pos < (int64_t)sizeof b ? (size_t)(size - pos) : sizeof b;
+        if (brk_plog_pread_all(fd, b, n, pos) < 0)
+            return false;
+        for (size_t k = 0; k < n; k++)
+            if (b[k] != 0)
+                return false;
+        pos += (int64_t)n;
+    }
+    return true;
+}
+
 /* Recover one segment.  *cut_out is set when the segment lost bytes (torn
  * or corrupt tail) or does not start where the previous one ended: every
  * later segment then follows a hole and must go (Kafka truncates the log at
@@ -626,7 +848,7 @@ static int brk_plog_recover_seg(struct brk_plog *pl, int64_t base, bool last, bo
             seg->max_ts_offset = seg->base_offset + seg->tidx[seg->tidx_count - 1].rel;
         }
         rc = brk_plog_seg_scan(pl, seg, from, seg->size_bytes, false, false, &valid_end, &why);
-        if (rc == 0 && why != NULL) {
+        if (rc == 0 && why != NULL && !brk_plog_is_slack(fd, valid_end, seg->size_bytes)) {
             /* the index and log disagree: distrust both, rebuild */
             seg->idx_count = seg->tidx_count = 0;
             seg->next_offset = base;
@@ -642,7 +864,16 @@ static int brk_plog_recover_seg(struct brk_plog *pl, int64_t base, bool last, bo
         brk_plog_seg_free(seg);
         return rc;
     }
-    if (valid_end < seg->size_bytes) {
+    if (valid_end < seg->size_bytes && brk_plog_is_slack(fd, valid_end, seg->size_bytes)) {
+        log_info("plog", "cutting the zero slack of direct writes path=%s valid_bytes=%" PRId64
+                 " slack_bytes=%" PRId64, path, valid_end, seg->size_bytes - valid_end);
+        if (ftruncate(fd, valid_end) < 0) {
+            rc = -errno;
+            brk_plog_seg_free(seg);
+            return rc;
+        }
+        seg->size_bytes = valid_end;
+    } else if (valid_end < seg->size_bytes) {
         *cut_out = true;
         log_warn("plog",
                  "truncating torn or corrupt log tail path=%s reason=\"%s\" valid_bytes=%" PRId64
@@ -685,19 +916,70 @@ static int brk_plog_recover_seg(struct brk_plog *pl, int64_t base, bool last, bo
     return rc;
 }
 
+static void brk_plog_tail_free(struct brk_plog *pl)
+{
+    struct brk_plog_tail *t = &pl->tail;
+    ASSERT(t->seg == NULL);
+    if (t->mem == NULL)
+        return;
+    free(t->mem);
+    pl->shared->tail_buffers_bytes -= (int64_t)t->cap_bytes;
+    ASSERT(pl->shared->tail_buffers_bytes >= 0);
+    t->mem = NULL;
+    t->cap_bytes = 0;
+}
+
 static void brk_plog_free_all(struct brk_plog *pl)
 {
+    pl->tail.seg = NULL;
+    brk_plog_tail_free(pl);
     for (size_t k = 0; k < pl->seg_count; k++)
         brk_plog_seg_free(pl->segs[k]);
     free(pl->segs);
-    for (uint32_t k = 0; k < BRK_PLOG_APPENDS_MAX; k++)
-        buf_deinit(&pl->slots[k].data);
+    for (uint32_t k = 0; k < pl->slot_cap; k++) {
+        if (pl->slots[k] != NULL)
+            buf_deinit(&pl->slots[k]->data);
+        free(pl->slots[k]);
+    }
+    free(pl->slots);
     buf_deinit(&pl->scratch);
     free(pl);
 }
 
-int brk_plog_open(struct uring *u, const char *dir, const struct brk_plog_config *cfg,
-                  int64_t log_start_offset_hint, struct brk_plog **out)
+void brk_plog_shared_init(struct brk_plog_shared *sh, bool direct_io, int64_t tail_buffer_bytes,
+                          int64_t tail_buffers_max_bytes)
+{
+    memset(sh, 0, sizeof *sh);
+    sh->direct_io = direct_io;
+    sh->tail_buffer_bytes = tail_buffer_bytes;
+    sh->tail_buffers_max_bytes = tail_buffers_max_bytes;
+}
+
+/* At open: direct appends when asked for and the file system takes them. */
+static int brk_plog_direct_setup(struct brk_plog *pl)
+{
+    if (pl->shared == NULL || !pl->shared->direct_io)
+        return 0;
+    struct brk_plog_seg *seg = brk_plog_active(pl);
+    size_t align = brk_plog_dio_align(seg->fd);
+    int rc = align == 0 ? -EINVAL : brk_plog_seg_open_direct(pl, seg);
+    if (rc == -EINVAL) {
+        if (!pl->shared->direct_refused_logged)
+            log_warn("plog", "file system refuses O_DIRECT, appends go through the page cache dir=%s "
+                     "fix=\"none needed (Kafka writes this way); put log.dirs on ext4 or xfs for direct "
+                     "appends, or set samsa.log.direct.io=false to silence this\"", pl->dir);
+        pl->shared->direct_refused_logged = true;
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    pl->direct = true;
+    pl->align = align;
+    return 0;
+}
+
+int brk_plog_open(struct uring *u, struct brk_plog_shared *sh, const char *dir,
+                  const struct brk_plog_config *cfg, int64_t log_start_offset_hint, struct brk_plog **out)
 {
     ASSERT(u != NULL);
     ASSERT(out != NULL);
@@ -711,13 +993,17 @@ int brk_plog_open(struct uring *u, const char *dir, const struct brk_plog_config
     }
     memcpy(pl->dir, dir, dl + 1);
     pl->u = u;
+    pl->shared = sh;
     pl->cfg = *cfg;
     brk_plog_config_clamp(&pl->cfg);
     buf_init(&pl->scratch, BRK_PLOG_BATCH_BYTES_MAX);
-    for (uint32_t k = 0; k < BRK_PLOG_APPENDS_MAX; k++) {
-        buf_init(&pl->slots[k].data, 0);
-        pl->slots[k].pl = pl;
+    pl->slots = calloc(BRK_PLOG_SLOTS_INITIAL, sizeof *pl->slots);
+    if (pl->slots == NULL) {
+        free(pl);
+        return -ENOMEM;
     }
+    pl->slot_cap = BRK_PLOG_SLOTS_INITIAL;
+    pl->tail.inflight_end = -1;
     pl->last_flush_ms = -1;
     if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
         int rc = -errno;
@@ -748,6 +1034,8 @@ int brk_plog_open(struct uring *u, const char *dir, const struct brk_plog_config
     free(bases);
     if (rc == 0 && pl->seg_count == 0)
         rc = brk_plog_seg_create(pl, log_start_offset_hint > 0 ? log_start_offset_hint : 0);
+    if (rc == 0)
+        rc = brk_plog_direct_setup(pl);
     if (rc < 0) {
         log_error("plog", "cannot open partition log dir=%s err=\"%s\"", dir, err_str(rc));
         brk_plog_free_all(pl);
@@ -760,22 +1048,31 @@ int brk_plog_open(struct uring *u, const char *dir, const struct brk_plog_config
         pl->start_offset = log_start_offset_hint < pl->end_offset ? log_start_offset_hint
                                                                   : pl->end_offset;
     log_info("plog", "opened partition log dir=%s segments=%zu start_offset=%" PRId64
-             " end_offset=%" PRId64, dir, pl->seg_count, pl->start_offset, pl->end_offset);
+             " end_offset=%" PRId64 " appends=%s", dir, pl->seg_count, pl->start_offset, pl->end_offset,
+             pl->direct ? "direct" : "buffered");
     *out = pl;
     return 0;
 }
+
+static void brk_plog_tail_pump(struct brk_plog *pl);
+static void brk_plog_tail_detach(struct brk_plog *pl);
 
 void brk_plog_destroy(struct brk_plog *pl)
 {
     if (pl == NULL)
         return;
-    while (pl->io_count > 0) {
+    while (pl->io_count > 0 || pl->slot_head != pl->slot_tail) {
+        if (pl->tail.retry)
+            brk_plog_tail_pump(pl); /* a write the full uring refused: the drain made room */
         int rc = uring_drain(pl->u);
         if (rc < 0) {
             log_error("plog", "drain failed at close dir=%s err=\"%s\"", pl->dir, err_str(rc));
             ASSERT(pl->io_count == 0); /* freeing buffers the kernel still uses would be worse */
         }
+        ASSERT(pl->io_count > 0 || pl->slot_head == pl->slot_tail || pl->tail.retry);
     }
+    if (pl->tail.seg != NULL && pl->tail.written == pl->tail.copied)
+        brk_plog_tail_detach(pl); /* leaves the file at its exact size */
     brk_plog_free_all(pl);
 }
 
@@ -841,11 +1138,30 @@ static void brk_plog_seg_delete_files(struct brk_plog *pl, struct brk_plog_seg *
             log_warn("plog", "unlink failed path=%s err=\"%s\"", path, strerror(errno));
 }
 
+/* Forget the ring's contents (it keeps its memory): the next append
+ * attaches it again from the file.  Nothing may be in flight or queued. */
+static void brk_plog_tail_reset(struct brk_plog *pl)
+{
+    struct brk_plog_tail *t = &pl->tail;
+    ASSERT(t->inflight_end < 0 && !t->sync_busy);
+    ASSERT(pl->slot_head == pl->slot_tail);
+    t->seg = NULL;
+    t->lo = t->copied = t->written = 0;
+    t->copy_slot = t->done_slot = t->sync_next = pl->slot_tail;
+    t->copy_off = 0;
+    t->retry = false;
+}
+
 /* After a failure, once nothing of ours flies, cut everything not visible. */
 static void brk_plog_repair(struct brk_plog *pl)
 {
     if (pl->offline_err == 0 || pl->io_count != 0)
         return;
+    if (pl->direct) {
+        if (pl->slot_head != pl->slot_tail)
+            return; /* the pump fails them first */
+        brk_plog_tail_reset(pl);
+    }
     while (pl->seg_count > 1 && brk_plog_active(pl)->base_offset > pl->end_offset) {
         struct brk_plog_seg *seg = brk_plog_active(pl);
         brk_plog_seg_delete_files(pl, seg);
@@ -853,7 +1169,7 @@ static void brk_plog_repair(struct brk_plog *pl)
         pl->seg_count--;
     }
     struct brk_plog_seg *seg = brk_plog_active(pl);
-    if (seg->size_bytes != seg->visible_bytes) {
+    if (seg->size_bytes != seg->visible_bytes || pl->direct) { /* direct: the slack too */
         if (ftruncate(seg->fd, seg->visible_bytes) < 0) {
             int err = -errno;
             log_warn("plog", "could not trim failed tail dir=%s err=\"%s\" (recovery will)", pl->dir,
@@ -878,7 +1194,7 @@ static void brk_plog_repair(struct brk_plog *pl)
 static void brk_plog_slots_retire(struct brk_plog *pl)
 {
     while (pl->slot_head != pl->slot_tail) {
-        struct brk_plog_slot *s = &pl->slots[pl->slot_head % BRK_PLOG_APPENDS_MAX];
+        struct brk_plog_slot *s = brk_plog_slot_at(pl, pl->slot_head);
         if (s->pending > 0)
             break;
         pl->slot_head++;
@@ -902,6 +1218,8 @@ static void brk_plog_slots_retire(struct brk_plog *pl)
                 pl->nospace_refused_count++;
         }
         s->sync_failed = false;
+        s->want_sync = false;
+        s->sync_queued = false;
         s->seg = NULL;
         s->cb(s->arg, rc);
     }
@@ -929,6 +1247,8 @@ static void brk_plog_slot_sync_cb(void *arg, int res)
     brk_plog_slot_cb(arg, res);
 }
 
+static void brk_plog_settle(struct brk_plog *pl);
+
 /* Generic completion for syncs queued outside an append (roll, flush tick). */
 static void brk_plog_seg_sync_cb(void *arg, int res)
 {
@@ -938,7 +1258,7 @@ static void brk_plog_seg_sync_cb(void *arg, int res)
     pl->io_count--;
     if (res < 0)
         brk_plog_fail(pl, res, false);
-    brk_plog_repair(pl);
+    brk_plog_settle(pl);
 }
 
 /* Close the index fds of a sealed segment whose index writes are done. */
@@ -970,7 +1290,7 @@ static void brk_plog_idx_write_cb(void *arg, int res)
         log_warn("plog", "index write failed dir=%s base_offset=%" PRId64
                  " err=\"%s\" (rebuilt at next open)", pl->dir, seg->base_offset, err_str(res));
     brk_plog_seg_idx_close(seg);
-    brk_plog_repair(pl);
+    brk_plog_settle(pl);
 }
 
 static void brk_plog_queue_sync(struct brk_plog *pl, struct brk_plog_seg *seg)
@@ -980,6 +1300,270 @@ static void brk_plog_queue_sync(struct brk_plog *pl, struct brk_plog_seg *seg)
     seg->io_pending++;
     pl->io_count++;
     seg->dirty = false;
+}
+
+/* ---- direct appends: the tail ring ------------------------------------------ */
+
+/* The ring's memory, within the node's budget (past it: the minimum size). */
+static int brk_plog_tail_alloc(struct brk_plog *pl)
+{
+    struct brk_plog_tail *t = &pl->tail;
+    struct brk_plog_shared *sh = pl->shared;
+    int64_t a = (int64_t)pl->align;
+    int64_t small = brk_plog_up(BRK_PLOG_TAIL_MIN_BYTES > 2 * a ? BRK_PLOG_TAIL_MIN_BYTES : 2 * a, a);
+    int64_t want = brk_plog_up(sh->tail_buffer_bytes, a);
+    if (want < small || sh->tail_buffers_bytes + want > sh->tail_buffers_max_bytes)
+        want = small;
+    void *mem = NULL;
+    int rc = posix_memalign(&mem, pl->align, (size_t)want);
+    if (rc != 0)
+        return -rc;
+    t->mem = mem;
+    t->cap_bytes = (size_t)want;
+    sh->tail_buffers_bytes += want;
+    return 0;
+}
+
+/*
+ * Point the ring at seg, whose next byte goes to position pos: the partial
+ * block before pos is read back, since the next write rewrites that block.
+ * Cannot fail for a new segment (pos 0) once the ring has memory and the
+ * segment its O_DIRECT descriptor.
+ */
+static int brk_plog_tail_attach(struct brk_plog *pl, struct brk_plog_seg *seg, int64_t pos)
+{
+    struct brk_plog_tail *t = &pl->tail;
+    ASSERT(t->seg == NULL);
+    int rc = t->mem == NULL ? brk_plog_tail_alloc(pl) : 0;
+    if (rc == 0)
+        rc = brk_plog_seg_open_direct(pl, seg);
+    int64_t lo = brk_plog_down(pos, (int64_t)pl->align);
+    if (rc == 0 && pos > lo)
+        rc = brk_plog_pread_all(seg->fd, t->mem + lo % (int64_t)t->cap_bytes, (size_t)(pos - lo), lo);
+    if (rc < 0) {
+        log_error("plog", "cannot start direct appends dir=%s base_offset=%" PRId64 " err=\"%s\"", pl->dir,
+                  seg->base_offset, err_str(rc));
+        return rc;
+    }
+    t->seg = seg;
+    t->lo = lo;
+    t->copied = t->written = pos;
+    t->inflight_end = -1;
+    return 0;
+}
+
+/* Let go of the ring's segment once all its bytes are written: cut the
+ * zero slack so the file ends at its last batch, as Kafka's does. */
+static void brk_plog_tail_detach(struct brk_plog *pl)
+{
+    struct brk_plog_tail *t = &pl->tail;
+    struct brk_plog_seg *seg = t->seg;
+    if (seg == NULL)
+        return;
+    ASSERT(t->inflight_end < 0 && t->written == t->copied);
+    if (t->written % (int64_t)pl->align != 0 && ftruncate(seg->fd, t->written) < 0)
+        log_warn("plog", "could not cut the zero slack after the last batch dir=%s base_offset=%" PRId64
+                 " size=%" PRId64 " err=\"%s\" (recovery cuts it)", pl->dir, seg->base_offset, t->written,
+                 strerror(errno));
+    t->seg = NULL;
+}
+
+/* The rolled segment is all written: seal it (exact size, no O_DIRECT
+ * descriptor, the roll's fdatasync when a flush policy asks for one). */
+static void brk_plog_tail_seal(struct brk_plog *pl)
+{
+    struct brk_plog_seg *old = pl->tail.seg;
+    brk_plog_tail_detach(pl);
+    if (old->wfd >= 0) {
+        close(old->wfd);
+        old->wfd = -1;
+    }
+    if (old->dirty && brk_plog_flush_policy_on(pl)) {
+        if (uring_pending_count(pl->u) < URING_OPS_MAX)
+            brk_plog_queue_sync(pl, old);
+        /* else the flush tick syncs it: it stays dirty */
+    }
+}
+
+/*
+ * Fail every slot whose bytes are not written, and the flush.messages
+ * syncs not yet queued (the log is offline: nothing more reaches the
+ * disk).  No write may be in flight.
+ */
+static void brk_plog_tail_fail(struct brk_plog *pl, int err)
+{
+    struct brk_plog_tail *t = &pl->tail;
+    ASSERT(t->inflight_end < 0);
+    for (uint32_t i = t->sync_next; i != pl->slot_tail; i++) {
+        struct brk_plog_slot *s = brk_plog_slot_at(pl, i);
+        if (i - t->sync_next >= t->done_slot - t->sync_next) {
+            s->pending--; /* its bytes */
+            if (s->rc == 0)
+                s->rc = err;
+        }
+        if (s->want_sync && !s->sync_queued) {
+            s->pending--; /* its sync, never to be queued */
+            if (s->rc == 0)
+                s->rc = err;
+        }
+        ASSERT(s->pending >= 0);
+    }
+    t->sync_next = t->done_slot = t->copy_slot = pl->slot_tail;
+    t->copy_off = 0;
+}
+
+static void brk_plog_tail_write_cb(void *arg, int res);
+static void brk_plog_tail_sync_cb(void *arg, int res);
+
+/* Queue one fdatasync for the written slots whose flush.messages asks for
+ * one (those of one segment; the next group waits for it). */
+static void brk_plog_tail_sync_queue(struct brk_plog *pl)
+{
+    struct brk_plog_tail *t = &pl->tail;
+    if (t->sync_busy || pl->offline_err != 0)
+        return;
+    while (t->sync_next != t->done_slot && !brk_plog_slot_at(pl, t->sync_next)->want_sync)
+        t->sync_next++;
+    if (t->sync_next == t->done_slot)
+        return;
+    struct brk_plog_seg *seg = brk_plog_slot_at(pl, t->sync_next)->seg;
+    uint32_t to = t->sync_next;
+    while (to != t->done_slot && brk_plog_slot_at(pl, to)->seg == seg)
+        to++;
+    if (uring_fdatasync(pl->u, seg->fd, brk_plog_tail_sync_cb, pl) < 0) {
+        t->retry = true;
+        return;
+    }
+    pl->io_count++;
+    for (uint32_t i = t->sync_next; i != to; i++)
+        brk_plog_slot_at(pl, i)->sync_queued = brk_plog_slot_at(pl, i)->want_sync;
+    t->sync_busy = true;
+    t->sync_from = t->sync_next;
+    t->sync_to = to;
+    t->sync_next = to;
+}
+
+/*
+ * Move bytes along: copy waiting slots into the ring as space allows and,
+ * when no write is in flight, write everything copied and not written.
+ * Offline: fail what is left instead, once the write in flight is back.
+ */
+static void brk_plog_tail_pump(struct brk_plog *pl)
+{
+    struct brk_plog_tail *t = &pl->tail;
+    t->retry = false;
+    if (pl->offline_err != 0) {
+        if (t->inflight_end < 0)
+            brk_plog_tail_fail(pl, pl->offline_err);
+        return;
+    }
+    brk_plog_tail_sync_queue(pl);
+    int64_t a = (int64_t)pl->align, cap = (int64_t)t->cap_bytes;
+    while (t->copy_slot != pl->slot_tail) {
+        struct brk_plog_slot *s = brk_plog_slot_at(pl, t->copy_slot);
+        if (t->seg != s->seg) {
+            /* a rolled segment: its last write first, then the ring moves on */
+            ASSERT(t->seg != NULL);
+            if (t->inflight_end >= 0 || t->written != t->copied)
+                break;
+            brk_plog_tail_seal(pl);
+            ASSERT(s->pos == 0 && t->copy_off == 0);
+            int rc = brk_plog_tail_attach(pl, s->seg, 0);
+            ASSERT(rc == 0); /* a new file: memory and descriptor are there, no read */
+        }
+        ASSERT(t->copied == s->pos + (int64_t)t->copy_off);
+        int64_t room = brk_plog_down(t->written, a) + cap - t->copied;
+        if (room <= 0)
+            break;
+        size_t n = s->len - t->copy_off;
+        if ((int64_t)n > room)
+            n = (size_t)room;
+        brk_plog_ring_put(t, t->copied, s->bytes + t->copy_off, n);
+        t->copied += (int64_t)n;
+        if (t->copied - t->lo > cap)
+            t->lo = t->copied - cap;
+        t->copy_off += n;
+        if (t->copy_off < s->len)
+            break; /* the ring is full */
+        t->copy_slot++;
+        t->copy_off = 0;
+    }
+    if (t->seg == NULL || t->inflight_end >= 0 || t->copied == t->written)
+        return;
+    int64_t ws = brk_plog_down(t->written, a), we = brk_plog_up(t->copied, a);
+    int64_t wrap = brk_plog_down(ws, cap) + cap, end = t->copied;
+    if (we > wrap) {
+        we = end = wrap; /* the rest goes in the next write */
+    } else if (we > t->copied) {
+        brk_plog_ring_put(t, t->copied, NULL, (size_t)(we - t->copied)); /* the slack */
+        if (we - cap > t->lo)
+            t->lo = we - cap;
+    }
+    if (uring_write(pl->u, t->seg->wfd, t->mem + ws % cap, (size_t)(we - ws), ws, brk_plog_tail_write_cb, pl) < 0) {
+        t->retry = true;
+        return;
+    }
+    t->inflight_end = end;
+    t->seg->io_pending++;
+    pl->io_count++;
+}
+
+/* Every completion ends here: move bytes along, then finish slots in order. */
+static void brk_plog_settle(struct brk_plog *pl)
+{
+    if (pl->direct)
+        brk_plog_tail_pump(pl);
+    brk_plog_slots_retire(pl);
+}
+
+static void brk_plog_tail_write_cb(void *arg, int res)
+{
+    struct brk_plog *pl = arg;
+    struct brk_plog_tail *t = &pl->tail;
+    struct brk_plog_seg *seg = t->seg;
+    ASSERT(seg != NULL && t->inflight_end >= 0);
+    seg->io_pending--;
+    pl->io_count--;
+    int64_t end = t->inflight_end;
+    t->inflight_end = -1;
+    if (res < 0) {
+        brk_plog_fail(pl, res, true);
+        brk_plog_tail_fail(pl, brk_plog_err_map(res));
+    } else {
+        t->written = end;
+        seg->dirty = true;
+        while (t->done_slot != t->copy_slot) {
+            struct brk_plog_slot *s = brk_plog_slot_at(pl, t->done_slot);
+            ASSERT(s->seg == seg);
+            if (s->pos + (int64_t)s->len > t->written)
+                break;
+            s->pending--; /* its bytes are on the device */
+            t->done_slot++;
+        }
+    }
+    brk_plog_settle(pl);
+}
+
+static void brk_plog_tail_sync_cb(void *arg, int res)
+{
+    struct brk_plog *pl = arg;
+    struct brk_plog_tail *t = &pl->tail;
+    ASSERT(t->sync_busy);
+    pl->io_count--;
+    t->sync_busy = false;
+    for (uint32_t i = t->sync_from; i != t->sync_to; i++) {
+        struct brk_plog_slot *s = brk_plog_slot_at(pl, i);
+        if (!s->sync_queued)
+            continue;
+        if (res < 0 && s->rc == 0) {
+            s->rc = brk_plog_err_map(res);
+            s->sync_failed = true;
+        }
+        s->pending--;
+    }
+    if (res < 0)
+        brk_plog_fail(pl, res, false);
+    brk_plog_settle(pl);
 }
 
 /* Seal the active segment (write its indexes via uring) and start a new one. */
@@ -1032,7 +1616,7 @@ static int brk_plog_roll(struct brk_plog *pl, int64_t now_ms)
         log_warn("plog", "could not write sealed segment indexes dir=%s base_offset=%" PRId64
                  " (rebuilt at next open)", pl->dir, old->base_offset);
     }
-    if (old->dirty && brk_plog_flush_policy_on(pl))
+    if (old->dirty && brk_plog_flush_policy_on(pl) && !pl->direct) /* direct: at the seal */
         brk_plog_queue_sync(pl, old);
     log_info("plog", "rolled segment dir=%s new_base_offset=%" PRId64 " old_bytes=%" PRId64,
              pl->dir, pl->next_offset, old->size_bytes);
@@ -1053,17 +1637,20 @@ static int brk_plog_append_impl(struct brk_plog *pl, struct bytes batches, uint8
         return ERR_INVALID;
     if (batches.len > INT32_MAX)
         return ERR_TOO_LARGE;
-    if (pl->slot_tail - pl->slot_head >= BRK_PLOG_APPENDS_MAX)
-        return ERR_LIMIT;
     /* a roll may queue 3 ops, the append 2 */
     if (URING_OPS_MAX - uring_pending_count(pl->u) < 5)
         return ERR_LIMIT;
+    int rc = 0;
+    struct brk_plog_slot *s = brk_plog_slot_next(pl, &rc);
+    if (s == NULL)
+        return rc;
+    ASSERT(s->seg == NULL);
     /* structure check (the caller validated; a bug must not corrupt the log) */
     int64_t records = 0;
     for (size_t pos = 0; pos < batches.len;) {
         struct brk_batch_hdr h;
-        int rc = brk_batch_parse(batches.ptr + pos, batches.len - pos, &h);
-        if (rc <= 0 || h.size_bytes > batches.len - pos || h.last_offset_delta < 0)
+        if (brk_batch_parse(batches.ptr + pos, batches.len - pos, &h) <= 0 || h.size_bytes > batches.len - pos ||
+            h.last_offset_delta < 0)
             return ERR_CORRUPT;
         records += (int64_t)h.last_offset_delta + 1;
         pos += h.size_bytes;
@@ -1074,14 +1661,18 @@ static int brk_plog_append_impl(struct brk_plog *pl, struct bytes batches, uint8
          (seg->roll_base_ms >= 0 && now_ms - seg->roll_base_ms >= pl->cfg.roll_ms) ||
          seg->idx_count >= brk_plog_idx_max(pl) || seg->tidx_count + 1 >= brk_plog_tidx_max(pl) ||
          pl->next_offset - seg->base_offset + records > UINT32_MAX)) {
-        int rc = brk_plog_roll(pl, now_ms);
+        rc = brk_plog_roll(pl, now_ms);
         if (rc < 0)
             return rc;
         seg = brk_plog_active(pl);
     }
-    struct brk_plog_slot *s = &pl->slots[pl->slot_tail % BRK_PLOG_APPENDS_MAX];
-    ASSERT(s->seg == NULL);
-    int rc = 0;
+    if (pl->direct && pl->tail.seg == NULL) {
+        /* first append since open, a release or a repair: nothing is queued */
+        ASSERT(pl->slot_head == pl->slot_tail);
+        rc = brk_plog_tail_attach(pl, seg, seg->size_bytes);
+        if (rc < 0)
+            return rc;
+    }
     if (borrowed) {
         s->bytes = borrowed;
     } else {
@@ -1115,27 +1706,41 @@ static int brk_plog_append_impl(struct brk_plog *pl, struct bytes batches, uint8
     s->cb = cb;
     s->arg = arg;
     s->pending = 1;
-    rc = uring_write(pl->u, seg->fd, s->bytes, s->len, seg->size_bytes, brk_plog_slot_cb, s);
-    ASSERT(rc == 0);
+    s->want_sync = false;
+    s->sync_queued = false;
+    bool sync = false;
     pl->messages_since_flush += records;
     if (pl->messages_since_flush >= pl->cfg.flush_interval_messages) {
-        rc = uring_fdatasync(pl->u, seg->fd, brk_plog_slot_sync_cb, s);
-        ASSERT(rc == 0);
-        s->pending++;
+        sync = true;
         pl->messages_since_flush = 0;
         pl->last_flush_ms = now_ms;
-    } else {
-        seg->dirty = true;
     }
     if (pl->last_flush_ms < 0)
         pl->last_flush_ms = now_ms;
     seg->io_pending++;
-    pl->io_count += (unsigned)s->pending;
     seg->size_bytes += (int64_t)s->len;
     seg->next_offset = off;
     pl->next_offset = off;
     pl->slot_tail++;
     *base_offset_out = base;
+    if (pl->direct) {
+        /* into the ring; written, and synced when asked, by the pump */
+        s->want_sync = sync;
+        s->pending += sync;
+        pl->tail.last_append_ms = now_ms;
+        brk_plog_tail_pump(pl);
+        return 0;
+    }
+    rc = uring_write(pl->u, seg->fd, s->bytes, s->len, s->pos, brk_plog_slot_cb, s);
+    ASSERT(rc == 0);
+    if (sync) {
+        rc = uring_fdatasync(pl->u, seg->fd, brk_plog_slot_sync_cb, s);
+        ASSERT(rc == 0);
+        s->pending++;
+    } else {
+        seg->dirty = true;
+    }
+    pl->io_count += (unsigned)s->pending;
     return 0;
 }
 
@@ -1153,8 +1758,27 @@ int brk_plog_append_borrowed(struct brk_plog *pl, uint8_t *batches, size_t len, 
                                 arg);
 }
 
+/* Release a ring idle for BRK_PLOG_TAIL_IDLE_MS: its memory goes back to
+ * the node's budget; reads go to the file and the next append attaches a
+ * ring again. */
+static void brk_plog_tail_idle(struct brk_plog *pl, int64_t now_ms)
+{
+    struct brk_plog_tail *t = &pl->tail;
+    if (t->mem == NULL || pl->slot_head != pl->slot_tail || t->inflight_end >= 0 || t->sync_busy ||
+        now_ms - t->last_append_ms < BRK_PLOG_TAIL_IDLE_MS)
+        return;
+    brk_plog_tail_detach(pl);
+    brk_plog_tail_reset(pl);
+    brk_plog_tail_free(pl);
+}
+
 int brk_plog_flush_tick(struct brk_plog *pl, int64_t now_ms)
 {
+    if (pl->direct) {
+        if (pl->tail.retry)
+            brk_plog_settle(pl);
+        brk_plog_tail_idle(pl, now_ms);
+    }
     if (pl->offline_err != 0)
         return 0; /* nothing more reaches the disk; the failure was logged once, not every tick */
     if (pl->cfg.flush_interval_ms == INT64_MAX || pl->last_flush_ms < 0 ||
@@ -1206,6 +1830,11 @@ size_t brk_plog_segment_count(const struct brk_plog *pl)
 int brk_plog_offline_err(const struct brk_plog *pl)
 {
     return pl->offline_err;
+}
+
+bool brk_plog_is_direct(const struct brk_plog *pl)
+{
+    return pl->direct;
 }
 
 /* Index of the last segment with base_offset <= offset (0 if none). */
@@ -1280,7 +1909,7 @@ int brk_plog_read(struct brk_plog *pl, int64_t offset, int64_t max_offset, size_
         rc = buf_reserve(out, n);
         if (rc < 0)
             return rc;
-        rc = brk_plog_pread_all(seg->fd, out->ptr + out->len, n, start);
+        rc = brk_plog_seg_pread(seg, out->ptr + out->len, n, start);
         if (rc < 0)
             goto err_disk;
         out->len += n;
@@ -1312,7 +1941,7 @@ static int brk_plog_batch_find_time(const struct brk_plog *pl, const struct brk_
     int rc = buf_reserve(batch, h->size_bytes);
     if (rc < 0)
         return rc;
-    rc = brk_plog_pread_all(seg->fd, batch->ptr, h->size_bytes, pos);
+    rc = brk_plog_seg_pread(seg, batch->ptr, h->size_bytes, pos);
     if (rc < 0)
         return rc; /* -errno, or ERR_CORRUPT for a short file */
     batch->len = h->size_bytes;
@@ -1405,6 +2034,8 @@ static void brk_plog_drop_front(struct brk_plog *pl, size_t n)
 {
     for (size_t k = 0; k < n; k++) {
         struct brk_plog_seg *seg = pl->segs[k];
+        if (pl->tail.seg == seg) /* sealed, nothing in flight: a roll whose append then failed */
+            brk_plog_tail_detach(pl);
         log_info("plog", "deleting segment dir=%s base_offset=%" PRId64 " bytes=%" PRId64, pl->dir,
                  seg->base_offset, seg->size_bytes);
         brk_plog_seg_delete_files(pl, seg);
@@ -1479,6 +2110,10 @@ int brk_plog_truncate_to(struct brk_plog *pl, int64_t offset)
         return ERR_OFFSET_RANGE;
     if (offset >= pl->end_offset)
         return 0;
+    if (pl->direct) { /* reads below go to the file; the next append attaches again */
+        brk_plog_tail_detach(pl);
+        brk_plog_tail_reset(pl);
+    }
     while (pl->seg_count > 1 && brk_plog_active(pl)->base_offset >= offset) {
         struct brk_plog_seg *seg = brk_plog_active(pl);
         brk_plog_seg_delete_files(pl, seg);

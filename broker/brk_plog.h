@@ -33,11 +33,17 @@
  *                              any other error (EIO, a failed fdatasync):
  *                              offline until the log is reopened
  *
- * Appends copy the caller's batches into a reusable per-slot buffer, patch
- * baseOffset and partitionLeaderEpoch, and queue a uring write (and
- * fdatasync when flush_interval_messages is reached).  They never submit:
- * the event loop calls uring_submit once per iteration.  The callback runs
- * from uring_reap once the write completed, in append order.
+ * Appends patch baseOffset and partitionLeaderEpoch and queue the batches
+ * as a slot; the callback runs from uring_reap once they are written (and
+ * fdatasync'ed when flush_interval_messages is reached), in append order.
+ * Nothing here submits: the event loop calls uring_submit once per
+ * iteration.  Two ways to the file (broker/README.md, "Direct appends"):
+ *   - buffered (the default, as Kafka): one uring write per append
+ *     straight from the caller's bytes into the page cache;
+ *   - direct (samsa.log.direct.io=true, on a file system with O_DIRECT):
+ *     the bytes are copied into the partition's tail ring and written with
+ *     O_DIRECT, one write in flight per partition covering everything
+ *     copied since; the ring also serves reads of the newest bytes.
  *
  * Recovery at open validates the last segment batch by batch (length
  * bounds, CRC-32C, offsets increasing), cuts a torn tail with ftruncate and
@@ -49,7 +55,9 @@
  *
  * Blocking: open, destroy, retention, delete_records and truncate_to do
  * file-system calls (open/unlink/ftruncate) on the calling thread; read
- * and offset_for_time pread from the page cache.  Append never blocks.
+ * and offset_for_time copy from the tail ring or pread the file.  Append
+ * never blocks, except a roll creating a file and the first append after
+ * the ring was released (one pread of the partial last block).
  *
  * Not here: replication, compaction, transactions/producer state, leader
  * epoch checkpoint, checkpoint persistence (see brk_ckpt; the caller saves
@@ -69,8 +77,14 @@
 #include "common/err.h"
 #include "common/uring.h"
 
-/* Appends in flight per partition; past it brk_plog_append returns ERR_LIMIT. */
-#define BRK_PLOG_APPENDS_MAX 64u
+/* Appends in flight per partition (the slot ring starts at 16 and doubles
+ * up to this); past it brk_plog_append returns ERR_LIMIT. */
+#define BRK_PLOG_APPENDS_MAX 4096u
+/* Smallest tail ring: what a partition gets once the node's ring budget
+ * (samsa.log.tail.buffers.max.bytes) is spent. */
+#define BRK_PLOG_TAIL_MIN_BYTES (64u << 10)
+/* A tail ring without appends for this long is released (flush tick). */
+#define BRK_PLOG_TAIL_IDLE_MS 30000
 /* Segments per partition; a roll past it fails with ERR_LIMIT. */
 #define BRK_PLOG_SEGMENTS_MAX 100000u
 /* Largest batch recovery will read into memory to check its CRC. */
@@ -93,18 +107,39 @@ struct brk_plog;
 
 typedef void (*brk_plog_append_cb)(void *arg, int rc);
 
+/*
+ * brk_plog_shared - node-wide storage settings and the tail-ring budget,
+ * shared by every log of one node (state thread only).  NULL where a log
+ * takes one means buffered appends.
+ */
+struct brk_plog_shared {
+    bool direct_io;                  /* samsa.log.direct.io */
+    int64_t tail_buffer_bytes;       /* samsa.log.tail.buffer.bytes: one partition's ring */
+    int64_t tail_buffers_max_bytes;  /* samsa.log.tail.buffers.max.bytes: all rings */
+    int64_t tail_buffers_bytes;      /* rings allocated now */
+    bool direct_refused_logged;      /* the O_DIRECT fallback was logged once */
+};
+
+void brk_plog_shared_init(struct brk_plog_shared *sh, bool direct_io, int64_t tail_buffer_bytes,
+                          int64_t tail_buffers_max_bytes);
+
 /* brk_plog_config_default - Kafka's topic-level defaults. */
 void brk_plog_config_default(struct brk_plog_config *cfg);
 
 /*
  * brk_plog_open - open (creating if needed) the partition directory `dir`
  * and run recovery.  log_start_offset_hint is the value from the
- * log-start-offset checkpoint (or 0).  u is borrowed and must outlive the
- * log.  Returns 0, -errno, ERR_LIMIT (too many segments) or ERR_CONFIG.
- * Blocks (file-system calls, reads the last segment).
+ * log-start-offset checkpoint (or 0).  u and sh (NULL: buffered appends)
+ * are borrowed and must outlive the log.  Returns 0, -errno, ERR_LIMIT
+ * (too many segments) or ERR_CONFIG.  Blocks (file-system calls, reads the
+ * last segment).
  */
-MUST_CHECK int brk_plog_open(struct uring *u, const char *dir, const struct brk_plog_config *cfg,
-                             int64_t log_start_offset_hint, struct brk_plog **out);
+MUST_CHECK int brk_plog_open(struct uring *u, struct brk_plog_shared *sh, const char *dir,
+                             const struct brk_plog_config *cfg, int64_t log_start_offset_hint,
+                             struct brk_plog **out);
+
+/* brk_plog_is_direct - true when appends go through the O_DIRECT tail ring. */
+bool brk_plog_is_direct(const struct brk_plog *pl);
 
 /*
  * brk_plog_destroy - wait for this log's in-flight I/O (uring_drain: this
@@ -196,7 +231,9 @@ MUST_CHECK int brk_plog_delete_records(struct brk_plog *pl, int64_t offset);
 MUST_CHECK int brk_plog_retention(struct brk_plog *pl, int64_t now_ms, int *segments_deleted_out);
 
 /* brk_plog_flush_tick - queue fdatasyncs when flush_interval_ms has passed
- * (nothing, and 0, while offline: the failure was logged once). */
+ * (nothing, and 0, while offline: the failure was logged once); retry a
+ * direct write the full uring refused; release a tail ring idle for
+ * BRK_PLOG_TAIL_IDLE_MS.  The server calls it at least once a second. */
 MUST_CHECK int brk_plog_flush_tick(struct brk_plog *pl, int64_t now_ms);
 
 /*

@@ -1,9 +1,13 @@
 /*
  * brk_plog_test.c - the partition log on real files in a temp dir, with
  * fake clock values.  Every test runs twice: _i == 0 over io_uring, _i == 1
- * over the synchronous fallback; results must be identical.
+ * over the synchronous fallback; results must be identical.  And every
+ * test runs in three test cases: buffered appends, direct appends with a
+ * 4 MiB tail ring, and direct appends with the smallest ring (64 KiB), so
+ * that appends wrap it and stream through it.
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,12 +30,28 @@
 #include "common/log.h"
 
 static char dir[64];
+static struct brk_plog_shared g_shared_store;
+static struct brk_plog_shared *g_shared; /* NULL: buffered appends */
 
 static void setup(void)
 {
     snprintf(dir, sizeof dir, "/tmp/samsa_plog_XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     strncat(dir, "/t-0", sizeof dir - strlen(dir) - 1);
+}
+
+static void setup_direct(void)
+{
+    setup();
+    brk_plog_shared_init(&g_shared_store, true, 4 << 20, 1 << 30);
+    g_shared = &g_shared_store;
+}
+
+static void setup_direct_small(void)
+{
+    setup();
+    brk_plog_shared_init(&g_shared_store, true, BRK_PLOG_TAIL_MIN_BYTES, 1 << 30);
+    g_shared = &g_shared_store;
 }
 
 static void teardown(void)
@@ -88,7 +108,8 @@ static struct brk_plog_config cfg_small(void)
 static struct brk_plog *open_log(struct uring *u, const struct brk_plog_config *c, int64_t hint)
 {
     struct brk_plog *pl;
-    ck_assert_int_eq(brk_plog_open(u, dir, c, hint, &pl), 0);
+    ck_assert_int_eq(brk_plog_open(u, g_shared, dir, c, hint, &pl), 0);
+    ck_assert(brk_plog_is_direct(pl) == (g_shared != NULL));
     return pl;
 }
 
@@ -158,7 +179,8 @@ START_TEST(test_append_read_back)
     int64_t next;
     ck_assert_int_eq(brk_plog_read(pl, 0, INT64_MAX, 1 << 20, true, &out, &next), 0);
     ck_assert_uint_eq(out.len, 0); /* nothing visible yet */
-    ck_assert_int_eq(uring_submit(u), 2);
+    /* buffered: a write per append; direct: the first write flies, the second waits in the ring */
+    ck_assert_int_eq(uring_submit(u), g_shared ? 1 : 2);
     ck_assert_int_eq(uring_drain(u), 0);
     ck_assert_int_eq(r.count, 2);
     ck_assert_int_eq(r.rc[0], 0);
@@ -1026,7 +1048,7 @@ START_TEST(test_enospc_transient_recovers)
     app1(u, pl, 2, 10, 100, 0);
     char p[160];
     seg_path(0, ".log", p, sizeof p);
-    int64_t good_bytes = file_size(p);
+    int64_t good_bytes = brk_plog_size_bytes(pl); /* direct appends leave zero slack in the file */
     uint8_t b[512];
     size_t n = build(b, 1, 20, 100, 0x44);
     struct res r = { .count = 0 };
@@ -1060,9 +1082,9 @@ START_TEST(test_enospc_transient_recovers)
     read_all(pl, 0, &out, &next);
     ck_assert_int_eq(next, 3);
     ck_assert_int_eq(check_batches(buf_bytes(&out), 0), 3);
-    ck_assert_int_eq(file_size(p), (int64_t)out.len);
-    buf_deinit(&out);
     brk_plog_destroy(pl);
+    ck_assert_int_eq(file_size(p), (int64_t)out.len); /* closed: exact, no slack */
+    buf_deinit(&out);
     uring_destroy(u);
 }
 END_TEST
@@ -1116,7 +1138,8 @@ START_TEST(test_flush_messages_sync_error)
     struct res r = { .count = 0 };
     int64_t base;
     ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), 0);
-    ck_assert_uint_eq(uring_pending_count(u), 2); /* write + fdatasync */
+    /* buffered: write + fdatasync; direct: the fdatasync is queued once the write is back */
+    ck_assert_uint_eq(uring_pending_count(u), g_shared ? 1 : 2);
     ck_assert_int_eq(uring_drain(u), 0);
     ck_assert_int_eq(r.rc[0], -EIO);
     ck_assert_int_eq(brk_plog_end_offset(pl), 2);
@@ -1150,13 +1173,14 @@ START_TEST(test_short_write_and_order)
     struct uring *u = mk_uring(_i);
     struct brk_plog_config c = cfg_small();
     struct brk_plog *pl = open_log(u, &c, 0);
-    struct uring_fault f = { .nth = 1, .count = 2, .short_bytes = 7 };
+    /* a direct write must stay aligned: short by a block, over bigger appends */
+    struct uring_fault f = { .nth = 1, .count = 2, .short_bytes = g_shared ? 4096 : 7 };
     uring_fault_set(u, &f);
-    uint8_t b[512];
+    uint8_t b[1024];
     struct res r = { .count = 0 };
     int64_t base;
     for (int k = 0; k < 20; k++) {
-        size_t n = build(b, 1 + k % 3, 10 + k, 50 + k, (uint8_t)k);
+        size_t n = build(b, 1 + k % 3, 10 + k, (g_shared ? 500 : 50) + k, (uint8_t)k);
         ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), 0);
     }
     ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, 0), 5, 0, &base, res_cb, &r), ERR_INVALID);
@@ -1176,6 +1200,22 @@ START_TEST(test_short_write_and_order)
 }
 END_TEST
 
+struct count_res {
+    int ok, failed;
+};
+
+static void count_cb(void *arg, int rc)
+{
+    struct count_res *c = arg;
+    if (rc == 0)
+        c->ok++;
+    else
+        c->failed++;
+}
+
+/* Appends queue until a limit: buffered, the uring's op queue (an append
+ * is an op); direct, BRK_PLOG_APPENDS_MAX (the slot ring grows from 16 to
+ * it; only one write flies).  Nothing queued is lost at the limit. */
 START_TEST(test_append_limit)
 {
     struct uring *u = mk_uring(_i);
@@ -1183,14 +1223,21 @@ START_TEST(test_append_limit)
     struct brk_plog *pl = open_log(u, &c, 0);
     uint8_t b[256];
     size_t n = build(b, 1, 10, 10, 1);
-    struct res r = { .count = 0 };
+    struct count_res r = { 0, 0 };
     int64_t base;
-    for (unsigned k = 0; k < BRK_PLOG_APPENDS_MAX; k++)
-        ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), 0);
-    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), ERR_LIMIT);
+    unsigned queued = 0;
+    int rc;
+    while ((rc = brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, count_cb, &r)) == 0)
+        queued++;
+    ck_assert_int_eq(rc, ERR_LIMIT);
+    ck_assert_uint_eq(queued, g_shared ? BRK_PLOG_APPENDS_MAX : URING_OPS_MAX - 4);
     ck_assert_int_eq(uring_drain(u), 0);
-    ck_assert_int_eq(r.count, (int)BRK_PLOG_APPENDS_MAX);
-    ck_assert_int_eq(brk_plog_end_offset(pl), BRK_PLOG_APPENDS_MAX);
+    ck_assert_int_eq(r.ok, (int)queued);
+    ck_assert_int_eq(r.failed, 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), queued);
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, count_cb, &r), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(r.ok, (int)queued + 1);
     brk_plog_destroy(pl);
     uring_destroy(u);
 }
@@ -1259,7 +1306,7 @@ START_TEST(test_kill9_keeps_acknowledged)
         struct brk_plog_config c = cfg_small();
         c.segment_bytes = 8192;
         struct brk_plog *pl;
-        if (brk_plog_open(u, dir, &c, 0, &pl) != 0)
+        if (brk_plog_open(u, g_shared, dir, &c, 0, &pl) != 0)
             _exit(2);
         static struct ack_ctx acks[BRK_PLOG_APPENDS_MAX];
         int inflight = 0;
@@ -1338,41 +1385,227 @@ START_TEST(test_kill9_keeps_acknowledged)
 }
 END_TEST
 
+/*
+ * Appends of 1 B to 300 KiB (records bytes), several in flight, across
+ * segment rolls: bigger than the small ring, so they stream through it.
+ * Every byte read back (from the ring and from the files, at every
+ * offset) equals what was appended, before and after a reopen, and the
+ * closed files end at their last batch (no slack).
+ */
+START_TEST(test_stream_large_appends)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 256 << 10;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    enum { N = 60 };
+    static uint8_t bufs[N][310 << 10];
+    size_t lens[N];
+    struct res r = { .count = 0 };
+    uint32_t seed = 12345;
+    int64_t next = 0;
+    struct buf want;
+    buf_init(&want, 0);
+    for (int k = 0; k < N; k++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t payload = k % 7 == 0 ? (seed >> 8) % (300 << 10) : (seed >> 8) % 3000;
+        lens[k] = build(bufs[k], 1 + k % 5, 1000 + k, payload, (uint8_t)(seed >> 3));
+        for (size_t q = BRK_BATCH_HDR_BYTES; q < lens[k]; q++) /* distinct bytes, new CRC */
+            bufs[k][q] = (uint8_t)(q * 31 + (size_t)k);
+        brk_batch_put32(bufs[k] + 17, crc32c(0, bufs[k] + 21, lens[k] - 21));
+        int64_t base;
+        ck_assert_int_eq(brk_plog_append(pl, bytes_make(bufs[k], lens[k]), 5, k, &base, res_cb, &r), 0);
+        ck_assert_int_eq(base, next);
+        next += 1 + k % 5;
+        ck_assert_int_eq(buf_append(&want, bufs[k], lens[k]), 0); /* brk_plog_append copies: patch ours */
+        brk_batch_patch(want.ptr + want.len - lens[k], base, 5);
+        if (k % 4 == 3) { /* let some complete while others queue */
+            ck_assert_int_ge(uring_submit(u), 0);
+            ck_assert_int_eq(uring_drain(u), 0);
+        }
+    }
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(r.count, N);
+    for (int k = 0; k < N; k++)
+        ck_assert_int_eq(r.rc[k], 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), next);
+    ck_assert_msg(brk_plog_segment_count(pl) > 2, "segments=%zu bytes=%zu", brk_plog_segment_count(pl), want.len);
+    struct buf out;
+    buf_init(&out, 0);
+    for (int pass = 0; pass < 2; pass++) {
+        /* from every batch's first offset: whole batches, the same bytes */
+        size_t at = 0;
+        int64_t off = 0;
+        for (int k = 0; k < N; k++) {
+            buf_reset(&out);
+            int64_t nx;
+            ck_assert_int_eq(brk_plog_read(pl, off, INT64_MAX, 400 << 10, true, &out, &nx), 0);
+            ck_assert_uint_ge(out.len, lens[k]);
+            ck_assert_int_eq(memcmp(out.ptr, want.ptr + at, out.len), 0);
+            at += lens[k];
+            off += 1 + k % 5;
+        }
+        if (pass == 0) {
+            brk_plog_destroy(pl);
+            pl = open_log(u, &c, 0);
+            ck_assert_int_eq(brk_plog_end_offset(pl), next);
+            ck_assert_int_eq(brk_plog_size_bytes(pl), (int64_t)want.len);
+        }
+    }
+    /* on disk: the segments hold exactly the log's bytes, nothing after them */
+    int64_t on_disk = 0;
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+        if (l > 4 && strcmp(de->d_name + l - 4, ".log") == 0) {
+            char p[512];
+            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+            on_disk += file_size(p);
+        }
+    }
+    closedir(d);
+    brk_plog_destroy(pl);
+    ck_assert_int_eq(on_disk, (int64_t)want.len);
+    buf_deinit(&out);
+    buf_deinit(&want);
+    uring_destroy(u);
+}
+END_TEST
+
+/* A sealed segment that ends in direct-write slack (a kill -9 between its
+ * last write and its seal) is not a torn segment: recovery cuts the zeros
+ * and keeps every later segment. */
+START_TEST(test_recovery_slack_in_sealed_segment)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 1000;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    for (int k = 0; k < 20; k++)
+        app1(u, pl, 1, 10 + k, 100, 0);
+    size_t segs = brk_plog_segment_count(pl);
+    int64_t size = brk_plog_size_bytes(pl);
+    ck_assert_uint_gt(segs, 2);
+    brk_plog_destroy(pl);
+    char p[160];
+    seg_path(0, ".log", p, sizeof p);
+    int64_t first = file_size(p);
+    ck_assert_int_eq(truncate(p, 4096), 0); /* zeros up to the block end */
+    pl = open_log(u, &c, 0);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), segs);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 20);
+    ck_assert_int_eq(brk_plog_size_bytes(pl), size);
+    ck_assert_int_eq(file_size(p), first);
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t next;
+    read_all(pl, 0, &out, &next);
+    ck_assert_int_eq(check_batches(buf_bytes(&out), 0), next);
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+/* Direct appends: a ring idle for BRK_PLOG_TAIL_IDLE_MS goes back to the
+ * node's budget (and the file is cut to its exact size); the next append
+ * attaches a ring again from the partial last block.  A second partition
+ * past the budget gets the smallest ring, and works the same. */
+START_TEST(test_tail_idle_release_and_budget)
+{
+    if (g_shared == NULL)
+        return; /* buffered appends have no ring */
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    g_shared->tail_buffers_max_bytes = g_shared->tail_buffer_bytes; /* room for one full ring */
+    struct brk_plog *pl = open_log(u, &c, 0);
+    app1(u, pl, 1, 10, 100, 1000);
+    int64_t one = g_shared->tail_buffers_bytes;
+    ck_assert_int_ge(one, BRK_PLOG_TAIL_MIN_BYTES);
+    char p[160];
+    seg_path(0, ".log", p, sizeof p);
+    ck_assert_int_eq(file_size(p) % 4096, 0); /* the slack of the last direct write */
+
+    char dir2[80];
+    snprintf(dir2, sizeof dir2, "%.*s/t-1", (int)(strlen(dir) - 4), dir);
+    struct brk_plog *pl2;
+    ck_assert_int_eq(brk_plog_open(u, g_shared, dir2, &c, 0, &pl2), 0);
+    app1(u, pl2, 1, 10, 100, 1000);
+    ck_assert_int_eq(g_shared->tail_buffers_bytes - one, BRK_PLOG_TAIL_MIN_BYTES);
+    for (int k = 0; k < 50; k++) /* the small ring streams bigger totals */
+        app1(u, pl2, 3, 20 + k, 4000, 1000);
+    ck_assert_int_eq(brk_plog_end_offset(pl2), 151);
+
+    ck_assert_int_eq(brk_plog_flush_tick(pl, 1000 + BRK_PLOG_TAIL_IDLE_MS - 1), 0);
+    ck_assert_int_eq(g_shared->tail_buffers_bytes, one + BRK_PLOG_TAIL_MIN_BYTES);
+    ck_assert_int_eq(brk_plog_flush_tick(pl, 1000 + BRK_PLOG_TAIL_IDLE_MS), 0);
+    ck_assert_int_eq(g_shared->tail_buffers_bytes, BRK_PLOG_TAIL_MIN_BYTES);
+    ck_assert_int_eq(file_size(p), brk_plog_size_bytes(pl));
+    app1(u, pl, 2, 11, 100, 50000); /* attaches again: the partial block is read back */
+    ck_assert_int_eq(brk_plog_end_offset(pl), 3);
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t next;
+    read_all(pl, 0, &out, &next);
+    ck_assert_int_eq(check_batches(buf_bytes(&out), 0), 3);
+    brk_plog_destroy(pl);
+    ck_assert_int_eq(file_size(p), (int64_t)out.len); /* closed: exact */
+    read_all(pl2, 0, &out, &next);
+    ck_assert_int_eq(check_batches(buf_bytes(&out), 0), 151);
+    brk_plog_destroy(pl2);
+    ck_assert_int_eq(g_shared->tail_buffers_bytes, 0);
+    buf_deinit(&out);
+    uring_destroy(u);
+}
+END_TEST
+
 int main(void)
 {
     log_set_level(LOG_OFF);
     Suite *s = suite_create("brk_plog");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 30);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_loop_test(tc, test_append_read_back, 0, 2);
-    tcase_add_loop_test(tc, test_roll_on_bytes_and_index_lookup, 0, 2);
-    tcase_add_loop_test(tc, test_roll_on_time, 0, 2);
-    tcase_add_loop_test(tc, test_offset_for_time, 0, 2);
-    tcase_add_loop_test(tc, test_offset_for_time_records, 0, 10);
-    tcase_add_loop_test(tc, test_offset_for_time_unordered, 0, 2);
-    tcase_add_loop_test(tc, test_offset_for_time_log_append_time, 0, 2);
-    tcase_add_loop_test(tc, test_offset_for_time_segments, 0, 2);
-    tcase_add_loop_test(tc, test_offset_for_time_opaque_fallback, 0, 2);
-    tcase_add_loop_test(tc, test_delete_records, 0, 2);
-    tcase_add_loop_test(tc, test_retention_time_and_size, 0, 2);
-    tcase_add_loop_test(tc, test_retention_size, 0, 2);
-    tcase_add_loop_test(tc, test_recovery_truncated_mid_batch, 0, 2);
-    tcase_add_loop_test(tc, test_recovery_garbage_tail, 0, 2);
-    tcase_add_loop_test(tc, test_append_borrowed, 0, 2);
-    tcase_add_loop_test(tc, test_recovery_hole_in_sealed_segment, 0, 2);
-    tcase_add_loop_test(tc, test_recovery_crc_flip_last_batch, 0, 2);
-    tcase_add_loop_test(tc, test_deleted_index_rebuilt, 0, 2);
-    tcase_add_loop_test(tc, test_enospc_fails_append_keeps_log, 0, 2);
-    tcase_add_loop_test(tc, test_enospc_transient_recovers, 0, 2);
-    tcase_add_loop_test(tc, test_enospc_on_sync_is_sticky, 0, 2);
-    tcase_add_loop_test(tc, test_flush_messages_sync_error, 0, 2);
-    tcase_add_loop_test(tc, test_flush_tick, 0, 2);
-    tcase_add_loop_test(tc, test_short_write_and_order, 0, 2);
-    tcase_add_loop_test(tc, test_append_limit, 0, 2);
-    tcase_add_loop_test(tc, test_truncate_to, 0, 2);
-    tcase_add_loop_test(tc, test_kill9_keeps_acknowledged, 0, 2);
-    suite_add_tcase(s, tc);
+    static const struct {
+        const char *name;
+        void (*setup)(void);
+    } cases[] = { { "buffered", setup }, { "direct", setup_direct }, { "direct_small_ring", setup_direct_small } };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        TCase *tc = tcase_create(cases[k].name);
+        tcase_set_timeout(tc, 30);
+        tcase_add_checked_fixture(tc, cases[k].setup, teardown);
+        tcase_add_loop_test(tc, test_append_read_back, 0, 2);
+        tcase_add_loop_test(tc, test_roll_on_bytes_and_index_lookup, 0, 2);
+        tcase_add_loop_test(tc, test_roll_on_time, 0, 2);
+        tcase_add_loop_test(tc, test_offset_for_time, 0, 2);
+        tcase_add_loop_test(tc, test_offset_for_time_records, 0, 10);
+        tcase_add_loop_test(tc, test_offset_for_time_unordered, 0, 2);
+        tcase_add_loop_test(tc, test_offset_for_time_log_append_time, 0, 2);
+        tcase_add_loop_test(tc, test_offset_for_time_segments, 0, 2);
+        tcase_add_loop_test(tc, test_offset_for_time_opaque_fallback, 0, 2);
+        tcase_add_loop_test(tc, test_delete_records, 0, 2);
+        tcase_add_loop_test(tc, test_retention_time_and_size, 0, 2);
+        tcase_add_loop_test(tc, test_retention_size, 0, 2);
+        tcase_add_loop_test(tc, test_recovery_truncated_mid_batch, 0, 2);
+        tcase_add_loop_test(tc, test_recovery_garbage_tail, 0, 2);
+        tcase_add_loop_test(tc, test_append_borrowed, 0, 2);
+        tcase_add_loop_test(tc, test_recovery_hole_in_sealed_segment, 0, 2);
+        tcase_add_loop_test(tc, test_recovery_crc_flip_last_batch, 0, 2);
+        tcase_add_loop_test(tc, test_deleted_index_rebuilt, 0, 2);
+        tcase_add_loop_test(tc, test_enospc_fails_append_keeps_log, 0, 2);
+        tcase_add_loop_test(tc, test_enospc_transient_recovers, 0, 2);
+        tcase_add_loop_test(tc, test_enospc_on_sync_is_sticky, 0, 2);
+        tcase_add_loop_test(tc, test_flush_messages_sync_error, 0, 2);
+        tcase_add_loop_test(tc, test_flush_tick, 0, 2);
+        tcase_add_loop_test(tc, test_short_write_and_order, 0, 2);
+        tcase_add_loop_test(tc, test_append_limit, 0, 2);
+        tcase_add_loop_test(tc, test_truncate_to, 0, 2);
+        tcase_add_loop_test(tc, test_kill9_keeps_acknowledged, 0, 2);
+        tcase_add_loop_test(tc, test_stream_large_appends, 0, 2);
+        tcase_add_loop_test(tc, test_recovery_slack_in_sealed_segment, 0, 2);
+        tcase_add_loop_test(tc, test_tail_idle_release_and_budget, 0, 2);
+        suite_add_tcase(s, tc);
+    }
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -979,6 +979,7 @@ static void derive_numbers(struct config *cfg)
     n->message_max_bytes = num(cfg, "message.max.bytes");
     n->socket_request_max_bytes = num(cfg, "socket.request.max.bytes");
     n->fetch_max_bytes = num(cfg, "fetch.max.bytes");
+    n->fetch_response_target_bytes = num(cfg, "samsa.fetch.response.target.bytes");
     n->connections_max_idle_ms = num(cfg, "connections.max.idle.ms");
     n->socket_send_buffer_bytes = num(cfg, "socket.send.buffer.bytes");
     n->socket_receive_buffer_bytes = num(cfg, "socket.receive.buffer.bytes");
@@ -1029,6 +1030,9 @@ static void derive_numbers(struct config *cfg)
     int level = log_level_parse(eff(cfg, "samsa.log.level"));
     n->log_level = level < 0 ? LOG_INFO : level;
     n->io_uring = boolean(cfg, "samsa.io.uring");
+    n->log_direct_io = boolean(cfg, "samsa.log.direct.io");
+    n->log_tail_buffer_bytes = num(cfg, "samsa.log.tail.buffer.bytes");
+    n->log_tail_buffers_max_bytes = num(cfg, "samsa.log.tail.buffers.max.bytes");
 
     /* Strings checked against their valid values already; trimmed copies. */
     if (copy_trim(n->cleanup_policy, sizeof n->cleanup_policy, eff(cfg, "log.cleanup.policy"),

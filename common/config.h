@@ -163,6 +163,7 @@ struct config_node {
     int64_t message_max_bytes;
     int64_t socket_request_max_bytes;
     int64_t fetch_max_bytes;             /* KIP-541: cap on one consumer Fetch response's record bytes */
+    int64_t fetch_response_target_bytes; /* samsa.fetch.response.target.bytes (0: off) */
     int64_t connections_max_idle_ms;     /* client connections idle this long are closed; <= 0: never */
     int64_t socket_send_buffer_bytes;    /* -1: OS default */
     int64_t socket_receive_buffer_bytes; /* -1: OS default */
@@ -212,6 +213,9 @@ struct config_node {
     /* Samsa. */
     int log_level;   /* enum log_level from log.h */
     int io_uring;    /* samsa.io.uring */
+    int log_direct_io;                  /* samsa.log.direct.io */
+    int64_t log_tail_buffer_bytes;      /* samsa.log.tail.buffer.bytes */
+    int64_t log_tail_buffers_max_bytes; /* samsa.log.tail.buffers.max.bytes */
 };
 
 /* One broker key's effective state, for DescribeConfigs and --print-config.

@@ -137,6 +137,16 @@ const struct config_key config_keys_broker[] = {
     KF("zookeeper.connect", CONFIG_STRING, NULL, CONFIG_F_UNUSED, "Accepted for compatibility; unused: Samsa runs in KRaft mode."),
     KV("samsa.log.level", CONFIG_STRING, "info", "trace,debug,info,warn,error", "Samsa: log level."),
     K("samsa.io.uring", CONFIG_BOOL, "true", "Samsa: use io_uring for log I/O when the kernel allows it."),
+    K("samsa.log.direct.io", CONFIG_BOOL, "false",
+      "Samsa: append with O_DIRECT from a per-partition tail buffer that also serves the newest reads (an "
+      "acknowledged batch is on the device); false: through the page cache, as Kafka."),
+    KR("samsa.fetch.response.target.bytes", CONFIG_INT, "4194304", 0, INT32_MAX,
+       "Samsa: size a consumer Fetch response aims at on a low-latency connection, growing with the round trip "
+       "(RTT x 1 GB/s) up to fetch.max.bytes; 0: fill up to fetch.max.bytes, as Kafka."),
+    KR("samsa.log.tail.buffer.bytes", CONFIG_LONG, "4194304", 65536, 1073741824,
+       "Samsa: one partition's tail buffer (direct appends)."),
+    KR("samsa.log.tail.buffers.max.bytes", CONFIG_LONG, "536870912", 0, INT64_MAX,
+       "Samsa: all tail buffers of the node together; past it a partition gets a 64 KiB one."),
 };
 _Static_assert(sizeof config_keys_broker / sizeof config_keys_broker[0] == CONFIG_KEYS_BROKER_COUNT,
                "CONFIG_KEYS_BROKER_COUNT (config_int.h) must match the table");
