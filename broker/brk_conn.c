@@ -61,6 +61,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -190,6 +191,7 @@ static struct brk_req *req_create(struct brk_conn *conn, size_t frame_bytes)
     struct brk_req *req = &cr->req;
     req->conn = conn;
     req->received_ns = brk_now_ns();
+    req->rtt_us = -1;
     buf_init(&req->frame, frame_bytes);
     buf_init(&req->resp, BRK_RESP_BYTES_MAX);
     arena_init(&req->arena, BRK_REQ_ARENA_CHUNK_BYTES, BRK_REQ_ARENA_BYTES_MAX);
@@ -460,6 +462,15 @@ struct bytes brk_req_client_host(struct brk_req *req)
 static void conn_submit(struct brk_conn *conn, struct brk_req *req)
 {
     struct conn_net *net = conn->net;
+    /* a Fetch (api key 1) learns the connection's round trip: its response
+     * is sized by it (brk_h_fetch.c); the socket is this thread's to ask */
+    if (req->frame.len >= 2 && req->frame.ptr[0] == 0 && req->frame.ptr[1] == 1 && conn->fd >= 0) {
+        struct tcp_info ti;
+        socklen_t len = sizeof ti;
+        if (getsockopt(conn->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+            len >= offsetof(struct tcp_info, tcpi_rtt) + sizeof ti.tcpi_rtt)
+            req->rtt_us = ti.tcpi_rtt;
+    }
     if (conn->tail)
         conn->tail->next = req;
     else

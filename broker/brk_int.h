@@ -45,6 +45,7 @@ struct brk_req {
     bool done;
     bool no_response;              /* Produce acks=0 */
     int64_t received_ns;
+    int64_t rtt_us;                /* Fetch: the client's smoothed TCP round trip on arrival; -1 unknown */
     /* handler state for asynchronous completion */
     void *hstate;
     int pending;
