@@ -21,7 +21,8 @@
  *            32) partitions,
  *            because librdkafka's mock keeps only the newest 5 MiB of a
  *            partition (rdkafka_mock.c, max_size) and both targets get the
- *            same shape
+ *            same shape; the consumer fetches the topic's metadata before
+ *            the clock starts (else assign() waits 500 ms in librdkafka)
  *   latency  --lat-rate msgs/s (default 1000) of --lat-size B (default 1024) for
  *            --lat-seconds (default 5), linger.ms=0, acks=1; per-message
  *            delivery-report latency, p50/p99/max
@@ -513,6 +514,21 @@ static int load_consume_phase(struct load_ctx *c, int rep, const char *topic, in
     if (!rk) {
         fprintf(stderr, "samsa_load: consumer: %s\n", err);
         rd_kafka_conf_destroy(conf);
+        return -EIO;
+    }
+    /* the topic's metadata first, untimed: an assign() made before librdkafka
+     * knows the partitions' leader waits a fixed 500 ms before its first offset
+     * lookup (rdkafka_partition.c), for either target */
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t me = rkt ? rd_kafka_metadata(rk, 0, rkt, &md, 10000) : RD_KAFKA_RESP_ERR__INVALID_ARG;
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (rkt)
+        rd_kafka_topic_destroy(rkt);
+    if (me) {
+        fprintf(stderr, "samsa_load: consumer metadata for %s: %s\n", topic, rd_kafka_err2str(me));
+        rd_kafka_destroy(rk);
         return -EIO;
     }
     rd_kafka_topic_partition_list_t *tp = rd_kafka_topic_partition_list_new(partitions);
