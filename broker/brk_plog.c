@@ -105,7 +105,7 @@ struct brk_plog_tail {
     struct brk_plog_seg *seg; /* whose bytes the ring holds; NULL: not attached */
     int64_t lo;               /* first position held */
     int64_t copied;           /* end of the bytes copied in */
-    int64_t written;          /* end of the bytes on the device */
+    int64_t written;          /* end of the bytes whose writes completed */
     int64_t inflight_end;     /* logical end of the write in flight; -1: none */
     uint32_t copy_slot;       /* first slot not wholly copied */
     size_t copy_off;          /* its bytes already copied */
@@ -685,8 +685,8 @@ static size_t brk_plog_dio_align(int fd)
             a = st.stx_dio_mem_align;
     }
 #endif
-    if ((a & (a - 1)) != 0 || a > (1u << 20))
-        return 0;
+    if ((a & (a - 1)) != 0 || a > BRK_PLOG_SLACK_BYTES_MAX)
+        return 0; /* recovery could not tell its slack from a torn tail: buffered appends */
     return a;
 }
 
@@ -848,8 +848,12 @@ static int brk_plog_recover_seg(struct brk_plog *pl, int64_t base, bool last, bo
             seg->max_ts_offset = seg->base_offset + seg->tidx[seg->tidx_count - 1].rel;
         }
         rc = brk_plog_seg_scan(pl, seg, from, seg->size_bytes, false, false, &valid_end, &why);
-        if (rc == 0 && why != NULL && !brk_plog_is_slack(fd, valid_end, seg->size_bytes)) {
-            /* the index and log disagree: distrust both, rebuild */
+        if (rc == 0 && why != NULL) {
+            /* the index and log disagree, or the segment ends in direct-write
+             * slack (killed before its seal): its index was written at the
+             * roll, before its last writes landed, and the unchecked scan
+             * cannot tell slack after a whole batch from a batch cut short.
+             * Distrust both, rebuild with CRCs; the slack is cut below. */
             seg->idx_count = seg->tidx_count = 0;
             seg->next_offset = base;
             seg->max_ts_ms = seg->max_ts_offset = -1;
@@ -1360,8 +1364,9 @@ static void brk_plog_tail_detach(struct brk_plog *pl)
     struct brk_plog_seg *seg = t->seg;
     if (seg == NULL)
         return;
-    ASSERT(t->inflight_end < 0 && t->written == t->copied);
-    if (t->written % (int64_t)pl->align != 0 && ftruncate(seg->fd, t->written) < 0)
+    ASSERT(t->inflight_end < 0);
+    /* copied > written only after a failed write: the repair trims the file */
+    if (t->written == t->copied && t->written % (int64_t)pl->align != 0 && ftruncate(seg->fd, t->written) < 0)
         log_warn("plog", "could not cut the zero slack after the last batch dir=%s base_offset=%" PRId64
                  " size=%" PRId64 " err=\"%s\" (recovery cuts it)", pl->dir, seg->base_offset, t->written,
                  strerror(errno));
@@ -1472,6 +1477,8 @@ static void brk_plog_tail_pump(struct brk_plog *pl)
             ASSERT(rc == 0); /* a new file: memory and descriptor are there, no read */
         }
         ASSERT(t->copied == s->pos + (int64_t)t->copy_off);
+        if (t->inflight_end >= 0 && t->copied < brk_plog_up(t->inflight_end, a))
+            break; /* those cells are the zero slack the write in flight reads */
         int64_t room = brk_plog_down(t->written, a) + cap - t->copied;
         if (room <= 0)
             break;
@@ -1537,7 +1544,7 @@ static void brk_plog_tail_write_cb(void *arg, int res)
             ASSERT(s->seg == seg);
             if (s->pos + (int64_t)s->len > t->written)
                 break;
-            s->pending--; /* its bytes are on the device */
+            s->pending--; /* its write is back from the device */
             t->done_slot++;
         }
     }
@@ -1616,7 +1623,12 @@ static int brk_plog_roll(struct brk_plog *pl, int64_t now_ms)
         log_warn("plog", "could not write sealed segment indexes dir=%s base_offset=%" PRId64
                  " (rebuilt at next open)", pl->dir, old->base_offset);
     }
-    if (old->dirty && brk_plog_flush_policy_on(pl) && !pl->direct) /* direct: at the seal */
+    bool sealed_here = !pl->direct || pl->tail.seg != old; /* direct: the ring seals it, if it is on it */
+    if (pl->direct && sealed_here && old->wfd >= 0) {
+        close(old->wfd); /* the ring was released or reset: nothing else would close it */
+        old->wfd = -1;
+    }
+    if (old->dirty && brk_plog_flush_policy_on(pl) && sealed_here)
         brk_plog_queue_sync(pl, old);
     log_info("plog", "rolled segment dir=%s new_base_offset=%" PRId64 " old_bytes=%" PRId64,
              pl->dir, pl->next_offset, old->size_bytes);
@@ -1767,7 +1779,10 @@ static void brk_plog_tail_idle(struct brk_plog *pl, int64_t now_ms)
     if (t->mem == NULL || pl->slot_head != pl->slot_tail || t->inflight_end >= 0 || t->sync_busy ||
         now_ms - t->last_append_ms < BRK_PLOG_TAIL_IDLE_MS)
         return;
-    brk_plog_tail_detach(pl);
+    if (t->seg != NULL && t->seg != brk_plog_active(pl))
+        brk_plog_tail_seal(pl); /* a roll whose append failed: the old segment is all written */
+    else
+        brk_plog_tail_detach(pl);
     brk_plog_tail_reset(pl);
     brk_plog_tail_free(pl);
 }
@@ -2079,8 +2094,8 @@ int brk_plog_retention(struct brk_plog *pl, int64_t now_ms, int *segments_delete
     int64_t total = brk_plog_size_bytes(pl);
     while (n + 1 < pl->seg_count) {
         struct brk_plog_seg *seg = pl->segs[n];
-        if (seg->io_pending != 0)
-            break;
+        if (seg->io_pending != 0 || pl->segs[n + 1]->base_offset > pl->end_offset)
+            break; /* not all visible: a failed append's repair may cut the log back into it */
         bool by_time = false, by_size = false;
         if (pl->cfg.retention_ms >= 0) {
             int64_t ts = brk_plog_seg_age_ts(seg);

@@ -1562,9 +1562,597 @@ START_TEST(test_tail_idle_release_and_budget)
 }
 END_TEST
 
+/* ==== found in review of the direct appends (each failed before its fix) ====
+ * and a random-sequence test against a model (test_stress): appends of
+ * 1 B-210 KiB, submits and reaps at random, flush ticks, idle releases,
+ * rolls, ENOSPC/EIO/short-write faults, retention, delete_records,
+ * truncate_to and reopen; every read compared byte for byte with the
+ * acknowledged batches.  PLOG_STRESS_SEED=n PLOG_STRESS_STEPS=n explore
+ * other seeds; PLOG_LOG=1 logs. */
+
+/* R1: kill -9 while a rolled segment's last direct write was in flight:
+ * its index (written at the roll) has an entry for a batch that never
+ * landed, inside the zero slack of the write before; the new segment is
+ * empty.  Recovery must keep batches 0..4 (acknowledged) and end at 5. */
+START_TEST(test_recovery_index_entry_in_slack)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small(); /* an index entry for every batch after the first */
+    c.segment_bytes = 1024;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    for (int k = 0; k < 8; k++) /* 161 bytes: 6 batches in segment 0, 2 in segment 6 */
+        app1(u, pl, 1, 10 + k, 100, 0);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 2);
+    brk_plog_destroy(pl);
+    char p[160];
+    seg_path(0, ".log", p, sizeof p);
+    ck_assert_int_eq(truncate(p, 805), 0);  /* batch 5 (at 805, indexed) never landed */
+    ck_assert_int_eq(truncate(p, 4096), 0); /* the zero slack of the write before */
+    seg_path(6, ".log", p, sizeof p);
+    ck_assert_int_eq(truncate(p, 0), 0);    /* the new segment: created, nothing written */
+    pl = open_log(u, &c, 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 5);
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t next;
+    read_all(pl, 0, &out, &next);
+    ck_assert_int_eq(next, 5);
+    ck_assert_int_eq(check_batches(buf_bytes(&out), 0), 5);
+    ck_assert_int_eq(app1(u, pl, 1, 99, 100, 0), 5);
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+static int count_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1; /* the DIR's own descriptor */
+}
+
+/* R2: a roll at the first append after the ring was released (segment.ms
+ * elapsed while the partition was idle): the sealed segment keeps its
+ * O_DIRECT descriptor until it is deleted.  Expected: one descriptor per
+ * segment plus the active segment's O_DIRECT one. */
+START_TEST(test_roll_after_idle_leaks_direct_fd)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.roll_ms = 1000;
+    int base_fds = count_fds();
+    struct brk_plog *pl = open_log(u, &c, 0);
+    int64_t now = 0;
+    for (int k = 0; k < 5; k++) {
+        app1(u, pl, 1, 10 + k, 100, now);
+        now += BRK_PLOG_TAIL_IDLE_MS;
+        ck_assert_int_eq(brk_plog_flush_tick(pl, now), 0); /* idle: ring released */
+        now += 1000;
+    }
+    app1(u, pl, 1, 99, 100, now);
+    int segs = (int)brk_plog_segment_count(pl);
+    ck_assert_int_eq(segs, 6);
+    ck_assert_int_eq(count_fds() - base_fds, segs + (g_shared ? 1 : 0));
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+/* R3: a direct write fails (EIO) while another op of the log (a flush.ms
+ * fdatasync) is still in flight: the slots fail, the repair waits for the
+ * sync; 30 s later the flush tick releases the idle ring: detach asserts
+ * written == copied (the failed bytes are still 'copied'). */
+START_TEST(test_idle_after_failed_write_with_sync_in_flight)
+{
+    if (g_shared == NULL)
+        return;
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.flush_interval_ms = 100;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    app1(u, pl, 1, 10, 100, 0);
+    uring_fault_set(u, &(struct uring_fault){ .nth = 1, .count = 1, .err = -EIO });
+    uint8_t b[512];
+    size_t n = build(b, 1, 20, 100, 0x55);
+    struct res r = { .count = 0 };
+    int64_t base;
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 1000, &base, res_cb, &r), 0);
+    ck_assert_int_eq(uring_submit(u), 1);                 /* the write (fails) */
+    ck_assert_int_eq(brk_plog_flush_tick(pl, 1200), 0);  /* a sync, not yet submitted: "slow" */
+    ck_assert_uint_eq(uring_pending_count(u), 2);
+    for (int spin = 0; r.count == 0 && spin < 1000000; spin++)
+        ck_assert_int_ge(uring_reap(u), 0);
+    ck_assert_int_eq(r.count, 1);
+    ck_assert_int_eq(r.rc[0], -EIO);
+    /* the sync still flies 30 s later (a dying disk) */
+    ck_assert_int_eq(brk_plog_flush_tick(pl, 1000 + BRK_PLOG_TAIL_IDLE_MS), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+/* R4: the zero slack of a direct write is not zero on the device: the next
+ * append is copied into the slack cells while the write flies (here: the
+ * fallback performs it at reap, after the copy). */
+START_TEST(test_slack_overwritten_while_write_flies)
+{
+    if (g_shared == NULL || _i == 0)
+        return; /* fallback uring only: the write runs at reap, deterministically */
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    struct brk_plog *pl = open_log(u, &c, 0);
+    uint8_t a[512], b2[512];
+    size_t na = build(a, 1, 10, 100, 0x11), nb = build(b2, 1, 11, 100, 0x22);
+    struct res r = { .count = 0 };
+    int64_t base;
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(a, na), 5, 0, &base, res_cb, &r), 0);
+    ck_assert_int_eq(uring_submit(u), 1); /* write [0, 4096): a + zero slack */
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b2, nb), 5, 0, &base, res_cb, &r), 0);
+    ck_assert_int_ge(uring_reap(u), 1);   /* only the first write ran */
+    ck_assert_int_eq(r.count, 1);
+    char p[160];
+    seg_path(0, ".log", p, sizeof p);
+    int fd = open(p, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    uint8_t got[4096];
+    ck_assert_int_eq(pread(fd, got, sizeof got, 0), 4096);
+    close(fd);
+    size_t nonzero = 0;
+    for (size_t k = na; k < sizeof got; k++)
+        nonzero += got[k] != 0;
+    ck_assert_msg(nonzero == 0, "the slack after the first write holds %zu non-zero bytes", nonzero);
+    ck_assert_int_eq(uring_drain(u), 0);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+/* R5: the same crash, but the rolled segment's last write ended inside its
+ * last batch (the ring was full): the batch's header landed, its body's end
+ * is the zero slack.  Recovery must not keep (and serve) that batch. */
+START_TEST(test_recovery_partial_batch_in_slack)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 1024;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    for (int k = 0; k < 8; k++)
+        app1(u, pl, 1, 10 + k, 100, 0);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 2);
+    brk_plog_destroy(pl);
+    char p[160];
+    seg_path(0, ".log", p, sizeof p);
+    ck_assert_int_eq(truncate(p, 900), 0);  /* batch 5 (805..966) only partly written */
+    ck_assert_int_eq(truncate(p, 4096), 0); /* then the zero slack */
+    seg_path(6, ".log", p, sizeof p);
+    ck_assert_int_eq(truncate(p, 0), 0);
+    pl = open_log(u, &c, 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 5);
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t next;
+    read_all(pl, 0, &out, &next);
+    ck_assert_int_eq(check_batches(buf_bytes(&out), 0), next); /* CRCs */
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+/* R6 (pre-existing, buffered): retention while a failed write's repair
+ * waits for later appends still in flight deletes the segment holding the
+ * visible end; the repair then cannot cut back to it and leaves a segment
+ * whose base is past the end: start > end, later appends get offsets below
+ * their segment's base. */
+START_TEST(test_retention_during_repair)
+{
+    if (g_shared != NULL)
+        return; /* direct: the failed write fails every later append at once, no window */
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 1024;
+    c.index_interval_bytes = 1 << 20; /* no index entries, no time index: no index writes at the roll */
+    c.retention_ms = -1;
+    c.retention_bytes = 0;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    app1(u, pl, 1, -1, 400, 0);                     /* offset 0, visible */
+    uring_fault_set(u, &(struct uring_fault){ .nth = 1, .count = 1, .err = -ENOSPC });
+    uint8_t b[1024];
+    size_t n = build(b, 1, -1, 400, 7);
+    struct res r = { .count = 0 };
+    int64_t base;
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), 0); /* offset 1: ENOSPC */
+    ck_assert_int_eq(uring_submit(u), 1);
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), 0); /* offset 2: rolls, still queued */
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 2);
+    for (int spin = 0; r.count == 0 && spin < 1000000; spin++)
+        ck_assert_int_ge(uring_reap(u), 0);
+    ck_assert_int_eq(r.rc[0], ERR_NO_SPACE);
+    int deleted;
+    ck_assert_int_eq(brk_plog_retention(pl, 0, &deleted), 0); /* the retention timer fires now */
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(r.count, 2);
+    ck_assert_int_le(brk_plog_start_offset(pl), brk_plog_end_offset(pl));
+    int64_t b2 = app1(u, pl, 1, -1, 10, 0);
+    ck_assert_int_ge(b2, brk_plog_start_offset(pl));
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t next;
+    read_all(pl, b2, &out, &next);
+    ck_assert_int_eq(next, b2 + 1);
+    /* acknowledged: it must survive a restart */
+    int64_t start = brk_plog_start_offset(pl);
+    brk_plog_destroy(pl);
+    pl = open_log(u, &c, start); /* the log-start-offset checkpoint */
+    ck_assert_int_ge(brk_plog_end_offset(pl), b2 + 1);
+    read_all(pl, b2, &out, &next);
+    ck_assert_int_eq(next, b2 + 1);
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+static void noop_cb(void *arg, int res)
+{
+    (void)arg;
+    (void)res;
+}
+
+/* R7: the uring is full when a completion wants to queue the next write
+ * (flush.messages: the completion first queues its fdatasync, taking the
+ * last free op): the partition must retry (flush tick; destroy) and every
+ * append must complete. */
+START_TEST(test_full_uring_in_callback)
+{
+    if (g_shared == NULL)
+        return;
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.flush_interval_messages = 1;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    uint8_t b[512];
+    size_t n = build(b, 1, 10, 100, 1);
+    struct res r = { .count = 0 };
+    int64_t base;
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), 0); /* write 1 */
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), 0); /* waits */
+    int nullfd = open("/dev/null", O_WRONLY);
+    ck_assert_int_ge(nullfd, 0);
+    while (uring_pending_count(u) < URING_OPS_MAX)
+        ck_assert_int_eq(uring_write(u, nullfd, b, 1, 0, noop_cb, NULL), 0);
+    /* write 1's completion queues its fdatasync (the last free op): write 2 is refused (retry);
+     * the fdatasync's completion pumps again */
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(r.count, 2);
+    ck_assert_int_eq(r.rc[0], 0);
+    ck_assert_int_eq(r.rc[1], 0);
+    close(nullfd);
+    brk_plog_destroy(pl);
+    pl = open_log(u, &c, 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 2);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+/* R8: destroy with appends queued (not submitted), across rolls and a
+ * flush.messages sync: every callback runs once, with 0, and it is all there. */
+START_TEST(test_destroy_with_queued)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 2048;
+    c.flush_interval_messages = 3;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    uint8_t b[4096];
+    struct res r = { .count = 0 };
+    int64_t base;
+    for (int k = 0; k < 40; k++) {
+        size_t n = build(b, 1, 10 + k, 100 + (size_t)k * 37, (uint8_t)k);
+        ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), 0);
+        if (k == 10)
+            ck_assert_int_ge(uring_submit(u), 0);
+    }
+    brk_plog_destroy(pl);
+    ck_assert_int_eq(r.count, 40);
+    for (int k = 0; k < 40; k++)
+        ck_assert_int_eq(r.rc[k], 0);
+    pl = open_log(u, &c, 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 40);
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t from = 0;
+    while (from < 40) {
+        int64_t f0 = from;
+        buf_reset(&out);
+        ck_assert_int_eq(brk_plog_read(pl, from, INT64_MAX, 1 << 20, true, &out, &from), 0);
+        ck_assert_int_eq(check_batches(buf_bytes(&out), f0), from);
+    }
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+/* ---- R-stress: random appends, faults, ticks, reads against a model ---- */
+#define ST_PEND_MAX 4096
+struct st_batch { int64_t base, last; size_t mpos, len; };
+struct st_pend { uint8_t *bytes; size_t len; int64_t base; int32_t count; };
+static struct {
+    struct buf model;
+    struct st_batch *b;
+    int nb, cap;
+    int64_t end;
+    int inflight, acks, fails, bad;
+    char why[256];
+} M;
+static uint32_t st_seed;
+static uint32_t st_rand(void)
+{
+    st_seed = st_seed * 1103515245u + 12345u;
+    return st_seed >> 8;
+}
+
+static void st_bad(const char *why)
+{
+    if (M.bad++ == 0)
+        snprintf(M.why, sizeof M.why, "%s", why);
+}
+
+static void st_model_add(const uint8_t *bytes, size_t len, int64_t base, int64_t last)
+{
+    if (M.nb == M.cap) {
+        M.cap = M.cap ? M.cap * 2 : 1024;
+        M.b = realloc(M.b, (size_t)M.cap * sizeof *M.b);
+    }
+    M.b[M.nb++] = (struct st_batch){ base, last, M.model.len, len };
+    if (buf_append(&M.model, bytes, len) != 0)
+        st_bad("model append");
+    M.end = last + 1;
+}
+
+static void st_cb(void *arg, int rc)
+{
+    struct st_pend *p = arg;
+    M.inflight--;
+    if (rc == 0) {
+        M.acks++;
+        if (p->base != M.end)
+            st_bad("acked batch does not continue the model");
+        brk_batch_patch(p->bytes, p->base, 5);
+        st_model_add(p->bytes, p->len, p->base, p->base + p->count - 1);
+    } else {
+        M.fails++;
+    }
+    free(p->bytes);
+    free(p);
+}
+
+/* compare a read from offset o against the model */
+static void st_check_read(struct brk_plog *pl, int64_t o, size_t maxb)
+{
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t next;
+    int rc = brk_plog_read(pl, o, INT64_MAX, maxb, true, &out, &next);
+    if (rc != 0) {
+        char w[128];
+        snprintf(w, sizeof w, "read rc=%d at %lld", rc, (long long)o);
+        st_bad(w);
+    } else if (o < M.end) {
+        int lo = 0, hi = M.nb;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (M.b[mid].last < o)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo >= M.nb || out.len == 0) {
+            st_bad("read returned nothing below the end");
+        } else if (M.b[lo].mpos + out.len > M.model.len ||
+                   memcmp(out.ptr, M.model.ptr + M.b[lo].mpos, out.len) != 0) {
+            char w[160];
+            snprintf(w, sizeof w, "read at %lld: %zu bytes differ from the model (batch base %lld)", (long long)o,
+                     out.len, (long long)M.b[lo].base);
+            st_bad(w);
+        }
+    }
+    buf_deinit(&out);
+}
+
+/* after a reopen: batches past the model's end that survived (written, not acknowledged) join it */
+static void st_adopt(struct brk_plog *pl)
+{
+    struct buf out;
+    buf_init(&out, 0);
+    while (M.end < brk_plog_end_offset(pl)) {
+        int64_t next;
+        buf_reset(&out);
+        int arc = brk_plog_read(pl, M.end, INT64_MAX, 1 << 20, true, &out, &next);
+        if (arc != 0 || out.len == 0) {
+            char w[200];
+            snprintf(w, sizeof w, "adopt read rc=%d len=%zu model_end=%lld log start=%lld end=%lld segs=%zu", arc, out.len,
+                     (long long)M.end, (long long)brk_plog_start_offset(pl), (long long)brk_plog_end_offset(pl),
+                     brk_plog_segment_count(pl));
+            st_bad(w);
+            break;
+        }
+        for (size_t pos = 0; pos < out.len;) {
+            struct brk_batch_hdr h;
+            if (brk_batch_parse(out.ptr + pos, out.len - pos, &h) <= 0 || !brk_batch_crc_ok(out.ptr + pos, &h) ||
+                h.base_offset != M.end) {
+                st_bad("adopted batch bad");
+                buf_deinit(&out);
+                return;
+            }
+            st_model_add(out.ptr + pos, h.size_bytes, h.base_offset, h.base_offset + h.last_offset_delta);
+            pos += h.size_bytes;
+        }
+    }
+    buf_deinit(&out);
+}
+
+START_TEST(test_stress)
+{
+    const char *es = getenv("PLOG_STRESS_SEED");
+    st_seed = (uint32_t)(es ? atoi(es) : 1) * 7919u + (uint32_t)_i;
+    memset(&M, 0, sizeof M);
+    buf_init(&M.model, 0);
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 4096 + st_rand() % 200000;
+    c.roll_ms = 2000 + st_rand() % 20000;
+    c.flush_interval_messages = st_rand() % 3 == 0 ? 1 + st_rand() % 5 : INT64_MAX;
+    c.flush_interval_ms = st_rand() % 3 == 0 ? 50 + st_rand() % 500 : INT64_MAX;
+    c.retention_ms = -1;
+    c.retention_bytes = st_rand() % 2 ? (int64_t)(100000 + st_rand() % 400000) : -1;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    int64_t now = 1000, start = 0;
+    int steps = es && getenv("PLOG_STRESS_STEPS") ? atoi(getenv("PLOG_STRESS_STEPS")) : 3000;
+    bool faults = getenv("PLOG_STRESS_NOFAULT") == NULL;
+    for (int step = 0; step < steps && M.bad == 0; step++) {
+        uint32_t r = st_rand() % 100;
+        now += st_rand() % 50;
+        if (r < 45) {
+            if (M.inflight >= 500)
+                continue;
+            size_t payload = st_rand() % 20 == 0 ? 60000 + st_rand() % 150000 : st_rand() % 3000;
+            struct st_pend *p = calloc(1, sizeof *p);
+            p->bytes = malloc(BRK_BATCH_HDR_BYTES + payload);
+            p->count = 1 + (int32_t)(st_rand() % 5);
+            p->len = build(p->bytes, p->count, now, payload, (uint8_t)st_rand());
+            for (size_t q = BRK_BATCH_HDR_BYTES; q < p->len; q += 97)
+                p->bytes[q] = (uint8_t)st_rand();
+            brk_batch_put32(p->bytes + 17, crc32c(0, p->bytes + 21, p->len - 21));
+            int64_t base;
+            int rc = brk_plog_append(pl, bytes_make(p->bytes, p->len), 5, now, &base, st_cb, p);
+            if (rc != 0) {
+                free(p->bytes);
+                free(p);
+                continue;
+            }
+            p->base = base;
+            M.inflight++;
+        } else if (r < 60) {
+            ck_assert_int_ge(uring_submit(u), 0);
+        } else if (r < 72) {
+            if (uring_reap(u) < 0)
+                st_bad("reap");
+        } else if (r < 76) {
+            int64_t jump = st_rand() % 4 == 0 ? BRK_PLOG_TAIL_IDLE_MS + 1 : 300;
+            now += jump;
+            if (brk_plog_flush_tick(pl, now) < 0)
+                st_bad("flush tick");
+        } else if (r < 80 && faults) {
+            struct uring_fault f = { .nth = 1 + st_rand() % 4, .count = 1 };
+            uint32_t k = st_rand() % 4;
+            if (k == 0)
+                f.err = -ENOSPC;
+            else if (k == 1)
+                f.err = -EIO;
+            else
+                f.short_bytes = g_shared ? 4096 : 1 + st_rand() % 500;
+            uring_fault_set(u, &f);
+        } else if (r < 90) {
+            if (M.end > start)
+                st_check_read(pl, start + (int64_t)(st_rand() % (uint64_t)(M.end - start)),
+                              st_rand() % 2 ? 1 : 1 << 20);
+        } else if (r < 93) {
+            int deleted;
+            ck_assert_int_eq(brk_plog_retention(pl, now, &deleted), 0);
+            start = brk_plog_start_offset(pl);
+        } else if (r < 95) {
+            if (M.end > start) {
+                int64_t o = start + (int64_t)(st_rand() % (uint64_t)(M.end - start + 1));
+                if (o <= brk_plog_end_offset(pl)) {
+                    ck_assert_int_eq(brk_plog_delete_records(pl, o), 0);
+                    start = brk_plog_start_offset(pl);
+                }
+            }
+        } else {
+            ck_assert_int_ge(uring_submit(u), 0);
+            ck_assert_int_eq(uring_drain(u), 0);
+            if (M.inflight != 0) {
+                st_bad("drain left appends without a callback");
+                break;
+            }
+            if (brk_plog_end_offset(pl) != M.end) {
+                char w[128];
+                snprintf(w, sizeof w, "end %lld != model %lld", (long long)brk_plog_end_offset(pl), (long long)M.end);
+                st_bad(w);
+                break;
+            }
+            if (brk_plog_offline_err(pl) != 0 || st_rand() % 8 == 0) {
+                if (getenv("PLOG_LOG"))
+                    log_info("stress", "reopen: offline=%d start=%lld end=%lld next=%lld segs=%zu size=%lld", brk_plog_offline_err(pl),
+                             (long long)brk_plog_start_offset(pl), (long long)brk_plog_end_offset(pl),
+                             (long long)brk_plog_next_offset(pl), brk_plog_segment_count(pl), (long long)brk_plog_size_bytes(pl));
+                brk_plog_destroy(pl);
+                if (getenv("PLOG_LOG")) {
+                    char cmd[200];
+                    snprintf(cmd, sizeof cmd, "ls -l %s >&2", dir);
+                    if (system(cmd) != 0)
+                        st_bad("ls");
+                }
+                uring_fault_set(u, &(struct uring_fault){ 0 });
+                pl = open_log(u, &c, start);
+                if (brk_plog_end_offset(pl) < M.end) {
+                    st_bad("reopen lost acknowledged batches");
+                    break;
+                }
+                st_adopt(pl);
+                start = brk_plog_start_offset(pl);
+            } else if (st_rand() % 4 == 0 && M.end > start) {
+                int64_t o = start + (int64_t)(st_rand() % (uint64_t)(M.end - start));
+                int lo = 0;
+                while (lo < M.nb && M.b[lo].last < o)
+                    lo++;
+                ck_assert_int_eq(brk_plog_truncate_to(pl, o), 0);
+                M.nb = lo;
+                M.model.len = M.b[lo].mpos;
+                M.end = M.b[lo].base;
+                start = brk_plog_start_offset(pl);
+                if (brk_plog_end_offset(pl) != M.end)
+                    st_bad("truncate end");
+            }
+        }
+    }
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_msg(M.bad == 0, "seed %s step: %s (acks %d fails %d)", es ? es : "1", M.why, M.acks, M.fails);
+    ck_assert_int_eq(M.inflight, 0);
+    /* everything from the start, then again after a reopen */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int64_t o = start; o < M.end; o += 1 + (int64_t)(st_rand() % 50))
+            st_check_read(pl, o, 1 << 20);
+        ck_assert_msg(M.bad == 0, "final pass %d: %s", pass, M.why);
+        brk_plog_destroy(pl);
+        uring_fault_set(u, &(struct uring_fault){ 0 });
+        pl = open_log(u, &c, start);
+        ck_assert_int_ge(brk_plog_end_offset(pl), M.end);
+        st_adopt(pl);
+    }
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+    buf_deinit(&M.model);
+    free(M.b);
+}
+END_TEST
+
 int main(void)
 {
-    log_set_level(LOG_OFF);
+    log_set_level(getenv("PLOG_LOG") ? LOG_INFO : LOG_OFF);
     Suite *s = suite_create("brk_plog");
     static const struct {
         const char *name;
@@ -1604,6 +2192,15 @@ int main(void)
         tcase_add_loop_test(tc, test_stream_large_appends, 0, 2);
         tcase_add_loop_test(tc, test_recovery_slack_in_sealed_segment, 0, 2);
         tcase_add_loop_test(tc, test_tail_idle_release_and_budget, 0, 2);
+        tcase_add_loop_test(tc, test_recovery_index_entry_in_slack, 0, 2);
+        tcase_add_loop_test(tc, test_roll_after_idle_leaks_direct_fd, 0, 2);
+        tcase_add_loop_test(tc, test_idle_after_failed_write_with_sync_in_flight, 0, 2);
+        tcase_add_loop_test(tc, test_slack_overwritten_while_write_flies, 0, 2);
+        tcase_add_loop_test(tc, test_recovery_partial_batch_in_slack, 0, 2);
+        tcase_add_loop_test(tc, test_stress, 0, 2);
+        tcase_add_loop_test(tc, test_destroy_with_queued, 0, 2);
+        tcase_add_loop_test(tc, test_full_uring_in_callback, 0, 2);
+        tcase_add_loop_test(tc, test_retention_during_repair, 0, 2);
         suite_add_tcase(s, tc);
     }
     SRunner *sr = srunner_create(s);

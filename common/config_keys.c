@@ -138,8 +138,8 @@ const struct config_key config_keys_broker[] = {
     KV("samsa.log.level", CONFIG_STRING, "info", "trace,debug,info,warn,error", "Samsa: log level."),
     K("samsa.io.uring", CONFIG_BOOL, "true", "Samsa: use io_uring for log I/O when the kernel allows it."),
     K("samsa.log.direct.io", CONFIG_BOOL, "false",
-      "Samsa: append with O_DIRECT from a per-partition tail buffer that also serves the newest reads (an "
-      "acknowledged batch is on the device); false: through the page cache, as Kafka."),
+      "Samsa: append with O_DIRECT from a per-partition tail buffer that also serves the newest reads; "
+      "false: through the page cache, as Kafka."),
     KR("samsa.fetch.response.target.bytes", CONFIG_INT, "4194304", 0, INT32_MAX,
        "Samsa: size a consumer Fetch response aims at on a low-latency connection, growing with the round trip "
        "(RTT x 1 GB/s) up to fetch.max.bytes; 0: fill up to fetch.max.bytes, as Kafka."),
