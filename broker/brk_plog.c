@@ -1399,18 +1399,16 @@ static void brk_plog_tail_fail(struct brk_plog *pl, int err)
 {
     struct brk_plog_tail *t = &pl->tail;
     ASSERT(t->inflight_end < 0);
+    bool bytes_written = true; /* until done_slot */
     for (uint32_t i = t->sync_next; i != pl->slot_tail; i++) {
         struct brk_plog_slot *s = brk_plog_slot_at(pl, i);
-        if (i - t->sync_next >= t->done_slot - t->sync_next) {
-            s->pending--; /* its bytes */
-            if (s->rc == 0)
-                s->rc = err;
-        }
-        if (s->want_sync && !s->sync_queued) {
-            s->pending--; /* its sync, never to be queued */
-            if (s->rc == 0)
-                s->rc = err;
-        }
+        if (i == t->done_slot)
+            bytes_written = false;
+        /* its write, and its sync when it will never be queued */
+        int parts = !bytes_written + (s->want_sync && !s->sync_queued);
+        s->pending -= parts;
+        if (parts > 0 && s->rc == 0)
+            s->rc = err;
         ASSERT(s->pending >= 0);
     }
     t->sync_next = t->done_slot = t->copy_slot = pl->slot_tail;
