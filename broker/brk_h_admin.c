@@ -107,6 +107,19 @@ static int admin_plan_topic(struct brk_server *srv, struct arena *a, const struc
     return rc;
 }
 
+static void auto_create_done(void *arg, int rc)
+{
+    (void)arg;
+    if (rc < 0 && rc != ERR_EXISTS)
+        log_info("admin", "auto-create not committed error=\"%s\"; the next request for the topic retries",
+                 err_str(rc));
+}
+
+/* Kafka's auto-creation: a typed CreateTopic request to the active
+ * controller, with this broker's num.partitions and
+ * default.replication.factor, as Kafka's AutoTopicCreationManager sends
+ * CreateTopics.  The plan against our own image only gives the caller an
+ * immediate answer; the controller checks and plans again on its image. */
 int brk_auto_create_topic(struct brk_server *srv, struct arena *a, struct bytes name)
 {
     if (!srv->node->auto_create_topics_enable || !name.ptr)
@@ -118,8 +131,13 @@ int brk_auto_create_topic(struct brk_server *srv, struct arena *a, struct bytes 
     char msg[256];
     struct ctrl_records recs = { 0 };
     int rc = admin_plan_topic(srv, a, &spec, &recs, msg, sizeof msg);
-    if (rc == 0)
-        rc = ctrl_forward(srv->ctrl, recs.recs, recs.count, NULL, NULL);
+    if (rc == 0) {
+        spec.partition_count = (int32_t)srv->node->num_partitions;
+        spec.replication_factor = (int16_t)srv->node->default_replication_factor;
+        rc = ctrl_create_topic(srv->ctrl, &spec, auto_create_done, NULL);
+        if (rc == ERR_EXISTS)
+            rc = 0; /* being created: the caller answers LEADER_NOT_AVAILABLE, as Kafka does */
+    }
     if (rc < 0 && rc != ERR_EXISTS)
         log_warn("admin", "auto-create failed topic=%.*s reason=\"%s\"", (int)name.len, (const char *)name.ptr,
                  rc == ERR_NOT_CONTROLLER ? "no active controller yet" : msg);

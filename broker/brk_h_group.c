@@ -5,7 +5,7 @@
  * machine (brk_group) and the __consumer_offsets partitions.
  *
  * __consumer_offsets is created on first use through the controller
- * (ctrl_forward, asynchronous; COORDINATOR_NOT_AVAILABLE meanwhile) with
+ * (ctrl_create_topic, asynchronous; COORDINATOR_NOT_AVAILABLE meanwhile) with
  * offsets.topic.num.partitions partitions and offsets.topic.replication.factor
  * replicas (more replicas than live brokers: COORDINATOR_NOT_AVAILABLE and
  * one log line naming the key).  A group lives on partition
@@ -91,16 +91,12 @@ static int16_t offsets_topic_ensure(struct brk_server *srv, struct arena *a)
         .partition_count = (int32_t)srv->node->offsets_topic_num_partitions, .replication_factor = (int16_t)rf,
         .config_count = (int32_t)(sizeof kv / sizeof kv[0]), .configs = kv,
     };
-    struct ctrl_records recs = { 0 };
-    int32_t parts = 0;
-    int16_t eff_rf = 0;
-    int rc = ctrl_plan_create_topic(ctrl_metadata(srv->ctrl), &spec, spec.partition_count, spec.replication_factor, a,
-                                    &recs, &parts, &eff_rf);
-    if (rc == 0)
-        rc = ctrl_forward(srv->ctrl, recs.recs, recs.count, topic_created_cb, srv);
+    (void)a;
+    int rc = ctrl_create_topic(srv->ctrl, &spec, topic_created_cb, srv);
     if (rc == 0) {
         srv->groups_topic_creating = true;
-        log_info("group", "creating %s partitions=%d replication_factor=%d", BRK_OFFSETS_TOPIC_NAME, parts, eff_rf);
+        log_info("group", "creating %s partitions=%d replication_factor=%d", BRK_OFFSETS_TOPIC_NAME,
+                 spec.partition_count, spec.replication_factor);
     } else if (rc != ERR_EXISTS) {
         log_warn("group", "cannot create %s error=\"%s\"", BRK_OFFSETS_TOPIC_NAME, err_str(rc));
     }

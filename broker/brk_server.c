@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,10 +86,10 @@ static bool is_controller_listener(const struct config_node *node, const char *n
 
 static int bind_listener(struct brk_server *srv, int index);
 
-static void register_done_cb(void *arg, int rc);
+static void register_done_cb(void *arg, int rc, int64_t broker_epoch);
 
-/* Broker registration goes through the quorum (forwarded to the active
- * controller from other nodes); it is retried until it commits. */
+/* Broker registration is a typed request to the active controller, which
+ * assigns the broker epoch; it is retried until it commits. */
 static int register_self(struct brk_server *srv)
 {
     const struct config_node *node = srv->node;
@@ -108,15 +109,11 @@ static int register_self(struct brk_server *srv)
         e->port = a->port;
         e->security_protocol = (int32_t)a->security_protocol;
     }
-    const struct ctrl_broker *prev = ctrl_image_broker_find(ctrl_metadata(srv->ctrl), node->node_id);
-    srv->broker_epoch = prev ? prev->broker_epoch + 1 : 1;
-    struct arena a;
-    arena_init(&a, 4096, 1 << 20);
-    struct ctrl_records recs = { 0 };
-    int rc = ctrl_plan_register_broker(node->node_id, srv->broker_epoch, eps, n, &a, &recs);
+    struct ctrl_registration reg = { .broker_id = node->node_id, .endpoints = eps, .endpoint_count = n };
+    memcpy(reg.incarnation_id, srv->incarnation_id, sizeof reg.incarnation_id);
+    int rc = ctrl_register_broker(srv->ctrl, &reg, register_done_cb, srv);
     if (rc == 0)
-        rc = ctrl_forward(srv->ctrl, recs.recs, recs.count, register_done_cb, srv);
-    arena_deinit(&a);
+        srv->registering = true;
     return rc;
 }
 
@@ -133,17 +130,22 @@ static void register_retry_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static void register_done_cb(void *arg, int rc)
+static void register_done_cb(void *arg, int rc, int64_t broker_epoch)
 {
     struct brk_server *srv = arg;
+    srv->registering = false;
     if (rc < 0) {
         log_info("server", "broker registration not committed error=\"%s\"; retrying", err_str(rc));
         struct timeval tv = { 0, 200000 };
         event_add(srv->register_ev, &tv);
         return;
     }
-    if (srv->registered)
+    srv->broker_epoch = broker_epoch;
+    if (srv->registered) {
+        log_info("server", "broker registered again node=%d broker_epoch=%lld", srv->node->node_id,
+                 (long long)broker_epoch);
         return;
+    }
     srv->registered = true;
     log_info("server", "broker registered node=%d broker_epoch=%lld", srv->node->node_id,
              (long long)srv->broker_epoch);
@@ -315,8 +317,27 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct brk_server *srv = arg;
-    if (srv->registered)
-        ctrl_broker_heartbeat(srv->ctrl, srv->node->node_id, srv->broker_epoch);
+    if (!srv->registered || srv->registering)
+        return;
+    struct ctrl_heartbeat hb = { .broker_id = srv->node->node_id, .broker_epoch = srv->broker_epoch,
+                                 .metadata_offset = ctrl_image_applied_offset(ctrl_metadata(srv->ctrl)) };
+    ctrl_broker_heartbeat(srv->ctrl, &hb);
+}
+
+/* The active controller's answer to a heartbeat.  An epoch it does not know
+ * (another registration of this node id, or a controller that lost ours)
+ * means: register again. */
+static void heartbeat_reply_cb(void *arg, const struct ctrl_heartbeat_reply *r)
+{
+    struct brk_server *srv = arg;
+    if ((r->rc != ERR_STALE && r->rc != ERR_NOT_FOUND) || srv->registering)
+        return;
+    log_warn("server", "the active controller does not know broker_epoch=%lld of node=%d (%s); registering again; "
+             "if this repeats, another process may be running with node.id=%d", (long long)srv->broker_epoch,
+             srv->node->node_id, err_str(r->rc), srv->node->node_id);
+    int rc = register_self(srv);
+    if (rc < 0)
+        log_info("server", "broker registration not sent error=\"%s\"; the next heartbeat retries", err_str(rc));
 }
 
 /* After a resignation: stop once a successor leads (it told us, so the
@@ -408,6 +429,10 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     srv->node = config_node_get(cfg);
     buf_init(&srv->fetch_scratch, 0);
     srv->config_path = config_path;
+    if (getrandom(srv->incarnation_id, sizeof srv->incarnation_id, 0) != (ssize_t)sizeof srv->incarnation_id) {
+        free(srv);
+        return -EIO;
+    }
     int rc = check_storage(srv);
     if (rc < 0)
         goto fail;
@@ -476,6 +501,7 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
         goto fail;
     }
     ctrl_forward_handler_set(srv->ctrl, forward_handler, srv);
+    ctrl_heartbeat_handler_set(srv->ctrl, heartbeat_reply_cb, srv);
     int efd = uring_event_fd(srv->uring);
     if (efd >= 0) {
         srv->uring_ev = event_new(srv->base, efd, EV_READ | EV_PERSIST, uring_ev_cb, srv);

@@ -61,7 +61,9 @@ struct brk_server {
     int64_t conn_count;              /* forwarded (virtual) connections alive */
     uint64_t next_conn_id;
     struct event *register_ev;       /* broker registration retry */
-    int64_t broker_epoch;
+    int64_t broker_epoch;            /* assigned by the active controller at registration */
+    uint8_t incarnation_id[16];      /* new at every start (Kafka's incarnation id) */
+    bool registering;                /* a registration is in flight */
     bool registered;                 /* client listeners open once registration committed */
     struct brk_groups *groups;       /* group coordinator (brk_h_group.c); NULL until caught up */
     struct event *groups_ev;         /* its session / rebalance timer */

@@ -98,7 +98,7 @@ static void register_self(struct ctrl *c, struct arena *a)
 {
     struct ctrl_endpoint ep = { .name = "PLAINTEXT", .host = "localhost", .port = 9092, .security_protocol = 0 };
     struct ctrl_records recs = { 0 };
-    ck_assert_int_eq(ctrl_plan_register_broker(1, 1, &ep, 1, a, &recs), 0);
+    ck_assert_int_eq(ctrl_plan_register_broker(1, 1, (const uint8_t *)"0123456789abcdef", &ep, 1, a, &recs), 0);
     ck_assert_int_eq(propose_wait(c, &recs), 0);
 }
 
