@@ -63,11 +63,6 @@ void brk_admin_release(struct brk_req *req, brk_handler_fn respond);
 /* brk_auto_create_topic - Metadata/Produce auto-creation when
  * auto.create.topics.enable is on; 0 if the topic exists afterwards. */
 MUST_CHECK int brk_auto_create_topic(struct brk_server *srv, struct arena *a, struct bytes name);
-/* brk_fetch_wake - every parked fetch re-checks (metadata changed; rare). */
-void brk_fetch_wake(struct brk_server *srv);
-/* brk_fetch_wake_part - part's log grew: the fetches parked on it re-check. */
-struct brk_part;
-void brk_fetch_wake_part(struct brk_server *srv, struct brk_part *part);
 /* brk_endpoint_for - this broker's endpoint for the listener a request came
  * in on, from the image; NULL when that listener is not advertised. */
 const struct ctrl_endpoint *brk_endpoint_for(const struct ctrl_broker *b, const char *listener_name);

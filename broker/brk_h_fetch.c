@@ -6,8 +6,8 @@
  *                 ▼
  *              parked (srv->fetch_waiters, a max_wait_ms timer, and a
  *                 │ brk_part_waiter on every requested local partition)
- *                 │ brk_fetch_wake_part() after an append to one of them,
- *                 │ brk_fetch_wake() after metadata changes, or the timer
+ *                 │ the partition's notification (fetch_part_wake): an append,
+ *                 │ a metadata change, the partition going away; or the timer
  *                 └──────► evaluate again / respond with what there is
  *
  * Reads return whole batches exactly as stored; the first non-empty
@@ -56,7 +56,7 @@ struct fetch_state {
     struct kmsg_fetch_req m;
     struct brk_part_waiter *watch; /* one per requested partition while parked (arena) */
     int32_t watch_count;
-    uint64_t wake_round;           /* brk_fetch_wake_part dedup: last round this was queued in */
+    uint64_t wake_round;           /* fetch_part_wake dedup: the last notification round seen */
 };
 
 static bool fetch_data_ready(struct brk_req *req, struct fetch_state *st)
@@ -247,47 +247,19 @@ static void fetch_timer_cb(evutil_socket_t fd, short what, void *arg)
     fetch_try(arg, true);
 }
 
-/* Every parked fetch re-checks: O(parked fetches x their partitions), for
- * rare events (metadata changes: a partition gone or moved). */
-void brk_fetch_wake(struct brk_server *srv)
+/* A partition this fetch is parked on has news.  A fetch watching one
+ * partition twice hears the round twice and acts once.  An append wakes it
+ * when there is data (or an error) to return; a metadata change or the
+ * partition going away answers it now (NOT_LEADER, UNKNOWN_TOPIC, ...). */
+static void fetch_part_wake(struct brk_part_waiter *w, enum brk_part_event ev, uint64_t round)
 {
-    struct brk_req *req = srv->fetch_waiters;
-    while (req) {
-        struct brk_req *next = req->wait_next;
-        if (fetch_data_ready(req, req->hstate))
-            fetch_try(req, false);
-        req = next;
-    }
-}
-
-/* An append to part: only the fetches parked on it re-check.  They are
- * collected first (a fetch watching part twice is queued once), because
- * answering one unlinks its waiters from the list being walked. */
-void brk_fetch_wake_part(struct brk_server *srv, struct brk_part *part)
-{
-    uint64_t round = ++srv->fetch_wake_round;
-    size_t n = 0;
-    for (struct brk_part_waiter *w = part->waiters; w; w = w->next) {
-        struct brk_req *req = w->owner;
-        struct fetch_state *st = req->hstate;
-        if (st->wake_round == round)
-            continue;
-        st->wake_round = round;
-        if (n == srv->fetch_wake_cap) {
-            size_t cap = srv->fetch_wake_cap ? srv->fetch_wake_cap * 2 : 64;
-            struct brk_req **l = realloc(srv->fetch_wake_list, cap * sizeof *l);
-            if (!l)
-                break; /* the rest answer at their max_wait_ms */
-            srv->fetch_wake_list = l;
-            srv->fetch_wake_cap = cap;
-        }
-        srv->fetch_wake_list[n++] = req;
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct brk_req *req = srv->fetch_wake_list[i];
-        if (fetch_data_ready(req, req->hstate))
-            fetch_try(req, false);
-    }
+    struct brk_req *req = w->owner;
+    struct fetch_state *st = req->hstate;
+    if (st->wake_round == round)
+        return;
+    st->wake_round = round;
+    if (ev != BRK_PART_APPENDED || fetch_data_ready(req, st))
+        fetch_try(req, false);
 }
 
 /* Park req: a waiter on each requested local partition.  False when the
@@ -308,7 +280,7 @@ static bool fetch_watch(struct brk_req *req, struct fetch_state *st)
             struct brk_part *part = brk_parts_find_name(srv->parts, img, (const char *)t->topic.ptr, t->topic.len,
                                                         t->partitions[j].partition);
             if (part)
-                brk_part_wait(part, &st->watch[st->watch_count++], req);
+                brk_part_wait(part, &st->watch[st->watch_count++], req, fetch_part_wake);
         }
     }
     return true;

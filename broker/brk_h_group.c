@@ -141,8 +141,6 @@ struct store_op {
 static void store_append_cb(void *arg, int rc)
 {
     struct store_op *op = arg;
-    if (rc == 0)
-        brk_fetch_wake_part(op->srv, op->part); /* Burrow-style readers of __consumer_offsets */
     op->done(op->arg, rc);
     free(op);
 }

@@ -55,7 +55,6 @@ static void produce_append_cb(void *arg, int rc)
         pp->rp->base_offset = -1;
     } else {
         pp->rp->log_start_offset = brk_plog_start_offset(pp->part->plog);
-        brk_fetch_wake_part(brk_req_server(st->req), pp->part);
     }
     ASSERT(st->req->pending > 0);
     if (--st->req->pending == 0)

@@ -228,6 +228,13 @@ static bool is_replica(const struct ctrl_partition *cp, int32_t node_id)
     return false;
 }
 
+/* The log's visible end moved: tell the partition's waiters. */
+static void part_advanced(void *arg, int64_t end_offset)
+{
+    (void)end_offset;
+    brk_part_notify(arg, BRK_PART_APPENDED);
+}
+
 static int part_open(struct brk_parts *parts, const struct ctrl_topic *t, const struct ctrl_partition *cp)
 {
     struct brk_server *srv = parts->srv;
@@ -235,6 +242,7 @@ static int part_open(struct brk_parts *parts, const struct ctrl_topic *t, const 
     if (p) {
         p->leader_epoch = cp->leader_epoch;
         p->is_leader = cp->leader == srv->node->node_id;
+        brk_part_notify(p, BRK_PART_CHANGED); /* a parked fetch sees NOT_LEADER now */
         return 0;
     }
     if (parts->count >= BRK_PARTS_MAX) {
@@ -265,6 +273,7 @@ static int part_open(struct brk_parts *parts, const struct ctrl_topic *t, const 
         free(p);
         return rc;
     }
+    brk_plog_on_advance(p->plog, part_advanced, p);
     if (parts->count == parts->cap) {
         int32_t cap = parts->cap ? parts->cap * 2 : 256;
         struct brk_part **l = realloc(parts->list, (size_t)cap * sizeof *l);
@@ -326,11 +335,13 @@ static void dir_delete(const char *dir)
     remove_tree(del);
 }
 
-void brk_part_wait(struct brk_part *part, struct brk_part_waiter *w, void *owner)
+void brk_part_wait(struct brk_part *part, struct brk_part_waiter *w, void *owner, brk_part_wake_fn wake)
 {
     ASSERT(w->part == NULL);
+    ASSERT(wake != NULL);
     w->part = part;
     w->owner = owner;
+    w->wake = wake;
     w->prev = NULL;
     w->next = part->waiters;
     if (part->waiters)
@@ -342,6 +353,8 @@ void brk_part_unwait(struct brk_part_waiter *w)
 {
     if (!w->part)
         return;
+    if (w->part->notify_next == w)
+        w->part->notify_next = w->next;
     if (w->prev)
         w->prev->next = w->next;
     else
@@ -352,11 +365,34 @@ void brk_part_unwait(struct brk_part_waiter *w)
     w->part = NULL;
 }
 
+static uint64_t brk_part_notify_rounds; /* state thread only */
+
+/* The walk goes from the head (newest first, as parked fetches always
+ * woke).  The cursor (notify_next) survives any unlinking a wake function
+ * does: brk_part_unwait moves it past the waiter it unlinks.  Waiters parked
+ * meanwhile sit at the head and are not visited. */
+void brk_part_notify(struct brk_part *part, enum brk_part_event ev)
+{
+    ASSERT(!part->notifying); /* a wake function never notifies its own partition */
+    if (!part->waiters)
+        return;
+    part->notifying = true;
+    uint64_t round = ++brk_part_notify_rounds;
+    for (struct brk_part_waiter *w = part->waiters; w; w = part->notify_next) {
+        part->notify_next = w->next;
+        w->wake(w, ev, round);
+    }
+    part->notify_next = NULL;
+    part->notifying = false;
+}
+
+
 static void parts_remove_at(struct brk_parts *parts, int32_t i)
 {
     struct brk_part *p = parts->list[i];
+    brk_part_notify(p, BRK_PART_GONE); /* parked fetches answer now, not at max_wait_ms */
     while (p->waiters)
-        brk_part_unwait(p->waiters); /* their owners answer at their timers */
+        brk_part_unwait(p->waiters); /* the rest answer at their timers */
     brk_plog_destroy(p->plog);
     dir_delete(p->dir);
     parts->per_dir[p->log_dir_index]--;

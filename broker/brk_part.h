@@ -23,14 +23,30 @@
 
 struct brk_server;
 
-/* One party waiting for news on one partition (a parked Fetch; later acks=all
- * produces and follower fetches).  The waiter owns the node (a request's
- * arena); the partition only links it.  When the partition goes away its
- * waiters are detached (part = NULL) and left for their owner's timer. */
+/* What happened to a partition, for its waiters. */
+enum brk_part_event {
+    BRK_PART_APPENDED = 1,   /* the log end moved forward (an append completed) */
+    BRK_PART_CHANGED,        /* leadership, epoch or replicas changed (a metadata record) */
+    BRK_PART_GONE,           /* the partition is being closed here (topic deleted, replica moved) */
+};
+
+struct brk_part_waiter;
+/* Called on the state thread for every event while w is linked; it may
+ * unlink w or any other waiter, and park new ones (those hear the next
+ * event).  `round` is unique per notification across all partitions: an
+ * owner linked to one partition twice sees the same round twice. */
+typedef void (*brk_part_wake_fn)(struct brk_part_waiter *w, enum brk_part_event ev, uint64_t round);
+
+/* One party waiting for news on one partition: a parked Fetch now, acks=all
+ * produces and follower fetches with partition replication.  The waiter
+ * owns the node (a request's arena); the partition only links it and calls
+ * its wake function.  Wake-ups come from the partition (brk_part_notify,
+ * from the log's advance and from metadata), never from handlers. */
 struct brk_part_waiter {
     struct brk_part_waiter *prev, *next;
     struct brk_part *part;   /* NULL: not linked */
     void *owner;
+    brk_part_wake_fn wake;
 };
 
 struct brk_part {
@@ -46,13 +62,17 @@ struct brk_part {
     bool log_append_time;           /* message.timestamp.type=LogAppendTime */
     int32_t min_insync_replicas;    /* min.insync.replicas */
     struct brk_plog_config pcfg;    /* effective topic config */
-    struct brk_part_waiter *waiters; /* parked requests to wake when the log grows */
+    struct brk_part_waiter *waiters; /* parties to tell about appends and changes */
+    struct brk_part_waiter *notify_next; /* brk_part_notify's cursor (unwait advances it) */
+    bool notifying;
 };
 
 /* brk_part_wait - link w (owned by the caller) to part's waiters. */
-void brk_part_wait(struct brk_part *part, struct brk_part_waiter *w, void *owner);
+void brk_part_wait(struct brk_part *part, struct brk_part_waiter *w, void *owner, brk_part_wake_fn wake);
 /* brk_part_unwait - unlink w if it is linked; safe to call twice. */
 void brk_part_unwait(struct brk_part_waiter *w);
+/* brk_part_notify - call every waiter linked now, each once, newest first. */
+void brk_part_notify(struct brk_part *part, enum brk_part_event ev);
 
 struct brk_parts;
 

@@ -119,6 +119,8 @@ struct brk_plog_tail {
 
 struct brk_plog {
     struct uring *u;
+    brk_plog_advance_cb advance_cb;   /* the visible end moved (brk_plog_on_advance) */
+    void *advance_arg;
     struct brk_plog_shared *shared; /* NULL: buffered appends */
     bool direct;                    /* appends go through the tail ring */
     size_t align;                   /* O_DIRECT alignment (bytes, power of two) */
@@ -1195,8 +1197,15 @@ static void brk_plog_repair(struct brk_plog *pl)
 
 /* ---- append ------------------------------------------------------------ */
 
+void brk_plog_on_advance(struct brk_plog *pl, brk_plog_advance_cb fn, void *arg)
+{
+    pl->advance_cb = fn;
+    pl->advance_arg = arg;
+}
+
 static void brk_plog_slots_retire(struct brk_plog *pl)
 {
+    int64_t end_before = pl->end_offset;
     while (pl->slot_head != pl->slot_tail) {
         struct brk_plog_slot *s = brk_plog_slot_at(pl, pl->slot_head);
         if (s->pending > 0)
@@ -1228,6 +1237,8 @@ static void brk_plog_slots_retire(struct brk_plog *pl)
         s->cb(s->arg, rc);
     }
     brk_plog_repair(pl);
+    if (pl->end_offset > end_before && pl->advance_cb)
+        pl->advance_cb(pl->advance_arg, pl->end_offset);
 }
 
 static void brk_plog_slot_cb(void *arg, int res)

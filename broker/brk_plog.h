@@ -138,6 +138,12 @@ MUST_CHECK int brk_plog_open(struct uring *u, struct brk_plog_shared *sh, const 
                              const struct brk_plog_config *cfg, int64_t log_start_offset_hint,
                              struct brk_plog **out);
 
+/* brk_plog_on_advance - fn(arg, end_offset) runs whenever appends complete
+ * and the visible end moves forward, after their append callbacks (the
+ * partition tells its waiters from here). */
+typedef void (*brk_plog_advance_cb)(void *arg, int64_t end_offset);
+void brk_plog_on_advance(struct brk_plog *pl, brk_plog_advance_cb fn, void *arg);
+
 /* brk_plog_is_direct - true when appends go through the O_DIRECT tail ring. */
 bool brk_plog_is_direct(const struct brk_plog *pl);
 

@@ -62,12 +62,8 @@ static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__Metad
     if (!(srv->node->roles & CONFIG_ROLE_BROKER))
         return;
     if (rec) {
+        /* the partitions tell their parked requests (brk_part_notify) */
         brk_parts_apply(srv->parts, img, rec);
-        /* a parked fetch on a partition that went away or moved answers
-         * now (with its error), not at its max_wait_ms */
-        if (rec->record_case == SAMSA__METADATA_RECORD__RECORD_REMOVE_TOPIC ||
-            rec->record_case == SAMSA__METADATA_RECORD__RECORD_PARTITION_CHANGE)
-            brk_fetch_wake(srv);
         return;
     }
     /* a snapshot replaced the image: line the local partitions up with it */
@@ -589,7 +585,6 @@ void brk_server_destroy(struct brk_server *srv)
         event_free(srv->resign_ev);
     uring_destroy(srv->uring);
     buf_deinit(&srv->fetch_scratch);
-    free(srv->fetch_wake_list);
     if (srv->base)
         event_base_free(srv->base);
     free(srv);

@@ -54,9 +54,6 @@ struct brk_server {
     int listener_count;
     struct brk_req *fetch_waiters;   /* parked Fetch requests (long poll) */
     struct buf fetch_scratch;        /* record bytes of the fetch being answered (reused) */
-    struct brk_req **fetch_wake_list; /* brk_fetch_wake_part's work list (reused) */
-    size_t fetch_wake_cap;
-    uint64_t fetch_wake_round;
     struct brk_conns *conns;         /* network threads + their connections (brk_conn.c) */
     int64_t conn_count;              /* forwarded (virtual) connections alive */
     uint64_t next_conn_id;
