@@ -69,8 +69,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "broker/brk_int.h"
+#include "broker/brk_dispatch.h"
+#include "broker/brk_req.h"
 #include "broker/brk_net.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 #define BRK_FRAME_MIN_BYTES 8 /* api key, version, correlation id */
@@ -150,7 +152,7 @@ static bool conn_is_dead(const struct brk_conn *conn)
 static void conn_warn(int64_t *last_warn_ns, const struct brk_conn *conn, const char *what, long long value)
 {
     /* peers can cause these at will: at most one line per second per thread */
-    int64_t now = brk_now_ns();
+    int64_t now = clock_mono_ns();
     if (now - *last_warn_ns < 1000000000LL)
         return;
     *last_warn_ns = now;
@@ -183,6 +185,8 @@ static struct conn_req *conn_req_of(struct brk_req *req)
     return (struct conn_req *)((char *)req - offsetof(struct conn_req, req));
 }
 
+static const struct brk_req_conn_ops conn_req_ops;
+
 static struct brk_req *req_create(struct brk_conn *conn, size_t frame_bytes)
 {
     struct conn_req *cr = calloc(1, sizeof *cr);
@@ -190,7 +194,11 @@ static struct brk_req *req_create(struct brk_conn *conn, size_t frame_bytes)
         return NULL;
     struct brk_req *req = &cr->req;
     req->conn = conn;
-    req->received_ns = brk_now_ns();
+    req->srv = conn->srv;
+    req->conn_ops = &conn_req_ops;
+    req->listener_index = conn->listener_index;
+    req->peer = conn->net ? conn->peer : NULL;
+    req->received_ns = clock_mono_ns();
     req->rtt_us = -1;
     buf_init(&req->frame, frame_bytes);
     buf_init(&req->resp, BRK_RESP_BYTES_MAX);
@@ -296,7 +304,7 @@ static void conn_try_write(struct brk_conn *conn)
     while (!conn_is_dead(conn) && conn_out_bytes(conn) > 0) {
         int n = evbuffer_write(conn->out, conn->fd);
         if (n > 0) {
-            conn->last_active_ns = brk_now_ns();
+            conn->last_active_ns = clock_mono_ns();
             continue;
         }
         int err = EVUTIL_SOCKET_ERROR();
@@ -401,62 +409,15 @@ static void req_hand_back(struct brk_req *req, bool close_conn)
     brk_net_queue_push(&conn->net->inbox, &cr->qn);
 }
 
-int brk_req_begin_response(struct brk_req *req)
+static bool req_conn_alive(const struct brk_req *req) { return !conn_is_dead(req->conn); }
+
+static void req_conn_warn(struct brk_req *req, const char *what, int rc)
 {
-    buf_reset(&req->resp);
-    int rc = kwire_write_i32(&req->resp, 0);
-    if (rc == 0)
-        rc = kmsg_resp_header_encode(&req->resp, req->hdr.api_key, req->hdr.api_version, req->hdr.correlation_id);
-    return rc;
+    conn_warn(&req->srv->conns->last_warn_ns, req->conn, what, rc);
 }
 
-void brk_req_finish(struct brk_req *req, int rc)
-{
-    ASSERT(!req->done);
-    if (rc < 0) {
-        log_error("conn", "cannot encode response api_key=%d api_version=%d correlation_id=%d error=\"%s\"; "
-                  "closing connection (this is a bug)", req->hdr.api_key, req->hdr.api_version,
-                  req->hdr.correlation_id, err_str(rc));
-        req->no_response = true;
-        req_hand_back(req, true);
-        return;
-    }
-    if (!req->no_response) {
-        ASSERT(req->resp.len >= 8);
-        uint32_t size = (uint32_t)(req->resp.len - 4);
-        req->resp.ptr[0] = (uint8_t)(size >> 24);
-        req->resp.ptr[1] = (uint8_t)(size >> 16);
-        req->resp.ptr[2] = (uint8_t)(size >> 8);
-        req->resp.ptr[3] = (uint8_t)size;
-    }
-    req_hand_back(req, false);
-}
-
-void brk_req_malformed(struct brk_req *req, int rc)
-{
-    conn_warn(&req->conn->srv->conns->last_warn_ns, req->conn, "malformed request body", rc);
-    req->no_response = true;
-    req_hand_back(req, true);
-}
-
-struct brk_server *brk_req_server(const struct brk_req *req) { return req->conn->srv; }
-int brk_req_listener_index(const struct brk_req *req) { return req->conn->listener_index; }
-bool brk_req_conn_alive(const struct brk_req *req) { return !conn_is_dead(req->conn); }
-
-struct bytes brk_req_client_host(struct brk_req *req)
-{
-    const struct brk_conn *conn = req->conn;
-    const char *colon = strrchr(conn->peer, ':'); /* peer is "host:port" (IPv6 hosts hold colons too) */
-    if (!conn->net || !colon)
-        return bytes_make("", 0);
-    size_t n = (size_t)(colon - conn->peer);
-    char *out = arena_alloc(&req->arena, n + 1);
-    if (!out)
-        return bytes_make("", 0);
-    out[0] = '/'; /* Java's InetAddress.toString() for an address without a host name */
-    memcpy(out + 1, conn->peer, n);
-    return bytes_make(out, n + 1);
-}
+/* The request layer reaches the connection only through these. */
+static const struct brk_req_conn_ops conn_req_ops = { req_hand_back, req_conn_alive, req_conn_warn };
 
 /* The in-order list gets req; the state thread gets it next.  Network thread. */
 static void conn_submit(struct brk_conn *conn, struct brk_req *req)
@@ -590,7 +551,7 @@ static ssize_t conn_read_once(struct brk_conn *conn, size_t *asked)
         conn_kill(conn);
         return -1;
     }
-    conn->last_active_ns = brk_now_ns();
+    conn->last_active_ns = clock_mono_ns();
     size_t left = (size_t)got;
     if (p) {
         size_t take = left < iov[0].iov_len ? left : iov[0].iov_len;
@@ -665,7 +626,7 @@ static void conn_attach(struct conn_net *net, struct brk_conn *conn)
         net->conns->prev = conn;
     net->conns = conn;
     net->conn_count++;
-    conn->last_active_ns = brk_now_ns();
+    conn->last_active_ns = clock_mono_ns();
 }
 
 /* connections.max.idle.ms, as Kafka's socket server applies it: a
@@ -679,7 +640,7 @@ static void net_idle_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct conn_net *net = arg;
     int64_t idle_ns = net->srv->node->connections_max_idle_ms * 1000000LL;
-    int64_t now = brk_now_ns();
+    int64_t now = clock_mono_ns();
     for (struct brk_conn *conn = net->conns, *next; conn; conn = next) {
         next = conn->next;
         if (conn_is_dead(conn) || conn->inflight > 0 || now - conn->last_active_ns < idle_ns)
@@ -924,15 +885,15 @@ int brk_conn_virtual_dispatch(struct brk_server *srv, struct bytes frame, brk_vi
     struct brk_conn *conn = calloc(1, sizeof *conn);
     if (!conn)
         return -ENOMEM;
+    conn->srv = srv;
+    conn->fd = -1;
+    conn->id = ++srv->next_conn_id;
+    snprintf(conn->peer, sizeof conn->peer, "forwarded");
     struct brk_req *req = req_create(conn, frame.len);
     if (!req) {
         free(conn);
         return -ENOMEM;
     }
-    conn->srv = srv;
-    conn->fd = -1;
-    conn->id = ++srv->next_conn_id;
-    snprintf(conn->peer, sizeof conn->peer, "forwarded");
     conn->virt_cb = cb;
     conn->virt_arg = arg;
     srv->conn_count++;
@@ -967,7 +928,7 @@ void brk_conn_accept_error_cb(struct evconnlistener *l, void *arg)
 {
     struct brk_listener *bl = arg;
     int err = EVUTIL_SOCKET_ERROR();
-    int64_t now = brk_now_ns();
+    int64_t now = clock_mono_ns();
     if (now - bl->accept_warn_ns > 1000000000LL) {
         bl->accept_warn_ns = now;
         log_error("conn", "accept failed listener=%s error=\"%s\"%s", bl->srv->node->listeners[bl->index].name,

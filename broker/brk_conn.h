@@ -21,6 +21,9 @@
 #include "broker/brk_server.h"
 #include "common/buf.h"
 
+#define BRK_CONN_INFLIGHT_MAX 64              /* pipelined requests per connection */
+#define BRK_CONN_OUTPUT_BYTES_MAX (64u << 20) /* stop reading past this much unsent */
+
 /* brk_conns_start - create srv->conns and start num.network.threads network
  * threads (capped at 64), named samsa-net-<index>.  State thread, after
  * srv->base exists and before any listener accepts.  On failure the caller

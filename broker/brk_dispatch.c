@@ -11,10 +11,11 @@
 #include <string.h>
 
 #include "broker/brk_h.h"
-#include "broker/brk_int.h"
+#include "broker/brk_dispatch.h"
 #include "broker/brk_kerr.h"
 #include "broker/brk_server.h"
 #include "controller/ctrl.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 struct brk_api {
@@ -152,7 +153,7 @@ static void forward_try(struct brk_req *req)
         }
         return;
     }
-    if (brk_now_ns() - req->received_ns < (int64_t)BRK_FORWARD_WAIT_MS * 1000000) {
+    if (clock_mono_ns() - req->received_ns < (int64_t)BRK_FORWARD_WAIT_MS * 1000000) {
         if (!req->timer)
             req->timer = event_new(srv->base, -1, 0, forward_retry_cb, req);
         struct timeval tv = { 0, BRK_FORWARD_RETRY_MS * 1000 };

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "broker/brk_int.h"
+#include "broker/brk_req.h"
 #include "broker/brk_server.h"
 #include "controller/ctrl_image.h"
 

@@ -35,6 +35,7 @@
 #include "broker/brk_kerr.h"
 #include "broker/brk_offsets_topic.h"
 #include "broker/brk_part.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "controller/ctrl.h"
 
@@ -156,7 +157,7 @@ static int offsets_store(void *ctx, struct bytes group_id, const struct brk_offs
         return ERR_NOT_LEADER;
     struct buf b;
     buf_init(&b, BRK_PLOG_BATCH_BYTES_MAX);
-    int64_t now_ms = brk_now_ms();
+    int64_t now_ms = clock_wall_ms();
     int rc = brk_offsets_topic_batch_encode(&b, recs, n, now_ms);
     struct store_op *op = NULL;
     if (rc == 0) {
@@ -261,7 +262,7 @@ static int load_record_cb(void *arg, int64_t offset, const struct brk_offsets_to
 
 static int load_partition(struct brk_server *srv, struct brk_part *part)
 {
-    struct load_ctx lc = { srv->groups, brk_now_ms(), 0 };
+    struct load_ctx lc = { srv->groups, clock_wall_ms(), 0 };
     struct buf b;
     buf_init(&b, GROUP_LOAD_READ_BYTES * 2);
     int64_t offset = brk_plog_start_offset(part->plog);
@@ -299,7 +300,7 @@ static void group_tick_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct brk_server *srv = arg;
-    brk_groups_tick(srv->groups, brk_now_ms());
+    brk_groups_tick(srv->groups, clock_wall_ms());
 }
 
 int brk_h_group_start(struct brk_server *srv)
@@ -307,7 +308,7 @@ int brk_h_group_start(struct brk_server *srv)
     struct brk_groups_config cfg = { .initial_rebalance_delay_ms = srv->node->group_initial_rebalance_delay_ms,
                                      .offsets_retention_ms = srv->node->offsets_retention_ms,
                                      .retention_check_interval_ms = srv->node->offsets_retention_check_interval_ms,
-                                     .seed = (uint64_t)brk_now_ns() ^ ((uint64_t)srv->node->node_id << 48) };
+                                     .seed = (uint64_t)clock_mono_ns() ^ ((uint64_t)srv->node->node_id << 48) };
     struct brk_groups_ops ops = { .ctx = srv, .join_done = join_done, .sync_done = sync_done,
                                   .store = offsets_store };
     int rc = brk_groups_create(&cfg, &ops, &srv->groups);
@@ -410,7 +411,7 @@ void brk_h_join_group(struct brk_req *req)
         .session_timeout_ms = m.session_timeout_ms, .rebalance_timeout_ms = m.rebalance_timeout_ms,
         .require_known_member_id = req->hdr.api_version >= 4, .protocol_count = m.protocols_count, .protocols = ps,
     };
-    brk_groups_join(srv->groups, &jr, brk_now_ms(), req); /* answers through join_done */
+    brk_groups_join(srv->groups, &jr, clock_wall_ms(), req); /* answers through join_done */
 }
 
 void brk_h_sync_group(struct brk_req *req)
@@ -434,7 +435,7 @@ void brk_h_sync_group(struct brk_req *req)
     struct brk_group_sync_req sr = { .group_id = m.group_id, .member_id = m.member_id,
                                      .generation_id = m.generation_id, .assignment_count = m.assignments_count,
                                      .assignments = as };
-    brk_groups_sync(srv->groups, &sr, brk_now_ms(), req); /* answers through sync_done */
+    brk_groups_sync(srv->groups, &sr, clock_wall_ms(), req); /* answers through sync_done */
 }
 
 void brk_h_heartbeat(struct brk_req *req)
@@ -446,7 +447,7 @@ void brk_h_heartbeat(struct brk_req *req)
     kmsg_heartbeat_resp_init(&resp);
     resp.error_code = coord_check(req, m.group_id);
     if (resp.error_code == KERR_NONE)
-        resp.error_code = brk_groups_heartbeat(srv->groups, m.group_id, m.member_id, m.generation_id, brk_now_ms());
+        resp.error_code = brk_groups_heartbeat(srv->groups, m.group_id, m.member_id, m.generation_id, clock_wall_ms());
     BRK_RESPOND(req, heartbeat, &resp);
 }
 
@@ -461,7 +462,7 @@ void brk_h_leave_group(struct brk_req *req)
     if (resp.error_code == KERR_NONE) {
         bool found = false;
         if (req->hdr.api_version < 3) {
-            resp.error_code = brk_groups_leave(srv->groups, m.group_id, m.member_id, brk_now_ms(), &found);
+            resp.error_code = brk_groups_leave(srv->groups, m.group_id, m.member_id, clock_wall_ms(), &found);
         } else {
             int32_t n = m.members_count > 0 ? m.members_count : 0;
             resp.members = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp.members);
@@ -475,7 +476,7 @@ void brk_h_leave_group(struct brk_req *req)
                 resp.members[i].member_id = m.members[i].member_id;
                 resp.members[i].group_instance_id = m.members[i].group_instance_id;
                 resp.members[i].error_code = brk_groups_leave(srv->groups, m.group_id, m.members[i].member_id,
-                                                              brk_now_ms(), &found);
+                                                              clock_wall_ms(), &found);
             }
         }
     }
@@ -539,9 +540,9 @@ void brk_h_offset_commit(struct brk_req *req)
     int16_t gerr = coord_check(req, m->group_id);
     if (gerr == KERR_NONE)
         gerr = brk_groups_commit_check(srv->groups, m->group_id, m->member_id, m->generation_id_or_member_epoch,
-                                       brk_now_ms());
+                                       clock_wall_ms());
     const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
-    int64_t now_ms = brk_now_ms();
+    int64_t now_ms = clock_wall_ms();
     bool retention = req->hdr.api_version <= 4 && m->retention_time_ms != -1;
     for (int32_t i = 0; i < nt; i++) {
         struct kmsg_offset_commit_req_topic *t = &m->topics[i];

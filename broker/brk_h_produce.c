@@ -20,6 +20,7 @@
 #include "broker/brk_h.h"
 #include "broker/brk_kerr.h"
 #include "broker/brk_part.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "controller/ctrl.h"
 
@@ -94,7 +95,7 @@ static int16_t produce_partition(struct produce_state *st, const struct ctrl_top
         if (cp->isr_count < part->min_insync_replicas)
             return KERR_NOT_ENOUGH_REPLICAS;
     }
-    int64_t now_ms = brk_now_ms();
+    int64_t now_ms = clock_wall_ms();
     if (part->log_append_time) {
         /* the frame is ours: rewrite each batch's timestamp in place */
         uint8_t *at = (uint8_t *)p->records.ptr;

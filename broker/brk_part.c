@@ -17,6 +17,7 @@
 
 #include "broker/brk_ckpt.h"
 #include "broker/brk_server.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
 
@@ -327,7 +328,7 @@ static void remove_tree(const char *dir)
 static void dir_delete(const char *dir)
 {
     char del[PATH_MAX + 32];
-    snprintf(del, sizeof del, "%s.%llx-delete", dir, (unsigned long long)brk_now_ns());
+    snprintf(del, sizeof del, "%s.%llx-delete", dir, (unsigned long long)clock_mono_ns());
     if (rename(dir, del) < 0) {
         log_warn("parts", "cannot rename for deletion path=%s error=\"%s\"", dir, strerror(errno));
         return;

@@ -31,8 +31,9 @@
 
 #include "broker/brk_conn.h"
 #include "broker/brk_h.h"
-#include "broker/brk_int.h"
+#include "broker/brk_req.h"
 #include "broker/brk_part.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/metaprops.h"
 #include "common/uring.h"
@@ -40,20 +41,6 @@
 
 #define BRK_URING_ENTRIES 1024
 #define BRK_FLUSH_TICK_MS_MAX 1000
-
-int64_t brk_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-int64_t brk_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts); /* Kafka timestamps are wall-clock ms */
-    return (int64_t)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000L;
-}
 
 static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__MetadataRecord *rec, int64_t offset)
 {
@@ -276,7 +263,7 @@ static void retention_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct brk_server *srv = arg;
-    int64_t now = brk_now_ms();
+    int64_t now = clock_wall_ms();
     int total = 0;
     for (int32_t i = 0; i < brk_parts_count(srv->parts); i++) {
         struct brk_part *p = brk_parts_at(srv->parts, i);
@@ -299,7 +286,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct brk_server *srv = arg;
-    int64_t now = brk_now_ms();
+    int64_t now = clock_wall_ms();
     for (int32_t i = 0; i < brk_parts_count(srv->parts); i++) {
         struct brk_part *p = brk_parts_at(srv->parts, i);
         int rc = brk_plog_flush_tick(p->plog, now);
@@ -346,7 +333,7 @@ static void resign_wait_cb(evutil_socket_t fd, short what, void *arg)
     struct brk_server *srv = arg;
     int32_t leader = ctrl_active_id(srv->ctrl);
     bool handed_over = leader > 0 && leader != srv->node->node_id && ctrl_unsent_bytes(srv->ctrl) == 0;
-    if (handed_over || brk_now_ns() - srv->resign_ns > BRK_RESIGN_GRACE_MS * 1000000LL) {
+    if (handed_over || clock_mono_ns() - srv->resign_ns > BRK_RESIGN_GRACE_MS * 1000000LL) {
         log_info("server", "controller handover %s new_leader=%d", handed_over ? "done" : "timed out", (int)leader);
         brk_server_stop(srv);
     }
@@ -361,7 +348,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
      * the quorum elects a successor now instead of after its election
      * timeout.  A second signal stops at once. */
     if (!srv->resign_ev && ctrl_resign(srv->ctrl)) {
-        srv->resign_ns = brk_now_ns();
+        srv->resign_ns = clock_mono_ns();
         srv->resign_ev = event_new(srv->base, -1, EV_PERSIST, resign_wait_cb, srv);
         struct timeval tv = { 0, 5000 }; /* polls every 5 ms (one controller tick) */
         if (srv->resign_ev && event_add(srv->resign_ev, &tv) == 0) {

@@ -80,8 +80,5 @@ MUST_CHECK int brk_server_run(struct brk_server *srv);
 void brk_server_stop(struct brk_server *srv);
 void brk_server_destroy(struct brk_server *srv);
 
-/* Loop helpers for handlers. */
-int64_t brk_now_ms(void);
-int64_t brk_now_ns(void);
 
 #endif

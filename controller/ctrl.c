@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "controller/ctrl_net.h"
 #include "controller/ctrl_snap.h"
@@ -429,13 +430,6 @@ static int propose_bytes(struct ctrl *c, struct bytes data, uint64_t *index_out)
     return raft_propose(c->raft, data.ptr, (uint32_t)data.len, index_out);
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Observers (brokers) are not tracked by the core: note their fetches here. */
 static void observer_note(struct ctrl *c, uint32_t from, uint64_t fetch_offset)
 {
@@ -453,7 +447,7 @@ static void observer_note(struct ctrl *c, uint32_t from, uint64_t fetch_offset)
         o->id = (int32_t)from;
         o->last_caught_up_ms = -1;
     }
-    int64_t now = wall_ms();
+    int64_t now = clock_wall_ms();
     o->log_end_offset = fetch_offset > 0 ? (int64_t)fetch_offset - 1 : 0;
     o->last_fetch_ms = now;
     if ((uint64_t)o->log_end_offset >= raft_high_watermark_get(c->raft))
@@ -647,7 +641,7 @@ void ctrl_quorum_status_get(const struct ctrl *c, struct ctrl_quorum_status *out
     out->high_watermark = raft_high_watermark_get(c->raft);
     out->last_index = raft_last_index_get(c->raft);
     out->role = raft_role_name(raft_role_get(c->raft));
-    int64_t now = wall_ms();
+    int64_t now = clock_wall_ms();
     out->voter_count = 0;
     uint32_t id, idle;
     uint64_t match;

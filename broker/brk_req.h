@@ -1,18 +1,24 @@
 /*
- * brk_int.h - types shared by the broker's modules (never included from
- * outside broker/).
+ * brk_req.h - the request layer: one Kafka request's life on the state
+ * thread, from dispatch to its response (never included from outside
+ * broker/).
  *
- * The state thread owns the partition table, the controller, groups and
- * every handler; num.network.threads network threads own the client sockets
- * (brk_conn.c).  A request is read whole (size-prefixed frame) on its
- * connection's network thread, handed to the state thread, decoded into its
- * own arena and handled; brk_req_finish hands it back, and the network
- * thread sends responses strictly in request order even when handlers finish
- * out of order (pipelining).  After brk_req_finish a handler must not touch
- * the request: another thread frees it.
+ * The connection layer (brk_conn) reads a request whole (size-prefixed
+ * frame) on its connection's network thread, creates the brk_req with its
+ * connection operations and hands it to the state thread, where brk_dispatch
+ * decodes the header into the request's arena and runs its handler.  A
+ * handler answers with brk_req_finish (or BRK_RESPOND), now or later
+ * (parked fetches, appends, commits); brk_req_finish hands the request back
+ * through conn_ops, and the network thread sends responses strictly in
+ * request order even when handlers finish out of order (pipelining).  After
+ * brk_req_finish a handler must not touch the request: another thread
+ * frees it.
+ *
+ * Dependencies point one way: brk_conn -> brk_dispatch -> handlers ->
+ * brk_req; this module reaches the connection only through conn_ops.
  */
-#ifndef SAMSA_BRK_INT_H
-#define SAMSA_BRK_INT_H
+#ifndef SAMSA_BRK_REQ_H
+#define SAMSA_BRK_REQ_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,8 +28,6 @@
 #include "common/kwire.h"
 #include "kmsg.h"
 
-#define BRK_CONN_INFLIGHT_MAX 64              /* pipelined requests per connection */
-#define BRK_CONN_OUTPUT_BYTES_MAX (64u << 20) /* stop reading past this much unsent */
 #define BRK_REQ_ARENA_CHUNK_BYTES 16384
 #define BRK_REQ_ARENA_BYTES_MAX (256u << 20)
 #define BRK_RESP_BYTES_MAX (512u << 20)
@@ -31,11 +35,26 @@
 struct brk_server;
 struct brk_conn;
 struct brk_req;
+struct event;
 
 typedef void (*brk_handler_fn)(struct brk_req *req);
 
+/* What a request needs from the connection that carried it. */
+struct brk_req_conn_ops {
+    /* give a finished request back (state thread); close_conn drops the connection */
+    void (*hand_back)(struct brk_req *req, bool close_conn);
+    /* false once the client went away */
+    bool (*alive)(const struct brk_req *req);
+    /* a rate-limited warning about this connection (what, and an ERR_* code) */
+    void (*warn)(struct brk_req *req, const char *what, int rc);
+};
+
 struct brk_req {
-    struct brk_conn *conn;
+    struct brk_server *srv;        /* the server it runs on */
+    const struct brk_req_conn_ops *conn_ops;
+    struct brk_conn *conn;         /* the connection layer's, opaque here */
+    int listener_index;            /* which configured listener it came in on */
+    const char *peer;              /* "host:port"; NULL for a forwarded request (no socket) */
     struct brk_req *next;          /* connection's in-order list */
     struct kmsg_req_header hdr;
     struct buf frame;              /* the request bytes, owned */
@@ -72,10 +91,6 @@ bool brk_req_conn_alive(const struct brk_req *req);
  * membership ("/127.0.0.1", "/::1"), in req's arena; "" for a forwarded
  * request (no socket) or when the arena is full. */
 struct bytes brk_req_client_host(struct brk_req *req);
-
-/* brk_dispatch - decode req's header and run its handler (brk_dispatch.c).
- * Returns < 0 when the connection must be closed (malformed frame). */
-MUST_CHECK int brk_dispatch(struct brk_req *req);
 
 #define BRK_RESPOND(req, api, msgp)                                                   \
     do {                                                                              \
