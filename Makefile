@@ -164,10 +164,12 @@ tsan-integration: tsan
 	@if ls build-tsan/sanitizer-logs/* >/dev/null 2>&1; then \
 	    echo "tsan-integration: sanitizer reports:"; cat build-tsan/sanitizer-logs/*; exit 1; fi
 
+# make run: a local 3-node cluster (NODES=1: a single node), see deploy/run-local.sh
+NODES ?= 3
 run:
 	@deploy/install-deps.sh
 	@$(MAKE) --no-print-directory all
-	@deploy/run-local.sh
+	@NODES=$(NODES) deploy/run-local.sh
 
 check-deps:
 	@test/check-deps.sh
