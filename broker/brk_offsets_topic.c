@@ -4,13 +4,14 @@
  *
  * Keys and values go through the generated codec (proto/kafka/NAME.data ->
  * kmsg.{c,h}); this file only reads/writes their int16 version prefix and
- * picks the schema and version.  Batches use kwire, with the header layout
- * from brk_batch.h.  Nothing here allocates except group-value members
- * (arena).
+ * picks the schema and version.  Batches are written with kwire (header
+ * layout from brk_batch.h) and read through the shared record iterator
+ * (brk_records).  Nothing here allocates except group-value members (arena).
  */
 #include "broker/brk_offsets_topic.h"
 
 #include "broker/brk_batch.h"
+#include "broker/brk_records.h"
 #include "common/crc32c.h"
 #include "common/kwire.h"
 #include "common/log.h"
@@ -348,46 +349,29 @@ int brk_offsets_topic_batch_encode(struct buf *out, const struct brk_offsets_top
     return 0;
 }
 
-static int records_decode(struct bytes body, const struct brk_batch_hdr *h, void *arg,
-                          brk_offsets_topic_record_cb cb)
+/* records_decode - every keyed record of one uncompressed batch, through the
+ * shared record iterator (brk_records). */
+static int records_decode(struct bytes batch, struct buf *scratch, void *arg, brk_offsets_topic_record_cb cb)
 {
-    struct kwire_reader r;
-    kwire_reader_init(&r, body);
-    for (int32_t i = 0; i < h->records_count; i++) {
-        int32_t len;
-        if (kwire_read_varint(&r, &len) < 0 || len < 0 || (size_t)len > kwire_remaining(&r))
-            goto err_decode;
-        struct bytes rb;
-        if (kwire_read_raw(&r, (size_t)len, &rb) < 0)
-            goto err_decode;
-        struct kwire_reader rr;
-        kwire_reader_init(&rr, rb);
-        int8_t attr;
-        int64_t ts_delta;
-        int32_t off_delta, klen, vlen, nh;
-        struct brk_offsets_topic_record rec = { { NULL, 0 }, { NULL, 0 } };
-        if (kwire_read_i8(&rr, &attr) < 0 || kwire_read_varlong(&rr, &ts_delta) < 0 ||
-            kwire_read_varint(&rr, &off_delta) < 0 || kwire_read_varint(&rr, &klen) < 0)
-            goto err_decode;
-        if (klen >= 0 && kwire_read_raw(&rr, (size_t)klen, &rec.key) < 0)
-            goto err_decode;
-        if (kwire_read_varint(&rr, &vlen) < 0)
-            goto err_decode;
-        if (vlen >= 0 && kwire_read_raw(&rr, (size_t)vlen, &rec.value) < 0)
-            goto err_decode;
-        if (kwire_read_varint(&rr, &nh) < 0 || nh < 0)
-            goto err_decode;
-        if (off_delta < 0 || off_delta > h->last_offset_delta)
-            goto err_decode;
-        if (!rec.key.ptr)
+    struct brk_records_iter it;
+    int rc = brk_records_iter_init(&it, batch, scratch);
+    if (rc < 0)
+        return rc;
+    for (;;) { /* bounded: the iterator ends after the batch's declared count */
+        struct brk_record r;
+        rc = brk_records_next(&it, &r);
+        if (rc <= 0)
+            return rc;
+        /* offsetDelta within the batch's declared range, as Kafka requires */
+        if (r.offset < it.hdr.base_offset || r.offset - it.hdr.base_offset > it.hdr.last_offset_delta)
+            return ERR_DECODE;
+        if (!r.key.ptr)
             continue; /* Kafka fails the load on a keyless record; skipping is safer */
-        int rc = cb(arg, h->base_offset + off_delta, &rec);
+        struct brk_offsets_topic_record rec = { r.key, r.value };
+        rc = cb(arg, r.offset, &rec);
         if (rc < 0)
             return rc;
     }
-    return 0;
-err_decode:
-    return ERR_DECODE;
 }
 
 int brk_offsets_topic_batches_decode(struct bytes batches, void *arg, brk_offsets_topic_record_cb cb)
@@ -405,8 +389,10 @@ int brk_offsets_topic_batches_decode(struct bytes batches, void *arg, brk_offset
         if ((h.attributes & BRK_BATCH_ATTR_CODEC_MASK) != BRK_BATCH_CODEC_NONE)
             return ERR_UNSUPPORTED;
         if (!(h.attributes & BRK_BATCH_ATTR_CONTROL)) {
-            struct bytes body = bytes_make(batches.ptr + at + BRK_BATCH_HDR_BYTES, h.size_bytes - BRK_BATCH_HDR_BYTES);
-            int rc = records_decode(body, &h, arg, cb);
+            struct buf scratch; /* never filled: compressed batches were refused above */
+            buf_init(&scratch, 0);
+            int rc = records_decode(bytes_make(batches.ptr + at, h.size_bytes), &scratch, arg, cb);
+            buf_deinit(&scratch);
             if (rc < 0)
                 return rc;
         }

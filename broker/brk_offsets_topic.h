@@ -125,8 +125,9 @@ typedef int (*brk_offsets_topic_record_cb)(void *arg, int64_t offset, const stru
 /*
  * brk_offsets_topic_batches_decode - call cb for every record of the whole
  * batches in `batches` (as brk_plog_read returns them), in order.  Checks
- * each batch's CRC.  Returns 0, ERR_CORRUPT / ERR_DECODE (bad bytes),
- * ERR_UNSUPPORTED (a compressed batch), or cb's first negative return.
+ * each batch's CRC; records are read with brk_records' iterator.  Returns
+ * 0, ERR_CORRUPT / ERR_DECODE / ERR_LIMIT (bad bytes), ERR_UNSUPPORTED (a
+ * compressed batch), or cb's first negative return.
  */
 MUST_CHECK int brk_offsets_topic_batches_decode(struct bytes batches, void *arg, brk_offsets_topic_record_cb cb);
 

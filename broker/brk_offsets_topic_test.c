@@ -454,6 +454,28 @@ START_TEST(test_batch_round_trip)
 }
 END_TEST
 
+START_TEST(test_batch_bad_records_refused)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    struct brk_offsets_topic_record recs[2] = { { B("k0"), B("v0") }, { B("k1"), B("v1") } };
+    ck_assert_int_eq(brk_offsets_topic_batch_encode(&b, recs, 2, 5), 0);
+    struct seen s = { 0 };
+    /* lastOffsetDelta (header offset 23) says 0, the second record says 1 */
+    b.ptr[BRK_BATCH_OFF_ATTRIBUTES + 2 + 3] = 0;
+    brk_batch_put32(b.ptr + BRK_BATCH_OFF_CRC, crc32c(0, b.ptr + 21, b.len - 21));
+    ck_assert_int_lt(brk_offsets_topic_batches_decode(buf_bytes(&b), &s, seen_cb), 0);
+    /* a record whose length runs past the batch: an error, never an over-read */
+    b.ptr[BRK_BATCH_OFF_ATTRIBUTES + 2 + 3] = 1;
+    b.ptr[BRK_BATCH_HDR_BYTES] = 0x7e; /* first record's zigzag length: 63 */
+    brk_batch_put32(b.ptr + BRK_BATCH_OFF_CRC, crc32c(0, b.ptr + 21, b.len - 21));
+    s.count = 0;
+    ck_assert_int_lt(brk_offsets_topic_batches_decode(buf_bytes(&b), &s, seen_cb), 0);
+    ck_assert_int_eq(s.count, 0);
+    buf_deinit(&b);
+}
+END_TEST
+
 START_TEST(test_batch_compressed_refused)
 {
     struct buf b;
@@ -484,6 +506,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_group_value_member_limit);
     tcase_add_test(tc, test_batch_round_trip);
     tcase_add_test(tc, test_batch_compressed_refused);
+    tcase_add_test(tc, test_batch_bad_records_refused);
     suite_add_tcase(s, tc);
     return s;
 }
