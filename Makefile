@@ -5,6 +5,7 @@
 #   <dir>/*_test.c       a check(3) unit test; each is its own program
 #   <dir>/*_main.c       a program entry point (never archived)
 #   proto/kafka/*.api    our description of a Kafka API -> build/gen/kmsg.{c,h}
+#   proto/kafka/*.data   our description of a Kafka data schema (same files)
 #   proto/*.proto        protobuf-c messages            -> build/gen/*.pb-c.{c,h}
 # Output goes to build/.  Generated code is never committed.
 
@@ -29,7 +30,7 @@ LIB_C    := $(filter-out %_test.c %_main.c,$(ALL_C))
 TEST_C   := $(filter %_test.c,$(ALL_C) $(wildcard tools/*_test.c))
 TOOLS_C  := $(filter-out %_test.c %_main.c,$(wildcard tools/*.c))
 
-KAFKA_API := $(sort $(wildcard proto/kafka/*.api))
+KAFKA_API := $(sort $(wildcard proto/kafka/*.api proto/kafka/*.data))
 PROTOS    := $(sort $(wildcard proto/*.proto))
 GEN_C     := $(BUILD)/gen/kmsg.c $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H     := $(GEN_C:.c=.h)

@@ -1,15 +1,19 @@
 /*
  * brk_dispatch.c - request header decoding, the API table, ApiVersions.
  *
- * The broker advertises exactly the APIs it has a handler for, with the
- * version range the codec describes (proto/kafka/NAME.api), and only those.
- * An unknown API key or version is answered the Kafka way: ApiVersions gets
+ * The broker advertises exactly the APIs it has a handler for, from the
+ * codec's min version (proto/kafka/NAME.api) to the highest version the
+ * handler serves (brk_apis below), which may be lower than the codec's max:
+ * versions described for work in progress are never advertised.  An unknown
+ * API key or version is answered the Kafka way: ApiVersions gets
  * UNSUPPORTED_VERSION in v0 layout (clients then retry with v0); anything
- * else closes the connection.
+ * else - including a described but unserved API or version - closes the
+ * connection.
  */
 #include <event2/event.h>
 #include <string.h>
 
+#include "broker/brk_dispatch.h"
 #include "broker/brk_h.h"
 #include "broker/brk_dispatch.h"
 #include "broker/brk_kerr.h"
@@ -21,36 +25,42 @@
 struct brk_api {
     int16_t api_key;
     brk_handler_fn fn;
-    bool controller;   /* runs on the active controller: forwarded from other nodes */
+    bool controller;     /* runs on the active controller: forwarded from other nodes */
+    int16_t max_version; /* highest version the handler serves, or BRK_SERVED_ALL */
 };
+
+/* Every version the codec describes is served.  An API whose description
+ * runs ahead of its handler (work in progress) names its served max instead,
+ * and brk_dispatch_test pins the advertised ranges. */
+#define BRK_SERVED_ALL INT16_MAX
 
 static void h_api_versions(struct brk_req *req);
 
 static const struct brk_api brk_apis[] = {
-    { KMSG_API_PRODUCE, brk_h_produce, false },
-    { KMSG_API_FETCH, brk_h_fetch, false },
-    { KMSG_API_LIST_OFFSETS, brk_h_list_offsets, false },
-    { KMSG_API_METADATA, brk_h_metadata, false },
-    { KMSG_API_API_VERSIONS, h_api_versions, false },
-    { KMSG_API_CREATE_TOPICS, brk_h_create_topics, true },
-    { KMSG_API_DELETE_TOPICS, brk_h_delete_topics, true },
-    { KMSG_API_DELETE_RECORDS, brk_h_delete_records, false },
-    { KMSG_API_DESCRIBE_CONFIGS, brk_h_describe_configs, false },
-    { KMSG_API_ALTER_CONFIGS, brk_h_alter_configs, true },
-    { KMSG_API_CREATE_PARTITIONS, brk_h_create_partitions, true },
-    { KMSG_API_INCREMENTAL_ALTER_CONFIGS, brk_h_incremental_alter_configs, true },
-    { KMSG_API_DESCRIBE_CLUSTER, brk_h_describe_cluster, false },
-    { KMSG_API_DESCRIBE_QUORUM, brk_h_describe_quorum, true },
-    { KMSG_API_FIND_COORDINATOR, brk_h_find_coordinator, false },
-    { KMSG_API_JOIN_GROUP, brk_h_join_group, false },
-    { KMSG_API_SYNC_GROUP, brk_h_sync_group, false },
-    { KMSG_API_HEARTBEAT, brk_h_heartbeat, false },
-    { KMSG_API_LEAVE_GROUP, brk_h_leave_group, false },
-    { KMSG_API_OFFSET_COMMIT, brk_h_offset_commit, false },
-    { KMSG_API_OFFSET_FETCH, brk_h_offset_fetch, false },
-    { KMSG_API_DESCRIBE_GROUPS, brk_h_describe_groups, false },
-    { KMSG_API_LIST_GROUPS, brk_h_list_groups, false },
-    { KMSG_API_DELETE_GROUPS, brk_h_delete_groups, false },
+    { KMSG_API_PRODUCE, brk_h_produce, false, BRK_SERVED_ALL },
+    { KMSG_API_FETCH, brk_h_fetch, false, 11 },
+    { KMSG_API_LIST_OFFSETS, brk_h_list_offsets, false, BRK_SERVED_ALL },
+    { KMSG_API_METADATA, brk_h_metadata, false, BRK_SERVED_ALL },
+    { KMSG_API_API_VERSIONS, h_api_versions, false, BRK_SERVED_ALL },
+    { KMSG_API_CREATE_TOPICS, brk_h_create_topics, true, BRK_SERVED_ALL },
+    { KMSG_API_DELETE_TOPICS, brk_h_delete_topics, true, BRK_SERVED_ALL },
+    { KMSG_API_DELETE_RECORDS, brk_h_delete_records, false, BRK_SERVED_ALL },
+    { KMSG_API_DESCRIBE_CONFIGS, brk_h_describe_configs, false, BRK_SERVED_ALL },
+    { KMSG_API_ALTER_CONFIGS, brk_h_alter_configs, true, BRK_SERVED_ALL },
+    { KMSG_API_CREATE_PARTITIONS, brk_h_create_partitions, true, BRK_SERVED_ALL },
+    { KMSG_API_INCREMENTAL_ALTER_CONFIGS, brk_h_incremental_alter_configs, true, BRK_SERVED_ALL },
+    { KMSG_API_DESCRIBE_CLUSTER, brk_h_describe_cluster, false, BRK_SERVED_ALL },
+    { KMSG_API_DESCRIBE_QUORUM, brk_h_describe_quorum, true, BRK_SERVED_ALL },
+    { KMSG_API_FIND_COORDINATOR, brk_h_find_coordinator, false, BRK_SERVED_ALL },
+    { KMSG_API_JOIN_GROUP, brk_h_join_group, false, BRK_SERVED_ALL },
+    { KMSG_API_SYNC_GROUP, brk_h_sync_group, false, BRK_SERVED_ALL },
+    { KMSG_API_HEARTBEAT, brk_h_heartbeat, false, BRK_SERVED_ALL },
+    { KMSG_API_LEAVE_GROUP, brk_h_leave_group, false, BRK_SERVED_ALL },
+    { KMSG_API_OFFSET_COMMIT, brk_h_offset_commit, false, BRK_SERVED_ALL },
+    { KMSG_API_OFFSET_FETCH, brk_h_offset_fetch, false, BRK_SERVED_ALL },
+    { KMSG_API_DESCRIBE_GROUPS, brk_h_describe_groups, false, BRK_SERVED_ALL },
+    { KMSG_API_LIST_GROUPS, brk_h_list_groups, false, BRK_SERVED_ALL },
+    { KMSG_API_DELETE_GROUPS, brk_h_delete_groups, false, BRK_SERVED_ALL },
 };
 #define BRK_API_COUNT ((int)(sizeof brk_apis / sizeof brk_apis[0]))
 
@@ -62,6 +72,37 @@ static const struct brk_api *api_find(int16_t key)
     return NULL;
 }
 
+/* served_max - api's highest served version: its own cap within the codec's range. */
+static int16_t served_max(const struct brk_api *api)
+{
+    const struct kmsg_api_info *info = kmsg_api_find(api->api_key);
+    ASSERT(info != NULL); /* the table only holds described APIs */
+    ASSERT(api->max_version >= info->min_version);
+    return api->max_version < info->max_version ? api->max_version : info->max_version;
+}
+
+int16_t brk_dispatch_served_max(int16_t api_key)
+{
+    const struct brk_api *api = api_find(api_key);
+    return api ? served_max(api) : -1;
+}
+
+int brk_dispatch_api_keys_count(void)
+{
+    return BRK_API_COUNT;
+}
+
+void brk_dispatch_api_keys_fill(struct kmsg_api_versions_resp_api_key *keys)
+{
+    for (int i = 0; i < BRK_API_COUNT; i++) {
+        const struct kmsg_api_info *info = kmsg_api_find(brk_apis[i].api_key);
+        kmsg_api_versions_resp_api_key_init(&keys[i]);
+        keys[i].api_key = brk_apis[i].api_key;
+        keys[i].min_version = info->min_version;
+        keys[i].max_version = served_max(&brk_apis[i]);
+    }
+}
+
 static int api_versions_encode(struct brk_req *req, int16_t version, int16_t error_code)
 {
     struct kmsg_api_versions_resp resp;
@@ -70,14 +111,7 @@ static int api_versions_encode(struct brk_req *req, int16_t version, int16_t err
     struct kmsg_api_versions_resp_api_key *keys = arena_alloc_array(&req->arena, BRK_API_COUNT, sizeof *keys);
     if (!keys)
         return ERR_LIMIT;
-    for (int i = 0; i < BRK_API_COUNT; i++) {
-        const struct kmsg_api_info *info = kmsg_api_find(brk_apis[i].api_key);
-        ASSERT(info != NULL);
-        kmsg_api_versions_resp_api_key_init(&keys[i]);
-        keys[i].api_key = info->api_key;
-        keys[i].min_version = info->min_version;
-        keys[i].max_version = info->max_version;
-    }
+    brk_dispatch_api_keys_fill(keys);
     resp.api_keys = keys;
     resp.api_keys_count = BRK_API_COUNT;
     int rc = kwire_write_i32(&req->resp, 0);
@@ -181,6 +215,11 @@ int brk_dispatch(struct brk_req *req)
     const struct brk_api *api = api_find(req->hdr.api_key);
     if (!api) {
         log_debug("dispatch", "api not served api_key=%d; closing", req->hdr.api_key);
+        return ERR_UNSUPPORTED;
+    }
+    if (req->hdr.api_version > served_max(api)) { /* described by the codec, not served (or advertised) */
+        log_debug("dispatch", "version not served api_key=%d api_version=%d max_served=%d; closing", req->hdr.api_key,
+                  req->hdr.api_version, served_max(api));
         return ERR_UNSUPPORTED;
     }
     log_trace("dispatch", "request api_key=%d api_version=%d correlation_id=%d", req->hdr.api_key,

@@ -2,15 +2,20 @@
  * brk_offsets_topic.c - __consumer_offsets keys, values and batches in
  * Kafka's exact format (see brk_offsets_topic.h for the layouts).
  *
- * All wire access goes through kwire; the batch header layout comes from
- * brk_batch.h.  Nothing here allocates except group-value members (arena).
+ * Keys and values go through the generated codec (proto/kafka/NAME.data ->
+ * kmsg.{c,h}); this file only reads/writes their int16 version prefix and
+ * picks the schema and version.  Batches are written with kwire (header
+ * layout from brk_batch.h) and read through the shared record iterator
+ * (brk_records).  Nothing here allocates except group-value members (arena).
  */
 #include "broker/brk_offsets_topic.h"
 
 #include "broker/brk_batch.h"
+#include "broker/brk_records.h"
 #include "common/crc32c.h"
 #include "common/kwire.h"
 #include "common/log.h"
+#include "kmsg.h"
 
 /* ---- Java String.hashCode over UTF-8 input ---- */
 
@@ -78,204 +83,192 @@ int32_t brk_offsets_topic_partition_for(struct bytes group, int32_t partition_co
     return (int32_t)(h % (uint32_t)partition_count);
 }
 
-/* ---- keys and values ---- */
+/* ---- keys and values ----
+ *
+ * A key or value is Kafka's "version-prefixed" form: an int16 version, then
+ * the schema's struct in that version (proto/kafka/<Name>.data, generated
+ * into kmsg.{c,h}).  Only the prefix and the choice of schema are here. */
+
+/* prefix_read - the int16 version in front of a key or value. */
+static int prefix_read(struct kwire_reader *r, struct bytes in, int16_t *version)
+{
+    kwire_reader_init(r, in);
+    return kwire_read_i16(r, version) < 0 ? ERR_DECODE : 0;
+}
+
+/* decode_rc - what a generated decoder's failure means to our callers:
+ * malformed bytes are ERR_DECODE, an arena past its ceiling is ERR_LIMIT. */
+static int decode_rc(int rc)
+{
+    ASSERT(rc != ERR_UNSUPPORTED); /* versions are checked before decoding */
+    return rc == ERR_LIMIT ? ERR_LIMIT : ERR_DECODE;
+}
 
 int brk_offsets_topic_offset_key_encode(struct buf *b, struct bytes group, struct bytes topic, int32_t partition)
 {
+    struct kmsg_offset_commit_key k;
+    kmsg_offset_commit_key_init(&k);
+    k.group = group; /* a NULL string is written as "" (non-nullable) */
+    k.topic = topic;
+    k.partition = partition;
     int rc = kwire_write_i16(b, BRK_OFFSETS_TOPIC_KEY_OFFSET);
     if (rc == 0)
-        rc = kwire_write_string(b, bytes_make(group.ptr ? group.ptr : (const uint8_t *)"", group.len));
-    if (rc == 0)
-        rc = kwire_write_string(b, bytes_make(topic.ptr ? topic.ptr : (const uint8_t *)"", topic.len));
-    if (rc == 0)
-        rc = kwire_write_i32(b, partition);
+        rc = kmsg_offset_commit_key_encode(b, BRK_OFFSETS_TOPIC_KEY_OFFSET, &k);
     return rc;
 }
 
 int brk_offsets_topic_group_key_encode(struct buf *b, struct bytes group)
 {
+    struct kmsg_group_metadata_key k;
+    kmsg_group_metadata_key_init(&k);
+    k.group = group;
     int rc = kwire_write_i16(b, BRK_OFFSETS_TOPIC_KEY_GROUP);
     if (rc == 0)
-        rc = kwire_write_string(b, bytes_make(group.ptr ? group.ptr : (const uint8_t *)"", group.len));
+        rc = kmsg_group_metadata_key_encode(b, BRK_OFFSETS_TOPIC_KEY_GROUP, &k);
     return rc;
-}
-
-static struct bytes non_null(struct bytes s)
-{
-    return s.ptr ? s : bytes_make("", 0);
 }
 
 int brk_offsets_topic_offset_value_encode(struct buf *b, const struct brk_offsets_topic_offset *v)
 {
-    bool v1 = v->expire_timestamp_ms >= 0;
-    int rc = kwire_write_i16(b, v1 ? 1 : 3);
+    /* Kafka's rule: v1 when the commit carried a retention time, else v3 */
+    int16_t version = v->expire_timestamp_ms >= 0 ? 1 : 3;
+    struct kmsg_offset_commit_value m;
+    kmsg_offset_commit_value_init(&m);
+    m.offset = v->offset;
+    m.leader_epoch = v->leader_epoch;
+    m.metadata = v->metadata;
+    m.commit_timestamp = v->commit_timestamp_ms;
+    m.expire_timestamp = v->expire_timestamp_ms;
+    int rc = kwire_write_i16(b, version);
     if (rc == 0)
-        rc = kwire_write_i64(b, v->offset);
-    if (rc == 0 && !v1)
-        rc = kwire_write_i32(b, v->leader_epoch);
-    if (rc == 0)
-        rc = kwire_write_string(b, non_null(v->metadata));
-    if (rc == 0)
-        rc = kwire_write_i64(b, v->commit_timestamp_ms);
-    if (rc == 0 && v1)
-        rc = kwire_write_i64(b, v->expire_timestamp_ms);
+        rc = kmsg_offset_commit_value_encode(b, version, &m);
     return rc;
 }
 
 int brk_offsets_topic_group_value_encode(struct buf *b, const struct brk_offsets_topic_group *g)
 {
-    int rc = kwire_write_i16(b, BRK_OFFSETS_TOPIC_GROUP_VALUE_VERSION);
-    if (rc == 0)
-        rc = kwire_write_string(b, non_null(g->protocol_type));
-    if (rc == 0)
-        rc = kwire_write_i32(b, g->generation);
-    if (rc == 0)
-        rc = kwire_write_string(b, g->protocol);
-    if (rc == 0)
-        rc = kwire_write_string(b, g->leader);
-    if (rc == 0)
-        rc = kwire_write_i64(b, g->current_state_timestamp_ms);
-    if (rc == 0)
-        rc = kwire_write_array_len(b, g->member_count);
+    ASSERT(g->member_count >= 0);
+    ASSERT(g->members || g->member_count == 0);
+    if (g->member_count > BRK_OFFSETS_TOPIC_MEMBERS_MAX)
+        return ERR_LIMIT;
+    struct kmsg_group_metadata_value m;
+    kmsg_group_metadata_value_init(&m);
+    m.protocol_type = g->protocol_type;
+    m.generation = g->generation;
+    m.protocol = g->protocol; /* nullable */
+    m.leader = g->leader;     /* nullable */
+    m.current_state_timestamp = g->current_state_timestamp_ms;
+    /* The members are copied into the generated layout: a group write is a
+     * rebalance, not a hot path, and the scratch lives only for this call. */
+    struct arena a;
+    arena_init(&a, 4096, (size_t)g->member_count * sizeof *m.members + 4096);
+    m.members = arena_alloc_array(&a, (size_t)g->member_count, sizeof *m.members);
+    m.members_count = g->member_count;
+    int rc = m.members || g->member_count == 0 ? 0 : ERR_LIMIT;
     for (int32_t i = 0; rc == 0 && i < g->member_count; i++) {
-        const struct brk_offsets_topic_member *m = &g->members[i];
-        rc = kwire_write_string(b, non_null(m->member_id));
-        if (rc == 0)
-            rc = kwire_write_string(b, m->group_instance_id);
-        if (rc == 0)
-            rc = kwire_write_string(b, non_null(m->client_id));
-        if (rc == 0)
-            rc = kwire_write_string(b, non_null(m->client_host));
-        if (rc == 0)
-            rc = kwire_write_i32(b, m->rebalance_timeout_ms);
-        if (rc == 0)
-            rc = kwire_write_i32(b, m->session_timeout_ms);
-        if (rc == 0)
-            rc = kwire_write_bytes(b, non_null(m->subscription));
-        if (rc == 0)
-            rc = kwire_write_bytes(b, non_null(m->assignment));
+        const struct brk_offsets_topic_member *gm = &g->members[i];
+        struct kmsg_group_metadata_value_member_metadata *mm = &m.members[i];
+        kmsg_group_metadata_value_member_metadata_init(mm);
+        mm->member_id = gm->member_id;
+        mm->group_instance_id = gm->group_instance_id; /* nullable */
+        mm->client_id = gm->client_id;
+        mm->client_host = gm->client_host;
+        mm->rebalance_timeout = gm->rebalance_timeout_ms;
+        mm->session_timeout = gm->session_timeout_ms;
+        mm->subscription = gm->subscription;
+        mm->assignment = gm->assignment;
     }
+    if (rc == 0)
+        rc = kwire_write_i16(b, BRK_OFFSETS_TOPIC_GROUP_VALUE_VERSION);
+    if (rc == 0)
+        rc = kmsg_group_metadata_value_encode(b, BRK_OFFSETS_TOPIC_GROUP_VALUE_VERSION, &m);
+    arena_deinit(&a);
     return rc;
 }
 
 int brk_offsets_topic_key_decode(struct bytes in, struct brk_offsets_topic_key *out)
 {
     struct kwire_reader r;
-    kwire_reader_init(&r, in);
     *out = (struct brk_offsets_topic_key){ 0 };
-    if (kwire_read_i16(&r, &out->version) < 0)
-        goto err_decode;
-    if (out->version < 0 || out->version > 2)
-        return ERR_UNSUPPORTED;
-    if (kwire_read_string(&r, &out->group) < 0 || !out->group.ptr)
-        goto err_decode;
-    if (out->version <= 1) {
-        if (kwire_read_string(&r, &out->topic) < 0 || !out->topic.ptr)
-            goto err_decode;
-        if (kwire_read_i32(&r, &out->partition) < 0)
-            goto err_decode;
+    int rc = prefix_read(&r, in, &out->version);
+    if (rc < 0)
+        return rc;
+    if (out->version < 0 || out->version > BRK_OFFSETS_TOPIC_KEY_GROUP)
+        return ERR_UNSUPPORTED; /* KIP-848 / share-group records */
+    /* Kafka ignores trailing bytes of older readers' keys too */
+    if (out->version == BRK_OFFSETS_TOPIC_KEY_GROUP) {
+        struct kmsg_group_metadata_key k;
+        rc = kmsg_group_metadata_key_decode(&r, out->version, NULL, &k);
+        if (rc < 0)
+            return decode_rc(rc);
+        out->group = k.group;
+        return 0;
     }
-    return 0; /* Kafka ignores trailing bytes of older readers' keys too */
-err_decode:
-    return ERR_DECODE;
+    struct kmsg_offset_commit_key k;
+    rc = kmsg_offset_commit_key_decode(&r, out->version, NULL, &k);
+    if (rc < 0)
+        return decode_rc(rc);
+    out->group = k.group;
+    out->topic = k.topic;
+    out->partition = k.partition;
+    return 0;
 }
 
 int brk_offsets_topic_offset_value_decode(struct bytes in, struct brk_offsets_topic_offset *out)
 {
     struct kwire_reader r;
-    kwire_reader_init(&r, in);
     int16_t version;
     *out = (struct brk_offsets_topic_offset){ .leader_epoch = -1, .expire_timestamp_ms = -1 };
-    if (kwire_read_i16(&r, &version) < 0)
-        goto err_decode;
-    if (version < 0 || version > 4)
+    int rc = prefix_read(&r, in, &version);
+    if (rc < 0)
+        return rc;
+    if (version < 0 || version > BRK_OFFSETS_TOPIC_VALUE_VERSION_MAX)
         return ERR_UNSUPPORTED;
-    if (kwire_read_i64(&r, &out->offset) < 0)
-        goto err_decode;
-    if (version >= 3 && kwire_read_i32(&r, &out->leader_epoch) < 0)
-        goto err_decode;
-    int rc = version >= 4 ? kwire_read_compact_string(&r, &out->metadata) : kwire_read_string(&r, &out->metadata);
-    if (rc < 0 || !out->metadata.ptr)
-        goto err_decode;
-    if (kwire_read_i64(&r, &out->commit_timestamp_ms) < 0)
-        goto err_decode;
-    if (version == 1 && kwire_read_i64(&r, &out->expire_timestamp_ms) < 0)
-        goto err_decode;
-    if (version >= 4 && kwire_skip_tags(&r) < 0)
-        goto err_decode;
+    struct kmsg_offset_commit_value m;
+    rc = kmsg_offset_commit_value_decode(&r, version, NULL, &m);
+    if (rc < 0)
+        return decode_rc(rc);
+    *out = (struct brk_offsets_topic_offset){ .offset = m.offset, .leader_epoch = m.leader_epoch,
+                                              .metadata = m.metadata, .commit_timestamp_ms = m.commit_timestamp,
+                                              .expire_timestamp_ms = m.expire_timestamp };
     return 0;
-err_decode:
-    return ERR_DECODE;
-}
-
-/* read_str - classic or compact string, by flexibility. */
-static int read_str(struct kwire_reader *r, bool flexible, struct bytes *out)
-{
-    return flexible ? kwire_read_compact_string(r, out) : kwire_read_string(r, out);
-}
-
-static int read_bytes(struct kwire_reader *r, bool flexible, struct bytes *out)
-{
-    return flexible ? kwire_read_compact_bytes(r, out) : kwire_read_bytes(r, out);
 }
 
 int brk_offsets_topic_group_value_decode(struct bytes in, struct arena *a, struct brk_offsets_topic_group *out)
 {
     struct kwire_reader r;
-    kwire_reader_init(&r, in);
     int16_t version;
     *out = (struct brk_offsets_topic_group){ .current_state_timestamp_ms = -1 };
-    if (kwire_read_i16(&r, &version) < 0)
-        goto err_decode;
-    if (version < 0 || version > 4)
+    int rc = prefix_read(&r, in, &version);
+    if (rc < 0)
+        return rc;
+    if (version < 0 || version > BRK_OFFSETS_TOPIC_VALUE_VERSION_MAX)
         return ERR_UNSUPPORTED;
-    bool flex = version >= 4;
-    if (read_str(&r, flex, &out->protocol_type) < 0 || !out->protocol_type.ptr)
-        goto err_decode;
-    if (kwire_read_i32(&r, &out->generation) < 0)
-        goto err_decode;
-    if (read_str(&r, flex, &out->protocol) < 0 || read_str(&r, flex, &out->leader) < 0)
-        goto err_decode;
-    if (version >= 2 && kwire_read_i64(&r, &out->current_state_timestamp_ms) < 0)
-        goto err_decode;
-    int32_t n;
-    if ((flex ? kwire_read_compact_array_len(&r, &n) : kwire_read_array_len(&r, &n)) < 0 || n < 0)
-        goto err_decode;
-    if (n > BRK_OFFSETS_TOPIC_MEMBERS_MAX)
+    struct kmsg_group_metadata_value m;
+    rc = kmsg_group_metadata_value_decode(&r, version, a, &m);
+    if (rc < 0)
+        return decode_rc(rc);
+    ASSERT(m.members_count >= 0); /* the field is not nullable */
+    if (m.members_count > BRK_OFFSETS_TOPIC_MEMBERS_MAX)
         return ERR_LIMIT;
-    struct brk_offsets_topic_member *ms = arena_alloc_array(a, (size_t)n, sizeof *ms);
-    if (!ms && n > 0)
+    struct brk_offsets_topic_member *ms = arena_alloc_array(a, (size_t)m.members_count, sizeof *ms);
+    if (!ms && m.members_count > 0)
         return ERR_LIMIT;
-    for (int32_t i = 0; i < n; i++) {
-        struct brk_offsets_topic_member *m = &ms[i];
-        m->group_instance_id = (struct bytes){ NULL, 0 };
-        m->rebalance_timeout_ms = -1;
-        if (read_str(&r, flex, &m->member_id) < 0 || !m->member_id.ptr)
-            goto err_decode;
-        if (version >= 3 && read_str(&r, flex, &m->group_instance_id) < 0)
-            goto err_decode;
-        if (read_str(&r, flex, &m->client_id) < 0 || !m->client_id.ptr)
-            goto err_decode;
-        if (read_str(&r, flex, &m->client_host) < 0 || !m->client_host.ptr)
-            goto err_decode;
-        if (version >= 1 && kwire_read_i32(&r, &m->rebalance_timeout_ms) < 0)
-            goto err_decode;
-        if (kwire_read_i32(&r, &m->session_timeout_ms) < 0)
-            goto err_decode;
-        if (read_bytes(&r, flex, &m->subscription) < 0 || !m->subscription.ptr)
-            goto err_decode;
-        if (read_bytes(&r, flex, &m->assignment) < 0 || !m->assignment.ptr)
-            goto err_decode;
-        if (flex && kwire_skip_tags(&r) < 0)
-            goto err_decode;
+    for (int32_t i = 0; i < m.members_count; i++) {
+        const struct kmsg_group_metadata_value_member_metadata *mm = &m.members[i];
+        ms[i] = (struct brk_offsets_topic_member){
+            .member_id = mm->member_id, .group_instance_id = mm->group_instance_id,
+            .client_id = mm->client_id, .client_host = mm->client_host,
+            .rebalance_timeout_ms = mm->rebalance_timeout, .session_timeout_ms = mm->session_timeout,
+            .subscription = mm->subscription, .assignment = mm->assignment,
+        };
     }
-    if (flex && kwire_skip_tags(&r) < 0)
-        goto err_decode;
-    out->member_count = n;
-    out->members = ms;
+    *out = (struct brk_offsets_topic_group){
+        .protocol_type = m.protocol_type, .generation = m.generation, .protocol = m.protocol,
+        .leader = m.leader, .current_state_timestamp_ms = m.current_state_timestamp,
+        .member_count = m.members_count, .members = ms,
+    };
     return 0;
-err_decode:
-    return ERR_DECODE;
 }
 
 /* ---- batches ---- */
@@ -356,46 +349,29 @@ int brk_offsets_topic_batch_encode(struct buf *out, const struct brk_offsets_top
     return 0;
 }
 
-static int records_decode(struct bytes body, const struct brk_batch_hdr *h, void *arg,
-                          brk_offsets_topic_record_cb cb)
+/* records_decode - every keyed record of one uncompressed batch, through the
+ * shared record iterator (brk_records). */
+static int records_decode(struct bytes batch, struct buf *scratch, void *arg, brk_offsets_topic_record_cb cb)
 {
-    struct kwire_reader r;
-    kwire_reader_init(&r, body);
-    for (int32_t i = 0; i < h->records_count; i++) {
-        int32_t len;
-        if (kwire_read_varint(&r, &len) < 0 || len < 0 || (size_t)len > kwire_remaining(&r))
-            goto err_decode;
-        struct bytes rb;
-        if (kwire_read_raw(&r, (size_t)len, &rb) < 0)
-            goto err_decode;
-        struct kwire_reader rr;
-        kwire_reader_init(&rr, rb);
-        int8_t attr;
-        int64_t ts_delta;
-        int32_t off_delta, klen, vlen, nh;
-        struct brk_offsets_topic_record rec = { { NULL, 0 }, { NULL, 0 } };
-        if (kwire_read_i8(&rr, &attr) < 0 || kwire_read_varlong(&rr, &ts_delta) < 0 ||
-            kwire_read_varint(&rr, &off_delta) < 0 || kwire_read_varint(&rr, &klen) < 0)
-            goto err_decode;
-        if (klen >= 0 && kwire_read_raw(&rr, (size_t)klen, &rec.key) < 0)
-            goto err_decode;
-        if (kwire_read_varint(&rr, &vlen) < 0)
-            goto err_decode;
-        if (vlen >= 0 && kwire_read_raw(&rr, (size_t)vlen, &rec.value) < 0)
-            goto err_decode;
-        if (kwire_read_varint(&rr, &nh) < 0 || nh < 0)
-            goto err_decode;
-        if (off_delta < 0 || off_delta > h->last_offset_delta)
-            goto err_decode;
-        if (!rec.key.ptr)
+    struct brk_records_iter it;
+    int rc = brk_records_iter_init(&it, batch, scratch);
+    if (rc < 0)
+        return rc;
+    for (;;) { /* bounded: the iterator ends after the batch's declared count */
+        struct brk_record r;
+        rc = brk_records_next(&it, &r);
+        if (rc <= 0)
+            return rc;
+        /* offsetDelta within the batch's declared range, as Kafka requires */
+        if (r.offset < it.hdr.base_offset || r.offset - it.hdr.base_offset > it.hdr.last_offset_delta)
+            return ERR_DECODE;
+        if (!r.key.ptr)
             continue; /* Kafka fails the load on a keyless record; skipping is safer */
-        int rc = cb(arg, h->base_offset + off_delta, &rec);
+        struct brk_offsets_topic_record rec = { r.key, r.value };
+        rc = cb(arg, r.offset, &rec);
         if (rc < 0)
             return rc;
     }
-    return 0;
-err_decode:
-    return ERR_DECODE;
 }
 
 int brk_offsets_topic_batches_decode(struct bytes batches, void *arg, brk_offsets_topic_record_cb cb)
@@ -413,8 +389,10 @@ int brk_offsets_topic_batches_decode(struct bytes batches, void *arg, brk_offset
         if ((h.attributes & BRK_BATCH_ATTR_CODEC_MASK) != BRK_BATCH_CODEC_NONE)
             return ERR_UNSUPPORTED;
         if (!(h.attributes & BRK_BATCH_ATTR_CONTROL)) {
-            struct bytes body = bytes_make(batches.ptr + at + BRK_BATCH_HDR_BYTES, h.size_bytes - BRK_BATCH_HDR_BYTES);
-            int rc = records_decode(body, &h, arg, cb);
+            struct buf scratch; /* never filled: compressed batches were refused above */
+            buf_init(&scratch, 0);
+            int rc = records_decode(bytes_make(batches.ptr + at, h.size_bytes), &scratch, arg, cb);
+            buf_deinit(&scratch);
             if (rc < 0)
                 return rc;
         }

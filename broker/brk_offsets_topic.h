@@ -2,8 +2,9 @@
  * brk_offsets_topic.h - the records of __consumer_offsets, byte for byte as
  * Kafka writes them, and the magic-2 batches that carry them.
  *
- * Keys and values are an int16 version followed by a non-flexible struct
- * (Kafka's group-coordinator schemas):
+ * Keys and values are an int16 version followed by the struct of Kafka's
+ * group-coordinator schema in that version, described in
+ * proto/kafka/<Name>.data and encoded/decoded by the generated codec:
  *
  *   key v0/v1  OffsetCommitKey    {group string, topic string, partition int32}
  *   key v2     GroupMetadataKey   {group string}
@@ -45,6 +46,7 @@
 #define BRK_OFFSETS_TOPIC_KEY_OFFSET 1 /* OffsetCommitKey version we write */
 #define BRK_OFFSETS_TOPIC_KEY_GROUP 2  /* GroupMetadataKey version */
 #define BRK_OFFSETS_TOPIC_GROUP_VALUE_VERSION 3
+#define BRK_OFFSETS_TOPIC_VALUE_VERSION_MAX 4 /* highest value version we read (both schemas) */
 /* Members one GroupMetadataValue may carry when decoded (a named limit). */
 #define BRK_OFFSETS_TOPIC_MEMBERS_MAX 10000
 
@@ -123,8 +125,9 @@ typedef int (*brk_offsets_topic_record_cb)(void *arg, int64_t offset, const stru
 /*
  * brk_offsets_topic_batches_decode - call cb for every record of the whole
  * batches in `batches` (as brk_plog_read returns them), in order.  Checks
- * each batch's CRC.  Returns 0, ERR_CORRUPT / ERR_DECODE (bad bytes),
- * ERR_UNSUPPORTED (a compressed batch), or cb's first negative return.
+ * each batch's CRC; records are read with brk_records' iterator.  Returns
+ * 0, ERR_CORRUPT / ERR_DECODE / ERR_LIMIT (bad bytes), ERR_UNSUPPORTED (a
+ * compressed batch), or cb's first negative return.
  */
 MUST_CHECK int brk_offsets_topic_batches_decode(struct bytes batches, void *arg, brk_offsets_topic_record_cb cb);
 

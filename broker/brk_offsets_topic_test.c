@@ -220,6 +220,181 @@ START_TEST(test_group_value_v3)
 }
 END_TEST
 
+/* decoding every truncation of a valid value fails cleanly */
+static void expect_offset_truncations_fail(const uint8_t *v, size_t n)
+{
+    struct brk_offsets_topic_offset d;
+    for (size_t k = 0; k < n; k++)
+        ck_assert_int_eq(brk_offsets_topic_offset_value_decode(bytes_make(v, k), &d), ERR_DECODE);
+}
+
+START_TEST(test_offset_value_v2_v4_and_unknown)
+{
+    struct brk_offsets_topic_offset d;
+    /* v2 (Kafka 2.0: expireTimestamp gone, no leader epoch yet) = v0's layout */
+    static const uint8_t v2[] = { 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0x01, 0x00, /* offset 256 */
+                                  0x00, 0x01, 'x',                          /* metadata */
+                                  0, 0, 0, 0, 0, 0, 0, 9 };                 /* commitTimestamp */
+    ck_assert_int_eq(brk_offsets_topic_offset_value_decode(bytes_make(v2, sizeof v2), &d), 0);
+    ck_assert_int_eq(d.offset, 256);
+    ck_assert_int_eq(d.leader_epoch, -1);
+    ck_assert(bytes_eq(d.metadata, B("x")));
+    ck_assert_int_eq(d.commit_timestamp_ms, 9);
+    ck_assert_int_eq(d.expire_timestamp_ms, -1);
+    expect_offset_truncations_fail(v2, sizeof v2);
+    /* v4 carrying a tagged field this reader does not know (tag 7, 2 bytes): skipped */
+    static const uint8_t v4[] = { 0x00, 0x04, 0, 0, 0, 0, 0, 0, 0, 11, /* offset */
+                                  0x00, 0x00, 0x00, 0x05,              /* leaderEpoch */
+                                  0x03, 'm', 'd',                      /* compact metadata */
+                                  0, 0, 0, 0, 0, 0, 0, 12,             /* commitTimestamp */
+                                  0x01, 0x07, 0x02, 'a', 'b' };        /* tags: {7: "ab"} */
+    ck_assert_int_eq(brk_offsets_topic_offset_value_decode(bytes_make(v4, sizeof v4), &d), 0);
+    ck_assert_int_eq(d.offset, 11);
+    ck_assert_int_eq(d.leader_epoch, 5);
+    ck_assert(bytes_eq(d.metadata, B("md")));
+    ck_assert_int_eq(d.commit_timestamp_ms, 12);
+    expect_offset_truncations_fail(v4, sizeof v4);
+    /* a version newer than Kafka's schema, or negative, is not ours to read */
+    uint8_t v5[sizeof v4];
+    memcpy(v5, v4, sizeof v4);
+    v5[1] = 5;
+    ck_assert_int_eq(brk_offsets_topic_offset_value_decode(bytes_make(v5, sizeof v5), &d), ERR_UNSUPPORTED);
+    v5[0] = 0xff;
+    v5[1] = 0xff;
+    ck_assert_int_eq(brk_offsets_topic_offset_value_decode(bytes_make(v5, sizeof v5), &d), ERR_UNSUPPORTED);
+}
+END_TEST
+
+/* check_group_m - the group every golden GroupMetadataValue below holds */
+static void check_group_m(const struct brk_offsets_topic_group *d, int16_t version)
+{
+    ck_assert(bytes_eq(d->protocol_type, B("consumer")));
+    ck_assert_int_eq(d->generation, 1);
+    ck_assert(bytes_eq(d->protocol, B("range")));
+    ck_assert(bytes_eq(d->leader, B("m")));
+    ck_assert_int_eq(d->current_state_timestamp_ms, version >= 2 ? 256 : -1);
+    ck_assert_int_eq(d->member_count, 1);
+    const struct brk_offsets_topic_member *m = &d->members[0];
+    ck_assert(bytes_eq(m->member_id, B("m")));
+    if (version >= 4)
+        ck_assert(bytes_eq(m->group_instance_id, B("i")));
+    else
+        ck_assert_ptr_null(m->group_instance_id.ptr);
+    ck_assert(bytes_eq(m->client_id, B("c")));
+    ck_assert(bytes_eq(m->client_host, B("/h")));
+    ck_assert_int_eq(m->rebalance_timeout_ms, version >= 1 ? 300000 : -1);
+    ck_assert_int_eq(m->session_timeout_ms, 10000);
+    ck_assert(bytes_eq(m->subscription, B("S")));
+    ck_assert(bytes_eq(m->assignment, B("A")));
+}
+
+static void expect_group_decodes(const uint8_t *v, size_t n, int16_t version)
+{
+    struct arena a;
+    arena_init(&a, 4096, 1 << 20);
+    struct brk_offsets_topic_group d;
+    ck_assert_int_eq(brk_offsets_topic_group_value_decode(bytes_make(v, n), &a, &d), 0);
+    check_group_m(&d, version);
+    for (size_t k = 0; k < n; k++)
+        ck_assert_int_eq(brk_offsets_topic_group_value_decode(bytes_make(v, k), &a, &d), ERR_DECODE);
+    arena_deinit(&a);
+}
+
+START_TEST(test_group_value_v0_v1_v2_v4)
+{
+    /* v0 (Kafka 0.9): no rebalanceTimeout, currentStateTimestamp or groupInstanceId */
+    static const uint8_t v0[] = {
+        0x00, 0x00, 0x00, 0x08, 'c', 'o', 'n', 's', 'u', 'm', 'e', 'r', /* version, protocolType */
+        0x00, 0x00, 0x00, 0x01,                                         /* generation */
+        0x00, 0x05, 'r', 'a', 'n', 'g', 'e', 0x00, 0x01, 'm',           /* protocol, leader */
+        0x00, 0x00, 0x00, 0x01,                                         /* members: 1 */
+        0x00, 0x01, 'm', 0x00, 0x01, 'c', 0x00, 0x02, '/', 'h',         /* memberId, clientId, clientHost */
+        0x00, 0x00, 0x27, 0x10,                                         /* sessionTimeout */
+        0x00, 0x00, 0x00, 0x01, 'S', 0x00, 0x00, 0x00, 0x01, 'A',       /* subscription, assignment */
+    };
+    expect_group_decodes(v0, sizeof v0, 0);
+    /* v1 (Kafka 0.10.1): + rebalanceTimeout before sessionTimeout */
+    static const uint8_t v1[] = {
+        0x00, 0x01, 0x00, 0x08, 'c', 'o', 'n', 's', 'u', 'm', 'e', 'r',
+        0x00, 0x00, 0x00, 0x01,
+        0x00, 0x05, 'r', 'a', 'n', 'g', 'e', 0x00, 0x01, 'm',
+        0x00, 0x00, 0x00, 0x01,
+        0x00, 0x01, 'm', 0x00, 0x01, 'c', 0x00, 0x02, '/', 'h',
+        0x00, 0x04, 0x93, 0xe0,                                         /* rebalanceTimeout 300000 */
+        0x00, 0x00, 0x27, 0x10,
+        0x00, 0x00, 0x00, 0x01, 'S', 0x00, 0x00, 0x00, 0x01, 'A',
+    };
+    expect_group_decodes(v1, sizeof v1, 1);
+    /* v2 (Kafka 2.1): + currentStateTimestamp after leader */
+    static const uint8_t v2[] = {
+        0x00, 0x02, 0x00, 0x08, 'c', 'o', 'n', 's', 'u', 'm', 'e', 'r',
+        0x00, 0x00, 0x00, 0x01,
+        0x00, 0x05, 'r', 'a', 'n', 'g', 'e', 0x00, 0x01, 'm',
+        0, 0, 0, 0, 0, 0, 0x01, 0x00,                                   /* currentStateTimestamp 256 */
+        0x00, 0x00, 0x00, 0x01,
+        0x00, 0x01, 'm', 0x00, 0x01, 'c', 0x00, 0x02, '/', 'h',
+        0x00, 0x04, 0x93, 0xe0,
+        0x00, 0x00, 0x27, 0x10,
+        0x00, 0x00, 0x00, 0x01, 'S', 0x00, 0x00, 0x00, 0x01, 'A',
+    };
+    expect_group_decodes(v2, sizeof v2, 2);
+    /* v4 (flexible): compact strings, bytes and array, a tag section after
+     * each member (here an unknown tag 5) and after the value */
+    static const uint8_t v4[] = {
+        0x00, 0x04, 0x09, 'c', 'o', 'n', 's', 'u', 'm', 'e', 'r',       /* version, protocolType */
+        0x00, 0x00, 0x00, 0x01,                                         /* generation */
+        0x06, 'r', 'a', 'n', 'g', 'e', 0x02, 'm',                       /* protocol, leader */
+        0, 0, 0, 0, 0, 0, 0x01, 0x00,                                   /* currentStateTimestamp */
+        0x02,                                                           /* members: 1 */
+        0x02, 'm', 0x02, 'i', 0x02, 'c', 0x03, '/', 'h',                /* memberId, groupInstanceId, ... */
+        0x00, 0x04, 0x93, 0xe0, 0x00, 0x00, 0x27, 0x10,                 /* rebalance, session timeouts */
+        0x02, 'S', 0x02, 'A',                                           /* subscription, assignment */
+        0x01, 0x05, 0x01, 'z',                                          /* member tags: {5: "z"} */
+        0x00,                                                           /* value tags: none */
+    };
+    expect_group_decodes(v4, sizeof v4, 4);
+    /* v5 is not a version Kafka's schema has */
+    uint8_t v5[sizeof v4];
+    memcpy(v5, v4, sizeof v4);
+    v5[1] = 5;
+    struct arena a;
+    arena_init(&a, 4096, 1 << 20);
+    struct brk_offsets_topic_group d;
+    ck_assert_int_eq(brk_offsets_topic_group_value_decode(bytes_make(v5, sizeof v5), &a, &d), ERR_UNSUPPORTED);
+    arena_deinit(&a);
+}
+END_TEST
+
+START_TEST(test_group_value_member_limit)
+{
+    /* a count past BRK_OFFSETS_TOPIC_MEMBERS_MAX whose members are all there
+     * (each the smallest v0 member: 18 bytes) is ERR_LIMIT, not a load */
+    int32_t n = BRK_OFFSETS_TOPIC_MEMBERS_MAX + 1;
+    static const uint8_t head[] = { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, /* "", gen 1 */
+                                    0xff, 0xff, 0xff, 0xff };                     /* null, null */
+    static const uint8_t member[18] = { 0 }; /* "", "", "", session 0, empty, empty */
+    struct buf b;
+    buf_init(&b, 0);
+    ck_assert_int_eq(buf_append(&b, head, sizeof head), 0);
+    uint8_t cnt[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+    ck_assert_int_eq(buf_append(&b, cnt, sizeof cnt), 0);
+    for (int32_t i = 0; i < n; i++)
+        ck_assert_int_eq(buf_append(&b, member, sizeof member), 0);
+    struct arena a;
+    arena_init(&a, 4096, 64u << 20);
+    struct brk_offsets_topic_group d;
+    ck_assert_int_eq(brk_offsets_topic_group_value_decode(buf_bytes(&b), &a, &d), ERR_LIMIT);
+    /* one member fewer loads */
+    n--;
+    b.ptr[sizeof head + 3] = (uint8_t)n;
+    b.len -= sizeof member;
+    ck_assert_int_eq(brk_offsets_topic_group_value_decode(buf_bytes(&b), &a, &d), 0);
+    ck_assert_int_eq(d.member_count, n);
+    arena_deinit(&a);
+    buf_deinit(&b);
+}
+END_TEST
+
 struct seen {
     int count;
     int64_t offsets[8];
@@ -279,6 +454,28 @@ START_TEST(test_batch_round_trip)
 }
 END_TEST
 
+START_TEST(test_batch_bad_records_refused)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    struct brk_offsets_topic_record recs[2] = { { B("k0"), B("v0") }, { B("k1"), B("v1") } };
+    ck_assert_int_eq(brk_offsets_topic_batch_encode(&b, recs, 2, 5), 0);
+    struct seen s = { 0 };
+    /* lastOffsetDelta (header offset 23) says 0, the second record says 1 */
+    b.ptr[BRK_BATCH_OFF_ATTRIBUTES + 2 + 3] = 0;
+    brk_batch_put32(b.ptr + BRK_BATCH_OFF_CRC, crc32c(0, b.ptr + 21, b.len - 21));
+    ck_assert_int_lt(brk_offsets_topic_batches_decode(buf_bytes(&b), &s, seen_cb), 0);
+    /* a record whose length runs past the batch: an error, never an over-read */
+    b.ptr[BRK_BATCH_OFF_ATTRIBUTES + 2 + 3] = 1;
+    b.ptr[BRK_BATCH_HDR_BYTES] = 0x7e; /* first record's zigzag length: 63 */
+    brk_batch_put32(b.ptr + BRK_BATCH_OFF_CRC, crc32c(0, b.ptr + 21, b.len - 21));
+    s.count = 0;
+    ck_assert_int_lt(brk_offsets_topic_batches_decode(buf_bytes(&b), &s, seen_cb), 0);
+    ck_assert_int_eq(s.count, 0);
+    buf_deinit(&b);
+}
+END_TEST
+
 START_TEST(test_batch_compressed_refused)
 {
     struct buf b;
@@ -304,8 +501,12 @@ static Suite *suite(void)
     tcase_add_test(tc, test_offset_value_v3);
     tcase_add_test(tc, test_offset_value_v1);
     tcase_add_test(tc, test_group_value_v3);
+    tcase_add_test(tc, test_offset_value_v2_v4_and_unknown);
+    tcase_add_test(tc, test_group_value_v0_v1_v2_v4);
+    tcase_add_test(tc, test_group_value_member_limit);
     tcase_add_test(tc, test_batch_round_trip);
     tcase_add_test(tc, test_batch_compressed_refused);
+    tcase_add_test(tc, test_batch_bad_records_refused);
     suite_add_tcase(s, tc);
     return s;
 }

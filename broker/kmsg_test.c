@@ -9,7 +9,9 @@
  * 2. Golden bytes written by hand from the Kafka protocol spec, independent
  *    of the generator, so a bug symmetric in encode and decode is caught:
  *    ApiVersions v0/v3 (request and response), Metadata v1, Produce v3 and
- *    Fetch v4 requests, request/response headers.
+ *    Fetch v4 requests, Fetch v12/v13/v15 requests and v12/v16 responses
+ *    (tagged fields and tagged structs), OffsetForLeaderEpoch v0/v3/v4,
+ *    request/response headers.
  * 3. Hostile input: every truncation of every valid encoding fails, huge
  *    array counts fail before allocating beyond the frame, random byte
  *    flips never crash (run under `make asan`).
@@ -147,12 +149,12 @@ END_TEST
 START_TEST(test_api_table)
 {
     static const struct { int16_t key, min, max, flex; } want[] = {
-        { 0, 0, 8, INT16_MAX },   { 1, 0, 11, INT16_MAX }, { 2, 0, 5, INT16_MAX },
+        { 0, 0, 8, INT16_MAX },   { 1, 0, 17, 12 },        { 2, 0, 5, INT16_MAX },
         { 3, 0, 8, INT16_MAX },   { 8, 2, 7, INT16_MAX },  { 9, 1, 7, 6 },
         { 10, 0, 2, INT16_MAX },  { 11, 0, 5, INT16_MAX }, { 12, 0, 3, INT16_MAX },
         { 13, 0, 3, INT16_MAX },  { 14, 0, 3, INT16_MAX }, { 15, 0, 4, INT16_MAX },
         { 16, 0, 4, 3 },          { 18, 0, 3, 3 },         { 19, 0, 4, INT16_MAX },
-        { 20, 0, 3, INT16_MAX },  { 21, 0, 1, INT16_MAX }, { 22, 0, 4, 2 },
+        { 20, 0, 3, INT16_MAX },  { 21, 0, 1, INT16_MAX }, { 22, 0, 4, 2 },         { 23, 0, 4, 4 },
         { 32, 0, 3, INT16_MAX },  { 33, 0, 1, INT16_MAX }, { 37, 0, 1, INT16_MAX },
         { 42, 0, 1, INT16_MAX },  { 44, 0, 1, 1 },         { 55, 0, 1, 0 },
         { 60, 0, 0, 0 },
@@ -177,6 +179,9 @@ START_TEST(test_api_table)
     ck_assert(kmsg_api_is_flexible(KMSG_API_API_VERSIONS, 3));
     ck_assert(!kmsg_api_is_flexible(KMSG_API_API_VERSIONS, 2));
     ck_assert(!kmsg_api_is_flexible(KMSG_API_FETCH, 11));
+    ck_assert(kmsg_api_is_flexible(KMSG_API_FETCH, 12));
+    ck_assert(kmsg_api_is_flexible(KMSG_API_OFFSET_FOR_LEADER_EPOCH, 4));
+    ck_assert(!kmsg_api_is_flexible(KMSG_API_OFFSET_FOR_LEADER_EPOCH, 3));
     ck_assert(!kmsg_api_is_flexible(99, 0));
 }
 END_TEST
@@ -583,6 +588,282 @@ END_TEST
 
 /* ---------------------------------------------------------------- hostile input */
 
+/*
+ * golden - decode hand-written bytes p[0..n) as case `name` at version v
+ * into out (which the caller then checks field by field), require that every
+ * byte was used, and re-encode to exactly the same bytes.
+ */
+static void golden(const char *name, int16_t v, const uint8_t *p, size_t n, struct arena *a, void *out)
+{
+    const struct st_case *c = NULL;
+    for (int ci = 0; ci < ST_CASE_COUNT; ci++)
+        if (strcmp(st_cases[ci].name, name) == 0)
+            c = &st_cases[ci];
+    ck_assert_ptr_nonnull(c);
+    struct kwire_reader r = rd(p, n);
+    int rc = c->dec(&r, v, a, out);
+    if (rc != 0 || kwire_remaining(&r) != 0)
+        ck_abort_msg("%s v%d: rc=%d remaining=%zu", name, v, rc, kwire_remaining(&r));
+    struct buf b;
+    buf_init(&b, 0);
+    ck_assert_int_eq(c->enc(&b, v, out), 0);
+    expect_bytes(&b, p, n);
+    buf_deinit(&b);
+}
+
+/* Fetch v12 (first flexible): last_fetched_epoch, cluster_id as tag 0 */
+START_TEST(test_fetch_v12_request_golden)
+{
+    struct arena a;
+    arena_init(&a, ARENA_CHUNK_BYTES, ARENA_BYTES_MAX);
+    static const uint8_t req12[] = {
+        0x00, 0x00, 0x00, 0x02,                         /* replica_id 2 (a follower) */
+        0x00, 0x00, 0x01, 0xf4,                         /* max_wait 500 */
+        0x00, 0x00, 0x00, 0x01,                         /* min_bytes 1 */
+        0x00, 0x10, 0x00, 0x00,                         /* max_bytes 1 MiB */
+        0x00,                                           /* isolation_level */
+        0x00, 0x00, 0x00, 0x00,                         /* session_id 0 */
+        0xff, 0xff, 0xff, 0xff,                         /* session_epoch -1 */
+        0x02, 0x02, 't',                                /* topics: 1, compact "t" */
+        0x02,                                           /* partitions: 1 */
+        0x00, 0x00, 0x00, 0x00,                         /* partition 0 */
+        0x00, 0x00, 0x00, 0x05,                         /* current_leader_epoch 5 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x64, /* fetch_offset 100 */
+        0x00, 0x00, 0x00, 0x04,                         /* last_fetched_epoch 4 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* log_start_offset 0 */
+        0x00, 0x10, 0x00, 0x00,                         /* partition_max_bytes */
+        0x00, 0x00,                                     /* partition, topic tags */
+        0x01,                                           /* forgotten_topics_data: 0 */
+        0x01,                                           /* rack_id "" */
+        0x01, 0x00, 0x04, 0x04, 'a', 'b', 'c',          /* tags: {0: cluster_id "abc"} */
+    };
+    struct kmsg_fetch_req m;
+    golden("kmsg_fetch_req", 12, req12, sizeof(req12), &a, &m);
+    ck_assert_int_eq(m.replica_id, 2);
+    ck_assert_int_eq(m.max_bytes, 1 << 20);
+    ck_assert(bytes_eq_cstr(m.cluster_id, "abc"));
+    ck_assert_int_eq(m.replica_state.replica_id, -1); /* v15+ only */
+    ck_assert_int_eq(m.topics_count, 1);
+    ck_assert(bytes_eq_cstr(m.topics[0].topic, "t"));
+    const struct kmsg_fetch_req_partition *p = &m.topics[0].partitions[0];
+    ck_assert_int_eq(p->current_leader_epoch, 5);
+    ck_assert(p->fetch_offset == 100);
+    ck_assert_int_eq(p->last_fetched_epoch, 4);
+    ck_assert(p->log_start_offset == 0);
+    ck_assert_int_eq(m.forgotten_topics_data_count, 0);
+    ck_assert(bytes_eq_cstr(m.rack_id, ""));
+    /* without the tag, cluster_id is its default: null */
+    kmsg_fetch_req_init(&m);
+    ck_assert_ptr_null(m.cluster_id.ptr);
+    ck_assert_int_eq(m.topics_count, 0);
+    arena_deinit(&a);
+}
+END_TEST
+
+/* Fetch v13: topics and forgotten topics by id; v15: replica_state (tag 1) */
+START_TEST(test_fetch_v13_v15_request_golden)
+{
+    struct arena a;
+    arena_init(&a, ARENA_CHUNK_BYTES, ARENA_BYTES_MAX);
+    static const uint8_t req13[] = {
+        0xff, 0xff, 0xff, 0xff,                         /* replica_id -1 (a consumer) */
+        0x00, 0x00, 0x01, 0xf4, 0x00, 0x00, 0x00, 0x01, /* max_wait, min_bytes */
+        0x7f, 0xff, 0xff, 0xff, 0x01,                   /* max_bytes, read_committed */
+        0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x02, /* session 7, epoch 2 */
+        0x02,                                           /* topics: 1 */
+        0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, /* topic_id */
+        0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10,
+        0x02, 0x00, 0x00, 0x00, 0x03,                   /* partitions: 1, partition 3 */
+        0xff, 0xff, 0xff, 0xff,                         /* current_leader_epoch -1 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, /* fetch_offset 10 */
+        0xff, 0xff, 0xff, 0xff,                         /* last_fetched_epoch -1 */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* log_start_offset -1 */
+        0x00, 0x00, 0x10, 0x00, 0x00, 0x00,             /* partition_max_bytes; tags */
+        0x02,                                           /* forgotten: 1 */
+        0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, /* topic_id */
+        0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20,
+        0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, /* partitions [1, 2] */
+        0x00,                                           /* forgotten tags */
+        0x02, 'r',                                      /* rack_id "r" */
+        0x00,                                           /* no tags */
+    };
+    struct kmsg_fetch_req m;
+    golden("kmsg_fetch_req", 13, req13, sizeof(req13), &a, &m);
+    ck_assert_int_eq(m.replica_id, -1);
+    ck_assert_int_eq(m.isolation_level, 1);
+    ck_assert_int_eq(m.session_id, 7);
+    ck_assert_int_eq(m.topics[0].topic_id[0], 0x01);
+    ck_assert_int_eq(m.topics[0].topic_id[15], 0x10);
+    ck_assert_uint_eq(m.topics[0].topic.len, 0); /* names are v0-12 */
+    ck_assert_int_eq(m.topics[0].partitions[0].partition, 3);
+    ck_assert_int_eq(m.topics[0].partitions[0].last_fetched_epoch, -1);
+    ck_assert_int_eq(m.forgotten_topics_data[0].topic_id[0], 0x11);
+    ck_assert_int_eq(m.forgotten_topics_data[0].partitions_count, 2);
+    ck_assert_int_eq(m.forgotten_topics_data[0].partitions[1], 2);
+    ck_assert(bytes_eq_cstr(m.rack_id, "r"));
+
+    /* v15: replica_id leaves the body for the tagged replica_state */
+    static const uint8_t req15[] = {
+        0x00, 0x00, 0x01, 0xf4, 0x00, 0x00, 0x00, 0x01, /* max_wait, min_bytes */
+        0x7f, 0xff, 0xff, 0xff, 0x00,                   /* max_bytes, isolation */
+        0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, /* session 0, epoch -1 */
+        0x01, 0x01, 0x01,                               /* no topics, no forgotten, rack "" */
+        0x01, 0x01, 0x0d,                               /* tags: 1; tag 1, 13 bytes */
+        0x00, 0x00, 0x00, 0x03,                         /* replica_id 3 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, /* replica_epoch 9 */
+        0x00,                                           /* replica_state's tags */
+    };
+    golden("kmsg_fetch_req", 15, req15, sizeof(req15), &a, &m);
+    ck_assert_int_eq(m.replica_id, -1);
+    ck_assert_int_eq(m.replica_state.replica_id, 3);
+    ck_assert(m.replica_state.replica_epoch == 9);
+    ck_assert_ptr_null(m.cluster_id.ptr);
+    arena_deinit(&a);
+}
+END_TEST
+
+/* Fetch v12 response: diverging_epoch, current_leader, snapshot_id (tags 0-2)
+ * written only when they differ from their defaults */
+START_TEST(test_fetch_v12_v16_response_golden)
+{
+    struct arena a;
+    arena_init(&a, ARENA_CHUNK_BYTES, ARENA_BYTES_MAX);
+    static const uint8_t resp12[] = {
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00,             /* throttle, error */
+        0x00, 0x00, 0x00, 0x00,                         /* session_id */
+        0x02, 0x02, 't',                                /* responses: 1, "t" */
+        0x03,                                           /* partitions: 2 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00,             /* [0] index 0, error 0 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, /* high_watermark 32 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, /* last_stable_offset 32 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* log_start_offset 0 */
+        0x00,                                           /* aborted_transactions null */
+        0xff, 0xff, 0xff, 0xff,                         /* preferred_read_replica -1 */
+        0x03, 'x', 'y',                                 /* records */
+        0x03,                                           /* tags: 3 */
+        0x00, 0x0d, 0x00, 0x00, 0x00, 0x03,             /* 0 diverging_epoch: epoch 3 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, /* end_offset 16; its tags */
+        0x01, 0x09, 0x00, 0x00, 0x00, 0x02,             /* 1 current_leader: id 2 */
+        0x00, 0x00, 0x00, 0x07, 0x00,                   /* epoch 7; its tags */
+        0x02, 0x0d,                                     /* 2 snapshot_id */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, /* end_offset 64 */
+        0x00, 0x00, 0x00, 0x06, 0x00,                   /* epoch 6; its tags */
+        0x00, 0x00, 0x00, 0x01, 0x00, 0x06,             /* [1] index 1, NOT_LEADER_OR_FOLLOWER */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* high_watermark -1 */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* last_stable_offset -1 */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* log_start_offset -1 */
+        0x01,                                           /* aborted_transactions [] */
+        0xff, 0xff, 0xff, 0xff, 0x00,                   /* preferred -1, records null */
+        0x00,                                           /* tags: none (all defaults) */
+        0x00, 0x00,                                     /* topic tags, response tags */
+    };
+    struct kmsg_fetch_resp m;
+    golden("kmsg_fetch_resp", 12, resp12, sizeof(resp12), &a, &m);
+    const struct kmsg_fetch_resp_partition *p = m.responses[0].partitions;
+    ck_assert(p[0].high_watermark == 32);
+    ck_assert_int_eq(p[0].aborted_transactions_count, -1);
+    ck_assert_int_eq(p[0].diverging_epoch.epoch, 3);
+    ck_assert(p[0].diverging_epoch.end_offset == 16);
+    ck_assert_int_eq(p[0].current_leader.leader_id, 2);
+    ck_assert_int_eq(p[0].current_leader.leader_epoch, 7);
+    ck_assert(p[0].snapshot_id.end_offset == 64);
+    ck_assert_int_eq(p[0].snapshot_id.epoch, 6);
+    ck_assert(bytes_eq_cstr(p[0].records, "xy"));
+    ck_assert_int_eq(p[1].error_code, 6);
+    ck_assert_int_eq(p[1].aborted_transactions_count, 0);
+    ck_assert_ptr_null(p[1].records.ptr);
+    ck_assert_int_eq(p[1].diverging_epoch.epoch, -1);
+    ck_assert(p[1].diverging_epoch.end_offset == -1);
+    ck_assert_int_eq(p[1].current_leader.leader_id, -1);
+    ck_assert(p[1].snapshot_id.end_offset == -1);
+
+    /* one field off its default is enough to write the tagged struct */
+    struct kmsg_fetch_resp_partition rp;
+    kmsg_fetch_resp_partition_init(&rp);
+    rp.current_leader.leader_epoch = 1; /* leader_id stays -1 */
+    struct kmsg_fetch_resp_topic t;
+    kmsg_fetch_resp_topic_init(&t);
+    t.partitions = &rp;
+    t.partitions_count = 1;
+    kmsg_fetch_resp_init(&m);
+    m.responses = &t;
+    m.responses_count = 1;
+    struct buf b;
+    buf_init(&b, 0);
+    ck_assert_int_eq(kmsg_fetch_resp_encode(&b, 12, &m), 0);
+    static const uint8_t tail[] = { 0x01, 0x01, 0x09, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00,
+                                    0x00, 0x00 };
+    ck_assert_uint_ge(b.len, sizeof(tail));
+    ck_assert_int_eq(memcmp(b.ptr + b.len - sizeof(tail), tail, sizeof(tail)), 0);
+    buf_deinit(&b);
+
+    /* v16: node_endpoints, a tagged array at the top level (tag 0) */
+    static const uint8_t resp16[] = {
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* throttle, error, session */
+        0x01,                                           /* responses: 0 */
+        0x01, 0x00, 0x0d,                               /* tags: 1; tag 0, 13 bytes */
+        0x02, 0x00, 0x00, 0x00, 0x02,                   /* 1 endpoint: node 2 */
+        0x02, 'h', 0x00, 0x00, 0x23, 0x84,              /* host "h", port 9092 */
+        0x00, 0x00,                                     /* rack null; its tags */
+    };
+    golden("kmsg_fetch_resp", 16, resp16, sizeof(resp16), &a, &m);
+    ck_assert_int_eq(m.node_endpoints_count, 1);
+    ck_assert_int_eq(m.node_endpoints[0].node_id, 2);
+    ck_assert(bytes_eq_cstr(m.node_endpoints[0].host, "h"));
+    ck_assert_int_eq(m.node_endpoints[0].port, 9092);
+    ck_assert_ptr_null(m.node_endpoints[0].rack.ptr);
+    arena_deinit(&a);
+}
+END_TEST
+
+START_TEST(test_offset_for_leader_epoch_golden)
+{
+    struct arena a;
+    arena_init(&a, ARENA_CHUNK_BYTES, ARENA_BYTES_MAX);
+    struct kmsg_offset_for_leader_epoch_req q;
+    struct kmsg_offset_for_leader_epoch_resp s;
+    /* v0: topics[t, partitions[partition, leader_epoch]] */
+    static const uint8_t req0[] = { 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 't', 0x00, 0x00, 0x00, 0x01,
+                                    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05 };
+    golden("kmsg_offset_for_leader_epoch_req", 0, req0, sizeof(req0), &a, &q);
+    ck_assert_int_eq(q.replica_id, -2); /* v3+; -2 = debugging consumer */
+    ck_assert_int_eq(q.topics[0].partitions[0].current_leader_epoch, -1);
+    ck_assert_int_eq(q.topics[0].partitions[0].leader_epoch, 5);
+    /* v3: + replica_id, current_leader_epoch (v2+) */
+    static const uint8_t req3[] = { 0x00, 0x00, 0x00, 0x01,                         /* replica_id 1 */
+                                    0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 't', 0x00, 0x00, 0x00, 0x01,
+                                    0x00, 0x00, 0x00, 0x00,                         /* partition 0 */
+                                    0x00, 0x00, 0x00, 0x07,                         /* current 7 */
+                                    0x00, 0x00, 0x00, 0x05 };                       /* leader_epoch 5 */
+    golden("kmsg_offset_for_leader_epoch_req", 3, req3, sizeof(req3), &a, &q);
+    ck_assert_int_eq(q.replica_id, 1);
+    ck_assert_int_eq(q.topics[0].partitions[0].current_leader_epoch, 7);
+    /* v4: flexible */
+    static const uint8_t req4[] = { 0x00, 0x00, 0x00, 0x01, 0x02, 0x02, 't', 0x02, 0x00, 0x00, 0x00, 0x00,
+                                    0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00 };
+    golden("kmsg_offset_for_leader_epoch_req", 4, req4, sizeof(req4), &a, &q);
+    ck_assert_int_eq(q.topics[0].partitions[0].leader_epoch, 5);
+    /* responses: v0 {error, partition, end_offset}; v4 + throttle, leader_epoch, tags */
+    static const uint8_t resp0[] = { 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 't', 0x00, 0x00, 0x00, 0x01,
+                                     0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x64 };
+    golden("kmsg_offset_for_leader_epoch_resp", 0, resp0, sizeof(resp0), &a, &s);
+    ck_assert_int_eq(s.topics[0].partitions[0].leader_epoch, -1);
+    ck_assert(s.topics[0].partitions[0].end_offset == 100);
+    static const uint8_t resp4[] = { 0x00, 0x00, 0x00, 0x00,                         /* throttle */
+                                     0x02, 0x02, 't', 0x02,                          /* topics, "t", 1 */
+                                     0x00, 0x4b, 0x00, 0x00, 0x00, 0x00,             /* FENCED_LEADER_EPOCH */
+                                     0x00, 0x00, 0x00, 0x05,                         /* leader_epoch 5 */
+                                     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* end_offset -1 */
+                                     0x00, 0x00, 0x00 };
+    golden("kmsg_offset_for_leader_epoch_resp", 4, resp4, sizeof(resp4), &a, &s);
+    ck_assert_int_eq(s.topics[0].partitions[0].error_code, 75);
+    ck_assert_int_eq(s.topics[0].partitions[0].leader_epoch, 5);
+    ck_assert(s.topics[0].partitions[0].end_offset == -1);
+    arena_deinit(&a);
+}
+END_TEST
+
 START_TEST(test_truncations_fail)
 {
     for (int ci = 0; ci < ST_CASE_COUNT; ci++) {
@@ -768,6 +1049,10 @@ static Suite *kmsg_suite(void)
     tcase_add_test(tc, test_metadata_v1_golden);
     tcase_add_test(tc, test_produce_v3_golden);
     tcase_add_test(tc, test_fetch_v4_golden);
+    tcase_add_test(tc, test_fetch_v12_request_golden);
+    tcase_add_test(tc, test_fetch_v13_v15_request_golden);
+    tcase_add_test(tc, test_fetch_v12_v16_response_golden);
+    tcase_add_test(tc, test_offset_for_leader_epoch_golden);
     tcase_add_test(tc, test_truncations_fail);
     tcase_add_test(tc, test_huge_counts_fail_fast);
     tcase_add_test(tc, test_random_flips_never_crash);
