@@ -79,6 +79,7 @@ static void brk_isr_check(const struct brk_isr *isr)
     ASSERT(isr->part.leader == isr->cfg.local_id);
     ASSERT(brk_isr_in_committed(isr, isr->cfg.local_id));
     ASSERT(!isr->pending || brk_isr_list_has(isr->alter.isr, isr->alter.isr_count, isr->cfg.local_id));
+    ASSERT(!isr->settling || isr->pending);
     ASSERT(isr->high_watermark >= 0);
 }
 
@@ -259,9 +260,16 @@ bool brk_isr_alter_next(struct brk_isr *isr, int64_t leader_leo, int64_t now_ns,
     return true;
 }
 
-void brk_isr_alter_done(struct brk_isr *isr)
+void brk_isr_alter_done(struct brk_isr *isr, enum brk_isr_refusal why)
 {
-    isr->pending = false;
+    if (!isr->pending)
+        return;
+    if (why == BRK_ISR_REFUSED_STALE) {
+        isr->settling = true;
+    } else {
+        isr->pending = false;
+        isr->settling = false;
+    }
     brk_isr_check(isr);
 }
 
@@ -282,6 +290,7 @@ enum brk_isr_apply_result brk_isr_apply(struct brk_isr *isr, const struct brk_is
     }
     isr->part = *part;
     isr->pending = false; /* settled, or stale at the controller (compare-and-set) */
+    isr->settling = false;
     brk_isr_replicas_load(isr, part, now_ns);
     brk_isr_advance_hw(isr, leader_leo, now_ns);
     brk_isr_check(isr);
@@ -313,4 +322,9 @@ int64_t brk_isr_high_watermark(const struct brk_isr *isr)
 bool brk_isr_pending(const struct brk_isr *isr)
 {
     return isr->pending;
+}
+
+bool brk_isr_awaiting_response(const struct brk_isr *isr)
+{
+    return isr->pending && !isr->settling;
 }

@@ -18,9 +18,13 @@
  *               or one caught up to the HW (this epoch) and eligible
  *   COMMITTED ───────────────────────────────────────────────► PENDING
  *   isr       ◄─────────────────────────────────────────────── isr, proposed
- *             alter_done(error), or apply of any newer partition
- *             epoch (the committed result or someone else's change:
- *             either way the in-flight request is settled or stale)
+ *      ▲      alter_done(NOT_APPLIED), or apply of any newer     │
+ *      │      partition epoch (the committed result or someone   │ alter_done(STALE):
+ *      │      else's change: the request is settled or stale)    │ a copy may have been
+ *      │                                                         ▼ applied; wait
+ *      └──────────── apply of any newer partition epoch ───── SETTLING
+ *                                                              (still the maximal ISR,
+ *                                                               no new proposal)
  *
  * While PENDING the high watermark and acks use the *maximal* ISR (the
  * committed ISR plus the proposed one, KIP-497): a shrink is not yet safe
@@ -119,6 +123,7 @@ struct brk_isr {
     int64_t high_watermark;
     int64_t epoch_start_offset;     /* leader log end when this epoch began */
     bool pending;
+    bool settling;                  /* pending, refused as stale: only metadata settles it */
     struct brk_isr_alter alter;     /* valid while pending */
     int32_t replica_count;
     struct brk_isr_replica replicas[BRK_ISR_REPLICAS_MAX]; /* followers only */
@@ -164,15 +169,36 @@ bool brk_isr_leader_advance(struct brk_isr *isr, int64_t leader_leo, int64_t now
  * expands eligible followers (not fenced, not shutting down, fetch broker
  * epoch == image's) whose log end reached the HW and this epoch's start.
  * On true, *out is the request to send and the state is PENDING (the HW
- * now uses the maximal ISR).  Re-send *out until alter_done or an apply.
+ * now uses the maximal ISR).  Re-send *out until alter_done or an apply
+ * (a re-sent copy may be applied after another copy was refused: hence
+ * the two kinds of refusal below).
  */
 bool brk_isr_alter_next(struct brk_isr *isr, int64_t leader_leo, int64_t now_ns, struct brk_isr_alter *out);
 
-/* brk_isr_alter_done - the controller refused the pending request
- * (FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION, INELIGIBLE_REPLICA, ...):
- * back to COMMITTED; the next alter_next recomputes.  A success is applied
- * through brk_isr_apply with the committed state instead. */
-void brk_isr_alter_done(struct brk_isr *isr);
+enum brk_isr_refusal {
+    /* INELIGIBLE_REPLICA, INVALID_REQUEST, OPERATION_NOT_ATTEMPTED: the
+     * controller applied nothing at this partition epoch; back to COMMITTED
+     * and the next alter_next recomputes */
+    BRK_ISR_REFUSED_NOT_APPLIED,
+    /* INVALID_UPDATE_VERSION, FENCED_LEADER_EPOCH, STALE_BROKER_EPOCH: the
+     * state moved on - possibly by another copy of this very request - so the
+     * maximal ISR stays until the metadata shows a newer partition epoch
+     * (Kafka's rule; resetting here could let the HW pass a replica the
+     * controller did add) */
+    BRK_ISR_REFUSED_STALE,
+};
+
+/* brk_isr_alter_done - the controller refused the pending request (see
+ * enum brk_isr_refusal).  A success is applied through brk_isr_apply with
+ * the committed state it returns instead.  No-op when nothing is pending.
+ * The caller's contract: pass only the refusal of the LATEST copy sent, and
+ * send a copy only once every earlier copy has reached the controller or
+ * is lost (a new connection after the old one failed).  Otherwise an
+ * INELIGIBLE_REPLICA for an old copy resets the ISR while a newer copy can
+ * still be applied (the replication model found this with re-sends faster
+ * than the network delay: the controller's ISR then held a replica the HW
+ * no longer waited for). */
+void brk_isr_alter_done(struct brk_isr *isr, enum brk_isr_refusal why);
 
 enum brk_isr_apply_result {
     BRK_ISR_APPLIED,      /* same leader epoch: ISR/replicas updated (or stale: ignored) */
@@ -204,7 +230,11 @@ bool brk_isr_acked(const struct brk_isr *isr, int64_t required_offset, enum brk_
 
 /* Accessors. */
 int64_t brk_isr_high_watermark(const struct brk_isr *isr);
+/* brk_isr_pending - a proposal is in flight or settling (the HW uses the maximal ISR). */
 bool brk_isr_pending(const struct brk_isr *isr);
+/* brk_isr_awaiting_response - a proposal is in flight and not yet refused:
+ * its responses matter, and re-sending it is allowed. */
+bool brk_isr_awaiting_response(const struct brk_isr *isr);
 /* brk_isr_in_maximal_isr - id is in the committed or the proposed ISR. */
 bool brk_isr_in_maximal_isr(const struct brk_isr *isr, int32_t id);
 /* brk_isr_replica_find - a follower's progress, or NULL. */

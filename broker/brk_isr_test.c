@@ -140,10 +140,21 @@ START_TEST(expand_when_caught_up_to_hw_in_this_epoch)
     ck_assert_int_eq(a.isr_count, 3);
     ck_assert_int_eq(a.isr[2], 3);
     ck_assert_int_eq(a.isr_broker_epochs[2], 103);
-    /* refused by the controller: back to committed, recomputed next time */
-    brk_isr_alter_done(&isr);
+    /* refused as ineligible: nothing applied, back to committed, recomputed next time */
+    brk_isr_alter_done(&isr, BRK_ISR_REFUSED_NOT_APPLIED);
     ck_assert(!brk_isr_pending(&isr));
     ck_assert(brk_isr_alter_next(&isr, 22, 6 * MS, &a));
+    /* refused as stale (another copy may have been applied): the maximal ISR
+     * (with 3) stays and no new proposal goes out until newer metadata */
+    brk_isr_alter_done(&isr, BRK_ISR_REFUSED_STALE);
+    ck_assert(brk_isr_pending(&isr));
+    ck_assert(!brk_isr_awaiting_response(&isr));
+    ck_assert(brk_isr_in_maximal_isr(&isr, 3));
+    ck_assert(!brk_isr_alter_next(&isr, 22, 7 * MS, &a));
+    struct brk_isr_partition q = part3(3); /* the other copy was applied */
+    q.partition_epoch = 11;
+    ck_assert_int_eq(brk_isr_apply(&isr, &q, 22, 8 * MS), BRK_ISR_APPLIED);
+    ck_assert(!brk_isr_pending(&isr));
 }
 END_TEST
 

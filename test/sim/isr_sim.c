@@ -20,6 +20,11 @@
  *    every member unfenced, not shutting down, broker epoch current).
  *  - Metadata reaches brokers late (each pulls the latest committed state
  *    at random moments), so stale leaders ("zombies") keep running.
+ *  - AlterPartition is re-sent every 6-20 ticks until answered (more than
+ *    the longest delay, as the real shell re-sends only on a new connection
+ *    after the old one failed), so copies race each other's answers: one
+ *    applied, another refused as stale; only the latest copy's refusal
+ *    counts.
  *  - Faults: drops, delays 1-5 ticks (reordering), crashes (the log, epoch
  *    cache and HW checkpoint survive, as after kill -9), pauses (SIGSTOP:
  *    messages wait), isolation of a node, one-way cuts, cuts from the
@@ -33,6 +38,10 @@
  *   below_hw_diverges        a node's log below its own HW differs from
  *                            the committed records
  *   hw_regressed             a leader's HW went back within its epoch
+ *   hw_above_isr_leo         the current leader's HW is above the log end
+ *                            of a member of the controller's ISR
+ *   isr_not_covered          the controller's ISR has a member outside the
+ *                            current leader's maximal ISR (KIP-497)
  *   acked_lost               an acks=all acknowledged record is not at its
  *                            offset in the committed log
  *   truncation_below_hw      a follower's divergence truncation went below
@@ -63,7 +72,6 @@
 #define ISIM_SESSION_TICKS 25   /* broker.session.timeout.ms */
 #define ISIM_HB_TICKS 3
 #define ISIM_FETCH_TIMEOUT_TICKS 10
-#define ISIM_ALTER_RESEND_TICKS 20
 #define ISIM_ACKS_MAX 64
 #define ISIM_NS_PER_TICK 1000000LL
 
@@ -157,6 +165,7 @@ struct isim {
     bool link[ISIM_NODES_MAX + 1][ISIM_NODES_MAX + 1]; /* [a][b]: a can send to b; 0 = controller */
     uint32_t drop_ppm, crash_ppm, pause_ppm, cut_ppm, heal_ppm, produce_ppm, shutdown_ppm, sync_ppm;
     int32_t fetch_max;
+    uint32_t alter_resend_ticks; /* a short one duplicates requests in flight */
     int32_t min_isr;
     bool strict_min_isr;
 
@@ -676,10 +685,18 @@ static void isim_deliver(struct isim *s, struct isim_msg *m)
         isim_follower_fetch_resp(s, nd, m);
         break;
     case M_ALTER_RESP:
-        if (!nd->leading || m->req_seq != nd->alter_seq || !brk_isr_pending(&nd->isr))
+        if (!nd->leading || !brk_isr_pending(&nd->isr))
             break;
-        if (m->alter_err != A_OK)
-            brk_isr_alter_done(&nd->isr);
+        /* A success from any copy is a committed state (apply orders by
+         * partition epoch).  A refusal is decisive only from the latest copy:
+         * copies are sent at least a maximum delay apart, so every earlier
+         * copy was processed before it was sent (the shell's contract). */
+        if (m->alter_err != A_OK && m->req_seq != nd->alter_seq)
+            break;
+        if (m->alter_err == A_INELIGIBLE_REPLICA || m->alter_err == A_INVALID_REQUEST)
+            brk_isr_alter_done(&nd->isr, BRK_ISR_REFUSED_NOT_APPLIED);
+        else if (m->alter_err != A_OK)
+            brk_isr_alter_done(&nd->isr, BRK_ISR_REFUSED_STALE); /* maybe another copy was applied */
         else if (brk_isr_apply(&nd->isr, &m->part, nd->log.len, isim_now_ns(s)) == BRK_ISR_NOT_LEADER)
             break; /* a newer leader epoch: metadata will tell */
         isim_leader_hw_moved(s, nd);
@@ -716,13 +733,13 @@ static void isim_node_tick(struct isim *s, struct isim_node *nd)
             isim_leader_hw_moved(s, nd);
         }
         struct brk_isr_alter a;
-        bool resend = brk_isr_pending(&nd->isr) && s->now - nd->alter_sent_at >= ISIM_ALTER_RESEND_TICKS;
+        bool resend = brk_isr_awaiting_response(&nd->isr) && s->now - nd->alter_sent_at >= s->alter_resend_ticks;
         if (brk_isr_alter_next(&nd->isr, nd->log.len, now_ns, &a)) {
             nd->alter = a;
-            nd->alter_seq++;
             resend = true;
         }
         if (resend) {
+            nd->alter_seq++; /* one id per copy */
             isim_trace(s, "leader %d alter isr_count=%d partition_epoch=%d", nd->id, nd->alter.isr_count,
                        nd->alter.partition_epoch);
             nd->alter_sent_at = s->now;
@@ -794,8 +811,32 @@ static bool isim_verify_prefix(struct isim *s, struct isim_node *nd, const char 
     return true;
 }
 
+/* The current leader (in the controller's leader epoch) must cover the
+ * controller's ISR with its maximal ISR (KIP-497), and its HW must not be
+ * above the log end of any member of it. */
+static void isim_check_leader(struct isim *s)
+{
+    if (s->part.leader <= 0)
+        return;
+    struct isim_node *nd = &s->nodes[s->part.leader];
+    if (!nd->leading || nd->isr.part.leader_epoch != s->part.leader_epoch)
+        return;
+    int64_t hw = brk_isr_high_watermark(&nd->isr);
+    for (int32_t i = 0; i < s->part.isr_count; i++) {
+        int32_t id = s->part.isr[i];
+        if (!brk_isr_in_maximal_isr(&nd->isr, id))
+            isim_violation(s, "isr_not_covered",
+                           "leader=%d controller_isr_has=%d leader_partition_epoch=%d controller_partition_epoch=%d",
+                           nd->id, id, nd->isr.part.partition_epoch, s->part.partition_epoch);
+        else if (s->nodes[id].log.len < hw)
+            isim_violation(s, "hw_above_isr_leo", "leader=%d hw=%lld member=%d leo=%lld", nd->id, (long long)hw, id,
+                           (long long)s->nodes[id].log.len);
+    }
+}
+
 static void isim_check(struct isim *s)
 {
+    isim_check_leader(s);
     if (s->part.leader != -1 && !isim_list_has(s->part.isr, s->part.isr_count, s->part.leader))
         isim_violation(s, "leader_not_in_isr", "leader=%d", s->part.leader);
     for (int32_t i = 0; s->part.isr_count > 1 && i < s->part.isr_count; i++)
@@ -940,6 +981,7 @@ static void isim_setup(struct isim *s)
     s->min_isr = 1 + (int32_t)prng_range(&s->prng, 2);
     s->strict_min_isr = prng_range(&s->prng, 2) == 1;
     s->fetch_max = 8 + (int32_t)prng_range(&s->prng, 57);
+    s->alter_resend_ticks = 6 + (uint32_t)prng_range(&s->prng, 15); /* > the longest delay (5) */
     s->drop_ppm = (uint32_t)prng_range(&s->prng, 100000);
     s->crash_ppm = 2000 + (uint32_t)prng_range(&s->prng, 8000);
     s->pause_ppm = 2000 + (uint32_t)prng_range(&s->prng, 10000);
