@@ -926,7 +926,8 @@ static int isim_msg_cmp(const void *a, const void *b)
 
 static void isim_network_step(struct isim *s)
 {
-    qsort(s->msgs, s->msg_count, sizeof *s->msgs, isim_msg_cmp);
+    if (s->msg_count > 1)
+        qsort(s->msgs, s->msg_count, sizeof *s->msgs, isim_msg_cmp);
     uint32_t due = 0;
     while (due < s->msg_count && s->msgs[due].deliver_at <= s->now)
         due++;
