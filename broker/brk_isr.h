@@ -135,7 +135,9 @@ struct brk_isr {
  * epoch's start offset, which the caller also assigns in the epoch cache),
  * high_watermark the one it had as a follower.  ISR followers count as
  * caught up now (Kafka's resetReplicaState); others never were.  ERR_INVALID
- * if part is not led by us, lacks us in the ISR, or has bad counts.
+ * if part is not led by us, lacks us in the ISR, or has bad counts, or if
+ * high_watermark > leader_leo (clamp a checkpointed HW to the log end first,
+ * as Kafka's log recovery does).
  */
 MUST_CHECK int brk_isr_init(struct brk_isr *isr, const struct brk_isr_config *cfg,
                             const struct brk_isr_partition *part, int64_t leader_leo, int64_t high_watermark,
