@@ -29,12 +29,21 @@
  *    cache and HW checkpoint survive, as after kill -9), pauses (SIGSTOP:
  *    messages wait), isolation of a node, one-way cuts, cuts from the
  *    controller only, controlled shutdowns.  Then a heal phase.
+ *  - KIP-966 mode (strict min ISR 2, about a quarter of the seeds): crashes
+ *    may be power losses that keep only what was fdatasync'd (flushes at
+ *    random moments), on at most min ISR - 1 = 1 replica at a time (until
+ *    it is back in the ISR); the controller keeps eligible leader replicas
+ *    (members that left an ISR below min ISR), lets the ISR become empty,
+ *    elects from the ELR when the ISR has nobody, and takes a broker back
+ *    from an unclean shutdown out of both the ISR and the ELR.
  *
  * Properties (after every tick):
  *   committed_changed        an offset below some leader's HW changed
- *   committed_missing        a member of the controller's ISR lacks a
- *                            committed record (so an election from the ISR
- *                            would lose an acknowledged write)
+ *   committed_missing        a member of the controller's ISR (or ELR)
+ *                            lacks a committed record (so an election
+ *                            would lose an acknowledged write); a replica
+ *                            that lost power is exempt until its
+ *                            registration took it out of both
  *   below_hw_diverges        a node's log below its own HW differs from
  *                            the committed records
  *   hw_regressed             a leader's HW went back within its epoch
@@ -98,6 +107,10 @@ struct isim_node {
     struct isim_log log;
     struct brk_epoch_cache cache;
     int64_t hw;
+    int64_t flushed;      /* what an fdatasync made durable: power loss keeps only this */
+    bool unclean;         /* lost power: its next registration says so (KIP-966) */
+    bool amnesiac;        /* lost its tail, not yet re-registered: exempt from the data checks */
+    bool recovering;      /* lost power and not yet back in the ISR */
     /* process */
     int64_t broker_epoch; /* -1: not registered in this incarnation */
     int32_t leader, leader_epoch, partition_epoch; /* applied metadata */
@@ -139,6 +152,7 @@ struct isim_msg {
     int64_t fetch_offset;
     int32_t last_fetched_epoch;
     enum isim_fetch_err ferr;
+    bool unclean;
     int32_t div_epoch;
     int64_t div_end;
     int64_t hw;
@@ -165,12 +179,16 @@ struct isim {
     bool link[ISIM_NODES_MAX + 1][ISIM_NODES_MAX + 1]; /* [a][b]: a can send to b; 0 = controller */
     uint32_t drop_ppm, crash_ppm, pause_ppm, cut_ppm, heal_ppm, produce_ppm, shutdown_ppm, sync_ppm;
     int32_t fetch_max;
+    bool elr_mode;       /* KIP-966: strict min ISR, eligible leader replicas, power loss */
+    uint32_t flush_ppm, power_ppm;
     uint32_t alter_resend_ticks; /* a short one duplicates requests in flight */
     int32_t min_isr;
     bool strict_min_isr;
 
     /* controller */
     struct brk_isr_partition part;
+    int32_t elr[ISIM_NODES_MAX];
+    int32_t elr_count;
     struct isim_broker_reg reg[ISIM_NODES_MAX + 1];
     int64_t broker_epoch_next;
 
@@ -294,8 +312,45 @@ static bool isim_ctrl_usable(const struct isim *s, int32_t id)
     return s->reg[id].registered && !s->reg[id].fenced && !s->reg[id].shutting_down;
 }
 
+static void isim_list_remove(int32_t *ids, int32_t *n, int32_t id)
+{
+    int32_t k = 0;
+    for (int32_t i = 0; i < *n; i++)
+        if (ids[i] != id)
+            ids[k++] = ids[i];
+    *n = k;
+}
+
+/* Set the ISR.  In ELR mode (KIP-966) members leaving an ISR that is now
+ * below min ISR become eligible leader replicas (their logs cover the HW,
+ * which strict min ISR froze); an ISR back at min ISR clears the ELR. */
+static bool isim_elr_on(const struct isim *s)
+{
+    return s->elr_mode && !isim_bug(s, "no_elr");
+}
+
+static void isim_ctrl_set_isr(struct isim *s, const int32_t *isr, int32_t n)
+{
+    if (isim_elr_on(s)) {
+        for (int32_t i = 0; i < s->part.isr_count; i++) {
+            int32_t id = s->part.isr[i];
+            if (!isim_list_has(isr, n, id) && n < s->min_isr && !isim_list_has(s->elr, s->elr_count, id))
+                s->elr[s->elr_count++] = id;
+        }
+        for (int32_t i = 0; i < n; i++)
+            isim_list_remove(s->elr, &s->elr_count, isr[i]);
+        if (n >= s->min_isr)
+            s->elr_count = 0;
+    }
+    int32_t tmp[BRK_ISR_REPLICAS_MAX];
+    memcpy(tmp, isr, (size_t)n * sizeof *isr);
+    memcpy(s->part.isr, tmp, (size_t)n * sizeof *isr);
+    s->part.isr_count = n;
+}
+
 /* Elect from the ISR: the first replica (preferred order) in the ISR that is
- * unfenced and not shutting down.  Unclean only with the bug switch. */
+ * unfenced and not shutting down; else, in KIP-966 mode, from the ELR.
+ * Unclean only with the bug switch. */
 static void isim_ctrl_elect(struct isim *s, int32_t exclude)
 {
     s->part.leader = -1;
@@ -306,38 +361,48 @@ static void isim_ctrl_elect(struct isim *s, int32_t exclude)
             return;
         }
     }
-    if (isim_bug(s, "unclean_election"))
-        for (int32_t i = 0; i < s->part.replica_count; i++) {
-            int32_t id = s->part.replicas[i];
-            if (id != exclude && isim_ctrl_usable(s, id)) {
-                s->part.leader = id;
-                s->part.isr[0] = id;
-                s->part.isr_count = 1;
-                return;
-            }
+    for (int32_t i = 0; i < s->part.replica_count; i++) {
+        int32_t id = s->part.replicas[i];
+        bool elr = isim_list_has(s->elr, s->elr_count, id);
+        if (id != exclude && (elr || isim_bug(s, "unclean_election")) && isim_ctrl_usable(s, id)) {
+            s->part.leader = id; /* from the ELR (KIP-966), or unclean with the bug */
+            isim_ctrl_set_isr(s, &id, 1);
+            isim_list_remove(s->elr, &s->elr_count, id);
+            return;
         }
+    }
 }
 
 static void isim_ctrl_isr_remove(struct isim *s, int32_t id)
 {
-    if (s->part.isr_count <= 1 || !isim_list_has(s->part.isr, s->part.isr_count, id))
-        return; /* the last member stays (no ELR here) */
-    int32_t k = 0;
-    for (int32_t i = 0; i < s->part.isr_count; i++)
-        if (s->part.isr[i] != id)
-            s->part.isr[k++] = s->part.isr[i];
-    s->part.isr_count = k;
+    if (!isim_list_has(s->part.isr, s->part.isr_count, id))
+        return;
+    if (s->part.isr_count <= 1 && !isim_elr_on(s))
+        return; /* the last member stays (Kafka 3.x, no ELR) */
+    int32_t isr[BRK_ISR_REPLICAS_MAX];
+    int32_t n = s->part.isr_count;
+    memcpy(isr, s->part.isr, sizeof isr);
+    isim_list_remove(isr, &n, id);
+    isim_ctrl_set_isr(s, isr, n);
 }
 
 /* Fence or controlled shutdown: move leadership away, leave the ISR. */
-static void isim_ctrl_remove_broker(struct isim *s, int32_t id, const char *why)
+static void isim_ctrl_remove_broker(struct isim *s, int32_t id, bool unclean, const char *why)
 {
     struct brk_isr_partition before = s->part;
+    int32_t elr_before = s->elr_count;
     int32_t old_leader = s->part.leader;
     isim_ctrl_isr_remove(s, id);
+    if (unclean && isim_elr_on(s) && !isim_bug(s, "ignore_unclean_shutdown")) {
+        /* KIP-966: a broker back from an unclean shutdown may have lost its
+         * tail: out of the ISR even as its last member, and out of the ELR */
+        if (isim_list_has(s->part.isr, s->part.isr_count, id))
+            s->part.isr_count = 0;
+        isim_list_remove(s->elr, &s->elr_count, id);
+    }
     if (s->part.leader == id || s->part.leader == -1)
         isim_ctrl_elect(s, id);
-    if (memcmp(&before, &s->part, sizeof before) != 0)
+    if (memcmp(&before, &s->part, sizeof before) != 0 || elr_before != s->elr_count)
         isim_ctrl_changed(s, why, old_leader);
 }
 
@@ -357,7 +422,7 @@ static void isim_ctrl_tick(struct isim *s)
         struct isim_broker_reg *r = &s->reg[id];
         if (r->registered && !r->fenced && s->now - r->last_hb > ISIM_SESSION_TICKS) {
             r->fenced = true;
-            isim_ctrl_remove_broker(s, id, "fence_session_expired");
+            isim_ctrl_remove_broker(s, id, false, "fence_session_expired");
         }
     }
 }
@@ -378,7 +443,9 @@ static void isim_ctrl_heartbeat(struct isim *s, const struct isim_msg *m)
         r->fenced = true;
         r->shutting_down = false;
         r->last_hb = s->now;
-        isim_ctrl_remove_broker(s, m->from, "fence_reregistered");
+        isim_ctrl_remove_broker(s, m->from, m->unclean, m->unclean ? "fence_reregistered_unclean"
+                                                                    : "fence_reregistered");
+        s->nodes[m->from].amnesiac = false; /* out of the ISR and the ELR now */
     } else {
         r->last_hb = s->now;
         if (r->fenced && !r->shutting_down) {
@@ -429,8 +496,7 @@ static void isim_ctrl_alter(struct isim *s, const struct isim_msg *m)
         for (int32_t i = 0; same && i < m->alter.isr_count; i++)
             same = isim_list_has(s->part.isr, s->part.isr_count, m->alter.isr[i]);
         if (!same) {
-            memcpy(s->part.isr, m->alter.isr, sizeof s->part.isr);
-            s->part.isr_count = m->alter.isr_count;
+            isim_ctrl_set_isr(s, m->alter.isr, m->alter.isr_count);
             isim_ctrl_changed(s, "alter_partition", s->part.leader);
         }
     }
@@ -470,6 +536,8 @@ static void isim_truncate(struct isim *s, struct isim_node *nd, int64_t offset)
         nd->verified = offset;
     if (nd->hw > offset)
         nd->hw = offset;
+    if (nd->flushed > offset)
+        nd->flushed = offset;
 }
 
 static void isim_leader_hw_moved(struct isim *s, struct isim_node *nd);
@@ -672,7 +740,7 @@ static void isim_deliver(struct isim *s, struct isim_msg *m)
             isim_ctrl_alter(s, m);
         else if (m->type == M_SHUTDOWN && s->reg[m->from].epoch == m->broker_epoch && s->reg[m->from].registered) {
             s->reg[m->from].shutting_down = true;
-            isim_ctrl_remove_broker(s, m->from, "controlled_shutdown");
+            isim_ctrl_remove_broker(s, m->from, false, "controlled_shutdown");
         }
         return;
     }
@@ -703,6 +771,8 @@ static void isim_deliver(struct isim *s, struct isim_msg *m)
         break;
     case M_HB_RESP:
         nd->broker_epoch = m->broker_epoch;
+        if (m->broker_epoch != -1)
+            nd->unclean = false; /* registered as the incarnation after the unclean stop */
         break;
     default:
         ASSERT(0);
@@ -717,8 +787,11 @@ static void isim_node_tick(struct isim *s, struct isim_node *nd)
         nd->last_hb_sent = s->now;
         struct isim_msg hb = isim_msg_make(nd->id, 0, M_HB);
         hb.broker_epoch = nd->broker_epoch;
+        hb.unclean = nd->unclean;
         isim_post(s, &hb);
     }
+    if (prng_chance(&s->prng, s->flush_ppm))
+        nd->flushed = nd->log.len; /* log.flush.interval / the OS writing back */
     /* a broker applies metadata once registered (Kafka: fenced until caught up) */
     if (nd->broker_epoch != -1 && s->link[0][nd->id] && s->link[nd->id][0] && prng_chance(&s->prng, s->sync_ppm))
         isim_meta_sync(s, nd);
@@ -767,9 +840,14 @@ static void isim_node_tick(struct isim *s, struct isim_node *nd)
     isim_post(s, &m);
 }
 
-static void isim_crash(struct isim *s, struct isim_node *nd)
+static void isim_crash(struct isim *s, struct isim_node *nd, bool power_loss)
 {
-    isim_trace(s, "node %d crash", nd->id);
+    isim_trace(s, "node %d crash%s", nd->id, power_loss ? " (power loss)" : "");
+    if (power_loss) {
+        nd->unclean = true;
+        nd->amnesiac = true;
+        nd->recovering = true;
+    }
     nd->up = false;
     nd->paused = false;
     nd->leading = false;
@@ -781,6 +859,11 @@ static void isim_restart(struct isim *s, struct isim_node *nd)
 {
     isim_trace(s, "node %d restart leo=%lld hw=%lld", nd->id, (long long)nd->log.len, (long long)nd->hw);
     nd->up = true;
+    if (nd->unclean && nd->flushed < nd->log.len) {
+        isim_trace(s, "node %d lost its unflushed tail %lld -> %lld", nd->id, (long long)nd->log.len,
+                   (long long)nd->flushed);
+        isim_truncate(s, nd, nd->flushed); /* the page cache is gone; log recovery keeps the durable part */
+    }
     nd->broker_epoch = -1;
     nd->leader = -1;
     nd->leader_epoch = -1;
@@ -828,7 +911,7 @@ static void isim_check_leader(struct isim *s)
             isim_violation(s, "isr_not_covered",
                            "leader=%d controller_isr_has=%d leader_partition_epoch=%d controller_partition_epoch=%d",
                            nd->id, id, nd->isr.part.partition_epoch, s->part.partition_epoch);
-        else if (s->nodes[id].log.len < hw)
+        else if (s->nodes[id].log.len < hw && !s->nodes[id].amnesiac)
             isim_violation(s, "hw_above_isr_leo", "leader=%d hw=%lld member=%d leo=%lld", nd->id, (long long)hw, id,
                            (long long)s->nodes[id].log.len);
     }
@@ -844,7 +927,13 @@ static void isim_check(struct isim *s)
             isim_violation(s, "fenced_in_isr", "broker=%d isr_count=%d", s->part.isr[i], s->part.isr_count);
     for (int32_t id = 1; id <= s->n && !s->violated; id++) {
         struct isim_node *nd = &s->nodes[id];
-        bool in_isr = isim_list_has(s->part.isr, s->part.isr_count, id);
+        if (nd->recovering && isim_list_has(s->part.isr, s->part.isr_count, id) && !nd->amnesiac)
+            nd->recovering = false;
+        /* an electable replica (ISR, or ELR in KIP-966 mode) must hold every
+         * committed record; one that lost power is exempt until its
+         * registration took it out of both */
+        bool in_isr = !nd->amnesiac && (isim_list_has(s->part.isr, s->part.isr_count, id) ||
+                                        isim_list_has(s->elr, s->elr_count, id));
         if (!isim_verify_prefix(s, nd, in_isr ? "committed_missing" : NULL))
             return;
         if (nd->hw > nd->verified)
@@ -869,8 +958,14 @@ static void isim_faults(struct isim *s)
 {
     int32_t id = 1 + (int32_t)prng_range(&s->prng, (uint64_t)s->n);
     struct isim_node *nd = &s->nodes[id];
-    if (prng_chance(&s->prng, s->crash_ppm) && nd->up)
-        isim_crash(s, nd);
+    if (prng_chance(&s->prng, s->crash_ppm) && nd->up) {
+        /* power loss on at most min ISR - 1 = 1 replica at a time: one that
+         * lost power counts until it is back in the ISR */
+        bool any_recovering = false;
+        for (int32_t k = 1; k <= s->n; k++)
+            any_recovering |= s->nodes[k].recovering;
+        isim_crash(s, nd, !any_recovering && prng_chance(&s->prng, s->power_ppm));
+    }
     if (prng_chance(&s->prng, s->pause_ppm) && nd->up && !nd->paused) {
         nd->paused = true;
         nd->resume_at = s->now + 10 + prng_range(&s->prng, 120); /* often longer than the lag time */
@@ -910,7 +1005,7 @@ static void isim_lifecycle(struct isim *s)
         /* a node in controlled shutdown stops once it no longer leads, like SIGTERM's wait */
         if (x->up && s->reg[k].shutting_down && x->broker_epoch == s->reg[k].epoch && !x->leading &&
             s->part.leader != k)
-            isim_crash(s, x);
+            isim_crash(s, x, false);
     }
 }
 
@@ -981,6 +1076,9 @@ static void isim_setup(struct isim *s)
     s->n = 3 + (int32_t)prng_range(&s->prng, 3);
     s->min_isr = 1 + (int32_t)prng_range(&s->prng, 2);
     s->strict_min_isr = prng_range(&s->prng, 2) == 1;
+    s->elr_mode = s->strict_min_isr && s->min_isr == 2; /* KIP-966 needs strict min ISR */
+    s->flush_ppm = 20000 + (uint32_t)prng_range(&s->prng, 200000);
+    s->power_ppm = s->elr_mode ? 300000 : 0;
     s->fetch_max = 8 + (int32_t)prng_range(&s->prng, 57);
     s->alter_resend_ticks = 6 + (uint32_t)prng_range(&s->prng, 15); /* > the longest delay (5) */
     s->drop_ppm = (uint32_t)prng_range(&s->prng, 100000);
@@ -1025,7 +1123,7 @@ static void isim_free(struct isim *s)
 
 const char *isim_bug_names(void)
 {
-    return "hw_from_fetchers truncate_to_hw no_partition_epoch_check unclean_election";
+    return "hw_from_fetchers truncate_to_hw no_partition_epoch_check unclean_election ignore_unclean_shutdown no_elr";
 }
 
 bool isim_bug_known(const char *name)

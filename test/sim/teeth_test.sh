@@ -12,10 +12,12 @@ MODEL=${2:-raft}
 # which is rare: give it more seeds.
 # isr: no_partition_epoch_check needs an AlterPartition in flight while the
 # controller commits another change (a fence) and the stale request then
-# re-adds a member: rarer, so it gets more seeds.
+# re-adds a member: rarer, so it gets more seeds.  ignore_unclean_shutdown and
+# no_elr need a power loss on the replica that is the last ISR member (or is
+# re-registering while still in the ISR): rarer still.
 case $MODEL in
 raft) specs="vote_without_log_check:2000 hw_from_old_epoch:10000 no_check_quorum:2000 no_pre_vote:2000" ;;
-isr) specs="hw_from_fetchers:200 truncate_to_hw:200 unclean_election:300 no_partition_epoch_check:1000" ;;
+isr) specs="hw_from_fetchers:200 truncate_to_hw:200 unclean_election:300 no_partition_epoch_check:1000 ignore_unclean_shutdown:1000 no_elr:2000" ;;
 *) echo "teeth: unknown model $MODEL (raft or isr)"; exit 2 ;;
 esac
 pass=0; fail=0
