@@ -107,8 +107,10 @@ check: $(TESTS)
 	@test/run-unit.sh $(TESTS)
 
 SEEDS ?= 2000
+ISR_SEEDS ?= 1000
 sim: $(SIM)
 	$(SIM) --seeds $(SEEDS)
+	$(SIM) --model isr --seeds $(ISR_SEEDS)
 
 integration: all
 	@test/run-integration.sh
@@ -122,7 +124,9 @@ test:
 test-all: all check
 	@test/check-deps.sh
 	@$(SIM) --seeds $(SEEDS)
+	@$(SIM) --model isr --seeds $(ISR_SEEDS)
 	@test/sim/teeth_test.sh $(SIM)
+	@test/sim/teeth_test.sh $(SIM) isr
 	@test/run-integration.sh
 
 bench: all

@@ -21,8 +21,8 @@ static bool brk_ckpt_topic_char_ok(char c)
            c == '.' || c == '_' || c == '-';
 }
 
-/* Parse a decimal (optionally negative) integer in [lo, hi] from [p, end). */
-static bool brk_ckpt_num(const char *p, const char *end, int64_t lo, int64_t hi, int64_t *out)
+/* See brk_ckpt.h. */
+bool brk_ckpt_parse_num(const char *p, const char *end, int64_t lo, int64_t hi, int64_t *out)
 {
     bool neg = false;
     if (p < end && *p == '-') {
@@ -46,8 +46,8 @@ static bool brk_ckpt_num(const char *p, const char *end, int64_t lo, int64_t hi,
     return true;
 }
 
-/* Next line [*pos, nl); returns false if no newline-terminated line is left. */
-static bool brk_ckpt_line(const char *buf, size_t len, size_t *pos, const char **start,
+/* See brk_ckpt.h. */
+bool brk_ckpt_parse_line(const char *buf, size_t len, size_t *pos, const char **start,
                           const char **end)
 {
     if (*pos >= len)
@@ -106,10 +106,10 @@ int brk_ckpt_read(const char *path, struct brk_ckpt_entry *entries, size_t cap, 
     int line_no = 1;
     const char *s, *e;
     int64_t version, count;
-    if (!brk_ckpt_line(buf, len, &pos, &s, &e) || !brk_ckpt_num(s, e, 0, 0, &version))
+    if (!brk_ckpt_parse_line(buf, len, &pos, &s, &e) || !brk_ckpt_parse_num(s, e, 0, 0, &version))
         goto err_decode;
     line_no++;
-    if (!brk_ckpt_line(buf, len, &pos, &s, &e) || !brk_ckpt_num(s, e, 0, INT32_MAX, &count))
+    if (!brk_ckpt_parse_line(buf, len, &pos, &s, &e) || !brk_ckpt_parse_num(s, e, 0, INT32_MAX, &count))
         goto err_decode;
     if ((uint64_t)count > cap) {
         rc = ERR_LIMIT;
@@ -119,7 +119,7 @@ int brk_ckpt_read(const char *path, struct brk_ckpt_entry *entries, size_t cap, 
     }
     for (int64_t k = 0; k < count; k++) {
         line_no++;
-        if (!brk_ckpt_line(buf, len, &pos, &s, &e))
+        if (!brk_ckpt_parse_line(buf, len, &pos, &s, &e))
             goto err_decode;
         const char *sp1 = memchr(s, ' ', (size_t)(e - s));
         if (sp1 == NULL || sp1 == s || sp1 - s > BRK_CKPT_TOPIC_BYTES_MAX)
@@ -131,8 +131,8 @@ int brk_ckpt_read(const char *path, struct brk_ckpt_entry *entries, size_t cap, 
             if (!brk_ckpt_topic_char_ok(*c))
                 goto err_decode;
         int64_t part, off;
-        if (!brk_ckpt_num(sp1 + 1, sp2, 0, INT32_MAX, &part) ||
-            !brk_ckpt_num(sp2 + 1, e, -1, INT64_MAX, &off))
+        if (!brk_ckpt_parse_num(sp1 + 1, sp2, 0, INT32_MAX, &part) ||
+            !brk_ckpt_parse_num(sp2 + 1, e, -1, INT64_MAX, &off))
             goto err_decode;
         struct brk_ckpt_entry *en = &entries[k];
         memcpy(en->topic, s, (size_t)(sp1 - s));

@@ -24,6 +24,7 @@
 #ifndef SAMSA_BRK_CKPT_H
 #define SAMSA_BRK_CKPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,5 +60,18 @@ MUST_CHECK int brk_ckpt_read(const char *path, struct brk_ckpt_entry *entries, s
  */
 MUST_CHECK int brk_ckpt_write(const char *path, const struct brk_ckpt_entry *entries,
                               size_t count);
+
+/*
+ * brk_ckpt_parse_line - the next '\n'-terminated line of buf[0..len) from
+ * *pos: [*start, *end) without the newline; *pos moves past it.  False when
+ * no terminated line is left.  Shared with brk_epoch_cache, whose
+ * leader-epoch-checkpoint has the same strict text shape.
+ */
+bool brk_ckpt_parse_line(const char *buf, size_t len, size_t *pos, const char **start, const char **end);
+/*
+ * brk_ckpt_parse_num - a decimal integer (optional '-', at most 19 digits,
+ * nothing else) in [lo, hi] from [p, end).  False on anything else.
+ */
+bool brk_ckpt_parse_num(const char *p, const char *end, int64_t lo, int64_t hi, int64_t *out);
 
 #endif

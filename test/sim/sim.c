@@ -130,6 +130,22 @@ struct sim {
 
 /* ---- small helpers ------------------------------------------------------- */
 
+void sim_violation_vprint(FILE *out, uint64_t seed, const char *bug, uint64_t tick, const char *property,
+                          const char *fmt, va_list ap)
+{
+    char detail[256];
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    fprintf(out, "VIOLATION seed=%llu bug=%s tick=%llu property=%s %s\n", (unsigned long long)seed,
+            bug ? bug : "none", (unsigned long long)tick, property, detail);
+}
+
+void sim_trace_vprint(FILE *out, uint64_t tick, const char *fmt, va_list ap)
+{
+    fprintf(out, "t=%llu ", (unsigned long long)tick);
+    vfprintf(out, fmt, ap);
+    fputc('\n', out);
+}
+
 static uint64_t sim_mix(uint64_t z)
 {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -153,14 +169,10 @@ static void sim_violation(struct sim *s, const char *property, const char *fmt, 
     if (s->violated)
         return;
     s->violated = true;
-    char detail[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    sim_violation_vprint(s->out, s->seed, s->bug, s->now, property, fmt, ap);
     va_end(ap);
-    fprintf(s->out, "VIOLATION seed=%llu bug=%s tick=%llu property=%s %s\n",
-            (unsigned long long)s->seed, s->bug ? s->bug : "none",
-            (unsigned long long)s->now, property, detail);
 }
 
 static void sim_trace(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -170,9 +182,7 @@ static void sim_trace(struct sim *s, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    fprintf(s->out, "t=%llu ", (unsigned long long)s->now);
-    vfprintf(s->out, fmt, ap);
-    fputc('\n', s->out);
+    sim_trace_vprint(s->out, s->now, fmt, ap);
     va_end(ap);
 }
 
@@ -927,17 +937,24 @@ static void sim_free(struct sim *s)
     free(s->committed_chain);
 }
 
-static const char *const sim_bugs[] = { "vote_without_log_check", "hw_from_old_epoch",
-                                        "no_check_quorum", "no_pre_vote" };
-
-bool sim_bug_known(const char *name)
+bool sim_name_listed(const char *names, const char *name)
 {
     if (!name || strcmp(name, "none") == 0)
         return true;
-    for (size_t i = 0; i < sizeof sim_bugs / sizeof sim_bugs[0]; i++)
-        if (strcmp(name, sim_bugs[i]) == 0)
+    size_t n = strlen(name);
+    for (const char *p = names; *p;) {
+        size_t w = strcspn(p, " ");
+        if (w == n && strncmp(p, name, n) == 0)
             return true;
+        p += w;
+        p += strspn(p, " ");
+    }
     return false;
+}
+
+bool sim_bug_known(const char *name)
+{
+    return sim_name_listed(sim_bug_names(), name);
 }
 
 const char *sim_bug_names(void)
