@@ -47,7 +47,7 @@ SERVER  := $(BUILD)/bin/samsa-server
 CLI     := $(BUILD)/bin/samsa
 SIM     := $(BUILD)/bin/samsa-sim
 
-.PHONY: all deps check test test-all integration sim bench asan asan-integration tsan tsan-integration fuzz coverage format check-deps run clean
+.PHONY: all deps check test test-all integration sim sim-soak bench asan asan-integration tsan tsan-integration fuzz coverage format check-deps run clean
 all: $(SERVER) $(CLI) $(CLIENTS) $(if $(wildcard test/sim/sim_main.c),$(SIM))
 
 deps:
@@ -108,6 +108,14 @@ check: $(TESTS)
 SEEDS ?= 2000
 sim: $(SIM)
 	$(SIM) --seeds $(SEEDS)
+	@test/sim/seeds_test.sh $(SIM)
+
+# The long soak (not in CI, about 3.5 min here): every simulator over
+# SOAK_SEEDS seeds, niced; result recorded in test/sim/README.md.
+SOAK_SEEDS ?= 100000
+sim-soak: $(SIM)
+	nice $(SIM) --seeds $(SOAK_SEEDS)
+	@test/sim/seeds_test.sh $(SIM)
 
 integration: all
 	@test/run-integration.sh
@@ -121,6 +129,7 @@ test:
 test-all: all check
 	@test/check-deps.sh
 	@$(SIM) --seeds $(SEEDS)
+	@test/sim/seeds_test.sh $(SIM)
 	@test/sim/teeth_test.sh $(SIM)
 	@test/run-integration.sh
 
