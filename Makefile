@@ -128,6 +128,7 @@ test:
 
 test-all: all check
 	@test/check-deps.sh
+	@test/check_deps_test.sh
 	@$(SIM) --seeds $(SEEDS)
 	@test/sim/seeds_test.sh $(SIM)
 	@test/sim/teeth_test.sh $(SIM)
@@ -178,8 +179,11 @@ run:
 	@$(MAKE) --no-print-directory all
 	@deploy/run-local.sh
 
+# The include graph (folders one way, no module cycles), and a test that the
+# check fails on a planted cycle.
 check-deps:
 	@test/check-deps.sh
+	@test/check_deps_test.sh
 
 format:
 	clang-format -i $(ALL_C) $(wildcard */*.h)
