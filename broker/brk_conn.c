@@ -71,6 +71,7 @@
 
 #include "broker/brk_int.h"
 #include "broker/brk_net.h"
+#include "common/be.h"
 #include "common/log.h"
 
 #define BRK_FRAME_MIN_BYTES 8 /* api key, version, correlation id */
@@ -424,10 +425,7 @@ void brk_req_finish(struct brk_req *req, int rc)
     if (!req->no_response) {
         ASSERT(req->resp.len >= 8);
         uint32_t size = (uint32_t)(req->resp.len - 4);
-        req->resp.ptr[0] = (uint8_t)(size >> 24);
-        req->resp.ptr[1] = (uint8_t)(size >> 16);
-        req->resp.ptr[2] = (uint8_t)(size >> 8);
-        req->resp.ptr[3] = (uint8_t)size;
+        be_put32(req->resp.ptr, size);
     }
     req_hand_back(req, false);
 }
@@ -497,7 +495,7 @@ static bool conn_frame_staged(struct brk_conn *conn)
         if (avail < 4)
             break;
         const uint8_t *hdr = conn->stage + conn->stage_start;
-        int32_t size = (int32_t)((uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3]);
+        int32_t size = (int32_t)be_get32(hdr);
         if (size < BRK_FRAME_MIN_BYTES || size > max_bytes) {
             /* 0x16030x... is a TLS ClientHello on a plaintext port */
             conn_warn(&net->last_warn_ns, conn,

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/be.h"
 #include "common/buf.h"
 #include "common/log.h"
 
@@ -103,10 +104,7 @@ static int frame_encode(struct ctrl_net *net, const Samsa__ControllerFrame *f)
         return rc;
     uint32_t len = (uint32_t)size + 1;
     uint8_t *p = net->out.ptr;
-    p[0] = (uint8_t)(len >> 24);
-    p[1] = (uint8_t)(len >> 16);
-    p[2] = (uint8_t)(len >> 8);
-    p[3] = (uint8_t)len;
+    be_put32(p, len);
     p[4] = CTRL_NET_FRAME_VERSION;
     size_t packed = samsa__controller_frame__pack(f, p + 5);
     ASSERT(packed == size);
@@ -180,7 +178,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
             return;
         uint8_t h[4];
         evbuffer_copyout(in, h, 4);
-        uint32_t len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+        uint32_t len = be_get32(h);
         if (len == 0 || len > CTRL_NET_FRAME_BYTES_MAX) {
             cnet_warn(c->net, "frame size out of range", c->node_id);
             conn_close(c);
