@@ -248,6 +248,15 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg);
 static bool conn_frame_staged(struct brk_conn *conn);
 static void conn_flush(struct brk_conn *conn);
 
+/* Arming or disarming one of the connection's events failed (libevent out of
+ * memory, or epoll_ctl): it could no longer be served, so close it. */
+static void conn_event_failed(struct brk_conn *conn, const char *call)
+{
+    log_error("conn", "closing connection peer=%s conn=%llu reason=\"%s failed\"", conn->peer,
+              (unsigned long long)conn->id, call);
+    conn_kill(conn);
+}
+
 static size_t conn_out_bytes(const struct brk_conn *conn)
 {
     return conn->out ? evbuffer_get_length(conn->out) : 0;
@@ -268,8 +277,11 @@ static void conn_update_read(struct brk_conn *conn)
         return;
     bool pause = conn_should_pause(conn);
     if (pause && !conn->read_paused) {
-        event_del(conn->rev);
         conn->read_paused = true;
+        if (event_del(conn->rev) < 0) {
+            conn_event_failed(conn, "event_del(read)");
+            conn_flush(conn); /* frees it once nothing is in flight */
+        }
     } else if (!pause && conn->read_paused) {
         conn->read_paused = false;
         if (!conn->in_read) { /* inside conn_on_read, its loop frames what is staged */
@@ -285,7 +297,10 @@ static void conn_update_read(struct brk_conn *conn)
                 return;
             }
         }
-        event_add(conn->rev, NULL);
+        if (event_add(conn->rev, NULL) < 0) {
+            conn_event_failed(conn, "event_add(read)");
+            conn_flush(conn);
+        }
     }
 }
 
@@ -304,7 +319,9 @@ static void conn_try_write(struct brk_conn *conn)
         if (n < 0 && err == EINTR)
             continue;
         if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK)) {
-            if (!conn->write_armed && event_add(conn->wev, NULL) == 0)
+            if (!conn->write_armed && event_add(conn->wev, NULL) < 0)
+                conn_event_failed(conn, "event_add(write)"); /* the caller's conn_flush frees it */
+            else
                 conn->write_armed = true;
             return;
         }
@@ -314,8 +331,9 @@ static void conn_try_write(struct brk_conn *conn)
         return;
     }
     if (conn->write_armed && conn->wev) {
-        event_del(conn->wev);
         conn->write_armed = false;
+        if (event_del(conn->wev) < 0)
+            conn_event_failed(conn, "event_del(write)");
     }
 }
 
@@ -958,7 +976,14 @@ static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct brk_listener *bl = arg;
-    evconnlistener_enable(bl->evl);
+    if (evconnlistener_enable(bl->evl) < 0) {
+        struct timeval tv = { 0, 100000 };
+        log_error("conn", "listener=%s not resumed: evconnlistener_enable failed; retrying in 100 ms",
+                  bl->srv->node->listeners[bl->index].name);
+        if (event_add(bl->resume_ev, &tv) < 0)
+            log_error("conn", "listener=%s stays paused: its resume timer failed too; restart the node",
+                      bl->srv->node->listeners[bl->index].name);
+    }
 }
 
 void brk_conn_accept_error_cb(struct evconnlistener *l, void *arg)
@@ -977,7 +1002,8 @@ void brk_conn_accept_error_cb(struct evconnlistener *l, void *arg)
         if (!bl->resume_ev)
             bl->resume_ev = event_new(bl->srv->base, -1, 0, accept_resume_cb, bl);
         struct timeval tv = { 0, 100000 };
-        if (bl->resume_ev && event_add(bl->resume_ev, &tv) == 0)
-            evconnlistener_disable(l);
+        if (bl->resume_ev && event_add(bl->resume_ev, &tv) == 0 && evconnlistener_disable(l) < 0)
+            log_error("conn", "listener=%s not paused: evconnlistener_disable failed",
+                      bl->srv->node->listeners[bl->index].name);
     }
 }
