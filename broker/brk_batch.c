@@ -6,6 +6,7 @@
  */
 #include "brk_batch.h"
 
+#include "common/be.h"
 #include "common/crc32c.h"
 #include "common/log.h"
 
@@ -16,19 +17,19 @@ int brk_batch_parse(const uint8_t *p, size_t len, struct brk_batch_hdr *out)
         return ERR_UNSUPPORTED;
     if (len < BRK_BATCH_HDR_BYTES)
         return 0;
-    out->base_offset = (int64_t)brk_batch_be64(p);
-    out->batch_length = (int32_t)brk_batch_be32(p + 8);
-    out->leader_epoch = (int32_t)brk_batch_be32(p + 12);
+    out->base_offset = (int64_t)be_get64(p);
+    out->batch_length = (int32_t)be_get32(p + 8);
+    out->leader_epoch = (int32_t)be_get32(p + 12);
     out->magic = (int8_t)p[16];
-    out->crc = brk_batch_be32(p + 17);
-    out->attributes = (int16_t)((uint16_t)p[21] << 8 | p[22]);
-    out->last_offset_delta = (int32_t)brk_batch_be32(p + 23);
-    out->base_timestamp_ms = (int64_t)brk_batch_be64(p + 27);
-    out->max_timestamp_ms = (int64_t)brk_batch_be64(p + 35);
-    out->producer_id = (int64_t)brk_batch_be64(p + 43);
-    out->producer_epoch = (int16_t)((uint16_t)p[51] << 8 | p[52]);
-    out->base_sequence = (int32_t)brk_batch_be32(p + 53);
-    out->records_count = (int32_t)brk_batch_be32(p + 57);
+    out->crc = be_get32(p + 17);
+    out->attributes = (int16_t)be_get16(p + 21);
+    out->last_offset_delta = (int32_t)be_get32(p + 23);
+    out->base_timestamp_ms = (int64_t)be_get64(p + 27);
+    out->max_timestamp_ms = (int64_t)be_get64(p + 35);
+    out->producer_id = (int64_t)be_get64(p + 43);
+    out->producer_epoch = (int16_t)be_get16(p + 51);
+    out->base_sequence = (int32_t)be_get32(p + 53);
+    out->records_count = (int32_t)be_get32(p + 57);
     if (out->batch_length < BRK_BATCH_HDR_BYTES - BRK_BATCH_LOG_OVERHEAD_BYTES)
         return ERR_CORRUPT;
     if (out->batch_length > INT32_MAX - BRK_BATCH_LOG_OVERHEAD_BYTES)
@@ -98,18 +99,18 @@ int brk_batch_validate_produce(struct bytes records, int32_t max_message_bytes,
 void brk_batch_set_log_append_time(uint8_t *batch, int64_t ts_ms)
 {
     ASSERT(batch[BRK_BATCH_OFF_MAGIC] == BRK_BATCH_MAGIC_V2);
-    int32_t blen = (int32_t)brk_batch_be32(batch + BRK_BATCH_OFF_LENGTH);
+    int32_t blen = (int32_t)be_get32(batch + BRK_BATCH_OFF_LENGTH);
     ASSERT(blen >= BRK_BATCH_HDR_BYTES - BRK_BATCH_LOG_OVERHEAD_BYTES);
     size_t size = (size_t)blen + BRK_BATCH_LOG_OVERHEAD_BYTES;
     batch[BRK_BATCH_OFF_ATTRIBUTES + 1] |= BRK_BATCH_ATTR_LOG_APPEND_TIME;
-    brk_batch_put64(batch + BRK_BATCH_OFF_MAX_TIMESTAMP, (uint64_t)ts_ms);
+    be_put64(batch + BRK_BATCH_OFF_MAX_TIMESTAMP, (uint64_t)ts_ms);
     uint32_t crc = crc32c(0, batch + BRK_BATCH_OFF_ATTRIBUTES, size - BRK_BATCH_OFF_ATTRIBUTES);
-    brk_batch_put32(batch + BRK_BATCH_OFF_CRC, crc);
+    be_put32(batch + BRK_BATCH_OFF_CRC, crc);
 }
 
 void brk_batch_patch(uint8_t *batch, int64_t base_offset, int32_t leader_epoch)
 {
     ASSERT(base_offset >= 0);
-    brk_batch_put64(batch + BRK_BATCH_OFF_BASE_OFFSET, (uint64_t)base_offset);
-    brk_batch_put32(batch + BRK_BATCH_OFF_LEADER_EPOCH, (uint32_t)leader_epoch);
+    be_put64(batch + BRK_BATCH_OFF_BASE_OFFSET, (uint64_t)base_offset);
+    be_put32(batch + BRK_BATCH_OFF_LEADER_EPOCH, (uint32_t)leader_epoch);
 }

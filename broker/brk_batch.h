@@ -121,26 +121,4 @@ void brk_batch_set_log_append_time(uint8_t *batch, int64_t ts_ms);
 /* brk_batch_patch - write baseOffset and partitionLeaderEpoch (outside the CRC). */
 void brk_batch_patch(uint8_t *batch, int64_t base_offset, int32_t leader_epoch);
 
-/* Big-endian helpers shared with the log code. */
-static inline uint32_t brk_batch_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static inline uint64_t brk_batch_be64(const uint8_t *p)
-{
-    return (uint64_t)brk_batch_be32(p) << 32 | brk_batch_be32(p + 4);
-}
-static inline void brk_batch_put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-static inline void brk_batch_put64(uint8_t *p, uint64_t v)
-{
-    brk_batch_put32(p, (uint32_t)(v >> 32));
-    brk_batch_put32(p + 4, (uint32_t)v);
-}
-
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "broker/brk_batch.h"
+#include "common/be.h"
 #include "common/crc32c.h"
 
 /* build - one v2 batch of `count` records with `payload_bytes` of record area. */
@@ -17,31 +18,31 @@ static size_t build(uint8_t *out, int32_t count, int codec, int16_t extra_attr, 
 {
     size_t size = BRK_BATCH_HDR_BYTES + payload_bytes;
     memset(out, 0, BRK_BATCH_HDR_BYTES);
-    brk_batch_put64(out, 0);
-    brk_batch_put32(out + 8, (uint32_t)(size - 12));
-    brk_batch_put32(out + 12, (uint32_t)-1);
+    be_put64(out, 0);
+    be_put32(out + 8, (uint32_t)(size - 12));
+    be_put32(out + 12, (uint32_t)-1);
     out[16] = 2;
     uint16_t attr = (uint16_t)(codec | extra_attr);
     out[21] = (uint8_t)(attr >> 8);
     out[22] = (uint8_t)attr;
-    brk_batch_put32(out + 23, (uint32_t)(count - 1));
-    brk_batch_put64(out + 27, (uint64_t)(max_ts - 5));
-    brk_batch_put64(out + 35, (uint64_t)max_ts);
-    brk_batch_put64(out + 43, (uint64_t)1234);
+    be_put32(out + 23, (uint32_t)(count - 1));
+    be_put64(out + 27, (uint64_t)(max_ts - 5));
+    be_put64(out + 35, (uint64_t)max_ts);
+    be_put64(out + 43, (uint64_t)1234);
     out[51] = 0;
     out[52] = 7;
-    brk_batch_put32(out + 53, 42);
-    brk_batch_put32(out + 57, (uint32_t)count);
+    be_put32(out + 53, 42);
+    be_put32(out + 57, (uint32_t)count);
     for (size_t k = 0; k < payload_bytes; k++)
         out[BRK_BATCH_HDR_BYTES + k] = (uint8_t)(k * 7 + 3);
-    brk_batch_put32(out + 17, crc32c(0, out + 21, size - 21));
+    be_put32(out + 17, crc32c(0, out + 21, size - 21));
     return size;
 }
 
 static void recrc(uint8_t *b)
 {
-    size_t size = brk_batch_be32(b + 8) + 12u;
-    brk_batch_put32(b + 17, crc32c(0, b + 21, size - 21));
+    size_t size = be_get32(b + 8) + 12u;
+    be_put32(b + 17, crc32c(0, b + 21, size - 21));
 }
 
 START_TEST(test_parse_header)
@@ -116,14 +117,14 @@ START_TEST(test_validate_corruptions)
     b[18] ^= 1;
     ck_assert_int_eq(brk_batch_validate_produce(bytes_make(b, n), 1 << 20, &s), 0);
     /* batchLength beyond the buffer */
-    brk_batch_put32(b + 8, (uint32_t)(n - 12 + 1));
+    be_put32(b + 8, (uint32_t)(n - 12 + 1));
     ck_assert_int_eq(brk_batch_validate_produce(bytes_make(b, n), 1 << 20, &s), ERR_CORRUPT);
     /* batchLength below header size, and negative */
-    brk_batch_put32(b + 8, 48);
+    be_put32(b + 8, 48);
     ck_assert_int_eq(brk_batch_validate_produce(bytes_make(b, n), 1 << 20, &s), ERR_CORRUPT);
-    brk_batch_put32(b + 8, 0xffffff00u);
+    be_put32(b + 8, 0xffffff00u);
     ck_assert_int_eq(brk_batch_validate_produce(bytes_make(b, n), 1 << 20, &s), ERR_CORRUPT);
-    brk_batch_put32(b + 8, (uint32_t)(n - 12));
+    be_put32(b + 8, (uint32_t)(n - 12));
     /* too large */
     ck_assert_int_eq(brk_batch_validate_produce(bytes_make(b, n), (int32_t)n, &s), 0);
     ck_assert_int_eq(brk_batch_validate_produce(bytes_make(b, n), (int32_t)n - 1, &s), ERR_TOO_LARGE);
@@ -134,10 +135,10 @@ START_TEST(test_validate_corruptions)
     }
     /* count inconsistent with lastOffsetDelta; negative and zero counts */
     n = build(b, 3, 0, 0, 100, 30);
-    brk_batch_put32(b + 57, 4);
+    be_put32(b + 57, 4);
     recrc(b);
     ck_assert_int_eq(brk_batch_validate_produce(bytes_make(b, n), 1 << 20, &s), ERR_INVALID);
-    brk_batch_put32(b + 57, (uint32_t)-1);
+    be_put32(b + 57, (uint32_t)-1);
     recrc(b);
     ck_assert_int_eq(brk_batch_validate_produce(bytes_make(b, n), 1 << 20, &s), ERR_INVALID);
     n = build(b, 0, 0, 0, 100, 0);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/log.h"
 
 static bool brk_ckpt_topic_char_ok(char c)
@@ -158,21 +159,6 @@ err_out:
     return rc;
 }
 
-static int brk_ckpt_write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t r = write(fd, p, n);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 int brk_ckpt_write(const char *path, const struct brk_ckpt_entry *entries, size_t count)
 {
     for (size_t k = 0; k < count; k++) {
@@ -183,48 +169,24 @@ int brk_ckpt_write(const char *path, const struct brk_ckpt_entry *entries, size_
             if (!brk_ckpt_topic_char_ok(entries[k].topic[c]))
                 return ERR_INVALID;
     }
-    char tmp[PATH_MAX];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        return -ENAMETOOLONG;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
+    struct fileio_tmp t;
+    int rc = fileio_tmp_open(&t, path);
+    if (rc < 0)
+        return rc;
     char line[BRK_CKPT_TOPIC_BYTES_MAX + 64];
-    int rc;
-    n = snprintf(line, sizeof line, "0\n%zu\n", count);
-    rc = brk_ckpt_write_all(fd, line, (size_t)n);
+    int n = snprintf(line, sizeof line, "0\n%zu\n", count);
+    rc = fileio_write_all(t.fd, line, (size_t)n);
     for (size_t k = 0; rc == 0 && k < count; k++) {
         n = snprintf(line, sizeof line, "%s %d %lld\n", entries[k].topic, (int)entries[k].partition,
                      (long long)entries[k].offset);
         ASSERT(n > 0 && (size_t)n < sizeof line);
-        rc = brk_ckpt_write_all(fd, line, (size_t)n);
+        rc = fileio_write_all(t.fd, line, (size_t)n);
     }
-    if (rc == 0 && fsync(fd) < 0)
-        rc = -errno;
-    if (close(fd) < 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) < 0)
-        rc = -errno;
-    if (rc != 0) {
-        unlink(tmp);
+    if (rc == 0)
+        rc = fileio_tmp_commit(&t, false);
+    else
+        fileio_tmp_abort(&t);
+    if (rc < 0 && !t.renamed)
         log_error("ckpt", "checkpoint write failed path=%s err=\"%s\"", path, err_str(rc));
-        return rc;
-    }
-    /* fsync the directory so the rename itself is durable */
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL) {
-        memcpy(dir, ".", 2);
-    } else {
-        size_t dl = slash == path ? 1 : (size_t)(slash - path);
-        memcpy(dir, path, dl);
-        dir[dl] = '\0';
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return -errno;
-    rc = fsync(dfd) < 0 ? -errno : 0;
-    close(dfd);
     return rc;
 }

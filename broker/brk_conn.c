@@ -72,6 +72,7 @@
 #include "broker/brk_dispatch.h"
 #include "broker/brk_req.h"
 #include "broker/brk_net.h"
+#include "common/be.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -255,6 +256,15 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg);
 static bool conn_frame_staged(struct brk_conn *conn);
 static void conn_flush(struct brk_conn *conn);
 
+/* Arming or disarming one of the connection's events failed (libevent out of
+ * memory, or epoll_ctl): it could no longer be served, so close it. */
+static void conn_event_failed(struct brk_conn *conn, const char *call)
+{
+    log_error("conn", "closing connection peer=%s conn=%llu reason=\"%s failed\"", conn->peer,
+              (unsigned long long)conn->id, call);
+    conn_kill(conn);
+}
+
 static size_t conn_out_bytes(const struct brk_conn *conn)
 {
     return conn->out ? evbuffer_get_length(conn->out) : 0;
@@ -275,8 +285,11 @@ static void conn_update_read(struct brk_conn *conn)
         return;
     bool pause = conn_should_pause(conn);
     if (pause && !conn->read_paused) {
-        event_del(conn->rev);
         conn->read_paused = true;
+        if (event_del(conn->rev) < 0) {
+            conn_event_failed(conn, "event_del(read)");
+            conn_flush(conn); /* frees it once nothing is in flight */
+        }
     } else if (!pause && conn->read_paused) {
         conn->read_paused = false;
         if (!conn->in_read) { /* inside conn_on_read, its loop frames what is staged */
@@ -292,7 +305,10 @@ static void conn_update_read(struct brk_conn *conn)
                 return;
             }
         }
-        event_add(conn->rev, NULL);
+        if (event_add(conn->rev, NULL) < 0) {
+            conn_event_failed(conn, "event_add(read)");
+            conn_flush(conn);
+        }
     }
 }
 
@@ -311,7 +327,9 @@ static void conn_try_write(struct brk_conn *conn)
         if (n < 0 && err == EINTR)
             continue;
         if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK)) {
-            if (!conn->write_armed && event_add(conn->wev, NULL) == 0)
+            if (!conn->write_armed && event_add(conn->wev, NULL) < 0)
+                conn_event_failed(conn, "event_add(write)"); /* the caller's conn_flush frees it */
+            else
                 conn->write_armed = true;
             return;
         }
@@ -321,8 +339,9 @@ static void conn_try_write(struct brk_conn *conn)
         return;
     }
     if (conn->write_armed && conn->wev) {
-        event_del(conn->wev);
         conn->write_armed = false;
+        if (event_del(conn->wev) < 0)
+            conn_event_failed(conn, "event_del(write)");
     }
 }
 
@@ -458,7 +477,7 @@ static bool conn_frame_staged(struct brk_conn *conn)
         if (avail < 4)
             break;
         const uint8_t *hdr = conn->stage + conn->stage_start;
-        int32_t size = (int32_t)((uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3]);
+        int32_t size = (int32_t)be_get32(hdr);
         if (size < BRK_FRAME_MIN_BYTES || size > max_bytes) {
             /* 0x16030x... is a TLS ClientHello on a plaintext port */
             conn_warn(&net->last_warn_ns, conn,
@@ -921,7 +940,14 @@ static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct brk_listener *bl = arg;
-    evconnlistener_enable(bl->evl);
+    if (evconnlistener_enable(bl->evl) < 0) {
+        struct timeval tv = { 0, 100000 };
+        log_error("conn", "listener=%s not resumed: evconnlistener_enable failed; retrying in 100 ms",
+                  bl->srv->node->listeners[bl->index].name);
+        if (event_add(bl->resume_ev, &tv) < 0)
+            log_error("conn", "listener=%s stays paused: its resume timer failed too; restart the node",
+                      bl->srv->node->listeners[bl->index].name);
+    }
 }
 
 void brk_conn_accept_error_cb(struct evconnlistener *l, void *arg)
@@ -940,7 +966,8 @@ void brk_conn_accept_error_cb(struct evconnlistener *l, void *arg)
         if (!bl->resume_ev)
             bl->resume_ev = event_new(bl->srv->base, -1, 0, accept_resume_cb, bl);
         struct timeval tv = { 0, 100000 };
-        if (bl->resume_ev && event_add(bl->resume_ev, &tv) == 0)
-            evconnlistener_disable(l);
+        if (bl->resume_ev && event_add(bl->resume_ev, &tv) == 0 && evconnlistener_disable(l) < 0)
+            log_error("conn", "listener=%s not paused: evconnlistener_disable failed",
+                      bl->srv->node->listeners[bl->index].name);
     }
 }

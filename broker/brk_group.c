@@ -209,6 +209,39 @@ static struct group *group_live(const struct brk_groups *gs, struct bytes id)
     return g && g->state != BRK_GROUP_DEAD ? g : NULL;
 }
 
+/* group_check - the coordinator's invariants, asserted whenever a call into
+ * this module returns and at each state change:
+ *   - counts within their arrays and named maxima;
+ *   - Empty and Dead groups have no members; CompletingRebalance and Stable
+ *     have at least one (a group that loses its last member rebalances to
+ *     Empty);
+ *   - the initial delayed join only happens while PreparingRebalance;
+ *   - a JoinGroup is parked only while PreparingRebalance (completing the
+ *     join answers them all) and a SyncGroup only while CompletingRebalance
+ *     (Stable or a new rebalance answers them all).  O(members). */
+static void group_check(const struct group *g)
+{
+    ASSERT(g->member_count >= 0);
+    ASSERT(g->member_count <= g->member_cap);
+    ASSERT(g->member_count <= BRK_GROUP_MEMBERS_MAX);
+    ASSERT(g->pending_count >= 0);
+    ASSERT(g->pending_count <= g->pending_cap);
+    ASSERT(g->offset_count >= 0);
+    ASSERT(g->offset_count <= g->offset_cap);
+    ASSERT(g->state >= BRK_GROUP_EMPTY && g->state <= BRK_GROUP_DEAD);
+    if (g->state == BRK_GROUP_EMPTY || g->state == BRK_GROUP_DEAD)
+        ASSERT(g->member_count == 0);
+    if (g->state == BRK_GROUP_COMPLETING_REBALANCE || g->state == BRK_GROUP_STABLE)
+        ASSERT(g->member_count > 0);
+    if (g->initial_delay)
+        ASSERT(g->state == BRK_GROUP_PREPARING_REBALANCE);
+    for (int32_t i = 0; i < g->member_count; i++) {
+        DEBUG_ASSERT(g->members[i] != NULL);
+        DEBUG_ASSERT(!g->members[i]->join_waiter || g->state == BRK_GROUP_PREPARING_REBALANCE);
+        DEBUG_ASSERT(!g->members[i]->sync_waiter || g->state == BRK_GROUP_COMPLETING_REBALANCE);
+    }
+}
+
 static int group_get_or_create(struct brk_groups *gs, struct bytes id, struct group **out)
 {
     struct group *g = group_find(gs, id);
@@ -450,6 +483,7 @@ static void prepare_rebalance(struct brk_groups *gs, struct group *g, int64_t no
         g->join_deadline_ms = now_ms + timeout;
     }
     g->state = BRK_GROUP_PREPARING_REBALANCE;
+    ASSERT(g->join_deadline_ms >= now_ms);
     log_info("group", "preparing to rebalance group=%.*s generation=%d reason=\"%s\" members=%d", (int)g->id.len,
              (const char *)g->id.p, g->generation, reason, g->member_count);
 }
@@ -538,6 +572,7 @@ static void complete_join(struct brk_groups *gs, struct group *g, int64_t now_ms
     for (int32_t i = 0; i < g->member_count; i++) {
         struct member *m = g->members[i];
         void *w = m->join_waiter;
+        ASSERT(w != NULL); /* members without a join were removed above */
         m->join_waiter = NULL;
         member_touch(m, now_ms);
         join_answer(gs, g, m, w);
@@ -714,7 +749,7 @@ static void join_new_member(struct brk_groups *gs, struct group *g, const struct
     maybe_complete_join(gs, g, now_ms);
 }
 
-void brk_groups_join(struct brk_groups *gs, const struct brk_group_join_req *jr, int64_t now_ms, void *waiter)
+static void groups_join(struct brk_groups *gs, const struct brk_group_join_req *jr, int64_t now_ms, void *waiter)
 {
     bool new_member = !jr->member_id.ptr || jr->member_id.len == 0;
     struct group *g = group_live(gs, jr->group_id);
@@ -837,9 +872,10 @@ static void sync_store_done(void *arg, int rc)
              g->generation, g->member_count);
     for (int32_t i = 0; i < g->member_count; i++)
         sync_answer(gs, g->members[i], BRK_GROUP_OK);
+    group_check(g);
 }
 
-void brk_groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *sr, int64_t now_ms, void *waiter)
+static void groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *sr, int64_t now_ms, void *waiter)
 {
     struct group *g = group_live(gs, sr->group_id);
     struct member *m = g ? member_find(g, sr->member_id) : NULL;
@@ -895,6 +931,22 @@ void brk_groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *sr,
     }
 }
 
+void brk_groups_join(struct brk_groups *gs, const struct brk_group_join_req *jr, int64_t now_ms, void *waiter)
+{
+    groups_join(gs, jr, now_ms, waiter);
+    const struct group *g = group_find(gs, jr->group_id);
+    if (g)
+        group_check(g);
+}
+
+void brk_groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *sr, int64_t now_ms, void *waiter)
+{
+    groups_sync(gs, sr, now_ms, waiter);
+    const struct group *g = group_find(gs, sr->group_id);
+    if (g)
+        group_check(g);
+}
+
 int16_t brk_groups_heartbeat(struct brk_groups *gs, struct bytes group_id, struct bytes member_id,
                              int32_t generation_id, int64_t now_ms)
 {
@@ -921,12 +973,14 @@ int16_t brk_groups_leave(struct brk_groups *gs, struct bytes group_id, struct by
     if (pi >= 0) {
         pending_remove(g, pi);
         maybe_complete_join(gs, g, now_ms);
+        group_check(g);
         return BRK_GROUP_OK;
     }
     int32_t i = member_index(g, member_id);
     if (i < 0)
         return BRK_GROUP_UNKNOWN_MEMBER_ID;
     member_gone(gs, g, i, now_ms, "member left the group");
+    group_check(g);
     return BRK_GROUP_OK;
 }
 
@@ -1058,9 +1112,11 @@ static void group_expire_offsets(struct brk_groups *gs, struct group *g, int64_t
 
 void brk_groups_tick(struct brk_groups *gs, int64_t now_ms)
 {
-    for (int32_t i = 0; i < gs->group_count; i++)
+    for (int32_t i = 0; i < gs->group_count; i++) {
         if (gs->groups[i]->state != BRK_GROUP_DEAD)
             group_tick(gs, gs->groups[i], now_ms);
+        group_check(gs->groups[i]);
+    }
     if (gs->cfg.offsets_retention_ms <= 0 || now_ms < gs->next_expiry_check_ms)
         return;
     gs->next_expiry_check_ms = now_ms + (gs->cfg.retention_check_interval_ms > 0 ? gs->cfg.retention_check_interval_ms
@@ -1336,6 +1392,10 @@ static int load_group(struct brk_groups *gs, struct bytes group_id, struct bytes
         }
         g->members[g->member_count++] = m;
     }
+    if (g && g->state == BRK_GROUP_STABLE && g->member_count == 0)
+        g->state = BRK_GROUP_EMPTY; /* no member could be loaded: never a memberless Stable */
+    if (g)
+        group_check(g);
     arena_deinit(&a);
     return rc;
 }

@@ -303,14 +303,13 @@ void brk_h_fetch(struct brk_req *req)
     if (fetch_try(req, false))
         return;
     /* park: wait for data or max_wait_ms */
-    req->timer = event_new(srv->base, -1, 0, fetch_timer_cb, req);
-    if (!req->timer || !fetch_watch(req, st)) {
-        fetch_try(req, true);
-        return;
-    }
     int32_t wait_ms = st->m.max_wait_ms;
     struct timeval tv = { wait_ms / 1000, (wait_ms % 1000) * 1000 };
-    event_add(req->timer, &tv);
+    req->timer = event_new(srv->base, -1, 0, fetch_timer_cb, req);
+    if (!req->timer || event_add(req->timer, &tv) < 0 || !fetch_watch(req, st)) {
+        fetch_try(req, true); /* cannot park (no memory): answer with what there is */
+        return;
+    }
     req->wait_prev = NULL;
     req->wait_next = srv->fetch_waiters;
     if (srv->fetch_waiters)

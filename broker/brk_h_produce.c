@@ -20,6 +20,7 @@
 #include "broker/brk_h.h"
 #include "broker/brk_kerr.h"
 #include "broker/brk_part.h"
+#include "common/be.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "controller/ctrl.h"
@@ -101,7 +102,7 @@ static int16_t produce_partition(struct produce_state *st, const struct ctrl_top
         uint8_t *at = (uint8_t *)p->records.ptr;
         uint8_t *end = at + p->records.len;
         while (at < end) {
-            uint32_t len = brk_batch_be32(at + BRK_BATCH_OFF_LENGTH);
+            uint32_t len = be_get32(at + BRK_BATCH_OFF_LENGTH);
             brk_batch_set_log_append_time(at, now_ms);
             at += BRK_BATCH_LOG_OVERHEAD_BYTES + len;
         }

@@ -142,7 +142,11 @@ int brk_net_thread_start(struct brk_net_thread *t)
     return 0;
 }
 
-void brk_net_thread_break(struct brk_net_thread *t) { event_base_loopbreak(t->base); }
+void brk_net_thread_break(struct brk_net_thread *t)
+{
+    int rc = event_base_loopbreak(t->base); /* fails only without a base */
+    ASSERT(rc == 0);
+}
 
 void brk_net_thread_join(struct brk_net_thread *t)
 {

@@ -9,6 +9,7 @@
 
 #include "broker/brk_batch.h"
 #include "broker/brk_offsets_topic.h"
+#include "common/be.h"
 #include "common/crc32c.h"
 
 #define B(s) bytes_make((s), sizeof(s) - 1)
@@ -463,12 +464,12 @@ START_TEST(test_batch_bad_records_refused)
     struct seen s = { 0 };
     /* lastOffsetDelta (header offset 23) says 0, the second record says 1 */
     b.ptr[BRK_BATCH_OFF_ATTRIBUTES + 2 + 3] = 0;
-    brk_batch_put32(b.ptr + BRK_BATCH_OFF_CRC, crc32c(0, b.ptr + 21, b.len - 21));
+    be_put32(b.ptr + BRK_BATCH_OFF_CRC, crc32c(0, b.ptr + 21, b.len - 21));
     ck_assert_int_lt(brk_offsets_topic_batches_decode(buf_bytes(&b), &s, seen_cb), 0);
     /* a record whose length runs past the batch: an error, never an over-read */
     b.ptr[BRK_BATCH_OFF_ATTRIBUTES + 2 + 3] = 1;
     b.ptr[BRK_BATCH_HDR_BYTES] = 0x7e; /* first record's zigzag length: 63 */
-    brk_batch_put32(b.ptr + BRK_BATCH_OFF_CRC, crc32c(0, b.ptr + 21, b.len - 21));
+    be_put32(b.ptr + BRK_BATCH_OFF_CRC, crc32c(0, b.ptr + 21, b.len - 21));
     s.count = 0;
     ck_assert_int_lt(brk_offsets_topic_batches_decode(buf_bytes(&b), &s, seen_cb), 0);
     ck_assert_int_eq(s.count, 0);
@@ -483,7 +484,7 @@ START_TEST(test_batch_compressed_refused)
     struct brk_offsets_topic_record r = { B("k"), B("v") };
     ck_assert_int_eq(brk_offsets_topic_batch_encode(&b, &r, 1, 5), 0);
     b.ptr[BRK_BATCH_OFF_ATTRIBUTES + 1] = BRK_BATCH_CODEC_GZIP;
-    brk_batch_put32(b.ptr + BRK_BATCH_OFF_CRC, crc32c(0, b.ptr + 21, b.len - 21));
+    be_put32(b.ptr + BRK_BATCH_OFF_CRC, crc32c(0, b.ptr + 21, b.len - 21));
     struct seen s = { 0 };
     ck_assert_int_eq(brk_offsets_topic_batches_decode(buf_bytes(&b), &s, seen_cb), ERR_UNSUPPORTED);
     buf_deinit(&b);

@@ -38,6 +38,7 @@
 
 #include "broker/brk_batch.h"
 #include "broker/brk_records.h"
+#include "common/be.h"
 #include "common/log.h"
 
 #define BRK_PLOG_IDX_ENTRY_BYTES 8
@@ -484,12 +485,12 @@ static void brk_plog_idx_encode(const struct brk_plog_seg *seg, uint8_t *idx_out
                                 uint8_t *tidx_out)
 {
     for (uint32_t k = 0; k < seg->idx_count; k++) {
-        brk_batch_put32(idx_out + (size_t)k * 8, seg->idx[k].rel);
-        brk_batch_put32(idx_out + (size_t)k * 8 + 4, seg->idx[k].pos);
+        be_put32(idx_out + (size_t)k * 8, seg->idx[k].rel);
+        be_put32(idx_out + (size_t)k * 8 + 4, seg->idx[k].pos);
     }
     for (uint32_t k = 0; k < seg->tidx_count; k++) {
-        brk_batch_put64(tidx_out + (size_t)k * 12, (uint64_t)seg->tidx[k].ts_ms);
-        brk_batch_put32(tidx_out + (size_t)k * 12 + 8, seg->tidx[k].rel);
+        be_put64(tidx_out + (size_t)k * 12, (uint64_t)seg->tidx[k].ts_ms);
+        be_put32(tidx_out + (size_t)k * 12 + 8, seg->tidx[k].rel);
     }
 }
 
@@ -606,7 +607,7 @@ static bool brk_plog_seg_load_indexes(struct brk_plog *pl, struct brk_plog_seg *
         for (size_t e = 0; e < n; e++) {
             const uint8_t *p = raw + e * esz;
             if (k == 0) {
-                uint32_t rel = brk_batch_be32(p), pos = brk_batch_be32(p + 4);
+                uint32_t rel = be_get32(p), pos = be_get32(p + 4);
                 if ((int64_t)pos >= seg->size_bytes)
                     goto out;
                 if (seg->idx_count > 0 && (rel <= seg->idx[seg->idx_count - 1].rel ||
@@ -617,8 +618,8 @@ static bool brk_plog_seg_load_indexes(struct brk_plog *pl, struct brk_plog_seg *
                 if (seg->idx_count == before)
                     goto out;
             } else {
-                int64_t ts = (int64_t)brk_batch_be64(p);
-                uint32_t rel = brk_batch_be32(p + 8);
+                int64_t ts = (int64_t)be_get64(p);
+                uint32_t rel = be_get32(p + 8);
                 if (seg->tidx_count > 0 && (ts <= seg->tidx[seg->tidx_count - 1].ts_ms ||
                                             rel < seg->tidx[seg->tidx_count - 1].rel))
                     goto out;

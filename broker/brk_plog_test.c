@@ -25,6 +25,7 @@
 
 #include "broker/brk_batch.h"
 #include "broker/brk_plog.h"
+#include "common/be.h"
 #include "common/crc32c.h"
 #include "common/kwire.h"
 #include "common/log.h"
@@ -66,16 +67,16 @@ static size_t build(uint8_t *out, int32_t count, int64_t max_ts, size_t payload_
 {
     size_t size = BRK_BATCH_HDR_BYTES + payload_bytes;
     memset(out, 0, BRK_BATCH_HDR_BYTES);
-    brk_batch_put32(out + 8, (uint32_t)(size - 12));
-    brk_batch_put32(out + 12, (uint32_t)-1);
+    be_put32(out + 8, (uint32_t)(size - 12));
+    be_put32(out + 12, (uint32_t)-1);
     out[16] = 2;
-    brk_batch_put32(out + 23, (uint32_t)(count - 1));
-    brk_batch_put64(out + 27, (uint64_t)max_ts);
-    brk_batch_put64(out + 35, (uint64_t)max_ts);
-    brk_batch_put64(out + 43, (uint64_t)-1);
-    brk_batch_put32(out + 57, (uint32_t)count);
+    be_put32(out + 23, (uint32_t)(count - 1));
+    be_put64(out + 27, (uint64_t)max_ts);
+    be_put64(out + 35, (uint64_t)max_ts);
+    be_put64(out + 43, (uint64_t)-1);
+    be_put32(out + 57, (uint32_t)count);
     memset(out + BRK_BATCH_HDR_BYTES, fill, payload_bytes);
-    brk_batch_put32(out + 17, crc32c(0, out + 21, size - 21));
+    be_put32(out + 17, crc32c(0, out + 21, size - 21));
     return size;
 }
 
@@ -407,7 +408,7 @@ static void rec_batch(struct buf *out, int codec, const int64_t *ts, int n, bool
         memcpy(dst, hdr, sizeof hdr);
         size_t n2 = cap - 20;
         ck_assert_int_eq(snappy_compress((const char *)raw.ptr, raw.len, (char *)dst + 20, &n2), SNAPPY_OK);
-        brk_batch_put32(dst + 16, (uint32_t)n2);
+        be_put32(dst + 16, (uint32_t)n2);
         got = 20 + n2;
         break;
     }
@@ -426,17 +427,17 @@ static void rec_batch(struct buf *out, int codec, const int64_t *ts, int n, bool
     size_t size = BRK_BATCH_HDR_BYTES + got;
     uint8_t *p = out->ptr;
     memset(p, 0, BRK_BATCH_HDR_BYTES);
-    brk_batch_put32(p + 8, (uint32_t)(size - 12));
-    brk_batch_put32(p + 12, (uint32_t)-1);
+    be_put32(p + 8, (uint32_t)(size - 12));
+    be_put32(p + 12, (uint32_t)-1);
     p[16] = 2;
     int attr = codec | (log_append_time ? BRK_BATCH_ATTR_LOG_APPEND_TIME : 0);
     p[22] = (uint8_t)attr;
-    brk_batch_put32(p + 23, (uint32_t)(n - 1));
-    brk_batch_put64(p + 27, (uint64_t)base_ts);
-    brk_batch_put64(p + 35, (uint64_t)(log_append_time ? log_append_ts : max_ts));
-    brk_batch_put64(p + 43, (uint64_t)-1);
-    brk_batch_put32(p + 57, (uint32_t)n);
-    brk_batch_put32(p + 17, crc32c(0, p + 21, size - 21));
+    be_put32(p + 23, (uint32_t)(n - 1));
+    be_put64(p + 27, (uint64_t)base_ts);
+    be_put64(p + 35, (uint64_t)(log_append_time ? log_append_ts : max_ts));
+    be_put64(p + 43, (uint64_t)-1);
+    be_put32(p + 57, (uint32_t)n);
+    be_put32(p + 17, crc32c(0, p + 21, size - 21));
     out->len = size;
 }
 
@@ -861,8 +862,8 @@ START_TEST(test_append_borrowed)
     ck_assert_int_eq(brk_plog_append_borrowed(pl, b, n, 9, 2000, &base, res_cb, &r), 0);
     ck_assert_int_eq(base, 2);
     /* patched in place: baseOffset 2, leader epoch 9 */
-    ck_assert_int_eq((int64_t)brk_batch_be64(b + BRK_BATCH_OFF_BASE_OFFSET), 2);
-    ck_assert_int_eq((int32_t)brk_batch_be32(b + BRK_BATCH_OFF_LEADER_EPOCH), 9);
+    ck_assert_int_eq((int64_t)be_get64(b + BRK_BATCH_OFF_BASE_OFFSET), 2);
+    ck_assert_int_eq((int32_t)be_get32(b + BRK_BATCH_OFF_LEADER_EPOCH), 9);
     ck_assert_int_ge(uring_submit(u), 0);
     ck_assert_int_eq(uring_drain(u), 0);
     ck_assert_int_eq(r.count, 1);
@@ -1412,7 +1413,7 @@ START_TEST(test_stream_large_appends)
         lens[k] = build(bufs[k], 1 + k % 5, 1000 + k, payload, (uint8_t)(seed >> 3));
         for (size_t q = BRK_BATCH_HDR_BYTES; q < lens[k]; q++) /* distinct bytes, new CRC */
             bufs[k][q] = (uint8_t)(q * 31 + (size_t)k);
-        brk_batch_put32(bufs[k] + 17, crc32c(0, bufs[k] + 21, lens[k] - 21));
+        be_put32(bufs[k] + 17, crc32c(0, bufs[k] + 21, lens[k] - 21));
         int64_t base;
         ck_assert_int_eq(brk_plog_append(pl, bytes_make(bufs[k], lens[k]), 5, k, &base, res_cb, &r), 0);
         ck_assert_int_eq(base, next);
@@ -2034,7 +2035,7 @@ START_TEST(test_stress)
             p->len = build(p->bytes, p->count, now, payload, (uint8_t)st_rand());
             for (size_t q = BRK_BATCH_HDR_BYTES; q < p->len; q += 97)
                 p->bytes[q] = (uint8_t)st_rand();
-            brk_batch_put32(p->bytes + 17, crc32c(0, p->bytes + 21, p->len - 21));
+            be_put32(p->bytes + 17, crc32c(0, p->bytes + 21, p->len - 21));
             int64_t base;
             int rc = brk_plog_append(pl, bytes_make(p->bytes, p->len), 5, now, &base, st_cb, p);
             if (rc != 0) {

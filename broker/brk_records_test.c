@@ -18,6 +18,7 @@
 
 #include "broker/brk_batch.h"
 #include "broker/brk_records.h"
+#include "common/be.h"
 #include "common/crc32c.h"
 #include "common/kwire.h"
 
@@ -99,7 +100,7 @@ static void pack(int codec, struct bytes in, struct buf *out)
             size_t n = cap - got - 4;
             ck_assert_int_eq(snappy_compress((const char *)in.ptr + off, chunk, (char *)dst + got + 4, &n),
                              SNAPPY_OK);
-            brk_batch_put32(dst + got, (uint32_t)n);
+            be_put32(dst + got, (uint32_t)n);
             got += 4 + n;
         }
         break;
@@ -127,19 +128,19 @@ static void wrap(struct buf *out, int attributes, int64_t base_offset, int32_t c
     ck_assert_int_eq(buf_reserve(out, size), 0);
     uint8_t *p = out->ptr;
     memset(p, 0, BRK_BATCH_HDR_BYTES);
-    brk_batch_put64(p, (uint64_t)base_offset);
-    brk_batch_put32(p + 8, (uint32_t)(size - 12));
+    be_put64(p, (uint64_t)base_offset);
+    be_put32(p + 8, (uint32_t)(size - 12));
     p[16] = 2;
     p[21] = (uint8_t)(attributes >> 8);
     p[22] = (uint8_t)attributes;
-    brk_batch_put32(p + 23, (uint32_t)(count - 1));
-    brk_batch_put64(p + 27, (uint64_t)base_ts);
-    brk_batch_put64(p + 35, (uint64_t)max_ts);
-    brk_batch_put64(p + 43, (uint64_t)-1);
-    brk_batch_put32(p + 57, (uint32_t)count);
+    be_put32(p + 23, (uint32_t)(count - 1));
+    be_put64(p + 27, (uint64_t)base_ts);
+    be_put64(p + 35, (uint64_t)max_ts);
+    be_put64(p + 43, (uint64_t)-1);
+    be_put32(p + 57, (uint32_t)count);
     if (payload.len)
         memcpy(p + BRK_BATCH_HDR_BYTES, payload.ptr, payload.len);
-    brk_batch_put32(p + 17, crc32c(0, p + 21, size - 21));
+    be_put32(p + 17, crc32c(0, p + 21, size - 21));
     out->len = size;
 }
 
@@ -352,9 +353,9 @@ START_TEST(test_malformed)
     wrap(&b, 5, 0, 1, 0, 0, bytes_make(good, sizeof good));
     ck_assert_int_eq(brk_records_iter_init(&it, buf_bytes(&b), &scratch), ERR_UNSUPPORTED);
     wrap(&b, 0, 0, 1, 0, 0, bytes_make(good, sizeof good));
-    brk_batch_put32(b.ptr + 57, (uint32_t)-5);
+    be_put32(b.ptr + 57, (uint32_t)-5);
     ck_assert_int_eq(brk_records_iter_init(&it, buf_bytes(&b), &scratch), ERR_CORRUPT);
-    brk_batch_put32(b.ptr + 57, BRK_RECORDS_PER_BATCH_MAX + 1);
+    be_put32(b.ptr + 57, BRK_RECORDS_PER_BATCH_MAX + 1);
     ck_assert_int_eq(brk_records_iter_init(&it, buf_bytes(&b), &scratch), ERR_LIMIT);
     /* too many headers */
     uint8_t many[] = { 0, 0, 0, 0, 1, 2, 'x', 0x82, 0x80, 0x08 }; /* zigzag 65537 */

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "common/be.h"
 #include "common/log.h"
 
 int brk_req_begin_response(struct brk_req *req)
@@ -31,11 +32,7 @@ void brk_req_finish(struct brk_req *req, int rc)
     }
     if (!req->no_response) {
         ASSERT(req->resp.len >= 8);
-        uint32_t size = (uint32_t)(req->resp.len - 4);
-        req->resp.ptr[0] = (uint8_t)(size >> 24);
-        req->resp.ptr[1] = (uint8_t)(size >> 16);
-        req->resp.ptr[2] = (uint8_t)(size >> 8);
-        req->resp.ptr[3] = (uint8_t)size;
+        be_put32(req->resp.ptr, (uint32_t)(req->resp.len - 4));
     }
     req->conn_ops->hand_back(req, false);
 }

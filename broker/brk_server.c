@@ -109,7 +109,8 @@ static void register_retry_cb(evutil_socket_t fd, short what, void *arg)
     if (rc < 0) {
         log_debug("server", "broker registration not sent error=\"%s\"; retrying", err_str(rc));
         struct timeval tv = { 0, 200000 };
-        event_add(srv->register_ev, &tv);
+        if (event_add(srv->register_ev, &tv) < 0)
+            log_error("server", "broker registration retry not armed: event_add failed; restart the node");
     }
 }
 
@@ -120,7 +121,8 @@ static void register_done_cb(void *arg, int rc, int64_t broker_epoch)
     if (rc < 0) {
         log_info("server", "broker registration not committed error=\"%s\"; retrying", err_str(rc));
         struct timeval tv = { 0, 200000 };
-        event_add(srv->register_ev, &tv);
+        if (event_add(srv->register_ev, &tv) < 0)
+            log_error("server", "broker registration retry not armed: event_add failed; restart the node");
         return;
     }
     srv->broker_epoch = broker_epoch;
@@ -369,7 +371,10 @@ static struct event *timer_new(struct brk_server *srv, int64_t ms, event_callbac
     if (ms > 86400000LL)
         ms = 86400000LL;
     struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
-    event_add(ev, &tv);
+    if (event_add(ev, &tv) < 0) {
+        event_free(ev);
+        return NULL;
+    }
     return ev;
 }
 
@@ -405,6 +410,8 @@ static int check_storage(struct brk_server *srv)
 
 int brk_server_create(const struct config *cfg, const char *config_path, struct brk_server **out)
 {
+    ASSERT(cfg != NULL);
+    ASSERT(out != NULL);
     struct brk_server *srv = calloc(1, sizeof *srv);
     if (!srv)
         return -ENOMEM;
@@ -498,14 +505,27 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     srv->flush_ev = timer_new(srv, flush_ms < BRK_FLUSH_TICK_MS_MAX ? flush_ms : BRK_FLUSH_TICK_MS_MAX, flush_cb);
     if (srv->node->roles & CONFIG_ROLE_BROKER)
         srv->heartbeat_ev = timer_new(srv, srv->node->broker_heartbeat_interval_ms, heartbeat_cb);
+    if (!srv->retention_ev || !srv->flush_ev || (!srv->heartbeat_ev && (srv->node->roles & CONFIG_ROLE_BROKER))) {
+        rc = -ENOMEM;
+        goto fail;
+    }
     rc = brk_conns_start(srv); /* before any listener accepts */
     if (rc < 0)
         goto fail;
     srv->signal_evs[0] = evsignal_new(srv->base, SIGINT, signal_cb, srv);
     srv->signal_evs[1] = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
-    for (int i = 0; i < 2; i++)
-        if (srv->signal_evs[i])
-            event_add(srv->signal_evs[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        if (!srv->signal_evs[i] || event_add(srv->signal_evs[i], NULL) < 0) {
+            rc = -ENOMEM;
+            goto fail;
+        }
+    }
+    /* started: every module and event exists (brk_server_destroy frees them) */
+    ASSERT(srv->base != NULL);
+    ASSERT(srv->uring != NULL);
+    ASSERT(srv->parts != NULL);
+    ASSERT(srv->ctrl != NULL);
+    ASSERT(!srv->stopping);
     log_info("server", "samsa node started node=%d cluster_id=%s roles=%s%s io=%s; waiting for the metadata quorum",
              srv->node->node_id, srv->cluster_id, srv->node->roles & CONFIG_ROLE_BROKER ? "broker" : "",
              srv->node->roles & CONFIG_ROLE_CONTROLLER ? ",controller" : "", efd >= 0 ? "io_uring" : "syscalls");
@@ -531,7 +551,8 @@ int brk_server_run(struct brk_server *srv)
 void brk_server_stop(struct brk_server *srv)
 {
     srv->stopping = true;
-    event_base_loopbreak(srv->base);
+    int rc = event_base_loopbreak(srv->base); /* fails only without a base */
+    ASSERT(rc == 0);
 }
 
 void brk_server_destroy(struct brk_server *srv)

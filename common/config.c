@@ -1170,6 +1170,19 @@ static int listeners_derive(struct config *cfg)
     const char *lv = eff(cfg, "listeners");
     if (endpoints_parse(cfg, "listeners", lv, &m, n->listeners, &n->listener_count, 1) < 0)
         return ERR_CONFIG;
+    /* Until TLS and SASL exist, a listener mapped to SSL or SASL_* would be
+     * served as plaintext: refuse it rather than silently downgrade. */
+    for (size_t i = 0; i < n->listener_count; i++) {
+        enum config_security_protocol sp = n->listeners[i].security_protocol;
+        if (sp != CONFIG_SP_PLAINTEXT) {
+            cfg_error(cfg, "listeners=%s listener %s uses security protocol %s "
+                      "(listener.security.protocol.map), which is not supported yet: Samsa has no "
+                      "TLS/SASL; remove %s from listeners, or map it to PLAINTEXT if plaintext is meant",
+                      lv, n->listeners[i].name, config_security_protocol_name(sp),
+                      n->listeners[i].name);
+            return ERR_CONFIG;
+        }
+    }
 
     const char *adv_key = is_set(cfg, "advertised.listeners") ? "advertised.listeners" : "listeners";
     const char *av = eff(cfg, adv_key);
@@ -1237,6 +1250,13 @@ static int listeners_derive(struct config *cfg)
             cfg_error(cfg, "controller.listener.names=%s names %s which is not in "
                       "listener.security.protocol.map=%s; add %s:PLAINTEXT to it",
                       cln, name, eff(cfg, "listener.security.protocol.map"), name);
+            return ERR_CONFIG;
+        }
+        if (sp != CONFIG_SP_PLAINTEXT) { /* a broker-only node dials it: same refusal */
+            cfg_error(cfg, "controller.listener.names=%s listener %s uses security protocol %s "
+                      "(listener.security.protocol.map), which is not supported yet: Samsa has no "
+                      "TLS/SASL; map %s to PLAINTEXT", cln, name,
+                      config_security_protocol_name(sp), name);
             return ERR_CONFIG;
         }
     }

@@ -583,7 +583,10 @@ int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caug
         goto fail;
     }
     struct timeval tv = { (time_t)(tick_ms / 1000), (suseconds_t)((tick_ms % 1000) * 1000) };
-    event_add(c->tick_ev, &tv);
+    if (event_add(c->tick_ev, &tv) < 0) {
+        rc = -ENOMEM; /* libevent's timer heap: its only failure for a timer */
+        goto fail;
+    }
     log_info("ctrl", "metadata quorum started node=%d voters=%u log_end_offset=%lld epoch=%llu", cfg->node_id,
              cfg->voter_count, (long long)ctrl_mlog_end_offset(c->mlog), (unsigned long long)c->qs.epoch);
     *out = c;

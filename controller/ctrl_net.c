@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/be.h"
 #include "common/buf.h"
 #include "common/log.h"
 
@@ -103,10 +104,7 @@ static int frame_encode(struct ctrl_net *net, const Samsa__ControllerFrame *f)
         return rc;
     uint32_t len = (uint32_t)size + 1;
     uint8_t *p = net->out.ptr;
-    p[0] = (uint8_t)(len >> 24);
-    p[1] = (uint8_t)(len >> 16);
-    p[2] = (uint8_t)(len >> 8);
-    p[3] = (uint8_t)len;
+    be_put32(p, len);
     p[4] = CTRL_NET_FRAME_VERSION;
     size_t packed = samsa__controller_frame__pack(f, p + 5);
     ASSERT(packed == size);
@@ -179,8 +177,9 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
         if (avail < 4)
             return;
         uint8_t h[4];
-        evbuffer_copyout(in, h, 4);
-        uint32_t len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+        ev_ssize_t copied = evbuffer_copyout(in, h, 4);
+        ASSERT(copied == 4); /* avail >= 4 */
+        uint32_t len = be_get32(h);
         if (len == 0 || len > CTRL_NET_FRAME_BYTES_MAX) {
             cnet_warn(c->net, "frame size out of range", c->node_id);
             conn_close(c);
@@ -188,7 +187,8 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
         }
         if (avail < 4 + (size_t)len)
             return;
-        evbuffer_drain(in, 4);
+        int drained = evbuffer_drain(in, 4);
+        ASSERT(drained == 0);
         uint8_t *p = evbuffer_pullup(in, len);
         if (!p) {
             conn_close(c);
@@ -197,7 +197,8 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
         bool alive = conn_frame(c, p, len);
         if (!alive)
             return;
-        evbuffer_drain(in, len);
+        drained = evbuffer_drain(in, len);
+        ASSERT(drained == 0);
     }
 }
 
@@ -224,13 +225,18 @@ static struct cnet_conn *conn_new(struct ctrl_net *net, struct bufferevent *bev)
     struct cnet_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
+    bufferevent_setcb(bev, conn_read_cb, NULL, conn_event_cb, c);
+    if (bufferevent_enable(bev, EV_READ | EV_WRITE) < 0) {
+        log_error("cnet", "controller connection not armed: bufferevent_enable failed; closing it");
+        bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+        free(c);
+        return NULL; /* the caller frees bev */
+    }
     c->net = net;
     c->bev = bev;
     c->next = net->conns;
     net->conns = c;
     net->conn_count++;
-    bufferevent_setcb(bev, conn_read_cb, NULL, conn_event_cb, c);
-    bufferevent_enable(bev, EV_READ | EV_WRITE);
     return c;
 }
 
@@ -280,7 +286,9 @@ static void peer_retry_cb(evutil_socket_t fd, short what, void *arg)
 static void peer_schedule(struct cnet_peer *p)
 {
     struct timeval tv = { p->backoff_ms / 1000, (p->backoff_ms % 1000) * 1000 };
-    event_add(p->retry_ev, &tv);
+    if (event_add(p->retry_ev, &tv) < 0) /* libevent out of memory: nothing else to do */
+        log_error("cnet", "redial timer not armed node=%u: event_add failed; the peer is not "
+                  "redialled until it connects to us", p->id);
     p->backoff_ms = p->backoff_ms * 2 > CNET_BACKOFF_MS_MAX ? CNET_BACKOFF_MS_MAX : p->backoff_ms * 2;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/log.h"
 
 #define QSTATE_FILE_BYTES_MAX 4096
@@ -69,35 +70,15 @@ int ctrl_qstate_read(const char *dir, struct ctrl_qstate *out)
 
 int ctrl_qstate_write(const char *dir, const struct ctrl_qstate *qs)
 {
-    char path[PATH_MAX], tmp[PATH_MAX], sub[PATH_MAX];
+    char path[PATH_MAX];
     int rc = qstate_path(dir, "quorum-state", path, sizeof path);
-    if (rc == 0)
-        rc = qstate_path(dir, "quorum-state.tmp", tmp, sizeof tmp);
-    if (rc == 0)
-        rc = qstate_path(dir, "", sub, sizeof sub);
     if (rc < 0)
         return rc;
     char text[256];
     int n = snprintf(text, sizeof text, "{\"leaderEpoch\":%llu,\"votedId\":%lld,\"catchingUp\":%s,\"data_version\":0}\n",
                      (unsigned long long)qs->epoch, qs->voted_for ? (long long)qs->voted_for : -1LL,
                      qs->catching_up ? "true" : "false");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    if (write(fd, text, (size_t)n) != n || fsync(fd) < 0) {
-        rc = -errno;
-        close(fd);
-        unlink(tmp);
-        return rc ? rc : -EIO;
-    }
-    close(fd);
-    if (rename(tmp, path) < 0)
-        return -errno;
-    int dfd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        if (fsync(dfd) < 0)
-            rc = -errno;
-        close(dfd);
-    }
-    return rc;
+    ASSERT(n > 0 && (size_t)n < sizeof text);
+    struct bytes data = { (const uint8_t *)text, (size_t)n };
+    return fileio_write_atomic(path, &data, 1);
 }

@@ -24,6 +24,7 @@
 
 #include "common/err.h"
 #include "raft/raft_msg.h"
+#include "raft/raft_types.h"
 
 #define RAFT_VOTERS_MAX 7
 #define RAFT_OBSERVERS_MAX 16
@@ -33,33 +34,6 @@ enum raft_role {
     RAFT_PROSPECTIVE,   /* collecting pre-votes; epoch not bumped */
     RAFT_CANDIDATE,
     RAFT_LEADER
-};
-
-/* What must be durable before any message of the same ready is sent. */
-struct raft_hard_state {
-    uint64_t epoch;
-    uint32_t voted_for;  /* 0 = none */
-    bool catching_up;    /* restarted on a lost disk, not yet caught up: may not vote */
-};
-
-/*
- * The stable log, read-only for the core.  The driver owns it and changes it
- * only while processing a ready (truncate, append, install snapshot) or after
- * raft_snapshot_taken (cut the prefix).  Entry data returned is borrowed and
- * must stay valid until the next raft_advance.
- */
-struct raft_storage {
-    void *ctx;
-    /* last_index - the last stored index (the snapshot index if no entries). */
-    uint64_t (*last_index)(void *ctx);
-    /* entries - copy up to count_max entries with index in [lo, hi] into out;
-     * returns 0 and *count, or ERR_NOT_FOUND if lo is not stored. */
-    int (*entries)(void *ctx, uint64_t lo, uint64_t hi, struct raft_entry *out,
-                   uint32_t count_max, uint32_t *count);
-    /* snapshot - the latest snapshot id ({0,0} if none); entries start after it. */
-    void (*snapshot)(void *ctx, struct raft_snapshot_id *out);
-    /* hard_state - the persisted hard state ({0,0,false} on a fresh disk). */
-    void (*hard_state)(void *ctx, struct raft_hard_state *out);
 };
 
 struct raft_config {

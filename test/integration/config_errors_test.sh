@@ -2,7 +2,8 @@
 # config_errors_test.sh - samsa-server refuses bad configuration the way an
 # operator can act on: it exits non-zero, prints ONE line that names the key,
 # the value and a fix, and never starts listening.  Cases: a port out of
-# range, 0.0.0.0 advertised, a listener missing from the protocol map, no
+# range, 0.0.0.0 advertised, a listener missing from the protocol map, a
+# listener mapped to SSL / SASL_* (not supported yet; also by storage format), no
 # node.id, an unformatted log dir, a cluster-id mismatch (CLUSTER_ID env vs
 # meta.properties, and two log dirs formatted for different clusters): the
 # last two name both ids.
@@ -43,6 +44,32 @@ refused "0.0.0.0 advertised" 1 "advertised.listeners=PLAINTEXT://0.0.0.0:$NODE_P
     "$P" --override "advertised.listeners=PLAINTEXT://0.0.0.0:$NODE_PORT"
 refused "listener missing from protocol map" 1 "listener.security.protocol.map" "PLAINTEXT" "add PLAINTEXT:PLAINTEXT" -- \
     "$P" --override "listener.security.protocol.map=CONTROLLER:PLAINTEXT"
+# no TLS/SASL yet: a listener mapped to SSL / SASL_* would be served as
+# plaintext, so it stops the start (by the default map, and by an explicit map)
+SSL_PORT=$(free_ports 1)
+grep -v '^listener.security.protocol.map=' "$P" >"$W/default-map.properties"
+refused "SSL listener (default map)" 1 "listeners=" "listener SSL uses security protocol SSL" "not supported yet" "remove SSL from listeners" -- \
+    "$W/default-map.properties" --override "listeners=PLAINTEXT://127.0.0.1:$NODE_PORT,CONTROLLER://127.0.0.1:$NODE_CPORT,SSL://127.0.0.1:$SSL_PORT"
+node_port_open "$SSL_PORT" && node_fail "SSL listener: port $SSL_PORT is open"
+refused "SASL_SSL by protocol map" 1 "listener PLAINTEXT uses security protocol SASL_SSL" "not supported yet" -- \
+    "$P" --override "listener.security.protocol.map=PLAINTEXT:SASL_SSL,CONTROLLER:PLAINTEXT"
+refused "SASL_PLAINTEXT controller listener" 1 "listener CONTROLLER uses security protocol SASL_PLAINTEXT" "not supported yet" -- \
+    "$P" --override "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:SASL_PLAINTEXT"
+# samsa storage format reads the config as the server does: the same one line,
+# a non-zero exit, and the log dir left unformatted
+sed -e "s#^log.dirs=.*#log.dirs=$NODE_DIR/ssl-data#" \
+    -e "s#^listeners=.*#listeners=PLAINTEXT://127.0.0.1:$NODE_PORT,CONTROLLER://127.0.0.1:$NODE_CPORT,SSL://127.0.0.1:$SSL_PORT#" \
+    "$W/default-map.properties" >"$W/ssl.properties"
+"$SAMSA_CLI" storage format -t "$NODE_CLUSTER_ID" -c "$W/ssl.properties" >"$W/out" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] || { cat "$W/out"; node_fail "storage format with an SSL listener: exit 0"; }
+[ "$(grep -c . "$W/out")" -eq 1 ] || { cat "$W/out"; node_fail "storage format with an SSL listener: want one line"; }
+grep -qF "listener SSL uses security protocol SSL" "$W/out" && grep -qF "not supported yet" "$W/out" \
+    || { cat "$W/out"; node_fail "storage format with an SSL listener: message"; }
+[ -e "$NODE_DIR/ssl-data/meta.properties" ] && node_fail "storage format with an SSL listener wrote meta.properties"
+echo "ok storage format with an SSL listener: exit $rc: $(head -n 1 "$W/out")"
+pass=$((pass + 1))
+
 grep -v '^node.id=' "$P" >"$W/no-node-id.properties"
 refused "no node.id" 1 "node.id" "process.roles=broker,controller" "set node.id" -- "$W/no-node-id.properties"
 refused "node.id not a number" 1 "node.id=abc" "whole number" -- "$P" --override node.id=abc

@@ -42,6 +42,10 @@
 #define SIM_DISRUPT_ISOLATE_TICKS 80
 #define SIM_DISRUPT_AFTER_TICKS 80
 #define SIM_ISOLATED_LEADER_TICKS (2 * SIM_ELECTION_TICKS + 8) /* + in-flight delay */
+/* P8's "healthy leader": every voter followed it this long (two check-quorum
+ * windows + a round trip at the calm delay of 2); give up waiting after */
+#define SIM_HEALTHY_TICKS (2 * SIM_ELECTION_TICKS + 4)
+#define SIM_HEALTHY_WAIT_TICKS 400
 
 struct sim_entry {
     uint64_t index;
@@ -866,30 +870,45 @@ static void sim_liveness(struct sim *s)
                       SIM_LIVENESS_TICKS, (unsigned long long)base);
 }
 
-/* P8: isolate a follower of a healthy leader, heal: no epoch bump allowed */
+/* P8: isolate a follower of a healthy leader, heal: no epoch bump allowed.
+ *
+ * "Healthy" is the leader's own check-quorum verdict, not a snapshot of who
+ * follows whom.  The leader judges fixed windows of election_ticks and counts
+ * only fetches inside the window.  The first boundary after a heal may judge a
+ * window that is mostly the partition, and resigning there is correct (seed
+ * 74617: the leader was cut off for 14 ticks, every voter followed it again one
+ * tick before its boundary, but only one of three followers had fetched; see
+ * raft_test.c test_check_quorum_judges_whole_window).  So every voter must
+ * follow the leader for SIM_HEALTHY_TICKS in a row: two windows (any phase),
+ * plus a fetch round trip on the calm network.  The second boundary then
+ * judges a window lying wholly inside the stable stretch, in which every voter
+ * fetched, so the leader holds a fresh quorum of its own. */
 static void sim_disruption(struct sim *s)
 {
     if (s->voter_count < 3)
         return;
-    /* wait until every voter follows one leader in one epoch */
     struct sim_node *l = NULL;
-    for (int i = 0; i < 400 && !s->violated; i++) {
+    uint32_t stable_ticks = 0;
+    for (int i = 0; i < SIM_HEALTHY_WAIT_TICKS && !s->violated; i++) {
+        struct sim_node *was = l;
+        uint64_t was_epoch = l ? raft_epoch_get(l->r) : 0;
         sim_step(s);
         l = sim_leader_find(s);
-        if (!l)
-            continue;
-        bool stable = true;
-        for (uint32_t v = 0; v < s->voter_count; v++) {
+        bool stable = l != NULL;
+        for (uint32_t v = 0; v < s->voter_count && stable; v++) {
             struct sim_node *n = &s->nodes[v];
             if (!n->up || raft_epoch_get(n->r) != raft_epoch_get(l->r) ||
                 (n != l && raft_leader_get(n->r) != l->id))
                 stable = false;
         }
-        if (stable)
+        if (!stable || l != was || raft_epoch_get(l->r) != was_epoch)
+            stable_ticks = 0;
+        if (stable && ++stable_ticks >= SIM_HEALTHY_TICKS)
             break;
-        l = NULL;
+        if (!stable)
+            l = NULL;
     }
-    if (!l || s->violated)
+    if (!l || stable_ticks < SIM_HEALTHY_TICKS || s->violated)
         return;
     uint64_t epoch = raft_epoch_get(l->r);
     uint32_t x = (uint32_t)prng_range(&s->prng, s->voter_count);
