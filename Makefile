@@ -53,15 +53,19 @@ all: $(SERVER) $(CLI) $(CLIENTS) $(if $(wildcard test/sim/sim_main.c),$(SIM))
 deps:
 	@deploy/install-deps.sh
 
-$(BUILD)/gen/kmsg.c: proto/kgen.py $(KAFKA_API)
-	@mkdir -p $(dir $@)
+# Each generator writes several files in one run: grouped targets (&: and a
+# multi-target pattern rule), so no output is ever "older" than its sibling,
+# and .SECONDARY keeps them (as intermediates make would delete them after a
+# build and regenerate them - and recompile everything - on the next one).
+$(BUILD)/gen/kmsg.c $(BUILD)/gen/kmsg.h $(BUILD)/gen/kmsg_selftest.inc &: proto/kgen.py $(KAFKA_API)
+	@mkdir -p $(BUILD)/gen
 	$(PYTHON) proto/kgen.py --out $(BUILD)/gen $(KAFKA_API)
-$(BUILD)/gen/kmsg.h: $(BUILD)/gen/kmsg.c ;
 
-$(BUILD)/gen/%.pb-c.c: proto/%.proto
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(dir $@)
 	protoc-c --proto_path=proto --c_out=$(BUILD)/gen $<
-$(BUILD)/gen/%.pb-c.h: $(BUILD)/gen/%.pb-c.c ;
+
+.SECONDARY: $(GEN_C) $(GEN_H) $(BUILD)/gen/kmsg_selftest.inc
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
 	@mkdir -p $(dir $@)

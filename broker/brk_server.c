@@ -150,8 +150,9 @@ static void register_done_cb(void *arg, int rc)
     for (size_t i = 0; i < srv->node->listener_count; i++) {
         if (is_controller_listener(srv->node, srv->node->listeners[i].name))
             continue;
-        if (bind_listener(srv, (int)i) < 0) {
+        if ((rc = bind_listener(srv, (int)i)) < 0) {
             log_error("server", "stopping: a client listener could not be opened");
+            srv->stop_rc = rc;
             brk_server_stop(srv);
             return;
         }
@@ -199,11 +200,13 @@ static void caught_up_cb(void *arg)
     int rc = brk_parts_reconcile(srv->parts, ctrl_metadata(srv->ctrl));
     if (rc < 0) {
         log_error("server", "stopping: local partitions could not be opened error=\"%s\"", err_str(rc));
+        srv->stop_rc = rc;
         brk_server_stop(srv);
         return;
     }
     if (!srv->groups && (rc = brk_h_group_start(srv)) < 0) {
         log_error("server", "stopping: consumer groups could not be loaded error=\"%s\"", err_str(rc));
+        srv->stop_rc = rc;
         brk_server_stop(srv);
         return;
     }
@@ -516,7 +519,7 @@ int brk_server_run(struct brk_server *srv)
         }
         loop_reap(srv);
     }
-    return 0;
+    return srv->stop_rc;
 }
 
 void brk_server_stop(struct brk_server *srv)

@@ -15,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from samsanode import Node, check  # noqa: E402
+from samsanode import Node, check, group_partition  # noqa: E402
 
 from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
@@ -25,13 +25,6 @@ GROUP = "grp-one"
 N = 400
 PROPS = ["offsets.topic.replication.factor=1", "offsets.topic.num.partitions=5",
          "group.initial.rebalance.delay.ms=0"]
-
-
-def java_hash(s):
-    h = 0
-    for unit in struct.unpack(">%dH" % (len(s.encode("utf-16-be")) // 2), s.encode("utf-16-be")):
-        h = (31 * h + unit) & 0xFFFFFFFF
-    return h
 
 
 class Rd:
@@ -193,8 +186,7 @@ with Node(PROPS) as node:
     md = admin.list_topics(timeout=10)
     check("__consumer_offsets" in md.topics and len(md.topics["__consumer_offsets"].partitions) == 5,
           "__consumer_offsets metadata %r" % md.topics.get("__consumer_offsets"), node)
-    part = java_hash(GROUP) & 0x7FFFFFFF
-    part %= 5
+    part = group_partition(GROUP, 5)
     raw = Consumer({"bootstrap.servers": bs, "group.id": "raw-reader-unused", "enable.auto.commit": False})
     lo, hi = raw.get_watermark_offsets(TopicPartition("__consumer_offsets", part), timeout=10)
     check(hi > 0, "no records in __consumer_offsets-%d (java hash placement)" % part, node)
