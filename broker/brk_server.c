@@ -331,7 +331,7 @@ static void resign_wait_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct brk_server *srv = arg;
     int32_t leader = ctrl_active_id(srv->ctrl);
-    bool handed_over = leader > 0 && leader != srv->node->node_id && ctrl_unsent_bytes(srv->ctrl) == 0;
+    bool handed_over = leader >= 0 && leader != srv->node->node_id && ctrl_unsent_bytes(srv->ctrl) == 0;
     if (handed_over || brk_now_ns() - srv->resign_ns > BRK_RESIGN_GRACE_MS * 1000000LL) {
         log_info("server", "controller handover %s new_leader=%d", handed_over ? "done" : "timed out", (int)leader);
         brk_server_stop(srv);

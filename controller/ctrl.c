@@ -548,7 +548,7 @@ static void process_ready(struct ctrl *c)
                      (unsigned long long)rd.epoch);
             fail_pending(c, ERR_NOT_CONTROLLER);
         }
-        if (!c->caught_up && rd.leader_id != 0 && rd.high_watermark > 0 &&
+        if (!c->caught_up && rd.leader_id != RAFT_ID_NONE && rd.high_watermark > 0 &&
             last_applied >= rd.high_watermark) {
             c->caught_up = true;
             log_info("ctrl", "metadata caught up node=%d applied_offset=%lld topics=%d brokers=%d", c->cfg.node_id,
@@ -727,7 +727,7 @@ void ctrl_broker_heartbeat(struct ctrl *c, int32_t broker_id, int64_t broker_epo
         return;
     }
     uint32_t leader = raft_leader_get(c->raft);
-    if (leader == 0)
+    if (leader == RAFT_ID_NONE)
         return;
     Samsa__BrokerHeartbeat hb = SAMSA__BROKER_HEARTBEAT__INIT;
     hb.broker_id = broker_id;
@@ -747,7 +747,7 @@ void ctrl_forward_handler_set(struct ctrl *c, ctrl_forward_handler_fn fn, void *
 int ctrl_forward_request(struct ctrl *c, struct bytes kafka_request, ctrl_forward_done_cb cb, void *arg)
 {
     uint32_t leader = raft_leader_get(c->raft);
-    if (leader == 0 || leader == (uint32_t)c->cfg.node_id)
+    if (leader == RAFT_ID_NONE || leader == (uint32_t)c->cfg.node_id)
         return ERR_NOT_CONTROLLER;
     if (c->fwd_count >= CTRL_REMOTE_MAX)
         return ERR_LIMIT;
@@ -782,7 +782,7 @@ void ctrl_forward_reply(struct ctrl *c, uint32_t to, uint64_t request_id, int er
 int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caught_up_cb caught_up, void *arg,
                 struct ctrl **out)
 {
-    if (cfg->voter_count == 0 || cfg->voter_count > CTRL_VOTERS_MAX || cfg->node_id <= 0)
+    if (cfg->voter_count == 0 || cfg->voter_count > CTRL_VOTERS_MAX || cfg->node_id < 0)
         return ERR_CONFIG;
     struct ctrl *c = calloc(1, sizeof *c);
     if (!c)
@@ -828,6 +828,7 @@ int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caug
     rc = ctrl_qstate_read(c->metadata_dir, &c->qs);
     if (rc == -ENOENT) {
         memset(&c->qs, 0, sizeof c->qs);
+        c->qs.voted_for = RAFT_ID_NONE; /* a fresh quorum: no vote (node 0 is a node) */
         rc = 0;
     }
     if (rc < 0)
@@ -929,7 +930,7 @@ size_t ctrl_unsent_bytes(const struct ctrl *c) { return c ? ctrl_net_unsent_byte
 int32_t ctrl_active_id(const struct ctrl *c)
 {
     uint32_t l = raft_leader_get(c->raft);
-    return l ? (int32_t)l : -1;
+    return l != RAFT_ID_NONE ? (int32_t)l : -1;
 }
 
 bool ctrl_is_active(const struct ctrl *c) { return raft_role_get(c->raft) == RAFT_LEADER; }
@@ -997,7 +998,7 @@ int ctrl_forward(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, c
     if (ctrl_is_active(c))
         return ctrl_propose(c, recs, n, cb, arg);
     uint32_t leader = raft_leader_get(c->raft);
-    if (leader == 0)
+    if (leader == RAFT_ID_NONE)
         return ERR_NOT_CONTROLLER;
     if (c->fwd_count >= CTRL_REMOTE_MAX)
         return ERR_LIMIT;

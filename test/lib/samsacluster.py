@@ -50,7 +50,7 @@ class Node:
             listeners.append("CONTROLLER://127.0.0.1:%d" % self.ctrl_port)
         lines = [
             "process.roles=%s" % self.roles,
-            "node.id=%d" % self.id,
+            "%s=%d" % (self.cluster.id_key, self.id),
             "listeners=%s" % ",".join(listeners),
             "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
             "controller.listener.names=CONTROLLER",
@@ -123,11 +123,14 @@ class Cluster:
     """roles: a list like ["broker,controller"] * 3, or
     ["controller"] * 3 + ["broker"] * 2.  Controllers are the voters."""
 
-    def __init__(self, roles, extra=()):
+    def __init__(self, roles, extra=(), first_id=1, id_key="node.id"):
+        """first_id: the first node's id (Kafka's start at 0); id_key:
+        node.id, or broker.id (its old name)."""
         self.dir = tempfile.mkdtemp(prefix="samsa-cluster-")
         self.extra = list(extra)
+        self.id_key = id_key
         ports = samsanode.free_ports(2 * len(roles))
-        self.nodes = [Node(self, i + 1, r, ports[2 * i], ports[2 * i + 1]) for i, r in enumerate(roles)]
+        self.nodes = [Node(self, first_id + i, r, ports[2 * i], ports[2 * i + 1]) for i, r in enumerate(roles)]
         self.voters = ",".join("%d@127.0.0.1:%d" % (n.id, n.ctrl_port) for n in self.nodes if "controller" in n.roles)
         cid = subprocess.check_output([CLI, "storage", "random-uuid"], text=True).strip()
         for n in self.nodes:
