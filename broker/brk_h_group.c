@@ -1,7 +1,7 @@
 /*
  * brk_h_group.c - the group APIs (FindCoordinator, JoinGroup, SyncGroup,
  * Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups,
- * ListGroups, DeleteGroups) and the glue between the coordinator state
+ * ListGroups, DeleteGroups, OffsetDelete) and the glue between the coordinator state
  * machine (brk_group) and the __consumer_offsets partitions.
  *
  * __consumer_offsets is created on first use through the controller
@@ -950,4 +950,92 @@ void brk_h_delete_groups(struct brk_req *req)
     }
     if (--req->pending == 0)
         BRK_RESPOND(req, delete_groups, resp);
+}
+
+/* ---- OffsetDelete (KIP-496) ---- */
+
+struct offset_delete_ctx {
+    struct brk_req *req;
+    struct kmsg_offset_delete_resp *resp;
+    struct brk_group_tp *tps;
+    int32_t n;
+};
+
+/* offset_delete_respond - copy the per-partition errors into resp (its
+ * topics/partitions mirror the request, in order) and answer. */
+static void offset_delete_respond(struct offset_delete_ctx *oc)
+{
+    int32_t k = 0;
+    for (int32_t t = 0; t < oc->resp->topics_count; t++)
+        for (int32_t p = 0; p < oc->resp->topics[t].partitions_count; p++)
+            oc->resp->topics[t].partitions[p].error_code = oc->tps[k++].error_code;
+    ASSERT(k == oc->n);
+    struct brk_req *req = oc->req;
+    BRK_RESPOND(req, offset_delete, oc->resp);
+}
+
+static void offset_delete_done(void *arg, int rc)
+{
+    struct offset_delete_ctx *oc = arg;
+    for (int32_t i = 0; rc < 0 && i < oc->n; i++)
+        if (oc->tps[i].error_code == KERR_NONE)
+            oc->tps[i].error_code = store_kerr(rc);
+    offset_delete_respond(oc);
+}
+
+void brk_h_offset_delete(struct brk_req *req)
+{
+    struct brk_server *srv = brk_req_server(req);
+    struct kmsg_offset_delete_req m;
+    DECODE(offset_delete, &m);
+    struct offset_delete_ctx *oc = arena_alloc(&req->arena, sizeof *oc);
+    struct kmsg_offset_delete_resp *resp = arena_alloc(&req->arena, sizeof *resp);
+    if (!oc || !resp) {
+        brk_req_finish(req, ERR_LIMIT);
+        return;
+    }
+    kmsg_offset_delete_resp_init(resp);
+    *oc = (struct offset_delete_ctx){ req, resp, NULL, 0 };
+    resp->error_code = coord_check(req, m.group_id);
+    if (resp->error_code != KERR_NONE) {
+        BRK_RESPOND(req, offset_delete, resp);
+        return;
+    }
+    int32_t nt = m.topics_count > 0 ? m.topics_count : 0;
+    int64_t n = 0;
+    for (int32_t t = 0; t < nt; t++)
+        n += m.topics[t].partitions_count > 0 ? m.topics[t].partitions_count : 0;
+    resp->topics = arena_alloc_array(&req->arena, (size_t)nt, sizeof *resp->topics);
+    oc->tps = arena_alloc_array(&req->arena, (size_t)n, sizeof *oc->tps);
+    if ((!resp->topics && nt) || (!oc->tps && n)) {
+        brk_req_finish(req, ERR_LIMIT);
+        return;
+    }
+    resp->topics_count = nt;
+    const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
+    for (int32_t t = 0; t < nt; t++) {
+        const struct kmsg_offset_delete_req_topic *rt = &m.topics[t];
+        struct kmsg_offset_delete_resp_topic *st = &resp->topics[t];
+        kmsg_offset_delete_resp_topic_init(st);
+        st->name = rt->name;
+        int32_t np = rt->partitions_count > 0 ? rt->partitions_count : 0;
+        st->partitions = arena_alloc_array(&req->arena, (size_t)np, sizeof *st->partitions);
+        if (!st->partitions && np) {
+            brk_req_finish(req, ERR_LIMIT);
+            return;
+        }
+        st->partitions_count = np;
+        bool known = ctrl_image_topic_find(img, (const char *)rt->name.ptr, rt->name.len) != NULL;
+        for (int32_t p = 0; p < np; p++) {
+            kmsg_offset_delete_resp_partition_init(&st->partitions[p]);
+            st->partitions[p].partition_index = rt->partitions[p].partition_index;
+            oc->tps[oc->n++] = (struct brk_group_tp){ rt->name, rt->partitions[p].partition_index,
+                                                      known ? KERR_NONE : KERR_UNKNOWN_TOPIC_OR_PARTITION };
+        }
+    }
+    bool stored = false;
+    resp->error_code = brk_groups_offset_delete(srv->groups, m.group_id, oc->tps, oc->n, oc, offset_delete_done,
+                                                &stored);
+    if (!stored)
+        offset_delete_respond(oc);
 }

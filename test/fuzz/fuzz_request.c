@@ -61,6 +61,7 @@ static void fuzz_body(struct kwire_reader body, int16_t key, int16_t version, st
     case KMSG_API_ALTER_CONFIGS: FUZZ_API(alter_configs); break;
     case KMSG_API_CREATE_PARTITIONS: FUZZ_API(create_partitions); break;
     case KMSG_API_DELETE_GROUPS: FUZZ_API(delete_groups); break;
+    case KMSG_API_OFFSET_DELETE: FUZZ_API(offset_delete); break;
     case KMSG_API_INCREMENTAL_ALTER_CONFIGS: FUZZ_API(incremental_alter_configs); break;
     case KMSG_API_DESCRIBE_CLUSTER: FUZZ_API(describe_cluster); break;
     default: break;
