@@ -48,21 +48,25 @@ SERVER  := $(BUILD)/bin/samsa-server
 CLI     := $(BUILD)/bin/samsa
 SIM     := $(BUILD)/bin/samsa-sim
 
-.PHONY: all deps check test test-all integration sim sim-soak bench asan asan-integration tsan tsan-integration fuzz coverage format check-deps run clean
+.PHONY: all deps check test test-all integration sim sim-soak bench asan asan-integration tsan tsan-integration fuzz fuzz-bins fuzz-smoke coverage format check-deps run clean
 all: $(SERVER) $(CLI) $(CLIENTS) $(if $(wildcard test/sim/sim_main.c),$(SIM))
 
 deps:
 	@deploy/install-deps.sh
 
-$(BUILD)/gen/kmsg.c: proto/kgen.py $(KAFKA_API)
-	@mkdir -p $(dir $@)
+# Each generator writes several files in one run: grouped targets (&: and a
+# multi-target pattern rule), so no output is ever "older" than its sibling,
+# and .SECONDARY keeps them (as intermediates make would delete them after a
+# build and regenerate them - and recompile everything - on the next one).
+$(BUILD)/gen/kmsg.c $(BUILD)/gen/kmsg.h $(BUILD)/gen/kmsg_selftest.inc &: proto/kgen.py $(KAFKA_API)
+	@mkdir -p $(BUILD)/gen
 	$(PYTHON) proto/kgen.py --out $(BUILD)/gen $(KAFKA_API)
-$(BUILD)/gen/kmsg.h: $(BUILD)/gen/kmsg.c ;
 
-$(BUILD)/gen/%.pb-c.c: proto/%.proto
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(dir $@)
 	protoc-c --proto_path=proto --c_out=$(BUILD)/gen $<
-$(BUILD)/gen/%.pb-c.h: $(BUILD)/gen/%.pb-c.c ;
+
+.SECONDARY: $(GEN_C) $(GEN_H) $(BUILD)/gen/kmsg_selftest.inc
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
 	@mkdir -p $(dir $@)
@@ -142,14 +146,40 @@ test-all: all check
 bench: all
 	@test/bench/run-bench.sh
 
-# Fuzzing: libFuzzer (clang) over every decoder; FUZZ_SECONDS per target.
+# Fuzzing: libFuzzer (clang), one target per decoder family, each
+# test/fuzz/fuzz_<family>.c: Kafka requests, record batches, controller
+# frames and metadata payloads, __consumer_offsets records, config files.
+# `make fuzz` runs every target FUZZ_SECONDS (corpora kept in
+# build-fuzz/corpus/<target>, seeded from test/fuzz/seeds/<target> when it
+# exists); `make fuzz-smoke` runs each 10 s (CI: the targets cannot rot).
 FUZZ_SECONDS ?= 60
+FUZZ_C     := $(sort $(wildcard test/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(notdir $(basename $(FUZZ_C)))
+FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_NAMES))
+FUZZ_MAKE  := $(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT=-O1 \
+              SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer"
+
+$(BUILD)/fuzz/%: test/fuzz/%.c $(LIB_A) $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer $< $(LIB_A) -o $@ $(PKG_LIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
 fuzz:
-	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer" build-fuzz/libsamsa.a
-	@mkdir -p build-fuzz/bin build-fuzz/corpus
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I. -Ibuild-fuzz/gen \
-	    test/fuzz/fuzz_request.c build-fuzz/libsamsa.a -o build-fuzz/bin/fuzz_request $(PKG_LIBS)
-	build-fuzz/bin/fuzz_request -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 build-fuzz/corpus
+	@command -v clang >/dev/null || { echo "make fuzz: clang is missing; run deploy/install-deps.sh"; exit 1; }
+	$(FUZZ_MAKE) fuzz-bins
+	@for t in $(FUZZ_NAMES); do \
+	    mkdir -p build-fuzz/corpus/$$t; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	    build-fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -print_final_stats=0 \
+	        -artifact_prefix=build-fuzz/$$t- build-fuzz/corpus/$$t \
+	        $$(test -d test/fuzz/seeds/$$t && echo test/fuzz/seeds/$$t) 2>build-fuzz/$$t.log \
+	        || { tail -n 60 build-fuzz/$$t.log; echo "fuzz: $$t FAILED (reproducer: build-fuzz/$$t-*)"; exit 1; }; \
+	    grep -E '^#[0-9]+[[:space:]]+DONE' build-fuzz/$$t.log | tail -n 1; \
+	done
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" all check
@@ -196,6 +226,6 @@ format:
 	clang-format -i $(ALL_C) $(wildcard */*.h)
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

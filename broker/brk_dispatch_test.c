@@ -25,7 +25,7 @@ static const struct {
     { KMSG_API_METADATA, 0, 8 },
     { KMSG_API_OFFSET_COMMIT, 2, 7 },
     { KMSG_API_OFFSET_FETCH, 1, 7 },
-    { KMSG_API_FIND_COORDINATOR, 0, 2 },
+    { KMSG_API_FIND_COORDINATOR, 0, 4 },
     { KMSG_API_JOIN_GROUP, 0, 5 },
     { KMSG_API_HEARTBEAT, 0, 3 },
     { KMSG_API_LEAVE_GROUP, 0, 3 },
@@ -43,6 +43,7 @@ static const struct {
     { KMSG_API_INCREMENTAL_ALTER_CONFIGS, 0, 1 },
     { KMSG_API_DESCRIBE_QUORUM, 0, 1 },
     { KMSG_API_DESCRIBE_CLUSTER, 0, 0 },
+    { KMSG_API_OFFSET_DELETE, 0, 0 },
 };
 #define SERVED_COUNT ((int)(sizeof served / sizeof served[0]))
 

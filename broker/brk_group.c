@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/kwire.h"
 #include "common/log.h"
 #include "common/prng.h"
 
@@ -1053,6 +1054,23 @@ static int tombstone(struct arena *a, const struct buf *kb, struct brk_offsets_t
     return rc;
 }
 
+/* tombstone_offset / tombstone_group - the tombstone of one of g's offsets
+ * (or of g itself) into *rec; kb is scratch, the key is copied into a. */
+static int tombstone_offset(struct arena *a, struct buf *kb, const struct group *g, struct bytes topic,
+                            int32_t partition, struct brk_offsets_topic_record *rec)
+{
+    buf_reset(kb);
+    int rc = brk_offsets_topic_offset_key_encode(kb, own_bytes(&g->id), topic, partition);
+    return rc == 0 ? tombstone(a, kb, rec) : rc;
+}
+
+static int tombstone_group(struct arena *a, struct buf *kb, const struct group *g, struct brk_offsets_topic_record *rec)
+{
+    buf_reset(kb);
+    int rc = brk_offsets_topic_group_key_encode(kb, own_bytes(&g->id));
+    return rc == 0 ? tombstone(a, kb, rec) : rc;
+}
+
 /* Drop g's expired offsets: tombstones first (one batch), then memory. */
 static void group_expire_offsets(struct brk_groups *gs, struct group *g, int64_t now_ms)
 {
@@ -1077,18 +1095,10 @@ static void group_expire_offsets(struct brk_groups *gs, struct group *g, int64_t
     for (int32_t i = 0; rc == 0 && i < g->offset_count; i++) {
         if (!gone[i])
             continue;
-        buf_reset(&kb);
-        rc = brk_offsets_topic_offset_key_encode(&kb, own_bytes(&g->id), g->offsets[i].o.topic,
-                                                 g->offsets[i].o.partition);
-        if (rc == 0)
-            rc = tombstone(&a, &kb, &recs[k++]);
+        rc = tombstone_offset(&a, &kb, g, g->offsets[i].o.topic, g->offsets[i].o.partition, &recs[k++]);
     }
-    if (rc == 0 && group_gone) {
-        buf_reset(&kb);
-        rc = brk_offsets_topic_group_key_encode(&kb, own_bytes(&g->id));
-        if (rc == 0)
-            rc = tombstone(&a, &kb, &recs[k++]);
-    }
+    if (rc == 0 && group_gone)
+        rc = tombstone_group(&a, &kb, g, &recs[k++]);
     buf_deinit(&kb);
     if (rc == 0)
         rc = gs->ops.store(gs->ops.ctx, own_bytes(&g->id), recs, k, NULL, expire_store_done);
@@ -1301,6 +1311,102 @@ int brk_groups_list(const struct brk_groups *gs, struct arena *a, struct brk_gro
     *out = l;
     *count = k;
     return rc;
+}
+
+/* subscription_has - does a ConsumerProtocolSubscription (v0+: version,
+ * [topics], ...) name topic?  Unparseable: true (Kafka treats an unknown
+ * subscription as subscribed to everything). */
+static bool subscription_has(struct bytes metadata, struct bytes topic)
+{
+    struct kwire_reader r;
+    kwire_reader_init(&r, metadata);
+    int16_t version = 0;
+    int32_t count = 0;
+    if (kwire_read_i16(&r, &version) < 0 || version < 0 || kwire_read_i32(&r, &count) < 0 || count < 0)
+        return true;
+    for (int32_t i = 0; i < count; i++) {
+        struct bytes t;
+        if (kwire_read_string(&r, &t) < 0 || !t.ptr)
+            return true;
+        if (bytes_eq(t, topic))
+            return true;
+    }
+    return false;
+}
+
+/* group_subscribes - does a member of consumer group g subscribe to topic
+ * (its metadata for the selected protocol, else its first one)? */
+static bool group_subscribes(const struct group *g, struct bytes topic)
+{
+    for (int32_t i = 0; i < g->member_count; i++) {
+        const struct member *m = g->members[i];
+        const struct member_protocol *mp = m->protocol_count > 0 ? &m->protocols[0] : NULL;
+        for (int32_t k = 0; !g->protocol.null && k < m->protocol_count; k++)
+            if (own_eq(&m->protocols[k].name, own_bytes(&g->protocol)))
+                mp = &m->protocols[k];
+        if (mp && subscription_has(own_bytes(&mp->metadata), topic))
+            return true;
+    }
+    return false;
+}
+
+int16_t brk_groups_offset_delete(struct brk_groups *gs, struct bytes group_id, struct brk_group_tp *tps, int32_t n,
+                                 void *arg, brk_groups_store_done_cb done, bool *stored)
+{
+    *stored = false;
+    ASSERT(n >= 0);
+    if (!group_id.ptr || group_id.len == 0)
+        return BRK_GROUP_INVALID_GROUP_ID;
+    struct group *g = group_live(gs, group_id);
+    if (!g)
+        return BRK_GROUP_GROUP_ID_NOT_FOUND;
+    bool consumer = own_eq(&g->protocol_type, bytes_make("consumer", 8));
+    if (g->state != BRK_GROUP_EMPTY && !g->protocol_type.null && !consumer)
+        return BRK_GROUP_NON_EMPTY_GROUP;
+    struct arena a;
+    arena_init(&a, 4096, 64u << 20);
+    struct brk_offsets_topic_record *recs = arena_alloc_array(&a, (size_t)n + 1, sizeof *recs);
+    struct buf kb;
+    buf_init(&kb, 0);
+    int rc = recs ? 0 : ERR_LIMIT;
+    int32_t k = 0, gone = 0;
+    for (int32_t i = 0; rc == 0 && i < n; i++) {
+        if (tps[i].error_code != BRK_GROUP_OK)
+            continue;
+        if (g->state != BRK_GROUP_EMPTY && consumer && group_subscribes(g, tps[i].topic)) {
+            tps[i].error_code = BRK_GROUP_GROUP_SUBSCRIBED_TO_TOPIC;
+            continue;
+        }
+        gone += offset_entry_find(g, tps[i].topic, tps[i].partition) != NULL;
+        rc = tombstone_offset(&a, &kb, g, tps[i].topic, tps[i].partition, &recs[k++]);
+    }
+    bool group_gone = rc == 0 && g->state == BRK_GROUP_EMPTY && gone == g->offset_count;
+    if (rc == 0 && group_gone)
+        rc = tombstone_group(&a, &kb, g, &recs[k++]);
+    buf_deinit(&kb);
+    if (rc == 0 && k > 0) {
+        rc = gs->ops.store(gs->ops.ctx, own_bytes(&g->id), recs, k, arg, done);
+        *stored = rc == 0;
+    }
+    arena_deinit(&a); /* the store copied the records into its batch */
+    for (int32_t i = 0; i < n; i++) {
+        if (tps[i].error_code != BRK_GROUP_OK)
+            continue;
+        if (rc < 0)
+            tps[i].error_code = BRK_GROUP_COORDINATOR_NOT_AVAILABLE;
+        else
+            offset_delete(g, tps[i].topic, tps[i].partition);
+    }
+    if (rc < 0) {
+        log_warn("group", "offsets of group=%.*s not deleted error=\"%s\"", (int)g->id.len, (const char *)g->id.p,
+                 err_str(rc));
+        return BRK_GROUP_OK;
+    }
+    log_info("group", "offsets deleted group=%.*s partitions=%d%s", (int)g->id.len, (const char *)g->id.p, gone,
+             group_gone ? "; the group is empty and has no offsets left: removed" : "");
+    if (group_gone)
+        g->state = BRK_GROUP_DEAD;
+    return BRK_GROUP_OK;
 }
 
 int16_t brk_groups_delete(struct brk_groups *gs, struct bytes group_id, struct arena *a,

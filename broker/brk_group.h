@@ -81,6 +81,7 @@ enum brk_group_err {
     BRK_GROUP_GROUP_ID_NOT_FOUND = 69,
     BRK_GROUP_GROUP_MAX_SIZE_REACHED = 81,
     BRK_GROUP_MEMBER_ID_REQUIRED = 79,
+    BRK_GROUP_GROUP_SUBSCRIBED_TO_TOPIC = 86,
 };
 
 enum brk_group_state {
@@ -251,6 +252,29 @@ MUST_CHECK int brk_groups_list(const struct brk_groups *gs, struct arena *a, str
  * (the caller writes their tombstones and the group's). */
 int16_t brk_groups_delete(struct brk_groups *gs, struct bytes group_id, struct arena *a,
                           struct brk_group_offset **offsets, int32_t *count);
+
+struct brk_group_tp {
+    struct bytes topic;
+    int32_t partition;
+    int16_t error_code; /* out */
+};
+
+/*
+ * brk_groups_offset_delete - OffsetDelete (KIP-496), Kafka's rules: the
+ * group-level error is GROUP_ID_NOT_FOUND (unknown or Dead), NON_EMPTY_GROUP
+ * (a group with members whose protocol type is not "consumer"), or OK.  Then
+ * each tps[i].error_code is GROUP_SUBSCRIBED_TO_TOPIC for a topic a member
+ * of a non-Empty consumer group subscribes to (a subscription that does not
+ * parse counts as subscribed to everything), else OK; the error codes the
+ * caller already set (non-zero) are kept and those tps skipped.  The OK ones
+ * get tombstones in one ops->store(arg, done) and leave the cache; an Empty
+ * group left without offsets gets its group tombstone and becomes Dead (as
+ * with expiry).  *stored: done will run (the answer waits for it).  A store
+ * that fails to queue sets the OK tps to COORDINATOR_NOT_AVAILABLE (the
+ * cache is unchanged).
+ */
+int16_t brk_groups_offset_delete(struct brk_groups *gs, struct bytes group_id, struct brk_group_tp *tps, int32_t n,
+                                 void *arg, brk_groups_store_done_cb done, bool *stored);
 
 /* brk_groups_load_record - replay one __consumer_offsets record (start-up).
  * Unknown key versions are skipped; malformed values are ERR_DECODE. */

@@ -505,6 +505,71 @@ START_TEST(test_offset_expiry)
 }
 END_TEST
 
+/* OffsetDelete (KIP-496): unknown group GROUP_ID_NOT_FOUND; a subscribed
+ * topic of a live consumer group GROUP_SUBSCRIBED_TO_TOPIC (its offsets
+ * stay); other partitions tombstoned and dropped; an error set by the caller
+ * kept; a standalone group left without offsets removed (group tombstone). */
+START_TEST(test_offset_delete)
+{
+    setup_delay(0);
+    struct brk_group_tp tp1 = { B("t"), 0, 0 };
+    bool stored = true;
+    ck_assert_int_eq(brk_groups_offset_delete(gs, B("nope"), &tp1, 1, NULL, NULL, &stored),
+                     BRK_GROUP_GROUP_ID_NOT_FOUND);
+    ck_assert(!stored);
+    /* a consumer group subscribed to "t" (ConsumerProtocolSubscription v0) */
+    static const uint8_t sub[] = { 0, 0, 0, 0, 0, 1, 0, 1, 't', 0xff, 0xff, 0xff, 0xff };
+    struct brk_group_protocol_in p = { B("range"), { sub, sizeof sub } };
+    struct brk_group_join_req jr = {
+        .group_id = B("c"), .member_id = B(""), .group_instance_id = { NULL, 0 }, .client_id = B("cli"),
+        .client_host = B("/127.0.0.1"), .protocol_type = B("consumer"), .session_timeout_ms = 10000,
+        .rebalance_timeout_ms = 30000, .require_known_member_id = false, .protocol_count = 1, .protocols = &p,
+    };
+    struct waiter w, sw;
+    memset(&w, 0, sizeof w);
+    brk_groups_join(gs, &jr, 0, &w);
+    ck_assert(w.answered);
+    ck_assert_int_eq(w.err, 0);
+    struct brk_group_assignment_in as = { bytes_cstr(w.member_id), B("A") };
+    memset(&sw, 0, sizeof sw);
+    struct brk_group_sync_req sr = { .group_id = B("c"), .member_id = bytes_cstr(w.member_id), .generation_id = 1,
+                                     .assignment_count = 1, .assignments = &as };
+    brk_groups_sync(gs, &sr, 1, &sw);
+    complete_stores(&fake, 0);
+    ck_assert_int_eq(brk_groups_state(gs, B("c")), BRK_GROUP_STABLE);
+    struct brk_group_offset o = { .topic = B("t"), .partition = 0, .offset = 5, .leader_epoch = -1,
+                                  .metadata = B(""), .commit_timestamp_ms = 1, .expire_timestamp_ms = -1 };
+    ck_assert_int_eq(brk_groups_offset_put(gs, B("c"), &o), 0);
+    o.topic = B("u");
+    ck_assert_int_eq(brk_groups_offset_put(gs, B("c"), &o), 0);
+    int records = fake.record_count;
+    struct brk_group_tp tps[3] = { { B("t"), 0, 0 }, { B("u"), 0, 0 }, { B("gone"), 0, 3 } };
+    ck_assert_int_eq(brk_groups_offset_delete(gs, B("c"), tps, 3, NULL, NULL, &stored), BRK_GROUP_OK);
+    ck_assert(stored);
+    ck_assert_int_eq(tps[0].error_code, BRK_GROUP_GROUP_SUBSCRIBED_TO_TOPIC);
+    ck_assert_int_eq(tps[1].error_code, 0);
+    ck_assert_int_eq(tps[2].error_code, 3); /* the caller's UNKNOWN_TOPIC_OR_PARTITION */
+    ck_assert_int_eq(fake.record_count, records + 1); /* u-0's tombstone only */
+    ck_assert(fake.value_null[records]);
+    ck_assert_ptr_nonnull(brk_groups_offset_find(gs, B("c"), B("t"), 0));
+    ck_assert_ptr_null(brk_groups_offset_find(gs, B("c"), B("u"), 0));
+    ck_assert_int_eq(brk_groups_state(gs, B("c")), BRK_GROUP_STABLE);
+    fake.store_done_count = fake.store_count; /* the fake's done callbacks: NULL here */
+    /* standalone group: everything deletable; with its last offset it goes */
+    ck_assert_int_eq(brk_groups_commit_check(gs, B("solo"), B(""), -1, 0), 0);
+    put_offset("solo", 0, 7, 1000);
+    records = fake.record_count;
+    struct brk_group_tp st = { B("t"), 0, 0 };
+    ck_assert_int_eq(brk_groups_offset_delete(gs, B("solo"), &st, 1, NULL, NULL, &stored), BRK_GROUP_OK);
+    ck_assert(stored);
+    ck_assert_int_eq(st.error_code, 0);
+    ck_assert_int_eq(fake.record_count, records + 2); /* the offset and the group */
+    ck_assert_int_eq(brk_groups_state(gs, B("solo")), BRK_GROUP_DEAD);
+    fake.store_done_count = fake.store_count;
+    teardown();
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("brk_group");
@@ -518,6 +583,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_reload_from_stored_records);
     tcase_add_test(tc, test_store_failure_fails_sync);
     tcase_add_test(tc, test_offset_expiry);
+    tcase_add_test(tc, test_offset_delete);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -29,6 +29,7 @@ void brk_h_incremental_alter_configs(struct brk_req *req);
 void brk_h_describe_cluster(struct brk_req *req);
 void brk_h_describe_quorum(struct brk_req *req);
 void brk_h_find_coordinator(struct brk_req *req);
+void brk_h_offset_delete(struct brk_req *req);
 void brk_h_join_group(struct brk_req *req);
 void brk_h_sync_group(struct brk_req *req);
 void brk_h_heartbeat(struct brk_req *req);

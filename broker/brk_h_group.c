@@ -1,7 +1,7 @@
 /*
  * brk_h_group.c - the group APIs (FindCoordinator, JoinGroup, SyncGroup,
  * Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups,
- * ListGroups, DeleteGroups) and the glue between the coordinator state
+ * ListGroups, DeleteGroups, OffsetDelete) and the glue between the coordinator state
  * machine (brk_group) and the __consumer_offsets partitions.
  *
  * __consumer_offsets is created on first use through the controller
@@ -9,8 +9,11 @@
  * offsets.topic.num.partitions partitions and offsets.topic.replication.factor
  * replicas (more replicas than live brokers: COORDINATOR_NOT_AVAILABLE and
  * one log line naming the key).  A group lives on partition
- * abs(hashCode(group)) % partitions; this node coordinates the groups whose
- * partition it leads.
+ * Utils.abs(hashCode(group)) % partitions; this node coordinates the groups
+ * whose partition it leads.  FindCoordinator on any broker names that
+ * partition's leader from the metadata image (its endpoint for the
+ * listener the client came in on); the other group APIs on a node that is
+ * not the coordinator get NOT_COORDINATOR, as in Kafka.
  *
  * Writes: OffsetCommit, the leader's SyncGroup, an emptied group and
  * DeleteGroups build one uncompressed v2 batch (brk_offsets_topic) and
@@ -113,15 +116,23 @@ static struct brk_part *group_part(struct brk_server *srv, struct bytes group_id
     return brk_parts_find(srv->parts, t->topic_id, p);
 }
 
-/* coord_check - is this node the coordinator of group_id?  Kafka error code. */
-static int16_t coord_check(struct brk_req *req, struct bytes group_id)
+/* coord_ready - groups started, group_id valid, __consumer_offsets exists
+ * (created on first use).  Kafka error code. */
+static int16_t coord_ready(struct brk_req *req, struct bytes group_id)
 {
     struct brk_server *srv = brk_req_server(req);
     if (!srv->groups)
         return BRK_GROUP_COORDINATOR_NOT_AVAILABLE;
     if (!group_id.ptr || group_id.len == 0)
         return BRK_GROUP_INVALID_GROUP_ID;
-    int16_t err = offsets_topic_ensure(srv, &req->arena);
+    return offsets_topic_ensure(srv, &req->arena);
+}
+
+/* coord_check - is this node the coordinator of group_id?  Kafka error code. */
+static int16_t coord_check(struct brk_req *req, struct bytes group_id)
+{
+    struct brk_server *srv = brk_req_server(req);
+    int16_t err = coord_ready(req, group_id);
     if (err != KERR_NONE)
         return err;
     struct brk_part *part = group_part(srv, group_id);
@@ -347,40 +358,101 @@ void brk_h_group_stop(struct brk_server *srv)
         }                                                                                                \
     } while (0)
 
-void brk_h_find_coordinator(struct brk_req *req)
+/* coord_locate - the coordinator of group_id as the metadata image sees it:
+ * the leader of the group's __consumer_offsets partition, with its endpoint
+ * for the listener this request came in on (like Metadata).  Kafka error
+ * code; COORDINATOR_NOT_AVAILABLE while the topic is being created, the
+ * partition has no leader, the leader is fenced or has no such listener, or
+ * the leader is this node and its partition is not open (loading). */
+static int16_t coord_locate(struct brk_req *req, struct bytes group_id, int32_t *node_id_out,
+                            const struct ctrl_endpoint **ep_out)
 {
     struct brk_server *srv = brk_req_server(req);
+    int16_t err = coord_ready(req, group_id);
+    if (err != KERR_NONE)
+        return err;
+    const struct ctrl_topic *t = offsets_topic(srv);
+    if (!t || t->partition_count <= 0)
+        return BRK_GROUP_COORDINATOR_NOT_AVAILABLE;
+    int32_t p = brk_offsets_topic_partition_for(group_id, t->partition_count);
+    const struct ctrl_partition *cp = &t->partitions[p];
+    ASSERT(cp->partition_id == p);
+    if (cp->leader < 0)
+        return BRK_GROUP_COORDINATOR_NOT_AVAILABLE;
+    if (cp->leader == srv->node->node_id) {
+        const struct brk_part *part = brk_parts_find(srv->parts, t->topic_id, p);
+        if (!part || !part->is_leader)
+            return BRK_GROUP_COORDINATOR_NOT_AVAILABLE; /* not opened / loaded yet */
+    }
+    const struct ctrl_broker *b = ctrl_image_broker_find(ctrl_metadata(srv->ctrl), cp->leader);
+    const char *lname = srv->node->listeners[brk_req_listener_index(req)].name;
+    const struct ctrl_endpoint *ep = b && !b->fenced ? brk_endpoint_for(b, lname) : NULL;
+    if (!ep)
+        return BRK_GROUP_COORDINATOR_NOT_AVAILABLE;
+    *node_id_out = cp->leader;
+    *ep_out = ep;
+    return KERR_NONE;
+}
+
+/* coord_answer - one key's answer: group keys through coord_locate; a
+ * transaction key gets COORDINATOR_NOT_AVAILABLE, which is what Kafka answers
+ * while __transaction_state does not exist yet (Samsa has no transaction
+ * coordinator, so for now it never does); other key types INVALID_REQUEST. */
+static int16_t coord_answer(struct brk_req *req, int8_t key_type, struct bytes key, int32_t *node_id,
+                            struct bytes *host, int32_t *port, struct bytes *error_message)
+{
+    *node_id = -1;
+    *host = bytes_make("", 0);
+    *port = -1;
+    *error_message = (struct bytes){ NULL, 0 };
+    int16_t err;
+    const struct ctrl_endpoint *ep = NULL;
+    if (key_type == 0)
+        err = coord_locate(req, key, node_id, &ep);
+    else
+        err = key_type == 1 ? BRK_GROUP_COORDINATOR_NOT_AVAILABLE : KERR_INVALID_REQUEST;
+    if (err == KERR_NONE) {
+        *host = bytes_cstr(ep->host);
+        *port = ep->port;
+    } else {
+        *node_id = -1;
+        *error_message = bytes_cstr(key_type == 1   ? "Transactions are not supported by this server yet."
+                                    : key_type != 0 ? "Unknown coordinator key type."
+                                    : err == BRK_GROUP_INVALID_GROUP_ID ? "The group id is empty."
+                                                                        : "The coordinator is not available.");
+    }
+    return err;
+}
+
+void brk_h_find_coordinator(struct brk_req *req)
+{
     struct kmsg_find_coordinator_req m;
     DECODE(find_coordinator, &m);
     struct kmsg_find_coordinator_resp resp;
     kmsg_find_coordinator_resp_init(&resp);
-    resp.node_id = -1;
-    resp.host = bytes_make("", 0);
-    resp.port = -1;
-    if (m.key_type != 0) {
-        resp.error_code = m.key_type == 1 ? BRK_GROUP_COORDINATOR_NOT_AVAILABLE : KERR_INVALID_REQUEST;
-        resp.error_message = bytes_cstr(m.key_type == 1 ? "Transactions are not supported by this server yet."
-                                                        : "Unknown coordinator key type.");
+    if (req->hdr.api_version < 4) {
+        resp.error_code = coord_answer(req, m.key_type, m.key, &resp.node_id, &resp.host, &resp.port,
+                                       &resp.error_message);
         BRK_RESPOND(req, find_coordinator, &resp);
         return;
     }
-    int16_t err = coord_check(req, m.key);
-    if (err == KERR_NONE) {
-        const struct ctrl_broker *b = ctrl_image_broker_find(ctrl_metadata(srv->ctrl), srv->node->node_id);
-        const char *lname = srv->node->listeners[brk_req_listener_index(req)].name;
-        const struct ctrl_endpoint *ep = b ? brk_endpoint_for(b, lname) : NULL;
-        if (ep) {
-            resp.node_id = srv->node->node_id;
-            resp.host = bytes_cstr(ep->host);
-            resp.port = ep->port;
-        } else {
-            err = BRK_GROUP_COORDINATOR_NOT_AVAILABLE;
+    /* KIP-699: one answer per key, in the request's order */
+    if (m.coordinator_keys_count > 0) {
+        resp.coordinators = arena_alloc_array(&req->arena, (size_t)m.coordinator_keys_count,
+                                              sizeof *resp.coordinators);
+        if (!resp.coordinators) {
+            brk_req_finish(req, ERR_LIMIT);
+            return;
         }
     }
-    resp.error_code = err;
-    if (err != KERR_NONE)
-        resp.error_message = bytes_cstr(err == BRK_GROUP_INVALID_GROUP_ID ? "The group id is empty."
-                                                                          : "The coordinator is not available.");
+    resp.coordinators_count = m.coordinator_keys_count > 0 ? m.coordinator_keys_count : 0;
+    for (int32_t i = 0; i < resp.coordinators_count; i++) {
+        struct kmsg_find_coordinator_resp_coordinator *c = &resp.coordinators[i];
+        kmsg_find_coordinator_resp_coordinator_init(c);
+        c->key = m.coordinator_keys[i];
+        c->error_code = coord_answer(req, m.key_type, m.coordinator_keys[i], &c->node_id, &c->host, &c->port,
+                                     &c->error_message);
+    }
     BRK_RESPOND(req, find_coordinator, &resp);
 }
 
@@ -873,4 +945,92 @@ void brk_h_delete_groups(struct brk_req *req)
     }
     if (--req->pending == 0)
         BRK_RESPOND(req, delete_groups, resp);
+}
+
+/* ---- OffsetDelete (KIP-496) ---- */
+
+struct offset_delete_ctx {
+    struct brk_req *req;
+    struct kmsg_offset_delete_resp *resp;
+    struct brk_group_tp *tps;
+    int32_t n;
+};
+
+/* offset_delete_respond - copy the per-partition errors into resp (its
+ * topics/partitions mirror the request, in order) and answer. */
+static void offset_delete_respond(struct offset_delete_ctx *oc)
+{
+    int32_t k = 0;
+    for (int32_t t = 0; t < oc->resp->topics_count; t++)
+        for (int32_t p = 0; p < oc->resp->topics[t].partitions_count; p++)
+            oc->resp->topics[t].partitions[p].error_code = oc->tps[k++].error_code;
+    ASSERT(k == oc->n);
+    struct brk_req *req = oc->req;
+    BRK_RESPOND(req, offset_delete, oc->resp);
+}
+
+static void offset_delete_done(void *arg, int rc)
+{
+    struct offset_delete_ctx *oc = arg;
+    for (int32_t i = 0; rc < 0 && i < oc->n; i++)
+        if (oc->tps[i].error_code == KERR_NONE)
+            oc->tps[i].error_code = store_kerr(rc);
+    offset_delete_respond(oc);
+}
+
+void brk_h_offset_delete(struct brk_req *req)
+{
+    struct brk_server *srv = brk_req_server(req);
+    struct kmsg_offset_delete_req m;
+    DECODE(offset_delete, &m);
+    struct offset_delete_ctx *oc = arena_alloc(&req->arena, sizeof *oc);
+    struct kmsg_offset_delete_resp *resp = arena_alloc(&req->arena, sizeof *resp);
+    if (!oc || !resp) {
+        brk_req_finish(req, ERR_LIMIT);
+        return;
+    }
+    kmsg_offset_delete_resp_init(resp);
+    *oc = (struct offset_delete_ctx){ req, resp, NULL, 0 };
+    resp->error_code = coord_check(req, m.group_id);
+    if (resp->error_code != KERR_NONE) {
+        BRK_RESPOND(req, offset_delete, resp);
+        return;
+    }
+    int32_t nt = m.topics_count > 0 ? m.topics_count : 0;
+    int64_t n = 0;
+    for (int32_t t = 0; t < nt; t++)
+        n += m.topics[t].partitions_count > 0 ? m.topics[t].partitions_count : 0;
+    resp->topics = arena_alloc_array(&req->arena, (size_t)nt, sizeof *resp->topics);
+    oc->tps = arena_alloc_array(&req->arena, (size_t)n, sizeof *oc->tps);
+    if ((!resp->topics && nt) || (!oc->tps && n)) {
+        brk_req_finish(req, ERR_LIMIT);
+        return;
+    }
+    resp->topics_count = nt;
+    const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
+    for (int32_t t = 0; t < nt; t++) {
+        const struct kmsg_offset_delete_req_topic *rt = &m.topics[t];
+        struct kmsg_offset_delete_resp_topic *st = &resp->topics[t];
+        kmsg_offset_delete_resp_topic_init(st);
+        st->name = rt->name;
+        int32_t np = rt->partitions_count > 0 ? rt->partitions_count : 0;
+        st->partitions = arena_alloc_array(&req->arena, (size_t)np, sizeof *st->partitions);
+        if (!st->partitions && np) {
+            brk_req_finish(req, ERR_LIMIT);
+            return;
+        }
+        st->partitions_count = np;
+        bool known = ctrl_image_topic_find(img, (const char *)rt->name.ptr, rt->name.len) != NULL;
+        for (int32_t p = 0; p < np; p++) {
+            kmsg_offset_delete_resp_partition_init(&st->partitions[p]);
+            st->partitions[p].partition_index = rt->partitions[p].partition_index;
+            oc->tps[oc->n++] = (struct brk_group_tp){ rt->name, rt->partitions[p].partition_index,
+                                                      known ? KERR_NONE : KERR_UNKNOWN_TOPIC_OR_PARTITION };
+        }
+    }
+    bool stored = false;
+    resp->error_code = brk_groups_offset_delete(srv->groups, m.group_id, oc->tps, oc->n, oc, offset_delete_done,
+                                                &stored);
+    if (!stored)
+        offset_delete_respond(oc);
 }

@@ -79,8 +79,13 @@ int32_t brk_offsets_topic_java_hash(struct bytes s)
 int32_t brk_offsets_topic_partition_for(struct bytes group, int32_t partition_count)
 {
     ASSERT(partition_count > 0);
-    uint32_t h = (uint32_t)brk_offsets_topic_java_hash(group) & 0x7fffffffu;
-    return (int32_t)(h % (uint32_t)partition_count);
+    /* Kafka's Utils.abs: (n == Integer.MIN_VALUE) ? 0 : Math.abs(n).  Not
+     * n & 0x7fffffff, which maps a negative hash elsewhere. */
+    int32_t h = brk_offsets_topic_java_hash(group);
+    int32_t abs_h = h == INT32_MIN ? 0 : (h < 0 ? -h : h);
+    int32_t p = abs_h % partition_count;
+    ASSERT(p >= 0 && p < partition_count);
+    return p;
 }
 
 /* ---- keys and values ----

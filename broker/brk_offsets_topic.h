@@ -97,7 +97,8 @@ struct brk_offsets_topic_record {
  * decoder). */
 int32_t brk_offsets_topic_java_hash(struct bytes s);
 /* brk_offsets_topic_partition_for - Kafka's placement:
- * Utils.abs(groupId.hashCode) % partition_count (Utils.abs is x & 0x7fffffff).
+ * Utils.abs(groupId.hashCode) % partition_count, where Utils.abs(n) is
+ * (n == Integer.MIN_VALUE) ? 0 : Math.abs(n) (e.g. "cl-group" with 50 -> 43).
  * partition_count > 0 (asserted). */
 int32_t brk_offsets_topic_partition_for(struct bytes group, int32_t partition_count);
 

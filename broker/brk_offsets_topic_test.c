@@ -38,11 +38,17 @@ END_TEST
 
 START_TEST(test_partition_for)
 {
-    /* Utils.abs(MIN_VALUE) == 0 (x & 0x7fffffff), unlike Math.abs */
+    /* Utils.abs(MIN_VALUE) == 0, unlike Math.abs */
     ck_assert_int_eq(brk_offsets_topic_partition_for(B("polygenelubricants"), 50), 0);
+    ck_assert_int_eq(brk_offsets_topic_partition_for(B("polygenelubricants"), 7), 0);
     ck_assert_int_eq(brk_offsets_topic_partition_for(B("hello"), 50), 99162322 % 50);
-    int32_t h = brk_offsets_topic_java_hash(B("my-group"));
-    ck_assert_int_eq(brk_offsets_topic_partition_for(B("my-group"), 50), (int32_t)(((uint32_t)h & 0x7fffffffu) % 50));
+    /* negative hashes: Kafka's answers (jshell: abs(id.hashCode()) % 50).
+     * "cl-group".hashCode() == -807377893: Utils.abs gives 43; the old
+     * h & 0x7fffffff gave 5. */
+    ck_assert_int_eq(brk_offsets_topic_java_hash(B("cl-group")), -807377893);
+    ck_assert_int_eq(brk_offsets_topic_partition_for(B("cl-group"), 50), 43);
+    ck_assert_int_eq(brk_offsets_topic_partition_for(B("my-group"), 50), 12);
+    ck_assert_int_eq(brk_offsets_topic_partition_for(B("kafka-txn-0"), 50), 30);
     ck_assert_int_eq(brk_offsets_topic_partition_for(B("anything"), 1), 0);
 }
 END_TEST

@@ -137,8 +137,9 @@ static void register_done_cb(void *arg, int rc, int64_t broker_epoch)
     for (size_t i = 0; i < srv->node->listener_count; i++) {
         if (is_controller_listener(srv->node, srv->node->listeners[i].name))
             continue;
-        if (bind_listener(srv, (int)i) < 0) {
+        if ((rc = bind_listener(srv, (int)i)) < 0) {
             log_error("server", "stopping: a client listener could not be opened");
+            srv->stop_rc = rc;
             brk_server_stop(srv);
             return;
         }
@@ -186,11 +187,13 @@ static void caught_up_cb(void *arg)
     int rc = brk_parts_reconcile(srv->parts, ctrl_metadata(srv->ctrl));
     if (rc < 0) {
         log_error("server", "stopping: local partitions could not be opened error=\"%s\"", err_str(rc));
+        srv->stop_rc = rc;
         brk_server_stop(srv);
         return;
     }
     if (!srv->groups && (rc = brk_h_group_start(srv)) < 0) {
         log_error("server", "stopping: consumer groups could not be loaded error=\"%s\"", err_str(rc));
+        srv->stop_rc = rc;
         brk_server_stop(srv);
         return;
     }
@@ -334,7 +337,7 @@ static void resign_wait_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct brk_server *srv = arg;
     int32_t leader = ctrl_active_id(srv->ctrl);
-    bool handed_over = leader > 0 && leader != srv->node->node_id && ctrl_unsent_bytes(srv->ctrl) == 0;
+    bool handed_over = leader >= 0 && leader != srv->node->node_id && ctrl_unsent_bytes(srv->ctrl) == 0;
     if (handed_over || clock_mono_ns() - srv->resign_ns > BRK_RESIGN_GRACE_MS * 1000000LL) {
         log_info("server", "controller handover %s new_leader=%d", handed_over ? "done" : "timed out", (int)leader);
         brk_server_stop(srv);
@@ -545,7 +548,7 @@ int brk_server_run(struct brk_server *srv)
         }
         loop_reap(srv);
     }
-    return 0;
+    return srv->stop_rc;
 }
 
 void brk_server_stop(struct brk_server *srv)

@@ -68,6 +68,7 @@ struct brk_server {
     char cluster_id[64];             /* from meta.properties (checked against CLUSTER_ID) */
     const char *config_path;
     bool stopping;
+    int stop_rc;                     /* < 0: stopped by a start-up failure (brk_server_run returns it) */
 };
 
 /* brk_server_create - bind listeners, open the controller and every local
@@ -75,7 +76,10 @@ struct brk_server {
  * operator messages.  Blocks.  Errors are logged for the
  * operator (what failed, the value, the fix). */
 MUST_CHECK int brk_server_create(const struct config *cfg, const char *config_path, struct brk_server **out);
-/* brk_server_run - the loop; returns after SIGINT/SIGTERM or brk_server_stop. */
+/* brk_server_run - the loop; returns after SIGINT/SIGTERM or brk_server_stop:
+ * 0, or the negative error of a start-up step that failed inside the loop
+ * (a listener that cannot bind, partitions or groups that cannot load), so
+ * the process exits non-zero. */
 MUST_CHECK int brk_server_run(struct brk_server *srv);
 void brk_server_stop(struct brk_server *srv);
 void brk_server_destroy(struct brk_server *srv);

@@ -151,12 +151,12 @@ START_TEST(test_api_table)
     static const struct { int16_t key, min, max, flex; } want[] = {
         { 0, 0, 8, INT16_MAX },   { 1, 0, 17, 12 },        { 2, 0, 5, INT16_MAX },
         { 3, 0, 8, INT16_MAX },   { 8, 2, 7, INT16_MAX },  { 9, 1, 7, 6 },
-        { 10, 0, 2, INT16_MAX },  { 11, 0, 5, INT16_MAX }, { 12, 0, 3, INT16_MAX },
+        { 10, 0, 4, 3 },          { 11, 0, 5, INT16_MAX }, { 12, 0, 3, INT16_MAX },
         { 13, 0, 3, INT16_MAX },  { 14, 0, 3, INT16_MAX }, { 15, 0, 4, INT16_MAX },
         { 16, 0, 4, 3 },          { 18, 0, 3, 3 },         { 19, 0, 4, INT16_MAX },
         { 20, 0, 3, INT16_MAX },  { 21, 0, 1, INT16_MAX }, { 22, 0, 4, 2 },         { 23, 0, 4, 4 },
         { 32, 0, 3, INT16_MAX },  { 33, 0, 1, INT16_MAX }, { 37, 0, 1, INT16_MAX },
-        { 42, 0, 1, INT16_MAX },  { 44, 0, 1, 1 },         { 55, 0, 1, 0 },
+        { 42, 0, 1, INT16_MAX },  { 44, 0, 1, 1 },         { 47, 0, 0, INT16_MAX }, { 55, 0, 1, 0 },
         { 60, 0, 0, 0 },
     };
     int n = (int)(sizeof(want) / sizeof(want[0]));
@@ -357,6 +357,55 @@ START_TEST(test_api_versions_golden)
     static const uint8_t err35[] = { 0x00, 0x23, 0x00, 0x00, 0x00, 0x00 };
     expect_bytes(&b, err35, sizeof(err35));
 
+    buf_deinit(&b);
+    arena_deinit(&a);
+}
+END_TEST
+
+/* FindCoordinator v4 (KIP-699): a batch of keys in, one coordinator per key
+ * out; bytes written from FindCoordinatorRequest/Response.json. */
+START_TEST(test_find_coordinator_v4_golden)
+{
+    struct arena a;
+    arena_init(&a, ARENA_CHUNK_BYTES, ARENA_BYTES_MAX);
+    struct buf b;
+    buf_init(&b, 0);
+    /* key_type 0, coordinator_keys ["g1", "g2"], no tags */
+    static const uint8_t req4[] = { 0x00, 0x03, 0x03, 'g', '1', 0x03, 'g', '2', 0x00 };
+    struct kmsg_find_coordinator_req req;
+    struct kwire_reader r = rd(req4, sizeof(req4));
+    ck_assert_int_eq(kmsg_find_coordinator_req_decode(&r, 4, &a, &req), 0);
+    ck_assert_uint_eq(kwire_remaining(&r), 0);
+    ck_assert_int_eq(req.key_type, 0);
+    ck_assert_int_eq(req.coordinator_keys_count, 2);
+    ck_assert(bytes_eq_cstr(req.coordinator_keys[1], "g2"));
+    /* v3: the single key, compact */
+    static const uint8_t req3[] = { 0x03, 'g', '1', 0x01, 0x00 };
+    r = rd(req3, sizeof(req3));
+    ck_assert_int_eq(kmsg_find_coordinator_req_decode(&r, 3, &a, &req), 0);
+    ck_assert(bytes_eq_cstr(req.key, "g1"));
+    ck_assert_int_eq(req.key_type, 1);
+
+    struct kmsg_find_coordinator_resp resp;
+    kmsg_find_coordinator_resp_init(&resp);
+    struct kmsg_find_coordinator_resp_coordinator c[1];
+    kmsg_find_coordinator_resp_coordinator_init(&c[0]);
+    c[0].key = bytes_cstr("g1");
+    c[0].node_id = 2;
+    c[0].host = bytes_cstr("h");
+    c[0].port = 9092;
+    c[0].error_code = 0;
+    c[0].error_message = (struct bytes){ NULL, 0 };
+    resp.coordinators = c;
+    resp.coordinators_count = 1;
+    static const uint8_t resp4[] = { 0x00, 0x00, 0x00, 0x00,             /* throttle */
+                                     0x02,                               /* 1 coordinator */
+                                     0x03, 'g', '1', 0x00, 0x00, 0x00, 0x02, /* key, node 2 */
+                                     0x02, 'h', 0x00, 0x00, 0x23, 0x84,  /* host, port 9092 */
+                                     0x00, 0x00, 0x00,                   /* error 0, null message */
+                                     0x00, 0x00 };                       /* tags */
+    ck_assert_int_eq(kmsg_find_coordinator_resp_encode(&b, 4, &resp), 0);
+    expect_bytes(&b, resp4, sizeof(resp4));
     buf_deinit(&b);
     arena_deinit(&a);
 }
@@ -1046,6 +1095,7 @@ static Suite *kmsg_suite(void)
     tcase_add_test(tc, test_req_header_golden);
     tcase_add_test(tc, test_resp_header_golden);
     tcase_add_test(tc, test_api_versions_golden);
+    tcase_add_test(tc, test_find_coordinator_v4_golden);
     tcase_add_test(tc, test_metadata_v1_golden);
     tcase_add_test(tc, test_produce_v3_golden);
     tcase_add_test(tc, test_fetch_v4_golden);

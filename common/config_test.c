@@ -746,6 +746,31 @@ END_TEST
 
 /* ---- topic configs and entries ------------------------------------------ */
 
+/* message.format.version / log.message.format.version: accepted and ignored
+ * with a warning, as Kafka 3.x does; a value that is no Kafka version is
+ * refused with Kafka's message. */
+START_TEST(test_message_format_version_ignored)
+{
+    char msg[256];
+    ck_assert_int_eq(config_topic_validate("message.format.version", "0.10.2", msg, sizeof msg), 0);
+    ck_assert_int_eq(config_topic_validate("message.format.version", "2.8", msg, sizeof msg), 0);
+    ck_assert_int_eq(config_topic_validate("message.format.version", "3.0-IV1", msg, sizeof msg), 0);
+    ck_assert_int_eq(config_topic_validate("message.format.version", "0.11.0-IV2", msg, sizeof msg), 0);
+    ck_assert_int_eq(config_topic_validate("message.format.version", "latest", msg, sizeof msg), ERR_INVALID);
+    ck_assert_str_eq(msg, "Invalid value latest for configuration message.format.version: Version `latest` is "
+                          "not a valid version");
+    ck_assert_int_eq(config_topic_validate("message.format.version", "2", msg, sizeof msg), ERR_INVALID);
+    ck_assert_int_eq(config_topic_validate("message.format.version", "2.8-IV", msg, sizeof msg), ERR_INVALID);
+    struct config *cfg = cfg_ok("log.message.format.version=0.10.2\n", NULL);
+    ck_assert_ptr_nonnull(strstr(config_warnings(cfg), "log.message.format.version=0.10.2 is deprecated and ignored"));
+    char def[64];
+    const char *syn = NULL;
+    ck_assert_int_eq(config_topic_default(cfg, "message.format.version", def, sizeof def, &syn), 0);
+    ck_assert_str_eq(syn, "log.message.format.version");
+    config_destroy(cfg);
+}
+END_TEST
+
 START_TEST(test_topic_configs)
 {
     char msg[256];
@@ -904,6 +929,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_seed_listener_bob_fred);
     tcase_add_test(tc, test_seed_kraft_cluster);
     tcase_add_test(tc, test_topic_configs);
+    tcase_add_test(tc, test_message_format_version_ignored);
     tcase_add_test(tc, test_broker_entries);
     tcase_add_test(tc, test_topic_entries);
     suite_add_tcase(s, tc);

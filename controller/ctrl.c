@@ -387,7 +387,7 @@ void ctrl_process_ready(struct ctrl *c)
                      (unsigned long long)rd.epoch);
             fail_pending(c, ERR_NOT_CONTROLLER);
         }
-        if (!c->caught_up && rd.leader_id != 0 && rd.high_watermark > 0 &&
+        if (!c->caught_up && rd.leader_id != RAFT_ID_NONE && rd.high_watermark > 0 &&
             last_applied >= rd.high_watermark) {
             c->caught_up = true;
             log_info("ctrl", "metadata caught up node=%d applied_offset=%lld topics=%d brokers=%d", c->cfg.node_id,
@@ -481,7 +481,7 @@ static void on_frame(void *arg, uint32_t from, const Samsa__ControllerFrame *f)
 int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caught_up_cb caught_up, void *arg,
                 struct ctrl **out)
 {
-    if (cfg->voter_count == 0 || cfg->voter_count > CTRL_VOTERS_MAX || cfg->node_id <= 0)
+    if (cfg->voter_count == 0 || cfg->voter_count > CTRL_VOTERS_MAX || cfg->node_id < 0)
         return ERR_CONFIG;
     struct ctrl *c = calloc(1, sizeof *c);
     if (!c)
@@ -527,6 +527,7 @@ int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caug
     rc = ctrl_qstate_read(c->metadata_dir, &c->qs);
     if (rc == -ENOENT) {
         memset(&c->qs, 0, sizeof c->qs);
+        c->qs.voted_for = RAFT_ID_NONE; /* a fresh quorum: no vote (node 0 is a node) */
         rc = 0;
     }
     if (rc < 0)
@@ -631,7 +632,7 @@ size_t ctrl_unsent_bytes(const struct ctrl *c) { return c ? ctrl_net_unsent_byte
 int32_t ctrl_active_id(const struct ctrl *c)
 {
     uint32_t l = raft_leader_get(c->raft);
-    return l ? (int32_t)l : -1;
+    return l != RAFT_ID_NONE ? (int32_t)l : -1;
 }
 
 bool ctrl_is_active(const struct ctrl *c) { return raft_role_get(c->raft) == RAFT_LEADER; }

@@ -29,13 +29,14 @@
 
 #define CNET_BACKOFF_MS_MIN 100
 #define CNET_BACKOFF_MS_MAX 2000
+#define CNET_NODE_UNKNOWN UINT32_MAX
 
 struct cnet_peer;
 
 struct cnet_conn {
     struct ctrl_net *net;
     struct bufferevent *bev;
-    uint32_t node_id;          /* 0 until Hello */
+    uint32_t node_id;          /* CNET_NODE_UNKNOWN until Hello (0 is a node id) */
     struct cnet_peer *peer;    /* outbound: the peer it dials */
     struct cnet_conn *next;
 };
@@ -71,7 +72,8 @@ static void cnet_warn(struct ctrl_net *net, const char *what, uint32_t node)
     if (now == net->last_warn_s)
         return; /* peers can trigger these: one line per second at most */
     net->last_warn_s = now;
-    log_warn("cnet", "closing controller connection node=%u reason=\"%s\"", node, what);
+    log_warn("cnet", "closing controller connection node=%lld reason=\"%s\"",
+             node == CNET_NODE_UNKNOWN ? -1LL : (long long)node, what);
 }
 
 static void peer_schedule(struct cnet_peer *p);
@@ -156,9 +158,9 @@ static bool conn_frame(struct cnet_conn *c, const uint8_t *p, size_t len)
             return false;
         }
         c->node_id = f->hello->node_id;
-    } else if (c->node_id == 0) {
+    } else if (c->node_id == CNET_NODE_UNKNOWN) {
         samsa__controller_frame__free_unpacked(f, NULL);
-        cnet_warn(c->net, "frame before Hello", 0);
+        cnet_warn(c->net, "frame before Hello", CNET_NODE_UNKNOWN);
         conn_close(c);
         return false;
     } else {
@@ -234,6 +236,7 @@ static struct cnet_conn *conn_new(struct ctrl_net *net, struct bufferevent *bev)
     }
     c->net = net;
     c->bev = bev;
+    c->node_id = CNET_NODE_UNKNOWN;
     c->next = net->conns;
     net->conns = c;
     net->conn_count++;

@@ -395,7 +395,7 @@ void ctrl_rpc_fail(struct ctrl *c)
 static int fwd_send(struct ctrl *c, Samsa__ControllerFrame *f, uint64_t request_id, struct ctrl_fwd *fw)
 {
     uint32_t leader = raft_leader_get(c->raft);
-    if (leader == 0 || leader == (uint32_t)c->cfg.node_id)
+    if (leader == RAFT_ID_NONE || leader == (uint32_t)c->cfg.node_id)
         return ERR_NOT_CONTROLLER;
     if (c->fwd_count >= CTRL_REMOTE_MAX)
         return ERR_LIMIT;
@@ -556,7 +556,7 @@ void ctrl_broker_heartbeat(struct ctrl *c, const struct ctrl_heartbeat *hb)
         return;
     }
     uint32_t leader = raft_leader_get(c->raft);
-    if (leader == 0)
+    if (leader == RAFT_ID_NONE)
         return;
     Samsa__BrokerHeartbeat m = SAMSA__BROKER_HEARTBEAT__INIT;
     m.version = CTRL_RPC_VERSION_MAX;

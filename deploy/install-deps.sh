@@ -5,7 +5,10 @@ set -e
 PKGS="build-essential pkg-config python3 libevent-dev liburing-dev libssl-dev
 libprotobuf-c-dev protobuf-c-compiler libyaml-dev check libsubunit-dev
 librdkafka-dev kcat python3-kafka python3-confluent-kafka procps iproute2
-zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev"
+zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
+clang libclang-rt-14-dev"
+# clang + its runtime (libFuzzer, sanitizers) for make fuzz / fuzz-smoke;
+# Debian 12's clang is 14, and --no-install-recommends would skip the runtime.
 # kafkajs tests need node + npm; take Debian's only when none is on PATH (the
 # machine may have a newer one from elsewhere, which Debian's npm would fight).
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"

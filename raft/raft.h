@@ -30,14 +30,14 @@
 #define RAFT_OBSERVERS_MAX 16
 
 enum raft_role {
-    RAFT_FOLLOWER = 0,  /* also observers, and "unattached" (leader_id 0) */
+    RAFT_FOLLOWER = 0,  /* also observers, and "unattached" (no leader) */
     RAFT_PROSPECTIVE,   /* collecting pre-votes; epoch not bumped */
     RAFT_CANDIDATE,
     RAFT_LEADER
 };
 
 struct raft_config {
-    uint32_t id;                             /* this node, > 0 */
+    uint32_t id;                             /* this node, != RAFT_ID_NONE (0 is valid) */
     uint32_t voters[RAFT_VOTERS_MAX];        /* voter ids; id not in it = observer */
     uint32_t voter_count;                    /* 1..RAFT_VOTERS_MAX */
     uint32_t election_ticks;                 /* election/fetch timeout; jittered to [e, 2e) */
@@ -103,7 +103,7 @@ void raft_tick(struct raft *r);
  * is dropped. */
 MUST_CHECK int raft_step(struct raft *r, const struct raft_msg *m);
 /* raft_propose - append a data entry (leader only).  ERR_NOT_LEADER if not
- * leader (raft_leader_get names the known leader, 0 if none), ERR_TOO_LARGE,
+ * leader (raft_leader_get names the known leader, RAFT_ID_NONE if none), ERR_TOO_LARGE,
  * ERR_LIMIT when the unstable tail is full.  *index_out may be NULL. */
 MUST_CHECK int raft_propose(struct raft *r, const void *data, uint32_t len, uint64_t *index_out);
 /* raft_resign - a leader steps down gracefully (EndQuorumEpoch). */

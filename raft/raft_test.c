@@ -86,6 +86,8 @@ static void tnode_create(struct tnode *n, uint32_t id, const uint32_t *voters, u
     if (override)
         cfg = *override;
     cfg.id = id;
+    if (n->st.hs.voted_for == 0)
+        n->st.hs.voted_for = RAFT_ID_NONE; /* a zeroed test store is a fresh disk: no vote (0 is an id) */
     memcpy(cfg.voters, voters, voter_count * sizeof *voters);
     cfg.voter_count = voter_count;
     cfg.election_ticks = 10;
@@ -223,6 +225,50 @@ static void fetch_round(struct tnode *f, struct tnode *l)
     tstep(f, &resp);
 }
 
+/* Kafka node ids start at 0 (node.id=0): a voter with id 0 campaigns, is
+ * voted for (voted_for == 0 is a vote, not "none") and leads. */
+START_TEST(test_node_id_zero)
+{
+    static const uint32_t voters[] = { 0, 1, 2 };
+    static struct tnode n[3];
+    memset(n, 0, sizeof n);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_create(&n[i], i, voters, 3, NULL);
+    ck_assert_uint_eq(raft_leader_get(n[1].r), RAFT_ID_NONE);
+    ttick(&n[0], 25);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_PROSPECTIVE);
+    struct raft_msg m, resp;
+    ck_assert(tnode_take(&n[0], RAFT_MSG_VOTE_REQ, 1, &m));
+    tstep(&n[1], &m);
+    ck_assert(tnode_take(&n[1], RAFT_MSG_VOTE_RESP, 0, &resp));
+    ck_assert(resp.granted);
+    tstep(&n[0], &resp);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_CANDIDATE);
+    ck_assert_uint_eq(n[0].st.hs.voted_for, 0); /* its own vote, for node 0 */
+    ck_assert(tnode_take(&n[0], RAFT_MSG_VOTE_REQ, 1, &m));
+    ck_assert(!m.pre_vote);
+    tstep(&n[1], &m);
+    ck_assert_uint_eq(n[1].st.hs.voted_for, 0);
+    ck_assert(tnode_take(&n[1], RAFT_MSG_VOTE_RESP, 0, &resp));
+    ck_assert(resp.granted);
+    /* a second candidate in the same epoch is refused: the vote for 0 counts */
+    struct raft_msg other = m;
+    other.from = 2;
+    tstep(&n[1], &other);
+    struct raft_msg no;
+    ck_assert(tnode_take(&n[1], RAFT_MSG_VOTE_RESP, 2, &no));
+    ck_assert(!no.granted);
+    tstep(&n[0], &resp);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    ck_assert_uint_eq(raft_leader_get(n[0].r), 0);
+    ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, 2, &m));
+    tstep(&n[2], &m);
+    ck_assert_uint_eq(raft_leader_get(n[2].r), 0);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_destroy(&n[i]);
+}
+END_TEST
+
 START_TEST(test_election_prevote_then_vote)
 {
     static struct tnode n[3];
@@ -328,7 +374,7 @@ START_TEST(test_vote_refused_for_stale_log)
     ck_assert(tnode_take(&n, RAFT_MSG_VOTE_RESP, 1, &resp));
     ck_assert(!resp.granted);
     ck_assert_uint_eq(n.st.hs.epoch, 3); /* the higher epoch is still adopted */
-    ck_assert_uint_eq(n.st.hs.voted_for, 0);
+    ck_assert_uint_eq(n.st.hs.voted_for, RAFT_ID_NONE);
     /* same epoch, shorter log: refused */
     v.epoch = 4;
     v.last_epoch = 2;
@@ -418,7 +464,7 @@ START_TEST(test_check_quorum_resigns)
     }
     ck_assert_int_eq(raft_role_get(n[0].r), RAFT_FOLLOWER);
     ck_assert_int_le(ticks, 20);
-    ck_assert_uint_eq(raft_leader_get(n[0].r), 0);
+    ck_assert_uint_eq(raft_leader_get(n[0].r), RAFT_ID_NONE);
     struct raft_msg m;
     ck_assert(tnode_take(&n[0], RAFT_MSG_END_EPOCH, 2, &m));
     for (uint32_t i = 0; i < 3; i++)
@@ -669,6 +715,7 @@ static Suite *raft_suite(void)
     Suite *s = suite_create("raft");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_election_prevote_then_vote);
+    tcase_add_test(tc, test_node_id_zero);
     tcase_add_test(tc, test_prevote_refused_while_leader_healthy);
     tcase_add_test(tc, test_vote_refused_for_stale_log);
     tcase_add_test(tc, test_divergence_truncation);

@@ -17,7 +17,7 @@ struct raft_snapshot_id;
 /* What must be durable before any message of the same ready is sent. */
 struct raft_hard_state {
     uint64_t epoch;
-    uint32_t voted_for;  /* 0 = none */
+    uint32_t voted_for;  /* RAFT_ID_NONE = none */
     bool catching_up;    /* restarted on a lost disk, not yet caught up: may not vote */
 };
 
@@ -37,7 +37,7 @@ struct raft_storage {
                    uint32_t count_max, uint32_t *count);
     /* snapshot - the latest snapshot id ({0,0} if none); entries start after it. */
     void (*snapshot)(void *ctx, struct raft_snapshot_id *out);
-    /* hard_state - the persisted hard state ({0,0,false} on a fresh disk). */
+    /* hard_state - the persisted hard state ({0, RAFT_ID_NONE, false} on a fresh disk). */
     void (*hard_state)(void *ctx, struct raft_hard_state *out);
 };
 

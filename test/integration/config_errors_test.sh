@@ -6,7 +6,9 @@
 # listener mapped to SSL / SASL_* (not supported yet; also by storage format), no
 # node.id, an unformatted log dir, a cluster-id mismatch (CLUSTER_ID env vs
 # meta.properties, and two log dirs formatted for different clusters): the
-# last two name both ids.
+# last two name both ids.  Start-up failures after the config is read exit
+# non-zero too: a client listener whose port is in use or whose host does not
+# resolve (both are found only once the node has joined the quorum).
 set -u
 . "$(dirname "$0")/../lib/node.sh"
 
@@ -93,6 +95,32 @@ sed "s#^log.dirs=.*#log.dirs=$NODE_DIR/other#" "$P" >"$W/other.properties"
 "$SAMSA_CLI" storage format -t "$OTHER" -c "$W/other.properties" >/dev/null 2>&1 || node_fail "format other"
 sed "s#^log.dirs=.*#log.dirs=$NODE_DIR/data,$NODE_DIR/other#" "$P" >"$W/two.properties"
 refused "log dirs of two clusters" 0 "$OTHER" "$NODE_CLUSTER_ID" -- "$W/two.properties"
+
+# bind failures: the port held by another process; a host that does not resolve
+/usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("held", flush=True); time.sleep(60)' "$NODE_PORT" >"$W/holder" &
+HOLDER=$!
+for _ in $(seq 50); do grep -q held "$W/holder" && break; sleep 0.1; done
+timeout 30 env -u CLUSTER_ID "$SAMSA_SERVER" "$P" >"$W/out" 2>&1
+rc=$?
+kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || { cat "$W/out"; node_fail "listener port in use: exit $rc, want non-zero"; }
+grep -qF "cannot listen" "$W/out" && grep -qF "port=$NODE_PORT" "$W/out" && grep -qF "another process uses this port" "$W/out" \
+    || { cat "$W/out"; node_fail "listener port in use: no operator line naming the port"; }
+echo "ok listener port in use: exit $rc: $(grep -F 'cannot listen' "$W/out" | head -n 1 | cut -c1-200)"
+pass=$((pass + 1))
+timeout 30 env -u CLUSTER_ID "$SAMSA_SERVER" "$P" \
+    --override "listeners=PLAINTEXT://no-such-host.invalid:$NODE_PORT,CONTROLLER://127.0.0.1:$NODE_CPORT" \
+    --override "advertised.listeners=PLAINTEXT://127.0.0.1:$NODE_PORT" >"$W/out" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || { cat "$W/out"; node_fail "unresolvable listener host: exit $rc, want non-zero"; }
+grep -qF "cannot resolve listener" "$W/out" && grep -qF "no-such-host.invalid" "$W/out" \
+    || { cat "$W/out"; node_fail "unresolvable listener host: no operator line naming the host"; }
+node_port_open "$NODE_PORT" && node_fail "unresolvable listener host: port $NODE_PORT is open"
+echo "ok unresolvable listener host: exit $rc"
+pass=$((pass + 1))
 
 # and the good config still starts (the cases above changed nothing on disk)
 node_start

@@ -260,6 +260,7 @@ static void sim_disk_clear(struct sim_disk *d)
     sim_disk_truncate(d, 0);
     free(d->ents);
     memset(d, 0, sizeof *d);
+    d->hs.voted_for = RAFT_ID_NONE;
 }
 
 /* P2 - log matching via a global (index, epoch) -> chain map */
@@ -1007,6 +1008,7 @@ int sim_run_seed(uint64_t seed, const char *bug, bool verbose, FILE *out)
     for (uint32_t i = 0; i < s->node_count; i++) {
         s->nodes[i].id = i + 1;
         s->nodes[i].voter = i < s->voter_count;
+        s->nodes[i].disk.hs.voted_for = RAFT_ID_NONE; /* a fresh disk */
         sim_node_start(s, &s->nodes[i], false);
     }
     sim_trace(s, "seed=%llu voters=%u nodes=%u drop=%u dup=%u delay=%u crash=%u part=%u "
