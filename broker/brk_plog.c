@@ -141,6 +141,10 @@ struct brk_plog {
     struct brk_plog_slot **slots;   /* slot_cap pointers; a slot is allocated at its first use */
     uint32_t slot_cap;              /* power of two, <= BRK_PLOG_APPENDS_MAX */
     struct buf scratch;
+    bool closing;                   /* brk_plog_close: appends refused, finishing when idle */
+    brk_plog_close_cb close_cb;
+    void *close_arg;
+    unsigned callouts;              /* owner callbacks running now (a close inside one waits) */
 };
 
 #define BRK_PLOG_SLOTS_INITIAL 16u
@@ -1063,10 +1067,21 @@ int brk_plog_open(struct uring *u, struct brk_plog_shared *sh, const char *dir,
 static void brk_plog_tail_pump(struct brk_plog *pl);
 static void brk_plog_tail_detach(struct brk_plog *pl);
 
+/* Free a log with nothing of its own queued or in flight. */
+static void brk_plog_finish(struct brk_plog *pl)
+{
+    ASSERT(pl->io_count == 0);
+    ASSERT(pl->slot_head == pl->slot_tail);
+    if (pl->tail.seg != NULL && pl->tail.written == pl->tail.copied)
+        brk_plog_tail_detach(pl); /* leaves the file at its exact size */
+    brk_plog_free_all(pl);
+}
+
 void brk_plog_destroy(struct brk_plog *pl)
 {
     if (pl == NULL)
         return;
+    ASSERT(!pl->closing); /* its completions free it: brk_plog_close's caller drains the uring instead */
     while (pl->io_count > 0 || pl->slot_head != pl->slot_tail) {
         if (pl->tail.retry)
             brk_plog_tail_pump(pl); /* a write the full uring refused: the drain made room */
@@ -1077,9 +1092,7 @@ void brk_plog_destroy(struct brk_plog *pl)
         }
         ASSERT(pl->io_count > 0 || pl->slot_head == pl->slot_tail || pl->tail.retry);
     }
-    if (pl->tail.seg != NULL && pl->tail.written == pl->tail.copied)
-        brk_plog_tail_detach(pl); /* leaves the file at its exact size */
-    brk_plog_free_all(pl);
+    brk_plog_finish(pl);
 }
 
 /* ---- failure handling ------------------------------------------------- */
@@ -1136,6 +1149,8 @@ static void brk_plog_fail(struct brk_plog *pl, int err, bool write_failed)
 
 static void brk_plog_seg_delete_files(struct brk_plog *pl, struct brk_plog_seg *seg)
 {
+    if (pl->closing)
+        return; /* its directory may be renamed already (deletion): the path could name another log's file */
     char path[PATH_MAX];
     const char *exts[3] = { ".log", ".index", ".timeindex" };
     for (int k = 0; k < 3; k++)
@@ -1203,6 +1218,8 @@ void brk_plog_on_advance(struct brk_plog *pl, brk_plog_advance_cb fn, void *arg)
     pl->advance_arg = arg;
 }
 
+static void brk_plog_completed(struct brk_plog *pl);
+
 static void brk_plog_slots_retire(struct brk_plog *pl)
 {
     int64_t end_before = pl->end_offset;
@@ -1234,11 +1251,16 @@ static void brk_plog_slots_retire(struct brk_plog *pl)
         s->want_sync = false;
         s->sync_queued = false;
         s->seg = NULL;
+        pl->callouts++;
         s->cb(s->arg, rc);
+        pl->callouts--;
     }
     brk_plog_repair(pl);
-    if (pl->end_offset > end_before && pl->advance_cb)
+    if (pl->end_offset > end_before && pl->advance_cb) {
+        pl->callouts++;
         pl->advance_cb(pl->advance_arg, pl->end_offset);
+        pl->callouts--;
+    }
 }
 
 static void brk_plog_slot_cb(void *arg, int res)
@@ -1250,7 +1272,7 @@ static void brk_plog_slot_cb(void *arg, int res)
     pl->io_count--;
     if (res < 0 && s->rc == 0)
         s->rc = brk_plog_err_map(res);
-    brk_plog_slots_retire(pl);
+    brk_plog_completed(pl);
 }
 
 /* The fdatasync of a flush.messages append: its failure is never transient. */
@@ -1262,8 +1284,6 @@ static void brk_plog_slot_sync_cb(void *arg, int res)
     brk_plog_slot_cb(arg, res);
 }
 
-static void brk_plog_settle(struct brk_plog *pl);
-
 /* Generic completion for syncs queued outside an append (roll, flush tick). */
 static void brk_plog_seg_sync_cb(void *arg, int res)
 {
@@ -1273,7 +1293,7 @@ static void brk_plog_seg_sync_cb(void *arg, int res)
     pl->io_count--;
     if (res < 0)
         brk_plog_fail(pl, res, false);
-    brk_plog_settle(pl);
+    brk_plog_completed(pl);
 }
 
 /* Close the index fds of a sealed segment whose index writes are done. */
@@ -1305,7 +1325,7 @@ static void brk_plog_idx_write_cb(void *arg, int res)
         log_warn("plog", "index write failed dir=%s base_offset=%" PRId64
                  " err=\"%s\" (rebuilt at next open)", pl->dir, seg->base_offset, err_str(res));
     brk_plog_seg_idx_close(seg);
-    brk_plog_settle(pl);
+    brk_plog_completed(pl);
 }
 
 static void brk_plog_queue_sync(struct brk_plog *pl, struct brk_plog_seg *seg)
@@ -1524,12 +1544,60 @@ static void brk_plog_tail_pump(struct brk_plog *pl)
     pl->io_count++;
 }
 
-/* Every completion ends here: move bytes along, then finish slots in order. */
+/* Move bytes along, then finish slots in order. */
 static void brk_plog_settle(struct brk_plog *pl)
 {
     if (pl->direct)
         brk_plog_tail_pump(pl);
     brk_plog_slots_retire(pl);
+}
+
+/*
+ * A closing log finishes once nothing of its own is queued or in flight,
+ * never from inside an owner callback (the code around that call still
+ * uses pl).  Direct appends the full uring refused have no completion of
+ * ours left to pump them: try once more, else fail them as refused.
+ * Returns true when pl was freed (the caller must not touch it).
+ */
+static bool brk_plog_close_try(struct brk_plog *pl)
+{
+    if (!pl->closing || pl->callouts > 0)
+        return false;
+    if (pl->io_count == 0 && pl->slot_head != pl->slot_tail) {
+        ASSERT(pl->direct); /* buffered appends are all in flight; direct ones wait for a retry */
+        brk_plog_settle(pl);
+        if (pl->io_count == 0 && pl->slot_head != pl->slot_tail) {
+            if (pl->offline_err == 0)
+                pl->offline_err = ERR_NOT_LEADER; /* the pump fails what is left; the repair trims it */
+            brk_plog_settle(pl);
+        }
+    }
+    if (pl->io_count > 0 || pl->slot_head != pl->slot_tail)
+        return false;
+    brk_plog_close_cb cb = pl->close_cb;
+    void *arg = pl->close_arg;
+    brk_plog_finish(pl);
+    cb(arg);
+    return true;
+}
+
+/* Every completion ends here; pl may be gone after it. */
+static void brk_plog_completed(struct brk_plog *pl)
+{
+    brk_plog_settle(pl);
+    (void)brk_plog_close_try(pl);
+}
+
+void brk_plog_close(struct brk_plog *pl, brk_plog_close_cb done_cb, void *arg)
+{
+    ASSERT(done_cb != NULL);
+    ASSERT(!pl->closing);
+    pl->closing = true;
+    pl->close_cb = done_cb;
+    pl->close_arg = arg;
+    pl->advance_cb = NULL; /* the owner hears nothing more but done_cb */
+    pl->advance_arg = NULL;
+    (void)brk_plog_close_try(pl);
 }
 
 static void brk_plog_tail_write_cb(void *arg, int res)
@@ -1557,7 +1625,7 @@ static void brk_plog_tail_write_cb(void *arg, int res)
             t->done_slot++;
         }
     }
-    brk_plog_settle(pl);
+    brk_plog_completed(pl);
 }
 
 static void brk_plog_tail_sync_cb(void *arg, int res)
@@ -1579,7 +1647,7 @@ static void brk_plog_tail_sync_cb(void *arg, int res)
     }
     if (res < 0)
         brk_plog_fail(pl, res, false);
-    brk_plog_settle(pl);
+    brk_plog_completed(pl);
 }
 
 /* Seal the active segment (write its indexes via uring) and start a new one. */
@@ -1649,6 +1717,8 @@ static int brk_plog_append_impl(struct brk_plog *pl, struct bytes batches, uint8
 {
     ASSERT(cb != NULL);
     ASSERT(base_offset_out != NULL);
+    if (pl->closing)
+        return ERR_NOT_LEADER;
     if (pl->offline_err != 0) {
         if (pl->nospace_outage && pl->offline_err == ERR_NO_SPACE)
             pl->nospace_refused_count++;
@@ -1798,9 +1868,14 @@ static void brk_plog_tail_idle(struct brk_plog *pl, int64_t now_ms)
 
 int brk_plog_flush_tick(struct brk_plog *pl, int64_t now_ms)
 {
+    ASSERT(!pl->closing); /* a closing log belongs to its completions */
     if (pl->direct) {
         if (pl->tail.retry)
             brk_plog_settle(pl);
+        if (pl->closing) {
+            (void)brk_plog_close_try(pl); /* closed from an append callback the retry ran */
+            return 0;
+        }
         brk_plog_tail_idle(pl, now_ms);
     }
     if (pl->offline_err != 0)
