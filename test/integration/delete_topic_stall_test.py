@@ -10,14 +10,17 @@ sends to "live" one message at a time and times every acknowledgement.
 "victim" is deleted mid-run.  Checked:
   - every "live" message is acknowledged without error;
   - the slowest acknowledgement around the delete stays under a generous
-    bound (1 s, or twice the warm-up's slowest on a noisy machine);
+    bound (1 s, or twice the slowest of the 1.5 s before, on a noisy machine);
   - the victim's directories are gone from the log dir once its logs closed;
   - "victim" created again at once gets fresh, empty logs (the old directory
     was renamed away at the delete) and takes and serves a record.
 Prints "delete_topic_stall: N passed, N failed".
 """
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 
@@ -30,12 +33,20 @@ from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 VICTIM_PARTITIONS = 24
 STALL_BOUND_S = 1.0   # generous: a shared 2-core machine; draining the node's uring once per victim log is what it catches
 VICTIM_RATE = 2000    # messages/s to the victim: writes in flight, the disk not saturated
-WINDOW_S = 3.0        # measured from this long before the delete to this long after it
+WINDOW_S = 3.0        # measured from 0.5 s before the delete to this long after it
 ck = kw.Checks("delete_topic_stall")
 check = ck.check
 
-# no auto-create: the victim's producer must not bring the topic back
-node = samsanode.Node(["auto.create.topics.enable=false"]).start()
+# The metadata log on tmpfs: the delete commits metadata records, and the
+# state thread fdatasyncs the metadata log synchronously (issue 8 item 2); on
+# a disk busy with the victim's writes that sync alone takes seconds, which is
+# not what this test measures.  The partition logs stay on the disk.
+props = ["auto.create.topics.enable=false"]  # the victim's producer must not bring the topic back
+if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+    md_dir = tempfile.mkdtemp(prefix="samsa-it-md.", dir="/dev/shm")
+    atexit.register(shutil.rmtree, md_dir, True)
+    props.append("metadata.log.dir=%s" % md_dir)
+node = samsanode.Node(props).start()
 data_dir = os.path.join(node.root, "data")
 admin = AdminClient({"bootstrap.servers": node.bootstrap})
 victim = NewTopic("victim", VICTIM_PARTITIONS, 1)
@@ -91,8 +102,11 @@ def live_for(seconds):
         live.flush(30)
 
 
-live_for(2.0)  # warm-up: connections, metadata, the victim's logs busy
-baseline = max(lat for _, lat in live_lat)
+live_for(1.0)  # connections and metadata: the first acks are slow by nature
+warm = len(live_lat)
+live_for(1.5)  # the baseline: the victim's logs busy, nothing deleted
+baseline = max(lat for _, lat in live_lat[warm:])
+t_window = time.monotonic()
 deleter_done = []
 
 
@@ -105,19 +119,19 @@ def delete_victim():
 d = threading.Thread(target=delete_victim)
 live_for(0.5)
 d.start()
-live_for(WINDOW_S)
+live_for(WINDOW_S)  # the delete and the closes of its 24 logs fall in here
 d.join(20)
 stop.set()
 writer.join(15)
 check(bool(deleter_done), "victim deleted")
 t_del = deleter_done[0] if deleter_done else time.monotonic()
-window = [lat for sent, lat in live_lat if t_del - WINDOW_S <= sent <= t_del + WINDOW_S]
+window = [lat for sent, lat in live_lat if t_window <= sent <= t_del + WINDOW_S]
 worst = max(window) if window else -1
-print("live acks: %d in the window, slowest %.1f ms (warm-up slowest %.1f ms)"
+print("live acks: %d around the delete, slowest %.1f ms (before it, slowest %.1f ms)"
       % (len(window), worst * 1e3, baseline * 1e3))
 check(not live_errors, "every live message acknowledged without error %r" % live_errors[:3])
 check(len(window) > 50, "live kept producing around the delete (%d acks)" % len(window))
-bound = max(STALL_BOUND_S, 2 * baseline)  # a noisy machine shows in the warm-up too
+bound = max(STALL_BOUND_S, 2 * baseline)  # a noisy machine shows before the delete too
 check(0 <= worst < bound, "no stall: slowest live ack around the delete %.1f ms < %.0f ms"
       % (worst * 1e3, bound * 1e3))
 
