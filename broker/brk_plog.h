@@ -33,6 +33,11 @@
  *                              any other error (EIO, a failed fdatasync):
  *                              offline until the log is reopened
  *
+ *   ONLINE or OFFLINE --(brk_plog_close)--> CLOSING --(nothing of its own in
+ *   flight)--> freed, done_cb.  CLOSING refuses appends (ERR_NOT_LEADER); the
+ *   ones accepted before complete (and fail, and repair) as above.
+ *   brk_plog_destroy instead drains the whole uring and frees at once.
+ *
  * Appends patch baseOffset and partitionLeaderEpoch and queue the batches
  * as a slot; the callback runs from uring_reap once they are written (and
  * fdatasync'ed when flush_interval_messages is reached), in append order.
