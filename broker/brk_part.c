@@ -4,6 +4,13 @@
  * The table is an open-addressing hash on (topic id, partition) over
  * heap-allocated entries; entries are created and removed only when
  * committed metadata says so.
+ *
+ * Removal never waits for the disk: the entry leaves the table, its waiters
+ * hear BRK_PART_GONE and its directory is renamed "-delete" at once (a topic
+ * created again under the same name gets a fresh directory); the log then
+ * closes on its own completions (brk_plog_close) and the entry is freed and
+ * the directory removed when it has (part_closed).  Until then the entry
+ * is counted in closing_count; shutdown drains the uring for them.
  */
 #include "broker/brk_part.h"
 
@@ -35,6 +42,7 @@ struct brk_parts {
     struct brk_ckpt_entry *start_hints;  /* log-start-offset-checkpoint at boot */
     size_t start_hint_count;
     struct brk_plog_shared plog_shared;  /* direct appends: settings, tail-buffer budget */
+    int32_t closing_count;               /* removed entries whose logs are still closing */
 };
 
 static uint64_t part_hash(const uint8_t id[16], int32_t partition)
@@ -111,6 +119,15 @@ void brk_parts_destroy(struct brk_parts *parts)
 {
     if (!parts)
         return;
+    if (parts->closing_count > 0) {
+        /* the server drained the uring already; this covers other callers */
+        int rc = uring_drain(parts->srv->uring);
+        if (rc < 0)
+            log_error("parts", "closing partition logs did not finish count=%d error=\"%s\"", parts->closing_count,
+                      err_str(rc));
+        else
+            ASSERT(parts->closing_count == 0); /* an idle log has finished closing */
+    }
     for (int32_t i = 0; i < parts->count; i++) {
         while (parts->list[i]->waiters)
             brk_part_unwait(parts->list[i]->waiters);
@@ -319,21 +336,27 @@ static void remove_tree(const char *dir)
         }
         closedir(d);
     }
-    if (rmdir(dir) < 0)
+    if (rmdir(dir) < 0 && errno != ENOENT) /* ENOENT: reconcile removed a "-delete" dir first */
         log_warn("parts", "cannot remove directory path=%s error=\"%s\"", dir, strerror(errno));
 }
 
 /* Rename first, like Kafka: a crash between the two leaves a "-delete" dir
- * that the next start removes instead of a half-deleted live partition. */
+ * that the next start removes instead of a half-deleted live partition.
+ * The new name goes to del. */
+static int dir_rename_deleted(const char *dir, char *del, size_t size)
+{
+    int n = snprintf(del, size, "%s.%llx-delete", dir, (unsigned long long)clock_mono_ns());
+    int rc = n < 0 || (size_t)n >= size ? -ENAMETOOLONG : rename(dir, del) < 0 ? -errno : 0;
+    if (rc < 0)
+        log_warn("parts", "cannot rename for deletion path=%s error=\"%s\"", dir, err_str(rc));
+    return rc;
+}
+
 static void dir_delete(const char *dir)
 {
-    char del[PATH_MAX + 32];
-    snprintf(del, sizeof del, "%s.%llx-delete", dir, (unsigned long long)clock_mono_ns());
-    if (rename(dir, del) < 0) {
-        log_warn("parts", "cannot rename for deletion path=%s error=\"%s\"", dir, strerror(errno));
-        return;
-    }
-    remove_tree(del);
+    char del[PATH_MAX];
+    if (dir_rename_deleted(dir, del, sizeof del) == 0)
+        remove_tree(del);
 }
 
 void brk_part_wait(struct brk_part *part, struct brk_part_waiter *w, void *owner, brk_part_wake_fn wake)
@@ -388,17 +411,39 @@ void brk_part_notify(struct brk_part *part, enum brk_part_event ev)
 }
 
 
+/* The log has closed: nothing of it is in flight, its files are closed. */
+static void part_closed(void *arg)
+{
+    struct brk_part *p = arg;
+    struct brk_parts *parts = p->closing_in;
+    ASSERT(parts != NULL);
+    ASSERT(parts->closing_count > 0);
+    if (p->dir[0] != '\0')
+        remove_tree(p->dir);
+    log_debug("parts", "partition closed topic=%s partition=%d", p->topic, p->partition);
+    parts->closing_count--;
+    free(p);
+}
+
+/* Out of the table at once; the log closes without waiting for anybody
+ * else's I/O.  The caller rehashes. */
 static void parts_remove_at(struct brk_parts *parts, int32_t i)
 {
     struct brk_part *p = parts->list[i];
     brk_part_notify(p, BRK_PART_GONE); /* parked fetches answer now, not at max_wait_ms */
     while (p->waiters)
         brk_part_unwait(p->waiters); /* the rest answer at their timers */
-    brk_plog_destroy(p->plog);
-    dir_delete(p->dir);
     parts->per_dir[p->log_dir_index]--;
     parts->list[i] = parts->list[--parts->count];
-    free(p);
+    char del[PATH_MAX];
+    STATIC_ASSERT(sizeof del == sizeof p->dir, "the renamed path fits the entry");
+    if (dir_rename_deleted(p->dir, del, sizeof del) == 0)
+        memcpy(p->dir, del, sizeof del);
+    else
+        p->dir[0] = '\0'; /* left in place: the next start's reconcile removes it */
+    p->closing_in = parts;
+    parts->closing_count++;
+    brk_plog_close(p->plog, part_closed, p); /* may run part_closed at once */
 }
 
 static void parts_remove_topic(struct brk_parts *parts, const uint8_t topic_id[16])

@@ -7,9 +7,10 @@
  * Each local partition owns its brk_plog under one of log.dirs (the one
  * holding it already, else the one with the fewest partitions, like Kafka).
  *
- * Deleted topics: the directory is renamed to <topic>-<p>.<id>-delete and
- * removed, as Kafka does; a stray directory found at start that the image
- * does not know is removed the same way.
+ * Deleted topics: the directory is renamed to <topic>-<p>.<id>-delete at
+ * once and removed once the log has closed (brk_plog_close: no wait for
+ * other partitions' I/O), as Kafka does; a stray directory found at start
+ * that the image does not know is removed the same way.
  */
 #ifndef SAMSA_BRK_PART_H
 #define SAMSA_BRK_PART_H
@@ -65,6 +66,7 @@ struct brk_part {
     struct brk_part_waiter *waiters; /* parties to tell about appends and changes */
     struct brk_part_waiter *notify_next; /* brk_part_notify's cursor (unwait advances it) */
     bool notifying;
+    struct brk_parts *closing_in;   /* removed from this table, its log closing; else NULL */
 };
 
 /* brk_part_wait - link w (owned by the caller) to part's waiters. */

@@ -33,6 +33,11 @@
  *                              any other error (EIO, a failed fdatasync):
  *                              offline until the log is reopened
  *
+ *   ONLINE or OFFLINE --(brk_plog_close)--> CLOSING --(nothing of its own in
+ *   flight)--> freed, done_cb.  CLOSING refuses appends (ERR_NOT_LEADER); the
+ *   ones accepted before complete (and fail, and repair) as above.
+ *   brk_plog_destroy instead drains the whole uring and frees at once.
+ *
  * Appends patch baseOffset and partitionLeaderEpoch and queue the batches
  * as a slot; the callback runs from uring_reap once they are written (and
  * fdatasync'ed when flush_interval_messages is reached), in append order.
@@ -53,8 +58,9 @@
  * indexes are rebuilt from the log and rewritten.  A sealed segment's index
  * files are written (via uring) when it is rolled.
  *
- * Blocking: open, destroy, retention, delete_records and truncate_to do
- * file-system calls (open/unlink/ftruncate) on the calling thread; read
+ * Blocking: open, destroy (which drains the shared uring), retention,
+ * delete_records and truncate_to do file-system calls
+ * (open/unlink/ftruncate) on the calling thread; close does not wait; read
  * and offset_for_time copy from the tail ring or pread the file.  Append
  * never blocks, except a roll creating a file and the first append after
  * the ring was released (one pread of the partial last block).
@@ -149,10 +155,31 @@ bool brk_plog_is_direct(const struct brk_plog *pl);
 
 /*
  * brk_plog_destroy - wait for this log's in-flight I/O (uring_drain: this
- * runs other users' callbacks too), then close and free.  Must not be
- * called from a uring callback.
+ * waits for every user of the uring and runs their callbacks too), then
+ * close and free.  For server shutdown (after the network threads stop)
+ * and tests; a running node closes a log with brk_plog_close.  Must not be
+ * called from a uring callback nor on a closing log.
  */
 void brk_plog_destroy(struct brk_plog *pl);
+
+/*
+ * brk_plog_close - close and free the log without waiting for anybody
+ * else's I/O.  From now on appends fail with ERR_NOT_LEADER (this node no
+ * longer serves the partition) and the advance hook is dropped; appends
+ * already accepted complete through their callbacks as usual (written ones
+ * with 0; direct ones the full uring kept from the disk with
+ * ERR_NOT_LEADER).  Once nothing of this log is queued or in flight the
+ * log detaches its tail, closes its files, frees itself and calls
+ * done_cb(arg), exactly once: at once when it is idle, else from the
+ * uring completion that leaves it idle (uring callbacks run in queue
+ * order, so that waits for ops queued before this log's last one, never
+ * for later ones).  Called from an append callback of this log, it
+ * finishes when that completion returns.  After the call only the log's
+ * own append callbacks may still read it; it is gone when done_cb runs.
+ * Never blocks on I/O (one ftruncate of the direct tail's slack at most).
+ */
+typedef void (*brk_plog_close_cb)(void *arg);
+void brk_plog_close(struct brk_plog *pl, brk_plog_close_cb done_cb, void *arg);
 
 /*
  * brk_plog_append - append already-validated batches (brk_batch_validate_produce).

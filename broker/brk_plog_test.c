@@ -2151,6 +2151,198 @@ START_TEST(test_stress)
 }
 END_TEST
 
+/* ---- close: asynchronous, never waits for another log's I/O ---- */
+
+/* A second log beside the fixture's, in <tmp>/t-1. */
+static struct brk_plog *open_log_other(struct uring *u, const struct brk_plog_config *c, char *path, size_t size)
+{
+    snprintf(path, size, "%.*s/t-1", (int)(strlen(dir) - 4), dir);
+    struct brk_plog *pl;
+    ck_assert_int_eq(brk_plog_open(u, g_shared, path, c, 0, &pl), 0);
+    return pl;
+}
+
+struct close_res {
+    int done_count;
+    struct res *appends; /* the closing log's append results */
+    int appends_at_done; /* how many had run when done_cb ran */
+};
+
+static void close_done_cb(void *arg)
+{
+    struct close_res *cr = arg;
+    cr->done_count++;
+    cr->appends_at_done = cr->appends ? cr->appends->count : 0;
+}
+
+static int64_t end_offset_at(struct uring *u, const struct brk_plog_config *c, const char *path)
+{
+    struct brk_plog *pl;
+    ck_assert_int_eq(brk_plog_open(u, g_shared, path, c, 0, &pl), 0);
+    int64_t end = brk_plog_end_offset(pl);
+    brk_plog_destroy(pl);
+    return end;
+}
+
+/* Closing an idle log while another log's writes are queued and in flight
+ * (never reaped here: a stalled completion) finishes at once: done_cb has
+ * run, the other log's callbacks have not and its ops are still there. */
+START_TEST(test_close_does_not_wait_for_others)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.flush_interval_messages = 2; /* the other log's ops include an fdatasync */
+    struct brk_plog *a = open_log(u, &c, 0);
+    char path_b[96];
+    struct brk_plog *b = open_log_other(u, &c, path_b, sizeof path_b);
+    for (int k = 0; k < 3; k++)
+        app1(u, b, 2, 10 + k, 100, 0);
+    uint8_t bytes[512];
+    size_t n = build(bytes, 1, 10, 100, 1);
+    struct res ra = { .count = 0 };
+    int64_t base;
+    for (int k = 0; k < 4; k++)
+        ck_assert_int_eq(brk_plog_append(a, bytes_make(bytes, n), 5, 0, &base, res_cb, &ra), 0);
+    ck_assert_int_ge(uring_submit(u), 0);
+    unsigned pending = uring_pending_count(u);
+    ck_assert_uint_gt(pending, 0);
+    struct close_res cr = { 0, NULL, 0 };
+    brk_plog_close(b, close_done_cb, &cr);
+    ck_assert_int_eq(cr.done_count, 1);
+    ck_assert_int_eq(ra.count, 0);
+    ck_assert_uint_eq(uring_pending_count(u), pending);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(cr.done_count, 1);
+    ck_assert_int_eq(ra.count, 4);
+    for (int k = 0; k < 4; k++)
+        ck_assert_int_eq(ra.rc[k], 0);
+    brk_plog_destroy(a);
+    ck_assert_int_eq(end_offset_at(u, &c, path_b), 6); /* closed at its exact end */
+    uring_destroy(u);
+}
+END_TEST
+
+/* A log closed with its own appends (writes, flush.messages syncs, a roll's
+ * index writes) queued behind another log's: appends after the close are
+ * refused, the accepted ones complete with 0 before done_cb, which runs
+ * once, and everything accepted is on disk. */
+START_TEST(test_close_with_own_io_in_flight)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 2048;
+    c.flush_interval_messages = 3;
+    struct brk_plog *a = open_log(u, &c, 0);
+    char path_b[96];
+    struct brk_plog *b = open_log_other(u, &c, path_b, sizeof path_b);
+    uint8_t bytes[4096];
+    struct res ra = { .count = 0 }, rb = { .count = 0 };
+    int64_t base;
+    size_t n = build(bytes, 1, 10, 300, 1);
+    ck_assert_int_eq(brk_plog_append(a, bytes_make(bytes, n), 5, 0, &base, res_cb, &ra), 0);
+    for (int k = 0; k < 20; k++) {
+        n = build(bytes, 1, 10 + k, 100 + (size_t)k * 37, (uint8_t)k);
+        ck_assert_int_eq(brk_plog_append(b, bytes_make(bytes, n), 5, 0, &base, res_cb, &rb), 0);
+        if (k == 7)
+            ck_assert_int_ge(uring_submit(u), 0);
+    }
+    ck_assert_int_gt(brk_plog_segment_count(b), 1);
+    struct close_res cr = { 0, &rb, 0 };
+    brk_plog_close(b, close_done_cb, &cr);
+    ck_assert_int_eq(cr.done_count, 0); /* its own I/O is still queued */
+    ck_assert_int_eq(brk_plog_append(b, bytes_make(bytes, n), 5, 0, &base, res_cb, &rb), ERR_NOT_LEADER);
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(cr.done_count, 1);
+    ck_assert_int_eq(cr.appends_at_done, 20);
+    ck_assert_int_eq(rb.count, 20);
+    for (int k = 0; k < 20; k++)
+        ck_assert_int_eq(rb.rc[k], 0);
+    ck_assert_int_eq(ra.count, 1);
+    ck_assert_int_eq(brk_plog_end_offset(a), 1);
+    brk_plog_destroy(a);
+    ck_assert_int_eq(end_offset_at(u, &c, path_b), 20);
+    uring_destroy(u);
+}
+END_TEST
+
+/* The owner closes the log from one of its append callbacks (a partition
+ * removed while its completions run): the close waits until that
+ * completion has returned, the later appends still complete, done_cb
+ * runs once. */
+struct close_in_cb {
+    struct brk_plog *pl;
+    struct close_res cr;
+    struct res r;
+};
+
+static void close_in_append_cb(void *arg, int rc)
+{
+    struct close_in_cb *x = arg;
+    x->r.rc[x->r.count++] = rc;
+    if (x->r.count == 1) {
+        brk_plog_close(x->pl, close_done_cb, &x->cr);
+        ck_assert_int_eq(x->cr.done_count, 0); /* not from inside its own completion */
+    }
+}
+
+START_TEST(test_close_from_append_callback)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    char path_b[96];
+    struct brk_plog *b = open_log_other(u, &c, path_b, sizeof path_b);
+    struct close_in_cb x = { .pl = b };
+    x.cr.appends = &x.r;
+    uint8_t bytes[512];
+    size_t n = build(bytes, 1, 10, 100, 1);
+    int64_t base;
+    for (int k = 0; k < 3; k++)
+        ck_assert_int_eq(brk_plog_append(b, bytes_make(bytes, n), 5, 0, &base, close_in_append_cb, &x), 0);
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(x.cr.done_count, 1);
+    ck_assert_int_eq(x.r.count, 3);
+    ck_assert_int_eq(x.cr.appends_at_done, 3);
+    for (int k = 0; k < 3; k++)
+        ck_assert_int_eq(x.r.rc[k], 0);
+    ck_assert_int_eq(end_offset_at(u, &c, path_b), 3);
+    uring_destroy(u);
+}
+END_TEST
+
+/* A log offline after a failed write closes too: the failed appends are
+ * answered with the error, the repair runs, done_cb runs once. */
+START_TEST(test_close_after_write_failure)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    char path_b[96];
+    struct brk_plog *b = open_log_other(u, &c, path_b, sizeof path_b);
+    app1(u, b, 1, 10, 100, 0);
+    uint8_t bytes[512];
+    size_t n = build(bytes, 1, 10, 100, 1);
+    struct res rb = { .count = 0 };
+    int64_t base;
+    struct uring_fault f = { .nth = 1, .count = 1, .err = -EIO };
+    uring_fault_set(u, &f);
+    for (int k = 0; k < 2; k++)
+        ck_assert_int_eq(brk_plog_append(b, bytes_make(bytes, n), 5, 0, &base, res_cb, &rb), 0);
+    struct close_res cr = { 0, &rb, 0 };
+    brk_plog_close(b, close_done_cb, &cr);
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(cr.done_count, 1);
+    ck_assert_int_eq(cr.appends_at_done, 2);
+    ck_assert_int_ne(rb.rc[0], 0);
+    ck_assert_int_ne(rb.rc[1], 0);
+    struct uring_fault off = { 0 };
+    uring_fault_set(u, &off);
+    ck_assert_int_eq(end_offset_at(u, &c, path_b), 1);
+    uring_destroy(u);
+}
+END_TEST
+
 int main(void)
 {
     log_set_level(getenv("PLOG_LOG") ? LOG_INFO : LOG_OFF);
@@ -2202,6 +2394,10 @@ int main(void)
         tcase_add_loop_test(tc, test_destroy_with_queued, 0, 2);
         tcase_add_loop_test(tc, test_full_uring_in_callback, 0, 2);
         tcase_add_loop_test(tc, test_retention_during_repair, 0, 2);
+        tcase_add_loop_test(tc, test_close_does_not_wait_for_others, 0, 2);
+        tcase_add_loop_test(tc, test_close_with_own_io_in_flight, 0, 2);
+        tcase_add_loop_test(tc, test_close_from_append_callback, 0, 2);
+        tcase_add_loop_test(tc, test_close_after_write_failure, 0, 2);
         suite_add_tcase(s, tc);
     }
     SRunner *sr = srunner_create(s);
