@@ -97,7 +97,7 @@ struct conn_req {
 struct conn_net;
 
 struct brk_conn {
-    struct brk_server *srv;
+    struct brk_ctx *srv;
     struct conn_net *net;        /* NULL: a forwarded (virtual) request */
     int fd;                      /* the socket; -1 once closed */
     struct event *rev, *wev;     /* readable / writable, on the network thread's base */
@@ -124,7 +124,7 @@ struct brk_conn {
 
 /* One network thread and everything it owns. */
 struct conn_net {
-    struct brk_server *srv;
+    struct brk_ctx *srv;
     int index;
     struct brk_net_thread thread;
     struct brk_net_queue inbox;   /* state -> this thread: new connections, finished requests */
@@ -729,7 +729,7 @@ static void net_outbox_cb(struct brk_net_node *list, void *arg)
         brk_net_queue_wake(&net->inbox); /* it stopped reading: tell it there is room */
 }
 
-int brk_conns_start(struct brk_server *srv)
+int brk_conns_start(struct brk_ctx *srv)
 {
     ASSERT(srv->conns == NULL);
     int64_t want = srv->node->num_network_threads;
@@ -776,7 +776,7 @@ int brk_conns_start(struct brk_server *srv)
     return 0;
 }
 
-void brk_conns_stop(struct brk_server *srv)
+void brk_conns_stop(struct brk_ctx *srv)
 {
     struct brk_conns *cs = srv->conns;
     if (!cs)
@@ -792,7 +792,7 @@ void brk_conns_stop(struct brk_server *srv)
         brk_net_thread_join(&cs->nets[i].thread);
 }
 
-void brk_conns_destroy(struct brk_server *srv)
+void brk_conns_destroy(struct brk_ctx *srv)
 {
     struct brk_conns *cs = srv->conns;
     if (!cs)
@@ -853,7 +853,7 @@ void brk_conn_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *addr,
     (void)l;
     (void)socklen;
     struct brk_listener *bl = arg;
-    struct brk_server *srv = bl->srv;
+    struct brk_ctx *srv = bl->srv;
     struct brk_conns *cs = srv->conns;
     ASSERT(cs != NULL && cs->net_count > 0);
     struct brk_conn *conn = calloc(1, sizeof *conn);
@@ -897,7 +897,7 @@ void brk_conn_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *addr,
     brk_net_queue_push(&net->inbox, &conn->qn); /* conn belongs to the network thread from here */
 }
 
-int brk_conn_virtual_dispatch(struct brk_server *srv, struct bytes frame, brk_virtual_done_cb cb, void *arg)
+int brk_conn_virtual_dispatch(struct brk_ctx *srv, struct bytes frame, brk_virtual_done_cb cb, void *arg)
 {
     if (frame.len < BRK_FRAME_MIN_BYTES || (int64_t)frame.len > srv->node->socket_request_max_bytes)
         return ERR_DECODE;

@@ -18,7 +18,7 @@
 
 #include <sys/socket.h>
 
-#include "broker/brk_server.h"
+#include "broker/brk_ctx.h"
 #include "common/buf.h"
 
 #define BRK_CONN_INFLIGHT_MAX 64              /* pipelined requests per connection */
@@ -28,16 +28,16 @@
  * threads (capped at 64), named samsa-net-<index>.  State thread, after
  * srv->base exists and before any listener accepts.  On failure the caller
  * still calls brk_conns_destroy. */
-MUST_CHECK int brk_conns_start(struct brk_server *srv);
+MUST_CHECK int brk_conns_start(struct brk_ctx *srv);
 /* brk_conns_stop - stop and join the network threads (they stop reading
  * and writing).  Requests still at the state thread may finish afterwards:
  * their hand-back is queued and freed by brk_conns_destroy.  Blocks briefly. */
-void brk_conns_stop(struct brk_server *srv);
+void brk_conns_stop(struct brk_ctx *srv);
 /* brk_conns_destroy - stop the threads if needed, then free every
  * connection and every request (parked ones included, with their timers:
  * call before event_base_free(srv->base), after every state-thread user of
  * requests is gone).  Safe when brk_conns_start failed or never ran. */
-void brk_conns_destroy(struct brk_server *srv);
+void brk_conns_destroy(struct brk_ctx *srv);
 
 /* brk_conn_accept_cb - evconnlistener callback; arg is a struct brk_listener. */
 void brk_conn_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *addr, int socklen, void *arg);
@@ -47,6 +47,6 @@ void brk_conn_accept_error_cb(struct evconnlistener *l, void *arg);
  * prefix) that another broker forwarded; cb gets the whole response frame
  * (empty if the request closed the connection) once the handler finishes. */
 typedef void (*brk_virtual_done_cb)(void *arg, struct bytes resp);
-MUST_CHECK int brk_conn_virtual_dispatch(struct brk_server *srv, struct bytes frame, brk_virtual_done_cb cb, void *arg);
+MUST_CHECK int brk_conn_virtual_dispatch(struct brk_ctx *srv, struct bytes frame, brk_virtual_done_cb cb, void *arg);
 
 #endif

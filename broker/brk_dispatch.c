@@ -17,7 +17,7 @@
 #include "broker/brk_h.h"
 #include "broker/brk_dispatch.h"
 #include "broker/brk_kerr.h"
-#include "broker/brk_server.h"
+#include "broker/brk_ctx.h"
 #include "controller/ctrl.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -176,7 +176,7 @@ static void forward_done_cb(void *arg, int rc, struct bytes resp)
 
 static void forward_try(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     if (ctrl_is_active(srv->ctrl)) {
         forward_run_here(req);
         return;
@@ -225,7 +225,7 @@ int brk_dispatch(struct brk_req *req)
     }
     log_trace("dispatch", "request api_key=%d api_version=%d correlation_id=%d", req->hdr.api_key,
               req->hdr.api_version, req->hdr.correlation_id);
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     if (api->controller && !ctrl_is_active(srv->ctrl)) {
         forward_try(req); /* answered from the active controller's response */
         return 0;

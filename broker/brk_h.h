@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "broker/brk_req.h"
-#include "broker/brk_server.h"
+#include "broker/brk_ctx.h"
 #include "controller/ctrl_image.h"
 
 void brk_h_produce(struct brk_req *req);
@@ -42,9 +42,9 @@ void brk_h_delete_groups(struct brk_req *req);
 /* brk_h_group_start - create the group coordinator and replay the local
  * __consumer_offsets partitions into it (blocks on reads); call once the
  * local partitions are open, before the client listeners.  Starts its timer. */
-MUST_CHECK int brk_h_group_start(struct brk_server *srv);
+MUST_CHECK int brk_h_group_start(struct brk_ctx *srv);
 /* brk_h_group_stop - after in-flight appends drained (their callbacks use it). */
-void brk_h_group_stop(struct brk_server *srv);
+void brk_h_group_stop(struct brk_ctx *srv);
 
 #endif
 
@@ -63,7 +63,7 @@ MUST_CHECK int brk_admin_commit(struct brk_req *req, const struct ctrl_records *
 void brk_admin_release(struct brk_req *req, brk_handler_fn respond);
 /* brk_auto_create_topic - Metadata/Produce auto-creation when
  * auto.create.topics.enable is on; 0 if the topic exists afterwards. */
-MUST_CHECK int brk_auto_create_topic(struct brk_server *srv, struct arena *a, struct bytes name);
+MUST_CHECK int brk_auto_create_topic(struct brk_ctx *srv, struct arena *a, struct bytes name);
 /* brk_endpoint_for - this broker's endpoint for the listener a request came
  * in on, from the image; NULL when that listener is not advertised. */
 const struct ctrl_endpoint *brk_endpoint_for(const struct ctrl_broker *b, const char *listener_name);

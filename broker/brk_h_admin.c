@@ -43,7 +43,7 @@ static void admin_item_done(void *arg, int rc)
     struct brk_req *req = it->req;
     if (rc == 0 && it->check_topic_id) {
         const struct ctrl_topic *t =
-            ctrl_image_topic_find(ctrl_metadata(brk_req_server(req)->ctrl), it->name, strlen(it->name));
+            ctrl_image_topic_find(ctrl_metadata(brk_req_ctx(req)->ctrl), it->name, strlen(it->name));
         if (!t || memcmp(t->topic_id, it->topic_id, 16) != 0)
             rc = ERR_EXISTS; /* a concurrent request created the name first */
     }
@@ -57,7 +57,7 @@ static void admin_item_done(void *arg, int rc)
 int brk_admin_commit(struct brk_req *req, const struct ctrl_records *recs, int16_t *error_code,
                      struct bytes *error_message, const uint8_t *check_topic_id, brk_handler_fn respond)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct admin_item *it = arena_alloc(&req->arena, sizeof *it);
     if (!it)
         return ERR_LIMIT;
@@ -86,7 +86,7 @@ void brk_admin_release(struct brk_req *req, brk_handler_fn respond)
 }
 
 /* Plan a topic creation; returns 0 with records, or an error with msg. */
-static int admin_plan_topic(struct brk_server *srv, struct arena *a, const struct ctrl_topic_spec *spec,
+static int admin_plan_topic(struct brk_ctx *srv, struct arena *a, const struct ctrl_topic_spec *spec,
                             struct ctrl_records *recs, char *msg, size_t msg_size)
 {
     int32_t parts = 0;
@@ -120,7 +120,7 @@ static void auto_create_done(void *arg, int rc)
  * default.replication.factor, as Kafka's AutoTopicCreationManager sends
  * CreateTopics.  The plan against our own image only gives the caller an
  * immediate answer; the controller checks and plans again on its image. */
-int brk_auto_create_topic(struct brk_server *srv, struct arena *a, struct bytes name)
+int brk_auto_create_topic(struct brk_ctx *srv, struct arena *a, struct bytes name)
 {
     if (!srv->node->auto_create_topics_enable || !name.ptr)
         return ERR_NOT_FOUND;
@@ -162,7 +162,7 @@ static void create_topics_respond(struct brk_req *req)
 static int16_t create_one(struct brk_req *req, const struct kmsg_create_topics_req *m, int32_t i,
                           struct kmsg_create_topics_resp_topic *rt, char *msg, size_t msg_size)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     const struct kmsg_create_topics_req_topic *t = &m->topics[i];
     if (!t->name.ptr) {
         snprintf(msg, msg_size, "Topic name is null.");
@@ -290,7 +290,7 @@ static void delete_topics_respond(struct brk_req *req)
 
 void brk_h_delete_topics(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_delete_topics_req m;
     int rc = kmsg_delete_topics_req_decode(&req->body, req->hdr.api_version, &req->arena, &m);
     if (rc < 0) {
@@ -342,7 +342,7 @@ static void create_partitions_respond(struct brk_req *req)
 
 void brk_h_create_partitions(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_create_partitions_req m;
     int rc = kmsg_create_partitions_req_decode(&req->body, req->hdr.api_version, &req->arena, &m);
     if (rc < 0) {

@@ -68,7 +68,7 @@ static int describe_topic(struct brk_req *req, const struct kmsg_describe_config
                           const struct kmsg_describe_configs_req_resource *r,
                           struct kmsg_describe_configs_resp_result *res)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     const struct ctrl_topic *t =
         r->resource_name.ptr ? ctrl_image_topic_find(ctrl_metadata(srv->ctrl), (const char *)r->resource_name.ptr,
                                                      r->resource_name.len)
@@ -138,7 +138,7 @@ static int describe_broker(struct brk_req *req, const struct kmsg_describe_confi
                            const struct kmsg_describe_configs_req_resource *r,
                            struct kmsg_describe_configs_resp_result *res)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     char self[16];
     snprintf(self, sizeof self, "%d", srv->node->node_id);
     if (r->resource_name.len > 0 && !bytes_eq_cstr(r->resource_name, self)) {
@@ -262,7 +262,7 @@ static int16_t alter_topic(struct brk_req *req, struct bytes rname, const struct
                            bool replace_all, bool validate_only, char *msg, size_t msg_size, int16_t *err_slot,
                            brk_handler_fn respond)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
     const struct ctrl_topic *t = rname.ptr ? ctrl_image_topic_find(img, (const char *)rname.ptr, rname.len) : NULL;
     if (!t) {

@@ -61,7 +61,7 @@ struct fetch_state {
 
 static bool fetch_data_ready(struct brk_req *req, struct fetch_state *st)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
     for (int32_t i = 0; i < st->m.topics_count; i++) {
         const struct kmsg_fetch_req_topic *t = &st->m.topics[i];
@@ -90,7 +90,7 @@ static bool fetch_data_ready(struct brk_req *req, struct fetch_state *st)
 static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struct kmsg_fetch_resp *resp,
                               bool *min_bytes_met_out)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
     const struct kmsg_fetch_req *m = &st->m;
     kmsg_fetch_resp_init(resp);
@@ -190,7 +190,7 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
 
 static void fetch_unpark(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     if (req->wait_prev)
         req->wait_prev->wait_next = req->wait_next;
     else if (srv->fetch_waiters == req)
@@ -266,7 +266,7 @@ static void fetch_part_wake(struct brk_part_waiter *w, enum brk_part_event ev, u
  * waiters cannot be allocated (the caller answers now instead). */
 static bool fetch_watch(struct brk_req *req, struct fetch_state *st)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
     int64_t n = 0;
     for (int32_t i = 0; i < st->m.topics_count; i++)
@@ -288,7 +288,7 @@ static bool fetch_watch(struct brk_req *req, struct fetch_state *st)
 
 void brk_h_fetch(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct fetch_state *st = arena_alloc(&req->arena, sizeof *st);
     if (!st) {
         brk_req_finish(req, ERR_LIMIT);

@@ -50,14 +50,14 @@
 
 /* ---- the __consumer_offsets topic ---- */
 
-static const struct ctrl_topic *offsets_topic(const struct brk_server *srv)
+static const struct ctrl_topic *offsets_topic(const struct brk_ctx *srv)
 {
     return ctrl_image_topic_find(ctrl_metadata(srv->ctrl), BRK_OFFSETS_TOPIC_NAME, strlen(BRK_OFFSETS_TOPIC_NAME));
 }
 
 static void topic_created_cb(void *arg, int rc)
 {
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     srv->groups_topic_creating = false;
     if (rc < 0 && rc != ERR_EXISTS)
         log_warn("group", "%s not created error=\"%s\"; the next group request retries", BRK_OFFSETS_TOPIC_NAME,
@@ -66,7 +66,7 @@ static void topic_created_cb(void *arg, int rc)
 
 /* offsets_topic_ensure - create __consumer_offsets if needed (asynchronously:
  * COORDINATOR_NOT_AVAILABLE until it exists, which clients retry). */
-static int16_t offsets_topic_ensure(struct brk_server *srv, struct arena *a)
+static int16_t offsets_topic_ensure(struct brk_ctx *srv, struct arena *a)
 {
     if (offsets_topic(srv))
         return KERR_NONE;
@@ -107,7 +107,7 @@ static int16_t offsets_topic_ensure(struct brk_server *srv, struct arena *a)
     return BRK_GROUP_COORDINATOR_NOT_AVAILABLE; /* the partitions open once the record is applied */
 }
 
-static struct brk_part *group_part(struct brk_server *srv, struct bytes group_id)
+static struct brk_part *group_part(struct brk_ctx *srv, struct bytes group_id)
 {
     const struct ctrl_topic *t = offsets_topic(srv);
     if (!t || t->partition_count <= 0)
@@ -120,7 +120,7 @@ static struct brk_part *group_part(struct brk_server *srv, struct bytes group_id
  * (created on first use).  Kafka error code. */
 static int16_t coord_ready(struct brk_req *req, struct bytes group_id)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     if (!srv->groups)
         return BRK_GROUP_COORDINATOR_NOT_AVAILABLE;
     if (!group_id.ptr || group_id.len == 0)
@@ -131,7 +131,7 @@ static int16_t coord_ready(struct brk_req *req, struct bytes group_id)
 /* coord_check - is this node the coordinator of group_id?  Kafka error code. */
 static int16_t coord_check(struct brk_req *req, struct bytes group_id)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     int16_t err = coord_ready(req, group_id);
     if (err != KERR_NONE)
         return err;
@@ -144,7 +144,7 @@ static int16_t coord_check(struct brk_req *req, struct bytes group_id)
 /* ---- writes to __consumer_offsets ---- */
 
 struct store_op {
-    struct brk_server *srv;
+    struct brk_ctx *srv;
     struct brk_part *part;
     void *arg;
     brk_groups_store_done_cb done;
@@ -160,7 +160,7 @@ static void store_append_cb(void *arg, int rc)
 static int offsets_store(void *ctx, struct bytes group_id, const struct brk_offsets_topic_record *recs, int32_t n,
                          void *arg, brk_groups_store_done_cb done)
 {
-    struct brk_server *srv = ctx;
+    struct brk_ctx *srv = ctx;
     struct brk_part *part = group_part(srv, group_id);
     if (!part)
         return ERR_NOT_FOUND;
@@ -271,7 +271,7 @@ static int load_record_cb(void *arg, int64_t offset, const struct brk_offsets_to
     return rc;
 }
 
-static int load_partition(struct brk_server *srv, struct brk_part *part)
+static int load_partition(struct brk_ctx *srv, struct brk_part *part)
 {
     struct load_ctx lc = { srv->groups, clock_wall_ms(), 0 };
     struct buf b;
@@ -310,11 +310,11 @@ static void group_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     brk_groups_tick(srv->groups, clock_wall_ms());
 }
 
-int brk_h_group_start(struct brk_server *srv)
+int brk_h_group_start(struct brk_ctx *srv)
 {
     struct brk_groups_config cfg = { .initial_rebalance_delay_ms = srv->node->group_initial_rebalance_delay_ms,
                                      .offsets_retention_ms = srv->node->offsets_retention_ms,
@@ -338,7 +338,7 @@ int brk_h_group_start(struct brk_server *srv)
     return 0;
 }
 
-void brk_h_group_stop(struct brk_server *srv)
+void brk_h_group_stop(struct brk_ctx *srv)
 {
     if (srv->groups_ev)
         event_free(srv->groups_ev);
@@ -367,7 +367,7 @@ void brk_h_group_stop(struct brk_server *srv)
 static int16_t coord_locate(struct brk_req *req, struct bytes group_id, int32_t *node_id_out,
                             const struct ctrl_endpoint **ep_out)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     int16_t err = coord_ready(req, group_id);
     if (err != KERR_NONE)
         return err;
@@ -458,7 +458,7 @@ void brk_h_find_coordinator(struct brk_req *req)
 
 void brk_h_join_group(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_join_group_req m;
     DECODE(join_group, &m);
     int16_t err = coord_check(req, m.group_id);
@@ -488,7 +488,7 @@ void brk_h_join_group(struct brk_req *req)
 
 void brk_h_sync_group(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_sync_group_req m;
     DECODE(sync_group, &m);
     int16_t err = coord_check(req, m.group_id);
@@ -512,7 +512,7 @@ void brk_h_sync_group(struct brk_req *req)
 
 void brk_h_heartbeat(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_heartbeat_req m;
     DECODE(heartbeat, &m);
     struct kmsg_heartbeat_resp resp;
@@ -525,7 +525,7 @@ void brk_h_heartbeat(struct brk_req *req)
 
 void brk_h_leave_group(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_leave_group_req m;
     DECODE(leave_group, &m);
     struct kmsg_leave_group_resp resp;
@@ -570,7 +570,7 @@ static void commit_done(void *arg, int rc)
 {
     struct commit_state *st = arg;
     struct brk_req *req = st->req;
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     int16_t err = store_kerr(rc);
     for (int32_t i = 0; i < st->count; i++) {
         if (rc == 0 && srv->groups && brk_groups_offset_put(srv->groups, st->m.group_id, &st->offs[i]) < 0)
@@ -586,7 +586,7 @@ static void commit_done(void *arg, int rc)
 
 void brk_h_offset_commit(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct commit_state *st = arena_alloc(&req->arena, sizeof *st);
     if (!st) {
         brk_req_finish(req, ERR_LIMIT);
@@ -696,7 +696,7 @@ static void fetch_fill(struct kmsg_offset_fetch_resp_partition *rp, const struct
 
 void brk_h_offset_fetch(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_offset_fetch_req m;
     DECODE(offset_fetch, &m);
     struct kmsg_offset_fetch_resp resp;
@@ -776,7 +776,7 @@ void brk_h_offset_fetch(struct brk_req *req)
 
 void brk_h_describe_groups(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_describe_groups_req m;
     DECODE(describe_groups, &m);
     struct kmsg_describe_groups_resp resp;
@@ -830,7 +830,7 @@ void brk_h_describe_groups(struct brk_req *req)
 
 void brk_h_list_groups(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_list_groups_req m;
     DECODE(list_groups, &m);
     struct kmsg_list_groups_resp resp;
@@ -887,7 +887,7 @@ static void delete_done(void *arg, int rc)
 
 void brk_h_delete_groups(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_delete_groups_req m;
     DECODE(delete_groups, &m);
     struct kmsg_delete_groups_resp *resp = arena_alloc(&req->arena, sizeof *resp);
@@ -980,7 +980,7 @@ static void offset_delete_done(void *arg, int rc)
 
 void brk_h_offset_delete(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_offset_delete_req m;
     DECODE(offset_delete, &m);
     struct offset_delete_ctx *oc = arena_alloc(&req->arena, sizeof *oc);

@@ -29,14 +29,14 @@ char *brk_arena_cstr(struct arena *a, struct bytes s)
 
 static const char *req_listener_name(const struct brk_req *req)
 {
-    const struct brk_server *srv = brk_req_server(req);
+    const struct brk_ctx *srv = brk_req_ctx(req);
     return srv->node->listeners[brk_req_listener_index(req)].name;
 }
 
 /* The controller id clients see: the active controller when it is also a
  * live broker, else this broker, which forwards admin requests (Kafka's
  * KRaft brokers do the same). */
-static int32_t visible_controller_id(const struct brk_server *srv)
+static int32_t visible_controller_id(const struct brk_ctx *srv)
 {
     int32_t active = ctrl_active_id(srv->ctrl);
     const struct ctrl_broker *b = active >= 0 ? ctrl_image_broker_find(ctrl_metadata(srv->ctrl), active) : NULL;
@@ -47,7 +47,7 @@ static int32_t visible_controller_id(const struct brk_server *srv)
 
 static int fill_brokers(struct brk_req *req, struct kmsg_metadata_resp *resp)
 {
-    const struct ctrl_image *img = ctrl_metadata(brk_req_server(req)->ctrl);
+    const struct ctrl_image *img = ctrl_metadata(brk_req_ctx(req)->ctrl);
     const char *lname = req_listener_name(req);
     int32_t n = ctrl_image_broker_count(img);
     resp->brokers = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp->brokers);
@@ -97,7 +97,7 @@ static int fill_topic(struct brk_req *req, struct kmsg_metadata_resp_topic *rt, 
 
 void brk_h_metadata(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_metadata_req m;
     int rc = kmsg_metadata_req_decode(&req->body, req->hdr.api_version, &req->arena, &m);
     if (rc < 0) {
@@ -167,7 +167,7 @@ out:
 
 void brk_h_describe_cluster(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_describe_cluster_req m;
     int rc = kmsg_describe_cluster_req_decode(&req->body, req->hdr.api_version, &req->arena, &m);
     if (rc < 0) {

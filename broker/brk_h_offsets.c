@@ -14,7 +14,7 @@
 #define LIST_OFFSETS_LATEST (-1)
 #define LIST_OFFSETS_EARLIEST (-2)
 
-static struct brk_part *part_lookup(struct brk_server *srv, struct bytes topic, int32_t partition, int16_t *err)
+static struct brk_part *part_lookup(struct brk_ctx *srv, struct bytes topic, int32_t partition, int16_t *err)
 {
     const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
     const struct ctrl_topic *t = topic.ptr ? ctrl_image_topic_find(img, (const char *)topic.ptr, topic.len) : NULL;
@@ -33,7 +33,7 @@ static struct brk_part *part_lookup(struct brk_server *srv, struct bytes topic, 
 
 void brk_h_list_offsets(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_list_offsets_req m;
     int rc = kmsg_list_offsets_req_decode(&req->body, req->hdr.api_version, &req->arena, &m);
     if (rc < 0) {
@@ -103,7 +103,7 @@ void brk_h_list_offsets(struct brk_req *req)
 
 void brk_h_delete_records(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_delete_records_req m;
     int rc = kmsg_delete_records_req_decode(&req->body, req->hdr.api_version, &req->arena, &m);
     if (rc < 0) {

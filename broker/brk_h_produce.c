@@ -67,7 +67,7 @@ static int16_t produce_partition(struct produce_state *st, const struct ctrl_top
                                  struct kmsg_produce_req_partition *p, struct kmsg_produce_resp_partition *rp)
 {
     struct brk_req *req = st->req;
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     if (req->hdr.api_version < 3)
         return KERR_UNSUPPORTED_VERSION;
     if (!t)
@@ -129,7 +129,7 @@ static int16_t produce_partition(struct produce_state *st, const struct ctrl_top
 
 void brk_h_produce(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_produce_req m;
     int rc = kmsg_produce_req_decode(&req->body, req->hdr.api_version, &req->arena, &m);
     if (rc < 0) {

@@ -47,7 +47,7 @@ static void fill_replicas(struct arena *a, const struct ctrl_replica_status *src
 
 void brk_h_describe_quorum(struct brk_req *req)
 {
-    struct brk_server *srv = brk_req_server(req);
+    struct brk_ctx *srv = brk_req_ctx(req);
     struct kmsg_describe_quorum_req m;
     int rc = kmsg_describe_quorum_req_decode(&req->body, req->hdr.api_version, &req->arena, &m);
     if (rc < 0) {

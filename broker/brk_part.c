@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "broker/brk_ckpt.h"
-#include "broker/brk_server.h"
+#include "broker/brk_ctx.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -32,7 +32,7 @@
 #define BRK_CKPT_ENTRIES_MAX 200000
 
 struct brk_parts {
-    struct brk_server *srv;
+    struct brk_ctx *srv;
     struct brk_part **slots;  /* hash; NULL empty */
     int32_t slot_count;       /* power of two */
     struct brk_part **list;   /* dense, for iteration */
@@ -97,7 +97,7 @@ static void read_start_hints(struct brk_parts *parts)
     }
 }
 
-int brk_parts_create(struct brk_server *srv, struct brk_parts **out)
+int brk_parts_create(struct brk_ctx *srv, struct brk_parts **out)
 {
     struct brk_parts *parts = calloc(1, sizeof *parts);
     if (!parts)
@@ -173,7 +173,7 @@ int64_t brk_part_high_watermark(const struct brk_part *part)
     return brk_plog_end_offset(part->plog);
 }
 
-static int64_t topic_cfg_i64(const struct brk_server *srv, const struct ctrl_topic *t, const char *key,
+static int64_t topic_cfg_i64(const struct brk_ctx *srv, const struct ctrl_topic *t, const char *key,
                              int64_t fallback)
 {
     char buf[64];
@@ -191,7 +191,7 @@ static int64_t topic_cfg_i64(const struct brk_server *srv, const struct ctrl_top
     return x;
 }
 
-static void part_config(const struct brk_server *srv, const struct ctrl_topic *t, struct brk_part *p)
+static void part_config(const struct brk_ctx *srv, const struct ctrl_topic *t, struct brk_part *p)
 {
     const struct config_node *n = srv->node;
     /* start from the plog's own defaults so no field is ever left at 0 */
@@ -255,7 +255,7 @@ static void part_advanced(void *arg, int64_t end_offset)
 
 static int part_open(struct brk_parts *parts, const struct ctrl_topic *t, const struct ctrl_partition *cp)
 {
-    struct brk_server *srv = parts->srv;
+    struct brk_ctx *srv = parts->srv;
     struct brk_part *p = brk_parts_find(parts, t->topic_id, cp->partition_id);
     if (p) {
         p->leader_epoch = cp->leader_epoch;

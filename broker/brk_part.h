@@ -22,7 +22,7 @@
 #include "broker/brk_plog.h"
 #include "controller/ctrl_image.h"
 
-struct brk_server;
+struct brk_ctx;
 
 /* What happened to a partition, for its waiters. */
 enum brk_part_event {
@@ -78,7 +78,7 @@ void brk_part_notify(struct brk_part *part, enum brk_part_event ev);
 
 struct brk_parts;
 
-MUST_CHECK int brk_parts_create(struct brk_server *srv, struct brk_parts **out);
+MUST_CHECK int brk_parts_create(struct brk_ctx *srv, struct brk_parts **out);
 void brk_parts_destroy(struct brk_parts *parts);
 
 struct brk_part *brk_parts_find(const struct brk_parts *parts, const uint8_t topic_id[16], int32_t partition);

@@ -44,7 +44,7 @@ void brk_req_malformed(struct brk_req *req, int rc)
     req->conn_ops->hand_back(req, true);
 }
 
-struct brk_server *brk_req_server(const struct brk_req *req) { return req->srv; }
+struct brk_ctx *brk_req_ctx(const struct brk_req *req) { return req->srv; }
 int brk_req_listener_index(const struct brk_req *req) { return req->listener_index; }
 bool brk_req_conn_alive(const struct brk_req *req) { return req->conn_ops->alive(req); }
 

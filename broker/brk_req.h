@@ -32,7 +32,7 @@
 #define BRK_REQ_ARENA_BYTES_MAX (256u << 20)
 #define BRK_RESP_BYTES_MAX (512u << 20)
 
-struct brk_server;
+struct brk_ctx;
 struct brk_conn;
 struct brk_req;
 struct event;
@@ -50,7 +50,7 @@ struct brk_req_conn_ops {
 };
 
 struct brk_req {
-    struct brk_server *srv;        /* the server it runs on */
+    struct brk_ctx *srv;        /* the server it runs on */
     const struct brk_req_conn_ops *conn_ops;
     struct brk_conn *conn;         /* the connection layer's, opaque here */
     int listener_index;            /* which configured listener it came in on */
@@ -81,8 +81,8 @@ MUST_CHECK int brk_req_begin_response(struct brk_req *req);
 void brk_req_finish(struct brk_req *req, int rc);
 /* brk_req_malformed - the body did not decode: close the connection. */
 void brk_req_malformed(struct brk_req *req, int rc);
-/* brk_req_server - the server that owns req's connection. */
-struct brk_server *brk_req_server(const struct brk_req *req);
+/* brk_req_ctx - the server that owns req's connection. */
+struct brk_ctx *brk_req_ctx(const struct brk_req *req);
 /* brk_req_listener_index - which configured listener the client came in on. */
 int brk_req_listener_index(const struct brk_req *req);
 /* brk_req_conn_alive - false once the client went away (skip the work). */

@@ -45,7 +45,7 @@
 static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__MetadataRecord *rec, int64_t offset)
 {
     (void)offset;
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     if (!(srv->node->roles & CONFIG_ROLE_BROKER))
         return;
     if (rec) {
@@ -67,13 +67,13 @@ static bool is_controller_listener(const struct config_node *node, const char *n
     return false;
 }
 
-static int bind_listener(struct brk_server *srv, int index);
+static int bind_listener(struct brk_ctx *srv, int index);
 
 static void register_done_cb(void *arg, int rc, int64_t broker_epoch);
 
 /* Broker registration is a typed request to the active controller, which
  * assigns the broker epoch; it is retried until it commits. */
-static int register_self(struct brk_server *srv)
+static int register_self(struct brk_ctx *srv)
 {
     const struct config_node *node = srv->node;
     struct ctrl_endpoint eps[CTRL_ENDPOINTS_MAX];
@@ -104,7 +104,7 @@ static void register_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     int rc = register_self(srv);
     if (rc < 0) {
         log_debug("server", "broker registration not sent error=\"%s\"; retrying", err_str(rc));
@@ -116,7 +116,7 @@ static void register_retry_cb(evutil_socket_t fd, short what, void *arg)
 
 static void register_done_cb(void *arg, int rc, int64_t broker_epoch)
 {
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     srv->registering = false;
     if (rc < 0) {
         log_info("server", "broker registration not committed error=\"%s\"; retrying", err_str(rc));
@@ -149,7 +149,7 @@ static void register_done_cb(void *arg, int rc, int64_t broker_epoch)
 }
 
 struct fwd_ctx {
-    struct brk_server *srv;
+    struct brk_ctx *srv;
     uint32_t from;
     uint64_t request_id;
 };
@@ -164,7 +164,7 @@ static void forwarded_done_cb(void *arg, struct bytes resp)
 /* A broker forwarded a Kafka admin request to us, the active controller. */
 static void forward_handler(void *arg, uint32_t from, uint64_t request_id, struct bytes kafka_request)
 {
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     struct fwd_ctx *fc = malloc(sizeof *fc);
     if (!fc) {
         ctrl_forward_reply(srv->ctrl, from, request_id, -ENOMEM, (struct bytes){ NULL, 0 });
@@ -181,7 +181,7 @@ static void forward_handler(void *arg, uint32_t from, uint64_t request_id, struc
 /* The image is current: open local partitions, drop stale dirs, register. */
 static void caught_up_cb(void *arg)
 {
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     if (!(srv->node->roles & CONFIG_ROLE_BROKER))
         return;
     int rc = brk_parts_reconcile(srv->parts, ctrl_metadata(srv->ctrl));
@@ -200,7 +200,7 @@ static void caught_up_cb(void *arg)
     register_retry_cb(-1, 0, srv);
 }
 
-static int bind_listener(struct brk_server *srv, int index)
+static int bind_listener(struct brk_ctx *srv, int index)
 {
     const struct config_endpoint *l = &srv->node->listeners[index];
     char port[16];
@@ -242,7 +242,7 @@ static int bind_listener(struct brk_server *srv, int index)
     return 0;
 }
 
-static void loop_reap(struct brk_server *srv)
+static void loop_reap(struct brk_ctx *srv)
 {
     for (int i = 0; i < 4; i++) {
         int rc = uring_submit(srv->uring);
@@ -267,7 +267,7 @@ static void retention_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     int64_t now = clock_wall_ms();
     int total = 0;
     for (int32_t i = 0; i < brk_parts_count(srv->parts); i++) {
@@ -290,7 +290,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     int64_t now = clock_wall_ms();
     for (int32_t i = 0; i < brk_parts_count(srv->parts); i++) {
         struct brk_part *p = brk_parts_at(srv->parts, i);
@@ -304,7 +304,7 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     if (!srv->registered || srv->registering)
         return;
     struct ctrl_heartbeat hb = { .broker_id = srv->node->node_id, .broker_epoch = srv->broker_epoch,
@@ -317,7 +317,7 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
  * means: register again. */
 static void heartbeat_reply_cb(void *arg, const struct ctrl_heartbeat_reply *r)
 {
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     if ((r->rc != ERR_STALE && r->rc != ERR_NOT_FOUND) || srv->registering)
         return;
     log_warn("server", "the active controller does not know broker_epoch=%lld of node=%d (%s); registering again; "
@@ -335,7 +335,7 @@ static void resign_wait_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     int32_t leader = ctrl_active_id(srv->ctrl);
     bool handed_over = leader >= 0 && leader != srv->node->node_id && ctrl_unsent_bytes(srv->ctrl) == 0;
     if (handed_over || clock_mono_ns() - srv->resign_ns > BRK_RESIGN_GRACE_MS * 1000000LL) {
@@ -347,7 +347,7 @@ static void resign_wait_cb(evutil_socket_t fd, short what, void *arg)
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     log_info("server", "signal received signal=%d; shutting down", (int)sig);
     /* The active controller hands over first (KIP-595 EndQuorumEpoch), so
      * the quorum elects a successor now instead of after its election
@@ -364,7 +364,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     brk_server_stop(srv);
 }
 
-static struct event *timer_new(struct brk_server *srv, int64_t ms, event_callback_fn cb)
+static struct event *timer_new(struct brk_ctx *srv, int64_t ms, event_callback_fn cb)
 {
     struct event *ev = event_new(srv->base, -1, EV_PERSIST, cb, srv);
     if (!ev)
@@ -391,7 +391,7 @@ static void raise_fd_limit(void)
     }
 }
 
-static int check_storage(struct brk_server *srv)
+static int check_storage(struct brk_ctx *srv)
 {
     const struct config_node *node = srv->node;
     const char *dirs[CONFIG_LOG_DIRS_MAX + 1];
@@ -411,11 +411,11 @@ static int check_storage(struct brk_server *srv)
     return rc;
 }
 
-int brk_server_create(const struct config *cfg, const char *config_path, struct brk_server **out)
+int brk_server_create(const struct config *cfg, const char *config_path, struct brk_ctx **out)
 {
     ASSERT(cfg != NULL);
     ASSERT(out != NULL);
-    struct brk_server *srv = calloc(1, sizeof *srv);
+    struct brk_ctx *srv = calloc(1, sizeof *srv);
     if (!srv)
         return -ENOMEM;
     srv->cfg = cfg;
@@ -539,7 +539,7 @@ fail:
     return rc;
 }
 
-int brk_server_run(struct brk_server *srv)
+int brk_server_run(struct brk_ctx *srv)
 {
     while (!srv->stopping) {
         if (event_base_loop(srv->base, EVLOOP_ONCE) < 0) {
@@ -551,14 +551,14 @@ int brk_server_run(struct brk_server *srv)
     return srv->stop_rc;
 }
 
-void brk_server_stop(struct brk_server *srv)
+void brk_server_stop(struct brk_ctx *srv)
 {
     srv->stopping = true;
     int rc = event_base_loopbreak(srv->base); /* fails only without a base */
     ASSERT(rc == 0);
 }
 
-void brk_server_destroy(struct brk_server *srv)
+void brk_server_destroy(struct brk_ctx *srv)
 {
     if (!srv)
         return;
