@@ -1,7 +1,7 @@
 # Samsa - one non-recursive Makefile.
 #
 # Conventions that let every folder grow without editing this file:
-#   <dir>/*.c            library code, archived into build/libsamsa.a
+#   <dir>/*.c, <dir>/<sub>/*.c   library code, archived into build/libsamsa.a
 #   <dir>/*_test.c       a check(3) unit test; each is its own program
 #   <dir>/*_main.c       a program entry point (never archived)
 #   proto/kafka/*.api    our description of a Kafka API -> build/gen/kmsg.{c,h}
@@ -25,7 +25,7 @@ CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(WARN) -g $(OPT) $(SAN) -I. -I$(BUILD)/gen
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 LIB_DIRS := common raft controller broker
-ALL_C    := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+ALL_C    := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c $(d)/*/*.c))
 LIB_C    := $(filter-out %_test.c %_main.c,$(ALL_C))
 TEST_C   := $(filter %_test.c,$(ALL_C) $(wildcard tools/*_test.c))
 TOOLS_C  := $(filter-out %_test.c %_main.c,$(wildcard tools/*.c))
@@ -223,7 +223,7 @@ check-deps:
 	@test/check_deps_test.sh
 
 format:
-	clang-format -i $(ALL_C) $(wildcard */*.h)
+	clang-format -i $(ALL_C) $(wildcard */*.h */*/*.h)
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

@@ -29,10 +29,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "broker/brk_conn.h"
-#include "broker/brk_h.h"
-#include "broker/brk_req.h"
-#include "broker/brk_part.h"
+#include "broker/net/brk_conn.h"
+#include "broker/api/brk_h.h"
+#include "broker/net/brk_req.h"
+#include "broker/log/brk_part.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metaprops.h"

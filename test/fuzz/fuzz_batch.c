@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "broker/brk_batch.h"
-#include "broker/brk_records.h"
+#include "broker/log/brk_batch.h"
+#include "broker/log/brk_records.h"
 #include "common/buf.h"
 #include "test/fuzz/fuzz_batch_crc.h"
 

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "broker/brk_group.h"
-#include "broker/brk_offsets_topic.h"
+#include "broker/group/brk_group.h"
+#include "broker/group/brk_offsets_topic.h"
 #include "test/fuzz/fuzz_batch_crc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -69,8 +69,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/brk_epoch_cache.h"
-#include "broker/brk_isr.h"
+#include "broker/replica/brk_epoch_cache.h"
+#include "broker/replica/brk_isr.h"
 #include "common/log.h"
 #include "common/prng.h"
 
