@@ -378,14 +378,9 @@ int tool_console_consumer_main(int argc, char **argv)
         rd_kafka_conf_destroy(conf);
         return tool_usage_error(err, cc_usage);
     }
-    if (tool_rk_create(&t, RD_KAFKA_CONSUMER, conf, err, sizeof err) < 0)
-        return cc_fail(err);
-
     const struct rd_kafka_metadata *md = NULL;
-    if (tool_rk_metadata(&t, val[CC_TOPIC], 60000, &md, err, sizeof err) < 0) {
-        tool_rk_destroy(&t);
-        return cc_fail(err);
-    }
+    if (tool_rk_open(&t, RD_KAFKA_CONSUMER, conf, val[CC_TOPIC], 60000, &md) < 0)
+        return 1;
     rd_kafka_poll_set_consumer(t.rk);
     rd_kafka_topic_partition_list_t *list = NULL;
     rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -421,10 +416,7 @@ int tool_console_consumer_main(int argc, char **argv)
         return cc_fail(err);
     }
 
-    struct sigaction sa = { .sa_handler = cc_on_signal };
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    tool_signals_catch(cc_on_signal);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout shows as ferror(), as Kafka's checkErr */
     static char outbuf[1 << 16];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);

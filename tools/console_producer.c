@@ -383,14 +383,8 @@ int tool_console_producer_main(int argc, char **argv)
     }
     struct cp_state state = { .topic = val[CP_TOPIC] };
     rd_kafka_conf_set_dr_msg_cb(conf, cp_dr_cb);
-    if (tool_rk_create(&t, RD_KAFKA_PRODUCER, conf, err, sizeof err) < 0)
-        return cp_fail(err);
-    const struct rd_kafka_metadata *md = NULL;
-    if (tool_rk_metadata(&t, val[CP_TOPIC], max_block_ms, &md, err, sizeof err) < 0) {
-        tool_rk_destroy(&t);
-        return cp_fail(err);
-    }
-    rd_kafka_metadata_destroy(md);
+    if (tool_rk_open(&t, RD_KAFKA_PRODUCER, conf, val[CP_TOPIC], max_block_ms, NULL) < 0)
+        return 1;
 
     bool prompt = isatty(0);
     char *line = NULL;

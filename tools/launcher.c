@@ -40,6 +40,8 @@
 #include "tools/metadata_quorum.h"
 #include "tools/storage.h"
 #include "tools/topics.h"
+#include "tools/verifiable_consumer.h"
+#include "tools/verifiable_producer.h"
 
 #define LAUNCHER_CMDLINE_MAX 8192
 #define LAUNCHER_ARGS_MAX 64
@@ -341,6 +343,8 @@ static const struct launcher_class launcher_classes[] = {
     { "kafka.admin.DeleteRecordsCommand", tool_delete_records_main },
     { "org.apache.kafka.tools.DeleteRecordsCommand", tool_delete_records_main },
     { "kafka.tools.StorageTool", tool_storage_main },
+    { "org.apache.kafka.tools.VerifiableProducer", tool_verifiable_producer_main },
+    { "org.apache.kafka.tools.VerifiableConsumer", tool_verifiable_consumer_main },
     { "org.apache.kafka.tools.MetadataQuorumCommand", tool_metadata_quorum_main },
 };
 

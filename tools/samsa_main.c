@@ -24,6 +24,8 @@
 #include "tools/metadata_quorum.h"
 #include "tools/storage.h"
 #include "tools/topics.h"
+#include "tools/verifiable_consumer.h"
+#include "tools/verifiable_producer.h"
 
 struct samsa_tool {
     const char *name;
@@ -41,6 +43,8 @@ static const struct samsa_tool samsa_tools[] = {
     { "console-consumer", tool_console_consumer_main, "print a topic's records (kafka-console-consumer)" },
     { "get-offsets", tool_get_offsets_main, "print topic:partition:offset for a time (kafka-get-offsets, GetOffsetShell)" },
     { "delete-records", tool_delete_records_main, "delete records below offsets from a JSON file (kafka-delete-records)" },
+    { "verifiable-producer", tool_verifiable_producer_main, "produce 0,1,2,... and print JSON events (kafka-verifiable-producer)" },
+    { "verifiable-consumer", tool_verifiable_consumer_main, "consume in a group and print JSON events (kafka-verifiable-consumer)" },
     { "server-start", tool_server_start_main, "run samsa-server [-daemon] (kafka-server-start)" },
     { "server-stop", tool_server_stop_main, "SIGTERM running samsa-server processes (kafka-server-stop)" },
     { "run-class", tool_run_class_main, "run a tool by its Kafka class name, e.g. kafka.tools.GetOffsetShell (kafka-run-class)" },

@@ -557,3 +557,60 @@ int tool_props_each(const char *path, int (*fn)(void *ctx, const char *kv, int l
     fclose(f);
     return rc;
 }
+
+void tool_json_string(FILE *out, const void *p, size_t len)
+{
+    if (!p) {
+        fputs("null", out);
+        return;
+    }
+    const unsigned char *b = p;
+    fputc('"', out);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = b[i];
+        if (ch == '"' || ch == '\\')
+            fprintf(out, "\\%c", ch);
+        else if (ch == '\n')
+            fputs("\\n", out);
+        else if (ch == '\r')
+            fputs("\\r", out);
+        else if (ch == '\t')
+            fputs("\\t", out);
+        else if (ch < 0x20)
+            fprintf(out, "\\u%04x", ch);
+        else
+            fputc(ch, out);
+    }
+    fputc('"', out);
+}
+
+void tool_json_double(FILE *out, double v)
+{
+    if (v != v || v - v != 0) { /* NaN, infinities: Java's names */
+        fputs(v != v ? "NaN" : v > 0 ? "Infinity" : "-Infinity", out);
+        return;
+    }
+    /* the fewest significant digits that read back exactly, printed without
+     * an exponent (Java uses one only below 1e-3 and from 1e7, which these
+     * tools' rates do not reach) */
+    char buf[400];
+    int digits = 1;
+    for (; digits < 17; digits++) {
+        snprintf(buf, sizeof buf, "%.*e", digits - 1, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    int exponent = atoi(strchr(buf, 'e') + 1);
+    int decimals = digits - 1 - exponent;
+    snprintf(buf, sizeof buf, "%.*f", decimals > 0 ? decimals : 0, v);
+    fputs(buf, out);
+    if (!strchr(buf, '.'))
+        fputs(".0", out);
+}
+
+int64_t tool_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -171,6 +171,19 @@ int64_t tool_now_ms(void);
  */
 MUST_CHECK int tool_props_each(const char *path, int (*fn)(void *ctx, const char *kv, int line_number), void *ctx);
 
+/* tool_json_string - p[0..len) as a JSON string literal (quotes, escapes;
+ * bytes >= 0x80 pass through as UTF-8), or null when p is NULL. */
+void tool_json_string(FILE *out, const void *p, size_t len);
+
+/* tool_json_double - a double as Java's Double.toString prints it in
+ * Jackson output: the shortest decimal that reads back exactly, with ".0"
+ * on whole numbers (26.17801047120419, 30.0). */
+void tool_json_double(FILE *out, double v);
+
+/* tool_wall_ms - the wall clock in ms since the epoch (Kafka's event
+ * timestamps). */
+int64_t tool_wall_ms(void);
+
 /* One option of a table-driven tool (name without the leading "--"). */
 struct tool_optdef {
     const char *name;

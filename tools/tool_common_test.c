@@ -241,6 +241,30 @@ START_TEST(test_props_each)
 }
 END_TEST
 
+static void json_double_is(double v, const char *want)
+{
+    char buf[64] = "";
+    FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+    tool_json_double(f, v);
+    fclose(f);
+    ck_assert_str_eq(buf, want);
+}
+
+START_TEST(test_json)
+{
+    json_double_is(26.17801047120419, "26.17801047120419"); /* the tutorial's avg_throughput */
+    json_double_is(30.0, "30.0");
+    json_double_is(0.5, "0.5");
+    json_double_is(1000.0 * 10 / 382, "26.17801047120419");
+    char buf[64] = "";
+    FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+    tool_json_string(f, "a\"b\\c\n\x01", 7);
+    tool_json_string(f, NULL, 0);
+    fclose(f);
+    ck_assert_str_eq(buf, "\"a\\\"b\\\\c\\n\\u0001\"null");
+}
+END_TEST
+
 static Suite *tool_common_suite(void)
 {
     Suite *s = suite_create("tool_common");
@@ -255,6 +279,7 @@ static Suite *tool_common_suite(void)
     tcase_add_test(tc, test_command_config_errors);
     tcase_add_test(tc, test_optv_abbreviations);
     tcase_add_test(tc, test_props_each);
+    tcase_add_test(tc, test_json);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -10,6 +10,7 @@
 #include "tools/tool_rk.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -146,4 +147,31 @@ int tool_rk_metadata(struct tool_rk *t, const char *topic, int timeout_ms, const
     if (rkt)
         rd_kafka_topic_destroy(rkt);
     return rc;
+}
+
+int tool_rk_open(struct tool_rk *t, rd_kafka_type_t type, rd_kafka_conf_t *conf, const char *topic, int timeout_ms,
+                 const struct rd_kafka_metadata **md)
+{
+    char err[TOOL_ERRSTR_MAX];
+    const struct rd_kafka_metadata *m = NULL;
+    int rc = tool_rk_create(t, type, conf, err, sizeof err);
+    if (rc == 0 && (rc = tool_rk_metadata(t, topic, timeout_ms, &m, err, sizeof err)) < 0)
+        tool_rk_destroy(t);
+    if (rc < 0) {
+        fprintf(stderr, "ERROR %s\n", err);
+        return rc;
+    }
+    if (md)
+        *md = m;
+    else
+        rd_kafka_metadata_destroy(m);
+    return 0;
+}
+
+void tool_signals_catch(void (*handler)(int sig))
+{
+    struct sigaction sa = { .sa_handler = handler };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }

@@ -57,4 +57,17 @@ void tool_rk_destroy(struct tool_rk *t);
 MUST_CHECK int tool_rk_metadata(struct tool_rk *t, const char *topic, int timeout_ms,
                                 const struct rd_kafka_metadata **md, char *err, size_t err_size);
 
+/*
+ * tool_rk_open - tool_rk_create, then tool_rk_metadata for topic; on
+ * failure prints "ERROR <reason>" (one line) on stderr, leaves t destroyed
+ * and returns non-zero.  *md (optional) receives the topic's metadata,
+ * else it is released.  Takes conf.
+ */
+MUST_CHECK int tool_rk_open(struct tool_rk *t, rd_kafka_type_t type, rd_kafka_conf_t *conf, const char *topic,
+                            int timeout_ms, const struct rd_kafka_metadata **md);
+
+/* tool_signals_catch - SIGINT and SIGTERM to handler (no SA_RESTART, so a
+ * blocking read returns), for tools that end cleanly on Ctrl-C. */
+void tool_signals_catch(void (*handler)(int sig));
+
 #endif

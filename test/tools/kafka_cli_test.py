@@ -151,7 +151,8 @@ def main():
 
     # --- names and --help
     tools = ["topics", "configs", "consumer-groups", "metadata-quorum", "storage", "console-producer",
-             "console-consumer", "get-offsets", "delete-records", "server-start", "server-stop"]
+             "console-consumer", "get-offsets", "delete-records", "verifiable-producer", "verifiable-consumer",
+             "server-start", "server-stop"]
     for t in tools:
         for name in ("kafka-%s" % t, "kafka-%s.sh" % t):
             code, out, err = sh("%s --help" % name)
@@ -162,7 +163,8 @@ def main():
     os.symlink(os.path.join(BIN, "samsa"), os.path.join(TMP, "kafka-nonesuch"))
     code, out, err = sh("./kafka-nonesuch --help")
     ok(code == 1 and "not a Kafka tool" in err, "unknown kafka-* name", err)
-    for t in ["console-producer", "console-consumer", "get-offsets", "delete-records"]:
+    for t in ["console-producer", "console-consumer", "get-offsets", "delete-records", "verifiable-producer",
+              "verifiable-consumer"]:
         # Kafka's printUsageAndDie: the reason on the first line, then the options
         code, out, err = sh("kafka-%s --bootstrap-server %s --bogus-flag" % (t, bs))
         ok(code == 1 and out == "" and err.splitlines()[0] == "--bogus-flag is not a recognized option",
@@ -233,6 +235,60 @@ def main():
     out, err = expect("kafka-console-consumer --bootstrap-server %s --topic kafka.test --group test-group "
                       "--max-messages 17" % coord.bootstrap)
     ok(len(out.splitlines()) == 17, "reset to earliest then read again", out + err)
+
+    # the tutorial's verifiable producer / consumer
+    out, err = expect("kafka-verifiable-producer --bootstrap-server %s --max-message 10 --topic kafka.test" % bs)
+    ev = [json.loads(l) for l in out.splitlines()]
+    names = [e["name"] for e in ev]
+    ok(names == ["startup_complete"] + ["producer_send_success"] * 10 + ["shutdown_complete", "tool_data"],
+       "verifiable producer events", out + err)
+    ok(sorted(e["value"] for e in ev if e["name"] == "producer_send_success") == [str(i) for i in range(10)] and
+       all(e["key"] is None and e["topic"] == "kafka.test" and e["offset"] >= 0 for e in ev[1:11]),
+       "verifiable producer values", out)
+    ok(re.fullmatch(r'\{"timestamp":\d{13},"name":"producer_send_success","key":null,"value":"\d","partition":\d,'
+                    r'"topic":"kafka\.test","offset":\d+\}', out.splitlines()[1]) is not None,
+       "producer_send_success layout", out.splitlines()[1])
+    td = ev[-1]
+    ok(td["sent"] == 10 and td["acked"] == 10 and td["target_throughput"] == -1 and
+       isinstance(td["avg_throughput"], float) and
+       re.search(r'"target_throughput":-1,"avg_throughput":\d+\.\d+\}$', out.splitlines()[-1]),
+       "tool_data", out.splitlines()[-1])
+    # the group resumes after the 17 records it committed: exactly the 10 new ones
+    p = subprocess.Popen(["bash", "-c", "exec kafka-verifiable-consumer --bootstrap-server %s --topic kafka.test "
+                          "--group-id test-group" % coord.bootstrap], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=ENV, cwd=TMP)
+    events, deadline, buf = [], time.time() + 60, b""
+    while time.time() < deadline:
+        r, _, _ = select.select([p.stdout], [], [], 0.2)
+        if r:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            events.extend(json.loads(l) for l in lines)
+        consumed = sum(e["count"] for e in events if e["name"] == "records_consumed")
+        committed = [e for e in events if e["name"] == "offsets_committed"]
+        if consumed >= 10 and committed and sum(
+                o["offset"] for o in committed[-1]["offsets"]) > 0 and len(committed) >= 1:
+            break
+    p.send_signal(signal.SIGINT)
+    rest, err = p.communicate(timeout=30)
+    events.extend(json.loads(l) for l in (buf + rest).splitlines())
+    names = [e["name"] for e in events]
+    ok(names[0] == "startup_complete" and names[1] == "partitions_assigned" and names[-1] == "shutdown_complete" and
+       names[-2] == "partitions_revoked", "verifiable consumer event order", "\n".join(names) + err.decode())
+    ok(sum(e["count"] for e in events if e["name"] == "records_consumed") == 10, "verifiable consumer: 10 new records",
+       str(events))
+    ok(all(e["success"] for e in events if e["name"] == "offsets_committed"), "offsets_committed success", str(events))
+    assigned = [e for e in events if e["name"] == "partitions_assigned"][0]["partitions"]
+    ok(sorted(p_["partition"] for p_ in assigned) == [0, 1, 2, 3] and assigned[0]["topic"] == "kafka.test",
+       "partitions_assigned layout", str(assigned))
+    ok(p.returncode == 130, "verifiable consumer Ctrl-C exit %d" % p.returncode)
+    out, err = expect("kafka-consumer-groups --describe --bootstrap-server %s --group test-group" % coord.bootstrap,
+                      what="describe after the verifiable consumer")
+    rows = [l.split() for l in out.splitlines() if l.startswith("test-group")]
+    ok(sum(int(r[3]) for r in rows) == 27 and all(r[5] == "0" for r in rows), "verifiable consumer committed", out)
 
     # --- formats
     expect("kafka-topics --create --bootstrap-server %s --partitions 1 --replication-factor 1 --topic fmt" % bs)
@@ -324,11 +380,25 @@ def main():
                    "consumer unknown topic", "Topic nosuch does not exist")
     one_line_error("kafka-get-offsets --bootstrap-server %s --topic nosuch" % bs, "get-offsets unknown topic",
                    "Error occurred: Could not match any topic-partitions with the specified filters")
+    one_line_error("kafka-verifiable-producer --bootstrap-server %s --topic nosuch --max-messages 1" % bs,
+                   "verifiable producer unknown topic", "Topic nosuch does not exist")
+    one_line_error("kafka-verifiable-consumer --bootstrap-server %s --topic nosuch --group-id g" % bs,
+                   "verifiable consumer unknown topic", "Topic nosuch does not exist")
     dead = "127.0.0.1:%d" % samsacluster.samsanode.free_ports(1)[0]
     one_line_error("echo x | kafka-console-producer --bootstrap-server %s --topic t" % dead,
                    "producer unreachable", "Cannot connect to bootstrap server(s) %s" % dead)
     one_line_error("kafka-console-consumer --bootstrap-server %s --topic t" % dead,
                    "consumer unreachable", "Cannot connect to bootstrap server(s) %s" % dead)
+    one_line_error("kafka-verifiable-producer --broker-list %s --topic t" % dead,
+                   "verifiable producer unreachable", "Cannot connect to bootstrap server(s) %s" % dead)
+    # as Kafka: the "Executing" line, then the exception; the deadline from --command-config
+    with open(os.path.join(TMP, "admin.properties"), "w") as f:
+        f.write("default.api.timeout.ms=2000\n")
+    code, out, err = sh("kafka-delete-records --bootstrap-server %s --offset-json-file delete-data.json "
+                        "--command-config admin.properties" % dead)
+    ok(code == 1 and out == "Executing records delete operation\n" and len(err.splitlines()) == 1 and
+       "TimeoutException: Timed out waiting for a node assignment." in err and "Connection refused" in err,
+       "delete-records unreachable", out + err)
     one_line_error("kafka-get-offsets --broker-list %s --topic t" % dead,
                    "get-offsets unreachable", "Cannot connect to bootstrap server(s) %s" % dead)
     code, out, err = sh("kafka-console-consumer --bootstrap-server %s" % bs)
