@@ -25,6 +25,7 @@ Proves:
 """
 import json
 import os
+import pty
 import re
 import select
 import signal
@@ -290,6 +291,14 @@ def main():
     rows = [l.split() for l in out.splitlines() if l.startswith("test-group")]
     ok(sum(int(r[3]) for r in rows) == 27 and all(r[5] == "0" for r in rows), "verifiable consumer committed", out)
 
+    out, err = expect("kafka-consumer-groups --bootstrap-server %s --group test-group --topic kafka.test "
+                      "--reset-offsets --to-earliest --dry-run" % coord.bootstrap)
+    rows = [l.split() for l in out.splitlines() if l.startswith("test-group")]
+    ok(out.splitlines()[1].split() == ["GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"] and len(rows) == 4 and
+       all(r[3] == "0" for r in rows), "tutorial reset-offsets --dry-run", out)
+    out, err = expect("kafka-consumer-groups --bootstrap-server %s --delete --group test-group" % coord.bootstrap)
+    ok("Deletion of requested consumer groups ('test-group') was successful." in out, "tutorial group delete", out)
+
     # --- formats
     expect("kafka-topics --create --bootstrap-server %s --partitions 1 --replication-factor 1 --topic fmt" % bs)
     wait_leaders(bs, "fmt", 1)
@@ -314,6 +323,31 @@ def main():
                         stdin="no separator here\n")
     ok(code == 1 and "No key separator found on line number 1: 'no separator here'" in err,
        "parse.key without a separator", err)
+
+    # producer flags and the prompt; the consumer's --include (a throw-away group) and --isolation-level
+    expect("kafka-topics --create --bootstrap-server %s --partitions 2 --replication-factor 1 --topic fm2" % bs)
+    wait_leaders(bs, "fm2", 2)
+    expect("kafka-console-producer --bootstrap-server %s --topic fm2 --compression-codec lz4 --sync "
+           "--request-required-acks 1 --producer-property linger.ms=5 --batch-size 100 --timeout 10 "
+           "--property parse.key=true --property key.separator=, --property null.marker=NULL" % bs,
+           stdin="a,1\nb,2\nNULL,3\nc,NULL\n")
+    out, err = expect("kafka-console-consumer --bootstrap-server %s --include 'fm[0-9]' --from-beginning "
+                      "--max-messages 4 --isolation-level read_committed --consumer-property fetch.wait.max.ms=50 "
+                      "--property print.key=true --property key.separator=: --property null.literal=NIL"
+                      % ",".join(b), timeout=90)
+    ok(sorted(out.splitlines()) == ["NIL:3", "a:1", "b:2", "c:NIL"], "--include, null.marker, null.literal", out + err)
+    code, out, err = sh("kafka-console-producer --bootstrap-server %s --topic fm2 --compression-codec nosuch" % bs)
+    ok(code == 1 and "compression.codec" in err.splitlines()[0], "bad --compression-codec", err)
+    code, out, err = sh("kafka-console-consumer --bootstrap-server %s --topic fm2 --isolation-level nosuch" % bs)
+    ok(code == 1 and "isolation.level" in err.splitlines()[0], "bad --isolation-level", err)
+    master, slave = pty.openpty()
+    p = subprocess.Popen(["bash", "-c", "exec kafka-console-producer --bootstrap-server %s --topic fm2" % bs],
+                         stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, cwd=TMP)
+    os.close(slave)
+    os.write(master, b"typed\n\x04")
+    out_b, err_b = p.communicate(timeout=60)
+    os.close(master)
+    ok(p.returncode == 0 and out_b == b">>", "prompt '>' per line on a terminal", repr(out_b) + err_b.decode())
 
     # --- round trip, 100000 lines, bootstrapped at a broker that is not the leader
     for name, parts in (("rt1", 1), ("rt3", 3)):
@@ -408,6 +442,10 @@ def main():
        err)
     code, out, err = sh("kafka-console-producer --bootstrap-server %s" % bs)
     ok(code == 1 and err.startswith("Missing required argument \"[topic]\""), "producer without topic", err)
+
+    out, err = expect("kafka-topics --delete --bootstrap-server %s --topic fm2" % bs)
+    out, err = expect("kafka-topics --list --bootstrap-server %s" % bs)
+    ok("fm2" not in out.split("\n"), "tutorial topic delete", out)
 
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
