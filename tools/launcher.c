@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tools/broker_api_versions.h"
 #include "tools/configs.h"
 #include "tools/console_consumer.h"
 #include "tools/console_producer.h"
@@ -343,6 +344,7 @@ static const struct launcher_class launcher_classes[] = {
     { "kafka.admin.DeleteRecordsCommand", tool_delete_records_main },
     { "org.apache.kafka.tools.DeleteRecordsCommand", tool_delete_records_main },
     { "kafka.tools.StorageTool", tool_storage_main },
+    { "kafka.admin.BrokerApiVersionsCommand", tool_broker_api_versions_main },
     { "org.apache.kafka.tools.VerifiableProducer", tool_verifiable_producer_main },
     { "org.apache.kafka.tools.VerifiableConsumer", tool_verifiable_consumer_main },
     { "org.apache.kafka.tools.MetadataQuorumCommand", tool_metadata_quorum_main },

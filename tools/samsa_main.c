@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tools/broker_api_versions.h"
 #include "tools/configs.h"
 #include "tools/console_consumer.h"
 #include "tools/console_producer.h"
@@ -45,6 +46,7 @@ static const struct samsa_tool samsa_tools[] = {
     { "delete-records", tool_delete_records_main, "delete records below offsets from a JSON file (kafka-delete-records)" },
     { "verifiable-producer", tool_verifiable_producer_main, "produce 0,1,2,... and print JSON events (kafka-verifiable-producer)" },
     { "verifiable-consumer", tool_verifiable_consumer_main, "consume in a group and print JSON events (kafka-verifiable-consumer)" },
+    { "broker-api-versions", tool_broker_api_versions_main, "each broker's API versions (kafka-broker-api-versions)" },
     { "server-start", tool_server_start_main, "run samsa-server [-daemon] (kafka-server-start)" },
     { "server-stop", tool_server_stop_main, "SIGTERM running samsa-server processes (kafka-server-stop)" },
     { "run-class", tool_run_class_main, "run a tool by its Kafka class name, e.g. kafka.tools.GetOffsetShell (kafka-run-class)" },

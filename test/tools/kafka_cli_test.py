@@ -153,7 +153,7 @@ def main():
     # --- names and --help
     tools = ["topics", "configs", "consumer-groups", "metadata-quorum", "storage", "console-producer",
              "console-consumer", "get-offsets", "delete-records", "verifiable-producer", "verifiable-consumer",
-             "server-start", "server-stop"]
+             "broker-api-versions", "server-start", "server-stop"]
     for t in tools:
         for name in ("kafka-%s" % t, "kafka-%s.sh" % t):
             code, out, err = sh("%s --help" % name)
@@ -165,11 +165,23 @@ def main():
     code, out, err = sh("./kafka-nonesuch --help")
     ok(code == 1 and "not a Kafka tool" in err, "unknown kafka-* name", err)
     for t in ["console-producer", "console-consumer", "get-offsets", "delete-records", "verifiable-producer",
-              "verifiable-consumer"]:
+              "verifiable-consumer", "broker-api-versions"]:
         # Kafka's printUsageAndDie: the reason on the first line, then the options
         code, out, err = sh("kafka-%s --bootstrap-server %s --bogus-flag" % (t, bs))
         ok(code == 1 and out == "" and err.splitlines()[0] == "--bogus-flag is not a recognized option",
            "kafka-%s bad flag" % t, err)
+
+    # --- broker-api-versions: every broker in Kafka's NodeApiVersions layout
+    out, err = expect("kafka-broker-api-versions --bootstrap-server %s" % b[2])
+    blocks = out.split("\n\n")
+    ok(len(blocks) == 4 and blocks[3] == "", "three broker blocks, each followed by a blank line", out[:500])
+    for n, block in zip(cluster.brokers(), blocks):
+        lines = block.splitlines()
+        ok(lines[0] == "%s (id: %d rack: null) -> (" % (n.bootstrap, n.id) and lines[-1] == ")" and
+           re.fullmatch(r"\tProduce\(0\): \d+ to \d+ \[usable: \d+\],", lines[1]) is not None and
+           "\tCreateAcls(30): UNSUPPORTED," in lines and "\tDescribeCluster(60): 0 [usable: 0]," in lines and
+           all(l.endswith(",") for l in lines[1:-2]) and not lines[-2].endswith(","),
+           "broker %d api versions layout" % n.id, block[:400])
 
     # --- the tutorial, verbatim but for host:port
     out, err = expect("kafka-topics --create --bootstrap-server %s --partitions 3 --replication-factor 1 "
@@ -331,10 +343,14 @@ def main():
            "--request-required-acks 1 --producer-property linger.ms=5 --batch-size 100 --timeout 10 "
            "--property parse.key=true --property key.separator=, --property null.marker=NULL" % bs,
            stdin="a,1\nb,2\nNULL,3\nc,NULL\n")
+    # a regex subscription needs a group: named through --consumer-property and bootstrapped at its
+    # coordinator until every broker answers FindCoordinator (another branch); then drop both, so the
+    # tool's throw-away console-consumer-N group is used from any broker
     out, err = expect("kafka-console-consumer --bootstrap-server %s --include 'fm[0-9]' --from-beginning "
                       "--max-messages 4 --isolation-level read_committed --consumer-property fetch.wait.max.ms=50 "
+                      "--consumer-property group.id=incl-group "
                       "--property print.key=true --property key.separator=: --property null.literal=NIL"
-                      % ",".join(b), timeout=90)
+                      % coordinator_of(cluster, "incl-group").bootstrap, timeout=90)
     ok(sorted(out.splitlines()) == ["NIL:3", "a:1", "b:2", "c:NIL"], "--include, null.marker, null.literal", out + err)
     code, out, err = sh("kafka-console-producer --bootstrap-server %s --topic fm2 --compression-codec nosuch" % bs)
     ok(code == 1 and "compression.codec" in err.splitlines()[0], "bad --compression-codec", err)
@@ -433,6 +449,8 @@ def main():
     ok(code == 1 and out == "Executing records delete operation\n" and len(err.splitlines()) == 1 and
        "TimeoutException: Timed out waiting for a node assignment." in err and "Connection refused" in err,
        "delete-records unreachable", out + err)
+    one_line_error("kafka-broker-api-versions --bootstrap-server %s" % dead,
+                   "broker-api-versions unreachable", "Cannot connect to bootstrap server(s) %s" % dead)
     one_line_error("kafka-get-offsets --broker-list %s --topic t" % dead,
                    "get-offsets unreachable", "Cannot connect to bootstrap server(s) %s" % dead)
     code, out, err = sh("kafka-console-consumer --bootstrap-server %s" % bs)
