@@ -39,6 +39,7 @@
 #include "tools/delete_records.h"
 #include "tools/get_offsets.h"
 #include "tools/metadata_quorum.h"
+#include "tools/perf_tools.h"
 #include "tools/storage.h"
 #include "tools/topics.h"
 #include "tools/verifiable_consumer.h"
@@ -344,6 +345,9 @@ static const struct launcher_class launcher_classes[] = {
     { "kafka.admin.DeleteRecordsCommand", tool_delete_records_main },
     { "org.apache.kafka.tools.DeleteRecordsCommand", tool_delete_records_main },
     { "kafka.tools.StorageTool", tool_storage_main },
+    { "org.apache.kafka.tools.ProducerPerformance", tool_producer_perf_test_main },
+    { "kafka.tools.ConsumerPerformance", tool_consumer_perf_test_main },
+    { "org.apache.kafka.tools.ConsumerPerformance", tool_consumer_perf_test_main },
     { "kafka.admin.BrokerApiVersionsCommand", tool_broker_api_versions_main },
     { "org.apache.kafka.tools.VerifiableProducer", tool_verifiable_producer_main },
     { "org.apache.kafka.tools.VerifiableConsumer", tool_verifiable_consumer_main },

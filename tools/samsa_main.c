@@ -23,6 +23,7 @@
 #include "tools/get_offsets.h"
 #include "tools/launcher.h"
 #include "tools/metadata_quorum.h"
+#include "tools/perf_tools.h"
 #include "tools/storage.h"
 #include "tools/topics.h"
 #include "tools/verifiable_consumer.h"
@@ -47,6 +48,8 @@ static const struct samsa_tool samsa_tools[] = {
     { "verifiable-producer", tool_verifiable_producer_main, "produce 0,1,2,... and print JSON events (kafka-verifiable-producer)" },
     { "verifiable-consumer", tool_verifiable_consumer_main, "consume in a group and print JSON events (kafka-verifiable-consumer)" },
     { "broker-api-versions", tool_broker_api_versions_main, "each broker's API versions (kafka-broker-api-versions)" },
+    { "producer-perf-test", tool_producer_perf_test_main, "producer throughput and latency (kafka-producer-perf-test)" },
+    { "consumer-perf-test", tool_consumer_perf_test_main, "consumer throughput (kafka-consumer-perf-test)" },
     { "server-start", tool_server_start_main, "run samsa-server [-daemon] (kafka-server-start)" },
     { "server-stop", tool_server_stop_main, "SIGTERM running samsa-server processes (kafka-server-stop)" },
     { "run-class", tool_run_class_main, "run a tool by its Kafka class name, e.g. kafka.tools.GetOffsetShell (kafka-run-class)" },

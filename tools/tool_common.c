@@ -503,13 +503,16 @@ int tool_optv_parse(int argc, char **argv, const struct tool_optdef *defs, size_
         }
         o->given[k] = true;
         o->val[k] = v;
-        if (defs[k].repeat) {
+        while (defs[k].repeat || defs[k].multi) {
             if (o->list_count >= TOOL_OPTV_LIST_MAX) {
                 *exit_code = tool_usage_error("Too many repeated options (at most 128)", usage);
                 return 1;
             }
             o->list_opt[o->list_count] = k;
             o->list_val[o->list_count++] = v;
+            if (!defs[k].multi || i + 1 >= argc || argv[i + 1][0] == '-')
+                break;
+            v = argv[++i];
         }
     }
     for (size_t k = 0; k < count; k++) {

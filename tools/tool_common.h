@@ -190,6 +190,7 @@ struct tool_optdef {
     bool takes_value;
     bool value_optional; /* "--compression-codec" alone is allowed */
     bool repeat;         /* every occurrence is kept (--property k=v ...) */
+    bool multi;          /* argparse nargs='+': the words after it up to the next option are values too */
 };
 
 #define TOOL_OPT_POSITIONAL (-1)

@@ -180,25 +180,29 @@ END_TEST
 START_TEST(test_optv_abbreviations)
 {
     static const struct tool_optdef defs[] = {
-        { "max-messages", true, false, false },
-        { "max-wait-ms", true, false, false },
-        { "from-beginning", false, false, false },
-        { "compression-codec", true, true, false },
-        { "property", true, false, true },
+        { "max-messages", true, false, false, false },
+        { "max-wait-ms", true, false, false, false },
+        { "from-beginning", false, false, false, false },
+        { "compression-codec", true, true, false, false },
+        { "property", true, false, true, false },
+        { "producer-props", true, false, false, true },
     };
     char *argv[] = { "t", "--max-message", "10", "--from", "--property", "a=1", "--property=b=2",
-                     "--compression-codec", "--max-wait-ms=5", NULL };
+                     "--compression-codec", "--max-wait-ms=5", "--producer-props", "x=1", "y=2", "--from", NULL };
     struct tool_optv o;
     int code = -1;
-    ck_assert_int_eq(tool_optv_parse(9, argv, defs, 5, &o, NULL, &code), 0);
+    ck_assert_int_eq(tool_optv_parse(13, argv, defs, 6, &o, NULL, &code), 0);
     ck_assert_str_eq(o.val[0], "10"); /* a unique prefix is the option, as joptsimple allows */
     ck_assert(o.given[2]);
     ck_assert(o.given[3]);
     ck_assert_ptr_null(o.val[3]); /* an optional value left out */
     ck_assert_str_eq(o.val[1], "5");
-    ck_assert_uint_eq(o.list_count, 2);
+    ck_assert_uint_eq(o.list_count, 4);
     ck_assert_str_eq(o.list_val[0], "a=1");
     ck_assert_str_eq(o.list_val[1], "b=2");
+    ck_assert_str_eq(o.list_val[2], "x=1"); /* nargs='+': every word up to the next option */
+    ck_assert_str_eq(o.list_val[3], "y=2");
+    ck_assert_int_eq(o.list_opt[3], 5);
 
     int i = 1;
     const char *v;

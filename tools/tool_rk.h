@@ -26,6 +26,7 @@ struct tool_rk {
     rd_kafka_resp_err_t last_err;
     bool unreachable; /* every bootstrap server refused or did not resolve */
     char last_error[TOOL_ERRSTR_MAX];
+    void *user; /* the tool's own state, for librdkafka callbacks (rd_kafka_opaque is t) */
 };
 
 /*
