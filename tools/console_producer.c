@@ -14,7 +14,8 @@
  *    with its "No key separator found on line number N: '...'" error;
  *  - keys are partitioned with murmur2 like the Java client (null keys at
  *    random); the prompt ">" is printed before each line when stdin is a
- *    terminal.
+ *    terminal; Ctrl-C (SIGINT) or SIGTERM ends the input and delivers what
+ *    was read before exiting 130/143, as Java's shutdown hook does.
  * Deliberate differences: an unknown topic (with auto-creation off) or an
  * unreachable bootstrap server ends the tool with one line and exit 1
  * instead of Java's endless retries; a record that could not be delivered
@@ -25,6 +26,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +175,13 @@ static void cp_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
             "ERROR Error when sending message to topic %s with key: %s, value: %zu bytes with error: %s "
             "(org.apache.kafka.clients.producer.internals.ErrorLoggingCallback)\n",
             s->topic, key, m->len, rd_kafka_err2str(m->err));
+}
+
+static volatile sig_atomic_t cp_signal;
+
+static void cp_on_signal(int sig)
+{
+    cp_signal = sig;
 }
 
 static int cp_fail(const char *msg)
@@ -386,6 +395,10 @@ int tool_console_producer_main(int argc, char **argv)
     if (tool_rk_open(&t, RD_KAFKA_PRODUCER, conf, val[CP_TOPIC], max_block_ms, NULL) < 0)
         return 1;
 
+    /* Ctrl-C / SIGTERM end the input like EOF (getline is interrupted, no
+     * SA_RESTART) and what was read is still delivered, as Java's shutdown
+     * hook closes (flushes) the producer */
+    tool_signals_catch(cp_on_signal);
     bool prompt = isatty(0);
     char *line = NULL;
     size_t cap = 0;
@@ -397,7 +410,7 @@ int tool_console_producer_main(int argc, char **argv)
         }
         ssize_t n = getline(&line, &cap, stdin);
         if (n < 0)
-            break;
+            break; /* EOF, or interrupted by a signal */
         line_number++;
         size_t len = (size_t)n;
         if (len > 0 && line[len - 1] == '\n')
@@ -435,6 +448,8 @@ int tool_console_producer_main(int argc, char **argv)
             (void)rd_kafka_flush(t.rk, max_block_ms > 0 ? max_block_ms : 60000);
         else
             rd_kafka_poll(t.rk, 0);
+        if (cp_signal) /* the line read before the signal is sent; stop here */
+            break;
     }
     free(line);
     /* Java's close(): wait for everything in flight */
@@ -446,5 +461,7 @@ int tool_console_producer_main(int argc, char **argv)
         exit_code = 1;
     }
     tool_rk_destroy(&t);
+    if (cp_signal)
+        return 128 + cp_signal; /* the JVM's exit code after a signal */
     return exit_code;
 }

@@ -23,15 +23,18 @@ Proves:
   - error cases: unknown topic, unreachable bootstrap server, bad flag: one
     line, non-zero exit.
 """
+import fcntl
 import json
 import os
 import pty
 import re
 import select
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -364,6 +367,22 @@ def main():
     out_b, err_b = p.communicate(timeout=60)
     os.close(master)
     ok(p.returncode == 0 and out_b == b">>", "prompt '>' per line on a terminal", repr(out_b) + err_b.decode())
+
+    # Ctrl-C while the producer waits for more input: the lines read so far are still delivered
+    rfd, wfd = os.pipe()
+    p = subprocess.Popen(["bash", "-c", "exec kafka-console-producer --bootstrap-server %s --topic fm2 --timeout 60000"
+                          % bs], stdin=rfd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, cwd=TMP)
+    os.write(wfd, b"before-ctrl-c\n")
+    deadline = time.time() + 30  # wait until the tool has read the line (the pipe is drained)
+    while time.time() < deadline and struct.unpack("i", fcntl.ioctl(rfd, termios.FIONREAD, b"\0\0\0\0"))[0]:
+        select.select([], [], [], 0.02)
+    os.close(rfd)
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=60)
+    os.close(wfd)
+    ok(p.returncode == 130, "producer Ctrl-C exit %d" % p.returncode)
+    out, err = expect("kafka-console-consumer --bootstrap-server %s --topic fm2 --from-beginning --timeout-ms 3000" % bs)
+    ok("before-ctrl-c" in out.splitlines(), "line typed before Ctrl-C delivered", out + err)
 
     # --- round trip, 100000 lines, bootstrapped at a broker that is not the leader
     for name, parts in (("rt1", 1), ("rt3", 3)):
