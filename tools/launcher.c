@@ -37,6 +37,7 @@
 #include "tools/console_producer.h"
 #include "tools/consumer_groups.h"
 #include "tools/delete_records.h"
+#include "tools/dump_log.h"
 #include "tools/get_offsets.h"
 #include "tools/metadata_quorum.h"
 #include "tools/perf_tools.h"
@@ -345,6 +346,8 @@ static const struct launcher_class launcher_classes[] = {
     { "kafka.admin.DeleteRecordsCommand", tool_delete_records_main },
     { "org.apache.kafka.tools.DeleteRecordsCommand", tool_delete_records_main },
     { "kafka.tools.StorageTool", tool_storage_main },
+    { "kafka.tools.DumpLogSegments", tool_dump_log_main },
+    { "org.apache.kafka.tools.DumpLogSegments", tool_dump_log_main },
     { "org.apache.kafka.tools.ProducerPerformance", tool_producer_perf_test_main },
     { "kafka.tools.ConsumerPerformance", tool_consumer_perf_test_main },
     { "org.apache.kafka.tools.ConsumerPerformance", tool_consumer_perf_test_main },

@@ -20,6 +20,7 @@
 #include "tools/console_producer.h"
 #include "tools/consumer_groups.h"
 #include "tools/delete_records.h"
+#include "tools/dump_log.h"
 #include "tools/get_offsets.h"
 #include "tools/launcher.h"
 #include "tools/metadata_quorum.h"
@@ -50,6 +51,7 @@ static const struct samsa_tool samsa_tools[] = {
     { "broker-api-versions", tool_broker_api_versions_main, "each broker's API versions (kafka-broker-api-versions)" },
     { "producer-perf-test", tool_producer_perf_test_main, "producer throughput and latency (kafka-producer-perf-test)" },
     { "consumer-perf-test", tool_consumer_perf_test_main, "consumer throughput (kafka-consumer-perf-test)" },
+    { "dump-log", tool_dump_log_main, "decode segment, index and time index files (kafka-dump-log)" },
     { "server-start", tool_server_start_main, "run samsa-server [-daemon] (kafka-server-start)" },
     { "server-stop", tool_server_stop_main, "SIGTERM running samsa-server processes (kafka-server-stop)" },
     { "run-class", tool_run_class_main, "run a tool by its Kafka class name, e.g. kafka.tools.GetOffsetShell (kafka-run-class)" },

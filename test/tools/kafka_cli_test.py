@@ -156,7 +156,8 @@ def main():
     # --- names and --help
     tools = ["topics", "configs", "consumer-groups", "metadata-quorum", "storage", "console-producer",
              "console-consumer", "get-offsets", "delete-records", "verifiable-producer", "verifiable-consumer",
-             "broker-api-versions", "producer-perf-test", "consumer-perf-test", "server-start", "server-stop"]
+             "broker-api-versions", "producer-perf-test", "consumer-perf-test", "dump-log", "server-start",
+             "server-stop"]
     for t in tools:
         for name in ("kafka-%s" % t, "kafka-%s.sh" % t):
             code, out, err = sh("%s --help" % name)
@@ -383,6 +384,43 @@ def main():
     ok(p.returncode == 130, "producer Ctrl-C exit %d" % p.returncode)
     out, err = expect("kafka-console-consumer --bootstrap-server %s --topic fm2 --from-beginning --timeout-ms 3000" % bs)
     ok("before-ctrl-c" in out.splitlines(), "line typed before Ctrl-C delivered", out + err)
+
+    # --- dump-log: the fmt segment as Kafka's DumpLogSegments prints it
+    lead = next(n for n in cluster.brokers() if n.id == leader_of(bs, "fmt", 0))
+    seg = os.path.join(lead.dir, "data", "fmt-0", "00000000000000000000.log")
+    out, err = expect("kafka-dump-log --files %s --print-data-log" % seg)
+    lines = out.splitlines()
+    ok(lines[0] == "Dumping " + seg and lines[1] == "Log starting offset: 0" and
+       re.fullmatch(r"baseOffset: 0 lastOffset: 1 count: 2 baseSequence: -1 lastSequence: -1 producerId: -1 "
+                    r"producerEpoch: -1 partitionLeaderEpoch: \d+ isTransactional: false isControl: false "
+                    r"deleteHorizonMs: OptionalLong.empty position: 0 CreateTime: \d{13} size: \d+ magic: 2 "
+                    r"compresscodec: none crc: \d+ isvalid: true", lines[2]) is not None and
+       re.fullmatch(r"\| offset: 0 CreateTime: \d{13} keySize: 2 valueSize: 4 sequence: -1 headerKeys: \[h1,h2\] "
+                    r"key: k1 payload: val1", lines[3]) is not None and
+       re.fullmatch(r"\| offset: 1 CreateTime: \d{13} keySize: 2 valueSize: 4 sequence: -1 headerKeys: \[\] "
+                    r"key: k2 payload: val2", lines[4]) is not None and
+       re.fullmatch(r"\| offset: 2 CreateTime: \d{13} keySize: -1 valueSize: 5 sequence: -1 headerKeys: \[\] "
+                    r"payload: plain", lines[6]) is not None,
+       "dump-log --print-data-log layout", out)
+    code, out, err = sh("kafka-dump-log --files /nonexistent/0.log")
+    ok(code == 1 and err.strip().endswith("NoSuchFileException: /nonexistent/0.log (No such file or directory)"),
+       "dump-log missing file", out + err)
+    # a rolled segment has an offset index and a time index: every entry points at a batch
+    expect("kafka-topics --create --bootstrap-server %s --partitions 1 --replication-factor 1 --topic segs "
+           "--config segment.bytes=60000" % bs)
+    wait_leaders(bs, "segs", 1)
+    expect("kafka-producer-perf-test --topic segs --num-records 3000 --record-size 100 --throughput -1 "
+           "--producer-props bootstrap.servers=%s batch.size=2000 linger.ms=0" % bs, timeout=120)
+    lead = next(n for n in cluster.brokers() if n.id == leader_of(bs, "segs", 0))
+    base = os.path.join(lead.dir, "data", "segs-0", "00000000000000000000")
+    out, err = expect("kafka-dump-log --files %s.log,%s.index,%s.timeindex" % (base, base, base))
+    batches = {int(m.group(3)): (int(m.group(1)), int(m.group(2)))
+               for m in re.finditer(r"^baseOffset: (\d+) lastOffset: (\d+) .* position: (\d+) ", out, re.M)}
+    index = [(int(a), int(b_)) for a, b_ in re.findall(r"^offset: (\d+) position: (\d+)$", out, re.M)]
+    times = re.findall(r"^timestamp: \d{13} offset: (\d+)$", out, re.M)
+    ok(len(batches) > 5 and len(index) > 0 and all(pos in batches and batches[pos][0] <= off <= batches[pos][1]
+                                                   for off, pos in index) and len(times) > 0,
+       "dump-log index entries point at batches", out[-2000:])
 
     # --- round trip, 100000 lines, bootstrapped at a broker that is not the leader
     for name, parts in (("rt1", 1), ("rt3", 3)):
