@@ -175,6 +175,17 @@ def main():
         ok(code == 1 and out == "" and err.splitlines()[0] == "--bogus-flag is not a recognized option",
            "kafka-%s bad flag" % t, err)
 
+    # --- metadata-quorum through its Kafka name, with a client properties file
+    with open(os.path.join(TMP, "plain.properties"), "w") as f:
+        f.write("security.protocol=PLAINTEXT\n")
+    with open(os.path.join(TMP, "ssl.properties"), "w") as f:
+        f.write("security.protocol=SSL\n")
+    out, err = expect("kafka-metadata-quorum.sh --bootstrap-server %s --command-config plain.properties describe "
+                      "--status" % b[1])
+    ok(out.startswith("ClusterId:") and "LeaderId:" in out, "kafka-metadata-quorum --status", out + err)
+    one_line_error("kafka-metadata-quorum --bootstrap-server %s --command-config ssl.properties describe --status" % bs,
+                   "metadata-quorum with a TLS client file", "security.protocol=SSL")
+
     # --- broker-api-versions: every broker in Kafka's NodeApiVersions layout
     out, err = expect("kafka-broker-api-versions --bootstrap-server %s" % b[2])
     blocks = out.split("\n\n")
