@@ -48,8 +48,33 @@ SERVER  := $(BUILD)/bin/samsa-server
 CLI     := $(BUILD)/bin/samsa
 SIM     := $(BUILD)/bin/samsa-sim
 
-.PHONY: all deps check test test-all integration sim sim-soak bench asan asan-integration tsan tsan-integration fuzz fuzz-bins fuzz-smoke coverage format check-deps run clean
-all: $(SERVER) $(CLI) $(CLIENTS) $(if $(wildcard test/sim/sim_main.c),$(SIM))
+# Kafka's tool names: build/bin/kafka-<tool> and kafka-<tool>.sh are symlinks to
+# samsa, which picks the tool from argv[0] (tools/samsa_main.c).
+KAFKA_NAMES := topics configs consumer-groups metadata-quorum storage console-producer console-consumer \
+               get-offsets delete-records verifiable-producer verifiable-consumer \
+               broker-api-versions producer-perf-test consumer-perf-test dump-log server-start server-stop run-class
+KAFKA_LINKS := $(foreach n,$(KAFKA_NAMES),$(BUILD)/bin/kafka-$(n) $(BUILD)/bin/kafka-$(n).sh)
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all deps check test test-all integration sim sim-soak bench asan asan-integration tsan tsan-integration fuzz fuzz-bins fuzz-smoke coverage format check-deps run clean install uninstall
+all: $(SERVER) $(CLI) $(KAFKA_LINKS) $(CLIENTS) $(if $(wildcard test/sim/sim_main.c),$(SIM))
+
+$(KAFKA_LINKS): | $(CLI)
+	ln -sfn samsa $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the two programs and the kafka-* names
+install: $(SERVER) $(CLI)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(SERVER) $(CLI) $(DESTDIR)$(PREFIX)/bin/
+	for n in $(KAFKA_NAMES); do \
+	    ln -sfn samsa $(DESTDIR)$(PREFIX)/bin/kafka-$$n; \
+	    ln -sfn samsa $(DESTDIR)$(PREFIX)/bin/kafka-$$n.sh; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/samsa-server $(DESTDIR)$(PREFIX)/bin/samsa
+	for n in $(KAFKA_NAMES); do rm -f $(DESTDIR)$(PREFIX)/bin/kafka-$$n $(DESTDIR)$(PREFIX)/bin/kafka-$$n.sh; done
 
 deps:
 	@deploy/install-deps.sh

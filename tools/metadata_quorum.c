@@ -10,15 +10,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "common/arena.h"
 #include "kmsg.h"
 #include "tools/kclient.h"
+#include "tools/tool_common.h"
 
 static void usage(FILE *out)
 {
-    fprintf(out, "USAGE: samsa metadata-quorum --bootstrap-server HOST:PORT describe (--status | --replication)\n"
+    fprintf(out, "USAGE: samsa metadata-quorum --bootstrap-server HOST:PORT [--command-config FILE] describe "
+                 "(--status | --replication)\n"
                  "  --status        leader, epoch, high watermark, lag and the voter/observer sets\n"
                  "  --replication   each voter's and observer's log end offset, lag and fetch times\n");
 }
@@ -79,15 +82,31 @@ static void cluster_id(struct kclient *kc, struct arena *a, char *out, size_t si
         snprintf(out, size, "%.*s", (int)m.cluster_id.len, (const char *)m.cluster_id.ptr);
 }
 
+struct mq_props {
+    char security_protocol[64];
+};
+
+static int mq_props_cb(void *ctx, const char *kv, int line_number)
+{
+    (void)line_number;
+    struct mq_props *p = ctx;
+    if (strncmp(kv, "security.protocol=", 18) == 0)
+        snprintf(p->security_protocol, sizeof p->security_protocol, "%s", kv + 18);
+    return 0;
+}
+
 int tool_metadata_quorum_main(int argc, char **argv)
 {
     const char *bootstrap = NULL;
+    const char *command_config = NULL;
     bool status = false, replication = false, describe_cmd = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--bootstrap-server") == 0 && i + 1 < argc)
             bootstrap = argv[++i];
         else if (strcmp(argv[i], "--bootstrap-controller") == 0 && i + 1 < argc)
             bootstrap = argv[++i];
+        else if (strcmp(argv[i], "--command-config") == 0 && i + 1 < argc)
+            command_config = argv[++i];
         else if (strcmp(argv[i], "describe") == 0)
             describe_cmd = true;
         else if (strcmp(argv[i], "--status") == 0)
@@ -106,6 +125,21 @@ int tool_metadata_quorum_main(int argc, char **argv)
     if (!bootstrap || !describe_cmd || status == replication) {
         usage(stderr);
         return 1;
+    }
+    /* this tool speaks plain TCP (tools/kclient): a client file asking for
+     * TLS or SASL cannot be honoured, so say so instead of ignoring it */
+    if (command_config) {
+        struct mq_props props = { "" };
+        int prc = tool_props_each(command_config, mq_props_cb, &props);
+        if (prc < 0 && prc != ERR_INVALID) {
+            fprintf(stderr, "Error: cannot read --command-config file %s: %s\n", command_config, strerror(-prc));
+            return 1;
+        }
+        if (props.security_protocol[0] && strcasecmp(props.security_protocol, "PLAINTEXT") != 0) {
+            fprintf(stderr, "Error: security.protocol=%s from %s is not supported by metadata-quorum yet (plaintext "
+                            "only)\n", props.security_protocol, command_config);
+            return 1;
+        }
     }
     struct kclient kc;
     int rc = kclient_connect(&kc, bootstrap, 10000);

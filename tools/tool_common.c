@@ -51,53 +51,43 @@ static char *tool_trim(char *s)
 
 /* Java properties subset: key=value, key: value or key value; '#'/'!'
  * comments; no line continuations or escapes (client settings need none). */
-static int tool_props_apply(struct tool_client *c, rd_kafka_conf_t *conf, const char *path, char *err,
-                            size_t err_size)
+struct tool_conf_file {
+    rd_kafka_conf_t *conf;
+    int *timeout_ms;
+    const char *path;
+    char *err;
+    size_t err_size;
+};
+
+static int tool_conf_file_cb(void *ctx, const char *kv, int line_number)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        int e = errno;
-        snprintf(err, err_size, "cannot read --command-config file %s: %s", path, strerror(e));
-        return -e;
+    struct tool_conf_file *cf = ctx;
+    const char *eq = strchr(kv, '=');
+    ASSERT(eq != NULL); /* tool_props_each always gives key=value */
+    if (strncmp(kv, "default.api.timeout.ms=", 23) == 0) {
+        char *end = NULL;
+        long ms = strtol(eq + 1, &end, 10);
+        if (!end || *end != '\0' || ms <= 0 || ms > 3600000) {
+            snprintf(cf->err, cf->err_size, "%s:%d: default.api.timeout.ms must be 1..3600000, got '%s'", cf->path,
+                     line_number, eq + 1);
+            return ERR_INVALID;
+        }
+        if (cf->timeout_ms)
+            *cf->timeout_ms = (int)ms;
+        return 0;
     }
-    char line[TOOL_PROPS_LINE_MAX];
-    int rc = 0;
-    int line_number = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
-        line_number++;
-        char *s = tool_trim(line);
-        if (*s == '\0' || *s == '#' || *s == '!')
-            continue;
-        size_t klen = strcspn(s, "=: \t");
-        char *value = s + klen;
-        if (*value != '\0') {
-            *value++ = '\0';
-            value = tool_trim(value);
-            if (*value == '=' || *value == ':')
-                value = tool_trim(value + 1);
-        }
-        if (strcmp(s, "default.api.timeout.ms") == 0) {
-            char *end = NULL;
-            long ms = strtol(value, &end, 10);
-            if (!end || *end != '\0' || ms <= 0 || ms > 3600000) {
-                snprintf(err, err_size, "%s:%d: default.api.timeout.ms must be 1..3600000, got '%s'", path,
-                         line_number, value);
-                rc = ERR_INVALID;
-            } else {
-                c->timeout_ms = (int)ms;
-            }
-            continue;
-        }
-        char why[TOOL_ERRSTR_MAX];
-        rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, s, value, why, sizeof why);
-        if (res == RD_KAFKA_CONF_UNKNOWN) {
-            fprintf(stderr, "WARNING: ignoring client setting %s from %s: not supported by librdkafka\n", s, path);
-        } else if (res != RD_KAFKA_CONF_OK) {
-            snprintf(err, err_size, "%s:%d: %s", path, line_number, why);
-            rc = ERR_INVALID;
-        }
-    }
-    fclose(f);
+    char where[TOOL_ERRSTR_MAX];
+    snprintf(where, sizeof where, "%s:%d", cf->path, line_number);
+    return tool_conf_kv_set(cf->conf, kv, cf->path, where, cf->err, cf->err_size);
+}
+
+int tool_conf_file_apply(rd_kafka_conf_t *conf, const char *path, const char *flag, int *timeout_ms, char *err,
+                         size_t err_size)
+{
+    struct tool_conf_file cf = { conf, timeout_ms, path, err, err_size };
+    int rc = tool_props_each(path, tool_conf_file_cb, &cf);
+    if (rc < 0 && rc != ERR_INVALID)
+        snprintf(err, err_size, "cannot read %s file %s: %s", flag, path, strerror(-rc));
     return rc;
 }
 
@@ -120,7 +110,7 @@ int tool_client_create(struct tool_client *c, const char *bootstrap, const char 
         return ERR_INVALID;
     }
     if (command_config) {
-        int rc = tool_props_apply(c, conf, command_config, err, err_size);
+        int rc = tool_conf_file_apply(conf, command_config, "--command-config", &c->timeout_ms, err, err_size);
         if (rc < 0) {
             rd_kafka_conf_destroy(conf);
             return rc;
@@ -163,7 +153,7 @@ static void tool_explain(const struct tool_client *c, const char *what, char *er
         snprintf(err, err_size, "%s", what);
 }
 
-static int64_t tool_now_ms(void)
+int64_t tool_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -415,4 +405,216 @@ int tool_usage_error(const char *msg, void (*usage)(FILE *out))
     fprintf(stderr, "%s\n", msg);
     usage(stderr);
     return 1;
+}
+
+int tool_optv_next(int argc, char **argv, int *i, const struct tool_optdef *defs, size_t count, const char **val)
+{
+    const char *arg = argv[*i];
+    *val = NULL;
+    if (arg[0] != '-' || arg[1] == '\0')
+        return TOOL_OPT_POSITIONAL;
+    const char *name = arg + (arg[1] == '-' ? 2 : 1);
+    size_t len = strcspn(name, "=");
+    int found = -1;
+    int matches = 0;
+    for (size_t k = 0; k < count; k++) {
+        const char *d = defs[k].name;
+        if (strncmp(d, name, len) != 0)
+            continue;
+        if (d[len] == '\0') { /* an exact name wins over abbreviations */
+            found = (int)k;
+            matches = 1;
+            break;
+        }
+        found = (int)k;
+        matches++;
+    }
+    if (matches == 0) {
+        fprintf(stderr, "%s is not a recognized option\n", arg);
+        return ERR_INVALID;
+    }
+    if (matches > 1) {
+        fprintf(stderr, "Option %.*s is ambiguous\n", (int)len, name);
+        return ERR_INVALID;
+    }
+    if (!defs[found].takes_value) {
+        if (name[len] == '=') {
+            fprintf(stderr, "Option [%s] does not take an argument\n", defs[found].name);
+            return ERR_INVALID;
+        }
+        return found;
+    }
+    if (name[len] == '=') {
+        *val = name + len + 1;
+        return found;
+    }
+    if (defs[found].value_optional) {
+        if (*i + 1 < argc && argv[*i + 1][0] != '-') {
+            *i += 1;
+            *val = argv[*i];
+        }
+        return found;
+    }
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "Option [%s] requires an argument\n", defs[found].name);
+        return ERR_INVALID;
+    }
+    *i += 1;
+    *val = argv[*i];
+    return found;
+}
+
+int tool_conf_kv_set(rd_kafka_conf_t *conf, const char *kv, const char *origin, const char *where, char *err,
+                     size_t err_size)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv) {
+        snprintf(err, err_size, "Invalid %s '%s': expected key=value", origin, kv);
+        return ERR_INVALID;
+    }
+    char key[256];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+    char why[TOOL_ERRSTR_MAX];
+    rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, key, eq + 1, why, sizeof why);
+    if (res == RD_KAFKA_CONF_UNKNOWN) {
+        fprintf(stderr, "WARNING: ignoring client setting %s from %s: not supported by librdkafka\n", key, origin);
+    } else if (res != RD_KAFKA_CONF_OK) {
+        snprintf(err, err_size, "%s: %s", where, why);
+        return ERR_INVALID;
+    }
+    return 0;
+}
+
+int tool_optv_parse(int argc, char **argv, const struct tool_optdef *defs, size_t count, struct tool_optv *o,
+                    void (*usage)(FILE *out), int *exit_code)
+{
+    ASSERT(count <= TOOL_OPTV_MAX);
+    memset(o, 0, sizeof *o);
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int k = tool_optv_next(argc, argv, &i, defs, count, &v);
+        if (k == TOOL_OPT_POSITIONAL) {
+            fprintf(stderr, "Found non-option argument '%s'\n", argv[i]);
+            k = ERR_INVALID;
+        }
+        if (k < 0) {
+            usage(stderr);
+            *exit_code = 1;
+            return 1;
+        }
+        o->given[k] = true;
+        o->val[k] = v;
+        while (defs[k].repeat || defs[k].multi) {
+            if (o->list_count >= TOOL_OPTV_LIST_MAX) {
+                *exit_code = tool_usage_error("Too many repeated options (at most 128)", usage);
+                return 1;
+            }
+            o->list_opt[o->list_count] = k;
+            o->list_val[o->list_count++] = v;
+            if (!defs[k].multi || i + 1 >= argc || argv[i + 1][0] == '-')
+                break;
+            v = argv[++i];
+        }
+    }
+    for (size_t k = 0; k < count; k++) {
+        if (!o->given[k])
+            continue;
+        if (strcmp(defs[k].name, "help") == 0) {
+            usage(stdout);
+            *exit_code = 0;
+            return 1;
+        }
+        if (strcmp(defs[k].name, "version") == 0) {
+            printf("3.7.0 (Samsa: the Kafka release whose tools these follow)\n");
+            *exit_code = 0;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int tool_props_each(const char *path, int (*fn)(void *ctx, const char *kv, int line_number), void *ctx)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -errno;
+    char line[TOOL_PROPS_LINE_MAX];
+    char kv[TOOL_PROPS_LINE_MAX + 2];
+    int rc = 0;
+    int line_number = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        line_number++;
+        char *s = tool_trim(line);
+        if (*s == '\0' || *s == '#' || *s == '!')
+            continue;
+        size_t klen = strcspn(s, "=: \t");
+        char *value = s + klen;
+        if (*value != '\0') {
+            *value++ = '\0';
+            value = tool_trim(value);
+            if (*value == '=' || *value == ':')
+                value = tool_trim(value + 1);
+        }
+        snprintf(kv, sizeof kv, "%s=%s", s, value);
+        rc = fn(ctx, kv, line_number);
+    }
+    fclose(f);
+    return rc;
+}
+
+void tool_json_string(FILE *out, const void *p, size_t len)
+{
+    if (!p) {
+        fputs("null", out);
+        return;
+    }
+    const unsigned char *b = p;
+    fputc('"', out);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = b[i];
+        if (ch == '"' || ch == '\\')
+            fprintf(out, "\\%c", ch);
+        else if (ch == '\n')
+            fputs("\\n", out);
+        else if (ch == '\r')
+            fputs("\\r", out);
+        else if (ch == '\t')
+            fputs("\\t", out);
+        else if (ch < 0x20)
+            fprintf(out, "\\u%04x", ch);
+        else
+            fputc(ch, out);
+    }
+    fputc('"', out);
+}
+
+void tool_json_double(FILE *out, double v)
+{
+    if (v != v || v - v != 0) { /* NaN, infinities: Java's names */
+        fputs(v != v ? "NaN" : v > 0 ? "Infinity" : "-Infinity", out);
+        return;
+    }
+    /* the fewest significant digits that read back exactly, printed without
+     * an exponent (Java uses one only below 1e-3 and from 1e7, which these
+     * tools' rates do not reach) */
+    char buf[400];
+    int digits = 1;
+    for (; digits < 17; digits++) {
+        snprintf(buf, sizeof buf, "%.*e", digits - 1, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    int exponent = atoi(strchr(buf, 'e') + 1);
+    int decimals = digits - 1 - exponent;
+    snprintf(buf, sizeof buf, "%.*f", decimals > 0 ? decimals : 0, v);
+    fputs(buf, out);
+    if (!strchr(buf, '.'))
+        fputs(".0", out);
+}
+
+int64_t tool_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

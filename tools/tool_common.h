@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -145,5 +146,92 @@ void tool_kv_list_free(struct tool_kv *kv, size_t count);
  * "Error while executing config command with args '...'"; truncates.
  */
 void tool_args_join(int argc, char **argv, char *out, size_t out_size);
+
+/*
+ * tool_conf_file_apply - a Java-style client properties file (k=v, k: v,
+ * '#'/'!' comments) into conf, as --command-config, --producer.config and
+ * --consumer.config do (flag names the option in the unreadable-file error).  default.api.timeout.ms goes to *timeout_ms (skipped
+ * when NULL); keys librdkafka does not know are skipped with a warning on
+ * stderr.  Returns 0, -errno when unreadable, ERR_INVALID on a bad value.
+ */
+MUST_CHECK int tool_conf_file_apply(rd_kafka_conf_t *conf, const char *path, const char *flag, int *timeout_ms,
+                                    char *err, size_t err_size);
+
+/* tool_conf_kv_set - one "k=v" (--producer-property, --consumer-property,
+ * a properties file line) into conf.  An unknown key warns naming origin
+ * (the flag or file); a bad value fails with "where: <librdkafka's reason>". */
+MUST_CHECK int tool_conf_kv_set(rd_kafka_conf_t *conf, const char *kv, const char *origin, const char *where,
+                                char *err, size_t err_size);
+
+/* tool_now_ms - CLOCK_MONOTONIC in ms, for deadlines. */
+int64_t tool_now_ms(void);
+
+/*
+ * tool_props_each - call fn(ctx, "key=value", line) for each setting of a
+ * Java-style properties file (k=v, k: v or k v; '#'/'!' comments; no
+ * continuations).  Returns -errno when unreadable, else the first
+ * negative fn result, else 0.
+ */
+MUST_CHECK int tool_props_each(const char *path, int (*fn)(void *ctx, const char *kv, int line_number), void *ctx);
+
+/* tool_json_string - p[0..len) as a JSON string literal (quotes, escapes;
+ * bytes >= 0x80 pass through as UTF-8), or null when p is NULL. */
+void tool_json_string(FILE *out, const void *p, size_t len);
+
+/* tool_json_double - a double as Java's Double.toString prints it in
+ * Jackson output: the shortest decimal that reads back exactly, with ".0"
+ * on whole numbers (26.17801047120419, 30.0). */
+void tool_json_double(FILE *out, double v);
+
+/* tool_wall_ms - the wall clock in ms since the epoch (Kafka's event
+ * timestamps). */
+int64_t tool_wall_ms(void);
+
+/* One option of a table-driven tool (name without the leading "--"). */
+struct tool_optdef {
+    const char *name;
+    bool takes_value;
+    bool value_optional; /* "--compression-codec" alone is allowed */
+    bool repeat;         /* every occurrence is kept (--property k=v ...) */
+    bool multi;          /* argparse nargs='+': the words after it up to the next option are values too */
+};
+
+#define TOOL_OPT_POSITIONAL (-1)
+
+/*
+ * tool_optv_next - match argv[*i] against defs the way Kafka's option
+ * parsers (joptsimple, argparse4j) do: "--name VALUE", "--name=VALUE", and
+ * any unambiguous prefix ("--max-message" for --max-messages).  Returns the
+ * index of the matched def (advancing *i past a separate value, setting
+ * *val; an optional value is taken when the next word is not an option),
+ * TOOL_OPT_POSITIONAL for a non-option, or ERR_INVALID after printing
+ * "X is not a recognized option" (or the missing-argument / ambiguity
+ * message) on stderr.
+ */
+MUST_CHECK int tool_optv_next(int argc, char **argv, int *i, const struct tool_optdef *defs, size_t count,
+                              const char **val);
+
+#define TOOL_OPTV_MAX 32
+#define TOOL_OPTV_LIST_MAX 128
+
+/* A parsed command line: the last value of each option, and every value
+ * of the repeatable ones in order. */
+struct tool_optv {
+    const char *val[TOOL_OPTV_MAX];
+    bool given[TOOL_OPTV_MAX];
+    size_t list_count;
+    int list_opt[TOOL_OPTV_LIST_MAX];
+    const char *list_val[TOOL_OPTV_LIST_MAX];
+};
+
+/*
+ * tool_optv_parse - the whole command line (argv[1..]) against defs
+ * (count <= TOOL_OPTV_MAX).  Returns 0 to go on, or 1 with *exit_code set
+ * when the tool is done: a def named "help" prints usage(stdout) (0), one
+ * named "version" prints the Kafka version this tool follows (0), and a
+ * bad option or a stray word prints the reason and usage(stderr) (1).
+ */
+int tool_optv_parse(int argc, char **argv, const struct tool_optdef *defs, size_t count, struct tool_optv *o,
+                    void (*usage)(FILE *out), int *exit_code);
 
 #endif

@@ -5,6 +5,7 @@
  * errors that are caught before any client exists (no network).
  */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,98 @@ START_TEST(test_command_config_errors)
 }
 END_TEST
 
+START_TEST(test_optv_abbreviations)
+{
+    static const struct tool_optdef defs[] = {
+        { "max-messages", true, false, false, false },
+        { "max-wait-ms", true, false, false, false },
+        { "from-beginning", false, false, false, false },
+        { "compression-codec", true, true, false, false },
+        { "property", true, false, true, false },
+        { "producer-props", true, false, false, true },
+    };
+    char *argv[] = { "t", "--max-message", "10", "--from", "--property", "a=1", "--property=b=2",
+                     "--compression-codec", "--max-wait-ms=5", "--producer-props", "x=1", "y=2", "--from", NULL };
+    struct tool_optv o;
+    int code = -1;
+    ck_assert_int_eq(tool_optv_parse(13, argv, defs, 6, &o, NULL, &code), 0);
+    ck_assert_str_eq(o.val[0], "10"); /* a unique prefix is the option, as joptsimple allows */
+    ck_assert(o.given[2]);
+    ck_assert(o.given[3]);
+    ck_assert_ptr_null(o.val[3]); /* an optional value left out */
+    ck_assert_str_eq(o.val[1], "5");
+    ck_assert_uint_eq(o.list_count, 4);
+    ck_assert_str_eq(o.list_val[0], "a=1");
+    ck_assert_str_eq(o.list_val[1], "b=2");
+    ck_assert_str_eq(o.list_val[2], "x=1"); /* nargs='+': every word up to the next option */
+    ck_assert_str_eq(o.list_val[3], "y=2");
+    ck_assert_int_eq(o.list_opt[3], 5);
+
+    int i = 1;
+    const char *v;
+    char *amb[] = { "t", "--max", "1" };
+    ck_assert_int_eq(tool_optv_next(3, amb, &i, defs, 5, &v), ERR_INVALID); /* ambiguous */
+    char *unknown[] = { "t", "--bogus" };
+    i = 1;
+    ck_assert_int_eq(tool_optv_next(2, unknown, &i, defs, 5, &v), ERR_INVALID);
+    char *missing[] = { "t", "--max-messages" };
+    i = 1;
+    ck_assert_int_eq(tool_optv_next(2, missing, &i, defs, 5, &v), ERR_INVALID);
+    char *positional[] = { "t", "word" };
+    i = 1;
+    ck_assert_int_eq(tool_optv_next(2, positional, &i, defs, 5, &v), TOOL_OPT_POSITIONAL);
+}
+END_TEST
+
+static int props_count_cb(void *ctx, const char *kv, int line_number)
+{
+    char *out = ctx;
+    char one[64];
+    snprintf(one, sizeof one, "%d:%s|", line_number, kv);
+    strncat(out, one, 255 - strlen(out));
+    return 0;
+}
+
+START_TEST(test_props_each)
+{
+    char path[] = "/tmp/samsa-props-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    const char *text = "# comment\na=1\n  b : 2\n\n! bang\nc 3\nd=\n";
+    ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
+    close(fd);
+    char got[256] = "";
+    ck_assert_int_eq(tool_props_each(path, props_count_cb, got), 0);
+    ck_assert_str_eq(got, "2:a=1|3:b=2|6:c=3|7:d=|");
+    unlink(path);
+    ck_assert_int_eq(tool_props_each("/nonexistent/x", props_count_cb, got), -ENOENT);
+}
+END_TEST
+
+static void json_double_is(double v, const char *want)
+{
+    char buf[64] = "";
+    FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+    tool_json_double(f, v);
+    fclose(f);
+    ck_assert_str_eq(buf, want);
+}
+
+START_TEST(test_json)
+{
+    json_double_is(26.17801047120419, "26.17801047120419"); /* the tutorial's avg_throughput */
+    json_double_is(30.0, "30.0");
+    json_double_is(0.5, "0.5");
+    json_double_is(1000.0 * 10 / 382, "26.17801047120419");
+    char buf[64] = "";
+    FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+    tool_json_string(f, "a\"b\\c\n\x01", 7);
+    tool_json_string(f, NULL, 0);
+    fclose(f);
+    ck_assert_str_eq(buf, "\"a\\\"b\\\\c\\n\\u0001\"null");
+}
+END_TEST
+
 static Suite *tool_common_suite(void)
 {
     Suite *s = suite_create("tool_common");
@@ -188,6 +281,9 @@ static Suite *tool_common_suite(void)
     tcase_add_test(tc, test_kv_list_names);
     tcase_add_test(tc, test_args_join);
     tcase_add_test(tc, test_command_config_errors);
+    tcase_add_test(tc, test_optv_abbreviations);
+    tcase_add_test(tc, test_props_each);
+    tcase_add_test(tc, test_json);
     suite_add_tcase(s, tc);
     return s;
 }
