@@ -53,6 +53,8 @@ struct raft {
     uint32_t fetch_elapsed;
     uint32_t quorum_elapsed;
     uint32_t probe_index;      /* leaderless fetcher: next voter to ask */
+    uint32_t gave_up_leader;   /* the leader this node timed out on, in gave_up_epoch */
+    uint64_t gave_up_epoch;
     struct raft_peer peers[RAFT_VOTERS_MAX];
 
     struct raft_msg *msgs;
@@ -284,6 +286,10 @@ static void raft_campaign(struct raft *r)
 {
     if (!r->is_voter || r->hs.catching_up)
         return;
+    if (r->role == RAFT_FOLLOWER) {
+        r->gave_up_leader = r->leader_id;
+        r->gave_up_epoch = r->hs.epoch;
+    }
     if (raft_pre_vote_on(r))
         raft_become_prospective(r);
     else
@@ -451,8 +457,13 @@ static void raft_vote_result(struct raft *r, const struct raft_msg *m)
         r->peers[vi].vote_granted = true;
     else
         r->peers[vi].vote_rejected = true;
-    if (!m->granted && m->leader_id != 0 && m->leader_id != r->cfg.id &&
-        m->epoch == r->hs.epoch) {
+    /* A rejection naming a leader: follow it, unless it is the leader this
+     * node itself timed out on in this epoch (the rejecter has simply not
+     * timed out yet).  Following it again would restart both nodes' lease
+     * in turn: two voters left by a dead leader, one behind the other,
+     * would reject each other forever (csim seed 792). */
+    bool gave_up = m->leader_id == r->gave_up_leader && r->gave_up_epoch == r->hs.epoch;
+    if (!m->granted && m->leader_id != 0 && m->leader_id != r->cfg.id && m->epoch == r->hs.epoch && !gave_up) {
         raft_become_follower(r, r->hs.epoch, m->leader_id);
         return;
     }
