@@ -688,7 +688,14 @@ int raft_step(struct raft *r, const struct raft_msg *m)
     if (m->epoch > r->hs.epoch) {
         bool pre_vote_msg = (m->type == RAFT_MSG_VOTE_REQ && m->pre_vote) ||
                             (m->type == RAFT_MSG_VOTE_RESP && m->pre_vote && m->granted);
-        if (!pre_vote_msg) {
+        if (pre_vote_msg && m->type == RAFT_MSG_VOTE_REQ && m->epoch - 1 > r->hs.epoch) {
+            /* The requester's own epoch is already past ours (it stood as a
+             * candidate in a partition): it can never follow our epoch's
+             * leader again, and with a shorter log it never wins a pre-vote
+             * either.  Adopt its epoch (leaderless) so a new election takes
+             * everybody past it; the pre-vote itself is answered below. */
+            raft_become_follower(r, m->epoch - 1, 0);
+        } else if (!pre_vote_msg) {
             uint32_t leader = 0;
             if (m->type == RAFT_MSG_BEGIN_EPOCH ||
                 (m->type == RAFT_MSG_FETCH_RESP && m->status != RAFT_FETCH_NOT_LEADER) ||

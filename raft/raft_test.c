@@ -375,6 +375,43 @@ START_TEST(test_prevote_rejection_naming_a_dead_leader)
 }
 END_TEST
 
+/* A voter that stood as a candidate in a partition has a higher epoch than
+ * the leader but a shorter log: it cannot win a pre-vote and ignores the
+ * older epoch's leader, so it could never rejoin.  Its pre-vote request
+ * makes the leader adopt its epoch (a new election follows that the others
+ * can win; found by the controller simulator, csim seed 294). */
+START_TEST(test_prevote_from_a_voter_ahead_in_epoch)
+{
+    static struct tnode n[3];
+    memset(n, 0, sizeof n);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_create(&n[i], i + 1, t_voters3, 3, NULL);
+    elect(n, 3, 1);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    ck_assert_uint_eq(raft_epoch_get(n[0].r), 1);
+    /* voter 3 restarts with epoch 3 (two lost candidacies) and no log */
+    tnode_destroy(&n[2]);
+    memset(&n[2], 0, sizeof n[2]);
+    n[2].st.hs.epoch = 3;
+    n[2].st.hs.voted_for = 3;
+    tnode_create(&n[2], 3, t_voters3, 3, NULL);
+    for (int i = 0; i < 25 && raft_role_get(n[2].r) != RAFT_PROSPECTIVE; i++)
+        ttick(&n[2], 1);
+    ck_assert_int_eq(raft_role_get(n[2].r), RAFT_PROSPECTIVE);
+    struct raft_msg m, resp;
+    ck_assert(tnode_take(&n[2], RAFT_MSG_VOTE_REQ, 1, &m));
+    ck_assert(m.pre_vote);
+    ck_assert_uint_eq(m.epoch, 4);
+    tstep(&n[0], &m);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_FOLLOWER);
+    ck_assert_uint_eq(raft_epoch_get(n[0].r), 3);
+    ck_assert(tnode_take(&n[0], RAFT_MSG_VOTE_RESP, 3, &resp));
+    ck_assert(!resp.granted); /* 3's log is behind: it still cannot win */
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_destroy(&n[i]);
+}
+END_TEST
+
 START_TEST(test_vote_refused_for_stale_log)
 {
     static struct tnode n;
@@ -661,6 +698,7 @@ static Suite *raft_suite(void)
     tcase_add_test(tc, test_election_prevote_then_vote);
     tcase_add_test(tc, test_prevote_refused_while_leader_healthy);
     tcase_add_test(tc, test_prevote_rejection_naming_a_dead_leader);
+    tcase_add_test(tc, test_prevote_from_a_voter_ahead_in_epoch);
     tcase_add_test(tc, test_vote_refused_for_stale_log);
     tcase_add_test(tc, test_divergence_truncation);
     tcase_add_test(tc, test_check_quorum_resigns);
