@@ -106,8 +106,10 @@ check: $(TESTS)
 	@test/run-unit.sh $(TESTS)
 
 SEEDS ?= 2000
+CTRL_SEEDS ?= 1000
 sim: $(SIM)
 	$(SIM) --seeds $(SEEDS)
+	$(SIM) --ctrl --seeds $(CTRL_SEEDS)
 
 integration: all
 	@test/run-integration.sh
@@ -121,6 +123,7 @@ test:
 test-all: all check
 	@test/check-deps.sh
 	@$(SIM) --seeds $(SEEDS)
+	@$(SIM) --ctrl --seeds $(CTRL_SEEDS)
 	@test/sim/teeth_test.sh $(SIM)
 	@test/run-integration.sh
 

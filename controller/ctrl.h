@@ -213,6 +213,12 @@ struct ctrl_topic_spec {
  * not "." or ".."). */
 MUST_CHECK int ctrl_topic_name_check(const char *name, size_t len);
 
+/* ctrl_plan_random_hook - test hook (test/sim/csim.c): when set, planning
+ * takes its random bytes (topic ids, placement) from it instead of
+ * getrandom, so a simulated run replays exactly.  NULL in production. */
+typedef void (*ctrl_plan_random_fn)(void *out, size_t len);
+extern ctrl_plan_random_fn ctrl_plan_random_hook;
+
 /* ctrl_plan_create_topic - records for a new topic with partitions placed on
  * the unfenced brokers of the image.  Errors: ERR_EXISTS, ERR_INVALID_TOPIC,
  * ERR_INVALID_PARTITIONS, ERR_INVALID_REPLICATION_FACTOR,

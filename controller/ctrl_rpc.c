@@ -26,7 +26,6 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "controller/ctrl_int.h"
-#include "controller/ctrl_net.h"
 
 /* ---- leases ---- */
 
@@ -76,9 +75,26 @@ static bool leaderless_for(const struct ctrl_image *img, int32_t broker_id)
 /* Leader only: fence brokers whose lease expired (or that asked for it:
  * want_fence, controlled shutdown), unfence renewed ones (and give
  * leaderless partitions back to a live ISR member). */
+bool ctrl_lease_change_in_flight(const struct ctrl *c)
+{
+    if (c->env.bug_plan_on_proposals_in_flight)   /* test-only re-injected bug */
+        return false;
+    for (int32_t i = 0; i < c->lease_count; i++)
+        if (c->leases[i].change_in_flight)
+            return true;
+    return false;
+}
+
 void ctrl_leases_check(struct ctrl *c)
 {
-    if (raft_role_get(c->raft) != RAFT_LEADER || !c->caught_up)
+    /* A fence moves leadership away from the broker's partitions as the
+     * image shows them, so it is planned only on an image that holds every
+     * proposal of this leader (a topic placed on the broker but not applied
+     * yet would keep a fenced leader), and one change at a time (a second
+     * fence could pick the first one's new leader). */
+    bool bug = c->env.bug_plan_on_proposals_in_flight;
+    if (raft_role_get(c->raft) != RAFT_LEADER || !c->caught_up || ctrl_lease_change_in_flight(c) ||
+        (c->applied_index < raft_last_index_get(c->raft) && !bug))
         return;
     for (int32_t i = 0; i < ctrl_image_broker_count(c->img); i++) {
         const struct ctrl_broker *b = ctrl_image_broker_at(c->img, i);
@@ -100,8 +116,10 @@ void ctrl_leases_check(struct ctrl *c)
         log_info("ctrl", "%s broker=%d broker_epoch=%lld reason=\"%s\"", fence ? "fencing" : "unfencing",
                  b->broker_id, (long long)b->broker_epoch, reason);
         l->change_in_flight = true;
-        if (ctrl_propose(c, recs.recs, recs.count, lease_change_done, l) < 0)
+        if (ctrl_propose_cb(c, recs.recs, recs.count, lease_change_done, l) < 0)
             l->change_in_flight = false;
+        if (!bug)
+            return;
     }
 }
 
@@ -111,6 +129,8 @@ void ctrl_leases_check(struct ctrl *c)
  * before its term: once an entry of its own epoch has been applied. */
 static bool ready_to_plan(const struct ctrl *c)
 {
+    if (c->env.bug_plan_before_caught_up)   /* test-only re-injected bug */
+        return raft_role_get(c->raft) == RAFT_LEADER;
     return raft_role_get(c->raft) == RAFT_LEADER && c->caught_up && c->applied_epoch == raft_epoch_get(c->raft);
 }
 
@@ -193,7 +213,9 @@ static const char *create_error_text(int rc)
 static int create_topic_serve(struct ctrl *c, uint32_t caller, uint32_t version, const struct ctrl_topic_spec *spec,
                               struct ctrl_rpc_wait *w, char *msg, size_t msg_size)
 {
-    if (!ready_to_plan(c))
+    /* placement uses the unfenced brokers of the image: not while a fence
+     * that is not in it yet is in flight (the caller retries) */
+    if (!ready_to_plan(c) || ctrl_lease_change_in_flight(c))
         return ERR_NOT_CONTROLLER;
     int rc = 0;
     if (version > CTRL_RPC_VERSION_MAX) {
@@ -399,7 +421,7 @@ static int fwd_send(struct ctrl *c, Samsa__ControllerFrame *f, uint64_t request_
         return ERR_NOT_CONTROLLER;
     if (c->fwd_count >= CTRL_REMOTE_MAX)
         return ERR_LIMIT;
-    int rc = ctrl_net_send(c->net, leader, f);
+    int rc = c->env.transport->send(c->env.transport_ctx, leader, f);
     if (rc < 0)
         return rc == ERR_NOT_FOUND ? ERR_NOT_CONTROLLER : rc;
     fw->request_id = request_id;
