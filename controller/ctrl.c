@@ -196,9 +196,15 @@ static void apply_entry(struct ctrl *c, const struct raft_entry *e)
     }
     for (size_t i = 0; i < batch->n_records; i++) {
         if (batch->records[i]->record_case == SAMSA__METADATA_RECORD__RECORD_REGISTER_BROKER) {
+            /* a new incarnation: a full session, and nothing it did not ask
+             * for itself (a past incarnation's controlled shutdown, noted by
+             * whichever node led then, must not fence or stop this one) */
             struct ctrl_lease *l = ctrl_lease_get(c, batch->records[i]->register_broker->broker_id);
-            if (l)
+            if (l) {
                 l->last_ticks = c->ticks;
+                l->shutting_down = false;
+                l->want_fence = false;
+            }
         }
         ctrl_image_apply(c->img, batch->records[i], offset);
         if (c->listener && c->caught_up)

@@ -66,7 +66,8 @@ struct ctrl_lease {
     bool change_in_flight;   /* a fence/unfence proposal not committed yet */
     bool registering;        /* a registration proposal not committed yet */
     bool want_fence;         /* the last heartbeat asked to be fenced */
-    bool shutting_down;      /* controlled shutdown asked (want_shut_down) */
+    bool shutting_down;      /* controlled shutdown asked (want_shut_down) ... */
+    int64_t shutdown_epoch;  /* ... by this broker epoch (an incarnation's own) */
 };
 
 struct ctrl {
@@ -108,6 +109,7 @@ struct ctrl {
     uint32_t observer_count;
     struct ctrl_lease leases[CTRL_BROKERS_MAX];
     int32_t lease_count;
+    bool lease_drain;        /* a lease change waits for this leader's proposals to apply */
     int64_t session_ticks;
     struct arena plan_arena;
 };

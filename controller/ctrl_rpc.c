@@ -43,9 +43,11 @@ struct ctrl_lease *ctrl_lease_get(struct ctrl *c, int32_t broker_id)
 
 void ctrl_leases_reset(struct ctrl *c)
 {
+    c->lease_drain = false;
     for (int32_t i = 0; i < c->lease_count; i++)
         c->leases[i] = (struct ctrl_lease){ .broker_id = c->leases[i].broker_id, .last_ticks = c->ticks,
-                                            .shutting_down = c->leases[i].shutting_down };
+                                            .shutting_down = c->leases[i].shutting_down,
+                                            .shutdown_epoch = c->leases[i].shutdown_epoch };
 }
 
 static void lease_change_done(void *arg, int rc)
@@ -79,6 +81,8 @@ bool ctrl_lease_change_in_flight(const struct ctrl *c)
 {
     if (c->env.bug_plan_on_proposals_in_flight)   /* test-only re-injected bug */
         return false;
+    if (c->lease_drain)
+        return true;
     for (int32_t i = 0; i < c->lease_count; i++)
         if (c->leases[i].change_in_flight)
             return true;
@@ -91,26 +95,36 @@ void ctrl_leases_check(struct ctrl *c)
      * image shows them, so it is planned only on an image that holds every
      * proposal of this leader (a topic placed on the broker but not applied
      * yet would keep a fenced leader), and one change at a time (a second
-     * fence could pick the first one's new leader). */
+     * fence could pick the first one's new leader).  A change that must
+     * wait for proposals in flight sets lease_drain, which holds new
+     * placements back (ctrl_lease_change_in_flight) so a steady stream of
+     * them cannot postpone a fence forever. */
     bool bug = c->env.bug_plan_on_proposals_in_flight;
-    if (raft_role_get(c->raft) != RAFT_LEADER || !c->caught_up || ctrl_lease_change_in_flight(c) ||
-        (c->applied_index < raft_last_index_get(c->raft) && !bug))
+    c->lease_drain = false;
+    if (raft_role_get(c->raft) != RAFT_LEADER || !c->caught_up || ctrl_lease_change_in_flight(c))
         return;
+    bool drained = c->applied_index >= raft_last_index_get(c->raft) || bug;
     for (int32_t i = 0; i < ctrl_image_broker_count(c->img); i++) {
         const struct ctrl_broker *b = ctrl_image_broker_at(c->img, i);
         struct ctrl_lease *l = ctrl_lease_get(c, b->broker_id);
         if (!l || l->change_in_flight)
             continue;
         bool expired = c->ticks - l->last_ticks > c->session_ticks;
-        bool fence = expired || l->want_fence || l->shutting_down;
+        /* a controlled shutdown belongs to the incarnation that asked */
+        bool shutting = l->shutting_down && l->shutdown_epoch == b->broker_epoch;
+        bool fence = expired || l->want_fence || shutting;
         if (fence == b->fenced && (fence || !leaderless_for(c->img, b->broker_id)))
             continue;
+        if (!drained) {
+            c->lease_drain = true;
+            return;
+        }
         arena_reset(&c->plan_arena);
         struct ctrl_records recs = { 0 };
         if (ctrl_plan_fence(c->img, b->broker_id, fence, &c->plan_arena, &recs) < 0)
             continue;
         const char *reason = expired          ? "no heartbeat within broker.session.timeout.ms"
-                             : l->shutting_down ? "controlled shutdown"
+                             : shutting         ? "controlled shutdown"
                              : l->want_fence    ? "the broker asked to be fenced"
                                                 : "heartbeats resumed";
         log_info("ctrl", "%s broker=%d broker_epoch=%lld reason=\"%s\"", fence ? "fencing" : "unfencing",
@@ -307,10 +321,13 @@ static void heartbeat_serve(struct ctrl *c, uint32_t caller, uint32_t version, c
     }
     l->last_ticks = c->ticks;
     l->want_fence = hb->want_fence;
+    if (l->shutting_down && l->shutdown_epoch != hb->broker_epoch)
+        l->shutting_down = false; /* an earlier incarnation's */
     if (hb->want_shut_down && !l->shutting_down) {
         log_info("ctrl", "controlled shutdown of broker=%d broker_epoch=%lld: moving its leadership, then fencing it",
                  hb->broker_id, (long long)hb->broker_epoch);
         l->shutting_down = true;
+        l->shutdown_epoch = hb->broker_epoch;
     }
     r->fenced = b->fenced;
     r->should_shut_down = l->shutting_down && b->fenced && !l->change_in_flight;

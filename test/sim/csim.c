@@ -87,6 +87,9 @@ struct cs_broker {           /* the node's simulated broker */
     uint64_t next_reg_tick, next_hb_tick;
     int32_t creating_name;
     int64_t seen_epoch[CS_BROKERS_TRACKED + 1];   /* per broker id, from this process's records */
+    bool stopping;           /* controlled shutdown asked (want_shut_down) */
+    bool stop_now;           /* the controller answered should_shut_down */
+    uint64_t stop_deadline;  /* give up waiting and stop anyway */
 };
 
 struct cs_msg {
@@ -448,6 +451,8 @@ static void reg_cb(void *arg, int rc, int64_t epoch)
 static void hb_cb(void *arg, const struct ctrl_heartbeat_reply *r)
 {
     struct cs_node *n = arg;
+    if (r->rc == 0 && r->should_shut_down && n->brk.stopping)
+        n->brk.stop_now = true;
     if (r->rc == ERR_STALE || r->rc == ERR_NOT_FOUND) {
         trace(n->cs, "node=%u heartbeat rc=%d: registers again", n->id, r->rc);
         n->brk.registered = false;
@@ -464,11 +469,25 @@ static void create_cb(void *arg, int rc)
         cs->acked_topic[n->brk.creating_name] = true;
 }
 
+static void node_crash(struct csim *cs, struct cs_node *n, const char *how);
+
 static void broker_step(struct csim *cs, struct cs_node *n)
 {
     struct cs_broker *b = &n->brk;
+    if (b->stopping && (b->stop_now || cs->tick >= b->stop_deadline)) {
+        /* graceful stop: the active controller resigns first (as on SIGTERM) */
+        if (ctrl_resign(n->c))
+            trace(cs, "node=%u resigned", n->id);
+        node_crash(cs, n, b->stop_now ? "controlled shutdown done" : "controlled shutdown timed out");
+        return;
+    }
     if (!b->caught_up)
         return;
+    if (!cs->calm && b->registered && !b->stopping && prng_chance(&cs->rng, 1000)) {
+        b->stopping = true;
+        b->stop_deadline = cs->tick + 200;
+        trace(cs, "node=%u asks for a controlled shutdown", n->id);
+    }
     if (!b->registered && !b->registering && cs->tick >= b->next_reg_tick) {
         uint8_t inc[16] = { 0 };
         memcpy(inc, &n->incarnation, sizeof n->incarnation);
@@ -486,11 +505,12 @@ static void broker_step(struct csim *cs, struct cs_node *n)
     }
     if (b->registered && cs->tick >= b->next_hb_tick) {
         struct ctrl_heartbeat hb = { .broker_id = (int32_t)n->id, .broker_epoch = b->epoch,
-                                     .metadata_offset = (int64_t)ctrl_applied_index(n->c) - 1 };
+                                     .metadata_offset = (int64_t)ctrl_applied_index(n->c) - 1,
+                                     .want_shut_down = b->stopping };
         ctrl_broker_heartbeat(n->c, &hb);
         b->next_hb_tick = cs->tick + CS_HB_TICKS;
     }
-    if (!cs->calm && b->registered && !b->creating && prng_chance(&cs->rng, 20000)) {
+    if (!cs->calm && b->registered && !b->creating && !b->stopping && prng_chance(&cs->rng, 20000)) {
         char name[16];
         int32_t k = (int32_t)prng_range(&cs->rng, CS_TOPIC_NAMES);
         snprintf(name, sizeof name, "t%d", k);
@@ -833,8 +853,11 @@ static void run(struct csim *cs)
     cs->drop_per_million = 0;
     cs->delay_max = 2;
     links_all(cs, true);
-    for (uint32_t i = 0; i < cs->node_count; i++)
+    for (uint32_t i = 0; i < cs->node_count; i++) {
         cs->nodes[i].crash_countdown = 0;
+        if (cs->nodes[i].up && cs->nodes[i].brk.stopping) /* shutdowns in progress finish now */
+            node_crash(cs, &cs->nodes[i], "stopped at the heal");
+    }
     struct cs_node *victim = &cs->nodes[prng_range(&cs->rng, cs->node_count)];
     if (victim->up)
         node_crash(cs, victim, "victim of the fencing check");
