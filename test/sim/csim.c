@@ -694,7 +694,8 @@ static void deliver_due(struct csim *cs)
         free(m.data);
     }
     /* frames queued during delivery were appended after `count` */
-    memmove(cs->msgs + keep, cs->msgs + count, (cs->msg_count - count) * sizeof *cs->msgs);
+    if (cs->msg_count > count)
+        memmove(cs->msgs + keep, cs->msgs + count, (cs->msg_count - count) * sizeof *cs->msgs);
     cs->msg_count = keep + (cs->msg_count - count);
 }
 
