@@ -3,14 +3,18 @@
  * operations into records.
  *
  * Driver loop (raft/README.md, "persist before send"):
- *   timer ─► raft_tick ─┐
- *   frame ─► raft_step ─┼─► while raft_has_ready:
- *   propose ────────────┘      truncate / append to ctrl_mlog, quorum-state
- *                              fdatasync                  <- durable first
- *                              send messages (ctrl_net)
- *                              apply committed entries to the image, run the
- *                              callbacks of proposals they commit
- *                              raft_advance
+ *   ctrl_tick ─► raft_tick ─┐
+ *   ctrl_on_frame ─► step ──┼─► while raft_has_ready:
+ *   propose ────────────────┘      truncate / append to the storage's log,
+ *                                  quorum-state, log sync   <- durable first
+ *                                  send messages (transport)
+ *                                  apply committed entries to the image, run the
+ *                                  callbacks of proposals they commit
+ *                                  raft_advance
+ *
+ * Storage, transport and clock are the ctrl_env interfaces (ctrl_env.h):
+ * files and libevent in production (ctrl_wire.c), simulated ones in
+ * test/sim/csim.c.  This file includes neither.
  *
  * Entries in ctrl_mlog are [type byte | payload]; DATA payloads are packed
  * MetadataBatch messages.  Raft indexes count from 1, metadata log offsets
@@ -21,24 +25,20 @@
 #include "controller/ctrl_int.h"
 
 #include <errno.h>
-#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "common/buf.h"
-#include "common/clock.h"
 #include "common/log.h"
-#include "controller/ctrl_net.h"
+#include "controller/ctrl_mlog.h"
 #include "controller/ctrl_snap.h"
 
-/* ---- storage vtable over ctrl_mlog ---- */
+/* ---- the core's read-only storage vtable over the metadata log ---- */
 
 static uint64_t st_last_index(void *ctx)
 {
     struct ctrl *c = ctx;
-    uint64_t end = (uint64_t)ctrl_mlog_end_offset(c->mlog);
+    uint64_t end = (uint64_t)CTRL_ST0(c, log_end_offset);
     return end > c->snap.index ? end : c->snap.index;
 }
 
@@ -47,12 +47,12 @@ static int st_entries(void *ctx, uint64_t lo, uint64_t hi, struct raft_entry *ou
 {
     struct ctrl *c = ctx;
     uint64_t last = st_last_index(ctx);
-    if (lo == 0 || lo <= c->snap.index || lo > last || (int64_t)(lo - 1) < ctrl_mlog_start_offset(c->mlog))
+    if (lo == 0 || lo <= c->snap.index || lo > last || (int64_t)(lo - 1) < CTRL_ST0(c, log_start_offset))
         return ERR_NOT_FOUND;
     uint32_t n = 0;
     for (uint64_t i = lo; i <= hi && i <= last && n < count_max; i++) {
         int32_t epoch;
-        int rc = ctrl_mlog_read(c->mlog, (int64_t)i - 1, &c->scratch, &epoch);
+        int rc = CTRL_ST(c, log_read, (int64_t)i - 1, &c->scratch, &epoch);
         if (rc < 0)
             return rc;
         if (c->scratch.len < 1)
@@ -176,7 +176,7 @@ static int wire_to_msg(struct ctrl *c, const Samsa__RaftMessageWire *w, struct r
 
 void ctrl_send_frame(struct ctrl *c, uint32_t to, Samsa__ControllerFrame *f)
 {
-    int rc = ctrl_net_send(c->net, to, f);
+    int rc = c->env.transport->send(c->env.transport_ctx, to, f);
     if (rc < 0 && rc != ERR_NOT_FOUND)
         log_warn("ctrl", "send failed to=%u error=\"%s\"", to, err_str(rc));
 }
@@ -196,9 +196,15 @@ static void apply_entry(struct ctrl *c, const struct raft_entry *e)
     }
     for (size_t i = 0; i < batch->n_records; i++) {
         if (batch->records[i]->record_case == SAMSA__METADATA_RECORD__RECORD_REGISTER_BROKER) {
+            /* a new incarnation: a full session, and nothing it did not ask
+             * for itself (a past incarnation's controlled shutdown, noted by
+             * whichever node led then, must not fence or stop this one) */
             struct ctrl_lease *l = ctrl_lease_get(c, batch->records[i]->register_broker->broker_id);
-            if (l)
+            if (l) {
                 l->last_ticks = c->ticks;
+                l->shutting_down = false;
+                l->want_fence = false;
+            }
         }
         ctrl_image_apply(c->img, batch->records[i], offset);
         if (c->listener && c->caught_up)
@@ -242,10 +248,10 @@ static int install_snapshot(struct ctrl *c, const struct raft_ready *rd)
         log_error("ctrl", "snapshot install without data index=%llu", (unsigned long long)rd->snapshot.index);
         return ERR_CORRUPT;
     }
-    int rc = ctrl_snap_write(c->metadata_dir, rd->snapshot.index, rd->snapshot.epoch, data);
+    int rc = CTRL_ST(c, snap_write, rd->snapshot.index, rd->snapshot.epoch, data);
     if (rc < 0)
         return rc;
-    rc = ctrl_mlog_truncate(c->mlog, ctrl_mlog_start_offset(c->mlog));
+    rc = CTRL_ST(c, log_truncate, CTRL_ST0(c, log_start_offset));
     if (rc < 0)
         return rc;
     struct ctrl_image *img;
@@ -282,12 +288,12 @@ static void maybe_snapshot(struct ctrl *c)
     uint64_t index = c->applied_index, epoch = c->applied_epoch;
     int rc = ctrl_snap_encode(c->img, &c->plan_arena, &c->snap_buf);
     if (rc == 0)
-        rc = ctrl_snap_write(c->metadata_dir, index, epoch, buf_bytes(&c->snap_buf));
+        rc = CTRL_ST(c, snap_write, index, epoch, buf_bytes(&c->snap_buf));
     if (rc == 0)
         rc = raft_snapshot_taken(c->raft, index);
     if (rc == 0) {
         c->snap = (struct raft_snapshot_id){ index, epoch };
-        rc = ctrl_mlog_cut_prefix(c->mlog, (int64_t)index);
+        rc = CTRL_ST(c, log_cut_prefix, (int64_t)index);
     }
     c->bytes_since_snap = 0;
     if (rc < 0) {
@@ -297,7 +303,7 @@ static void maybe_snapshot(struct ctrl *c)
     }
     log_info("ctrl", "metadata snapshot taken node=%d index=%llu epoch=%llu bytes=%zu; log now starts at offset %lld",
              c->cfg.node_id, (unsigned long long)index, (unsigned long long)epoch, c->snap_buf.len,
-             (long long)ctrl_mlog_start_offset(c->mlog));
+             (long long)CTRL_ST0(c, log_start_offset));
 }
 
 void ctrl_process_ready(struct ctrl *c)
@@ -315,7 +321,7 @@ void ctrl_process_ready(struct ctrl *c)
                 goto fatal;
         }
         if (rd.truncate) {
-            rc = ctrl_mlog_truncate(c->mlog, (int64_t)rd.truncate_after);
+            rc = CTRL_ST(c, log_truncate, (int64_t)rd.truncate_after);
             if (rc < 0)
                 goto fatal;
         }
@@ -326,13 +332,13 @@ void ctrl_process_ready(struct ctrl *c)
             if ((rc = buf_append(&c->scratch, &type, 1)) < 0 ||
                 (rc = buf_append(&c->scratch, e->data.ptr, e->data.len)) < 0)
                 goto fatal;
-            rc = ctrl_mlog_append(c->mlog, (int64_t)e->index - 1, (int32_t)e->epoch, buf_bytes(&c->scratch));
+            rc = CTRL_ST(c, log_append, (int64_t)e->index - 1, (int32_t)e->epoch, buf_bytes(&c->scratch));
             if (rc < 0)
                 goto fatal;
             c->bytes_since_snap += (int64_t)c->scratch.len;
         }
         if (rd.entry_count > 0 || rd.truncate) {
-            rc = ctrl_mlog_sync(c->mlog);
+            rc = CTRL_ST0(c, log_sync);
             if (rc < 0)
                 goto fatal;
         }
@@ -340,7 +346,7 @@ void ctrl_process_ready(struct ctrl *c)
             c->qs.epoch = rd.hard_state.epoch;
             c->qs.voted_for = rd.hard_state.voted_for;
             c->qs.catching_up = rd.hard_state.catching_up;
-            rc = ctrl_qstate_write(c->metadata_dir, &c->qs);
+            rc = CTRL_ST(c, qstate_write, &c->qs);
             if (rc < 0)
                 goto fatal;
         }
@@ -350,7 +356,7 @@ void ctrl_process_ready(struct ctrl *c)
                 continue;
             if (rd.msgs[i].type == RAFT_MSG_FETCH_SNAPSHOT_RESP) {
                 /* the core names the snapshot; the bytes come from its file */
-                if (ctrl_snap_read(c->metadata_dir, rd.msgs[i].snapshot_id.index, rd.msgs[i].snapshot_id.epoch,
+                if (CTRL_ST(c, snap_read, rd.msgs[i].snapshot_id.index, rd.msgs[i].snapshot_id.epoch,
                                    &c->snap_buf) < 0)
                     continue;
                 w.snapshot_data.data = c->snap_buf.ptr;
@@ -408,11 +414,8 @@ fatal:
     abort();
 }
 
-static void tick_cb(evutil_socket_t fd, short what, void *arg)
+void ctrl_tick(struct ctrl *c)
 {
-    (void)fd;
-    (void)what;
-    struct ctrl *c = arg;
     c->ticks++;
     raft_tick(c->raft);
     if (c->ticks % 10 == 0)
@@ -447,14 +450,14 @@ static void observer_note(struct ctrl *c, uint32_t from, uint64_t fetch_offset)
         o->id = (int32_t)from;
         o->last_caught_up_ms = -1;
     }
-    int64_t now = clock_wall_ms();
+    int64_t now = c->env.wall_ms(c->env.clock_ctx);
     o->log_end_offset = fetch_offset > 0 ? (int64_t)fetch_offset - 1 : 0;
     o->last_fetch_ms = now;
     if ((uint64_t)o->log_end_offset >= raft_high_watermark_get(c->raft))
         o->last_caught_up_ms = now;
 }
 
-static void on_frame(void *arg, uint32_t from, const Samsa__ControllerFrame *f)
+void ctrl_on_frame(void *arg, uint32_t from, const Samsa__ControllerFrame *f)
 {
     struct ctrl *c = arg;
     switch (f->frame_case) {
@@ -478,14 +481,18 @@ static void on_frame(void *arg, uint32_t from, const Samsa__ControllerFrame *f)
     ctrl_process_ready(c);
 }
 
-int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caught_up_cb caught_up, void *arg,
-                struct ctrl **out)
+int ctrl_create_env(const struct ctrl_config *cfg, const struct ctrl_env *env, ctrl_apply_cb listener,
+                    ctrl_caught_up_cb caught_up, void *arg, struct ctrl **out)
 {
-    if (cfg->voter_count == 0 || cfg->voter_count > CTRL_VOTERS_MAX || cfg->node_id < 0)
-        return ERR_CONFIG;
-    struct ctrl *c = calloc(1, sizeof *c);
-    if (!c)
-        return -ENOMEM;
+    ASSERT(env->storage != NULL && env->transport != NULL && env->wall_ms != NULL);
+    struct ctrl *c = NULL;
+    if (cfg->voter_count == 0 || cfg->voter_count > CTRL_VOTERS_MAX || cfg->node_id < 0 ||
+        !(c = calloc(1, sizeof *c))) {
+        if (env->release)
+            env->release(env->release_ctx);
+        return c ? ERR_CONFIG : -ENOMEM;
+    }
+    c->env = *env;
     c->cfg = *cfg;
     snprintf(c->metadata_dir, sizeof c->metadata_dir, "%s", cfg->metadata_dir);
     snprintf(c->cluster_id, sizeof c->cluster_id, "%s", cfg->cluster_id ? cfg->cluster_id : "");
@@ -503,14 +510,11 @@ int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caug
     int rc = ctrl_image_create(&c->img);
     if (rc < 0)
         goto fail;
-    rc = ctrl_mlog_open(c->metadata_dir, &c->mlog);
-    if (rc < 0)
-        goto fail;
     buf_init(&c->snap_buf, CTRL_SNAP_BYTES_MAX);
     c->cfg.snapshot_bytes = cfg->snapshot_bytes > 0 ? cfg->snapshot_bytes : 20971520;
     uint64_t si, se;
-    if (ctrl_snap_latest(c->metadata_dir, &si, &se) == 0) {
-        rc = ctrl_snap_read(c->metadata_dir, si, se, &c->snap_buf);
+    if (CTRL_ST(c, snap_latest, &si, &se) == 0) {
+        rc = CTRL_ST(c, snap_read, si, se, &c->snap_buf);
         if (rc == 0)
             rc = ctrl_snap_load(c->img, buf_bytes(&c->snap_buf), (int64_t)si - 1);
         if (rc < 0)
@@ -518,13 +522,13 @@ int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caug
         c->snap = (struct raft_snapshot_id){ si, se };
         c->applied_index = si;
         c->applied_epoch = se;
-        if (ctrl_mlog_start_offset(c->mlog) < (int64_t)si && ctrl_mlog_end_offset(c->mlog) > 0 &&
-            (rc = ctrl_mlog_cut_prefix(c->mlog, (int64_t)si)) < 0)
+        if (CTRL_ST0(c, log_start_offset) < (int64_t)si && CTRL_ST0(c, log_end_offset) > 0 &&
+            (rc = CTRL_ST(c, log_cut_prefix, (int64_t)si)) < 0)
             goto fail;
         log_info("ctrl", "loaded metadata snapshot index=%llu epoch=%llu topics=%d", (unsigned long long)si,
                  (unsigned long long)se, ctrl_image_topic_count(c->img));
     }
-    rc = ctrl_qstate_read(c->metadata_dir, &c->qs);
+    rc = CTRL_ST(c, qstate_read, &c->qs);
     if (rc == -ENOENT) {
         memset(&c->qs, 0, sizeof c->qs);
         c->qs.voted_for = RAFT_ID_NONE; /* a fresh quorum: no vote (node 0 is a node) */
@@ -549,10 +553,7 @@ int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caug
     rc_cfg.fetch_ticks = 1;
     rc_cfg.check_quorum = true;
     rc_cfg.pre_vote = true;
-    uint64_t seed = 0;
-    if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
-        seed = (uint64_t)cfg->node_id * 0x9e3779b97f4a7c15ULL;
-    rc_cfg.prng_seed = seed;
+    rc_cfg.prng_seed = env->prng_seed;
     rc_cfg.storage = (struct raft_storage){ c, st_last_index, st_entries, st_snapshot, st_hard_state };
     rc_cfg.entry_bytes_max = CTRL_MLOG_ENTRY_BYTES_MAX;
     rc_cfg.snapshot_bytes_max = CTRL_SNAP_BYTES_MAX;
@@ -563,33 +564,8 @@ int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caug
         log_error("ctrl", "cannot start the metadata quorum node=%d error=\"%s\"", cfg->node_id, err_str(rc));
         goto fail;
     }
-    rc = ctrl_net_create(cfg->base, (uint32_t)cfg->node_id, c->cluster_id, on_frame, c, &c->net);
-    if (rc < 0)
-        goto fail;
-    if (cfg->listen) {
-        rc = ctrl_net_listen(c->net, cfg->listen_host, cfg->listen_port);
-        if (rc < 0)
-            goto fail;
-    }
-    for (uint32_t i = 0; i < cfg->voter_count; i++) {
-        if (cfg->voters[i].id == (uint32_t)cfg->node_id)
-            continue;
-        rc = ctrl_net_peer_add(c->net, cfg->voters[i].id, c->voters[i].host, cfg->voters[i].port);
-        if (rc < 0)
-            goto fail;
-    }
-    c->tick_ev = event_new(cfg->base, -1, EV_PERSIST, tick_cb, c);
-    if (!c->tick_ev) {
-        rc = -ENOMEM;
-        goto fail;
-    }
-    struct timeval tv = { (time_t)(tick_ms / 1000), (suseconds_t)((tick_ms % 1000) * 1000) };
-    if (event_add(c->tick_ev, &tv) < 0) {
-        rc = -ENOMEM; /* libevent's timer heap: its only failure for a timer */
-        goto fail;
-    }
     log_info("ctrl", "metadata quorum started node=%d voters=%u log_end_offset=%lld epoch=%llu", cfg->node_id,
-             cfg->voter_count, (long long)ctrl_mlog_end_offset(c->mlog), (unsigned long long)c->qs.epoch);
+             cfg->voter_count, (long long)CTRL_ST0(c, log_end_offset), (unsigned long long)c->qs.epoch);
     *out = c;
     return 0;
 fail:
@@ -601,11 +577,9 @@ void ctrl_destroy(struct ctrl *c)
 {
     if (!c)
         return;
-    if (c->tick_ev)
-        event_free(c->tick_ev);
-    ctrl_net_destroy(c->net);
+    if (c->env.release)
+        c->env.release(c->env.release_ctx); /* nothing calls into the driver any more */
     raft_destroy(c->raft);
-    ctrl_mlog_destroy(c->mlog);
     ctrl_image_destroy(c->img);
     arena_deinit(&c->entry_arena);
     arena_deinit(&c->msg_arena);
@@ -627,7 +601,12 @@ bool ctrl_resign(struct ctrl *c)
     return true;
 }
 
-size_t ctrl_unsent_bytes(const struct ctrl *c) { return c ? ctrl_net_unsent_bytes(c->net) : 0; }
+size_t ctrl_unsent_bytes(const struct ctrl *c)
+{
+    return c ? c->env.transport->unsent_bytes(c->env.transport_ctx) : 0;
+}
+
+uint64_t ctrl_applied_index(const struct ctrl *c) { return c->applied_index; }
 
 int32_t ctrl_active_id(const struct ctrl *c)
 {
@@ -645,7 +624,7 @@ void ctrl_quorum_status_get(const struct ctrl *c, struct ctrl_quorum_status *out
     out->high_watermark = raft_high_watermark_get(c->raft);
     out->last_index = raft_last_index_get(c->raft);
     out->role = raft_role_name(raft_role_get(c->raft));
-    int64_t now = clock_wall_ms();
+    int64_t now = c->env.wall_ms(c->env.clock_ctx);
     out->voter_count = 0;
     uint32_t id, idle;
     uint64_t match;
@@ -680,6 +659,15 @@ static int pack_batch(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t
 }
 
 int ctrl_propose(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, ctrl_commit_cb cb, void *arg)
+{
+    /* the caller planned on the image: not while a fence that is not in it
+     * yet is in flight (a topic could be placed on the broker being fenced) */
+    if (ctrl_lease_change_in_flight(c))
+        return ERR_NOT_CONTROLLER;
+    return ctrl_propose_cb(c, recs, n, cb, arg);
+}
+
+int ctrl_propose_cb(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, ctrl_commit_cb cb, void *arg)
 {
     uint64_t index = 0;
     int rc = ctrl_propose_batch(c, recs, n, &index);

@@ -23,6 +23,7 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/err.h"
+#include "controller/ctrl_env.h"
 #include "controller/ctrl_image.h"
 #include "metadata.pb-c.h"
 
@@ -213,6 +214,12 @@ struct ctrl_topic_spec {
  * not "." or ".."). */
 MUST_CHECK int ctrl_topic_name_check(const char *name, size_t len);
 
+/* ctrl_plan_random_hook - test hook (test/sim/csim.c): when set, planning
+ * takes its random bytes (topic ids, placement) from it instead of
+ * getrandom, so a simulated run replays exactly.  NULL in production. */
+typedef void (*ctrl_plan_random_fn)(void *out, size_t len);
+extern ctrl_plan_random_fn ctrl_plan_random_hook;
+
 /* ctrl_plan_create_topic - records for a new topic with partitions placed on
  * the unfenced brokers of the image.  Errors: ERR_EXISTS, ERR_INVALID_TOPIC,
  * ERR_INVALID_PARTITIONS, ERR_INVALID_REPLICATION_FACTOR,
@@ -240,5 +247,24 @@ MUST_CHECK int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, 
 MUST_CHECK int ctrl_plan_register_broker(int32_t broker_id, int64_t broker_epoch, const uint8_t *incarnation_id,
                                          const struct ctrl_endpoint *eps, int32_t ep_count, struct arena *a,
                                          struct ctrl_records *out);
+
+/* ---- The driver over an environment (controller/ctrl_env.h): ctrl_create
+ * (ctrl_wire.c) wires the real storage, transport and clock; the simulator
+ * (test/sim/csim.c) wires simulated ones. ---- */
+
+/* ctrl_create_env - start the driver over env (cfg->base, listen_* and the
+ * voters' addresses are not used: the transport owns them).  Reads the
+ * snapshot, quorum state and log through env->storage.  env is copied and
+ * its release hook is owned from here on: called by ctrl_destroy, or at
+ * once when this fails. */
+MUST_CHECK int ctrl_create_env(const struct ctrl_config *cfg, const struct ctrl_env *env, ctrl_apply_cb listener,
+                               ctrl_caught_up_cb caught_up, void *arg, struct ctrl **out);
+/* ctrl_tick - one driver tick (cfg->tick_ms of time passed). */
+void ctrl_tick(struct ctrl *c);
+/* ctrl_on_frame - a decoded frame from node `from` (the transport's
+ * callback); f is borrowed for the call. */
+void ctrl_on_frame(void *ctrl, uint32_t from, const Samsa__ControllerFrame *f);
+/* ctrl_applied_index - the Raft index the image has applied (tests). */
+uint64_t ctrl_applied_index(const struct ctrl *c);
 
 #endif

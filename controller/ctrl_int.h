@@ -9,7 +9,7 @@
 #define SAMSA_CTRL_INT_H
 
 #include "controller/ctrl.h"
-#include "controller/ctrl_mlog.h"
+#include "controller/ctrl_env.h"
 #include "controller/ctrl_qstate.h"
 #include "quorum.pb-c.h"
 #include "raft/raft.h"
@@ -66,7 +66,8 @@ struct ctrl_lease {
     bool change_in_flight;   /* a fence/unfence proposal not committed yet */
     bool registering;        /* a registration proposal not committed yet */
     bool want_fence;         /* the last heartbeat asked to be fenced */
-    bool shutting_down;      /* controlled shutdown asked (want_shut_down) */
+    bool shutting_down;      /* controlled shutdown asked (want_shut_down) ... */
+    int64_t shutdown_epoch;  /* ... by this broker epoch (an incarnation's own) */
 };
 
 struct ctrl {
@@ -74,11 +75,9 @@ struct ctrl {
     char metadata_dir[1024];
     char cluster_id[64];
     struct ctrl_voter voters[CTRL_VOTERS_MAX];
-    struct ctrl_mlog *mlog;
+    struct ctrl_env env;        /* storage, transport, clock (ctrl_env.h) */
     struct ctrl_image *img;
     struct raft *raft;
-    struct ctrl_net *net;
-    struct event *tick_ev;
     ctrl_apply_cb listener;
     ctrl_caught_up_cb caught_up_cb;
     void *arg;
@@ -110,9 +109,14 @@ struct ctrl {
     uint32_t observer_count;
     struct ctrl_lease leases[CTRL_BROKERS_MAX];
     int32_t lease_count;
+    bool lease_drain;        /* a lease change waits for this leader's proposals to apply */
     int64_t session_ticks;
     struct arena plan_arena;
 };
+
+/* The storage and transport of env, spelled short for the driver. */
+#define CTRL_ST(c, op, ...) ((c)->env.storage->op((c)->env.storage_ctx, __VA_ARGS__))
+#define CTRL_ST0(c, op) ((c)->env.storage->op((c)->env.storage_ctx))
 
 /* ctrl.c */
 void ctrl_send_frame(struct ctrl *c, uint32_t to, Samsa__ControllerFrame *f);
@@ -121,10 +125,16 @@ void ctrl_send_frame(struct ctrl *c, uint32_t to, Samsa__ControllerFrame *f);
 MUST_CHECK int ctrl_propose_batch(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n,
                                   uint64_t *index_out);
 void ctrl_process_ready(struct ctrl *c);
+/* ctrl_propose_cb - ctrl_propose without the lease-change check (the lease
+ * check's own proposals). */
+MUST_CHECK int ctrl_propose_cb(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, ctrl_commit_cb cb,
+                               void *arg);
 
 /* ctrl_rpc.c */
 struct ctrl_lease *ctrl_lease_get(struct ctrl *c, int32_t broker_id);
 void ctrl_leases_check(struct ctrl *c);
+/* ctrl_lease_change_in_flight - a fence or unfence proposed, not applied yet. */
+bool ctrl_lease_change_in_flight(const struct ctrl *c);
 void ctrl_leases_reset(struct ctrl *c);
 /* ctrl_rpc_on_frame - every frame but Raft messages; false if not ours. */
 bool ctrl_rpc_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFrame *f);

@@ -80,10 +80,23 @@ static int32_t live_brokers(const struct ctrl_image *img, int32_t *ids)
     return n;
 }
 
+ctrl_plan_random_fn ctrl_plan_random_hook;
+
+/* plan_random - len random bytes (topic ids, placement): getrandom, or the
+ * simulator's seeded source. */
+static int plan_random(void *out, size_t len)
+{
+    if (ctrl_plan_random_hook) {
+        ctrl_plan_random_hook(out, len);
+        return 0;
+    }
+    return getrandom(out, len, 0) == (ssize_t)len ? 0 : -EIO;
+}
+
 static uint32_t random_u32(void)
 {
     uint32_t v = 0;
-    if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v)
+    if (plan_random(&v, sizeof v) < 0)
         v = 0;
     return v;
 }
@@ -173,7 +186,7 @@ int ctrl_plan_create_topic(const struct ctrl_image *img, const struct ctrl_topic
     if (!topic_id || !r || !t || !name)
         return ERR_LIMIT;
     do {
-        if (getrandom(topic_id, 16, 0) != 16)
+        if (plan_random(topic_id, 16) < 0)
             return -EIO;
         topic_id[6] = (uint8_t)((topic_id[6] & 0x0f) | 0x40); /* version-4 uuid like Kafka's Uuid.randomUuid */
         topic_id[8] = (uint8_t)((topic_id[8] & 0x3f) | 0x80);

@@ -26,7 +26,6 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "controller/ctrl_int.h"
-#include "controller/ctrl_net.h"
 
 /* ---- leases ---- */
 
@@ -44,9 +43,11 @@ struct ctrl_lease *ctrl_lease_get(struct ctrl *c, int32_t broker_id)
 
 void ctrl_leases_reset(struct ctrl *c)
 {
+    c->lease_drain = false;
     for (int32_t i = 0; i < c->lease_count; i++)
         c->leases[i] = (struct ctrl_lease){ .broker_id = c->leases[i].broker_id, .last_ticks = c->ticks,
-                                            .shutting_down = c->leases[i].shutting_down };
+                                            .shutting_down = c->leases[i].shutting_down,
+                                            .shutdown_epoch = c->leases[i].shutdown_epoch };
 }
 
 static void lease_change_done(void *arg, int rc)
@@ -76,32 +77,63 @@ static bool leaderless_for(const struct ctrl_image *img, int32_t broker_id)
 /* Leader only: fence brokers whose lease expired (or that asked for it:
  * want_fence, controlled shutdown), unfence renewed ones (and give
  * leaderless partitions back to a live ISR member). */
+bool ctrl_lease_change_in_flight(const struct ctrl *c)
+{
+    if (c->env.bug_plan_on_proposals_in_flight)   /* test-only re-injected bug */
+        return false;
+    if (c->lease_drain)
+        return true;
+    for (int32_t i = 0; i < c->lease_count; i++)
+        if (c->leases[i].change_in_flight)
+            return true;
+    return false;
+}
+
 void ctrl_leases_check(struct ctrl *c)
 {
-    if (raft_role_get(c->raft) != RAFT_LEADER || !c->caught_up)
+    /* A fence moves leadership away from the broker's partitions as the
+     * image shows them, so it is planned only on an image that holds every
+     * proposal of this leader (a topic placed on the broker but not applied
+     * yet would keep a fenced leader), and one change at a time (a second
+     * fence could pick the first one's new leader).  A change that must
+     * wait for proposals in flight sets lease_drain, which holds new
+     * placements back (ctrl_lease_change_in_flight) so a steady stream of
+     * them cannot postpone a fence forever. */
+    bool bug = c->env.bug_plan_on_proposals_in_flight;
+    c->lease_drain = false;
+    if (raft_role_get(c->raft) != RAFT_LEADER || !c->caught_up || ctrl_lease_change_in_flight(c))
         return;
+    bool drained = c->applied_index >= raft_last_index_get(c->raft) || bug;
     for (int32_t i = 0; i < ctrl_image_broker_count(c->img); i++) {
         const struct ctrl_broker *b = ctrl_image_broker_at(c->img, i);
         struct ctrl_lease *l = ctrl_lease_get(c, b->broker_id);
         if (!l || l->change_in_flight)
             continue;
         bool expired = c->ticks - l->last_ticks > c->session_ticks;
-        bool fence = expired || l->want_fence || l->shutting_down;
+        /* a controlled shutdown belongs to the incarnation that asked */
+        bool shutting = l->shutting_down && l->shutdown_epoch == b->broker_epoch;
+        bool fence = expired || l->want_fence || shutting;
         if (fence == b->fenced && (fence || !leaderless_for(c->img, b->broker_id)))
             continue;
+        if (!drained) {
+            c->lease_drain = true;
+            return;
+        }
         arena_reset(&c->plan_arena);
         struct ctrl_records recs = { 0 };
         if (ctrl_plan_fence(c->img, b->broker_id, fence, &c->plan_arena, &recs) < 0)
             continue;
         const char *reason = expired          ? "no heartbeat within broker.session.timeout.ms"
-                             : l->shutting_down ? "controlled shutdown"
+                             : shutting         ? "controlled shutdown"
                              : l->want_fence    ? "the broker asked to be fenced"
                                                 : "heartbeats resumed";
         log_info("ctrl", "%s broker=%d broker_epoch=%lld reason=\"%s\"", fence ? "fencing" : "unfencing",
                  b->broker_id, (long long)b->broker_epoch, reason);
         l->change_in_flight = true;
-        if (ctrl_propose(c, recs.recs, recs.count, lease_change_done, l) < 0)
+        if (ctrl_propose_cb(c, recs.recs, recs.count, lease_change_done, l) < 0)
             l->change_in_flight = false;
+        if (!bug)
+            return;
     }
 }
 
@@ -111,6 +143,8 @@ void ctrl_leases_check(struct ctrl *c)
  * before its term: once an entry of its own epoch has been applied. */
 static bool ready_to_plan(const struct ctrl *c)
 {
+    if (c->env.bug_plan_before_caught_up)   /* test-only re-injected bug */
+        return raft_role_get(c->raft) == RAFT_LEADER;
     return raft_role_get(c->raft) == RAFT_LEADER && c->caught_up && c->applied_epoch == raft_epoch_get(c->raft);
 }
 
@@ -193,7 +227,9 @@ static const char *create_error_text(int rc)
 static int create_topic_serve(struct ctrl *c, uint32_t caller, uint32_t version, const struct ctrl_topic_spec *spec,
                               struct ctrl_rpc_wait *w, char *msg, size_t msg_size)
 {
-    if (!ready_to_plan(c))
+    /* placement uses the unfenced brokers of the image: not while a fence
+     * that is not in it yet is in flight (the caller retries) */
+    if (!ready_to_plan(c) || ctrl_lease_change_in_flight(c))
         return ERR_NOT_CONTROLLER;
     int rc = 0;
     if (version > CTRL_RPC_VERSION_MAX) {
@@ -285,10 +321,13 @@ static void heartbeat_serve(struct ctrl *c, uint32_t caller, uint32_t version, c
     }
     l->last_ticks = c->ticks;
     l->want_fence = hb->want_fence;
+    if (l->shutting_down && l->shutdown_epoch != hb->broker_epoch)
+        l->shutting_down = false; /* an earlier incarnation's */
     if (hb->want_shut_down && !l->shutting_down) {
         log_info("ctrl", "controlled shutdown of broker=%d broker_epoch=%lld: moving its leadership, then fencing it",
                  hb->broker_id, (long long)hb->broker_epoch);
         l->shutting_down = true;
+        l->shutdown_epoch = hb->broker_epoch;
     }
     r->fenced = b->fenced;
     r->should_shut_down = l->shutting_down && b->fenced && !l->change_in_flight;
@@ -399,7 +438,7 @@ static int fwd_send(struct ctrl *c, Samsa__ControllerFrame *f, uint64_t request_
         return ERR_NOT_CONTROLLER;
     if (c->fwd_count >= CTRL_REMOTE_MAX)
         return ERR_LIMIT;
-    int rc = ctrl_net_send(c->net, leader, f);
+    int rc = c->env.transport->send(c->env.transport_ctx, leader, f);
     if (rc < 0)
         return rc == ERR_NOT_FOUND ? ERR_NOT_CONTROLLER : rc;
     fw->request_id = request_id;

@@ -53,6 +53,8 @@ struct raft {
     uint32_t fetch_elapsed;
     uint32_t quorum_elapsed;
     uint32_t probe_index;      /* leaderless fetcher: next voter to ask */
+    uint32_t gave_up_leader;   /* the leader this node timed out on, in gave_up_epoch */
+    uint64_t gave_up_epoch;
     struct raft_peer peers[RAFT_VOTERS_MAX];
 
     struct raft_msg *msgs;
@@ -284,6 +286,10 @@ static void raft_campaign(struct raft *r)
 {
     if (!r->is_voter || r->hs.catching_up)
         return;
+    if (r->role == RAFT_FOLLOWER) {
+        r->gave_up_leader = r->leader_id;
+        r->gave_up_epoch = r->hs.epoch;
+    }
     if (raft_pre_vote_on(r))
         raft_become_prospective(r);
     else
@@ -451,8 +457,13 @@ static void raft_vote_result(struct raft *r, const struct raft_msg *m)
         r->peers[vi].vote_granted = true;
     else
         r->peers[vi].vote_rejected = true;
-    if (!m->granted && m->leader_id != RAFT_ID_NONE && m->leader_id != r->cfg.id &&
-        m->epoch == r->hs.epoch) {
+    /* A rejection naming a leader: follow it, unless it is the leader this
+     * node itself timed out on in this epoch (the rejecter has simply not
+     * timed out yet).  Following it again would restart both nodes' lease
+     * in turn: two voters left by a dead leader, one behind the other,
+     * would reject each other forever (csim seed 792). */
+    bool gave_up = m->leader_id == r->gave_up_leader && r->gave_up_epoch == r->hs.epoch;
+    if (!m->granted && m->leader_id != RAFT_ID_NONE && m->leader_id != r->cfg.id && m->epoch == r->hs.epoch && !gave_up) {
         raft_become_follower(r, r->hs.epoch, m->leader_id);
         return;
     }
@@ -677,7 +688,14 @@ int raft_step(struct raft *r, const struct raft_msg *m)
     if (m->epoch > r->hs.epoch) {
         bool pre_vote_msg = (m->type == RAFT_MSG_VOTE_REQ && m->pre_vote) ||
                             (m->type == RAFT_MSG_VOTE_RESP && m->pre_vote && m->granted);
-        if (!pre_vote_msg) {
+        if (pre_vote_msg && m->type == RAFT_MSG_VOTE_REQ && m->epoch - 1 > r->hs.epoch) {
+            /* The requester's own epoch is already past ours (it stood as a
+             * candidate in a partition): it can never follow our epoch's
+             * leader again, and with a shorter log it never wins a pre-vote
+             * either.  Adopt its epoch (leaderless) so a new election takes
+             * everybody past it; the pre-vote itself is answered below. */
+            raft_become_follower(r, m->epoch - 1, RAFT_ID_NONE);
+        } else if (!pre_vote_msg) {
             uint32_t leader = RAFT_ID_NONE;
             if (m->type == RAFT_MSG_BEGIN_EPOCH ||
                 (m->type == RAFT_MSG_FETCH_RESP && m->status != RAFT_FETCH_NOT_LEADER) ||
@@ -913,6 +931,7 @@ int raft_create(const struct raft_config *cfg, struct raft **out)
     if (!r)
         return -ENOMEM;
     r->cfg = *cfg;
+    r->gave_up_leader = RAFT_ID_NONE;
     prng_init(&r->prng, cfg->prng_seed);
     int rc = raft_log_init(&r->log, &cfg->storage, cfg->unstable_entries_max, cfg->unstable_bytes_max);
     if (rc < 0) {

@@ -358,6 +358,106 @@ START_TEST(test_prevote_refused_while_leader_healthy)
 }
 END_TEST
 
+/* The leader dies; voter 2 is behind voter 3.  2 times out first, and 3
+ * (which heard from the leader recently) rejects its pre-vote naming the
+ * leader.  2 must not follow that leader again: it timed out on it, and
+ * following restarts its lease, so it would reject 3's pre-vote in turn
+ * and the two would keep each other from electing anyone (found by the
+ * controller simulator, csim seed 792). */
+START_TEST(test_prevote_rejection_naming_a_dead_leader)
+{
+    static struct tnode n[3];
+    memset(n, 0, sizeof n);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_create(&n[i], i + 1, t_voters3, 3, NULL);
+    elect(n, 3, 1);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    struct raft_msg m, resp;
+    for (uint32_t v = 2; v <= 3; v++) {
+        ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, v, &m));
+        tstep(&n[v - 1], &m);
+    }
+    uint64_t idx;
+    ck_assert_int_eq(raft_propose(n[0].r, "a", 1, &idx), 0);
+    tnode_ready(&n[0]);
+    for (int i = 0; i < 3; i++)
+        fetch_round(&n[2], &n[0]); /* 3 has the entry, 2 does not */
+    ck_assert_uint_gt(raft_last_index_get(n[2].r), raft_last_index_get(n[1].r));
+    tnode_clear(&n[0]);
+    tnode_clear(&n[1]);
+    tnode_clear(&n[2]);
+    /* leader 1 is gone from here on */
+    for (int i = 0; i < 25 && raft_role_get(n[1].r) != RAFT_PROSPECTIVE; i++)
+        ttick(&n[1], 1);
+    ck_assert_int_eq(raft_role_get(n[1].r), RAFT_PROSPECTIVE);
+    ck_assert(tnode_take(&n[1], RAFT_MSG_VOTE_REQ, 3, &m));
+    tstep(&n[2], &m);
+    ck_assert(tnode_take(&n[2], RAFT_MSG_VOTE_RESP, 2, &resp));
+    ck_assert(!resp.granted);
+    ck_assert_uint_eq(resp.leader_id, 1);
+    tstep(&n[1], &resp);
+    ck_assert_int_ne(raft_leader_get(n[1].r), 1); /* it does not go back to the leader it gave up on */
+    tnode_clear(&n[1]);
+    for (int i = 0; i < 25 && raft_role_get(n[2].r) != RAFT_PROSPECTIVE; i++)
+        ttick(&n[2], 1);
+    ck_assert_int_eq(raft_role_get(n[2].r), RAFT_PROSPECTIVE);
+    ck_assert(tnode_take(&n[2], RAFT_MSG_VOTE_REQ, 2, &m));
+    tstep(&n[1], &m);
+    ck_assert(tnode_take(&n[1], RAFT_MSG_VOTE_RESP, 3, &resp));
+    ck_assert(resp.granted);
+    tstep(&n[2], &resp);
+    ck_assert_int_eq(raft_role_get(n[2].r), RAFT_CANDIDATE);
+    ck_assert(tnode_take(&n[2], RAFT_MSG_VOTE_REQ, 2, &m));
+    if (m.pre_vote) /* the pre-vote to 2 went first; the real one follows */
+        ck_assert(tnode_take(&n[2], RAFT_MSG_VOTE_REQ, 2, &m));
+    ck_assert(!m.pre_vote);
+    tstep(&n[1], &m);
+    ck_assert(tnode_take(&n[1], RAFT_MSG_VOTE_RESP, 3, &resp));
+    ck_assert(resp.granted);
+    tstep(&n[2], &resp);
+    ck_assert_int_eq(raft_role_get(n[2].r), RAFT_LEADER);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_destroy(&n[i]);
+}
+END_TEST
+
+/* A voter that stood as a candidate in a partition has a higher epoch than
+ * the leader but a shorter log: it cannot win a pre-vote and ignores the
+ * older epoch's leader, so it could never rejoin.  Its pre-vote request
+ * makes the leader adopt its epoch (a new election follows that the others
+ * can win; found by the controller simulator, csim seed 294). */
+START_TEST(test_prevote_from_a_voter_ahead_in_epoch)
+{
+    static struct tnode n[3];
+    memset(n, 0, sizeof n);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_create(&n[i], i + 1, t_voters3, 3, NULL);
+    elect(n, 3, 1);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    ck_assert_uint_eq(raft_epoch_get(n[0].r), 1);
+    /* voter 3 restarts with epoch 3 (two lost candidacies) and no log */
+    tnode_destroy(&n[2]);
+    memset(&n[2], 0, sizeof n[2]);
+    n[2].st.hs.epoch = 3;
+    n[2].st.hs.voted_for = 3;
+    tnode_create(&n[2], 3, t_voters3, 3, NULL);
+    for (int i = 0; i < 25 && raft_role_get(n[2].r) != RAFT_PROSPECTIVE; i++)
+        ttick(&n[2], 1);
+    ck_assert_int_eq(raft_role_get(n[2].r), RAFT_PROSPECTIVE);
+    struct raft_msg m, resp;
+    ck_assert(tnode_take(&n[2], RAFT_MSG_VOTE_REQ, 1, &m));
+    ck_assert(m.pre_vote);
+    ck_assert_uint_eq(m.epoch, 4);
+    tstep(&n[0], &m);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_FOLLOWER);
+    ck_assert_uint_eq(raft_epoch_get(n[0].r), 3);
+    ck_assert(tnode_take(&n[0], RAFT_MSG_VOTE_RESP, 3, &resp));
+    ck_assert(!resp.granted); /* 3's log is behind: it still cannot win */
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_destroy(&n[i]);
+}
+END_TEST
+
 START_TEST(test_vote_refused_for_stale_log)
 {
     static struct tnode n;
@@ -717,6 +817,8 @@ static Suite *raft_suite(void)
     tcase_add_test(tc, test_election_prevote_then_vote);
     tcase_add_test(tc, test_node_id_zero);
     tcase_add_test(tc, test_prevote_refused_while_leader_healthy);
+    tcase_add_test(tc, test_prevote_rejection_naming_a_dead_leader);
+    tcase_add_test(tc, test_prevote_from_a_voter_ahead_in_epoch);
     tcase_add_test(tc, test_vote_refused_for_stale_log);
     tcase_add_test(tc, test_divergence_truncation);
     tcase_add_test(tc, test_check_quorum_resigns);

@@ -3,9 +3,12 @@
  *
  *   samsa-sim --seed S          replay exactly one seed (same output every run)
  *   samsa-sim --seeds N         run seeds 1..N; prints "N seeds, V violations"
- *                               and "sim: P passed, F failed"
+ *                               and "<model>: P passed, F failed"
  *   samsa-sim --bug NAME ...    re-inject a known bug (test-only config switch)
- *   samsa-sim --model isr ...   the replication model (isr_sim.c) instead of Raft
+ *   samsa-sim --model M ...     raft (default): the Raft core (sim.c);
+ *                               isr: the replication model (isr_sim.c);
+ *                               ctrl: the controller driver (csim.c)
+ *   samsa-sim --ctrl ...        the same as --model ctrl
  *   samsa-sim -v                trace events (with --seed)
  * The replication model runs each seed in a child process, so a failed
  * ASSERT in the real broker code is reported as that seed's violation
@@ -18,30 +21,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test/sim/csim.h"
 #include "test/sim/isr_sim.h"
 #include "test/sim/sim.h"
 
-static int sim_usage(void)
-{
-    fprintf(stderr,
-            "usage: samsa-sim [--model raft|isr] [--seed S | --seeds N] [--bug NAME] [-v]\n"
-            "  raft bugs: %s\n  isr bugs: %s\n",
-            sim_bug_names(), isim_bug_names());
-    return 2;
-}
-
 /* One replication seed in a child: 0 ok, 1 violation (printed). */
-static int sim_isr_seed(uint64_t seed, const char *bug, bool verbose)
+static int sim_isr_seed(uint64_t seed, const char *bug, bool verbose, FILE *out)
 {
-    fflush(stdout);
+    fflush(out);
     pid_t pid = fork();
     if (pid < 0) {
         perror("fork");
         exit(2);
     }
     if (pid == 0) {
-        int v = isim_run_seed(seed, bug, verbose, stdout);
-        fflush(stdout);
+        int v = isim_run_seed(seed, bug, verbose, out);
+        fflush(out);
         _exit(v);
     }
     int status = 0;
@@ -51,16 +46,48 @@ static int sim_isr_seed(uint64_t seed, const char *bug, bool verbose)
     }
     if (WIFEXITED(status))
         return WEXITSTATUS(status) == 0 ? 0 : 1;
-    printf("VIOLATION seed=%llu bug=%s tick=? property=assertion signal=%d (the ASSERT line is on stderr)\n",
-           (unsigned long long)seed, bug ? bug : "none", WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+    fprintf(out, "VIOLATION seed=%llu bug=%s tick=? property=assertion signal=%d (the ASSERT line is on stderr)\n",
+            (unsigned long long)seed, bug ? bug : "none", WIFSIGNALED(status) ? WTERMSIG(status) : -1);
     return 1;
+}
+
+struct sim_model {
+    const char *name;    /* --model NAME */
+    const char *label;   /* the summary line's "label: P passed, F failed" */
+    int (*run_seed)(uint64_t seed, const char *bug, bool verbose, FILE *out);
+    bool (*bug_known)(const char *bug);
+    const char *(*bug_names)(void);
+};
+
+static const struct sim_model sim_models[] = {
+    { "raft", "sim", sim_run_seed, sim_bug_known, sim_bug_names },
+    { "isr", "isr", sim_isr_seed, isim_bug_known, isim_bug_names },
+    { "ctrl", "csim", csim_run_seed, csim_bug_known, csim_bug_names },
+};
+#define SIM_MODEL_COUNT (sizeof sim_models / sizeof sim_models[0])
+
+static int sim_usage(void)
+{
+    fprintf(stderr, "usage: samsa-sim [--model raft|isr|ctrl | --ctrl] [--seed S | --seeds N] [--bug NAME] [-v]\n");
+    for (size_t i = 0; i < SIM_MODEL_COUNT; i++)
+        fprintf(stderr, "  %s bugs: %s\n", sim_models[i].name, sim_models[i].bug_names());
+    return 2;
+}
+
+static const struct sim_model *sim_model_find(const char *name)
+{
+    for (size_t i = 0; i < SIM_MODEL_COUNT; i++)
+        if (strcmp(sim_models[i].name, name) == 0)
+            return &sim_models[i];
+    return NULL;
 }
 
 int main(int argc, char **argv)
 {
     uint64_t seed = 0, seeds = 0;
     const char *bug = NULL;
-    bool verbose = false, isr = false;
+    bool verbose = false;
+    const struct sim_model *m = &sim_models[0];
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
             seed = strtoull(argv[++i], NULL, 10);
@@ -69,22 +96,21 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--bug") == 0 && i + 1 < argc)
             bug = argv[++i];
         else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
-            const char *m = argv[++i];
-            if (strcmp(m, "isr") == 0)
-                isr = true;
-            else if (strcmp(m, "raft") != 0)
+            if (!(m = sim_model_find(argv[++i])))
                 return sim_usage();
-        } else if (strcmp(argv[i], "-v") == 0)
+        } else if (strcmp(argv[i], "--ctrl") == 0)
+            m = sim_model_find("ctrl");
+        else if (strcmp(argv[i], "-v") == 0)
             verbose = true;
         else
             return sim_usage();
     }
-    if (isr ? !isim_bug_known(bug) : !sim_bug_known(bug)) {
+    if (!m->bug_known(bug)) {
         fprintf(stderr, "unknown bug %s\n", bug);
         return sim_usage();
     }
     if (seed != 0) {
-        int v = isr ? sim_isr_seed(seed, bug, verbose) : sim_run_seed(seed, bug, verbose, stdout);
+        int v = m->run_seed(seed, bug, verbose, stdout);
         printf("seed %llu: %s\n", (unsigned long long)seed, v ? "VIOLATION" : "ok");
         return v ? 1 : 0;
     }
@@ -92,9 +118,9 @@ int main(int argc, char **argv)
         return sim_usage();
     uint64_t violations = 0;
     for (uint64_t s = 1; s <= seeds; s++)
-        violations += (uint64_t)(isr ? sim_isr_seed(s, bug, false) : sim_run_seed(s, bug, false, stdout));
+        violations += (uint64_t)m->run_seed(s, bug, false, stdout);
     printf("%llu seeds, %llu violations\n", (unsigned long long)seeds, (unsigned long long)violations);
-    printf("sim: %llu passed, %llu failed\n", (unsigned long long)(seeds - violations),
+    printf("%s: %llu passed, %llu failed\n", m->label, (unsigned long long)(seeds - violations),
            (unsigned long long)violations);
     return violations ? 1 : 0;
 }

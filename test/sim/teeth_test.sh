@@ -2,7 +2,7 @@
 # teeth_test.sh - prove a simulator has teeth: re-inject each known bug
 # (test-only switch) and assert the simulator reports at least one
 # violation for it.  Exits non-zero if any bug goes undetected.
-# Usage: test/sim/teeth_test.sh [path/to/samsa-sim] [raft|isr]
+# Usage: test/sim/teeth_test.sh [path/to/samsa-sim] [raft|isr|ctrl]
 SIM=${1:-build/bin/samsa-sim}
 MODEL=${2:-raft}
 [ -x "$SIM" ] || { echo "teeth: $SIM not built (make build/bin/samsa-sim)"; exit 2; }
@@ -12,13 +12,16 @@ MODEL=${2:-raft}
 # which is rare: give it more seeds.
 # isr: no_partition_epoch_check needs an AlterPartition in flight while the
 # controller commits another change (a fence) and the stale request then
-# re-adds a member: rarer, so it gets more seeds.  ignore_unclean_shutdown and
+# re-adds a member: rarer, so it gets more seeds.
+# ctrl: the controller driver's bugs (ctrl_env test switches): planning on an
+# image that has not caught up, and planning on proposals still in flight.  ignore_unclean_shutdown and
 # no_elr need a power loss on the replica that is the last ISR member (or is
 # re-registering while still in the ISR): rarer still.
 case $MODEL in
 raft) specs="vote_without_log_check:2000 hw_from_old_epoch:10000 no_check_quorum:2000 no_pre_vote:2000" ;;
+ctrl) specs="plan_before_caught_up:300 plan_on_proposals_in_flight:300" ;;
 isr) specs="hw_from_fetchers:200 truncate_to_hw:200 unclean_election:300 no_partition_epoch_check:1000 ignore_unclean_shutdown:1000 no_elr:2000" ;;
-*) echo "teeth: unknown model $MODEL (raft or isr)"; exit 2 ;;
+*) echo "teeth: unknown model $MODEL (raft, isr or ctrl)"; exit 2 ;;
 esac
 pass=0; fail=0
 for spec in $specs; do

@@ -1,0 +1,946 @@
+/*
+ * csim.c - the deterministic controller-driver simulator (see csim.h,
+ * test/sim/README.md "The controller simulator").
+ *
+ * The REAL driver runs unmodified: controller/ctrl.c and ctrl_rpc.c over
+ * raft/, ctrl_plan and ctrl_image, wired through ctrl_env (ctrl_env.h) to
+ *   - a simulated disk per node: the metadata log as entries with a synced
+ *     mark (a crash keeps only what was synced), the quorum state and one
+ *     snapshot, both durable when written (atomic rename in production);
+ *   - a simulated network: every frame is packed on send and unpacked on
+ *     delivery (the wire format really round-trips), with drops, delays
+ *     (so reordering), one-way and two-way partitions;
+ *   - a tick clock: ctrl_tick is called once per simulated tick.
+ * Crashes happen between steps or in the middle of one: a countdown on the
+ * node's storage writes longjmps out of the driver before the Nth write
+ * (the ready being persisted is lost from its unsynced part on; nothing
+ * of it was sent, since the driver sends only after persisting).
+ *
+ * Each node runs a small broker agent: once its image is caught up it
+ * registers (ctrl_register_broker), heartbeats every CS_HB_TICKS and
+ * auto-creates topics from a small name pool (ctrl_create_topic) so that
+ * retries after a leader change race the same names.
+ *
+ * Properties:
+ *   fenced_leader          no node's image has a fenced broker leading a partition (every tick)
+ *   record_against_image   every committed TopicRecord names a new topic and every
+ *                          RegisterBrokerRecord raises the broker's epoch (what a
+ *                          leader planning on a stale image breaks)
+ *   broker_epoch_reused    two acknowledged registrations of a broker never share an epoch
+ *   lease_not_expired      a crashed broker is fenced by a healthy quorum within its session
+ *   no_convergence         after healing, every node catches up, registers and is unfenced
+ *   image_diverged         then every node's image equals the leader's (topics, partitions,
+ *                          brokers with epochs and fenced flags)
+ *   committed_lost         a topic whose creation was acknowledged exists on every node
+ *
+ * Test code: it allocates freely and ends the seed at the first violation.
+ */
+#include "test/sim/csim.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/prng.h"
+#include "controller/ctrl.h"
+#include "controller/ctrl_image.h"
+#include "quorum.pb-c.h"
+
+#define CS_VOTERS 3
+#define CS_NODES_MAX 5
+#define CS_TICK_MS 20
+#define CS_ELECTION_MS 400       /* 20 ticks */
+#define CS_SESSION_MS 1600       /* 80 ticks */
+#define CS_SESSION_TICKS (CS_SESSION_MS / CS_TICK_MS)
+#define CS_HB_TICKS 10
+#define CS_CHAOS_TICKS 1500
+#define CS_FENCE_BOUND_TICKS (CS_SESSION_TICKS + 300)
+#define CS_CONVERGE_BOUND_TICKS 1500
+#define CS_TOPIC_NAMES 24
+#define CS_BROKERS_TRACKED 8
+
+struct cs_ent {
+    int32_t epoch;
+    uint8_t *data;
+    size_t len;
+};
+
+struct cs_disk {
+    struct cs_ent *ents;      /* offsets start .. start + count - 1 */
+    int64_t start;
+    uint32_t count, cap;
+    uint32_t synced;          /* ents[0 .. synced) survive a crash */
+    bool qs_set;
+    struct ctrl_qstate qs;
+    bool snap_set;
+    uint64_t snap_index, snap_epoch;
+    uint8_t *snap;
+    size_t snap_len;
+};
+
+struct cs_broker {           /* the node's simulated broker */
+    bool registered, registering, creating, caught_up;
+    int64_t epoch;
+    uint64_t next_reg_tick, next_hb_tick;
+    int32_t creating_name;
+    int64_t seen_epoch[CS_BROKERS_TRACKED + 1];   /* per broker id, from this process's records */
+    bool stopping;           /* controlled shutdown asked (want_shut_down) */
+    bool stop_now;           /* the controller answered should_shut_down */
+    uint64_t stop_deadline;  /* give up waiting and stop anyway */
+};
+
+struct cs_msg {
+    uint32_t from, to;
+    uint64_t due;
+    uint8_t *data;
+    size_t len;
+};
+
+struct csim;
+
+struct cs_node {
+    struct csim *cs;
+    uint32_t id;
+    bool up;
+    uint64_t restart_at;
+    struct ctrl *c;
+    struct cs_disk disk;
+    struct cs_broker brk;
+    uint32_t incarnation;
+    int32_t crash_countdown;  /* > 0: crash before that many more storage writes */
+};
+
+struct csim {
+    uint64_t seed;
+    const char *bug;
+    bool verbose;
+    FILE *out;
+    struct prng rng;
+    uint64_t tick;
+    uint32_t node_count;
+    struct cs_node nodes[CS_NODES_MAX];
+    bool link[CS_NODES_MAX + 1][CS_NODES_MAX + 1];   /* link[a][b]: a can reach b */
+    uint32_t drop_per_million, delay_max, crash_per_million, part_per_million;
+    int64_t snapshot_bytes;
+    bool calm;                /* healing: no new faults, no new topics */
+    struct cs_msg *msgs;
+    uint32_t msg_count, msg_cap;
+    bool acked_topic[CS_TOPIC_NAMES];
+    int64_t acked_epochs[CS_BROKERS_TRACKED + 1][64];
+    uint32_t acked_epoch_count[CS_BROKERS_TRACKED + 1];
+    bool violated;
+    jmp_buf crash_jmp;
+    struct cs_node *in_node;  /* the node whose driver is running */
+};
+
+static void violation(struct csim *cs, const char *prop, const char *fmt, ...)
+{
+    if (cs->violated)
+        return;
+    cs->violated = true;
+    fprintf(cs->out, "VIOLATION seed=%llu bug=%s tick=%llu property=%s ", (unsigned long long)cs->seed,
+            cs->bug ? cs->bug : "none", (unsigned long long)cs->tick, prop);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(cs->out, fmt, ap);
+    va_end(ap);
+    fputc('\n', cs->out);
+}
+
+static void trace(struct csim *cs, const char *fmt, ...)
+{
+    if (!cs->verbose)
+        return;
+    fprintf(cs->out, "tick=%llu ", (unsigned long long)cs->tick);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(cs->out, fmt, ap);
+    va_end(ap);
+    fputc('\n', cs->out);
+}
+
+/* Planning's random bytes (topic ids, placement) come from the seed. */
+static struct prng *plan_rng;
+
+static void plan_random(void *out, size_t len)
+{
+    uint8_t *p = out;
+    for (size_t i = 0; i < len; i++)
+        p[i] = (uint8_t)prng_next(plan_rng);
+}
+
+/* ---- simulated storage ---- */
+
+/* A storage write: the crash countdown may end the node here. */
+static void disk_write_point(struct cs_node *n)
+{
+    if (n->crash_countdown > 0 && --n->crash_countdown == 0) {
+        ASSERT(n->cs->in_node == n);
+        longjmp(n->cs->crash_jmp, 1);
+    }
+}
+
+static int64_t sd_log_start_offset(void *ctx) { return ((struct cs_node *)ctx)->disk.start; }
+
+static int64_t sd_log_end_offset(void *ctx)
+{
+    struct cs_node *n = ctx;
+    return n->disk.start + n->disk.count;
+}
+
+static int sd_log_append(void *ctx, int64_t offset, int32_t epoch, struct bytes data)
+{
+    struct cs_node *n = ctx;
+    struct cs_disk *d = &n->disk;
+    disk_write_point(n);
+    ASSERT(d->count == 0 || offset == d->start + d->count);
+    if (d->count == 0)
+        d->start = offset;
+    if (d->count == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 64;
+        d->ents = realloc(d->ents, d->cap * sizeof *d->ents);
+        ASSERT(d->ents != NULL);
+    }
+    struct cs_ent *e = &d->ents[d->count++];
+    e->epoch = epoch;
+    e->len = data.len;
+    e->data = malloc(data.len ? data.len : 1);
+    ASSERT(e->data != NULL);
+    memcpy(e->data, data.ptr, data.len);
+    return 0;
+}
+
+static int sd_log_sync(void *ctx)
+{
+    struct cs_node *n = ctx;
+    disk_write_point(n);
+    n->disk.synced = n->disk.count;
+    return 0;
+}
+
+static int sd_log_read(void *ctx, int64_t offset, struct buf *out, int32_t *epoch_out)
+{
+    struct cs_disk *d = &((struct cs_node *)ctx)->disk;
+    if (offset < d->start || offset >= d->start + d->count)
+        return ERR_OFFSET_RANGE;
+    const struct cs_ent *e = &d->ents[offset - d->start];
+    buf_reset(out);
+    int rc = buf_append(out, e->data, e->len);
+    if (rc < 0)
+        return rc;
+    *epoch_out = e->epoch;
+    return 0;
+}
+
+static void disk_drop_from(struct cs_disk *d, uint32_t keep)
+{
+    for (uint32_t i = keep; i < d->count; i++)
+        free(d->ents[i].data);
+    if (keep < d->count)
+        d->count = keep;
+    if (d->synced > d->count)
+        d->synced = d->count;
+}
+
+/* durable at once, like ctrl_mlog_truncate (it syncs) */
+static int sd_log_truncate(void *ctx, int64_t offset)
+{
+    struct cs_node *n = ctx;
+    struct cs_disk *d = &n->disk;
+    disk_write_point(n);
+    if (offset >= d->start + d->count)
+        return 0;
+    if (offset < d->start)
+        offset = d->start;
+    disk_drop_from(d, (uint32_t)(offset - d->start));
+    d->synced = d->count;
+    return 0;
+}
+
+/* atomic (copy, fsync, rename in production) */
+static int sd_log_cut_prefix(void *ctx, int64_t offset)
+{
+    struct cs_node *n = ctx;
+    struct cs_disk *d = &n->disk;
+    disk_write_point(n);
+    if (offset <= d->start || d->count == 0)
+        return 0;
+    if (offset >= d->start + d->count)
+        return sd_log_truncate(ctx, d->start);
+    uint32_t cut = (uint32_t)(offset - d->start);
+    ASSERT(cut <= d->synced); /* a snapshot covers only committed, so durable, entries */
+    for (uint32_t i = 0; i < cut; i++)
+        free(d->ents[i].data);
+    memmove(d->ents, d->ents + cut, (d->count - cut) * sizeof *d->ents);
+    d->count -= cut;
+    d->synced -= cut;
+    d->start = offset;
+    return 0;
+}
+
+static int sd_qstate_read(void *ctx, struct ctrl_qstate *out)
+{
+    struct cs_disk *d = &((struct cs_node *)ctx)->disk;
+    if (!d->qs_set)
+        return -ENOENT;
+    *out = d->qs;
+    return 0;
+}
+
+static int sd_qstate_write(void *ctx, const struct ctrl_qstate *qs)
+{
+    struct cs_node *n = ctx;
+    disk_write_point(n);
+    n->disk.qs = *qs;
+    n->disk.qs_set = true;
+    return 0;
+}
+
+static int sd_snap_write(void *ctx, uint64_t index, uint64_t epoch, struct bytes payload)
+{
+    struct cs_node *n = ctx;
+    disk_write_point(n);
+    uint8_t *copy = malloc(payload.len ? payload.len : 1);
+    ASSERT(copy != NULL);
+    memcpy(copy, payload.ptr, payload.len);
+    free(n->disk.snap);
+    n->disk.snap = copy;
+    n->disk.snap_len = payload.len;
+    n->disk.snap_index = index;
+    n->disk.snap_epoch = epoch;
+    n->disk.snap_set = true;
+    return 0;
+}
+
+static int sd_snap_latest(void *ctx, uint64_t *index, uint64_t *epoch)
+{
+    struct cs_disk *d = &((struct cs_node *)ctx)->disk;
+    if (!d->snap_set)
+        return ERR_NOT_FOUND;
+    *index = d->snap_index;
+    *epoch = d->snap_epoch;
+    return 0;
+}
+
+static int sd_snap_read(void *ctx, uint64_t index, uint64_t epoch, struct buf *out)
+{
+    struct cs_disk *d = &((struct cs_node *)ctx)->disk;
+    if (!d->snap_set || d->snap_index != index || d->snap_epoch != epoch)
+        return ERR_NOT_FOUND;
+    buf_reset(out);
+    return buf_append(out, d->snap, d->snap_len);
+}
+
+static const struct ctrl_storage_ops sim_disk_ops = {
+    sd_log_start_offset, sd_log_end_offset, sd_log_append, sd_log_sync, sd_log_read, sd_log_truncate,
+    sd_log_cut_prefix, sd_qstate_read, sd_qstate_write, sd_snap_write, sd_snap_latest, sd_snap_read,
+};
+
+/* ---- simulated network ---- */
+
+static int sn_send(void *ctx, uint32_t to, const Samsa__ControllerFrame *f)
+{
+    struct cs_node *n = ctx;
+    struct csim *cs = n->cs;
+    if (to == 0 || to > cs->node_count)
+        return ERR_NOT_FOUND;
+    if (!cs->link[n->id][to])
+        return 0; /* lost on a cut link (a dead connection looks the same to Raft) */
+    if (prng_chance(&cs->rng, cs->drop_per_million))
+        return 0;
+    if (cs->msg_count == cs->msg_cap) {
+        cs->msg_cap = cs->msg_cap ? cs->msg_cap * 2 : 256;
+        cs->msgs = realloc(cs->msgs, cs->msg_cap * sizeof *cs->msgs);
+        ASSERT(cs->msgs != NULL);
+    }
+    struct cs_msg *m = &cs->msgs[cs->msg_count++];
+    m->from = n->id;
+    m->to = to;
+    m->due = cs->tick + 1 + prng_range(&cs->rng, cs->delay_max);
+    m->len = samsa__controller_frame__get_packed_size(f);
+    m->data = malloc(m->len ? m->len : 1);
+    ASSERT(m->data != NULL);
+    size_t packed = samsa__controller_frame__pack(f, m->data);
+    ASSERT(packed == m->len);
+    return 0;
+}
+
+static size_t sn_unsent_bytes(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
+static const struct ctrl_transport_ops sim_net_ops = { sn_send, sn_unsent_bytes };
+
+static int64_t sim_wall_ms(void *ctx)
+{
+    struct cs_node *n = ctx;
+    return (int64_t)n->cs->tick * CS_TICK_MS;
+}
+
+/* ---- broker agent and listener checks ---- */
+
+static void brk_seen_from_image(struct cs_node *n)
+{
+    const struct ctrl_image *img = ctrl_metadata(n->c);
+    for (int32_t b = 0; b <= CS_BROKERS_TRACKED; b++) {
+        const struct ctrl_broker *br = ctrl_image_broker_find(img, b);
+        n->brk.seen_epoch[b] = br ? br->broker_epoch : 0;
+    }
+}
+
+static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__MetadataRecord *rec, int64_t offset)
+{
+    struct cs_node *n = arg;
+    struct csim *cs = n->cs;
+    if (!rec) { /* a snapshot replaced the image */
+        brk_seen_from_image(n);
+        return;
+    }
+    if (rec->record_case == SAMSA__METADATA_RECORD__RECORD_TOPIC) {
+        const struct ctrl_topic *t = ctrl_image_topic_find(img, rec->topic->name, strlen(rec->topic->name));
+        if (!t || rec->topic->topic_id.len != 16 || memcmp(t->topic_id, rec->topic->topic_id.data, 16) != 0)
+            violation(cs, "record_against_image",
+                      "node=%u offset=%lld: a committed TopicRecord for existing topic %s (planned on a stale image)",
+                      n->id, (long long)offset, rec->topic->name);
+    } else if (rec->record_case == SAMSA__METADATA_RECORD__RECORD_REGISTER_BROKER) {
+        int32_t b = rec->register_broker->broker_id;
+        int64_t e = rec->register_broker->broker_epoch;
+        if (b >= 0 && b <= CS_BROKERS_TRACKED) {
+            if (e <= n->brk.seen_epoch[b])
+                violation(cs, "record_against_image",
+                          "node=%u offset=%lld: RegisterBrokerRecord broker=%d epoch=%lld not above %lld", n->id,
+                          (long long)offset, b, (long long)e, (long long)n->brk.seen_epoch[b]);
+            n->brk.seen_epoch[b] = e;
+        }
+    }
+}
+
+static void caught_up_cb(void *arg)
+{
+    struct cs_node *n = arg;
+    n->brk.caught_up = true;
+    brk_seen_from_image(n);
+    trace(n->cs, "node=%u caught up", n->id);
+}
+
+static void reg_cb(void *arg, int rc, int64_t epoch)
+{
+    struct cs_node *n = arg;
+    struct csim *cs = n->cs;
+    n->brk.registering = false;
+    trace(cs, "node=%u registration rc=%d epoch=%lld", n->id, rc, (long long)epoch);
+    if (rc < 0) {
+        n->brk.next_reg_tick = cs->tick + 5;
+        return;
+    }
+    for (uint32_t i = 0; i < cs->acked_epoch_count[n->id]; i++)
+        if (cs->acked_epochs[n->id][i] == epoch)
+            violation(cs, "broker_epoch_reused", "broker=%u was given epoch %lld twice", n->id, (long long)epoch);
+    if (cs->acked_epoch_count[n->id] < 64)
+        cs->acked_epochs[n->id][cs->acked_epoch_count[n->id]++] = epoch;
+    n->brk.registered = true;
+    n->brk.epoch = epoch;
+    n->brk.next_hb_tick = cs->tick;
+}
+
+static void hb_cb(void *arg, const struct ctrl_heartbeat_reply *r)
+{
+    struct cs_node *n = arg;
+    if (r->rc == 0 && r->should_shut_down && n->brk.stopping)
+        n->brk.stop_now = true;
+    if (r->rc == ERR_STALE || r->rc == ERR_NOT_FOUND) {
+        trace(n->cs, "node=%u heartbeat rc=%d: registers again", n->id, r->rc);
+        n->brk.registered = false;
+    }
+}
+
+static void create_cb(void *arg, int rc)
+{
+    struct cs_node *n = arg;
+    struct csim *cs = n->cs;
+    trace(cs, "node=%u create t%d rc=%d", n->id, n->brk.creating_name, rc);
+    n->brk.creating = false;
+    if (rc == 0)
+        cs->acked_topic[n->brk.creating_name] = true;
+}
+
+static void node_crash(struct csim *cs, struct cs_node *n, const char *how);
+
+static void broker_step(struct csim *cs, struct cs_node *n)
+{
+    struct cs_broker *b = &n->brk;
+    if (b->stopping && (b->stop_now || cs->tick >= b->stop_deadline)) {
+        /* graceful stop: the active controller resigns first (as on SIGTERM) */
+        if (ctrl_resign(n->c))
+            trace(cs, "node=%u resigned", n->id);
+        node_crash(cs, n, b->stop_now ? "controlled shutdown done" : "controlled shutdown timed out");
+        return;
+    }
+    if (!b->caught_up)
+        return;
+    if (!cs->calm && b->registered && !b->stopping && prng_chance(&cs->rng, 1000)) {
+        b->stopping = true;
+        b->stop_deadline = cs->tick + 200;
+        trace(cs, "node=%u asks for a controlled shutdown", n->id);
+    }
+    if (!b->registered && !b->registering && cs->tick >= b->next_reg_tick) {
+        uint8_t inc[16] = { 0 };
+        memcpy(inc, &n->incarnation, sizeof n->incarnation);
+        inc[15] = (uint8_t)n->id;
+        struct ctrl_endpoint ep = { .port = 9092 };
+        snprintf(ep.name, sizeof ep.name, "PLAINTEXT");
+        snprintf(ep.host, sizeof ep.host, "node%u", n->id);
+        struct ctrl_registration reg = { .broker_id = (int32_t)n->id, .endpoints = &ep, .endpoint_count = 1 };
+        memcpy(reg.incarnation_id, inc, 16);
+        b->registering = true;
+        if (ctrl_register_broker(n->c, &reg, reg_cb, n) < 0) {
+            b->registering = false;
+            b->next_reg_tick = cs->tick + 5;
+        }
+    }
+    if (b->registered && cs->tick >= b->next_hb_tick) {
+        struct ctrl_heartbeat hb = { .broker_id = (int32_t)n->id, .broker_epoch = b->epoch,
+                                     .metadata_offset = (int64_t)ctrl_applied_index(n->c) - 1,
+                                     .want_shut_down = b->stopping };
+        ctrl_broker_heartbeat(n->c, &hb);
+        b->next_hb_tick = cs->tick + CS_HB_TICKS;
+    }
+    if (!cs->calm && b->registered && !b->creating && !b->stopping && prng_chance(&cs->rng, 20000)) {
+        char name[16];
+        int32_t k = (int32_t)prng_range(&cs->rng, CS_TOPIC_NAMES);
+        snprintf(name, sizeof name, "t%d", k);
+        struct ctrl_topic_spec spec = { .name = name, .name_len = strlen(name),
+                                        .partition_count = 1 + (int32_t)prng_range(&cs->rng, 3),
+                                        .replication_factor = (int16_t)(1 + prng_range(&cs->rng, 3)) };
+        b->creating = true;
+        b->creating_name = k;
+        if (ctrl_create_topic(n->c, &spec, create_cb, n) < 0)
+            b->creating = false;
+    }
+}
+
+/* ---- nodes: start, crash, calls into the driver ---- */
+
+static void node_start(struct csim *cs, struct cs_node *n)
+{
+    struct ctrl_config cfg = { 0 };
+    cfg.node_id = (int32_t)n->id;
+    cfg.metadata_dir = "sim";
+    cfg.cluster_id = "sim";
+    cfg.voter_count = CS_VOTERS;
+    for (uint32_t i = 0; i < CS_VOTERS; i++)
+        cfg.voters[i].id = i + 1;
+    cfg.election_timeout_ms = CS_ELECTION_MS;
+    cfg.session_timeout_ms = CS_SESSION_MS;
+    cfg.snapshot_bytes = cs->snapshot_bytes;
+    cfg.tick_ms = CS_TICK_MS;
+    n->incarnation++;
+    struct ctrl_env env = {
+        .storage = &sim_disk_ops, .storage_ctx = n, .transport = &sim_net_ops, .transport_ctx = n,
+        .wall_ms = sim_wall_ms, .clock_ctx = n, .prng_seed = prng_next(&cs->rng),
+        .bug_plan_before_caught_up = cs->bug && strcmp(cs->bug, "plan_before_caught_up") == 0,
+        .bug_plan_on_proposals_in_flight = cs->bug && strcmp(cs->bug, "plan_on_proposals_in_flight") == 0,
+    };
+    memset(&n->brk, 0, sizeof n->brk);
+    n->crash_countdown = 0;
+    int rc = ctrl_create_env(&cfg, &env, apply_cb, caught_up_cb, n, &n->c);
+    ASSERT(rc == 0);
+    ctrl_heartbeat_handler_set(n->c, hb_cb, n);
+    n->up = true;
+    trace(cs, "node=%u started incarnation=%u log=[%lld,%lld) synced=%u", n->id, n->incarnation,
+          (long long)n->disk.start, (long long)(n->disk.start + n->disk.count), n->disk.synced);
+}
+
+static void node_crash(struct csim *cs, struct cs_node *n, const char *how)
+{
+    ASSERT(n->up);
+    ctrl_destroy(n->c);
+    n->c = NULL;
+    n->up = false;
+    uint32_t lost = n->disk.count - n->disk.synced;
+    disk_drop_from(&n->disk, n->disk.synced); /* unsynced writes are lost */
+    /* mostly short; sometimes long enough to fall behind the leader's log start */
+    n->restart_at = cs->tick + 5 + prng_range(&cs->rng, prng_chance(&cs->rng, 200000) ? 400 : 60);
+    trace(cs, "node=%u crashed (%s) lost_unsynced=%u", n->id, how, lost);
+}
+
+enum cs_call { CALL_TICK, CALL_FRAME, CALL_BROKER };
+
+/* Run one step of node n's driver; a crash countdown reaching zero inside
+ * it lands in the setjmp branch, and the node dies right there. */
+static void node_call(struct csim *cs, struct cs_node *n, enum cs_call what, uint32_t from,
+                      const Samsa__ControllerFrame *f)
+{
+    if (!n->up)
+        return;
+    cs->in_node = n;
+    if (setjmp(cs->crash_jmp) == 0) {
+        switch (what) {
+        case CALL_TICK: ctrl_tick(n->c); break;
+        case CALL_FRAME: ctrl_on_frame(n->c, from, f); break;
+        case CALL_BROKER: broker_step(cs, n); break;
+        }
+    } else {
+        node_crash(cs, n, "in the middle of a write");
+    }
+    cs->in_node = NULL;
+}
+
+/* ---- checks ---- */
+
+static const char *image_no_fenced_leader(const struct ctrl_image *img, char *why, size_t size)
+{
+    for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
+        const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+        for (int32_t p = 0; p < t->partition_count; p++) {
+            int32_t l = t->partitions[p].leader;
+            if (l < 0)
+                continue;
+            const struct ctrl_broker *b = ctrl_image_broker_find(img, l);
+            if (!b || b->fenced) {
+                snprintf(why, size, "%s-%d is led by broker %d, which is %s", t->name, p, l,
+                         b ? "fenced" : "not registered");
+                return why;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* image_diff - NULL when equal, else what differs. */
+static const char *image_diff(const struct ctrl_image *a, const struct ctrl_image *b, char *why, size_t size)
+{
+    if (ctrl_image_topic_count(a) != ctrl_image_topic_count(b) ||
+        ctrl_image_broker_count(a) != ctrl_image_broker_count(b)) {
+        snprintf(why, size, "topics %d/%d brokers %d/%d", ctrl_image_topic_count(a), ctrl_image_topic_count(b),
+                 ctrl_image_broker_count(a), ctrl_image_broker_count(b));
+        return why;
+    }
+    for (int32_t i = 0; i < ctrl_image_topic_count(a); i++) {
+        const struct ctrl_topic *ta = ctrl_image_topic_at(a, i);
+        const struct ctrl_topic *tb = ctrl_image_topic_find(b, ta->name, strlen(ta->name));
+        if (!tb || memcmp(ta->topic_id, tb->topic_id, 16) != 0 || ta->partition_count != tb->partition_count) {
+            snprintf(why, size, "topic %s", ta->name);
+            return why;
+        }
+        for (int32_t p = 0; p < ta->partition_count; p++) {
+            const struct ctrl_partition *x = &ta->partitions[p], *y = &tb->partitions[p];
+            if (x->leader != y->leader || x->leader_epoch != y->leader_epoch ||
+                x->partition_epoch != y->partition_epoch || x->replica_count != y->replica_count ||
+                x->isr_count != y->isr_count ||
+                memcmp(x->replicas, y->replicas, (size_t)x->replica_count * sizeof *x->replicas) != 0 ||
+                memcmp(x->isr, y->isr, (size_t)x->isr_count * sizeof *x->isr) != 0) {
+                snprintf(why, size, "partition %s-%d leader %d/%d epoch %d/%d", ta->name, p, x->leader, y->leader,
+                         x->leader_epoch, y->leader_epoch);
+                return why;
+            }
+        }
+    }
+    for (int32_t i = 0; i < ctrl_image_broker_count(a); i++) {
+        const struct ctrl_broker *x = ctrl_image_broker_at(a, i);
+        const struct ctrl_broker *y = ctrl_image_broker_find(b, x->broker_id);
+        if (!y || x->broker_epoch != y->broker_epoch || x->fenced != y->fenced ||
+            memcmp(x->incarnation_id, y->incarnation_id, 16) != 0) {
+            snprintf(why, size, "broker %d epoch %lld/%lld fenced %d/%d", x->broker_id, (long long)x->broker_epoch,
+                     y ? (long long)y->broker_epoch : -1LL, x->fenced, y ? y->fenced : -1);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+static void check_step(struct csim *cs)
+{
+    char why[256];
+    for (uint32_t i = 0; i < cs->node_count; i++) {
+        struct cs_node *n = &cs->nodes[i];
+        if (n->up && image_no_fenced_leader(ctrl_metadata(n->c), why, sizeof why))
+            violation(cs, "fenced_leader", "node=%u %s", n->id, why);
+    }
+}
+
+static struct cs_node *leader_find(struct csim *cs)
+{
+    for (uint32_t i = 0; i < cs->node_count; i++)
+        if (cs->nodes[i].up && ctrl_is_active(cs->nodes[i].c))
+            return &cs->nodes[i];
+    return NULL;
+}
+
+/* ---- the schedule ---- */
+
+static void deliver_due(struct csim *cs)
+{
+    /* deliver in send order; frames sent now are due later */
+    uint32_t count = cs->msg_count, keep = 0;
+    for (uint32_t i = 0; i < count && !cs->violated; i++) {
+        struct cs_msg m = cs->msgs[i];
+        if (m.due > cs->tick) {
+            cs->msgs[keep++] = m;
+            continue;
+        }
+        struct cs_node *to = &cs->nodes[m.to - 1];
+        if (to->up && cs->link[m.from][m.to]) {
+            Samsa__ControllerFrame *f = samsa__controller_frame__unpack(NULL, m.len, m.data);
+            ASSERT(f != NULL);
+            node_call(cs, to, CALL_FRAME, m.from, f);
+            samsa__controller_frame__free_unpacked(f, NULL);
+        }
+        free(m.data);
+    }
+    /* frames queued during delivery were appended after `count` */
+    if (cs->msg_count > count)
+        memmove(cs->msgs + keep, cs->msgs + count, (cs->msg_count - count) * sizeof *cs->msgs);
+    cs->msg_count = keep + (cs->msg_count - count);
+}
+
+static void links_all(struct csim *cs, bool up)
+{
+    for (uint32_t a = 0; a <= CS_NODES_MAX; a++)
+        for (uint32_t b = 0; b <= CS_NODES_MAX; b++)
+            cs->link[a][b] = up;
+}
+
+static void faults(struct csim *cs)
+{
+    if (cs->calm)
+        return;
+    if (prng_chance(&cs->rng, cs->part_per_million)) {
+        uint32_t kind = (uint32_t)prng_range(&cs->rng, 4);
+        uint32_t x = 1 + (uint32_t)prng_range(&cs->rng, cs->node_count);
+        uint32_t y = 1 + (uint32_t)prng_range(&cs->rng, cs->node_count);
+        if (kind == 0) { /* heal */
+            links_all(cs, true);
+            trace(cs, "heal");
+        } else if (kind == 1) { /* isolate x */
+            for (uint32_t k = 1; k <= cs->node_count; k++)
+                cs->link[x][k] = cs->link[k][x] = k == x;
+            trace(cs, "isolate node=%u", x);
+        } else if (kind == 2 && x != y) { /* one-way cut */
+            cs->link[x][y] = false;
+            trace(cs, "cut %u->%u", x, y);
+        } else { /* isolate the leader on purpose: fencing, leases, lost proposals */
+            struct cs_node *l = leader_find(cs);
+            if (l) {
+                for (uint32_t k = 1; k <= cs->node_count; k++)
+                    cs->link[l->id][k] = cs->link[k][l->id] = k == l->id;
+                trace(cs, "isolate leader node=%u", l->id);
+            }
+        }
+    }
+    for (uint32_t i = 0; i < cs->node_count; i++) {
+        struct cs_node *n = &cs->nodes[i];
+        if (n->up && n->crash_countdown == 0 && prng_chance(&cs->rng, cs->crash_per_million)) {
+            if (prng_chance(&cs->rng, 500000)) {
+                n->crash_countdown = 1 + (int32_t)prng_range(&cs->rng, 4); /* during a later write */
+                trace(cs, "node=%u will crash before its storage write #%d", n->id, n->crash_countdown);
+            } else {
+                node_crash(cs, n, "between steps");
+            }
+        }
+    }
+}
+
+static void trace_status(struct csim *cs)
+{
+    for (uint32_t i = 0; i < cs->node_count; i++) {
+        struct cs_node *n = &cs->nodes[i];
+        if (!n->up) {
+            trace(cs, "status node=%u down", n->id);
+            continue;
+        }
+        struct ctrl_quorum_status qs;
+        ctrl_quorum_status_get(n->c, &qs);
+        trace(cs, "status node=%u role=%s leader=%d epoch=%llu hw=%llu last=%llu applied=%llu registered=%d epoch=%lld",
+              n->id, qs.role, qs.leader_id, (unsigned long long)qs.epoch, (unsigned long long)qs.high_watermark,
+              (unsigned long long)qs.last_index, (unsigned long long)ctrl_applied_index(n->c), n->brk.registered,
+              (long long)n->brk.epoch);
+    }
+}
+
+static void run_tick(struct csim *cs)
+{
+    if (cs->verbose && cs->tick % (getenv("CSIM_STATUS_TICKS") ? (uint64_t)atoi(getenv("CSIM_STATUS_TICKS")) : 100) == 0)
+        trace_status(cs);
+    cs->tick++;
+    faults(cs);
+    for (uint32_t i = 0; i < cs->node_count; i++) {
+        struct cs_node *n = &cs->nodes[i];
+        if (!n->up && n->restart_at != 0 && cs->tick >= n->restart_at) {
+            n->restart_at = 0;
+            node_start(cs, n);
+        }
+    }
+    deliver_due(cs);
+    for (uint32_t i = 0; i < cs->node_count && !cs->violated; i++) {
+        node_call(cs, &cs->nodes[i], CALL_TICK, 0, NULL);
+        node_call(cs, &cs->nodes[i], CALL_BROKER, 0, NULL);
+    }
+    if (!cs->violated)
+        check_step(cs);
+}
+
+/* Every node up, caught up, registered, unfenced in the leader's image,
+ * and applied exactly as far as the leader's log reaches. */
+static bool converged(struct csim *cs, struct cs_node **leader_out)
+{
+    struct cs_node *l = leader_find(cs);
+    if (!l)
+        return false;
+    struct ctrl_quorum_status qs;
+    ctrl_quorum_status_get(l->c, &qs);
+    const struct ctrl_image *limg = ctrl_metadata(l->c);
+    for (uint32_t i = 0; i < cs->node_count; i++) {
+        struct cs_node *n = &cs->nodes[i];
+        if (!n->up || !n->brk.registered || n->brk.registering || n->brk.creating ||
+            ctrl_applied_index(n->c) != qs.last_index)
+            return false;
+        const struct ctrl_broker *b = ctrl_image_broker_find(limg, (int32_t)n->id);
+        if (!b || b->fenced || b->broker_epoch != n->brk.epoch)
+            return false;
+    }
+    *leader_out = l;
+    return true;
+}
+
+static void final_checks(struct csim *cs, struct cs_node *l)
+{
+    char why[256];
+    const struct ctrl_image *limg = ctrl_metadata(l->c);
+    for (uint32_t i = 0; i < cs->node_count && !cs->violated; i++) {
+        struct cs_node *n = &cs->nodes[i];
+        if (image_diff(limg, ctrl_metadata(n->c), why, sizeof why))
+            violation(cs, "image_diverged", "node=%u differs from leader=%u: %s", n->id, l->id, why);
+        for (int32_t k = 0; k < CS_TOPIC_NAMES && !cs->violated; k++) {
+            char name[16];
+            snprintf(name, sizeof name, "t%d", k);
+            if (cs->acked_topic[k] && !ctrl_image_topic_find(ctrl_metadata(n->c), name, strlen(name)))
+                violation(cs, "committed_lost", "node=%u lacks topic %s whose creation was acknowledged", n->id,
+                          name);
+        }
+    }
+}
+
+static void run(struct csim *cs)
+{
+    struct prng shape;
+    prng_init(&shape, cs->seed);
+    cs->node_count = CS_VOTERS + (uint32_t)prng_range(&shape, 3);
+    cs->drop_per_million = (uint32_t)prng_range(&shape, 150000);
+    cs->delay_max = 1 + (uint32_t)prng_range(&shape, 5);
+    cs->crash_per_million = (uint32_t)prng_range(&shape, 3000);
+    cs->part_per_million = (uint32_t)prng_range(&shape, 20000);
+    cs->snapshot_bytes = 200 + (int64_t)prng_range(&shape, 4000);
+    prng_init(&cs->rng, prng_next(&shape));
+    trace(cs, "shape nodes=%u drop=%u delay_max=%u crash=%u part=%u snapshot_bytes=%lld", cs->node_count,
+          cs->drop_per_million, cs->delay_max, cs->crash_per_million, cs->part_per_million,
+          (long long)cs->snapshot_bytes);
+    links_all(cs, true);
+    for (uint32_t i = 0; i < cs->node_count; i++) {
+        cs->nodes[i].cs = cs;
+        cs->nodes[i].id = i + 1;
+        node_start(cs, &cs->nodes[i]);
+    }
+    /* 1. chaos */
+    while (cs->tick < CS_CHAOS_TICKS && !cs->violated)
+        run_tick(cs);
+    /* 2. heal, but keep one victim down: a healthy quorum must fence it */
+    cs->calm = true;
+    cs->drop_per_million = 0;
+    cs->delay_max = 2;
+    links_all(cs, true);
+    for (uint32_t i = 0; i < cs->node_count; i++) {
+        cs->nodes[i].crash_countdown = 0;
+        if (cs->nodes[i].up && cs->nodes[i].brk.stopping) /* shutdowns in progress finish now */
+            node_crash(cs, &cs->nodes[i], "stopped at the heal");
+    }
+    struct cs_node *victim = &cs->nodes[prng_range(&cs->rng, cs->node_count)];
+    if (victim->up)
+        node_crash(cs, victim, "victim of the fencing check");
+    for (uint32_t i = 0; i < cs->node_count; i++)
+        if (!cs->nodes[i].up && &cs->nodes[i] != victim)
+            cs->nodes[i].restart_at = cs->tick + 1;
+    victim->restart_at = 0;
+    trace(cs, "heal; victim node=%u stays down", victim->id);
+    uint64_t until = cs->tick + CS_FENCE_BOUND_TICKS;
+    bool fenced = false;
+    while (cs->tick < until && !cs->violated && !fenced) {
+        run_tick(cs);
+        struct cs_node *l = leader_find(cs);
+        if (l) {
+            const struct ctrl_broker *b = ctrl_image_broker_find(ctrl_metadata(l->c), (int32_t)victim->id);
+            fenced = !b || b->fenced;
+        }
+    }
+    if (!fenced)
+        violation(cs, "lease_not_expired", "broker=%u down since the heal is not fenced after %d ticks", victim->id,
+                  CS_FENCE_BOUND_TICKS);
+    /* 3. the victim comes back: everything converges */
+    if (!cs->violated)
+        node_start(cs, victim);
+    until = cs->tick + CS_CONVERGE_BOUND_TICKS;
+    struct cs_node *l = NULL;
+    bool done = false;
+    while (cs->tick < until && !cs->violated && !(done = converged(cs, &l)))
+        run_tick(cs);
+    if (!cs->violated && !done)
+        violation(cs, "no_convergence", "no converged state within %d ticks of the victim's restart",
+                  CS_CONVERGE_BOUND_TICKS);
+    if (!cs->violated)
+        final_checks(cs, l);
+    int acked = 0;
+    for (int32_t k = 0; k < CS_TOPIC_NAMES; k++)
+        acked += cs->acked_topic[k];
+    trace(cs, "end topics_acked=%d", acked);
+}
+
+static const char *const csim_bugs[] = { "plan_before_caught_up", "plan_on_proposals_in_flight" };
+
+bool csim_bug_known(const char *name)
+{
+    if (!name || strcmp(name, "none") == 0)
+        return true;
+    for (size_t i = 0; i < sizeof csim_bugs / sizeof csim_bugs[0]; i++)
+        if (strcmp(name, csim_bugs[i]) == 0)
+            return true;
+    return false;
+}
+
+const char *csim_bug_names(void) { return "plan_before_caught_up plan_on_proposals_in_flight"; }
+
+int csim_run_seed(uint64_t seed, const char *bug, bool verbose, FILE *out)
+{
+    struct csim *cs = calloc(1, sizeof *cs);
+    ASSERT(cs != NULL);
+    cs->seed = seed;
+    cs->bug = bug && strcmp(bug, "none") != 0 ? bug : NULL;
+    cs->verbose = verbose;
+    cs->out = out;
+    enum log_level saved = log_level_min;
+    log_set_level(verbose ? LOG_INFO : LOG_OFF);
+    plan_rng = &cs->rng;
+    ctrl_plan_random_hook = plan_random;
+    run(cs);
+    ctrl_plan_random_hook = NULL;
+    plan_rng = NULL;
+    log_set_level(saved);
+    int violated = cs->violated;
+    for (uint32_t i = 0; i < cs->node_count; i++) {
+        struct cs_node *n = &cs->nodes[i];
+        if (n->up)
+            ctrl_destroy(n->c);
+        disk_drop_from(&n->disk, 0);
+        free(n->disk.ents);
+        free(n->disk.snap);
+    }
+    for (uint32_t i = 0; i < cs->msg_count; i++)
+        free(cs->msgs[i].data);
+    free(cs->msgs);
+    free(cs);
+    return violated;
+}
