@@ -118,9 +118,12 @@ Samsa: a 3-node cluster (broker+controller each) on this machine, data in $DATA.
   bootstrap servers: $bootstrap
   logs:              $DATA/node-{1,2,3}/server.log
 Try, in another shell:
+  export PATH="$BIN:\$PATH"
+  kafka-topics --bootstrap-server $bootstrap --create --topic demo --partitions 3
+  seq 1 5 | kafka-console-producer --bootstrap-server $bootstrap --topic demo
+  kafka-console-consumer --bootstrap-server $bootstrap --topic demo --from-beginning --max-messages 5
+  kafka-metadata-quorum --bootstrap-server $bootstrap describe --status
   kcat -b $bootstrap -L
-  ./build/bin/samsa topics --bootstrap-server 127.0.0.1:$PORT --create --topic demo --partitions 3
-  ./build/bin/samsa metadata-quorum --bootstrap-server 127.0.0.1:$PORT describe --status
 Ctrl-C stops all three nodes.
 EOF
 wait
