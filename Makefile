@@ -47,7 +47,7 @@ SERVER  := $(BUILD)/bin/samsa-server
 CLI     := $(BUILD)/bin/samsa
 SIM     := $(BUILD)/bin/samsa-sim
 
-.PHONY: all deps check test test-all integration sim bench asan asan-integration tsan tsan-integration fuzz coverage format check-deps run clean
+.PHONY: all deps check test test-all integration sim bench asan asan-integration tsan tsan-integration fuzz coverage format check-deps run clean docker-test
 all: $(SERVER) $(CLI) $(CLIENTS) $(if $(wildcard test/sim/sim_main.c),$(SIM))
 
 deps:
@@ -171,6 +171,11 @@ run:
 
 check-deps:
 	@test/check-deps.sh
+
+# The Docker image and compose files end to end (installs docker.io and
+# docker-compose if missing, starts dockerd if none runs); test/docker/.
+docker-test:
+	@test/docker/docker_test.sh
 
 format:
 	clang-format -i $(ALL_C) $(wildcard */*.h)
