@@ -436,6 +436,21 @@ fixture() { # fixture NAME FILE CONTAINERS...
 fixture single test/docker/fixtures/tutorial-kraft-single.yml KRaft-Kafka
 fixture cluster test/docker/fixtures/tutorial-kraft-cluster.yml kafka-1 kafka-2 kafka-3
 
+# deploy/docker-compose.split.yml: 3 controller-only + 3 broker-only nodes.
+SPLIT=(controller-1 controller-2 controller-3 kafka-1 kafka-2 kafka-3)
+$DC -p samsa-dt-split -f deploy/docker-compose.split.yml down -v >/dev/null 2>&1
+CLEAN_COMPOSE=("samsa-dt-split:deploy/docker-compose.split.yml")
+say "deploy/docker-compose.split.yml: up"
+$DC -p samsa-dt-split -f deploy/docker-compose.split.yml up -d --no-build >"$CACHE/compose-split.log" 2>&1 || cat "$CACHE/compose-split.log"
+check "split roles: 3 controllers + 3 brokers healthy" wait_healthy 120 "${SPLIT[@]}"
+"$BIN/samsa" topics --bootstrap-server 127.0.0.1:9098 --create --topic dt-split --partitions 3 --replication-factor 3 \
+    --config min.insync.replicas=1 >/dev/null 2>&1
+check "split roles: 3 brokers (ids 4-6) in Metadata, RF=3 topic, acks=all round trip" \
+    bash -c "[ \"\$(kcat -b 127.0.0.1:9097 -L | grep -cE '^  broker [456] at 127.0.0.1:909[789]')\" = 3 ] &&
+             roundtrip_kcat 127.0.0.1:9097 127.0.0.1:9099 dt-split 200"
+$DC -p samsa-dt-split -f deploy/docker-compose.split.yml down -v >/dev/null 2>&1
+CLEAN_COMPOSE=()
+
 # ---- summary ---------------------------------------------------------------
 
 echo "image $IMAGE: $IMAGE_MB MB (debian:bookworm-slim base $BASE_MB MB; confluentinc/cp-kafka about 800 MB)"
