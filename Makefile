@@ -1,10 +1,11 @@
 # Samsa - one non-recursive Makefile.
 #
 # Conventions that let every folder grow without editing this file:
-#   <dir>/*.c            library code, archived into build/libsamsa.a
+#   <dir>/*.c, <dir>/<sub>/*.c   library code, archived into build/libsamsa.a
 #   <dir>/*_test.c       a check(3) unit test; each is its own program
 #   <dir>/*_main.c       a program entry point (never archived)
 #   proto/kafka/*.api    our description of a Kafka API -> build/gen/kmsg.{c,h}
+#   proto/kafka/*.data   our description of a Kafka data schema (same files)
 #   proto/*.proto        protobuf-c messages            -> build/gen/*.pb-c.{c,h}
 # Output goes to build/.  Generated code is never committed.
 
@@ -24,12 +25,12 @@ CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(WARN) -g $(OPT) $(SAN) -I. -I$(BUILD)/gen
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 LIB_DIRS := common raft controller broker
-ALL_C    := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+ALL_C    := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c $(d)/*/*.c))
 LIB_C    := $(filter-out %_test.c %_main.c,$(ALL_C))
 TEST_C   := $(filter %_test.c,$(ALL_C) $(wildcard tools/*_test.c))
 TOOLS_C  := $(filter-out %_test.c %_main.c,$(wildcard tools/*.c))
 
-KAFKA_API := $(sort $(wildcard proto/kafka/*.api))
+KAFKA_API := $(sort $(wildcard proto/kafka/*.api proto/kafka/*.data))
 PROTOS    := $(sort $(wildcard proto/*.proto))
 GEN_C     := $(BUILD)/gen/kmsg.c $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H     := $(GEN_C:.c=.h)
@@ -47,21 +48,25 @@ SERVER  := $(BUILD)/bin/samsa-server
 CLI     := $(BUILD)/bin/samsa
 SIM     := $(BUILD)/bin/samsa-sim
 
-.PHONY: all deps check test test-all integration sim bench asan asan-integration tsan tsan-integration fuzz coverage format check-deps run clean docker-test
+.PHONY: all deps check test test-all integration sim sim-soak bench asan asan-integration tsan tsan-integration fuzz fuzz-bins fuzz-smoke coverage format check-deps run clean docker-test
 all: $(SERVER) $(CLI) $(CLIENTS) $(if $(wildcard test/sim/sim_main.c),$(SIM))
 
 deps:
 	@deploy/install-deps.sh
 
-$(BUILD)/gen/kmsg.c: proto/kgen.py $(KAFKA_API)
-	@mkdir -p $(dir $@)
+# Each generator writes several files in one run: grouped targets (&: and a
+# multi-target pattern rule), so no output is ever "older" than its sibling,
+# and .SECONDARY keeps them (as intermediates make would delete them after a
+# build and regenerate them - and recompile everything - on the next one).
+$(BUILD)/gen/kmsg.c $(BUILD)/gen/kmsg.h $(BUILD)/gen/kmsg_selftest.inc &: proto/kgen.py $(KAFKA_API)
+	@mkdir -p $(BUILD)/gen
 	$(PYTHON) proto/kgen.py --out $(BUILD)/gen $(KAFKA_API)
-$(BUILD)/gen/kmsg.h: $(BUILD)/gen/kmsg.c ;
 
-$(BUILD)/gen/%.pb-c.c: proto/%.proto
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(dir $@)
 	protoc-c --proto_path=proto --c_out=$(BUILD)/gen $<
-$(BUILD)/gen/%.pb-c.h: $(BUILD)/gen/%.pb-c.c ;
+
+.SECONDARY: $(GEN_C) $(GEN_H) $(BUILD)/gen/kmsg_selftest.inc
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
 	@mkdir -p $(dir $@)
@@ -106,8 +111,18 @@ check: $(TESTS)
 	@test/run-unit.sh $(TESTS)
 
 SEEDS ?= 2000
+ISR_SEEDS ?= 1000
 sim: $(SIM)
 	$(SIM) --seeds $(SEEDS)
+	$(SIM) --model isr --seeds $(ISR_SEEDS)
+	@test/sim/seeds_test.sh $(SIM)
+
+# The long soak (not in CI, about 3.5 min here): every simulator over
+# SOAK_SEEDS seeds, niced; result recorded in test/sim/README.md.
+SOAK_SEEDS ?= 100000
+sim-soak: $(SIM)
+	nice $(SIM) --seeds $(SOAK_SEEDS)
+	@test/sim/seeds_test.sh $(SIM)
 
 integration: all
 	@test/run-integration.sh
@@ -120,21 +135,51 @@ test:
 
 test-all: all check
 	@test/check-deps.sh
+	@test/check_deps_test.sh
 	@$(SIM) --seeds $(SEEDS)
+	@$(SIM) --model isr --seeds $(ISR_SEEDS)
+	@test/sim/seeds_test.sh $(SIM)
 	@test/sim/teeth_test.sh $(SIM)
+	@test/sim/teeth_test.sh $(SIM) isr
 	@test/run-integration.sh
 
 bench: all
 	@test/bench/run-bench.sh
 
-# Fuzzing: libFuzzer (clang) over every decoder; FUZZ_SECONDS per target.
+# Fuzzing: libFuzzer (clang), one target per decoder family, each
+# test/fuzz/fuzz_<family>.c: Kafka requests, record batches, controller
+# frames and metadata payloads, __consumer_offsets records, config files.
+# `make fuzz` runs every target FUZZ_SECONDS (corpora kept in
+# build-fuzz/corpus/<target>, seeded from test/fuzz/seeds/<target> when it
+# exists); `make fuzz-smoke` runs each 10 s (CI: the targets cannot rot).
 FUZZ_SECONDS ?= 60
+FUZZ_C     := $(sort $(wildcard test/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(notdir $(basename $(FUZZ_C)))
+FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_NAMES))
+FUZZ_MAKE  := $(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT=-O1 \
+              SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer"
+
+$(BUILD)/fuzz/%: test/fuzz/%.c $(LIB_A) $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer $< $(LIB_A) -o $@ $(PKG_LIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
 fuzz:
-	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer" build-fuzz/libsamsa.a
-	@mkdir -p build-fuzz/bin build-fuzz/corpus
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I. -Ibuild-fuzz/gen \
-	    test/fuzz/fuzz_request.c build-fuzz/libsamsa.a -o build-fuzz/bin/fuzz_request $(PKG_LIBS)
-	build-fuzz/bin/fuzz_request -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 build-fuzz/corpus
+	@command -v clang >/dev/null || { echo "make fuzz: clang is missing; run deploy/install-deps.sh"; exit 1; }
+	$(FUZZ_MAKE) fuzz-bins
+	@for t in $(FUZZ_NAMES); do \
+	    mkdir -p build-fuzz/corpus/$$t; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	    build-fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -print_final_stats=0 \
+	        -artifact_prefix=build-fuzz/$$t- build-fuzz/corpus/$$t \
+	        $$(test -d test/fuzz/seeds/$$t && echo test/fuzz/seeds/$$t) 2>build-fuzz/$$t.log \
+	        || { tail -n 60 build-fuzz/$$t.log; echo "fuzz: $$t FAILED (reproducer: build-fuzz/$$t-*)"; exit 1; }; \
+	    grep -E '^#[0-9]+[[:space:]]+DONE' build-fuzz/$$t.log | tail -n 1; \
+	done
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" all check
@@ -164,13 +209,18 @@ tsan-integration: tsan
 	@if ls build-tsan/sanitizer-logs/* >/dev/null 2>&1; then \
 	    echo "tsan-integration: sanitizer reports:"; cat build-tsan/sanitizer-logs/*; exit 1; fi
 
+# make run: a local 3-node cluster (NODES=1: a single node), see deploy/run-local.sh
+NODES ?= 3
 run:
 	@deploy/install-deps.sh
 	@$(MAKE) --no-print-directory all
-	@deploy/run-local.sh
+	@NODES=$(NODES) deploy/run-local.sh
 
+# The include graph (folders one way, no module cycles), and a test that the
+# check fails on a planted cycle.
 check-deps:
 	@test/check-deps.sh
+	@test/check_deps_test.sh
 
 # The Docker image and compose files end to end (installs docker.io and
 # docker-compose if missing, starts dockerd if none runs); test/docker/.
@@ -178,9 +228,9 @@ docker-test:
 	@test/docker/docker_test.sh
 
 format:
-	clang-format -i $(ALL_C) $(wildcard */*.h)
+	clang-format -i $(ALL_C) $(wildcard */*.h */*/*.h)
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -24,14 +24,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "broker/brk_conn.h"
-#include "broker/brk_h.h"
-#include "broker/brk_int.h"
-#include "broker/brk_part.h"
+#include "broker/net/brk_conn.h"
+#include "broker/api/brk_h.h"
+#include "broker/net/brk_req.h"
+#include "broker/log/brk_part.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/metaprops.h"
 #include "common/uring.h"
@@ -40,33 +42,15 @@
 #define BRK_URING_ENTRIES 1024
 #define BRK_FLUSH_TICK_MS_MAX 1000
 
-int64_t brk_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-int64_t brk_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts); /* Kafka timestamps are wall-clock ms */
-    return (int64_t)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000L;
-}
-
 static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__MetadataRecord *rec, int64_t offset)
 {
     (void)offset;
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     if (!(srv->node->roles & CONFIG_ROLE_BROKER))
         return;
     if (rec) {
+        /* the partitions tell their parked requests (brk_part_notify) */
         brk_parts_apply(srv->parts, img, rec);
-        /* a parked fetch on a partition that went away or moved answers
-         * now (with its error), not at its max_wait_ms */
-        if (rec->record_case == SAMSA__METADATA_RECORD__RECORD_REMOVE_TOPIC ||
-            rec->record_case == SAMSA__METADATA_RECORD__RECORD_PARTITION_CHANGE)
-            brk_fetch_wake(srv);
         return;
     }
     /* a snapshot replaced the image: line the local partitions up with it */
@@ -83,13 +67,13 @@ static bool is_controller_listener(const struct config_node *node, const char *n
     return false;
 }
 
-static int bind_listener(struct brk_server *srv, int index);
+static int bind_listener(struct brk_ctx *srv, int index);
 
-static void register_done_cb(void *arg, int rc);
+static void register_done_cb(void *arg, int rc, int64_t broker_epoch);
 
-/* Broker registration goes through the quorum (forwarded to the active
- * controller from other nodes); it is retried until it commits. */
-static int register_self(struct brk_server *srv)
+/* Broker registration is a typed request to the active controller, which
+ * assigns the broker epoch; it is retried until it commits. */
+static int register_self(struct brk_ctx *srv)
 {
     const struct config_node *node = srv->node;
     struct ctrl_endpoint eps[CTRL_ENDPOINTS_MAX];
@@ -108,15 +92,11 @@ static int register_self(struct brk_server *srv)
         e->port = a->port;
         e->security_protocol = (int32_t)a->security_protocol;
     }
-    const struct ctrl_broker *prev = ctrl_image_broker_find(ctrl_metadata(srv->ctrl), node->node_id);
-    srv->broker_epoch = prev ? prev->broker_epoch + 1 : 1;
-    struct arena a;
-    arena_init(&a, 4096, 1 << 20);
-    struct ctrl_records recs = { 0 };
-    int rc = ctrl_plan_register_broker(node->node_id, srv->broker_epoch, eps, n, &a, &recs);
+    struct ctrl_registration reg = { .broker_id = node->node_id, .endpoints = eps, .endpoint_count = n };
+    memcpy(reg.incarnation_id, srv->incarnation_id, sizeof reg.incarnation_id);
+    int rc = ctrl_register_broker(srv->ctrl, &reg, register_done_cb, srv);
     if (rc == 0)
-        rc = ctrl_forward(srv->ctrl, recs.recs, recs.count, register_done_cb, srv);
-    arena_deinit(&a);
+        srv->registering = true;
     return rc;
 }
 
@@ -124,34 +104,42 @@ static void register_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     int rc = register_self(srv);
     if (rc < 0) {
         log_debug("server", "broker registration not sent error=\"%s\"; retrying", err_str(rc));
         struct timeval tv = { 0, 200000 };
-        event_add(srv->register_ev, &tv);
+        if (event_add(srv->register_ev, &tv) < 0)
+            log_error("server", "broker registration retry not armed: event_add failed; restart the node");
     }
 }
 
-static void register_done_cb(void *arg, int rc)
+static void register_done_cb(void *arg, int rc, int64_t broker_epoch)
 {
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
+    srv->registering = false;
     if (rc < 0) {
         log_info("server", "broker registration not committed error=\"%s\"; retrying", err_str(rc));
         struct timeval tv = { 0, 200000 };
-        event_add(srv->register_ev, &tv);
+        if (event_add(srv->register_ev, &tv) < 0)
+            log_error("server", "broker registration retry not armed: event_add failed; restart the node");
         return;
     }
-    if (srv->registered)
+    srv->broker_epoch = broker_epoch;
+    if (srv->registered) {
+        log_info("server", "broker registered again node=%d broker_epoch=%lld", srv->node->node_id,
+                 (long long)broker_epoch);
         return;
+    }
     srv->registered = true;
     log_info("server", "broker registered node=%d broker_epoch=%lld", srv->node->node_id,
              (long long)srv->broker_epoch);
     for (size_t i = 0; i < srv->node->listener_count; i++) {
         if (is_controller_listener(srv->node, srv->node->listeners[i].name))
             continue;
-        if (bind_listener(srv, (int)i) < 0) {
+        if ((rc = bind_listener(srv, (int)i)) < 0) {
             log_error("server", "stopping: a client listener could not be opened");
+            srv->stop_rc = rc;
             brk_server_stop(srv);
             return;
         }
@@ -161,7 +149,7 @@ static void register_done_cb(void *arg, int rc)
 }
 
 struct fwd_ctx {
-    struct brk_server *srv;
+    struct brk_ctx *srv;
     uint32_t from;
     uint64_t request_id;
 };
@@ -176,7 +164,7 @@ static void forwarded_done_cb(void *arg, struct bytes resp)
 /* A broker forwarded a Kafka admin request to us, the active controller. */
 static void forward_handler(void *arg, uint32_t from, uint64_t request_id, struct bytes kafka_request)
 {
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     struct fwd_ctx *fc = malloc(sizeof *fc);
     if (!fc) {
         ctrl_forward_reply(srv->ctrl, from, request_id, -ENOMEM, (struct bytes){ NULL, 0 });
@@ -193,24 +181,26 @@ static void forward_handler(void *arg, uint32_t from, uint64_t request_id, struc
 /* The image is current: open local partitions, drop stale dirs, register. */
 static void caught_up_cb(void *arg)
 {
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     if (!(srv->node->roles & CONFIG_ROLE_BROKER))
         return;
     int rc = brk_parts_reconcile(srv->parts, ctrl_metadata(srv->ctrl));
     if (rc < 0) {
         log_error("server", "stopping: local partitions could not be opened error=\"%s\"", err_str(rc));
+        srv->stop_rc = rc;
         brk_server_stop(srv);
         return;
     }
     if (!srv->groups && (rc = brk_h_group_start(srv)) < 0) {
         log_error("server", "stopping: consumer groups could not be loaded error=\"%s\"", err_str(rc));
+        srv->stop_rc = rc;
         brk_server_stop(srv);
         return;
     }
     register_retry_cb(-1, 0, srv);
 }
 
-static int bind_listener(struct brk_server *srv, int index)
+static int bind_listener(struct brk_ctx *srv, int index)
 {
     const struct config_endpoint *l = &srv->node->listeners[index];
     char port[16];
@@ -252,7 +242,7 @@ static int bind_listener(struct brk_server *srv, int index)
     return 0;
 }
 
-static void loop_reap(struct brk_server *srv)
+static void loop_reap(struct brk_ctx *srv)
 {
     for (int i = 0; i < 4; i++) {
         int rc = uring_submit(srv->uring);
@@ -277,8 +267,8 @@ static void retention_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct brk_server *srv = arg;
-    int64_t now = brk_now_ms();
+    struct brk_ctx *srv = arg;
+    int64_t now = clock_wall_ms();
     int total = 0;
     for (int32_t i = 0; i < brk_parts_count(srv->parts); i++) {
         struct brk_part *p = brk_parts_at(srv->parts, i);
@@ -300,8 +290,8 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct brk_server *srv = arg;
-    int64_t now = brk_now_ms();
+    struct brk_ctx *srv = arg;
+    int64_t now = clock_wall_ms();
     for (int32_t i = 0; i < brk_parts_count(srv->parts); i++) {
         struct brk_part *p = brk_parts_at(srv->parts, i);
         int rc = brk_plog_flush_tick(p->plog, now);
@@ -314,9 +304,28 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct brk_server *srv = arg;
-    if (srv->registered)
-        ctrl_broker_heartbeat(srv->ctrl, srv->node->node_id, srv->broker_epoch);
+    struct brk_ctx *srv = arg;
+    if (!srv->registered || srv->registering)
+        return;
+    struct ctrl_heartbeat hb = { .broker_id = srv->node->node_id, .broker_epoch = srv->broker_epoch,
+                                 .metadata_offset = ctrl_image_applied_offset(ctrl_metadata(srv->ctrl)) };
+    ctrl_broker_heartbeat(srv->ctrl, &hb);
+}
+
+/* The active controller's answer to a heartbeat.  An epoch it does not know
+ * (another registration of this node id, or a controller that lost ours)
+ * means: register again. */
+static void heartbeat_reply_cb(void *arg, const struct ctrl_heartbeat_reply *r)
+{
+    struct brk_ctx *srv = arg;
+    if ((r->rc != ERR_STALE && r->rc != ERR_NOT_FOUND) || srv->registering)
+        return;
+    log_warn("server", "the active controller does not know broker_epoch=%lld of node=%d (%s); registering again; "
+             "if this repeats, another process may be running with node.id=%d", (long long)srv->broker_epoch,
+             srv->node->node_id, err_str(r->rc), srv->node->node_id);
+    int rc = register_self(srv);
+    if (rc < 0)
+        log_info("server", "broker registration not sent error=\"%s\"; the next heartbeat retries", err_str(rc));
 }
 
 /* After a resignation: stop once a successor leads (it told us, so the
@@ -326,10 +335,10 @@ static void resign_wait_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     int32_t leader = ctrl_active_id(srv->ctrl);
-    bool handed_over = leader > 0 && leader != srv->node->node_id && ctrl_unsent_bytes(srv->ctrl) == 0;
-    if (handed_over || brk_now_ns() - srv->resign_ns > BRK_RESIGN_GRACE_MS * 1000000LL) {
+    bool handed_over = leader >= 0 && leader != srv->node->node_id && ctrl_unsent_bytes(srv->ctrl) == 0;
+    if (handed_over || clock_mono_ns() - srv->resign_ns > BRK_RESIGN_GRACE_MS * 1000000LL) {
         log_info("server", "controller handover %s new_leader=%d", handed_over ? "done" : "timed out", (int)leader);
         brk_server_stop(srv);
     }
@@ -338,13 +347,13 @@ static void resign_wait_cb(evutil_socket_t fd, short what, void *arg)
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
-    struct brk_server *srv = arg;
+    struct brk_ctx *srv = arg;
     log_info("server", "signal received signal=%d; shutting down", (int)sig);
     /* The active controller hands over first (KIP-595 EndQuorumEpoch), so
      * the quorum elects a successor now instead of after its election
      * timeout.  A second signal stops at once. */
     if (!srv->resign_ev && ctrl_resign(srv->ctrl)) {
-        srv->resign_ns = brk_now_ns();
+        srv->resign_ns = clock_mono_ns();
         srv->resign_ev = event_new(srv->base, -1, EV_PERSIST, resign_wait_cb, srv);
         struct timeval tv = { 0, 5000 }; /* polls every 5 ms (one controller tick) */
         if (srv->resign_ev && event_add(srv->resign_ev, &tv) == 0) {
@@ -355,7 +364,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     brk_server_stop(srv);
 }
 
-static struct event *timer_new(struct brk_server *srv, int64_t ms, event_callback_fn cb)
+static struct event *timer_new(struct brk_ctx *srv, int64_t ms, event_callback_fn cb)
 {
     struct event *ev = event_new(srv->base, -1, EV_PERSIST, cb, srv);
     if (!ev)
@@ -365,7 +374,10 @@ static struct event *timer_new(struct brk_server *srv, int64_t ms, event_callbac
     if (ms > 86400000LL)
         ms = 86400000LL;
     struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
-    event_add(ev, &tv);
+    if (event_add(ev, &tv) < 0) {
+        event_free(ev);
+        return NULL;
+    }
     return ev;
 }
 
@@ -379,7 +391,7 @@ static void raise_fd_limit(void)
     }
 }
 
-static int check_storage(struct brk_server *srv)
+static int check_storage(struct brk_ctx *srv)
 {
     const struct config_node *node = srv->node;
     const char *dirs[CONFIG_LOG_DIRS_MAX + 1];
@@ -399,15 +411,21 @@ static int check_storage(struct brk_server *srv)
     return rc;
 }
 
-int brk_server_create(const struct config *cfg, const char *config_path, struct brk_server **out)
+int brk_server_create(const struct config *cfg, const char *config_path, struct brk_ctx **out)
 {
-    struct brk_server *srv = calloc(1, sizeof *srv);
+    ASSERT(cfg != NULL);
+    ASSERT(out != NULL);
+    struct brk_ctx *srv = calloc(1, sizeof *srv);
     if (!srv)
         return -ENOMEM;
     srv->cfg = cfg;
     srv->node = config_node_get(cfg);
     buf_init(&srv->fetch_scratch, 0);
     srv->config_path = config_path;
+    if (getrandom(srv->incarnation_id, sizeof srv->incarnation_id, 0) != (ssize_t)sizeof srv->incarnation_id) {
+        free(srv);
+        return -EIO;
+    }
     int rc = check_storage(srv);
     if (rc < 0)
         goto fail;
@@ -476,6 +494,7 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
         goto fail;
     }
     ctrl_forward_handler_set(srv->ctrl, forward_handler, srv);
+    ctrl_heartbeat_handler_set(srv->ctrl, heartbeat_reply_cb, srv);
     int efd = uring_event_fd(srv->uring);
     if (efd >= 0) {
         srv->uring_ev = event_new(srv->base, efd, EV_READ | EV_PERSIST, uring_ev_cb, srv);
@@ -489,14 +508,27 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     srv->flush_ev = timer_new(srv, flush_ms < BRK_FLUSH_TICK_MS_MAX ? flush_ms : BRK_FLUSH_TICK_MS_MAX, flush_cb);
     if (srv->node->roles & CONFIG_ROLE_BROKER)
         srv->heartbeat_ev = timer_new(srv, srv->node->broker_heartbeat_interval_ms, heartbeat_cb);
+    if (!srv->retention_ev || !srv->flush_ev || (!srv->heartbeat_ev && (srv->node->roles & CONFIG_ROLE_BROKER))) {
+        rc = -ENOMEM;
+        goto fail;
+    }
     rc = brk_conns_start(srv); /* before any listener accepts */
     if (rc < 0)
         goto fail;
     srv->signal_evs[0] = evsignal_new(srv->base, SIGINT, signal_cb, srv);
     srv->signal_evs[1] = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
-    for (int i = 0; i < 2; i++)
-        if (srv->signal_evs[i])
-            event_add(srv->signal_evs[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        if (!srv->signal_evs[i] || event_add(srv->signal_evs[i], NULL) < 0) {
+            rc = -ENOMEM;
+            goto fail;
+        }
+    }
+    /* started: every module and event exists (brk_server_destroy frees them) */
+    ASSERT(srv->base != NULL);
+    ASSERT(srv->uring != NULL);
+    ASSERT(srv->parts != NULL);
+    ASSERT(srv->ctrl != NULL);
+    ASSERT(!srv->stopping);
     log_info("server", "samsa node started node=%d cluster_id=%s roles=%s%s io=%s; waiting for the metadata quorum",
              srv->node->node_id, srv->cluster_id, srv->node->roles & CONFIG_ROLE_BROKER ? "broker" : "",
              srv->node->roles & CONFIG_ROLE_CONTROLLER ? ",controller" : "", efd >= 0 ? "io_uring" : "syscalls");
@@ -507,7 +539,7 @@ fail:
     return rc;
 }
 
-int brk_server_run(struct brk_server *srv)
+int brk_server_run(struct brk_ctx *srv)
 {
     while (!srv->stopping) {
         if (event_base_loop(srv->base, EVLOOP_ONCE) < 0) {
@@ -516,16 +548,17 @@ int brk_server_run(struct brk_server *srv)
         }
         loop_reap(srv);
     }
-    return 0;
+    return srv->stop_rc;
 }
 
-void brk_server_stop(struct brk_server *srv)
+void brk_server_stop(struct brk_ctx *srv)
 {
     srv->stopping = true;
-    event_base_loopbreak(srv->base);
+    int rc = event_base_loopbreak(srv->base); /* fails only without a base */
+    ASSERT(rc == 0);
 }
 
-void brk_server_destroy(struct brk_server *srv)
+void brk_server_destroy(struct brk_ctx *srv)
 {
     if (!srv)
         return;
@@ -563,7 +596,6 @@ void brk_server_destroy(struct brk_server *srv)
         event_free(srv->resign_ev);
     uring_destroy(srv->uring);
     buf_deinit(&srv->fetch_scratch);
-    free(srv->fetch_wake_list);
     if (srv->base)
         event_base_free(srv->base);
     free(srv);

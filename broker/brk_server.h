@@ -1,88 +1,26 @@
 /*
- * brk_server.h - the broker process: listeners, the loop, the partition table
- * and the controller it follows.
- *
- * Threading: one state thread owns all state (Redis-style): handlers,
- * partitions, the controller, groups, io_uring.  Its loop runs libevent for
- * the listeners, the controller's sockets and timers, then submits every
- * io_uring operation the iteration queued in one syscall and reaps
- * completions, so one flush covers many requests.  num.network.threads
- * network threads (brk_conn.c) own the client sockets: they frame requests
- * and write responses, and talk to the state thread only through queues.
+ * brk_server.h - the broker process's composition root: creates the context
+ * (brk_ctx.h), wires the modules (controller, partitions, connections,
+ * groups, handlers), runs the loop and stops it.  Only server_main includes
+ * this.
  */
 #ifndef SAMSA_BRK_SERVER_H
 #define SAMSA_BRK_SERVER_H
 
-#include <stdbool.h>
-#include <stdint.h>
-
-#include "common/buf.h"
-#include "common/config.h"
-#include "common/err.h"
-
-struct event_base;
-struct event;
-struct evconnlistener;
-struct brk_server;
-struct brk_conns;
-
-struct brk_listener {
-    struct brk_server *srv;
-    int index;                 /* into config_node.listeners */
-    struct evconnlistener *evl;
-    struct event *resume_ev;   /* re-enables accepting after EMFILE/ENFILE */
-    int64_t accept_warn_ns;    /* rate limit for accept errors */
-};
-
-#define BRK_RESIGN_GRACE_MS 2000 /* longest a resigning controller waits for a successor */
-
-struct brk_server {
-    struct event_base *base;
-    const struct config *cfg;
-    const struct config_node *node;
-    struct ctrl *ctrl;
-    struct uring *uring;
-    struct brk_parts *parts;
-    struct event *uring_ev;
-    struct event *retention_ev;
-    struct event *flush_ev;
-    struct event *heartbeat_ev;
-    struct event *signal_evs[2];
-    struct event *resign_ev;         /* SIGTERM on the active controller: waits for the handover */
-    int64_t resign_ns;
-    struct brk_listener listeners[CONFIG_LISTENERS_MAX];
-    int listener_count;
-    struct brk_req *fetch_waiters;   /* parked Fetch requests (long poll) */
-    struct buf fetch_scratch;        /* record bytes of the fetch being answered (reused) */
-    struct brk_req **fetch_wake_list; /* brk_fetch_wake_part's work list (reused) */
-    size_t fetch_wake_cap;
-    uint64_t fetch_wake_round;
-    struct brk_conns *conns;         /* network threads + their connections (brk_conn.c) */
-    int64_t conn_count;              /* forwarded (virtual) connections alive */
-    uint64_t next_conn_id;
-    struct event *register_ev;       /* broker registration retry */
-    int64_t broker_epoch;
-    bool registered;                 /* client listeners open once registration committed */
-    struct brk_groups *groups;       /* group coordinator (brk_h_group.c); NULL until caught up */
-    struct event *groups_ev;         /* its session / rebalance timer */
-    bool groups_topic_creating;      /* __consumer_offsets creation in flight */
-    char cluster_id[64];             /* from meta.properties (checked against CLUSTER_ID) */
-    const char *config_path;
-    bool stopping;
-};
+#include "broker/brk_ctx.h"
 
 /* brk_server_create - bind listeners, open the controller and every local
  * partition log (recovering them).  config_path is only quoted in
  * operator messages.  Blocks.  Errors are logged for the
  * operator (what failed, the value, the fix). */
-MUST_CHECK int brk_server_create(const struct config *cfg, const char *config_path, struct brk_server **out);
-/* brk_server_run - the loop; returns after SIGINT/SIGTERM or brk_server_stop. */
-MUST_CHECK int brk_server_run(struct brk_server *srv);
-void brk_server_stop(struct brk_server *srv);
-void brk_server_destroy(struct brk_server *srv);
+MUST_CHECK int brk_server_create(const struct config *cfg, const char *config_path, struct brk_ctx **out);
+/* brk_server_run - the loop; returns after SIGINT/SIGTERM or brk_server_stop:
+ * 0, or the negative error of a start-up step that failed inside the loop
+ * (a listener that cannot bind, partitions or groups that cannot load), so
+ * the process exits non-zero. */
+MUST_CHECK int brk_server_run(struct brk_ctx *srv);
+void brk_server_stop(struct brk_ctx *srv);
+void brk_server_destroy(struct brk_ctx *srv);
 
-/* Loop helpers for handlers. */
-int64_t brk_now_ms(void);
-int64_t brk_now_ns(void);
 
 #endif

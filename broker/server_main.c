@@ -104,7 +104,7 @@ int main(int argc, char **argv)
         config_destroy(cfg);
         return 1;
     }
-    struct brk_server *srv = NULL;
+    struct brk_ctx *srv = NULL;
     rc = brk_server_create(cfg, path, &srv);
     if (rc < 0) {
         log_error("server", "start-up failed error=\"%s\"", err_str(rc));

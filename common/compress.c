@@ -24,6 +24,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "be.h"
 #include "log.h"
 
 #define COMPRESS_XERIAL_HDR_BYTES 16
@@ -265,7 +266,7 @@ static int compress_snappy(struct bytes in, struct buf *out)
         if (in.len - pos < 4)
             return ERR_CORRUPT;
         const uint8_t *q = in.ptr + pos;
-        uint32_t blen = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+        uint32_t blen = be_get32(q);
         pos += 4;
         if (blen == 0 || blen > INT32_MAX || blen > in.len - pos)
             return ERR_CORRUPT;

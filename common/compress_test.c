@@ -14,6 +14,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "common/be.h"
 #include "common/compress.h"
 
 #define PLAIN_BYTES (300u * 1024u) /* several output chunks */
@@ -51,14 +52,6 @@ static size_t snappy_pack(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
     return got;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* xerial framing as kafka-python / snappy-java write it, block_bytes of input per block */
 static size_t xerial_pack(const uint8_t *in, size_t n, size_t block_bytes, uint8_t *out, size_t cap)
 {
@@ -68,7 +61,7 @@ static size_t xerial_pack(const uint8_t *in, size_t n, size_t block_bytes, uint8
     for (size_t off = 0; off < n; off += block_bytes) {
         size_t chunk = n - off < block_bytes ? n - off : block_bytes;
         size_t got = snappy_pack(in + off, chunk, out + pos + 4, cap - pos - 4);
-        put32(out + pos, (uint32_t)got);
+        be_put32(out + pos, (uint32_t)got);
         pos += 4 + got;
     }
     return pos;
@@ -225,10 +218,10 @@ START_TEST(test_snappy_oversized_claim)
     /* xerial: a block length beyond the input */
     plain_fill();
     size_t n = xerial_pack(plain, 4000, 1000, packed, sizeof packed);
-    put32(packed + 16, 1u << 20);
+    be_put32(packed + 16, 1u << 20);
     ck_assert_int_eq(compress_decompress(COMPRESS_SNAPPY, bytes_make(packed, n), &out), ERR_CORRUPT);
     /* xerial: a negative block length */
-    put32(packed + 16, 0xfffffff0u);
+    be_put32(packed + 16, 0xfffffff0u);
     ck_assert_int_eq(compress_decompress(COMPRESS_SNAPPY, bytes_make(packed, n), &out), ERR_CORRUPT);
     /* xerial header only (empty payload) is empty output; a short header is corrupt */
     ck_assert_int_eq(compress_decompress(COMPRESS_SNAPPY, bytes_make(packed, 16), &out), 0);

@@ -23,6 +23,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1170,6 +1171,19 @@ static int listeners_derive(struct config *cfg)
     const char *lv = eff(cfg, "listeners");
     if (endpoints_parse(cfg, "listeners", lv, &m, n->listeners, &n->listener_count, 1) < 0)
         return ERR_CONFIG;
+    /* Until TLS and SASL exist, a listener mapped to SSL or SASL_* would be
+     * served as plaintext: refuse it rather than silently downgrade. */
+    for (size_t i = 0; i < n->listener_count; i++) {
+        enum config_security_protocol sp = n->listeners[i].security_protocol;
+        if (sp != CONFIG_SP_PLAINTEXT) {
+            cfg_error(cfg, "listeners=%s listener %s uses security protocol %s "
+                      "(listener.security.protocol.map), which is not supported yet: Samsa has no "
+                      "TLS/SASL; remove %s from listeners, or map it to PLAINTEXT if plaintext is meant",
+                      lv, n->listeners[i].name, config_security_protocol_name(sp),
+                      n->listeners[i].name);
+            return ERR_CONFIG;
+        }
+    }
 
     const char *adv_key = is_set(cfg, "advertised.listeners") ? "advertised.listeners" : "listeners";
     const char *av = eff(cfg, adv_key);
@@ -1237,6 +1251,13 @@ static int listeners_derive(struct config *cfg)
             cfg_error(cfg, "controller.listener.names=%s names %s which is not in "
                       "listener.security.protocol.map=%s; add %s:PLAINTEXT to it",
                       cln, name, eff(cfg, "listener.security.protocol.map"), name);
+            return ERR_CONFIG;
+        }
+        if (sp != CONFIG_SP_PLAINTEXT) { /* a broker-only node dials it: same refusal */
+            cfg_error(cfg, "controller.listener.names=%s listener %s uses security protocol %s "
+                      "(listener.security.protocol.map), which is not supported yet: Samsa has no "
+                      "TLS/SASL; map %s to PLAINTEXT", cln, name,
+                      config_security_protocol_name(sp), name);
             return ERR_CONFIG;
         }
     }
@@ -1338,6 +1359,9 @@ int config_finalize(struct config *cfg)
             bad = 1;
         }
     }
+    if (is_set(cfg, "log.message.format.version"))
+        cfg_warn(cfg, "log.message.format.version=%s is deprecated and ignored (as in Kafka 3.x: record batches "
+                 "are always written in format v2); remove it", eff(cfg, "log.message.format.version"));
     if (eff(cfg, "zookeeper.connect"))
         cfg_warn(cfg, "zookeeper.connect=%s is unused: Samsa runs in KRaft mode; remove it and set "
                  "process.roles, node.id and controller.quorum.voters", eff(cfg, "zookeeper.connect"));
@@ -1465,6 +1489,31 @@ const struct config_key *config_topic_key_find(const char *name)
     return i < 0 ? NULL : &config_keys_topic[i];
 }
 
+/* kafka_version_valid - a Kafka release or metadata version as
+ * message.format.version takes them: "0.10.2", "2.8", "3.0-IV1", "0.11.0-IV2". */
+static bool kafka_version_valid(const char *v)
+{
+    size_t i = 0, dots = 0;
+    if (!isdigit((unsigned char)v[0]))
+        return false;
+    for (; v[i] && v[i] != '-'; i++) {
+        if (v[i] == '.' && isdigit((unsigned char)v[i + 1]))
+            dots++;
+        else if (!isdigit((unsigned char)v[i]))
+            return false;
+    }
+    if (dots < 1 || dots > 2)
+        return false;
+    if (!v[i])
+        return true;
+    if (strncmp(v + i, "-IV", 3) != 0 || !v[i + 3])
+        return false;
+    for (i += 3; v[i]; i++)
+        if (!isdigit((unsigned char)v[i]))
+            return false;
+    return true;
+}
+
 int config_topic_validate(const char *key, const char *value, char *msg, size_t msg_size)
 {
     const struct config_key *k = config_topic_key_find(key);
@@ -1480,6 +1529,15 @@ int config_topic_validate(const char *key, const char *value, char *msg, size_t 
     if (value_check(k, value, why, sizeof why) < 0) {
         snprintf(msg, msg_size, "Invalid value %s for configuration %s: %s", value, key, why);
         return ERR_INVALID;
+    }
+    if (strcmp(key, "message.format.version") == 0) {
+        if (!kafka_version_valid(value)) {
+            snprintf(msg, msg_size, "Invalid value %s for configuration %s: Version `%s` is not a valid version",
+                     value, key, value);
+            return ERR_INVALID;
+        }
+        log_warn("config", "topic config message.format.version=%s is deprecated and ignored (as in Kafka 3.x: "
+                 "record batches are always written in format v2); it can be removed", value);
     }
     if (strcmp(key, "remote.storage.enable") == 0 && strcasecmp(value, "true") == 0) {
         snprintf(msg, msg_size, "Invalid value %s for configuration %s: tiered storage is not "

@@ -418,13 +418,45 @@ START_TEST(test_derived)
     cfg = cfg_ok("broker.id=7\nnode.id=7\n", NULL);
     ck_assert_int_eq(config_node_get(cfg)->node_id, 7);
     config_destroy(cfg);
-    cfg = cfg_ok("listeners=PLAINTEXT://:9092,SSL://[::1]:9093\n"
-                 "advertised.listeners=PLAINTEXT://h1:9092,SSL://h1:9093\n", NULL);
+    cfg = cfg_ok("listeners=PLAINTEXT://:9092,EXTERNAL://[::1]:9093\n"
+                 "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT\n"
+                 "advertised.listeners=PLAINTEXT://h1:9092,EXTERNAL://h1:9093\n", NULL);
     n = config_node_get(cfg);
     ck_assert_str_eq(n->listeners[1].host, "::1");
-    ck_assert_int_eq(n->listeners[1].security_protocol, CONFIG_SP_SSL);
+    ck_assert_int_eq(n->listeners[1].security_protocol, CONFIG_SP_PLAINTEXT);
     ck_assert_str_eq(n->advertised[0].host, "h1");
     config_destroy(cfg);
+}
+END_TEST
+
+/* No TLS/SASL yet: a listener mapped to SSL or SASL_* would be served as
+ * plaintext, so it stops the start (by the default map too, by name). */
+START_TEST(test_security_listeners_refused)
+{
+    expect_error("listeners=PLAINTEXT://:9092,SSL://:9093\n",
+                 "config error: listeners=PLAINTEXT://:9092,SSL://:9093 listener SSL uses security "
+                 "protocol SSL (listener.security.protocol.map), which is not supported yet: Samsa "
+                 "has no TLS/SASL; remove SSL from listeners, or map it to PLAINTEXT if plaintext "
+                 "is meant");
+    expect_error("listeners=SASL_PLAINTEXT://:9092\n",
+                 "config error: listeners=SASL_PLAINTEXT://:9092 listener SASL_PLAINTEXT uses "
+                 "security protocol SASL_PLAINTEXT (listener.security.protocol.map), which is not "
+                 "supported yet: Samsa has no TLS/SASL; remove SASL_PLAINTEXT from listeners, or "
+                 "map it to PLAINTEXT if plaintext is meant");
+    expect_error("listeners=PLAINTEXT://:9092,EXTERNAL://:9093\n"
+                 "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,EXTERNAL:SASL_SSL\n",
+                 "config error: listeners=PLAINTEXT://:9092,EXTERNAL://:9093 listener EXTERNAL uses "
+                 "security protocol SASL_SSL (listener.security.protocol.map), which is not "
+                 "supported yet: Samsa has no TLS/SASL; remove EXTERNAL from listeners, or map it "
+                 "to PLAINTEXT if plaintext is meant");
+    /* a broker-only node never listens on CONTROLLER but dials it */
+    expect_error("process.roles=broker\nnode.id=4\nlisteners=PLAINTEXT://:9092\n"
+                 "controller.listener.names=CONTROLLER\n"
+                 "controller.quorum.voters=1@localhost:9093\n"
+                 "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:SSL\n",
+                 "config error: controller.listener.names=CONTROLLER listener CONTROLLER uses "
+                 "security protocol SSL (listener.security.protocol.map), which is not supported "
+                 "yet: Samsa has no TLS/SASL; map CONTROLLER to PLAINTEXT");
 }
 END_TEST
 
@@ -556,10 +588,11 @@ START_TEST(test_validation_messages)
                  "config error: inter.broker.listener.name=INTERNAL is not a listener in "
                  "listeners=PLAINTEXT://:9092; use one of PLAINTEXT or add INTERNAL://host:port "
                  "to listeners");
-    expect_error("listeners=SSL://:9093\n",
+    expect_error("listeners=EXTERNAL://:9093\n"
+                 "listener.security.protocol.map=EXTERNAL:PLAINTEXT\n",
                  "config error: inter.broker.listener.name is not set and "
                  "security.inter.broker.protocol=PLAINTEXT names no listener in "
-                 "listeners=SSL://:9093; set inter.broker.listener.name to one of SSL");
+                 "listeners=EXTERNAL://:9093; set inter.broker.listener.name to one of EXTERNAL");
     expect_error("node.id=1\nbroker.id=2\n",
                  "config error: node.id=1 and broker.id=2 disagree; set only node.id (broker.id "
                  "is its old name)");
@@ -713,6 +746,31 @@ END_TEST
 
 /* ---- topic configs and entries ------------------------------------------ */
 
+/* message.format.version / log.message.format.version: accepted and ignored
+ * with a warning, as Kafka 3.x does; a value that is no Kafka version is
+ * refused with Kafka's message. */
+START_TEST(test_message_format_version_ignored)
+{
+    char msg[256];
+    ck_assert_int_eq(config_topic_validate("message.format.version", "0.10.2", msg, sizeof msg), 0);
+    ck_assert_int_eq(config_topic_validate("message.format.version", "2.8", msg, sizeof msg), 0);
+    ck_assert_int_eq(config_topic_validate("message.format.version", "3.0-IV1", msg, sizeof msg), 0);
+    ck_assert_int_eq(config_topic_validate("message.format.version", "0.11.0-IV2", msg, sizeof msg), 0);
+    ck_assert_int_eq(config_topic_validate("message.format.version", "latest", msg, sizeof msg), ERR_INVALID);
+    ck_assert_str_eq(msg, "Invalid value latest for configuration message.format.version: Version `latest` is "
+                          "not a valid version");
+    ck_assert_int_eq(config_topic_validate("message.format.version", "2", msg, sizeof msg), ERR_INVALID);
+    ck_assert_int_eq(config_topic_validate("message.format.version", "2.8-IV", msg, sizeof msg), ERR_INVALID);
+    struct config *cfg = cfg_ok("log.message.format.version=0.10.2\n", NULL);
+    ck_assert_ptr_nonnull(strstr(config_warnings(cfg), "log.message.format.version=0.10.2 is deprecated and ignored"));
+    char def[64];
+    const char *syn = NULL;
+    ck_assert_int_eq(config_topic_default(cfg, "message.format.version", def, sizeof def, &syn), 0);
+    ck_assert_str_eq(syn, "log.message.format.version");
+    config_destroy(cfg);
+}
+END_TEST
+
 START_TEST(test_topic_configs)
 {
     char msg[256];
@@ -863,6 +921,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_env_load);
     tcase_add_test(tc, test_precedence);
     tcase_add_test(tc, test_derived);
+    tcase_add_test(tc, test_security_listeners_refused);
     tcase_add_test(tc, test_kraft_node);
     tcase_add_test(tc, test_validation_messages);
     tcase_add_test(tc, test_unknown_key_warns);
@@ -870,6 +929,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_seed_listener_bob_fred);
     tcase_add_test(tc, test_seed_kraft_cluster);
     tcase_add_test(tc, test_topic_configs);
+    tcase_add_test(tc, test_message_format_version_ignored);
     tcase_add_test(tc, test_broker_entries);
     tcase_add_test(tc, test_topic_entries);
     suite_add_tcase(s, tc);

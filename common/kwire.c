@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "be.h"
 #include "log.h"
 
 #define KWIRE_UVARINT_BYTES_MAX 5
@@ -33,7 +34,7 @@ int kwire_read_u16(struct kwire_reader *r, uint16_t *out)
 {
     if (need(r, 2))
         return ERR_DECODE;
-    *out = (uint16_t)(((uint16_t)r->p[0] << 8) | r->p[1]);
+    *out = be_get16(r->p);
     r->p += 2;
     return 0;
 }
@@ -51,8 +52,7 @@ int kwire_read_u32(struct kwire_reader *r, uint32_t *out)
 {
     if (need(r, 4))
         return ERR_DECODE;
-    *out = ((uint32_t)r->p[0] << 24) | ((uint32_t)r->p[1] << 16) | ((uint32_t)r->p[2] << 8) |
-           (uint32_t)r->p[3];
+    *out = be_get32(r->p);
     r->p += 4;
     return 0;
 }
@@ -70,11 +70,8 @@ static int read_u64(struct kwire_reader *r, uint64_t *out)
 {
     if (need(r, 8))
         return ERR_DECODE;
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | r->p[i];
+    *out = be_get64(r->p);
     r->p += 8;
-    *out = v;
     return 0;
 }
 
@@ -299,7 +296,8 @@ int kwire_write_i8(struct buf *b, int8_t v)
 
 int kwire_write_u16(struct buf *b, uint16_t v)
 {
-    uint8_t c[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+    uint8_t c[2];
+    be_put16(c, v);
     return buf_append(b, c, sizeof(c));
 }
 
@@ -310,7 +308,8 @@ int kwire_write_i16(struct buf *b, int16_t v)
 
 int kwire_write_u32(struct buf *b, uint32_t v)
 {
-    uint8_t c[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+    uint8_t c[4];
+    be_put32(c, v);
     return buf_append(b, c, sizeof(c));
 }
 
@@ -322,10 +321,7 @@ int kwire_write_i32(struct buf *b, int32_t v)
 static int write_u64(struct buf *b, uint64_t v)
 {
     uint8_t c[8];
-    for (int i = 7; i >= 0; i--) {
-        c[i] = (uint8_t)v;
-        v >>= 8;
-    }
+    be_put64(c, v);
     return buf_append(b, c, sizeof(c));
 }
 
@@ -463,11 +459,7 @@ void kwire_patch_i32(struct buf *b, size_t pos, int32_t v)
 {
     ASSERT(pos <= b->len);
     ASSERT(b->len - pos >= 4);
-    uint32_t u = (uint32_t)v;
-    b->ptr[pos] = (uint8_t)(u >> 24);
-    b->ptr[pos + 1] = (uint8_t)(u >> 16);
-    b->ptr[pos + 2] = (uint8_t)(u >> 8);
-    b->ptr[pos + 3] = (uint8_t)u;
+    be_put32(b->ptr + pos, (uint32_t)v);
 }
 
 int kwire_patch_size(struct buf *b, size_t pos)

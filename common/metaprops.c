@@ -3,8 +3,8 @@
  *
  * The file is parsed with the same Java-properties parser as server
  * configs (config_properties_parse), so escapes and comments behave as in
- * Kafka.  Writing goes tmp -> fsync -> rename -> fsync(dir); a reader sees
- * either the complete old file or the complete new one.
+ * Kafka.  Writing goes through fileio_write_atomic (tmp -> fsync -> rename
+ * -> fsync(dir)); a reader sees either the complete old file or the new one.
  */
 #include "metaprops.h"
 
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fileio.h"
 #include "log.h"
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -199,29 +200,13 @@ int metaprops_read(const char *dir, struct metaprops *mp, char *msg, size_t msg_
     return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int metaprops_write(const char *dir, const struct metaprops *mp)
 {
     ASSERT(mp->cluster_id[0] != '\0');
     ASSERT(mp->node_id >= 0);
-    char path[4096], tmp[4096];
+    char path[4096];
     int n1 = snprintf(path, sizeof path, "%s/%s", dir, METAPROPS_FILE_NAME);
-    int n2 = snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, METAPROPS_FILE_NAME);
-    if (n1 < 0 || n2 < 0 || (size_t)n2 >= sizeof tmp)
+    if (n1 < 0 || (size_t)n1 >= sizeof path)
         return -ENAMETOOLONG;
 
     char date[64];
@@ -239,27 +224,8 @@ int metaprops_write(const char *dir, const struct metaprops *mp)
                         mp->node_id, mp->version);
     ASSERT(len > 0 && (size_t)len < sizeof text); /* ids are bounded by METAPROPS_ID_BYTES_MAX */
 
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    int rc = write_all(fd, text, (size_t)len);
-    if (rc == 0 && fsync(fd) < 0)
-        rc = -errno;
-    if (close(fd) < 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) < 0)
-        rc = -errno;
-    if (rc < 0) {
-        (void)unlink(tmp);
-        return rc;
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return -errno;
-    if (fsync(dfd) < 0)
-        rc = -errno;
-    close(dfd);
-    return rc;
+    struct bytes data = { (const uint8_t *)text, (size_t)len };
+    return fileio_write_atomic(path, &data, 1);
 }
 
 int metaprops_check_dirs(const char *const *dirs, size_t dir_count, const char *cluster_id,

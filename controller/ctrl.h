@@ -123,16 +123,56 @@ void ctrl_quorum_status_get(const struct ctrl *c, struct ctrl_quorum_status *out
  * ERR_NOT_CONTROLLER at once on a node that is not the active controller. */
 MUST_CHECK int ctrl_propose(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, ctrl_commit_cb cb,
                             void *arg);
-/* ctrl_forward - like ctrl_propose, but on a non-active node send the
- * records to the active controller (broker registration, topic
- * auto-creation).  cb gets 0, ERR_NOT_CONTROLLER (no leader known) or
- * ERR_TIMEOUT. */
-MUST_CHECK int ctrl_forward(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, ctrl_commit_cb cb,
-                            void *arg);
 
-/* ctrl_broker_heartbeat - renew broker_id's lease with the active controller
- * (sent there from other nodes; dropped when no leader is known). */
-void ctrl_broker_heartbeat(struct ctrl *c, int32_t broker_id, int64_t broker_epoch);
+/* ---- Typed controller RPCs (controller/README.md, "Controller RPCs") ----
+ *
+ * Brokers send requests, never records: the active controller validates
+ * each against its own image and plans the records itself.  On the active
+ * controller the call runs locally; elsewhere it goes to the active
+ * controller as a frame (proto/quorum.proto).  Callbacks run later, from the
+ * loop, with 0 once the records are committed and applied, or an error:
+ * ERR_NOT_CONTROLLER (no leader known, or leadership lost), ERR_TIMEOUT, or
+ * the controller's refusal. */
+
+#define CTRL_RPC_VERSION_MAX 1   /* the highest message version we speak */
+
+struct ctrl_registration {
+    int32_t broker_id;
+    uint8_t incarnation_id[16];  /* new at every process start */
+    const struct ctrl_endpoint *endpoints;
+    int32_t endpoint_count;
+};
+typedef void (*ctrl_register_cb)(void *arg, int rc, int64_t broker_epoch);
+/* ctrl_register_broker - Kafka's BrokerRegistration; the controller assigns
+ * the broker epoch (the previous one + 1) and passes it to cb. */
+MUST_CHECK int ctrl_register_broker(struct ctrl *c, const struct ctrl_registration *reg, ctrl_register_cb cb,
+                                    void *arg);
+
+/* ctrl_create_topic - a broker's topic auto-creation: spec->partition_count
+ * and spec->replication_factor must be resolved (> 0), configs are checked
+ * by the controller.  ERR_EXISTS when the topic exists or is being created. */
+struct ctrl_topic_spec;
+MUST_CHECK int ctrl_create_topic(struct ctrl *c, const struct ctrl_topic_spec *spec, ctrl_commit_cb cb, void *arg);
+
+struct ctrl_heartbeat {
+    int32_t broker_id;
+    int64_t broker_epoch;
+    int64_t metadata_offset;   /* the last metadata offset this broker applied */
+    bool want_fence;
+    bool want_shut_down;
+};
+struct ctrl_heartbeat_reply {
+    int rc;                    /* 0, ERR_STALE (register again), ERR_NOT_FOUND, ERR_INVALID */
+    bool fenced;
+    bool should_shut_down;     /* controlled shutdown done: stop now */
+};
+typedef void (*ctrl_heartbeat_cb)(void *arg, const struct ctrl_heartbeat_reply *r);
+/* ctrl_heartbeat_handler_set - where heartbeat answers go (this node's broker). */
+void ctrl_heartbeat_handler_set(struct ctrl *c, ctrl_heartbeat_cb cb, void *arg);
+/* ctrl_broker_heartbeat - renew the broker's lease with the active
+ * controller (Kafka's BrokerHeartbeat; dropped when no leader is known).  The
+ * answer reaches the heartbeat handler. */
+void ctrl_broker_heartbeat(struct ctrl *c, const struct ctrl_heartbeat *hb);
 
 /* Kafka request forwarding (brokers -> active controller).  The controller
  * module only carries the bytes; the broker registers the handler that runs
@@ -195,9 +235,10 @@ MUST_CHECK int ctrl_plan_config(const struct ctrl_image *img, int resource_type,
  * leader from the unfenced ISR members, or -1. */
 MUST_CHECK int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, struct arena *a,
                                struct ctrl_records *out);
-/* ctrl_plan_register_broker - registration record for this node's broker
- * with its advertised endpoints. */
-MUST_CHECK int ctrl_plan_register_broker(int32_t broker_id, int64_t broker_epoch, const struct ctrl_endpoint *eps,
-                                         int32_t ep_count, struct arena *a, struct ctrl_records *out);
+/* ctrl_plan_register_broker - the registration record of a broker with its
+ * advertised endpoints and the epoch the active controller assigned. */
+MUST_CHECK int ctrl_plan_register_broker(int32_t broker_id, int64_t broker_epoch, const uint8_t *incarnation_id,
+                                         const struct ctrl_endpoint *eps, int32_t ep_count, struct arena *a,
+                                         struct ctrl_records *out);
 
 #endif

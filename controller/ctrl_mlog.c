@@ -18,7 +18,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "common/be.h"
 #include "common/crc32c.h"
+#include "common/fileio.h"
 #include "common/log.h"
 
 #define MLOG_FRAME_HDR_BYTES 20 /* len + crc + offset + epoch */
@@ -38,24 +40,6 @@ struct ctrl_mlog {
     int64_t pos_count;
     int64_t pos_cap;
 };
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    put_u32(p, (uint32_t)(v >> 32));
-    put_u32(p + 4, (uint32_t)v);
-}
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static uint64_t get_u64(const uint8_t *p)
-{
-    return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
-}
 
 static int mlog_pread_full(int fd, void *p, size_t n, int64_t off)
 {
@@ -105,12 +89,12 @@ static int mlog_recover(struct ctrl_mlog *m)
         rc = mlog_pread_full(m->fd, hdr, sizeof hdr, at);
         if (rc < 0)
             goto out;
-        uint32_t len = get_u32(hdr);
+        uint32_t len = be_get32(hdr);
         if (len < MLOG_FRAME_HDR_BYTES - 4 || len - (MLOG_FRAME_HDR_BYTES - 4) > CTRL_MLOG_ENTRY_BYTES_MAX ||
             (int64_t)len > size - at - 4)
             break;
-        int64_t offset = (int64_t)get_u64(hdr + 8);
-        int32_t epoch = (int32_t)get_u32(hdr + 16);
+        int64_t offset = (int64_t)be_get64(hdr + 8);
+        int32_t epoch = (int32_t)be_get32(hdr + 16);
         int64_t expect = m->pos_count == 0 ? offset : m->start_offset + m->pos_count;
         if (m->pos_count == 0)
             m->start_offset = offset;
@@ -128,7 +112,7 @@ static int mlog_recover(struct ctrl_mlog *m)
             goto out;
         uint32_t crc = crc32c(0, hdr + 8, 12);
         crc = crc32c(crc, data, data_bytes);
-        if (crc != get_u32(hdr + 4))
+        if (crc != be_get32(hdr + 4))
             break;
         rc = mlog_pos_push(m, (struct ctrl_mlog_pos){ at, epoch, data_bytes });
         if (rc < 0)
@@ -220,12 +204,12 @@ int ctrl_mlog_append(struct ctrl_mlog *m, int64_t offset, int32_t epoch, struct 
     if (m->pos_count == 0)
         m->start_offset = offset;
     uint8_t hdr[MLOG_FRAME_HDR_BYTES];
-    put_u32(hdr, (uint32_t)(MLOG_FRAME_HDR_BYTES - 4 + data.len));
-    put_u64(hdr + 8, (uint64_t)offset);
-    put_u32(hdr + 16, (uint32_t)epoch);
+    be_put32(hdr, (uint32_t)(MLOG_FRAME_HDR_BYTES - 4 + data.len));
+    be_put64(hdr + 8, (uint64_t)offset);
+    be_put32(hdr + 16, (uint32_t)epoch);
     uint32_t crc = crc32c(0, hdr + 8, 12);
     crc = crc32c(crc, data.ptr, data.len);
-    put_u32(hdr + 4, crc);
+    be_put32(hdr + 4, crc);
     struct iovec iov[2] = { { hdr, sizeof hdr }, { (void *)data.ptr, data.len } };
     size_t want = sizeof hdr + data.len;
     ssize_t w = pwritev(m->fd, iov, 2, (off_t)m->file_bytes);
@@ -297,13 +281,11 @@ int ctrl_mlog_cut_prefix(struct ctrl_mlog *m, int64_t offset)
         return ctrl_mlog_truncate(m, m->start_offset); /* empty: the next append sets the start */
     int64_t keep_from = offset - m->start_offset;
     int64_t from_pos = m->pos[keep_from].file_pos;
-    char tmp[PATH_MAX + 8];
-    snprintf(tmp, sizeof tmp, "%s.tmp", m->path);
-    int nfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (nfd < 0)
-        return -errno;
+    struct fileio_tmp t;
+    int rc = fileio_tmp_open(&t, m->path);
+    if (rc < 0)
+        return rc;
     uint8_t chunk[65536];
-    int rc = 0;
     for (int64_t at = from_pos; at < m->file_bytes && rc == 0;) {
         size_t n = (size_t)(m->file_bytes - at < (int64_t)sizeof chunk ? m->file_bytes - at : (int64_t)sizeof chunk);
         rc = mlog_pread_full(m->fd, chunk, n, at);
@@ -311,27 +293,24 @@ int ctrl_mlog_cut_prefix(struct ctrl_mlog *m, int64_t offset)
             rc = ERR_CORRUPT;
         if (rc < 0)
             break;
-        rc = 0;
-        if (pwrite(nfd, chunk, n, at - from_pos) != (ssize_t)n)
-            rc = -errno;
+        rc = fileio_write_all(t.fd, chunk, n);
         at += (int64_t)n;
     }
-    if (rc == 0 && fsync(nfd) < 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, m->path) < 0)
-        rc = -errno;
     if (rc < 0) {
-        close(nfd);
-        unlink(tmp);
+        fileio_tmp_abort(&t);
         return rc;
     }
+    rc = fileio_tmp_commit(&t, true);
+    if (!t.renamed)
+        return rc;
+    /* the cut file is in place (even if its directory sync failed): use it */
     close(m->fd);
-    m->fd = nfd;
+    m->fd = t.fd;
     memmove(m->pos, m->pos + keep_from, (size_t)(m->pos_count - keep_from) * sizeof *m->pos);
     m->pos_count -= keep_from;
     for (int64_t i = 0; i < m->pos_count; i++)
         m->pos[i].file_pos -= from_pos;
     m->file_bytes -= from_pos;
     m->start_offset = offset;
-    return 0;
+    return rc;
 }

@@ -23,18 +23,20 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/be.h"
 #include "common/buf.h"
 #include "common/log.h"
 
 #define CNET_BACKOFF_MS_MIN 100
 #define CNET_BACKOFF_MS_MAX 2000
+#define CNET_NODE_UNKNOWN UINT32_MAX
 
 struct cnet_peer;
 
 struct cnet_conn {
     struct ctrl_net *net;
     struct bufferevent *bev;
-    uint32_t node_id;          /* 0 until Hello */
+    uint32_t node_id;          /* CNET_NODE_UNKNOWN until Hello (0 is a node id) */
     struct cnet_peer *peer;    /* outbound: the peer it dials */
     struct cnet_conn *next;
 };
@@ -70,7 +72,8 @@ static void cnet_warn(struct ctrl_net *net, const char *what, uint32_t node)
     if (now == net->last_warn_s)
         return; /* peers can trigger these: one line per second at most */
     net->last_warn_s = now;
-    log_warn("cnet", "closing controller connection node=%u reason=\"%s\"", node, what);
+    log_warn("cnet", "closing controller connection node=%lld reason=\"%s\"",
+             node == CNET_NODE_UNKNOWN ? -1LL : (long long)node, what);
 }
 
 static void peer_schedule(struct cnet_peer *p);
@@ -103,10 +106,7 @@ static int frame_encode(struct ctrl_net *net, const Samsa__ControllerFrame *f)
         return rc;
     uint32_t len = (uint32_t)size + 1;
     uint8_t *p = net->out.ptr;
-    p[0] = (uint8_t)(len >> 24);
-    p[1] = (uint8_t)(len >> 16);
-    p[2] = (uint8_t)(len >> 8);
-    p[3] = (uint8_t)len;
+    be_put32(p, len);
     p[4] = CTRL_NET_FRAME_VERSION;
     size_t packed = samsa__controller_frame__pack(f, p + 5);
     ASSERT(packed == size);
@@ -158,9 +158,9 @@ static bool conn_frame(struct cnet_conn *c, const uint8_t *p, size_t len)
             return false;
         }
         c->node_id = f->hello->node_id;
-    } else if (c->node_id == 0) {
+    } else if (c->node_id == CNET_NODE_UNKNOWN) {
         samsa__controller_frame__free_unpacked(f, NULL);
-        cnet_warn(c->net, "frame before Hello", 0);
+        cnet_warn(c->net, "frame before Hello", CNET_NODE_UNKNOWN);
         conn_close(c);
         return false;
     } else {
@@ -179,8 +179,9 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
         if (avail < 4)
             return;
         uint8_t h[4];
-        evbuffer_copyout(in, h, 4);
-        uint32_t len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+        ev_ssize_t copied = evbuffer_copyout(in, h, 4);
+        ASSERT(copied == 4); /* avail >= 4 */
+        uint32_t len = be_get32(h);
         if (len == 0 || len > CTRL_NET_FRAME_BYTES_MAX) {
             cnet_warn(c->net, "frame size out of range", c->node_id);
             conn_close(c);
@@ -188,7 +189,8 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
         }
         if (avail < 4 + (size_t)len)
             return;
-        evbuffer_drain(in, 4);
+        int drained = evbuffer_drain(in, 4);
+        ASSERT(drained == 0);
         uint8_t *p = evbuffer_pullup(in, len);
         if (!p) {
             conn_close(c);
@@ -197,7 +199,8 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
         bool alive = conn_frame(c, p, len);
         if (!alive)
             return;
-        evbuffer_drain(in, len);
+        drained = evbuffer_drain(in, len);
+        ASSERT(drained == 0);
     }
 }
 
@@ -224,13 +227,19 @@ static struct cnet_conn *conn_new(struct ctrl_net *net, struct bufferevent *bev)
     struct cnet_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
+    bufferevent_setcb(bev, conn_read_cb, NULL, conn_event_cb, c);
+    if (bufferevent_enable(bev, EV_READ | EV_WRITE) < 0) {
+        log_error("cnet", "controller connection not armed: bufferevent_enable failed; closing it");
+        bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+        free(c);
+        return NULL; /* the caller frees bev */
+    }
     c->net = net;
     c->bev = bev;
+    c->node_id = CNET_NODE_UNKNOWN;
     c->next = net->conns;
     net->conns = c;
     net->conn_count++;
-    bufferevent_setcb(bev, conn_read_cb, NULL, conn_event_cb, c);
-    bufferevent_enable(bev, EV_READ | EV_WRITE);
     return c;
 }
 
@@ -280,7 +289,9 @@ static void peer_retry_cb(evutil_socket_t fd, short what, void *arg)
 static void peer_schedule(struct cnet_peer *p)
 {
     struct timeval tv = { p->backoff_ms / 1000, (p->backoff_ms % 1000) * 1000 };
-    event_add(p->retry_ev, &tv);
+    if (event_add(p->retry_ev, &tv) < 0) /* libevent out of memory: nothing else to do */
+        log_error("cnet", "redial timer not armed node=%u: event_add failed; the peer is not "
+                  "redialled until it connects to us", p->id);
     p->backoff_ms = p->backoff_ms * 2 > CNET_BACKOFF_MS_MAX ? CNET_BACKOFF_MS_MAX : p->backoff_ms * 2;
 }
 

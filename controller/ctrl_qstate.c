@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/log.h"
 
 #define QSTATE_FILE_BYTES_MAX 4096
@@ -21,7 +22,7 @@ static int qstate_path(const char *dir, const char *name, char *out, size_t size
     return n < 0 || (size_t)n >= size ? ERR_LIMIT : 0;
 }
 
-static int json_u64(const char *text, const char *key, uint64_t *out)
+static int json_i64(const char *text, const char *key, int64_t *out)
 {
     char pat[64];
     snprintf(pat, sizeof pat, "\"%s\":", key);
@@ -34,7 +35,7 @@ static int json_u64(const char *text, const char *key, uint64_t *out)
     long long v = strtoll(p, &end, 10);
     if (errno || end == p)
         return ERR_CORRUPT;
-    *out = v < 0 ? 0 : (uint64_t)v;
+    *out = v;
     return 0;
 }
 
@@ -54,50 +55,31 @@ int ctrl_qstate_read(const char *dir, struct ctrl_qstate *out)
     if (n < 0)
         return -err;
     text[n] = '\0';
-    uint64_t epoch = 0, voted = 0;
-    if (json_u64(text, "leaderEpoch", &epoch) < 0 || json_u64(text, "votedId", &voted) < 0 ||
-        voted > UINT32_MAX) {
+    int64_t epoch = 0, voted = -1;
+    /* votedId -1 is "none"; 0 is node 0 (Kafka's ids start at 0) */
+    if (json_i64(text, "leaderEpoch", &epoch) < 0 || json_i64(text, "votedId", &voted) < 0 || epoch < 0 ||
+        voted < -1 || voted >= (int64_t)RAFT_ID_NONE) {
         log_error("qstate", "quorum-state does not parse path=%s; move it away only if this node's "
                   "metadata log is also discarded", path);
         return ERR_CORRUPT;
     }
-    out->epoch = epoch;
-    out->voted_for = (uint32_t)voted;
+    out->epoch = (uint64_t)epoch;
+    out->voted_for = voted < 0 ? RAFT_ID_NONE : (uint32_t)voted;
     out->catching_up = strstr(text, "\"catchingUp\":true") != NULL;
     return 0;
 }
 
 int ctrl_qstate_write(const char *dir, const struct ctrl_qstate *qs)
 {
-    char path[PATH_MAX], tmp[PATH_MAX], sub[PATH_MAX];
+    char path[PATH_MAX];
     int rc = qstate_path(dir, "quorum-state", path, sizeof path);
-    if (rc == 0)
-        rc = qstate_path(dir, "quorum-state.tmp", tmp, sizeof tmp);
-    if (rc == 0)
-        rc = qstate_path(dir, "", sub, sizeof sub);
     if (rc < 0)
         return rc;
     char text[256];
     int n = snprintf(text, sizeof text, "{\"leaderEpoch\":%llu,\"votedId\":%lld,\"catchingUp\":%s,\"data_version\":0}\n",
-                     (unsigned long long)qs->epoch, qs->voted_for ? (long long)qs->voted_for : -1LL,
+                     (unsigned long long)qs->epoch, qs->voted_for != RAFT_ID_NONE ? (long long)qs->voted_for : -1LL,
                      qs->catching_up ? "true" : "false");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    if (write(fd, text, (size_t)n) != n || fsync(fd) < 0) {
-        rc = -errno;
-        close(fd);
-        unlink(tmp);
-        return rc ? rc : -EIO;
-    }
-    close(fd);
-    if (rename(tmp, path) < 0)
-        return -errno;
-    int dfd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        if (fsync(dfd) < 0)
-            rc = -errno;
-        close(dfd);
-    }
-    return rc;
+    ASSERT(n > 0 && (size_t)n < sizeof text);
+    struct bytes data = { (const uint8_t *)text, (size_t)n };
+    return fileio_write_atomic(path, &data, 1);
 }

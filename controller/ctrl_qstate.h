@@ -14,10 +14,11 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "raft/raft_msg.h"
 
 struct ctrl_qstate {
     uint64_t epoch;
-    uint32_t voted_for;   /* 0 = none */
+    uint32_t voted_for;   /* RAFT_ID_NONE = none (the file says votedId -1, as Kafka's) */
     bool catching_up;
 };
 

@@ -19,7 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/be.h"
 #include "common/crc32c.h"
+#include "common/fileio.h"
 #include "common/log.h"
 
 #define SNAP_MAGIC 0x53534e50u /* "SSNP" */
@@ -161,15 +163,6 @@ int ctrl_snap_encode(const struct ctrl_image *img, struct arena *a, struct buf *
     return 0;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static int snap_path(const char *dir, uint64_t index, uint64_t epoch, const char *suffix, char *out, size_t size)
 {
     int n = snprintf(out, size, "%s/__cluster_metadata-0/%020" PRIu64 "-%010" PRIu64 ".checkpoint%s", dir, index,
@@ -211,37 +204,20 @@ int ctrl_snap_latest(const char *dir, uint64_t *index, uint64_t *epoch)
 
 int ctrl_snap_write(const char *dir, uint64_t index, uint64_t epoch, struct bytes payload)
 {
-    char path[PATH_MAX], tmp[PATH_MAX], sub[PATH_MAX];
+    char path[PATH_MAX], sub[PATH_MAX];
     int rc = snap_path(dir, index, epoch, "", path, sizeof path);
-    if (rc == 0)
-        rc = snap_path(dir, index, epoch, ".tmp", tmp, sizeof tmp);
     if (rc < 0)
         return rc;
     snprintf(sub, sizeof sub, "%s/__cluster_metadata-0", dir);
     uint8_t hdr[SNAP_HDR_BYTES];
-    put32(hdr, SNAP_MAGIC);
-    put32(hdr + 4, SNAP_VERSION);
-    put32(hdr + 8, crc32c(0, payload.ptr, payload.len));
-    put32(hdr + 12, (uint32_t)payload.len);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    if (write(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr || write(fd, payload.ptr, payload.len) != (ssize_t)payload.len ||
-        fsync(fd) < 0) {
-        rc = errno ? -errno : -EIO;
-        close(fd);
-        unlink(tmp);
+    be_put32(hdr, SNAP_MAGIC);
+    be_put32(hdr + 4, SNAP_VERSION);
+    be_put32(hdr + 8, crc32c(0, payload.ptr, payload.len));
+    be_put32(hdr + 12, (uint32_t)payload.len);
+    const struct bytes parts[2] = { { hdr, sizeof hdr }, payload };
+    rc = fileio_write_atomic(path, parts, 2);
+    if (rc < 0)
         return rc;
-    }
-    close(fd);
-    if (rename(tmp, path) < 0)
-        return -errno;
-    int dfd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        if (fsync(dfd) < 0)
-            rc = -errno;
-        close(dfd);
-    }
     /* older snapshots are no longer needed */
     DIR *d = opendir(sub);
     if (d) {
@@ -271,17 +247,17 @@ int ctrl_snap_read(const char *dir, uint64_t index, uint64_t epoch, struct buf *
         return -errno;
     uint8_t hdr[SNAP_HDR_BYTES];
     rc = 0;
-    if (read(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr || get32(hdr) != SNAP_MAGIC || get32(hdr + 4) != SNAP_VERSION ||
-        get32(hdr + 12) > CTRL_SNAP_BYTES_MAX)
+    if (read(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr || be_get32(hdr) != SNAP_MAGIC || be_get32(hdr + 4) != SNAP_VERSION ||
+        be_get32(hdr + 12) > CTRL_SNAP_BYTES_MAX)
         rc = ERR_CORRUPT;
-    uint32_t len = rc == 0 ? get32(hdr + 12) : 0;
+    uint32_t len = rc == 0 ? be_get32(hdr + 12) : 0;
     buf_reset(out);
     if (rc == 0)
         rc = buf_reserve(out, len ? len : 1);
     if (rc == 0 && read(fd, out->ptr, len) != (ssize_t)len)
         rc = ERR_CORRUPT;
     close(fd);
-    if (rc == 0 && crc32c(0, out->ptr, len) != get32(hdr + 8))
+    if (rc == 0 && crc32c(0, out->ptr, len) != be_get32(hdr + 8))
         rc = ERR_CORRUPT;
     if (rc < 0) {
         log_error("snap", "metadata snapshot unreadable path=%s error=\"%s\"", path, err_str(rc));

@@ -98,7 +98,7 @@ static void register_self(struct ctrl *c, struct arena *a)
 {
     struct ctrl_endpoint ep = { .name = "PLAINTEXT", .host = "localhost", .port = 9092, .security_protocol = 0 };
     struct ctrl_records recs = { 0 };
-    ck_assert_int_eq(ctrl_plan_register_broker(1, 1, &ep, 1, a, &recs), 0);
+    ck_assert_int_eq(ctrl_plan_register_broker(1, 1, (const uint8_t *)"0123456789abcdef", &ep, 1, a, &recs), 0);
     ck_assert_int_eq(propose_wait(c, &recs), 0);
 }
 
@@ -214,6 +214,45 @@ START_TEST(test_mlog_torn_tail)
 }
 END_TEST
 
+/* the prefix cut rewrites the log through fileio's temp file and keeps its fd:
+ * appends after the cut land in the new file, and a reopen sees the cut */
+START_TEST(test_mlog_cut_prefix)
+{
+    struct ctrl_mlog *m;
+    ck_assert_int_eq(ctrl_mlog_open(tmpdir, &m), 0);
+    for (int i = 0; i < 10; i++) {
+        char data[32];
+        int n = snprintf(data, sizeof data, "entry-%d", i);
+        ck_assert_int_eq(ctrl_mlog_append(m, i, 1, bytes_make(data, (size_t)n)), 0);
+    }
+    ck_assert_int_eq(ctrl_mlog_sync(m), 0);
+    ck_assert_int_eq(ctrl_mlog_cut_prefix(m, 4), 0);
+    ck_assert_int_eq(ctrl_mlog_start_offset(m), 4);
+    ck_assert_int_eq(ctrl_mlog_end_offset(m), 10);
+    struct buf b;
+    buf_init(&b, 0);
+    int32_t epoch;
+    ck_assert_int_eq(ctrl_mlog_read(m, 4, &b, &epoch), 0);
+    ck_assert(bytes_eq_cstr(buf_bytes(&b), "entry-4"));
+    ck_assert_int_eq(ctrl_mlog_append(m, 10, 2, bytes_cstr("after-cut")), 0);
+    ck_assert_int_eq(ctrl_mlog_sync(m), 0);
+    ctrl_mlog_destroy(m);
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s/__cluster_metadata-0/00000000000000000000.log.tmp", tmpdir);
+    ck_assert_int_eq(access(tmp, F_OK), -1);
+    ck_assert_int_eq(ctrl_mlog_open(tmpdir, &m), 0);
+    ck_assert_int_eq(ctrl_mlog_start_offset(m), 4);
+    ck_assert_int_eq(ctrl_mlog_end_offset(m), 11);
+    ck_assert_int_eq(ctrl_mlog_read(m, 10, &b, &epoch), 0);
+    ck_assert(bytes_eq_cstr(buf_bytes(&b), "after-cut"));
+    ck_assert_int_eq(epoch, 2);
+    ck_assert_int_eq(ctrl_mlog_read(m, 9, &b, &epoch), 0);
+    ck_assert(bytes_eq_cstr(buf_bytes(&b), "entry-9"));
+    ctrl_mlog_destroy(m);
+    buf_deinit(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ctrl");
@@ -221,6 +260,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_create_and_replay);
     tcase_add_test(tc, test_mlog_torn_tail);
+    tcase_add_test(tc, test_mlog_cut_prefix);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""kgen.py - generate the Kafka message codec (kmsg.c / kmsg.h) from proto/kafka/*.api.
+"""kgen.py - generate the Kafka message codec (kmsg.c / kmsg.h) from proto/kafka/*.api
+and the data schemas (Kafka's "type": "data": records of internal topics) in proto/kafka/*.data.
 
-Usage: python3 proto/kgen.py --out build/gen proto/kafka/*.api
+Usage: python3 proto/kgen.py --out build/gen proto/kafka/*.api proto/kafka/*.data
 
 Writes:
   <out>/kmsg.h             structs, prototypes, API table (the handlers' reference)
   <out>/kmsg.c             bounds-checked decoders/encoders built on common/kwire
   <out>/kmsg_selftest.inc  test-only fill/compare helpers, #included by broker/kmsg_test.c
 
-The .api format is documented in proto/README.md.  Python 3 standard library only.
+The .api/.data format is documented in proto/README.md.  Python 3 standard library only.
 """
 import argparse
 import os
@@ -108,6 +109,14 @@ class Api:
         self.resp = None
         self.structs = []      # every Struct in definition order (children first)
         self.path = ''
+        self.kind = 'api'      # 'api' (request + response) or 'data' (one struct)
+        self.top = None        # for 'data': the top-level Struct
+
+    def tops(self):
+        """(C name, Struct) of each top-level message: req and resp, or the data struct."""
+        if self.kind == 'data':
+            return [('kmsg_%s' % self.snake, self.top)]
+        return [('kmsg_%s_req' % self.snake, self.req), ('kmsg_%s_resp' % self.snake, self.resp)]
 
 
 def parse_api(path):
@@ -123,22 +132,36 @@ def parse_api(path):
                 raise SpecError('%s:%d: indent with spaces, not tabs' % (path, no))
             indent = len(line) - len(line.lstrip(' '))
             lines.append((no, indent, line.split()))
-    if not lines or lines[0][2][0] != 'api':
-        raise SpecError('%s: first line must be "api Name key=N versions=A-B flexible=F"' % path)
+    if not lines or lines[0][2][0] not in ('api', 'data'):
+        raise SpecError('%s: first line must be "api Name key=N versions=A-B flexible=F" '
+                        'or "data Name versions=A-B flexible=F"' % path)
     no, _, toks = lines[0]
+    api.kind = toks[0]
     if len(toks) < 2:
-        raise SpecError('%s:%d: missing API name' % (path, no))
+        raise SpecError('%s:%d: missing %s name' % (path, no, api.kind))
     api.name = toks[1]
     api.snake = snake(api.name)
     attrs = dict(t.split('=', 1) for t in toks[2:] if '=' in t)
-    for req in ('key', 'versions', 'flexible'):
+    needed = ('key', 'versions', 'flexible') if api.kind == 'api' else ('versions', 'flexible')
+    for req in needed:
         if req not in attrs:
-            raise SpecError('%s:%d: api line needs %s=' % (path, no, req))
-    api.key = int(attrs['key'])
+            raise SpecError('%s:%d: %s line needs %s=' % (path, no, api.kind, req))
+    if api.kind == 'data' and 'key' in attrs:
+        raise SpecError('%s:%d: a data schema has no API key' % (path, no))
+    api.key = int(attrs['key']) if api.kind == 'api' else -1
     vr = parse_range(attrs['versions'], '%s:%d' % (path, no))
     api.vmin, api.vmax = vr
     fr = parse_range(attrs['flexible'], '%s:%d' % (path, no))
     api.flex = INF if fr is None else fr[0]
+
+    if api.kind == 'data':
+        # A data schema (Kafka's "type": "data") is one struct: its fields
+        # follow the header line directly, indented one level.
+        for no, indent, toks in lines[1:]:
+            if indent == 0:
+                raise SpecError('%s:%d: a data schema has no sections; indent its fields' % (path, no))
+        api.top = build_struct(api, 'kmsg_%s' % api.snake, lines[1:])
+        return api
 
     # Split into request / response sections.
     sections = {}
@@ -158,19 +181,18 @@ def parse_api(path):
     for kind in ('request', 'response'):
         if kind not in sections:
             raise SpecError('%s: missing %s section' % (path, kind))
-    api.req = build_struct(api, 'req', sections['request'])
-    api.resp = build_struct(api, 'resp', sections['response'])
+    api.req = build_struct(api, 'kmsg_%s_req' % api.snake, sections['request'])
+    api.resp = build_struct(api, 'kmsg_%s_resp' % api.snake, sections['response'])
     return api
 
 
-def build_struct(api, side, rows):
-    prefix = 'kmsg_%s_%s' % (api.snake, side)
+def build_struct(api, prefix, rows):
     top = Struct(prefix, '')
     types = {}
     order = []
     # stack of (indent, struct)
     stack = [(-1, top)]
-    pending = []   # (field, indent) awaiting children
+    tagged_structs = []   # struct types of tagged fields: need _is_default()
     last_field = None
     last_indent = None
     for no, indent, toks in rows:
@@ -241,11 +263,15 @@ def build_struct(api, side, rows):
             raise SpecError('%s: tagged field in an API that is never flexible' % where)
         if f.tag is not None and f.versions[0] < api.flex:
             raise SpecError('%s: tagged field present before the first flexible version' % where)
+        if f.tag is not None and f.kind == 'struct':
+            tagged_structs.append(f.struct)
         parent.fields.append(f)
         last_field, last_indent = f, indent
     for s in order:
         if not s.fields:
             raise SpecError('%s: struct type %s has no fields' % (api.path, s.tname))
+    for s in tagged_structs:
+        mark_default_checked(s)
     # Children must be emitted before parents: reverse definition order works
     # because a type is always defined inside (after) its parent.
     api.structs.extend(reversed(order))
@@ -478,28 +504,48 @@ def emit_field_encode(api, f):
     return body
 
 
-def tagged_nondefault(f):
-    """C expression: tagged field f differs from its default (so it is written)."""
-    x = 'in->%s' % f.name
+def default_expr(f, x):
+    """C expression: field f, stored at lvalue x, holds its declared default.
+    Kafka writes a tagged field only when this is false; a struct is at its
+    default when every one of its fields is (Kafka compares it with a freshly
+    constructed one)."""
     if f.kind == 'prim':
         t = f.type
         if t in INT_TYPES:
             d = int(f.default, 0) if f.default is not None else 0
-            return '%s != %s' % (x, c_int_literal(INT_TYPES[t][0], d))
+            return '%s == %s' % (x, c_int_literal(INT_TYPES[t][0], d))
         if t == 'bool':
-            return '%s != %s' % (x, 'true' if f.default == 'true' else 'false')
+            return '%s == %s' % (x, 'true' if f.default == 'true' else 'false')
         if t == 'float64':
-            return '%s != %s' % (x, f.default or '0.0')
+            return '%s == %s' % (x, f.default or '0.0')
         if t == 'uuid':
-            return '!kmsg_uuid_is_zero(%s)' % x
+            return 'kmsg_uuid_is_zero(%s)' % x
         if f.default == 'null' or t == 'records':
-            return '%s.ptr != NULL' % x
-        return '(%s.ptr == NULL || %s.len > 0)' % (x, x)
+            return '%s.ptr == NULL' % x
+        text = f.default[1:-1] if f.default is not None else ''
+        if text:
+            return '(%s.ptr != NULL && bytes_eq(%s, bytes_make("%s", %d)))' % (x, x, text, len(text.encode()))
+        return '(%s.ptr != NULL && %s.len == 0)' % (x, x)
     if f.kind == 'array':
         if f.default == 'null':
-            return '%s_count >= 0' % x
-        return '%s_count != 0' % x
-    return 'true'
+            return '%s_count < 0' % x
+        return '%s_count == 0' % x
+    return '%s_is_default(&%s)' % (f.struct.cname, x)
+
+
+def tagged_nondefault(f):
+    """C expression: tagged field f differs from its default (so it is written)."""
+    return '!(%s)' % default_expr(f, 'in->%s' % f.name)
+
+
+def mark_default_checked(s):
+    """Struct s (and every struct inside it) needs an _is_default() helper."""
+    if getattr(s, 'default_checked', False):
+        return
+    s.default_checked = True
+    for f in s.fields:
+        if f.kind == 'struct':
+            mark_default_checked(f.struct)
 
 
 def wrap_cond(api, f, stmts, ind):
@@ -535,6 +581,14 @@ def gen_struct_c(api, s, hdr, src):
             src.append('    ' + line)
     src.append('}')
     src.append('')
+
+    if getattr(s, 'default_checked', False):
+        src.append('static bool %s_is_default(const struct %s *m)' % (cn, cn))
+        src.append('{')
+        src.append('    return %s;' % '\n        && '.join(
+            '(%s)' % default_expr(f, 'm->%s' % f.name) for f in s.fields))
+        src.append('}')
+        src.append('')
 
     untagged = [f for f in s.fields if f.tag is None]
     tagged = sorted([f for f in s.fields if f.tag is not None], key=lambda g: g.tag)
@@ -612,8 +666,7 @@ def gen_struct_c(api, s, hdr, src):
     src.append('')
 
 
-def gen_top_c(api, side, hdr, src):
-    cn = 'kmsg_%s_%s' % (api.snake, side)
+def gen_top_c(api, cn, hdr, src):
     hdr.append('MUST_CHECK int %s_decode(struct kwire_reader *r, int16_t version, struct arena *a,' % cn)
     hdr.append('                         struct %s *out);' % cn)
     hdr.append('MUST_CHECK int %s_encode(struct buf *b, int16_t version, const struct %s *in);' % (cn, cn))
@@ -887,8 +940,7 @@ def gen_selftest(apis):
     # Per top-level struct: type-erased wrappers + case table.
     cases = []
     for api in apis:
-        for side in ('req', 'resp'):
-            cn = 'kmsg_%s_%s' % (api.snake, side)
+        for cn, top in api.tops():
             out.append('static void st_init_%s(void *m) { %s_init(m); }' % (cn, cn))
             out.append('static void st_fillv_%s(void *m, int16_t v, struct arena *a, int seed) '
                        '{ st_fill_%s(m, v, a, seed); }' % (cn, cn))
@@ -899,7 +951,7 @@ def gen_selftest(apis):
             out.append('static int st_dec_%s(struct kwire_reader *r, int16_t v, struct arena *a, void *m) '
                        '{ return %s_decode(r, v, a, m); }' % (cn, cn))
             cases.append('    { %d, "%s", %s, %d, %d, sizeof(struct %s), st_init_%s, st_fillv_%s, st_eqv_%s, '
-                         'st_enc_%s, st_dec_%s },' % (api.key, cn, 'true' if side == 'resp' else 'false',
+                         'st_enc_%s, st_dec_%s },' % (api.key, cn, 'true' if top is api.resp else 'false',
                                                       api.vmin, api.vmax, cn, cn, cn, cn, cn, cn))
     out.append('')
     out.append('''struct st_case {
@@ -1002,37 +1054,45 @@ def main():
     except SpecError as e:
         print('kgen: %s' % e, file=sys.stderr)
         return 1
-    apis.sort(key=lambda a: a.key)
+    datas = sorted([a for a in apis if a.kind == 'data'], key=lambda a: a.name)
+    apis = sorted([a for a in apis if a.kind == 'api'], key=lambda a: a.key)
+    names = {}
+    for a in apis + datas:
+        if a.snake in names:
+            print('kgen: %s described twice (%s, %s)' % (a.name, names[a.snake], a.path), file=sys.stderr)
+            return 1
+        names[a.snake] = a.path
+        if a.vmax > 32767:
+            print('kgen: %s: version too large' % a.path, file=sys.stderr)
+            return 1
     seen = {}
     for a in apis:
         if a.key in seen:
             print('kgen: API key %d described twice (%s, %s)' % (a.key, seen[a.key], a.path), file=sys.stderr)
             return 1
         seen[a.key] = a.path
-        if a.vmax > 32767:
-            print('kgen: %s: version too large' % a.path, file=sys.stderr)
-            return 1
     hdr = [HDR_PROLOGUE]
     for a in apis:
         hdr.append('#define KMSG_API_%s %d' % (a.snake.upper(), a.key))
     hdr.append('')
     src = [SRC_PROLOGUE]
     gen_common_c(apis, hdr, src)
-    for a in apis:
+    for a in apis + datas:
         fl = 'never' if a.flex > a.vmax else 'v%d+' % a.flex
-        hdr.append('/* ======== %s (key %d): versions %d-%d, flexible %s ======== */'
-                   % (a.name, a.key, a.vmin, a.vmax, fl))
+        what = 'key %d' % a.key if a.kind == 'api' else 'data schema'
+        hdr.append('/* ======== %s (%s): versions %d-%d, flexible %s ======== */'
+                   % (a.name, what, a.vmin, a.vmax, fl))
         hdr.append('')
         for s in a.structs:
             gen_struct_c(a, s, hdr, src)
-        gen_top_c(a, 'req', hdr, src)
-        gen_top_c(a, 'resp', hdr, src)
+        for cn, _ in a.tops():
+            gen_top_c(a, cn, hdr, src)
     hdr.append('#endif')
     os.makedirs(args.out, exist_ok=True)
     outputs = {
         'kmsg.h': '\n'.join(hdr) + '\n',
         'kmsg.c': '\n'.join(src) + '\n',
-        'kmsg_selftest.inc': gen_selftest(apis) + '\n',
+        'kmsg_selftest.inc': gen_selftest(apis + datas) + '\n',
     }
     for name, text in outputs.items():
         path = os.path.join(args.out, name)

@@ -160,7 +160,7 @@ static void raft_fetch_send(struct raft *r)
     uint32_t to = r->leader_id;
     if (r->snap_pending)
         return;
-    if (to == 0) {
+    if (to == RAFT_ID_NONE) {
         /* leaderless fetcher (observer, catching-up voter): probe voters */
         to = r->cfg.voters[r->probe_index % r->cfg.voter_count];
         r->probe_index++;
@@ -182,14 +182,14 @@ static void raft_become_follower(struct raft *r, uint64_t epoch, uint32_t leader
     enum raft_role old = r->role;
     if (epoch > r->hs.epoch) {
         r->hs.epoch = epoch;
-        r->hs.voted_for = 0;
+        r->hs.voted_for = RAFT_ID_NONE;
     }
     r->role = RAFT_FOLLOWER;
-    r->leader_id = leader_id == r->cfg.id ? 0 : leader_id;
+    r->leader_id = leader_id == r->cfg.id ? RAFT_ID_NONE : leader_id;
     raft_election_reset(r);
     if (old != RAFT_FOLLOWER)
-        raft_logf(r, "event=become_follower leader=%u", r->leader_id);
-    if (r->leader_id != 0)
+        raft_logf(r, "event=become_follower leader=%d", r->leader_id == RAFT_ID_NONE ? -1 : (int)r->leader_id);
+    if (r->leader_id != RAFT_ID_NONE)
         raft_fetch_send(r);
 }
 
@@ -232,7 +232,7 @@ static void raft_become_candidate(struct raft *r)
     r->role = RAFT_CANDIDATE;
     r->hs.epoch++;
     r->hs.voted_for = r->cfg.id;
-    r->leader_id = 0;
+    r->leader_id = RAFT_ID_NONE;
     raft_election_reset(r);
     for (uint32_t i = 0; i < r->cfg.voter_count; i++) {
         r->peers[i].vote_granted = r->cfg.voters[i] == r->cfg.id;
@@ -257,7 +257,7 @@ static void raft_become_candidate(struct raft *r)
 static void raft_become_prospective(struct raft *r)
 {
     r->role = RAFT_PROSPECTIVE;
-    r->leader_id = 0;
+    r->leader_id = RAFT_ID_NONE;
     raft_election_reset(r);
     for (uint32_t i = 0; i < r->cfg.voter_count; i++) {
         r->peers[i].vote_granted = r->cfg.voters[i] == r->cfg.id;
@@ -421,14 +421,14 @@ static void raft_vote_answer(struct raft *r, const struct raft_msg *m)
     uint64_t epoch = r->hs.epoch;
     if (m->pre_vote) {
         bool in_lease = r->role == RAFT_LEADER ||
-                        (r->role == RAFT_FOLLOWER && r->leader_id != 0 &&
+                        (r->role == RAFT_FOLLOWER && r->leader_id != RAFT_ID_NONE &&
                          r->election_elapsed < r->cfg.election_ticks);
         grant = can_vote && m->epoch > r->hs.epoch && up && !in_lease;
         if (grant)
             epoch = m->epoch;
     } else {
         grant = can_vote && m->epoch == r->hs.epoch && up && r->role == RAFT_FOLLOWER &&
-                (r->hs.voted_for == m->from || (r->hs.voted_for == 0 && r->leader_id == 0));
+                (r->hs.voted_for == m->from || (r->hs.voted_for == RAFT_ID_NONE && r->leader_id == RAFT_ID_NONE));
         if (grant) {
             r->hs.voted_for = m->from;
             raft_election_reset(r);
@@ -451,7 +451,7 @@ static void raft_vote_result(struct raft *r, const struct raft_msg *m)
         r->peers[vi].vote_granted = true;
     else
         r->peers[vi].vote_rejected = true;
-    if (!m->granted && m->leader_id != 0 && m->leader_id != r->cfg.id &&
+    if (!m->granted && m->leader_id != RAFT_ID_NONE && m->leader_id != r->cfg.id &&
         m->epoch == r->hs.epoch) {
         raft_become_follower(r, r->hs.epoch, m->leader_id);
         return;
@@ -462,7 +462,7 @@ static void raft_vote_result(struct raft *r, const struct raft_msg *m)
         else
             raft_become_leader(r);
     } else if (raft_votes_count(r, false) >= r->majority) {
-        raft_become_follower(r, r->hs.epoch, 0);
+        raft_become_follower(r, r->hs.epoch, RAFT_ID_NONE);
     }
 }
 
@@ -473,19 +473,19 @@ static void raft_follower_fetched(struct raft *r, const struct raft_msg *m)
     if (m->status == RAFT_FETCH_NOT_LEADER) {
         if (m->epoch != r->hs.epoch)
             return;
-        uint32_t hint = m->leader_id == r->cfg.id ? 0 : m->leader_id;
+        uint32_t hint = m->leader_id == r->cfg.id ? RAFT_ID_NONE : m->leader_id;
         if (r->leader_id == m->from) {
             r->leader_id = hint; /* it resigned (or never led): forget it */
-            if (hint != 0)
+            if (hint != RAFT_ID_NONE)
                 raft_fetch_send(r);
-        } else if (r->leader_id == 0 && hint != 0) {
+        } else if (r->leader_id == RAFT_ID_NONE && hint != RAFT_ID_NONE) {
             r->leader_id = hint;
             raft_fetch_send(r);
         }
         return;
     }
     /* only this epoch's leader answers OK/DIVERGING/SNAPSHOT */
-    if (r->leader_id == 0)
+    if (r->leader_id == RAFT_ID_NONE)
         r->leader_id = m->from;
     if (m->from != r->leader_id)
         return;
@@ -583,7 +583,7 @@ static void raft_step_follower(struct raft *r, const struct raft_msg *m)
         break;
     case RAFT_MSG_END_EPOCH:
         if (r->leader_id == m->from) {
-            r->leader_id = 0;
+            r->leader_id = RAFT_ID_NONE;
             /* start an election soon (within an eighth of the election
              * timeout), jittered so voters rarely collide; the resigned
              * leader still votes while it waits for a successor, so a
@@ -669,7 +669,7 @@ static void raft_step_leader(struct raft *r, const struct raft_msg *m)
 int raft_step(struct raft *r, const struct raft_msg *m)
 {
     ASSERT(!r->ready_pending);
-    if (m->to != r->cfg.id || m->from == r->cfg.id || m->from == 0 || m->type <= RAFT_MSG_NONE ||
+    if (m->to != r->cfg.id || m->from == r->cfg.id || m->from == RAFT_ID_NONE || m->type <= RAFT_MSG_NONE ||
         m->type >= RAFT_MSG_TYPE_COUNT)
         return ERR_INVALID;
     if (m->entry_count > 0 && !m->entries)
@@ -678,7 +678,7 @@ int raft_step(struct raft *r, const struct raft_msg *m)
         bool pre_vote_msg = (m->type == RAFT_MSG_VOTE_REQ && m->pre_vote) ||
                             (m->type == RAFT_MSG_VOTE_RESP && m->pre_vote && m->granted);
         if (!pre_vote_msg) {
-            uint32_t leader = 0;
+            uint32_t leader = RAFT_ID_NONE;
             if (m->type == RAFT_MSG_BEGIN_EPOCH ||
                 (m->type == RAFT_MSG_FETCH_RESP && m->status != RAFT_FETCH_NOT_LEADER) ||
                 m->type == RAFT_MSG_FETCH_SNAPSHOT_RESP)
@@ -747,11 +747,11 @@ void raft_tick(struct raft *r)
     r->election_elapsed++;
     if (r->role == RAFT_FOLLOWER) {
         if (++r->fetch_elapsed >= r->cfg.fetch_ticks &&
-            (r->leader_id != 0 || !r->is_voter || r->hs.catching_up))
+            (r->leader_id != RAFT_ID_NONE || !r->is_voter || r->hs.catching_up))
             raft_fetch_send(r);
         if (r->election_elapsed >= r->election_timeout) {
             if (!r->is_voter || r->hs.catching_up) {
-                r->leader_id = 0; /* fetch timeout: go find the leader again */
+                r->leader_id = RAFT_ID_NONE; /* fetch timeout: go find the leader again */
                 raft_election_reset(r);
             } else {
                 raft_campaign(r);
@@ -784,7 +784,7 @@ int raft_resign(struct raft *r)
         if (r->cfg.voters[i] != r->cfg.id)
             (void)raft_msg_new(r, RAFT_MSG_END_EPOCH, r->cfg.voters[i]);
     r->role = RAFT_FOLLOWER;
-    r->leader_id = 0;
+    r->leader_id = RAFT_ID_NONE;
     raft_election_reset(r);
     return 0;
 }
@@ -876,7 +876,7 @@ void raft_advance(struct raft *r, const struct raft_ready *rd)
             r->hw = snap.index;
         r->applied = snap.index;
         r->persisted = snap.index;
-        if (r->role == RAFT_FOLLOWER && r->leader_id != 0)
+        if (r->role == RAFT_FOLLOWER && r->leader_id != RAFT_ID_NONE)
             raft_fetch_send(r);
         return;
     }
@@ -895,7 +895,7 @@ void raft_advance(struct raft *r, const struct raft_ready *rd)
 int raft_create(const struct raft_config *cfg, struct raft **out)
 {
     *out = NULL;
-    if (cfg->id == 0 || cfg->voter_count == 0 || cfg->voter_count > RAFT_VOTERS_MAX ||
+    if (cfg->id == RAFT_ID_NONE || cfg->voter_count == 0 || cfg->voter_count > RAFT_VOTERS_MAX ||
         cfg->election_ticks < 2 || cfg->heartbeat_ticks == 0 || cfg->fetch_ticks == 0 ||
         cfg->fetch_ticks >= cfg->election_ticks || cfg->msgs_max == 0 ||
         cfg->entries_per_msg_max == 0 || cfg->unstable_entries_max == 0 ||
@@ -903,7 +903,7 @@ int raft_create(const struct raft_config *cfg, struct raft **out)
         !cfg->storage.entries || !cfg->storage.snapshot || !cfg->storage.hard_state)
         return ERR_CONFIG;
     for (uint32_t i = 0; i < cfg->voter_count; i++) {
-        if (cfg->voters[i] == 0)
+        if (cfg->voters[i] == RAFT_ID_NONE)
             return ERR_CONFIG;
         for (uint32_t j = 0; j < i; j++)
             if (cfg->voters[j] == cfg->voters[i])
@@ -943,6 +943,7 @@ int raft_create(const struct raft_config *cfg, struct raft **out)
     r->applied = snap.index;
     r->persisted = raft_log_last_index(&r->log);
     r->role = RAFT_FOLLOWER;
+    r->leader_id = RAFT_ID_NONE;
     raft_election_reset(r);
     r->probe_index = (uint32_t)prng_range(&r->prng, cfg->voter_count);
     *out = r;

@@ -24,46 +24,20 @@
 
 #include "common/err.h"
 #include "raft/raft_msg.h"
+#include "raft/raft_types.h"
 
 #define RAFT_VOTERS_MAX 7
 #define RAFT_OBSERVERS_MAX 16
 
 enum raft_role {
-    RAFT_FOLLOWER = 0,  /* also observers, and "unattached" (leader_id 0) */
+    RAFT_FOLLOWER = 0,  /* also observers, and "unattached" (no leader) */
     RAFT_PROSPECTIVE,   /* collecting pre-votes; epoch not bumped */
     RAFT_CANDIDATE,
     RAFT_LEADER
 };
 
-/* What must be durable before any message of the same ready is sent. */
-struct raft_hard_state {
-    uint64_t epoch;
-    uint32_t voted_for;  /* 0 = none */
-    bool catching_up;    /* restarted on a lost disk, not yet caught up: may not vote */
-};
-
-/*
- * The stable log, read-only for the core.  The driver owns it and changes it
- * only while processing a ready (truncate, append, install snapshot) or after
- * raft_snapshot_taken (cut the prefix).  Entry data returned is borrowed and
- * must stay valid until the next raft_advance.
- */
-struct raft_storage {
-    void *ctx;
-    /* last_index - the last stored index (the snapshot index if no entries). */
-    uint64_t (*last_index)(void *ctx);
-    /* entries - copy up to count_max entries with index in [lo, hi] into out;
-     * returns 0 and *count, or ERR_NOT_FOUND if lo is not stored. */
-    int (*entries)(void *ctx, uint64_t lo, uint64_t hi, struct raft_entry *out,
-                   uint32_t count_max, uint32_t *count);
-    /* snapshot - the latest snapshot id ({0,0} if none); entries start after it. */
-    void (*snapshot)(void *ctx, struct raft_snapshot_id *out);
-    /* hard_state - the persisted hard state ({0,0,false} on a fresh disk). */
-    void (*hard_state)(void *ctx, struct raft_hard_state *out);
-};
-
 struct raft_config {
-    uint32_t id;                             /* this node, > 0 */
+    uint32_t id;                             /* this node, != RAFT_ID_NONE (0 is valid) */
     uint32_t voters[RAFT_VOTERS_MAX];        /* voter ids; id not in it = observer */
     uint32_t voter_count;                    /* 1..RAFT_VOTERS_MAX */
     uint32_t election_ticks;                 /* election/fetch timeout; jittered to [e, 2e) */
@@ -129,7 +103,7 @@ void raft_tick(struct raft *r);
  * is dropped. */
 MUST_CHECK int raft_step(struct raft *r, const struct raft_msg *m);
 /* raft_propose - append a data entry (leader only).  ERR_NOT_LEADER if not
- * leader (raft_leader_get names the known leader, 0 if none), ERR_TOO_LARGE,
+ * leader (raft_leader_get names the known leader, RAFT_ID_NONE if none), ERR_TOO_LARGE,
  * ERR_LIMIT when the unstable tail is full.  *index_out may be NULL. */
 MUST_CHECK int raft_propose(struct raft *r, const void *data, uint32_t len, uint64_t *index_out);
 /* raft_resign - a leader steps down gracefully (EndQuorumEpoch). */

@@ -17,8 +17,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/err.h"
-#include "raft/raft.h"
+#include "raft/raft_msg.h"
+#include "raft/raft_types.h"
 
 struct raft_log {
     struct raft_storage st;

@@ -16,6 +16,10 @@
 
 #include "common/buf.h"
 
+/* "no node" (no leader, no vote).  Not 0: Kafka node ids start at 0
+ * (node.id=0 is the tutorial's value), and raft ids are node ids. */
+#define RAFT_ID_NONE UINT32_MAX
+
 enum raft_entry_type {
     RAFT_ENTRY_DATA = 0,          /* a proposal for the state machine */
     RAFT_ENTRY_LEADER_CHANGE = 1  /* control entry a new leader appends (KRaft LeaderChangeMessage) */
@@ -58,7 +62,7 @@ struct raft_msg {
     uint32_t from;
     uint32_t to;
     uint64_t epoch;      /* sender's epoch; VOTE_REQ: the epoch asked for */
-    uint32_t leader_id;  /* sender's known leader for `epoch`, 0 if none */
+    uint32_t leader_id;  /* sender's known leader for `epoch`, RAFT_ID_NONE if none */
 
     /* VOTE_REQ / VOTE_RESP */
     bool pre_vote;

@@ -86,6 +86,8 @@ static void tnode_create(struct tnode *n, uint32_t id, const uint32_t *voters, u
     if (override)
         cfg = *override;
     cfg.id = id;
+    if (n->st.hs.voted_for == 0)
+        n->st.hs.voted_for = RAFT_ID_NONE; /* a zeroed test store is a fresh disk: no vote (0 is an id) */
     memcpy(cfg.voters, voters, voter_count * sizeof *voters);
     cfg.voter_count = voter_count;
     cfg.election_ticks = 10;
@@ -223,6 +225,50 @@ static void fetch_round(struct tnode *f, struct tnode *l)
     tstep(f, &resp);
 }
 
+/* Kafka node ids start at 0 (node.id=0): a voter with id 0 campaigns, is
+ * voted for (voted_for == 0 is a vote, not "none") and leads. */
+START_TEST(test_node_id_zero)
+{
+    static const uint32_t voters[] = { 0, 1, 2 };
+    static struct tnode n[3];
+    memset(n, 0, sizeof n);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_create(&n[i], i, voters, 3, NULL);
+    ck_assert_uint_eq(raft_leader_get(n[1].r), RAFT_ID_NONE);
+    ttick(&n[0], 25);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_PROSPECTIVE);
+    struct raft_msg m, resp;
+    ck_assert(tnode_take(&n[0], RAFT_MSG_VOTE_REQ, 1, &m));
+    tstep(&n[1], &m);
+    ck_assert(tnode_take(&n[1], RAFT_MSG_VOTE_RESP, 0, &resp));
+    ck_assert(resp.granted);
+    tstep(&n[0], &resp);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_CANDIDATE);
+    ck_assert_uint_eq(n[0].st.hs.voted_for, 0); /* its own vote, for node 0 */
+    ck_assert(tnode_take(&n[0], RAFT_MSG_VOTE_REQ, 1, &m));
+    ck_assert(!m.pre_vote);
+    tstep(&n[1], &m);
+    ck_assert_uint_eq(n[1].st.hs.voted_for, 0);
+    ck_assert(tnode_take(&n[1], RAFT_MSG_VOTE_RESP, 0, &resp));
+    ck_assert(resp.granted);
+    /* a second candidate in the same epoch is refused: the vote for 0 counts */
+    struct raft_msg other = m;
+    other.from = 2;
+    tstep(&n[1], &other);
+    struct raft_msg no;
+    ck_assert(tnode_take(&n[1], RAFT_MSG_VOTE_RESP, 2, &no));
+    ck_assert(!no.granted);
+    tstep(&n[0], &resp);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    ck_assert_uint_eq(raft_leader_get(n[0].r), 0);
+    ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, 2, &m));
+    tstep(&n[2], &m);
+    ck_assert_uint_eq(raft_leader_get(n[2].r), 0);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_destroy(&n[i]);
+}
+END_TEST
+
 START_TEST(test_election_prevote_then_vote)
 {
     static struct tnode n[3];
@@ -328,7 +374,7 @@ START_TEST(test_vote_refused_for_stale_log)
     ck_assert(tnode_take(&n, RAFT_MSG_VOTE_RESP, 1, &resp));
     ck_assert(!resp.granted);
     ck_assert_uint_eq(n.st.hs.epoch, 3); /* the higher epoch is still adopted */
-    ck_assert_uint_eq(n.st.hs.voted_for, 0);
+    ck_assert_uint_eq(n.st.hs.voted_for, RAFT_ID_NONE);
     /* same epoch, shorter log: refused */
     v.epoch = 4;
     v.last_epoch = 2;
@@ -418,10 +464,83 @@ START_TEST(test_check_quorum_resigns)
     }
     ck_assert_int_eq(raft_role_get(n[0].r), RAFT_FOLLOWER);
     ck_assert_int_le(ticks, 20);
-    ck_assert_uint_eq(raft_leader_get(n[0].r), 0);
+    ck_assert_uint_eq(raft_leader_get(n[0].r), RAFT_ID_NONE);
     struct raft_msg m;
     ck_assert(tnode_take(&n[0], RAFT_MSG_END_EPOCH, 2, &m));
     for (uint32_t i = 0; i < 3; i++)
+        tnode_destroy(&n[i]);
+}
+END_TEST
+
+/* Seed 74617 of the simulator, pinned down.  Check-quorum judges fixed
+ * windows of election_ticks and counts only fetches that arrived inside the
+ * window: it never counts stale contact, and it does not care who "follows"
+ * the leader, only who fetched.  A leader cut off for longer than a window may
+ * therefore resign at the first boundary after the heal although every voter
+ * names it as leader again: that is check-quorum doing its job (its followers
+ * had given up on it), so the simulator's no_disruption property may only call
+ * a leader healthy once a whole window of fetches lies after the heal. */
+static const uint32_t t_voters4[] = { 1, 2, 3, 4 };
+
+static void cq_cluster_elect(struct tnode *n)
+{
+    for (uint32_t i = 0; i < 4; i++)
+        tnode_create(&n[i], i + 1, t_voters4, 4, NULL);
+    elect(n, 4, 1);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    struct raft_msg m;
+    for (uint32_t v = 2; v <= 4; v++) {
+        ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, v, &m));
+        tstep(&n[v - 1], &m);
+    }
+    /* leader tick 0 is its election; ticks 1..10 are its first window */
+    ttick(&n[0], 2);
+    for (uint32_t v = 2; v <= 4; v++)
+        fetch_round(&n[v - 1], &n[0]);
+    ttick(&n[0], 8);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER); /* boundary at 10: 4 active */
+    tnode_clear(&n[0]);
+    /* ticks 11..18: the leader is cut off (nothing reaches it, it reaches nobody) */
+    ttick(&n[0], 8);
+    tnode_clear(&n[0]);
+    ttick(&n[0], 1); /* tick 19: healed */
+}
+
+START_TEST(test_check_quorum_judges_whole_window)
+{
+    static struct tnode n[4];
+    memset(n, 0, sizeof n);
+    cq_cluster_elect(n);
+    /* at tick 19 one follower's fetch reaches it; every voter names leader 1
+     * in its epoch (the old P8 start condition) */
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    fetch_round(&n[1], &n[0]);
+    uint64_t epoch = raft_epoch_get(n[0].r);
+    for (uint32_t v = 2; v <= 4; v++) {
+        ck_assert_uint_eq(raft_epoch_get(n[v - 1].r), epoch);
+        ck_assert_uint_eq(raft_leader_get(n[v - 1].r), 1);
+    }
+    /* tick 20 judges (10, 20]: itself + node 2 = 2 < 3, so it resigns */
+    ttick(&n[0], 1);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_FOLLOWER);
+    struct raft_msg m;
+    ck_assert(tnode_take(&n[0], RAFT_MSG_END_EPOCH, 0, &m));
+    for (uint32_t i = 0; i < 4; i++)
+        tnode_destroy(&n[i]);
+
+    /* the same outage, but every follower fetches from the heal on: the window
+     * (10, 20] holds a majority, and (20, 30] lies wholly after the heal */
+    memset(n, 0, sizeof n);
+    cq_cluster_elect(n);
+    for (int tick = 20; tick <= 40; tick++) {
+        if (tick % 2 == 0) /* fetches arriving between tick-1 and tick */
+            for (uint32_t v = 2; v <= 4; v++)
+                fetch_round(&n[v - 1], &n[0]);
+        ttick(&n[0], 1);
+        ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+        tnode_clear(&n[0]);
+    }
+    for (uint32_t i = 0; i < 4; i++)
         tnode_destroy(&n[i]);
 }
 END_TEST
@@ -596,10 +715,12 @@ static Suite *raft_suite(void)
     Suite *s = suite_create("raft");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_election_prevote_then_vote);
+    tcase_add_test(tc, test_node_id_zero);
     tcase_add_test(tc, test_prevote_refused_while_leader_healthy);
     tcase_add_test(tc, test_vote_refused_for_stale_log);
     tcase_add_test(tc, test_divergence_truncation);
     tcase_add_test(tc, test_check_quorum_resigns);
+    tcase_add_test(tc, test_check_quorum_judges_whole_window);
     tcase_add_test(tc, test_check_quorum_off_keeps_leader);
     tcase_add_test(tc, test_hw_needs_current_epoch_entry_and_voters);
     tcase_add_test(tc, test_hw_bug_counts_old_epoch);

@@ -23,7 +23,8 @@
  * Deliberate differences: groups are sorted by id in --list, and rows by
  * topic then partition where Kafka's order comes from hash maps; exception
  * names are reconstructed from Kafka error codes (librdkafka gives codes,
- * not Java classes).  Not here: --delete-offsets, --from-file, --export,
+ * not Java classes).  --delete-offsets sends OffsetDelete (KIP-496) with
+ * Kafka's output.  Not here: --from-file, --export,
  * --by-duration (they fail with a usage error naming the missing feature).
  */
 #include "consumer_groups.h"
@@ -89,6 +90,8 @@ static void consumer_groups_usage(FILE *out)
             "--delete                                Pass in groups to delete topic partition offsets and ownership\n"
             "                                          information over the entire consumer group. For instance\n"
             "                                          --group g1 --group g2\n"
+            "--delete-offsets                        Delete offsets of consumer group. Supports one consumer group\n"
+            "                                          at the time, and multiple topics (--topic t or t:0,1).\n"
             "--describe                              Describe consumer group and list offset lag (number of\n"
             "                                          messages not yet processed) related to given group.\n"
             "--dry-run                               Only show results without executing changes on Consumer\n"
@@ -173,6 +176,8 @@ static void consumer_groups_exception(const struct tool_client *c, rd_kafka_resp
           "RebalanceInProgressException: The group is rebalancing, so a rejoin is needed." },
         { RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION,
           "IllegalGenerationException: Specified group generation id is not valid." },
+        { RD_KAFKA_RESP_ERR_GROUP_SUBSCRIBED_TO_TOPIC,
+          "GroupSubscribedToTopicException: The consumer group is actively subscribed to the topic" },
         { RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE,
           "OffsetMetadataTooLarge: The metadata field of the offset request was too large." },
     };
@@ -333,8 +338,12 @@ static int consumer_groups_args_check(const struct consumer_groups_args *a)
                                            "--reset-offsets, --delete-offsets");
     if (!a->bootstrap)
         return consumer_groups_usage_error("Missing required argument \"[bootstrap-server]\"");
-    if (a->delete_offsets)
-        return consumer_groups_usage_error("Option [delete-offsets] is not supported by samsa consumer-groups yet");
+    if (a->delete_offsets) {
+        if (a->group_count == 0 || a->topic_count == 0)
+            return consumer_groups_usage_error("Option [delete-offsets] takes the following options: [group], [topic]");
+        if (a->group_count > 1)
+            return consumer_groups_usage_error("Option [delete-offsets] supports only one [group] at a time");
+    }
     if ((a->members || a->verbose || a->offsets) && !a->describe)
         return consumer_groups_usage_error(a->members   ? "Option(s) [members] are unavailable given other options on "
                                                           "the command line"
@@ -1055,6 +1064,121 @@ static int consumer_groups_delete(struct tool_client *c, const struct consumer_g
     return 0;
 }
 
+/* ---- --delete-offsets ------------------------------------------------------------ */
+
+static int consumer_groups_scope(struct tool_client *c, const struct consumer_groups_args *a, const char *group,
+                                 rd_kafka_topic_partition_list_t **out, char *err, size_t err_size);
+
+static int consumer_groups_tp_text_cmp(const void *x, const void *y)
+{
+    const rd_kafka_topic_partition_t *p = x, *q = y;
+    char a[320], b[320];
+    snprintf(a, sizeof a, "%s%d", p->topic, (int)p->partition); /* Kafka sorts by topic + partition as text */
+    snprintf(b, sizeof b, "%s%d", q->topic, (int)q->partition);
+    return strcmp(a, b);
+}
+
+/* ConsumerGroupService.deleteOffsets: OffsetDelete (KIP-496) through the
+ * group's coordinator; one --group, --topic T or T:0,1. */
+static int consumer_groups_delete_offsets(struct tool_client *c, const struct consumer_groups_args *a)
+{
+    char err[TOOL_ERRSTR_MAX];
+    const char *group = a->groups[0];
+    rd_kafka_topic_partition_list_t *l = NULL;
+    int rc = consumer_groups_scope(c, a, group, &l, err, sizeof err);
+    if (rc == ERR_CONFIG)
+        return consumer_groups_usage_error(err);
+    if (rc < 0)
+        return consumer_groups_failed(err);
+    rd_kafka_DeleteConsumerGroupOffsets_t *d = rd_kafka_DeleteConsumerGroupOffsets_new(group, l);
+    rd_kafka_AdminOptions_t *o = tool_admin_options(c, RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS);
+    rd_kafka_DeleteConsumerGroupOffsets(c->rk, &d, 1, o, c->queue);
+    if (o)
+        rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_DeleteConsumerGroupOffsets_destroy(d);
+    c->last_event_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_event_t *ev = tool_client_wait(c, RD_KAFKA_EVENT_DELETECONSUMERGROUPOFFSETS_RESULT, err, sizeof err);
+    /* librdkafka fails the whole event on a group-level error (Kafka's
+     * future fails the same way): the code is what the output needs */
+    if (!ev && (c->last_event_err <= 0 || c->last_event_err == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT)) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return consumer_groups_failed(err);
+    }
+    size_t n = 0;
+    const rd_kafka_group_result_t **gr =
+        ev ? rd_kafka_DeleteConsumerGroupOffsets_result_groups(rd_kafka_event_DeleteConsumerGroupOffsets_result(ev),
+                                                               &n)
+           : NULL;
+    const rd_kafka_error_t *ge = n > 0 ? rd_kafka_group_result_error(gr[0]) : NULL;
+    const rd_kafka_topic_partition_list_t *parts = n > 0 ? rd_kafka_group_result_partitions(gr[0]) : NULL;
+    rd_kafka_resp_err_t top = !ev ? c->last_event_err : ge ? rd_kafka_error_code(ge) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; top == RD_KAFKA_RESP_ERR_NO_ERROR && parts && i < parts->cnt; i++)
+        top = parts->elems[i].err; /* the Java future fails with the first partition's error */
+    char topics[1024] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < a->topic_count; i++) {
+        int w = snprintf(topics + len, sizeof topics - len, "%s%s", i ? ", " : "", a->topics[i]);
+        if (w < 0 || (size_t)w >= sizeof topics - len)
+            break;
+        len += (size_t)w;
+    }
+    char msg[1200];
+    switch (top) {
+    case RD_KAFKA_RESP_ERR_NO_ERROR:
+        printf("Request succeed for deleting offsets with topic %s group %s\n", topics, group);
+        break;
+    case RD_KAFKA_RESP_ERR_INVALID_GROUP_ID:
+        snprintf(msg, sizeof msg, "'%s' is not valid.", group);
+        consumer_groups_error(msg);
+        break;
+    case RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND:
+        snprintf(msg, sizeof msg, "'%s' does not exist.", group);
+        consumer_groups_error(msg);
+        break;
+    case RD_KAFKA_RESP_ERR_NON_EMPTY_GROUP:
+        snprintf(msg, sizeof msg, "Deleting offsets of a consumer group '%s' is forbidden if the group is not empty.",
+                 group);
+        consumer_groups_error(msg);
+        break;
+    case RD_KAFKA_RESP_ERR_GROUP_SUBSCRIBED_TO_TOPIC:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+        consumer_groups_error("Encounter some partition level error, see the follow-up details:");
+        break;
+    default:
+        consumer_groups_exception(c, top, err, sizeof err);
+        snprintf(msg, sizeof msg, "Encounter some unknown error: %s", err);
+        consumer_groups_error(msg);
+        break;
+    }
+    /* Kafka prints "%n%-30s %-15s %-15s" per line: a blank line between rows */
+    printf("\n%-30s %-15s %-15s", "TOPIC", "PARTITION", "STATUS");
+    /* a group-level failure fails every partition's future with it, as in Kafka */
+    rd_kafka_topic_partition_list_t *sorted = rd_kafka_topic_partition_list_copy(parts ? parts : l);
+    for (int i = 0; !parts && sorted && i < sorted->cnt; i++)
+        sorted->elems[i].err = top;
+    rd_kafka_topic_partition_list_destroy(l);
+    if (sorted) {
+        qsort(sorted->elems, (size_t)sorted->cnt, sizeof *sorted->elems, consumer_groups_tp_text_cmp);
+        for (int i = 0; i < sorted->cnt; i++) {
+            const rd_kafka_topic_partition_t *p = &sorted->elems[i];
+            char status[TOOL_ERRSTR_MAX + 16] = "Successful";
+            if (p->err) {
+                consumer_groups_exception(c, p->err, err, sizeof err);
+                const char *colon = strstr(err, ": "); /* Kafka prints the message, not the class */
+                snprintf(status, sizeof status, "Error: %s", colon ? colon + 2 : err);
+            }
+            printf("\n%-30s %-15d %-15s\n", p->topic, (int)p->partition, status);
+        }
+        rd_kafka_topic_partition_list_destroy(sorted);
+    } else {
+        printf("\n");
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    return 0;
+}
+
 /* ---- --reset-offsets ------------------------------------------------------------- */
 
 /* Utils.getDateTime: "YYYY-MM-DDTHH:mm:SS[.sss][Z|+hh:mm|-hh:mm|+hhmm|+hh]", UTC without a zone. */
@@ -1376,6 +1500,8 @@ int tool_consumer_groups_main(int argc, char **argv)
         rc = consumer_groups_describe(&c, &a);
     else if (a.delete_groups)
         rc = consumer_groups_delete(&c, &a);
+    else if (a.delete_offsets)
+        rc = consumer_groups_delete_offsets(&c, &a);
     else
         rc = consumer_groups_reset(&c, &a);
     fflush(stdout);

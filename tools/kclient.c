@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/be.h"
 #include "common/kwire.h"
 #include "kmsg.h"
 
@@ -132,10 +133,7 @@ int kclient_call(struct kclient *kc, int16_t api_key, int16_t version, struct by
         rc = buf_append(&req, body.ptr, body.len);
     if (rc == 0) {
         uint32_t size = (uint32_t)(req.len - 4);
-        req.ptr[0] = (uint8_t)(size >> 24);
-        req.ptr[1] = (uint8_t)(size >> 16);
-        req.ptr[2] = (uint8_t)(size >> 8);
-        req.ptr[3] = (uint8_t)size;
+        be_put32(req.ptr, size);
         rc = send_all(kc, req.ptr, req.len);
     }
     buf_deinit(&req);
@@ -144,7 +142,7 @@ int kclient_call(struct kclient *kc, int16_t api_key, int16_t version, struct by
     uint8_t h[4];
     if ((rc = recv_all(kc, h, 4)) < 0)
         return rc;
-    uint32_t size = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+    uint32_t size = be_get32(h);
     if (size < 4 || size > KCLIENT_RESPONSE_BYTES_MAX)
         return ERR_DECODE;
     buf_reset(&kc->in);

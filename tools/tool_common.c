@@ -189,6 +189,7 @@ rd_kafka_event_t *tool_client_wait(struct tool_client *c, rd_kafka_event_type_t 
             continue;
         }
         rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
+        c->last_event_err = e;
         if (e) {
             if (e == RD_KAFKA_RESP_ERR__TIMED_OUT)
                 tool_explain(c, "Timed out waiting for a node assignment.", err, err_size);

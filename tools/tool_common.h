@@ -37,6 +37,9 @@ struct tool_client {
     /* the last client-level error librdkafka reported (e.g. all brokers
      * down): shown when a call times out so the user sees why */
     char last_error[TOOL_ERRSTR_MAX];
+    /* the error code of the last result event tool_client_wait refused
+     * (a request-level broker error, e.g. GROUP_ID_NOT_FOUND) */
+    rd_kafka_resp_err_t last_event_err;
 };
 
 /*

@@ -3,17 +3,14 @@
  *
  * Decodes the request header, then the body with the decoder of every
  * described API at the header's version (and at every other version, so a
- * small corpus reaches all of them), then re-encodes what decoded.  Also runs
- * the produce-path record batch validator, record iteration (with
- * decompression) and the controller-frame decoder over the same bytes.  Any crash,
- * sanitizer report or over-limit allocation is a bug.
+ * small corpus reaches all of them), then re-encodes what decoded.  Record
+ * batches, controller frames, __consumer_offsets records and config files
+ * have their own targets beside this one.  Any crash, sanitizer report or
+ * over-limit allocation is a bug.
  */
 #include <stddef.h>
 #include <stdint.h>
 
-#include "broker/brk_batch.h"
-#include "broker/brk_records.h"
-#include "quorum.pb-c.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "kmsg.h"
@@ -64,6 +61,7 @@ static void fuzz_body(struct kwire_reader body, int16_t key, int16_t version, st
     case KMSG_API_ALTER_CONFIGS: FUZZ_API(alter_configs); break;
     case KMSG_API_CREATE_PARTITIONS: FUZZ_API(create_partitions); break;
     case KMSG_API_DELETE_GROUPS: FUZZ_API(delete_groups); break;
+    case KMSG_API_OFFSET_DELETE: FUZZ_API(offset_delete); break;
     case KMSG_API_INCREMENTAL_ALTER_CONFIGS: FUZZ_API(incremental_alter_configs); break;
     case KMSG_API_DESCRIBE_CLUSTER: FUZZ_API(describe_cluster); break;
     default: break;
@@ -88,22 +86,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_body(r, hdr.api_key, v, &a);
         }
     }
-    struct brk_batch_summary sum;
-    (void)brk_batch_validate_produce(bytes_make(data, size), 1 << 20, &sum);
-    /* the same bytes as one stored batch: record iteration, decompression included */
-    struct buf scratch;
-    buf_init(&scratch, 4u << 20);
-    struct brk_records_iter it;
-    if (brk_records_iter_init(&it, bytes_make(data, size), &scratch) == 0) {
-        struct brk_record rec;
-        for (int n = 0; n < 100000 && brk_records_next(&it, &rec) == 1; n++) {
-        }
-    }
-    buf_deinit(&scratch);
-    /* and as a controller-listener frame body */
-    Samsa__ControllerFrame *f = samsa__controller_frame__unpack(NULL, size, data);
-    if (f)
-        samsa__controller_frame__free_unpacked(f, NULL);
     arena_deinit(&a);
     return 0;
 }

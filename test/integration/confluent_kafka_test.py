@@ -1,7 +1,8 @@
 """confluent_kafka_test - confluent-kafka-python (librdkafka) against one node.
 
 Proves: AdminClient.create_topics with configs (and validate_only creates
-nothing), describe_configs returns the configured values with the
+nothing; message.format.version accepted and ignored with a warning),
+describe_configs returns the configured values with the
 DYNAMIC_TOPIC_CONFIG source and defaults for the rest; Producer with lz4,
 snappy and zstd (acks=all) gets every delivery report without error at
 consecutive offsets; Consumer.assign (no group, no auto-commit) reads every
@@ -42,6 +43,14 @@ with Node() as node:
         check(False, "create with retention.ms=not-a-number succeeded", node)
     except KafkaException as e:
         print("ok bad config refused: %s" % e.args[0].name())
+    # message.format.version (deprecated): accepted and ignored with a warning, as Kafka 3.x
+    fs = admin.create_topics([NewTopic("ck-oldfmt", 1, 1, config={"message.format.version": "0.10.2"})])
+    fs["ck-oldfmt"].result(timeout=10)
+    check("message.format.version=0.10.2 is deprecated and ignored" in node.log_text(),
+          "no warning for message.format.version", node)
+    p = Producer({"bootstrap.servers": bs})
+    p.produce("ck-oldfmt", value=b"v2 anyway")
+    check(p.flush(10) == 0, "produce to a topic with message.format.version", node)
     print("ok create_topics (validate_only, configs)")
 
     res = ConfigResource(ConfigResource.Type.TOPIC, "ck-main")

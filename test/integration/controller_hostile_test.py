@@ -17,6 +17,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import samsanode  # noqa: E402
+from ctrlwire import f_bytes as pb_bytes, frame, hello  # noqa: E402
 from confluent_kafka import Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
@@ -50,30 +51,6 @@ def closed_after(port, payload):
         return False
     finally:
         s.close()
-
-
-def pb_varint(v):
-    out = b""
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-def pb_bytes(field, data):
-    return pb_varint(field << 3 | 2) + pb_varint(len(data)) + data
-
-
-def frame(body, version=1):
-    return struct.pack(">I", len(body) + 1) + bytes([version]) + body
-
-
-def hello(node_id, cluster_id):
-    h = pb_varint(1 << 3) + pb_varint(node_id) + pb_bytes(2, cluster_id.encode())
-    return frame(pb_bytes(1, h))  # ControllerFrame.hello = 1
 
 
 with samsanode.Node(["offsets.topic.replication.factor=1"]) as node:

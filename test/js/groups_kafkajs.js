@@ -3,7 +3,10 @@
 // offsets.topic.replication.factor=1): consumer.run from the beginning gets
 // every key, value and header; commits; a second run of the same group
 // after more produce gets only the new records (resumed from the commit);
-// admin.fetchOffsets and describeGroups agree.
+// admin.fetchOffsets and describeGroups agree.  When SAMSA_RESTART_HANDSHAKE
+// is set, between the two runs it prints "RESTART" and waits for a line on
+// stdin: the test restarts the group's coordinator meanwhile, so the second
+// run resumes from offsets the coordinator reloaded.
 'use strict';
 const assert = require('assert');
 const { Kafka, CompressionTypes, logLevel } = require('kafkajs');
@@ -51,6 +54,11 @@ async function main() {
   const sum = offs[0].partitions.reduce((a, p) => a + Number(p.offset), 0);
   assert.strictEqual(sum, 100, `committed offsets ${JSON.stringify(offs)}`);
 
+  if (process.env.SAMSA_RESTART_HANDSHAKE) {
+    console.log('RESTART');
+    await new Promise((resolve) => process.stdin.once('data', resolve));
+    process.stdin.pause();
+  }
   await send(100, 130);
   const second = await consumeN(30, true); // fromBeginning only applies without a commit
   assert.strictEqual(second.size, 30);

@@ -11,11 +11,14 @@ import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
+import sys
 import tempfile
 import time
 
 import samsanode
+from kwire_py import kstr, recv_frame
 
 TOP = samsanode.TOP
 SERVER = samsanode.SERVER
@@ -47,7 +50,7 @@ class Node:
             listeners.append("CONTROLLER://127.0.0.1:%d" % self.ctrl_port)
         lines = [
             "process.roles=%s" % self.roles,
-            "node.id=%d" % self.id,
+            "%s=%d" % (self.cluster.id_key, self.id),
             "listeners=%s" % ",".join(listeners),
             "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
             "controller.listener.names=CONTROLLER",
@@ -83,6 +86,11 @@ class Node:
             time.sleep(0.05)
         raise RuntimeError("node %d not ready in %ss:\n%s" % (self.id, timeout_s, self.tail()))
 
+    def restart(self):
+        self.stop()
+        self.start()
+        self.wait_ready()
+
     def kill9(self):
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
@@ -115,11 +123,14 @@ class Cluster:
     """roles: a list like ["broker,controller"] * 3, or
     ["controller"] * 3 + ["broker"] * 2.  Controllers are the voters."""
 
-    def __init__(self, roles, extra=()):
+    def __init__(self, roles, extra=(), first_id=1, id_key="node.id"):
+        """first_id: the first node's id (Kafka's start at 0); id_key:
+        node.id, or broker.id (its old name)."""
         self.dir = tempfile.mkdtemp(prefix="samsa-cluster-")
         self.extra = list(extra)
+        self.id_key = id_key
         ports = samsanode.free_ports(2 * len(roles))
-        self.nodes = [Node(self, i + 1, r, ports[2 * i], ports[2 * i + 1]) for i, r in enumerate(roles)]
+        self.nodes = [Node(self, first_id + i, r, ports[2 * i], ports[2 * i + 1]) for i, r in enumerate(roles)]
         self.voters = ",".join("%d@127.0.0.1:%d" % (n.id, n.ctrl_port) for n in self.nodes if "controller" in n.roles)
         cid = subprocess.check_output([CLI, "storage", "random-uuid"], text=True).strip()
         for n in self.nodes:
@@ -150,9 +161,106 @@ class Cluster:
                     best, when = n, m.group(1)
         return best
 
+    def node(self, node_id):
+        return [n for n in self.nodes if n.id == node_id][0]
+
+    def fail(self, msg):
+        """Print msg and every node's log tail, then exit 1 (samsanode.check's contract)."""
+        for n in self.nodes:
+            print("---- node %d (%s) log tail:\n%s" % (n.id, n.roles, n.tail(25)))
+        print("FAIL: " + msg)
+        sys.stdout.flush()
+        sys.exit(1)
+
+    def find_coordinator(self, node, group, version=0, key_type=0, timeout_s=30):
+        """FindCoordinator asked at node (raw frames, kwire_py): retried while
+        the answer is COORDINATOR_NOT_AVAILABLE (15, __consumer_offsets being
+        created).  Returns (error, node_id, host, port); v4 sends one key."""
+        deadline = time.time() + timeout_s
+        while True:
+            ans = find_coordinator_once(node.client_port, group, version, key_type)
+            if ans[0] != 15 or time.time() > deadline:
+                return ans
+            time.sleep(0.1)
+
+    def coordinator(self, group, timeout_s=30):
+        """The broker that coordinates group, as FindCoordinator names it."""
+        err, nid, _, _ = self.find_coordinator(self.brokers()[0], group, timeout_s=timeout_s)
+        if err != 0:
+            self.fail("FindCoordinator %s: error %d" % (group, err))
+        return self.node(nid)
+
+    def not_coordinator(self, group):
+        """A live broker that is NOT group's coordinator (bootstrap clients there)."""
+        coord = self.coordinator(group)
+        return [n for n in self.brokers() if n is not coord and n.alive()][0]
+
     def cleanup(self):
         for n in self.nodes:
             n.kill9()
         if os.environ.get("KEEP_CLUSTER"):
             return
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def find_coordinator_once(port, key, version=0, key_type=0):
+    """One FindCoordinator request (v0-v4; v3+ flexible: header v2, compact
+    strings) to 127.0.0.1:port.  Returns (error, node_id, host, port)."""
+    def cstr(v):
+        b = v.encode()
+        return bytes([len(b) + 1]) + b
+
+    if version >= 3:
+        hdr = struct.pack(">hhi", 10, version, 7) + kstr("samsacluster") + b"\x00"
+        if version == 3:
+            body = cstr(key) + struct.pack(">b", key_type) + b"\x00"
+        else:
+            body = struct.pack(">b", key_type) + bytes([2]) + cstr(key) + b"\x00"
+    else:
+        hdr = struct.pack(">hhi", 10, version, 7) + kstr("samsacluster")
+        body = kstr(key) + (struct.pack(">b", key_type) if version >= 1 else b"")
+    payload = hdr + body
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        s.sendall(struct.pack(">i", len(payload)) + payload)
+        r = recv_frame(s)
+    finally:
+        s.close()
+    i = 4
+    if version >= 3:
+        i += 1  # response header v1 tags
+    if version >= 1:
+        i += 4  # throttle
+    if version >= 4:
+        n = r[i] - 1
+        i += 1
+        if n != 1:
+            raise ValueError("v4: %d coordinators for 1 key" % n)
+        klen = r[i] - 1
+        i += 1 + klen
+        nid, = struct.unpack(">i", r[i:i + 4])
+        hlen = r[i + 4] - 1
+        host = r[i + 5:i + 5 + hlen].decode()
+        i += 5 + hlen
+        prt, err = struct.unpack(">ih", r[i:i + 6])
+        return err, nid, host, prt
+    err, = struct.unpack(">h", r[i:i + 2])
+    i += 2
+    if version >= 1:
+        if version >= 3:
+            mlen = r[i] - 1
+            i += 1 + max(mlen, 0)
+        else:
+            mlen, = struct.unpack(">h", r[i:i + 2])
+            i += 2 + max(mlen, 0)
+    nid, = struct.unpack(">i", r[i:i + 4])
+    i += 4
+    if version >= 3:
+        hlen = r[i] - 1
+        i += 1
+    else:
+        hlen, = struct.unpack(">h", r[i:i + 2])
+        i += 2
+    host = r[i:i + hlen].decode()
+    prt, = struct.unpack(">i", r[i + hlen:i + hlen + 4])
+    return err, nid, host, prt

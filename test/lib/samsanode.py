@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import struct
 import sys
 import tempfile
 import time
@@ -179,6 +180,22 @@ class Node:
             self.print_log()
         self.kill(quiet=True)
         return False
+
+
+def java_hash(s):
+    """Java's String.hashCode (over UTF-16 units), as a signed 32-bit int."""
+    h = 0
+    b = s.encode("utf-16-be")
+    for unit in struct.unpack(">%dH" % (len(b) // 2), b):
+        h = (31 * h + unit) & 0xFFFFFFFF
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
+def group_partition(group, partitions):
+    """Kafka's __consumer_offsets partition of a group:
+    Utils.abs(group.hashCode()) % partitions, Utils.abs(MIN_VALUE) == 0."""
+    h = java_hash(group)
+    return (0 if h == -(1 << 31) else abs(h)) % partitions
 
 
 def check(cond, msg, node=None):

@@ -42,6 +42,10 @@
 #define SIM_DISRUPT_ISOLATE_TICKS 80
 #define SIM_DISRUPT_AFTER_TICKS 80
 #define SIM_ISOLATED_LEADER_TICKS (2 * SIM_ELECTION_TICKS + 8) /* + in-flight delay */
+/* P8's "healthy leader": every voter followed it this long (two check-quorum
+ * windows + a round trip at the calm delay of 2); give up waiting after */
+#define SIM_HEALTHY_TICKS (2 * SIM_ELECTION_TICKS + 4)
+#define SIM_HEALTHY_WAIT_TICKS 400
 
 struct sim_entry {
     uint64_t index;
@@ -130,6 +134,22 @@ struct sim {
 
 /* ---- small helpers ------------------------------------------------------- */
 
+void sim_violation_vprint(FILE *out, uint64_t seed, const char *bug, uint64_t tick, const char *property,
+                          const char *fmt, va_list ap)
+{
+    char detail[256];
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    fprintf(out, "VIOLATION seed=%llu bug=%s tick=%llu property=%s %s\n", (unsigned long long)seed,
+            bug ? bug : "none", (unsigned long long)tick, property, detail);
+}
+
+void sim_trace_vprint(FILE *out, uint64_t tick, const char *fmt, va_list ap)
+{
+    fprintf(out, "t=%llu ", (unsigned long long)tick);
+    vfprintf(out, fmt, ap);
+    fputc('\n', out);
+}
+
 static uint64_t sim_mix(uint64_t z)
 {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -153,14 +173,10 @@ static void sim_violation(struct sim *s, const char *property, const char *fmt, 
     if (s->violated)
         return;
     s->violated = true;
-    char detail[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    sim_violation_vprint(s->out, s->seed, s->bug, s->now, property, fmt, ap);
     va_end(ap);
-    fprintf(s->out, "VIOLATION seed=%llu bug=%s tick=%llu property=%s %s\n",
-            (unsigned long long)s->seed, s->bug ? s->bug : "none",
-            (unsigned long long)s->now, property, detail);
 }
 
 static void sim_trace(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -170,9 +186,7 @@ static void sim_trace(struct sim *s, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    fprintf(s->out, "t=%llu ", (unsigned long long)s->now);
-    vfprintf(s->out, fmt, ap);
-    fputc('\n', s->out);
+    sim_trace_vprint(s->out, s->now, fmt, ap);
     va_end(ap);
 }
 
@@ -246,6 +260,7 @@ static void sim_disk_clear(struct sim_disk *d)
     sim_disk_truncate(d, 0);
     free(d->ents);
     memset(d, 0, sizeof *d);
+    d->hs.voted_for = RAFT_ID_NONE;
 }
 
 /* P2 - log matching via a global (index, epoch) -> chain map */
@@ -856,30 +871,45 @@ static void sim_liveness(struct sim *s)
                       SIM_LIVENESS_TICKS, (unsigned long long)base);
 }
 
-/* P8: isolate a follower of a healthy leader, heal: no epoch bump allowed */
+/* P8: isolate a follower of a healthy leader, heal: no epoch bump allowed.
+ *
+ * "Healthy" is the leader's own check-quorum verdict, not a snapshot of who
+ * follows whom.  The leader judges fixed windows of election_ticks and counts
+ * only fetches inside the window.  The first boundary after a heal may judge a
+ * window that is mostly the partition, and resigning there is correct (seed
+ * 74617: the leader was cut off for 14 ticks, every voter followed it again one
+ * tick before its boundary, but only one of three followers had fetched; see
+ * raft_test.c test_check_quorum_judges_whole_window).  So every voter must
+ * follow the leader for SIM_HEALTHY_TICKS in a row: two windows (any phase),
+ * plus a fetch round trip on the calm network.  The second boundary then
+ * judges a window lying wholly inside the stable stretch, in which every voter
+ * fetched, so the leader holds a fresh quorum of its own. */
 static void sim_disruption(struct sim *s)
 {
     if (s->voter_count < 3)
         return;
-    /* wait until every voter follows one leader in one epoch */
     struct sim_node *l = NULL;
-    for (int i = 0; i < 400 && !s->violated; i++) {
+    uint32_t stable_ticks = 0;
+    for (int i = 0; i < SIM_HEALTHY_WAIT_TICKS && !s->violated; i++) {
+        struct sim_node *was = l;
+        uint64_t was_epoch = l ? raft_epoch_get(l->r) : 0;
         sim_step(s);
         l = sim_leader_find(s);
-        if (!l)
-            continue;
-        bool stable = true;
-        for (uint32_t v = 0; v < s->voter_count; v++) {
+        bool stable = l != NULL;
+        for (uint32_t v = 0; v < s->voter_count && stable; v++) {
             struct sim_node *n = &s->nodes[v];
             if (!n->up || raft_epoch_get(n->r) != raft_epoch_get(l->r) ||
                 (n != l && raft_leader_get(n->r) != l->id))
                 stable = false;
         }
-        if (stable)
+        if (!stable || l != was || raft_epoch_get(l->r) != was_epoch)
+            stable_ticks = 0;
+        if (stable && ++stable_ticks >= SIM_HEALTHY_TICKS)
             break;
-        l = NULL;
+        if (!stable)
+            l = NULL;
     }
-    if (!l || s->violated)
+    if (!l || stable_ticks < SIM_HEALTHY_TICKS || s->violated)
         return;
     uint64_t epoch = raft_epoch_get(l->r);
     uint32_t x = (uint32_t)prng_range(&s->prng, s->voter_count);
@@ -927,17 +957,24 @@ static void sim_free(struct sim *s)
     free(s->committed_chain);
 }
 
-static const char *const sim_bugs[] = { "vote_without_log_check", "hw_from_old_epoch",
-                                        "no_check_quorum", "no_pre_vote" };
-
-bool sim_bug_known(const char *name)
+bool sim_name_listed(const char *names, const char *name)
 {
     if (!name || strcmp(name, "none") == 0)
         return true;
-    for (size_t i = 0; i < sizeof sim_bugs / sizeof sim_bugs[0]; i++)
-        if (strcmp(name, sim_bugs[i]) == 0)
+    size_t n = strlen(name);
+    for (const char *p = names; *p;) {
+        size_t w = strcspn(p, " ");
+        if (w == n && strncmp(p, name, n) == 0)
             return true;
+        p += w;
+        p += strspn(p, " ");
+    }
     return false;
+}
+
+bool sim_bug_known(const char *name)
+{
+    return sim_name_listed(sim_bug_names(), name);
 }
 
 const char *sim_bug_names(void)
@@ -971,6 +1008,7 @@ int sim_run_seed(uint64_t seed, const char *bug, bool verbose, FILE *out)
     for (uint32_t i = 0; i < s->node_count; i++) {
         s->nodes[i].id = i + 1;
         s->nodes[i].voter = i < s->voter_count;
+        s->nodes[i].disk.hs.voted_for = RAFT_ID_NONE; /* a fresh disk */
         sim_node_start(s, &s->nodes[i], false);
     }
     sim_trace(s, "seed=%llu voters=%u nodes=%u drop=%u dup=%u delay=%u crash=%u part=%u "

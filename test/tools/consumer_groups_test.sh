@@ -3,7 +3,7 @@
 # (kafka-consumer-groups.sh) against a real single node: groups made by real
 # confluent-kafka consumers, every action (--list [--state], --describe
 # [--offsets|--members [--verbose]|--state], --delete, --reset-offsets with
-# each scenario, --dry-run/--execute), exact output lines (column padding
+# each scenario, --delete-offsets (refused for a subscribed topic), --dry-run/--execute), exact output lines (column padding
 # and trailing blanks included), which stream they go to, and exit codes.
 # After a reset --execute a consumer of the group must restart at the reset
 # offset.  Standalone: prints "N passed, N failed" last, exits non-zero on
@@ -258,6 +258,14 @@ run 0 "offsets unchanged after the refusal" cg --describe --group live
 out_has "$(row9 15 15 "$WC" 15 live t1 0 10 10 0 "$MID" /127.0.0.1 live-client)"
 run 0 "delete refused on an active group" cg --delete --group live
 out_is "\nError: Deletion of some consumer groups failed:\n* Group 'live' could not be deleted due to: java.util.concurrent.ExecutionException: org.apache.kafka.common.errors.GroupNotEmptyException: The group is not empty."
+# --delete-offsets of a topic an active member subscribes to: GROUP_SUBSCRIBED_TO_TOPIC per partition
+DOH="$(printf '%-30s %-15s %-15s' TOPIC PARTITION STATUS)"
+drow() { printf '%-30s %-15s %-15s' "$1" "$2" "$3"; }
+SUBSCRIBED="Error: The consumer group is actively subscribed to the topic"
+run 0 "delete-offsets refused for a subscribed topic" cg --delete-offsets --group live --topic t1
+out_is "\nError: Encounter some partition level error, see the follow-up details:\n\n$DOH\n$(drow t1 0 "$SUBSCRIBED")\n\n$(drow t1 1 "$SUBSCRIBED")\n\n$(drow t1 2 "$SUBSCRIBED")"
+run 0 "offsets kept after the refusal" cg --describe --group live
+out_has "$(row9 15 15 "$WC" 15 live t1 2 10 10 0 "$MID" /127.0.0.1 live-client)"
 run 0 "describe --all-groups --state" cg --describe --all-groups --state
 out_has "$(printf "%-${W}s %-25s %-20s %-15s %s" live "$COORD" range Stable 1)"
 out_has "$(printf "%-${W}s %-25s %-20s %-15s %s" made "$COORD" "" Empty 0)"
@@ -319,6 +327,23 @@ run 0 "list after deletes (a static member stays until its session times out)" c
 out_is "static"
 run 0 "deleted group is gone" cg --describe --group g1
 out_is "\nError: Consumer group 'g1' does not exist."
+
+# ---- delete-offsets (OffsetDelete, KIP-496) ----------------------------------------------
+run 1 "delete-offsets without topic" cg --delete-offsets --group doff
+err_first "Option [delete-offsets] takes the following options: [group], [topic]"
+run 1 "delete-offsets with two groups" cg --delete-offsets --group a --group b --topic t1
+err_first "Option [delete-offsets] supports only one [group] at a time"
+run 0 "delete-offsets of a missing group" cg --delete-offsets --group doff --topic t1:0
+out_is "\nError: 'doff' does not exist.\n\n$DOH\n$(drow t1 0 "Error: The group id does not exist.")"
+run 0 "a group with two offsets" cg --group doff --topic t1:0,1 --reset-offsets --to-offset 2 --execute
+run 0 "delete-offsets of one partition" cg --delete-offsets --group doff --topic t1:0
+out_is "Request succeed for deleting offsets with topic t1:0 group doff\n\n$DOH\n$(drow t1 0 Successful)"
+run 0 "describe after delete-offsets" cg --describe --group doff
+out_is "\n$(H9 15 15 15 15)\n$(row9 15 15 15 15 doff t1 1 2 10 8 - - -)"
+run 0 "delete-offsets of the whole topic" cg --delete-offsets --group doff --topic t1
+out_is "Request succeed for deleting offsets with topic t1 group doff\n\n$DOH\n$(drow t1 0 Successful)\n\n$(drow t1 1 Successful)\n\n$(drow t1 2 Successful)"
+run 0 "an empty group without offsets is gone" cg --describe --group doff
+out_is "\nError: Consumer group 'doff' does not exist."
 
 # ---- an unreachable bootstrap server: Kafka's error line, exit 0 ------------------------------
 run 0 "unreachable server" "$SAMSA" consumer-groups --bootstrap-server 127.0.0.1:1 --timeout 1000 --list

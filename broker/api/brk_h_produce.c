@@ -1,0 +1,187 @@
+/*
+ * brk_h_produce.c - Produce: validate each partition's batches, append them
+ * to the partition log, answer once every append is written.
+ *
+ * Durability (flush policy): the response for acks=1 and acks=all is sent
+ * after the write has completed into the page cache (so it survives kill -9
+ * of the process), and after fdatasync only when the topic's flush.messages
+ * / flush.ms policy calls for one — Kafka's default policy.  With one
+ * replica, acks=all equals acks=1 once min.insync.replicas is met.
+ *
+ * Batches are never re-encoded: the request's own bytes are validated (CRC),
+ * their base offset and leader epoch are patched in the log's copy, and that
+ * copy is what Fetch serves byte for byte.  Versions 0-2 (magic 0/1 message
+ * sets) are advertised only so librdkafka enables compression, and answered
+ * UNSUPPORTED_VERSION per partition, as Kafka 4 does.
+ */
+#include <string.h>
+
+#include "broker/log/brk_batch.h"
+#include "broker/api/brk_h.h"
+#include "broker/api/brk_kerr.h"
+#include "broker/log/brk_part.h"
+#include "common/be.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "controller/ctrl.h"
+
+struct produce_state {
+    struct brk_req *req;
+    struct kmsg_produce_resp resp;
+    int16_t acks;
+};
+
+struct produce_part {
+    struct produce_state *st;
+    struct kmsg_produce_resp_partition *rp;
+    struct brk_part *part;
+};
+
+static void produce_respond(struct produce_state *st)
+{
+    struct brk_req *req = st->req;
+    if (st->acks == 0) {
+        req->no_response = true;
+        brk_req_finish(req, 0);
+        return;
+    }
+    BRK_RESPOND(req, produce, &st->resp);
+}
+
+static void produce_append_cb(void *arg, int rc)
+{
+    struct produce_part *pp = arg;
+    struct produce_state *st = pp->st;
+    if (rc < 0) {
+        pp->rp->error_code = brk_kerr_from_err(rc);
+        pp->rp->base_offset = -1;
+    } else {
+        pp->rp->log_start_offset = brk_plog_start_offset(pp->part->plog);
+    }
+    ASSERT(st->req->pending > 0);
+    if (--st->req->pending == 0)
+        produce_respond(st);
+}
+
+static int16_t produce_partition(struct produce_state *st, const struct ctrl_topic *t,
+                                 struct kmsg_produce_req_partition *p, struct kmsg_produce_resp_partition *rp)
+{
+    struct brk_req *req = st->req;
+    struct brk_ctx *srv = brk_req_ctx(req);
+    if (req->hdr.api_version < 3)
+        return KERR_UNSUPPORTED_VERSION;
+    if (!t)
+        return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    struct brk_part *part = brk_parts_find(srv->parts, t->topic_id, p->index);
+    if (!part)
+        return p->index >= 0 && p->index < t->partition_count ? KERR_NOT_LEADER_OR_FOLLOWER
+                                                               : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    if (!part->is_leader)
+        return KERR_NOT_LEADER_OR_FOLLOWER;
+    if (!p->records.ptr || p->records.len == 0)
+        return KERR_INVALID_RECORD;
+    struct brk_batch_summary sum;
+    int rc = brk_batch_validate_produce(p->records, part->max_message_bytes, &sum);
+    if (rc < 0) {
+        log_debug("produce", "rejected batch topic=%s partition=%d error=\"%s\"", part->topic, part->partition,
+                  err_str(rc));
+        if (rc == ERR_INVALID)
+            return KERR_INVALID_RECORD;
+        return brk_kerr_from_err(rc);
+    }
+    if (sum.codec == BRK_BATCH_CODEC_ZSTD && req->hdr.api_version < 7)
+        return KERR_UNSUPPORTED_COMPRESSION_TYPE;
+    if (st->acks == -1) {
+        const struct ctrl_partition *cp = &t->partitions[p->index];
+        if (cp->isr_count < part->min_insync_replicas)
+            return KERR_NOT_ENOUGH_REPLICAS;
+    }
+    int64_t now_ms = clock_wall_ms();
+    if (part->log_append_time) {
+        /* the frame is ours: rewrite each batch's timestamp in place */
+        uint8_t *at = (uint8_t *)p->records.ptr;
+        uint8_t *end = at + p->records.len;
+        while (at < end) {
+            uint32_t len = be_get32(at + BRK_BATCH_OFF_LENGTH);
+            brk_batch_set_log_append_time(at, now_ms);
+            at += BRK_BATCH_LOG_OVERHEAD_BYTES + len;
+        }
+        rp->log_append_time_ms = now_ms;
+    }
+    struct produce_part *pp = arena_alloc(&req->arena, sizeof *pp);
+    if (!pp)
+        return KERR_UNKNOWN_SERVER_ERROR;
+    pp->st = st;
+    pp->rp = rp;
+    pp->part = part;
+    req->pending++;
+    /* the frame is ours and lives until the append's callback: no copy */
+    rc = brk_plog_append_borrowed(part->plog, (uint8_t *)p->records.ptr, p->records.len, part->leader_epoch, now_ms,
+                                  &rp->base_offset, produce_append_cb, pp);
+    if (rc < 0) {
+        req->pending--;
+        log_debug("produce", "append failed topic=%s partition=%d error=\"%s\"", part->topic, part->partition,
+                  err_str(rc));
+        return brk_kerr_from_err(rc);
+    }
+    return KERR_NONE;
+}
+
+void brk_h_produce(struct brk_req *req)
+{
+    struct brk_ctx *srv = brk_req_ctx(req);
+    struct kmsg_produce_req m;
+    int rc = kmsg_produce_req_decode(&req->body, req->hdr.api_version, &req->arena, &m);
+    if (rc < 0) {
+        brk_req_malformed(req, rc);
+        return;
+    }
+    struct produce_state *st = arena_alloc(&req->arena, sizeof *st);
+    if (!st) {
+        brk_req_finish(req, ERR_LIMIT);
+        return;
+    }
+    st->req = req;
+    st->acks = m.acks;
+    kmsg_produce_resp_init(&st->resp);
+    st->resp.responses = arena_alloc_array(&req->arena, (size_t)(m.topics_count > 0 ? m.topics_count : 0),
+                                           sizeof *st->resp.responses);
+    if (!st->resp.responses && m.topics_count > 0) {
+        brk_req_finish(req, ERR_LIMIT);
+        return;
+    }
+    st->resp.responses_count = m.topics_count > 0 ? m.topics_count : 0;
+    bool acks_ok = m.acks == 0 || m.acks == 1 || m.acks == -1;
+    req->pending++; /* hold the response until every partition was tried */
+    for (int32_t i = 0; i < st->resp.responses_count; i++) {
+        struct kmsg_produce_req_topic *tt = &m.topics[i];
+        struct kmsg_produce_resp_topic *rt = &st->resp.responses[i];
+        kmsg_produce_resp_topic_init(rt);
+        rt->name = tt->name;
+        int32_t np = tt->partitions_count > 0 ? tt->partitions_count : 0;
+        rt->partition_responses = arena_alloc_array(&req->arena, (size_t)np, sizeof *rt->partition_responses);
+        if (!rt->partition_responses && np > 0) {
+            req->pending--;
+            brk_req_finish(req, ERR_LIMIT);
+            return;
+        }
+        rt->partition_responses_count = np;
+        const struct ctrl_topic *t = NULL;
+        if (tt->name.ptr) {
+            t = ctrl_image_topic_find(ctrl_metadata(srv->ctrl), (const char *)tt->name.ptr, tt->name.len);
+            if (!t && brk_auto_create_topic(srv, &req->arena, tt->name) == 0)
+                t = ctrl_image_topic_find(ctrl_metadata(srv->ctrl), (const char *)tt->name.ptr, tt->name.len);
+        }
+        for (int32_t j = 0; j < np; j++) {
+            struct kmsg_produce_resp_partition *rp = &rt->partition_responses[j];
+            kmsg_produce_resp_partition_init(rp);
+            rp->index = tt->partitions[j].index;
+            rp->base_offset = -1;
+            rp->error_code = acks_ok ? produce_partition(st, t, &tt->partitions[j], rp) : KERR_INVALID_REQUIRED_ACKS;
+        }
+    }
+    /* acks=0 sends nothing back, but the request still lives until its
+     * appends complete: their callbacks point into its arena */
+    if (--req->pending == 0)
+        produce_respond(st);
+}

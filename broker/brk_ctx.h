@@ -1,0 +1,76 @@
+/*
+ * brk_ctx.h - the broker's context: the state its modules share (the
+ * partition table, the controller it follows, groups, connections, the
+ * listeners, the node's configuration).  brk_server (the composition root)
+ * creates and wires it; the modules see this header and never brk_server.h.
+ *
+ * Threading: one state thread owns all state (Redis-style): handlers,
+ * partitions, the controller, groups, io_uring.  Its loop runs libevent for
+ * the listeners, the controller's sockets and timers, then submits every
+ * io_uring operation the iteration queued in one syscall and reaps
+ * completions, so one flush covers many requests.  num.network.threads
+ * network threads (brk_conn.c) own the client sockets: they frame requests
+ * and write responses, and talk to the state thread only through queues.
+ */
+#ifndef SAMSA_BRK_CTX_H
+#define SAMSA_BRK_CTX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/config.h"
+#include "common/err.h"
+
+struct event_base;
+struct event;
+struct evconnlistener;
+struct brk_ctx;
+struct brk_conns;
+
+struct brk_listener {
+    struct brk_ctx *srv;
+    int index;                 /* into config_node.listeners */
+    struct evconnlistener *evl;
+    struct event *resume_ev;   /* re-enables accepting after EMFILE/ENFILE */
+    int64_t accept_warn_ns;    /* rate limit for accept errors */
+};
+
+#define BRK_RESIGN_GRACE_MS 2000 /* longest a resigning controller waits for a successor */
+
+struct brk_ctx {
+    struct event_base *base;
+    const struct config *cfg;
+    const struct config_node *node;
+    struct ctrl *ctrl;
+    struct uring *uring;
+    struct brk_parts *parts;
+    struct event *uring_ev;
+    struct event *retention_ev;
+    struct event *flush_ev;
+    struct event *heartbeat_ev;
+    struct event *signal_evs[2];
+    struct event *resign_ev;         /* SIGTERM on the active controller: waits for the handover */
+    int64_t resign_ns;
+    struct brk_listener listeners[CONFIG_LISTENERS_MAX];
+    int listener_count;
+    struct brk_req *fetch_waiters;   /* parked Fetch requests (long poll) */
+    struct buf fetch_scratch;        /* record bytes of the fetch being answered (reused) */
+    struct brk_conns *conns;         /* network threads + their connections (brk_conn.c) */
+    int64_t conn_count;              /* forwarded (virtual) connections alive */
+    uint64_t next_conn_id;
+    struct event *register_ev;       /* broker registration retry */
+    int64_t broker_epoch;            /* assigned by the active controller at registration */
+    uint8_t incarnation_id[16];      /* new at every start (Kafka's incarnation id) */
+    bool registering;                /* a registration is in flight */
+    bool registered;                 /* client listeners open once registration committed */
+    struct brk_groups *groups;       /* group coordinator (brk_h_group.c); NULL until caught up */
+    struct event *groups_ev;         /* its session / rebalance timer */
+    bool groups_topic_creating;      /* __consumer_offsets creation in flight */
+    char cluster_id[64];             /* from meta.properties (checked against CLUSTER_ID) */
+    const char *config_path;
+    bool stopping;
+    int stop_rc;                     /* < 0: stopped by a start-up failure (brk_server_run returns it) */
+};
+
+#endif

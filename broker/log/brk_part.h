@@ -1,0 +1,102 @@
+/*
+ * brk_part.h - the broker's table of local partitions.
+ *
+ * A partition is local when the metadata image lists this node among its
+ * replicas.  The table follows the image: brk_parts_apply() is called for
+ * every committed metadata record, brk_parts_reconcile() once after replay.
+ * Each local partition owns its brk_plog under one of log.dirs (the one
+ * holding it already, else the one with the fewest partitions, like Kafka).
+ *
+ * Deleted topics: the directory is renamed to <topic>-<p>.<id>-delete at
+ * once and removed once the log has closed (brk_plog_close: no wait for
+ * other partitions' I/O), as Kafka does; a stray directory found at start
+ * that the image does not know is removed the same way.
+ */
+#ifndef SAMSA_BRK_PART_H
+#define SAMSA_BRK_PART_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "broker/log/brk_plog.h"
+#include "controller/ctrl_image.h"
+
+struct brk_ctx;
+
+/* What happened to a partition, for its waiters. */
+enum brk_part_event {
+    BRK_PART_APPENDED = 1,   /* the log end moved forward (an append completed) */
+    BRK_PART_CHANGED,        /* leadership, epoch or replicas changed (a metadata record) */
+    BRK_PART_GONE,           /* the partition is being closed here (topic deleted, replica moved) */
+};
+
+struct brk_part_waiter;
+/* Called on the state thread for every event while w is linked; it may
+ * unlink w or any other waiter, and park new ones (those hear the next
+ * event).  `round` is unique per notification across all partitions: an
+ * owner linked to one partition twice sees the same round twice. */
+typedef void (*brk_part_wake_fn)(struct brk_part_waiter *w, enum brk_part_event ev, uint64_t round);
+
+/* One party waiting for news on one partition: a parked Fetch now, acks=all
+ * produces and follower fetches with partition replication.  The waiter
+ * owns the node (a request's arena); the partition only links it and calls
+ * its wake function.  Wake-ups come from the partition (brk_part_notify,
+ * from the log's advance and from metadata), never from handlers. */
+struct brk_part_waiter {
+    struct brk_part_waiter *prev, *next;
+    struct brk_part *part;   /* NULL: not linked */
+    void *owner;
+    brk_part_wake_fn wake;
+};
+
+struct brk_part {
+    uint8_t topic_id[16];
+    char topic[CTRL_TOPIC_NAME_BYTES_MAX + 1];
+    int32_t partition;
+    int log_dir_index;
+    char dir[PATH_MAX];
+    struct brk_plog *plog;
+    int32_t leader_epoch;
+    bool is_leader;
+    int32_t max_message_bytes;      /* max.message.bytes */
+    bool log_append_time;           /* message.timestamp.type=LogAppendTime */
+    int32_t min_insync_replicas;    /* min.insync.replicas */
+    struct brk_plog_config pcfg;    /* effective topic config */
+    struct brk_part_waiter *waiters; /* parties to tell about appends and changes */
+    struct brk_part_waiter *notify_next; /* brk_part_notify's cursor (unwait advances it) */
+    bool notifying;
+    struct brk_parts *closing_in;   /* removed from this table, its log closing; else NULL */
+};
+
+/* brk_part_wait - link w (owned by the caller) to part's waiters. */
+void brk_part_wait(struct brk_part *part, struct brk_part_waiter *w, void *owner, brk_part_wake_fn wake);
+/* brk_part_unwait - unlink w if it is linked; safe to call twice. */
+void brk_part_unwait(struct brk_part_waiter *w);
+/* brk_part_notify - call every waiter linked now, each once, newest first. */
+void brk_part_notify(struct brk_part *part, enum brk_part_event ev);
+
+struct brk_parts;
+
+MUST_CHECK int brk_parts_create(struct brk_ctx *srv, struct brk_parts **out);
+void brk_parts_destroy(struct brk_parts *parts);
+
+struct brk_part *brk_parts_find(const struct brk_parts *parts, const uint8_t topic_id[16], int32_t partition);
+/* brk_parts_find_name - through the image: topic name -> id -> partition. */
+struct brk_part *brk_parts_find_name(const struct brk_parts *parts, const struct ctrl_image *img, const char *name,
+                                     size_t len, int32_t partition);
+int32_t brk_parts_count(const struct brk_parts *parts);
+struct brk_part *brk_parts_at(const struct brk_parts *parts, int32_t index);
+
+/* brk_parts_apply - follow one committed record (open, reconfigure, delete). */
+void brk_parts_apply(struct brk_parts *parts, const struct ctrl_image *img, const Samsa__MetadataRecord *rec);
+/* brk_parts_reconcile - after replay: open every local partition of the image
+ * and remove directories the image no longer knows.  Blocks (recovery). */
+MUST_CHECK int brk_parts_reconcile(struct brk_parts *parts, const struct ctrl_image *img);
+
+/* brk_parts_checkpoint - write log-start-offset-checkpoint in every log dir. */
+MUST_CHECK int brk_parts_checkpoint(struct brk_parts *parts);
+
+int64_t brk_part_high_watermark(const struct brk_part *part);
+
+#endif

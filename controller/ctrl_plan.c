@@ -1,0 +1,388 @@
+/*
+ * ctrl_plan.c - planning: admin operations and cluster events turned into
+ * metadata records against an image.  Pure and read-only on the image: the
+ * active controller runs these on its own image (typed RPCs from brokers,
+ * forwarded Kafka admin requests, lease changes) and proposes the result;
+ * nothing here proposes, sends or stores anything.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "common/log.h"
+#include "controller/ctrl.h"
+
+static int recs_push(struct ctrl_records *out, struct arena *a, Samsa__MetadataRecord *r)
+{
+    if (out->count == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 16;
+        if (cap > CTRL_BATCH_RECORDS_MAX)
+            return ERR_LIMIT;
+        Samsa__MetadataRecord **n = arena_alloc_array(a, cap, sizeof *n);
+        if (!n)
+            return ERR_LIMIT;
+        if (out->count)
+            memcpy(n, out->recs, out->count * sizeof *n);
+        out->recs = n;
+        out->cap = cap;
+    }
+    out->recs[out->count++] = r;
+    return 0;
+}
+
+static Samsa__MetadataRecord *rec_new(struct arena *a)
+{
+    Samsa__MetadataRecord *r = arena_alloc(a, sizeof *r);
+    if (r)
+        samsa__metadata_record__init(r);
+    return r;
+}
+
+static char *arena_strndup(struct arena *a, const char *s, size_t len)
+{
+    char *p = arena_alloc(a, len + 1);
+    if (p)
+        memcpy(p, s, len);
+    return p;
+}
+
+int ctrl_topic_name_check(const char *name, size_t len)
+{
+    if (len == 0 || len > CTRL_TOPIC_NAME_BYTES_MAX)
+        return ERR_INVALID_TOPIC;
+    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+        return ERR_INVALID_TOPIC;
+    for (size_t i = 0; i < len; i++) {
+        char ch = name[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+              ch == '_' || ch == '-'))
+            return ERR_INVALID_TOPIC;
+    }
+    return 0;
+}
+
+/* The unfenced brokers, sorted by id: the placement candidates. */
+static int32_t live_brokers(const struct ctrl_image *img, int32_t *ids)
+{
+    int32_t n = 0;
+    for (int32_t i = 0; i < ctrl_image_broker_count(img); i++) {
+        const struct ctrl_broker *b = ctrl_image_broker_at(img, i);
+        if (b->fenced)
+            continue;
+        int32_t j = n++;
+        while (j > 0 && ids[j - 1] > b->broker_id) {
+            ids[j] = ids[j - 1];
+            j--;
+        }
+        ids[j] = b->broker_id;
+    }
+    return n;
+}
+
+static uint32_t random_u32(void)
+{
+    uint32_t v = 0;
+    if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v)
+        v = 0;
+    return v;
+}
+
+static Samsa__MetadataRecord *partition_rec(struct arena *a, const uint8_t *topic_id, int32_t pid,
+                                            const int32_t *replicas, int32_t rf)
+{
+    Samsa__MetadataRecord *r = rec_new(a);
+    Samsa__PartitionRecord *p = arena_alloc(a, sizeof *p);
+    int32_t *reps = arena_alloc_array(a, (size_t)rf, sizeof *reps);
+    if (!r || !p || !reps)
+        return NULL;
+    samsa__partition_record__init(p);
+    memcpy(reps, replicas, (size_t)rf * sizeof *reps);
+    p->topic_id.data = (uint8_t *)topic_id;
+    p->topic_id.len = 16;
+    p->partition_id = pid;
+    p->n_replicas = (size_t)rf;
+    p->replicas = reps;
+    /* Only the leader is in sync until partition replication exists (a later
+     * issue): followers hold no copy yet, so acks=all must not count them.
+     * Metadata then shows the partition under-replicated, which it is. */
+    p->n_isr = 1;
+    p->isr = reps;
+    p->leader = reps[0];
+    p->leader_epoch = 0;
+    p->partition_epoch = 0;
+    r->record_case = SAMSA__METADATA_RECORD__RECORD_PARTITION;
+    r->partition = p;
+    return r;
+}
+
+/* Kafka-style placement: partition p's first replica is broker
+ * (start + p) % n, followers follow it in id order, so leaders spread evenly. */
+static void place_replicas(const int32_t *ids, int32_t n, uint32_t start, int32_t pid, int32_t rf, int32_t *out)
+{
+    for (int32_t j = 0; j < rf; j++)
+        out[j] = ids[(start + (uint32_t)pid + (uint32_t)j) % (uint32_t)n];
+}
+
+int ctrl_plan_create_topic(const struct ctrl_image *img, const struct ctrl_topic_spec *spec,
+                           int32_t default_partitions, int16_t default_replication_factor, struct arena *a,
+                           struct ctrl_records *out, int32_t *effective_partitions,
+                           int16_t *effective_replication_factor)
+{
+    int rc = ctrl_topic_name_check(spec->name, spec->name_len);
+    if (rc < 0)
+        return rc;
+    if (ctrl_image_topic_find(img, spec->name, spec->name_len))
+        return ERR_EXISTS;
+    int32_t ids[CTRL_BROKERS_MAX];
+    int32_t n = live_brokers(img, ids);
+    int32_t parts = spec->partition_count;
+    int32_t rf = spec->replication_factor;
+    if (spec->assignment_count > 0) {
+        if ((parts != -1 && parts != spec->assignment_count) || (rf != -1))
+            return ERR_INVALID_REPLICA_ASSIGNMENT;
+        parts = spec->assignment_count;
+        rf = (int16_t)spec->assignment_lens[0];
+    }
+    if (parts == -1)
+        parts = default_partitions;
+    if (rf == -1)
+        rf = default_replication_factor;
+    if (parts <= 0 || parts > CTRL_PARTITIONS_PER_TOPIC_MAX)
+        return ERR_INVALID_PARTITIONS;
+    if (rf <= 0 || rf > CTRL_REPLICAS_MAX || rf > n)
+        return ERR_INVALID_REPLICATION_FACTOR;
+    if (spec->config_count > CTRL_TOPIC_CONFIGS_MAX)
+        return ERR_LIMIT;
+    for (int32_t p = 0; p < spec->assignment_count; p++) {
+        if (spec->assignment_lens[p] != rf)
+            return ERR_INVALID_REPLICA_ASSIGNMENT;
+        for (int32_t j = 0; j < rf; j++) {
+            const struct ctrl_broker *b = ctrl_image_broker_find(img, spec->assignments[p][j]);
+            if (!b)
+                return ERR_INVALID_REPLICA_ASSIGNMENT;
+            for (int32_t k = 0; k < j; k++)
+                if (spec->assignments[p][k] == spec->assignments[p][j])
+                    return ERR_INVALID_REPLICA_ASSIGNMENT;
+        }
+    }
+    uint8_t *topic_id = arena_alloc(a, 16);
+    Samsa__MetadataRecord *r = rec_new(a);
+    Samsa__TopicRecord *t = arena_alloc(a, sizeof *t);
+    char *name = arena_strndup(a, spec->name, spec->name_len);
+    if (!topic_id || !r || !t || !name)
+        return ERR_LIMIT;
+    do {
+        if (getrandom(topic_id, 16, 0) != 16)
+            return -EIO;
+        topic_id[6] = (uint8_t)((topic_id[6] & 0x0f) | 0x40); /* version-4 uuid like Kafka's Uuid.randomUuid */
+        topic_id[8] = (uint8_t)((topic_id[8] & 0x3f) | 0x80);
+    } while (ctrl_image_topic_find_id(img, topic_id));
+    samsa__topic_record__init(t);
+    t->name = name;
+    t->topic_id.data = topic_id;
+    t->topic_id.len = 16;
+    r->record_case = SAMSA__METADATA_RECORD__RECORD_TOPIC;
+    r->topic = t;
+    if ((rc = recs_push(out, a, r)) < 0)
+        return rc;
+    for (int32_t i = 0; i < spec->config_count; i++) {
+        rc = ctrl_plan_config(NULL, SAMSA__CONFIG_RESOURCE_TYPE__CONFIG_RESOURCE_TOPIC, name, spec->configs[i].name,
+                              spec->configs[i].value, a, out);
+        if (rc < 0)
+            return rc;
+    }
+    uint32_t start = n ? random_u32() % (uint32_t)n : 0;
+    int32_t replicas[CTRL_REPLICAS_MAX];
+    for (int32_t p = 0; p < parts; p++) {
+        if (spec->assignment_count > 0)
+            memcpy(replicas, spec->assignments[p], (size_t)rf * sizeof *replicas);
+        else
+            place_replicas(ids, n, start, p, rf, replicas);
+        Samsa__MetadataRecord *pr = partition_rec(a, topic_id, p, replicas, rf);
+        if (!pr)
+            return ERR_LIMIT;
+        if ((rc = recs_push(out, a, pr)) < 0)
+            return rc;
+    }
+    *effective_partitions = parts;
+    *effective_replication_factor = (int16_t)rf;
+    return 0;
+}
+
+int ctrl_plan_delete_topic(const struct ctrl_image *img, const char *name, size_t len, struct arena *a,
+                           struct ctrl_records *out)
+{
+    const struct ctrl_topic *t = ctrl_image_topic_find(img, name, len);
+    if (!t)
+        return ERR_NOT_FOUND;
+    Samsa__MetadataRecord *r = rec_new(a);
+    Samsa__RemoveTopicRecord *rt = arena_alloc(a, sizeof *rt);
+    uint8_t *id = arena_alloc(a, 16);
+    if (!r || !rt || !id)
+        return ERR_LIMIT;
+    samsa__remove_topic_record__init(rt);
+    memcpy(id, t->topic_id, 16);
+    rt->topic_id.data = id;
+    rt->topic_id.len = 16;
+    r->record_case = SAMSA__METADATA_RECORD__RECORD_REMOVE_TOPIC;
+    r->remove_topic = rt;
+    return recs_push(out, a, r);
+}
+
+int ctrl_plan_create_partitions(const struct ctrl_image *img, const char *name, size_t len, int32_t new_count,
+                                struct arena *a, struct ctrl_records *out)
+{
+    const struct ctrl_topic *t = ctrl_image_topic_find(img, name, len);
+    if (!t)
+        return ERR_NOT_FOUND;
+    if (new_count <= t->partition_count || new_count > CTRL_PARTITIONS_PER_TOPIC_MAX)
+        return ERR_INVALID_PARTITIONS;
+    int32_t ids[CTRL_BROKERS_MAX];
+    int32_t n = live_brokers(img, ids);
+    int32_t rf = t->partition_count > 0 ? t->partitions[0].replica_count : 1;
+    if (rf > n)
+        return ERR_INVALID_REPLICATION_FACTOR;
+    uint8_t *id = arena_alloc(a, 16);
+    if (!id)
+        return ERR_LIMIT;
+    memcpy(id, t->topic_id, 16);
+    uint32_t start = random_u32() % (uint32_t)n;
+    int32_t replicas[CTRL_REPLICAS_MAX];
+    for (int32_t p = t->partition_count; p < new_count; p++) {
+        place_replicas(ids, n, start, p, rf, replicas);
+        Samsa__MetadataRecord *pr = partition_rec(a, id, p, replicas, rf);
+        if (!pr)
+            return ERR_LIMIT;
+        int rc = recs_push(out, a, pr);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int ctrl_plan_config(const struct ctrl_image *img, int resource_type, const char *resource_name, const char *name,
+                     const char *value, struct arena *a, struct ctrl_records *out)
+{
+    if (img && resource_type == SAMSA__CONFIG_RESOURCE_TYPE__CONFIG_RESOURCE_TOPIC &&
+        !ctrl_image_topic_find(img, resource_name, strlen(resource_name)))
+        return ERR_NOT_FOUND;
+    Samsa__MetadataRecord *r = rec_new(a);
+    Samsa__ConfigRecord *cr = arena_alloc(a, sizeof *cr);
+    char *rn = arena_strndup(a, resource_name, strlen(resource_name));
+    char *n = arena_strndup(a, name, strlen(name));
+    char *v = arena_strndup(a, value ? value : "", value ? strlen(value) : 0);
+    if (!r || !cr || !rn || !n || !v)
+        return ERR_LIMIT;
+    samsa__config_record__init(cr);
+    cr->resource_type = (Samsa__ConfigResourceType)resource_type;
+    cr->resource_name = rn;
+    cr->name = n;
+    cr->value = v;
+    cr->deleted = value == NULL;
+    r->record_case = SAMSA__METADATA_RECORD__RECORD_CONFIG;
+    r->config = cr;
+    return recs_push(out, a, r);
+}
+
+static bool id_in(const int32_t *ids, int32_t n, int32_t id)
+{
+    for (int32_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return true;
+    return false;
+}
+
+int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, struct arena *a,
+                    struct ctrl_records *out)
+{
+    const struct ctrl_broker *b = ctrl_image_broker_find(img, broker_id);
+    if (!b)
+        return ERR_NOT_FOUND;
+    Samsa__MetadataRecord *r = rec_new(a);
+    Samsa__BrokerRegistrationChangeRecord *bc = arena_alloc(a, sizeof *bc);
+    if (!r || !bc)
+        return ERR_LIMIT;
+    samsa__broker_registration_change_record__init(bc);
+    bc->broker_id = broker_id;
+    bc->broker_epoch = b->broker_epoch;
+    bc->has_fenced = true;
+    bc->fenced = fenced;
+    r->record_case = SAMSA__METADATA_RECORD__RECORD_BROKER_CHANGE;
+    r->broker_change = bc;
+    int rc = recs_push(out, a, r);
+    if (rc < 0)
+        return rc;
+    for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
+        const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+        for (int32_t p = 0; p < t->partition_count; p++) {
+            const struct ctrl_partition *cp = &t->partitions[p];
+            int32_t leader = cp->leader;
+            if (fenced && cp->leader == broker_id) {
+                leader = -1; /* elect another live ISR member, if any */
+                for (int32_t k = 0; k < cp->isr_count && leader < 0; k++) {
+                    const struct ctrl_broker *o = ctrl_image_broker_find(img, cp->isr[k]);
+                    if (cp->isr[k] != broker_id && o && !o->fenced)
+                        leader = cp->isr[k];
+                }
+            } else if (!fenced && cp->leader < 0 && id_in(cp->isr, cp->isr_count, broker_id)) {
+                leader = broker_id;
+            }
+            if (leader == cp->leader)
+                continue;
+            Samsa__MetadataRecord *pr = rec_new(a);
+            Samsa__PartitionChangeRecord *pc = arena_alloc(a, sizeof *pc);
+            uint8_t *id = arena_alloc(a, 16);
+            if (!pr || !pc || !id)
+                return ERR_LIMIT;
+            samsa__partition_change_record__init(pc);
+            memcpy(id, t->topic_id, 16);
+            pc->topic_id.data = id;
+            pc->topic_id.len = 16;
+            pc->partition_id = cp->partition_id;
+            pc->has_leader = true;
+            pc->leader = leader;
+            pr->record_case = SAMSA__METADATA_RECORD__RECORD_PARTITION_CHANGE;
+            pr->partition_change = pc;
+            if ((rc = recs_push(out, a, pr)) < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int ctrl_plan_register_broker(int32_t broker_id, int64_t broker_epoch, const uint8_t *incarnation_id,
+                              const struct ctrl_endpoint *eps, int32_t ep_count, struct arena *a,
+                              struct ctrl_records *out)
+{
+    Samsa__MetadataRecord *r = rec_new(a);
+    Samsa__RegisterBrokerRecord *rb = arena_alloc(a, sizeof *rb);
+    Samsa__BrokerEndpoint **list = arena_alloc_array(a, (size_t)ep_count, sizeof *list);
+    uint8_t *inc = arena_alloc(a, 16);
+    if (!r || !rb || !list || !inc)
+        return ERR_LIMIT;
+    samsa__register_broker_record__init(rb);
+    memcpy(inc, incarnation_id, 16);
+    for (int32_t i = 0; i < ep_count; i++) {
+        Samsa__BrokerEndpoint *e = arena_alloc(a, sizeof *e);
+        if (!e)
+            return ERR_LIMIT;
+        samsa__broker_endpoint__init(e);
+        e->name = (char *)eps[i].name;
+        e->host = (char *)eps[i].host;
+        e->port = eps[i].port;
+        e->security_protocol = eps[i].security_protocol;
+        list[i] = e;
+    }
+    rb->broker_id = broker_id;
+    rb->incarnation_id.data = inc;
+    rb->incarnation_id.len = 16;
+    rb->broker_epoch = broker_epoch;
+    rb->n_endpoints = (size_t)ep_count;
+    rb->endpoints = list;
+    rb->rack = (char *)"";
+    rb->fenced = false;
+    r->record_case = SAMSA__METADATA_RECORD__RECORD_REGISTER_BROKER;
+    r->register_broker = rb;
+    return recs_push(out, a, r);
+}

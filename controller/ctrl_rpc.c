@@ -1,0 +1,732 @@
+/*
+ * ctrl_rpc.c - typed controller RPCs, broker leases and Kafka request
+ * forwarding.
+ *
+ * Brokers send requests, never records (controller/README.md, "Controller
+ * RPCs"): BrokerRegistration, BrokerHeartbeat and CreateTopic (a broker's
+ * auto-creation).  The active controller checks each against its own image
+ * (caller identity, message version, broker epoch, existence, limits),
+ * plans the records itself (ctrl_plan.c) and answers once they are
+ * committed.  A raw record proposal from another node is refused and
+ * logged.  On the active controller the same calls run locally, through the
+ * same checks, with callbacks instead of response frames.
+ *
+ *   caller (any node)                      active controller
+ *   ctrl_register_broker ── frame ──────►  register_serve: check, plan, propose
+ *                                           └─ waits[] until committed
+ *   reg_cb(0, epoch)  ◄── response ──────  ctrl_rpc_complete (after apply)
+ *
+ * Leases: every heartbeat renews the broker's lease; ctrl_leases_check (on
+ * the leader, every 10 ticks) fences a broker whose lease expired, that
+ * asked to be fenced or that is in controlled shutdown, and unfences one
+ * whose heartbeats resumed.
+ */
+#include <string.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "controller/ctrl_int.h"
+#include "controller/ctrl_net.h"
+
+/* ---- leases ---- */
+
+struct ctrl_lease *ctrl_lease_get(struct ctrl *c, int32_t broker_id)
+{
+    for (int32_t i = 0; i < c->lease_count; i++)
+        if (c->leases[i].broker_id == broker_id)
+            return &c->leases[i];
+    if (c->lease_count >= CTRL_BROKERS_MAX)
+        return NULL;
+    struct ctrl_lease *l = &c->leases[c->lease_count++];
+    *l = (struct ctrl_lease){ .broker_id = broker_id, .last_ticks = c->ticks };
+    return l;
+}
+
+void ctrl_leases_reset(struct ctrl *c)
+{
+    for (int32_t i = 0; i < c->lease_count; i++)
+        c->leases[i] = (struct ctrl_lease){ .broker_id = c->leases[i].broker_id, .last_ticks = c->ticks,
+                                            .shutting_down = c->leases[i].shutting_down };
+}
+
+static void lease_change_done(void *arg, int rc)
+{
+    struct ctrl_lease *l = arg;
+    l->change_in_flight = false;
+    (void)rc; /* a failed change is retried by the next check */
+}
+
+/* A partition without a leader that broker_id (in its ISR) could lead. */
+static bool leaderless_for(const struct ctrl_image *img, int32_t broker_id)
+{
+    for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
+        const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+        for (int32_t p = 0; p < t->partition_count; p++) {
+            const struct ctrl_partition *cp = &t->partitions[p];
+            if (cp->leader >= 0)
+                continue;
+            for (int32_t k = 0; k < cp->isr_count; k++)
+                if (cp->isr[k] == broker_id)
+                    return true;
+        }
+    }
+    return false;
+}
+
+/* Leader only: fence brokers whose lease expired (or that asked for it:
+ * want_fence, controlled shutdown), unfence renewed ones (and give
+ * leaderless partitions back to a live ISR member). */
+void ctrl_leases_check(struct ctrl *c)
+{
+    if (raft_role_get(c->raft) != RAFT_LEADER || !c->caught_up)
+        return;
+    for (int32_t i = 0; i < ctrl_image_broker_count(c->img); i++) {
+        const struct ctrl_broker *b = ctrl_image_broker_at(c->img, i);
+        struct ctrl_lease *l = ctrl_lease_get(c, b->broker_id);
+        if (!l || l->change_in_flight)
+            continue;
+        bool expired = c->ticks - l->last_ticks > c->session_ticks;
+        bool fence = expired || l->want_fence || l->shutting_down;
+        if (fence == b->fenced && (fence || !leaderless_for(c->img, b->broker_id)))
+            continue;
+        arena_reset(&c->plan_arena);
+        struct ctrl_records recs = { 0 };
+        if (ctrl_plan_fence(c->img, b->broker_id, fence, &c->plan_arena, &recs) < 0)
+            continue;
+        const char *reason = expired          ? "no heartbeat within broker.session.timeout.ms"
+                             : l->shutting_down ? "controlled shutdown"
+                             : l->want_fence    ? "the broker asked to be fenced"
+                                                : "heartbeats resumed";
+        log_info("ctrl", "%s broker=%d broker_epoch=%lld reason=\"%s\"", fence ? "fencing" : "unfencing",
+                 b->broker_id, (long long)b->broker_epoch, reason);
+        l->change_in_flight = true;
+        if (ctrl_propose(c, recs.recs, recs.count, lease_change_done, l) < 0)
+            l->change_in_flight = false;
+    }
+}
+
+/* ---- serving typed requests (active controller) ---- */
+
+/* The leader plans only against an image that holds everything committed
+ * before its term: once an entry of its own epoch has been applied. */
+static bool ready_to_plan(const struct ctrl *c)
+{
+    return raft_role_get(c->raft) == RAFT_LEADER && c->caught_up && c->applied_epoch == raft_epoch_get(c->raft);
+}
+
+static struct ctrl_rpc_wait *wait_new(struct ctrl *c)
+{
+    if (c->wait_count >= CTRL_REMOTE_MAX)
+        return NULL;
+    struct ctrl_rpc_wait *w = &c->waits[c->wait_count];
+    memset(w, 0, sizeof *w);
+    return w;
+}
+
+static void refused(const struct ctrl *c, const char *what, uint32_t caller, const char *why)
+{
+    log_warn("ctrl", "refused %s from node=%u reason=\"%s\" (node %d is the active controller; nothing was proposed)",
+             what, caller, why, c->cfg.node_id);
+}
+
+/* register_serve - check a registration, plan its record with the next
+ * broker epoch, propose it.  On 0, *w (not yet counted) holds the wait. */
+static int register_serve(struct ctrl *c, uint32_t caller, uint32_t version, int32_t broker_id,
+                          const uint8_t *incarnation, size_t incarnation_len, const struct ctrl_endpoint *eps,
+                          int32_t ep_count, struct ctrl_rpc_wait *w)
+{
+    char why[160];
+    if (!ready_to_plan(c))
+        return ERR_NOT_CONTROLLER;
+    if (version > CTRL_RPC_VERSION_MAX) {
+        snprintf(why, sizeof why, "message version %u is newer than this controller's %d", version,
+                 CTRL_RPC_VERSION_MAX);
+        refused(c, "a broker registration", caller, why);
+        return ERR_UNSUPPORTED;
+    }
+    if (broker_id < 0 || (uint32_t)broker_id != caller) {
+        snprintf(why, sizeof why, "broker_id=%d is not the caller's node id", broker_id);
+        refused(c, "a broker registration", caller, why);
+        return ERR_INVALID;
+    }
+    if (incarnation_len != 16 || ep_count < 0 || ep_count > CTRL_ENDPOINTS_MAX) {
+        snprintf(why, sizeof why, "incarnation id of %zu bytes (16 expected) or %d endpoints (0..%d)",
+                 incarnation_len, ep_count, CTRL_ENDPOINTS_MAX);
+        refused(c, "a broker registration", caller, why);
+        return ERR_INVALID;
+    }
+    struct ctrl_lease *l = ctrl_lease_get(c, broker_id);
+    if (!l)
+        return ERR_LIMIT;
+    if (l->registering)
+        return ERR_LIMIT; /* the caller retries once the one in flight is answered */
+    const struct ctrl_broker *prev = ctrl_image_broker_find(c->img, broker_id);
+    int64_t epoch = prev ? prev->broker_epoch + 1 : 1;
+    arena_reset(&c->plan_arena);
+    struct ctrl_records recs = { 0 };
+    int rc = ctrl_plan_register_broker(broker_id, epoch, incarnation, eps, ep_count, &c->plan_arena, &recs);
+    uint64_t index = 0;
+    if (rc == 0)
+        rc = ctrl_propose_batch(c, recs.recs, recs.count, &index);
+    if (rc < 0)
+        return rc;
+    l->registering = true;
+    w->index = index;
+    w->kind = CTRL_RPC_REGISTER;
+    w->broker_id = broker_id;
+    w->broker_epoch = epoch;
+    return 0;
+}
+
+static const char *create_error_text(int rc)
+{
+    switch (rc) {
+    case ERR_EXISTS: return "Topic already exists.";
+    case ERR_INVALID_TOPIC: return "Topic name is illegal.";
+    case ERR_INVALID_PARTITIONS: return "Number of partitions must be larger than 0.";
+    case ERR_INVALID_REPLICATION_FACTOR: return "Replication factor larger than available brokers.";
+    default: return err_str(rc);
+    }
+}
+
+/* create_topic_serve - check a topic auto-creation, plan and propose it. */
+static int create_topic_serve(struct ctrl *c, uint32_t caller, uint32_t version, const struct ctrl_topic_spec *spec,
+                              struct ctrl_rpc_wait *w, char *msg, size_t msg_size)
+{
+    if (!ready_to_plan(c))
+        return ERR_NOT_CONTROLLER;
+    int rc = 0;
+    if (version > CTRL_RPC_VERSION_MAX) {
+        snprintf(msg, msg_size, "message version %u is newer than this controller's %d", version,
+                 CTRL_RPC_VERSION_MAX);
+        rc = ERR_UNSUPPORTED;
+    } else if ((rc = ctrl_topic_name_check(spec->name, spec->name_len)) < 0) {
+        snprintf(msg, msg_size, "%s", create_error_text(rc));
+    } else if (spec->partition_count <= 0 || spec->partition_count > CTRL_PARTITIONS_PER_TOPIC_MAX ||
+               spec->replication_factor <= 0 || spec->assignment_count != 0) {
+        snprintf(msg, msg_size, "partitions=%d (1..%d) and replication_factor=%d (> 0) must be resolved",
+                 spec->partition_count, CTRL_PARTITIONS_PER_TOPIC_MAX, spec->replication_factor);
+        rc = ERR_INVALID;
+    } else if (spec->config_count < 0 || spec->config_count > CTRL_TOPIC_CONFIGS_MAX) {
+        snprintf(msg, msg_size, "%d topic configs (at most %d)", spec->config_count, CTRL_TOPIC_CONFIGS_MAX);
+        rc = ERR_LIMIT;
+    }
+    for (int32_t i = 0; rc == 0 && i < spec->config_count; i++)
+        if (config_topic_validate(spec->configs[i].name, spec->configs[i].value, msg, msg_size) < 0)
+            rc = ERR_INVALID_CONFIG;
+    if (rc < 0) {
+        refused(c, "a topic creation", caller, msg);
+        return rc;
+    }
+    for (uint32_t i = 0; i < c->wait_count; i++)
+        if (c->waits[i].kind == CTRL_RPC_CREATE_TOPIC && strlen(c->waits[i].topic) == spec->name_len &&
+            memcmp(c->waits[i].topic, spec->name, spec->name_len) == 0) {
+            snprintf(msg, msg_size, "Topic is being created.");
+            return ERR_EXISTS;
+        }
+    arena_reset(&c->plan_arena);
+    struct ctrl_records recs = { 0 };
+    int32_t parts = 0;
+    int16_t rf = 0;
+    rc = ctrl_plan_create_topic(c->img, spec, spec->partition_count, spec->replication_factor, &c->plan_arena, &recs,
+                                &parts, &rf);
+    if (rc == ERR_INVALID_REPLICATION_FACTOR) {
+        int32_t live = 0;
+        for (int32_t i = 0; i < ctrl_image_broker_count(c->img); i++)
+            live += !ctrl_image_broker_at(c->img, i)->fenced;
+        snprintf(msg, msg_size, "Replication factor: %d larger than available brokers: %d.", spec->replication_factor,
+                 live);
+        return rc;
+    }
+    uint64_t index = 0;
+    if (rc == 0)
+        rc = ctrl_propose_batch(c, recs.recs, recs.count, &index);
+    if (rc < 0) {
+        snprintf(msg, msg_size, "%s", create_error_text(rc));
+        return rc;
+    }
+    ASSERT(recs.count > 0 && recs.recs[0]->record_case == SAMSA__METADATA_RECORD__RECORD_TOPIC);
+    w->index = index;
+    w->kind = CTRL_RPC_CREATE_TOPIC;
+    memcpy(w->topic_id, recs.recs[0]->topic->topic_id.data, 16);
+    snprintf(w->topic, sizeof w->topic, "%.*s", (int)spec->name_len, spec->name);
+    log_info("ctrl", "creating topic=%s partitions=%d replication_factor=%d for node=%u", w->topic, parts, rf, caller);
+    return 0;
+}
+
+static void heartbeat_serve(struct ctrl *c, uint32_t caller, uint32_t version, const struct ctrl_heartbeat *hb,
+                            struct ctrl_heartbeat_reply *r)
+{
+    memset(r, 0, sizeof *r);
+    if (version > CTRL_RPC_VERSION_MAX) {
+        r->rc = ERR_UNSUPPORTED;
+        return;
+    }
+    if (hb->broker_id < 0 || (uint32_t)hb->broker_id != caller) {
+        char why[96];
+        snprintf(why, sizeof why, "broker_id=%d is not the caller's node id", hb->broker_id);
+        refused(c, "a broker heartbeat", caller, why);
+        r->rc = ERR_INVALID;
+        return;
+    }
+    const struct ctrl_broker *b = ctrl_image_broker_find(c->img, hb->broker_id);
+    if (!b) {
+        r->rc = ERR_NOT_FOUND;
+        return;
+    }
+    if (b->broker_epoch != hb->broker_epoch) {
+        r->rc = ERR_STALE; /* a stale incarnation: it must register again */
+        return;
+    }
+    struct ctrl_lease *l = ctrl_lease_get(c, hb->broker_id);
+    if (!l) {
+        r->rc = ERR_LIMIT;
+        return;
+    }
+    l->last_ticks = c->ticks;
+    l->want_fence = hb->want_fence;
+    if (hb->want_shut_down && !l->shutting_down) {
+        log_info("ctrl", "controlled shutdown of broker=%d broker_epoch=%lld: moving its leadership, then fencing it",
+                 hb->broker_id, (long long)hb->broker_epoch);
+        l->shutting_down = true;
+    }
+    r->fenced = b->fenced;
+    r->should_shut_down = l->shutting_down && b->fenced && !l->change_in_flight;
+}
+
+/* ---- answering ---- */
+
+static void send_register_response(struct ctrl *c, uint32_t to, uint64_t request_id, int err, int64_t epoch)
+{
+    Samsa__BrokerRegistrationResponse r = SAMSA__BROKER_REGISTRATION_RESPONSE__INIT;
+    r.request_id = request_id;
+    r.error = err;
+    r.broker_epoch = epoch;
+    r.leader_id = raft_leader_get(c->raft);
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_REGISTER_BROKER_RESPONSE;
+    f.register_broker_response = &r;
+    ctrl_send_frame(c, to, &f);
+}
+
+static void send_create_topic_response(struct ctrl *c, uint32_t to, uint64_t request_id, int err, const char *msg)
+{
+    Samsa__CreateTopicResponse r = SAMSA__CREATE_TOPIC_RESPONSE__INIT;
+    r.request_id = request_id;
+    r.error = err;
+    r.message = (char *)(msg ? msg : "");
+    r.leader_id = raft_leader_get(c->raft);
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_CREATE_TOPIC_RESPONSE;
+    f.create_topic_response = &r;
+    ctrl_send_frame(c, to, &f);
+}
+
+static void send_heartbeat_response(struct ctrl *c, uint32_t to, const struct ctrl_heartbeat *hb,
+                                    const struct ctrl_heartbeat_reply *rep)
+{
+    Samsa__BrokerHeartbeatResponse r = SAMSA__BROKER_HEARTBEAT_RESPONSE__INIT;
+    r.broker_id = hb->broker_id;
+    r.broker_epoch = hb->broker_epoch;
+    r.error = rep->rc;
+    r.is_fenced = rep->fenced;
+    r.should_shut_down = rep->should_shut_down;
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_HEARTBEAT_RESPONSE;
+    f.heartbeat_response = &r;
+    ctrl_send_frame(c, to, &f);
+}
+
+/* Answer one wait with rc (0: committed). */
+static void wait_answer(struct ctrl *c, const struct ctrl_rpc_wait *w, int rc)
+{
+    if (w->kind == CTRL_RPC_REGISTER) {
+        struct ctrl_lease *l = ctrl_lease_get(c, w->broker_id);
+        if (l) {
+            l->registering = false;
+            if (rc == 0) {
+                l->shutting_down = false; /* a new incarnation */
+                l->want_fence = false;
+            }
+        }
+        if (w->local)
+            w->reg_cb(w->arg, rc, w->broker_epoch);
+        else
+            send_register_response(c, w->from, w->request_id, rc, w->broker_epoch);
+        return;
+    }
+    ASSERT(w->kind == CTRL_RPC_CREATE_TOPIC);
+    if (rc == 0) {
+        const struct ctrl_topic *t = ctrl_image_topic_find(c->img, w->topic, strlen(w->topic));
+        if (!t || memcmp(t->topic_id, w->topic_id, 16) != 0)
+            rc = ERR_EXISTS; /* another creation of the name committed first */
+    }
+    if (w->local) {
+        if (w->commit_cb)
+            w->commit_cb(w->arg, rc);
+    } else {
+        send_create_topic_response(c, w->from, w->request_id, rc, rc == 0 ? "" : create_error_text(rc));
+    }
+}
+
+void ctrl_rpc_complete(struct ctrl *c, uint64_t index)
+{
+    for (uint32_t i = 0; i < c->wait_count;) {
+        if (c->waits[i].index > index) {
+            i++;
+            continue;
+        }
+        struct ctrl_rpc_wait w = c->waits[i];
+        c->waits[i] = c->waits[--c->wait_count];
+        wait_answer(c, &w, 0); /* may add waits: they are not committed yet */
+    }
+}
+
+void ctrl_rpc_fail(struct ctrl *c)
+{
+    while (c->wait_count > 0) {
+        struct ctrl_rpc_wait w = c->waits[--c->wait_count];
+        wait_answer(c, &w, ERR_NOT_CONTROLLER);
+    }
+}
+
+/* ---- calling (any node) ---- */
+
+static int fwd_send(struct ctrl *c, Samsa__ControllerFrame *f, uint64_t request_id, struct ctrl_fwd *fw)
+{
+    uint32_t leader = raft_leader_get(c->raft);
+    if (leader == RAFT_ID_NONE || leader == (uint32_t)c->cfg.node_id)
+        return ERR_NOT_CONTROLLER;
+    if (c->fwd_count >= CTRL_REMOTE_MAX)
+        return ERR_LIMIT;
+    int rc = ctrl_net_send(c->net, leader, f);
+    if (rc < 0)
+        return rc == ERR_NOT_FOUND ? ERR_NOT_CONTROLLER : rc;
+    fw->request_id = request_id;
+    fw->to = leader;
+    fw->deadline_ticks = c->ticks + CTRL_FWD_TIMEOUT_MS / c->cfg.tick_ms;
+    c->fwd[c->fwd_count++] = *fw;
+    return 0;
+}
+
+static struct ctrl_fwd *fwd_take(struct ctrl *c, uint64_t request_id, enum ctrl_rpc_kind kind, struct ctrl_fwd *out)
+{
+    for (uint32_t i = 0; i < c->fwd_count; i++) {
+        if (c->fwd[i].request_id != request_id || c->fwd[i].kind != kind)
+            continue;
+        *out = c->fwd[i];
+        c->fwd[i] = c->fwd[--c->fwd_count];
+        return out;
+    }
+    return NULL;
+}
+
+static void fwd_fail(struct ctrl_fwd *fw, int rc)
+{
+    switch (fw->kind) {
+    case CTRL_RPC_REGISTER: fw->reg_cb(fw->arg, rc, -1); break;
+    case CTRL_RPC_CREATE_TOPIC:
+        if (fw->commit_cb)
+            fw->commit_cb(fw->arg, rc);
+        break;
+    case CTRL_RPC_FORWARD: fw->fwd_cb(fw->arg, rc, (struct bytes){ NULL, 0 }); break;
+    }
+}
+
+void ctrl_rpc_tick(struct ctrl *c)
+{
+    uint32_t leader = raft_leader_get(c->raft);
+    for (uint32_t i = 0; i < c->fwd_count;) {
+        /* a timeout, or the leader it went to is no longer the leader (it may
+         * have died with the request): fail it now so the caller retries */
+        if (c->fwd[i].deadline_ticks <= c->ticks || c->fwd[i].to != leader) {
+            struct ctrl_fwd f = c->fwd[i];
+            c->fwd[i] = c->fwd[--c->fwd_count];
+            fwd_fail(&f, ERR_TIMEOUT);
+        } else {
+            i++;
+        }
+    }
+}
+
+int ctrl_register_broker(struct ctrl *c, const struct ctrl_registration *reg, ctrl_register_cb cb, void *arg)
+{
+    ASSERT(cb != NULL);
+    if (ctrl_is_active(c)) {
+        struct ctrl_rpc_wait *w = wait_new(c);
+        if (!w)
+            return ERR_LIMIT;
+        int rc = register_serve(c, (uint32_t)c->cfg.node_id, CTRL_RPC_VERSION_MAX, reg->broker_id,
+                                reg->incarnation_id, 16, reg->endpoints, reg->endpoint_count, w);
+        if (rc < 0)
+            return rc;
+        w->local = true;
+        w->reg_cb = cb;
+        w->arg = arg;
+        c->wait_count++;
+        ctrl_process_ready(c);
+        return 0;
+    }
+    Samsa__BrokerEndpoint eps[CTRL_ENDPOINTS_MAX];
+    Samsa__BrokerEndpoint *list[CTRL_ENDPOINTS_MAX];
+    if (reg->endpoint_count < 0 || reg->endpoint_count > CTRL_ENDPOINTS_MAX)
+        return ERR_LIMIT;
+    for (int32_t i = 0; i < reg->endpoint_count; i++) {
+        samsa__broker_endpoint__init(&eps[i]);
+        eps[i].name = (char *)reg->endpoints[i].name;
+        eps[i].host = (char *)reg->endpoints[i].host;
+        eps[i].port = reg->endpoints[i].port;
+        eps[i].security_protocol = reg->endpoints[i].security_protocol;
+        list[i] = &eps[i];
+    }
+    Samsa__BrokerRegistrationRequest rq = SAMSA__BROKER_REGISTRATION_REQUEST__INIT;
+    rq.version = CTRL_RPC_VERSION_MAX;
+    rq.request_id = ++c->next_request_id;
+    rq.broker_id = reg->broker_id;
+    rq.incarnation_id.data = (uint8_t *)reg->incarnation_id;
+    rq.incarnation_id.len = 16;
+    rq.n_endpoints = (size_t)reg->endpoint_count;
+    rq.endpoints = list;
+    rq.rack = (char *)"";
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_REGISTER_BROKER;
+    f.register_broker = &rq;
+    struct ctrl_fwd fw = { .kind = CTRL_RPC_REGISTER, .reg_cb = cb, .arg = arg };
+    return fwd_send(c, &f, rq.request_id, &fw);
+}
+
+int ctrl_create_topic(struct ctrl *c, const struct ctrl_topic_spec *spec, ctrl_commit_cb cb, void *arg)
+{
+    if (ctrl_is_active(c)) {
+        struct ctrl_rpc_wait *w = wait_new(c);
+        if (!w)
+            return ERR_LIMIT;
+        char msg[256];
+        int rc = create_topic_serve(c, (uint32_t)c->cfg.node_id, CTRL_RPC_VERSION_MAX, spec, w, msg, sizeof msg);
+        if (rc < 0)
+            return rc;
+        w->local = true;
+        w->commit_cb = cb;
+        w->arg = arg;
+        c->wait_count++;
+        ctrl_process_ready(c);
+        return 0;
+    }
+    if (spec->config_count < 0 || spec->config_count > CTRL_TOPIC_CONFIGS_MAX ||
+        spec->name_len > CTRL_TOPIC_NAME_BYTES_MAX)
+        return ERR_LIMIT;
+    char name[CTRL_TOPIC_NAME_BYTES_MAX + 1];
+    snprintf(name, sizeof name, "%.*s", (int)spec->name_len, spec->name);
+    Samsa__TopicConfigEntry kv[CTRL_TOPIC_CONFIGS_MAX];
+    Samsa__TopicConfigEntry *kvs[CTRL_TOPIC_CONFIGS_MAX];
+    for (int32_t i = 0; i < spec->config_count; i++) {
+        samsa__topic_config_entry__init(&kv[i]);
+        kv[i].name = (char *)spec->configs[i].name;
+        kv[i].value = (char *)spec->configs[i].value;
+        kvs[i] = &kv[i];
+    }
+    Samsa__CreateTopicRequest rq = SAMSA__CREATE_TOPIC_REQUEST__INIT;
+    rq.version = CTRL_RPC_VERSION_MAX;
+    rq.request_id = ++c->next_request_id;
+    rq.name = name;
+    rq.partitions = spec->partition_count;
+    rq.replication_factor = spec->replication_factor;
+    rq.n_configs = (size_t)spec->config_count;
+    rq.configs = kvs;
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_CREATE_TOPIC;
+    f.create_topic = &rq;
+    struct ctrl_fwd fw = { .kind = CTRL_RPC_CREATE_TOPIC, .commit_cb = cb, .arg = arg };
+    return fwd_send(c, &f, rq.request_id, &fw);
+}
+
+void ctrl_heartbeat_handler_set(struct ctrl *c, ctrl_heartbeat_cb cb, void *arg)
+{
+    c->hb_handler = cb;
+    c->hb_handler_arg = arg;
+}
+
+void ctrl_broker_heartbeat(struct ctrl *c, const struct ctrl_heartbeat *hb)
+{
+    if (raft_role_get(c->raft) == RAFT_LEADER) {
+        struct ctrl_heartbeat_reply r;
+        heartbeat_serve(c, (uint32_t)c->cfg.node_id, CTRL_RPC_VERSION_MAX, hb, &r);
+        if (c->hb_handler)
+            c->hb_handler(c->hb_handler_arg, &r);
+        return;
+    }
+    uint32_t leader = raft_leader_get(c->raft);
+    if (leader == RAFT_ID_NONE)
+        return;
+    Samsa__BrokerHeartbeat m = SAMSA__BROKER_HEARTBEAT__INIT;
+    m.version = CTRL_RPC_VERSION_MAX;
+    m.broker_id = hb->broker_id;
+    m.broker_epoch = hb->broker_epoch;
+    m.current_metadata_offset = hb->metadata_offset;
+    m.want_fence = hb->want_fence;
+    m.want_shut_down = hb->want_shut_down;
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_HEARTBEAT;
+    f.heartbeat = &m;
+    ctrl_send_frame(c, leader, &f);
+}
+
+/* ---- Kafka request forwarding (brokers -> active controller) ---- */
+
+void ctrl_forward_handler_set(struct ctrl *c, ctrl_forward_handler_fn fn, void *arg)
+{
+    c->fwd_handler = fn;
+    c->fwd_handler_arg = arg;
+}
+
+int ctrl_forward_request(struct ctrl *c, struct bytes kafka_request, ctrl_forward_done_cb cb, void *arg)
+{
+    Samsa__ForwardRequest fr = SAMSA__FORWARD_REQUEST__INIT;
+    fr.request_id = ++c->next_request_id;
+    fr.kafka_request.data = (uint8_t *)kafka_request.ptr;
+    fr.kafka_request.len = kafka_request.len;
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_FORWARD;
+    f.forward = &fr;
+    struct ctrl_fwd fw = { .kind = CTRL_RPC_FORWARD, .fwd_cb = cb, .arg = arg };
+    return fwd_send(c, &f, fr.request_id, &fw);
+}
+
+void ctrl_forward_reply(struct ctrl *c, uint32_t to, uint64_t request_id, int err, struct bytes kafka_response)
+{
+    Samsa__ForwardResponse fr = SAMSA__FORWARD_RESPONSE__INIT;
+    fr.request_id = request_id;
+    fr.error = err;
+    fr.kafka_response.data = (uint8_t *)kafka_response.ptr;
+    fr.kafka_response.len = kafka_response.len;
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_FORWARD_RESPONSE;
+    f.forward_response = &fr;
+    ctrl_send_frame(c, to, &f);
+}
+
+/* ---- frames ---- */
+
+static void on_register(struct ctrl *c, uint32_t from, const Samsa__BrokerRegistrationRequest *rq)
+{
+    struct ctrl_endpoint eps[CTRL_ENDPOINTS_MAX];
+    int32_t n = rq->n_endpoints <= CTRL_ENDPOINTS_MAX ? (int32_t)rq->n_endpoints : -1;
+    for (int32_t i = 0; i < n; i++) {
+        const Samsa__BrokerEndpoint *e = rq->endpoints[i];
+        memset(&eps[i], 0, sizeof eps[i]);
+        if (strlen(e->name) >= sizeof eps[i].name || strlen(e->host) >= sizeof eps[i].host || e->port <= 0 ||
+            e->port > 65535) {
+            n = -1; /* refused below as malformed */
+            break;
+        }
+        snprintf(eps[i].name, sizeof eps[i].name, "%s", e->name);
+        snprintf(eps[i].host, sizeof eps[i].host, "%s", e->host);
+        eps[i].port = e->port;
+        eps[i].security_protocol = e->security_protocol;
+    }
+    struct ctrl_rpc_wait *w = wait_new(c);
+    int rc = !w ? ERR_LIMIT
+                : register_serve(c, from, rq->version, rq->broker_id, rq->incarnation_id.data,
+                                 rq->incarnation_id.len, eps, n, w);
+    if (rc < 0) {
+        send_register_response(c, from, rq->request_id, rc, -1);
+        return;
+    }
+    w->from = from;
+    w->request_id = rq->request_id;
+    c->wait_count++;
+}
+
+static void on_create_topic(struct ctrl *c, uint32_t from, const Samsa__CreateTopicRequest *rq)
+{
+    struct ctrl_config_kv kv[CTRL_TOPIC_CONFIGS_MAX];
+    char msg[256] = "";
+    int32_t n = rq->n_configs <= CTRL_TOPIC_CONFIGS_MAX ? (int32_t)rq->n_configs : -1;
+    for (int32_t i = 0; i < n; i++)
+        kv[i] = (struct ctrl_config_kv){ rq->configs[i]->name, rq->configs[i]->value };
+    struct ctrl_topic_spec spec = { .name = rq->name, .name_len = strlen(rq->name), .partition_count = rq->partitions,
+                                    .replication_factor = (int16_t)(rq->replication_factor > 32767 ? -1
+                                                                                                     : rq->replication_factor),
+                                    .config_count = n, .configs = kv };
+    struct ctrl_rpc_wait *w = wait_new(c);
+    int rc = !w ? ERR_LIMIT : create_topic_serve(c, from, rq->version, &spec, w, msg, sizeof msg);
+    if (rc < 0) {
+        send_create_topic_response(c, from, rq->request_id, rc, msg);
+        return;
+    }
+    w->from = from;
+    w->request_id = rq->request_id;
+    c->wait_count++;
+}
+
+bool ctrl_rpc_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFrame *f)
+{
+    struct ctrl_fwd fw;
+    switch (f->frame_case) {
+    case SAMSA__CONTROLLER_FRAME__FRAME_PROPOSE: {
+        char why[128];
+        snprintf(why, sizeof why, "a raw record proposal (%zu records): records are planned by the active "
+                 "controller; upgrade node %u", f->propose->batch ? f->propose->batch->n_records : 0, from);
+        refused(c, "a record proposal", from, why);
+        Samsa__ProposeResponse pr = SAMSA__PROPOSE_RESPONSE__INIT;
+        pr.request_id = f->propose->request_id;
+        pr.error = ERR_UNSUPPORTED;
+        pr.leader_id = raft_leader_get(c->raft);
+        Samsa__ControllerFrame out = SAMSA__CONTROLLER_FRAME__INIT;
+        out.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_PROPOSE_RESPONSE;
+        out.propose_response = &pr;
+        ctrl_send_frame(c, from, &out);
+        return true;
+    }
+    case SAMSA__CONTROLLER_FRAME__FRAME_PROPOSE_RESPONSE: return true; /* we never propose remotely */
+    case SAMSA__CONTROLLER_FRAME__FRAME_REGISTER_BROKER: on_register(c, from, f->register_broker); return true;
+    case SAMSA__CONTROLLER_FRAME__FRAME_CREATE_TOPIC: on_create_topic(c, from, f->create_topic); return true;
+    case SAMSA__CONTROLLER_FRAME__FRAME_HEARTBEAT: {
+        if (raft_role_get(c->raft) != RAFT_LEADER)
+            return true; /* the broker sends the next one to the leader it learns of */
+        const Samsa__BrokerHeartbeat *m = f->heartbeat;
+        struct ctrl_heartbeat hb = { m->broker_id, m->broker_epoch, m->current_metadata_offset, m->want_fence,
+                                     m->want_shut_down };
+        struct ctrl_heartbeat_reply r;
+        heartbeat_serve(c, from, m->version, &hb, &r);
+        send_heartbeat_response(c, from, &hb, &r);
+        return true;
+    }
+    case SAMSA__CONTROLLER_FRAME__FRAME_REGISTER_BROKER_RESPONSE: {
+        const Samsa__BrokerRegistrationResponse *r = f->register_broker_response;
+        if (fwd_take(c, r->request_id, CTRL_RPC_REGISTER, &fw))
+            fw.reg_cb(fw.arg, r->error, r->broker_epoch);
+        return true;
+    }
+    case SAMSA__CONTROLLER_FRAME__FRAME_CREATE_TOPIC_RESPONSE: {
+        const Samsa__CreateTopicResponse *r = f->create_topic_response;
+        if (r->error != 0 && r->error != ERR_EXISTS && r->message && r->message[0])
+            log_warn("ctrl", "topic creation refused by node=%u error=\"%s\" reason=\"%s\"", from, err_str(r->error),
+                     r->message);
+        if (fwd_take(c, r->request_id, CTRL_RPC_CREATE_TOPIC, &fw) && fw.commit_cb)
+            fw.commit_cb(fw.arg, r->error);
+        return true;
+    }
+    case SAMSA__CONTROLLER_FRAME__FRAME_HEARTBEAT_RESPONSE: {
+        const Samsa__BrokerHeartbeatResponse *m = f->heartbeat_response;
+        struct ctrl_heartbeat_reply r = { m->error, m->is_fenced, m->should_shut_down };
+        if (c->hb_handler && (uint32_t)raft_leader_get(c->raft) == from)
+            c->hb_handler(c->hb_handler_arg, &r);
+        return true;
+    }
+    case SAMSA__CONTROLLER_FRAME__FRAME_FORWARD:
+        if (!ctrl_is_active(c) || !c->fwd_handler)
+            ctrl_forward_reply(c, from, f->forward->request_id, ERR_NOT_CONTROLLER, (struct bytes){ NULL, 0 });
+        else
+            c->fwd_handler(c->fwd_handler_arg, from, f->forward->request_id,
+                           bytes_make(f->forward->kafka_request.data, f->forward->kafka_request.len));
+        return true;
+    case SAMSA__CONTROLLER_FRAME__FRAME_FORWARD_RESPONSE: {
+        const Samsa__ForwardResponse *fr = f->forward_response;
+        if (fwd_take(c, fr->request_id, CTRL_RPC_FORWARD, &fw))
+            fw.fwd_cb(fw.arg, fr->error, bytes_make(fr->kafka_response.data, fr->kafka_response.len));
+        return true;
+    }
+    default: return false;
+    }
+}
