@@ -86,7 +86,7 @@ fi
 cleanup() {
     if [ -z "${KEEP:-}" ]; then
         for f in "${CLEAN_COMPOSE[@]}"; do $DC -p "${f%%:*}" -f "${f#*:}" down -v >/dev/null 2>&1; done
-        docker rm -f samsa-dt-single samsa-dt-client samsa-dt-neg >/dev/null 2>&1
+        docker rm -fv samsa-dt-single samsa-dt-client samsa-dt-neg >/dev/null 2>&1
         docker volume rm samsa-dt-data >/dev/null 2>&1
     fi
     stop_dockerd
@@ -375,11 +375,11 @@ check "a volume at cp-kafka's /var/lib/kafka/data holds the data (KAFKA_LOG_DIRS
 check "secrets print as [hidden] in the logged configuration" \
     bash -c "docker logs samsa-dt-single 2>&1 | grep -q 'sasl.jaas.config=\[hidden\]' && ! docker logs samsa-dt-single 2>&1 | grep -q not-for-logs"
 docker stop samsa-dt-single >/dev/null
-docker rm samsa-dt-single >/dev/null
+docker rm -v samsa-dt-single >/dev/null
 run_neg() { # run_neg ARGS...: a container expected to stop by itself; output in $out, exit code in $rc
     out=$(timeout 60 docker run --name samsa-dt-neg --rm "$@" 2>&1)
     rc=$?
-    docker rm -f samsa-dt-neg >/dev/null 2>&1
+    docker rm -fv samsa-dt-neg >/dev/null 2>&1
 }
 run_neg -v samsa-dt-data:/var/lib/kafka/data "${SINGLE_ENV[@]}" -e CLUSTER_ID=AAAAAAAAAAAAAAAAAAAAAA \
     -e KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://localhost:9092 -e KAFKA_LISTENERS=PLAINTEXT://:9092,CONTROLLER://:9093 "$IMAGE"
