@@ -57,7 +57,7 @@ KAFKA_LINKS := $(foreach n,$(KAFKA_NAMES),$(BUILD)/bin/kafka-$(n) $(BUILD)/bin/k
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps check test test-all integration sim sim-soak bench asan asan-integration tsan tsan-integration fuzz fuzz-bins fuzz-smoke coverage format check-deps run clean install uninstall
+.PHONY: all deps check test test-all integration sim sim-soak bench asan asan-integration tsan tsan-integration fuzz fuzz-bins fuzz-smoke coverage format check-deps run clean install uninstall docker-test
 all: $(SERVER) $(CLI) $(KAFKA_LINKS) $(CLIENTS) $(if $(wildcard test/sim/sim_main.c),$(SIM))
 
 $(KAFKA_LINKS): | $(CLI)
@@ -253,6 +253,11 @@ run:
 check-deps:
 	@test/check-deps.sh
 	@test/check_deps_test.sh
+
+# The Docker image and compose files end to end (installs docker.io and
+# docker-compose if missing, starts dockerd if none runs); test/docker/.
+docker-test:
+	@test/docker/docker_test.sh
 
 format:
 	clang-format -i $(ALL_C) $(wildcard */*.h */*/*.h)
