@@ -932,20 +932,40 @@ static void groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *
     }
 }
 
-void brk_groups_join(struct brk_groups *gs, const struct brk_group_join_req *jr, int64_t now_ms, void *waiter)
+/* The invariants of group_id's group after a join or sync.  The id is
+ * copied first: the call may answer its waiter at once, and the request that
+ * holds group_id's bytes can be freed by then. */
+static void group_check_after(struct brk_groups *gs, struct bytes group_id,
+                              void (*call)(struct brk_groups *, const void *, int64_t, void *), const void *req,
+                              int64_t now_ms, void *waiter)
 {
-    groups_join(gs, jr, now_ms, waiter);
-    const struct group *g = group_find(gs, jr->group_id);
+    struct own id = { NULL, 0, true };
+    bool copied = own_set(&id, group_id) == 0;
+    call(gs, req, now_ms, waiter);
+    const struct group *g = copied ? group_find(gs, own_bytes(&id)) : NULL;
     if (g)
         group_check(g);
+    own_free(&id);
+}
+
+static void groups_join_call(struct brk_groups *gs, const void *req, int64_t now_ms, void *waiter)
+{
+    groups_join(gs, req, now_ms, waiter);
+}
+
+static void groups_sync_call(struct brk_groups *gs, const void *req, int64_t now_ms, void *waiter)
+{
+    groups_sync(gs, req, now_ms, waiter);
+}
+
+void brk_groups_join(struct brk_groups *gs, const struct brk_group_join_req *jr, int64_t now_ms, void *waiter)
+{
+    group_check_after(gs, jr->group_id, groups_join_call, jr, now_ms, waiter);
 }
 
 void brk_groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *sr, int64_t now_ms, void *waiter)
 {
-    groups_sync(gs, sr, now_ms, waiter);
-    const struct group *g = group_find(gs, sr->group_id);
-    if (g)
-        group_check(g);
+    group_check_after(gs, sr->group_id, groups_sync_call, sr, now_ms, waiter);
 }
 
 int16_t brk_groups_heartbeat(struct brk_groups *gs, struct bytes group_id, struct bytes member_id,

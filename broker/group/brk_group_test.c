@@ -15,6 +15,7 @@
 #define STORES_MAX 64
 
 struct waiter {
+    void *free_on_answer;   /* the request's bytes, freed when it is answered (as the server does) */
     bool answered;
     int16_t err;
     int32_t generation;
@@ -53,6 +54,8 @@ static void join_done(void *ctx, void *w, const struct brk_group_join_result *r)
     struct waiter *wt = w;
     ck_assert(!wt->answered);
     wt->answered = true;
+    free(wt->free_on_answer); /* a server frees the request once answered */
+    wt->free_on_answer = NULL;
     wt->err = r->error_code;
     wt->generation = r->generation_id;
     cpy(wt->member_id, sizeof wt->member_id, r->member_id);
@@ -67,6 +70,8 @@ static void sync_done(void *ctx, void *w, int16_t err, struct bytes assignment)
     struct waiter *wt = w;
     ck_assert(!wt->answered);
     wt->answered = true;
+    free(wt->free_on_answer);
+    wt->free_on_answer = NULL;
     wt->err = err;
     cpy(wt->assignment, sizeof wt->assignment, assignment);
 }
@@ -570,11 +575,37 @@ START_TEST(test_offset_delete)
 }
 END_TEST
 
+/* A join answered at once (MEMBER_ID_REQUIRED) whose request is freed by
+ * the answer: the coordinator must not touch the request's group id after
+ * answering (under ASan, `make asan`, a use-after-free fails this test). */
+START_TEST(test_answered_request_not_touched)
+{
+    setup_delay(0);
+    char *req_bytes = malloc(8);
+    ck_assert_ptr_nonnull(req_bytes);
+    memcpy(req_bytes, "g-freed", 7);
+    struct waiter w;
+    memset(&w, 0, sizeof w);
+    w.free_on_answer = req_bytes;
+    struct brk_group_join_req jr = {
+        .group_id = bytes_make(req_bytes, 7), .member_id = B(""), .group_instance_id = { NULL, 0 },
+        .client_id = B("cli"), .client_host = B("/127.0.0.1"), .protocol_type = B("consumer"),
+        .session_timeout_ms = 10000, .rebalance_timeout_ms = 30000, .require_known_member_id = true,
+        .protocol_count = 2, .protocols = protos,
+    };
+    brk_groups_join(gs, &jr, 0, &w);
+    ck_assert(w.answered);
+    ck_assert_ptr_null(w.free_on_answer);
+    teardown();
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("brk_group");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_join_sync_rebalance);
+    tcase_add_test(tc, test_answered_request_not_touched);
     tcase_add_test(tc, test_session_expiry_and_leave);
     tcase_add_test(tc, test_rebalance_timeout_drops_laggard);
     tcase_add_test(tc, test_initial_delay);
