@@ -210,6 +210,10 @@ struct ctrl_topic_spec {
     const struct ctrl_config_kv *configs; /* validated by the caller */
 };
 
+/* ctrl_plan_error_text - the operator- and client-facing sentence for a
+ * planning error (Kafka's wording where Kafka has one). */
+const char *ctrl_plan_error_text(int rc);
+
 /* ctrl_topic_name_check - Kafka's topic name rules (1..249 of [a-zA-Z0-9._-],
  * not "." or ".."). */
 MUST_CHECK int ctrl_topic_name_check(const char *name, size_t len);

@@ -159,6 +159,14 @@ struct ctrl_topic *ctrl_image_topic_at(const struct ctrl_image *img, int32_t ind
 
 int32_t ctrl_image_broker_count(const struct ctrl_image *img) { return img->broker_count; }
 
+int32_t ctrl_image_unfenced_count(const struct ctrl_image *img)
+{
+    int32_t n = 0;
+    for (int32_t i = 0; i < img->broker_count; i++)
+        n += !ctrl_image_broker_at(img, i)->fenced;
+    return n;
+}
+
 const struct ctrl_broker *ctrl_image_broker_at(const struct ctrl_image *img, int32_t index)
 {
     ASSERT(index >= 0 && index < img->broker_count);

@@ -95,6 +95,8 @@ int32_t ctrl_image_topic_count(const struct ctrl_image *img);
 struct ctrl_topic *ctrl_image_topic_at(const struct ctrl_image *img, int32_t index);
 
 int32_t ctrl_image_broker_count(const struct ctrl_image *img);
+/* ctrl_image_unfenced_count - the registered brokers that are not fenced (alive). */
+int32_t ctrl_image_unfenced_count(const struct ctrl_image *img);
 const struct ctrl_broker *ctrl_image_broker_at(const struct ctrl_image *img, int32_t index);
 const struct ctrl_broker *ctrl_image_broker_find(const struct ctrl_image *img, int32_t broker_id);
 /* broker-level dynamic configs; resource_name "" = cluster-wide default */

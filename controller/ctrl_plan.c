@@ -47,6 +47,19 @@ static char *arena_strndup(struct arena *a, const char *s, size_t len)
     return p;
 }
 
+const char *ctrl_plan_error_text(int rc)
+{
+    switch (rc) {
+    case ERR_EXISTS: return "Topic already exists.";
+    case ERR_INVALID_TOPIC: return "Topic name is illegal: it must be 1-249 characters of [a-zA-Z0-9._-], not '.' or '..'.";
+    case ERR_INVALID_PARTITIONS: return "Number of partitions must be larger than 0 (and larger than the current count when adding).";
+    case ERR_INVALID_REPLICATION_FACTOR: return "Replication factor must be larger than 0 and not larger than the number of available brokers.";
+    case ERR_INVALID_REPLICA_ASSIGNMENT: return "Replica assignment is invalid: every partition needs the same number of distinct, registered brokers.";
+    case ERR_NOT_FOUND: return "This server does not host this topic-partition.";
+    default: return err_str(rc);
+    }
+}
+
 int ctrl_topic_name_check(const char *name, size_t len)
 {
     if (len == 0 || len > CTRL_TOPIC_NAME_BYTES_MAX)

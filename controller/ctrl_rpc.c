@@ -212,17 +212,6 @@ static int register_serve(struct ctrl *c, uint32_t caller, uint32_t version, int
     return 0;
 }
 
-static const char *create_error_text(int rc)
-{
-    switch (rc) {
-    case ERR_EXISTS: return "Topic already exists.";
-    case ERR_INVALID_TOPIC: return "Topic name is illegal.";
-    case ERR_INVALID_PARTITIONS: return "Number of partitions must be larger than 0.";
-    case ERR_INVALID_REPLICATION_FACTOR: return "Replication factor larger than available brokers.";
-    default: return err_str(rc);
-    }
-}
-
 /* create_topic_serve - check a topic auto-creation, plan and propose it. */
 static int create_topic_serve(struct ctrl *c, uint32_t caller, uint32_t version, const struct ctrl_topic_spec *spec,
                               struct ctrl_rpc_wait *w, char *msg, size_t msg_size)
@@ -237,7 +226,7 @@ static int create_topic_serve(struct ctrl *c, uint32_t caller, uint32_t version,
                  CTRL_RPC_VERSION_MAX);
         rc = ERR_UNSUPPORTED;
     } else if ((rc = ctrl_topic_name_check(spec->name, spec->name_len)) < 0) {
-        snprintf(msg, msg_size, "%s", create_error_text(rc));
+        snprintf(msg, msg_size, "%s", ctrl_plan_error_text(rc));
     } else if (spec->partition_count <= 0 || spec->partition_count > CTRL_PARTITIONS_PER_TOPIC_MAX ||
                spec->replication_factor <= 0 || spec->assignment_count != 0) {
         snprintf(msg, msg_size, "partitions=%d (1..%d) and replication_factor=%d (> 0) must be resolved",
@@ -267,9 +256,7 @@ static int create_topic_serve(struct ctrl *c, uint32_t caller, uint32_t version,
     rc = ctrl_plan_create_topic(c->img, spec, spec->partition_count, spec->replication_factor, &c->plan_arena, &recs,
                                 &parts, &rf);
     if (rc == ERR_INVALID_REPLICATION_FACTOR) {
-        int32_t live = 0;
-        for (int32_t i = 0; i < ctrl_image_broker_count(c->img); i++)
-            live += !ctrl_image_broker_at(c->img, i)->fenced;
+        int32_t live = ctrl_image_unfenced_count(c->img);
         snprintf(msg, msg_size, "Replication factor: %d larger than available brokers: %d.", spec->replication_factor,
                  live);
         return rc;
@@ -278,7 +265,7 @@ static int create_topic_serve(struct ctrl *c, uint32_t caller, uint32_t version,
     if (rc == 0)
         rc = ctrl_propose_batch(c, recs.recs, recs.count, &index);
     if (rc < 0) {
-        snprintf(msg, msg_size, "%s", create_error_text(rc));
+        snprintf(msg, msg_size, "%s", ctrl_plan_error_text(rc));
         return rc;
     }
     ASSERT(recs.count > 0 && recs.recs[0]->record_case == SAMSA__METADATA_RECORD__RECORD_TOPIC);
@@ -404,7 +391,7 @@ static void wait_answer(struct ctrl *c, const struct ctrl_rpc_wait *w, int rc)
         if (w->commit_cb)
             w->commit_cb(w->arg, rc);
     } else {
-        send_create_topic_response(c, w->from, w->request_id, rc, rc == 0 ? "" : create_error_text(rc));
+        send_create_topic_response(c, w->from, w->request_id, rc, rc == 0 ? "" : ctrl_plan_error_text(rc));
     }
 }
 

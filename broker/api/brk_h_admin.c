@@ -14,19 +14,6 @@
 #include "common/log.h"
 #include "controller/ctrl.h"
 
-static const char *plan_error_text(int rc)
-{
-    switch (rc) {
-    case ERR_EXISTS: return "Topic already exists.";
-    case ERR_INVALID_TOPIC: return "Topic name is illegal: it must be 1-249 characters of [a-zA-Z0-9._-], not '.' or '..'.";
-    case ERR_INVALID_PARTITIONS: return "Number of partitions must be larger than 0 (and larger than the current count when adding).";
-    case ERR_INVALID_REPLICATION_FACTOR: return "Replication factor must be larger than 0 and not larger than the number of available brokers.";
-    case ERR_INVALID_REPLICA_ASSIGNMENT: return "Replica assignment is invalid: every partition needs the same number of distinct, registered brokers.";
-    case ERR_NOT_FOUND: return "This server does not host this topic-partition.";
-    default: return err_str(rc);
-    }
-}
-
 struct admin_item {
     struct brk_req *req;
     brk_handler_fn respond;
@@ -50,7 +37,7 @@ static void admin_item_done(void *arg, int rc)
     *it->error_code = brk_kerr_from_err(rc);
     if (rc < 0 && it->error_message)
         *it->error_message = bytes_cstr(rc == ERR_NOT_CONTROLLER ? "This node is no longer the active controller."
-                                                                 : plan_error_text(rc));
+                                                                 : ctrl_plan_error_text(rc));
     brk_admin_release(req, it->respond);
 }
 
@@ -94,15 +81,12 @@ static int admin_plan_topic(struct brk_ctx *srv, struct arena *a, const struct c
     int rc = ctrl_plan_create_topic(ctrl_metadata(srv->ctrl), spec, (int32_t)srv->node->num_partitions,
                                     (int16_t)srv->node->default_replication_factor, a, recs, &parts, &rf);
     if (rc == ERR_INVALID_REPLICATION_FACTOR) {
-        int32_t live = 0;
-        const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
-        for (int32_t i = 0; i < ctrl_image_broker_count(img); i++)
-            live += !ctrl_image_broker_at(img, i)->fenced;
+        int32_t live = ctrl_image_unfenced_count(ctrl_metadata(srv->ctrl));
         snprintf(msg, msg_size, "Replication factor: %d larger than available brokers: %d.",
                  spec->replication_factor < 0 ? (int)srv->node->default_replication_factor : spec->replication_factor,
                  live);
     } else if (rc < 0) {
-        snprintf(msg, msg_size, "%s", plan_error_text(rc));
+        snprintf(msg, msg_size, "%s", ctrl_plan_error_text(rc));
     }
     return rc;
 }
@@ -235,7 +219,7 @@ static int16_t create_one(struct brk_req *req, const struct kmsg_create_topics_r
     rc = brk_admin_commit(req, &recs, &rt->error_code, &rt->error_message, recs.recs[0]->topic->topic_id.data,
                           create_topics_respond);
     if (rc < 0) {
-        snprintf(msg, msg_size, "%s", plan_error_text(rc));
+        snprintf(msg, msg_size, "%s", ctrl_plan_error_text(rc));
         return brk_kerr_from_err(rc);
     }
     log_info("admin", "creating topic=%.*s", (int)t->name.len, (const char *)t->name.ptr);

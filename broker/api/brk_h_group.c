@@ -71,9 +71,7 @@ static int16_t offsets_topic_ensure(struct brk_ctx *srv, struct arena *a)
     if (offsets_topic(srv))
         return KERR_NONE;
     const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
-    int32_t live = 0;
-    for (int32_t i = 0; i < ctrl_image_broker_count(img); i++)
-        live += !ctrl_image_broker_at(img, i)->fenced;
+    int32_t live = ctrl_image_unfenced_count(img);
     int64_t rf = srv->node->offsets_topic_replication_factor;
     if (rf > live) {
         log_error("group", "cannot create %s: offsets.topic.replication.factor=%lld but only %d broker(s) are "
