@@ -27,6 +27,7 @@ struct event;
 struct evconnlistener;
 struct brk_ctx;
 struct brk_conns;
+struct brk_fetcher;
 
 struct brk_listener {
     struct brk_ctx *srv;
@@ -45,6 +46,7 @@ struct brk_ctx {
     struct ctrl *ctrl;
     struct uring *uring;
     struct brk_parts *parts;
+    struct brk_fetcher *fetcher;      /* follower fetch sessions (broker/replica/brk_fetcher) */
     struct event *uring_ev;
     struct event *retention_ev;
     struct event *flush_ev;

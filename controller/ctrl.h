@@ -175,6 +175,43 @@ void ctrl_heartbeat_handler_set(struct ctrl *c, ctrl_heartbeat_cb cb, void *arg)
  * answer reaches the heartbeat handler. */
 void ctrl_broker_heartbeat(struct ctrl *c, const struct ctrl_heartbeat *hb);
 
+/* ctrl_alter_partition - a partition leader's ISR change (Kafka's
+ * AlterPartition, KIP-497/841/903).  The active controller checks, against
+ * its image, in this order (broker/README.md, "ISR changes"): the sender is
+ * registered and unfenced with broker_epoch (else STALE_BROKER_EPOCH); it is
+ * the partition's leader in leader_epoch (FENCED_LEADER_EPOCH /
+ * NOT_LEADER_OR_FOLLOWER); partition_epoch equals the image's
+ * (INVALID_UPDATE_VERSION: compare-and-set); the ISR is within the
+ * replicas, distinct, and holds the leader (INVALID_REQUEST); every other
+ * member is registered, unfenced, not shutting down, with the broker epoch
+ * given (-1: not checked, an old fetch version) (INELIGIBLE_REPLICA).  Then
+ * it commits one PartitionChangeRecord (partition epoch + 1) and answers
+ * with the committed state.  An ISR equal to the current one commits
+ * nothing and answers the current state. */
+struct ctrl_alter_partition {
+    int32_t broker_id;             /* the leader sending it: must be the caller */
+    int64_t broker_epoch;
+    uint8_t topic_id[16];
+    int32_t partition_id;
+    int32_t leader_epoch;
+    int32_t partition_epoch;
+    int32_t isr_count;
+    int32_t isr[CTRL_REPLICAS_MAX];
+    int64_t isr_broker_epochs[CTRL_REPLICAS_MAX];
+};
+struct ctrl_alter_partition_reply {
+    int rc;                        /* 0: answered (see error_code); ERR_NOT_CONTROLLER, ERR_TIMEOUT */
+    int16_t error_code;            /* Kafka's error code (0 none) */
+    int32_t leader;                /* the committed state when error_code == 0 */
+    int32_t leader_epoch;
+    int32_t partition_epoch;
+    int32_t isr_count;
+    int32_t isr[CTRL_REPLICAS_MAX];
+};
+typedef void (*ctrl_alter_partition_cb)(void *arg, const struct ctrl_alter_partition_reply *r);
+MUST_CHECK int ctrl_alter_partition(struct ctrl *c, const struct ctrl_alter_partition *req,
+                                    ctrl_alter_partition_cb cb, void *arg);
+
 /* Kafka request forwarding (brokers -> active controller).  The controller
  * module only carries the bytes; the broker registers the handler that runs
  * a forwarded request and answers with ctrl_forward_reply. */
