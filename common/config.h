@@ -193,6 +193,7 @@ struct config_node {
     int64_t transaction_state_log_replication_factor;
     int64_t transaction_state_log_min_isr;
     int64_t replica_lag_time_max_ms;
+    int64_t replica_hw_checkpoint_interval_ms; /* replica.high.watermark.checkpoint.interval.ms */
     int auto_create_topics_enable;
     int delete_topic_enable;
     int unclean_leader_election_enable;

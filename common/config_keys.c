@@ -67,6 +67,7 @@ const struct config_key config_keys_broker[] = {
     KR("message.max.bytes", CONFIG_INT, "1048588", 0, INT32_MAX, "Largest record batch size allowed."),
     KR("replica.fetch.max.bytes", CONFIG_INT, "1048576", 0, INT32_MAX, "Bytes fetched per partition by replicas."),
     KR("replica.fetch.wait.max.ms", CONFIG_INT, "500", 0, INT32_MAX, "Replica fetch max wait."),
+    KR("replica.high.watermark.checkpoint.interval.ms", CONFIG_LONG, "5000", 1, INT64_MAX, "How often each log dir's replication-offset-checkpoint is written."),
     KR("replica.lag.time.max.ms", CONFIG_LONG, "30000", 1, INT64_MAX, "A follower that has not caught up for this long leaves the ISR."),
     KR("fetch.max.bytes", CONFIG_INT, "57671680", 1024, INT32_MAX, "Bytes returned for one fetch request."),
     K("log.dirs", CONFIG_STRING, NULL, "Comma list of data directories; overrides log.dir."),
