@@ -188,6 +188,24 @@ void ctrl_broker_heartbeat(struct ctrl *c, const struct ctrl_heartbeat *hb);
  * it commits one PartitionChangeRecord (partition epoch + 1) and answers
  * with the committed state.  An ISR equal to the current one commits
  * nothing and answers the current state. */
+/* Kafka error codes the controller answers AlterPartition and ElectLeaders
+ * with (these requests' replies carry Kafka's codes: the broker passes them
+ * through, brk_kerr.h has the same numbers). */
+enum ctrl_kerr {
+    CTRL_KERR_NONE = 0,
+    CTRL_KERR_UNKNOWN_TOPIC_OR_PARTITION = 3,
+    CTRL_KERR_NOT_LEADER_OR_FOLLOWER = 6,
+    CTRL_KERR_INVALID_REQUEST = 42,
+    CTRL_KERR_FENCED_LEADER_EPOCH = 74,
+    CTRL_KERR_STALE_BROKER_EPOCH = 77,
+    CTRL_KERR_PREFERRED_LEADER_NOT_AVAILABLE = 80,
+    CTRL_KERR_ELIGIBLE_LEADERS_NOT_AVAILABLE = 83,
+    CTRL_KERR_ELECTION_NOT_NEEDED = 84,
+    CTRL_KERR_UNKNOWN_TOPIC_ID = 100,
+    CTRL_KERR_INELIGIBLE_REPLICA = 107,
+    CTRL_KERR_INVALID_UPDATE_VERSION = 108,
+};
+
 struct ctrl_alter_partition {
     int32_t broker_id;             /* the leader sending it: must be the caller */
     int64_t broker_epoch;
@@ -283,6 +301,18 @@ MUST_CHECK int ctrl_plan_config(const struct ctrl_image *img, int resource_type,
  * leader from the unfenced ISR members, or -1. */
 MUST_CHECK int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, struct arena *a,
                                struct ctrl_records *out);
+/* ctrl_plan_alter_partition - check an AlterPartition against the image
+ * (the order of ctrl_alter_partition; a topic id the image does not hold is
+ * UNKNOWN_TOPIC_ID, a partition it does not hold UNKNOWN_TOPIC_OR_PARTITION,
+ * both after the broker epoch check) and plan its PartitionChangeRecord.
+ * shutting_down lists the brokers in controlled shutdown (the active
+ * controller's leases: not in the image).  Returns 0 with r->error_code set
+ * and nothing in out (refused), or 0 with r the state to answer: one record
+ * in out (partition epoch + 1), or none when the ISR is the current one.
+ * ERR_LIMIT when the arena is full. */
+MUST_CHECK int ctrl_plan_alter_partition(const struct ctrl_image *img, const struct ctrl_alter_partition *req,
+                                         const int32_t *shutting_down, int32_t shutting_down_count, struct arena *a,
+                                         struct ctrl_records *out, struct ctrl_alter_partition_reply *r);
 /* ctrl_plan_register_broker - the registration record of a broker with its
  * advertised endpoints and the epoch the active controller assigned. */
 MUST_CHECK int ctrl_plan_register_broker(int32_t broker_id, int64_t broker_epoch, const uint8_t *incarnation_id,

@@ -319,6 +319,125 @@ static bool id_in(const int32_t *ids, int32_t n, int32_t id)
     return false;
 }
 
+#define PLAN_LEADER_KEEP INT32_MIN
+
+/* partition_change_rec - a PartitionChangeRecord for (topic, pid): leader
+ * unless PLAN_LEADER_KEEP, isr unless NULL. */
+static int partition_change_push(struct arena *a, struct ctrl_records *out, const uint8_t *topic_id, int32_t pid,
+                                 int32_t leader, const int32_t *isr, int32_t isr_count)
+{
+    Samsa__MetadataRecord *pr = rec_new(a);
+    Samsa__PartitionChangeRecord *pc = arena_alloc(a, sizeof *pc);
+    uint8_t *id = arena_alloc(a, 16);
+    int32_t *ids = isr ? arena_alloc_array(a, (size_t)(isr_count > 0 ? isr_count : 1), sizeof *ids) : NULL;
+    if (!pr || !pc || !id || (isr && !ids))
+        return ERR_LIMIT;
+    samsa__partition_change_record__init(pc);
+    memcpy(id, topic_id, 16);
+    pc->topic_id.data = id;
+    pc->topic_id.len = 16;
+    pc->partition_id = pid;
+    if (leader != PLAN_LEADER_KEEP) {
+        pc->has_leader = true;
+        pc->leader = leader;
+    }
+    if (isr) {
+        ASSERT(isr_count >= 1 && isr_count <= CTRL_REPLICAS_MAX);
+        memcpy(ids, isr, (size_t)isr_count * sizeof *ids);
+        pc->has_isr = true;
+        pc->n_isr = (size_t)isr_count;
+        pc->isr = ids;
+    }
+    pr->record_case = SAMSA__METADATA_RECORD__RECORD_PARTITION_CHANGE;
+    pr->partition_change = pc;
+    return recs_push(out, a, pr);
+}
+
+static bool same_members(const int32_t *a, int32_t an, const int32_t *b, int32_t bn)
+{
+    if (an != bn)
+        return false;
+    for (int32_t i = 0; i < an; i++)
+        if (!id_in(b, bn, a[i]))
+            return false;
+    return true;
+}
+
+static void reply_state(struct ctrl_alter_partition_reply *r, const struct ctrl_partition *cp)
+{
+    r->leader = cp->leader;
+    r->leader_epoch = cp->leader_epoch;
+    r->partition_epoch = cp->partition_epoch;
+    r->isr_count = cp->isr_count;
+    memcpy(r->isr, cp->isr, (size_t)cp->isr_count * sizeof r->isr[0]);
+}
+
+int ctrl_plan_alter_partition(const struct ctrl_image *img, const struct ctrl_alter_partition *req,
+                              const int32_t *shutting_down, int32_t shutting_down_count, struct arena *a,
+                              struct ctrl_records *out, struct ctrl_alter_partition_reply *r)
+{
+    memset(r, 0, sizeof *r);
+    r->leader = -1;
+    const struct ctrl_broker *b = ctrl_image_broker_find(img, req->broker_id);
+    if (!b || b->fenced || b->broker_epoch != req->broker_epoch) {
+        r->error_code = CTRL_KERR_STALE_BROKER_EPOCH;
+        return 0;
+    }
+    const struct ctrl_topic *t = ctrl_image_topic_find_id(img, req->topic_id);
+    if (!t) {
+        r->error_code = CTRL_KERR_UNKNOWN_TOPIC_ID;
+        return 0;
+    }
+    if (req->partition_id < 0 || req->partition_id >= t->partition_count) {
+        r->error_code = CTRL_KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return 0;
+    }
+    const struct ctrl_partition *cp = &t->partitions[req->partition_id];
+    if (req->leader_epoch < cp->leader_epoch) {
+        r->error_code = CTRL_KERR_FENCED_LEADER_EPOCH;
+        return 0;
+    }
+    if (req->broker_id != cp->leader || req->leader_epoch != cp->leader_epoch) {
+        r->error_code = CTRL_KERR_NOT_LEADER_OR_FOLLOWER;
+        return 0;
+    }
+    if (req->partition_epoch != cp->partition_epoch) {
+        r->error_code = CTRL_KERR_INVALID_UPDATE_VERSION;
+        return 0;
+    }
+    if (req->isr_count < 1 || req->isr_count > cp->replica_count || !id_in(req->isr, req->isr_count, cp->leader)) {
+        r->error_code = CTRL_KERR_INVALID_REQUEST;
+        return 0;
+    }
+    for (int32_t i = 0; i < req->isr_count; i++) {
+        if (!id_in(cp->replicas, cp->replica_count, req->isr[i]) || id_in(req->isr, i, req->isr[i])) {
+            r->error_code = CTRL_KERR_INVALID_REQUEST;
+            return 0;
+        }
+    }
+    for (int32_t i = 0; i < req->isr_count; i++) {
+        int32_t id = req->isr[i];
+        if (id == req->broker_id)
+            continue;
+        const struct ctrl_broker *m = ctrl_image_broker_find(img, id);
+        int64_t want = req->isr_broker_epochs[i];
+        if (!m || m->fenced || id_in(shutting_down, shutting_down_count, id) || (want != -1 && want != m->broker_epoch)) {
+            r->error_code = CTRL_KERR_INELIGIBLE_REPLICA;
+            return 0;
+        }
+    }
+    reply_state(r, cp);
+    if (same_members(req->isr, req->isr_count, cp->isr, cp->isr_count))
+        return 0; /* nothing to change: the current state */
+    int rc = partition_change_push(a, out, t->topic_id, cp->partition_id, PLAN_LEADER_KEEP, req->isr, req->isr_count);
+    if (rc < 0)
+        return rc;
+    r->partition_epoch = cp->partition_epoch + 1;
+    r->isr_count = req->isr_count;
+    memcpy(r->isr, req->isr, (size_t)req->isr_count * sizeof r->isr[0]);
+    return 0;
+}
+
 int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, struct arena *a,
                     struct ctrl_records *out)
 {
