@@ -56,6 +56,7 @@ struct ctrl_config {
     int64_t session_timeout_ms;   /* broker.session.timeout.ms: fence a silent broker */
     int64_t snapshot_bytes;       /* metadata.log.max.record.bytes.between.snapshots */
     int64_t tick_ms;              /* driver tick; 0 = 10 ms */
+    bool unclean_leader_election; /* unclean.leader.election.enable (topic and dynamic configs override) */
 };
 
 /* Called once per committed record, after the image applied it; with rec ==
@@ -296,11 +297,25 @@ MUST_CHECK int ctrl_plan_create_partitions(const struct ctrl_image *img, const c
  * resource_type is Kafka's (2 topic, 4 broker). */
 MUST_CHECK int ctrl_plan_config(const struct ctrl_image *img, int resource_type, const char *resource_name,
                                 const char *name, const char *value, struct arena *a, struct ctrl_records *out);
-/* ctrl_plan_fence - fence (or unfence) a broker: its registration change and,
- * for every partition it leads (fence) or could lead again (unfence), a new
- * leader from the unfenced ISR members, or -1. */
-MUST_CHECK int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, struct arena *a,
-                               struct ctrl_records *out);
+/* ctrl_plan_fence - fence (or unfence) a broker: its registration change
+ * and the partition changes that follow (Kafka KRaft's rules,
+ * broker/README.md "Elections"): fencing removes the broker from every ISR
+ * where it is not the last member and replaces it as leader by the first
+ * unfenced ISR member in replicas order (the preferred replica first), else,
+ * when unclean election is allowed (ctrl_plan_unclean_enabled), by the first
+ * live replica with the ISR [it], else by none (-1).  Unfencing gives each
+ * leaderless partition the returning broker when it is in the ISR (or, unclean,
+ * a replica). */
+MUST_CHECK int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, bool unclean_default,
+                               struct arena *a, struct ctrl_records *out);
+/* ctrl_plan_unfence_elects - would unfencing broker_id (now, or again)
+ * give a leaderless partition a leader? */
+bool ctrl_plan_unfence_elects(const struct ctrl_image *img, int32_t broker_id, bool unclean_default);
+/* ctrl_plan_unclean_enabled - unclean.leader.election.enable of topic t:
+ * the topic's config, else the cluster-wide dynamic broker config, else
+ * unclean_default (the controller's static config). */
+struct ctrl_topic;
+bool ctrl_plan_unclean_enabled(const struct ctrl_image *img, const struct ctrl_topic *t, bool unclean_default);
 /* ctrl_plan_alter_partition - check an AlterPartition against the image
  * (the order of ctrl_alter_partition; a topic id the image does not hold is
  * UNKNOWN_TOPIC_ID, a partition it does not hold UNKNOWN_TOPIC_OR_PARTITION,

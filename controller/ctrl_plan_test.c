@@ -31,10 +31,22 @@ static void add_broker(int32_t id, int64_t epoch)
     apply_all(&recs);
 }
 
-static void fence(int32_t id, bool fenced)
+static void fence_with(int32_t id, bool fenced, bool unclean_default)
 {
     struct ctrl_records recs = { 0 };
-    ck_assert_int_eq(ctrl_plan_fence(img, id, fenced, &a, &recs), 0);
+    ck_assert_int_eq(ctrl_plan_fence(img, id, fenced, unclean_default, &a, &recs), 0);
+    apply_all(&recs);
+}
+
+static void fence(int32_t id, bool fenced)
+{
+    fence_with(id, fenced, false);
+}
+
+static void set_config(int type, const char *resource, const char *name, const char *value)
+{
+    struct ctrl_records recs = { 0 };
+    ck_assert_int_eq(ctrl_plan_config(img, type, resource, name, value, &a, &recs), 0);
     apply_all(&recs);
 }
 
@@ -230,6 +242,93 @@ START_TEST(test_alter_partition_expand_shrink_noop)
 }
 END_TEST
 
+/* The ISR of "t" set to isr by its leader's AlterPartition. */
+static void set_isr(const int32_t *isr, int32_t n)
+{
+    const struct ctrl_partition *cp = part("t");
+    struct ctrl_alter_partition req = request(isr, n);
+    req.broker_id = cp->leader;
+    req.broker_epoch = 10 + cp->leader;
+    struct ctrl_alter_partition_reply r;
+    size_t recs;
+    ck_assert_int_eq(alter(&req, NULL, 0, &r, &recs), 0);
+}
+
+static void assert_state(int32_t leader, const int32_t *isr, int32_t n)
+{
+    const struct ctrl_partition *cp = part("t");
+    ck_assert_int_eq(cp->leader, leader);
+    ck_assert_int_eq(cp->isr_count, n);
+    for (int32_t i = 0; i < n; i++)
+        ck_assert_int_eq(cp->isr[i], isr[i]);
+}
+
+START_TEST(test_fence_elects_from_unfenced_isr)
+{
+    static const int32_t isr132[] = { 1, 3, 2 }, isr32[] = { 3, 2 }, isr2[] = { 2 }, isr3[] = { 3 };
+    set_isr(isr132, 3);
+    int32_t le = part("t")->leader_epoch;
+    /* the preferred order (replicas [1,2,3]) decides, not the ISR's order */
+    fence(1, true);
+    assert_state(2, isr32, 2);
+    ck_assert_int_eq(part("t")->leader_epoch, le + 1);
+    /* a follower fenced leaves the ISR; the leader stays */
+    fence(3, true);
+    assert_state(2, isr2, 1);
+    /* the last member stays in the ISR; no leader until it returns */
+    fence(2, true);
+    assert_state(-1, isr2, 1);
+    /* a replica out of the ISR does not lead (unclean election is off) */
+    fence(3, false);
+    assert_state(-1, isr2, 1);
+    ck_assert(!ctrl_plan_unfence_elects(img, 1, false));
+    ck_assert(ctrl_plan_unfence_elects(img, 2, false));
+    fence(2, false);
+    assert_state(2, isr2, 1);
+    /* the ISR member comes back first even when 3 is live */
+    (void)isr3;
+}
+END_TEST
+
+START_TEST(test_unclean_election)
+{
+    static const int32_t isr1[] = { 1 }, isr2[] = { 2 }, isr3[] = { 3 };
+    /* topic config */
+    set_config(2, "t", "unclean.leader.election.enable", "true");
+    fence(1, true);
+    assert_state(2, isr2, 1);
+    fence(2, true);
+    assert_state(3, isr3, 1);
+    /* every replica gone: no leader; the first to return leads, ISR [it] */
+    fence(3, true);
+    assert_state(-1, isr3, 1);
+    ck_assert(ctrl_plan_unfence_elects(img, 1, false));
+    fence(1, false);
+    assert_state(1, isr1, 1);
+    fence(1, true);
+    fence(3, false);
+    assert_state(3, isr3, 1);
+    /* the topic's false beats the cluster's and the controller's true */
+    set_config(2, "t", "unclean.leader.election.enable", "false");
+    set_config(4, "", "unclean.leader.election.enable", "true");
+    fence(1, false);
+    fence(2, false);
+    fence(3, true);
+    assert_state(-1, isr3, 1);
+    /* the cluster-wide dynamic config, then the controller's default */
+    set_config(2, "t", "unclean.leader.election.enable", NULL);
+    fence(3, false);
+    assert_state(3, isr3, 1);
+    fence(3, true);
+    assert_state(1, isr1, 1);
+    set_config(4, "", "unclean.leader.election.enable", NULL);
+    fence_with(1, true, true);
+    assert_state(2, isr2, 1);
+    fence_with(2, true, false);
+    assert_state(-1, isr2, 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ctrl_plan");
@@ -237,6 +336,8 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_alter_partition_refusals_in_order);
     tcase_add_test(tc, test_alter_partition_expand_shrink_noop);
+    tcase_add_test(tc, test_fence_elects_from_unfenced_isr);
+    tcase_add_test(tc, test_unclean_election);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

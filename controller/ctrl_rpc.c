@@ -57,23 +57,6 @@ static void lease_change_done(void *arg, int rc)
     (void)rc; /* a failed change is retried by the next check */
 }
 
-/* A partition without a leader that broker_id (in its ISR) could lead. */
-static bool leaderless_for(const struct ctrl_image *img, int32_t broker_id)
-{
-    for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
-        const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
-        for (int32_t p = 0; p < t->partition_count; p++) {
-            const struct ctrl_partition *cp = &t->partitions[p];
-            if (cp->leader >= 0)
-                continue;
-            for (int32_t k = 0; k < cp->isr_count; k++)
-                if (cp->isr[k] == broker_id)
-                    return true;
-        }
-    }
-    return false;
-}
-
 /* Leader only: fence brokers whose lease expired (or that asked for it:
  * want_fence, controlled shutdown), unfence renewed ones (and give
  * leaderless partitions back to a live ISR member). */
@@ -113,7 +96,7 @@ void ctrl_leases_check(struct ctrl *c)
         /* a controlled shutdown belongs to the incarnation that asked */
         bool shutting = l->shutting_down && l->shutdown_epoch == b->broker_epoch;
         bool fence = expired || l->want_fence || shutting;
-        if (fence == b->fenced && (fence || !leaderless_for(c->img, b->broker_id)))
+        if (fence == b->fenced && (fence || !ctrl_plan_unfence_elects(c->img, b->broker_id, c->cfg.unclean_leader_election)))
             continue;
         if (!drained) {
             c->lease_drain = true;
@@ -121,7 +104,7 @@ void ctrl_leases_check(struct ctrl *c)
         }
         arena_reset(&c->plan_arena);
         struct ctrl_records recs = { 0 };
-        if (ctrl_plan_fence(c->img, b->broker_id, fence, &c->plan_arena, &recs) < 0)
+        if (ctrl_plan_fence(c->img, b->broker_id, fence, c->cfg.unclean_leader_election, &c->plan_arena, &recs) < 0)
             continue;
         const char *reason = expired          ? "no heartbeat within broker.session.timeout.ms"
                              : shutting         ? "controlled shutdown"
