@@ -23,6 +23,7 @@
 #include "controller/ctrl_image.h"
 
 struct brk_ctx;
+struct brk_replica;
 
 /* What happened to a partition, for its waiters. */
 enum brk_part_event {
@@ -67,6 +68,8 @@ struct brk_part {
     struct brk_part_waiter *notify_next; /* brk_part_notify's cursor (unwait advances it) */
     bool notifying;
     struct brk_parts *closing_in;   /* removed from this table, its log closing; else NULL */
+    struct brk_replica *replica;    /* its replication role (broker/replica/brk_replica.h) */
+    int64_t high_watermark;         /* set through brk_replica_set_high_watermark */
 };
 
 /* brk_part_wait - link w (owned by the caller) to part's waiters. */
