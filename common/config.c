@@ -1014,6 +1014,7 @@ static void derive_numbers(struct config *cfg)
     n->transaction_state_log_replication_factor = num(cfg, "transaction.state.log.replication.factor");
     n->transaction_state_log_min_isr = num(cfg, "transaction.state.log.min.isr");
     n->replica_lag_time_max_ms = num(cfg, "replica.lag.time.max.ms");
+    n->replica_hw_checkpoint_interval_ms = num(cfg, "replica.high.watermark.checkpoint.interval.ms");
     n->num_replica_fetchers = num(cfg, "num.replica.fetchers");
     n->replica_fetch_max_bytes = num(cfg, "replica.fetch.max.bytes");
     n->replica_fetch_response_max_bytes = num(cfg, "replica.fetch.response.max.bytes");

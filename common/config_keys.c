@@ -67,6 +67,7 @@ const struct config_key config_keys_broker[] = {
     KR("message.max.bytes", CONFIG_INT, "1048588", 0, INT32_MAX, "Largest record batch size allowed."),
     KR("replica.fetch.max.bytes", CONFIG_INT, "1048576", 0, INT32_MAX, "Bytes fetched per partition by replicas."),
     KR("replica.fetch.wait.max.ms", CONFIG_INT, "500", 0, INT32_MAX, "Replica fetch max wait."),
+    KR("replica.high.watermark.checkpoint.interval.ms", CONFIG_LONG, "5000", 1, INT64_MAX, "How often each log dir's replication-offset-checkpoint is written."),
     KR("replica.fetch.min.bytes", CONFIG_INT, "1", 1, INT32_MAX, "Bytes a follower fetch waits for before the leader answers (up to replica.fetch.wait.max.ms)."),
     KR("replica.fetch.response.max.bytes", CONFIG_INT, "10485760", 0, INT32_MAX, "Bytes of records one follower fetch response may carry in all."),
     KR("replica.fetch.backoff.ms", CONFIG_INT, "1000", 0, INT32_MAX, "Wait after a follower fetch failed (connection, leader error) before fetching again."),

@@ -56,6 +56,7 @@ struct ctrl_config {
     int64_t session_timeout_ms;   /* broker.session.timeout.ms: fence a silent broker */
     int64_t snapshot_bytes;       /* metadata.log.max.record.bytes.between.snapshots */
     int64_t tick_ms;              /* driver tick; 0 = 10 ms */
+    bool unclean_leader_election; /* unclean.leader.election.enable (topic and dynamic configs override) */
 };
 
 /* Called once per committed record, after the image applied it; with rec ==
@@ -188,6 +189,24 @@ void ctrl_broker_heartbeat(struct ctrl *c, const struct ctrl_heartbeat *hb);
  * it commits one PartitionChangeRecord (partition epoch + 1) and answers
  * with the committed state.  An ISR equal to the current one commits
  * nothing and answers the current state. */
+/* Kafka error codes the controller answers AlterPartition and ElectLeaders
+ * with (these requests' replies carry Kafka's codes: the broker passes them
+ * through, brk_kerr.h has the same numbers). */
+enum ctrl_kerr {
+    CTRL_KERR_NONE = 0,
+    CTRL_KERR_UNKNOWN_TOPIC_OR_PARTITION = 3,
+    CTRL_KERR_NOT_LEADER_OR_FOLLOWER = 6,
+    CTRL_KERR_INVALID_REQUEST = 42,
+    CTRL_KERR_FENCED_LEADER_EPOCH = 74,
+    CTRL_KERR_STALE_BROKER_EPOCH = 77,
+    CTRL_KERR_PREFERRED_LEADER_NOT_AVAILABLE = 80,
+    CTRL_KERR_ELIGIBLE_LEADERS_NOT_AVAILABLE = 83,
+    CTRL_KERR_ELECTION_NOT_NEEDED = 84,
+    CTRL_KERR_UNKNOWN_TOPIC_ID = 100,
+    CTRL_KERR_INELIGIBLE_REPLICA = 107,
+    CTRL_KERR_INVALID_UPDATE_VERSION = 108,
+};
+
 struct ctrl_alter_partition {
     int32_t broker_id;             /* the leader sending it: must be the caller */
     int64_t broker_epoch;
@@ -278,11 +297,37 @@ MUST_CHECK int ctrl_plan_create_partitions(const struct ctrl_image *img, const c
  * resource_type is Kafka's (2 topic, 4 broker). */
 MUST_CHECK int ctrl_plan_config(const struct ctrl_image *img, int resource_type, const char *resource_name,
                                 const char *name, const char *value, struct arena *a, struct ctrl_records *out);
-/* ctrl_plan_fence - fence (or unfence) a broker: its registration change and,
- * for every partition it leads (fence) or could lead again (unfence), a new
- * leader from the unfenced ISR members, or -1. */
-MUST_CHECK int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, struct arena *a,
-                               struct ctrl_records *out);
+/* ctrl_plan_fence - fence (or unfence) a broker: its registration change
+ * and the partition changes that follow (Kafka KRaft's rules,
+ * broker/README.md "Elections"): fencing removes the broker from every ISR
+ * where it is not the last member and replaces it as leader by the first
+ * unfenced ISR member in replicas order (the preferred replica first), else,
+ * when unclean election is allowed (ctrl_plan_unclean_enabled), by the first
+ * live replica with the ISR [it], else by none (-1).  Unfencing gives each
+ * leaderless partition the returning broker when it is in the ISR (or, unclean,
+ * a replica). */
+MUST_CHECK int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, bool unclean_default,
+                               struct arena *a, struct ctrl_records *out);
+/* ctrl_plan_unfence_elects - would unfencing broker_id (now, or again)
+ * give a leaderless partition a leader? */
+bool ctrl_plan_unfence_elects(const struct ctrl_image *img, int32_t broker_id, bool unclean_default);
+/* ctrl_plan_unclean_enabled - unclean.leader.election.enable of topic t:
+ * the topic's config, else the cluster-wide dynamic broker config, else
+ * unclean_default (the controller's static config). */
+struct ctrl_topic;
+bool ctrl_plan_unclean_enabled(const struct ctrl_image *img, const struct ctrl_topic *t, bool unclean_default);
+/* ctrl_plan_alter_partition - check an AlterPartition against the image
+ * (the order of ctrl_alter_partition; a topic id the image does not hold is
+ * UNKNOWN_TOPIC_ID, a partition it does not hold UNKNOWN_TOPIC_OR_PARTITION,
+ * both after the broker epoch check) and plan its PartitionChangeRecord.
+ * shutting_down lists the brokers in controlled shutdown (the active
+ * controller's leases: not in the image).  Returns 0 with r->error_code set
+ * and nothing in out (refused), or 0 with r the state to answer: one record
+ * in out (partition epoch + 1), or none when the ISR is the current one.
+ * ERR_LIMIT when the arena is full. */
+MUST_CHECK int ctrl_plan_alter_partition(const struct ctrl_image *img, const struct ctrl_alter_partition *req,
+                                         const int32_t *shutting_down, int32_t shutting_down_count, struct arena *a,
+                                         struct ctrl_records *out, struct ctrl_alter_partition_reply *r);
 /* ctrl_plan_register_broker - the registration record of a broker with its
  * advertised endpoints and the epoch the active controller assigned. */
 MUST_CHECK int ctrl_plan_register_broker(int32_t broker_id, int64_t broker_epoch, const uint8_t *incarnation_id,

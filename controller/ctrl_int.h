@@ -27,6 +27,7 @@ enum ctrl_rpc_kind {
     CTRL_RPC_REGISTER = 1,   /* BrokerRegistrationRequest */
     CTRL_RPC_CREATE_TOPIC,   /* CreateTopicRequest */
     CTRL_RPC_FORWARD,        /* ForwardRequest (a Kafka request frame) */
+    CTRL_RPC_ALTER_PARTITION, /* AlterPartitionRequest */
 };
 
 /* A typed request the active controller accepted and proposed, waiting for
@@ -43,8 +44,11 @@ struct ctrl_rpc_wait {
     void *arg;
     int32_t broker_id;        /* REGISTER */
     int64_t broker_epoch;     /* REGISTER: the epoch the controller assigned */
-    uint8_t topic_id[16];     /* CREATE_TOPIC: checked against the image at commit */
+    uint8_t topic_id[16];     /* CREATE_TOPIC: checked against the image at commit; ALTER_PARTITION */
     char topic[CTRL_TOPIC_NAME_BYTES_MAX + 1];
+    int32_t partition_id;     /* ALTER_PARTITION */
+    ctrl_alter_partition_cb ap_cb;             /* local ALTER_PARTITION */
+    struct ctrl_alter_partition_reply ap_reply; /* ALTER_PARTITION: the state to answer */
 };
 
 /* Our typed request or forwarded Kafka request to the active controller,
@@ -56,6 +60,7 @@ struct ctrl_fwd {
     ctrl_commit_cb commit_cb;      /* CREATE_TOPIC */
     ctrl_register_cb reg_cb;       /* REGISTER */
     ctrl_forward_done_cb fwd_cb;   /* FORWARD */
+    ctrl_alter_partition_cb ap_cb; /* ALTER_PARTITION */
     void *arg;
     int64_t deadline_ticks;
 };
@@ -112,6 +117,7 @@ struct ctrl {
     bool lease_drain;        /* a lease change waits for this leader's proposals to apply */
     int64_t session_ticks;
     struct arena plan_arena;
+    bool elect_in_flight;    /* a leader election (ElectLeaders, rebalance) proposed, not applied */
 };
 
 /* The storage and transport of env, spelled short for the driver. */
@@ -140,6 +146,9 @@ void ctrl_leases_reset(struct ctrl *c);
 bool ctrl_rpc_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFrame *f);
 /* ctrl_rpc_complete - answer the waits committed up to index. */
 void ctrl_rpc_complete(struct ctrl *c, uint64_t index);
+/* ctrl_shutting_down_list - the brokers in controlled shutdown into ids
+ * (CTRL_BROKERS_MAX); returns the count. */
+int32_t ctrl_shutting_down_list(const struct ctrl *c, int32_t *ids);
 /* ctrl_rpc_fail - leadership lost: every wait fails with ERR_NOT_CONTROLLER. */
 void ctrl_rpc_fail(struct ctrl *c);
 /* ctrl_rpc_tick - time out our requests to a leader that did not answer. */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include "common/log.h"
@@ -319,8 +320,217 @@ static bool id_in(const int32_t *ids, int32_t n, int32_t id)
     return false;
 }
 
-int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, struct arena *a,
-                    struct ctrl_records *out)
+#define PLAN_LEADER_KEEP INT32_MIN
+
+/* partition_change_rec - a PartitionChangeRecord for (topic, pid): leader
+ * unless PLAN_LEADER_KEEP, isr unless NULL. */
+static int partition_change_push(struct arena *a, struct ctrl_records *out, const uint8_t *topic_id, int32_t pid,
+                                 int32_t leader, const int32_t *isr, int32_t isr_count)
+{
+    Samsa__MetadataRecord *pr = rec_new(a);
+    Samsa__PartitionChangeRecord *pc = arena_alloc(a, sizeof *pc);
+    uint8_t *id = arena_alloc(a, 16);
+    int32_t *ids = isr ? arena_alloc_array(a, (size_t)(isr_count > 0 ? isr_count : 1), sizeof *ids) : NULL;
+    if (!pr || !pc || !id || (isr && !ids))
+        return ERR_LIMIT;
+    samsa__partition_change_record__init(pc);
+    memcpy(id, topic_id, 16);
+    pc->topic_id.data = id;
+    pc->topic_id.len = 16;
+    pc->partition_id = pid;
+    if (leader != PLAN_LEADER_KEEP) {
+        pc->has_leader = true;
+        pc->leader = leader;
+    }
+    if (isr) {
+        ASSERT(isr_count >= 1 && isr_count <= CTRL_REPLICAS_MAX);
+        memcpy(ids, isr, (size_t)isr_count * sizeof *ids);
+        pc->has_isr = true;
+        pc->n_isr = (size_t)isr_count;
+        pc->isr = ids;
+    }
+    pr->record_case = SAMSA__METADATA_RECORD__RECORD_PARTITION_CHANGE;
+    pr->partition_change = pc;
+    return recs_push(out, a, pr);
+}
+
+static bool same_members(const int32_t *a, int32_t an, const int32_t *b, int32_t bn)
+{
+    if (an != bn)
+        return false;
+    for (int32_t i = 0; i < an; i++)
+        if (!id_in(b, bn, a[i]))
+            return false;
+    return true;
+}
+
+static void reply_state(struct ctrl_alter_partition_reply *r, const struct ctrl_partition *cp)
+{
+    r->leader = cp->leader;
+    r->leader_epoch = cp->leader_epoch;
+    r->partition_epoch = cp->partition_epoch;
+    r->isr_count = cp->isr_count;
+    memcpy(r->isr, cp->isr, (size_t)cp->isr_count * sizeof r->isr[0]);
+}
+
+int ctrl_plan_alter_partition(const struct ctrl_image *img, const struct ctrl_alter_partition *req,
+                              const int32_t *shutting_down, int32_t shutting_down_count, struct arena *a,
+                              struct ctrl_records *out, struct ctrl_alter_partition_reply *r)
+{
+    memset(r, 0, sizeof *r);
+    r->leader = -1;
+    const struct ctrl_broker *b = ctrl_image_broker_find(img, req->broker_id);
+    if (!b || b->fenced || b->broker_epoch != req->broker_epoch) {
+        r->error_code = CTRL_KERR_STALE_BROKER_EPOCH;
+        return 0;
+    }
+    const struct ctrl_topic *t = ctrl_image_topic_find_id(img, req->topic_id);
+    if (!t) {
+        r->error_code = CTRL_KERR_UNKNOWN_TOPIC_ID;
+        return 0;
+    }
+    if (req->partition_id < 0 || req->partition_id >= t->partition_count) {
+        r->error_code = CTRL_KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return 0;
+    }
+    const struct ctrl_partition *cp = &t->partitions[req->partition_id];
+    if (req->leader_epoch < cp->leader_epoch) {
+        r->error_code = CTRL_KERR_FENCED_LEADER_EPOCH;
+        return 0;
+    }
+    if (req->broker_id != cp->leader || req->leader_epoch != cp->leader_epoch) {
+        r->error_code = CTRL_KERR_NOT_LEADER_OR_FOLLOWER;
+        return 0;
+    }
+    if (req->partition_epoch != cp->partition_epoch) {
+        r->error_code = CTRL_KERR_INVALID_UPDATE_VERSION;
+        return 0;
+    }
+    if (req->isr_count < 1 || req->isr_count > cp->replica_count || !id_in(req->isr, req->isr_count, cp->leader)) {
+        r->error_code = CTRL_KERR_INVALID_REQUEST;
+        return 0;
+    }
+    for (int32_t i = 0; i < req->isr_count; i++) {
+        if (!id_in(cp->replicas, cp->replica_count, req->isr[i]) || id_in(req->isr, i, req->isr[i])) {
+            r->error_code = CTRL_KERR_INVALID_REQUEST;
+            return 0;
+        }
+    }
+    for (int32_t i = 0; i < req->isr_count; i++) {
+        int32_t id = req->isr[i];
+        if (id == req->broker_id)
+            continue;
+        const struct ctrl_broker *m = ctrl_image_broker_find(img, id);
+        int64_t want = req->isr_broker_epochs[i];
+        if (!m || m->fenced || id_in(shutting_down, shutting_down_count, id) || (want != -1 && want != m->broker_epoch)) {
+            r->error_code = CTRL_KERR_INELIGIBLE_REPLICA;
+            return 0;
+        }
+    }
+    reply_state(r, cp);
+    if (same_members(req->isr, req->isr_count, cp->isr, cp->isr_count))
+        return 0; /* nothing to change: the current state */
+    int rc = partition_change_push(a, out, t->topic_id, cp->partition_id, PLAN_LEADER_KEEP, req->isr, req->isr_count);
+    if (rc < 0)
+        return rc;
+    r->partition_epoch = cp->partition_epoch + 1;
+    r->isr_count = req->isr_count;
+    memcpy(r->isr, req->isr, (size_t)req->isr_count * sizeof r->isr[0]);
+    return 0;
+}
+
+bool ctrl_plan_unclean_enabled(const struct ctrl_image *img, const struct ctrl_topic *t, bool unclean_default)
+{
+    const char *v = ctrl_configs_find(&t->configs, "unclean.leader.election.enable");
+    if (!v)
+        v = ctrl_configs_find(ctrl_image_broker_configs(img, -1), "unclean.leader.election.enable");
+    return v ? strcasecmp(v, "true") == 0 : unclean_default;
+}
+
+/* A broker as an election sees it: `gone` counts as fenced (it is being
+ * fenced), `back` as unfenced (it is being unfenced). */
+struct plan_liveness {
+    int32_t gone;
+    int32_t back;
+};
+
+static bool broker_live(const struct ctrl_image *img, int32_t id, struct plan_liveness lv)
+{
+    if (id == lv.gone)
+        return false;
+    if (id == lv.back)
+        return true;
+    const struct ctrl_broker *b = ctrl_image_broker_find(img, id);
+    return b && !b->fenced;
+}
+
+/* elect - the first replica in replicas order (the preferred one first)
+ * that is in isr (any replica when isr is NULL) and live; -1 if none. */
+static int32_t elect(const struct ctrl_image *img, const struct ctrl_partition *cp, const int32_t *isr,
+                     int32_t isr_count, struct plan_liveness lv)
+{
+    for (int32_t k = 0; k < cp->replica_count; k++) {
+        int32_t id = cp->replicas[k];
+        if ((!isr || id_in(isr, isr_count, id)) && broker_live(img, id, lv))
+            return id;
+    }
+    return -1;
+}
+
+/* partition_after - a partition's leader and ISR once broker lv.gone is
+ * fenced or lv.back unfenced (Kafka KRaft's rules, broker/README.md
+ * "Elections"): the fenced broker leaves the ISR unless it is the last
+ * member; a lost leader is replaced from the live ISR, preferred first, else
+ * (unclean election allowed) by any live replica with the ISR [it], else
+ * none (-1) until an ISR member returns; a leaderless partition gets a
+ * returning ISR member (or, unclean, a returning replica).  True when
+ * anything changes. */
+static bool partition_after(const struct ctrl_image *img, const struct ctrl_partition *cp, bool unclean,
+                            struct plan_liveness lv, int32_t *leader, int32_t *isr, int32_t *isr_count)
+{
+    *leader = cp->leader;
+    *isr_count = 0;
+    for (int32_t k = 0; k < cp->isr_count; k++)
+        if (cp->isr[k] != lv.gone || cp->isr_count == 1)
+            isr[(*isr_count)++] = cp->isr[k];
+    if (*leader < 0 || !broker_live(img, *leader, lv)) {
+        *leader = elect(img, cp, isr, *isr_count, lv);
+        if (*leader < 0 && unclean && (*leader = elect(img, cp, NULL, 0, lv)) >= 0) {
+            isr[0] = *leader;
+            *isr_count = 1;
+        }
+    }
+    return *leader != cp->leader || !same_members(isr, *isr_count, cp->isr, cp->isr_count);
+}
+
+static int partition_change_if(struct arena *a, struct ctrl_records *out, const struct ctrl_topic *t,
+                               const struct ctrl_partition *cp, int32_t leader, const int32_t *isr, int32_t isr_count)
+{
+    bool isr_changed = !same_members(isr, isr_count, cp->isr, cp->isr_count);
+    return partition_change_push(a, out, t->topic_id, cp->partition_id,
+                                 leader != cp->leader ? leader : PLAN_LEADER_KEEP, isr_changed ? isr : NULL,
+                                 isr_count);
+}
+
+bool ctrl_plan_unfence_elects(const struct ctrl_image *img, int32_t broker_id, bool unclean_default)
+{
+    struct plan_liveness lv = { .gone = -1, .back = broker_id };
+    int32_t leader, isr[CTRL_REPLICAS_MAX], isr_count;
+    for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
+        const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+        bool unclean = ctrl_plan_unclean_enabled(img, t, unclean_default);
+        for (int32_t p = 0; p < t->partition_count; p++) {
+            const struct ctrl_partition *cp = &t->partitions[p];
+            if (cp->leader < 0 && id_in(cp->replicas, cp->replica_count, broker_id) &&
+                partition_after(img, cp, unclean, lv, &leader, isr, &isr_count) && leader >= 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, bool unclean_default,
+                    struct arena *a, struct ctrl_records *out)
 {
     const struct ctrl_broker *b = ctrl_image_broker_find(img, broker_id);
     if (!b)
@@ -339,38 +549,19 @@ int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced
     int rc = recs_push(out, a, r);
     if (rc < 0)
         return rc;
+    struct plan_liveness lv = { .gone = fenced ? broker_id : -1, .back = fenced ? -1 : broker_id };
+    int32_t leader, isr[CTRL_REPLICAS_MAX], isr_count;
     for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
         const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+        bool unclean = ctrl_plan_unclean_enabled(img, t, unclean_default);
         for (int32_t p = 0; p < t->partition_count; p++) {
             const struct ctrl_partition *cp = &t->partitions[p];
-            int32_t leader = cp->leader;
-            if (fenced && cp->leader == broker_id) {
-                leader = -1; /* elect another live ISR member, if any */
-                for (int32_t k = 0; k < cp->isr_count && leader < 0; k++) {
-                    const struct ctrl_broker *o = ctrl_image_broker_find(img, cp->isr[k]);
-                    if (cp->isr[k] != broker_id && o && !o->fenced)
-                        leader = cp->isr[k];
-                }
-            } else if (!fenced && cp->leader < 0 && id_in(cp->isr, cp->isr_count, broker_id)) {
-                leader = broker_id;
-            }
-            if (leader == cp->leader)
+            /* unfencing touches only partitions without a leader */
+            if (!fenced && cp->leader >= 0)
                 continue;
-            Samsa__MetadataRecord *pr = rec_new(a);
-            Samsa__PartitionChangeRecord *pc = arena_alloc(a, sizeof *pc);
-            uint8_t *id = arena_alloc(a, 16);
-            if (!pr || !pc || !id)
-                return ERR_LIMIT;
-            samsa__partition_change_record__init(pc);
-            memcpy(id, t->topic_id, 16);
-            pc->topic_id.data = id;
-            pc->topic_id.len = 16;
-            pc->partition_id = cp->partition_id;
-            pc->has_leader = true;
-            pc->leader = leader;
-            pr->record_case = SAMSA__METADATA_RECORD__RECORD_PARTITION_CHANGE;
-            pr->partition_change = pc;
-            if ((rc = recs_push(out, a, pr)) < 0)
+            if (!partition_after(img, cp, unclean, lv, &leader, isr, &isr_count))
+                continue;
+            if ((rc = partition_change_if(a, out, t, cp, leader, isr, isr_count)) < 0)
                 return rc;
         }
     }

@@ -169,6 +169,98 @@ START_TEST(test_create_and_replay)
 }
 END_TEST
 
+static struct ctrl_alter_partition_reply ap_reply;
+static int ap_calls;
+static void ap_cb(void *arg, const struct ctrl_alter_partition_reply *r)
+{
+    (void)arg;
+    ap_reply = *r;
+    ap_calls++;
+    event_base_loopbreak(base);
+}
+
+/* ctrl_alter_partition on the active controller (the local path) and run
+ * the loop until it is answered. */
+static int alter_wait(struct ctrl *c, const struct ctrl_alter_partition *req)
+{
+    ap_calls = 0;
+    int rc = ctrl_alter_partition(c, req, ap_cb, NULL);
+    if (rc < 0)
+        return rc;
+    if (ap_calls == 0) {
+        struct timeval limit = { 5, 0 };
+        event_base_loopexit(base, &limit);
+        event_base_dispatch(base);
+    }
+    ck_assert_int_eq(ap_calls, 1);
+    return 0;
+}
+
+START_TEST(test_alter_partition_rpc)
+{
+    struct arena a;
+    arena_init(&a, 4096, 1 << 20);
+    base = event_base_new();
+    struct ctrl *c = open_ctrl();
+    register_self(c, &a);
+    struct ctrl_endpoint ep = { .name = "PLAINTEXT", .host = "localhost", .port = 9093 };
+    struct ctrl_records recs = { 0 };
+    ck_assert_int_eq(ctrl_plan_register_broker(2, 1, (const uint8_t *)"fedcba9876543210", &ep, 1, &a, &recs), 0);
+    ck_assert_int_eq(propose_wait(c, &recs), 0);
+    static const int32_t reps[] = { 1, 2 };
+    const int32_t *assign[] = { reps };
+    int32_t lens[] = { 2 };
+    struct ctrl_topic_spec spec = { .name = "isr", .name_len = 3, .partition_count = -1, .replication_factor = -1,
+                                    .assignment_count = 1, .assignments = assign, .assignment_lens = lens };
+    recs = (struct ctrl_records){ 0 };
+    int32_t np; int16_t nrf;
+    ck_assert_int_eq(ctrl_plan_create_topic(ctrl_metadata(c), &spec, 1, 1, &a, &recs, &np, &nrf), 0);
+    ck_assert_int_eq(propose_wait(c, &recs), 0);
+    const struct ctrl_topic *t = ctrl_image_topic_find(ctrl_metadata(c), "isr", 3);
+    ck_assert_int_eq(t->partitions[0].isr_count, 1);
+
+    struct ctrl_alter_partition req = { .broker_id = 1, .broker_epoch = 1, .partition_id = 0, .leader_epoch = 0,
+                                        .partition_epoch = 0, .isr_count = 2, .isr = { 1, 2 },
+                                        .isr_broker_epochs = { 1, 1 } };
+    memcpy(req.topic_id, t->topic_id, 16);
+    /* another broker's id: refused before anything is planned */
+    req.broker_id = 2;
+    ck_assert_int_eq(ctrl_alter_partition(c, &req, ap_cb, NULL), ERR_INVALID);
+    /* a stale broker epoch: answered (from the loop) with Kafka's error */
+    req.broker_id = 1;
+    req.broker_epoch = 7;
+    ck_assert_int_eq(alter_wait(c, &req), 0);
+    ck_assert_int_eq(ap_reply.rc, 0);
+    ck_assert_int_eq(ap_reply.error_code, CTRL_KERR_STALE_BROKER_EPOCH);
+    /* the expansion commits one record and answers the committed state */
+    req.broker_epoch = 1;
+    int64_t before = ctrl_image_applied_offset(ctrl_metadata(c));
+    ck_assert_int_eq(alter_wait(c, &req), 0);
+    ck_assert_int_eq(ap_reply.rc, 0);
+    ck_assert_int_eq(ap_reply.error_code, 0);
+    ck_assert_int_eq(ap_reply.leader, 1);
+    ck_assert_int_eq(ap_reply.partition_epoch, 1);
+    ck_assert_int_eq(ap_reply.isr_count, 2);
+    ck_assert_int_gt(ctrl_image_applied_offset(ctrl_metadata(c)), before);
+    t = ctrl_image_topic_find(ctrl_metadata(c), "isr", 3);
+    ck_assert_int_eq(t->partitions[0].isr_count, 2);
+    ck_assert_int_eq(t->partitions[0].partition_epoch, 1);
+    /* a copy of it is stale now */
+    ck_assert_int_eq(alter_wait(c, &req), 0);
+    ck_assert_int_eq(ap_reply.error_code, CTRL_KERR_INVALID_UPDATE_VERSION);
+    /* the current ISR again: answered with the current state, nothing committed */
+    req.partition_epoch = 1;
+    before = ctrl_image_applied_offset(ctrl_metadata(c));
+    ck_assert_int_eq(alter_wait(c, &req), 0);
+    ck_assert_int_eq(ap_reply.error_code, 0);
+    ck_assert_int_eq(ap_reply.partition_epoch, 1);
+    ck_assert_int_eq(ctrl_image_applied_offset(ctrl_metadata(c)), before);
+    ctrl_destroy(c);
+    event_base_free(base);
+    arena_deinit(&a);
+}
+END_TEST
+
 START_TEST(test_mlog_torn_tail)
 {
     struct ctrl_mlog *m;
@@ -259,6 +351,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_create_and_replay);
+    tcase_add_test(tc, test_alter_partition_rpc);
     tcase_add_test(tc, test_mlog_torn_tail);
     tcase_add_test(tc, test_mlog_cut_prefix);
     suite_add_tcase(s, tc);

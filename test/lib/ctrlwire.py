@@ -69,3 +69,29 @@ def frame(body, version=1):
 def hello(node_id, cluster_id):
     """A whole Hello frame (ControllerFrame.hello = 1)."""
     return frame(f_bytes(1, f_int(1, node_id) + f_bytes(2, cluster_id)))
+
+
+def metadata_log_topic_ids(log_dir):
+    """{topic name: 16-byte id} from the TopicRecords of a node's metadata log
+    (<log dir>/__cluster_metadata-0/*.log, controller/README.md "Formats")."""
+    import glob
+    import os
+    ids = {}
+    for path in sorted(glob.glob(os.path.join(log_dir, "__cluster_metadata-0", "*.log"))):
+        with open(path, "rb") as f:
+            data = f.read()
+        i = 0
+        while i + 4 <= len(data):
+            n = struct.unpack(">I", data[i:i + 4])[0]
+            if n < 17 or i + 4 + n > len(data):
+                break
+            entry = data[i + 4 + 16:i + 4 + n]   # after crc, offset, epoch
+            i += 4 + n
+            if not entry or entry[0] != 0:       # type 0: a MetadataBatch
+                continue
+            for rec in parse(entry[1:]).get(1, []):
+                r = parse(rec)
+                if 1 in r:
+                    t = parse(r[1][0])
+                    ids[t[1][0].decode()] = t[2][0]
+    return ids
