@@ -32,10 +32,18 @@ def log_bytes(t, node, p):
     return segs, b"".join(segs[k] for k in sorted(segs))
 
 
+def isr(t, admin, p):
+    """Partition p's ISR as the metadata says."""
+    return sorted(admin.list_topics(t.name, timeout=10).topics[t.name].partitions[p].isrs)
+
+
 def leaders(t, admin):
     md = admin.list_topics(t.name, timeout=10)
     mt = md.topics[t.name]
-    check(mt.error is None, "topic metadata error %s" % mt.error)
+    if mt.error is not None and not mt.partitions:
+        # LEADER_NOT_AVAILABLE while an election is pending: no leader yet
+        check(mt.error.code() == 5, "topic metadata error %s" % mt.error)
+        return {p: -1 for p in range(t.partitions)}, {p: [] for p in range(t.partitions)}
     return ({p: mt.partitions[p].leader for p in mt.partitions},
             {p: list(mt.partitions[p].replicas) for p in mt.partitions})
 
@@ -123,3 +131,4 @@ def consume_all(t, bootstrap, total):
     c.close()
     check(len(seen) == total, "consumer read %d of %d records" % (len(seen), total))
     check(all(seen[i] == i % t.partitions for i in seen), "a record in the wrong partition")
+    return seen
