@@ -112,6 +112,8 @@ const struct config_key config_keys_broker[] = {
     K("auto.create.topics.enable", CONFIG_BOOL, "true", "Create a topic on metadata request or produce when it is missing."),
     K("delete.topic.enable", CONFIG_BOOL, "true", "Allow deleting topics."),
     K("auto.leader.rebalance.enable", CONFIG_BOOL, "true", "Move leadership back to preferred replicas."),
+    KR("leader.imbalance.check.interval.seconds", CONFIG_LONG, "300", 1, 86400 * 365, "How often the active controller checks leader balance."),
+    KR("leader.imbalance.per.broker.percentage", CONFIG_INT, "10", 0, 100, "Share of a broker's preferred partitions led elsewhere that triggers a rebalance."),
     K("unclean.leader.election.enable", CONFIG_BOOL, "false", "Allow out-of-sync replicas to become leader (data loss)."),
     KR("offsets.topic.replication.factor", CONFIG_INT, "3", 1, INT16_MAX, "Replication factor of __consumer_offsets."),
     KR("offsets.topic.num.partitions", CONFIG_INT, "50", 1, INT32_MAX, "Partitions of __consumer_offsets."),
