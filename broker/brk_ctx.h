@@ -58,6 +58,10 @@ struct brk_ctx {
     struct event *signal_evs[2];
     struct event *resign_ev;         /* SIGTERM on the active controller: waits for the handover */
     int64_t resign_ns;
+    struct event *shutdown_ev;       /* SIGTERM: controlled shutdown, waits for should_shut_down */
+    int64_t shutdown_ns;
+    int64_t shutdown_reply_ns;       /* the last heartbeat answer during it */
+    bool shut_down_granted;          /* the active controller answered should_shut_down */
     struct brk_listener listeners[CONFIG_LISTENERS_MAX];
     int listener_count;
     struct brk_req *fetch_waiters;   /* parked Fetch requests (long poll) */

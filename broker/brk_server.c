@@ -334,7 +334,8 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
     if (!srv->registered || srv->registering)
         return;
     struct ctrl_heartbeat hb = { .broker_id = srv->node->node_id, .broker_epoch = srv->broker_epoch,
-                                 .metadata_offset = ctrl_image_applied_offset(ctrl_metadata(srv->ctrl)) };
+                                 .metadata_offset = ctrl_image_applied_offset(ctrl_metadata(srv->ctrl)),
+                                 .want_shut_down = srv->shutdown_ev != NULL };
     ctrl_broker_heartbeat(srv->ctrl, &hb);
 }
 
@@ -344,6 +345,10 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 static void heartbeat_reply_cb(void *arg, const struct ctrl_heartbeat_reply *r)
 {
     struct brk_ctx *srv = arg;
+    if (srv->shutdown_ev) {
+        srv->shutdown_reply_ns = clock_mono_ns();
+        srv->shut_down_granted |= r->rc == 0 && r->should_shut_down;
+    }
     if ((r->rc != ERR_STALE && r->rc != ERR_NOT_FOUND) || srv->registering)
         return;
     log_warn("server", "the active controller does not know broker_epoch=%lld of node=%d (%s); registering again; "
@@ -370,14 +375,11 @@ static void resign_wait_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static void signal_cb(evutil_socket_t sig, short what, void *arg)
+/* The last step of a stop: the active controller hands over first (KIP-595
+ * EndQuorumEpoch), so the quorum elects a successor now instead of after
+ * its election timeout. */
+static void stop_after_handover(struct brk_ctx *srv)
 {
-    (void)what;
-    struct brk_ctx *srv = arg;
-    log_info("server", "signal received signal=%d; shutting down", (int)sig);
-    /* The active controller hands over first (KIP-595 EndQuorumEpoch), so
-     * the quorum elects a successor now instead of after its election
-     * timeout.  A second signal stops at once. */
     if (!srv->resign_ev && ctrl_resign(srv->ctrl)) {
         srv->resign_ns = clock_mono_ns();
         srv->resign_ev = event_new(srv->base, -1, EV_PERSIST, resign_wait_cb, srv);
@@ -388,6 +390,67 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
         }
     }
     brk_server_stop(srv);
+}
+
+/* Controlled shutdown (broker/README.md): heartbeats say want_shut_down;
+ * the active controller moves this broker's leadership to other ISR members,
+ * removes it from ISRs where it is not the last member, fences it and then
+ * answers should_shut_down.  Bounded by controlled.shutdown.max.retries x
+ * controlled.shutdown.retry.backoff.ms; after that the broker stops anyway
+ * (its session expires and the controller fences it then). */
+static void shutdown_wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct brk_ctx *srv = arg;
+    int64_t bound_ms = srv->node->controlled_shutdown_max_retries * srv->node->controlled_shutdown_retry_backoff_ms;
+    int64_t now = clock_mono_ns();
+    bool timed_out = now - srv->shutdown_ns > bound_ms * 1000000LL;
+    /* no quorum (the other controllers are gone): nobody can move anything */
+    int64_t silent_ms = 2 * srv->node->broker_heartbeat_interval_ms > 2000 ? 2 * srv->node->broker_heartbeat_interval_ms
+                                                                           : 2000;
+    bool no_controller = now - srv->shutdown_reply_ns > silent_ms * 1000000LL;
+    if (no_controller && !srv->shut_down_granted) {
+        log_warn("server", "controlled shutdown: no answer from an active controller for %lld ms; stopping without "
+                 "moving leadership", (long long)silent_ms);
+        timed_out = true;
+    }
+    if (srv->shut_down_granted || timed_out || !srv->registered) {
+        if (timed_out && !srv->shut_down_granted && !no_controller)
+            log_warn("server", "controlled shutdown not confirmed by the active controller within %lld ms "
+                     "(controlled.shutdown.max.retries x controlled.shutdown.retry.backoff.ms); stopping anyway: "
+                     "leadership moves when the session expires", (long long)bound_ms);
+        else if (srv->shut_down_granted)
+            log_info("server", "controlled shutdown done: leadership moved, broker fenced");
+        event_del(srv->shutdown_ev);
+        stop_after_handover(srv);
+        return;
+    }
+    heartbeat_cb(-1, 0, srv); /* want_shut_down, again until answered */
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct brk_ctx *srv = arg;
+    if (srv->shutdown_ev || srv->resign_ev) { /* a second signal stops at once */
+        log_info("server", "signal received signal=%d again; stopping now", (int)sig);
+        brk_server_stop(srv);
+        return;
+    }
+    log_info("server", "signal received signal=%d; shutting down", (int)sig);
+    if ((srv->node->roles & CONFIG_ROLE_BROKER) && srv->registered && srv->node->controlled_shutdown_enable) {
+        srv->shutdown_ns = clock_mono_ns();
+        srv->shutdown_reply_ns = srv->shutdown_ns;
+        srv->shutdown_ev = event_new(srv->base, -1, EV_PERSIST, shutdown_wait_cb, srv);
+        struct timeval tv = { 0, 50000 };
+        if (srv->shutdown_ev && event_add(srv->shutdown_ev, &tv) == 0) {
+            log_info("server", "controlled shutdown: asking the active controller to move this broker's leadership");
+            heartbeat_cb(-1, 0, srv);
+            return;
+        }
+    }
+    stop_after_handover(srv);
 }
 
 static struct event *timer_new(struct brk_ctx *srv, int64_t ms, event_callback_fn cb)
@@ -498,6 +561,9 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     ccfg.session_timeout_ms = srv->node->broker_session_timeout_ms;
     ccfg.snapshot_bytes = srv->node->metadata_snapshot_bytes;
     ccfg.unclean_leader_election = srv->node->unclean_leader_election_enable != 0;
+    ccfg.auto_leader_rebalance = srv->node->auto_leader_rebalance_enable != 0;
+    ccfg.leader_imbalance_check_interval_ms = srv->node->leader_imbalance_check_interval_ms;
+    ccfg.leader_imbalance_per_broker_percentage = (int32_t)srv->node->leader_imbalance_per_broker_percentage;
     if (srv->node->voter_count > CTRL_VOTERS_MAX) {
         log_error("server", "controller.quorum.voters has %zu voters; at most %d are supported",
                   srv->node->voter_count, CTRL_VOTERS_MAX);
@@ -639,6 +705,8 @@ void brk_server_destroy(struct brk_ctx *srv)
             event_free(srv->signal_evs[i]);
     if (srv->resign_ev)
         event_free(srv->resign_ev);
+    if (srv->shutdown_ev)
+        event_free(srv->shutdown_ev);
     uring_destroy(srv->uring);
     buf_deinit(&srv->fetch_scratch);
     if (srv->base)

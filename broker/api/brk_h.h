@@ -40,6 +40,7 @@ void brk_h_offset_fetch(struct brk_req *req);
 void brk_h_describe_groups(struct brk_req *req);
 void brk_h_list_groups(struct brk_req *req);
 void brk_h_delete_groups(struct brk_req *req);
+void brk_h_elect_leaders(struct brk_req *req);
 /* brk_h_group_start - create the group coordinator and replay the local
  * __consumer_offsets partitions into it (blocks on reads); call once the
  * local partitions are open, before the client listeners.  Starts its timer. */
@@ -61,6 +62,10 @@ void brk_h_group_stop(struct brk_ctx *srv);
 struct ctrl_records;
 MUST_CHECK int brk_admin_commit(struct brk_req *req, const struct ctrl_records *recs, int16_t *error_code,
                                 struct bytes *error_message, const uint8_t *check_topic_id, brk_handler_fn respond);
+/* brk_admin_commit_election - brk_admin_commit for leader elections
+ * (ctrl_propose_election). */
+MUST_CHECK int brk_admin_commit_election(struct brk_req *req, const struct ctrl_records *recs, int16_t *error_code,
+                                         struct bytes *error_message, brk_handler_fn respond);
 void brk_admin_release(struct brk_req *req, brk_handler_fn respond);
 /* brk_auto_create_topic - Metadata/Produce auto-creation when
  * auto.create.topics.enable is on; 0 if the topic exists afterwards. */
