@@ -1023,6 +1023,9 @@ static void derive_numbers(struct config *cfg)
 
     n->broker_heartbeat_interval_ms = num(cfg, "broker.heartbeat.interval.ms");
     n->broker_session_timeout_ms = num(cfg, "broker.session.timeout.ms");
+    n->controlled_shutdown_enable = boolean(cfg, "controlled.shutdown.enable");
+    n->controlled_shutdown_max_retries = num(cfg, "controlled.shutdown.max.retries");
+    n->controlled_shutdown_retry_backoff_ms = num(cfg, "controlled.shutdown.retry.backoff.ms");
     n->controller_quorum_election_timeout_ms = num(cfg, "controller.quorum.election.timeout.ms");
     n->metadata_snapshot_bytes = num(cfg, "metadata.log.max.record.bytes.between.snapshots");
     n->controller_quorum_fetch_timeout_ms = num(cfg, "controller.quorum.fetch.timeout.ms");

@@ -205,6 +205,9 @@ struct config_node {
     /* KRaft. */
     int64_t broker_heartbeat_interval_ms;
     int64_t broker_session_timeout_ms;
+    int controlled_shutdown_enable;
+    int64_t controlled_shutdown_max_retries;
+    int64_t controlled_shutdown_retry_backoff_ms;
     int64_t controller_quorum_election_timeout_ms;
     int64_t controller_quorum_fetch_timeout_ms;
     int64_t controller_quorum_election_backoff_max_ms;
