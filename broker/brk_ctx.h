@@ -80,6 +80,10 @@ struct brk_ctx {
     struct brk_groups *groups;       /* group coordinator (brk_h_group.c); NULL until caught up */
     struct event *groups_ev;         /* its session / rebalance timer */
     bool groups_topic_creating;      /* __consumer_offsets creation in flight */
+    int32_t *groups_loaded_epochs;   /* per __consumer_offsets partition: the leader epoch its groups were
+                                      * loaded at; -1: not coordinated here (brk_h_group_follow) */
+    int32_t groups_partition_count;  /* entries in groups_loaded_epochs */
+    struct event *groups_load_ev;    /* loads the partitions this node just came to lead, one a pass */
     char cluster_id[64];             /* from meta.properties (checked against CLUSTER_ID) */
     const char *config_path;
     bool stopping;

@@ -51,12 +51,14 @@ static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__Metad
     if (rec) {
         /* the partitions tell their parked requests (brk_part_notify) */
         brk_parts_apply(srv->parts, img, rec);
+        brk_h_group_follow(srv, rec);
         return;
     }
     /* a snapshot replaced the image: line the local partitions up with it */
     int rc = brk_parts_reconcile(srv->parts, img);
     if (rc < 0)
         log_error("server", "partitions not reconciled after a metadata snapshot error=\"%s\"", err_str(rc));
+    brk_h_group_follow(srv, NULL);
 }
 
 static bool is_controller_listener(const struct config_node *node, const char *name)

@@ -50,16 +50,6 @@ def metadata(via):
     return metadata_once(via.client_port, [TOPIC])
 
 
-def wait_for(what, fn, timeout_s=20):
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    cl.fail("timed out waiting for " + what)
-
-
 def sigterm_and_watch(victim):
     """SIGTERM victim; poll Metadata at another live broker until it exits.
     Returns (seconds to exit, the first Metadata that showed it fenced and
@@ -87,7 +77,7 @@ def sigterm_and_watch(victim):
 # ---- a topic at RF=3, a producer writing all along ----
 admin = AdminClient({"bootstrap.servers": cl.bootstrap()})
 admin.create_topics([NewTopic(TOPIC, PARTS, 3)])[TOPIC].result(30)
-wait_for("leaders of %s" % TOPIC,
+cl.wait_for("leaders of %s" % TOPIC,
          lambda: all(metadata(cl.nodes[0])[2].get((TOPIC, p), (1, -1))[1] >= 0 for p in range(PARTS)))
 
 acked = {p: 0 for p in range(PARTS)}
@@ -112,7 +102,7 @@ def produce_loop():
 
 producer = threading.Thread(target=produce_loop, daemon=True)
 producer.start()
-wait_for("first acknowledged writes", lambda: all(acked[p] > 0 for p in range(PARTS)))
+cl.wait_for("first acknowledged writes", lambda: all(acked[p] > 0 for p in range(PARTS)))
 
 # ---- 1. SIGTERM the leader of partition 0 (not the active controller) ----
 ctrl = cl.active_controller()
@@ -140,16 +130,16 @@ print("before the exit, Metadata at another broker: brokers %s, partitions %s" %
 
 if REPLICATION:
     before = {p: acked[p] for p in led_before}
-    wait_for("writes to the moved partitions while node %d is down" % victim.id,
+    cl.wait_for("writes to the moved partitions while node %d is down" % victim.id,
              lambda: all(acked[p] > before[p] + 20 for p in led_before))
 
 victim.start()
 victim.wait_ready()
 if not REPLICATION:
-    wait_for("node %d to lead its partitions again" % victim.id,
+    cl.wait_for("node %d to lead its partitions again" % victim.id,
              lambda: all(metadata(victim)[2][(TOPIC, p)][1] == victim.id for p in led_before))
     before = {p: acked[p] for p in led_before}
-    wait_for("writes to partitions %s after the restart" % led_before,
+    cl.wait_for("writes to partitions %s after the restart" % led_before,
              lambda: all(acked[p] > before[p] + 20 for p in led_before))
 
 # ---- 2. SIGTERM the active controller ----
@@ -158,7 +148,7 @@ took, moved = sigterm_and_watch(ctrl)
 print("active controller %d exited 0 after %.2f s" % (ctrl.id, took))
 check(moved is not None, "no Metadata showed the active controller %d fenced before it exited" % ctrl.id)
 check(took < BOUND_S, "controller's stop took %.2f s, bound %.1f s" % (took, BOUND_S))
-succ = wait_for("a successor controller", lambda: cl.active_controller())
+succ = cl.wait_for("a successor controller", lambda: cl.active_controller())
 check(succ is not ctrl, "no successor controller")
 ctrl.start()
 ctrl.wait_ready()
@@ -188,7 +178,7 @@ c.start()
 a.start()
 c.wait_ready()
 a.wait_ready()
-wait_for("node %d registered again" % c.id, lambda: c.id in metadata(a)[0])
+cl.wait_for("node %d registered again" % c.id, lambda: c.id in metadata(a)[0])
 a.kill9()
 time.sleep(0.3)
 t0 = time.time()

@@ -172,6 +172,19 @@ class Cluster:
         sys.stdout.flush()
         sys.exit(1)
 
+    def wait_for(self, what, fn, timeout_s=30, fail=True):
+        """Poll fn every 50 ms until it returns something true (returned);
+        past timeout_s, fail(what) (or return None if not fail)."""
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            v = fn()
+            if v:
+                return v
+            time.sleep(0.05)
+        if fail:
+            self.fail("timed out after %ss waiting for %s" % (timeout_s, what))
+        return None
+
     def find_coordinator(self, node, group, version=0, key_type=0, timeout_s=30):
         """FindCoordinator asked at node (raw frames, kwire_py): retried while
         the answer is COORDINATOR_NOT_AVAILABLE (15, __consumer_offsets being
