@@ -140,7 +140,8 @@ if REPLICATION:
     print("node %d coordinates %s %.1f s after the kill" % (nid, GROUP, time.time() - t_kill))
     check_not_backwards("new coordinator %d" % nid)
     cl.wait_for("every record consumed without the old coordinator", lambda: len(consumed) == N, 60)
-    check("groups loaded" in cl.node(nid).read_log(), "node %d did not log loading the groups" % nid)
+    check("coordinator of __consumer_offsets-%d leader_epoch=" % gp in cl.node(nid).read_log(),
+          "node %d did not log loading __consumer_offsets-%d" % (nid, gp))
 else:
     # fenced after broker.session.timeout.ms; then nobody claims the group
     def unavailable():
