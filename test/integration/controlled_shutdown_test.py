@@ -13,7 +13,8 @@ Proves, 3 nodes, topic RF=3 with a librdkafka producer (acks=all) writing:
     them again and takes writes.  With SAMSA_REPLICATION=1 (partition
     replication landed) another ISR member leads them before the exit and
     the producer's writes to them keep succeeding while the victim is down.
-  - SIGTERM to the active controller: the same, and a successor controller.
+  - SIGTERM to the active controller: the same, a successor controller, and
+    the successor keeps it fenced (it does not heartbeat any more).
   - A second SIGTERM while the controlled shutdown waits (no quorum) stops
     at once; with no second signal the wait ends at the bound, exit 0.
 Single node: SIGTERM stops in < 2 s (no other broker to move leadership to).
@@ -150,6 +151,13 @@ check(moved is not None, "no Metadata showed the active controller %d fenced bef
 check(took < BOUND_S, "controller's stop took %.2f s, bound %.1f s" % (took, BOUND_S))
 succ = cl.wait_for("a successor controller", lambda: cl.active_controller())
 check(succ is not ctrl, "no successor controller")
+# the successor must not unfence it: a new controller's fresh leases are no
+# sign of life (only a heartbeat is)
+t_end = time.time() + 1.5
+while time.time() < t_end:
+    check(ctrl.id not in metadata(succ)[0], "the stopped controller %d is back in Metadata (unfenced by the "
+          "successor %d without a heartbeat)" % (ctrl.id, succ.id))
+    time.sleep(0.05)
 ctrl.start()
 ctrl.wait_ready()
 
