@@ -131,6 +131,19 @@ static bool part_loaded(const struct brk_ctx *srv, const struct brk_part *part)
            srv->groups_loaded_epochs[part->partition] == part->leader_epoch;
 }
 
+/* coord_loading_find - a __consumer_offsets partition led here whose groups
+ * are not loaded for its leader epoch, or NULL. */
+static struct brk_part *coord_loading_find(const struct brk_ctx *srv)
+{
+    const struct ctrl_topic *t = offsets_topic(srv);
+    for (int32_t p = 0; t && p < srv->groups_partition_count; p++) {
+        struct brk_part *part = brk_parts_find(srv->parts, t->topic_id, p);
+        if (part && part->is_leader && !part_loaded(srv, part))
+            return part;
+    }
+    return NULL;
+}
+
 /* coord_ready - groups started, group_id valid, __consumer_offsets exists
  * (created on first use).  Kafka error code. */
 static int16_t coord_ready(struct brk_req *req, struct bytes group_id)
@@ -417,24 +430,21 @@ static int coord_partition_count_set(struct brk_ctx *srv, int32_t count)
  * the load failed (retried by the next pass). */
 static int load_next(struct brk_ctx *srv)
 {
-    const struct ctrl_topic *t = offsets_topic(srv);
-    for (int32_t p = 0; t && p < srv->groups_partition_count; p++) {
-        struct brk_part *part = brk_parts_find(srv->parts, t->topic_id, p);
-        if (!part || !part->is_leader || srv->groups_loaded_epochs[p] == part->leader_epoch)
-            continue;
-        coord_partition_drop(srv, p); /* a reload starts from a clean slate */
-        int64_t start_ns = clock_mono_ns();
-        int rc = load_partition(srv, part);
-        if (rc < 0) {
-            brk_groups_unload(srv->groups, p, srv->groups_partition_count);
-            return rc;
-        }
-        srv->groups_loaded_epochs[p] = part->leader_epoch;
-        log_info("group", "coordinator of %s-%d leader_epoch=%d: groups loaded in %lld ms", BRK_OFFSETS_TOPIC_NAME,
-                 p, part->leader_epoch, (long long)((clock_mono_ns() - start_ns) / 1000000));
-        return 1;
+    struct brk_part *part = coord_loading_find(srv);
+    if (!part)
+        return 0;
+    int32_t p = part->partition;
+    coord_partition_drop(srv, p); /* a reload starts from a clean slate */
+    int64_t start_ns = clock_mono_ns();
+    int rc = load_partition(srv, part);
+    if (rc < 0) {
+        brk_groups_unload(srv->groups, p, srv->groups_partition_count);
+        return rc;
     }
-    return 0;
+    srv->groups_loaded_epochs[p] = part->leader_epoch;
+    log_info("group", "coordinator of %s-%d leader_epoch=%d: groups loaded in %lld ms", BRK_OFFSETS_TOPIC_NAME, p,
+             part->leader_epoch, (long long)((clock_mono_ns() - start_ns) / 1000000));
+    return 1;
 }
 
 static void groups_load_cb(evutil_socket_t fd, short what, void *arg)
@@ -984,6 +994,8 @@ void brk_h_list_groups(struct brk_req *req)
     int32_t n = 0;
     if (!srv->groups) {
         resp.error_code = BRK_GROUP_COORDINATOR_NOT_AVAILABLE;
+    } else if (coord_loading_find(srv)) {
+        resp.error_code = BRK_GROUP_COORDINATOR_LOAD_IN_PROGRESS; /* Kafka: the list would be partial */
     } else if (brk_groups_list(srv->groups, &req->arena, &l, &n) < 0) {
         brk_req_finish(req, ERR_LIMIT);
         return;
