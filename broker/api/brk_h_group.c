@@ -503,7 +503,7 @@ void brk_h_sync_group(struct brk_req *req)
     for (int32_t i = 0; i < m.assignments_count; i++)
         as[i] = (struct brk_group_assignment_in){ m.assignments[i].member_id, m.assignments[i].assignment };
     struct brk_group_sync_req sr = { .group_id = m.group_id, .member_id = m.member_id,
-                                     .generation_id = m.generation_id, .assignment_count = m.assignments_count,
+                                     .group_instance_id = m.group_instance_id, .generation_id = m.generation_id, .assignment_count = m.assignments_count,
                                      .assignments = as };
     brk_groups_sync(srv->groups, &sr, clock_wall_ms(), req); /* answers through sync_done */
 }
@@ -517,7 +517,8 @@ void brk_h_heartbeat(struct brk_req *req)
     kmsg_heartbeat_resp_init(&resp);
     resp.error_code = coord_check(req, m.group_id);
     if (resp.error_code == KERR_NONE)
-        resp.error_code = brk_groups_heartbeat(srv->groups, m.group_id, m.member_id, m.generation_id, clock_wall_ms());
+        resp.error_code = brk_groups_heartbeat(srv->groups, m.group_id, m.member_id, m.group_instance_id,
+                                               m.generation_id, clock_wall_ms());
     BRK_RESPOND(req, heartbeat, &resp);
 }
 
@@ -532,7 +533,8 @@ void brk_h_leave_group(struct brk_req *req)
     if (resp.error_code == KERR_NONE) {
         bool found = false;
         if (req->hdr.api_version < 3) {
-            resp.error_code = brk_groups_leave(srv->groups, m.group_id, m.member_id, clock_wall_ms(), &found);
+            resp.error_code = brk_groups_leave(srv->groups, m.group_id, m.member_id, (struct bytes){ NULL, 0 },
+                                               clock_wall_ms(), &found);
         } else {
             int32_t n = m.members_count > 0 ? m.members_count : 0;
             resp.members = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp.members);
@@ -546,7 +548,8 @@ void brk_h_leave_group(struct brk_req *req)
                 resp.members[i].member_id = m.members[i].member_id;
                 resp.members[i].group_instance_id = m.members[i].group_instance_id;
                 resp.members[i].error_code = brk_groups_leave(srv->groups, m.group_id, m.members[i].member_id,
-                                                              clock_wall_ms(), &found);
+                                                              m.members[i].group_instance_id, clock_wall_ms(),
+                                                              &found);
             }
         }
     }
@@ -609,8 +612,8 @@ void brk_h_offset_commit(struct brk_req *req)
     st->resp.topics_count = nt;
     int16_t gerr = coord_check(req, m->group_id);
     if (gerr == KERR_NONE)
-        gerr = brk_groups_commit_check(srv->groups, m->group_id, m->member_id, m->generation_id_or_member_epoch,
-                                       clock_wall_ms());
+        gerr = brk_groups_commit_check(srv->groups, m->group_id, m->member_id, m->group_instance_id,
+                                       m->generation_id_or_member_epoch, clock_wall_ms());
     const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
     int64_t now_ms = clock_wall_ms();
     bool retention = req->hdr.api_version <= 4 && m->retention_time_ms != -1;

@@ -39,6 +39,7 @@ struct member {
     int64_t deadline_ms;   /* session expiry */
     void *join_waiter;
     void *sync_waiter;
+    bool join_stored;      /* static replacement in Stable: join_waiter is answered once the group is stored */
 };
 
 struct pending {
@@ -218,8 +219,10 @@ static struct group *group_live(const struct brk_groups *gs, struct bytes id)
  *     Empty);
  *   - the initial delayed join only happens while PreparingRebalance;
  *   - a JoinGroup is parked only while PreparingRebalance (completing the
- *     join answers them all) and a SyncGroup only while CompletingRebalance
- *     (Stable or a new rebalance answers them all).  O(members). */
+ *     join answers them all), or in Stable while a static member's
+ *     replacement is being stored (join_stored), and a SyncGroup only while
+ *     CompletingRebalance (Stable or a new rebalance answers them all).
+ *     O(members). */
 static void group_check(const struct group *g)
 {
     ASSERT(g->member_count >= 0);
@@ -237,9 +240,11 @@ static void group_check(const struct group *g)
     if (g->initial_delay)
         ASSERT(g->state == BRK_GROUP_PREPARING_REBALANCE);
     for (int32_t i = 0; i < g->member_count; i++) {
-        DEBUG_ASSERT(g->members[i] != NULL);
-        DEBUG_ASSERT(!g->members[i]->join_waiter || g->state == BRK_GROUP_PREPARING_REBALANCE);
-        DEBUG_ASSERT(!g->members[i]->sync_waiter || g->state == BRK_GROUP_COMPLETING_REBALANCE);
+        const struct member *m = g->members[i];
+        DEBUG_ASSERT(m != NULL);
+        DEBUG_ASSERT(!m->join_stored || (m->join_waiter && g->state == BRK_GROUP_STABLE));
+        DEBUG_ASSERT(!m->join_waiter || m->join_stored || g->state == BRK_GROUP_PREPARING_REBALANCE);
+        DEBUG_ASSERT(!m->sync_waiter || g->state == BRK_GROUP_COMPLETING_REBALANCE);
     }
 }
 
@@ -286,6 +291,38 @@ static struct member *member_find(const struct group *g, struct bytes id)
 {
     int32_t i = member_index(g, id);
     return i < 0 ? NULL : g->members[i];
+}
+
+/* member_find_instance - the static member of group.instance.id iid, or NULL. */
+static struct member *member_find_instance(const struct group *g, struct bytes iid)
+{
+    ASSERT(iid.ptr != NULL);
+    for (int32_t i = 0; i < g->member_count; i++)
+        if (own_eq(&g->members[i]->instance_id, iid))
+            return g->members[i];
+    return NULL;
+}
+
+/* member_validate - Kafka's validateCurrentMember: with an instance id it
+ * must map to member_id (another id: FENCED_INSTANCE_ID; none:
+ * UNKNOWN_MEMBER_ID); without, member_id must be a member. */
+static int16_t member_validate(const struct group *g, struct bytes member_id, struct bytes instance_id,
+                               const char *operation)
+{
+    if (instance_id.ptr) {
+        const struct member *s = member_find_instance(g, instance_id);
+        if (!s)
+            return BRK_GROUP_UNKNOWN_MEMBER_ID;
+        if (!own_eq(&s->id, member_id)) {
+            log_info("group", "fenced group=%.*s instance=%.*s member=%.*s current_member=%.*s operation=%s",
+                     (int)g->id.len, (const char *)g->id.p, (int)instance_id.len, (const char *)instance_id.ptr,
+                     (int)member_id.len, member_id.ptr ? (const char *)member_id.ptr : "", (int)s->id.len,
+                     (const char *)s->id.p, operation);
+            return BRK_GROUP_FENCED_INSTANCE_ID;
+        }
+        return BRK_GROUP_OK;
+    }
+    return member_find(g, member_id) ? BRK_GROUP_OK : BRK_GROUP_UNKNOWN_MEMBER_ID;
 }
 
 static int32_t pending_index(const struct group *g, struct bytes id)
@@ -472,6 +509,9 @@ static void prepare_rebalance(struct brk_groups *gs, struct group *g, int64_t no
             sync_answer(gs, g->members[i], BRK_GROUP_REBALANCE_IN_PROGRESS);
         }
     }
+    /* a static replacement being stored now waits for this rebalance instead */
+    for (int32_t i = 0; i < g->member_count; i++)
+        g->members[i]->join_stored = false;
     int32_t timeout = max_rebalance_timeout_ms(g);
     if (g->state == BRK_GROUP_EMPTY && gs->cfg.initial_rebalance_delay_ms > 0) {
         int64_t delay = gs->cfg.initial_rebalance_delay_ms < timeout ? gs->cfg.initial_rebalance_delay_ms : timeout;
@@ -533,15 +573,29 @@ static const struct own *select_protocol(const struct group *g)
 static void complete_join(struct brk_groups *gs, struct group *g, int64_t now_ms)
 {
     ASSERT(g->state == BRK_GROUP_PREPARING_REBALANCE);
-    /* members that did not rejoin in time are out */
+    /* dynamic members that did not rejoin in time are out; static ones stay
+     * (their session timeout decides, KIP-345) */
+    int32_t joined = 0;
     for (int32_t i = 0; i < g->member_count;) {
-        if (!g->members[i]->join_waiter) {
+        struct member *m = g->members[i];
+        if (!m->join_waiter && m->instance_id.null) {
             log_info("group", "member did not rejoin; removing group=%.*s member=%.*s", (int)g->id.len,
-                     (const char *)g->id.p, (int)g->members[i]->id.len, (const char *)g->members[i]->id.p);
+                     (const char *)g->id.p, (int)m->id.len, (const char *)m->id.p);
             member_remove(g, i);
         } else {
+            joined += m->join_waiter != NULL;
             i++;
         }
+    }
+    if (g->member_count > 0 && joined == 0) {
+        /* only absent static members: wait another rebalance timeout (their
+         * sessions expire meanwhile), as Kafka's DelayedJoin does */
+        g->initial_delay = false;
+        g->join_deadline_ms = now_ms + max_rebalance_timeout_ms(g);
+        log_warn("group", "group=%.*s could not complete rebalance: no member rejoined; static members=%d may "
+                 "still come back within their session timeout", (int)g->id.len, (const char *)g->id.p,
+                 g->member_count);
+        return;
     }
     g->generation++;
     g->initial_delay = false;
@@ -561,22 +615,28 @@ static void complete_join(struct brk_groups *gs, struct group *g, int64_t now_ms
         proto = NULL;
     own_free(&g->protocol);
     g->protocol = chosen;
-    if (g->leader.null || member_index(g, own_bytes(&g->leader)) < 0) {
-        if (own_set(&g->leader, own_bytes(&g->members[0]->id)) < 0)
+    const struct member *leader = g->leader.null ? NULL : member_find(g, own_bytes(&g->leader));
+    if (!leader || !leader->join_waiter) { /* Kafka's maybeElectNewJoinedLeader */
+        int32_t k = 0;
+        while (!g->members[k]->join_waiter)
+            k++; /* joined > 0 */
+        if (own_set(&g->leader, own_bytes(&g->members[k]->id)) < 0)
             log_error("group", "out of memory choosing a leader");
     }
     g->state = BRK_GROUP_COMPLETING_REBALANCE;
     log_info("group", "rebalance completed join group=%.*s generation=%d protocol=%.*s members=%d", (int)g->id.len,
              (const char *)g->id.p, g->generation, (int)g->protocol.len, g->protocol.p ? (const char *)g->protocol.p : "",
              g->member_count);
-    /* answer every parked join; a callback may re-enter only through new requests */
+    /* answer every parked join; a callback may re-enter only through new
+     * requests.  Every member's session restarts, as in Kafka. */
     for (int32_t i = 0; i < g->member_count; i++) {
         struct member *m = g->members[i];
         void *w = m->join_waiter;
-        ASSERT(w != NULL); /* members without a join were removed above */
+        ASSERT(!m->join_stored);
         m->join_waiter = NULL;
         member_touch(m, now_ms);
-        join_answer(gs, g, m, w);
+        if (w)
+            join_answer(gs, g, m, w);
     }
 }
 
@@ -603,6 +663,7 @@ static void member_gone(struct brk_groups *gs, struct group *g, int32_t i, int64
     if (m->join_waiter)
         join_answer_error(gs, m->join_waiter, BRK_GROUP_UNKNOWN_MEMBER_ID, own_bytes(&m->id));
     m->join_waiter = NULL;
+    m->join_stored = false;
     if (m->sync_waiter)
         sync_answer(gs, m, BRK_GROUP_UNKNOWN_MEMBER_ID);
     log_info("group", "member removed group=%.*s member=%.*s reason=%s", (int)g->id.len, (const char *)g->id.p,
@@ -705,8 +766,9 @@ static void join_new_member(struct brk_groups *gs, struct group *g, const struct
         join_answer_error(gs, waiter, BRK_GROUP_UNKNOWN, jr->member_id);
         return;
     }
-    if (jr->require_known_member_id) {
-        /* KIP-394: hand out the id, expect the member back with it */
+    if (jr->require_known_member_id && !jr->group_instance_id.ptr) {
+        /* KIP-394: hand out the id, expect the member back with it (a
+         * static member is known by its instance id and skips this) */
         if (grow((void **)&g->pendings, &g->pending_cap, g->pending_count + 1, sizeof *g->pendings,
                  BRK_GROUP_MEMBERS_MAX) < 0) {
             own_free(&id);
@@ -750,6 +812,127 @@ static void join_new_member(struct brk_groups *gs, struct group *g, const struct
     maybe_complete_join(gs, g, now_ms);
 }
 
+/* a static member's replacement being stored (Stable, no rebalance) */
+struct static_store {
+    struct brk_groups *gs;
+    struct group *g;
+    struct own new_id, old_id, prev_leader;
+    void *waiter;
+};
+
+static void static_store_free(struct static_store *ss)
+{
+    own_free(&ss->new_id);
+    own_free(&ss->old_id);
+    own_free(&ss->prev_leader);
+    free(ss);
+}
+
+/* static_store_done - Kafka's storeGroup callback in
+ * updateStaticMemberAndRebalance: answer the join with the current
+ * generation and the leader from before the replacement; on failure undo
+ * the replacement (the old member id is current again) and answer the
+ * error.  Nothing to do when the waiter was answered meanwhile (a rebalance
+ * took it over, the member was fenced again or removed). */
+static void static_store_done(void *arg, int rc)
+{
+    struct static_store *ss = arg;
+    struct brk_groups *gs = ss->gs;
+    struct group *g = ss->g;
+    struct member *m = g->state == BRK_GROUP_STABLE ? member_find(g, own_bytes(&ss->new_id)) : NULL;
+    if (!m || !m->join_stored || m->join_waiter != ss->waiter) {
+        static_store_free(ss);
+        return;
+    }
+    m->join_stored = false;
+    m->join_waiter = NULL;
+    if (rc < 0) {
+        log_warn("group", "static member not stored group=%.*s member=%.*s error=\"%s\"; the previous member=%.*s "
+                 "is current again", (int)g->id.len, (const char *)g->id.p, (int)ss->new_id.len,
+                 (const char *)ss->new_id.p, err_str(rc), (int)ss->old_id.len, (const char *)ss->old_id.p);
+        bool leader = own_eq(&g->leader, own_bytes(&ss->new_id));
+        if (own_set(&m->id, own_bytes(&ss->old_id)) < 0 ||
+            (leader && own_set(&g->leader, own_bytes(&ss->old_id)) < 0))
+            log_error("group", "out of memory restoring a static member");
+        join_answer_error(gs, ss->waiter, rc == ERR_NOT_LEADER ? BRK_GROUP_NOT_COORDINATOR
+                                                               : BRK_GROUP_COORDINATOR_NOT_AVAILABLE,
+                          bytes_make("", 0));
+    } else {
+        struct brk_group_join_result r = {
+            .error_code = BRK_GROUP_OK, .generation_id = g->generation, .protocol_name = own_bytes(&g->protocol),
+            .leader = own_bytes(&ss->prev_leader), .member_id = own_bytes(&m->id),
+        };
+        gs->ops.join_done(gs->ops.ctx, ss->waiter, &r);
+    }
+    static_store_free(ss);
+    group_check(g);
+}
+
+/* join_static_replace - a known group.instance.id joined with no member id:
+ * Kafka's replaceStaticMember + updateStaticMemberAndRebalance. */
+static void join_static_replace(struct brk_groups *gs, struct group *g, struct member *m,
+                                const struct brk_group_join_req *jr, int64_t now_ms, void *waiter)
+{
+    struct own new_id = { NULL, 0, true };
+    struct static_store *ss = calloc(1, sizeof *ss);
+    if (!ss || new_member_id(gs, jr->group_instance_id, &new_id) < 0) {
+        free(ss);
+        join_answer_error(gs, waiter, BRK_GROUP_UNKNOWN, jr->member_id);
+        return;
+    }
+    *ss = (struct static_store){ gs, g, new_id, { NULL, 0, true }, { NULL, 0, true }, waiter };
+    if (own_set(&ss->old_id, own_bytes(&m->id)) < 0 || own_set(&ss->prev_leader, own_bytes(&g->leader)) < 0 ||
+        member_set_protocols(m, jr) < 0) {
+        static_store_free(ss);
+        join_answer_error(gs, waiter, BRK_GROUP_UNKNOWN, jr->member_id);
+        return;
+    }
+    /* fence the previous incarnation's parked requests at once */
+    if (m->join_waiter)
+        join_answer_error(gs, m->join_waiter, BRK_GROUP_FENCED_INSTANCE_ID, own_bytes(&m->id));
+    m->join_waiter = NULL;
+    m->join_stored = false;
+    if (m->sync_waiter)
+        sync_answer(gs, m, BRK_GROUP_FENCED_INSTANCE_ID);
+    bool leader = own_eq(&g->leader, own_bytes(&m->id));
+    /* the member takes the new id; ss keeps its own copy */
+    if (own_set(&m->id, own_bytes(&ss->new_id)) < 0 || (leader && own_set(&g->leader, own_bytes(&m->id)) < 0)) {
+        log_error("group", "out of memory replacing a static member");
+    }
+    m->session_timeout_ms = jr->session_timeout_ms;
+    m->rebalance_timeout_ms = jr->rebalance_timeout_ms > 0 ? jr->rebalance_timeout_ms : jr->session_timeout_ms;
+    member_touch(m, now_ms);
+    m->join_waiter = waiter;
+    log_info("group", "static member rejoined group=%.*s instance=%.*s member=%.*s replaces=%.*s state=%s",
+             (int)g->id.len, (const char *)g->id.p, (int)m->instance_id.len, (const char *)m->instance_id.p,
+             (int)m->id.len, (const char *)m->id.p, (int)ss->old_id.len, (const char *)ss->old_id.p,
+             brk_group_state_name(g->state));
+    switch (g->state) {
+    case BRK_GROUP_STABLE: {
+        const struct own *next = select_protocol(g);
+        if (!next || !own_eq(&g->protocol, own_bytes(next))) {
+            static_store_free(ss);
+            prepare_rebalance(gs, g, now_ms, "static member rejoined and the selected protocol changes");
+            break;
+        }
+        m->join_stored = true; /* no rebalance: store, then answer */
+        int rc = group_store(gs, g, now_ms, ss, static_store_done);
+        if (rc < 0)
+            static_store_done(ss, rc);
+        return;
+    }
+    case BRK_GROUP_COMPLETING_REBALANCE:
+        /* the leader may be assigning with the old id: rebalance */
+        static_store_free(ss);
+        prepare_rebalance(gs, g, now_ms, "static member rejoined during CompletingRebalance");
+        break;
+    case BRK_GROUP_PREPARING_REBALANCE: static_store_free(ss); break;
+    case BRK_GROUP_EMPTY:
+    case BRK_GROUP_DEAD: ASSERT(!"a group with members is never Empty or Dead");
+    }
+    maybe_complete_join(gs, g, now_ms);
+}
+
 static void groups_join(struct brk_groups *gs, const struct brk_group_join_req *jr, int64_t now_ms, void *waiter)
 {
     bool new_member = !jr->member_id.ptr || jr->member_id.len == 0;
@@ -769,9 +952,21 @@ static void groups_join(struct brk_groups *gs, const struct brk_group_join_req *
             return;
         }
     }
+    bool is_static = jr->group_instance_id.ptr != NULL;
     if (new_member) {
-        join_new_member(gs, g, jr, now_ms, waiter);
+        struct member *old = is_static ? member_find_instance(g, jr->group_instance_id) : NULL;
+        if (old)
+            join_static_replace(gs, g, old, jr, now_ms, waiter);
+        else
+            join_new_member(gs, g, jr, now_ms, waiter);
         return;
+    }
+    if (is_static) {
+        int16_t serr = member_validate(g, jr->member_id, jr->group_instance_id, "join-group");
+        if (serr != BRK_GROUP_OK) {
+            join_answer_error(gs, waiter, serr, jr->member_id);
+            return;
+        }
     }
     int32_t pi = pending_index(g, jr->member_id);
     if (pi >= 0) {
@@ -826,6 +1021,12 @@ static void groups_join(struct brk_groups *gs, const struct brk_group_join_req *
         return;
     case BRK_GROUP_COMPLETING_REBALANCE:
     case BRK_GROUP_STABLE: {
+        if (m->join_waiter) { /* a retried join while its static replacement is stored */
+            ASSERT(m->join_stored);
+            join_answer_error(gs, m->join_waiter, BRK_GROUP_REBALANCE_IN_PROGRESS, own_bytes(&m->id));
+            m->join_waiter = NULL;
+            m->join_stored = false;
+        }
         bool is_leader = own_eq(&g->leader, jr->member_id);
         if (member_protocols_equal(m, jr) && (g->state == BRK_GROUP_COMPLETING_REBALANCE || !is_leader)) {
             /* nothing changed: the member missed our answer; repeat it */
@@ -879,16 +1080,17 @@ static void sync_store_done(void *arg, int rc)
 static void groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *sr, int64_t now_ms, void *waiter)
 {
     struct group *g = group_live(gs, sr->group_id);
-    struct member *m = g ? member_find(g, sr->member_id) : NULL;
-    int16_t err = BRK_GROUP_OK;
-    if (!m)
+    int16_t err = g ? member_validate(g, sr->member_id, sr->group_instance_id, "sync-group")
+                    : BRK_GROUP_UNKNOWN_MEMBER_ID;
+    struct member *m = err == BRK_GROUP_OK ? member_find(g, sr->member_id) : NULL;
+    if (err == BRK_GROUP_OK && !m)
         err = BRK_GROUP_UNKNOWN_MEMBER_ID;
-    else if (sr->generation_id != g->generation)
-        err = BRK_GROUP_ILLEGAL_GENERATION;
-    else if (g->state == BRK_GROUP_PREPARING_REBALANCE)
-        err = BRK_GROUP_REBALANCE_IN_PROGRESS;
-    else if (g->state != BRK_GROUP_COMPLETING_REBALANCE && g->state != BRK_GROUP_STABLE)
-        err = BRK_GROUP_UNKNOWN_MEMBER_ID;
+    if (err == BRK_GROUP_OK)
+        err = sr->generation_id != g->generation                ? BRK_GROUP_ILLEGAL_GENERATION
+              : g->state == BRK_GROUP_PREPARING_REBALANCE       ? BRK_GROUP_REBALANCE_IN_PROGRESS
+              : g->state != BRK_GROUP_COMPLETING_REBALANCE &&
+                        g->state != BRK_GROUP_STABLE            ? BRK_GROUP_UNKNOWN_MEMBER_ID
+                                                                : BRK_GROUP_OK;
     if (err != BRK_GROUP_OK) {
         gs->ops.sync_done(gs->ops.ctx, waiter, err, bytes_make("", 0));
         return;
@@ -969,10 +1171,15 @@ void brk_groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *sr,
 }
 
 int16_t brk_groups_heartbeat(struct brk_groups *gs, struct bytes group_id, struct bytes member_id,
-                             int32_t generation_id, int64_t now_ms)
+                             struct bytes instance_id, int32_t generation_id, int64_t now_ms)
 {
     struct group *g = group_live(gs, group_id);
-    struct member *m = g ? member_find(g, member_id) : NULL;
+    if (!g)
+        return BRK_GROUP_UNKNOWN_MEMBER_ID;
+    int16_t err = member_validate(g, member_id, instance_id, "heartbeat");
+    if (err != BRK_GROUP_OK)
+        return err;
+    struct member *m = member_find(g, member_id);
     if (!m)
         return BRK_GROUP_UNKNOWN_MEMBER_ID;
     if (generation_id != g->generation)
@@ -983,13 +1190,22 @@ int16_t brk_groups_heartbeat(struct brk_groups *gs, struct bytes group_id, struc
     return BRK_GROUP_OK;
 }
 
-int16_t brk_groups_leave(struct brk_groups *gs, struct bytes group_id, struct bytes member_id, int64_t now_ms,
-                         bool *group_found)
+int16_t brk_groups_leave(struct brk_groups *gs, struct bytes group_id, struct bytes member_id,
+                         struct bytes instance_id, int64_t now_ms, bool *group_found)
 {
     struct group *g = group_live(gs, group_id);
     *group_found = g != NULL;
     if (!g)
         return BRK_GROUP_UNKNOWN_MEMBER_ID;
+    if (!member_id.ptr || member_id.len == 0) {
+        /* removal by instance id alone (KIP-345's admin removal) */
+        const struct member *s = instance_id.ptr ? member_find_instance(g, instance_id) : NULL;
+        if (!s)
+            return BRK_GROUP_UNKNOWN_MEMBER_ID;
+        member_gone(gs, g, member_index(g, own_bytes(&s->id)), now_ms, "static member removed by instance id");
+        group_check(g);
+        return BRK_GROUP_OK;
+    }
     int32_t pi = pending_index(g, member_id);
     if (pi >= 0) {
         pending_remove(g, pi);
@@ -997,6 +1213,9 @@ int16_t brk_groups_leave(struct brk_groups *gs, struct bytes group_id, struct by
         group_check(g);
         return BRK_GROUP_OK;
     }
+    int16_t err = member_validate(g, member_id, instance_id, "leave-group");
+    if (err != BRK_GROUP_OK)
+        return err;
     int32_t i = member_index(g, member_id);
     if (i < 0)
         return BRK_GROUP_UNKNOWN_MEMBER_ID;
@@ -1157,7 +1376,7 @@ void brk_groups_tick(struct brk_groups *gs, int64_t now_ms)
 }
 
 int16_t brk_groups_commit_check(struct brk_groups *gs, struct bytes group_id, struct bytes member_id,
-                                int32_t generation_id, int64_t now_ms)
+                                struct bytes instance_id, int32_t generation_id, int64_t now_ms)
 {
     if (!group_id.ptr || group_id.len == 0)
         return BRK_GROUP_INVALID_GROUP_ID;
@@ -1168,8 +1387,13 @@ int16_t brk_groups_commit_check(struct brk_groups *gs, struct bytes group_id, st
         /* a commit without group management (assign() + commit) */
         return group_get_or_create(gs, group_id, &g) < 0 ? BRK_GROUP_COORDINATOR_NOT_AVAILABLE : BRK_GROUP_OK;
     }
-    if (generation_id < 0 && g->state == BRK_GROUP_EMPTY)
+    if (generation_id < 0 && g->state == BRK_GROUP_EMPTY && !instance_id.ptr)
         return BRK_GROUP_OK;
+    if (instance_id.ptr) { /* Kafka's validateOffsetCommit: a static member is checked first */
+        int16_t err = member_validate(g, member_id, instance_id, "offset-commit");
+        if (err != BRK_GROUP_OK)
+            return err;
+    }
     if (g->state == BRK_GROUP_COMPLETING_REBALANCE)
         return BRK_GROUP_REBALANCE_IN_PROGRESS;
     struct member *m = member_find(g, member_id);
