@@ -17,7 +17,10 @@ callbacks as JSON lines.  Proves:
 - `kafka-consumer-groups --describe --members` shows a GROUP-INSTANCE-ID
   column with the instance ids;
 - a static member that stays gone is removed by its session timeout (the
-  others rebalance and share its partitions).
+  others rebalance and share its partitions);
+- LeaveGroup v3 takes a member batch: a member named by instance id alone
+  leaves, an old (fenced) member id gets FENCED_INSTANCE_ID, an unknown
+  instance UNKNOWN_MEMBER_ID, each in its own entry.
 """
 import json
 import os
@@ -229,6 +232,7 @@ def restart_without_rebalance(instance, gen):
     return new
 
 
+old_i2 = describe(cport)[2]["i2"]
 restart_without_rebalance("i2", gen)
 # whichever member leads (one of these): its restart must not rebalance either
 restart_without_rebalance("i1", gen)
@@ -274,6 +278,23 @@ wait_for(lambda: sorted(describe(cport)[2]) == ["i1", "i2"] and describe(cport)[
 waited = time.monotonic() - t0
 check(waited >= SESSION_MS / 1000.0 - 1, "i3 removed after %.1f s, before its session timeout" % waited, cl)
 check(all(len(ms[i].assigns()) > before[i] for i in ("i1", "i2")), "i1/i2 did not rebalance", cl)
+
+# LeaveGroup v3 with a member batch: by instance id alone, a fenced old id,
+# an unknown instance; one error per member, in order
+_, _, ids = describe(cport)
+body = kstr(GROUP) + struct.pack(">i", 3)
+for mid, inst in (("", "i1"), (old_i2, "i2"), ("", "i9")):
+    body += kstr(mid) + kstr(inst)
+r = Reader(raw(cport, 13, 3, body), "LeaveGroup v3")
+r.take(">i")  # throttle
+top = r.take(">h")
+errs = []
+for _ in range(r.take(">i")):
+    errs.append((r.string(), r.string(), r.take(">h")))
+r.done()
+check(top == 0 and errs == [("", "i1", 0), (old_i2, "i2", 82), ("", "i9", 25)], "LeaveGroup v3: %d %r" % (top, errs),
+      cl)
+check("static member removed by instance id" in coord.read_log(), "i1 not removed by instance id", cl)
 for m in ms.values():
     if m.proc.poll() is None:
         m.kill()
