@@ -1,87 +1,19 @@
 /*
  * brk_group.c - the classic group coordinator state machine (see
- * brk_group.h for the diagram and contract).
+ * brk_group.h for the diagram and contract): membership, rebalances, static
+ * members, describe/list and the reload; the offset cache, expiry and
+ * deletions are in brk_group_offsets.c (shared structs: brk_group_int.h).
  *
  * Memory: groups, members and offsets are heap objects created through
- * group_get_or_create / member_add / offset_slot, each bounded by a named
- * maximum.  Strings are owned copies (struct own).  Lookups are linear:
- * fine for the group and member counts of one coordinator today; a hash
- * is the next step if profiles say so.
+ * brk_group_get_or_create / join_new_member / brk_groups_offset_put, each
+ * bounded by a named maximum.  Strings are owned copies (struct own).
+ * Lookups are linear: fine for the group and member counts of one
+ * coordinator today; a hash is the next step if profiles say so.
  */
-#include "broker/group/brk_group.h"
-
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "common/kwire.h"
+#include "broker/group/brk_group_int.h"
 #include "common/log.h"
-#include "common/prng.h"
-
-struct own {
-    uint8_t *p;
-    size_t len;
-    bool null;
-};
-
-struct member_protocol {
-    struct own name;
-    struct own metadata;
-};
-
-struct member {
-    struct own id, instance_id, client_id, client_host;
-    int32_t session_timeout_ms, rebalance_timeout_ms;
-    int32_t protocol_count;
-    struct member_protocol *protocols;
-    struct own assignment;
-    int64_t deadline_ms;   /* session expiry */
-    void *join_waiter;
-    void *sync_waiter;
-    bool join_stored;      /* static replacement in Stable: join_waiter is answered once the group is stored */
-};
-
-struct pending {
-    struct own id;
-    int64_t deadline_ms;
-};
-
-struct offset_entry {
-    struct own topic, metadata;
-    struct brk_group_offset o; /* topic/metadata point into the owns */
-};
-
-struct group {
-    struct own id;
-    enum brk_group_state state;
-    int32_t generation;
-    struct own protocol_type, protocol, leader;
-    struct member **members;
-    int32_t member_count, member_cap;
-    struct pending *pendings;
-    int32_t pending_count, pending_cap;
-    int64_t join_deadline_ms;
-    bool initial_delay;          /* InitialDelayedJoin in progress */
-    bool new_member_added;
-    int64_t initial_remaining_ms;
-    struct offset_entry *offsets;
-    int32_t offset_count, offset_cap;
-    struct brk_group_offset *offset_view; /* brk_groups_offsets() result */
-    int64_t empty_since_ms;      /* when it last became Empty; 0: unknown (offset expiry) */
-    int32_t offset_view_cap;
-};
-
-struct brk_groups {
-    struct brk_groups_config cfg;
-    struct brk_groups_ops ops;
-    struct prng prng;
-    struct group **groups;
-    int32_t group_count, group_cap;
-    struct brk_group_join_member *scratch; /* join answers for the leader */
-    int64_t next_expiry_check_ms;          /* offset expiry: next brk_groups_tick that looks */
-    int32_t scratch_cap;
-};
 
 /* a leader SyncGroup's GroupMetadata write in flight */
 struct sync_store {
@@ -100,60 +32,6 @@ const char *brk_group_state_name(enum brk_group_state s)
 }
 
 /* ---- small helpers ---- */
-
-static int own_set(struct own *o, struct bytes b)
-{
-    uint8_t *p = NULL;
-    if (b.ptr && b.len) {
-        p = malloc(b.len);
-        if (!p)
-            return -ENOMEM;
-        memcpy(p, b.ptr, b.len);
-    }
-    free(o->p);
-    o->p = p;
-    o->len = b.ptr ? b.len : 0;
-    o->null = b.ptr == NULL;
-    return 0;
-}
-
-static void own_free(struct own *o)
-{
-    free(o->p);
-    *o = (struct own){ NULL, 0, true };
-}
-
-static struct bytes own_bytes(const struct own *o)
-{
-    if (o->null)
-        return (struct bytes){ NULL, 0 };
-    return bytes_make(o->p ? (const void *)o->p : (const void *)"", o->len);
-}
-
-static bool own_eq(const struct own *o, struct bytes b)
-{
-    return !o->null && bytes_eq(own_bytes(o), b);
-}
-
-static int grow(void **arr, int32_t *cap, int32_t need, size_t size, int32_t max)
-{
-    if (need <= *cap)
-        return 0;
-    if (need > max)
-        return ERR_LIMIT;
-    int32_t n = *cap ? *cap * 2 : 4;
-    if (n < need)
-        n = need;
-    if (n > max)
-        n = max;
-    void *p = realloc(*arr, (size_t)n * size);
-    if (!p)
-        return -ENOMEM;
-    *arr = p;
-    *cap = n;
-    return 0;
-}
-
 static void member_free(struct member *m)
 {
     own_free(&m->id);
@@ -169,15 +47,6 @@ static void member_free(struct member *m)
     free(m);
 }
 
-static void offsets_clear(struct group *g)
-{
-    for (int32_t i = 0; i < g->offset_count; i++) {
-        own_free(&g->offsets[i].topic);
-        own_free(&g->offsets[i].metadata);
-    }
-    g->offset_count = 0;
-}
-
 static void group_free(struct group *g)
 {
     for (int32_t i = 0; i < g->member_count; i++)
@@ -186,7 +55,7 @@ static void group_free(struct group *g)
     for (int32_t i = 0; i < g->pending_count; i++)
         own_free(&g->pendings[i].id);
     free(g->pendings);
-    offsets_clear(g);
+    brk_group_offsets_clear(g);
     free(g->offsets);
     free(g->offset_view);
     own_free(&g->id);
@@ -196,7 +65,7 @@ static void group_free(struct group *g)
     free(g);
 }
 
-static struct group *group_find(const struct brk_groups *gs, struct bytes id)
+struct group *brk_group_find(const struct brk_groups *gs, struct bytes id)
 {
     for (int32_t i = 0; i < gs->group_count; i++)
         if (own_eq(&gs->groups[i]->id, id))
@@ -205,9 +74,9 @@ static struct group *group_find(const struct brk_groups *gs, struct bytes id)
 }
 
 /* group_live - the group unless it is Dead (a Dead group is "not there"). */
-static struct group *group_live(const struct brk_groups *gs, struct bytes id)
+struct group *brk_group_live(const struct brk_groups *gs, struct bytes id)
 {
-    struct group *g = group_find(gs, id);
+    struct group *g = brk_group_find(gs, id);
     return g && g->state != BRK_GROUP_DEAD ? g : NULL;
 }
 
@@ -248,9 +117,9 @@ static void group_check(const struct group *g)
     }
 }
 
-static int group_get_or_create(struct brk_groups *gs, struct bytes id, struct group **out)
+int brk_group_get_or_create(struct brk_groups *gs, struct bytes id, struct group **out)
 {
-    struct group *g = group_find(gs, id);
+    struct group *g = brk_group_find(gs, id);
     if (g) {
         if (g->state == BRK_GROUP_DEAD) { /* reuse the slot as a new group */
             g->state = BRK_GROUP_EMPTY;
@@ -936,7 +805,7 @@ static void join_static_replace(struct brk_groups *gs, struct group *g, struct m
 static void groups_join(struct brk_groups *gs, const struct brk_group_join_req *jr, int64_t now_ms, void *waiter)
 {
     bool new_member = !jr->member_id.ptr || jr->member_id.len == 0;
-    struct group *g = group_live(gs, jr->group_id);
+    struct group *g = brk_group_live(gs, jr->group_id);
     int16_t err = join_check(jr, g);
     if (err != BRK_GROUP_OK) {
         join_answer_error(gs, waiter, err, jr->member_id);
@@ -947,7 +816,7 @@ static void groups_join(struct brk_groups *gs, const struct brk_group_join_req *
             join_answer_error(gs, waiter, BRK_GROUP_UNKNOWN_MEMBER_ID, jr->member_id);
             return;
         }
-        if (group_get_or_create(gs, jr->group_id, &g) < 0) {
+        if (brk_group_get_or_create(gs, jr->group_id, &g) < 0) {
             join_answer_error(gs, waiter, BRK_GROUP_COORDINATOR_NOT_AVAILABLE, jr->member_id);
             return;
         }
@@ -1079,7 +948,7 @@ static void sync_store_done(void *arg, int rc)
 
 static void groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *sr, int64_t now_ms, void *waiter)
 {
-    struct group *g = group_live(gs, sr->group_id);
+    struct group *g = brk_group_live(gs, sr->group_id);
     int16_t err = g ? member_validate(g, sr->member_id, sr->group_instance_id, "sync-group")
                     : BRK_GROUP_UNKNOWN_MEMBER_ID;
     struct member *m = err == BRK_GROUP_OK ? member_find(g, sr->member_id) : NULL;
@@ -1144,7 +1013,7 @@ static void group_check_after(struct brk_groups *gs, struct bytes group_id,
     struct own id = { NULL, 0, true };
     bool copied = own_set(&id, group_id) == 0;
     call(gs, req, now_ms, waiter);
-    const struct group *g = copied ? group_find(gs, own_bytes(&id)) : NULL;
+    const struct group *g = copied ? brk_group_find(gs, own_bytes(&id)) : NULL;
     if (g)
         group_check(g);
     own_free(&id);
@@ -1173,7 +1042,7 @@ void brk_groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *sr,
 int16_t brk_groups_heartbeat(struct brk_groups *gs, struct bytes group_id, struct bytes member_id,
                              struct bytes instance_id, int32_t generation_id, int64_t now_ms)
 {
-    struct group *g = group_live(gs, group_id);
+    struct group *g = brk_group_live(gs, group_id);
     if (!g)
         return BRK_GROUP_UNKNOWN_MEMBER_ID;
     int16_t err = member_validate(g, member_id, instance_id, "heartbeat");
@@ -1193,7 +1062,7 @@ int16_t brk_groups_heartbeat(struct brk_groups *gs, struct bytes group_id, struc
 int16_t brk_groups_leave(struct brk_groups *gs, struct bytes group_id, struct bytes member_id,
                          struct bytes instance_id, int64_t now_ms, bool *group_found)
 {
-    struct group *g = group_live(gs, group_id);
+    struct group *g = brk_group_live(gs, group_id);
     *group_found = g != NULL;
     if (!g)
         return BRK_GROUP_UNKNOWN_MEMBER_ID;
@@ -1257,108 +1126,6 @@ static void group_tick(struct brk_groups *gs, struct group *g, int64_t now_ms)
     }
 }
 
-static void offset_delete_at(struct group *g, int32_t i);
-static struct bytes arena_copy(struct arena *a, struct bytes b, int *rc);
-
-static void expire_store_done(void *arg, int rc)
-{
-    (void)arg;
-    if (rc < 0)
-        log_warn("group", "expired offsets not tombstoned in __consumer_offsets error=\"%s\"; they come back "
-                 "at the next start and expire again", err_str(rc));
-}
-
-/* When offset e of g expires (Kafka's GroupMetadata.removeExpiredOffsets). */
-static bool offset_expired(const struct brk_groups *gs, const struct group *g, const struct offset_entry *e,
-                           int64_t now_ms)
-{
-    if (e->o.expire_timestamp_ms > 0)
-        return now_ms >= e->o.expire_timestamp_ms;
-    int64_t base = e->o.commit_timestamp_ms;
-    if (!g->protocol_type.null) { /* it had members: only once Empty, from the time it became Empty */
-        if (g->state != BRK_GROUP_EMPTY)
-            return false;
-        if (g->empty_since_ms > 0)
-            base = g->empty_since_ms;
-    }
-    return base + gs->cfg.offsets_retention_ms <= now_ms;
-}
-
-/* A tombstone record for the key encoded in kb (the key copied into a). */
-static int tombstone(struct arena *a, const struct buf *kb, struct brk_offsets_topic_record *rec)
-{
-    int rc = 0;
-    rec->key = arena_copy(a, buf_bytes(kb), &rc);
-    rec->value = (struct bytes){ NULL, 0 };
-    return rc;
-}
-
-/* tombstone_offset / tombstone_group - the tombstone of one of g's offsets
- * (or of g itself) into *rec; kb is scratch, the key is copied into a. */
-static int tombstone_offset(struct arena *a, struct buf *kb, const struct group *g, struct bytes topic,
-                            int32_t partition, struct brk_offsets_topic_record *rec)
-{
-    buf_reset(kb);
-    int rc = brk_offsets_topic_offset_key_encode(kb, own_bytes(&g->id), topic, partition);
-    return rc == 0 ? tombstone(a, kb, rec) : rc;
-}
-
-static int tombstone_group(struct arena *a, struct buf *kb, const struct group *g, struct brk_offsets_topic_record *rec)
-{
-    buf_reset(kb);
-    int rc = brk_offsets_topic_group_key_encode(kb, own_bytes(&g->id));
-    return rc == 0 ? tombstone(a, kb, rec) : rc;
-}
-
-/* Drop g's expired offsets: tombstones first (one batch), then memory. */
-static void group_expire_offsets(struct brk_groups *gs, struct group *g, int64_t now_ms)
-{
-    if (g->state != BRK_GROUP_EMPTY && !g->protocol_type.null)
-        return;
-    struct arena a;
-    arena_init(&a, 4096, 64u << 20);
-    bool *gone = arena_alloc_array(&a, (size_t)g->offset_count, sizeof *gone);
-    int32_t n = 0;
-    for (int32_t i = 0; gone && i < g->offset_count; i++)
-        n += gone[i] = offset_expired(gs, g, &g->offsets[i], now_ms);
-    bool group_gone = g->state == BRK_GROUP_EMPTY && n == g->offset_count;
-    struct brk_offsets_topic_record *recs = n ? arena_alloc_array(&a, (size_t)n + 1, sizeof *recs) : NULL;
-    if (!recs) {
-        arena_deinit(&a); /* nothing expired (or no memory: retried at the next check) */
-        return;
-    }
-    struct buf kb;
-    buf_init(&kb, 0);
-    int rc = 0;
-    int32_t k = 0;
-    for (int32_t i = 0; rc == 0 && i < g->offset_count; i++) {
-        if (!gone[i])
-            continue;
-        rc = tombstone_offset(&a, &kb, g, g->offsets[i].o.topic, g->offsets[i].o.partition, &recs[k++]);
-    }
-    if (rc == 0 && group_gone)
-        rc = tombstone_group(&a, &kb, g, &recs[k++]);
-    buf_deinit(&kb);
-    if (rc == 0)
-        rc = gs->ops.store(gs->ops.ctx, own_bytes(&g->id), recs, k, NULL, expire_store_done);
-    if (rc < 0) {
-        arena_deinit(&a);
-        log_warn("group", "offsets of group=%.*s not expired yet error=\"%s\"; retried at the next check",
-                 (int)g->id.len, (const char *)g->id.p, err_str(rc));
-        return;
-    }
-    /* backwards: offset_delete_at moves the last entry (already decided) into the hole */
-    for (int32_t i = g->offset_count - 1; i >= 0; i--)
-        if (gone[i])
-            offset_delete_at(g, i);
-    arena_deinit(&a);
-    log_info("group", "offsets expired group=%.*s count=%d retention_ms=%lld%s", (int)g->id.len,
-             (const char *)g->id.p, n, (long long)gs->cfg.offsets_retention_ms,
-             group_gone ? "; the group is empty and has no offsets left: removed" : "");
-    if (group_gone)
-        g->state = BRK_GROUP_DEAD;
-}
-
 void brk_groups_tick(struct brk_groups *gs, int64_t now_ms)
 {
     for (int32_t i = 0; i < gs->group_count; i++) {
@@ -1372,7 +1139,7 @@ void brk_groups_tick(struct brk_groups *gs, int64_t now_ms)
                                                                                     : 600000);
     for (int32_t i = 0; i < gs->group_count; i++)
         if (gs->groups[i]->state != BRK_GROUP_DEAD)
-            group_expire_offsets(gs, gs->groups[i], now_ms);
+            brk_group_offsets_expire(gs, gs->groups[i], now_ms);
 }
 
 int16_t brk_groups_commit_check(struct brk_groups *gs, struct bytes group_id, struct bytes member_id,
@@ -1380,12 +1147,12 @@ int16_t brk_groups_commit_check(struct brk_groups *gs, struct bytes group_id, st
 {
     if (!group_id.ptr || group_id.len == 0)
         return BRK_GROUP_INVALID_GROUP_ID;
-    struct group *g = group_live(gs, group_id);
+    struct group *g = brk_group_live(gs, group_id);
     if (!g) {
         if (generation_id >= 0)
             return BRK_GROUP_ILLEGAL_GENERATION;
         /* a commit without group management (assign() + commit) */
-        return group_get_or_create(gs, group_id, &g) < 0 ? BRK_GROUP_COORDINATOR_NOT_AVAILABLE : BRK_GROUP_OK;
+        return brk_group_get_or_create(gs, group_id, &g) < 0 ? BRK_GROUP_COORDINATOR_NOT_AVAILABLE : BRK_GROUP_OK;
     }
     if (generation_id < 0 && g->state == BRK_GROUP_EMPTY && !instance_id.ptr)
         return BRK_GROUP_OK;
@@ -1405,99 +1172,10 @@ int16_t brk_groups_commit_check(struct brk_groups *gs, struct bytes group_id, st
     return BRK_GROUP_OK;
 }
 
-static struct offset_entry *offset_entry_find(const struct group *g, struct bytes topic, int32_t partition)
-{
-    for (int32_t i = 0; i < g->offset_count; i++)
-        if (g->offsets[i].o.partition == partition && own_eq(&g->offsets[i].topic, topic))
-            return &g->offsets[i];
-    return NULL;
-}
-
-int brk_groups_offset_put(struct brk_groups *gs, struct bytes group_id, const struct brk_group_offset *o)
-{
-    struct group *g = group_find(gs, group_id);
-    if (!g || g->state == BRK_GROUP_DEAD) {
-        int rc = group_get_or_create(gs, group_id, &g);
-        if (rc < 0)
-            return rc;
-    }
-    struct offset_entry *e = offset_entry_find(g, o->topic, o->partition);
-    if (!e) {
-        int rc = grow((void **)&g->offsets, &g->offset_cap, g->offset_count + 1, sizeof *g->offsets,
-                      BRK_GROUP_OFFSETS_MAX);
-        if (rc < 0)
-            return rc;
-        e = &g->offsets[g->offset_count];
-        memset(e, 0, sizeof *e);
-        if (own_set(&e->topic, o->topic) < 0)
-            return -ENOMEM;
-        g->offset_count++;
-    }
-    if (own_set(&e->metadata, o->metadata.ptr ? o->metadata : bytes_make("", 0)) < 0)
-        return -ENOMEM;
-    e->o = *o;
-    e->o.topic = own_bytes(&e->topic);
-    e->o.metadata = own_bytes(&e->metadata);
-    return 0;
-}
-
-/* Remove entry i; the last entry moves into its place. */
-static void offset_delete_at(struct group *g, int32_t i)
-{
-    struct offset_entry *e = &g->offsets[i];
-    own_free(&e->topic);
-    own_free(&e->metadata);
-    *e = g->offsets[--g->offset_count];
-    /* the moved entry's views point into its own owns: still valid */
-}
-
-static void offset_delete(struct group *g, struct bytes topic, int32_t partition)
-{
-    struct offset_entry *e = offset_entry_find(g, topic, partition);
-    if (e)
-        offset_delete_at(g, (int32_t)(e - g->offsets));
-}
-
-const struct brk_group_offset *brk_groups_offset_find(const struct brk_groups *gs, struct bytes group_id,
-                                                       struct bytes topic, int32_t partition)
-{
-    struct group *g = group_live(gs, group_id);
-    struct offset_entry *e = g ? offset_entry_find(g, topic, partition) : NULL;
-    return e ? &e->o : NULL;
-}
-
-const struct brk_group_offset *brk_groups_offsets(const struct brk_groups *gs, struct bytes group_id, int32_t *count)
-{
-    struct group *g = group_live(gs, group_id);
-    *count = 0;
-    if (!g || g->offset_count == 0)
-        return NULL;
-    if (grow((void **)&g->offset_view, &g->offset_view_cap, g->offset_count, sizeof *g->offset_view,
-             BRK_GROUP_OFFSETS_MAX) < 0)
-        return NULL;
-    for (int32_t i = 0; i < g->offset_count; i++)
-        g->offset_view[i] = g->offsets[i].o;
-    *count = g->offset_count;
-    return g->offset_view;
-}
-
-static struct bytes arena_copy(struct arena *a, struct bytes b, int *rc)
-{
-    if (!b.ptr)
-        return b;
-    uint8_t *p = arena_alloc(a, b.len ? b.len : 1);
-    if (!p) {
-        *rc = ERR_LIMIT;
-        return bytes_make("", 0);
-    }
-    memcpy(p, b.ptr, b.len);
-    return bytes_make(p, b.len);
-}
-
 int brk_groups_describe(const struct brk_groups *gs, struct bytes group_id, struct arena *a,
                         struct brk_group_desc *out)
 {
-    struct group *g = group_live(gs, group_id);
+    struct group *g = brk_group_live(gs, group_id);
     *out = (struct brk_group_desc){ .found = false, .state = BRK_GROUP_DEAD, .protocol_type = bytes_make("", 0),
                                     .protocol = bytes_make("", 0) };
     if (!g)
@@ -1505,10 +1183,10 @@ int brk_groups_describe(const struct brk_groups *gs, struct bytes group_id, stru
     int rc = 0;
     out->found = true;
     out->state = g->state;
-    out->protocol_type = arena_copy(a, g->protocol_type.null ? bytes_make("", 0) : own_bytes(&g->protocol_type), &rc);
+    out->protocol_type = brk_group_arena_copy(a, g->protocol_type.null ? bytes_make("", 0) : own_bytes(&g->protocol_type), &rc);
     bool stable = g->state == BRK_GROUP_STABLE;
     if (stable && !g->protocol.null)
-        out->protocol = arena_copy(a, own_bytes(&g->protocol), &rc);
+        out->protocol = brk_group_arena_copy(a, own_bytes(&g->protocol), &rc);
     out->members = arena_alloc_array(a, (size_t)g->member_count, sizeof *out->members);
     if (!out->members && g->member_count > 0)
         return ERR_LIMIT;
@@ -1516,17 +1194,17 @@ int brk_groups_describe(const struct brk_groups *gs, struct bytes group_id, stru
     for (int32_t i = 0; i < g->member_count; i++) {
         const struct member *m = g->members[i];
         struct brk_group_member_desc *d = &out->members[i];
-        d->member_id = arena_copy(a, own_bytes(&m->id), &rc);
-        d->group_instance_id = arena_copy(a, own_bytes(&m->instance_id), &rc);
-        d->client_id = arena_copy(a, m->client_id.null ? bytes_make("", 0) : own_bytes(&m->client_id), &rc);
-        d->client_host = arena_copy(a, m->client_host.null ? bytes_make("", 0) : own_bytes(&m->client_host), &rc);
+        d->member_id = brk_group_arena_copy(a, own_bytes(&m->id), &rc);
+        d->group_instance_id = brk_group_arena_copy(a, own_bytes(&m->instance_id), &rc);
+        d->client_id = brk_group_arena_copy(a, m->client_id.null ? bytes_make("", 0) : own_bytes(&m->client_id), &rc);
+        d->client_host = brk_group_arena_copy(a, m->client_host.null ? bytes_make("", 0) : own_bytes(&m->client_host), &rc);
         d->metadata = bytes_make("", 0);
         d->assignment = bytes_make("", 0);
         if (stable) {
             const struct member_protocol *p = member_protocol(m, own_bytes(&g->protocol));
             if (p)
-                d->metadata = arena_copy(a, own_bytes(&p->metadata), &rc);
-            d->assignment = arena_copy(a, own_bytes(&m->assignment), &rc);
+                d->metadata = brk_group_arena_copy(a, own_bytes(&p->metadata), &rc);
+            d->assignment = brk_group_arena_copy(a, own_bytes(&m->assignment), &rc);
         }
     }
     return rc;
@@ -1546,8 +1224,8 @@ int brk_groups_list(const struct brk_groups *gs, struct arena *a, struct brk_gro
         const struct group *g = gs->groups[i];
         if (g->state == BRK_GROUP_DEAD)
             continue;
-        l[k].group_id = arena_copy(a, own_bytes(&g->id), &rc);
-        l[k].protocol_type = arena_copy(a, g->protocol_type.null ? bytes_make("", 0) : own_bytes(&g->protocol_type),
+        l[k].group_id = brk_group_arena_copy(a, own_bytes(&g->id), &rc);
+        l[k].protocol_type = brk_group_arena_copy(a, g->protocol_type.null ? bytes_make("", 0) : own_bytes(&g->protocol_type),
                                         &rc);
         l[k].state = g->state;
         k++;
@@ -1557,139 +1235,9 @@ int brk_groups_list(const struct brk_groups *gs, struct arena *a, struct brk_gro
     return rc;
 }
 
-/* subscription_has - does a ConsumerProtocolSubscription (v0+: version,
- * [topics], ...) name topic?  Unparseable: true (Kafka treats an unknown
- * subscription as subscribed to everything). */
-static bool subscription_has(struct bytes metadata, struct bytes topic)
-{
-    struct kwire_reader r;
-    kwire_reader_init(&r, metadata);
-    int16_t version = 0;
-    int32_t count = 0;
-    if (kwire_read_i16(&r, &version) < 0 || version < 0 || kwire_read_i32(&r, &count) < 0 || count < 0)
-        return true;
-    for (int32_t i = 0; i < count; i++) {
-        struct bytes t;
-        if (kwire_read_string(&r, &t) < 0 || !t.ptr)
-            return true;
-        if (bytes_eq(t, topic))
-            return true;
-    }
-    return false;
-}
-
-/* group_subscribes - does a member of consumer group g subscribe to topic
- * (its metadata for the selected protocol, else its first one)? */
-static bool group_subscribes(const struct group *g, struct bytes topic)
-{
-    for (int32_t i = 0; i < g->member_count; i++) {
-        const struct member *m = g->members[i];
-        const struct member_protocol *mp = m->protocol_count > 0 ? &m->protocols[0] : NULL;
-        for (int32_t k = 0; !g->protocol.null && k < m->protocol_count; k++)
-            if (own_eq(&m->protocols[k].name, own_bytes(&g->protocol)))
-                mp = &m->protocols[k];
-        if (mp && subscription_has(own_bytes(&mp->metadata), topic))
-            return true;
-    }
-    return false;
-}
-
-int16_t brk_groups_offset_delete(struct brk_groups *gs, struct bytes group_id, struct brk_group_tp *tps, int32_t n,
-                                 void *arg, brk_groups_store_done_cb done, bool *stored)
-{
-    *stored = false;
-    ASSERT(n >= 0);
-    if (!group_id.ptr || group_id.len == 0)
-        return BRK_GROUP_INVALID_GROUP_ID;
-    struct group *g = group_live(gs, group_id);
-    if (!g)
-        return BRK_GROUP_GROUP_ID_NOT_FOUND;
-    bool consumer = own_eq(&g->protocol_type, bytes_make("consumer", 8));
-    if (g->state != BRK_GROUP_EMPTY && !g->protocol_type.null && !consumer)
-        return BRK_GROUP_NON_EMPTY_GROUP;
-    struct arena a;
-    arena_init(&a, 4096, 64u << 20);
-    struct brk_offsets_topic_record *recs = arena_alloc_array(&a, (size_t)n + 1, sizeof *recs);
-    struct buf kb;
-    buf_init(&kb, 0);
-    int rc = recs ? 0 : ERR_LIMIT;
-    int32_t k = 0, gone = 0;
-    for (int32_t i = 0; rc == 0 && i < n; i++) {
-        if (tps[i].error_code != BRK_GROUP_OK)
-            continue;
-        if (g->state != BRK_GROUP_EMPTY && consumer && group_subscribes(g, tps[i].topic)) {
-            tps[i].error_code = BRK_GROUP_GROUP_SUBSCRIBED_TO_TOPIC;
-            continue;
-        }
-        gone += offset_entry_find(g, tps[i].topic, tps[i].partition) != NULL;
-        rc = tombstone_offset(&a, &kb, g, tps[i].topic, tps[i].partition, &recs[k++]);
-    }
-    bool group_gone = rc == 0 && g->state == BRK_GROUP_EMPTY && gone == g->offset_count;
-    if (rc == 0 && group_gone)
-        rc = tombstone_group(&a, &kb, g, &recs[k++]);
-    buf_deinit(&kb);
-    if (rc == 0 && k > 0) {
-        rc = gs->ops.store(gs->ops.ctx, own_bytes(&g->id), recs, k, arg, done);
-        *stored = rc == 0;
-    }
-    arena_deinit(&a); /* the store copied the records into its batch */
-    for (int32_t i = 0; i < n; i++) {
-        if (tps[i].error_code != BRK_GROUP_OK)
-            continue;
-        if (rc < 0)
-            tps[i].error_code = BRK_GROUP_COORDINATOR_NOT_AVAILABLE;
-        else
-            offset_delete(g, tps[i].topic, tps[i].partition);
-    }
-    if (rc < 0) {
-        log_warn("group", "offsets of group=%.*s not deleted error=\"%s\"", (int)g->id.len, (const char *)g->id.p,
-                 err_str(rc));
-        return BRK_GROUP_OK;
-    }
-    log_info("group", "offsets deleted group=%.*s partitions=%d%s", (int)g->id.len, (const char *)g->id.p, gone,
-             group_gone ? "; the group is empty and has no offsets left: removed" : "");
-    if (group_gone)
-        g->state = BRK_GROUP_DEAD;
-    return BRK_GROUP_OK;
-}
-
-int16_t brk_groups_delete(struct brk_groups *gs, struct bytes group_id, struct arena *a,
-                          struct brk_group_offset **offsets, int32_t *count)
-{
-    *offsets = NULL;
-    *count = 0;
-    if (!group_id.ptr || group_id.len == 0)
-        return BRK_GROUP_INVALID_GROUP_ID;
-    struct group *g = group_live(gs, group_id);
-    if (!g)
-        return BRK_GROUP_GROUP_ID_NOT_FOUND;
-    if (g->state != BRK_GROUP_EMPTY)
-        return BRK_GROUP_NON_EMPTY_GROUP;
-    struct brk_group_offset *os = arena_alloc_array(a, (size_t)g->offset_count, sizeof *os);
-    if (!os && g->offset_count > 0)
-        return BRK_GROUP_UNKNOWN;
-    int rc = 0;
-    for (int32_t i = 0; i < g->offset_count; i++) {
-        os[i] = g->offsets[i].o;
-        os[i].topic = arena_copy(a, g->offsets[i].o.topic, &rc);
-        os[i].metadata = bytes_make("", 0);
-    }
-    if (rc < 0)
-        return BRK_GROUP_UNKNOWN;
-    *offsets = os;
-    *count = g->offset_count;
-    offsets_clear(g);
-    for (int32_t i = 0; i < g->pending_count; i++)
-        own_free(&g->pendings[i].id);
-    g->pending_count = 0;
-    g->state = BRK_GROUP_DEAD;
-    log_info("group", "group deleted group=%.*s offsets=%d", (int)g->id.len, (const char *)g->id.p, *count);
-    return BRK_GROUP_OK;
-}
-
 static int load_group(struct brk_groups *gs, struct bytes group_id, struct bytes value, int64_t now_ms)
 {
-    struct group *g = group_find(gs, group_id);
+    struct group *g = brk_group_find(gs, group_id);
     if (!value.ptr) { /* tombstone: the group was deleted */
         if (g) {
             for (int32_t i = g->member_count - 1; i >= 0; i--)
@@ -1703,7 +1251,7 @@ static int load_group(struct brk_groups *gs, struct bytes group_id, struct bytes
     struct brk_offsets_topic_group v;
     int rc = brk_offsets_topic_group_value_decode(value, &a, &v);
     if (rc == 0 && !g)
-        rc = group_get_or_create(gs, group_id, &g);
+        rc = brk_group_get_or_create(gs, group_id, &g);
     if (rc == 0) {
         for (int32_t i = g->member_count - 1; i >= 0; i--)
             member_remove(g, i);
@@ -1761,9 +1309,9 @@ int brk_groups_load_record(struct brk_groups *gs, const struct brk_offsets_topic
     if (k.version == BRK_OFFSETS_TOPIC_KEY_GROUP)
         return load_group(gs, k.group, rec->value, now_ms);
     if (!rec->value.ptr) {
-        struct group *g = group_find(gs, k.group);
+        struct group *g = brk_group_find(gs, k.group);
         if (g)
-            offset_delete(g, k.topic, k.partition);
+            brk_group_offset_remove(g, k.topic, k.partition);
         return 0;
     }
     struct brk_offsets_topic_offset v;
@@ -1781,12 +1329,12 @@ int brk_groups_load_record(struct brk_groups *gs, const struct brk_offsets_topic
 
 enum brk_group_state brk_groups_state(const struct brk_groups *gs, struct bytes group_id)
 {
-    struct group *g = group_find(gs, group_id);
+    struct group *g = brk_group_find(gs, group_id);
     return g ? g->state : BRK_GROUP_DEAD;
 }
 
 int32_t brk_groups_generation(const struct brk_groups *gs, struct bytes group_id)
 {
-    struct group *g = group_find(gs, group_id);
+    struct group *g = brk_group_find(gs, group_id);
     return g ? g->generation : -1;
 }
