@@ -13,6 +13,10 @@ callbacks as JSON lines.  Proves:
 - the old member id is fenced: a raw Heartbeat v3 naming it with its
   instance id gets FENCED_INSTANCE_ID (82), and without one
   UNKNOWN_MEMBER_ID (25), as in Kafka;
+- each replacement is stored: the newest GroupMetadataValue (v3, decoded
+  from Kafka's schema by test/lib/offsets_records.py) lists every instance
+  with its current member id in the unchanged generation; a coordinator
+  restart reloads it (no rebalance, the old id still fenced);
 - the restarted member consumes from its partitions;
 - `kafka-consumer-groups --describe --members` shows a GROUP-INSTANCE-ID
   column with the instance ids;
@@ -66,10 +70,11 @@ if len(sys.argv) > 1 and sys.argv[1] == "consumer":
     sys.exit(0)
 
 from samsacluster import Cluster  # noqa: E402
-from samsanode import CLI, check  # noqa: E402
+from samsanode import CLI, check, group_partition  # noqa: E402
+from offsets_records import decode  # noqa: E402
 from kwire_py import Reader, kstr, recv_frame  # noqa: E402
 
-from confluent_kafka import Producer  # noqa: E402
+from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 
@@ -237,6 +242,52 @@ restart_without_rebalance("i2", gen)
 # whichever member leads (one of these): its restart must not rebalance either
 restart_without_rebalance("i1", gen)
 restart_without_rebalance("i3", gen)
+
+
+def last_group_record():
+    """The newest GroupMetadataValue of GROUP in __consumer_offsets, decoded
+    by the test's own decoder (Kafka's schema, v3)."""
+    tp = TopicPartition("__consumer_offsets", group_partition(GROUP, 5))
+    raw_c = Consumer({"bootstrap.servers": bs, "group.id": "static-raw-reader", "enable.auto.commit": False})
+    _lo, hi = raw_c.get_watermark_offsets(tp, timeout=10)
+    raw_c.assign([TopicPartition(tp.topic, tp.partition, 0)])
+    last, n = None, 0
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and n < hi:
+        m = raw_c.poll(0.5)
+        if m is not None and not m.error():
+            n += 1
+            rec = decode(m.key(), m.value())
+            if rec["kv"] == 2 and rec["group"] == GROUP and rec.get("members") is not None:
+                last = rec
+    raw_c.close()
+    check(n == hi and last is not None, "read %d of %d __consumer_offsets records, group record %r" % (n, hi, last), cl)
+    return last
+
+
+# the replacements were stored: the group record names each instance with its new member id
+_, _, ids = describe(cport)
+rec = last_group_record()
+stored = {m["instance"]: m["member_id"] for m in rec["members"]}
+check(rec["generation"] == gen and stored == ids, "stored generation %d members %r; DescribeGroups %r (gen %d)"
+      % (rec["generation"], stored, ids, gen), cl)
+
+# ... so a coordinator restart reloads them: the members carry on, no rebalance
+before = {i: len(m.assigns()) for i, m in ms.items()}
+coord.restart()
+check(cl.coordinator(GROUP) is coord, "coordinator moved after restart", cl)
+time.sleep(3)
+for m in ms.values():
+    m.pump()
+err, state, after = describe(cport)
+check(err == 0 and state == "Stable" and after == ids, "after coordinator restart: %d %s %r" % (err, state, after), cl)
+check({i: len(m.assigns()) for i, m in ms.items()} == before,
+      "a rebalance after the coordinator restart: %r" % {i: m.assigns() for i, m in ms.items()}, cl)
+for i in ms:
+    check(heartbeat(cport, ids[i], gen, i) == 0, "%s not in generation %d after the restart" % (i, gen), cl)
+e = heartbeat(cport, old_i2, gen, "i2")
+check(e == 82, "old i2 id after the coordinator restart: error %d, want FENCED_INSTANCE_ID (82)" % e, cl)
+print("coordinator restarted: group reloaded with the replaced member ids, no rebalance, old id still fenced")
 
 # every member, restarted ones included, consumes its own partitions
 p = Producer({"bootstrap.servers": bs})
