@@ -217,7 +217,10 @@ static void join_done(void *ctx, void *waiter, const struct brk_group_join_resul
     kmsg_join_group_resp_init(&resp);
     resp.error_code = r->error_code;
     resp.generation_id = r->generation_id;
-    resp.protocol_name = r->protocol_name.ptr ? copy_bytes(&req->arena, r->protocol_name) : bytes_make("", 0);
+    /* null (written as "" before v7) when there is none */
+    resp.protocol_type = copy_bytes(&req->arena, r->protocol_type);
+    resp.protocol_name = copy_bytes(&req->arena, r->protocol_name);
+    resp.skip_assignment = r->skip_assignment;
     resp.leader = copy_bytes(&req->arena, r->leader);
     resp.member_id = copy_bytes(&req->arena, r->member_id);
     if (r->member_count > 0) {
@@ -237,14 +240,16 @@ static void join_done(void *ctx, void *waiter, const struct brk_group_join_resul
     BRK_RESPOND(req, join_group, &resp);
 }
 
-static void sync_done(void *ctx, void *waiter, int16_t error_code, struct bytes assignment)
+static void sync_done(void *ctx, void *waiter, const struct brk_group_sync_result *r)
 {
     (void)ctx;
     struct brk_req *req = waiter;
     struct kmsg_sync_group_resp resp;
     kmsg_sync_group_resp_init(&resp);
-    resp.error_code = error_code;
-    resp.assignment = copy_bytes(&req->arena, assignment);
+    resp.error_code = r->error_code;
+    resp.protocol_type = copy_bytes(&req->arena, r->protocol_type);
+    resp.protocol_name = copy_bytes(&req->arena, r->protocol_name);
+    resp.assignment = copy_bytes(&req->arena, r->assignment);
     BRK_RESPOND(req, sync_group, &resp);
 }
 
@@ -479,7 +484,8 @@ void brk_h_join_group(struct brk_req *req)
         .client_id = req->hdr.client_id.ptr ? req->hdr.client_id : bytes_make("", 0),
         .client_host = brk_req_client_host(req), .protocol_type = m.protocol_type,
         .session_timeout_ms = m.session_timeout_ms, .rebalance_timeout_ms = m.rebalance_timeout_ms,
-        .require_known_member_id = req->hdr.api_version >= 4, .protocol_count = m.protocols_count, .protocols = ps,
+        .require_known_member_id = req->hdr.api_version >= 4, .support_skip_assignment = req->hdr.api_version >= 9,
+        .protocol_count = m.protocols_count, .protocols = ps,
     };
     brk_groups_join(srv->groups, &jr, clock_wall_ms(), req); /* answers through join_done */
 }
@@ -491,7 +497,9 @@ void brk_h_sync_group(struct brk_req *req)
     DECODE(sync_group, &m);
     int16_t err = coord_check(req, m.group_id);
     if (err != KERR_NONE) {
-        sync_done(srv, req, err, bytes_make("", 0));
+        struct brk_group_sync_result r = { .error_code = err, .protocol_type = { NULL, 0 },
+                                           .protocol_name = { NULL, 0 }, .assignment = bytes_make("", 0) };
+        sync_done(srv, req, &r);
         return;
     }
     struct brk_group_assignment_in *as = arena_alloc_array(
@@ -503,7 +511,8 @@ void brk_h_sync_group(struct brk_req *req)
     for (int32_t i = 0; i < m.assignments_count; i++)
         as[i] = (struct brk_group_assignment_in){ m.assignments[i].member_id, m.assignments[i].assignment };
     struct brk_group_sync_req sr = { .group_id = m.group_id, .member_id = m.member_id,
-                                     .group_instance_id = m.group_instance_id, .generation_id = m.generation_id, .assignment_count = m.assignments_count,
+                                     .group_instance_id = m.group_instance_id, .protocol_type = m.protocol_type,
+                                     .protocol_name = m.protocol_name, .generation_id = m.generation_id, .assignment_count = m.assignments_count,
                                      .assignments = as };
     brk_groups_sync(srv->groups, &sr, clock_wall_ms(), req); /* answers through sync_done */
 }

@@ -262,26 +262,45 @@ static void member_touch(struct member *m, int64_t now_ms)
 
 static void join_answer_error(struct brk_groups *gs, void *waiter, int16_t err, struct bytes member_id)
 {
-    struct brk_group_join_result r = { .error_code = err, .generation_id = -1, .protocol_name = { NULL, 0 },
-                                       .leader = bytes_make("", 0), .member_id = member_id };
+    struct brk_group_join_result r = { .error_code = err, .generation_id = -1, .protocol_type = { NULL, 0 },
+                                       .protocol_name = { NULL, 0 }, .leader = bytes_make("", 0),
+                                       .member_id = member_id };
     gs->ops.join_done(gs->ops.ctx, waiter, &r);
 }
 
-static void sync_answer(struct brk_groups *gs, struct member *m, int16_t err)
+/* sync_reply - a SyncGroup answer: on success m's assignment and the
+ * group's protocol type and name (SyncGroup v5+). */
+static void sync_reply(struct brk_groups *gs, const struct group *g, const struct member *m, void *waiter, int16_t err)
+{
+    struct brk_group_sync_result r = { .error_code = err, .protocol_type = { NULL, 0 }, .protocol_name = { NULL, 0 },
+                                       .assignment = bytes_make("", 0) };
+    if (err == BRK_GROUP_OK) {
+        r.protocol_type = own_bytes(&g->protocol_type);
+        r.protocol_name = own_bytes(&g->protocol);
+        r.assignment = own_bytes(&m->assignment);
+    }
+    gs->ops.sync_done(gs->ops.ctx, waiter, &r);
+}
+
+/* sync_answer - answer m's parked SyncGroup, if any. */
+static void sync_answer(struct brk_groups *gs, const struct group *g, struct member *m, int16_t err)
 {
     void *w = m->sync_waiter;
     if (!w)
         return;
     m->sync_waiter = NULL;
-    gs->ops.sync_done(gs->ops.ctx, w, err, err == BRK_GROUP_OK ? own_bytes(&m->assignment) : bytes_make("", 0));
+    sync_reply(gs, g, m, w, err);
 }
 
-/* join_answer - the JoinGroup answer for m in the group's current generation. */
-static void join_answer(struct brk_groups *gs, struct group *g, struct member *m, void *waiter)
+/* join_answer - the JoinGroup answer for m in the group's current
+ * generation; the leader gets every member (skip_assignment: KIP-814's
+ * static leader rejoin, where it must not assign again). */
+static void join_answer(struct brk_groups *gs, struct group *g, struct member *m, void *waiter, bool skip_assignment)
 {
     struct brk_group_join_result r = {
-        .error_code = BRK_GROUP_OK, .generation_id = g->generation, .protocol_name = own_bytes(&g->protocol),
-        .leader = own_bytes(&g->leader), .member_id = own_bytes(&m->id),
+        .error_code = BRK_GROUP_OK, .generation_id = g->generation, .protocol_type = own_bytes(&g->protocol_type),
+        .protocol_name = own_bytes(&g->protocol), .leader = own_bytes(&g->leader), .member_id = own_bytes(&m->id),
+        .skip_assignment = skip_assignment,
     };
     if (own_eq(&g->leader, own_bytes(&m->id))) {
         if (grow((void **)&gs->scratch, &gs->scratch_cap, g->member_count, sizeof *gs->scratch,
@@ -375,7 +394,7 @@ static void prepare_rebalance(struct brk_groups *gs, struct group *g, int64_t no
     if (g->state == BRK_GROUP_COMPLETING_REBALANCE) {
         for (int32_t i = 0; i < g->member_count; i++) {
             own_free(&g->members[i]->assignment);
-            sync_answer(gs, g->members[i], BRK_GROUP_REBALANCE_IN_PROGRESS);
+            sync_answer(gs, g, g->members[i], BRK_GROUP_REBALANCE_IN_PROGRESS);
         }
     }
     /* a static replacement being stored now waits for this rebalance instead */
@@ -505,7 +524,7 @@ static void complete_join(struct brk_groups *gs, struct group *g, int64_t now_ms
         m->join_waiter = NULL;
         member_touch(m, now_ms);
         if (w)
-            join_answer(gs, g, m, w);
+            join_answer(gs, g, m, w, false);
     }
 }
 
@@ -534,7 +553,7 @@ static void member_gone(struct brk_groups *gs, struct group *g, int32_t i, int64
     m->join_waiter = NULL;
     m->join_stored = false;
     if (m->sync_waiter)
-        sync_answer(gs, m, BRK_GROUP_UNKNOWN_MEMBER_ID);
+        sync_answer(gs, g, m, BRK_GROUP_UNKNOWN_MEMBER_ID);
     log_info("group", "member removed group=%.*s member=%.*s reason=%s", (int)g->id.len, (const char *)g->id.p,
              (int)m->id.len, (const char *)m->id.p, reason);
     member_remove(g, i);
@@ -687,6 +706,7 @@ struct static_store {
     struct group *g;
     struct own new_id, old_id, prev_leader;
     void *waiter;
+    bool support_skip_assignment; /* JoinGroup v9+ */
 };
 
 static void static_store_free(struct static_store *ss)
@@ -726,10 +746,15 @@ static void static_store_done(void *arg, int rc)
         join_answer_error(gs, ss->waiter, rc == ERR_NOT_LEADER ? BRK_GROUP_NOT_COORDINATOR
                                                                : BRK_GROUP_COORDINATOR_NOT_AVAILABLE,
                           bytes_make("", 0));
+    } else if (ss->support_skip_assignment) {
+        /* KIP-814: told the truth (a leader learns it leads and gets the
+         * members), with skip_assignment so it does not assign again */
+        join_answer(gs, g, m, ss->waiter, own_eq(&g->leader, own_bytes(&m->id)));
     } else {
         struct brk_group_join_result r = {
-            .error_code = BRK_GROUP_OK, .generation_id = g->generation, .protocol_name = own_bytes(&g->protocol),
-            .leader = own_bytes(&ss->prev_leader), .member_id = own_bytes(&m->id),
+            .error_code = BRK_GROUP_OK, .generation_id = g->generation, .protocol_type = own_bytes(&g->protocol_type),
+            .protocol_name = own_bytes(&g->protocol), .leader = own_bytes(&ss->prev_leader),
+            .member_id = own_bytes(&m->id),
         };
         gs->ops.join_done(gs->ops.ctx, ss->waiter, &r);
     }
@@ -749,7 +774,8 @@ static void join_static_replace(struct brk_groups *gs, struct group *g, struct m
         join_answer_error(gs, waiter, BRK_GROUP_UNKNOWN, jr->member_id);
         return;
     }
-    *ss = (struct static_store){ gs, g, new_id, { NULL, 0, true }, { NULL, 0, true }, waiter };
+    *ss = (struct static_store){ gs, g, new_id, { NULL, 0, true }, { NULL, 0, true }, waiter,
+                                 jr->support_skip_assignment };
     if (own_set(&ss->old_id, own_bytes(&m->id)) < 0 || own_set(&ss->prev_leader, own_bytes(&g->leader)) < 0 ||
         member_set_protocols(m, jr) < 0) {
         static_store_free(ss);
@@ -762,7 +788,7 @@ static void join_static_replace(struct brk_groups *gs, struct group *g, struct m
     m->join_waiter = NULL;
     m->join_stored = false;
     if (m->sync_waiter)
-        sync_answer(gs, m, BRK_GROUP_FENCED_INSTANCE_ID);
+        sync_answer(gs, g, m, BRK_GROUP_FENCED_INSTANCE_ID);
     bool leader = own_eq(&g->leader, own_bytes(&m->id));
     /* the member takes the new id; ss keeps its own copy */
     if (own_set(&m->id, own_bytes(&ss->new_id)) < 0 || (leader && own_set(&g->leader, own_bytes(&m->id)) < 0)) {
@@ -900,7 +926,7 @@ static void groups_join(struct brk_groups *gs, const struct brk_group_join_req *
         if (member_protocols_equal(m, jr) && (g->state == BRK_GROUP_COMPLETING_REBALANCE || !is_leader)) {
             /* nothing changed: the member missed our answer; repeat it */
             member_touch(m, now_ms);
-            join_answer(gs, g, m, waiter);
+            join_answer(gs, g, m, waiter, false);
             return;
         }
         if (member_fill(m, jr, now_ms) < 0) {
@@ -933,7 +959,7 @@ static void sync_store_done(void *arg, int rc)
                  (const char *)g->id.p, g->generation, err_str(rc));
         for (int32_t i = 0; i < g->member_count; i++) {
             own_free(&g->members[i]->assignment);
-            sync_answer(gs, g->members[i], BRK_GROUP_COORDINATOR_NOT_AVAILABLE);
+            sync_answer(gs, g, g->members[i], BRK_GROUP_COORDINATOR_NOT_AVAILABLE);
         }
         prepare_rebalance(gs, g, now_ms, "assignment not stored");
         return;
@@ -942,7 +968,7 @@ static void sync_store_done(void *arg, int rc)
     log_info("group", "group stable group=%.*s generation=%d members=%d", (int)g->id.len, (const char *)g->id.p,
              g->generation, g->member_count);
     for (int32_t i = 0; i < g->member_count; i++)
-        sync_answer(gs, g->members[i], BRK_GROUP_OK);
+        sync_answer(gs, g, g->members[i], BRK_GROUP_OK);
     group_check(g);
 }
 
@@ -954,6 +980,10 @@ static void groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *
     struct member *m = err == BRK_GROUP_OK ? member_find(g, sr->member_id) : NULL;
     if (err == BRK_GROUP_OK && !m)
         err = BRK_GROUP_UNKNOWN_MEMBER_ID;
+    if (err == BRK_GROUP_OK && sr->generation_id == g->generation &&
+        ((sr->protocol_type.ptr && !own_eq(&g->protocol_type, sr->protocol_type)) ||
+         (sr->protocol_name.ptr && !own_eq(&g->protocol, sr->protocol_name))))
+        err = BRK_GROUP_INCONSISTENT_GROUP_PROTOCOL; /* SyncGroup v5+ */
     if (err == BRK_GROUP_OK)
         err = sr->generation_id != g->generation                ? BRK_GROUP_ILLEGAL_GENERATION
               : g->state == BRK_GROUP_PREPARING_REBALANCE       ? BRK_GROUP_REBALANCE_IN_PROGRESS
@@ -961,16 +991,16 @@ static void groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *
                         g->state != BRK_GROUP_STABLE            ? BRK_GROUP_UNKNOWN_MEMBER_ID
                                                                 : BRK_GROUP_OK;
     if (err != BRK_GROUP_OK) {
-        gs->ops.sync_done(gs->ops.ctx, waiter, err, bytes_make("", 0));
+        sync_reply(gs, g, m, waiter, err);
         return;
     }
     member_touch(m, now_ms);
     if (g->state == BRK_GROUP_STABLE) {
-        gs->ops.sync_done(gs->ops.ctx, waiter, BRK_GROUP_OK, own_bytes(&m->assignment));
+        sync_reply(gs, g, m, waiter, BRK_GROUP_OK);
         return;
     }
     if (m->sync_waiter)
-        sync_answer(gs, m, BRK_GROUP_REBALANCE_IN_PROGRESS);
+        sync_answer(gs, g, m, BRK_GROUP_REBALANCE_IN_PROGRESS);
     m->sync_waiter = waiter;
     if (!own_eq(&g->leader, sr->member_id))
         return;
@@ -997,7 +1027,7 @@ static void groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *
                  (const char *)g->id.p, err_str(rc));
         for (int32_t i = 0; i < g->member_count; i++) {
             own_free(&g->members[i]->assignment);
-            sync_answer(gs, g->members[i], BRK_GROUP_COORDINATOR_NOT_AVAILABLE);
+            sync_answer(gs, g, g->members[i], BRK_GROUP_COORDINATOR_NOT_AVAILABLE);
         }
         prepare_rebalance(gs, g, now_ms, "assignment not stored");
     }

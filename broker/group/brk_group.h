@@ -51,14 +51,14 @@
  * protocol the group would select is unchanged, there is no rebalance: the
  * group metadata (with the new member id) is stored and the join is answered
  * with the current generation and the *previous* leader id, so a rejoining
- * leader does not assign (Kafka < JoinGroup v9); a change of the selected
+ * leader does not assign (before JoinGroup v9; from v9 the leader is told
+ * it leads, gets the members and skip_assignment, KIP-814); a change of the selected
  * protocol, or any replacement in CompletingRebalance, rebalances.  A static
  * member that did not rejoin a rebalance stays in the group (its session
  * timeout removes it); dynamic ones are dropped.  LeaveGroup may name a
  * member by instance id alone.
  *
- * Not here: transactional offsets, KIP-848, ACLs, KIP-814's skip-assignment
- * (JoinGroup v9).
+ * Not here: transactional offsets, KIP-848, ACLs.
  */
 #ifndef SAMSA_BRK_GROUP_H
 #define SAMSA_BRK_GROUP_H
@@ -120,11 +120,20 @@ struct brk_group_join_member {
 struct brk_group_join_result {
     int16_t error_code;
     int32_t generation_id;
+    struct bytes protocol_type; /* NULL ptr when none (errors) */
     struct bytes protocol_name; /* NULL ptr when none */
     struct bytes leader;
+    bool skip_assignment;       /* KIP-814 (v9+): the leader must not assign */
     struct bytes member_id;
     int32_t member_count;       /* the leader gets every member, others none */
     const struct brk_group_join_member *members;
+};
+
+struct brk_group_sync_result {
+    int16_t error_code;
+    struct bytes protocol_type; /* the group's; NULL ptr on errors */
+    struct bytes protocol_name;
+    struct bytes assignment;
 };
 
 typedef void (*brk_groups_store_done_cb)(void *arg, int rc);
@@ -133,8 +142,8 @@ struct brk_groups_ops {
     void *ctx;
     /* answer a parked JoinGroup; r borrows group memory */
     void (*join_done)(void *ctx, void *waiter, const struct brk_group_join_result *r);
-    /* answer a parked SyncGroup; assignment borrows group memory */
-    void (*sync_done)(void *ctx, void *waiter, int16_t error_code, struct bytes assignment);
+    /* answer a parked SyncGroup; r borrows group memory */
+    void (*sync_done)(void *ctx, void *waiter, const struct brk_group_sync_result *r);
     /* append recs to group_id's __consumer_offsets partition; call
      * done(arg, rc) once durable (never before returning 0).  A non-zero
      * return means nothing was queued and done will not run. */
@@ -172,6 +181,7 @@ struct brk_group_join_req {
     int32_t session_timeout_ms;
     int32_t rebalance_timeout_ms;   /* -1 (v0): the session timeout */
     bool require_known_member_id;   /* JoinGroup v4+ */
+    bool support_skip_assignment;   /* JoinGroup v9+ (KIP-814) */
     int32_t protocol_count;
     const struct brk_group_protocol_in *protocols;
 };
@@ -189,6 +199,8 @@ struct brk_group_sync_req {
     struct bytes group_id;
     struct bytes member_id;
     struct bytes group_instance_id; /* nullable (SyncGroup v3+) */
+    struct bytes protocol_type;     /* nullable (v5+): must match the group's */
+    struct bytes protocol_name;     /* nullable (v5+): must match the group's */
     int32_t generation_id;
     int32_t assignment_count;
     const struct brk_group_assignment_in *assignments;

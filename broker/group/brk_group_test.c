@@ -24,6 +24,7 @@ struct waiter {
     char leader[128];
     char protocol[32];
     int32_t member_count;
+    bool skip_assignment;
     char assignment[64];
 };
 
@@ -63,9 +64,11 @@ static void join_done(void *ctx, void *w, const struct brk_group_join_result *r)
     cpy(wt->leader, sizeof wt->leader, r->leader);
     cpy(wt->protocol, sizeof wt->protocol, r->protocol_name);
     wt->member_count = r->member_count;
+    wt->skip_assignment = r->skip_assignment;
+    ck_assert(r->error_code == 0 ? r->protocol_type.ptr != NULL : r->protocol_type.ptr == NULL);
 }
 
-static void sync_done(void *ctx, void *w, int16_t err, struct bytes assignment)
+static void sync_done(void *ctx, void *w, const struct brk_group_sync_result *r)
 {
     (void)ctx;
     struct waiter *wt = w;
@@ -73,8 +76,11 @@ static void sync_done(void *ctx, void *w, int16_t err, struct bytes assignment)
     wt->answered = true;
     free(wt->free_on_answer);
     wt->free_on_answer = NULL;
-    wt->err = err;
-    cpy(wt->assignment, sizeof wt->assignment, assignment);
+    wt->err = r->error_code;
+    cpy(wt->assignment, sizeof wt->assignment, r->assignment);
+    cpy(wt->protocol, sizeof wt->protocol, r->protocol_name);
+    /* SyncGroup v5: the group's protocol on success, null on errors */
+    ck_assert(r->error_code == 0 ? r->protocol_type.ptr != NULL : r->protocol_type.ptr == NULL);
 }
 
 static int store(void *ctx, struct bytes group_id, const struct brk_offsets_topic_record *recs, int32_t n, void *arg,
@@ -755,6 +761,61 @@ START_TEST(test_static_rejoin_no_rebalance)
 }
 END_TEST
 
+/* JoinGroup v9 (KIP-814): a static leader's rejoin without a rebalance is
+ * told it leads, with every member and skip_assignment; SyncGroup v5 checks
+ * the protocol type and name it is given and returns the group's. */
+START_TEST(test_static_leader_v9_and_sync_v5)
+{
+    setup_delay(3000);
+    char ids[3][128];
+    static_group(ids);
+    struct waiter w;
+    memset(&w, 0, sizeof w);
+    struct brk_group_join_req jr = {
+        .group_id = B("g"), .member_id = B(""), .group_instance_id = B("i1"), .client_id = B("cli"),
+        .client_host = B("/127.0.0.1"), .protocol_type = B("consumer"), .session_timeout_ms = 10000,
+        .rebalance_timeout_ms = 30000, .require_known_member_id = true, .support_skip_assignment = true,
+        .protocol_count = 2, .protocols = protos,
+    };
+    brk_groups_join(gs, &jr, 7000, &w);
+    complete_stores(&fake, 0);
+    ck_assert(w.answered);
+    ck_assert_int_eq(w.err, 0);
+    ck_assert_int_eq(w.generation, 1);
+    ck_assert_str_eq(w.leader, w.member_id); /* the new id leads */
+    ck_assert_int_eq(w.member_count, 3);
+    ck_assert(w.skip_assignment);
+    ck_assert_int_eq(brk_groups_state(gs, B("g")), BRK_GROUP_STABLE);
+    /* a follower's v9 rejoin: not the leader, nothing to skip */
+    jr.group_instance_id = B("i2");
+    brk_groups_join(gs, &jr, 7100, memset(&w, 0, sizeof w));
+    complete_stores(&fake, 0);
+    ck_assert_int_eq(w.err, 0);
+    ck_assert_int_eq(w.member_count, 0);
+    ck_assert(!w.skip_assignment);
+    char i2[128];
+    strcpy(i2, w.member_id);
+    /* SyncGroup v5 */
+    struct brk_group_sync_req sr = { .group_id = B("g"), .member_id = bytes_cstr(i2), .group_instance_id = B("i2"),
+                                     .protocol_type = B("consumer"), .protocol_name = B("range"), .generation_id = 1 };
+    brk_groups_sync(gs, &sr, 7200, memset(&w, 0, sizeof w));
+    ck_assert_int_eq(w.err, 0);
+    ck_assert_str_eq(w.protocol, "range");
+    ck_assert_str_eq(w.assignment, "A-i2");
+    sr.protocol_name = B("roundrobin");
+    brk_groups_sync(gs, &sr, 7200, memset(&w, 0, sizeof w));
+    ck_assert_int_eq(w.err, BRK_GROUP_INCONSISTENT_GROUP_PROTOCOL);
+    sr.protocol_name = (struct bytes){ NULL, 0 };
+    sr.protocol_type = B("connect");
+    brk_groups_sync(gs, &sr, 7200, memset(&w, 0, sizeof w));
+    ck_assert_int_eq(w.err, BRK_GROUP_INCONSISTENT_GROUP_PROTOCOL);
+    sr.generation_id = 0; /* the generation is checked first */
+    brk_groups_sync(gs, &sr, 7200, memset(&w, 0, sizeof w));
+    ck_assert_int_eq(w.err, BRK_GROUP_ILLEGAL_GENERATION);
+    teardown();
+}
+END_TEST
+
 /* A replacement whose store fails is undone: the error is answered and the
  * old member id is current again. */
 START_TEST(test_static_rejoin_store_failure)
@@ -913,6 +974,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_offset_delete);
     tcase_add_test(tc, test_static_rejoin_no_rebalance);
     tcase_add_test(tc, test_static_rejoin_store_failure);
+    tcase_add_test(tc, test_static_leader_v9_and_sync_v5);
     tcase_add_test(tc, test_static_rejoin_rebalances);
     tcase_add_test(tc, test_static_absent_session_and_leave);
     tcase_add_test(tc, test_static_reload);

@@ -131,6 +131,28 @@ def heartbeat(port, member_id, generation, instance):
     return struct.unpack(">h", r[4:6])[0]
 
 
+def cstr(v):
+    """A compact (flexible-version) nullable string."""
+    if v is None:
+        return b"\x00"
+    b = v.encode()
+    return bytes([len(b) + 1]) + b
+
+
+def heartbeat_v4(port, member_id, generation, instance):
+    """Heartbeat v4 (flexible: request header v2, compact strings, tags) -> error code."""
+    payload = struct.pack(">hhi", 12, 4, 11) + kstr("static-test") + b"\x00"
+    payload += cstr(GROUP) + struct.pack(">i", generation) + cstr(member_id) + cstr(instance) + b"\x00"
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        s.sendall(struct.pack(">i", len(payload)) + payload)
+        r = recv_frame(s)
+    finally:
+        s.close()
+    check(len(r) == 4 + 1 + 4 + 2 + 1, "Heartbeat v4 response %r" % r)  # corr, header tags, throttle, error, tags
+    return struct.unpack(">h", r[9:11])[0]
+
+
 def describe(port):
     """DescribeGroups v4 -> (error, state, {instance: member_id})."""
     r = Reader(raw(port, 15, 4, struct.pack(">i", 1) + kstr(GROUP) + b"\x00"), "DescribeGroups v4")
@@ -232,6 +254,9 @@ def restart_without_rebalance(instance, gen):
     check(e == 82, "old member id of %s: heartbeat error %d, want FENCED_INSTANCE_ID (82)" % (instance, e), cl)
     e = heartbeat(cport, old_ids[instance], gen, None)
     check(e == 25, "old member id without instance: error %d, want UNKNOWN_MEMBER_ID (25)" % e, cl)
+    e = heartbeat_v4(cport, old_ids[instance], gen, instance)
+    check(e == 82, "old member id, Heartbeat v4 (flexible): error %d, want 82" % e, cl)
+    check(heartbeat_v4(cport, new_ids[instance], gen, instance) == 0, "new %s: Heartbeat v4 refused" % instance, cl)
     print("%s restarted: member %s -> %s, no rebalance, generation %d, old id fenced"
           % (instance, old_ids[instance], new_ids[instance], gen))
     return new
