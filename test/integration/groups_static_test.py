@@ -115,12 +115,14 @@ class Member:
         self.proc.wait()
 
 
-def raw(port, api_key, version, body):
-    payload = struct.pack(">hhi", api_key, version, 9) + kstr("static-test") + body
+def raw(port, api_key, version, body, flexible=False):
+    """One request -> the response body.  flexible: request header v2 and
+    response header v1 (their tagged-field bytes)."""
+    payload = struct.pack(">hhi", api_key, version, 9) + kstr("static-test") + (b"\x00" if flexible else b"") + body
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     try:
         s.sendall(struct.pack(">i", len(payload)) + payload)
-        return recv_frame(s)[4:]  # past the correlation id
+        return recv_frame(s)[5 if flexible else 4:]  # past the correlation id (and header tags)
     finally:
         s.close()
 
@@ -141,16 +143,10 @@ def cstr(v):
 
 def heartbeat_v4(port, member_id, generation, instance):
     """Heartbeat v4 (flexible: request header v2, compact strings, tags) -> error code."""
-    payload = struct.pack(">hhi", 12, 4, 11) + kstr("static-test") + b"\x00"
-    payload += cstr(GROUP) + struct.pack(">i", generation) + cstr(member_id) + cstr(instance) + b"\x00"
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    try:
-        s.sendall(struct.pack(">i", len(payload)) + payload)
-        r = recv_frame(s)
-    finally:
-        s.close()
-    check(len(r) == 4 + 1 + 4 + 2 + 1, "Heartbeat v4 response %r" % r)  # corr, header tags, throttle, error, tags
-    return struct.unpack(">h", r[9:11])[0]
+    body = cstr(GROUP) + struct.pack(">i", generation) + cstr(member_id) + cstr(instance) + b"\x00"
+    r = raw(port, 12, 4, body, flexible=True)
+    check(len(r) == 4 + 2 + 1, "Heartbeat v4 response %r" % r)  # throttle, error, tags
+    return struct.unpack(">h", r[4:6])[0]
 
 
 def describe(port):
