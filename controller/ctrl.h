@@ -301,8 +301,26 @@ MUST_CHECK int ctrl_plan_create_topic(const struct ctrl_image *img, const struct
                                       int16_t *effective_replication_factor);
 MUST_CHECK int ctrl_plan_delete_topic(const struct ctrl_image *img, const char *name, size_t len,
                                       struct arena *a, struct ctrl_records *out);
+/* ctrl_plan_create_partitions - records for partitions [current, new_count):
+ * placed like a new topic's, or, with assignment_count > 0 (exactly
+ * new_count - current lists), on the given brokers after
+ * ctrl_plan_assignment_check with the topic's replication factor.  Errors:
+ * ERR_NOT_FOUND, ERR_INVALID_PARTITIONS, ERR_INVALID_REPLICATION_FACTOR,
+ * ERR_INVALID_REPLICA_ASSIGNMENT, ERR_LIMIT. */
 MUST_CHECK int ctrl_plan_create_partitions(const struct ctrl_image *img, const char *name, size_t len,
-                                           int32_t new_count, struct arena *a, struct ctrl_records *out);
+                                           int32_t new_count, const int32_t *const *assignments,
+                                           const int32_t *assignment_lens, int32_t assignment_count,
+                                           struct arena *a, struct ctrl_records *out);
+/* ctrl_plan_assignment_check - Kafka's rules for a manual replica
+ * assignment (ReplicationControlManager.validateManualPartitionAssignment):
+ * every list non-empty (and at most CTRL_REPLICAS_MAX), of registered
+ * brokers, each broker once, every list rf long (rf < 0: as long as the
+ * first), with at least one unfenced broker.  first_partition is the first
+ * list's partition index (for messages).  0, or ERR_INVALID_REPLICA_ASSIGNMENT
+ * with Kafka's message in msg (msg may be NULL). */
+MUST_CHECK int ctrl_plan_assignment_check(const struct ctrl_image *img, const int32_t *const *assignments,
+                                          const int32_t *lens, int32_t count, int32_t rf, int32_t first_partition,
+                                          char *msg, size_t msg_size);
 /* ctrl_plan_config - one config change (value NULL = delete the override).
  * resource_type is Kafka's (2 topic, 4 broker). */
 MUST_CHECK int ctrl_plan_config(const struct ctrl_image *img, int resource_type, const char *resource_name,

@@ -6,6 +6,8 @@
  * nothing here proposes, sends or stores anything.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -152,6 +154,85 @@ static void place_replicas(const int32_t *ids, int32_t n, uint32_t start, int32_
         out[j] = ids[(start + (uint32_t)pid + (uint32_t)j) % (uint32_t)n];
 }
 
+static int assignment_error(char *msg, size_t msg_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int assignment_error(char *msg, size_t msg_size, const char *fmt, ...)
+{
+    if (msg && msg_size > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, msg_size, fmt, ap);
+        va_end(ap);
+    }
+    return ERR_INVALID_REPLICA_ASSIGNMENT;
+}
+
+int ctrl_plan_assignment_check(const struct ctrl_image *img, const int32_t *const *assignments, const int32_t *lens,
+                               int32_t count, int32_t rf, int32_t first_partition, char *msg, size_t msg_size)
+{
+    ASSERT(count >= 0);
+    for (int32_t p = 0; p < count; p++) {
+        int32_t n = lens[p];
+        if (n <= 0)
+            return assignment_error(msg, msg_size, "The manual partition assignment includes an empty replica list.");
+        if (n > CTRL_REPLICAS_MAX)
+            return assignment_error(msg, msg_size, "The manual partition assignment for partition %d has %d "
+                                    "replicas; at most %d are supported.", first_partition + p, n, CTRL_REPLICAS_MAX);
+        /* Kafka checks the ids in ascending order: the smallest offender is named */
+        int32_t sorted[CTRL_REPLICAS_MAX];
+        for (int32_t j = 0; j < n; j++) {
+            int32_t k = j;
+            for (; k > 0 && sorted[k - 1] > assignments[p][j]; k--)
+                sorted[k] = sorted[k - 1];
+            sorted[k] = assignments[p][j];
+        }
+        int32_t active = 0;
+        for (int32_t j = 0; j < n; j++) {
+            const struct ctrl_broker *b = ctrl_image_broker_find(img, sorted[j]);
+            if (!b)
+                return assignment_error(msg, msg_size, "The manual partition assignment includes broker %d, but "
+                                        "no such broker is registered.", sorted[j]);
+            if (j > 0 && sorted[j] == sorted[j - 1])
+                return assignment_error(msg, msg_size, "The manual partition assignment includes the broker %d "
+                                        "more than once.", sorted[j]);
+            active += !b->fenced;
+        }
+        if (rf >= 0 && n != rf)
+            return assignment_error(msg, msg_size, "The manual partition assignment includes a partition with %d "
+                                    "replica(s), but this is not consistent with previous partitions, which have %d "
+                                    "replica(s).", n, rf);
+        rf = n;
+        if (active == 0)
+            return assignment_error(msg, msg_size, "All brokers specified in the manual partition assignment for "
+                                    "partition %d are fenced or in controlled shutdown.", first_partition + p);
+    }
+    return 0;
+}
+
+/* manual_partition_rec - a manually assigned partition's record, as KRaft's
+ * ReplicationControlManager builds it: the ISR is the replicas that are
+ * unfenced now (in list order), the leader the first of them. */
+static Samsa__MetadataRecord *manual_partition_rec(const struct ctrl_image *img, struct arena *a,
+                                                   const uint8_t *topic_id, int32_t pid, const int32_t *replicas,
+                                                   int32_t rf)
+{
+    Samsa__MetadataRecord *r = partition_rec(a, topic_id, pid, replicas, rf);
+    int32_t *isr = arena_alloc_array(a, (size_t)rf, sizeof *isr);
+    if (!r || !isr)
+        return NULL;
+    Samsa__PartitionRecord *p = r->partition;
+    size_t n = 0;
+    for (size_t j = 0; j < p->n_replicas; j++) {
+        const struct ctrl_broker *b = ctrl_image_broker_find(img, p->replicas[j]);
+        if (b && !b->fenced)
+            isr[n++] = p->replicas[j];
+    }
+    ASSERT(n > 0); /* ctrl_plan_assignment_check refused an all-fenced list */
+    p->isr = isr;
+    p->n_isr = n;
+    p->leader = isr[0];
+    return r;
+}
+
 int ctrl_plan_create_topic(const struct ctrl_image *img, const struct ctrl_topic_spec *spec,
                            int32_t default_partitions, int16_t default_replication_factor, struct arena *a,
                            struct ctrl_records *out, int32_t *effective_partitions,
@@ -169,6 +250,10 @@ int ctrl_plan_create_topic(const struct ctrl_image *img, const struct ctrl_topic
     if (spec->assignment_count > 0) {
         if ((parts != -1 && parts != spec->assignment_count) || (rf != -1))
             return ERR_INVALID_REPLICA_ASSIGNMENT;
+        rc = ctrl_plan_assignment_check(img, spec->assignments, spec->assignment_lens, spec->assignment_count, -1,
+                                        0, NULL, 0);
+        if (rc < 0)
+            return rc;
         parts = spec->assignment_count;
         rf = (int16_t)spec->assignment_lens[0];
     }
@@ -178,22 +263,12 @@ int ctrl_plan_create_topic(const struct ctrl_image *img, const struct ctrl_topic
         rf = default_replication_factor;
     if (parts <= 0 || parts > CTRL_PARTITIONS_PER_TOPIC_MAX)
         return ERR_INVALID_PARTITIONS;
-    if (rf <= 0 || rf > CTRL_REPLICAS_MAX || rf > n)
+    /* a manual assignment may name fenced brokers (one unfenced per partition
+     * suffices, checked above), so only placement is bound by the live count */
+    if (rf <= 0 || rf > CTRL_REPLICAS_MAX || (spec->assignment_count == 0 && rf > n))
         return ERR_INVALID_REPLICATION_FACTOR;
     if (spec->config_count > CTRL_TOPIC_CONFIGS_MAX)
         return ERR_LIMIT;
-    for (int32_t p = 0; p < spec->assignment_count; p++) {
-        if (spec->assignment_lens[p] != rf)
-            return ERR_INVALID_REPLICA_ASSIGNMENT;
-        for (int32_t j = 0; j < rf; j++) {
-            const struct ctrl_broker *b = ctrl_image_broker_find(img, spec->assignments[p][j]);
-            if (!b)
-                return ERR_INVALID_REPLICA_ASSIGNMENT;
-            for (int32_t k = 0; k < j; k++)
-                if (spec->assignments[p][k] == spec->assignments[p][j])
-                    return ERR_INVALID_REPLICA_ASSIGNMENT;
-        }
-    }
     uint8_t *topic_id = arena_alloc(a, 16);
     Samsa__MetadataRecord *r = rec_new(a);
     Samsa__TopicRecord *t = arena_alloc(a, sizeof *t);
@@ -223,11 +298,13 @@ int ctrl_plan_create_topic(const struct ctrl_image *img, const struct ctrl_topic
     uint32_t start = n ? random_u32() % (uint32_t)n : 0;
     int32_t replicas[CTRL_REPLICAS_MAX];
     for (int32_t p = 0; p < parts; p++) {
-        if (spec->assignment_count > 0)
-            memcpy(replicas, spec->assignments[p], (size_t)rf * sizeof *replicas);
-        else
+        Samsa__MetadataRecord *pr;
+        if (spec->assignment_count > 0) {
+            pr = manual_partition_rec(img, a, topic_id, p, spec->assignments[p], rf);
+        } else {
             place_replicas(ids, n, start, p, rf, replicas);
-        Samsa__MetadataRecord *pr = partition_rec(a, topic_id, p, replicas, rf);
+            pr = partition_rec(a, topic_id, p, replicas, rf);
+        }
         if (!pr)
             return ERR_LIMIT;
         if ((rc = recs_push(out, a, pr)) < 0)
@@ -259,7 +336,8 @@ int ctrl_plan_delete_topic(const struct ctrl_image *img, const char *name, size_
 }
 
 int ctrl_plan_create_partitions(const struct ctrl_image *img, const char *name, size_t len, int32_t new_count,
-                                struct arena *a, struct ctrl_records *out)
+                                const int32_t *const *assignments, const int32_t *assignment_lens,
+                                int32_t assignment_count, struct arena *a, struct ctrl_records *out)
 {
     const struct ctrl_topic *t = ctrl_image_topic_find(img, name, len);
     if (!t)
@@ -269,17 +347,30 @@ int ctrl_plan_create_partitions(const struct ctrl_image *img, const char *name, 
     int32_t ids[CTRL_BROKERS_MAX];
     int32_t n = live_brokers(img, ids);
     int32_t rf = t->partition_count > 0 ? t->partitions[0].replica_count : 1;
-    if (rf > n)
+    if (assignment_count > 0) {
+        if (assignment_count != new_count - t->partition_count)
+            return ERR_INVALID_REPLICA_ASSIGNMENT;
+        int rc = ctrl_plan_assignment_check(img, assignments, assignment_lens, assignment_count, rf,
+                                            t->partition_count, NULL, 0);
+        if (rc < 0)
+            return rc;
+    } else if (rf > n) {
         return ERR_INVALID_REPLICATION_FACTOR;
+    }
     uint8_t *id = arena_alloc(a, 16);
     if (!id)
         return ERR_LIMIT;
     memcpy(id, t->topic_id, 16);
-    uint32_t start = random_u32() % (uint32_t)n;
+    uint32_t start = n ? random_u32() % (uint32_t)n : 0;
     int32_t replicas[CTRL_REPLICAS_MAX];
     for (int32_t p = t->partition_count; p < new_count; p++) {
-        place_replicas(ids, n, start, p, rf, replicas);
-        Samsa__MetadataRecord *pr = partition_rec(a, id, p, replicas, rf);
+        Samsa__MetadataRecord *pr;
+        if (assignment_count > 0) {
+            pr = manual_partition_rec(img, a, id, p, assignments[p - t->partition_count], rf);
+        } else {
+            place_replicas(ids, n, start, p, rf, replicas);
+            pr = partition_rec(a, id, p, replicas, rf);
+        }
         if (!pr)
             return ERR_LIMIT;
         int rc = recs_push(out, a, pr);

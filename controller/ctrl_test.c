@@ -102,6 +102,16 @@ static void register_self(struct ctrl *c, struct arena *a)
     ck_assert_int_eq(propose_wait(c, &recs), 0);
 }
 
+/* start_registered - a fresh loop and controller with this node (1) registered. */
+static struct ctrl *start_registered(struct arena *a)
+{
+    arena_init(a, 4096, 1 << 20);
+    base = event_base_new();
+    struct ctrl *c = open_ctrl();
+    register_self(c, a);
+    return c;
+}
+
 static int create_topic(struct ctrl *c, struct arena *a, const char *name, int32_t parts)
 {
     struct ctrl_topic_spec spec = { .name = name, .name_len = strlen(name), .partition_count = parts,
@@ -117,10 +127,7 @@ static int create_topic(struct ctrl *c, struct arena *a, const char *name, int32
 START_TEST(test_create_and_replay)
 {
     struct arena a;
-    arena_init(&a, 4096, 1 << 20);
-    base = event_base_new();
-    struct ctrl *c = open_ctrl();
-    register_self(c, &a);
+    struct ctrl *c = start_registered(&a);
     ck_assert_int_eq(create_topic(c, &a, "orders", 3), 0);
     ck_assert_int_eq(create_topic(c, &a, "orders", 3), ERR_EXISTS);
     ck_assert_int_eq(create_topic(c, &a, "bad name", 3), ERR_INVALID_TOPIC);
@@ -142,7 +149,7 @@ START_TEST(test_create_and_replay)
     ck_assert_ptr_eq(ctrl_image_topic_find_id(ctrl_metadata(c), id), t);
 
     struct ctrl_records recs = { 0 };
-    ck_assert_int_eq(ctrl_plan_create_partitions(ctrl_metadata(c), "orders", 6, 5, &a, &recs), 0);
+    ck_assert_int_eq(ctrl_plan_create_partitions(ctrl_metadata(c), "orders", 6, 5, NULL, NULL, 0, &a, &recs), 0);
     ck_assert_int_eq(propose_wait(c, &recs), 0);
     ck_assert_int_eq(applied_count, 2);
     ck_assert_int_eq(ctrl_image_topic_find(ctrl_metadata(c), "orders", 6)->partition_count, 5);
@@ -261,6 +268,92 @@ START_TEST(test_alter_partition_rpc)
 }
 END_TEST
 
+/* Manual replica assignments (CreateTopics / CreatePartitions): Kafka's
+ * rules and messages, and the leader is the first unfenced replica. */
+START_TEST(test_manual_assignment)
+{
+    struct arena a;
+    struct ctrl *c = start_registered(&a);
+    struct ctrl_endpoint ep = { .name = "PLAINTEXT", .host = "localhost", .port = 9093, .security_protocol = 0 };
+    for (int32_t id = 2; id <= 3; id++) {
+        struct ctrl_records recs = { 0 };
+        ck_assert_int_eq(ctrl_plan_register_broker(id, 1, (const uint8_t *)"0123456789abcdeX", &ep, 1, &a, &recs), 0);
+        ck_assert_int_eq(propose_wait(c, &recs), 0);
+    }
+    struct ctrl_records recs = { 0 };
+    ck_assert_int_eq(ctrl_plan_fence(ctrl_metadata(c), 3, true, false, &a, &recs), 0);
+    ck_assert_int_eq(propose_wait(c, &recs), 0);
+    const struct ctrl_image *img = ctrl_metadata(c);
+    char msg[256];
+    static const int32_t l12[] = { 1, 2 }, l21[] = { 2, 1 }, l1[] = { 1 }, l11[] = { 1, 1 }, l71[] = { 7, 1 },
+                         l3[] = { 3 }, l31[] = { 3, 1 };
+    const int32_t *ok[2] = { l12, l21 }, *uneven[2] = { l12, l1 }, *dup[1] = { l11 }, *unreg[1] = { l71 },
+                  *fenced[1] = { l3 }, *empty[1] = { l1 }, *mixed[2] = { l31, l21 };
+    int32_t two[2] = { 2, 2 }, two_one[2] = { 2, 1 }, one[1] = { 1 }, twos[1] = { 2 }, zero[1] = { 0 };
+    ck_assert_int_eq(ctrl_plan_assignment_check(img, ok, two, 2, -1, 0, msg, sizeof msg), 0);
+    ck_assert_int_eq(ctrl_plan_assignment_check(img, uneven, two_one, 2, -1, 0, msg, sizeof msg),
+                     ERR_INVALID_REPLICA_ASSIGNMENT);
+    ck_assert_str_eq(msg, "The manual partition assignment includes a partition with 1 replica(s), but this is not "
+                          "consistent with previous partitions, which have 2 replica(s).");
+    ck_assert_int_eq(ctrl_plan_assignment_check(img, dup, twos, 1, -1, 0, msg, sizeof msg),
+                     ERR_INVALID_REPLICA_ASSIGNMENT);
+    ck_assert_str_eq(msg, "The manual partition assignment includes the broker 1 more than once.");
+    ck_assert_int_eq(ctrl_plan_assignment_check(img, unreg, twos, 1, -1, 0, msg, sizeof msg),
+                     ERR_INVALID_REPLICA_ASSIGNMENT);
+    ck_assert_str_eq(msg, "The manual partition assignment includes broker 7, but no such broker is registered.");
+    ck_assert_int_eq(ctrl_plan_assignment_check(img, fenced, one, 1, -1, 4, msg, sizeof msg),
+                     ERR_INVALID_REPLICA_ASSIGNMENT);
+    ck_assert_str_eq(msg, "All brokers specified in the manual partition assignment for partition 4 are fenced or in "
+                          "controlled shutdown.");
+    ck_assert_int_eq(ctrl_plan_assignment_check(img, empty, zero, 1, -1, 0, msg, sizeof msg),
+                     ERR_INVALID_REPLICA_ASSIGNMENT);
+    ck_assert_str_eq(msg, "The manual partition assignment includes an empty replica list.");
+    ck_assert_int_eq(ctrl_plan_assignment_check(img, ok, two, 2, 3, 0, NULL, 0), ERR_INVALID_REPLICA_ASSIGNMENT);
+
+    /* a topic on [3,1] and [2,1]: broker 3 is fenced, so partition 0 is led by 1 */
+    struct ctrl_topic_spec spec = { .name = "manual", .name_len = 6, .partition_count = -1,
+                                    .replication_factor = -1, .assignment_count = 2, .assignments = mixed,
+                                    .assignment_lens = two };
+    int32_t eparts;
+    int16_t erf;
+    recs = (struct ctrl_records){ 0 };
+    ck_assert_int_eq(ctrl_plan_create_topic(img, &spec, 1, 1, &a, &recs, &eparts, &erf), 0);
+    ck_assert_int_eq(eparts, 2);
+    ck_assert_int_eq(erf, 2);
+    ck_assert_int_eq(propose_wait(c, &recs), 0);
+    const struct ctrl_topic *t = ctrl_image_topic_find(ctrl_metadata(c), "manual", 6);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->partitions[0].replica_count, 2);
+    ck_assert_int_eq(t->partitions[0].replicas[0], 3);
+    ck_assert_int_eq(t->partitions[0].leader, 1);
+    ck_assert_int_eq(t->partitions[1].leader, 2);
+    spec.assignments = uneven;
+    spec.assignment_lens = two_one;
+    spec.name = "manual2";
+    spec.name_len = 7;
+    recs = (struct ctrl_records){ 0 };
+    ck_assert_int_eq(ctrl_plan_create_topic(ctrl_metadata(c), &spec, 1, 1, &a, &recs, &eparts, &erf),
+                     ERR_INVALID_REPLICA_ASSIGNMENT);
+
+    /* two more partitions on [1,2] and [2,1]; one list for two partitions is refused */
+    recs = (struct ctrl_records){ 0 };
+    ck_assert_int_eq(ctrl_plan_create_partitions(ctrl_metadata(c), "manual", 6, 4, ok, two, 1, &a, &recs),
+                     ERR_INVALID_REPLICA_ASSIGNMENT);
+    ck_assert_int_eq(ctrl_plan_create_partitions(ctrl_metadata(c), "manual", 6, 3, dup, twos, 1, &a, &recs),
+                     ERR_INVALID_REPLICA_ASSIGNMENT);
+    ck_assert_int_eq(ctrl_plan_create_partitions(ctrl_metadata(c), "manual", 6, 4, ok, two, 2, &a, &recs), 0);
+    ck_assert_int_eq(propose_wait(c, &recs), 0);
+    t = ctrl_image_topic_find(ctrl_metadata(c), "manual", 6);
+    ck_assert_int_eq(t->partition_count, 4);
+    ck_assert_int_eq(t->partitions[2].replicas[0], 1);
+    ck_assert_int_eq(t->partitions[2].replicas[1], 2);
+    ck_assert_int_eq(t->partitions[3].leader, 2);
+    ctrl_destroy(c);
+    event_base_free(base);
+    arena_deinit(&a);
+}
+END_TEST
+
 START_TEST(test_mlog_torn_tail)
 {
     struct ctrl_mlog *m;
@@ -352,6 +445,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_create_and_replay);
     tcase_add_test(tc, test_alter_partition_rpc);
+    tcase_add_test(tc, test_manual_assignment);
     tcase_add_test(tc, test_mlog_torn_tail);
     tcase_add_test(tc, test_mlog_cut_prefix);
     suite_add_tcase(s, tc);

@@ -249,7 +249,10 @@ static void join_done(void *ctx, void *waiter, const struct brk_group_join_resul
     kmsg_join_group_resp_init(&resp);
     resp.error_code = r->error_code;
     resp.generation_id = r->generation_id;
-    resp.protocol_name = r->protocol_name.ptr ? copy_bytes(&req->arena, r->protocol_name) : bytes_make("", 0);
+    /* null (written as "" before v7) when there is none */
+    resp.protocol_type = copy_bytes(&req->arena, r->protocol_type);
+    resp.protocol_name = copy_bytes(&req->arena, r->protocol_name);
+    resp.skip_assignment = r->skip_assignment;
     resp.leader = copy_bytes(&req->arena, r->leader);
     resp.member_id = copy_bytes(&req->arena, r->member_id);
     if (r->member_count > 0) {
@@ -269,14 +272,16 @@ static void join_done(void *ctx, void *waiter, const struct brk_group_join_resul
     BRK_RESPOND(req, join_group, &resp);
 }
 
-static void sync_done(void *ctx, void *waiter, int16_t error_code, struct bytes assignment)
+static void sync_done(void *ctx, void *waiter, const struct brk_group_sync_result *r)
 {
     (void)ctx;
     struct brk_req *req = waiter;
     struct kmsg_sync_group_resp resp;
     kmsg_sync_group_resp_init(&resp);
-    resp.error_code = error_code;
-    resp.assignment = copy_bytes(&req->arena, assignment);
+    resp.error_code = r->error_code;
+    resp.protocol_type = copy_bytes(&req->arena, r->protocol_type);
+    resp.protocol_name = copy_bytes(&req->arena, r->protocol_name);
+    resp.assignment = copy_bytes(&req->arena, r->assignment);
     BRK_RESPOND(req, sync_group, &resp);
 }
 
@@ -632,7 +637,8 @@ void brk_h_join_group(struct brk_req *req)
         .client_id = req->hdr.client_id.ptr ? req->hdr.client_id : bytes_make("", 0),
         .client_host = brk_req_client_host(req), .protocol_type = m.protocol_type,
         .session_timeout_ms = m.session_timeout_ms, .rebalance_timeout_ms = m.rebalance_timeout_ms,
-        .require_known_member_id = req->hdr.api_version >= 4, .protocol_count = m.protocols_count, .protocols = ps,
+        .require_known_member_id = req->hdr.api_version >= 4, .support_skip_assignment = req->hdr.api_version >= 9,
+        .protocol_count = m.protocols_count, .protocols = ps,
     };
     brk_groups_join(srv->groups, &jr, clock_wall_ms(), req); /* answers through join_done */
 }
@@ -644,7 +650,9 @@ void brk_h_sync_group(struct brk_req *req)
     DECODE(sync_group, &m);
     int16_t err = coord_check(req, m.group_id);
     if (err != KERR_NONE) {
-        sync_done(srv, req, err, bytes_make("", 0));
+        struct brk_group_sync_result r = { .error_code = err, .protocol_type = { NULL, 0 },
+                                           .protocol_name = { NULL, 0 }, .assignment = bytes_make("", 0) };
+        sync_done(srv, req, &r);
         return;
     }
     struct brk_group_assignment_in *as = arena_alloc_array(
@@ -656,7 +664,8 @@ void brk_h_sync_group(struct brk_req *req)
     for (int32_t i = 0; i < m.assignments_count; i++)
         as[i] = (struct brk_group_assignment_in){ m.assignments[i].member_id, m.assignments[i].assignment };
     struct brk_group_sync_req sr = { .group_id = m.group_id, .member_id = m.member_id,
-                                     .generation_id = m.generation_id, .assignment_count = m.assignments_count,
+                                     .group_instance_id = m.group_instance_id, .protocol_type = m.protocol_type,
+                                     .protocol_name = m.protocol_name, .generation_id = m.generation_id, .assignment_count = m.assignments_count,
                                      .assignments = as };
     brk_groups_sync(srv->groups, &sr, clock_wall_ms(), req); /* answers through sync_done */
 }
@@ -670,7 +679,8 @@ void brk_h_heartbeat(struct brk_req *req)
     kmsg_heartbeat_resp_init(&resp);
     resp.error_code = coord_check(req, m.group_id);
     if (resp.error_code == KERR_NONE)
-        resp.error_code = brk_groups_heartbeat(srv->groups, m.group_id, m.member_id, m.generation_id, clock_wall_ms());
+        resp.error_code = brk_groups_heartbeat(srv->groups, m.group_id, m.member_id, m.group_instance_id,
+                                               m.generation_id, clock_wall_ms());
     BRK_RESPOND(req, heartbeat, &resp);
 }
 
@@ -685,7 +695,8 @@ void brk_h_leave_group(struct brk_req *req)
     if (resp.error_code == KERR_NONE) {
         bool found = false;
         if (req->hdr.api_version < 3) {
-            resp.error_code = brk_groups_leave(srv->groups, m.group_id, m.member_id, clock_wall_ms(), &found);
+            resp.error_code = brk_groups_leave(srv->groups, m.group_id, m.member_id, (struct bytes){ NULL, 0 },
+                                               clock_wall_ms(), &found);
         } else {
             int32_t n = m.members_count > 0 ? m.members_count : 0;
             resp.members = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp.members);
@@ -699,7 +710,8 @@ void brk_h_leave_group(struct brk_req *req)
                 resp.members[i].member_id = m.members[i].member_id;
                 resp.members[i].group_instance_id = m.members[i].group_instance_id;
                 resp.members[i].error_code = brk_groups_leave(srv->groups, m.group_id, m.members[i].member_id,
-                                                              clock_wall_ms(), &found);
+                                                              m.members[i].group_instance_id, clock_wall_ms(),
+                                                              &found);
             }
         }
     }
@@ -766,8 +778,8 @@ void brk_h_offset_commit(struct brk_req *req)
     st->resp.topics_count = nt;
     int16_t gerr = coord_check(req, m->group_id);
     if (gerr == KERR_NONE)
-        gerr = brk_groups_commit_check(srv->groups, m->group_id, m->member_id, m->generation_id_or_member_epoch,
-                                       clock_wall_ms());
+        gerr = brk_groups_commit_check(srv->groups, m->group_id, m->member_id, m->group_instance_id,
+                                       m->generation_id_or_member_epoch, clock_wall_ms());
     const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
     int64_t now_ms = clock_wall_ms();
     bool retention = req->hdr.api_version <= 4 && m->retention_time_ms != -1;
