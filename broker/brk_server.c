@@ -488,6 +488,7 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
             }
         }
     }
+    ccfg.uring_disabled = srv->node->io_uring == 0;
     rc = ctrl_create(&ccfg, apply_cb, caught_up_cb, srv, &srv->ctrl);
     if (rc < 0) {
         log_error("server", "cannot start the metadata quorum dir=%s error=\"%s\"", ccfg.metadata_dir, err_str(rc));

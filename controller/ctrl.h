@@ -56,6 +56,7 @@ struct ctrl_config {
     int64_t session_timeout_ms;   /* broker.session.timeout.ms: fence a silent broker */
     int64_t snapshot_bytes;       /* metadata.log.max.record.bytes.between.snapshots */
     int64_t tick_ms;              /* driver tick; 0 = 10 ms */
+    bool uring_disabled;          /* samsa.io.uring=false: metadata syncs block the loop */
 };
 
 /* Called once per committed record, after the image applied it; with rec ==
