@@ -208,6 +208,6 @@ const char *const config_keys_broker_dynamic[] = {
     "log.cleaner.min.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms", "log.cleaner.min.cleanable.ratio",
     "log.local.retention.ms", "log.local.retention.bytes", "compression.type", "message.max.bytes",
     "min.insync.replicas", "unclean.leader.election.enable", "num.replica.fetchers", "replica.fetch.max.bytes",
-    "replica.fetch.wait.max.ms", "max.connections",
+    "replica.fetch.wait.max.ms",
 };
 const size_t config_keys_broker_dynamic_count = sizeof config_keys_broker_dynamic / sizeof config_keys_broker_dynamic[0];
