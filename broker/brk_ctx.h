@@ -53,6 +53,7 @@ struct brk_ctx {
     struct event_base *base;
     const struct config *cfg;
     const struct config_node *node;
+    struct config *cfg_dynamic;       /* cfg itself: only brk_configs_refresh writes its dynamic layers */
     struct ctrl *ctrl;
     struct uring *uring;
     struct brk_parts *parts;

@@ -51,6 +51,12 @@ static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__Metad
     struct brk_ctx *srv = arg;
     if (!(srv->node->roles & CONFIG_ROLE_BROKER))
         return;
+    if (rec && brk_configs_dynamic_record(srv, rec)) {
+        /* a dynamic broker config of this broker or the cluster default */
+        brk_configs_refresh(srv, img);
+        brk_parts_reconfigure(srv->parts, img);
+        return;
+    }
     if (rec) {
         /* the partitions tell their parked requests (brk_part_notify) */
         brk_parts_apply(srv->parts, img, rec);
@@ -62,6 +68,8 @@ static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__Metad
         return;
     }
     /* a snapshot replaced the image: line the local partitions up with it */
+    brk_configs_refresh(srv, img);
+    brk_parts_reconfigure(srv->parts, img);
     int rc = brk_parts_reconcile(srv->parts, img);
     if (rc < 0)
         log_error("server", "partitions not reconciled after a metadata snapshot error=\"%s\"", err_str(rc));
@@ -193,6 +201,7 @@ static void caught_up_cb(void *arg)
     struct brk_ctx *srv = arg;
     if (!(srv->node->roles & CONFIG_ROLE_BROKER))
         return;
+    brk_configs_refresh(srv, ctrl_metadata(srv->ctrl)); /* before partitions open with the defaults */
     int rc = brk_parts_reconcile(srv->parts, ctrl_metadata(srv->ctrl));
     if (rc < 0) {
         log_error("server", "stopping: local partitions could not be opened error=\"%s\"", err_str(rc));
@@ -567,7 +576,7 @@ static int check_storage(struct brk_ctx *srv)
     return rc;
 }
 
-int brk_server_create(const struct config *cfg, const char *config_path, struct brk_ctx **out)
+int brk_server_create(struct config *cfg, const char *config_path, struct brk_ctx **out)
 {
     ASSERT(cfg != NULL);
     ASSERT(out != NULL);
@@ -575,6 +584,7 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     if (!srv)
         return -ENOMEM;
     srv->cfg = cfg;
+    srv->cfg_dynamic = cfg;
     srv->node = config_node_get(cfg);
     buf_init(&srv->fetch_scratch, 0);
     srv->config_path = config_path;
@@ -653,6 +663,7 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
             }
         }
     }
+    ccfg.uring_disabled = srv->node->io_uring == 0;
     rc = ctrl_create(&ccfg, apply_cb, caught_up_cb, srv, &srv->ctrl);
     if (rc < 0) {
         log_error("server", "cannot start the metadata quorum dir=%s error=\"%s\"", ccfg.metadata_dir, err_str(rc));

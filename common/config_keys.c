@@ -202,3 +202,21 @@ const struct config_key config_keys_topic[] = {
     T("unclean.leader.election.enable", CONFIG_BOOL, "unclean.leader.election.enable", "false", "Allow unclean leader election."),
 };
 const size_t config_keys_topic_count = sizeof config_keys_topic / sizeof config_keys_topic[0];
+
+/* Broker keys changeable at run time (kafka-configs --alter on brokers):
+ * Kafka's DynamicLogConfig, DynamicThreadPool-free subset and the replica
+ * fetcher keys; everything else is refused as read-only. */
+const char *const config_keys_broker_dynamic[] = {
+    "log.retention.ms", "log.retention.minutes", "log.retention.hours", "log.retention.bytes",
+    "log.segment.bytes", "log.roll.ms", "log.roll.hours", "log.roll.jitter.ms", "log.roll.jitter.hours",
+    "log.index.interval.bytes", "log.index.size.max.bytes", "log.flush.interval.messages",
+    "log.flush.interval.ms", "log.segment.delete.delay.ms", "log.preallocate", "log.cleanup.policy",
+    "log.message.timestamp.type", "log.message.timestamp.difference.max.ms",
+    "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms",
+    "log.message.downconversion.enable", "log.cleaner.threads", "log.cleaner.delete.retention.ms",
+    "log.cleaner.min.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms", "log.cleaner.min.cleanable.ratio",
+    "log.local.retention.ms", "log.local.retention.bytes", "compression.type", "message.max.bytes",
+    "min.insync.replicas", "unclean.leader.election.enable", "num.replica.fetchers", "replica.fetch.max.bytes",
+    "replica.fetch.wait.max.ms",
+};
+const size_t config_keys_broker_dynamic_count = sizeof config_keys_broker_dynamic / sizeof config_keys_broker_dynamic[0];

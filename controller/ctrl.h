@@ -60,6 +60,7 @@ struct ctrl_config {
     bool auto_leader_rebalance;   /* auto.leader.rebalance.enable */
     int64_t leader_imbalance_check_interval_ms;     /* leader.imbalance.check.interval.seconds; 0 = 300 s */
     int32_t leader_imbalance_per_broker_percentage; /* leader.imbalance.per.broker.percentage */
+    bool uring_disabled;          /* samsa.io.uring=false: metadata syncs block the loop */
 };
 
 /* Called once per committed record, after the image applied it; with rec ==

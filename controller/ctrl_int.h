@@ -121,6 +121,19 @@ struct ctrl {
     uint64_t elect_index;    /* the last leader election (ElectLeaders, rebalance) proposed: in flight
                               * while not applied */
     int64_t rebalance_ticks; /* the next auto.leader.rebalance check */
+    /* Asynchronous metadata log sync (storage has log_sync_submit): entries
+     * ..durable_last are known durable, ..written_last are written; one sync
+     * is in flight at most, covering ..sync_in_flight_last (lowered when a
+     * truncation drops what it covered).  A follower's or observer's fetch
+     * acknowledges its log end, so a FETCH_REQ past durable_last waits in
+     * fetch_held (the newest replaces an older one) until a sync covers it. */
+    bool sync_async;
+    bool sync_in_flight;
+    uint64_t sync_in_flight_last;
+    uint64_t written_last;
+    uint64_t durable_last;
+    bool fetch_held;
+    struct raft_msg fetch_held_msg;
 };
 
 /* The storage and transport of env, spelled short for the driver. */
@@ -140,6 +153,9 @@ MUST_CHECK int ctrl_propose_cb(struct ctrl *c, Samsa__MetadataRecord *const *rec
                                void *arg);
 
 /* ctrl_rpc.c */
+/* ctrl_rpc_ready_to_plan - the leader's image holds everything committed
+ * before its term (it applied an entry of its own epoch): planning is safe. */
+bool ctrl_rpc_ready_to_plan(const struct ctrl *c);
 struct ctrl_lease *ctrl_lease_get(struct ctrl *c, int32_t broker_id);
 void ctrl_leases_check(struct ctrl *c);
 /* ctrl_lease_change_in_flight - a fence or unfence proposed, not applied yet. */

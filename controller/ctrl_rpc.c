@@ -177,7 +177,7 @@ void ctrl_rebalance_check(struct ctrl *c)
 
 /* The leader plans only against an image that holds everything committed
  * before its term: once an entry of its own epoch has been applied. */
-static bool ready_to_plan(const struct ctrl *c)
+bool ctrl_rpc_ready_to_plan(const struct ctrl *c)
 {
     if (c->env.bug_plan_before_caught_up)   /* test-only re-injected bug */
         return raft_role_get(c->raft) == RAFT_LEADER;
@@ -206,7 +206,7 @@ static int register_serve(struct ctrl *c, uint32_t caller, uint32_t version, int
                           int32_t ep_count, struct ctrl_rpc_wait *w)
 {
     char why[160];
-    if (!ready_to_plan(c))
+    if (!ctrl_rpc_ready_to_plan(c))
         return ERR_NOT_CONTROLLER;
     if (version > CTRL_RPC_VERSION_MAX) {
         snprintf(why, sizeof why, "message version %u is newer than this controller's %d", version,
@@ -254,7 +254,7 @@ static int create_topic_serve(struct ctrl *c, uint32_t caller, uint32_t version,
 {
     /* placement uses the unfenced brokers of the image: not while a fence
      * that is not in it yet is in flight (the caller retries) */
-    if (!ready_to_plan(c) || ctrl_lease_change_in_flight(c))
+    if (!ctrl_rpc_ready_to_plan(c) || ctrl_lease_change_in_flight(c))
         return ERR_NOT_CONTROLLER;
     int rc = 0;
     if (version > CTRL_RPC_VERSION_MAX) {
@@ -411,7 +411,7 @@ static int alter_partition_serve(struct ctrl *c, uint32_t caller, uint32_t versi
                                  struct ctrl_alter_partition_reply *r)
 {
     char why[200];
-    if (!ready_to_plan(c))
+    if (!ctrl_rpc_ready_to_plan(c))
         return ERR_NOT_CONTROLLER;
     if (version > CTRL_RPC_VERSION_MAX) {
         snprintf(why, sizeof why, "message version %u is newer than this controller's %d", version,

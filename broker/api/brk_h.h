@@ -24,6 +24,13 @@ void brk_h_create_topics(struct brk_req *req);
 void brk_h_delete_topics(struct brk_req *req);
 void brk_h_delete_records(struct brk_req *req);
 void brk_h_describe_configs(struct brk_req *req);
+/* Dynamic broker configs (brk_h_configs.c): is rec a broker ConfigRecord
+ * for this broker or the cluster default?  brk_configs_refresh re-fills the
+ * configuration's dynamic layers from the image (the broker then
+ * reconfigures its partitions). */
+struct Samsa__MetadataRecord;
+bool brk_configs_dynamic_record(const struct brk_ctx *srv, const struct Samsa__MetadataRecord *rec);
+void brk_configs_refresh(struct brk_ctx *srv, const struct ctrl_image *img);
 void brk_h_alter_configs(struct brk_req *req);
 void brk_h_create_partitions(struct brk_req *req);
 void brk_h_incremental_alter_configs(struct brk_req *req);

@@ -504,6 +504,18 @@ static void topic_reconfigure(struct brk_parts *parts, const struct ctrl_topic *
     }
 }
 
+void brk_parts_reconfigure(struct brk_parts *parts, const struct ctrl_image *img)
+{
+    for (int32_t i = 0; i < parts->count; i++) {
+        struct brk_part *p = parts->list[i];
+        const struct ctrl_topic *t = ctrl_image_topic_find_id(img, p->topic_id);
+        if (!t)
+            continue; /* being removed */
+        part_config(parts->srv, t, p);
+        brk_plog_set_config(p->plog, &p->pcfg);
+    }
+}
+
 void brk_parts_apply(struct brk_parts *parts, const struct ctrl_image *img, const Samsa__MetadataRecord *rec)
 {
     int32_t self = parts->srv->node->node_id;

@@ -113,6 +113,10 @@ struct brk_part *brk_parts_at(const struct brk_parts *parts, int32_t index);
 
 /* brk_parts_apply - follow one committed record (open, reconfigure, delete). */
 void brk_parts_apply(struct brk_parts *parts, const struct ctrl_image *img, const Samsa__MetadataRecord *rec);
+/* brk_parts_reconfigure - broker-level defaults changed (a dynamic broker
+ * config): recompute every open partition's config from its topic's
+ * overrides and the broker's current defaults. */
+void brk_parts_reconfigure(struct brk_parts *parts, const struct ctrl_image *img);
 /* brk_parts_reconcile - after replay: open every local partition of the image
  * and remove directories the image no longer knows.  Blocks (recovery). */
 MUST_CHECK int brk_parts_reconcile(struct brk_parts *parts, const struct ctrl_image *img);
