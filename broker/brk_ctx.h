@@ -74,6 +74,7 @@ struct brk_ctx {
     int listener_count;
     struct brk_req *fetch_waiters;   /* parked Fetch requests (long poll) */
     struct buf fetch_scratch;        /* record bytes of the fetch being answered (reused) */
+    bool fetch_building;             /* a fetch response is being built in fetch_scratch */
     struct brk_conns *conns;         /* network threads + their connections (brk_conn.c) */
     int64_t conn_count;              /* forwarded (virtual) connections alive */
     uint64_t next_conn_id;

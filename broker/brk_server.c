@@ -457,6 +457,10 @@ static void stop_poll_cb(evutil_socket_t fd, short what, void *arg)
     ASSERT(!"stop poll without a stop phase");
 }
 
+/* The replication role starts and stops the fetcher through these. */
+static void fetcher_follow(void *arg, struct brk_part *part) { brk_fetcher_follow(arg, part); }
+static void fetcher_unfollow(void *arg, struct brk_part *part) { brk_fetcher_unfollow(arg, part); }
+
 /* Replication's timers: ISR proposals every tick, the HW checkpoint at
  * replica.high.watermark.checkpoint.interval.ms. */
 static void replica_tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -623,6 +627,9 @@ int brk_server_create(struct config *cfg, const char *config_path, struct brk_ct
     struct brk_parts_hooks hooks;
     brk_replica_hooks(srv, &hooks);
     brk_parts_set_hooks(srv->parts, &hooks);
+    struct brk_replica_follower_ops fops = { .follow = fetcher_follow, .unfollow = fetcher_unfollow,
+                                             .arg = srv->fetcher };
+    brk_replicas_set_follower(srv, &fops);
     srv->register_ev = event_new(srv->base, -1, 0, register_retry_cb, srv);
     if (!srv->register_ev) {
         rc = -ENOMEM;
@@ -759,6 +766,8 @@ void brk_server_destroy(struct brk_ctx *srv)
         log_error("server", "log start offsets not checkpointed at shutdown");
     if (srv->parts && srv->ctrl && brk_replica_checkpoint_hw(srv) < 0)
         log_error("server", "high watermarks not checkpointed at shutdown");
+    if (srv->replicas) /* the partitions' roles end below, without the fetcher */
+        brk_replicas_set_follower(srv, &(struct brk_replica_follower_ops){ 0 });
     brk_fetcher_destroy(srv->fetcher);
     srv->fetcher = NULL;
     brk_h_group_stop(srv); /* after the drain: append callbacks use it */

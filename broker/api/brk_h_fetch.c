@@ -164,6 +164,7 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
      * per-request copy, no zeroing); the response is encoded from it before
      * any other fetch runs.  Spans are offsets because the buffer may grow. */
     struct buf *scratch = &srv->fetch_scratch;
+    ASSERT(srv->fetch_building); /* fetch_try holds the buffer */
     buf_reset(scratch);
     for (int32_t i = 0; i < nt; i++) {
         const struct kmsg_fetch_req_topic *t = &m->topics[i];
@@ -278,8 +279,25 @@ static void fetch_respond(struct brk_req *req, struct kmsg_fetch_resp *resp)
     BRK_RESPOND(req, fetch, resp);
 }
 
-/* Respond if done (or forced); returns true when the request finished. */
+static bool fetch_try_locked(struct brk_req *req, bool force);
+
+/* Respond if done (or forced); returns true when the request finished.
+ * One response at a time is built in the shared fetch buffer, from
+ * evaluation to encoding: nothing in between may wake another fetch
+ * synchronously (HW moves reach waiters from the loop), and this assertion
+ * makes any such path fail loudly instead of serving one partition's
+ * records as another's. */
 static bool fetch_try(struct brk_req *req, bool force)
+{
+    struct brk_ctx *srv = brk_req_ctx(req);
+    ASSERT(!srv->fetch_building);
+    srv->fetch_building = true;
+    bool done = fetch_try_locked(req, force);
+    srv->fetch_building = false;
+    return done;
+}
+
+static bool fetch_try_locked(struct brk_req *req, bool force)
 {
     struct fetch_state *st = req->hstate;
     struct kmsg_fetch_resp resp;

@@ -22,7 +22,7 @@
 #include "broker/brk_ctx.h"
 #include "broker/log/brk_ckpt.h"
 #include "broker/log/brk_part.h"
-#include "broker/replica/brk_fetcher.h"
+#include <event2/event.h>
 #include "common/clock.h"
 #include "common/fileio.h"
 #include "common/log.h"
@@ -31,10 +31,22 @@
 #define REPLICA_HW_HINTS_MAX 200000
 #define REPLICA_EPOCH_FILE_BYTES_MAX (4u << 20)
 
-/* Node-wide state: the HW checkpoint read at start (hints for attach). */
+/* A partition whose HW moved and whose waiters have not heard it yet. */
+struct hw_pending {
+    uint8_t topic_id[16];
+    int32_t partition;
+};
+
+/* Node-wide state: the HW checkpoint read at start (hints for attach), the
+ * follower's fetch sessions (wired by the composition root), and the HW
+ * notifications waiting for the loop (see brk_replica_set_high_watermark). */
 struct brk_replicas {
     struct brk_ckpt_entry *hw_hints;
     size_t hw_hint_count;
+    struct brk_replica_follower_ops follower;
+    struct event *notify_ev;
+    struct hw_pending *pending;
+    size_t pending_count, pending_cap;
 };
 
 static struct brk_replica *rep_of(const struct brk_part *part)
@@ -46,6 +58,8 @@ static struct brk_replica *rep_of(const struct brk_part *part)
 static int64_t now_ns(void) { return clock_mono_ns(); }
 
 /* ---- module state ---- */
+
+static void hw_notify_cb(evutil_socket_t fd, short what, void *arg);
 
 int brk_replicas_create(struct brk_ctx *ctx)
 {
@@ -72,8 +86,19 @@ int brk_replicas_create(struct brk_ctx *ctx)
         }
         rs->hw_hint_count += n;
     }
+    rs->notify_ev = event_new(ctx->base, -1, 0, hw_notify_cb, ctx);
+    if (!rs->notify_ev) {
+        free(rs->hw_hints);
+        free(rs);
+        return -ENOMEM;
+    }
     ctx->replicas = rs;
     return 0;
+}
+
+void brk_replicas_set_follower(struct brk_ctx *ctx, const struct brk_replica_follower_ops *ops)
+{
+    ctx->replicas->follower = *ops;
 }
 
 void brk_replicas_destroy(struct brk_ctx *ctx)
@@ -81,6 +106,9 @@ void brk_replicas_destroy(struct brk_ctx *ctx)
     struct brk_replicas *rs = ctx->replicas;
     if (!rs)
         return;
+    if (rs->notify_ev)
+        event_free(rs->notify_ev);
+    free(rs->pending);
     free(rs->hw_hints);
     free(rs);
     ctx->replicas = NULL;
@@ -97,6 +125,34 @@ static int64_t hw_hint(const struct brk_ctx *ctx, const struct brk_part *part)
 
 /* ---- high watermark ---- */
 
+/* The loop's turn: tell the waiters of every partition whose HW moved. */
+static void hw_notify_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct brk_ctx *ctx = arg;
+    struct brk_replicas *rs = ctx->replicas;
+    /* a wake function may move another HW: those queue for the next turn */
+    size_t n = rs->pending_count;
+    struct hw_pending *batch = rs->pending;
+    rs->pending = NULL;
+    rs->pending_count = rs->pending_cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct brk_part *p = brk_parts_find(ctx->parts, batch[i].topic_id, batch[i].partition);
+        if (p && p->replica) {
+            p->replica->hw_notify_queued = false;
+            brk_part_notify(p, BRK_PART_HW);
+        }
+    }
+    free(batch);
+}
+
+/* The waiters hear an HW move from the loop, never from inside the call
+ * that moved it: the mover may be a handler in the middle of its own work
+ * (a follower's fetch moves the HW while its response is being built in
+ * the shared fetch buffer, and a woken consumer fetch would build its own
+ * response in the same buffer - the fault suite caught one partition's
+ * records served as another's). */
 void brk_replica_set_high_watermark(struct brk_part *part, int64_t hw)
 {
     int64_t end = brk_plog_end_offset(part->plog);
@@ -105,7 +161,26 @@ void brk_replica_set_high_watermark(struct brk_part *part, int64_t hw)
     if (hw <= part->high_watermark)
         return;
     part->high_watermark = hw;
-    brk_part_notify(part, BRK_PART_HW);
+    struct brk_replica *r = part->replica;
+    if (!r || r->hw_notify_queued)
+        return;
+    struct brk_replicas *rs = r->ctx->replicas;
+    if (rs->pending_count == rs->pending_cap) {
+        size_t cap = rs->pending_cap ? rs->pending_cap * 2 : 64;
+        struct hw_pending *np = realloc(rs->pending, cap * sizeof *np);
+        if (!np) {
+            brk_part_notify(part, BRK_PART_HW); /* no memory: tell them now, as before */
+            return;
+        }
+        rs->pending = np;
+        rs->pending_cap = cap;
+    }
+    struct hw_pending *e = &rs->pending[rs->pending_count++];
+    memcpy(e->topic_id, part->topic_id, 16);
+    e->partition = part->partition;
+    r->hw_notify_queued = true;
+    if (rs->pending_count == 1)
+        event_active(rs->notify_ev, EV_TIMEOUT, 0);
 }
 
 /* ---- leader-epoch-checkpoint ---- */
@@ -202,8 +277,8 @@ static void leave_role(struct brk_replica *r)
         free(r->isr);
         r->isr = NULL;
         r->alter_in_flight = false;
-    } else if (r->role == BRK_REPLICA_FOLLOWER && r->ctx->fetcher) {
-        brk_fetcher_unfollow(r->ctx->fetcher, r->part);
+    } else if (r->role == BRK_REPLICA_FOLLOWER && r->ctx->replicas->follower.unfollow) {
+        r->ctx->replicas->follower.unfollow(r->ctx->replicas->follower.arg, r->part);
     }
     r->role = BRK_REPLICA_NO_LEADER;
 }
@@ -277,8 +352,8 @@ static void take_state(struct brk_replica *r, const struct ctrl_partition *cp)
         become_leader(r, cp);
     } else if (cp->leader >= 0) {
         r->role = BRK_REPLICA_FOLLOWER;
-        if (r->ctx->fetcher)
-            brk_fetcher_follow(r->ctx->fetcher, r->part);
+        if (r->ctx->replicas->follower.follow)
+            r->ctx->replicas->follower.follow(r->ctx->replicas->follower.arg, r->part);
         log_info("replica", "following topic=%s partition=%d leader=%d leader_epoch=%d", r->part->topic,
                  r->part->partition, cp->leader, cp->leader_epoch);
     }
