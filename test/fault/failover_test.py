@@ -15,7 +15,7 @@ they write, in order, each followed by a restart of the same node on its dir:
   3. kill -9 the active controller      (the quorum elects another; leadership
      and ISR changes continue)
 
-Each kill waits FAILOVER_DOWN_S (4 s) before the restart, then the node must
+Each kill waits FAILOVER_DOWN_S (6 s; the session timeout is 3 s) before the restart, then the node must
 serve again, then FAILOVER_SETTLE_S (4 s) of writing.  Afterwards faultlib
 .finish reads back every partition through a consumer and from every
 replica's files, and the checker requires: every acknowledged record at its
@@ -42,12 +42,14 @@ import samsacluster  # noqa: E402
 
 TOPIC = "failover"
 PARTS = int(os.environ.get("FAILOVER_PARTITIONS", "3"))
-DOWN_S = float(os.environ.get("FAILOVER_DOWN_S", "4"))
+DOWN_S = float(os.environ.get("FAILOVER_DOWN_S", "6"))
 SETTLE_S = float(os.environ.get("FAILOVER_SETTLE_S", "4"))
 RATE = int(os.environ.get("FAILOVER_RATE", "200"))
 MIN_ISR = os.environ.get("FAULT_MIN_ISR", "2")   # 1 shows the checker's losses on a Samsa without replication
 PROPS = ["min.insync.replicas=%s" % MIN_ISR, "default.replication.factor=3", "offsets.topic.replication.factor=3",
-         "replica.lag.time.max.ms=5000", "unclean.leader.election.enable=false"]
+         "replica.lag.time.max.ms=5000", "unclean.leader.election.enable=false",
+         # a dead broker is fenced (and its leaderships moved) after 3 s, within the downtime
+         "broker.session.timeout.ms=3000", "broker.heartbeat.interval.ms=500"]
 
 
 def main():
