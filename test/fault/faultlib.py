@@ -23,6 +23,7 @@ outcome: the record may be in the log).  Sends still pending at the end stay
 invoke-only (also unknown).
 """
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -267,6 +268,9 @@ def finish(cluster, hist, topic, partitions, converge_s=20):
             say("  node %d log ends %s" % (n.id, ends))
     for n in cluster.nodes:
         n.stop()
+    name = os.path.basename(hist.path).replace("-history.jsonl", "")
+    for n in cluster.nodes:                      # the servers' logs beside the history, for a post-mortem
+        shutil.copyfile(n.log, os.path.join(os.path.dirname(hist.path), "%s-node%d.log" % (name, n.id)))
     for n in cluster.nodes:
         for p in range(partitions):
             d = os.path.join(n.dir, "data", "%s-%d" % (topic, p))
