@@ -225,8 +225,12 @@ static void session_connect(struct brk_fetch_session *s)
         session_close(s, "bufferevent_enable failed", true);
         return;
     }
-    log_info("fetcher", "connecting to leader leader=%d session=%d host=%s port=%d listener=%s", s->leader_id,
-             s->index, ep->host, ep->port, ep->name);
+    if (s->warn_ns == 0) /* the first attempt since the last success; retries are logged by their failure */
+        log_info("fetcher", "connecting to leader leader=%d session=%d host=%s port=%d listener=%s", s->leader_id,
+                 s->index, ep->host, ep->port, ep->name);
+    else
+        log_debug("fetcher", "connecting to leader leader=%d session=%d host=%s port=%d", s->leader_id, s->index,
+                  ep->host, ep->port);
     /* numeric hosts connect at once; names resolve through evdns (never blocks) */
     if (bufferevent_socket_connect_hostname(s->bev, s->f->dns, AF_UNSPEC, ep->host, ep->port) < 0) {
         if (s->bev != NULL)

@@ -144,7 +144,7 @@ int brk_replica_follower_truncate(struct brk_part *part, int32_t leader_epoch, i
     }
     int64_t new_end = brk_plog_end_offset(pl);
     if (t.below_hw || new_end < part->high_watermark) {
-        log_warn("follower", "TRUNCATED BELOW THE HIGH WATERMARK topic=%s partition=%d leader=%d leader_epoch=%d "
+        log_warn("follower", "TRUNCATED BELOW THE HIGH WATERMARK topic=%s partition=%d leader=%d diverging_epoch=%d "
                  "high_watermark=%" PRId64 " log_end_was=%" PRId64 " log_end_now=%" PRId64 " records_lost=%" PRId64
                  " cause=\"the leader's log lacks records this replica saw committed: only an unclean leader "
                  "election does this\" fix=\"check unclean.leader.election.enable and which broker was elected; "
@@ -153,7 +153,7 @@ int brk_replica_follower_truncate(struct brk_part *part, int32_t leader_epoch, i
                  part->high_watermark - new_end);
         part->high_watermark = new_end; /* the one place the HW moves back: the log lost what it covered */
     } else if (new_end < end) {
-        log_info("follower", "truncated divergent suffix topic=%s partition=%d leader=%d leader_epoch=%d "
+        log_info("follower", "truncated divergent suffix topic=%s partition=%d leader=%d diverging_epoch=%d "
                  "from_offset=%" PRId64 " to_offset=%" PRId64 "%s",
                  part->topic, part->partition, r->leader_id, leader_epoch, end, new_end,
                  t.done ? "" : " (asking the leader again with the earlier epoch)");
