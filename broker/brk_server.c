@@ -339,7 +339,9 @@ static void heartbeat_send(struct brk_ctx *srv)
 {
     struct ctrl_heartbeat hb = { .broker_id = srv->node->node_id, .broker_epoch = srv->broker_epoch,
                                  .metadata_offset = ctrl_image_applied_offset(ctrl_metadata(srv->ctrl)),
-                                 .want_shut_down = srv->stop_phase == BRK_STOP_CONTROLLED };
+                                 /* every phase of a stop says so: a successor controller that hears
+                                  * this broker after the handover must not unfence it again */
+                                 .want_shut_down = srv->stop_phase != BRK_STOP_NONE };
     ctrl_broker_heartbeat(srv->ctrl, &hb);
 }
 

@@ -127,7 +127,7 @@ X.stop()
 check(X.proc.returncode == 0, "node %d stopped cleanly after SIGTERM (rc=%s, %.1fs)" % (X.id, X.proc.returncode,
                                                                                          time.time() - t0))
 xlog = X.read_log()
-check("controlled shutdown done: leadership moved, broker fenced" in xlog,
+check("controlled shutdown done" in xlog,
       "node %d waited for the controller's should_shut_down" % X.id)
 lines = describe("cs", Y)
 check(len(lines) == 1 and "Leader: %d\t" % Y.id in lines[0] and "Isr: %d,%d" % (Y.id, Z.id) in lines[0],
