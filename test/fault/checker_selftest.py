@@ -142,6 +142,14 @@ def main():
         reads(ops, 1)[0]["records"].append([7, "ghost", "ghost"])
     planted("a record never sent", phantom, ["UNSENT:", "'ghost'", "which no send invoked"])
 
+    # unsent: another partition's record in this partition's log (a follower that appended the
+    # wrong partition's batch: seen once in partition_test, a batch of t-1 at the same offset in t-2)
+    def crossed(ops):
+        ops.insert(3, {"type": "invoke", "f": "send", "process": "p0", "topic": T, "partition": 1, "key": "p0-x",
+                       "value": "p0-x", "time": 11})
+        reads(ops, 3)[0]["records"].append([7, "p0-x", "p0-x"])
+    planted("another partition's record", crossed, ["UNSENT:", "node 3 holds 'p0-x' at offset 7, sent to t-1"])
+
     # divergent: a replica's batch bytes differ below the HW
     def diverge(ops):
         reads(ops, 3)[0]["batches"][1][3] = "c" * 64
