@@ -28,6 +28,7 @@ struct evconnlistener;
 struct brk_ctx;
 struct brk_conns;
 struct brk_fetcher;
+struct brk_replicas;
 
 struct brk_listener {
     struct brk_ctx *srv;
@@ -47,6 +48,9 @@ struct brk_ctx {
     struct uring *uring;
     struct brk_parts *parts;
     struct brk_fetcher *fetcher;      /* follower fetch sessions (broker/replica/brk_fetcher) */
+    struct brk_replicas *replicas;    /* replication's node-wide state (broker/replica/brk_replica) */
+    struct event *replica_ev;         /* brk_replica_tick and the HW checkpoint */
+    int64_t hw_checkpoint_ns;         /* last replication-offset-checkpoint write */
     struct event *uring_ev;
     struct event *retention_ev;
     struct event *flush_ev;

@@ -38,9 +38,12 @@
 #include "common/metaprops.h"
 #include "common/uring.h"
 #include "controller/ctrl.h"
+#include "broker/replica/brk_fetcher.h"
+#include "broker/replica/brk_replica.h"
 
 #define BRK_URING_ENTRIES 1024
 #define BRK_FLUSH_TICK_MS_MAX 1000
+#define BRK_REPLICA_TICK_MS 100 /* ISR proposals; lag is judged at this grain */
 
 static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__MetadataRecord *rec, int64_t offset)
 {
@@ -51,6 +54,10 @@ static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__Metad
     if (rec) {
         /* the partitions tell their parked requests (brk_part_notify) */
         brk_parts_apply(srv->parts, img, rec);
+        if (rec->record_case == SAMSA__METADATA_RECORD__RECORD_BROKER_CHANGE)
+            brk_replica_on_broker(srv, rec->broker_change->broker_id);
+        else if (rec->record_case == SAMSA__METADATA_RECORD__RECORD_REGISTER_BROKER)
+            brk_replica_on_broker(srv, rec->register_broker->broker_id);
         return;
     }
     /* a snapshot replaced the image: line the local partitions up with it */
@@ -300,6 +307,25 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Replication's timers: ISR proposals every tick, the HW checkpoint at
+ * replica.high.watermark.checkpoint.interval.ms. */
+static void replica_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct brk_ctx *srv = arg;
+    if (!srv->registered)
+        return; /* the partitions open before registration: nothing to write over the old file yet */
+    brk_replica_tick(srv);
+    int64_t now = clock_mono_ns();
+    if (now - srv->hw_checkpoint_ns >= srv->node->replica_hw_checkpoint_interval_ms * 1000000) {
+        srv->hw_checkpoint_ns = now;
+        if (brk_replica_checkpoint_hw(srv) < 0)
+            log_warn("server", "high watermark checkpoint failed; retrying in %lld ms",
+                     (long long)srv->node->replica_hw_checkpoint_interval_ms);
+    }
+}
+
 static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -515,6 +541,11 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     rc = brk_parts_create(srv, &srv->parts);
     if (rc < 0)
         goto fail;
+    if ((rc = brk_replicas_create(srv)) < 0 || (rc = brk_fetcher_create(srv, &srv->fetcher)) < 0)
+        goto fail;
+    struct brk_parts_hooks hooks;
+    brk_replica_hooks(srv, &hooks);
+    brk_parts_set_hooks(srv->parts, &hooks);
     srv->register_ev = event_new(srv->base, -1, 0, register_retry_cb, srv);
     if (!srv->register_ev) {
         rc = -ENOMEM;
@@ -573,8 +604,14 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     srv->retention_ev = timer_new(srv, srv->node->retention_check_interval_ms, retention_cb);
     int64_t flush_ms = srv->node->flush_scheduler_interval_ms;
     srv->flush_ev = timer_new(srv, flush_ms < BRK_FLUSH_TICK_MS_MAX ? flush_ms : BRK_FLUSH_TICK_MS_MAX, flush_cb);
-    if (srv->node->roles & CONFIG_ROLE_BROKER)
+    if (srv->node->roles & CONFIG_ROLE_BROKER) {
         srv->heartbeat_ev = timer_new(srv, srv->node->broker_heartbeat_interval_ms, heartbeat_cb);
+        srv->replica_ev = timer_new(srv, BRK_REPLICA_TICK_MS, replica_tick_cb);
+        if (!srv->replica_ev) {
+            rc = -ENOMEM;
+            goto fail;
+        }
+    }
     if (!srv->retention_ev || !srv->flush_ev || (!srv->heartbeat_ev && (srv->node->roles & CONFIG_ROLE_BROKER))) {
         rc = -ENOMEM;
         goto fail;
@@ -642,9 +679,14 @@ void brk_server_destroy(struct brk_ctx *srv)
     }
     if (srv->parts && srv->ctrl && brk_parts_checkpoint(srv->parts) < 0)
         log_error("server", "log start offsets not checkpointed at shutdown");
+    if (srv->parts && srv->ctrl && brk_replica_checkpoint_hw(srv) < 0)
+        log_error("server", "high watermarks not checkpointed at shutdown");
+    brk_fetcher_destroy(srv->fetcher);
+    srv->fetcher = NULL;
     brk_h_group_stop(srv); /* after the drain: append callbacks use it */
     ctrl_destroy(srv->ctrl);
     brk_parts_destroy(srv->parts);
+    brk_replicas_destroy(srv);
     brk_conns_destroy(srv); /* after every state-thread user of requests; before srv->base goes */
     if (srv->register_ev)
         event_free(srv->register_ev);
@@ -656,6 +698,8 @@ void brk_server_destroy(struct brk_ctx *srv)
         event_free(srv->flush_ev);
     if (srv->heartbeat_ev)
         event_free(srv->heartbeat_ev);
+    if (srv->replica_ev)
+        event_free(srv->replica_ev);
     for (int i = 0; i < 2; i++)
         if (srv->signal_evs[i])
             event_free(srv->signal_evs[i]);

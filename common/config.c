@@ -1014,6 +1014,13 @@ static void derive_numbers(struct config *cfg)
     n->transaction_state_log_replication_factor = num(cfg, "transaction.state.log.replication.factor");
     n->transaction_state_log_min_isr = num(cfg, "transaction.state.log.min.isr");
     n->replica_lag_time_max_ms = num(cfg, "replica.lag.time.max.ms");
+    n->replica_hw_checkpoint_interval_ms = num(cfg, "replica.high.watermark.checkpoint.interval.ms");
+    n->num_replica_fetchers = num(cfg, "num.replica.fetchers");
+    n->replica_fetch_max_bytes = num(cfg, "replica.fetch.max.bytes");
+    n->replica_fetch_response_max_bytes = num(cfg, "replica.fetch.response.max.bytes");
+    n->replica_fetch_min_bytes = num(cfg, "replica.fetch.min.bytes");
+    n->replica_fetch_wait_max_ms = num(cfg, "replica.fetch.wait.max.ms");
+    n->replica_fetch_backoff_ms = num(cfg, "replica.fetch.backoff.ms");
     n->auto_create_topics_enable = boolean(cfg, "auto.create.topics.enable");
     n->delete_topic_enable = boolean(cfg, "delete.topic.enable");
     n->unclean_leader_election_enable = boolean(cfg, "unclean.leader.election.enable");

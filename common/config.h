@@ -193,6 +193,13 @@ struct config_node {
     int64_t transaction_state_log_replication_factor;
     int64_t transaction_state_log_min_isr;
     int64_t replica_lag_time_max_ms;
+    int64_t replica_hw_checkpoint_interval_ms; /* replica.high.watermark.checkpoint.interval.ms */
+    int64_t num_replica_fetchers;             /* fetch sessions per source broker */
+    int64_t replica_fetch_max_bytes;          /* per partition */
+    int64_t replica_fetch_response_max_bytes; /* per fetch response */
+    int64_t replica_fetch_min_bytes;
+    int64_t replica_fetch_wait_max_ms;
+    int64_t replica_fetch_backoff_ms;
     int auto_create_topics_enable;
     int delete_topic_enable;
     int unclean_leader_election_enable;

@@ -377,6 +377,13 @@ START_TEST(test_derived)
     ck_assert_int_eq(n->segment_bytes, 1073741824);
     ck_assert_int_eq(n->retention_check_interval_ms, 300000);
     ck_assert_int_eq(n->offsets_topic_replication_factor, 3);
+    /* the follower fetcher's settings, with Kafka's defaults */
+    ck_assert_int_eq(n->num_replica_fetchers, 1);
+    ck_assert_int_eq(n->replica_fetch_max_bytes, 1048576);
+    ck_assert_int_eq(n->replica_fetch_response_max_bytes, 10485760);
+    ck_assert_int_eq(n->replica_fetch_min_bytes, 1);
+    ck_assert_int_eq(n->replica_fetch_wait_max_ms, 500);
+    ck_assert_int_eq(n->replica_fetch_backoff_ms, 1000);
     ck_assert_int_eq(n->broker_session_timeout_ms, 9000);
     ck_assert_int_eq(n->io_uring, 1);
     ck_assert_int_eq(n->log_level, LOG_INFO);

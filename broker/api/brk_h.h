@@ -18,6 +18,7 @@
 void brk_h_produce(struct brk_req *req);
 void brk_h_fetch(struct brk_req *req);
 void brk_h_list_offsets(struct brk_req *req);
+void brk_h_offset_for_leader_epoch(struct brk_req *req);
 void brk_h_metadata(struct brk_req *req);
 void brk_h_create_topics(struct brk_req *req);
 void brk_h_delete_topics(struct brk_req *req);

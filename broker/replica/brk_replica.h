@@ -64,6 +64,17 @@ struct brk_fetcher;
 
 #define BRK_REPLICA_HW_CKPT_FILE "replication-offset-checkpoint"
 
+/* Kafka's error codes this module answers with (protocol-defined, as in
+ * brk_isr: replica/ sits below broker/api and does not include brk_kerr). */
+enum {
+    BRK_REPLICA_KERR_OFFSET_OUT_OF_RANGE = 1,
+    BRK_REPLICA_KERR_NOT_LEADER_OR_FOLLOWER = 6,
+    BRK_REPLICA_KERR_NOT_ENOUGH_REPLICAS = 19,
+    BRK_REPLICA_KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND = 20,
+    BRK_REPLICA_KERR_FENCED_LEADER_EPOCH = 74,
+    BRK_REPLICA_KERR_UNKNOWN_LEADER_EPOCH = 75,
+};
+
 enum brk_replica_role {
     BRK_REPLICA_NO_LEADER = 0,
     BRK_REPLICA_LEADER,
@@ -87,6 +98,16 @@ struct brk_replica {
 };
 
 /* ---- Lifecycle and role (brk_replica.c) ---- */
+
+struct brk_parts_hooks;
+/* brk_replicas_create - the node-wide part (ctx->replicas): reads every log
+ * dir's replication-offset-checkpoint for the partitions about to open.
+ * Before the partition table opens anything. */
+MUST_CHECK int brk_replicas_create(struct brk_ctx *ctx);
+void brk_replicas_destroy(struct brk_ctx *ctx);
+/* brk_replica_hooks - the partition table's hooks that drive this module
+ * (brk_parts_set_hooks; the composition root wires them). */
+void brk_replica_hooks(struct brk_ctx *ctx, struct brk_parts_hooks *out);
 
 /* brk_replica_attach - the partition was opened here: load its
  * leader-epoch-checkpoint (a bad file is logged and rebuilt from the log's
