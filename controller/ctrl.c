@@ -202,6 +202,7 @@ static void apply_entry(struct ctrl *c, const struct raft_entry *e)
             struct ctrl_lease *l = ctrl_lease_get(c, batch->records[i]->register_broker->broker_id);
             if (l) {
                 l->last_ticks = c->ticks;
+                l->heard = true;
                 l->shutting_down = false;
                 l->want_fence = false;
             }

@@ -68,6 +68,7 @@ struct ctrl_fwd {
 struct ctrl_lease {
     int32_t broker_id;
     int64_t last_ticks;      /* last heartbeat (or leadership start) */
+    bool heard;              /* a heartbeat or registration reached this leader: only then may it unfence */
     bool change_in_flight;   /* a fence/unfence proposal not committed yet */
     bool registering;        /* a registration proposal not committed yet */
     bool want_fence;         /* the last heartbeat asked to be fenced */

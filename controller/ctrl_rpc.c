@@ -99,6 +99,11 @@ void ctrl_leases_check(struct ctrl *c)
         bool fence = expired || l->want_fence || shutting;
         if (fence == b->fenced && (fence || !ctrl_plan_unfence_elects(c->img, b->broker_id, c->cfg.unclean_leader_election)))
             continue;
+        /* a fenced broker comes back only by heartbeating to this leader: the
+         * full session a new leader grants (ctrl_leases_reset) is no sign of
+         * life, and would unfence a broker that stopped or shut down */
+        if (!fence && b->fenced && !l->heard)
+            continue;
         if (!drained) {
             c->lease_drain = true;
             return;
@@ -338,6 +343,7 @@ static void heartbeat_serve(struct ctrl *c, uint32_t caller, uint32_t version, c
         return;
     }
     l->last_ticks = c->ticks;
+    l->heard = true;
     l->want_fence = hb->want_fence;
     if (l->shutting_down && l->shutdown_epoch != hb->broker_epoch)
         l->shutting_down = false; /* an earlier incarnation's */
