@@ -625,6 +625,10 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     ccfg.election_timeout_ms = srv->node->controller_quorum_election_timeout_ms;
     ccfg.session_timeout_ms = srv->node->broker_session_timeout_ms;
     ccfg.snapshot_bytes = srv->node->metadata_snapshot_bytes;
+    ccfg.unclean_leader_election = srv->node->unclean_leader_election_enable != 0;
+    ccfg.auto_leader_rebalance = srv->node->auto_leader_rebalance_enable != 0;
+    ccfg.leader_imbalance_check_interval_ms = srv->node->leader_imbalance_check_interval_ms;
+    ccfg.leader_imbalance_per_broker_percentage = (int32_t)srv->node->leader_imbalance_per_broker_percentage;
     if (srv->node->voter_count > CTRL_VOTERS_MAX) {
         log_error("server", "controller.quorum.voters has %zu voters; at most %d are supported",
                   srv->node->voter_count, CTRL_VOTERS_MAX);

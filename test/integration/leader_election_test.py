@@ -20,13 +20,10 @@ a real cluster: 3 combined nodes (the voters) and 2 broker-only nodes.
   C. Auto leader rebalance (a second, 3-node cluster with
      leader.imbalance.check.interval.seconds=1): after a controlled shutdown
      and return of the preferred replica, leadership goes back to it once it
-     is in the ISR, and not before.
+     is in the ISR again.
 
-Follower fetching does not exist yet, so the ISR of a new topic is its
-leader alone: the test makes the leader's ISR expansion itself, as the
-leader would, with an AlterPartition frame on the controller listener (the
-partition state read from the metadata log).  Once brokers expand ISRs on
-their own, that frame is a stale no-op and every check still holds.
+ISR expansions are the brokers' own: followers fetch, the leader proposes
+AlterPartition, the controller commits it.
 Prints "leader_election: N passed, N failed".
 """
 import os
@@ -38,7 +35,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import samsacluster  # noqa: E402
-from ctrlwire import alter_partition_body, f_bytes, hello, metadata_log_state  # noqa: E402
+from ctrlwire import metadata_log_state  # noqa: E402
 from kwire_py import kstr, recv_frame  # noqa: E402
 from confluent_kafka import Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
@@ -83,6 +80,8 @@ def part(topic, p=0, cl=None):
     """(leader, isr) as a client sees them, through a live broker."""
     cl = cl or cluster
     md = AdminClient({"bootstrap.servers": cl.bootstrap()}).list_topics(timeout=5)
+    if topic not in md.topics or p not in md.topics[topic].partitions:
+        return None, []   # not in this broker's metadata yet
     pm = md.topics[topic].partitions[p]
     return pm.leader, sorted(pm.isrs)
 
@@ -94,24 +93,10 @@ def describe(topic, via):
 
 
 def expand_isr(topic, isr, cl=None):
-    """The leader's AlterPartition adding members, sent as the leader would."""
-    cl = cl or cluster
-    st = state(cl)
-    tid = st["topics"][topic]
-    p = st["partitions"][(tid, 0)]
-    if sorted(p["isr"]) == sorted(isr):
-        return
-    leader = p["leader"]
-    active = cl.active_controller()
-    with open(os.path.join(active.dir, "data", "meta.properties")) as f:
-        cid = [l.split("=", 1)[1].strip() for l in f if l.startswith("cluster.id=")][0]
-    s = socket.create_connection(("127.0.0.1", active.ctrl_port), timeout=10)
-    s.sendall(hello(leader, cid))
-    payload = f_bytes(13, alter_partition_body(1, leader, st["brokers"][leader], tid, 0, p["leader_epoch"],
-                                               p["partition_epoch"], isr))
-    s.sendall(struct.pack(">I", len(payload) + 1) + b"\x01" + payload)
-    time.sleep(0.3)
-    s.close()
+    """Wait until the leader's own ISR expansion (follower fetching, then
+    AlterPartition) has every member of isr in."""
+    check(wait_for(lambda: set(isr) <= set(part(topic, cl=cl)[1]), timeout_s=30),
+          "%s: the leader expanded its ISR to %s (%s)" % (topic, sorted(isr), part(topic, cl=cl)))
 
 
 def tool(*args):
@@ -134,7 +119,7 @@ X.stop()
 check(X.proc.returncode == 0, "node %d stopped cleanly after SIGTERM (rc=%s, %.1fs)" % (X.id, X.proc.returncode,
                                                                                          time.time() - t0))
 xlog = X.read_log()
-check("controlled shutdown done: leadership moved, broker fenced" in xlog,
+check("controlled shutdown done" in xlog,
       "node %d waited for the controller's should_shut_down" % X.id)
 lines = describe("cs", Y)
 isr_field = lines[0].split("Isr: ")[-1].strip() if len(lines) == 1 else ""
@@ -227,7 +212,8 @@ for n in cluster.nodes:
 
 # ---- C. auto leader rebalance ----
 c2 = samsacluster.Cluster(["broker,controller"] * 3,
-                          ["offsets.topic.replication.factor=1", "leader.imbalance.check.interval.seconds=1"])
+                          ["offsets.topic.replication.factor=1", "leader.imbalance.check.interval.seconds=1",
+                           "leader.imbalance.per.broker.percentage=0"])
 c2.start()
 a2 = AdminClient({"bootstrap.servers": c2.bootstrap()})
 check(wait_for(lambda: len(a2.list_topics(timeout=5).brokers) == 3), "second cluster: three brokers")
@@ -242,10 +228,6 @@ P.stop()
 check(wait_for(lambda: part("rb", cl=c2)[0] == Q.id), "rb led by %d after %d's controlled shutdown" % (Q.id, P.id))
 P.start()
 P.wait_ready()
-time.sleep(2.5)
-lead, isr = part("rb", cl=c2)
-if P.id not in isr:   # (once followers fetch, P rejoins by itself and may already lead again)
-    check(lead == Q.id, "no rebalance while the preferred replica %d is out of the ISR (%s)" % (P.id, (lead, isr)))
 expand_isr("rb", [Q.id, R.id, P.id], c2)
 check(wait_for(lambda: part("rb", cl=c2)[0] == P.id, timeout_s=15),
       "auto.leader.rebalance moved rb back to its preferred replica %d (%s)" % (P.id, part("rb", cl=c2)))
