@@ -192,7 +192,12 @@ void ctrl_broker_heartbeat(struct ctrl *c, const struct ctrl_heartbeat *hb);
  * given (-1: not checked, an old fetch version) (INELIGIBLE_REPLICA).  Then
  * it commits one PartitionChangeRecord (partition epoch + 1) and answers
  * with the committed state.  An ISR equal to the current one commits
- * nothing and answers the current state. */
+ * nothing and answers the current state.  Refusals come through cb (rc 0,
+ * error_code set), from the loop; rc ERR_NOT_CONTROLLER means "send it
+ * again": no leader, leadership lost, or a fence, an election or another
+ * change of this partition is in flight (planned only on an image that
+ * holds them).  Returns ERR_INVALID at once for a broker_id that is not
+ * this node (on the active controller) or a bad isr_count. */
 /* Kafka error codes the controller answers AlterPartition and ElectLeaders
  * with (these requests' replies carry Kafka's codes: the broker passes them
  * through, brk_kerr.h has the same numbers). */

@@ -525,6 +525,7 @@ int ctrl_plan_alter_partition(const struct ctrl_image *img, const struct ctrl_al
     int rc = partition_change_push(a, out, t->topic_id, cp->partition_id, PLAN_LEADER_KEEP, req->isr, req->isr_count);
     if (rc < 0)
         return rc;
+    ASSERT(id_in(req->isr, req->isr_count, cp->leader)); /* checked above: the leader stays in */
     r->partition_epoch = cp->partition_epoch + 1;
     r->isr_count = req->isr_count;
     memcpy(r->isr, req->isr, (size_t)req->isr_count * sizeof r->isr[0]);
@@ -592,6 +593,8 @@ static bool partition_after(const struct ctrl_image *img, const struct ctrl_part
             *isr_count = 1;
         }
     }
+    /* a leader elected here comes from the ISR (or is the ISR, unclean) */
+    ASSERT(*leader < 0 || *leader == cp->leader || id_in(isr, *isr_count, *leader));
     return *leader != cp->leader || !same_members(isr, *isr_count, cp->isr, cp->isr_count);
 }
 

@@ -21,9 +21,11 @@
  * of it was sent, since the driver sends only after persisting).
  *
  * Each node runs a small broker agent: once its image is caught up it
- * registers (ctrl_register_broker), heartbeats every CS_HB_TICKS and
+ * registers (ctrl_register_broker), heartbeats every CS_HB_TICKS,
  * auto-creates topics from a small name pool (ctrl_create_topic) so that
- * retries after a leader change race the same names.
+ * retries after a leader change race the same names, and for partitions its
+ * (possibly stale) image says it leads proposes ISR shrinks and expansions
+ * (ctrl_alter_partition) with the epochs that image holds.
  *
  * Properties:
  *   fenced_leader          no node's image has a fenced broker leading a partition (every tick)
@@ -39,6 +41,10 @@
  *   ack_not_durable        the current leader never counts a voter (itself included) past
  *                          the entries that voter has durably (what acknowledging a
  *                          written-but-unsynced entry breaks)
+ *   isr_invalid            (every tick) an ISR is non-empty, distinct, within the replicas,
+ *                          holds the leader, and holds a fenced broker only as its last member
+ *   alter_answer           an accepted AlterPartition's answer names the caller as leader,
+ *                          the ISR it asked for, and a partition epoch above the one it sent
  *
  * Test code: it allocates freely and ends the seed at the first violation.
  */
@@ -97,6 +103,7 @@ struct cs_broker {           /* the node's simulated broker */
     bool stopping;           /* controlled shutdown asked (want_shut_down) */
     bool stop_now;           /* the controller answered should_shut_down */
     uint64_t stop_deadline;  /* give up waiting and stop anyway */
+    bool altering;           /* an AlterPartition of a partition it leads is out */
 };
 
 struct cs_msg {
@@ -507,6 +514,73 @@ static void create_cb(void *arg, int rc)
         cs->acked_topic[n->brk.creating_name] = true;
 }
 
+struct cs_alter {
+    struct cs_node *n;
+    struct ctrl_alter_partition req;
+};
+
+static void alter_cb(void *arg, const struct ctrl_alter_partition_reply *r)
+{
+    struct cs_alter *al = arg;
+    struct cs_node *n = al->n;
+    struct csim *cs = n->cs;
+    n->brk.altering = false;
+    trace(cs, "node=%u AlterPartition rc=%d error_code=%d partition_epoch=%d", n->id, r->rc, r->error_code,
+          r->partition_epoch);
+    if (r->rc == 0 && r->error_code == 0) {
+        bool same = r->isr_count == al->req.isr_count;
+        for (int32_t i = 0; same && i < r->isr_count; i++)
+            same = r->isr[i] == al->req.isr[i];
+        /* "no change" answers the current state, where the epoch may be the one sent */
+        if (r->leader != al->req.broker_id || !same || r->partition_epoch < al->req.partition_epoch)
+            violation(cs, "alter_answer", "node=%u got leader=%d isr_count=%d partition_epoch=%d for a request "
+                      "from %d with isr_count=%d partition_epoch=%d", n->id, r->leader, r->isr_count,
+                      r->partition_epoch, al->req.broker_id, al->req.isr_count, al->req.partition_epoch);
+    }
+    free(al);
+}
+
+/* A leader's ISR change, from this node's image: drop a random follower, or
+ * add a random unfenced replica. */
+static void alter_step(struct csim *cs, struct cs_node *n)
+{
+    const struct ctrl_image *img = ctrl_metadata(n->c);
+    int32_t tc = ctrl_image_topic_count(img);
+    if (tc == 0)
+        return;
+    const struct ctrl_topic *t = ctrl_image_topic_at(img, (int32_t)prng_range(&cs->rng, (uint64_t)tc));
+    if (t->partition_count == 0)
+        return;
+    const struct ctrl_partition *cp = &t->partitions[prng_range(&cs->rng, (uint64_t)t->partition_count)];
+    int32_t pick = cp->replicas[prng_range(&cs->rng, (uint64_t)cp->replica_count)];
+    if (cp->leader != (int32_t)n->id || pick == cp->leader)
+        return;
+    struct cs_alter *al = calloc(1, sizeof *al);
+    ASSERT(al);
+    al->n = n;
+    struct ctrl_alter_partition *req = &al->req;
+    req->broker_id = (int32_t)n->id;
+    req->broker_epoch = n->brk.epoch;
+    memcpy(req->topic_id, t->topic_id, 16);
+    req->partition_id = cp->partition_id;
+    req->leader_epoch = cp->leader_epoch;
+    req->partition_epoch = cp->partition_epoch;
+    for (int32_t i = 0; i < cp->isr_count; i++)
+        if (cp->isr[i] != pick)
+            req->isr[req->isr_count++] = cp->isr[i];
+    if (req->isr_count == cp->isr_count && req->isr_count < CTRL_REPLICAS_MAX)
+        req->isr[req->isr_count++] = pick; /* not a member: expand */
+    for (int32_t i = 0; i < req->isr_count; i++) {
+        const struct ctrl_broker *b = ctrl_image_broker_find(img, req->isr[i]);
+        req->isr_broker_epochs[i] = b ? b->broker_epoch : -1;
+    }
+    n->brk.altering = true;
+    if (ctrl_alter_partition(n->c, req, alter_cb, al) < 0) {
+        n->brk.altering = false;
+        free(al);
+    }
+}
+
 static void node_crash(struct csim *cs, struct cs_node *n, const char *how);
 
 static void broker_step(struct csim *cs, struct cs_node *n)
@@ -548,6 +622,8 @@ static void broker_step(struct csim *cs, struct cs_node *n)
         ctrl_broker_heartbeat(n->c, &hb);
         b->next_hb_tick = cs->tick + CS_HB_TICKS;
     }
+    if (!cs->calm && b->registered && !b->altering && !b->stopping && prng_chance(&cs->rng, 50000))
+        alter_step(cs, n);
     if (!cs->calm && b->registered && !b->creating && !b->stopping && prng_chance(&cs->rng, 20000)) {
         char name[16];
         int32_t k = (int32_t)prng_range(&cs->rng, CS_TOPIC_NAMES);
@@ -751,6 +827,41 @@ static void check_acks_durable(struct csim *cs)
     }
 }
 
+static bool id_listed(const int32_t *ids, int32_t n, int32_t id)
+{
+    for (int32_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return true;
+    return false;
+}
+
+static const char *image_isr_invalid(const struct ctrl_image *img, char *why, size_t size)
+{
+    for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
+        const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+        for (int32_t p = 0; p < t->partition_count; p++) {
+            const struct ctrl_partition *cp = &t->partitions[p];
+            const char *bad = cp->isr_count < 1 ? "an empty ISR"
+                              : cp->leader >= 0 && !id_listed(cp->isr, cp->isr_count, cp->leader)
+                                  ? "a leader outside the ISR"
+                                  : NULL;
+            for (int32_t k = 0; !bad && k < cp->isr_count; k++) {
+                const struct ctrl_broker *b = ctrl_image_broker_find(img, cp->isr[k]);
+                if (!id_listed(cp->replicas, cp->replica_count, cp->isr[k]) || id_listed(cp->isr, k, cp->isr[k]))
+                    bad = "an ISR member twice or outside the replicas";
+                else if (cp->isr_count > 1 && b && b->fenced)
+                    bad = "a fenced broker in an ISR of several";
+            }
+            if (bad) {
+                snprintf(why, size, "%s-%d has %s (leader %d, isr_count %d, partition_epoch %d)", t->name, p, bad,
+                         cp->leader, cp->isr_count, cp->partition_epoch);
+                return why;
+            }
+        }
+    }
+    return NULL;
+}
+
 static void check_step(struct csim *cs)
 {
     char why[256];
@@ -758,6 +869,8 @@ static void check_step(struct csim *cs)
         struct cs_node *n = &cs->nodes[i];
         if (n->up && image_no_fenced_leader(ctrl_metadata(n->c), why, sizeof why))
             violation(cs, "fenced_leader", "node=%u %s", n->id, why);
+        if (n->up && image_isr_invalid(ctrl_metadata(n->c), why, sizeof why))
+            violation(cs, "isr_invalid", "node=%u %s", n->id, why);
     }
     check_acks_durable(cs);
 }
