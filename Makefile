@@ -57,7 +57,7 @@ KAFKA_LINKS := $(foreach n,$(KAFKA_NAMES),$(BUILD)/bin/kafka-$(n) $(BUILD)/bin/k
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps check test test-all integration sim sim-soak bench asan asan-integration tsan tsan-integration fuzz fuzz-bins fuzz-smoke coverage format check-deps run clean install uninstall docker-test
+.PHONY: all deps check test test-all integration fault-test sim sim-soak bench asan asan-integration tsan tsan-integration fuzz fuzz-bins fuzz-smoke coverage format check-deps run clean install uninstall docker-test
 all: $(SERVER) $(CLI) $(KAFKA_LINKS) $(CLIENTS) $(if $(wildcard test/sim/sim_main.c),$(SIM))
 
 $(KAFKA_LINKS): | $(CLI)
@@ -173,7 +173,14 @@ test-all: all check
 	@test/sim/teeth_test.sh $(SIM)
 	@test/sim/teeth_test.sh $(SIM) isr
 	@test/sim/teeth_test.sh $(SIM) ctrl
+	@/usr/bin/python3 test/fault/checker_selftest.py
 	@test/run-integration.sh
+
+# The fault suite (test/fault/README.md): the history checker's self-test, then
+# kill -9 failover and network-namespace partitions on 3-node clusters (root
+# for the namespaces); about 5 minutes.  Not part of `make test` yet.
+fault-test: all
+	@test/fault/run-fault.sh
 
 bench: all
 	@test/bench/run-bench.sh

@@ -130,10 +130,11 @@ static Samsa__MetadataRecord *partition_rec(struct arena *a, const uint8_t *topi
     p->partition_id = pid;
     p->n_replicas = (size_t)rf;
     p->replicas = reps;
-    /* Only the leader is in sync until partition replication exists (a later
-     * issue): followers hold no copy yet, so acks=all must not count them.
-     * Metadata then shows the partition under-replicated, which it is. */
-    p->n_isr = 1;
+    /* Kafka's: every replica starts in the ISR (all are empty), so acks=all
+     * waits for all of them from the first record; the leader shrinks the ISR
+     * through AlterPartition if one does not fetch within
+     * replica.lag.time.max.ms. */
+    p->n_isr = (size_t)rf;
     p->isr = reps;
     p->leader = reps[0];
     p->leader_epoch = 0;

@@ -73,6 +73,8 @@ static const struct ctrl_partition *part(const char *name)
     return &t->partitions[0];
 }
 
+static void set_isr(const int32_t *isr, int32_t n);
+
 static void setup(void)
 {
     arena_init(&a, 4096, 1 << 22);
@@ -82,6 +84,11 @@ static void setup(void)
     add_broker(3, 13);
     add_topic("t");
     memcpy(tid, ctrl_image_topic_find(img, "t", 1)->topic_id, 16);
+    /* a new partition starts with every replica in the ISR (Kafka's rule):
+     * the tests start from the leader alone, as after followers fell behind */
+    static const int32_t isr1[] = { 1 };
+    ck_assert_int_eq(part("t")->isr_count, 3);
+    set_isr(isr1, 1);
 }
 
 static void teardown(void)

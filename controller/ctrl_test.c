@@ -217,11 +217,11 @@ START_TEST(test_alter_partition_rpc)
     ck_assert_int_eq(ctrl_plan_create_topic(ctrl_metadata(c), &spec, 1, 1, &a, &recs, &np, &nrf), 0);
     ck_assert_int_eq(propose_wait(c, &recs), 0);
     const struct ctrl_topic *t = ctrl_image_topic_find(ctrl_metadata(c), "isr", 3);
-    ck_assert_int_eq(t->partitions[0].isr_count, 1);
+    ck_assert_int_eq(t->partitions[0].isr_count, 2); /* every replica starts in sync */
 
     struct ctrl_alter_partition req = { .broker_id = 1, .broker_epoch = 1, .partition_id = 0, .leader_epoch = 0,
-                                        .partition_epoch = 0, .isr_count = 2, .isr = { 1, 2 },
-                                        .isr_broker_epochs = { 1, 1 } };
+                                        .partition_epoch = 0, .isr_count = 1, .isr = { 1 },
+                                        .isr_broker_epochs = { 1 } };
     memcpy(req.topic_id, t->topic_id, 16);
     /* another broker's id: refused before anything is planned */
     req.broker_id = 2;
@@ -232,7 +232,7 @@ START_TEST(test_alter_partition_rpc)
     ck_assert_int_eq(alter_wait(c, &req), 0);
     ck_assert_int_eq(ap_reply.rc, 0);
     ck_assert_int_eq(ap_reply.error_code, CTRL_KERR_STALE_BROKER_EPOCH);
-    /* the expansion commits one record and answers the committed state */
+    /* the shrink commits one record and answers the committed state */
     req.broker_epoch = 1;
     int64_t before = ctrl_image_applied_offset(ctrl_metadata(c));
     ck_assert_int_eq(alter_wait(c, &req), 0);
@@ -240,10 +240,10 @@ START_TEST(test_alter_partition_rpc)
     ck_assert_int_eq(ap_reply.error_code, 0);
     ck_assert_int_eq(ap_reply.leader, 1);
     ck_assert_int_eq(ap_reply.partition_epoch, 1);
-    ck_assert_int_eq(ap_reply.isr_count, 2);
+    ck_assert_int_eq(ap_reply.isr_count, 1);
     ck_assert_int_gt(ctrl_image_applied_offset(ctrl_metadata(c)), before);
     t = ctrl_image_topic_find(ctrl_metadata(c), "isr", 3);
-    ck_assert_int_eq(t->partitions[0].isr_count, 2);
+    ck_assert_int_eq(t->partitions[0].isr_count, 1);
     ck_assert_int_eq(t->partitions[0].partition_epoch, 1);
     /* a copy of it is stale now */
     ck_assert_int_eq(alter_wait(c, &req), 0);

@@ -58,6 +58,7 @@ struct fetch_state {
     int16_t version;
     int32_t replica_id;            /* >= 0: a follower's fetch (replica_state from v15) */
     int64_t replica_epoch;         /* its broker epoch (v15+), else -1 */
+    bool replica_refused;          /* a replica fetch not allowed here: see brk_h_fetch */
     struct brk_part_waiter *watch; /* one per requested partition while parked (arena) */
     int32_t watch_count;
     uint64_t wake_round;           /* fetch_part_wake dedup: the last notification round seen */
@@ -184,6 +185,10 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
             rp->high_watermark = -1;
             rp->aborted_transactions_count = 0;
             rp->records = bytes_make("", 0);
+            if (st->replica_refused) {
+                rp->error_code = KERR_CLUSTER_AUTHORIZATION_FAILED;
+                continue;
+            }
             struct brk_part *part = fetch_part(srv, topic, p->partition);
             if (!part) {
                 rp->error_code = !topic && st->version >= 13 ? KERR_UNKNOWN_TOPIC_ID
@@ -363,6 +368,21 @@ void brk_h_fetch(struct brk_req *req)
     st->version = req->hdr.api_version;
     st->replica_id = st->version >= 15 ? st->m.replica_state.replica_id : st->m.replica_id;
     st->replica_epoch = st->version >= 15 ? st->m.replica_state.replica_epoch : -1;
+    if (st->replica_id >= 0) {
+        /* A follower's fetch moves the high watermark: only Samsa's own
+         * fetcher may send one - Fetch v15+ (its broker epoch is checked
+         * against the image, KIP-903) on the inter-broker listener.  Anything
+         * else (an old version, a client claiming a replica id) is refused as
+         * Kafka refuses a replica fetch without CLUSTER_ACTION; authenticating
+         * the listener comes with TLS/SASL. */
+        const char *lname = srv->node->listeners[brk_req_listener_index(req)].name;
+        if (st->version < 15 || strcmp(lname, srv->node->inter_broker_listener_name) != 0) {
+            st->replica_refused = true;
+            log_warn("fetch", "replica fetch refused replica_id=%d version=%d listener=%s peer=%s: followers fetch "
+                     "with Fetch v15+ on inter.broker.listener.name=%s", st->replica_id, st->version, lname,
+                     req->peer ? req->peer : "-", srv->node->inter_broker_listener_name);
+        }
+    }
     if (fetch_try(req, false))
         return;
     /* park: wait for data or max_wait_ms */

@@ -26,8 +26,10 @@ CLI = samsanode.CLI
 
 
 class Node:
-    def __init__(self, cluster, node_id, roles, client_port, ctrl_port):
+    def __init__(self, cluster, node_id, roles, client_port, ctrl_port, host="127.0.0.1", wrap=()):
         self.cluster = cluster
+        self.host = host      # the address it listens on and advertises
+        self.wrap = list(wrap)  # a command prefix, e.g. ip netns exec NS
         self.id = node_id
         self.roles = roles
         self.client_port = client_port
@@ -40,14 +42,14 @@ class Node:
 
     @property
     def bootstrap(self):
-        return "127.0.0.1:%d" % self.client_port
+        return "%s:%d" % (self.host, self.client_port)
 
     def write_config(self):
         listeners = []
         if "broker" in self.roles:
-            listeners.append("PLAINTEXT://127.0.0.1:%d" % self.client_port)
+            listeners.append("PLAINTEXT://%s:%d" % (self.host, self.client_port))
         if "controller" in self.roles:
-            listeners.append("CONTROLLER://127.0.0.1:%d" % self.ctrl_port)
+            listeners.append("CONTROLLER://%s:%d" % (self.host, self.ctrl_port))
         lines = [
             "process.roles=%s" % self.roles,
             "%s=%d" % (self.cluster.id_key, self.id),
@@ -61,13 +63,13 @@ class Node:
         ]
         lines.extend(self.cluster.extra)
         if "broker" in self.roles:
-            lines.append("advertised.listeners=PLAINTEXT://127.0.0.1:%d" % self.client_port)
+            lines.append("advertised.listeners=PLAINTEXT://%s:%d" % (self.host, self.client_port))
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
 
     def start(self):
         logf = open(self.log, "a")
-        self.proc = subprocess.Popen([SERVER, self.conf], stdout=logf, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(self.wrap + [SERVER, self.conf], stdout=logf, stderr=subprocess.STDOUT,
                                      preexec_fn=samsanode._die_with_parent)
 
     def wait_ready(self, timeout_s=30):
@@ -77,7 +79,7 @@ class Node:
                 raise RuntimeError("node %d exited rc=%s:\n%s" % (self.id, self.proc.returncode, self.tail()))
             if "broker" in self.roles:
                 try:
-                    socket.create_connection(("127.0.0.1", self.client_port), timeout=0.5).close()
+                    socket.create_connection((self.host, self.client_port), timeout=0.5).close()
                     return
                 except OSError:
                     pass
@@ -123,15 +125,21 @@ class Cluster:
     """roles: a list like ["broker,controller"] * 3, or
     ["controller"] * 3 + ["broker"] * 2.  Controllers are the voters."""
 
-    def __init__(self, roles, extra=(), first_id=1, id_key="node.id"):
+    def __init__(self, roles, extra=(), first_id=1, id_key="node.id", hosts=None, wraps=None):
         """first_id: the first node's id (Kafka's start at 0); id_key:
-        node.id, or broker.id (its old name)."""
+        node.id, or broker.id (its old name); hosts: each node's address
+        (default 127.0.0.1); wraps: each node's command prefix (e.g.
+        ["ip", "netns", "exec", NS], which execs the server: its pid stays
+        the server's)."""
         self.dir = tempfile.mkdtemp(prefix="samsa-cluster-")
         self.extra = list(extra)
         self.id_key = id_key
         ports = samsanode.free_ports(2 * len(roles))
-        self.nodes = [Node(self, first_id + i, r, ports[2 * i], ports[2 * i + 1]) for i, r in enumerate(roles)]
-        self.voters = ",".join("%d@127.0.0.1:%d" % (n.id, n.ctrl_port) for n in self.nodes if "controller" in n.roles)
+        hosts = hosts or ["127.0.0.1"] * len(roles)
+        wraps = wraps or [()] * len(roles)
+        self.nodes = [Node(self, first_id + i, r, ports[2 * i], ports[2 * i + 1], hosts[i], wraps[i])
+                      for i, r in enumerate(roles)]
+        self.voters = ",".join("%d@%s:%d" % (n.id, n.host, n.ctrl_port) for n in self.nodes if "controller" in n.roles)
         cid = subprocess.check_output([CLI, "storage", "random-uuid"], text=True).strip()
         for n in self.nodes:
             n.write_config()
