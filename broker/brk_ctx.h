@@ -28,6 +28,7 @@ struct evconnlistener;
 struct brk_ctx;
 struct brk_conns;
 struct brk_fetcher;
+struct brk_part;
 struct brk_replicas;
 
 struct brk_listener {
@@ -48,6 +49,11 @@ struct brk_ctx {
     struct uring *uring;
     struct brk_parts *parts;
     struct brk_fetcher *fetcher;      /* follower fetch sessions (broker/replica/brk_fetcher) */
+    /* brk_fetcher_follow / _unfollow, wired by brk_server: brk_replica calls
+     * the fetcher through these, as the fetcher calls brk_replica's follower
+     * half (a direct include both ways would be a module cycle) */
+    void (*fetcher_follow)(struct brk_fetcher *f, struct brk_part *part);
+    void (*fetcher_unfollow)(struct brk_fetcher *f, struct brk_part *part);
     struct brk_replicas *replicas;    /* replication's node-wide state (broker/replica/brk_replica) */
     struct event *replica_ev;         /* brk_replica_tick and the HW checkpoint */
     int64_t hw_checkpoint_ns;         /* last replication-offset-checkpoint write */

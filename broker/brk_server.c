@@ -480,6 +480,8 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
         goto fail;
     if ((rc = brk_replicas_create(srv)) < 0 || (rc = brk_fetcher_create(srv, &srv->fetcher)) < 0)
         goto fail;
+    srv->fetcher_follow = brk_fetcher_follow;
+    srv->fetcher_unfollow = brk_fetcher_unfollow;
     struct brk_parts_hooks hooks;
     brk_replica_hooks(srv, &hooks);
     brk_parts_set_hooks(srv->parts, &hooks);

@@ -118,6 +118,8 @@ struct brk_fetch_session {
 
 struct brk_fetcher {
     struct brk_ctx *ctx;
+    brk_fetcher_endpoint_fn endpoint_fn; /* tests: instead of the metadata image */
+    void *endpoint_arg;
     struct evdns_base *dns;
     struct brk_fetch_session *sessions;
     int32_t session_count;
@@ -185,6 +187,8 @@ static void session_close(struct brk_fetch_session *s, const char *why, bool bac
 static const struct ctrl_endpoint *session_endpoint(struct brk_fetch_session *s)
 {
     const struct brk_ctx *ctx = s->f->ctx;
+    if (s->f->endpoint_fn != NULL)
+        return s->f->endpoint_fn(s->f->endpoint_arg, s->leader_id);
     const struct ctrl_image *img = ctrl_metadata(ctx->ctrl);
     const struct ctrl_broker *b = img != NULL ? ctrl_image_broker_find(img, s->leader_id) : NULL;
     if (b == NULL) {
@@ -900,6 +904,12 @@ void brk_fetcher_destroy(struct brk_fetcher *f)
     }
     evdns_base_free(f->dns, 0);
     free(f);
+}
+
+void brk_fetcher_endpoint_fn_set(struct brk_fetcher *f, brk_fetcher_endpoint_fn fn, void *arg)
+{
+    f->endpoint_fn = fn;
+    f->endpoint_arg = arg;
 }
 
 int brk_fetcher_session_count(const struct brk_fetcher *f)

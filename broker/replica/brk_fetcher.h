@@ -36,6 +36,8 @@
 #ifndef SAMSA_BRK_FETCHER_H
 #define SAMSA_BRK_FETCHER_H
 
+#include <stdint.h>
+
 #include "common/err.h"
 
 struct brk_ctx;
@@ -66,6 +68,12 @@ void brk_fetcher_stop(struct brk_fetcher *f);
 /* brk_fetcher_destroy - free everything; after brk_fetcher_stop and the
  * uring drain (no append of ours may be in flight).  NULL is a no-op. */
 void brk_fetcher_destroy(struct brk_fetcher *f);
+
+/* brk_fetcher_endpoint_fn_set - tests: leaders' endpoints come from fn
+ * (NULL: unknown) instead of the metadata image's registrations. */
+struct ctrl_endpoint;
+typedef const struct ctrl_endpoint *(*brk_fetcher_endpoint_fn)(void *arg, int32_t leader_id);
+void brk_fetcher_endpoint_fn_set(struct brk_fetcher *f, brk_fetcher_endpoint_fn fn, void *arg);
 
 /* brk_fetcher_session_count - sessions open now (tests, metrics). */
 int brk_fetcher_session_count(const struct brk_fetcher *f);

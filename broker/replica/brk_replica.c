@@ -22,7 +22,6 @@
 #include "broker/brk_ctx.h"
 #include "broker/log/brk_ckpt.h"
 #include "broker/log/brk_part.h"
-#include "broker/replica/brk_fetcher.h"
 #include "common/clock.h"
 #include "common/fileio.h"
 #include "common/log.h"
@@ -203,7 +202,7 @@ static void leave_role(struct brk_replica *r)
         r->isr = NULL;
         r->alter_in_flight = false;
     } else if (r->role == BRK_REPLICA_FOLLOWER && r->ctx->fetcher) {
-        brk_fetcher_unfollow(r->ctx->fetcher, r->part);
+        r->ctx->fetcher_unfollow(r->ctx->fetcher, r->part);
     }
     r->role = BRK_REPLICA_NO_LEADER;
 }
@@ -278,7 +277,7 @@ static void take_state(struct brk_replica *r, const struct ctrl_partition *cp)
     } else if (cp->leader >= 0) {
         r->role = BRK_REPLICA_FOLLOWER;
         if (r->ctx->fetcher)
-            brk_fetcher_follow(r->ctx->fetcher, r->part);
+            r->ctx->fetcher_follow(r->ctx->fetcher, r->part);
         log_info("replica", "following topic=%s partition=%d leader=%d leader_epoch=%d", r->part->topic,
                  r->part->partition, cp->leader, cp->leader_epoch);
     }
