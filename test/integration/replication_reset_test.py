@@ -57,8 +57,13 @@ def main():
     cluster.start()
     admin = AdminClient({"bootstrap.servers": cluster.bootstrap()})
     admin.create_topics([NewTopic(T.name, num_partitions=1, replication_factor=3)])[T.name].result(30)
-    lead, replicas = leaders(T, admin)
-    check(lead[0] >= 0, "no leader")
+    deadline = time.time() + 30
+    while True:
+        lead, replicas = leaders(T, admin)
+        if lead[0] >= 0:
+            break
+        check(time.time() < deadline, "no leader for %s" % T.name)
+        time.sleep(0.2)
     leader = cluster.node(lead[0])
     victim = [cluster.node(n) for n in replicas[0] if n != leader.id][0]
     produce(T, leader.bootstrap, 0, N1)
