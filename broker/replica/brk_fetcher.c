@@ -50,6 +50,7 @@
 #define BRK_FETCHER_REQUEST_TIMEOUT_MS 30000 /* Kafka's replica.socket.timeout.ms, past the long poll */
 #define BRK_FETCHER_FRAME_BYTES_MIN (256u << 20) /* largest response accepted, at least */
 #define BRK_FETCHER_IO_RETRY_MS 10            /* a truncation waits for the log's own I/O */
+#define BRK_FETCHER_REGISTER_POLL_MS 50       /* no fetch before this broker is registered */
 #define BRK_FETCHER_WARN_INTERVAL_NS (10LL * 1000000000LL)
 #define BRK_FETCHER_ARENA_BYTES_MAX (64u << 20)
 
@@ -402,6 +403,12 @@ static void session_pump(struct brk_fetch_session *s)
 {
     if (s->f->stopping || s->in_flight)
         return;
+    if (!s->f->ctx->registered) {
+        /* a fetch carries our broker epoch, which the registration assigns:
+         * before it the leader would refuse it as a stale incarnation */
+        session_timer_at(s, clock_mono_ns() + ms_to_ns(BRK_FETCHER_REGISTER_POLL_MS));
+        return;
+    }
     if (!session_run_pending(s)) {
         session_timer_at(s, clock_mono_ns() + ms_to_ns(BRK_FETCHER_IO_RETRY_MS));
         return;

@@ -10,7 +10,9 @@
  * TCP connection to the leader's endpoint for inter.broker.listener.name
  * (from the metadata image's registration) carrying Kafka Fetch v15 full
  * requests (session id 0, epoch -1), one in flight at a time; the next goes
- * out once every append of the previous response has completed.
+ * out once every append of the previous response has completed.  Nothing
+ * is fetched before this broker is registered (a fetch carries the broker
+ * epoch the registration assigns; KIP-903).
  *
  * Per partition:
  *

@@ -6,7 +6,8 @@
  * again, the fetch repeated), a diverging epoch (truncation, then the next
  * fetch from the cut), an unfollow while a fetch is in flight (its answer
  * is dropped), FENCED_LEADER_EPOCH (paused until the next follow) and
- * UNKNOWN_LEADER_EPOCH (retried after the backoff).  The leader's endpoint
+ * UNKNOWN_LEADER_EPOCH (retried after the backoff), no fetch before the
+ * broker is registered (its fetches carry the broker epoch).  The leader's endpoint
  * comes from brk_fetcher_endpoint_fn_set instead of the metadata image;
  * brk_replica.c's two hooks are recorders with the same contract.
  */
@@ -250,6 +251,7 @@ static void setup(void)
     g.ctx.node = &g.node;
     g.ctx.uring = g.u;
     g.ctx.broker_epoch = 77;
+    g.ctx.registered = true;
     struct brk_plog_config c;
     brk_plog_config_default(&c);
     char d[128];
@@ -472,6 +474,20 @@ START_TEST(test_fenced_pauses_unknown_epoch_retries)
 }
 END_TEST
 
+START_TEST(test_no_fetch_before_registration)
+{
+    g.ctx.registered = false; /* no broker epoch yet: the leader would refuse it */
+    g.reply = REPLY_RECORDS;
+    brk_fetcher_follow(g.f, &g.part);
+    run_until(never, 200);
+    ck_assert_int_eq(g.requests, 0);
+    g.ctx.registered = true;
+    g_want = 1;
+    ck_assert(run_until(requests_reach, 5000));
+    ck_assert_int_eq(g.last.replica_epoch, 77);
+}
+END_TEST
+
 int main(void)
 {
     log_set_level(getenv("FETCHER_LOG") ? LOG_DEBUG : LOG_OFF);
@@ -484,6 +500,7 @@ int main(void)
     tcase_add_test(tc, test_diverging_epoch_truncates);
     tcase_add_test(tc, test_unfollow_drops_answer_in_flight);
     tcase_add_test(tc, test_fenced_pauses_unknown_epoch_retries);
+    tcase_add_test(tc, test_no_fetch_before_registration);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
