@@ -1024,6 +1024,12 @@ static void derive_numbers(struct config *cfg)
     n->auto_create_topics_enable = boolean(cfg, "auto.create.topics.enable");
     n->delete_topic_enable = boolean(cfg, "delete.topic.enable");
     n->unclean_leader_election_enable = boolean(cfg, "unclean.leader.election.enable");
+    n->auto_leader_rebalance_enable = boolean(cfg, "auto.leader.rebalance.enable");
+    n->leader_imbalance_check_interval_ms = mul_sat(num(cfg, "leader.imbalance.check.interval.seconds"), 1000);
+    n->leader_imbalance_per_broker_percentage = num(cfg, "leader.imbalance.per.broker.percentage");
+    n->controlled_shutdown_enable = boolean(cfg, "controlled.shutdown.enable");
+    n->controlled_shutdown_max_retries = num(cfg, "controlled.shutdown.max.retries");
+    n->controlled_shutdown_retry_backoff_ms = num(cfg, "controlled.shutdown.retry.backoff.ms");
     n->group_initial_rebalance_delay_ms = num(cfg, "group.initial.rebalance.delay.ms");
     n->offsets_retention_ms = mul_sat(num(cfg, "offsets.retention.minutes"), 60000);
     n->offsets_retention_check_interval_ms = num(cfg, "offsets.retention.check.interval.ms");

@@ -203,6 +203,12 @@ struct config_node {
     int auto_create_topics_enable;
     int delete_topic_enable;
     int unclean_leader_election_enable;
+    int auto_leader_rebalance_enable;
+    int64_t leader_imbalance_check_interval_ms;     /* leader.imbalance.check.interval.seconds, in ms */
+    int64_t leader_imbalance_per_broker_percentage;
+    int controlled_shutdown_enable;
+    int64_t controlled_shutdown_max_retries;
+    int64_t controlled_shutdown_retry_backoff_ms;
 
     /* Groups. */
     int64_t group_initial_rebalance_delay_ms;

@@ -202,6 +202,7 @@ static void apply_entry(struct ctrl *c, const struct raft_entry *e)
             struct ctrl_lease *l = ctrl_lease_get(c, batch->records[i]->register_broker->broker_id);
             if (l) {
                 l->last_ticks = c->ticks;
+                l->heard = true;
                 l->shutting_down = false;
                 l->want_fence = false;
             }
@@ -418,8 +419,10 @@ void ctrl_tick(struct ctrl *c)
 {
     c->ticks++;
     raft_tick(c->raft);
-    if (c->ticks % 10 == 0)
+    if (c->ticks % 10 == 0) {
         ctrl_leases_check(c);
+        ctrl_rebalance_check(c);
+    }
     ctrl_rpc_tick(c);
     ctrl_process_ready(c);
 }

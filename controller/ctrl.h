@@ -57,6 +57,9 @@ struct ctrl_config {
     int64_t snapshot_bytes;       /* metadata.log.max.record.bytes.between.snapshots */
     int64_t tick_ms;              /* driver tick; 0 = 10 ms */
     bool unclean_leader_election; /* unclean.leader.election.enable (topic and dynamic configs override) */
+    bool auto_leader_rebalance;   /* auto.leader.rebalance.enable */
+    int64_t leader_imbalance_check_interval_ms;     /* leader.imbalance.check.interval.seconds; 0 = 300 s */
+    int32_t leader_imbalance_per_broker_percentage; /* leader.imbalance.per.broker.percentage */
 };
 
 /* Called once per committed record, after the image applied it; with rec ==
@@ -231,6 +234,13 @@ typedef void (*ctrl_alter_partition_cb)(void *arg, const struct ctrl_alter_parti
 MUST_CHECK int ctrl_alter_partition(struct ctrl *c, const struct ctrl_alter_partition *req,
                                     ctrl_alter_partition_cb cb, void *arg);
 
+/* ctrl_propose_election - propose leader elections planned on this image
+ * (ctrl_plan_elect_leader; ElectLeaders runs on the active controller).
+ * ERR_NOT_CONTROLLER (the caller retries) also while a fence or an ISR
+ * change is in flight: no leader is chosen from an ISR about to change. */
+MUST_CHECK int ctrl_propose_election(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n,
+                                     ctrl_commit_cb cb, void *arg);
+
 /* Kafka request forwarding (brokers -> active controller).  The controller
  * module only carries the bytes; the broker registers the handler that runs
  * a forwarded request and answers with ctrl_forward_reply. */
@@ -328,6 +338,27 @@ bool ctrl_plan_unclean_enabled(const struct ctrl_image *img, const struct ctrl_t
 MUST_CHECK int ctrl_plan_alter_partition(const struct ctrl_image *img, const struct ctrl_alter_partition *req,
                                          const int32_t *shutting_down, int32_t shutting_down_count, struct arena *a,
                                          struct ctrl_records *out, struct ctrl_alter_partition_reply *r);
+enum ctrl_election_type {
+    CTRL_ELECTION_PREFERRED = 0,   /* Kafka's ElectionType 0 */
+    CTRL_ELECTION_UNCLEAN = 1,
+};
+/* ctrl_plan_elect_leader - one partition of ElectLeaders (Kafka's rules):
+ * PREFERRED elects the first replica when it is in the ISR and unfenced
+ * (ELECTION_NOT_NEEDED when it leads, PREFERRED_LEADER_NOT_AVAILABLE when
+ * it cannot); UNCLEAN elects, for a partition without a leader, the first
+ * unfenced ISR member or else the first unfenced replica with the ISR [it]
+ * (ELECTION_NOT_NEEDED when it has a leader, ELIGIBLE_LEADERS_NOT_AVAILABLE
+ * when no replica is alive).  t NULL or a partition it does not hold:
+ * UNKNOWN_TOPIC_OR_PARTITION.  *error_code 0: one record appended. */
+MUST_CHECK int ctrl_plan_elect_leader(const struct ctrl_image *img, enum ctrl_election_type type,
+                                      const struct ctrl_topic *t, int32_t partition_id, struct arena *a,
+                                      struct ctrl_records *out, int16_t *error_code);
+/* ctrl_plan_rebalance - auto.leader.rebalance: for every broker whose share
+ * of partitions it prefers (first replica) but does not lead is above
+ * imbalance_pct percent, the preferred elections that can run (Kafka's
+ * checkAndTriggerAutoLeaderRebalance).  *count is the number planned. */
+MUST_CHECK int ctrl_plan_rebalance(const struct ctrl_image *img, int32_t imbalance_pct, struct arena *a,
+                                   struct ctrl_records *out, int32_t *count);
 /* ctrl_plan_register_broker - the registration record of a broker with its
  * advertised endpoints and the epoch the active controller assigned. */
 MUST_CHECK int ctrl_plan_register_broker(int32_t broker_id, int64_t broker_epoch, const uint8_t *incarnation_id,

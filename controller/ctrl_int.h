@@ -68,6 +68,7 @@ struct ctrl_fwd {
 struct ctrl_lease {
     int32_t broker_id;
     int64_t last_ticks;      /* last heartbeat (or leadership start) */
+    bool heard;              /* a heartbeat or registration reached this leader: only then may it unfence */
     bool change_in_flight;   /* a fence/unfence proposal not committed yet */
     bool registering;        /* a registration proposal not committed yet */
     bool want_fence;         /* the last heartbeat asked to be fenced */
@@ -117,7 +118,9 @@ struct ctrl {
     bool lease_drain;        /* a lease change waits for this leader's proposals to apply */
     int64_t session_ticks;
     struct arena plan_arena;
-    bool elect_in_flight;    /* a leader election (ElectLeaders, rebalance) proposed, not applied */
+    uint64_t elect_index;    /* the last leader election (ElectLeaders, rebalance) proposed: in flight
+                              * while not applied */
+    int64_t rebalance_ticks; /* the next auto.leader.rebalance check */
 };
 
 /* The storage and transport of env, spelled short for the driver. */
@@ -146,6 +149,8 @@ void ctrl_leases_reset(struct ctrl *c);
 bool ctrl_rpc_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFrame *f);
 /* ctrl_rpc_complete - answer the waits committed up to index. */
 void ctrl_rpc_complete(struct ctrl *c, uint64_t index);
+/* ctrl_rebalance_check - auto.leader.rebalance, from the tick. */
+void ctrl_rebalance_check(struct ctrl *c);
 /* ctrl_shutting_down_list - the brokers in controlled shutdown into ids
  * (CTRL_BROKERS_MAX); returns the count. */
 int32_t ctrl_shutting_down_list(const struct ctrl *c, int32_t *ids);

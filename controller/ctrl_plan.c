@@ -569,6 +569,84 @@ int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced
     return 0;
 }
 
+int ctrl_plan_elect_leader(const struct ctrl_image *img, enum ctrl_election_type type, const struct ctrl_topic *t,
+                           int32_t partition_id, struct arena *a, struct ctrl_records *out, int16_t *error_code)
+{
+    if (!t || partition_id < 0 || partition_id >= t->partition_count) {
+        *error_code = CTRL_KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return 0;
+    }
+    const struct ctrl_partition *cp = &t->partitions[partition_id];
+    struct plan_liveness lv = { .gone = -1, .back = -1 };
+    int32_t leader = -1, isr[CTRL_REPLICAS_MAX], isr_count = cp->isr_count;
+    memcpy(isr, cp->isr, (size_t)cp->isr_count * sizeof isr[0]);
+    if (type == CTRL_ELECTION_PREFERRED) {
+        int32_t preferred = cp->replica_count > 0 ? cp->replicas[0] : -1;
+        if (cp->leader == preferred) {
+            *error_code = CTRL_KERR_ELECTION_NOT_NEEDED;
+            return 0;
+        }
+        if (preferred < 0 || !id_in(cp->isr, cp->isr_count, preferred) || !broker_live(img, preferred, lv)) {
+            *error_code = CTRL_KERR_PREFERRED_LEADER_NOT_AVAILABLE;
+            return 0;
+        }
+        leader = preferred;
+    } else {
+        if (cp->leader >= 0) {
+            *error_code = CTRL_KERR_ELECTION_NOT_NEEDED;
+            return 0;
+        }
+        leader = elect(img, cp, cp->isr, cp->isr_count, lv);
+        if (leader < 0 && (leader = elect(img, cp, NULL, 0, lv)) >= 0) {
+            isr[0] = leader;
+            isr_count = 1;
+        }
+        if (leader < 0) {
+            *error_code = CTRL_KERR_ELIGIBLE_LEADERS_NOT_AVAILABLE;
+            return 0;
+        }
+    }
+    *error_code = CTRL_KERR_NONE;
+    return partition_change_if(a, out, t, cp, leader, isr, isr_count);
+}
+
+int ctrl_plan_rebalance(const struct ctrl_image *img, int32_t imbalance_pct, struct arena *a, struct ctrl_records *out,
+                        int32_t *count)
+{
+    *count = 0;
+    for (int32_t bi = 0; bi < ctrl_image_broker_count(img); bi++) {
+        int32_t id = ctrl_image_broker_at(img, bi)->broker_id;
+        int64_t preferred_total = 0, not_led = 0;
+        for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
+            const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+            for (int32_t p = 0; p < t->partition_count; p++) {
+                const struct ctrl_partition *cp = &t->partitions[p];
+                if (cp->replica_count == 0 || cp->replicas[0] != id)
+                    continue;
+                preferred_total++;
+                not_led += cp->leader != id;
+            }
+        }
+        /* Kafka: imbalance ratio = not led / preferred, triggered above the percentage */
+        if (not_led == 0 || not_led * 100 <= (int64_t)imbalance_pct * preferred_total)
+            continue;
+        for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
+            const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+            for (int32_t p = 0; p < t->partition_count; p++) {
+                const struct ctrl_partition *cp = &t->partitions[p];
+                if (cp->replica_count == 0 || cp->replicas[0] != id || cp->leader == id)
+                    continue;
+                int16_t ec = 0;
+                int rc = ctrl_plan_elect_leader(img, CTRL_ELECTION_PREFERRED, t, p, a, out, &ec);
+                if (rc < 0)
+                    return rc;
+                *count += ec == CTRL_KERR_NONE;
+            }
+        }
+    }
+    return 0;
+}
+
 int ctrl_plan_register_broker(int32_t broker_id, int64_t broker_epoch, const uint8_t *incarnation_id,
                               const struct ctrl_endpoint *eps, int32_t ep_count, struct arena *a,
                               struct ctrl_records *out)

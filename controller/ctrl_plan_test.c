@@ -336,6 +336,75 @@ START_TEST(test_unclean_election)
 }
 END_TEST
 
+static int16_t elect_one(enum ctrl_election_type type, const char *topic, int32_t pid)
+{
+    struct ctrl_records recs = { 0 };
+    int16_t ec = -1;
+    const struct ctrl_topic *t = ctrl_image_topic_find(img, topic, strlen(topic));
+    ck_assert_int_eq(ctrl_plan_elect_leader(img, type, t, pid, &a, &recs, &ec), 0);
+    ck_assert_uint_eq(recs.count, ec == 0 ? 1 : 0);
+    apply_all(&recs);
+    return ec;
+}
+
+START_TEST(test_elect_leaders)
+{
+    static const int32_t isr123[] = { 1, 2, 3 }, isr23[] = { 2, 3 }, isr2[] = { 2 }, isr3[] = { 3 };
+    ck_assert_int_eq(elect_one(CTRL_ELECTION_PREFERRED, "nope", 0), CTRL_KERR_UNKNOWN_TOPIC_OR_PARTITION);
+    ck_assert_int_eq(elect_one(CTRL_ELECTION_PREFERRED, "t", 7), CTRL_KERR_UNKNOWN_TOPIC_OR_PARTITION);
+    ck_assert_int_eq(elect_one(CTRL_ELECTION_PREFERRED, "t", 0), CTRL_KERR_ELECTION_NOT_NEEDED);
+    ck_assert_int_eq(elect_one(CTRL_ELECTION_UNCLEAN, "t", 0), CTRL_KERR_ELECTION_NOT_NEEDED);
+    set_isr(isr123, 3);
+    fence(1, true);
+    assert_state(2, isr23, 2);
+    /* the preferred replica is back but out of the ISR: not available */
+    fence(1, false);
+    ck_assert_int_eq(elect_one(CTRL_ELECTION_PREFERRED, "t", 0), CTRL_KERR_PREFERRED_LEADER_NOT_AVAILABLE);
+    static const int32_t isr231[] = { 2, 3, 1 };
+    set_isr(isr231, 3);
+    int32_t le = part("t")->leader_epoch;
+    ck_assert_int_eq(elect_one(CTRL_ELECTION_PREFERRED, "t", 0), 0);
+    assert_state(1, isr231, 3);
+    ck_assert_int_eq(part("t")->leader_epoch, le + 1);
+    /* unclean: only for a partition without a leader; a live ISR member first, else any live replica */
+    fence(1, true);
+    fence(3, true);
+    fence(2, true);
+    assert_state(-1, isr2, 1);
+    fence(3, false);
+    assert_state(-1, isr2, 1);
+    ck_assert_int_eq(elect_one(CTRL_ELECTION_PREFERRED, "t", 0), CTRL_KERR_PREFERRED_LEADER_NOT_AVAILABLE);
+    ck_assert_int_eq(elect_one(CTRL_ELECTION_UNCLEAN, "t", 0), 0);
+    assert_state(3, isr3, 1);
+    fence(3, true);
+    ck_assert_int_eq(elect_one(CTRL_ELECTION_UNCLEAN, "t", 0), CTRL_KERR_ELIGIBLE_LEADERS_NOT_AVAILABLE);
+}
+END_TEST
+
+START_TEST(test_rebalance)
+{
+    static const int32_t isr123[] = { 1, 2, 3 }, isr231[] = { 2, 3, 1 };
+    set_isr(isr123, 3);
+    fence(1, true);
+    fence(1, false);
+    set_isr(isr231, 3);
+    ck_assert_int_eq(part("t")->leader, 2);
+    /* broker 1 prefers 1 partition and leads none: 100% > 10% */
+    struct ctrl_records recs = { 0 };
+    int32_t n = -1;
+    ck_assert_int_eq(ctrl_plan_rebalance(img, 100, &a, &recs, &n), 0);
+    ck_assert_int_eq(n, 0); /* 100% is not above 100% */
+    ck_assert_int_eq(ctrl_plan_rebalance(img, 10, &a, &recs, &n), 0);
+    ck_assert_int_eq(n, 1);
+    apply_all(&recs);
+    ck_assert_int_eq(part("t")->leader, 1);
+    recs = (struct ctrl_records){ 0 };
+    ck_assert_int_eq(ctrl_plan_rebalance(img, 10, &a, &recs, &n), 0);
+    ck_assert_int_eq(n, 0);
+    ck_assert_uint_eq(recs.count, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ctrl_plan");
@@ -345,6 +414,8 @@ int main(void)
     tcase_add_test(tc, test_alter_partition_expand_shrink_noop);
     tcase_add_test(tc, test_fence_elects_from_unfenced_isr);
     tcase_add_test(tc, test_unclean_election);
+    tcase_add_test(tc, test_elect_leaders);
+    tcase_add_test(tc, test_rebalance);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -44,6 +44,7 @@ struct ctrl_lease *ctrl_lease_get(struct ctrl *c, int32_t broker_id)
 void ctrl_leases_reset(struct ctrl *c)
 {
     c->lease_drain = false;
+    c->elect_index = 0;
     for (int32_t i = 0; i < c->lease_count; i++)
         c->leases[i] = (struct ctrl_lease){ .broker_id = c->leases[i].broker_id, .last_ticks = c->ticks,
                                             .shutting_down = c->leases[i].shutting_down,
@@ -98,6 +99,11 @@ void ctrl_leases_check(struct ctrl *c)
         bool fence = expired || l->want_fence || shutting;
         if (fence == b->fenced && (fence || !ctrl_plan_unfence_elects(c->img, b->broker_id, c->cfg.unclean_leader_election)))
             continue;
+        /* a fenced broker comes back only by heartbeating to this leader: the
+         * full session a new leader grants (ctrl_leases_reset) is no sign of
+         * life, and would unfence a broker that stopped or shut down */
+        if (!fence && b->fenced && !l->heard)
+            continue;
         if (!drained) {
             c->lease_drain = true;
             return;
@@ -118,6 +124,53 @@ void ctrl_leases_check(struct ctrl *c)
         if (!bug)
             return;
     }
+}
+
+/* An ISR change (AlterPartition) proposed and not applied yet. */
+static bool alter_in_flight(const struct ctrl *c)
+{
+    for (uint32_t i = 0; i < c->wait_count; i++)
+        if (c->waits[i].kind == CTRL_RPC_ALTER_PARTITION && c->waits[i].index > 0)
+            return true;
+    return false;
+}
+
+int ctrl_propose_election(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, ctrl_commit_cb cb, void *arg)
+{
+    if (!ctrl_is_active(c) || ctrl_lease_change_in_flight(c) || alter_in_flight(c))
+        return ERR_NOT_CONTROLLER;
+    int rc = ctrl_propose_cb(c, recs, n, cb, arg);
+    if (rc == 0)
+        c->elect_index = raft_last_index_get(c->raft);
+    return rc;
+}
+
+/* Leader only, every leader.imbalance.check.interval.seconds: move
+ * leadership back to preferred replicas (auto.leader.rebalance.enable). */
+void ctrl_rebalance_check(struct ctrl *c)
+{
+    if (!c->cfg.auto_leader_rebalance || raft_role_get(c->raft) != RAFT_LEADER || !c->caught_up)
+        return;
+    int64_t interval_ms = c->cfg.leader_imbalance_check_interval_ms > 0 ? c->cfg.leader_imbalance_check_interval_ms
+                                                                        : 300000;
+    if (c->rebalance_ticks == 0)
+        c->rebalance_ticks = c->ticks + interval_ms / c->cfg.tick_ms;
+    if (c->ticks < c->rebalance_ticks)
+        return;
+    c->rebalance_ticks = c->ticks + interval_ms / c->cfg.tick_ms;
+    arena_reset(&c->plan_arena);
+    struct ctrl_records recs = { 0 };
+    int32_t count = 0;
+    if (ctrl_plan_rebalance(c->img, c->cfg.leader_imbalance_per_broker_percentage, &c->plan_arena, &recs, &count) < 0 ||
+        count == 0)
+        return;
+    int rc = ctrl_propose_election(c, recs.recs, recs.count, NULL, NULL);
+    if (rc < 0) {
+        c->rebalance_ticks = c->ticks + 100; /* busy: soon again */
+        return;
+    }
+    log_info("ctrl", "auto leader rebalance: moving leadership of %d partitions back to their preferred replicas "
+             "(leader.imbalance.per.broker.percentage=%d)", count, c->cfg.leader_imbalance_per_broker_percentage);
 }
 
 /* ---- serving typed requests (active controller) ---- */
@@ -290,6 +343,7 @@ static void heartbeat_serve(struct ctrl *c, uint32_t caller, uint32_t version, c
         return;
     }
     l->last_ticks = c->ticks;
+    l->heard = true;
     l->want_fence = hb->want_fence;
     if (l->shutting_down && l->shutdown_epoch != hb->broker_epoch)
         l->shutting_down = false; /* an earlier incarnation's */
@@ -324,7 +378,7 @@ static const char *kerr_name(int16_t code)
  * an election is in flight, nor a second AlterPartition of one partition. */
 static bool partition_change_busy(const struct ctrl *c, const uint8_t *topic_id, int32_t partition_id)
 {
-    if (ctrl_lease_change_in_flight(c) || c->elect_in_flight)
+    if (ctrl_lease_change_in_flight(c) || c->elect_index > c->applied_index)
         return true;
     for (uint32_t i = 0; i < c->wait_count; i++) {
         const struct ctrl_rpc_wait *w = &c->waits[i];

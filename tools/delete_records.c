@@ -140,8 +140,8 @@ static int dr_skip(struct dr_json *j)
     return depth == 0 ? 0 : ERR_INVALID;
 }
 
-int delete_records_json_parse(const char *text, size_t len, struct delete_records_entry *out, size_t max,
-                              size_t *count, char *err, size_t err_size)
+static int json_parse(const char *text, size_t len, struct delete_records_entry *out, size_t max, size_t *count,
+                      bool need_offset, char *err, size_t err_size)
 {
     struct dr_json j = { text, text + len };
     *count = 0;
@@ -198,9 +198,14 @@ int delete_records_json_parse(const char *text, size_t len, struct delete_record
                         if (!dr_eat(&j, '}'))
                             goto bad_json;
                     }
+                    if (!need_offset && !has_offset) {
+                        e->offset = -1;
+                        has_offset = true;
+                    }
                     if (!has_topic || !has_partition || !has_offset) {
-                        snprintf(err, err_size, "Missing field %s in a partition of the offset JSON file",
-                                 !has_topic ? "topic" : !has_partition ? "partition" : "offset");
+                        snprintf(err, err_size, "Missing field %s in a partition of the %sJSON file",
+                                 !has_topic ? "topic" : !has_partition ? "partition" : "offset",
+                                 need_offset ? "offset " : "");
                         return ERR_INVALID;
                     }
                     (*count)++;
@@ -226,6 +231,18 @@ int delete_records_json_parse(const char *text, size_t len, struct delete_record
 bad_json:
     snprintf(err, err_size, "The input string is not a valid JSON");
     return ERR_INVALID;
+}
+
+int delete_records_json_parse(const char *text, size_t len, struct delete_records_entry *out, size_t max,
+                              size_t *count, char *err, size_t err_size)
+{
+    return json_parse(text, len, out, max, count, true, err, err_size);
+}
+
+int delete_records_json_parse_partitions(const char *text, size_t len, struct delete_records_entry *out, size_t max,
+                                         size_t *count, char *err, size_t err_size)
+{
+    return json_parse(text, len, out, max, count, false, err, err_size);
 }
 
 enum dr_opt { DR_BOOTSTRAP, DR_OFFSET_JSON, DR_COMMAND_CONFIG, DR_HELP, DR_VERSION, DR_OPT_COUNT };

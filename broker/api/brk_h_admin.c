@@ -41,8 +41,9 @@ static void admin_item_done(void *arg, int rc)
     brk_admin_release(req, it->respond);
 }
 
-int brk_admin_commit(struct brk_req *req, const struct ctrl_records *recs, int16_t *error_code,
-                     struct bytes *error_message, const uint8_t *check_topic_id, brk_handler_fn respond)
+static int admin_commit(struct brk_req *req, const struct ctrl_records *recs, int16_t *error_code,
+                        struct bytes *error_message, const uint8_t *check_topic_id, bool election,
+                        brk_handler_fn respond)
 {
     struct brk_ctx *srv = brk_req_ctx(req);
     struct admin_item *it = arena_alloc(&req->arena, sizeof *it);
@@ -59,10 +60,23 @@ int brk_admin_commit(struct brk_req *req, const struct ctrl_records *recs, int16
         it->name = recs->recs[0]->topic->name; /* lives in req->arena */
     }
     req->pending++;
-    int rc = ctrl_propose(srv->ctrl, recs->recs, recs->count, admin_item_done, it);
+    int rc = election ? ctrl_propose_election(srv->ctrl, recs->recs, recs->count, admin_item_done, it)
+                      : ctrl_propose(srv->ctrl, recs->recs, recs->count, admin_item_done, it);
     if (rc < 0)
         req->pending--;
     return rc;
+}
+
+int brk_admin_commit(struct brk_req *req, const struct ctrl_records *recs, int16_t *error_code,
+                     struct bytes *error_message, const uint8_t *check_topic_id, brk_handler_fn respond)
+{
+    return admin_commit(req, recs, error_code, error_message, check_topic_id, false, respond);
+}
+
+int brk_admin_commit_election(struct brk_req *req, const struct ctrl_records *recs, int16_t *error_code,
+                              struct bytes *error_message, brk_handler_fn respond)
+{
+    return admin_commit(req, recs, error_code, error_message, NULL, true, respond);
 }
 
 void brk_admin_release(struct brk_req *req, brk_handler_fn respond)

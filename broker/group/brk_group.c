@@ -1555,6 +1555,39 @@ int brk_groups_load_record(struct brk_groups *gs, const struct brk_offsets_topic
     return brk_groups_offset_put(gs, k.group, &o);
 }
 
+int32_t brk_groups_unload(struct brk_groups *gs, int32_t partition, int32_t partition_count)
+{
+    ASSERT(partition_count > 0);
+    ASSERT(partition >= 0 && partition < partition_count);
+    int32_t dropped = 0;
+    for (int32_t k = 0; k < gs->group_count; k++) {
+        struct group *g = gs->groups[k];
+        if (brk_offsets_topic_partition_for(own_bytes(&g->id), partition_count) != partition)
+            continue;
+        dropped += g->state != BRK_GROUP_DEAD;
+        for (int32_t i = g->member_count - 1; i >= 0; i--) {
+            struct member *m = g->members[i];
+            if (m->join_waiter)
+                join_answer_error(gs, m->join_waiter, BRK_GROUP_NOT_COORDINATOR, own_bytes(&m->id));
+            m->join_waiter = NULL;
+            sync_answer(gs, m, BRK_GROUP_NOT_COORDINATOR);
+            member_remove(g, i);
+        }
+        for (int32_t i = g->pending_count - 1; i >= 0; i--)
+            pending_remove(g, i);
+        offsets_clear(g);
+        g->state = BRK_GROUP_DEAD;
+        g->generation = 0;
+        g->initial_delay = false;
+        g->empty_since_ms = 0;
+        own_free(&g->protocol_type);
+        own_free(&g->protocol);
+        own_free(&g->leader);
+        group_check(g);
+    }
+    return dropped;
+}
+
 enum brk_group_state brk_groups_state(const struct brk_groups *gs, struct bytes group_id)
 {
     struct group *g = group_find(gs, group_id);

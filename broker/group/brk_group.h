@@ -281,6 +281,13 @@ int16_t brk_groups_offset_delete(struct brk_groups *gs, struct bytes group_id, s
 MUST_CHECK int brk_groups_load_record(struct brk_groups *gs, const struct brk_offsets_topic_record *rec,
                                       int64_t now_ms);
 
+/* brk_groups_unload - this node no longer coordinates __consumer_offsets
+ * partition `partition` (of partition_count): every group placed there is
+ * forgotten (Dead: no members, offsets or generation; a reload starts from
+ * the log).  Parked joins and syncs are answered NOT_COORDINATOR, so their
+ * members look the coordinator up again.  Returns the live groups dropped. */
+int32_t brk_groups_unload(struct brk_groups *gs, int32_t partition, int32_t partition_count);
+
 /* brk_groups_state - a group's state (DEAD if unknown); for tests and logs. */
 enum brk_group_state brk_groups_state(const struct brk_groups *gs, struct bytes group_id);
 int32_t brk_groups_generation(const struct brk_groups *gs, struct bytes group_id);

@@ -6,6 +6,7 @@
  * records the coordinator wrote.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -431,6 +432,63 @@ START_TEST(test_reload_from_stored_records)
 }
 END_TEST
 
+/* Coordinator failover: the partition's leadership left this node.  Its
+ * groups go (parked joins answered NOT_COORDINATOR, members and offsets
+ * forgotten), other partitions' groups stay, and a reload from the log
+ * brings them back as they were stored. */
+START_TEST(test_unload_partition)
+{
+    setup_delay(0);
+    char a[128], b[128];
+    two_member_group(a, b);
+    const int32_t np = 50;
+    int32_t pg = brk_offsets_topic_partition_for(B("g"), np);
+    char other[16];
+    for (int i = 0;; i++) { /* a group placed on another partition */
+        snprintf(other, sizeof other, "o%d", i);
+        if (brk_offsets_topic_partition_for(bytes_cstr(other), np) != pg)
+            break;
+    }
+    struct brk_group_offset o = { .topic = B("t"), .partition = 0, .offset = 7, .metadata = B(""),
+                                  .commit_timestamp_ms = 1, .expire_timestamp_ms = -1 };
+    ck_assert_int_eq(brk_groups_offset_put(gs, B("g"), &o), 0);
+    ck_assert_int_eq(brk_groups_offset_put(gs, bytes_cstr(other), &o), 0);
+    struct waiter wc;
+    join(&wc, "", false, 500); /* a third member: parked in PreparingRebalance */
+    ck_assert(!wc.answered);
+
+    ck_assert_int_eq(brk_groups_unload(gs, (pg + 1) % np, np) >= 0, 1); /* another partition: g stays */
+    ck_assert_int_eq(brk_groups_state(gs, B("g")), BRK_GROUP_PREPARING_REBALANCE);
+    ck_assert(!wc.answered);
+    ck_assert_int_eq(brk_groups_unload(gs, pg, np), 1);
+    ck_assert(wc.answered);
+    ck_assert_int_eq(wc.err, BRK_GROUP_NOT_COORDINATOR);
+    ck_assert_int_eq(brk_groups_state(gs, B("g")), BRK_GROUP_DEAD);
+    ck_assert_ptr_null(brk_groups_offset_find(gs, B("g"), B("t"), 0));
+    ck_assert_int_eq(brk_groups_heartbeat(gs, B("g"), bytes_cstr(a), 2, 600), BRK_GROUP_UNKNOWN_MEMBER_ID);
+    ck_assert_ptr_nonnull(brk_groups_offset_find(gs, bytes_cstr(other), B("t"), 0));
+    struct arena ar;
+    arena_init(&ar, 4096, 1 << 20);
+    struct brk_group_listing *l;
+    int32_t n;
+    ck_assert_int_eq(brk_groups_list(gs, &ar, &l, &n), 0);
+    ck_assert_int_eq(n, 1); /* only the other partition's group */
+    arena_deinit(&ar);
+
+    /* leadership comes back: the stored records restore generation 2 */
+    for (int i = 0; i < fake.record_count; i++) {
+        struct brk_offsets_topic_record r = { buf_bytes(&fake.records[i]),
+                                              fake.value_null[i] ? (struct bytes){ NULL, 0 }
+                                                                 : buf_bytes(&fake.values[i]) };
+        ck_assert_int_eq(brk_groups_load_record(gs, &r, 1000), 0);
+    }
+    ck_assert_int_eq(brk_groups_state(gs, B("g")), BRK_GROUP_STABLE);
+    ck_assert_int_eq(brk_groups_generation(gs, B("g")), 2);
+    ck_assert_int_eq(brk_groups_heartbeat(gs, B("g"), bytes_cstr(b), 2, 1000), 0);
+    teardown();
+}
+END_TEST
+
 START_TEST(test_store_failure_fails_sync)
 {
     setup_delay(0);
@@ -613,6 +671,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_commit_rules);
     tcase_add_test(tc, test_reload_from_stored_records);
     tcase_add_test(tc, test_store_failure_fails_sync);
+    tcase_add_test(tc, test_unload_partition);
     tcase_add_test(tc, test_offset_expiry);
     tcase_add_test(tc, test_offset_delete);
     suite_add_tcase(s, tc);

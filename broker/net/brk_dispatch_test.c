@@ -45,6 +45,7 @@ static const struct {
     { KMSG_API_DESCRIBE_QUORUM, 0, 1 },
     { KMSG_API_DESCRIBE_CLUSTER, 0, 0 },
     { KMSG_API_OFFSET_DELETE, 0, 0 },
+    { KMSG_API_ELECT_LEADERS, 0, 2 },
 };
 #define SERVED_COUNT ((int)(sizeof served / sizeof served[0]))
 

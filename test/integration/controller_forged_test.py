@@ -30,7 +30,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import samsacluster  # noqa: E402
-from ctrlwire import f_bytes, f_int, hello, metadata_log_topic_ids, parse  # noqa: E402
+from ctrlwire import alter_partition_body, f_bytes, f_int, hello, metadata_log_topic_ids, parse  # noqa: E402
 from confluent_kafka import Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
@@ -105,13 +105,7 @@ def create_topic(req_id, name, configs=(), version=1):
 
 
 def alter_partition(req_id, broker_id, epoch, topic_id, leader_epoch, partition_epoch, isr, version=1):
-    body = (f_int(1, version) + f_int(2, req_id) + f_int(3, broker_id) + f_int(4, epoch) + f_bytes(5, topic_id) +
-            f_int(6, 0) + f_int(7, leader_epoch) + f_int(8, partition_epoch))
-    for m in isr:
-        body += f_int(9, m)
-    for _ in isr:
-        body += f_int(10, -1)
-    return body
+    return alter_partition_body(req_id, broker_id, epoch, topic_id, 0, leader_epoch, partition_epoch, isr, version)
 
 
 def one(f, field, default=0):

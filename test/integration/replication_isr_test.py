@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""replication_test - partition replication on a 3-node cluster, seen from
+"""replication_isr_test - partition replication on a 3-node cluster, seen from
 outside: what a user and an operator can check.
 
   1. RF=3 topics: acks=all writes land on all three replicas, and the
@@ -33,7 +33,7 @@ from confluent_kafka import KafkaError, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 LAG_MS = 2000
-checks = kw.Checks("replication_test")
+checks = kw.Checks("replication_isr_test")
 cluster = samsacluster.Cluster(["broker,controller"] * 3,
                                extra=["replica.lag.time.max.ms=%d" % LAG_MS, "broker.session.timeout.ms=3000",
                                       "broker.heartbeat.interval.ms=500"])

@@ -180,6 +180,19 @@ class Cluster:
         sys.stdout.flush()
         sys.exit(1)
 
+    def wait_for(self, what, fn, timeout_s=30, fail=True):
+        """Poll fn every 50 ms until it returns something true (returned);
+        past timeout_s, fail(what) (or return None if not fail)."""
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            v = fn()
+            if v:
+                return v
+            time.sleep(0.05)
+        if fail:
+            self.fail("timed out after %ss waiting for %s" % (timeout_s, what))
+        return None
+
     def find_coordinator(self, node, group, version=0, key_type=0, timeout_s=30):
         """FindCoordinator asked at node (raw frames, kwire_py): retried while
         the answer is COORDINATOR_NOT_AVAILABLE (15, __consumer_offsets being
@@ -211,6 +224,18 @@ class Cluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def roundtrip(port, payload, timeout_s=10):
+    """Send one request (header + body, without its size) to 127.0.0.1:port
+    on a new connection; its response frame, without the size."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout_s)
+    s.settimeout(timeout_s)
+    try:
+        s.sendall(struct.pack(">i", len(payload)) + payload)
+        return recv_frame(s)
+    finally:
+        s.close()
+
+
 def find_coordinator_once(port, key, version=0, key_type=0):
     """One FindCoordinator request (v0-v4; v3+ flexible: header v2, compact
     strings) to 127.0.0.1:port.  Returns (error, node_id, host, port)."""
@@ -227,13 +252,7 @@ def find_coordinator_once(port, key, version=0, key_type=0):
     else:
         hdr = struct.pack(">hhi", 10, version, 7) + kstr("samsacluster")
         body = kstr(key) + (struct.pack(">b", key_type) if version >= 1 else b"")
-    payload = hdr + body
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    try:
-        s.sendall(struct.pack(">i", len(payload)) + payload)
-        r = recv_frame(s)
-    finally:
-        s.close()
+    r = roundtrip(port, hdr + body)
     i = 4
     if version >= 3:
         i += 1  # response header v1 tags
@@ -272,3 +291,50 @@ def find_coordinator_once(port, key, version=0, key_type=0):
     host = r[i:i + hlen].decode()
     prt, = struct.unpack(">i", r[i + hlen:i + hlen + 4])
     return err, nid, host, prt
+
+
+def metadata_once(port, topics, timeout_s=5):
+    """One Metadata v1 request for topics to 127.0.0.1:port.  Returns
+    (broker_ids, controller_id, parts), parts[(topic, partition)] =
+    (error, leader, replicas, isr).  Kafka lists only live (unfenced)
+    brokers."""
+    body = struct.pack(">i", len(topics)) + b"".join(kstr(t) for t in topics)
+    r = roundtrip(port, struct.pack(">hhi", 3, 1, 11) + kstr("samsacluster") + body, timeout_s)
+    i = 4
+
+    def i16():
+        nonlocal i
+        i += 2
+        return struct.unpack(">h", r[i - 2:i])[0]
+
+    def i32():
+        nonlocal i
+        i += 4
+        return struct.unpack(">i", r[i - 4:i])[0]
+
+    def sval():
+        nonlocal i
+        n = i16()
+        if n < 0:
+            return None
+        i += n
+        return r[i - n:i].decode()
+
+    brokers = set()
+    for _ in range(i32()):
+        brokers.add(i32())
+        sval()
+        i32()
+        sval()  # rack
+    controller = i32()
+    parts = {}
+    for _ in range(i32()):
+        i16()  # topic error
+        name = sval()
+        i += 1  # is_internal
+        for _ in range(i32()):
+            err, pid, leader = i16(), i32(), i32()
+            replicas = [i32() for _ in range(i32())]
+            isr = [i32() for _ in range(i32())]
+            parts[(name, pid)] = (err, leader, replicas, isr)
+    return brokers, controller, parts
