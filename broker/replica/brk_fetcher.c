@@ -50,6 +50,7 @@
 #define BRK_FETCHER_REQUEST_TIMEOUT_MS 30000 /* Kafka's replica.socket.timeout.ms, past the long poll */
 #define BRK_FETCHER_FRAME_BYTES_MIN (256u << 20) /* largest response accepted, at least */
 #define BRK_FETCHER_IO_RETRY_MS 10            /* a truncation waits for the log's own I/O */
+#define BRK_FETCHER_REGISTER_POLL_MS 50       /* no fetch before this broker is registered */
 #define BRK_FETCHER_WARN_INTERVAL_NS (10LL * 1000000000LL)
 #define BRK_FETCHER_ARENA_BYTES_MAX (64u << 20)
 
@@ -118,6 +119,8 @@ struct brk_fetch_session {
 
 struct brk_fetcher {
     struct brk_ctx *ctx;
+    brk_fetcher_endpoint_fn endpoint_fn; /* tests: instead of the metadata image */
+    void *endpoint_arg;
     struct evdns_base *dns;
     struct brk_fetch_session *sessions;
     int32_t session_count;
@@ -185,6 +188,8 @@ static void session_close(struct brk_fetch_session *s, const char *why, bool bac
 static const struct ctrl_endpoint *session_endpoint(struct brk_fetch_session *s)
 {
     const struct brk_ctx *ctx = s->f->ctx;
+    if (s->f->endpoint_fn != NULL)
+        return s->f->endpoint_fn(s->f->endpoint_arg, s->leader_id);
     const struct ctrl_image *img = ctrl_metadata(ctx->ctrl);
     const struct ctrl_broker *b = img != NULL ? ctrl_image_broker_find(img, s->leader_id) : NULL;
     if (b == NULL) {
@@ -398,6 +403,12 @@ static void session_pump(struct brk_fetch_session *s)
 {
     if (s->f->stopping || s->in_flight)
         return;
+    if (!s->f->ctx->registered) {
+        /* a fetch carries our broker epoch, which the registration assigns:
+         * before it the leader would refuse it as a stale incarnation */
+        session_timer_at(s, clock_mono_ns() + ms_to_ns(BRK_FETCHER_REGISTER_POLL_MS));
+        return;
+    }
     if (!session_run_pending(s)) {
         session_timer_at(s, clock_mono_ns() + ms_to_ns(BRK_FETCHER_IO_RETRY_MS));
         return;
@@ -900,6 +911,12 @@ void brk_fetcher_destroy(struct brk_fetcher *f)
     }
     evdns_base_free(f->dns, 0);
     free(f);
+}
+
+void brk_fetcher_endpoint_fn_set(struct brk_fetcher *f, brk_fetcher_endpoint_fn fn, void *arg)
+{
+    f->endpoint_fn = fn;
+    f->endpoint_arg = arg;
 }
 
 int brk_fetcher_session_count(const struct brk_fetcher *f)

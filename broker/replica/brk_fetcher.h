@@ -10,7 +10,9 @@
  * TCP connection to the leader's endpoint for inter.broker.listener.name
  * (from the metadata image's registration) carrying Kafka Fetch v15 full
  * requests (session id 0, epoch -1), one in flight at a time; the next goes
- * out once every append of the previous response has completed.
+ * out once every append of the previous response has completed.  Nothing
+ * is fetched before this broker is registered (a fetch carries the broker
+ * epoch the registration assigns; KIP-903).
  *
  * Per partition:
  *
@@ -35,6 +37,8 @@
  */
 #ifndef SAMSA_BRK_FETCHER_H
 #define SAMSA_BRK_FETCHER_H
+
+#include <stdint.h>
 
 #include "common/err.h"
 
@@ -66,6 +70,12 @@ void brk_fetcher_stop(struct brk_fetcher *f);
 /* brk_fetcher_destroy - free everything; after brk_fetcher_stop and the
  * uring drain (no append of ours may be in flight).  NULL is a no-op. */
 void brk_fetcher_destroy(struct brk_fetcher *f);
+
+/* brk_fetcher_endpoint_fn_set - tests: leaders' endpoints come from fn
+ * (NULL: unknown) instead of the metadata image's registrations. */
+struct ctrl_endpoint;
+typedef const struct ctrl_endpoint *(*brk_fetcher_endpoint_fn)(void *arg, int32_t leader_id);
+void brk_fetcher_endpoint_fn_set(struct brk_fetcher *f, brk_fetcher_endpoint_fn fn, void *arg);
 
 /* brk_fetcher_session_count - sessions open now (tests, metrics). */
 int brk_fetcher_session_count(const struct brk_fetcher *f);

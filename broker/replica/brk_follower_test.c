@@ -17,27 +17,11 @@
 #include "broker/log/brk_part.h"
 #include "broker/log/brk_plog.h"
 #include "broker/replica/brk_replica.h"
+#include "broker/replica/brk_replica_testutil.h"
 #include "common/be.h"
 #include "common/crc32c.h"
 #include "common/log.h"
 #include "common/uring.h"
-
-static int g_epochs_changed;
-
-void brk_replica_set_high_watermark(struct brk_part *part, int64_t hw)
-{
-    int64_t end = brk_plog_end_offset(part->plog);
-    if (hw > end)
-        hw = end;
-    if (hw > part->high_watermark)
-        part->high_watermark = hw;
-}
-
-void brk_replica_epochs_changed(struct brk_part *part)
-{
-    (void)part;
-    g_epochs_changed++;
-}
 
 struct fx {
     char dir[64];
@@ -80,23 +64,9 @@ static void teardown(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-/* A leader's batch of `count` records at base, stamped with epoch. */
 static size_t lead_batch(uint8_t *out, int64_t base, int32_t epoch, int32_t count)
 {
-    size_t size = BRK_BATCH_HDR_BYTES + 40;
-    memset(out, 0, size);
-    be_put64(out, (uint64_t)base);
-    be_put32(out + 8, (uint32_t)(size - 12));
-    be_put32(out + 12, (uint32_t)epoch);
-    out[16] = 2;
-    be_put32(out + 23, (uint32_t)(count - 1));
-    be_put64(out + 27, 1000);
-    be_put64(out + 35, 1000);
-    be_put64(out + 43, (uint64_t)-1);
-    be_put32(out + 57, (uint32_t)count);
-    memset(out + BRK_BATCH_HDR_BYTES, (int)(base & 0xff), 40);
-    be_put32(out + 17, crc32c(0, out + 21, size - 21));
-    return size;
+    return testutil_lead_batch(out, base, epoch, count, 40);
 }
 
 static void done_cb(void *arg, int rc)
