@@ -27,6 +27,7 @@ enum ctrl_rpc_kind {
     CTRL_RPC_REGISTER = 1,   /* BrokerRegistrationRequest */
     CTRL_RPC_CREATE_TOPIC,   /* CreateTopicRequest */
     CTRL_RPC_FORWARD,        /* ForwardRequest (a Kafka request frame) */
+    CTRL_RPC_ALLOC_PIDS,     /* AllocateProducerIdsRequest */
 };
 
 /* A typed request the active controller accepted and proposed, waiting for
@@ -45,6 +46,8 @@ struct ctrl_rpc_wait {
     int64_t broker_epoch;     /* REGISTER: the epoch the controller assigned */
     uint8_t topic_id[16];     /* CREATE_TOPIC: checked against the image at commit */
     char topic[CTRL_TOPIC_NAME_BYTES_MAX + 1];
+    ctrl_producer_ids_cb pids_cb; /* local ALLOC_PIDS */
+    int64_t pid_start;        /* ALLOC_PIDS: the block proposed */
 };
 
 /* Our typed request or forwarded Kafka request to the active controller,
@@ -56,6 +59,7 @@ struct ctrl_fwd {
     ctrl_commit_cb commit_cb;      /* CREATE_TOPIC */
     ctrl_register_cb reg_cb;       /* REGISTER */
     ctrl_forward_done_cb fwd_cb;   /* FORWARD */
+    ctrl_producer_ids_cb pids_cb;  /* ALLOC_PIDS */
     void *arg;
     int64_t deadline_ticks;
 };
@@ -144,5 +148,9 @@ void ctrl_rpc_complete(struct ctrl *c, uint64_t index);
 void ctrl_rpc_fail(struct ctrl *c);
 /* ctrl_rpc_tick - time out our requests to a leader that did not answer. */
 void ctrl_rpc_tick(struct ctrl *c);
+/* ctrl_pids_answer - answer an ALLOC_PIDS wait with rc (0: committed). */
+void ctrl_pids_answer(struct ctrl *c, const struct ctrl_rpc_wait *w, int rc);
+/* ctrl_pids_on_frame - the AllocateProducerIds frames; false if not one. */
+bool ctrl_pids_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFrame *f);
 
 #endif
