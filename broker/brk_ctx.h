@@ -28,6 +28,7 @@ struct evconnlistener;
 struct brk_ctx;
 struct brk_conns;
 struct brk_fetcher;
+struct brk_pids;
 
 struct brk_listener {
     struct brk_ctx *srv;
@@ -69,6 +70,7 @@ struct brk_ctx {
     struct brk_groups *groups;       /* group coordinator (brk_h_group.c); NULL until caught up */
     struct event *groups_ev;         /* its session / rebalance timer */
     bool groups_topic_creating;      /* __consumer_offsets creation in flight */
+    struct brk_pids *pids;           /* this broker's producer-id blocks (brk_h_producer.c); NULL until used */
     char cluster_id[64];             /* from meta.properties (checked against CLUSTER_ID) */
     const char *config_path;
     bool stopping;

@@ -13,6 +13,15 @@
  * copy is what Fetch serves byte for byte.  Versions 0-2 (magic 0/1 message
  * sets) are advertised only so librdkafka enables compression, and answered
  * UNSUPPORTED_VERSION per partition, as Kafka 4 does.
+ *
+ * Idempotent batches (a producer id >= 0) go through the partition's
+ * producer state (broker/log/brk_pstate.h) in three calls kept apart from
+ * the rest: idem_check before the append (a duplicate of one of the
+ * producer's last five batches is answered with its original offsets and
+ * not appended; a gap or a stale epoch is refused), idem_appended right
+ * after the append assigned the offsets (so a pipelined next batch of the
+ * same producer sees this one), idem_append_done in the append callback
+ * (a failed write forgets the batch: the log trims it).
  */
 #include <string.h>
 
@@ -35,7 +44,60 @@ struct produce_part {
     struct produce_state *st;
     struct kmsg_produce_resp_partition *rp;
     struct brk_part *part;
+    int64_t producer_id;      /* -1: not idempotent */
+    int64_t base_offset;      /* assigned by the append */
 };
+
+/* ---- idempotence (KIP-98/360): the partition's producer state ---- */
+
+/* idem_check - before the append.  KERR_NONE: append it; with *dup set: a
+ * duplicate, rp already holds the original offsets (append nothing). */
+static int16_t idem_check(const struct brk_part *part, struct bytes records, const struct brk_batch_summary *sum,
+                          struct kmsg_produce_resp_partition *rp, bool *dup)
+{
+    *dup = false;
+    if (sum->producer_id < 0)
+        return KERR_NONE;
+    struct brk_batch_hdr h;
+    /* Kafka: one batch per partition from an idempotent producer, with a sequence */
+    if (sum->batch_count != 1 || sum->base_sequence < 0 || sum->producer_epoch < 0 || sum->control ||
+        brk_batch_parse(records.ptr, records.len, &h) <= 0)
+        return KERR_INVALID_RECORD;
+    struct brk_pstate_batch b;
+    brk_pstate_batch_from_hdr(&h, &b);
+    struct brk_pstate_meta meta;
+    int rc = brk_pstate_check(part->pstate, &b, &meta);
+    if (rc == BRK_PSTATE_DUPLICATE) {
+        log_debug("produce", "duplicate batch topic=%s partition=%d producer_id=%lld epoch=%d seq=%d..%d offset=%lld",
+                  part->topic, part->partition, (long long)b.producer_id, b.producer_epoch, b.first_seq, b.last_seq,
+                  (long long)meta.first_offset);
+        *dup = true;
+        rp->base_offset = meta.first_offset;
+        rp->log_start_offset = brk_plog_start_offset(part->plog);
+        return KERR_NONE;
+    }
+    if (rc < 0)
+        log_debug("produce", "refused idempotent batch topic=%s partition=%d producer_id=%lld epoch=%d seq=%d "
+                  "error=\"%s\"", part->topic, part->partition, (long long)b.producer_id, b.producer_epoch,
+                  b.first_seq, err_str(rc));
+    return brk_kerr_from_err(rc);
+}
+
+/* idem_appended - the append took the batch and patched its offsets in
+ * place: remember it at once. */
+static void idem_appended(struct produce_part *pp, struct bytes records)
+{
+    if (pp->producer_id >= 0)
+        brk_part_producers_observe(pp->part, records.ptr, records.len);
+}
+
+/* idem_append_done - in the append callback: a failed write is trimmed
+ * from the log, so the state must not call its retry a duplicate. */
+static void idem_append_done(struct produce_part *pp, int rc)
+{
+    if (rc < 0 && pp->producer_id >= 0)
+        brk_pstate_forget(pp->part->pstate, pp->producer_id, pp->base_offset);
+}
 
 static void produce_respond(struct produce_state *st)
 {
@@ -52,6 +114,7 @@ static void produce_append_cb(void *arg, int rc)
 {
     struct produce_part *pp = arg;
     struct produce_state *st = pp->st;
+    idem_append_done(pp, rc);
     if (rc < 0) {
         pp->rp->error_code = brk_kerr_from_err(rc);
         pp->rp->base_offset = -1;
@@ -96,6 +159,10 @@ static int16_t produce_partition(struct produce_state *st, const struct ctrl_top
         if (cp->isr_count < part->min_insync_replicas)
             return KERR_NOT_ENOUGH_REPLICAS;
     }
+    bool dup = false;
+    int16_t kerr = idem_check(part, p->records, &sum, rp, &dup);
+    if (kerr != KERR_NONE || dup)
+        return kerr;
     int64_t now_ms = clock_wall_ms();
     if (part->log_append_time) {
         /* the frame is ours: rewrite each batch's timestamp in place */
@@ -114,6 +181,7 @@ static int16_t produce_partition(struct produce_state *st, const struct ctrl_top
     pp->st = st;
     pp->rp = rp;
     pp->part = part;
+    pp->producer_id = sum.producer_id;
     req->pending++;
     /* the frame is ours and lives until the append's callback: no copy */
     rc = brk_plog_append_borrowed(part->plog, (uint8_t *)p->records.ptr, p->records.len, part->leader_epoch, now_ms,
@@ -124,6 +192,8 @@ static int16_t produce_partition(struct produce_state *st, const struct ctrl_top
                   err_str(rc));
         return brk_kerr_from_err(rc);
     }
+    pp->base_offset = rp->base_offset;
+    idem_appended(pp, p->records);
     return KERR_NONE;
 }
 
