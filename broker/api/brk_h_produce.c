@@ -18,7 +18,8 @@
  * producer state (broker/log/brk_pstate.h) in three calls kept apart from
  * the rest: idem_check before the append (a duplicate of one of the
  * producer's last five batches is answered with its original offsets and
- * not appended; a gap or a stale epoch is refused), idem_appended right
+ * not appended - REQUEST_TIMED_OUT, retriable, while the original's write
+ * is still in flight; a gap or a stale epoch is refused), idem_appended right
  * after the append assigned the offsets (so a pipelined next batch of the
  * same producer sees this one), idem_append_done in the append callback
  * (a failed write forgets the batch: the log trims it).
@@ -67,6 +68,15 @@ static int16_t idem_check(const struct brk_part *part, struct bytes records, con
     brk_pstate_batch_from_hdr(&h, &b);
     struct brk_pstate_meta meta;
     int rc = brk_pstate_check(part->pstate, &b, &meta);
+    if (rc == BRK_PSTATE_DUPLICATE && meta.last_offset >= brk_plog_end_offset(part->plog)) {
+        /* the original's write has not completed: it may still fail, so
+         * its offsets cannot be promised yet; the client retries (with
+         * acks=all this becomes: wait for the high watermark, as Kafka's
+         * delayed produce does) */
+        log_debug("produce", "duplicate of a batch in flight topic=%s partition=%d producer_id=%lld seq=%d: retry",
+                  part->topic, part->partition, (long long)b.producer_id, b.first_seq);
+        return KERR_REQUEST_TIMED_OUT;
+    }
     if (rc == BRK_PSTATE_DUPLICATE) {
         log_debug("produce", "duplicate batch topic=%s partition=%d producer_id=%lld epoch=%d seq=%d..%d offset=%lld",
                   part->topic, part->partition, (long long)b.producer_id, b.producer_epoch, b.first_seq, b.last_seq,
