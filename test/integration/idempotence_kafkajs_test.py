@@ -1,7 +1,10 @@
 """idempotence_kafkajs_test - kafkajs's idempotent producer
 (test/js/idempotent_kafkajs.js) on a 3-node cluster, bootstrapped at the
 brokers that do not lead its partition, while the test kill -9s and
-restarts the leader (when the script prints "KILL", without stopping it).
+restarts the leader (when the script prints "KILL", without stopping it),
+then stalls it (SIGSTOP for 2.5 s, past kafkajs's 1 s request timeout, at
+"STALL"), so a send the stopped node still holds is retried and arrives
+twice.
 
 Proves: kafkajs gets a producer id (InitProducerId v1), every batch it saw
 acknowledged is in the log exactly at its acknowledged offsets, and the log
@@ -12,6 +15,7 @@ installed in test/js/node_modules.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -34,6 +38,7 @@ js = subprocess.Popen(["node", os.path.join(TOP, "test/js/idempotent_kafkajs.js"
 leader = None
 acked = None
 killed = False
+stalled = False
 for line in js.stdout:
     print(line, end="")
     if line.startswith("LEADER "):
@@ -45,10 +50,16 @@ for line in js.stdout:
         leader.start()
         leader.wait_ready()
         killed = True
+    elif line.strip() == "STALL":
+        os.kill(leader.proc.pid, signal.SIGSTOP)
+        time.sleep(2.5)
+        os.kill(leader.proc.pid, signal.SIGCONT)
+        stalled = True
     elif line.startswith("ACKED "):
         acked = json.loads(line[6:])
 rc = js.wait(180)
-check(rc == 0 and killed and acked, "kafkajs idempotent script rc=%d killed=%s" % (rc, killed), cl)
+check(rc == 0 and killed and stalled and acked, "kafkajs idempotent script rc=%d killed=%s stalled=%s" %
+      (rc, killed, stalled), cl)
 
 c = Consumer({"bootstrap.servers": cl.bootstrap(), "group.id": "js-idem-check", "enable.auto.commit": False})
 c.assign([TopicPartition("js-idem", 0, 0)])
@@ -73,5 +84,5 @@ for base, first, n in acked:
     for k in range(n):
         check(at.get(base + k) == first + k, "acknowledged value %d not at offset %d (%r)" %
               (first + k, base + k, at.get(base + k)), cl)
-print("idempotence_kafkajs_test: %d batches acknowledged, %d records once each, leader node %d killed and "
-      "restarted: OK" % (len(acked), want, leader.id))
+print("idempotence_kafkajs_test: %d batches acknowledged, %d records once each, leader node %d killed, "
+      "restarted and stalled: OK" % (len(acked), want, leader.id))

@@ -4,7 +4,10 @@
 // ROUNDS batches of 20 numbered records one after another (idempotent:
 // true, one request in flight, generous retries).  After KILL_AT rounds it
 // prints "KILL" and keeps sending: the test kill -9s and restarts the
-// leader meanwhile, so sends fail and are retried.  At the end it prints
+// leader meanwhile, so sends fail and are retried; after STALL_AT rounds
+// it prints "STALL": the test stops the leader (SIGSTOP) past the 1 s
+// request timeout and resumes it, so a send the stopped node holds is
+// retried and arrives twice.  At the end it prints
 // "ACKED <json>": each acknowledged batch's [base offset, first value,
 // count], for the test to check against the log.
 'use strict';
@@ -12,9 +15,10 @@ const { Kafka, logLevel } = require('kafkajs');
 
 const ROUNDS = 120;
 const KILL_AT = 30;
+const STALL_AT = 70;
 const TOPIC = 'js-idem';
 const kafka = new Kafka({ clientId: 'it-js-idem', brokers: process.env.SAMSA_BOOTSTRAP.split(','),
-                          logLevel: logLevel.NOTHING,
+                          logLevel: logLevel.NOTHING, requestTimeout: 1000,
                           retry: { retries: 60, initialRetryTime: 100, maxRetryTime: 1000 } });
 
 async function main() {
@@ -30,6 +34,8 @@ async function main() {
   for (let r = 0; r < ROUNDS; r++) {
     if (r === KILL_AT)
       console.log('KILL');
+    if (r === STALL_AT)
+      console.log('STALL');
     const messages = [];
     for (let j = 0; j < 20; j++)
       messages.push({ value: `${r * 20 + j}` });
