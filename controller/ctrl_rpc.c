@@ -3,8 +3,8 @@
  * forwarding.
  *
  * Brokers send requests, never records (controller/README.md, "Controller
- * RPCs"): BrokerRegistration, BrokerHeartbeat and CreateTopic (a broker's
- * auto-creation).  The active controller checks each against its own image
+ * RPCs"): BrokerRegistration, BrokerHeartbeat, CreateTopic (a broker's
+ * auto-creation) and AllocateProducerIds (InitProducerId's id blocks).  The active controller checks each against its own image
  * (caller identity, message version, broker epoch, existence, limits),
  * plans the records itself (ctrl_plan.c) and answers once they are
  * committed.  A raw record proposal from another node is refused and
