@@ -27,7 +27,8 @@ static int snap_path(const char *dir, int64_t offset, char *out, size_t size)
     return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* The offsets of dir's snapshot files, newest first (at most max). */
+/* The offsets of dir's snapshot files, newest first (at most max); temp
+ * files of interrupted writes are removed on the way. */
 static size_t snap_list(const char *dir, int64_t *offsets, size_t max)
 {
     DIR *d = opendir(dir);
@@ -37,6 +38,12 @@ static size_t snap_list(const char *dir, int64_t *offsets, size_t max)
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         const char *name = de->d_name;
+        if (strlen(name) == 20 + strlen(PSTORE_SUFFIX ".tmp") && strcmp(name + 20, PSTORE_SUFFIX ".tmp") == 0) {
+            char path[PATH_MAX];
+            if (snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path)
+                (void)unlink(path); /* a write cut short by a crash */
+            continue;
+        }
         if (strlen(name) != 20 + strlen(PSTORE_SUFFIX) || strcmp(name + 20, PSTORE_SUFFIX) != 0)
             continue;
         char *end;
@@ -165,6 +172,28 @@ int brk_pstore_load(struct brk_pstate *ps, struct brk_plog *pl, const char *dir)
     return 0;
 }
 
+/* PATH.tmp, then rename: a reader sees the old file or the whole new one.
+ * No fsync (see brk_pstore.h): a snapshot an OS crash loses or tears is
+ * refused by its CRC at the next open and the log is replayed instead. */
+static int snap_write_file(const char *path, struct bytes data)
+{
+    char tmp[PATH_MAX];
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return -ENAMETOOLONG;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    int rc = fileio_write_all(fd, data.ptr, data.len);
+    if (close(fd) < 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && rename(tmp, path) < 0)
+        rc = -errno;
+    if (rc < 0)
+        unlink(tmp);
+    return rc;
+}
+
 int brk_pstore_write(const struct brk_pstate *ps, const char *dir, int64_t offset)
 {
     ASSERT(offset >= 0);
@@ -174,10 +203,8 @@ int brk_pstore_write(const struct brk_pstate *ps, const char *dir, int64_t offse
     int rc = brk_pstate_encode(ps, &b);
     if (rc == 0)
         rc = snap_path(dir, offset, path, sizeof path);
-    if (rc == 0) {
-        struct bytes part = buf_bytes(&b);
-        rc = fileio_write_atomic(path, &part, 1);
-    }
+    if (rc == 0)
+        rc = snap_write_file(path, buf_bytes(&b));
     buf_deinit(&b);
     if (rc < 0) {
         log_warn("pstore", "cannot write producer snapshot dir=%s offset=%" PRId64 " error=\"%s\" (rebuilt from the "

@@ -3,8 +3,12 @@
  * snapshot files beside the segments and the replay of the log at open.
  *
  * Files: <partition dir>/<20-digit offset>.snapshot (Kafka's name; our own
- * bytes, documented in brk_pstate.h, with a CRC-32C), written atomically
- * (temp file, fsync, rename).  A snapshot at offset X holds the state of
+ * bytes, documented in brk_pstate.h, with a CRC-32C), written through a
+ * temp file and a rename, without fsync: a snapshot is an optimisation of
+ * the replay, never the only copy of anything (the log is), so one that an
+ * OS crash lost or tore is refused by its CRC and an older one or the log
+ * serves instead.  That keeps a roll and a clean shutdown of many
+ * partitions free of fsyncs.  A snapshot at offset X holds the state of
  * every batch below X.  Written when a segment rolls (X = the new base
  * offset) and at clean shutdown (X = the log end); the newest
  * BRK_PSTORE_SNAPSHOTS_KEPT are kept.
@@ -16,7 +20,7 @@
  * So the state equals what observing the whole log in order would give,
  * the same on every replica.
  *
- * Blocks on file I/O: open, roll and shutdown only.
+ * Blocks on file I/O (no fsync): open, roll and shutdown only.
  */
 #ifndef SAMSA_BRK_PSTORE_H
 #define SAMSA_BRK_PSTORE_H
