@@ -187,7 +187,8 @@ bench: all
 
 # Fuzzing: libFuzzer (clang), one target per decoder family, each
 # test/fuzz/fuzz_<family>.c: Kafka requests, record batches, controller
-# frames and metadata payloads, __consumer_offsets records, config files.
+# frames and metadata payloads, __consumer_offsets records, config files,
+# producer-state snapshots.
 # `make fuzz` runs every target FUZZ_SECONDS (corpora kept in
 # build-fuzz/corpus/<target>, seeded from test/fuzz/seeds/<target> when it
 # exists); `make fuzz-smoke` runs each 10 s (CI: the targets cannot rot).

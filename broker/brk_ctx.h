@@ -29,6 +29,7 @@ struct brk_ctx;
 struct brk_conns;
 struct brk_fetcher;
 struct brk_replicas;
+struct brk_pids;
 
 struct brk_listener {
     struct brk_ctx *srv;
@@ -90,6 +91,7 @@ struct brk_ctx {
                                       * loaded at; -1: not coordinated here (brk_h_group_follow) */
     int32_t groups_partition_count;  /* entries in groups_loaded_epochs */
     struct event *groups_load_ev;    /* loads the partitions this node just came to lead, one a pass */
+    struct brk_pids *pids;           /* this broker's producer-id blocks (brk_h_producer.c); NULL until used */
     char cluster_id[64];             /* from meta.properties (checked against CLUSTER_ID) */
     const char *config_path;
     bool stopping;

@@ -33,6 +33,7 @@
 #include "broker/api/brk_h.h"
 #include "broker/net/brk_req.h"
 #include "broker/log/brk_part.h"
+#include "broker/log/brk_pstate.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metaprops.h"
@@ -299,6 +300,11 @@ static void retention_cb(evutil_socket_t fd, short what, void *arg)
             log_info("retention", "segments deleted topic=%s partition=%d count=%d log_start_offset=%lld", p->topic,
                      p->partition, deleted, (long long)brk_plog_start_offset(p->plog));
         total += deleted;
+        /* producer.id.expiration.ms, checked at the retention interval */
+        int32_t expired = brk_pstate_expire(p->pstate, now, srv->node->producer_id_expiration_ms);
+        if (expired > 0)
+            log_info("retention", "idle producers expired topic=%s partition=%d count=%d", p->topic, p->partition,
+                     expired);
     }
     if (total > 0 && brk_parts_checkpoint(srv->parts) < 0)
         log_error("retention", "log start offsets not checkpointed");
@@ -772,6 +778,7 @@ void brk_server_destroy(struct brk_ctx *srv)
     srv->fetcher = NULL;
     brk_h_group_stop(srv); /* after the drain: append callbacks use it */
     ctrl_destroy(srv->ctrl);
+    brk_h_producer_stop(srv); /* after ctrl_destroy: no producer-id block arrives any more */
     brk_parts_destroy(srv->parts);
     brk_replicas_destroy(srv);
     brk_conns_destroy(srv); /* after every state-thread user of requests; before srv->base goes */

@@ -1047,6 +1047,7 @@ static void derive_numbers(struct config *cfg)
     n->group_initial_rebalance_delay_ms = num(cfg, "group.initial.rebalance.delay.ms");
     n->offsets_retention_ms = mul_sat(num(cfg, "offsets.retention.minutes"), 60000);
     n->offsets_retention_check_interval_ms = num(cfg, "offsets.retention.check.interval.ms");
+    n->producer_id_expiration_ms = num(cfg, "producer.id.expiration.ms");
 
     n->broker_heartbeat_interval_ms = num(cfg, "broker.heartbeat.interval.ms");
     n->broker_session_timeout_ms = num(cfg, "broker.session.timeout.ms");

@@ -216,6 +216,7 @@ struct config_node {
     int64_t group_initial_rebalance_delay_ms;
     int64_t offsets_retention_ms;                /* offsets.retention.minutes, in ms */
     int64_t offsets_retention_check_interval_ms; /* offsets.retention.check.interval.ms */
+    int64_t producer_id_expiration_ms;           /* producer.id.expiration.ms */
 
     /* KRaft. */
     int64_t broker_heartbeat_interval_ms;

@@ -129,6 +129,7 @@ const struct config_key config_keys_broker[] = {
     KR("transaction.state.log.replication.factor", CONFIG_INT, "3", 1, INT16_MAX, "Replication factor of __transaction_state."),
     KR("transaction.state.log.min.isr", CONFIG_INT, "2", 1, INT32_MAX, "min.insync.replicas of __transaction_state."),
     KR("transaction.state.log.num.partitions", CONFIG_INT, "50", 1, INT32_MAX, "Partitions of __transaction_state."),
+    KR("producer.id.expiration.ms", CONFIG_INT, "86400000", 1, INT32_MAX, "An idempotent producer idle this long is forgotten by each partition (its state expires)."),
     KR("transaction.max.timeout.ms", CONFIG_INT, "900000", 1, INT32_MAX, "Largest transaction timeout a producer may ask for."),
     KR("group.initial.rebalance.delay.ms", CONFIG_INT, "3000", 0, INT32_MAX, "Wait for more members before the first rebalance of a new group."),
     KR("group.min.session.timeout.ms", CONFIG_INT, "6000", 0, INT32_MAX, "Smallest session timeout a consumer may ask for."),

@@ -30,6 +30,8 @@ const char *err_str(int err)
     case ERR_INVALID_REPLICATION_FACTOR: return "invalid replication factor";
     case ERR_INVALID_REPLICA_ASSIGNMENT: return "invalid replica assignment";
     case ERR_INVALID_CONFIG: return "invalid config";
+    case ERR_OUT_OF_SEQUENCE: return "out of order sequence number";
+    case ERR_PRODUCER_EPOCH: return "stale producer epoch";
     default: break;
     }
     if (err < 0 && err > ERR_FIRST)

@@ -35,6 +35,8 @@ enum err_code {
     ERR_INVALID_REPLICATION_FACTOR,  /* replication factor <= 0 or > live brokers */
     ERR_INVALID_REPLICA_ASSIGNMENT,  /* a manual assignment Kafka would reject */
     ERR_INVALID_CONFIG,              /* an unknown config key or a bad value */
+    ERR_OUT_OF_SEQUENCE,             /* an idempotent batch's sequence leaves a gap */
+    ERR_PRODUCER_EPOCH,              /* an idempotent batch's producer epoch is older than the partition's */
     ERR_LAST
 };
 

@@ -246,6 +246,17 @@ MUST_CHECK int ctrl_alter_partition(struct ctrl *c, const struct ctrl_alter_part
  * change is in flight: no leader is chosen from an ISR about to change. */
 MUST_CHECK int ctrl_propose_election(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n,
                                      ctrl_commit_cb cb, void *arg);
+/* ctrl_allocate_producer_ids - a broker's request for a block of producer
+ * ids (Kafka's AllocateProducerIds, KIP-730).  The active controller checks
+ * that broker_id is the caller, registered with broker_epoch (else
+ * ERR_STALE), commits a ProducerIdsRecord moving the next block start past
+ * the block, and cb gets 0 and the block [start, start + len) once it is
+ * committed: no id is ever handed out twice, across controller failover
+ * too.  Errors as for every typed RPC. */
+#define CTRL_PRODUCER_ID_BLOCK_LEN 1000
+typedef void (*ctrl_producer_ids_cb)(void *arg, int rc, int64_t start, int32_t len);
+MUST_CHECK int ctrl_allocate_producer_ids(struct ctrl *c, int32_t broker_id, int64_t broker_epoch,
+                                          ctrl_producer_ids_cb cb, void *arg);
 
 /* Kafka request forwarding (brokers -> active controller).  The controller
  * module only carries the bytes; the broker registers the handler that runs

@@ -32,6 +32,7 @@ struct ctrl_image {
     struct ctrl_broker_configs broker_configs[CTRL_BROKERS_MAX + 1];
     int32_t broker_config_count;
     int64_t applied_offset;
+    int64_t next_producer_id;   /* ProducerIdsRecord: ids below were handed out */
 };
 
 static uint64_t hash_bytes(const void *p, size_t n)
@@ -428,6 +429,23 @@ static void apply_broker_change(struct ctrl_image *img, const Samsa__BrokerRegis
         b->fenced = r->fenced;
 }
 
+/* Ids never go back: a record below the current start (it cannot come from
+ * a correct controller) is logged and ignored. */
+static void apply_producer_ids(struct ctrl_image *img, const Samsa__ProducerIdsRecord *r, int64_t offset)
+{
+    if (r->next_producer_id_block_start < img->next_producer_id) {
+        log_warn("image", "producer id block start moves back from=%lld to=%lld offset=%lld; ignored",
+                 (long long)img->next_producer_id, (long long)r->next_producer_id_block_start, (long long)offset);
+        return;
+    }
+    img->next_producer_id = r->next_producer_id_block_start;
+}
+
+int64_t ctrl_image_next_producer_id(const struct ctrl_image *img)
+{
+    return img->next_producer_id;
+}
+
 void ctrl_image_apply(struct ctrl_image *img, const Samsa__MetadataRecord *rec, int64_t offset)
 {
     ASSERT(offset >= img->applied_offset); /* an entry's records share its offset */
@@ -442,6 +460,7 @@ void ctrl_image_apply(struct ctrl_image *img, const Samsa__MetadataRecord *rec, 
     case SAMSA__METADATA_RECORD__RECORD_UNREGISTER_BROKER: apply_unregister_broker(img, rec->unregister_broker); break;
     case SAMSA__METADATA_RECORD__RECORD_BROKER_CHANGE: apply_broker_change(img, rec->broker_change); break;
     case SAMSA__METADATA_RECORD__RECORD_NOOP: break;
+    case SAMSA__METADATA_RECORD__RECORD_PRODUCER_IDS: apply_producer_ids(img, rec->producer_ids, offset); break;
     default: log_warn("image", "unknown metadata record case=%d offset=%lld; skipped", rec->record_case, (long long)offset);
     }
 }

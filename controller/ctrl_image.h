@@ -102,6 +102,11 @@ const struct ctrl_broker *ctrl_image_broker_find(const struct ctrl_image *img, i
 /* broker-level dynamic configs; resource_name "" = cluster-wide default */
 const struct ctrl_configs *ctrl_image_broker_configs(const struct ctrl_image *img, int32_t broker_id);
 
+/* ctrl_image_next_producer_id - the start of the next producer-id block
+ * (ProducerIdsRecord): every id below it has been handed to a broker.  0
+ * before the first block. */
+int64_t ctrl_image_next_producer_id(const struct ctrl_image *img);
+
 /* ctrl_configs_find - value of name, or NULL. */
 const char *ctrl_configs_find(const struct ctrl_configs *c, const char *name);
 

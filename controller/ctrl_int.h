@@ -28,6 +28,7 @@ enum ctrl_rpc_kind {
     CTRL_RPC_CREATE_TOPIC,   /* CreateTopicRequest */
     CTRL_RPC_FORWARD,        /* ForwardRequest (a Kafka request frame) */
     CTRL_RPC_ALTER_PARTITION, /* AlterPartitionRequest */
+    CTRL_RPC_ALLOC_PIDS,     /* AllocateProducerIdsRequest */
 };
 
 /* A typed request the active controller accepted and proposed, waiting for
@@ -49,6 +50,8 @@ struct ctrl_rpc_wait {
     int32_t partition_id;     /* ALTER_PARTITION */
     ctrl_alter_partition_cb ap_cb;             /* local ALTER_PARTITION */
     struct ctrl_alter_partition_reply ap_reply; /* ALTER_PARTITION: the state to answer */
+    ctrl_producer_ids_cb pids_cb; /* local ALLOC_PIDS */
+    int64_t pid_start;        /* ALLOC_PIDS: the block proposed */
 };
 
 /* Our typed request or forwarded Kafka request to the active controller,
@@ -61,6 +64,7 @@ struct ctrl_fwd {
     ctrl_register_cb reg_cb;       /* REGISTER */
     ctrl_forward_done_cb fwd_cb;   /* FORWARD */
     ctrl_alter_partition_cb ap_cb; /* ALTER_PARTITION */
+    ctrl_producer_ids_cb pids_cb;  /* ALLOC_PIDS */
     void *arg;
     int64_t deadline_ticks;
 };
@@ -174,5 +178,9 @@ int32_t ctrl_shutting_down_list(const struct ctrl *c, int32_t *ids);
 void ctrl_rpc_fail(struct ctrl *c);
 /* ctrl_rpc_tick - time out our requests to a leader that did not answer. */
 void ctrl_rpc_tick(struct ctrl *c);
+/* ctrl_pids_answer - answer an ALLOC_PIDS wait with rc (0: committed). */
+void ctrl_pids_answer(struct ctrl *c, const struct ctrl_rpc_wait *w, int rc);
+/* ctrl_pids_on_frame - the AllocateProducerIds frames; false if not one. */
+bool ctrl_pids_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFrame *f);
 
 #endif

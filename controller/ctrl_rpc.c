@@ -4,7 +4,8 @@
  *
  * Brokers send requests, never records (controller/README.md, "Controller
  * RPCs"): BrokerRegistration, BrokerHeartbeat, CreateTopic (a broker's
- * auto-creation) and AlterPartition (a leader's ISR change).  The active controller checks each against its own image
+ * auto-creation), AlterPartition (a leader's ISR change) and
+ * AllocateProducerIds (InitProducerId's id blocks).  The active controller checks each against its own image
  * (caller identity, message version, broker epoch, existence, limits),
  * plans the records itself (ctrl_plan.c) and answers once they are
  * committed.  A raw record proposal from another node is refused and
@@ -557,6 +558,10 @@ static void wait_answer(struct ctrl *c, const struct ctrl_rpc_wait *w, int rc)
             send_register_response(c, w->from, w->request_id, rc, w->broker_epoch);
         return;
     }
+    if (w->kind == CTRL_RPC_ALLOC_PIDS) {
+        ctrl_pids_answer(c, w, rc);
+        return;
+    }
     ASSERT(w->kind == CTRL_RPC_CREATE_TOPIC);
     if (rc == 0) {
         const struct ctrl_topic *t = ctrl_image_topic_find(c->img, w->topic, strlen(w->topic));
@@ -637,6 +642,7 @@ static void fwd_fail(struct ctrl_fwd *fw, int rc)
         fw->ap_cb(fw->arg, &r);
         break;
     }
+    case CTRL_RPC_ALLOC_PIDS: fw->pids_cb(fw->arg, rc, -1, 0); break;
     }
 }
 
@@ -1029,6 +1035,156 @@ bool ctrl_rpc_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFra
             fw.fwd_cb(fw.arg, fr->error, bytes_make(fr->kafka_response.data, fr->kafka_response.len));
         return true;
     }
-    default: return false;
+    default: return ctrl_pids_on_frame(c, from, f);
     }
+}
+
+/* ---- AllocateProducerIds (KIP-730) ---- */
+
+/* The next block start this leader may hand out: the image's, or past the
+ * blocks it proposed that are not applied yet (two allocations in flight
+ * must not get the same block).  A new leader plans only once its image
+ * holds every earlier leader's committed blocks (ready_to_plan). */
+static int64_t pids_next(const struct ctrl *c)
+{
+    int64_t next = ctrl_image_next_producer_id(c->img);
+    for (uint32_t i = 0; i < c->wait_count; i++)
+        if (c->waits[i].kind == CTRL_RPC_ALLOC_PIDS && c->waits[i].pid_start + CTRL_PRODUCER_ID_BLOCK_LEN > next)
+            next = c->waits[i].pid_start + CTRL_PRODUCER_ID_BLOCK_LEN;
+    return next;
+}
+
+/* pids_serve - check an allocation, propose the ProducerIdsRecord.  On 0,
+ * *w (not yet counted) holds the wait. */
+static int pids_serve(struct ctrl *c, uint32_t caller, uint32_t version, int32_t broker_id, int64_t broker_epoch,
+                      struct ctrl_rpc_wait *w)
+{
+    char why[160];
+    if (!ctrl_rpc_ready_to_plan(c))
+        return ERR_NOT_CONTROLLER;
+    if (version > CTRL_RPC_VERSION_MAX) {
+        snprintf(why, sizeof why, "message version %u is newer than this controller's %d", version,
+                 CTRL_RPC_VERSION_MAX);
+        refused(c, "a producer id allocation", caller, why);
+        return ERR_UNSUPPORTED;
+    }
+    if (broker_id < 0 || (uint32_t)broker_id != caller) {
+        snprintf(why, sizeof why, "broker_id=%d is not the caller's node id", broker_id);
+        refused(c, "a producer id allocation", caller, why);
+        return ERR_INVALID;
+    }
+    const struct ctrl_broker *b = ctrl_image_broker_find(c->img, broker_id);
+    if (!b || b->broker_epoch != broker_epoch)
+        return ERR_STALE; /* Kafka's STALE_BROKER_EPOCH: register first */
+    int64_t start = pids_next(c);
+    if (start > INT64_MAX - 2 * CTRL_PRODUCER_ID_BLOCK_LEN) {
+        refused(c, "a producer id allocation", caller, "the producer id space is exhausted");
+        return ERR_LIMIT;
+    }
+    arena_reset(&c->plan_arena);
+    Samsa__MetadataRecord *m = arena_alloc(&c->plan_arena, sizeof *m);
+    Samsa__ProducerIdsRecord *pr = arena_alloc(&c->plan_arena, sizeof *pr);
+    if (!m || !pr)
+        return ERR_LIMIT;
+    samsa__metadata_record__init(m);
+    samsa__producer_ids_record__init(pr);
+    pr->broker_id = broker_id;
+    pr->broker_epoch = broker_epoch;
+    pr->next_producer_id_block_start = start + CTRL_PRODUCER_ID_BLOCK_LEN;
+    m->record_case = SAMSA__METADATA_RECORD__RECORD_PRODUCER_IDS;
+    m->producer_ids = pr;
+    uint64_t index = 0;
+    int rc = ctrl_propose_batch(c, &m, 1, &index);
+    if (rc < 0)
+        return rc;
+    w->index = index;
+    w->kind = CTRL_RPC_ALLOC_PIDS;
+    w->broker_id = broker_id;
+    w->pid_start = start;
+    return 0;
+}
+
+static void send_pids_response(struct ctrl *c, uint32_t to, uint64_t request_id, int err, int64_t start)
+{
+    Samsa__AllocateProducerIdsResponse r = SAMSA__ALLOCATE_PRODUCER_IDS_RESPONSE__INIT;
+    r.request_id = request_id;
+    r.error = err;
+    r.producer_id_start = err == 0 ? start : -1;
+    r.producer_id_len = err == 0 ? CTRL_PRODUCER_ID_BLOCK_LEN : 0;
+    r.leader_id = raft_leader_get(c->raft);
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_ALLOCATE_PRODUCER_IDS_RESPONSE;
+    f.allocate_producer_ids_response = &r;
+    ctrl_send_frame(c, to, &f);
+}
+
+void ctrl_pids_answer(struct ctrl *c, const struct ctrl_rpc_wait *w, int rc)
+{
+    ASSERT(w->kind == CTRL_RPC_ALLOC_PIDS);
+    /* committed means applied: the image is past the block */
+    ASSERT(rc < 0 || ctrl_image_next_producer_id(c->img) >= w->pid_start + CTRL_PRODUCER_ID_BLOCK_LEN);
+    if (rc == 0)
+        log_info("ctrl", "producer id block start=%lld len=%d to broker=%d", (long long)w->pid_start,
+                 CTRL_PRODUCER_ID_BLOCK_LEN, w->broker_id);
+    if (w->local)
+        w->pids_cb(w->arg, rc, rc == 0 ? w->pid_start : -1, rc == 0 ? CTRL_PRODUCER_ID_BLOCK_LEN : 0);
+    else
+        send_pids_response(c, w->from, w->request_id, rc, w->pid_start);
+}
+
+int ctrl_allocate_producer_ids(struct ctrl *c, int32_t broker_id, int64_t broker_epoch, ctrl_producer_ids_cb cb,
+                               void *arg)
+{
+    ASSERT(cb != NULL);
+    if (ctrl_is_active(c)) {
+        struct ctrl_rpc_wait *w = wait_new(c);
+        if (!w)
+            return ERR_LIMIT;
+        int rc = pids_serve(c, (uint32_t)c->cfg.node_id, CTRL_RPC_VERSION_MAX, broker_id, broker_epoch, w);
+        if (rc < 0)
+            return rc;
+        w->local = true;
+        w->pids_cb = cb;
+        w->arg = arg;
+        c->wait_count++;
+        ctrl_process_ready(c);
+        return 0;
+    }
+    Samsa__AllocateProducerIdsRequest rq = SAMSA__ALLOCATE_PRODUCER_IDS_REQUEST__INIT;
+    rq.version = CTRL_RPC_VERSION_MAX;
+    rq.request_id = ++c->next_request_id;
+    rq.broker_id = broker_id;
+    rq.broker_epoch = broker_epoch;
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_ALLOCATE_PRODUCER_IDS;
+    f.allocate_producer_ids = &rq;
+    struct ctrl_fwd fw = { .kind = CTRL_RPC_ALLOC_PIDS, .pids_cb = cb, .arg = arg };
+    return fwd_send(c, &f, rq.request_id, &fw);
+}
+
+bool ctrl_pids_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFrame *f)
+{
+    if (f->frame_case == SAMSA__CONTROLLER_FRAME__FRAME_ALLOCATE_PRODUCER_IDS) {
+        const Samsa__AllocateProducerIdsRequest *rq = f->allocate_producer_ids;
+        struct ctrl_rpc_wait *w = wait_new(c);
+        int rc = !w ? ERR_LIMIT : pids_serve(c, from, rq->version, rq->broker_id, rq->broker_epoch, w);
+        if (rc < 0) {
+            send_pids_response(c, from, rq->request_id, rc, -1);
+            return true;
+        }
+        w->from = from;
+        w->request_id = rq->request_id;
+        c->wait_count++;
+        return true;
+    }
+    if (f->frame_case == SAMSA__CONTROLLER_FRAME__FRAME_ALLOCATE_PRODUCER_IDS_RESPONSE) {
+        const Samsa__AllocateProducerIdsResponse *r = f->allocate_producer_ids_response;
+        struct ctrl_fwd fw;
+        if (!fwd_take(c, r->request_id, CTRL_RPC_ALLOC_PIDS, &fw))
+            return true;
+        bool sane = r->error != 0 || (r->producer_id_start >= 0 && r->producer_id_len > 0);
+        fw.pids_cb(fw.arg, sane ? r->error : ERR_DECODE, r->producer_id_start, r->producer_id_len);
+        return true;
+    }
+    return false;
 }

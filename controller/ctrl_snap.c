@@ -3,8 +3,8 @@
  *
  * The records are the ones a fresh image needs to become equal to this one:
  * every broker registration (with its fenced flag), every topic with its
- * configs and partitions (leader, ISR, epochs exactly as they are now), and
- * broker-level configs.  Loading is plain ctrl_image_apply, so snapshots
+ * configs and partitions (leader, ISR, epochs exactly as they are now),
+ * broker-level configs and the next producer-id block start.  Loading is plain ctrl_image_apply, so snapshots
  * and log replay share one code path.
  */
 #include "controller/ctrl_snap.h"
@@ -149,6 +149,18 @@ int ctrl_snap_encode(const struct ctrl_image *img, struct arena *a, struct buf *
             pm->record_case = SAMSA__METADATA_RECORD__RECORD_PARTITION;
             pm->partition = pr;
         }
+    }
+    if (ctrl_image_next_producer_id(img) > 0) {
+        Samsa__MetadataRecord *m = push(&r, a);
+        Samsa__ProducerIdsRecord *pr = arena_alloc(a, sizeof *pr);
+        if (!m || !pr)
+            return ERR_LIMIT;
+        samsa__producer_ids_record__init(pr);
+        pr->broker_id = -1;
+        pr->broker_epoch = -1;
+        pr->next_producer_id_block_start = ctrl_image_next_producer_id(img);
+        m->record_case = SAMSA__METADATA_RECORD__RECORD_PRODUCER_IDS;
+        m->producer_ids = pr;
     }
     Samsa__MetadataBatch batch = SAMSA__METADATA_BATCH__INIT;
     batch.records = r.recs;

@@ -14,6 +14,7 @@
 
 #include "common/arena.h"
 #include "controller/ctrl.h"
+#include "controller/ctrl_snap.h"
 #include "controller/ctrl_mlog.h"
 
 static char tmpdir[256];
@@ -268,6 +269,75 @@ START_TEST(test_alter_partition_rpc)
 }
 END_TEST
 
+static int pids_calls;
+static int pids_rc[4];
+static int64_t pids_start[4];
+static void pids_cb(void *arg, int rc, int64_t start, int32_t len)
+{
+    (void)arg;
+    ck_assert_int_lt(pids_calls, 4);
+    ck_assert(rc < 0 || len == CTRL_PRODUCER_ID_BLOCK_LEN);
+    pids_rc[pids_calls] = rc;
+    pids_start[pids_calls++] = start;
+    event_base_loopbreak(base);
+}
+
+static void pids_wait(int calls)
+{
+    while (pids_calls < calls) {
+        struct timeval limit = { 5, 0 };
+        event_base_loopexit(base, &limit);
+        event_base_dispatch(base);
+    }
+}
+
+/* AllocateProducerIds: blocks never overlap, also two in flight at once and
+ * across a restart and a snapshot; stale or foreign callers are refused. */
+START_TEST(test_producer_id_blocks)
+{
+    struct arena a;
+    arena_init(&a, 4096, 1 << 20);
+    base = event_base_new();
+    struct ctrl *c = open_ctrl();
+    register_self(c, &a);
+    ck_assert_int_eq(ctrl_image_next_producer_id(ctrl_metadata(c)), 0);
+    pids_calls = 0;
+    ck_assert_int_eq(ctrl_allocate_producer_ids(c, 1, 1, pids_cb, NULL), 0);
+    ck_assert_int_eq(ctrl_allocate_producer_ids(c, 1, 1, pids_cb, NULL), 0); /* the first is not applied yet */
+    ck_assert_int_eq(ctrl_allocate_producer_ids(c, 1, 2, pids_cb, NULL), ERR_STALE);
+    ck_assert_int_eq(ctrl_allocate_producer_ids(c, 2, 1, pids_cb, NULL), ERR_INVALID);
+    pids_wait(2);
+    ck_assert_int_eq(pids_rc[0], 0);
+    ck_assert_int_eq(pids_rc[1], 0);
+    ck_assert_int_eq(pids_start[0], 0);
+    ck_assert_int_eq(pids_start[1], CTRL_PRODUCER_ID_BLOCK_LEN);
+    ck_assert_int_eq(ctrl_image_next_producer_id(ctrl_metadata(c)), 2 * CTRL_PRODUCER_ID_BLOCK_LEN);
+    ctrl_destroy(c);
+
+    /* replayed from the log: the next block follows */
+    c = open_ctrl();
+    ck_assert_int_eq(ctrl_image_next_producer_id(ctrl_metadata(c)), 2 * CTRL_PRODUCER_ID_BLOCK_LEN);
+    ck_assert_int_eq(ctrl_allocate_producer_ids(c, 1, 1, pids_cb, NULL), 0);
+    pids_wait(3);
+    ck_assert_int_eq(pids_rc[2], 0);
+    ck_assert_int_eq(pids_start[2], 2 * CTRL_PRODUCER_ID_BLOCK_LEN);
+
+    /* a snapshot carries the next block start */
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    ck_assert_int_eq(ctrl_snap_encode(ctrl_metadata(c), &a, &b), 0);
+    struct ctrl_image *img;
+    ck_assert_int_eq(ctrl_image_create(&img), 0);
+    ck_assert_int_eq(ctrl_snap_load(img, buf_bytes(&b), 0), 0);
+    ck_assert_int_eq(ctrl_image_next_producer_id(img), 3 * CTRL_PRODUCER_ID_BLOCK_LEN);
+    ctrl_image_destroy(img);
+    buf_deinit(&b);
+    ctrl_destroy(c);
+    event_base_free(base);
+    arena_deinit(&a);
+}
+END_TEST
+
 /* Manual replica assignments (CreateTopics / CreatePartitions): Kafka's
  * rules and messages, and the leader is the first unfenced replica. */
 START_TEST(test_manual_assignment)
@@ -445,6 +515,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_create_and_replay);
     tcase_add_test(tc, test_alter_partition_rpc);
+    tcase_add_test(tc, test_producer_id_blocks);
     tcase_add_test(tc, test_manual_assignment);
     tcase_add_test(tc, test_mlog_torn_tail);
     tcase_add_test(tc, test_mlog_cut_prefix);

@@ -48,6 +48,9 @@ void brk_h_describe_groups(struct brk_req *req);
 void brk_h_list_groups(struct brk_req *req);
 void brk_h_delete_groups(struct brk_req *req);
 void brk_h_elect_leaders(struct brk_req *req);
+void brk_h_init_producer_id(struct brk_req *req);
+/* brk_h_producer_stop - free the producer-id blocks; after ctrl_destroy. */
+void brk_h_producer_stop(struct brk_ctx *srv);
 /* brk_h_group_start - create the group coordinator and replay the
  * __consumer_offsets partitions this node leads (blocks on reads); call once
  * the local partitions are open, before the client listeners.  Starts its

@@ -21,6 +21,16 @@
  * copy is what Fetch serves byte for byte.  Versions 0-2 (magic 0/1 message
  * sets) are advertised only so librdkafka enables compression, and answered
  * UNSUPPORTED_VERSION per partition, as Kafka 4 does.
+ *
+ * Idempotent batches (a producer id >= 0) go through the partition's
+ * producer state (broker/log/brk_pstate.h) in three calls kept apart from
+ * the rest: idem_check before the append (a duplicate of one of the
+ * producer's last five batches is answered with its original offsets and
+ * not appended - REQUEST_TIMED_OUT, retriable, while the original's write
+ * is still in flight; a gap or a stale epoch is refused), idem_appended right
+ * after the append assigned the offsets (so a pipelined next batch of the
+ * same producer sees this one), idem_append_done in the append callback
+ * (a failed write forgets the batch: the log trims it).
  */
 #include <string.h>
 
@@ -53,7 +63,70 @@ struct produce_part {
     int32_t leader_epoch;           /* the term it was appended in */
     struct brk_part_waiter waiter;  /* linked while waiting for the ISR */
     struct produce_part *next, *prev; /* on st->waiting */
+    int64_t producer_id;            /* -1: not idempotent */
+    int64_t base_offset;            /* assigned by the append */
 };
+
+/* ---- idempotence (KIP-98/360): the partition's producer state ---- */
+
+/* idem_check - before the append.  KERR_NONE: append it; with *dup set: a
+ * duplicate, rp already holds the original offsets (append nothing), and
+ * *dup_records says how many records the original batch holds. */
+static int16_t idem_check(const struct brk_part *part, struct bytes records, const struct brk_batch_summary *sum,
+                          struct kmsg_produce_resp_partition *rp, bool *dup, int64_t *dup_records)
+{
+    *dup = false;
+    *dup_records = 0;
+    if (sum->producer_id < 0)
+        return KERR_NONE;
+    struct brk_batch_hdr h;
+    /* Kafka: one batch per partition from an idempotent producer, with a sequence */
+    if (sum->batch_count != 1 || sum->base_sequence < 0 || sum->producer_epoch < 0 || sum->control ||
+        brk_batch_parse(records.ptr, records.len, &h) <= 0)
+        return KERR_INVALID_RECORD;
+    struct brk_pstate_batch b;
+    brk_pstate_batch_from_hdr(&h, &b);
+    struct brk_pstate_meta meta;
+    int rc = brk_pstate_check(part->pstate, &b, &meta);
+    if (rc == BRK_PSTATE_DUPLICATE && meta.last_offset >= brk_plog_end_offset(part->plog)) {
+        /* the original's write has not completed: it may still fail, so
+         * its offsets cannot be promised yet; the client retries */
+        log_debug("produce", "duplicate of a batch in flight topic=%s partition=%d producer_id=%lld seq=%d: retry",
+                  part->topic, part->partition, (long long)b.producer_id, b.first_seq);
+        return KERR_REQUEST_TIMED_OUT;
+    }
+    if (rc == BRK_PSTATE_DUPLICATE) {
+        log_debug("produce", "duplicate batch topic=%s partition=%d producer_id=%lld epoch=%d seq=%d..%d offset=%lld",
+                  part->topic, part->partition, (long long)b.producer_id, b.producer_epoch, b.first_seq, b.last_seq,
+                  (long long)meta.first_offset);
+        *dup = true;
+        *dup_records = meta.last_offset - meta.first_offset + 1;
+        rp->base_offset = meta.first_offset;
+        rp->log_start_offset = brk_plog_start_offset(part->plog);
+        return KERR_NONE;
+    }
+    if (rc < 0)
+        log_debug("produce", "refused idempotent batch topic=%s partition=%d producer_id=%lld epoch=%d seq=%d "
+                  "error=\"%s\"", part->topic, part->partition, (long long)b.producer_id, b.producer_epoch,
+                  b.first_seq, err_str(rc));
+    return brk_kerr_from_err(rc);
+}
+
+/* idem_appended - the append took the batch and patched its offsets in
+ * place: remember it at once. */
+static void idem_appended(struct produce_part *pp, struct bytes records)
+{
+    if (pp->producer_id >= 0)
+        brk_part_producers_observe(pp->part, records.ptr, records.len);
+}
+
+/* idem_append_done - in the append callback: a failed write is trimmed
+ * from the log, so the state must not call its retry a duplicate. */
+static void idem_append_done(struct produce_part *pp, int rc)
+{
+    if (rc < 0 && pp->producer_id >= 0)
+        brk_pstate_forget(pp->part->pstate, pp->producer_id, pp->base_offset);
+}
 
 static void produce_respond(struct produce_state *st)
 {
@@ -154,6 +227,7 @@ static void produce_append_cb(void *arg, int rc)
 {
     struct produce_part *pp = arg;
     struct produce_state *st = pp->st;
+    idem_append_done(pp, rc);
     if (rc < 0) {
         pp->rp->error_code = brk_kerr_from_err(rc);
         pp->rp->base_offset = -1;
@@ -166,6 +240,35 @@ static void produce_append_cb(void *arg, int rc)
         }
     }
     produce_part_done(pp);
+}
+
+/* A duplicate of a batch already written: answered with the original's
+ * offsets - for acks=all only once the HW has passed it, as Kafka's delayed
+ * produce waits for the original's required offset (the retry may arrive
+ * before the ISR has the original). */
+static int16_t produce_duplicate(struct produce_state *st, struct brk_part *part,
+                                 struct kmsg_produce_resp_partition *rp, int64_t records)
+{
+    if (st->acks != -1)
+        return KERR_NONE;
+    struct brk_req *req = st->req;
+    struct produce_part *pp = arena_alloc(&req->arena, sizeof *pp);
+    if (!pp)
+        return KERR_UNKNOWN_SERVER_ERROR;
+    memset(pp, 0, sizeof *pp);
+    pp->st = st;
+    pp->rp = rp;
+    pp->part = part;
+    pp->record_count = records;
+    pp->leader_epoch = part->leader_epoch;
+    pp->producer_id = -1;
+    if (produce_acked(pp))
+        return rp->error_code;
+    req->pending++;
+    if (produce_park(pp))
+        return KERR_NONE;
+    req->pending--;
+    return KERR_REQUEST_TIMED_OUT; /* could not wait: no memory */
 }
 
 static int16_t produce_partition(struct produce_state *st, const struct ctrl_topic *t,
@@ -199,6 +302,13 @@ static int16_t produce_partition(struct produce_state *st, const struct ctrl_top
     int16_t ec = brk_replica_produce_check(part, st->acks);
     if (ec != 0)
         return ec;
+    bool dup = false;
+    int64_t dup_records = 0;
+    ec = idem_check(part, p->records, &sum, rp, &dup, &dup_records);
+    if (ec != KERR_NONE)
+        return ec;
+    if (dup)
+        return produce_duplicate(st, part, rp, dup_records);
     int64_t now_ms = clock_wall_ms();
     if (part->log_append_time) {
         /* the frame is ours: rewrite each batch's timestamp in place */
@@ -220,6 +330,7 @@ static int16_t produce_partition(struct produce_state *st, const struct ctrl_top
     pp->part = part;
     pp->record_count = sum.record_count;
     pp->leader_epoch = part->leader_epoch;
+    pp->producer_id = sum.producer_id;
     req->pending++;
     /* the frame is ours and lives until the append's callback: no copy */
     rc = brk_plog_append_borrowed(part->plog, (uint8_t *)p->records.ptr, p->records.len, part->leader_epoch, now_ms,
@@ -230,6 +341,8 @@ static int16_t produce_partition(struct produce_state *st, const struct ctrl_top
                   err_str(rc));
         return brk_kerr_from_err(rc);
     }
+    pp->base_offset = rp->base_offset;
+    idem_appended(pp, p->records);
     return KERR_NONE;
 }
 

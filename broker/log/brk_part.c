@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "broker/log/brk_ckpt.h"
+#include "broker/log/brk_pstore.h"
 #include "broker/brk_ctx.h"
 #include "common/clock.h"
 #include "common/config.h"
@@ -139,10 +140,18 @@ void brk_parts_destroy(struct brk_parts *parts)
             ASSERT(parts->closing_count == 0); /* an idle log has finished closing */
     }
     for (int32_t i = 0; i < parts->count; i++) {
-        while (parts->list[i]->waiters)
-            brk_part_unwait(parts->list[i]->waiters);
-        brk_plog_destroy(parts->list[i]->plog);
-        free(parts->list[i]);
+        struct brk_part *p = parts->list[i];
+        while (p->waiters)
+            brk_part_unwait(p->waiters);
+        /* clean shutdown: snapshot the producer state at the log end, when
+         * nothing is in flight (else the next open replays the log) */
+        if (brk_plog_offline_err(p->plog) == 0 && brk_plog_end_offset(p->plog) == brk_plog_next_offset(p->plog) &&
+            brk_pstore_write(p->pstate, p->dir, brk_plog_end_offset(p->plog)) < 0)
+            log_warn("parts", "producer state not snapshotted at shutdown topic=%s partition=%d", p->topic,
+                     p->partition);
+        brk_plog_destroy(p->plog);
+        brk_pstate_destroy(p->pstate);
+        free(p);
     }
     free(parts->list);
     free(parts->slots);
@@ -267,6 +276,44 @@ static void part_advanced(void *arg, int64_t end_offset)
     brk_part_notify(p, BRK_PART_APPENDED);
 }
 
+/* A segment roll: everything below base_offset has been observed. */
+static void part_rolled(void *arg, int64_t base_offset)
+{
+    struct brk_part *p = arg;
+    if (brk_pstore_write(p->pstate, p->dir, base_offset) < 0)
+        return; /* logged; the next open replays from an older snapshot */
+}
+
+/* The producer state of a freshly opened log: its snapshot, then the log. */
+static int part_producers_open(struct brk_part *p)
+{
+    int rc = brk_pstate_create(&p->pstate);
+    if (rc == 0)
+        rc = brk_pstore_load(p->pstate, p->plog, p->dir);
+    if (rc < 0) {
+        log_error("parts", "cannot rebuild producer state topic=%s partition=%d error=\"%s\"", p->topic, p->partition,
+                  err_str(rc));
+        brk_pstate_destroy(p->pstate);
+        p->pstate = NULL;
+        return rc;
+    }
+    brk_plog_on_roll(p->plog, part_rolled, p);
+    return 0;
+}
+
+void brk_part_producers_observe(struct brk_part *part, const uint8_t *batches, size_t len)
+{
+    int rc = brk_pstore_observe_batches(part->pstate, batches, len);
+    if (rc < 0)
+        log_warn("parts", "producer state not updated topic=%s partition=%d error=\"%s\"", part->topic,
+                 part->partition, err_str(rc));
+}
+
+int brk_part_producers_reload(struct brk_part *part)
+{
+    return brk_pstore_load(part->pstate, part->plog, part->dir);
+}
+
 static int part_open(struct brk_parts *parts, const struct ctrl_topic *t, const struct ctrl_partition *cp)
 {
     struct brk_ctx *srv = parts->srv;
@@ -307,12 +354,18 @@ static int part_open(struct brk_parts *parts, const struct ctrl_topic *t, const 
         free(p);
         return rc;
     }
+    if ((rc = part_producers_open(p)) < 0) {
+        brk_plog_destroy(p->plog);
+        free(p);
+        return rc;
+    }
     brk_plog_on_advance(p->plog, part_advanced, p);
     if (parts->count == parts->cap) {
         int32_t cap = parts->cap ? parts->cap * 2 : 256;
         struct brk_part **l = realloc(parts->list, (size_t)cap * sizeof *l);
         if (!l) {
             brk_plog_destroy(p->plog);
+            brk_pstate_destroy(p->pstate);
             free(p);
             return -ENOMEM;
         }
@@ -452,6 +505,7 @@ static void part_closed(void *arg)
         remove_tree(p->dir);
     log_debug("parts", "partition closed topic=%s partition=%d", p->topic, p->partition);
     parts->closing_count--;
+    brk_pstate_destroy(p->pstate);
     free(p);
 }
 

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "broker/log/brk_plog.h"
+#include "broker/log/brk_pstate.h"
 #include "controller/ctrl_image.h"
 
 struct brk_ctx;
@@ -58,6 +59,7 @@ struct brk_part {
     int log_dir_index;
     char dir[PATH_MAX];
     struct brk_plog *plog;
+    struct brk_pstate *pstate;      /* idempotent producers (brk_pstate), rebuilt at open by brk_pstore */
     int32_t leader_epoch;
     bool is_leader;
     int32_t max_message_bytes;      /* max.message.bytes */
@@ -126,5 +128,18 @@ MUST_CHECK int brk_parts_checkpoint(struct brk_parts *parts);
 
 /* brk_part_high_watermark - the committed end (consumers read below it). */
 int64_t brk_part_high_watermark(const struct brk_part *part);
+
+/* brk_part_producers_observe - batches were appended to part's log (whole
+ * v2 batches carrying their assigned offsets): fold them into its producer
+ * state.  The leader calls it right after brk_plog_append*, a follower
+ * after appending replicated bytes, so every replica holds the same state.
+ * A problem (too many producers, malformed bytes) is logged, never fatal:
+ * the log is the truth and the next open rebuilds from it. */
+void brk_part_producers_observe(struct brk_part *part, const uint8_t *batches, size_t len);
+/* brk_part_producers_reload - rebuild the producer state from the newest
+ * snapshot at or below the log end and the log after it: after the log was
+ * cut (a follower's truncation), whose batches the state still holds.
+ * Blocks (reads headers).  0 or a read error. */
+MUST_CHECK int brk_part_producers_reload(struct brk_part *part);
 
 #endif

@@ -264,6 +264,12 @@ static void brk_plog_repair(struct brk_plog *pl)
 
 /* ---- completions and close --------------------------------------------- */
 
+void brk_plog_on_roll(struct brk_plog *pl, brk_plog_roll_cb fn, void *arg)
+{
+    pl->roll_cb = fn;
+    pl->roll_arg = arg;
+}
+
 void brk_plog_on_advance(struct brk_plog *pl, brk_plog_advance_cb fn, void *arg)
 {
     pl->advance_cb = fn;
@@ -443,6 +449,8 @@ static int brk_plog_roll(struct brk_plog *pl, int64_t now_ms)
         return rc;
     }
     brk_plog_active(pl)->roll_base_ms = now_ms;
+    if (pl->roll_cb)
+        pl->roll_cb(pl->roll_arg, pl->next_offset);
     if (old->max_ts_ms >= 0)
         brk_plog_tidx_push(pl, old, old->max_ts_ms, (uint32_t)(old->max_ts_offset - old->base_offset));
     brk_plog_seg_idx_close(old);

@@ -150,6 +150,22 @@ MUST_CHECK int brk_plog_open(struct uring *u, struct brk_plog_shared *sh, const 
 typedef void (*brk_plog_advance_cb)(void *arg, int64_t end_offset);
 void brk_plog_on_advance(struct brk_plog *pl, brk_plog_advance_cb fn, void *arg);
 
+/* brk_plog_on_roll - fn(arg, base_offset) runs when an append rolls to a
+ * new segment, after the file is created and before the append's batches
+ * get their offsets: everything below base_offset was appended before
+ * (the partition snapshots its producer state there). */
+typedef void (*brk_plog_roll_cb)(void *arg, int64_t base_offset);
+void brk_plog_on_roll(struct brk_plog *pl, brk_plog_roll_cb fn, void *arg);
+
+/* brk_plog_scan - call fn(arg, hdr) for the header of every visible batch
+ * whose last offset is >= from_offset, in log order (hdr->base_offset as
+ * stored).  Reads headers only (61 bytes each, through the index to find
+ * the first).  Returns 0, the first non-zero fn result, or a read error
+ * (-errno, ERR_CORRUPT).  Blocks on pread: for open/recovery. */
+struct brk_batch_hdr;
+typedef int (*brk_plog_scan_fn)(void *arg, const struct brk_batch_hdr *hdr);
+MUST_CHECK int brk_plog_scan(struct brk_plog *pl, int64_t from_offset, brk_plog_scan_fn fn, void *arg);
+
 /* brk_plog_is_direct - true when appends go through the O_DIRECT tail ring. */
 bool brk_plog_is_direct(const struct brk_plog *pl);
 

@@ -120,6 +120,8 @@ struct brk_plog {
     struct uring *u;
     brk_plog_advance_cb advance_cb;   /* the visible end moved (brk_plog_on_advance) */
     void *advance_arg;
+    brk_plog_roll_cb roll_cb;         /* a new segment starts (brk_plog_on_roll) */
+    void *roll_arg;
     struct brk_plog_shared *shared; /* NULL: buffered appends */
     bool direct;                    /* appends go through the tail ring */
     size_t align;                   /* O_DIRECT alignment (bytes, power of two) */

@@ -1,6 +1,7 @@
 /*
  * brk_plog_read.c - reads of a partition log: the offsets and sizes it
- * reports, whole batches from an offset (brk_plog_read: fetch), and
+ * reports, whole batches from an offset (brk_plog_read: fetch), batch
+ * headers from an offset (brk_plog_scan: producer-state replay), and
  * ListOffsets by timestamp (brk_plog_offset_for_time: time index, batch
  * headers, then the records of one batch, decompressed if needed).
  *
@@ -66,6 +67,27 @@ static size_t brk_plog_seg_find(const struct brk_plog *pl, int64_t offset)
             hi = mid;
     }
     return lo == 0 ? 0 : lo - 1;
+}
+
+int brk_plog_scan(struct brk_plog *pl, int64_t from_offset, brk_plog_scan_fn fn, void *arg)
+{
+    ASSERT(fn != NULL);
+    if (from_offset < pl->start_offset)
+        from_offset = pl->start_offset;
+    for (size_t si = brk_plog_seg_find(pl, from_offset); si < pl->seg_count; si++) {
+        const struct brk_plog_seg *seg = pl->segs[si];
+        int64_t pos = brk_plog_seg_lookup(seg, from_offset);
+        while (pos < seg->visible_bytes) {
+            struct brk_batch_hdr h;
+            int rc = brk_plog_hdr_at(seg, pos, seg->visible_bytes, &h);
+            if (rc < 0)
+                return rc;
+            if (h.base_offset + h.last_offset_delta >= from_offset && (rc = fn(arg, &h)) != 0)
+                return rc;
+            pos += (int64_t)h.size_bytes;
+        }
+    }
+    return 0;
 }
 
 int brk_plog_read(struct brk_plog *pl, int64_t offset, int64_t max_offset, size_t max_bytes,

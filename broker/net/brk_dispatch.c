@@ -64,6 +64,7 @@ static const struct brk_api brk_apis[] = {
     { KMSG_API_DELETE_GROUPS, brk_h_delete_groups, false, BRK_SERVED_ALL },
     { KMSG_API_OFFSET_DELETE, brk_h_offset_delete, false, BRK_SERVED_ALL },
     { KMSG_API_ELECT_LEADERS, brk_h_elect_leaders, true, BRK_SERVED_ALL },
+    { KMSG_API_INIT_PRODUCER_ID, brk_h_init_producer_id, false, BRK_SERVED_ALL },
 };
 #define BRK_API_COUNT ((int)(sizeof brk_apis / sizeof brk_apis[0]))
 

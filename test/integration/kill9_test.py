@@ -1,8 +1,8 @@
 """kill9_test - acknowledged records survive kill -9 of the node.
 
-A confluent-kafka producer (acks=all, retries on, no idempotence since
-InitProducerId is not served yet) writes numbered records and keeps every
-ACKNOWLEDGED (offset, value).  The node is killed with SIGKILL at random
+A confluent-kafka producer (acks=all, retries on, idempotence off: the
+at-least-once check; idempotence_test shows exactly once) writes numbered
+records and keeps every ACKNOWLEDGED (offset, value).  The node is killed with SIGKILL at random
 moments (KILLS times, SEED selects them), restarted on the same dir each
 time, and at the end:
   - every acknowledged record is present exactly at its acknowledged offset
@@ -31,7 +31,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from samsanode import Node, check  # noqa: E402
+from samsanode import Node, check, produce_until  # noqa: E402
 
 from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
@@ -75,20 +75,7 @@ with Node(extra_props=PROPS) as node:
                       "enable.idempotence": False, "message.timeout.ms": 120000,
                       "retry.backoff.ms": 50, "reconnect.backoff.ms": 20, "reconnect.backoff.max.ms": 200,
                       "queue.buffering.max.messages": 20000, "log_level": 0})
-        i = 0
-        while not stop.is_set():
-            try:
-                p.produce(TOPIC, value=value_of(i), partition=0, on_delivery=on_delivery)
-                i += 1
-            except BufferError:
-                p.poll(0.01)
-            p.poll(0)
-            if i % 50 == 0:
-                p.poll(0.001)
-        left = p.flush(120)
-        with lock:
-            if left:
-                errors.append("%d records still undelivered after flush" % left)
+        produce_until(p, TOPIC, stop, value_of, on_delivery, errors, lock)
 
     th = threading.Thread(target=producer_loop, daemon=True)
     th.start()

@@ -82,14 +82,16 @@ def kstr(s):
     return struct.pack(">h", len(b)) + b
 
 
-def record_batch(values, corrupt_crc=False):
-    """A magic-2 batch, uncompressed, no producer id; values are bytes."""
+def record_batch(values, corrupt_crc=False, producer_id=-1, producer_epoch=-1, base_sequence=-1):
+    """A magic-2 batch, uncompressed; values are bytes.  No producer id by
+    default; an idempotent producer's batch with producer_id/epoch/sequence."""
     ts = int(time.time() * 1000)
     recs = bytearray()
     for i, v in enumerate(values):
         body = bytes([0]) + varint(0) + varint(i) + varint(-1) + varint(len(v)) + v + varint(0)
         recs += varint(len(body)) + body
-    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, ts, ts, -1, -1, -1, len(values)) + bytes(recs)
+    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, ts, ts, producer_id, producer_epoch, base_sequence,
+                            len(values)) + bytes(recs)
     crc = crc32c(after_crc)
     if corrupt_crc:
         crc ^= 0xDEADBEEF

@@ -205,3 +205,25 @@ def check(cond, msg, node=None):
             node.fail(msg)
         print("FAIL: " + msg)
         sys.exit(1)
+
+
+def produce_until(p, topic, stop, value_of, on_delivery, errors, lock, partition=0):
+    """Produce value_of(0), value_of(1), ... to topic/partition with the
+    confluent-kafka producer p until the event stop is set, then flush; an
+    undelivered remainder is appended to errors (under lock).  Returns how
+    many records were produced."""
+    i = 0
+    while not stop.is_set():
+        try:
+            p.produce(topic, value=value_of(i), partition=partition, on_delivery=on_delivery)
+            i += 1
+        except BufferError:
+            p.poll(0.01)
+        p.poll(0)
+        if i % 50 == 0:
+            p.poll(0.001)
+    left = p.flush(120)
+    with lock:
+        if left:
+            errors.append("%d records still undelivered after flush" % left)
+    return i

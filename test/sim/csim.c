@@ -26,6 +26,8 @@
  * retries after a leader change race the same names, and for partitions its
  * (possibly stale) image says it leads proposes ISR shrinks and expansions
  * (ctrl_alter_partition) with the epochs that image holds.
+ * retries after a leader change race the same names, and asks for
+ * producer-id blocks (ctrl_allocate_producer_ids).
  *
  * Properties:
  *   fenced_leader          no node's image has a fenced broker leading a partition (every tick)
@@ -45,6 +47,8 @@
  *                          holds the leader, and holds a fenced broker only as its last member
  *   alter_answer           an accepted AlterPartition's answer names the caller as leader,
  *                          the ISR it asked for, and a partition epoch above the one it sent
+ *   producer_ids_reused    two acknowledged producer-id blocks (ctrl_allocate_producer_ids)
+ *                          never overlap, across crashes and leader changes
  *
  * Test code: it allocates freely and ends the seed at the first violation.
  */
@@ -74,6 +78,7 @@
 #define CS_CONVERGE_BOUND_TICKS 1500
 #define CS_TOPIC_NAMES 24
 #define CS_BROKERS_TRACKED 8
+#define CS_PID_BLOCKS_MAX 4096
 
 struct cs_ent {
     int32_t epoch;
@@ -96,6 +101,7 @@ struct cs_disk {
 
 struct cs_broker {           /* the node's simulated broker */
     bool registered, registering, creating, caught_up;
+    bool allocating;         /* a producer-id block asked for */
     int64_t epoch;
     uint64_t next_reg_tick, next_hb_tick;
     int32_t creating_name;
@@ -150,6 +156,8 @@ struct csim {
     struct cs_msg *msgs;
     uint32_t msg_count, msg_cap;
     bool acked_topic[CS_TOPIC_NAMES];
+    int64_t acked_pid_starts[CS_PID_BLOCKS_MAX];
+    uint32_t acked_pid_count;
     int64_t acked_epochs[CS_BROKERS_TRACKED + 1][64];
     uint32_t acked_epoch_count[CS_BROKERS_TRACKED + 1];
     bool violated;
@@ -581,6 +589,25 @@ static void alter_step(struct csim *cs, struct cs_node *n)
     }
 }
 
+static void pids_cb(void *arg, int rc, int64_t start, int32_t len)
+{
+    struct cs_node *n = arg;
+    struct csim *cs = n->cs;
+    n->brk.allocating = false;
+    trace(cs, "node=%u producer ids rc=%d start=%lld", n->id, rc, (long long)start);
+    if (rc < 0)
+        return;
+    if (len != CTRL_PRODUCER_ID_BLOCK_LEN || start < 0)
+        violation(cs, "producer_ids_reused", "node=%u got block start=%lld len=%d", n->id, (long long)start, len);
+    for (uint32_t i = 0; i < cs->acked_pid_count; i++)
+        if (start < cs->acked_pid_starts[i] + CTRL_PRODUCER_ID_BLOCK_LEN &&
+            cs->acked_pid_starts[i] < start + CTRL_PRODUCER_ID_BLOCK_LEN)
+            violation(cs, "producer_ids_reused", "node=%u got block start=%lld overlapping start=%lld", n->id,
+                      (long long)start, (long long)cs->acked_pid_starts[i]);
+    if (cs->acked_pid_count < CS_PID_BLOCKS_MAX)
+        cs->acked_pid_starts[cs->acked_pid_count++] = start;
+}
+
 static void node_crash(struct csim *cs, struct cs_node *n, const char *how);
 
 static void broker_step(struct csim *cs, struct cs_node *n)
@@ -635,6 +662,11 @@ static void broker_step(struct csim *cs, struct cs_node *n)
         b->creating_name = k;
         if (ctrl_create_topic(n->c, &spec, create_cb, n) < 0)
             b->creating = false;
+    }
+    if (!cs->calm && b->registered && !b->allocating && !b->stopping && prng_chance(&cs->rng, 10000)) {
+        b->allocating = true;
+        if (ctrl_allocate_producer_ids(n->c, (int32_t)n->id, b->epoch, pids_cb, n) < 0)
+            b->allocating = false;
     }
 }
 
@@ -747,6 +779,11 @@ static const char *image_no_fenced_leader(const struct ctrl_image *img, char *wh
 /* image_diff - NULL when equal, else what differs. */
 static const char *image_diff(const struct ctrl_image *a, const struct ctrl_image *b, char *why, size_t size)
 {
+    if (ctrl_image_next_producer_id(a) != ctrl_image_next_producer_id(b)) {
+        snprintf(why, size, "next producer id %lld/%lld", (long long)ctrl_image_next_producer_id(a),
+                 (long long)ctrl_image_next_producer_id(b));
+        return why;
+    }
     if (ctrl_image_topic_count(a) != ctrl_image_topic_count(b) ||
         ctrl_image_broker_count(a) != ctrl_image_broker_count(b)) {
         snprintf(why, size, "topics %d/%d brokers %d/%d", ctrl_image_topic_count(a), ctrl_image_topic_count(b),
