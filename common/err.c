@@ -30,6 +30,7 @@ const char *err_str(int err)
     case ERR_INVALID_REPLICATION_FACTOR: return "invalid replication factor";
     case ERR_INVALID_REPLICA_ASSIGNMENT: return "invalid replica assignment";
     case ERR_INVALID_CONFIG: return "invalid config";
+    case ERR_NO_REASSIGNMENT: return "no partition reassignment in progress";
     default: break;
     }
     if (err < 0 && err > ERR_FIRST)

@@ -35,6 +35,7 @@ enum err_code {
     ERR_INVALID_REPLICATION_FACTOR,  /* replication factor <= 0 or > live brokers */
     ERR_INVALID_REPLICA_ASSIGNMENT,  /* a manual assignment Kafka would reject */
     ERR_INVALID_CONFIG,              /* an unknown config key or a bad value */
+    ERR_NO_REASSIGNMENT,             /* cancelling a partition reassignment that is not in progress */
     ERR_LAST
 };
 

@@ -418,8 +418,10 @@ void ctrl_tick(struct ctrl *c)
 {
     c->ticks++;
     raft_tick(c->raft);
-    if (c->ticks % 10 == 0)
+    if (c->ticks % 10 == 0) {
         ctrl_leases_check(c);
+        ctrl_reassign_check(c);
+    }
     ctrl_rpc_tick(c);
     ctrl_process_ready(c);
 }

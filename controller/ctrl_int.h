@@ -112,6 +112,7 @@ struct ctrl {
     bool lease_drain;        /* a lease change waits for this leader's proposals to apply */
     int64_t session_ticks;
     struct arena plan_arena;
+    bool reassign_in_flight;  /* a batch finishing reassignments is proposed, not applied */
 };
 
 /* The storage and transport of env, spelled short for the driver. */
@@ -144,5 +145,10 @@ void ctrl_rpc_complete(struct ctrl *c, uint64_t index);
 void ctrl_rpc_fail(struct ctrl *c);
 /* ctrl_rpc_tick - time out our requests to a leader that did not answer. */
 void ctrl_rpc_tick(struct ctrl *c);
+
+/* ctrl_reassign.c */
+/* ctrl_reassign_check - leader only: propose the final step of every
+ * reassignment whose adding replicas are all in the ISR. */
+void ctrl_reassign_check(struct ctrl *c);
 
 #endif

@@ -5,7 +5,9 @@
  * key reports its default, which comes from its broker synonym (retention.ms
  * from log.retention.hours, ...) as in Kafka.  Broker configs: the static
  * configuration with each key's source.  Dynamic broker config changes are
- * not supported yet and are refused with a message saying so.
+ * refused with a message saying so, except the replication throttles
+ * (leader/follower.replication.throttled.rate, set by
+ * kafka-reassign-partitions --throttle), which are stored in the metadata.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,6 +260,24 @@ static const char *list_edit(struct arena *a, const char *cur, const char *item,
     return out;
 }
 
+/* configs_commit - commit a resource's planned config records (nothing
+ * for validate_only or no change); the error text lands in msg. */
+static int16_t configs_commit(struct brk_req *req, const struct ctrl_records *recs, bool validate_only, char *msg,
+                              size_t msg_size, int16_t *err_slot, brk_handler_fn respond, const char *what,
+                              const char *name)
+{
+    if (validate_only || recs->count == 0)
+        return KERR_NONE;
+    int rc = brk_admin_commit(req, recs, err_slot, NULL, NULL, respond);
+    if (rc < 0) {
+        snprintf(msg, msg_size, "%s", rc == ERR_NOT_CONTROLLER ? "This node is not the active controller."
+                                                                : err_str(rc));
+        return brk_kerr_from_err(rc);
+    }
+    log_info("admin", "altering %s configs %s=%s changes=%d", what, what, name, (int)recs->count);
+    return KERR_NONE;
+}
+
 static int16_t alter_topic(struct brk_req *req, struct bytes rname, const struct cfg_change *ch, int32_t n,
                            bool replace_all, bool validate_only, char *msg, size_t msg_size, int16_t *err_slot,
                            brk_handler_fn respond)
@@ -315,16 +335,75 @@ static int16_t alter_topic(struct brk_req *req, struct bytes rname, const struct
                 return brk_kerr_from_err(rc);
         }
     }
-    if (validate_only || recs.count == 0)
-        return KERR_NONE;
-    int rc = brk_admin_commit(req, &recs, err_slot, NULL, NULL, respond);
-    if (rc < 0) {
-        snprintf(msg, msg_size, "%s", rc == ERR_NOT_CONTROLLER ? "This node is not the active controller."
-                                                                : err_str(rc));
-        return brk_kerr_from_err(rc);
+    return configs_commit(req, &recs, validate_only, msg, msg_size, err_slot, respond, "topic", t->name);
+}
+
+/* The dynamic broker configs Samsa stores: the replication throttles that
+ * kafka-reassign-partitions --throttle sets (and --verify clears).  They
+ * live in the metadata image (ConfigRecord, broker resource) like Kafka's;
+ * replication does not enforce them yet. */
+static const char *const broker_dynamic_keys[] = { "leader.replication.throttled.rate",
+                                                   "follower.replication.throttled.rate",
+                                                   "replica.alter.log.dirs.io.max.bytes.per.second" };
+
+static bool broker_dynamic_key(const char *name)
+{
+    for (size_t i = 0; i < sizeof broker_dynamic_keys / sizeof broker_dynamic_keys[0]; i++)
+        if (strcmp(name, broker_dynamic_keys[i]) == 0)
+            return true;
+    return false;
+}
+
+static int broker_id_parse(const char *s, int *out)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (!end || *end || end == s || v < 0 || v > INT32_MAX)
+        return ERR_INVALID;
+    *out = (int)v;
+    return 0;
+}
+
+/* alter_broker - IncrementalAlterConfigs SET/DELETE of the throttle keys on a
+ * broker id or the cluster default (""); anything else is refused with the
+ * key named. */
+static int16_t alter_broker(struct brk_req *req, struct bytes rname, const struct cfg_change *ch, int32_t n,
+                            bool replace_all, bool validate_only, char *msg, size_t msg_size, int16_t *err_slot,
+                            brk_handler_fn respond)
+{
+    struct brk_ctx *srv = brk_req_ctx(req);
+    const char *name = brk_arena_cstr(&req->arena, rname);
+    int id = -1;
+    if (!name || (name[0] && broker_id_parse(name, &id) < 0)) {
+        snprintf(msg, msg_size, "Broker resource name must be a broker id or empty (the cluster default).");
+        return KERR_INVALID_REQUEST;
     }
-    log_info("admin", "altering topic configs topic=%s changes=%d", t->name, (int)recs.count);
-    return KERR_NONE;
+    struct ctrl_records recs = { 0 };
+    for (int32_t i = 0; i < n; i++) {
+        if (replace_all || !broker_dynamic_key(ch[i].name)) {
+            /* (the replication throttles are stored, through IncrementalAlterConfigs only) */
+            snprintf(msg, msg_size, "Dynamic broker configs are not supported yet: set the key in server.properties "
+                                    "(or KAFKA_* env) and restart the broker.");
+            return KERR_INVALID_REQUEST;
+        }
+        const char *value = ch[i].op == 1 ? NULL : ch[i].value;
+        char *end = NULL;
+        if (ch[i].op != 0 && ch[i].op != 1) {
+            snprintf(msg, msg_size, "Config %s is a number: only SET and DELETE apply.", ch[i].name);
+            return KERR_INVALID_CONFIG;
+        }
+        if (value && (strtoll(value, &end, 10) < 0 || !end || *end || end == value)) {
+            snprintf(msg, msg_size, "Invalid value %s for configuration %s: a whole number of bytes per second "
+                     "(>= 0) is expected.", value, ch[i].name);
+            return KERR_INVALID_CONFIG;
+        }
+        int rc = ctrl_plan_config(ctrl_metadata(srv->ctrl), RESOURCE_BROKER, name, ch[i].name, value, &req->arena,
+                                  &recs);
+        if (rc < 0)
+            return brk_kerr_from_err(rc);
+    }
+    return configs_commit(req, &recs, validate_only, msg, msg_size, err_slot, respond, "broker",
+                          name[0] ? name : "<default>");
 }
 
 static int16_t alter_resource(struct brk_req *req, int8_t type, struct bytes rname, const struct cfg_change *ch,
@@ -333,11 +412,8 @@ static int16_t alter_resource(struct brk_req *req, int8_t type, struct bytes rna
 {
     if (type == RESOURCE_TOPIC)
         return alter_topic(req, rname, ch, n, replace_all, validate_only, msg, msg_size, err_slot, respond);
-    if (type == RESOURCE_BROKER) {
-        snprintf(msg, msg_size, "Dynamic broker configs are not supported yet: set the key in server.properties "
-                                "(or KAFKA_* env) and restart the broker.");
-        return KERR_INVALID_REQUEST;
-    }
+    if (type == RESOURCE_BROKER)
+        return alter_broker(req, rname, ch, n, replace_all, validate_only, msg, msg_size, err_slot, respond);
     snprintf(msg, msg_size, "Only topic and broker resources are supported.");
     return KERR_INVALID_REQUEST;
 }

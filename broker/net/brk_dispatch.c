@@ -62,6 +62,9 @@ static const struct brk_api brk_apis[] = {
     { KMSG_API_LIST_GROUPS, brk_h_list_groups, false, BRK_SERVED_ALL },
     { KMSG_API_DELETE_GROUPS, brk_h_delete_groups, false, BRK_SERVED_ALL },
     { KMSG_API_OFFSET_DELETE, brk_h_offset_delete, false, BRK_SERVED_ALL },
+    { KMSG_API_DESCRIBE_LOG_DIRS, brk_h_describe_log_dirs, false, BRK_SERVED_ALL },
+    { KMSG_API_ALTER_PARTITION_REASSIGNMENTS, brk_h_alter_partition_reassignments, true, BRK_SERVED_ALL },
+    { KMSG_API_LIST_PARTITION_REASSIGNMENTS, brk_h_list_partition_reassignments, true, BRK_SERVED_ALL },
 };
 #define BRK_API_COUNT ((int)(sizeof brk_apis / sizeof brk_apis[0]))
 

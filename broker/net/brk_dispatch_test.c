@@ -44,6 +44,9 @@ static const struct {
     { KMSG_API_DESCRIBE_QUORUM, 0, 1 },
     { KMSG_API_DESCRIBE_CLUSTER, 0, 0 },
     { KMSG_API_OFFSET_DELETE, 0, 0 },
+    { KMSG_API_DESCRIBE_LOG_DIRS, 0, 4 },
+    { KMSG_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0 },
+    { KMSG_API_LIST_PARTITION_REASSIGNMENTS, 0, 0 },
 };
 #define SERVED_COUNT ((int)(sizeof served / sizeof served[0]))
 
