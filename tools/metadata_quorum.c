@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "common/arena.h"
@@ -82,19 +81,6 @@ static void cluster_id(struct kclient *kc, struct arena *a, char *out, size_t si
         snprintf(out, size, "%.*s", (int)m.cluster_id.len, (const char *)m.cluster_id.ptr);
 }
 
-struct mq_props {
-    char security_protocol[64];
-};
-
-static int mq_props_cb(void *ctx, const char *kv, int line_number)
-{
-    (void)line_number;
-    struct mq_props *p = ctx;
-    if (strncmp(kv, "security.protocol=", 18) == 0)
-        snprintf(p->security_protocol, sizeof p->security_protocol, "%s", kv + 18);
-    return 0;
-}
-
 int tool_metadata_quorum_main(int argc, char **argv)
 {
     const char *bootstrap = NULL;
@@ -126,21 +112,8 @@ int tool_metadata_quorum_main(int argc, char **argv)
         usage(stderr);
         return 1;
     }
-    /* this tool speaks plain TCP (tools/kclient): a client file asking for
-     * TLS or SASL cannot be honoured, so say so instead of ignoring it */
-    if (command_config) {
-        struct mq_props props = { "" };
-        int prc = tool_props_each(command_config, mq_props_cb, &props);
-        if (prc < 0 && prc != ERR_INVALID) {
-            fprintf(stderr, "Error: cannot read --command-config file %s: %s\n", command_config, strerror(-prc));
-            return 1;
-        }
-        if (props.security_protocol[0] && strcasecmp(props.security_protocol, "PLAINTEXT") != 0) {
-            fprintf(stderr, "Error: security.protocol=%s from %s is not supported by metadata-quorum yet (plaintext "
-                            "only)\n", props.security_protocol, command_config);
-            return 1;
-        }
-    }
+    if (kclient_command_config_check(command_config, "metadata-quorum"))
+        return 1;
     struct kclient kc;
     int rc = kclient_connect(&kc, bootstrap, 10000);
     if (rc < 0) {
