@@ -874,7 +874,7 @@ static int rp_verify(struct rp *r, const struct rp_part *target, int32_t n, bool
 {
     struct rp_ongoing *ongoing = NULL;
     int32_t ongoing_count = 0;
-    int rc = rp_list(r, target, n, &ongoing, &ongoing_count);
+    int rc = rp_list(r, NULL, 0, &ongoing, &ongoing_count);
     if (rc < 0)
         return rc;
     struct rp_part *cur = calloc((size_t)(n ? n : 1), sizeof *cur);
@@ -885,11 +885,12 @@ static int rp_verify(struct rp *r, const struct rp_part *target, int32_t n, bool
         free(cur);
         return rc;
     }
-    bool moving = false;
+    /* as Kafka: the throttles stay while any reassignment in the cluster is
+     * in progress (it cannot tell which brokers those use) */
+    bool moving = ongoing_count > 0;
     printf("Status of partition reassignment:\n");
     for (int32_t i = 0; i < n; i++) {
         if (rp_ongoing_find(ongoing, ongoing_count, &target[i])) {
-            moving = true;
             printf("Reassignment of partition %s-%d is still in progress.\n", target[i].topic, target[i].partition);
         } else if (cur[i].replica_count == target[i].replica_count &&
                    memcmp(cur[i].replicas, target[i].replicas, (size_t)cur[i].replica_count * sizeof(int32_t)) == 0) {
@@ -904,6 +905,7 @@ static int rp_verify(struct rp *r, const struct rp_part *target, int32_t n, bool
         }
     }
     free(cur);
+    printf("\n"); /* Kafka's (empty) list of replica moves between log dirs */
     if (!moving && !preserve_throttles)
         rc = rp_throttles_clear(r, target, n);
     return rc;
@@ -937,6 +939,8 @@ static int rp_cancel(struct rp *r, const struct rp_part *target, int32_t n, bool
     } else {
         printf("None of the specified partition reassignments are active.\n");
     }
+    if (rc == 0) /* replicas never move between one broker's log dirs here */
+        printf("None of the specified partition moves are active.\n");
     free(active);
     if (rc == 0 && !preserve_throttles)
         rc = rp_throttles_clear(r, target, n);

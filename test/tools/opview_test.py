@@ -9,6 +9,8 @@ Proves:
     dir, the partitions that live there, sizes that grow as records are
     produced, --topic-list and --broker-list filtering, and Kafka's ERROR
     line for a broker that does not exist;
+  - kafka-topics --describe during a move: Kafka's Adding/Removing Replicas and
+    the target's replication factor;
   - kafka-reassign-partitions --generate / --execute (with --throttle) /
     --list / --verify / --cancel with Kafka's output; a move of an RF=1
     topic from broker 1 to 2 puts the partition in reassignment (replicas
@@ -214,8 +216,12 @@ def test_reassign(cluster, b):
            (p.replicas, p.isrs, p.leader))
         out = reassign(b[0], "--list")
         ok(out == "Current partition reassignments:\nmv-0: replicas: 2,1. adding: 2. removing: 1.\n", "--list", out)
+        lines = expect("kafka-topics --bootstrap-server %s --describe --topic mv" % b[1]).splitlines()
+        ok(len(lines) == 2 and lines[0].startswith("Topic: mv\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: ")
+           and lines[1] == "\tTopic: mv\tPartition: 0\tLeader: 1\tReplicas: 2,1\tIsr: 1\tAdding Replicas: 2"
+           "\tRemoving Replicas: 1", "kafka-topics --describe shows the reassignment as Kafka does", lines)
         out = reassign(b[1], "--reassignment-json-file %s --verify" % target)
-        ok(out == "Status of partition reassignment:\nReassignment of partition mv-0 is still in progress.\n",
+        ok(out == "Status of partition reassignment:\nReassignment of partition mv-0 is still in progress.\n\n",
            "--verify in progress (and the throttles stay)", out)
         got = wait_for(lambda: sizes(log_dirs(b[0], "--topic-list mv")[1], "mv-0").get(2) is not None)
         ok(got, "the adding replica opened its log on broker 2", log_dirs(b[0], "--topic-list mv")[2])
@@ -225,6 +231,7 @@ def test_reassign(cluster, b):
                                         "--additional"), "--execute during a reassignment needs --additional", out)
         out = reassign(b[1], "--reassignment-json-file %s --cancel" % target)
         ok(out.splitlines() == ["Successfully cancelled partition reassignment for: mv-0",
+                                "None of the specified partition moves are active.",
                                 "Clearing broker-level throttles on brokers 1,2,3",
                                 "Clearing topic-level throttles on topic mv"], "--cancel output", out)
         p = partition_md(b[2], "mv")
@@ -236,7 +243,8 @@ def test_reassign(cluster, b):
         ok(wait_for(lambda: 2 not in sizes(log_dirs(b[0], "--topic-list mv")[1], "mv-0")),
            "broker 2 dropped its copy after the cancel")
         out = reassign(b[1], "--reassignment-json-file %s --cancel --preserve-throttles" % target)
-        ok(out == "None of the specified partition reassignments are active.\n", "cancel with nothing active", out)
+        ok(out == "None of the specified partition reassignments are active.\nNone of the specified partition moves "
+           "are active.\n", "cancel with nothing active", out)
         ok(len(consume_all(b[2], "mv", 100)) == 100, "every record still readable after the cancel")
         print("NOT RUN: the end-to-end completion of the move (needs follower fetching; SAMSA_REPLICATION=1 runs it)")
         return
@@ -247,7 +255,7 @@ def test_reassign(cluster, b):
                                                    % (b[0], target))[1], timeout=60, step=0.5)
     ok(done, "REPLICATION: --verify reports the move completed within 60 s")
     out = reassign(b[1], "--reassignment-json-file %s --verify" % target)
-    ok(out.splitlines() == ["Status of partition reassignment:", "Reassignment of partition mv-0 is completed.",
+    ok(out.splitlines() == ["Status of partition reassignment:", "Reassignment of partition mv-0 is completed.", "",
                             "Clearing broker-level throttles on brokers 1,2,3",
                             "Clearing topic-level throttles on topic mv"], "REPLICATION: --verify completed", out)
     p = partition_md(b[0], "mv")
