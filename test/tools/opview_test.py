@@ -8,7 +8,8 @@ Proves:
     line (key order as Kafka 3.x prints it) with every broker's absolute log
     dir, the partitions that live there, sizes that grow as records are
     produced, --topic-list and --broker-list filtering, and Kafka's ERROR
-    line for a broker that does not exist;
+    line for a broker that does not exist; DescribeLogDirs v0 and v4 read
+    by hand from Kafka's schema (v4's total/usable bytes = statvfs);
   - kafka-topics --describe during a move: Kafka's Adding/Removing Replicas and
     the target's replication factor;
   - kafka-reassign-partitions --generate / --execute (with --throttle) /
@@ -29,6 +30,8 @@ Proves:
 import json
 import os
 import re
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -36,6 +39,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import samsacluster  # noqa: E402
+from kwire_py import frame, kstr, recv_frame  # noqa: E402
 
 from confluent_kafka.admin import AdminClient  # noqa: E402
 
@@ -115,6 +119,84 @@ def wait_for(pred, timeout=30, step=0.2):
     return pred()
 
 
+class Reader:
+    """Kafka wire fields, classic or compact (flexible versions)."""
+
+    def __init__(self, data, flexible):
+        self.d, self.p, self.flex = data, 0, flexible
+
+    def take(self, fmt):
+        v = struct.unpack_from(">" + fmt, self.d, self.p)[0]
+        self.p += struct.calcsize(fmt)
+        return v
+
+    def count(self):
+        if self.flex:
+            n, self.p = read_varint_u(self.d, self.p)
+            return n - 1
+        return self.take("i")
+
+    def string(self):
+        n = self.count() if self.flex else self.take("h")
+        v = self.d[self.p:self.p + n].decode()
+        self.p += n
+        return v
+
+    def tags(self):
+        if self.flex:
+            n, self.p = read_varint_u(self.d, self.p)
+            assert n == 0, "unexpected tagged fields"
+
+
+def read_varint_u(buf, pos):
+    """An unsigned varint (compact lengths); kwire_py.read_varint is zigzag."""
+    shift = value = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return value, pos
+        shift += 7
+
+
+def describe_log_dirs_raw(port, version):
+    """DescribeLogDirs (all topics) at version, parsed by hand from Kafka's
+    schema: [(error, dir, {partition: (size, lag, future)}, total, usable)]."""
+    flex = version >= 2
+    if flex:  # request header v2: client id stays a classic string, then tags; body: null topics, tags
+        payload = struct.pack(">hhi", 35, version, 7) + kstr("opview") + b"\x00" + b"\x00\x00"
+        req = struct.pack(">i", len(payload)) + payload
+    else:
+        req = frame(35, version, 7, struct.pack(">i", -1), client_id="opview")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(req)
+        r = Reader(recv_frame(s), flex)
+    assert r.take("i") == 7
+    r.tags()  # response header v1 in flexible versions
+    r.take("i")  # throttle
+    if version >= 3:
+        assert r.take("h") == 0
+    out = []
+    for _ in range(r.count()):
+        err, d, parts = r.take("h"), r.string(), {}
+        for _ in range(r.count()):
+            name = r.string()
+            for _ in range(r.count()):
+                idx, size, lag, fut = r.take("i"), r.take("q"), r.take("q"), r.take("?")
+                r.tags()
+                parts["%s-%d" % (name, idx)] = (size, lag, fut)
+            r.tags()
+        total = usable = None
+        if version >= 4:
+            total, usable = r.take("q"), r.take("q")
+        r.tags()
+        out.append((err, d, parts, total, usable))
+    r.tags()
+    ok(r.p == len(r.d), "DescribeLogDirs v%d: the whole response was read" % version, (r.p, len(r.d)))
+    return out
+
+
 def test_log_dirs(cluster, b):
     expect("kafka-topics --bootstrap-server %s --create --topic ld --replica-assignment 1" % b[1])
     status, doc, raw = log_dirs(b[2], "--topic-list ld")
@@ -145,6 +227,16 @@ def test_log_dirs(cluster, b):
     code, out, err = sh("kafka-log-dirs --bootstrap-server %s --describe --broker-list 2,9" % b[0])
     ok(code == 1 and out == "ERROR: The given brokers do not exist from --broker-list: 9. Current existent "
        "brokers: 1,2,3\n", "--broker-list with an unknown broker", (code, out, err))
+    # the wire, read by hand from Kafka's schema: v0 (classic) and v4 (flexible, volume sizes)
+    node1 = cluster.node(1)
+    v0 = describe_log_dirs_raw(node1.client_port, 0)
+    v4 = describe_log_dirs_raw(node1.client_port, 4)
+    want_dir = os.path.realpath(os.path.join(node1.dir, "data"))
+    ok(len(v0) == 1 and v0[0][0] == 0 and v0[0][1] == want_dir and v0[0][2].get("ld-0", (0,))[0] > 0 and
+       v0[0][2]["ld-0"][1:] == (0, False), "DescribeLogDirs v0 at broker 1", v0)
+    st = os.statvfs(want_dir)
+    ok(len(v4) == 1 and v4[0][3] == st.f_blocks * st.f_frsize and 0 < v4[0][4] <= v4[0][3] and
+       v4[0][2].get("ld-0") is not None, "DescribeLogDirs v4: the volume's total and usable bytes", (v4, st))
     code, out, err = sh("kafka-log-dirs --bootstrap-server %s" % b[0])
     ok(code == 1 and "Command must include --describe" in err, "log-dirs without --describe", (code, out, err))
 
