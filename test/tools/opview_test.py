@@ -39,6 +39,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import samsacluster  # noqa: E402
+from ctrlwire import read_varint  # noqa: E402  (unsigned: compact lengths)
 from kwire_py import frame, kstr, recv_frame  # noqa: E402
 
 from confluent_kafka.admin import AdminClient  # noqa: E402
@@ -132,7 +133,7 @@ class Reader:
 
     def count(self):
         if self.flex:
-            n, self.p = read_varint_u(self.d, self.p)
+            n, self.p = read_varint(self.d, self.p)
             return n - 1
         return self.take("i")
 
@@ -144,20 +145,8 @@ class Reader:
 
     def tags(self):
         if self.flex:
-            n, self.p = read_varint_u(self.d, self.p)
+            n, self.p = read_varint(self.d, self.p)
             assert n == 0, "unexpected tagged fields"
-
-
-def read_varint_u(buf, pos):
-    """An unsigned varint (compact lengths); kwire_py.read_varint is zigzag."""
-    shift = value = 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return value, pos
-        shift += 7
 
 
 def describe_log_dirs_raw(port, version):
