@@ -24,6 +24,8 @@
 
 /* Kafka's DescribeConfigs ConfigSource ids */
 #define SOURCE_DYNAMIC_TOPIC 1
+#define SOURCE_DYNAMIC_BROKER 2
+#define SOURCE_DYNAMIC_DEFAULT_BROKER 3
 #define SOURCE_STATIC_BROKER 4
 #define SOURCE_DEFAULT 5
 
@@ -136,6 +138,47 @@ static int describe_topic(struct brk_req *req, const struct kmsg_describe_config
     return 0;
 }
 
+/* The dynamic broker configs Samsa stores: the replication throttles that
+ * kafka-reassign-partitions --throttle sets (and --verify clears).  They
+ * live in the metadata image (ConfigRecord, broker resource) like Kafka's;
+ * replication does not enforce them yet. */
+static const char *const broker_dynamic_keys[] = { "leader.replication.throttled.rate",
+                                                   "follower.replication.throttled.rate",
+                                                   "replica.alter.log.dirs.io.max.bytes.per.second" };
+
+static bool broker_dynamic_key(const char *name)
+{
+    for (size_t i = 0; i < sizeof broker_dynamic_keys / sizeof broker_dynamic_keys[0]; i++)
+        if (strcmp(name, broker_dynamic_keys[i]) == 0)
+            return true;
+    return false;
+}
+
+static int broker_id_parse(const char *s, int *out)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (!end || *end || end == s || v < 0 || v > INT32_MAX)
+        return ERR_INVALID;
+    *out = (int)v;
+    return 0;
+}
+
+/* self_synonym - c's one synonym: itself, from source. */
+static int self_synonym(struct arena *a, struct kmsg_describe_configs_resp_config *c, int8_t source)
+{
+    struct kmsg_describe_configs_resp_synonym *syn = arena_alloc(a, sizeof *syn);
+    if (!syn)
+        return ERR_LIMIT;
+    kmsg_describe_configs_resp_synonym_init(syn);
+    syn->name = c->name;
+    syn->value = c->value;
+    syn->source = source;
+    c->synonyms = syn;
+    c->synonyms_count = 1;
+    return 0;
+}
+
 static int describe_broker(struct brk_req *req, const struct kmsg_describe_configs_req *m,
                            const struct kmsg_describe_configs_req_resource *r,
                            struct kmsg_describe_configs_resp_result *res)
@@ -149,9 +192,31 @@ static int describe_broker(struct brk_req *req, const struct kmsg_describe_confi
         return 0;
     }
     size_t nk = config_broker_key_count();
-    res->configs = arena_alloc_array(&req->arena, nk, sizeof *res->configs);
+    size_t nd = sizeof broker_dynamic_keys / sizeof broker_dynamic_keys[0];
+    res->configs = arena_alloc_array(&req->arena, nk + nd, sizeof *res->configs);
     if (!res->configs)
         return ERR_LIMIT;
+    /* the stored dynamic ones first: this broker's, else the cluster default */
+    const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
+    for (size_t i = 0; i < nd; i++) {
+        const char *value = ctrl_configs_find(ctrl_image_broker_configs(img, srv->node->node_id),
+                                              broker_dynamic_keys[i]);
+        int8_t source = SOURCE_DYNAMIC_BROKER;
+        if (!value) {
+            value = ctrl_configs_find(ctrl_image_broker_configs(img, -1), broker_dynamic_keys[i]);
+            source = SOURCE_DYNAMIC_DEFAULT_BROKER;
+        }
+        if (!value || !key_wanted(r, broker_dynamic_keys[i]))
+            continue;
+        struct kmsg_describe_configs_resp_config *c = &res->configs[res->configs_count++];
+        kmsg_describe_configs_resp_config_init(c);
+        c->name = bytes_cstr(broker_dynamic_keys[i]);
+        c->value = bytes_cstr(value);
+        c->config_source = source;
+        c->config_type = kafka_config_type(CONFIG_LONG);
+        if (m->include_synonyms && self_synonym(&req->arena, c, source) < 0)
+            return ERR_LIMIT;
+    }
     for (size_t i = 0; i < nk; i++) {
         struct config_entry e;
         config_broker_entry_get(srv->cfg, i, &e);
@@ -168,17 +233,8 @@ static int describe_broker(struct brk_req *req, const struct kmsg_describe_confi
         c->config_type = kafka_config_type(e.key->type);
         if (m->include_documentation && e.key->doc)
             c->documentation = bytes_cstr(e.key->doc);
-        if (m->include_synonyms && !e.is_default) {
-            struct kmsg_describe_configs_resp_synonym *syn = arena_alloc(&req->arena, sizeof *syn);
-            if (!syn)
-                return ERR_LIMIT;
-            kmsg_describe_configs_resp_synonym_init(syn);
-            syn->name = c->name;
-            syn->value = c->value;
-            syn->source = SOURCE_STATIC_BROKER;
-            c->synonyms = syn;
-            c->synonyms_count = 1;
-        }
+        if (m->include_synonyms && !e.is_default && self_synonym(&req->arena, c, SOURCE_STATIC_BROKER) < 0)
+            return ERR_LIMIT;
     }
     return 0;
 }
@@ -336,32 +392,6 @@ static int16_t alter_topic(struct brk_req *req, struct bytes rname, const struct
         }
     }
     return configs_commit(req, &recs, validate_only, msg, msg_size, err_slot, respond, "topic", t->name);
-}
-
-/* The dynamic broker configs Samsa stores: the replication throttles that
- * kafka-reassign-partitions --throttle sets (and --verify clears).  They
- * live in the metadata image (ConfigRecord, broker resource) like Kafka's;
- * replication does not enforce them yet. */
-static const char *const broker_dynamic_keys[] = { "leader.replication.throttled.rate",
-                                                   "follower.replication.throttled.rate",
-                                                   "replica.alter.log.dirs.io.max.bytes.per.second" };
-
-static bool broker_dynamic_key(const char *name)
-{
-    for (size_t i = 0; i < sizeof broker_dynamic_keys / sizeof broker_dynamic_keys[0]; i++)
-        if (strcmp(name, broker_dynamic_keys[i]) == 0)
-            return true;
-    return false;
-}
-
-static int broker_id_parse(const char *s, int *out)
-{
-    char *end = NULL;
-    long v = strtol(s, &end, 10);
-    if (!end || *end || end == s || v < 0 || v > INT32_MAX)
-        return ERR_INVALID;
-    *out = (int)v;
-    return 0;
 }
 
 /* alter_broker - IncrementalAlterConfigs SET/DELETE of the throttle keys on a

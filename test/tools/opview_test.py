@@ -288,6 +288,16 @@ def test_reassign(cluster, b):
     cfg = topic_configs(b[0], "mv")
     ok("  follower.replication.throttled.replicas=0:2 " in cfg and "  leader.replication.throttled.replicas=0:1 "
        in cfg, "--throttle set the topic's throttled replicas", cfg)
+    for broker in (1, 2):
+        cfg = expect("kafka-configs --bootstrap-server %s --describe --entity-type brokers --entity-name %d"
+                     % (b[2], broker))
+        ok(cfg.splitlines() == [
+            "Dynamic configs for broker %d are:" % broker,
+            "  follower.replication.throttled.rate=1000 sensitive=false "
+            "synonyms={DYNAMIC_BROKER_CONFIG:follower.replication.throttled.rate=1000}",
+            "  leader.replication.throttled.rate=1000 sensitive=false "
+            "synonyms={DYNAMIC_BROKER_CONFIG:leader.replication.throttled.rate=1000}"],
+           "--throttle set broker %d's rates" % broker, cfg)
 
     if not REPLICATION:
         # follower fetching is not merged: broker 2 cannot catch up, so the
@@ -321,6 +331,8 @@ def test_reassign(cluster, b):
         ok(reassign(b[0], "--list") == "No partition reassignments found.\n", "--list after cancel")
         cfg = topic_configs(b[0], "mv")
         ok("throttled" not in cfg, "cancel cleared the throttles", cfg)
+        cfg = expect("kafka-configs --bootstrap-server %s --describe --entity-type brokers --entity-name 2" % b[0])
+        ok(cfg == "Dynamic configs for broker 2 are:\n", "cancel cleared the broker rates", cfg)
         ok(wait_for(lambda: 2 not in sizes(log_dirs(b[0], "--topic-list mv")[1], "mv-0")),
            "broker 2 dropped its copy after the cancel")
         out = reassign(b[1], "--reassignment-json-file %s --cancel --preserve-throttles" % target)
