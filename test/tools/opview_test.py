@@ -226,6 +226,13 @@ def test_log_dirs(cluster, b):
     st = os.statvfs(want_dir)
     ok(len(v4) == 1 and v4[0][3] == st.f_blocks * st.f_frsize and 0 < v4[0][4] <= v4[0][3] and
        v4[0][2].get("ld-0") is not None, "DescribeLogDirs v4: the volume's total and usable bytes", (v4, st))
+    # Kafka's other names for the tool
+    out = expect("kafka-run-class kafka.admin.LogDirsCommand --bootstrap-server %s --describe --broker-list 3" % b[1])
+    ok(out.splitlines()[1:2] == ["Received log directory information from brokers 3"], "kafka-run-class LogDirsCommand",
+       out)
+    for name in ("kafka-log-dirs.sh", "kafka-reassign-partitions.sh", "samsa reassign-partitions"):
+        code, out, err = sh("%s --help" % name)
+        ok(code == 0 and "--bootstrap-server" in out, "%s --help" % name, (code, out[:200], err))
     code, out, err = sh("kafka-log-dirs --bootstrap-server %s" % b[0])
     ok(code == 1 and "Command must include --describe" in err, "log-dirs without --describe", (code, out, err))
 
@@ -320,6 +327,11 @@ def test_reassign(cluster, b):
                           % (b[0], target))
         ok(code == 1 and out.startswith("Cannot execute because there is an existing partition assignment.  Use "
                                         "--additional"), "--execute during a reassignment needs --additional", out)
+        # with --additional the same plan is accepted again (nothing changes)
+        out = reassign(b[1], "--reassignment-json-file %s --execute --additional" % target)
+        ok(out.splitlines()[-1] == "Successfully started partition reassignment for mv-0", "--execute --additional", out)
+        p = partition_md(b[2], "mv")
+        ok(p.replicas == [2, 1] and p.isrs == [1], "--additional of the same plan changes nothing", p.replicas)
         out = reassign(b[1], "--reassignment-json-file %s --cancel" % target)
         ok(out.splitlines() == ["Successfully cancelled partition reassignment for: mv-0",
                                 "None of the specified partition moves are active.",
