@@ -266,7 +266,8 @@ int ctrl_plan_create_partitions(const struct ctrl_image *img, const char *name, 
         return ERR_INVALID_PARTITIONS;
     int32_t ids[CTRL_BROKERS_MAX];
     int32_t n = live_brokers(img, ids);
-    int32_t rf = t->partition_count > 0 ? t->partitions[0].replica_count : 1;
+    /* the replication factor of partition 0: its target's while it is being reassigned */
+    int32_t rf = t->partition_count > 0 ? t->partitions[0].replica_count - t->partitions[0].removing_count : 1;
     if (rf > n)
         return ERR_INVALID_REPLICATION_FACTOR;
     uint8_t *id = arena_alloc(a, 16);
