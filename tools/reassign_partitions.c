@@ -180,40 +180,90 @@ static char *rp_file_read(const char *path, size_t *len)
 /* rp_ids_read - a JSON array of ints into ids (at most max). */
 static int rp_ids_read(struct tool_json *j, int32_t *ids, int32_t max, int32_t *count)
 {
+    struct tool_json_iter it;
+    int rc = tool_json_array_begin(j, &it);
     *count = 0;
-    if (!tool_json_eat(j, '['))
-        return ERR_INVALID;
-    if (tool_json_eat(j, ']'))
-        return 0;
-    do {
+    while (rc == 0 && (rc = tool_json_element_next(j, &it)) > 0) {
         int64_t v;
         if (tool_json_number(j, &v) < 0 || v < 0 || v > INT32_MAX)
             return ERR_INVALID;
         if (*count == max)
             return ERR_LIMIT;
         ids[(*count)++] = (int32_t)v;
-    } while (tool_json_eat(j, ','));
-    return tool_json_eat(j, ']') ? 0 : ERR_INVALID;
+        rc = 0;
+    }
+    return rc;
 }
 
-/* rp_log_dirs_read - "log_dirs": every entry must be "any" (no moves
- * between one broker's dirs); returns the count. */
+/* rp_log_dirs_read - "log_dirs": counted, and whether every entry is "any"
+ * (replicas never move between one broker's dirs here). */
 static int rp_log_dirs_read(struct tool_json *j, int32_t *count, bool *all_any)
 {
+    struct tool_json_iter it;
+    int rc = tool_json_array_begin(j, &it);
     *count = 0;
     *all_any = true;
-    if (!tool_json_eat(j, '['))
-        return ERR_INVALID;
-    if (tool_json_eat(j, ']'))
-        return 0;
-    do {
+    while (rc == 0 && (rc = tool_json_element_next(j, &it)) > 0) {
         char dir[4096];
         if (tool_json_string_read(j, dir, sizeof dir) < 0)
             return ERR_INVALID;
         *all_any &= strcmp(dir, "any") == 0;
         (*count)++;
-    } while (tool_json_eat(j, ','));
-    return tool_json_eat(j, ']') ? 0 : ERR_INVALID;
+        rc = 0;
+    }
+    return rc;
+}
+
+/* rp_partition_read - one {"topic":..,"partition":..,"replicas":[..],"log_dirs":[..]}. */
+static int rp_partition_read(struct tool_json *j, struct rp_part *p, char *err, size_t err_size)
+{
+    struct tool_json_iter it;
+    char key[256];
+    bool has_topic = false, has_partition = false, has_replicas = false, all_any = true;
+    int32_t dirs = -1;
+    memset(p, 0, sizeof *p);
+    int rc = tool_json_object_begin(j, &it);
+    while (rc == 0 && (rc = tool_json_member_next(j, &it, key, sizeof key)) > 0) {
+        int64_t v;
+        rc = 0;
+        if (strcmp(key, "topic") == 0) {
+            rc = tool_json_string_read(j, p->topic, sizeof p->topic) < 0 ? ERR_INVALID : 0;
+            has_topic = true;
+        } else if (strcmp(key, "partition") == 0) {
+            rc = tool_json_number(j, &v) < 0 || v < 0 || v > INT32_MAX ? ERR_INVALID : 0;
+            p->partition = (int32_t)v;
+            has_partition = true;
+        } else if (strcmp(key, "replicas") == 0) {
+            rc = rp_ids_read(j, p->replicas, RP_REPLICAS_MAX, &p->replica_count);
+            if (rc == ERR_LIMIT) {
+                snprintf(err, err_size, "A partition may have at most %d replicas", RP_REPLICAS_MAX);
+                return rc;
+            }
+            has_replicas = true;
+        } else if (strcmp(key, "log_dirs") == 0) {
+            rc = rp_log_dirs_read(j, &dirs, &all_any);
+        } else {
+            rc = tool_json_skip(j);
+        }
+    }
+    if (rc < 0)
+        return rc;
+    if (!has_topic || !has_partition || !has_replicas) {
+        snprintf(err, err_size, "Missing field %s in a partition of the reassignment JSON file",
+                 !has_topic ? "topic" : !has_partition ? "partition" : "replicas");
+        return ERR_NOT_FOUND;
+    }
+    if (dirs >= 0 && dirs != p->replica_count) {
+        snprintf(err, err_size, "Size of replicas list %d is different from size of log dirs list %d for partition "
+                 "%s-%d", p->replica_count, dirs, p->topic, p->partition);
+        return ERR_NOT_FOUND;
+    }
+    if (!all_any) {
+        snprintf(err, err_size, "Moving replicas between log directories is not supported: use \"any\" in log_dirs "
+                 "(partition %s-%d)", p->topic, p->partition);
+        return ERR_NOT_FOUND;
+    }
+    return 0;
 }
 
 /* rp_parse_reassignment - Kafka's reassignment JSON into parts; checks as
@@ -222,95 +272,37 @@ static int rp_parse_reassignment(const char *text, size_t len, struct rp_part *p
                                  size_t err_size)
 {
     struct tool_json j = { text, text + len };
-    char key[64];
+    struct tool_json_iter obj, arr;
+    char key[256];
     int64_t version = 1;
     *count = 0;
-    if (!tool_json_eat(&j, '{'))
-        goto bad;
-    if (!tool_json_eat(&j, '}')) {
-        do {
-            if (tool_json_string_read(&j, key, sizeof key) < 0 || !tool_json_eat(&j, ':'))
-                goto bad;
-            if (strcmp(key, "version") == 0) {
-                if (tool_json_number(&j, &version) < 0)
-                    goto bad;
-                continue;
+    err[0] = '\0';
+    int rc = tool_json_object_begin(&j, &obj);
+    while (rc == 0 && (rc = tool_json_member_next(&j, &obj, key, sizeof key)) > 0) {
+        rc = 0;
+        if (strcmp(key, "version") == 0) {
+            rc = tool_json_number(&j, &version) < 0 ? ERR_INVALID : 0;
+            continue;
+        }
+        if (strcmp(key, "partitions") != 0) {
+            rc = tool_json_skip(&j);
+            continue;
+        }
+        rc = tool_json_array_begin(&j, &arr);
+        while (rc == 0 && (rc = tool_json_element_next(&j, &arr)) > 0) {
+            if (*count == RP_PARTS_MAX) {
+                snprintf(err, err_size, "more than %d partitions in the reassignment JSON file", RP_PARTS_MAX);
+                return ERR_LIMIT;
             }
-            if (strcmp(key, "partitions") != 0) {
-                if (tool_json_skip(&j) < 0)
-                    goto bad;
-                continue;
-            }
-            if (!tool_json_eat(&j, '['))
-                goto bad;
-            if (tool_json_eat(&j, ']'))
-                continue;
-            do {
-                if (*count == RP_PARTS_MAX) {
-                    snprintf(err, err_size, "more than %d partitions in the reassignment JSON file", RP_PARTS_MAX);
-                    return ERR_LIMIT;
-                }
-                struct rp_part *p = &parts[*count];
-                memset(p, 0, sizeof *p);
-                bool has_topic = false, has_partition = false, has_replicas = false, all_any = true;
-                int32_t dirs = -1;
-                if (!tool_json_eat(&j, '{'))
-                    goto bad;
-                if (!tool_json_eat(&j, '}')) {
-                    do {
-                        if (tool_json_string_read(&j, key, sizeof key) < 0 || !tool_json_eat(&j, ':'))
-                            goto bad;
-                        int64_t v;
-                        if (strcmp(key, "topic") == 0) {
-                            if (tool_json_string_read(&j, p->topic, sizeof p->topic) < 0)
-                                goto bad;
-                            has_topic = true;
-                        } else if (strcmp(key, "partition") == 0) {
-                            if (tool_json_number(&j, &v) < 0 || v < 0 || v > INT32_MAX)
-                                goto bad;
-                            p->partition = (int32_t)v;
-                            has_partition = true;
-                        } else if (strcmp(key, "replicas") == 0) {
-                            int rc = rp_ids_read(&j, p->replicas, RP_REPLICAS_MAX, &p->replica_count);
-                            if (rc == ERR_LIMIT) {
-                                snprintf(err, err_size, "A partition may have at most %d replicas", RP_REPLICAS_MAX);
-                                return rc;
-                            }
-                            if (rc < 0)
-                                goto bad;
-                            has_replicas = true;
-                        } else if (strcmp(key, "log_dirs") == 0) {
-                            if (rp_log_dirs_read(&j, &dirs, &all_any) < 0)
-                                goto bad;
-                        } else if (tool_json_skip(&j) < 0) {
-                            goto bad;
-                        }
-                    } while (tool_json_eat(&j, ','));
-                    if (!tool_json_eat(&j, '}'))
-                        goto bad;
-                }
-                if (!has_topic || !has_partition || !has_replicas) {
-                    snprintf(err, err_size, "Missing field %s in a partition of the reassignment JSON file",
-                             !has_topic ? "topic" : !has_partition ? "partition" : "replicas");
-                    return ERR_INVALID;
-                }
-                if (dirs >= 0 && dirs != p->replica_count) {
-                    snprintf(err, err_size, "Size of replicas list %d is different from size of log dirs list %d "
-                             "for partition %s-%d", p->replica_count, dirs, p->topic, p->partition);
-                    return ERR_INVALID;
-                }
-                if (!all_any) {
-                    snprintf(err, err_size, "Moving replicas between log directories is not supported: use "
-                             "\"any\" in log_dirs (partition %s-%d)", p->topic, p->partition);
-                    return ERR_INVALID;
-                }
+            rc = rp_partition_read(&j, &parts[*count], err, err_size);
+            if (rc == 0)
                 (*count)++;
-            } while (tool_json_eat(&j, ','));
-            if (!tool_json_eat(&j, ']'))
-                goto bad;
-        } while (tool_json_eat(&j, ','));
-        if (!tool_json_eat(&j, '}'))
-            goto bad;
+        }
+    }
+    if (rc < 0) {
+        if (!err[0])
+            snprintf(err, err_size, "The input string is not a valid JSON");
+        return ERR_INVALID;
     }
     if (version != 1) {
         snprintf(err, err_size, "Not supported version field value %lld", (long long)version);
@@ -340,77 +332,56 @@ static int rp_parse_reassignment(const char *text, size_t len, struct rp_part *p
                 }
     }
     return 0;
-bad:
-    snprintf(err, err_size, "The input string is not a valid JSON");
-    return ERR_INVALID;
 }
 
 /* rp_parse_topics - {"topics":[{"topic":"foo"},...],"version":1}. */
 static int rp_parse_topics(const char *text, size_t len, char (*topics)[256], int *count, char *err, size_t err_size)
 {
     struct tool_json j = { text, text + len };
-    char key[64];
+    struct tool_json_iter obj, arr, item;
+    char key[256];
     *count = 0;
-    if (!tool_json_eat(&j, '{'))
-        goto bad;
-    if (!tool_json_eat(&j, '}')) {
-        do {
-            if (tool_json_string_read(&j, key, sizeof key) < 0 || !tool_json_eat(&j, ':'))
-                goto bad;
-            if (strcmp(key, "topics") != 0) {
-                if (tool_json_skip(&j) < 0)
-                    goto bad;
-                continue;
+    int rc = tool_json_object_begin(&j, &obj);
+    while (rc == 0 && (rc = tool_json_member_next(&j, &obj, key, sizeof key)) > 0) {
+        if (strcmp(key, "topics") != 0) {
+            rc = tool_json_skip(&j);
+            continue;
+        }
+        rc = tool_json_array_begin(&j, &arr);
+        while (rc == 0 && (rc = tool_json_element_next(&j, &arr)) > 0) {
+            bool has = false;
+            if (*count == RP_TOPICS_MAX) {
+                snprintf(err, err_size, "more than %d topics to move", RP_TOPICS_MAX);
+                return ERR_LIMIT;
             }
-            if (!tool_json_eat(&j, '['))
-                goto bad;
-            if (tool_json_eat(&j, ']'))
-                continue;
-            do {
-                if (!tool_json_eat(&j, '{'))
-                    goto bad;
-                bool has = false;
-                if (!tool_json_eat(&j, '}')) {
-                    do {
-                        if (tool_json_string_read(&j, key, sizeof key) < 0 || !tool_json_eat(&j, ':'))
-                            goto bad;
-                        if (strcmp(key, "topic") == 0) {
-                            if (*count == RP_TOPICS_MAX) {
-                                snprintf(err, err_size, "more than %d topics to move", RP_TOPICS_MAX);
-                                return ERR_LIMIT;
-                            }
-                            if (tool_json_string_read(&j, topics[*count], 256) < 0)
-                                goto bad;
-                            has = true;
-                        } else if (tool_json_skip(&j) < 0) {
-                            goto bad;
-                        }
-                    } while (tool_json_eat(&j, ','));
-                    if (!tool_json_eat(&j, '}'))
-                        goto bad;
+            rc = tool_json_object_begin(&j, &item);
+            while (rc == 0 && (rc = tool_json_member_next(&j, &item, key, sizeof key)) > 0) {
+                if (strcmp(key, "topic") == 0) {
+                    rc = tool_json_string_read(&j, topics[*count], 256) < 0 ? ERR_INVALID : 0;
+                    has = true;
+                } else {
+                    rc = tool_json_skip(&j);
                 }
-                if (!has) {
-                    snprintf(err, err_size, "Missing field topic in the topics to move JSON file");
+            }
+            if (rc == 0 && !has) {
+                snprintf(err, err_size, "Missing field topic in the topics to move JSON file");
+                return ERR_INVALID;
+            }
+            for (int i = 0; rc == 0 && i < *count; i++)
+                if (strcmp(topics[i], topics[*count]) == 0) {
+                    snprintf(err, err_size, "List of topics to reassign contains duplicate entries: %.200s",
+                             topics[i]);
                     return ERR_INVALID;
                 }
-                for (int i = 0; i < *count; i++)
-                    if (strcmp(topics[i], topics[*count]) == 0) {
-                        snprintf(err, err_size, "List of topics to reassign contains duplicate entries: %.200s",
-                                 topics[i]);
-                        return ERR_INVALID;
-                    }
+            if (rc == 0)
                 (*count)++;
-            } while (tool_json_eat(&j, ','));
-            if (!tool_json_eat(&j, ']'))
-                goto bad;
-        } while (tool_json_eat(&j, ','));
-        if (!tool_json_eat(&j, '}'))
-            goto bad;
+        }
+    }
+    if (rc < 0) {
+        snprintf(err, err_size, "The input string is not a valid JSON");
+        return ERR_INVALID;
     }
     return 0;
-bad:
-    snprintf(err, err_size, "The input string is not a valid JSON");
-    return ERR_INVALID;
 }
 
 /* ---- output ---- */

@@ -118,3 +118,46 @@ int tool_json_skip(struct tool_json *j)
     return depth == 0 ? 0 : ERR_INVALID;
 }
 
+
+static int json_open(struct tool_json *j, struct tool_json_iter *it, char open)
+{
+    it->first = true;
+    return tool_json_eat(j, open) ? 0 : ERR_INVALID;
+}
+
+/* json_next - 1 when another item follows, 0 after close. */
+static int json_next(struct tool_json *j, struct tool_json_iter *it, char close)
+{
+    bool first = it->first;
+    it->first = false;
+    if (tool_json_eat(j, close))
+        return 0;
+    if (!first && !tool_json_eat(j, ','))
+        return ERR_INVALID;
+    return 1;
+}
+
+int tool_json_object_begin(struct tool_json *j, struct tool_json_iter *it)
+{
+    return json_open(j, it, '{');
+}
+
+int tool_json_member_next(struct tool_json *j, struct tool_json_iter *it, char *key, size_t size)
+{
+    int rc = json_next(j, it, '}');
+    if (rc <= 0)
+        return rc;
+    if (tool_json_string_read(j, key, size) < 0 || !tool_json_eat(j, ':'))
+        return ERR_INVALID;
+    return 1;
+}
+
+int tool_json_array_begin(struct tool_json *j, struct tool_json_iter *it)
+{
+    return json_open(j, it, '[');
+}
+
+int tool_json_element_next(struct tool_json *j, struct tool_json_iter *it)
+{
+    return json_next(j, it, ']');
+}

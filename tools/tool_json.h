@@ -27,4 +27,16 @@ MUST_CHECK int tool_json_number(struct tool_json *j, int64_t *out);
 /* tool_json_skip - one value of any shape. */
 MUST_CHECK int tool_json_skip(struct tool_json *j);
 
+/* Walking an object or an array: tool_json_object_begin (or _array_begin)
+ * eats the opening bracket; each tool_json_member_next reads the next key
+ * and its ':' (tool_json_element_next: positions at the next element) and
+ * returns 1, or 0 after the closing bracket; ERR_INVALID on bad JSON. */
+struct tool_json_iter {
+    bool first;
+};
+MUST_CHECK int tool_json_object_begin(struct tool_json *j, struct tool_json_iter *it);
+MUST_CHECK int tool_json_member_next(struct tool_json *j, struct tool_json_iter *it, char *key, size_t size);
+MUST_CHECK int tool_json_array_begin(struct tool_json *j, struct tool_json_iter *it);
+MUST_CHECK int tool_json_element_next(struct tool_json *j, struct tool_json_iter *it);
+
 #endif
