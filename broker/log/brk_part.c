@@ -466,8 +466,9 @@ static void parts_remove_topic(struct brk_parts *parts, const uint8_t topic_id[1
  * StopReplica with delete does. */
 static void parts_remove_moved(struct brk_parts *parts, const struct ctrl_topic *t, int32_t pid)
 {
-    for (int32_t i = 0; i < parts->count; i++) {
-        if (parts->list[i]->partition != pid || memcmp(parts->list[i]->topic_id, t->topic_id, 16) != 0)
+    const struct brk_part *p = brk_parts_find(parts, t->topic_id, pid);
+    for (int32_t i = 0; p && i < parts->count; i++) { /* (a hash lookup first: most changes are not ours) */
+        if (parts->list[i] != p)
             continue;
         log_info("parts", "no longer a replica here: removing the local copy topic=%s partition=%d", t->name, pid);
         parts_remove_at(parts, i);
