@@ -45,6 +45,8 @@ static void alter_one(struct brk_req *req, struct bytes topic, const struct kmsg
     int rc;
     if (!ctrl_is_active(srv->ctrl))
         rc = ERR_NOT_CONTROLLER;
+    else if (!topic.ptr)
+        rc = ERR_NOT_FOUND;
     else
         rc = ctrl_plan_reassign(ctrl_metadata(srv->ctrl), (const char *)topic.ptr, topic.len, p->partition_index,
                                 p->replicas, p->replicas_count, &req->arena, &recs);
