@@ -51,14 +51,14 @@ SIM     := $(BUILD)/bin/samsa-sim
 # Kafka's tool names: build/bin/kafka-<tool> and kafka-<tool>.sh are symlinks to
 # samsa, which picks the tool from argv[0] (tools/samsa_main.c).
 KAFKA_NAMES := topics configs consumer-groups metadata-quorum storage console-producer console-consumer \
-               get-offsets delete-records verifiable-producer verifiable-consumer \
+               get-offsets delete-records leader-election verifiable-producer verifiable-consumer \
                broker-api-versions producer-perf-test consumer-perf-test dump-log server-start server-stop run-class \
                log-dirs reassign-partitions
 KAFKA_LINKS := $(foreach n,$(KAFKA_NAMES),$(BUILD)/bin/kafka-$(n) $(BUILD)/bin/kafka-$(n).sh)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps check test test-all integration sim sim-soak bench asan asan-integration tsan tsan-integration fuzz fuzz-bins fuzz-smoke coverage format check-deps run clean install uninstall docker-test
+.PHONY: all deps check test test-all integration fault-test sim sim-soak bench asan asan-integration tsan tsan-integration fuzz fuzz-bins fuzz-smoke coverage format check-deps run clean install uninstall docker-test
 all: $(SERVER) $(CLI) $(KAFKA_LINKS) $(CLIENTS) $(if $(wildcard test/sim/sim_main.c),$(SIM))
 
 $(KAFKA_LINKS): | $(CLI)
@@ -174,7 +174,14 @@ test-all: all check
 	@test/sim/teeth_test.sh $(SIM)
 	@test/sim/teeth_test.sh $(SIM) isr
 	@test/sim/teeth_test.sh $(SIM) ctrl
+	@/usr/bin/python3 test/fault/checker_selftest.py
 	@test/run-integration.sh
+
+# The fault suite (test/fault/README.md): the history checker's self-test, then
+# kill -9 failover and network-namespace partitions on 3-node clusters (root
+# for the namespaces); about 5 minutes.  Not part of `make test` yet.
+fault-test: all
+	@test/fault/run-fault.sh
 
 bench: all
 	@test/bench/run-bench.sh

@@ -28,6 +28,7 @@ struct evconnlistener;
 struct brk_ctx;
 struct brk_conns;
 struct brk_fetcher;
+struct brk_replicas;
 
 struct brk_listener {
     struct brk_ctx *srv;
@@ -39,25 +40,41 @@ struct brk_listener {
 
 #define BRK_RESIGN_GRACE_MS 2000 /* longest a resigning controller waits for a successor */
 
+/* A graceful stop (SIGTERM/SIGINT) goes through these phases in order,
+ * skipping those that do not apply (brk_server.c, "Stopping"). */
+enum brk_stop_phase {
+    BRK_STOP_NONE = 0,
+    BRK_STOP_CONTROLLED,   /* heartbeats with want_shut_down until should_shut_down */
+    BRK_STOP_DRAIN,        /* listeners closed; parked requests get their answers */
+    BRK_STOP_RESIGN,       /* the active controller hands over */
+};
+
 struct brk_ctx {
     struct event_base *base;
     const struct config *cfg;
     const struct config_node *node;
+    struct config *cfg_dynamic;       /* cfg itself: only brk_configs_refresh writes its dynamic layers */
     struct ctrl *ctrl;
     struct uring *uring;
     struct brk_parts *parts;
     struct brk_fetcher *fetcher;      /* follower fetch sessions (broker/replica/brk_fetcher) */
+    struct brk_replicas *replicas;    /* replication's node-wide state (broker/replica/brk_replica) */
+    struct event *replica_ev;         /* brk_replica_tick and the HW checkpoint */
+    int64_t hw_checkpoint_ns;         /* last replication-offset-checkpoint write */
     struct event *uring_ev;
     struct event *retention_ev;
     struct event *flush_ev;
     struct event *heartbeat_ev;
     struct event *signal_evs[2];
-    struct event *resign_ev;         /* SIGTERM on the active controller: waits for the handover */
-    int64_t resign_ns;
+    struct event *stop_ev;           /* graceful stop: polls the current phase */
+    enum brk_stop_phase stop_phase;
+    int64_t stop_phase_ns;           /* when the current phase began */
+    int64_t stop_heartbeat_ns;       /* last want_shut_down heartbeat sent */
     struct brk_listener listeners[CONFIG_LISTENERS_MAX];
     int listener_count;
     struct brk_req *fetch_waiters;   /* parked Fetch requests (long poll) */
     struct buf fetch_scratch;        /* record bytes of the fetch being answered (reused) */
+    bool fetch_building;             /* a fetch response is being built in fetch_scratch */
     struct brk_conns *conns;         /* network threads + their connections (brk_conn.c) */
     int64_t conn_count;              /* forwarded (virtual) connections alive */
     uint64_t next_conn_id;
@@ -69,6 +86,10 @@ struct brk_ctx {
     struct brk_groups *groups;       /* group coordinator (brk_h_group.c); NULL until caught up */
     struct event *groups_ev;         /* its session / rebalance timer */
     bool groups_topic_creating;      /* __consumer_offsets creation in flight */
+    int32_t *groups_loaded_epochs;   /* per __consumer_offsets partition: the leader epoch its groups were
+                                      * loaded at; -1: not coordinated here (brk_h_group_follow) */
+    int32_t groups_partition_count;  /* entries in groups_loaded_epochs */
+    struct event *groups_load_ev;    /* loads the partitions this node just came to lead, one a pass */
     char cluster_id[64];             /* from meta.properties (checked against CLUSTER_ID) */
     const char *config_path;
     bool stopping;

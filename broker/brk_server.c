@@ -38,9 +38,12 @@
 #include "common/metaprops.h"
 #include "common/uring.h"
 #include "controller/ctrl.h"
+#include "broker/replica/brk_fetcher.h"
+#include "broker/replica/brk_replica.h"
 
 #define BRK_URING_ENTRIES 1024
 #define BRK_FLUSH_TICK_MS_MAX 1000
+#define BRK_REPLICA_TICK_MS 100 /* ISR proposals; lag is judged at this grain */
 
 static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__MetadataRecord *rec, int64_t offset)
 {
@@ -48,15 +51,29 @@ static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__Metad
     struct brk_ctx *srv = arg;
     if (!(srv->node->roles & CONFIG_ROLE_BROKER))
         return;
+    if (rec && brk_configs_dynamic_record(srv, rec)) {
+        /* a dynamic broker config of this broker or the cluster default */
+        brk_configs_refresh(srv, img);
+        brk_parts_reconfigure(srv->parts, img);
+        return;
+    }
     if (rec) {
         /* the partitions tell their parked requests (brk_part_notify) */
         brk_parts_apply(srv->parts, img, rec);
+        if (rec->record_case == SAMSA__METADATA_RECORD__RECORD_BROKER_CHANGE)
+            brk_replica_on_broker(srv, rec->broker_change->broker_id);
+        else if (rec->record_case == SAMSA__METADATA_RECORD__RECORD_REGISTER_BROKER)
+            brk_replica_on_broker(srv, rec->register_broker->broker_id);
+        brk_h_group_follow(srv, rec);
         return;
     }
     /* a snapshot replaced the image: line the local partitions up with it */
+    brk_configs_refresh(srv, img);
+    brk_parts_reconfigure(srv->parts, img);
     int rc = brk_parts_reconcile(srv->parts, img);
     if (rc < 0)
         log_error("server", "partitions not reconciled after a metadata snapshot error=\"%s\"", err_str(rc));
+    brk_h_group_follow(srv, NULL);
 }
 
 static bool is_controller_listener(const struct config_node *node, const char *name)
@@ -184,6 +201,7 @@ static void caught_up_cb(void *arg)
     struct brk_ctx *srv = arg;
     if (!(srv->node->roles & CONFIG_ROLE_BROKER))
         return;
+    brk_configs_refresh(srv, ctrl_metadata(srv->ctrl)); /* before partitions open with the defaults */
     int rc = brk_parts_reconcile(srv->parts, ctrl_metadata(srv->ctrl));
     if (rc < 0) {
         log_error("server", "stopping: local partitions could not be opened error=\"%s\"", err_str(rc));
@@ -300,6 +318,168 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* ---- stopping ----
+ *
+ * SIGTERM or SIGINT starts a graceful stop, in phases (enum brk_stop_phase),
+ * each bounded; a second signal stops at once.
+ *   1. Controlled shutdown (Kafka KRaft's BrokerLifecycleManager): the
+ *      broker heartbeats with want_shut_down every BRK_STOP_HEARTBEAT_MS; the
+ *      active controller moves each leadership it holds to another live ISR
+ *      member, fences it, and answers should_shut_down once that is
+ *      committed.  Requests are served meanwhile, so clients see
+ *      NOT_LEADER_OR_FOLLOWER and a new leader in Metadata, not a timeout.
+ *      Bounded by controlled.shutdown.max.retries x
+ *      controlled.shutdown.retry.backoff.ms; skipped when
+ *      controlled.shutdown.enable=false, when the broker is not registered,
+ *      or when no other broker is alive to take over (a single node stops
+ *      at once, as Kafka's does).
+ *   2. Drain: the client listeners close and parked requests (long-poll
+ *      fetches) are answered, for at most BRK_STOP_DRAIN_MS.
+ *   3. The active controller hands over (KIP-595 EndQuorumEpoch), so the
+ *      quorum elects a successor now instead of after its election timeout;
+ *      it stops once a successor leads (it told us, so the notices arrived;
+ *      closing sooner could reset connections with them still unread), or
+ *      after BRK_RESIGN_GRACE_MS whatever the quorum does. */
+#define BRK_STOP_POLL_MS 5          /* one controller tick */
+#define BRK_STOP_HEARTBEAT_MS 100
+#define BRK_STOP_DRAIN_MS 1000
+
+static void heartbeat_send(struct brk_ctx *srv)
+{
+    struct ctrl_heartbeat hb = { .broker_id = srv->node->node_id, .broker_epoch = srv->broker_epoch,
+                                 .metadata_offset = ctrl_image_applied_offset(ctrl_metadata(srv->ctrl)),
+                                 /* every phase of a stop says so: a successor controller that hears
+                                  * this broker after the handover must not unfence it again */
+                                 .want_shut_down = srv->stop_phase != BRK_STOP_NONE };
+    ctrl_broker_heartbeat(srv->ctrl, &hb);
+}
+
+static int64_t stop_phase_ms(const struct brk_ctx *srv)
+{
+    return (clock_mono_ns() - srv->stop_phase_ns) / 1000000;
+}
+
+static int64_t controlled_shutdown_bound_ms(const struct brk_ctx *srv)
+{
+    int64_t retries = srv->node->controlled_shutdown_max_retries;
+    int64_t backoff_ms = srv->node->controlled_shutdown_retry_backoff_ms;
+    if (retries < 1)
+        retries = 1;
+    return backoff_ms > INT64_MAX / retries ? INT64_MAX : retries * backoff_ms;
+}
+
+static void stop_phase_set(struct brk_ctx *srv, enum brk_stop_phase phase)
+{
+    ASSERT(phase > srv->stop_phase); /* phases only move forward */
+    srv->stop_phase = phase;
+    srv->stop_phase_ns = clock_mono_ns();
+}
+
+/* Another unfenced broker that could take over this one's leaderships. */
+static bool other_broker_alive(const struct brk_ctx *srv)
+{
+    const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
+    const struct ctrl_broker *self = ctrl_image_broker_find(img, srv->node->node_id);
+    int32_t others = ctrl_image_unfenced_count(img) - (self && !self->fenced ? 1 : 0);
+    return others > 0;
+}
+
+/* stop_advance - enter the next phase that applies, from the current one;
+ * brk_server_stop when none is left. */
+static void stop_advance(struct brk_ctx *srv)
+{
+    if (srv->stop_phase < BRK_STOP_CONTROLLED) {
+        bool broker = (srv->node->roles & CONFIG_ROLE_BROKER) != 0;
+        if (broker && srv->registered && srv->node->controlled_shutdown_enable && other_broker_alive(srv)) {
+            stop_phase_set(srv, BRK_STOP_CONTROLLED);
+            log_info("server", "controlled shutdown: asking the controller to move this broker's leadership "
+                     "(at most %lld ms: controlled.shutdown.max.retries x controlled.shutdown.retry.backoff.ms)",
+                     (long long)controlled_shutdown_bound_ms(srv));
+            srv->stop_heartbeat_ns = clock_mono_ns();
+            heartbeat_send(srv);
+            return;
+        }
+        if (broker && srv->registered)
+            log_info("server", "controlled shutdown skipped: %s",
+                     !srv->node->controlled_shutdown_enable ? "controlled.shutdown.enable=false"
+                                                            : "no other live broker to take over leadership");
+    }
+    if (srv->stop_phase < BRK_STOP_DRAIN) {
+        stop_phase_set(srv, BRK_STOP_DRAIN);
+        for (int i = 0; i < srv->listener_count; i++)
+            evconnlistener_disable(srv->listeners[i].evl);
+        if (srv->fetch_waiters) {
+            log_info("server", "answering parked requests before stopping (at most %d ms)", BRK_STOP_DRAIN_MS);
+            return;
+        }
+    }
+    if (srv->stop_phase < BRK_STOP_RESIGN && ctrl_resign(srv->ctrl)) {
+        stop_phase_set(srv, BRK_STOP_RESIGN);
+        log_info("server", "resigned as the active controller; stopping once a successor leads");
+        return;
+    }
+    brk_server_stop(srv);
+}
+
+static void stop_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct brk_ctx *srv = arg;
+    switch (srv->stop_phase) {
+    case BRK_STOP_CONTROLLED:
+        if (stop_phase_ms(srv) > controlled_shutdown_bound_ms(srv)) {
+            log_warn("server", "controlled shutdown not confirmed by the controller within %lld ms; stopping "
+                     "anyway (leaderships still here move when the lease expires: broker.session.timeout.ms)",
+                     (long long)controlled_shutdown_bound_ms(srv));
+            stop_advance(srv);
+        } else if (clock_mono_ns() - srv->stop_heartbeat_ns >= BRK_STOP_HEARTBEAT_MS * 1000000LL) {
+            srv->stop_heartbeat_ns = clock_mono_ns();
+            heartbeat_send(srv);
+        }
+        return;
+    case BRK_STOP_DRAIN:
+        if (!srv->fetch_waiters || stop_phase_ms(srv) > BRK_STOP_DRAIN_MS)
+            stop_advance(srv);
+        return;
+    case BRK_STOP_RESIGN: {
+        int32_t leader = ctrl_active_id(srv->ctrl);
+        bool handed_over = leader >= 0 && leader != srv->node->node_id && ctrl_unsent_bytes(srv->ctrl) == 0;
+        if (handed_over || stop_phase_ms(srv) > BRK_RESIGN_GRACE_MS) {
+            log_info("server", "controller handover %s new_leader=%d", handed_over ? "done" : "timed out",
+                     (int)leader);
+            brk_server_stop(srv);
+        }
+        return;
+    }
+    case BRK_STOP_NONE: break;
+    }
+    ASSERT(!"stop poll without a stop phase");
+}
+
+/* The replication role starts and stops the fetcher through these. */
+static void fetcher_follow(void *arg, struct brk_part *part) { brk_fetcher_follow(arg, part); }
+static void fetcher_unfollow(void *arg, struct brk_part *part) { brk_fetcher_unfollow(arg, part); }
+
+/* Replication's timers: ISR proposals every tick, the HW checkpoint at
+ * replica.high.watermark.checkpoint.interval.ms. */
+static void replica_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct brk_ctx *srv = arg;
+    if (!srv->registered)
+        return; /* the partitions open before registration: nothing to write over the old file yet */
+    brk_replica_tick(srv);
+    int64_t now = clock_mono_ns();
+    if (now - srv->hw_checkpoint_ns >= srv->node->replica_hw_checkpoint_interval_ms * 1000000) {
+        srv->hw_checkpoint_ns = now;
+        if (brk_replica_checkpoint_hw(srv) < 0)
+            log_warn("server", "high watermark checkpoint failed; retrying in %lld ms",
+                     (long long)srv->node->replica_hw_checkpoint_interval_ms);
+    }
+}
+
 static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -307,9 +487,7 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
     struct brk_ctx *srv = arg;
     if (!srv->registered || srv->registering)
         return;
-    struct ctrl_heartbeat hb = { .broker_id = srv->node->node_id, .broker_epoch = srv->broker_epoch,
-                                 .metadata_offset = ctrl_image_applied_offset(ctrl_metadata(srv->ctrl)) };
-    ctrl_broker_heartbeat(srv->ctrl, &hb);
+    heartbeat_send(srv);
 }
 
 /* The active controller's answer to a heartbeat.  An epoch it does not know
@@ -318,6 +496,12 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 static void heartbeat_reply_cb(void *arg, const struct ctrl_heartbeat_reply *r)
 {
     struct brk_ctx *srv = arg;
+    if (r->rc == 0 && r->should_shut_down && srv->stop_phase == BRK_STOP_CONTROLLED) {
+        log_info("server", "controlled shutdown done in %lld ms: the controller moved this broker's leadership "
+                 "and fenced it", (long long)stop_phase_ms(srv));
+        stop_advance(srv);
+        return;
+    }
     if ((r->rc != ERR_STALE && r->rc != ERR_NOT_FOUND) || srv->registering)
         return;
     log_warn("server", "the active controller does not know broker_epoch=%lld of node=%d (%s); registering again; "
@@ -328,40 +512,25 @@ static void heartbeat_reply_cb(void *arg, const struct ctrl_heartbeat_reply *r)
         log_info("server", "broker registration not sent error=\"%s\"; the next heartbeat retries", err_str(rc));
 }
 
-/* After a resignation: stop once a successor leads (it told us, so the
- * notices arrived; closing sooner could reset connections with them still
- * unread), or after BRK_RESIGN_GRACE_MS whatever the quorum does. */
-static void resign_wait_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct brk_ctx *srv = arg;
-    int32_t leader = ctrl_active_id(srv->ctrl);
-    bool handed_over = leader >= 0 && leader != srv->node->node_id && ctrl_unsent_bytes(srv->ctrl) == 0;
-    if (handed_over || clock_mono_ns() - srv->resign_ns > BRK_RESIGN_GRACE_MS * 1000000LL) {
-        log_info("server", "controller handover %s new_leader=%d", handed_over ? "done" : "timed out", (int)leader);
-        brk_server_stop(srv);
-    }
-}
-
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     struct brk_ctx *srv = arg;
-    log_info("server", "signal received signal=%d; shutting down", (int)sig);
-    /* The active controller hands over first (KIP-595 EndQuorumEpoch), so
-     * the quorum elects a successor now instead of after its election
-     * timeout.  A second signal stops at once. */
-    if (!srv->resign_ev && ctrl_resign(srv->ctrl)) {
-        srv->resign_ns = clock_mono_ns();
-        srv->resign_ev = event_new(srv->base, -1, EV_PERSIST, resign_wait_cb, srv);
-        struct timeval tv = { 0, 5000 }; /* polls every 5 ms (one controller tick) */
-        if (srv->resign_ev && event_add(srv->resign_ev, &tv) == 0) {
-            log_info("server", "resigned as the active controller; stopping once a successor leads");
-            return;
-        }
+    if (srv->stop_ev) {
+        log_warn("server", "second signal received signal=%d; stopping at once (phase %d of the graceful stop "
+                 "not finished)", (int)sig, (int)srv->stop_phase);
+        brk_server_stop(srv);
+        return;
     }
-    brk_server_stop(srv);
+    log_info("server", "signal received signal=%d; shutting down", (int)sig);
+    srv->stop_ev = event_new(srv->base, -1, EV_PERSIST, stop_poll_cb, srv);
+    struct timeval tv = { 0, BRK_STOP_POLL_MS * 1000 };
+    if (!srv->stop_ev || event_add(srv->stop_ev, &tv) < 0) {
+        log_error("server", "graceful stop not armed: event_add failed; stopping at once");
+        brk_server_stop(srv);
+        return;
+    }
+    stop_advance(srv);
 }
 
 static struct event *timer_new(struct brk_ctx *srv, int64_t ms, event_callback_fn cb)
@@ -411,7 +580,7 @@ static int check_storage(struct brk_ctx *srv)
     return rc;
 }
 
-int brk_server_create(const struct config *cfg, const char *config_path, struct brk_ctx **out)
+int brk_server_create(struct config *cfg, const char *config_path, struct brk_ctx **out)
 {
     ASSERT(cfg != NULL);
     ASSERT(out != NULL);
@@ -419,6 +588,7 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     if (!srv)
         return -ENOMEM;
     srv->cfg = cfg;
+    srv->cfg_dynamic = cfg;
     srv->node = config_node_get(cfg);
     buf_init(&srv->fetch_scratch, 0);
     srv->config_path = config_path;
@@ -452,6 +622,14 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     rc = brk_parts_create(srv, &srv->parts);
     if (rc < 0)
         goto fail;
+    if ((rc = brk_replicas_create(srv)) < 0 || (rc = brk_fetcher_create(srv, &srv->fetcher)) < 0)
+        goto fail;
+    struct brk_parts_hooks hooks;
+    brk_replica_hooks(srv, &hooks);
+    brk_parts_set_hooks(srv->parts, &hooks);
+    struct brk_replica_follower_ops fops = { .follow = fetcher_follow, .unfollow = fetcher_unfollow,
+                                             .arg = srv->fetcher };
+    brk_replicas_set_follower(srv, &fops);
     srv->register_ev = event_new(srv->base, -1, 0, register_retry_cb, srv);
     if (!srv->register_ev) {
         rc = -ENOMEM;
@@ -466,6 +644,10 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     ccfg.election_timeout_ms = srv->node->controller_quorum_election_timeout_ms;
     ccfg.session_timeout_ms = srv->node->broker_session_timeout_ms;
     ccfg.snapshot_bytes = srv->node->metadata_snapshot_bytes;
+    ccfg.unclean_leader_election = srv->node->unclean_leader_election_enable != 0;
+    ccfg.auto_leader_rebalance = srv->node->auto_leader_rebalance_enable != 0;
+    ccfg.leader_imbalance_check_interval_ms = srv->node->leader_imbalance_check_interval_ms;
+    ccfg.leader_imbalance_per_broker_percentage = (int32_t)srv->node->leader_imbalance_per_broker_percentage;
     if (srv->node->voter_count > CTRL_VOTERS_MAX) {
         log_error("server", "controller.quorum.voters has %zu voters; at most %d are supported",
                   srv->node->voter_count, CTRL_VOTERS_MAX);
@@ -488,6 +670,7 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
             }
         }
     }
+    ccfg.uring_disabled = srv->node->io_uring == 0;
     rc = ctrl_create(&ccfg, apply_cb, caught_up_cb, srv, &srv->ctrl);
     if (rc < 0) {
         log_error("server", "cannot start the metadata quorum dir=%s error=\"%s\"", ccfg.metadata_dir, err_str(rc));
@@ -506,8 +689,14 @@ int brk_server_create(const struct config *cfg, const char *config_path, struct 
     srv->retention_ev = timer_new(srv, srv->node->retention_check_interval_ms, retention_cb);
     int64_t flush_ms = srv->node->flush_scheduler_interval_ms;
     srv->flush_ev = timer_new(srv, flush_ms < BRK_FLUSH_TICK_MS_MAX ? flush_ms : BRK_FLUSH_TICK_MS_MAX, flush_cb);
-    if (srv->node->roles & CONFIG_ROLE_BROKER)
+    if (srv->node->roles & CONFIG_ROLE_BROKER) {
         srv->heartbeat_ev = timer_new(srv, srv->node->broker_heartbeat_interval_ms, heartbeat_cb);
+        srv->replica_ev = timer_new(srv, BRK_REPLICA_TICK_MS, replica_tick_cb);
+        if (!srv->replica_ev) {
+            rc = -ENOMEM;
+            goto fail;
+        }
+    }
     if (!srv->retention_ev || !srv->flush_ev || (!srv->heartbeat_ev && (srv->node->roles & CONFIG_ROLE_BROKER))) {
         rc = -ENOMEM;
         goto fail;
@@ -575,9 +764,16 @@ void brk_server_destroy(struct brk_ctx *srv)
     }
     if (srv->parts && srv->ctrl && brk_parts_checkpoint(srv->parts) < 0)
         log_error("server", "log start offsets not checkpointed at shutdown");
+    if (srv->parts && srv->ctrl && brk_replica_checkpoint_hw(srv) < 0)
+        log_error("server", "high watermarks not checkpointed at shutdown");
+    if (srv->replicas) /* the partitions' roles end below, without the fetcher */
+        brk_replicas_set_follower(srv, &(struct brk_replica_follower_ops){ 0 });
+    brk_fetcher_destroy(srv->fetcher);
+    srv->fetcher = NULL;
     brk_h_group_stop(srv); /* after the drain: append callbacks use it */
     ctrl_destroy(srv->ctrl);
     brk_parts_destroy(srv->parts);
+    brk_replicas_destroy(srv);
     brk_conns_destroy(srv); /* after every state-thread user of requests; before srv->base goes */
     if (srv->register_ev)
         event_free(srv->register_ev);
@@ -589,11 +785,13 @@ void brk_server_destroy(struct brk_ctx *srv)
         event_free(srv->flush_ev);
     if (srv->heartbeat_ev)
         event_free(srv->heartbeat_ev);
+    if (srv->replica_ev)
+        event_free(srv->replica_ev);
     for (int i = 0; i < 2; i++)
         if (srv->signal_evs[i])
             event_free(srv->signal_evs[i]);
-    if (srv->resign_ev)
-        event_free(srv->resign_ev);
+    if (srv->stop_ev)
+        event_free(srv->stop_ev);
     uring_destroy(srv->uring);
     buf_deinit(&srv->fetch_scratch);
     if (srv->base)

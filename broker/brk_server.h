@@ -13,7 +13,7 @@
  * partition log (recovering them).  config_path is only quoted in
  * operator messages.  Blocks.  Errors are logged for the
  * operator (what failed, the value, the fix). */
-MUST_CHECK int brk_server_create(const struct config *cfg, const char *config_path, struct brk_ctx **out);
+MUST_CHECK int brk_server_create(struct config *cfg, const char *config_path, struct brk_ctx **out);
 /* brk_server_run - the loop; returns after SIGINT/SIGTERM or brk_server_stop:
  * 0, or the negative error of a start-up step that failed inside the loop
  * (a listener that cannot bind, partitions or groups that cannot load), so

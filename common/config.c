@@ -12,8 +12,12 @@
  *   - Every problem found is one line in cfg->errors; finalize returns
  *     ERR_CONFIG when there is at least one.
  *
- * Not here: dynamic config updates, host name resolution, log dir checks.
- * Allocation happens only while loading (boot code), never after finalize.
+ *   - dyn[0][i] / dyn[1][i] are the dynamic default and dynamic broker
+ *     layers of config_keys_broker[i] (NULL: unset); eff() reads broker,
+ *     default, static, table default in that order.
+ *
+ * Not here: host name resolution, log dir checks.  Allocation happens only
+ * while loading (boot code) and when a dynamic value is set (rare).
  */
 #include "config.h"
 
@@ -38,6 +42,7 @@ struct config {
     char *values[CONFIG_KEYS_BROKER_COUNT];
     enum config_source ranks[CONFIG_KEYS_BROKER_COUNT];
     char *origins[CONFIG_KEYS_BROKER_COUNT];
+    char *dyn[2][CONFIG_KEYS_BROKER_COUNT]; /* [0] dynamic default, [1] dynamic broker */
     struct config_node node;
     char cluster_id_origin[CONFIG_ORIGIN_BYTES_MAX];
     struct buf errors;   /* NUL-terminated text */
@@ -106,12 +111,18 @@ static int broker_index(const char *name)
     return i;
 }
 
-/* The effective string: the set value or the default (may be NULL). */
-static const char *eff(const struct config *cfg, const char *name)
+/* The effective string of key i: a dynamic value, the set value or the
+ * default (may be NULL). */
+static const char *eff_at(const struct config *cfg, int i)
 {
-    int i = broker_index(name);
+    if (cfg->dyn[1][i])
+        return cfg->dyn[1][i];
+    if (cfg->dyn[0][i])
+        return cfg->dyn[0][i];
     return cfg->values[i] ? cfg->values[i] : config_keys_broker[i].default_value;
 }
+
+static const char *eff(const struct config *cfg, const char *name) { return eff_at(cfg, broker_index(name)); }
 
 static int is_set(const struct config *cfg, const char *name)
 {
@@ -315,6 +326,7 @@ void config_destroy(struct config *cfg)
         free(cfg->values[i]);
         free(cfg->origins[i]);
     }
+    config_dynamic_clear(cfg);
     buf_deinit(&cfg->errors);
     buf_deinit(&cfg->warnings);
     free(cfg);
@@ -328,6 +340,8 @@ const char *config_source_name(enum config_source source)
     case CONFIG_SOURCE_ENV: return "env";
     case CONFIG_SOURCE_OVERRIDE: return "override";
     case CONFIG_SOURCE_TOPIC: return "topic";
+    case CONFIG_SOURCE_DYNAMIC_DEFAULT: return "dynamic-default";
+    case CONFIG_SOURCE_DYNAMIC_BROKER: return "dynamic-broker";
     }
     return "unknown";
 }
@@ -1014,9 +1028,22 @@ static void derive_numbers(struct config *cfg)
     n->transaction_state_log_replication_factor = num(cfg, "transaction.state.log.replication.factor");
     n->transaction_state_log_min_isr = num(cfg, "transaction.state.log.min.isr");
     n->replica_lag_time_max_ms = num(cfg, "replica.lag.time.max.ms");
+    n->replica_hw_checkpoint_interval_ms = num(cfg, "replica.high.watermark.checkpoint.interval.ms");
+    n->num_replica_fetchers = num(cfg, "num.replica.fetchers");
+    n->replica_fetch_max_bytes = num(cfg, "replica.fetch.max.bytes");
+    n->replica_fetch_response_max_bytes = num(cfg, "replica.fetch.response.max.bytes");
+    n->replica_fetch_min_bytes = num(cfg, "replica.fetch.min.bytes");
+    n->replica_fetch_wait_max_ms = num(cfg, "replica.fetch.wait.max.ms");
+    n->replica_fetch_backoff_ms = num(cfg, "replica.fetch.backoff.ms");
     n->auto_create_topics_enable = boolean(cfg, "auto.create.topics.enable");
     n->delete_topic_enable = boolean(cfg, "delete.topic.enable");
     n->unclean_leader_election_enable = boolean(cfg, "unclean.leader.election.enable");
+    n->auto_leader_rebalance_enable = boolean(cfg, "auto.leader.rebalance.enable");
+    n->leader_imbalance_check_interval_ms = mul_sat(num(cfg, "leader.imbalance.check.interval.seconds"), 1000);
+    n->leader_imbalance_per_broker_percentage = num(cfg, "leader.imbalance.per.broker.percentage");
+    n->controlled_shutdown_enable = boolean(cfg, "controlled.shutdown.enable");
+    n->controlled_shutdown_max_retries = num(cfg, "controlled.shutdown.max.retries");
+    n->controlled_shutdown_retry_backoff_ms = num(cfg, "controlled.shutdown.retry.backoff.ms");
     n->group_initial_rebalance_delay_ms = num(cfg, "group.initial.rebalance.delay.ms");
     n->offsets_retention_ms = mul_sat(num(cfg, "offsets.retention.minutes"), 60000);
     n->offsets_retention_check_interval_ms = num(cfg, "offsets.retention.check.interval.ms");
@@ -1419,7 +1446,7 @@ const char *config_value_find(const struct config *cfg, const char *key)
     int i = key_index(config_keys_broker, CONFIG_KEYS_BROKER_COUNT, key);
     if (i < 0)
         return NULL;
-    return cfg->values[i] ? cfg->values[i] : config_keys_broker[i].default_value;
+    return eff_at(cfg, i);
 }
 
 /* ---- entries, print ----------------------------------------------------- */
@@ -1444,11 +1471,19 @@ void config_broker_entry_get(const struct config *cfg, size_t index, struct conf
     const struct config_key *k = &config_keys_broker[index];
     e->key = k;
     e->is_sensitive = (k->flags & CONFIG_F_SENSITIVE) != 0;
-    e->is_default = cfg->values[index] == NULL;
-    e->source = e->is_default ? CONFIG_SOURCE_DEFAULT : cfg->ranks[index];
-    e->origin = e->is_default ? "default" : cfg->origins[index];
-    e->value = e->is_sensitive ? NULL : (e->is_default ? k->default_value : cfg->values[index]);
-    e->read_only = 1;
+    if (cfg->dyn[1][index] || cfg->dyn[0][index]) {
+        bool own = cfg->dyn[1][index] != NULL;
+        e->is_default = 0;
+        e->source = own ? CONFIG_SOURCE_DYNAMIC_BROKER : CONFIG_SOURCE_DYNAMIC_DEFAULT;
+        e->origin = own ? "dynamic broker config" : "dynamic default broker config";
+        e->value = e->is_sensitive ? NULL : cfg->dyn[own][index];
+    } else {
+        e->is_default = cfg->values[index] == NULL;
+        e->source = e->is_default ? CONFIG_SOURCE_DEFAULT : cfg->ranks[index];
+        e->origin = e->is_default ? "default" : cfg->origins[index];
+        e->value = e->is_sensitive ? NULL : (e->is_default ? k->default_value : cfg->values[index]);
+    }
+    e->read_only = !config_key_is_dynamic(k->name);
 }
 
 void config_print(const struct config *cfg, FILE *out)
@@ -1580,6 +1615,8 @@ int config_topic_default(const struct config *cfg, const char *key, char *out, s
     return (n < 0 || (size_t)n >= out_size) ? ERR_LIMIT : 0;
 }
 
+static size_t synonyms_get(const struct config *cfg, const char *name, bool from_name, struct config_synonym *out);
+
 int config_topic_entry_get(const struct config *cfg, size_t index, const char *topic_value,
                            char *scratch, size_t scratch_size, struct config_entry *e)
 {
@@ -1604,26 +1641,14 @@ int config_topic_entry_get(const struct config *cfg, size_t index, const char *t
     if (k->synonym) {
         /* A derived default (retention.ms from log.retention.hours) takes
          * the source of whichever broker key supplied it. */
-        static const char *const derived[][4] = {
-            { "log.retention.ms", "log.retention.minutes", "log.retention.hours", NULL },
-            { "log.roll.ms", "log.roll.hours", NULL, NULL },
-            { "log.roll.jitter.ms", "log.roll.jitter.hours", NULL, NULL },
-            { "log.flush.interval.ms", "log.flush.scheduler.interval.ms", NULL, NULL },
-        };
-        const char *const *chain = NULL;
-        for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
-            if (strcmp(derived[i][0], k->synonym) == 0)
-                chain = derived[i];
-        const char *single[2] = { k->synonym, NULL };
-        if (!chain)
-            chain = single;
-        for (size_t i = 0; chain[i]; i++) {
-            int bi = broker_index(chain[i]);
-            if (cfg->values[bi]) {
-                e->source = cfg->ranks[bi];
-                e->origin = cfg->origins[bi];
-                break;
-            }
+        struct config_synonym syn[CONFIG_SYNONYMS_MAX];
+        size_t n = synonyms_get(cfg, k->synonym, false, syn);
+        if (n > 0 && syn[0].source != CONFIG_SOURCE_DEFAULT) {
+            e->source = syn[0].source;
+            int bi = broker_index(syn[0].name);
+            e->origin = syn[0].source == CONFIG_SOURCE_DYNAMIC_BROKER    ? "dynamic broker config"
+                        : syn[0].source == CONFIG_SOURCE_DYNAMIC_DEFAULT ? "dynamic default broker config"
+                                                                         : cfg->origins[bi];
         }
     }
     e->is_default = e->source == CONFIG_SOURCE_DEFAULT;
@@ -1634,10 +1659,133 @@ int config_source_kafka_code(enum config_source source)
 {
     switch (source) {
     case CONFIG_SOURCE_TOPIC: return 1;
+    case CONFIG_SOURCE_DYNAMIC_BROKER: return 2;
+    case CONFIG_SOURCE_DYNAMIC_DEFAULT: return 3;
     case CONFIG_SOURCE_FILE:
     case CONFIG_SOURCE_ENV:
     case CONFIG_SOURCE_OVERRIDE: return 4;
     case CONFIG_SOURCE_DEFAULT: return 5;
     }
     return 0;
+}
+
+/* ---- dynamic broker configs --------------------------------------------- */
+
+int config_key_is_dynamic(const char *name)
+{
+    for (size_t i = 0; i < config_keys_broker_dynamic_count; i++)
+        if (strcmp(config_keys_broker_dynamic[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+int config_dynamic_validate(const char *key, const char *value, char *msg, size_t msg_size)
+{
+    int i = key_index(config_keys_broker, CONFIG_KEYS_BROKER_COUNT, key);
+    if (i < 0) {
+        snprintf(msg, msg_size, "Unknown broker config %s", key);
+        return ERR_NOT_FOUND;
+    }
+    if (!config_key_is_dynamic(key)) {
+        snprintf(msg, msg_size, "Cannot update these configs dynamically: Set(%s)", key);
+        return ERR_UNSUPPORTED;
+    }
+    char why[256];
+    if (value && value_check(&config_keys_broker[i], value, why, sizeof why) < 0) {
+        snprintf(msg, msg_size, "Invalid value %s for configuration %s: %s", value, key, why);
+        return ERR_INVALID;
+    }
+    return 0;
+}
+
+static int layer_index(enum config_source layer)
+{
+    ASSERT(layer == CONFIG_SOURCE_DYNAMIC_DEFAULT || layer == CONFIG_SOURCE_DYNAMIC_BROKER);
+    return layer == CONFIG_SOURCE_DYNAMIC_BROKER;
+}
+
+void config_dynamic_clear(struct config *cfg)
+{
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < CONFIG_KEYS_BROKER_COUNT; i++) {
+            free(cfg->dyn[l][i]);
+            cfg->dyn[l][i] = NULL;
+        }
+}
+
+int config_dynamic_set(struct config *cfg, enum config_source layer, const char *key, const char *value)
+{
+    char msg[512];
+    int rc = config_dynamic_validate(key, value, msg, sizeof msg);
+    if (rc < 0) {
+        log_warn("config", "dynamic broker config ignored: %s", msg);
+        return rc;
+    }
+    int i = broker_index(key);
+    char *copy = NULL;
+    if (value && !(copy = str_dup(value)))
+        return -ENOMEM;
+    int l = layer_index(layer);
+    free(cfg->dyn[l][i]);
+    cfg->dyn[l][i] = copy;
+    return 0;
+}
+
+void config_dynamic_commit(struct config *cfg)
+{
+    ASSERT(cfg->finalized);
+    derive_numbers(cfg);
+}
+
+const char *config_dynamic_value(const struct config *cfg, enum config_source layer, const char *key)
+{
+    int i = key_index(config_keys_broker, CONFIG_KEYS_BROKER_COUNT, key);
+    return i < 0 ? NULL : cfg->dyn[layer_index(layer)][i];
+}
+
+/* Kafka's ConfigHelper.configSynonyms: layer by layer (dynamic broker,
+ * dynamic default, static, default), each layer over the synonym chain
+ * (DynamicBrokerConfig.brokerConfigSynonyms); with from_name, entries
+ * before the first of `name` itself are dropped, as Kafka does. */
+static size_t synonyms_get(const struct config *cfg, const char *name, bool from_name, struct config_synonym *out)
+{
+    static const char *const chains[][4] = {
+        { "log.retention.ms", "log.retention.minutes", "log.retention.hours", NULL },
+        { "log.roll.ms", "log.roll.hours", NULL, NULL },
+        { "log.roll.jitter.ms", "log.roll.jitter.hours", NULL, NULL },
+        { "log.flush.interval.ms", "log.flush.scheduler.interval.ms", NULL, NULL },
+    };
+    const char *single[2] = { name, NULL };
+    const char *const *chain = single;
+    for (size_t c = 0; c < sizeof chains / sizeof chains[0]; c++)
+        for (size_t j = 0; chains[c][j]; j++)
+            if (strcmp(chains[c][j], name) == 0)
+                chain = chains[c];
+    size_t n = 0;
+    bool seen = !from_name;
+    for (int layer = 0; layer < 4; layer++) {
+        for (size_t j = 0; chain[j] && n < CONFIG_SYNONYMS_MAX; j++) {
+            int i = key_index(config_keys_broker, CONFIG_KEYS_BROKER_COUNT, chain[j]);
+            if (i < 0)
+                continue;
+            const struct config_key *k = &config_keys_broker[i];
+            const char *v = layer == 0 ? cfg->dyn[1][i]
+                            : layer == 1 ? cfg->dyn[0][i]
+                            : layer == 2 ? cfg->values[i]
+                                         : k->default_value;
+            enum config_source src = layer == 0   ? CONFIG_SOURCE_DYNAMIC_BROKER
+                                     : layer == 1 ? CONFIG_SOURCE_DYNAMIC_DEFAULT
+                                     : layer == 2 ? cfg->ranks[i]
+                                                  : CONFIG_SOURCE_DEFAULT;
+            if (!v || (!seen && !(seen = strcmp(k->name, name) == 0)))
+                continue;
+            out[n++] = (struct config_synonym){ k->name, (k->flags & CONFIG_F_SENSITIVE) ? NULL : v, src };
+        }
+    }
+    return n;
+}
+
+size_t config_broker_synonyms(const struct config *cfg, const char *name, struct config_synonym *out)
+{
+    return synonyms_get(cfg, name, true, out);
 }

@@ -80,6 +80,8 @@ enum config_source {
     CONFIG_SOURCE_ENV,
     CONFIG_SOURCE_OVERRIDE,
     CONFIG_SOURCE_TOPIC, /* a topic's own setting; only in topic entries, never set here */
+    CONFIG_SOURCE_DYNAMIC_DEFAULT, /* cluster-wide dynamic broker default (kafka-configs --entity-default) */
+    CONFIG_SOURCE_DYNAMIC_BROKER,  /* this broker's dynamic config (kafka-configs --entity-name <id>) */
 };
 
 /* Key flags. */
@@ -193,9 +195,22 @@ struct config_node {
     int64_t transaction_state_log_replication_factor;
     int64_t transaction_state_log_min_isr;
     int64_t replica_lag_time_max_ms;
+    int64_t replica_hw_checkpoint_interval_ms; /* replica.high.watermark.checkpoint.interval.ms */
+    int64_t num_replica_fetchers;             /* fetch sessions per source broker */
+    int64_t replica_fetch_max_bytes;          /* per partition */
+    int64_t replica_fetch_response_max_bytes; /* per fetch response */
+    int64_t replica_fetch_min_bytes;
+    int64_t replica_fetch_wait_max_ms;
+    int64_t replica_fetch_backoff_ms;
     int auto_create_topics_enable;
     int delete_topic_enable;
     int unclean_leader_election_enable;
+    int auto_leader_rebalance_enable;
+    int64_t leader_imbalance_check_interval_ms;     /* leader.imbalance.check.interval.seconds, in ms */
+    int64_t leader_imbalance_per_broker_percentage;
+    int controlled_shutdown_enable;
+    int64_t controlled_shutdown_max_retries;
+    int64_t controlled_shutdown_retry_backoff_ms;
 
     /* Groups. */
     int64_t group_initial_rebalance_delay_ms;
@@ -226,7 +241,7 @@ struct config_entry {
     enum config_source source;
     const char *origin;       /* "default", "file:<path>", "env:<VAR>", "override" */
     int is_default;
-    int read_only;            /* 1: no dynamic broker configs yet */
+    int read_only;            /* 1: not changeable dynamically (config_key_is_dynamic) */
     int is_sensitive;
 };
 
@@ -335,6 +350,48 @@ MUST_CHECK int config_topic_default(const struct config *cfg, const char *key, c
 MUST_CHECK int config_topic_entry_get(const struct config *cfg, size_t index,
                                       const char *topic_value, char *scratch,
                                       size_t scratch_size, struct config_entry *e);
+/* ---- Dynamic broker configs (KIP-226) ----------------------------------
+ *
+ * Two layers above the static configuration, filled from the metadata
+ * image's broker ConfigRecords: this broker's own ("1") over the
+ * cluster-wide default (""), over the file/env/overrides, over the table
+ * defaults.  Only keys Kafka lets you change at run time may be set
+ * (config_key_is_dynamic).  The typed view (config_node_get) is re-derived
+ * in place by config_dynamic_commit, so readers see new values at once.
+ * Setting allocates (rare, operator-driven); nothing else does after
+ * finalize. */
+int config_key_is_dynamic(const char *name);
+/* config_dynamic_validate - may key be set to value dynamically?  0, or
+ * ERR_NOT_FOUND (unknown key), ERR_UNSUPPORTED (read-only: not dynamic) or
+ * ERR_INVALID (bad value), with a one-line reason in msg.  value NULL
+ * checks a deletion. */
+MUST_CHECK int config_dynamic_validate(const char *key, const char *value, char *msg, size_t msg_size);
+/* config_dynamic_clear - empty both layers (before re-filling them). */
+void config_dynamic_clear(struct config *cfg);
+/* config_dynamic_set - one value in layer CONFIG_SOURCE_DYNAMIC_DEFAULT or
+ * _DYNAMIC_BROKER; an unknown, read-only or invalid one is refused
+ * (config_dynamic_validate) and the layer keeps its old value. */
+MUST_CHECK int config_dynamic_set(struct config *cfg, enum config_source layer, const char *key, const char *value);
+/* config_dynamic_commit - re-derive the typed view after sets. */
+void config_dynamic_commit(struct config *cfg);
+/* config_dynamic_value - the layer's value of key, or NULL. */
+const char *config_dynamic_value(const struct config *cfg, enum config_source layer, const char *key);
+
+/* One DescribeConfigs synonym: the broker keys that could supply a value,
+ * most to least significant, each in every layer that sets it. */
+struct config_synonym {
+    const char *name;
+    const char *value;   /* NULL: hidden (sensitive) */
+    enum config_source source;
+};
+#define CONFIG_SYNONYMS_MAX 16
+/* config_broker_synonyms - Kafka's synonyms of broker key `name` (its
+ * chain, e.g. log.retention.ms, .minutes, .hours): every dynamic broker
+ * value, then every dynamic default, static and default one, where set,
+ * starting at the first entry of `name` itself (Kafka drops those before).
+ * Returns the count (<= CONFIG_SYNONYMS_MAX). */
+size_t config_broker_synonyms(const struct config *cfg, const char *name, struct config_synonym *out);
+
 /* config_source_kafka_code - the DescribeConfigs ConfigSource number Kafka
  * reports: DYNAMIC_TOPIC_CONFIG(1), STATIC_BROKER_CONFIG(4) for file, env and
  * override, DEFAULT_CONFIG(5). */

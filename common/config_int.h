@@ -15,10 +15,13 @@
  * the operator's hint). */
 #define SP_VALID "PLAINTEXT,SSL,SASL_PLAINTEXT,SASL_SSL"
 
-#define CONFIG_KEYS_BROKER_COUNT 107
+#define CONFIG_KEYS_BROKER_COUNT 119
 
 extern const struct config_key config_keys_broker[CONFIG_KEYS_BROKER_COUNT];
 extern const struct config_key config_keys_topic[];
 extern const size_t config_keys_topic_count;
+/* the broker keys Kafka lets you change at run time (DynamicBrokerConfig) */
+extern const char *const config_keys_broker_dynamic[];
+extern const size_t config_keys_broker_dynamic_count;
 
 #endif

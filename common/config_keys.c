@@ -48,6 +48,9 @@ const struct config_key config_keys_broker[] = {
     KR("controller.quorum.retry.backoff.ms", CONFIG_INT, "20", 0, INT32_MAX, "Quorum retry backoff."),
     KR("broker.heartbeat.interval.ms", CONFIG_INT, "2000", 1, INT32_MAX, "Time between broker heartbeats to the controller."),
     KR("broker.session.timeout.ms", CONFIG_INT, "9000", 1, INT32_MAX, "Broker lease length without heartbeats."),
+    K("controlled.shutdown.enable", CONFIG_BOOL, "true", "On SIGTERM, ask the controller to move this broker's leaderships away before stopping."),
+    KR("controlled.shutdown.max.retries", CONFIG_INT, "3", 0, INT32_MAX, "Controlled shutdown: attempts of retry.backoff.ms each before stopping anyway."),
+    KR("controlled.shutdown.retry.backoff.ms", CONFIG_LONG, "5000", 0, INT64_MAX, "Controlled shutdown: length of one attempt."),
     K("broker.rack", CONFIG_STRING, NULL, "Rack of this broker."),
     KR("num.network.threads", CONFIG_INT, "3", 1, 1024, "Threads receiving requests and sending responses."),
     KR("num.io.threads", CONFIG_INT, "8", 1, 1024, "Threads processing requests."),
@@ -67,7 +70,14 @@ const struct config_key config_keys_broker[] = {
     KR("message.max.bytes", CONFIG_INT, "1048588", 0, INT32_MAX, "Largest record batch size allowed."),
     KR("replica.fetch.max.bytes", CONFIG_INT, "1048576", 0, INT32_MAX, "Bytes fetched per partition by replicas."),
     KR("replica.fetch.wait.max.ms", CONFIG_INT, "500", 0, INT32_MAX, "Replica fetch max wait."),
+    KR("replica.high.watermark.checkpoint.interval.ms", CONFIG_LONG, "5000", 1, INT64_MAX, "How often each log dir's replication-offset-checkpoint is written."),
+    KR("replica.fetch.min.bytes", CONFIG_INT, "1", 1, INT32_MAX, "Bytes a follower fetch waits for before the leader answers (up to replica.fetch.wait.max.ms)."),
+    KR("replica.fetch.response.max.bytes", CONFIG_INT, "10485760", 0, INT32_MAX, "Bytes of records one follower fetch response may carry in all."),
+    KR("replica.fetch.backoff.ms", CONFIG_INT, "1000", 0, INT32_MAX, "Wait after a follower fetch failed (connection, leader error) before fetching again."),
     KR("replica.lag.time.max.ms", CONFIG_LONG, "30000", 1, INT64_MAX, "A follower that has not caught up for this long leaves the ISR."),
+    KR("leader.replication.throttled.rate", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Replication bytes/s a leader may send for its throttled replicas (stored; not enforced yet)."),
+    KR("follower.replication.throttled.rate", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Replication bytes/s a follower may fetch for its throttled replicas (stored; not enforced yet)."),
+    KR("replica.alter.log.dirs.io.max.bytes.per.second", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Bytes/s for moving replicas between log dirs (unused: replicas never move between dirs)."),
     KR("fetch.max.bytes", CONFIG_INT, "57671680", 1024, INT32_MAX, "Bytes returned for one fetch request."),
     K("log.dirs", CONFIG_STRING, NULL, "Comma list of data directories; overrides log.dir."),
     K("log.dir", CONFIG_STRING, "/tmp/kafka-logs", "Data directory used when log.dirs is unset."),
@@ -112,6 +122,8 @@ const struct config_key config_keys_broker[] = {
     K("auto.create.topics.enable", CONFIG_BOOL, "true", "Create a topic on metadata request or produce when it is missing."),
     K("delete.topic.enable", CONFIG_BOOL, "true", "Allow deleting topics."),
     K("auto.leader.rebalance.enable", CONFIG_BOOL, "true", "Move leadership back to preferred replicas."),
+    KR("leader.imbalance.check.interval.seconds", CONFIG_LONG, "300", 1, 86400 * 365, "How often the active controller checks leader balance."),
+    KR("leader.imbalance.per.broker.percentage", CONFIG_INT, "10", 0, 100, "Share of a broker's preferred partitions led elsewhere that triggers a rebalance."),
     K("unclean.leader.election.enable", CONFIG_BOOL, "false", "Allow out-of-sync replicas to become leader (data loss)."),
     KR("offsets.topic.replication.factor", CONFIG_INT, "3", 1, INT16_MAX, "Replication factor of __consumer_offsets."),
     KR("offsets.topic.num.partitions", CONFIG_INT, "50", 1, INT32_MAX, "Partitions of __consumer_offsets."),
@@ -193,3 +205,22 @@ const struct config_key config_keys_topic[] = {
     T("unclean.leader.election.enable", CONFIG_BOOL, "unclean.leader.election.enable", "false", "Allow unclean leader election."),
 };
 const size_t config_keys_topic_count = sizeof config_keys_topic / sizeof config_keys_topic[0];
+
+/* Broker keys changeable at run time (kafka-configs --alter on brokers):
+ * Kafka's DynamicLogConfig, DynamicThreadPool-free subset and the replica
+ * fetcher keys; everything else is refused as read-only. */
+const char *const config_keys_broker_dynamic[] = {
+    "log.retention.ms", "log.retention.minutes", "log.retention.hours", "log.retention.bytes",
+    "log.segment.bytes", "log.roll.ms", "log.roll.hours", "log.roll.jitter.ms", "log.roll.jitter.hours",
+    "log.index.interval.bytes", "log.index.size.max.bytes", "log.flush.interval.messages",
+    "log.flush.interval.ms", "log.segment.delete.delay.ms", "log.preallocate", "log.cleanup.policy",
+    "log.message.timestamp.type", "log.message.timestamp.difference.max.ms",
+    "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms",
+    "log.message.downconversion.enable", "log.cleaner.threads", "log.cleaner.delete.retention.ms",
+    "log.cleaner.min.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms", "log.cleaner.min.cleanable.ratio",
+    "log.local.retention.ms", "log.local.retention.bytes", "compression.type", "message.max.bytes",
+    "min.insync.replicas", "unclean.leader.election.enable", "num.replica.fetchers", "replica.fetch.max.bytes",
+    "replica.fetch.wait.max.ms", "leader.replication.throttled.rate", "follower.replication.throttled.rate",
+    "replica.alter.log.dirs.io.max.bytes.per.second",
+};
+const size_t config_keys_broker_dynamic_count = sizeof config_keys_broker_dynamic / sizeof config_keys_broker_dynamic[0];

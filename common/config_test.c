@@ -377,6 +377,13 @@ START_TEST(test_derived)
     ck_assert_int_eq(n->segment_bytes, 1073741824);
     ck_assert_int_eq(n->retention_check_interval_ms, 300000);
     ck_assert_int_eq(n->offsets_topic_replication_factor, 3);
+    /* the follower fetcher's settings, with Kafka's defaults */
+    ck_assert_int_eq(n->num_replica_fetchers, 1);
+    ck_assert_int_eq(n->replica_fetch_max_bytes, 1048576);
+    ck_assert_int_eq(n->replica_fetch_response_max_bytes, 10485760);
+    ck_assert_int_eq(n->replica_fetch_min_bytes, 1);
+    ck_assert_int_eq(n->replica_fetch_wait_max_ms, 500);
+    ck_assert_int_eq(n->replica_fetch_backoff_ms, 1000);
     ck_assert_int_eq(n->broker_session_timeout_ms, 9000);
     ck_assert_int_eq(n->io_uring, 1);
     ck_assert_int_eq(n->log_level, LOG_INFO);
@@ -823,6 +830,65 @@ START_TEST(test_topic_configs)
 }
 END_TEST
 
+/* Dynamic broker configs: broker layer over the cluster default over the
+ * file over the table default; the typed view follows at commit; read-only
+ * and invalid values refused; synonyms in Kafka's order. */
+START_TEST(test_dynamic_layers)
+{
+    struct config *cfg = cfg_ok("log.retention.hours=24\nnum.partitions=3\n", NULL);
+    const struct config_node *n = config_node_get(cfg);
+    ck_assert_int_eq(n->retention_ms, 24LL * 3600000);
+    char msg[256];
+    ck_assert_int_eq(config_dynamic_validate("log.dirs", "/x", msg, sizeof msg), ERR_UNSUPPORTED);
+    ck_assert_str_eq(msg, "Cannot update these configs dynamically: Set(log.dirs)");
+    ck_assert_int_eq(config_dynamic_validate("no.such.key", "1", msg, sizeof msg), ERR_NOT_FOUND);
+    ck_assert_int_eq(config_dynamic_validate("log.retention.ms", "soon", msg, sizeof msg), ERR_INVALID);
+    ck_assert_int_eq(config_dynamic_set(cfg, CONFIG_SOURCE_DYNAMIC_DEFAULT, "num.partitions", "9"), ERR_UNSUPPORTED);
+    ck_assert_int_eq(config_dynamic_set(cfg, CONFIG_SOURCE_DYNAMIC_DEFAULT, "log.retention.ms", "1000"), 0);
+    ck_assert_int_eq(n->retention_ms, 24LL * 3600000); /* not before commit */
+    config_dynamic_commit(cfg);
+    ck_assert_int_eq(n->retention_ms, 1000);
+    char out[64];
+    ck_assert_int_eq(config_topic_default(cfg, "retention.ms", out, sizeof out, NULL), 0);
+    ck_assert_str_eq(out, "1000");
+    ck_assert_int_eq(config_dynamic_set(cfg, CONFIG_SOURCE_DYNAMIC_BROKER, "log.retention.ms", "2000"), 0);
+    ck_assert_int_eq(config_dynamic_set(cfg, CONFIG_SOURCE_DYNAMIC_BROKER, "message.max.bytes", "5000"), 0);
+    config_dynamic_commit(cfg);
+    ck_assert_int_eq(n->retention_ms, 2000);
+    ck_assert_int_eq(n->message_max_bytes, 5000);
+    struct config_synonym syn[CONFIG_SYNONYMS_MAX];
+    size_t k = config_broker_synonyms(cfg, "log.retention.ms", syn);
+    ck_assert_uint_eq(k, 4); /* ms broker, ms default, hours static, hours default */
+    ck_assert_str_eq(syn[0].name, "log.retention.ms");
+    ck_assert_int_eq(syn[0].source, CONFIG_SOURCE_DYNAMIC_BROKER);
+    ck_assert_str_eq(syn[0].value, "2000");
+    ck_assert_int_eq(syn[1].source, CONFIG_SOURCE_DYNAMIC_DEFAULT);
+    ck_assert_str_eq(syn[2].name, "log.retention.hours");
+    ck_assert_int_eq(syn[2].source, CONFIG_SOURCE_FILE);
+    ck_assert_int_eq(syn[3].source, CONFIG_SOURCE_DEFAULT);
+    ck_assert_str_eq(syn[3].value, "168");
+    /* Kafka drops the entries before the key's own first one */
+    k = config_broker_synonyms(cfg, "log.retention.hours", syn);
+    ck_assert_uint_eq(k, 2);
+    ck_assert_str_eq(syn[0].name, "log.retention.hours");
+    ck_assert_int_eq(syn[0].source, CONFIG_SOURCE_FILE);
+    struct config_entry e;
+    for (size_t i = 0; i < config_broker_key_count(); i++) {
+        config_broker_entry_get(cfg, i, &e);
+        if (strcmp(e.key->name, "log.retention.ms") == 0)
+            break;
+    }
+    ck_assert_int_eq(e.source, CONFIG_SOURCE_DYNAMIC_BROKER);
+    ck_assert_int_eq(e.read_only, 0);
+    ck_assert_int_eq(config_source_kafka_code(e.source), 2);
+    ck_assert_int_eq(config_source_kafka_code(CONFIG_SOURCE_DYNAMIC_DEFAULT), 3);
+    config_dynamic_clear(cfg);
+    config_dynamic_commit(cfg);
+    ck_assert_int_eq(n->retention_ms, 24LL * 3600000);
+    config_destroy(cfg);
+}
+END_TEST
+
 START_TEST(test_broker_entries)
 {
     char *env[] = { "KAFKA_SSL_KEYSTORE_PASSWORD=hunter2", NULL };
@@ -831,7 +897,7 @@ START_TEST(test_broker_entries)
     for (size_t i = 0; i < config_broker_key_count(); i++) {
         struct config_entry e;
         config_broker_entry_get(cfg, i, &e);
-        ck_assert_int_eq(e.read_only, 1);
+        ck_assert_int_eq(e.read_only, !config_key_is_dynamic(e.key->name));
         if (strcmp(e.key->name, "num.partitions") == 0) {
             ck_assert_str_eq(e.value, "3");
             ck_assert_int_eq(e.is_default, 0);
@@ -931,6 +997,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_topic_configs);
     tcase_add_test(tc, test_message_format_version_ignored);
     tcase_add_test(tc, test_broker_entries);
+    tcase_add_test(tc, test_dynamic_layers);
     tcase_add_test(tc, test_topic_entries);
     suite_add_tcase(s, tc);
     return s;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -39,6 +40,8 @@ struct uring_op {
     bool in_kernel;
     int fault_err;
     size_t fault_short_bytes;
+    int64_t fault_sync_delay_ns;  /* syncs: start this much later (a slow disk) */
+    struct __kernel_timespec delay_ts;  /* read by the kernel at submit */
     uint64_t resubmits_at_prep; /* syncs: u->write_resubmit_count when issued */
 };
 
@@ -56,6 +59,10 @@ struct uring {
     struct uring_fault fault;
     struct uring_op ops[URING_OPS_MAX];
 };
+
+/* user_data of the timeout that delays a sync (fault injection): its CQE
+ * belongs to no op and is skipped */
+static char uring_delay_marker;
 
 static struct uring_op *uring_op_at(struct uring *u, uint64_t seq)
 {
@@ -153,6 +160,8 @@ static int uring_queue(struct uring *u, enum uring_op_kind kind, int fd, const v
             op->fault_err = u->fault.err;
         else if (kind == URING_OP_WRITE && u->fault.short_bytes < len)
             op->fault_short_bytes = u->fault.short_bytes;
+        if (kind != URING_OP_WRITE)
+            op->fault_sync_delay_ns = u->fault.sync_delay_ns;
     }
     u->tail++;
     return 0;
@@ -211,6 +220,19 @@ static int uring_op_prep(struct uring *u, struct uring_op *op)
             n = op->fault_short_bytes;
         io_uring_prep_write(sqe, op->fd, op->buf + op->done, (unsigned)n,
                             (uint64_t)(op->offset + (int64_t)op->done));
+    } else if (op->fault_sync_delay_ns > 0) {
+        /* a timeout drained after every earlier op, then the sync linked
+         * behind it: the sync really starts late, in the kernel (ETIME_SUCCESS
+         * keeps the expiry from cancelling the link) */
+        op->delay_ts.tv_sec = op->fault_sync_delay_ns / 1000000000;
+        op->delay_ts.tv_nsec = op->fault_sync_delay_ns % 1000000000;
+        io_uring_prep_timeout(sqe, &op->delay_ts, 0, IORING_TIMEOUT_ETIME_SUCCESS);
+        sqe->flags |= IOSQE_IO_DRAIN | IOSQE_IO_LINK;
+        io_uring_sqe_set_data(sqe, &uring_delay_marker);
+        if ((rc = uring_sqe_get(u, &sqe)) < 0)
+            return rc;
+        io_uring_prep_fsync(sqe, op->fd, op->kind == URING_OP_FDATASYNC ? IORING_FSYNC_DATASYNC : 0);
+        op->resubmits_at_prep = u->write_resubmit_count;
     } else {
         io_uring_prep_fsync(sqe, op->fd, op->kind == URING_OP_FDATASYNC ? IORING_FSYNC_DATASYNC : 0);
         sqe->flags |= IOSQE_IO_DRAIN;
@@ -295,6 +317,8 @@ static int uring_cqes_process(struct uring *u)
         struct uring_op *op = io_uring_cqe_get_data(cqe);
         int res = cqe->res;
         io_uring_cqe_seen(&u->ring, cqe);
+        if ((void *)op == &uring_delay_marker)
+            continue; /* the delay before a sync expired; the sync's own CQE follows */
         ASSERT(op != NULL);
         ASSERT(op->in_kernel);
         op->in_kernel = false;
@@ -347,6 +371,12 @@ static void uring_op_run_sync(struct uring_op *op)
         }
         op->res = (int)op->len;
     } else {
+        if (op->fault_sync_delay_ns > 0) {
+            struct timespec ts = { (time_t)(op->fault_sync_delay_ns / 1000000000),
+                                   (long)(op->fault_sync_delay_ns % 1000000000) };
+            while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+            }
+        }
         int r = op->kind == URING_OP_FDATASYNC ? fdatasync(op->fd) : fsync(op->fd);
         op->res = r < 0 ? -errno : 0;
     }

@@ -112,13 +112,16 @@ unsigned uring_pending_count(const struct uring *u);
  * set (1-based), and the following count-1 ops, fail: with err (a -errno,
  * e.g. -EIO or -ENOSPC) and no I/O performed, or, if err == 0, writes among
  * them are made short by performing only short_bytes of the first attempt
- * (the rest is resubmitted like any short write).  A zeroed struct disables.
+ * (the rest is resubmitted like any short write).  sync_delay_ns > 0 makes
+ * the syncs among them start that much later (a linked kernel timeout, a
+ * sleep in fallback): a slow disk.  A zeroed struct disables.
  */
 struct uring_fault {
     uint64_t nth;
     unsigned count;
     int err;
     size_t short_bytes;
+    int64_t sync_delay_ns;
 };
 void uring_fault_set(struct uring *u, const struct uring_fault *f);
 

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -282,6 +283,42 @@ START_TEST(test_bad_fd_error)
 }
 END_TEST
 
+/* The slow-disk hook: a sync starts sync_delay_ns late (a kernel timeout
+ * linked before it), so it has not completed right after submit, and it
+ * completes, in order, once the delay passed.  In fallback the delay is a
+ * sleep inside uring_reap (the loop thread blocks: what fallback means). */
+START_TEST(test_sync_delay_fault)
+{
+    struct uring *u = mk(_i);
+    char path[64];
+    int fd = tmp_file(path, sizeof path);
+    static struct rec rec;
+    memset(&rec, 0, sizeof rec);
+    struct ctx c[2] = { { &rec, 0 }, { &rec, 1 } };
+    uring_fault_set(u, &(struct uring_fault){ .nth = 1, .count = 100, .sync_delay_ns = 300000000 });
+    ck_assert_int_eq(uring_write(u, fd, "abc", 3, 0, rec_cb, &c[0]), 0);
+    ck_assert_int_eq(uring_fdatasync(u, fd, rec_cb, &c[1]), 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(uring_submit(u), 2);
+    if (!uring_is_fallback(u)) {
+        struct pollfd p = { .fd = uring_event_fd(u), .events = POLLIN };
+        (void)poll(&p, 1, 100);
+        ck_assert_int_ge(uring_reap(u), 0);
+        ck_assert_int_le(rec.count, 1); /* the write, never the sync yet */
+    }
+    ck_assert_int_eq(uring_drain(u), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    int64_t ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    ck_assert_int_eq(rec.count, 2);
+    ck_assert_int_eq(rec.order[1], 1);
+    ck_assert_int_eq(rec.res[1], 0);
+    ck_assert_int_ge(ms, 290);
+    close(fd);
+    uring_destroy(u);
+}
+END_TEST
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -295,6 +332,7 @@ int main(void)
     tcase_add_loop_test(tc, test_short_write_resubmitted, 0, 2);
     tcase_add_loop_test(tc, test_queue_from_callback, 0, 2);
     tcase_add_loop_test(tc, test_bad_fd_error, 0, 2);
+    tcase_add_loop_test(tc, test_sync_delay_fault, 0, 2);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -202,6 +202,7 @@ static void apply_entry(struct ctrl *c, const struct raft_entry *e)
             struct ctrl_lease *l = ctrl_lease_get(c, batch->records[i]->register_broker->broker_id);
             if (l) {
                 l->last_ticks = c->ticks;
+                l->heard = true;
                 l->shutting_down = false;
                 l->want_fence = false;
             }
@@ -275,6 +276,99 @@ static int install_snapshot(struct ctrl *c, const struct raft_ready *rd)
     return 0;
 }
 
+/* Encode one Raft message and send it (a FETCH_SNAPSHOT_RESP gets the
+ * snapshot's bytes from its file). */
+static void send_msg(struct ctrl *c, const struct raft_msg *m)
+{
+    Samsa__RaftMessageWire w;
+    if (msg_to_wire(c, m, &w) < 0)
+        return;
+    if (m->type == RAFT_MSG_FETCH_SNAPSHOT_RESP) {
+        /* the core names the snapshot; the bytes come from its file */
+        if (CTRL_ST(c, snap_read, m->snapshot_id.index, m->snapshot_id.epoch, &c->snap_buf) < 0)
+            return;
+        w.snapshot_data.data = c->snap_buf.ptr;
+        w.snapshot_data.len = c->snap_buf.len;
+        log_info("ctrl", "sending metadata snapshot to=%u index=%llu bytes=%zu", m->to,
+                 (unsigned long long)m->snapshot_id.index, c->snap_buf.len);
+    }
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_RAFT;
+    f.raft = &w;
+    ctrl_send_frame(c, m->to, &f);
+}
+
+/* ---- asynchronous log sync (README "Writing off the loop thread") ----
+ *
+ * Entries are written at once and made durable by one sync in flight at a
+ * time; the core hears of durability only through raft_persisted (the
+ * leader counts itself toward the commit, and anyone applies, only up to
+ * it).  The one message that acknowledges log entries is a follower's or
+ * observer's FETCH_REQ (its fetch offset is its log end): it waits until a
+ * sync covers what it acknowledges.  Votes and epochs are in the quorum
+ * state, written synchronously before the ready's messages go out. */
+
+static bool fetch_must_wait(const struct ctrl *c, const struct raft_msg *m)
+{
+    if (!c->sync_async || m->type != RAFT_MSG_FETCH_REQ || c->env.bug_ack_before_sync)
+        return false;
+    return m->fetch_offset > 0 && m->fetch_offset - 1 > c->durable_last;
+}
+
+/* The log below `after` is all that is left of what was written: a sync in
+ * flight covers no more, and a held fetch acknowledges entries that are
+ * gone (Raft fetches again on its own timer). */
+static void log_clamp(struct ctrl *c, uint64_t after)
+{
+    if (c->written_last > after)
+        c->written_last = after;
+    if (c->durable_last > after)
+        c->durable_last = after;
+    if (c->sync_in_flight_last > after)
+        c->sync_in_flight_last = after;
+    c->fetch_held = false;
+}
+
+static void log_synced_cb(void *arg, int rc);
+
+static void log_sync_maybe_submit(struct ctrl *c)
+{
+    if (!c->sync_async || c->sync_in_flight || c->written_last <= c->durable_last)
+        return;
+    c->sync_in_flight = true;
+    c->sync_in_flight_last = c->written_last;
+    int rc = c->env.storage->log_sync_submit(c->env.storage_ctx, log_synced_cb, c);
+    if (rc < 0) {
+        log_error("ctrl", "metadata log sync could not start dir=%s error=\"%s\"; stopping this node: fix the disk "
+                  "and restart", c->metadata_dir, err_str(rc));
+        abort();
+    }
+}
+
+static void log_synced_cb(void *arg, int rc)
+{
+    struct ctrl *c = arg;
+    ASSERT(c->sync_in_flight && !c->in_ready);
+    if (rc < 0) {
+        /* nothing that depends on these entries was said: stop before it is */
+        log_error("ctrl", "metadata log fsync failed dir=%s error=\"%s\"; stopping this node: fix the disk and restart",
+                  c->metadata_dir, err_str(rc));
+        abort();
+    }
+    c->sync_in_flight = false;
+    uint64_t last = c->sync_in_flight_last;
+    ASSERT(last <= c->written_last);
+    if (last > c->durable_last)
+        c->durable_last = last;
+    raft_persisted(c->raft, last);
+    if (c->fetch_held && !fetch_must_wait(c, &c->fetch_held_msg)) {
+        c->fetch_held = false;
+        send_msg(c, &c->fetch_held_msg);
+        arena_reset(&c->msg_arena);
+    }
+    ctrl_process_ready(c); /* commits the leader can count now; the next sync */
+}
+
 /* Enough log since the last snapshot: snapshot the image at the applied
  * index and cut the log behind it (outside ready processing). */
 static void maybe_snapshot(struct ctrl *c)
@@ -282,7 +376,8 @@ static void maybe_snapshot(struct ctrl *c)
     log_debug("ctrl", "snapshot check bytes_since=%lld threshold=%lld applied=%llu snap=%llu caught_up=%d",
               (long long)c->bytes_since_snap, (long long)c->cfg.snapshot_bytes, (unsigned long long)c->applied_index,
               (unsigned long long)c->snap.index, c->caught_up);
-    if (c->bytes_since_snap < c->cfg.snapshot_bytes || c->applied_index <= c->snap.index || !c->caught_up)
+    if (c->bytes_since_snap < c->cfg.snapshot_bytes || c->applied_index <= c->snap.index || !c->caught_up ||
+        c->sync_in_flight) /* the cut replaces the file the sync in flight works on */
         return;
     arena_reset(&c->plan_arena);
     uint64_t index = c->applied_index, epoch = c->applied_epoch;
@@ -319,11 +414,14 @@ void ctrl_process_ready(struct ctrl *c)
             rc = install_snapshot(c, &rd);
             if (rc < 0)
                 goto fatal;
+            log_clamp(c, rd.snapshot.index);
+            c->written_last = c->durable_last = rd.snapshot.index; /* the snapshot file is durable */
         }
         if (rd.truncate) {
             rc = CTRL_ST(c, log_truncate, (int64_t)rd.truncate_after);
             if (rc < 0)
                 goto fatal;
+            log_clamp(c, rd.truncate_after);
         }
         for (uint32_t i = 0; i < rd.entry_count; i++) {
             const struct raft_entry *e = &rd.entries[i];
@@ -336,8 +434,9 @@ void ctrl_process_ready(struct ctrl *c)
             if (rc < 0)
                 goto fatal;
             c->bytes_since_snap += (int64_t)c->scratch.len;
+            c->written_last = e->index;
         }
-        if (rd.entry_count > 0 || rd.truncate) {
+        if (!c->sync_async && (rd.entry_count > 0 || rd.truncate)) {
             rc = CTRL_ST0(c, log_sync);
             if (rc < 0)
                 goto fatal;
@@ -351,23 +450,12 @@ void ctrl_process_ready(struct ctrl *c)
                 goto fatal;
         }
         for (uint32_t i = 0; i < rd.msg_count; i++) {
-            Samsa__RaftMessageWire w;
-            if (msg_to_wire(c, &rd.msgs[i], &w) < 0)
+            if (fetch_must_wait(c, &rd.msgs[i])) {
+                c->fetch_held = true; /* a newer fetch replaces an older one */
+                c->fetch_held_msg = rd.msgs[i];
                 continue;
-            if (rd.msgs[i].type == RAFT_MSG_FETCH_SNAPSHOT_RESP) {
-                /* the core names the snapshot; the bytes come from its file */
-                if (CTRL_ST(c, snap_read, rd.msgs[i].snapshot_id.index, rd.msgs[i].snapshot_id.epoch,
-                                   &c->snap_buf) < 0)
-                    continue;
-                w.snapshot_data.data = c->snap_buf.ptr;
-                w.snapshot_data.len = c->snap_buf.len;
-                log_info("ctrl", "sending metadata snapshot to=%u index=%llu bytes=%zu", rd.msgs[i].to,
-                         (unsigned long long)rd.msgs[i].snapshot_id.index, c->snap_buf.len);
             }
-            Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
-            f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_RAFT;
-            f.raft = &w;
-            ctrl_send_frame(c, rd.msgs[i].to, &f);
+            send_msg(c, &rd.msgs[i]);
         }
         uint64_t last_applied = 0;
         for (uint32_t i = 0; i < rd.committed_count; i++) {
@@ -405,6 +493,7 @@ void ctrl_process_ready(struct ctrl *c)
     }
     c->in_ready = false;
     maybe_snapshot(c);
+    log_sync_maybe_submit(c); /* one sync for every ready above (group commit) */
     return;
 fatal:
     /* the metadata log cannot be written: this node must not say anything
@@ -421,6 +510,7 @@ void ctrl_tick(struct ctrl *c)
     if (c->ticks % 10 == 0) {
         ctrl_leases_check(c);
         ctrl_reassign_check(c);
+        ctrl_rebalance_check(c);
     }
     ctrl_rpc_tick(c);
     ctrl_process_ready(c);
@@ -560,6 +650,9 @@ int ctrl_create_env(const struct ctrl_config *cfg, const struct ctrl_env *env, c
     rc_cfg.entry_bytes_max = CTRL_MLOG_ENTRY_BYTES_MAX;
     rc_cfg.snapshot_bytes_max = CTRL_SNAP_BYTES_MAX;
     rc_cfg.log_cb = raft_log_cb;
+    c->sync_async = env->storage->log_sync_submit != NULL;
+    rc_cfg.persist_async = c->sync_async;
+    c->written_last = c->durable_last = st_last_index(c); /* what the core takes as persisted at start */
     rc_cfg.log_ctx = c;
     rc = raft_create(&rc_cfg, &c->raft);
     if (rc < 0) {
@@ -662,9 +755,12 @@ static int pack_batch(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t
 
 int ctrl_propose(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, ctrl_commit_cb cb, void *arg)
 {
-    /* the caller planned on the image: not while a fence that is not in it
-     * yet is in flight (a topic could be placed on the broker being fenced) */
-    if (ctrl_lease_change_in_flight(c))
+    /* the caller planned on the image: not before it holds everything
+     * committed before this leader's term (a new leader would plan a topic
+     * its predecessor's committed entry already creates), and not while a
+     * fence that is not in it yet is in flight (a topic could be placed on
+     * the broker being fenced) */
+    if (!ctrl_rpc_ready_to_plan(c) || ctrl_lease_change_in_flight(c))
         return ERR_NOT_CONTROLLER;
     return ctrl_propose_cb(c, recs, n, cb, arg);
 }

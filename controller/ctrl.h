@@ -56,6 +56,11 @@ struct ctrl_config {
     int64_t session_timeout_ms;   /* broker.session.timeout.ms: fence a silent broker */
     int64_t snapshot_bytes;       /* metadata.log.max.record.bytes.between.snapshots */
     int64_t tick_ms;              /* driver tick; 0 = 10 ms */
+    bool unclean_leader_election; /* unclean.leader.election.enable (topic and dynamic configs override) */
+    bool auto_leader_rebalance;   /* auto.leader.rebalance.enable */
+    int64_t leader_imbalance_check_interval_ms;     /* leader.imbalance.check.interval.seconds; 0 = 300 s */
+    int32_t leader_imbalance_per_broker_percentage; /* leader.imbalance.per.broker.percentage */
+    bool uring_disabled;          /* samsa.io.uring=false: metadata syncs block the loop */
 };
 
 /* Called once per committed record, after the image applied it; with rec ==
@@ -188,6 +193,24 @@ void ctrl_broker_heartbeat(struct ctrl *c, const struct ctrl_heartbeat *hb);
  * it commits one PartitionChangeRecord (partition epoch + 1) and answers
  * with the committed state.  An ISR equal to the current one commits
  * nothing and answers the current state. */
+/* Kafka error codes the controller answers AlterPartition and ElectLeaders
+ * with (these requests' replies carry Kafka's codes: the broker passes them
+ * through, brk_kerr.h has the same numbers). */
+enum ctrl_kerr {
+    CTRL_KERR_NONE = 0,
+    CTRL_KERR_UNKNOWN_TOPIC_OR_PARTITION = 3,
+    CTRL_KERR_NOT_LEADER_OR_FOLLOWER = 6,
+    CTRL_KERR_INVALID_REQUEST = 42,
+    CTRL_KERR_FENCED_LEADER_EPOCH = 74,
+    CTRL_KERR_STALE_BROKER_EPOCH = 77,
+    CTRL_KERR_PREFERRED_LEADER_NOT_AVAILABLE = 80,
+    CTRL_KERR_ELIGIBLE_LEADERS_NOT_AVAILABLE = 83,
+    CTRL_KERR_ELECTION_NOT_NEEDED = 84,
+    CTRL_KERR_UNKNOWN_TOPIC_ID = 100,
+    CTRL_KERR_INELIGIBLE_REPLICA = 107,
+    CTRL_KERR_INVALID_UPDATE_VERSION = 108,
+};
+
 struct ctrl_alter_partition {
     int32_t broker_id;             /* the leader sending it: must be the caller */
     int64_t broker_epoch;
@@ -211,6 +234,13 @@ struct ctrl_alter_partition_reply {
 typedef void (*ctrl_alter_partition_cb)(void *arg, const struct ctrl_alter_partition_reply *r);
 MUST_CHECK int ctrl_alter_partition(struct ctrl *c, const struct ctrl_alter_partition *req,
                                     ctrl_alter_partition_cb cb, void *arg);
+
+/* ctrl_propose_election - propose leader elections planned on this image
+ * (ctrl_plan_elect_leader; ElectLeaders runs on the active controller).
+ * ERR_NOT_CONTROLLER (the caller retries) also while a fence or an ISR
+ * change is in flight: no leader is chosen from an ISR about to change. */
+MUST_CHECK int ctrl_propose_election(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n,
+                                     ctrl_commit_cb cb, void *arg);
 
 /* Kafka request forwarding (brokers -> active controller).  The controller
  * module only carries the bytes; the broker registers the handler that runs
@@ -272,17 +302,82 @@ MUST_CHECK int ctrl_plan_create_topic(const struct ctrl_image *img, const struct
                                       int16_t *effective_replication_factor);
 MUST_CHECK int ctrl_plan_delete_topic(const struct ctrl_image *img, const char *name, size_t len,
                                       struct arena *a, struct ctrl_records *out);
+/* ctrl_plan_create_partitions - records for partitions [current, new_count):
+ * placed like a new topic's, or, with assignment_count > 0 (exactly
+ * new_count - current lists), on the given brokers after
+ * ctrl_plan_assignment_check with the topic's replication factor.  Errors:
+ * ERR_NOT_FOUND, ERR_INVALID_PARTITIONS, ERR_INVALID_REPLICATION_FACTOR,
+ * ERR_INVALID_REPLICA_ASSIGNMENT, ERR_LIMIT. */
 MUST_CHECK int ctrl_plan_create_partitions(const struct ctrl_image *img, const char *name, size_t len,
-                                           int32_t new_count, struct arena *a, struct ctrl_records *out);
+                                           int32_t new_count, const int32_t *const *assignments,
+                                           const int32_t *assignment_lens, int32_t assignment_count,
+                                           struct arena *a, struct ctrl_records *out);
+/* ctrl_plan_assignment_check - Kafka's rules for a manual replica
+ * assignment (ReplicationControlManager.validateManualPartitionAssignment):
+ * every list non-empty (and at most CTRL_REPLICAS_MAX), of registered
+ * brokers, each broker once, every list rf long (rf < 0: as long as the
+ * first), with at least one unfenced broker.  first_partition is the first
+ * list's partition index (for messages).  0, or ERR_INVALID_REPLICA_ASSIGNMENT
+ * with Kafka's message in msg (msg may be NULL). */
+MUST_CHECK int ctrl_plan_assignment_check(const struct ctrl_image *img, const int32_t *const *assignments,
+                                          const int32_t *lens, int32_t count, int32_t rf, int32_t first_partition,
+                                          char *msg, size_t msg_size);
 /* ctrl_plan_config - one config change (value NULL = delete the override).
  * resource_type is Kafka's (2 topic, 4 broker). */
 MUST_CHECK int ctrl_plan_config(const struct ctrl_image *img, int resource_type, const char *resource_name,
                                 const char *name, const char *value, struct arena *a, struct ctrl_records *out);
-/* ctrl_plan_fence - fence (or unfence) a broker: its registration change and,
- * for every partition it leads (fence) or could lead again (unfence), a new
- * leader from the unfenced ISR members, or -1. */
-MUST_CHECK int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, struct arena *a,
-                               struct ctrl_records *out);
+/* ctrl_plan_fence - fence (or unfence) a broker: its registration change
+ * and the partition changes that follow (Kafka KRaft's rules,
+ * broker/README.md "Elections"): fencing removes the broker from every ISR
+ * where it is not the last member and replaces it as leader by the first
+ * unfenced ISR member in replicas order (the preferred replica first), else,
+ * when unclean election is allowed (ctrl_plan_unclean_enabled), by the first
+ * live replica with the ISR [it], else by none (-1).  Unfencing gives each
+ * leaderless partition the returning broker when it is in the ISR (or, unclean,
+ * a replica). */
+MUST_CHECK int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, bool unclean_default,
+                               struct arena *a, struct ctrl_records *out);
+/* ctrl_plan_unfence_elects - would unfencing broker_id (now, or again)
+ * give a leaderless partition a leader? */
+bool ctrl_plan_unfence_elects(const struct ctrl_image *img, int32_t broker_id, bool unclean_default);
+/* ctrl_plan_unclean_enabled - unclean.leader.election.enable of topic t:
+ * the topic's config, else the cluster-wide dynamic broker config, else
+ * unclean_default (the controller's static config). */
+struct ctrl_topic;
+bool ctrl_plan_unclean_enabled(const struct ctrl_image *img, const struct ctrl_topic *t, bool unclean_default);
+/* ctrl_plan_alter_partition - check an AlterPartition against the image
+ * (the order of ctrl_alter_partition; a topic id the image does not hold is
+ * UNKNOWN_TOPIC_ID, a partition it does not hold UNKNOWN_TOPIC_OR_PARTITION,
+ * both after the broker epoch check) and plan its PartitionChangeRecord.
+ * shutting_down lists the brokers in controlled shutdown (the active
+ * controller's leases: not in the image).  Returns 0 with r->error_code set
+ * and nothing in out (refused), or 0 with r the state to answer: one record
+ * in out (partition epoch + 1), or none when the ISR is the current one.
+ * ERR_LIMIT when the arena is full. */
+MUST_CHECK int ctrl_plan_alter_partition(const struct ctrl_image *img, const struct ctrl_alter_partition *req,
+                                         const int32_t *shutting_down, int32_t shutting_down_count, struct arena *a,
+                                         struct ctrl_records *out, struct ctrl_alter_partition_reply *r);
+enum ctrl_election_type {
+    CTRL_ELECTION_PREFERRED = 0,   /* Kafka's ElectionType 0 */
+    CTRL_ELECTION_UNCLEAN = 1,
+};
+/* ctrl_plan_elect_leader - one partition of ElectLeaders (Kafka's rules):
+ * PREFERRED elects the first replica when it is in the ISR and unfenced
+ * (ELECTION_NOT_NEEDED when it leads, PREFERRED_LEADER_NOT_AVAILABLE when
+ * it cannot); UNCLEAN elects, for a partition without a leader, the first
+ * unfenced ISR member or else the first unfenced replica with the ISR [it]
+ * (ELECTION_NOT_NEEDED when it has a leader, ELIGIBLE_LEADERS_NOT_AVAILABLE
+ * when no replica is alive).  t NULL or a partition it does not hold:
+ * UNKNOWN_TOPIC_OR_PARTITION.  *error_code 0: one record appended. */
+MUST_CHECK int ctrl_plan_elect_leader(const struct ctrl_image *img, enum ctrl_election_type type,
+                                      const struct ctrl_topic *t, int32_t partition_id, struct arena *a,
+                                      struct ctrl_records *out, int16_t *error_code);
+/* ctrl_plan_rebalance - auto.leader.rebalance: for every broker whose share
+ * of partitions it prefers (first replica) but does not lead is above
+ * imbalance_pct percent, the preferred elections that can run (Kafka's
+ * checkAndTriggerAutoLeaderRebalance).  *count is the number planned. */
+MUST_CHECK int ctrl_plan_rebalance(const struct ctrl_image *img, int32_t imbalance_pct, struct arena *a,
+                                   struct ctrl_records *out, int32_t *count);
 /* ctrl_plan_reassign - AlterPartitionReassignments for one partition
  * (KIP-455).  target_count >= 0: move to target (distinct, registered
  * brokers): replicas become target + the current ones not in it, with the

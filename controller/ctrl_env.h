@@ -11,10 +11,17 @@
  *
  * Contract of the storage (the same as the files'):
  *   - log_append writes one entry at offset == log_end_offset, not durable
- *     until log_sync returns; log_truncate drops offset.. (a diverged
- *     suffix); log_cut_prefix drops ..offset-1 once a snapshot covers them.
+ *     until log_sync returns or a later log_sync_submit completes;
+ *     log_truncate drops offset.. (a diverged suffix) and syncs;
+ *     log_cut_prefix drops ..offset-1 once a snapshot covers them.
+ *   - log_sync_submit (optional; NULL = synchronous storage, log_sync is
+ *     used): start making every entry appended so far durable and return at
+ *     once; done_cb(arg, rc) runs later on the driver's thread, never inside
+ *     the call.  The driver keeps at most one in flight and never calls
+ *     log_cut_prefix while one is.  A crash before done_cb may lose every
+ *     entry the sync covers.
  *   - qstate_write and snap_write are durable when they return (atomic).
- *   - every call may block; the driver calls them from its own thread only.
+ *   - every other call may block; the driver calls them from its own thread only.
  *   - a failing write is fatal to the driver (it must not answer anything
  *     that depends on it): it logs and aborts.
  * Contract of the transport: send is best effort (Raft retries on its own
@@ -48,6 +55,8 @@ struct ctrl_storage_ops {
     int (*snap_write)(void *ctx, uint64_t index, uint64_t epoch, struct bytes payload);
     int (*snap_latest)(void *ctx, uint64_t *index, uint64_t *epoch);
     int (*snap_read)(void *ctx, uint64_t index, uint64_t epoch, struct buf *out);
+    /* asynchronous sync of the metadata log (see above); may be NULL */
+    int (*log_sync_submit)(void *ctx, void (*done_cb)(void *arg, int rc), void *arg);
 };
 
 struct ctrl_transport_ops {
@@ -74,6 +83,7 @@ struct ctrl_env {
     /* Test-only re-injected bugs (test/sim/teeth_test.sh); false in production. */
     bool bug_plan_before_caught_up;        /* the leader plans before it applied its own epoch */
     bool bug_plan_on_proposals_in_flight;  /* fences planned beside unapplied proposals */
+    bool bug_ack_before_sync;              /* a fetch acknowledges entries not synced yet */
 };
 
 /* The driver over an environment is declared in ctrl.h (ctrl_create_env,

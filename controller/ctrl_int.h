@@ -27,6 +27,7 @@ enum ctrl_rpc_kind {
     CTRL_RPC_REGISTER = 1,   /* BrokerRegistrationRequest */
     CTRL_RPC_CREATE_TOPIC,   /* CreateTopicRequest */
     CTRL_RPC_FORWARD,        /* ForwardRequest (a Kafka request frame) */
+    CTRL_RPC_ALTER_PARTITION, /* AlterPartitionRequest */
 };
 
 /* A typed request the active controller accepted and proposed, waiting for
@@ -43,8 +44,11 @@ struct ctrl_rpc_wait {
     void *arg;
     int32_t broker_id;        /* REGISTER */
     int64_t broker_epoch;     /* REGISTER: the epoch the controller assigned */
-    uint8_t topic_id[16];     /* CREATE_TOPIC: checked against the image at commit */
+    uint8_t topic_id[16];     /* CREATE_TOPIC: checked against the image at commit; ALTER_PARTITION */
     char topic[CTRL_TOPIC_NAME_BYTES_MAX + 1];
+    int32_t partition_id;     /* ALTER_PARTITION */
+    ctrl_alter_partition_cb ap_cb;             /* local ALTER_PARTITION */
+    struct ctrl_alter_partition_reply ap_reply; /* ALTER_PARTITION: the state to answer */
 };
 
 /* Our typed request or forwarded Kafka request to the active controller,
@@ -56,6 +60,7 @@ struct ctrl_fwd {
     ctrl_commit_cb commit_cb;      /* CREATE_TOPIC */
     ctrl_register_cb reg_cb;       /* REGISTER */
     ctrl_forward_done_cb fwd_cb;   /* FORWARD */
+    ctrl_alter_partition_cb ap_cb; /* ALTER_PARTITION */
     void *arg;
     int64_t deadline_ticks;
 };
@@ -63,6 +68,7 @@ struct ctrl_fwd {
 struct ctrl_lease {
     int32_t broker_id;
     int64_t last_ticks;      /* last heartbeat (or leadership start) */
+    bool heard;              /* a heartbeat or registration reached this leader: only then may it unfence */
     bool change_in_flight;   /* a fence/unfence proposal not committed yet */
     bool registering;        /* a registration proposal not committed yet */
     bool want_fence;         /* the last heartbeat asked to be fenced */
@@ -112,6 +118,22 @@ struct ctrl {
     bool lease_drain;        /* a lease change waits for this leader's proposals to apply */
     int64_t session_ticks;
     struct arena plan_arena;
+    uint64_t elect_index;    /* the last leader election (ElectLeaders, rebalance) proposed: in flight
+                              * while not applied */
+    int64_t rebalance_ticks; /* the next auto.leader.rebalance check */
+    /* Asynchronous metadata log sync (storage has log_sync_submit): entries
+     * ..durable_last are known durable, ..written_last are written; one sync
+     * is in flight at most, covering ..sync_in_flight_last (lowered when a
+     * truncation drops what it covered).  A follower's or observer's fetch
+     * acknowledges its log end, so a FETCH_REQ past durable_last waits in
+     * fetch_held (the newest replaces an older one) until a sync covers it. */
+    bool sync_async;
+    bool sync_in_flight;
+    uint64_t sync_in_flight_last;
+    uint64_t written_last;
+    uint64_t durable_last;
+    bool fetch_held;
+    struct raft_msg fetch_held_msg;
     bool reassign_in_flight;  /* a batch finishing reassignments is proposed, not applied */
 };
 
@@ -132,6 +154,9 @@ MUST_CHECK int ctrl_propose_cb(struct ctrl *c, Samsa__MetadataRecord *const *rec
                                void *arg);
 
 /* ctrl_rpc.c */
+/* ctrl_rpc_ready_to_plan - the leader's image holds everything committed
+ * before its term (it applied an entry of its own epoch): planning is safe. */
+bool ctrl_rpc_ready_to_plan(const struct ctrl *c);
 struct ctrl_lease *ctrl_lease_get(struct ctrl *c, int32_t broker_id);
 void ctrl_leases_check(struct ctrl *c);
 /* ctrl_lease_change_in_flight - a fence or unfence proposed, not applied yet. */
@@ -141,6 +166,11 @@ void ctrl_leases_reset(struct ctrl *c);
 bool ctrl_rpc_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFrame *f);
 /* ctrl_rpc_complete - answer the waits committed up to index. */
 void ctrl_rpc_complete(struct ctrl *c, uint64_t index);
+/* ctrl_rebalance_check - auto.leader.rebalance, from the tick. */
+void ctrl_rebalance_check(struct ctrl *c);
+/* ctrl_shutting_down_list - the brokers in controlled shutdown into ids
+ * (CTRL_BROKERS_MAX); returns the count. */
+int32_t ctrl_shutting_down_list(const struct ctrl *c, int32_t *ids);
 /* ctrl_rpc_fail - leadership lost: every wait fails with ERR_NOT_CONTROLLER. */
 void ctrl_rpc_fail(struct ctrl *c);
 /* ctrl_rpc_tick - time out our requests to a leader that did not answer. */

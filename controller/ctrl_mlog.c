@@ -229,6 +229,8 @@ int ctrl_mlog_append(struct ctrl_mlog *m, int64_t offset, int32_t epoch, struct 
     return 0;
 }
 
+int ctrl_mlog_fd(const struct ctrl_mlog *m) { return m->fd; }
+
 int ctrl_mlog_sync(struct ctrl_mlog *m)
 {
     if (fdatasync(m->fd) < 0) {

@@ -39,6 +39,10 @@ MUST_CHECK int ctrl_mlog_epoch_find(const struct ctrl_mlog *m, int64_t offset, i
 
 /* ctrl_mlog_append - write one entry at offset == end_offset (not yet synced). */
 MUST_CHECK int ctrl_mlog_append(struct ctrl_mlog *m, int64_t offset, int32_t epoch, struct bytes data);
+/* ctrl_mlog_fd - the log file's descriptor, for an asynchronous fdatasync
+ * (ctrl_wire's ring).  Changes at ctrl_mlog_cut_prefix: no sync may be in
+ * flight across one. */
+int ctrl_mlog_fd(const struct ctrl_mlog *m);
 /* ctrl_mlog_sync - fdatasync everything appended so far. */
 MUST_CHECK int ctrl_mlog_sync(struct ctrl_mlog *m);
 /* ctrl_mlog_read - copy the entry at offset into out (replacing its contents). */

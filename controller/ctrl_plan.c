@@ -6,8 +6,11 @@
  * nothing here proposes, sends or stores anything.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include "common/log.h"
@@ -129,10 +132,11 @@ static Samsa__MetadataRecord *partition_rec(struct arena *a, const uint8_t *topi
     p->partition_id = pid;
     p->n_replicas = (size_t)rf;
     p->replicas = reps;
-    /* Only the leader is in sync until partition replication exists (a later
-     * issue): followers hold no copy yet, so acks=all must not count them.
-     * Metadata then shows the partition under-replicated, which it is. */
-    p->n_isr = 1;
+    /* Kafka's: every replica starts in the ISR (all are empty), so acks=all
+     * waits for all of them from the first record; the leader shrinks the ISR
+     * through AlterPartition if one does not fetch within
+     * replica.lag.time.max.ms. */
+    p->n_isr = (size_t)rf;
     p->isr = reps;
     p->leader = reps[0];
     p->leader_epoch = 0;
@@ -148,6 +152,85 @@ static void place_replicas(const int32_t *ids, int32_t n, uint32_t start, int32_
 {
     for (int32_t j = 0; j < rf; j++)
         out[j] = ids[(start + (uint32_t)pid + (uint32_t)j) % (uint32_t)n];
+}
+
+static int assignment_error(char *msg, size_t msg_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int assignment_error(char *msg, size_t msg_size, const char *fmt, ...)
+{
+    if (msg && msg_size > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, msg_size, fmt, ap);
+        va_end(ap);
+    }
+    return ERR_INVALID_REPLICA_ASSIGNMENT;
+}
+
+int ctrl_plan_assignment_check(const struct ctrl_image *img, const int32_t *const *assignments, const int32_t *lens,
+                               int32_t count, int32_t rf, int32_t first_partition, char *msg, size_t msg_size)
+{
+    ASSERT(count >= 0);
+    for (int32_t p = 0; p < count; p++) {
+        int32_t n = lens[p];
+        if (n <= 0)
+            return assignment_error(msg, msg_size, "The manual partition assignment includes an empty replica list.");
+        if (n > CTRL_REPLICAS_MAX)
+            return assignment_error(msg, msg_size, "The manual partition assignment for partition %d has %d "
+                                    "replicas; at most %d are supported.", first_partition + p, n, CTRL_REPLICAS_MAX);
+        /* Kafka checks the ids in ascending order: the smallest offender is named */
+        int32_t sorted[CTRL_REPLICAS_MAX];
+        for (int32_t j = 0; j < n; j++) {
+            int32_t k = j;
+            for (; k > 0 && sorted[k - 1] > assignments[p][j]; k--)
+                sorted[k] = sorted[k - 1];
+            sorted[k] = assignments[p][j];
+        }
+        int32_t active = 0;
+        for (int32_t j = 0; j < n; j++) {
+            const struct ctrl_broker *b = ctrl_image_broker_find(img, sorted[j]);
+            if (!b)
+                return assignment_error(msg, msg_size, "The manual partition assignment includes broker %d, but "
+                                        "no such broker is registered.", sorted[j]);
+            if (j > 0 && sorted[j] == sorted[j - 1])
+                return assignment_error(msg, msg_size, "The manual partition assignment includes the broker %d "
+                                        "more than once.", sorted[j]);
+            active += !b->fenced;
+        }
+        if (rf >= 0 && n != rf)
+            return assignment_error(msg, msg_size, "The manual partition assignment includes a partition with %d "
+                                    "replica(s), but this is not consistent with previous partitions, which have %d "
+                                    "replica(s).", n, rf);
+        rf = n;
+        if (active == 0)
+            return assignment_error(msg, msg_size, "All brokers specified in the manual partition assignment for "
+                                    "partition %d are fenced or in controlled shutdown.", first_partition + p);
+    }
+    return 0;
+}
+
+/* manual_partition_rec - a manually assigned partition's record, as KRaft's
+ * ReplicationControlManager builds it: the ISR is the replicas that are
+ * unfenced now (in list order), the leader the first of them. */
+static Samsa__MetadataRecord *manual_partition_rec(const struct ctrl_image *img, struct arena *a,
+                                                   const uint8_t *topic_id, int32_t pid, const int32_t *replicas,
+                                                   int32_t rf)
+{
+    Samsa__MetadataRecord *r = partition_rec(a, topic_id, pid, replicas, rf);
+    int32_t *isr = arena_alloc_array(a, (size_t)rf, sizeof *isr);
+    if (!r || !isr)
+        return NULL;
+    Samsa__PartitionRecord *p = r->partition;
+    size_t n = 0;
+    for (size_t j = 0; j < p->n_replicas; j++) {
+        const struct ctrl_broker *b = ctrl_image_broker_find(img, p->replicas[j]);
+        if (b && !b->fenced)
+            isr[n++] = p->replicas[j];
+    }
+    ASSERT(n > 0); /* ctrl_plan_assignment_check refused an all-fenced list */
+    p->isr = isr;
+    p->n_isr = n;
+    p->leader = isr[0];
+    return r;
 }
 
 int ctrl_plan_create_topic(const struct ctrl_image *img, const struct ctrl_topic_spec *spec,
@@ -167,6 +250,10 @@ int ctrl_plan_create_topic(const struct ctrl_image *img, const struct ctrl_topic
     if (spec->assignment_count > 0) {
         if ((parts != -1 && parts != spec->assignment_count) || (rf != -1))
             return ERR_INVALID_REPLICA_ASSIGNMENT;
+        rc = ctrl_plan_assignment_check(img, spec->assignments, spec->assignment_lens, spec->assignment_count, -1,
+                                        0, NULL, 0);
+        if (rc < 0)
+            return rc;
         parts = spec->assignment_count;
         rf = (int16_t)spec->assignment_lens[0];
     }
@@ -176,22 +263,12 @@ int ctrl_plan_create_topic(const struct ctrl_image *img, const struct ctrl_topic
         rf = default_replication_factor;
     if (parts <= 0 || parts > CTRL_PARTITIONS_PER_TOPIC_MAX)
         return ERR_INVALID_PARTITIONS;
-    if (rf <= 0 || rf > CTRL_REPLICAS_MAX || rf > n)
+    /* a manual assignment may name fenced brokers (one unfenced per partition
+     * suffices, checked above), so only placement is bound by the live count */
+    if (rf <= 0 || rf > CTRL_REPLICAS_MAX || (spec->assignment_count == 0 && rf > n))
         return ERR_INVALID_REPLICATION_FACTOR;
     if (spec->config_count > CTRL_TOPIC_CONFIGS_MAX)
         return ERR_LIMIT;
-    for (int32_t p = 0; p < spec->assignment_count; p++) {
-        if (spec->assignment_lens[p] != rf)
-            return ERR_INVALID_REPLICA_ASSIGNMENT;
-        for (int32_t j = 0; j < rf; j++) {
-            const struct ctrl_broker *b = ctrl_image_broker_find(img, spec->assignments[p][j]);
-            if (!b)
-                return ERR_INVALID_REPLICA_ASSIGNMENT;
-            for (int32_t k = 0; k < j; k++)
-                if (spec->assignments[p][k] == spec->assignments[p][j])
-                    return ERR_INVALID_REPLICA_ASSIGNMENT;
-        }
-    }
     uint8_t *topic_id = arena_alloc(a, 16);
     Samsa__MetadataRecord *r = rec_new(a);
     Samsa__TopicRecord *t = arena_alloc(a, sizeof *t);
@@ -221,11 +298,13 @@ int ctrl_plan_create_topic(const struct ctrl_image *img, const struct ctrl_topic
     uint32_t start = n ? random_u32() % (uint32_t)n : 0;
     int32_t replicas[CTRL_REPLICAS_MAX];
     for (int32_t p = 0; p < parts; p++) {
-        if (spec->assignment_count > 0)
-            memcpy(replicas, spec->assignments[p], (size_t)rf * sizeof *replicas);
-        else
+        Samsa__MetadataRecord *pr;
+        if (spec->assignment_count > 0) {
+            pr = manual_partition_rec(img, a, topic_id, p, spec->assignments[p], rf);
+        } else {
             place_replicas(ids, n, start, p, rf, replicas);
-        Samsa__MetadataRecord *pr = partition_rec(a, topic_id, p, replicas, rf);
+            pr = partition_rec(a, topic_id, p, replicas, rf);
+        }
         if (!pr)
             return ERR_LIMIT;
         if ((rc = recs_push(out, a, pr)) < 0)
@@ -257,7 +336,8 @@ int ctrl_plan_delete_topic(const struct ctrl_image *img, const char *name, size_
 }
 
 int ctrl_plan_create_partitions(const struct ctrl_image *img, const char *name, size_t len, int32_t new_count,
-                                struct arena *a, struct ctrl_records *out)
+                                const int32_t *const *assignments, const int32_t *assignment_lens,
+                                int32_t assignment_count, struct arena *a, struct ctrl_records *out)
 {
     const struct ctrl_topic *t = ctrl_image_topic_find(img, name, len);
     if (!t)
@@ -268,17 +348,30 @@ int ctrl_plan_create_partitions(const struct ctrl_image *img, const char *name, 
     int32_t n = live_brokers(img, ids);
     /* the replication factor of partition 0: its target's while it is being reassigned */
     int32_t rf = t->partition_count > 0 ? t->partitions[0].replica_count - t->partitions[0].removing_count : 1;
-    if (rf > n)
+    if (assignment_count > 0) {
+        if (assignment_count != new_count - t->partition_count)
+            return ERR_INVALID_REPLICA_ASSIGNMENT;
+        int rc = ctrl_plan_assignment_check(img, assignments, assignment_lens, assignment_count, rf,
+                                            t->partition_count, NULL, 0);
+        if (rc < 0)
+            return rc;
+    } else if (rf > n) {
         return ERR_INVALID_REPLICATION_FACTOR;
+    }
     uint8_t *id = arena_alloc(a, 16);
     if (!id)
         return ERR_LIMIT;
     memcpy(id, t->topic_id, 16);
-    uint32_t start = random_u32() % (uint32_t)n;
+    uint32_t start = n ? random_u32() % (uint32_t)n : 0;
     int32_t replicas[CTRL_REPLICAS_MAX];
     for (int32_t p = t->partition_count; p < new_count; p++) {
-        place_replicas(ids, n, start, p, rf, replicas);
-        Samsa__MetadataRecord *pr = partition_rec(a, id, p, replicas, rf);
+        Samsa__MetadataRecord *pr;
+        if (assignment_count > 0) {
+            pr = manual_partition_rec(img, a, id, p, assignments[p - t->partition_count], rf);
+        } else {
+            place_replicas(ids, n, start, p, rf, replicas);
+            pr = partition_rec(a, id, p, replicas, rf);
+        }
         if (!pr)
             return ERR_LIMIT;
         int rc = recs_push(out, a, pr);
@@ -320,29 +413,217 @@ static bool id_in(const int32_t *ids, int32_t n, int32_t id)
     return false;
 }
 
-/* partition_change_push - a new PartitionChangeRecord for one partition,
- * pushed to out (fields unset: the caller sets what changes); NULL when
- * out of memory. */
-static Samsa__PartitionChangeRecord *partition_change_push(struct arena *a, struct ctrl_records *out,
-                                                           const uint8_t *topic_id, int32_t partition_id)
+#define PLAN_LEADER_KEEP INT32_MIN
+
+/* partition_change_rec - a PartitionChangeRecord for (topic, pid): leader
+ * unless PLAN_LEADER_KEEP, isr unless NULL. */
+static int partition_change_push(struct arena *a, struct ctrl_records *out, const uint8_t *topic_id, int32_t pid,
+                                 int32_t leader, const int32_t *isr, int32_t isr_count)
 {
     Samsa__MetadataRecord *pr = rec_new(a);
     Samsa__PartitionChangeRecord *pc = arena_alloc(a, sizeof *pc);
     uint8_t *id = arena_alloc(a, 16);
-    if (!pr || !pc || !id)
-        return NULL;
+    int32_t *ids = isr ? arena_alloc_array(a, (size_t)(isr_count > 0 ? isr_count : 1), sizeof *ids) : NULL;
+    if (!pr || !pc || !id || (isr && !ids))
+        return ERR_LIMIT;
     samsa__partition_change_record__init(pc);
     memcpy(id, topic_id, 16);
     pc->topic_id.data = id;
     pc->topic_id.len = 16;
-    pc->partition_id = partition_id;
+    pc->partition_id = pid;
+    if (leader != PLAN_LEADER_KEEP) {
+        pc->has_leader = true;
+        pc->leader = leader;
+    }
+    if (isr) {
+        ASSERT(isr_count >= 1 && isr_count <= CTRL_REPLICAS_MAX);
+        memcpy(ids, isr, (size_t)isr_count * sizeof *ids);
+        pc->has_isr = true;
+        pc->n_isr = (size_t)isr_count;
+        pc->isr = ids;
+    }
     pr->record_case = SAMSA__METADATA_RECORD__RECORD_PARTITION_CHANGE;
     pr->partition_change = pc;
-    return recs_push(out, a, pr) == 0 ? pc : NULL;
+    return recs_push(out, a, pr);
 }
 
-int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, struct arena *a,
-                    struct ctrl_records *out)
+static bool same_members(const int32_t *a, int32_t an, const int32_t *b, int32_t bn)
+{
+    if (an != bn)
+        return false;
+    for (int32_t i = 0; i < an; i++)
+        if (!id_in(b, bn, a[i]))
+            return false;
+    return true;
+}
+
+static void reply_state(struct ctrl_alter_partition_reply *r, const struct ctrl_partition *cp)
+{
+    r->leader = cp->leader;
+    r->leader_epoch = cp->leader_epoch;
+    r->partition_epoch = cp->partition_epoch;
+    r->isr_count = cp->isr_count;
+    memcpy(r->isr, cp->isr, (size_t)cp->isr_count * sizeof r->isr[0]);
+}
+
+int ctrl_plan_alter_partition(const struct ctrl_image *img, const struct ctrl_alter_partition *req,
+                              const int32_t *shutting_down, int32_t shutting_down_count, struct arena *a,
+                              struct ctrl_records *out, struct ctrl_alter_partition_reply *r)
+{
+    memset(r, 0, sizeof *r);
+    r->leader = -1;
+    const struct ctrl_broker *b = ctrl_image_broker_find(img, req->broker_id);
+    if (!b || b->fenced || b->broker_epoch != req->broker_epoch) {
+        r->error_code = CTRL_KERR_STALE_BROKER_EPOCH;
+        return 0;
+    }
+    const struct ctrl_topic *t = ctrl_image_topic_find_id(img, req->topic_id);
+    if (!t) {
+        r->error_code = CTRL_KERR_UNKNOWN_TOPIC_ID;
+        return 0;
+    }
+    if (req->partition_id < 0 || req->partition_id >= t->partition_count) {
+        r->error_code = CTRL_KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return 0;
+    }
+    const struct ctrl_partition *cp = &t->partitions[req->partition_id];
+    if (req->leader_epoch < cp->leader_epoch) {
+        r->error_code = CTRL_KERR_FENCED_LEADER_EPOCH;
+        return 0;
+    }
+    if (req->broker_id != cp->leader || req->leader_epoch != cp->leader_epoch) {
+        r->error_code = CTRL_KERR_NOT_LEADER_OR_FOLLOWER;
+        return 0;
+    }
+    if (req->partition_epoch != cp->partition_epoch) {
+        r->error_code = CTRL_KERR_INVALID_UPDATE_VERSION;
+        return 0;
+    }
+    if (req->isr_count < 1 || req->isr_count > cp->replica_count || !id_in(req->isr, req->isr_count, cp->leader)) {
+        r->error_code = CTRL_KERR_INVALID_REQUEST;
+        return 0;
+    }
+    for (int32_t i = 0; i < req->isr_count; i++) {
+        if (!id_in(cp->replicas, cp->replica_count, req->isr[i]) || id_in(req->isr, i, req->isr[i])) {
+            r->error_code = CTRL_KERR_INVALID_REQUEST;
+            return 0;
+        }
+    }
+    for (int32_t i = 0; i < req->isr_count; i++) {
+        int32_t id = req->isr[i];
+        if (id == req->broker_id)
+            continue;
+        const struct ctrl_broker *m = ctrl_image_broker_find(img, id);
+        int64_t want = req->isr_broker_epochs[i];
+        if (!m || m->fenced || id_in(shutting_down, shutting_down_count, id) || (want != -1 && want != m->broker_epoch)) {
+            r->error_code = CTRL_KERR_INELIGIBLE_REPLICA;
+            return 0;
+        }
+    }
+    reply_state(r, cp);
+    if (same_members(req->isr, req->isr_count, cp->isr, cp->isr_count))
+        return 0; /* nothing to change: the current state */
+    int rc = partition_change_push(a, out, t->topic_id, cp->partition_id, PLAN_LEADER_KEEP, req->isr, req->isr_count);
+    if (rc < 0)
+        return rc;
+    r->partition_epoch = cp->partition_epoch + 1;
+    r->isr_count = req->isr_count;
+    memcpy(r->isr, req->isr, (size_t)req->isr_count * sizeof r->isr[0]);
+    return 0;
+}
+
+bool ctrl_plan_unclean_enabled(const struct ctrl_image *img, const struct ctrl_topic *t, bool unclean_default)
+{
+    const char *v = ctrl_configs_find(&t->configs, "unclean.leader.election.enable");
+    if (!v)
+        v = ctrl_configs_find(ctrl_image_broker_configs(img, -1), "unclean.leader.election.enable");
+    return v ? strcasecmp(v, "true") == 0 : unclean_default;
+}
+
+/* A broker as an election sees it: `gone` counts as fenced (it is being
+ * fenced), `back` as unfenced (it is being unfenced). */
+struct plan_liveness {
+    int32_t gone;
+    int32_t back;
+};
+
+static bool broker_live(const struct ctrl_image *img, int32_t id, struct plan_liveness lv)
+{
+    if (id == lv.gone)
+        return false;
+    if (id == lv.back)
+        return true;
+    const struct ctrl_broker *b = ctrl_image_broker_find(img, id);
+    return b && !b->fenced;
+}
+
+/* elect - the first replica in replicas order (the preferred one first)
+ * that is in isr (any replica when isr is NULL) and live; -1 if none. */
+static int32_t elect(const struct ctrl_image *img, const struct ctrl_partition *cp, const int32_t *isr,
+                     int32_t isr_count, struct plan_liveness lv)
+{
+    for (int32_t k = 0; k < cp->replica_count; k++) {
+        int32_t id = cp->replicas[k];
+        if ((!isr || id_in(isr, isr_count, id)) && broker_live(img, id, lv))
+            return id;
+    }
+    return -1;
+}
+
+/* partition_after - a partition's leader and ISR once broker lv.gone is
+ * fenced or lv.back unfenced (Kafka KRaft's rules, broker/README.md
+ * "Elections"): the fenced broker leaves the ISR unless it is the last
+ * member; a lost leader is replaced from the live ISR, preferred first, else
+ * (unclean election allowed) by any live replica with the ISR [it], else
+ * none (-1) until an ISR member returns; a leaderless partition gets a
+ * returning ISR member (or, unclean, a returning replica).  True when
+ * anything changes. */
+static bool partition_after(const struct ctrl_image *img, const struct ctrl_partition *cp, bool unclean,
+                            struct plan_liveness lv, int32_t *leader, int32_t *isr, int32_t *isr_count)
+{
+    *leader = cp->leader;
+    *isr_count = 0;
+    for (int32_t k = 0; k < cp->isr_count; k++)
+        if (cp->isr[k] != lv.gone || cp->isr_count == 1)
+            isr[(*isr_count)++] = cp->isr[k];
+    if (*leader < 0 || !broker_live(img, *leader, lv)) {
+        *leader = elect(img, cp, isr, *isr_count, lv);
+        if (*leader < 0 && unclean && (*leader = elect(img, cp, NULL, 0, lv)) >= 0) {
+            isr[0] = *leader;
+            *isr_count = 1;
+        }
+    }
+    return *leader != cp->leader || !same_members(isr, *isr_count, cp->isr, cp->isr_count);
+}
+
+static int partition_change_if(struct arena *a, struct ctrl_records *out, const struct ctrl_topic *t,
+                               const struct ctrl_partition *cp, int32_t leader, const int32_t *isr, int32_t isr_count)
+{
+    bool isr_changed = !same_members(isr, isr_count, cp->isr, cp->isr_count);
+    return partition_change_push(a, out, t->topic_id, cp->partition_id,
+                                 leader != cp->leader ? leader : PLAN_LEADER_KEEP, isr_changed ? isr : NULL,
+                                 isr_count);
+}
+
+bool ctrl_plan_unfence_elects(const struct ctrl_image *img, int32_t broker_id, bool unclean_default)
+{
+    struct plan_liveness lv = { .gone = -1, .back = broker_id };
+    int32_t leader, isr[CTRL_REPLICAS_MAX], isr_count;
+    for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
+        const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+        bool unclean = ctrl_plan_unclean_enabled(img, t, unclean_default);
+        for (int32_t p = 0; p < t->partition_count; p++) {
+            const struct ctrl_partition *cp = &t->partitions[p];
+            if (cp->leader < 0 && id_in(cp->replicas, cp->replica_count, broker_id) &&
+                partition_after(img, cp, unclean, lv, &leader, isr, &isr_count) && leader >= 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, bool unclean_default,
+                    struct arena *a, struct ctrl_records *out)
 {
     const struct ctrl_broker *b = ctrl_image_broker_find(img, broker_id);
     if (!b)
@@ -361,28 +642,98 @@ int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced
     int rc = recs_push(out, a, r);
     if (rc < 0)
         return rc;
+    struct plan_liveness lv = { .gone = fenced ? broker_id : -1, .back = fenced ? -1 : broker_id };
+    int32_t leader, isr[CTRL_REPLICAS_MAX], isr_count;
     for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
         const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+        bool unclean = ctrl_plan_unclean_enabled(img, t, unclean_default);
         for (int32_t p = 0; p < t->partition_count; p++) {
             const struct ctrl_partition *cp = &t->partitions[p];
-            int32_t leader = cp->leader;
-            if (fenced && cp->leader == broker_id) {
-                leader = -1; /* elect another live ISR member, if any */
-                for (int32_t k = 0; k < cp->isr_count && leader < 0; k++) {
-                    const struct ctrl_broker *o = ctrl_image_broker_find(img, cp->isr[k]);
-                    if (cp->isr[k] != broker_id && o && !o->fenced)
-                        leader = cp->isr[k];
-                }
-            } else if (!fenced && cp->leader < 0 && id_in(cp->isr, cp->isr_count, broker_id)) {
-                leader = broker_id;
-            }
-            if (leader == cp->leader)
+            /* unfencing touches only partitions without a leader */
+            if (!fenced && cp->leader >= 0)
                 continue;
-            Samsa__PartitionChangeRecord *pc = partition_change_push(a, out, t->topic_id, cp->partition_id);
-            if (!pc)
-                return ERR_LIMIT;
-            pc->has_leader = true;
-            pc->leader = leader;
+            if (!partition_after(img, cp, unclean, lv, &leader, isr, &isr_count))
+                continue;
+            if ((rc = partition_change_if(a, out, t, cp, leader, isr, isr_count)) < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int ctrl_plan_elect_leader(const struct ctrl_image *img, enum ctrl_election_type type, const struct ctrl_topic *t,
+                           int32_t partition_id, struct arena *a, struct ctrl_records *out, int16_t *error_code)
+{
+    if (!t || partition_id < 0 || partition_id >= t->partition_count) {
+        *error_code = CTRL_KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return 0;
+    }
+    const struct ctrl_partition *cp = &t->partitions[partition_id];
+    struct plan_liveness lv = { .gone = -1, .back = -1 };
+    int32_t leader = -1, isr[CTRL_REPLICAS_MAX], isr_count = cp->isr_count;
+    memcpy(isr, cp->isr, (size_t)cp->isr_count * sizeof isr[0]);
+    if (type == CTRL_ELECTION_PREFERRED) {
+        int32_t preferred = cp->replica_count > 0 ? cp->replicas[0] : -1;
+        if (cp->leader == preferred) {
+            *error_code = CTRL_KERR_ELECTION_NOT_NEEDED;
+            return 0;
+        }
+        if (preferred < 0 || !id_in(cp->isr, cp->isr_count, preferred) || !broker_live(img, preferred, lv)) {
+            *error_code = CTRL_KERR_PREFERRED_LEADER_NOT_AVAILABLE;
+            return 0;
+        }
+        leader = preferred;
+    } else {
+        if (cp->leader >= 0) {
+            *error_code = CTRL_KERR_ELECTION_NOT_NEEDED;
+            return 0;
+        }
+        leader = elect(img, cp, cp->isr, cp->isr_count, lv);
+        if (leader < 0 && (leader = elect(img, cp, NULL, 0, lv)) >= 0) {
+            isr[0] = leader;
+            isr_count = 1;
+        }
+        if (leader < 0) {
+            *error_code = CTRL_KERR_ELIGIBLE_LEADERS_NOT_AVAILABLE;
+            return 0;
+        }
+    }
+    *error_code = CTRL_KERR_NONE;
+    return partition_change_if(a, out, t, cp, leader, isr, isr_count);
+}
+
+int ctrl_plan_rebalance(const struct ctrl_image *img, int32_t imbalance_pct, struct arena *a, struct ctrl_records *out,
+                        int32_t *count)
+{
+    *count = 0;
+    for (int32_t bi = 0; bi < ctrl_image_broker_count(img); bi++) {
+        int32_t id = ctrl_image_broker_at(img, bi)->broker_id;
+        int64_t preferred_total = 0, not_led = 0;
+        for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
+            const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+            for (int32_t p = 0; p < t->partition_count; p++) {
+                const struct ctrl_partition *cp = &t->partitions[p];
+                if (cp->replica_count == 0 || cp->replicas[0] != id)
+                    continue;
+                preferred_total++;
+                not_led += cp->leader != id;
+            }
+        }
+        /* Kafka: imbalance ratio = not led / preferred, triggered above the percentage */
+        if (not_led == 0 || not_led * 100 <= (int64_t)imbalance_pct * preferred_total)
+            continue;
+        for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
+            const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+            for (int32_t p = 0; p < t->partition_count; p++) {
+                const struct ctrl_partition *cp = &t->partitions[p];
+                if (cp->replica_count == 0 || cp->replicas[0] != id || cp->leader == id)
+                    continue;
+                int16_t ec = 0;
+                int rc = ctrl_plan_elect_leader(img, CTRL_ELECTION_PREFERRED, t, p, a, out, &ec);
+                if (rc < 0)
+                    return rc;
+                *count += ec == CTRL_KERR_NONE;
+            }
         }
     }
     return 0;
@@ -457,12 +808,6 @@ static bool ids_equal(const int32_t *a, int32_t na, const int32_t *b, int32_t nb
     return na == nb && (na == 0 || memcmp(a, b, (size_t)na * sizeof *a) == 0);
 }
 
-static bool broker_live(const struct ctrl_image *img, int32_t id)
-{
-    const struct ctrl_broker *b = ctrl_image_broker_find(img, id);
-    return b && !b->fenced;
-}
-
 /* reassign_complete - finish the reassignment in s if it can: every adding
  * replica is in the ISR and the ISR keeps a member once the removing ones
  * leave it.  A change with nothing to add (a shrink, a reorder) completes at
@@ -493,7 +838,7 @@ static void reassign_elect(const struct ctrl_image *img, struct reassign_state *
         return;
     s->leader = -1;
     for (int32_t i = 0; i < s->replica_count && s->leader < 0; i++)
-        if (id_in(s->isr, s->isr_count, s->replicas[i]) && broker_live(img, s->replicas[i]))
+        if (id_in(s->isr, s->isr_count, s->replicas[i]) && broker_live(img, s->replicas[i], (struct plan_liveness){ -1, -1 }))
             s->leader = s->replicas[i];
 }
 
@@ -530,19 +875,11 @@ static int reassign_emit(const struct ctrl_topic *t, const struct ctrl_partition
                     !ids_equal(cp->removing, cp->removing_count, s->removing, s->removing_count);
     if (!replicas && !isr && !leader && !reassign)
         return 0;
-    Samsa__PartitionChangeRecord *pc = partition_change_push(a, out, t->topic_id, cp->partition_id);
-    if (!pc)
-        return ERR_LIMIT;
-    if (leader) {
-        pc->has_leader = true;
-        pc->leader = s->leader;
-    }
-    if (isr) {
-        pc->has_isr = true;
-        pc->n_isr = (size_t)s->isr_count;
-        if (!(pc->isr = ids_dup(a, s->isr, s->isr_count)))
-            return ERR_LIMIT;
-    }
+    int rc = partition_change_push(a, out, t->topic_id, cp->partition_id, leader ? s->leader : PLAN_LEADER_KEEP,
+                                   isr ? s->isr : NULL, s->isr_count);
+    if (rc < 0)
+        return rc;
+    Samsa__PartitionChangeRecord *pc = out->recs[out->count - 1]->partition_change;
     if (replicas) {
         pc->has_replicas = true;
         pc->n_replicas = (size_t)s->replica_count;

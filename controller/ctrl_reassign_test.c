@@ -118,7 +118,7 @@ START_TEST(test_move_rf1)
     ck_assert_int_eq(ctrl_image_reassigning_count(img), 1);
     /* new partitions get the target's replication factor (1), not 2 */
     struct ctrl_records more = { 0 };
-    ck_assert_int_eq(ctrl_plan_create_partitions(img, "t", 1, 2, &a, &more), 0);
+    ck_assert_int_eq(ctrl_plan_create_partitions(img, "t", 1, 2, NULL, NULL, 0, &a, &more), 0);
     ck_assert_int_eq(more.count, 1);
     ck_assert_int_eq(more.recs[0]->partition->n_replicas, 1);
     /* broker 2 is not in the ISR yet: nothing to finish */

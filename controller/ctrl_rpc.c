@@ -3,8 +3,8 @@
  * forwarding.
  *
  * Brokers send requests, never records (controller/README.md, "Controller
- * RPCs"): BrokerRegistration, BrokerHeartbeat and CreateTopic (a broker's
- * auto-creation).  The active controller checks each against its own image
+ * RPCs"): BrokerRegistration, BrokerHeartbeat, CreateTopic (a broker's
+ * auto-creation) and AlterPartition (a leader's ISR change).  The active controller checks each against its own image
  * (caller identity, message version, broker epoch, existence, limits),
  * plans the records itself (ctrl_plan.c) and answers once they are
  * committed.  A raw record proposal from another node is refused and
@@ -44,6 +44,7 @@ struct ctrl_lease *ctrl_lease_get(struct ctrl *c, int32_t broker_id)
 void ctrl_leases_reset(struct ctrl *c)
 {
     c->lease_drain = false;
+    c->elect_index = 0;
     for (int32_t i = 0; i < c->lease_count; i++)
         c->leases[i] = (struct ctrl_lease){ .broker_id = c->leases[i].broker_id, .last_ticks = c->ticks,
                                             .shutting_down = c->leases[i].shutting_down,
@@ -55,23 +56,6 @@ static void lease_change_done(void *arg, int rc)
     struct ctrl_lease *l = arg;
     l->change_in_flight = false;
     (void)rc; /* a failed change is retried by the next check */
-}
-
-/* A partition without a leader that broker_id (in its ISR) could lead. */
-static bool leaderless_for(const struct ctrl_image *img, int32_t broker_id)
-{
-    for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
-        const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
-        for (int32_t p = 0; p < t->partition_count; p++) {
-            const struct ctrl_partition *cp = &t->partitions[p];
-            if (cp->leader >= 0)
-                continue;
-            for (int32_t k = 0; k < cp->isr_count; k++)
-                if (cp->isr[k] == broker_id)
-                    return true;
-        }
-    }
-    return false;
 }
 
 /* Leader only: fence brokers whose lease expired (or that asked for it:
@@ -113,7 +97,12 @@ void ctrl_leases_check(struct ctrl *c)
         /* a controlled shutdown belongs to the incarnation that asked */
         bool shutting = l->shutting_down && l->shutdown_epoch == b->broker_epoch;
         bool fence = expired || l->want_fence || shutting;
-        if (fence == b->fenced && (fence || !leaderless_for(c->img, b->broker_id)))
+        if (fence == b->fenced && (fence || !ctrl_plan_unfence_elects(c->img, b->broker_id, c->cfg.unclean_leader_election)))
+            continue;
+        /* a fenced broker comes back only by heartbeating to this leader: the
+         * full session a new leader grants (ctrl_leases_reset) is no sign of
+         * life, and would unfence a broker that stopped or shut down */
+        if (!fence && b->fenced && !l->heard)
             continue;
         if (!drained) {
             c->lease_drain = true;
@@ -121,7 +110,7 @@ void ctrl_leases_check(struct ctrl *c)
         }
         arena_reset(&c->plan_arena);
         struct ctrl_records recs = { 0 };
-        if (ctrl_plan_fence(c->img, b->broker_id, fence, &c->plan_arena, &recs) < 0)
+        if (ctrl_plan_fence(c->img, b->broker_id, fence, c->cfg.unclean_leader_election, &c->plan_arena, &recs) < 0)
             continue;
         const char *reason = expired          ? "no heartbeat within broker.session.timeout.ms"
                              : shutting         ? "controlled shutdown"
@@ -137,11 +126,58 @@ void ctrl_leases_check(struct ctrl *c)
     }
 }
 
+/* An ISR change (AlterPartition) proposed and not applied yet. */
+static bool alter_in_flight(const struct ctrl *c)
+{
+    for (uint32_t i = 0; i < c->wait_count; i++)
+        if (c->waits[i].kind == CTRL_RPC_ALTER_PARTITION && c->waits[i].index > 0)
+            return true;
+    return false;
+}
+
+int ctrl_propose_election(struct ctrl *c, Samsa__MetadataRecord *const *recs, size_t n, ctrl_commit_cb cb, void *arg)
+{
+    if (!ctrl_is_active(c) || ctrl_lease_change_in_flight(c) || alter_in_flight(c))
+        return ERR_NOT_CONTROLLER;
+    int rc = ctrl_propose_cb(c, recs, n, cb, arg);
+    if (rc == 0)
+        c->elect_index = raft_last_index_get(c->raft);
+    return rc;
+}
+
+/* Leader only, every leader.imbalance.check.interval.seconds: move
+ * leadership back to preferred replicas (auto.leader.rebalance.enable). */
+void ctrl_rebalance_check(struct ctrl *c)
+{
+    if (!c->cfg.auto_leader_rebalance || raft_role_get(c->raft) != RAFT_LEADER || !c->caught_up)
+        return;
+    int64_t interval_ms = c->cfg.leader_imbalance_check_interval_ms > 0 ? c->cfg.leader_imbalance_check_interval_ms
+                                                                        : 300000;
+    if (c->rebalance_ticks == 0)
+        c->rebalance_ticks = c->ticks + interval_ms / c->cfg.tick_ms;
+    if (c->ticks < c->rebalance_ticks)
+        return;
+    c->rebalance_ticks = c->ticks + interval_ms / c->cfg.tick_ms;
+    arena_reset(&c->plan_arena);
+    struct ctrl_records recs = { 0 };
+    int32_t count = 0;
+    if (ctrl_plan_rebalance(c->img, c->cfg.leader_imbalance_per_broker_percentage, &c->plan_arena, &recs, &count) < 0 ||
+        count == 0)
+        return;
+    int rc = ctrl_propose_election(c, recs.recs, recs.count, NULL, NULL);
+    if (rc < 0) {
+        c->rebalance_ticks = c->ticks + 100; /* busy: soon again */
+        return;
+    }
+    log_info("ctrl", "auto leader rebalance: moving leadership of %d partitions back to their preferred replicas "
+             "(leader.imbalance.per.broker.percentage=%d)", count, c->cfg.leader_imbalance_per_broker_percentage);
+}
+
 /* ---- serving typed requests (active controller) ---- */
 
 /* The leader plans only against an image that holds everything committed
  * before its term: once an entry of its own epoch has been applied. */
-static bool ready_to_plan(const struct ctrl *c)
+bool ctrl_rpc_ready_to_plan(const struct ctrl *c)
 {
     if (c->env.bug_plan_before_caught_up)   /* test-only re-injected bug */
         return raft_role_get(c->raft) == RAFT_LEADER;
@@ -170,7 +206,7 @@ static int register_serve(struct ctrl *c, uint32_t caller, uint32_t version, int
                           int32_t ep_count, struct ctrl_rpc_wait *w)
 {
     char why[160];
-    if (!ready_to_plan(c))
+    if (!ctrl_rpc_ready_to_plan(c))
         return ERR_NOT_CONTROLLER;
     if (version > CTRL_RPC_VERSION_MAX) {
         snprintf(why, sizeof why, "message version %u is newer than this controller's %d", version,
@@ -218,7 +254,7 @@ static int create_topic_serve(struct ctrl *c, uint32_t caller, uint32_t version,
 {
     /* placement uses the unfenced brokers of the image: not while a fence
      * that is not in it yet is in flight (the caller retries) */
-    if (!ready_to_plan(c) || ctrl_lease_change_in_flight(c))
+    if (!ctrl_rpc_ready_to_plan(c) || ctrl_lease_change_in_flight(c))
         return ERR_NOT_CONTROLLER;
     int rc = 0;
     if (version > CTRL_RPC_VERSION_MAX) {
@@ -307,6 +343,7 @@ static void heartbeat_serve(struct ctrl *c, uint32_t caller, uint32_t version, c
         return;
     }
     l->last_ticks = c->ticks;
+    l->heard = true;
     l->want_fence = hb->want_fence;
     if (l->shutting_down && l->shutdown_epoch != hb->broker_epoch)
         l->shutting_down = false; /* an earlier incarnation's */
@@ -318,6 +355,105 @@ static void heartbeat_serve(struct ctrl *c, uint32_t caller, uint32_t version, c
     }
     r->fenced = b->fenced;
     r->should_shut_down = l->shutting_down && b->fenced && !l->change_in_flight;
+}
+
+static const char *kerr_name(int16_t code)
+{
+    switch (code) {
+    case CTRL_KERR_UNKNOWN_TOPIC_OR_PARTITION: return "UNKNOWN_TOPIC_OR_PARTITION";
+    case CTRL_KERR_NOT_LEADER_OR_FOLLOWER: return "NOT_LEADER_OR_FOLLOWER";
+    case CTRL_KERR_INVALID_REQUEST: return "INVALID_REQUEST";
+    case CTRL_KERR_FENCED_LEADER_EPOCH: return "FENCED_LEADER_EPOCH";
+    case CTRL_KERR_STALE_BROKER_EPOCH: return "STALE_BROKER_EPOCH";
+    case CTRL_KERR_UNKNOWN_TOPIC_ID: return "UNKNOWN_TOPIC_ID";
+    case CTRL_KERR_INELIGIBLE_REPLICA: return "INELIGIBLE_REPLICA";
+    case CTRL_KERR_INVALID_UPDATE_VERSION: return "INVALID_UPDATE_VERSION";
+    default: return "NONE";
+    }
+}
+
+/* A change to a partition's leader or ISR must be planned on an image that
+ * holds every other such change in flight (compare-and-set on the partition
+ * epoch; README "Planning and proposals in flight"): not while a fence or
+ * an election is in flight, nor a second AlterPartition of one partition. */
+static bool partition_change_busy(const struct ctrl *c, const uint8_t *topic_id, int32_t partition_id)
+{
+    if (ctrl_lease_change_in_flight(c) || c->elect_index > c->applied_index)
+        return true;
+    for (uint32_t i = 0; i < c->wait_count; i++) {
+        const struct ctrl_rpc_wait *w = &c->waits[i];
+        if (w->kind == CTRL_RPC_ALTER_PARTITION && w->index > 0 && w->partition_id == partition_id &&
+            memcmp(w->topic_id, topic_id, 16) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The brokers in controlled shutdown (this incarnation's). */
+int32_t ctrl_shutting_down_list(const struct ctrl *c, int32_t *ids)
+{
+    int32_t n = 0;
+    for (int32_t i = 0; i < c->lease_count; i++) {
+        const struct ctrl_lease *l = &c->leases[i];
+        const struct ctrl_broker *b = ctrl_image_broker_find(c->img, l->broker_id);
+        if (l->shutting_down && b && l->shutdown_epoch == b->broker_epoch)
+            ids[n++] = l->broker_id;
+    }
+    return n;
+}
+
+/* alter_partition_serve - check an AlterPartition, plan and propose its
+ * record.  < 0: not answered (ERR_NOT_CONTROLLER: retry; ERR_UNSUPPORTED,
+ * ERR_INVALID: refused).  0: *r holds the answer; w->index is the proposal
+ * to wait for, 0 when nothing was proposed (a refusal, or no change). */
+static int alter_partition_serve(struct ctrl *c, uint32_t caller, uint32_t version,
+                                 const struct ctrl_alter_partition *req, struct ctrl_rpc_wait *w,
+                                 struct ctrl_alter_partition_reply *r)
+{
+    char why[200];
+    if (!ctrl_rpc_ready_to_plan(c))
+        return ERR_NOT_CONTROLLER;
+    if (version > CTRL_RPC_VERSION_MAX) {
+        snprintf(why, sizeof why, "message version %u is newer than this controller's %d", version,
+                 CTRL_RPC_VERSION_MAX);
+        refused(c, "an AlterPartition", caller, why);
+        return ERR_UNSUPPORTED;
+    }
+    if (req->broker_id < 0 || (uint32_t)req->broker_id != caller) {
+        snprintf(why, sizeof why, "broker_id=%d is not the caller's node id", req->broker_id);
+        refused(c, "an AlterPartition", caller, why);
+        return ERR_INVALID;
+    }
+    if (partition_change_busy(c, req->topic_id, req->partition_id))
+        return ERR_NOT_CONTROLLER; /* the caller re-sends */
+    int32_t shutting[CTRL_BROKERS_MAX];
+    int32_t shutting_count = ctrl_shutting_down_list(c, shutting);
+    arena_reset(&c->plan_arena);
+    struct ctrl_records recs = { 0 };
+    int rc = ctrl_plan_alter_partition(c->img, req, shutting, shutting_count, &c->plan_arena, &recs, r);
+    if (rc < 0)
+        return rc;
+    w->kind = CTRL_RPC_ALTER_PARTITION;
+    memcpy(w->topic_id, req->topic_id, 16);
+    w->partition_id = req->partition_id;
+    w->ap_reply = *r;
+    if (r->error_code != 0) {
+        snprintf(why, sizeof why,
+                 "%s: partition=%d broker_epoch=%lld leader_epoch=%d partition_epoch=%d isr_count=%d",
+                 kerr_name(r->error_code), req->partition_id, (long long)req->broker_epoch, req->leader_epoch,
+                 req->partition_epoch, req->isr_count);
+        refused(c, "an AlterPartition", caller, why);
+        return 0;
+    }
+    if (recs.count == 0)
+        return 0;
+    uint64_t index = 0;
+    if ((rc = ctrl_propose_batch(c, recs.recs, recs.count, &index)) < 0)
+        return rc;
+    w->index = index;
+    log_info("ctrl", "ISR change of partition=%d by leader=%d isr_count=%d partition_epoch=%d", req->partition_id,
+             req->broker_id, r->isr_count, r->partition_epoch);
+    return 0;
 }
 
 /* ---- answering ---- */
@@ -363,9 +499,49 @@ static void send_heartbeat_response(struct ctrl *c, uint32_t to, const struct ct
     ctrl_send_frame(c, to, &f);
 }
 
+static void send_alter_partition_response(struct ctrl *c, uint32_t to, uint64_t request_id, int err,
+                                          const struct ctrl_alter_partition_reply *rep)
+{
+    Samsa__AlterPartitionResponse r = SAMSA__ALTER_PARTITION_RESPONSE__INIT;
+    r.request_id = request_id;
+    r.error = err;
+    r.leader_id = raft_leader_get(c->raft);
+    if (err == 0) {
+        r.error_code = rep->error_code;
+        r.leader = rep->leader;
+        r.leader_epoch = rep->leader_epoch;
+        r.partition_epoch = rep->partition_epoch;
+        r.n_isr = (size_t)rep->isr_count;
+        r.isr = (int32_t *)rep->isr;
+    }
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_ALTER_PARTITION_RESPONSE;
+    f.alter_partition_response = &r;
+    ctrl_send_frame(c, to, &f);
+}
+
+static void alter_partition_answer(struct ctrl *c, const struct ctrl_rpc_wait *w, int rc)
+{
+    struct ctrl_alter_partition_reply r = w->ap_reply;
+    r.rc = rc;
+    if (rc == 0 && w->index > 0 && !ctrl_image_topic_find_id(c->img, w->topic_id)) {
+        memset(&r, 0, sizeof r); /* the topic was deleted before the change committed */
+        r.leader = -1;
+        r.error_code = CTRL_KERR_UNKNOWN_TOPIC_ID;
+    }
+    if (w->local)
+        w->ap_cb(w->arg, &r);
+    else
+        send_alter_partition_response(c, w->from, w->request_id, rc, &r);
+}
+
 /* Answer one wait with rc (0: committed). */
 static void wait_answer(struct ctrl *c, const struct ctrl_rpc_wait *w, int rc)
 {
+    if (w->kind == CTRL_RPC_ALTER_PARTITION) {
+        alter_partition_answer(c, w, rc);
+        return;
+    }
     if (w->kind == CTRL_RPC_REGISTER) {
         struct ctrl_lease *l = ctrl_lease_get(c, w->broker_id);
         if (l) {
@@ -456,11 +632,19 @@ static void fwd_fail(struct ctrl_fwd *fw, int rc)
             fw->commit_cb(fw->arg, rc);
         break;
     case CTRL_RPC_FORWARD: fw->fwd_cb(fw->arg, rc, (struct bytes){ NULL, 0 }); break;
+    case CTRL_RPC_ALTER_PARTITION: {
+        struct ctrl_alter_partition_reply r = { .rc = rc, .leader = -1 };
+        fw->ap_cb(fw->arg, &r);
+        break;
+    }
     }
 }
 
 void ctrl_rpc_tick(struct ctrl *c)
 {
+    /* local answers that needed no proposal (index 0) go out from here, not
+     * from inside the call that asked */
+    ctrl_rpc_complete(c, c->applied_index);
     uint32_t leader = raft_leader_get(c->raft);
     for (uint32_t i = 0; i < c->fwd_count;) {
         /* a timeout, or the leader it went to is no longer the leader (it may
@@ -563,6 +747,49 @@ int ctrl_create_topic(struct ctrl *c, const struct ctrl_topic_spec *spec, ctrl_c
     f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_CREATE_TOPIC;
     f.create_topic = &rq;
     struct ctrl_fwd fw = { .kind = CTRL_RPC_CREATE_TOPIC, .commit_cb = cb, .arg = arg };
+    return fwd_send(c, &f, rq.request_id, &fw);
+}
+
+int ctrl_alter_partition(struct ctrl *c, const struct ctrl_alter_partition *req, ctrl_alter_partition_cb cb,
+                         void *arg)
+{
+    ASSERT(cb != NULL);
+    if (req->isr_count < 0 || req->isr_count > CTRL_REPLICAS_MAX)
+        return ERR_INVALID;
+    if (ctrl_is_active(c)) {
+        struct ctrl_rpc_wait *w = wait_new(c);
+        if (!w)
+            return ERR_LIMIT;
+        struct ctrl_alter_partition_reply r;
+        int rc = alter_partition_serve(c, (uint32_t)c->cfg.node_id, CTRL_RPC_VERSION_MAX, req, w, &r);
+        if (rc < 0)
+            return rc;
+        w->local = true;
+        w->ap_cb = cb;
+        w->arg = arg;
+        c->wait_count++;
+        if (w->index > 0)
+            ctrl_process_ready(c);
+        return 0;
+    }
+    Samsa__AlterPartitionRequest rq = SAMSA__ALTER_PARTITION_REQUEST__INIT;
+    rq.version = CTRL_RPC_VERSION_MAX;
+    rq.request_id = ++c->next_request_id;
+    rq.broker_id = req->broker_id;
+    rq.broker_epoch = req->broker_epoch;
+    rq.topic_id.data = (uint8_t *)req->topic_id;
+    rq.topic_id.len = 16;
+    rq.partition_id = req->partition_id;
+    rq.leader_epoch = req->leader_epoch;
+    rq.partition_epoch = req->partition_epoch;
+    rq.n_isr = (size_t)req->isr_count;
+    rq.isr = (int32_t *)req->isr;
+    rq.n_isr_broker_epochs = (size_t)req->isr_count;
+    rq.isr_broker_epochs = (int64_t *)req->isr_broker_epochs;
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_ALTER_PARTITION;
+    f.alter_partition = &rq;
+    struct ctrl_fwd fw = { .kind = CTRL_RPC_ALTER_PARTITION, .ap_cb = cb, .arg = arg };
     return fwd_send(c, &f, rq.request_id, &fw);
 }
 
@@ -685,6 +912,42 @@ static void on_create_topic(struct ctrl *c, uint32_t from, const Samsa__CreateTo
     c->wait_count++;
 }
 
+static void on_alter_partition(struct ctrl *c, uint32_t from, const Samsa__AlterPartitionRequest *rq)
+{
+    struct ctrl_alter_partition req = { .broker_id = rq->broker_id, .broker_epoch = rq->broker_epoch,
+                                        .partition_id = rq->partition_id, .leader_epoch = rq->leader_epoch,
+                                        .partition_epoch = rq->partition_epoch };
+    struct ctrl_alter_partition_reply r = { .leader = -1 };
+    struct ctrl_rpc_wait *w = wait_new(c);
+    int rc = 0;
+    if (!w) {
+        rc = ERR_LIMIT;
+    } else if (rq->topic_id.len != 16 || rq->n_isr > CTRL_REPLICAS_MAX || rq->n_isr_broker_epochs != rq->n_isr) {
+        char why[160];
+        snprintf(why, sizeof why, "malformed: topic id of %zu bytes (16), %zu ISR members (at most %d) with %zu "
+                 "broker epochs", rq->topic_id.len, rq->n_isr, CTRL_REPLICAS_MAX, rq->n_isr_broker_epochs);
+        refused(c, "an AlterPartition", from, why);
+        r.error_code = CTRL_KERR_INVALID_REQUEST;
+        send_alter_partition_response(c, from, rq->request_id, 0, &r);
+        return;
+    } else {
+        memcpy(req.topic_id, rq->topic_id.data, 16);
+        req.isr_count = (int32_t)rq->n_isr;
+        for (size_t i = 0; i < rq->n_isr; i++) {
+            req.isr[i] = rq->isr[i];
+            req.isr_broker_epochs[i] = rq->isr_broker_epochs[i];
+        }
+        rc = alter_partition_serve(c, from, rq->version, &req, w, &r);
+    }
+    if (rc < 0 || w->index == 0) {
+        send_alter_partition_response(c, from, rq->request_id, rc, &r);
+        return;
+    }
+    w->from = from;
+    w->request_id = rq->request_id;
+    c->wait_count++;
+}
+
 bool ctrl_rpc_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFrame *f)
 {
     struct ctrl_fwd fw;
@@ -707,6 +970,19 @@ bool ctrl_rpc_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFra
     case SAMSA__CONTROLLER_FRAME__FRAME_PROPOSE_RESPONSE: return true; /* we never propose remotely */
     case SAMSA__CONTROLLER_FRAME__FRAME_REGISTER_BROKER: on_register(c, from, f->register_broker); return true;
     case SAMSA__CONTROLLER_FRAME__FRAME_CREATE_TOPIC: on_create_topic(c, from, f->create_topic); return true;
+    case SAMSA__CONTROLLER_FRAME__FRAME_ALTER_PARTITION: on_alter_partition(c, from, f->alter_partition); return true;
+    case SAMSA__CONTROLLER_FRAME__FRAME_ALTER_PARTITION_RESPONSE: {
+        const Samsa__AlterPartitionResponse *m = f->alter_partition_response;
+        if (!fwd_take(c, m->request_id, CTRL_RPC_ALTER_PARTITION, &fw))
+            return true;
+        struct ctrl_alter_partition_reply r = { .rc = m->error, .error_code = (int16_t)m->error_code,
+                                                .leader = m->leader, .leader_epoch = m->leader_epoch,
+                                                .partition_epoch = m->partition_epoch };
+        r.isr_count = m->n_isr <= CTRL_REPLICAS_MAX ? (int32_t)m->n_isr : CTRL_REPLICAS_MAX;
+        memcpy(r.isr, m->isr, (size_t)r.isr_count * sizeof r.isr[0]);
+        fw.ap_cb(fw.arg, &r);
+        return true;
+    }
     case SAMSA__CONTROLLER_FRAME__FRAME_HEARTBEAT: {
         if (raft_role_get(c->raft) != RAFT_LEADER)
             return true; /* the broker sends the next one to the leader it learns of */

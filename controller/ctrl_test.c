@@ -103,6 +103,16 @@ static void register_self(struct ctrl *c, struct arena *a)
     ck_assert_int_eq(propose_wait(c, &recs), 0);
 }
 
+/* start_registered - a fresh loop and controller with this node (1) registered. */
+static struct ctrl *start_registered(struct arena *a)
+{
+    arena_init(a, 4096, 1 << 20);
+    base = event_base_new();
+    struct ctrl *c = open_ctrl();
+    register_self(c, a);
+    return c;
+}
+
 static int create_topic(struct ctrl *c, struct arena *a, const char *name, int32_t parts)
 {
     struct ctrl_topic_spec spec = { .name = name, .name_len = strlen(name), .partition_count = parts,
@@ -118,10 +128,7 @@ static int create_topic(struct ctrl *c, struct arena *a, const char *name, int32
 START_TEST(test_create_and_replay)
 {
     struct arena a;
-    arena_init(&a, 4096, 1 << 20);
-    base = event_base_new();
-    struct ctrl *c = open_ctrl();
-    register_self(c, &a);
+    struct ctrl *c = start_registered(&a);
     ck_assert_int_eq(create_topic(c, &a, "orders", 3), 0);
     ck_assert_int_eq(create_topic(c, &a, "orders", 3), ERR_EXISTS);
     ck_assert_int_eq(create_topic(c, &a, "bad name", 3), ERR_INVALID_TOPIC);
@@ -143,7 +150,7 @@ START_TEST(test_create_and_replay)
     ck_assert_ptr_eq(ctrl_image_topic_find_id(ctrl_metadata(c), id), t);
 
     struct ctrl_records recs = { 0 };
-    ck_assert_int_eq(ctrl_plan_create_partitions(ctrl_metadata(c), "orders", 6, 5, &a, &recs), 0);
+    ck_assert_int_eq(ctrl_plan_create_partitions(ctrl_metadata(c), "orders", 6, 5, NULL, NULL, 0, &a, &recs), 0);
     ck_assert_int_eq(propose_wait(c, &recs), 0);
     ck_assert_int_eq(applied_count, 2);
     ck_assert_int_eq(ctrl_image_topic_find(ctrl_metadata(c), "orders", 6)->partition_count, 5);
@@ -164,6 +171,184 @@ START_TEST(test_create_and_replay)
     ctrl_quorum_status_get(c, &qs);
     ck_assert_int_eq(qs.leader_id, 1);
     ck_assert_uint_ge(qs.epoch, 3); /* one election per start */
+    ctrl_destroy(c);
+    event_base_free(base);
+    arena_deinit(&a);
+}
+END_TEST
+
+static struct ctrl_alter_partition_reply ap_reply;
+static int ap_calls;
+static void ap_cb(void *arg, const struct ctrl_alter_partition_reply *r)
+{
+    (void)arg;
+    ap_reply = *r;
+    ap_calls++;
+    event_base_loopbreak(base);
+}
+
+/* ctrl_alter_partition on the active controller (the local path) and run
+ * the loop until it is answered. */
+static int alter_wait(struct ctrl *c, const struct ctrl_alter_partition *req)
+{
+    ap_calls = 0;
+    int rc = ctrl_alter_partition(c, req, ap_cb, NULL);
+    if (rc < 0)
+        return rc;
+    if (ap_calls == 0) {
+        struct timeval limit = { 5, 0 };
+        event_base_loopexit(base, &limit);
+        event_base_dispatch(base);
+    }
+    ck_assert_int_eq(ap_calls, 1);
+    return 0;
+}
+
+START_TEST(test_alter_partition_rpc)
+{
+    struct arena a;
+    arena_init(&a, 4096, 1 << 20);
+    base = event_base_new();
+    struct ctrl *c = open_ctrl();
+    register_self(c, &a);
+    struct ctrl_endpoint ep = { .name = "PLAINTEXT", .host = "localhost", .port = 9093 };
+    struct ctrl_records recs = { 0 };
+    ck_assert_int_eq(ctrl_plan_register_broker(2, 1, (const uint8_t *)"fedcba9876543210", &ep, 1, &a, &recs), 0);
+    ck_assert_int_eq(propose_wait(c, &recs), 0);
+    static const int32_t reps[] = { 1, 2 };
+    const int32_t *assign[] = { reps };
+    int32_t lens[] = { 2 };
+    struct ctrl_topic_spec spec = { .name = "isr", .name_len = 3, .partition_count = -1, .replication_factor = -1,
+                                    .assignment_count = 1, .assignments = assign, .assignment_lens = lens };
+    recs = (struct ctrl_records){ 0 };
+    int32_t np; int16_t nrf;
+    ck_assert_int_eq(ctrl_plan_create_topic(ctrl_metadata(c), &spec, 1, 1, &a, &recs, &np, &nrf), 0);
+    ck_assert_int_eq(propose_wait(c, &recs), 0);
+    const struct ctrl_topic *t = ctrl_image_topic_find(ctrl_metadata(c), "isr", 3);
+    ck_assert_int_eq(t->partitions[0].isr_count, 2); /* every replica starts in sync */
+
+    struct ctrl_alter_partition req = { .broker_id = 1, .broker_epoch = 1, .partition_id = 0, .leader_epoch = 0,
+                                        .partition_epoch = 0, .isr_count = 1, .isr = { 1 },
+                                        .isr_broker_epochs = { 1 } };
+    memcpy(req.topic_id, t->topic_id, 16);
+    /* another broker's id: refused before anything is planned */
+    req.broker_id = 2;
+    ck_assert_int_eq(ctrl_alter_partition(c, &req, ap_cb, NULL), ERR_INVALID);
+    /* a stale broker epoch: answered (from the loop) with Kafka's error */
+    req.broker_id = 1;
+    req.broker_epoch = 7;
+    ck_assert_int_eq(alter_wait(c, &req), 0);
+    ck_assert_int_eq(ap_reply.rc, 0);
+    ck_assert_int_eq(ap_reply.error_code, CTRL_KERR_STALE_BROKER_EPOCH);
+    /* the shrink commits one record and answers the committed state */
+    req.broker_epoch = 1;
+    int64_t before = ctrl_image_applied_offset(ctrl_metadata(c));
+    ck_assert_int_eq(alter_wait(c, &req), 0);
+    ck_assert_int_eq(ap_reply.rc, 0);
+    ck_assert_int_eq(ap_reply.error_code, 0);
+    ck_assert_int_eq(ap_reply.leader, 1);
+    ck_assert_int_eq(ap_reply.partition_epoch, 1);
+    ck_assert_int_eq(ap_reply.isr_count, 1);
+    ck_assert_int_gt(ctrl_image_applied_offset(ctrl_metadata(c)), before);
+    t = ctrl_image_topic_find(ctrl_metadata(c), "isr", 3);
+    ck_assert_int_eq(t->partitions[0].isr_count, 1);
+    ck_assert_int_eq(t->partitions[0].partition_epoch, 1);
+    /* a copy of it is stale now */
+    ck_assert_int_eq(alter_wait(c, &req), 0);
+    ck_assert_int_eq(ap_reply.error_code, CTRL_KERR_INVALID_UPDATE_VERSION);
+    /* the current ISR again: answered with the current state, nothing committed */
+    req.partition_epoch = 1;
+    before = ctrl_image_applied_offset(ctrl_metadata(c));
+    ck_assert_int_eq(alter_wait(c, &req), 0);
+    ck_assert_int_eq(ap_reply.error_code, 0);
+    ck_assert_int_eq(ap_reply.partition_epoch, 1);
+    ck_assert_int_eq(ctrl_image_applied_offset(ctrl_metadata(c)), before);
+    ctrl_destroy(c);
+    event_base_free(base);
+    arena_deinit(&a);
+}
+END_TEST
+
+/* Manual replica assignments (CreateTopics / CreatePartitions): Kafka's
+ * rules and messages, and the leader is the first unfenced replica. */
+START_TEST(test_manual_assignment)
+{
+    struct arena a;
+    struct ctrl *c = start_registered(&a);
+    struct ctrl_endpoint ep = { .name = "PLAINTEXT", .host = "localhost", .port = 9093, .security_protocol = 0 };
+    for (int32_t id = 2; id <= 3; id++) {
+        struct ctrl_records recs = { 0 };
+        ck_assert_int_eq(ctrl_plan_register_broker(id, 1, (const uint8_t *)"0123456789abcdeX", &ep, 1, &a, &recs), 0);
+        ck_assert_int_eq(propose_wait(c, &recs), 0);
+    }
+    struct ctrl_records recs = { 0 };
+    ck_assert_int_eq(ctrl_plan_fence(ctrl_metadata(c), 3, true, false, &a, &recs), 0);
+    ck_assert_int_eq(propose_wait(c, &recs), 0);
+    const struct ctrl_image *img = ctrl_metadata(c);
+    char msg[256];
+    static const int32_t l12[] = { 1, 2 }, l21[] = { 2, 1 }, l1[] = { 1 }, l11[] = { 1, 1 }, l71[] = { 7, 1 },
+                         l3[] = { 3 }, l31[] = { 3, 1 };
+    const int32_t *ok[2] = { l12, l21 }, *uneven[2] = { l12, l1 }, *dup[1] = { l11 }, *unreg[1] = { l71 },
+                  *fenced[1] = { l3 }, *empty[1] = { l1 }, *mixed[2] = { l31, l21 };
+    int32_t two[2] = { 2, 2 }, two_one[2] = { 2, 1 }, one[1] = { 1 }, twos[1] = { 2 }, zero[1] = { 0 };
+    ck_assert_int_eq(ctrl_plan_assignment_check(img, ok, two, 2, -1, 0, msg, sizeof msg), 0);
+    ck_assert_int_eq(ctrl_plan_assignment_check(img, uneven, two_one, 2, -1, 0, msg, sizeof msg),
+                     ERR_INVALID_REPLICA_ASSIGNMENT);
+    ck_assert_str_eq(msg, "The manual partition assignment includes a partition with 1 replica(s), but this is not "
+                          "consistent with previous partitions, which have 2 replica(s).");
+    ck_assert_int_eq(ctrl_plan_assignment_check(img, dup, twos, 1, -1, 0, msg, sizeof msg),
+                     ERR_INVALID_REPLICA_ASSIGNMENT);
+    ck_assert_str_eq(msg, "The manual partition assignment includes the broker 1 more than once.");
+    ck_assert_int_eq(ctrl_plan_assignment_check(img, unreg, twos, 1, -1, 0, msg, sizeof msg),
+                     ERR_INVALID_REPLICA_ASSIGNMENT);
+    ck_assert_str_eq(msg, "The manual partition assignment includes broker 7, but no such broker is registered.");
+    ck_assert_int_eq(ctrl_plan_assignment_check(img, fenced, one, 1, -1, 4, msg, sizeof msg),
+                     ERR_INVALID_REPLICA_ASSIGNMENT);
+    ck_assert_str_eq(msg, "All brokers specified in the manual partition assignment for partition 4 are fenced or in "
+                          "controlled shutdown.");
+    ck_assert_int_eq(ctrl_plan_assignment_check(img, empty, zero, 1, -1, 0, msg, sizeof msg),
+                     ERR_INVALID_REPLICA_ASSIGNMENT);
+    ck_assert_str_eq(msg, "The manual partition assignment includes an empty replica list.");
+    ck_assert_int_eq(ctrl_plan_assignment_check(img, ok, two, 2, 3, 0, NULL, 0), ERR_INVALID_REPLICA_ASSIGNMENT);
+
+    /* a topic on [3,1] and [2,1]: broker 3 is fenced, so partition 0 is led by 1 */
+    struct ctrl_topic_spec spec = { .name = "manual", .name_len = 6, .partition_count = -1,
+                                    .replication_factor = -1, .assignment_count = 2, .assignments = mixed,
+                                    .assignment_lens = two };
+    int32_t eparts;
+    int16_t erf;
+    recs = (struct ctrl_records){ 0 };
+    ck_assert_int_eq(ctrl_plan_create_topic(img, &spec, 1, 1, &a, &recs, &eparts, &erf), 0);
+    ck_assert_int_eq(eparts, 2);
+    ck_assert_int_eq(erf, 2);
+    ck_assert_int_eq(propose_wait(c, &recs), 0);
+    const struct ctrl_topic *t = ctrl_image_topic_find(ctrl_metadata(c), "manual", 6);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->partitions[0].replica_count, 2);
+    ck_assert_int_eq(t->partitions[0].replicas[0], 3);
+    ck_assert_int_eq(t->partitions[0].leader, 1);
+    ck_assert_int_eq(t->partitions[1].leader, 2);
+    spec.assignments = uneven;
+    spec.assignment_lens = two_one;
+    spec.name = "manual2";
+    spec.name_len = 7;
+    recs = (struct ctrl_records){ 0 };
+    ck_assert_int_eq(ctrl_plan_create_topic(ctrl_metadata(c), &spec, 1, 1, &a, &recs, &eparts, &erf),
+                     ERR_INVALID_REPLICA_ASSIGNMENT);
+
+    /* two more partitions on [1,2] and [2,1]; one list for two partitions is refused */
+    recs = (struct ctrl_records){ 0 };
+    ck_assert_int_eq(ctrl_plan_create_partitions(ctrl_metadata(c), "manual", 6, 4, ok, two, 1, &a, &recs),
+                     ERR_INVALID_REPLICA_ASSIGNMENT);
+    ck_assert_int_eq(ctrl_plan_create_partitions(ctrl_metadata(c), "manual", 6, 3, dup, twos, 1, &a, &recs),
+                     ERR_INVALID_REPLICA_ASSIGNMENT);
+    ck_assert_int_eq(ctrl_plan_create_partitions(ctrl_metadata(c), "manual", 6, 4, ok, two, 2, &a, &recs), 0);
+    ck_assert_int_eq(propose_wait(c, &recs), 0);
+    t = ctrl_image_topic_find(ctrl_metadata(c), "manual", 6);
+    ck_assert_int_eq(t->partition_count, 4);
+    ck_assert_int_eq(t->partitions[2].replicas[0], 1);
+    ck_assert_int_eq(t->partitions[2].replicas[1], 2);
+    ck_assert_int_eq(t->partitions[3].leader, 2);
     ctrl_destroy(c);
     event_base_free(base);
     arena_deinit(&a);
@@ -331,6 +516,8 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_create_and_replay);
+    tcase_add_test(tc, test_alter_partition_rpc);
+    tcase_add_test(tc, test_manual_assignment);
     tcase_add_test(tc, test_reassign_finishes);
     tcase_add_test(tc, test_mlog_torn_tail);
     tcase_add_test(tc, test_mlog_cut_prefix);

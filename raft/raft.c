@@ -904,7 +904,7 @@ void raft_advance(struct raft *r, const struct raft_ready *rd)
         ASSERT(rd->committed[0].index == r->applied + 1);
         r->applied = rd->committed[rd->committed_count - 1].index;
     }
-    if (last > 0)
+    if (last > 0 && !r->cfg.persist_async)
         raft_persisted(r, last);
 }
 

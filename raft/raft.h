@@ -46,6 +46,8 @@ struct raft_config {
     bool check_quorum;                       /* leader resigns without a majority of fetches */
     bool pre_vote;                           /* KIP-996 pre-vote */
     bool disk_lost;                          /* voter restarted on a wiped disk */
+    bool persist_async;                      /* raft_advance does not imply raft_persisted:
+                                              * the driver reports disk completions itself */
     uint64_t prng_seed;                      /* election jitter */
     struct raft_storage storage;
     /* limits (all preallocated at create) */
@@ -117,7 +119,10 @@ MUST_CHECK int raft_snapshot_taken(struct raft *r, uint64_t index);
 bool raft_has_ready(const struct raft *r);
 /* raft_ready - fill rd; everything it points to lives until raft_advance. */
 void raft_ready(struct raft *r, struct raft_ready *rd);
-/* raft_advance - rd was persisted, its messages sent, its commits applied. */
+/* raft_advance - rd was persisted, its messages sent, its commits applied.
+ * With cfg.persist_async, rd's entries were only written (not yet durable):
+ * the driver calls raft_persisted once its sync completes, and only then do
+ * they count toward the commit (leader) or get handed out as committed. */
 void raft_advance(struct raft *r, const struct raft_ready *rd);
 
 enum raft_role raft_role_get(const struct raft *r);

@@ -707,6 +707,45 @@ START_TEST(test_hw_needs_current_epoch_entry_and_voters)
 }
 END_TEST
 
+/* cfg.persist_async: raft_advance no longer implies raft_persisted.  The
+ * leader's own entry counts toward the majority only once the driver reports
+ * its sync, and nothing is handed out as committed before that. */
+START_TEST(test_leader_counts_itself_only_once_persisted)
+{
+    static struct tnode n[3];
+    memset(n, 0, sizeof n);
+    struct raft_config cfg;
+    raft_config_defaults(&cfg);
+    cfg.persist_async = true;
+    tnode_create(&n[0], 1, t_voters3, 3, &cfg);
+    tnode_create(&n[1], 2, t_voters3, 3, NULL);
+    tnode_create(&n[2], 3, t_voters3, 3, NULL);
+    elect(n, 3, 1);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    ck_assert_uint_eq(raft_last_index_get(n[0].r), 1); /* LeaderChange, written, not synced */
+    struct raft_msg m;
+    ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, 2, &m));
+    tstep(&n[1], &m);
+    fetch_round(&n[1], &n[0]); /* node 2 gets entry 1 */
+    fetch_round(&n[1], &n[0]); /* and acknowledges it (fetch offset 2) */
+    ck_assert_uint_eq(raft_last_index_get(n[1].r), 1);
+    /* majority {1, 2} holds entry 1, but node 1 has not synced it: no commit */
+    ck_assert_uint_eq(raft_high_watermark_get(n[0].r), 0);
+    ck_assert_uint_eq(n[0].applied, 0);
+    uint32_t id, idle;
+    uint64_t match;
+    ck_assert(raft_voter_progress(n[0].r, 0, &id, &match, &idle));
+    ck_assert_uint_eq(match, 0);
+    /* the sync completes: now the leader counts itself and applies */
+    raft_persisted(n[0].r, 1);
+    tnode_ready(&n[0]);
+    ck_assert_uint_eq(raft_high_watermark_get(n[0].r), 1);
+    ck_assert_uint_eq(n[0].applied, 1);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_destroy(&n[i]);
+}
+END_TEST
+
 START_TEST(test_hw_bug_counts_old_epoch)
 {
     /* the same scenario with the re-injected bug commits the old entries early */
@@ -826,6 +865,7 @@ static Suite *raft_suite(void)
     tcase_add_test(tc, test_check_quorum_off_keeps_leader);
     tcase_add_test(tc, test_hw_needs_current_epoch_entry_and_voters);
     tcase_add_test(tc, test_hw_bug_counts_old_epoch);
+    tcase_add_test(tc, test_leader_counts_itself_only_once_persisted);
     tcase_add_test(tc, test_observer_catches_up_via_snapshot);
     tcase_add_test(tc, test_config_rejected);
     suite_add_tcase(s, tc);

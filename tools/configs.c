@@ -30,7 +30,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/arena.h"
+#include "common/kwire.h"
 #include "common/log.h"
+#include "kmsg.h"
+#include "tools/kclient.h"
 #include "tools/tool_common.h"
 
 #define CONFIGS_ITEMS_MAX 128
@@ -91,8 +95,9 @@ static void configs_usage(FILE *out)
             "--topic <String: topic>                The topic's name (= --entity-type topics\n"
             "                                         --entity-name NAME).\n"
             "\n"
-            "Dynamic broker configs are not supported by Samsa yet: set them in\n"
-            "server.properties (or KAFKA_* env) and restart the broker.\n");
+            "Broker configs Kafka changes at run time (log.retention.*, log.segment.bytes,\n"
+            "message.max.bytes, ...) apply live on every broker; --entity-default sets the\n"
+            "cluster-wide default, --entity-name <id> one broker.\n");
 }
 
 static int configs_usage_error(const char *msg)
@@ -537,15 +542,78 @@ static int configs_describe(struct tool_client *c, const struct configs_args *a)
     return rc;
 }
 
+/* The cluster-wide broker default: IncrementalAlterConfigs (SET / DELETE)
+ * on the BROKER resource named "", which librdkafka 2.0.2 cannot address,
+ * through the project's own client (kclient). */
+static int configs_alter_default(const struct configs_args *a, const struct tool_kv *adds, size_t nadd,
+                                 const struct tool_kv *dels, size_t ndel)
+{
+    struct kmsg_incremental_alter_configs_req_config *cfgs = calloc(nadd + ndel + 1, sizeof *cfgs);
+    if (!cfgs)
+        return configs_fail(a, RD_KAFKA_RESP_ERR__FAIL, "out of memory");
+    for (size_t i = 0; i < nadd + ndel; i++) {
+        kmsg_incremental_alter_configs_req_config_init(&cfgs[i]);
+        bool add = i < nadd;
+        cfgs[i].name = bytes_cstr(add ? adds[i].name : dels[i - nadd].name);
+        cfgs[i].config_operation = add ? 0 : 1; /* SET, DELETE */
+        cfgs[i].value = add ? bytes_cstr(adds[i].value) : (struct bytes){ NULL, 0 };
+    }
+    struct kmsg_incremental_alter_configs_req_resource res;
+    kmsg_incremental_alter_configs_req_resource_init(&res);
+    res.resource_type = 4; /* BROKER */
+    res.resource_name = bytes_cstr("");
+    res.configs = cfgs;
+    res.configs_count = (int32_t)(nadd + ndel);
+    struct kmsg_incremental_alter_configs_req req;
+    kmsg_incremental_alter_configs_req_init(&req);
+    req.resources = &res;
+    req.resources_count = 1;
+    struct buf body;
+    buf_init(&body, 1 << 20);
+    struct kclient kc;
+    struct arena ar;
+    arena_init(&ar, 4096, 1 << 20);
+    struct kmsg_incremental_alter_configs_resp resp;
+    struct bytes out;
+    char err[TOOL_ERRSTR_MAX] = "";
+    int rc = kmsg_incremental_alter_configs_req_encode(&body, 0, &req);
+    if (rc == 0 && (rc = kclient_connect(&kc, a->bootstrap, 30000)) == 0) {
+        rc = kclient_call(&kc, KMSG_API_INCREMENTAL_ALTER_CONFIGS, 0, buf_bytes(&body), &out);
+        if (rc == 0) {
+            struct kwire_reader r;
+            kwire_reader_init(&r, out);
+            rc = kmsg_incremental_alter_configs_resp_decode(&r, 0, &ar, &resp);
+        }
+        kclient_close(&kc);
+    }
+    buf_deinit(&body);
+    free(cfgs);
+    int ret = 0;
+    if (rc < 0) {
+        snprintf(err, sizeof err, "IncrementalAlterConfigs to %s failed: %s", a->bootstrap, err_str(rc));
+        ret = configs_fail(a, RD_KAFKA_RESP_ERR__TRANSPORT, err);
+    } else if (resp.responses_count != 1) {
+        ret = configs_fail(a, RD_KAFKA_RESP_ERR__BAD_MSG, "the broker answered no result for the default resource");
+    } else if (resp.responses[0].error_code != 0) {
+        rd_kafka_resp_err_t kerr = (rd_kafka_resp_err_t)resp.responses[0].error_code;
+        struct bytes m = resp.responses[0].error_message;
+        snprintf(err, sizeof err, "%.*s", m.ptr ? (int)m.len : 0, m.ptr ? (const char *)m.ptr : "");
+        ret = configs_fail(a, kerr, err[0] ? err : rd_kafka_err2str(kerr));
+    } else {
+        printf("Completed updating default config for %s in the cluster.\n", a->entity_type);
+        fflush(stdout);
+    }
+    arena_deinit(&ar);
+    return ret;
+}
+
 /* Read-modify-write with AlterConfigs (see the file comment). */
 static int configs_alter_run(struct tool_client *c, const struct configs_args *a, const struct tool_kv *adds,
                              size_t nadd, const struct tool_kv *dels, size_t ndel)
 {
     char err[TOOL_ERRSTR_MAX];
     if (a->entity_default)
-        return configs_arg_error("Cannot alter the cluster-wide broker default: librdkafka 2.0.2 cannot address the "
-                                 "default broker resource (and Samsa does not support dynamic broker configs yet; set "
-                                 "them in server.properties and restart)");
+        return configs_alter_default(a, adds, nadd, dels, ndel);
     const char *entity = a->entity_name;
     rd_kafka_ResourceType_t type = configs_is_topics(a) ? RD_KAFKA_RESOURCE_TOPIC : RD_KAFKA_RESOURCE_BROKER;
     struct configs_entry *cur = NULL;

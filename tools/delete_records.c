@@ -29,8 +29,8 @@
 #define DR_ENTRIES_MAX 4096
 #define DR_FILE_BYTES_MAX (4u << 20)
 
-int delete_records_json_parse(const char *text, size_t len, struct delete_records_entry *out, size_t max,
-                              size_t *count, char *err, size_t err_size)
+static int json_parse(const char *text, size_t len, struct delete_records_entry *out, size_t max, size_t *count,
+                      bool need_offset, char *err, size_t err_size)
 {
     struct tool_json j = { text, text + len };
     *count = 0;
@@ -87,9 +87,14 @@ int delete_records_json_parse(const char *text, size_t len, struct delete_record
                         if (!tool_json_eat(&j, '}'))
                             goto bad_json;
                     }
+                    if (!need_offset && !has_offset) {
+                        e->offset = -1;
+                        has_offset = true;
+                    }
                     if (!has_topic || !has_partition || !has_offset) {
-                        snprintf(err, err_size, "Missing field %s in a partition of the offset JSON file",
-                                 !has_topic ? "topic" : !has_partition ? "partition" : "offset");
+                        snprintf(err, err_size, "Missing field %s in a partition of the %sJSON file",
+                                 !has_topic ? "topic" : !has_partition ? "partition" : "offset",
+                                 need_offset ? "offset " : "");
                         return ERR_INVALID;
                     }
                     (*count)++;
@@ -115,6 +120,18 @@ int delete_records_json_parse(const char *text, size_t len, struct delete_record
 bad_json:
     snprintf(err, err_size, "The input string is not a valid JSON");
     return ERR_INVALID;
+}
+
+int delete_records_json_parse(const char *text, size_t len, struct delete_records_entry *out, size_t max,
+                              size_t *count, char *err, size_t err_size)
+{
+    return json_parse(text, len, out, max, count, true, err, err_size);
+}
+
+int delete_records_json_parse_partitions(const char *text, size_t len, struct delete_records_entry *out, size_t max,
+                                         size_t *count, char *err, size_t err_size)
+{
+    return json_parse(text, len, out, max, count, false, err, err_size);
 }
 
 enum dr_opt { DR_BOOTSTRAP, DR_OFFSET_JSON, DR_COMMAND_CONFIG, DR_HELP, DR_VERSION, DR_OPT_COUNT };

@@ -28,6 +28,12 @@ struct delete_records_entry {
 MUST_CHECK int delete_records_json_parse(const char *text, size_t len, struct delete_records_entry *out,
                                          size_t max, size_t *count, char *err, size_t err_size);
 
+/* delete_records_json_parse_partitions - the same file without offsets
+ * ({"partitions":[{"topic":"t","partition":0}]}: kafka-leader-election's
+ * --path-to-json-file); offset is -1. */
+MUST_CHECK int delete_records_json_parse_partitions(const char *text, size_t len, struct delete_records_entry *out,
+                                                    size_t max, size_t *count, char *err, size_t err_size);
+
 int tool_delete_records_main(int argc, char **argv);
 
 #endif

@@ -60,10 +60,4 @@ MUST_CHECK int kclient_call(struct kclient *kc, int16_t api_key, int16_t version
         }                                                                              \
     } while (0)
 
-/* kclient_command_config_check - these tools speak plain TCP: a
- * --command-config file asking for another security.protocol cannot be
- * honoured, so say so (one line on stderr, naming tool) instead of ignoring
- * it.  Returns 0 to go on, 1 (the exit code) after the message. */
-int kclient_command_config_check(const char *path, const char *tool);
-
 #endif

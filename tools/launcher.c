@@ -39,6 +39,7 @@
 #include "tools/delete_records.h"
 #include "tools/dump_log.h"
 #include "tools/get_offsets.h"
+#include "tools/leader_election.h"
 #include "tools/log_dirs.h"
 #include "tools/metadata_quorum.h"
 #include "tools/perf_tools.h"
@@ -347,6 +348,8 @@ static const struct launcher_class launcher_classes[] = {
     { "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", tool_consumer_groups_main },
     { "kafka.admin.DeleteRecordsCommand", tool_delete_records_main },
     { "org.apache.kafka.tools.DeleteRecordsCommand", tool_delete_records_main },
+    { "kafka.admin.LeaderElectionCommand", tool_leader_election_main },
+    { "org.apache.kafka.tools.LeaderElectionCommand", tool_leader_election_main },
     { "kafka.tools.StorageTool", tool_storage_main },
     { "kafka.tools.DumpLogSegments", tool_dump_log_main },
     { "org.apache.kafka.tools.DumpLogSegments", tool_dump_log_main },

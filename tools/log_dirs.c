@@ -210,7 +210,7 @@ int tool_log_dirs_main(int argc, char **argv)
         return tool_usage_error("Command must include --describe", ld_usage);
     if (!o.val[LD_BOOTSTRAP])
         return tool_usage_error("Missing required argument \"[bootstrap-server]\"", ld_usage);
-    if (kclient_command_config_check(o.val[LD_COMMAND_CONFIG], "log-dirs"))
+    if (o.val[LD_COMMAND_CONFIG] && tool_props_plaintext_only(o.val[LD_COMMAND_CONFIG], "--command-config", "log-dirs"))
         return 1;
     static char *topics[LD_TOPICS_MAX];
     int topic_count = ld_split(o.val[LD_TOPIC_LIST], topics, LD_TOPICS_MAX);

@@ -112,7 +112,9 @@ int tool_metadata_quorum_main(int argc, char **argv)
         usage(stderr);
         return 1;
     }
-    if (kclient_command_config_check(command_config, "metadata-quorum"))
+    /* this tool speaks plain TCP (tools/kclient): a client file asking for
+     * TLS or SASL cannot be honoured, so say so instead of ignoring it */
+    if (command_config && tool_props_plaintext_only(command_config, "--command-config", "metadata-quorum"))
         return 1;
     struct kclient kc;
     int rc = kclient_connect(&kc, bootstrap, 10000);

@@ -1100,7 +1100,7 @@ int tool_reassign_partitions_main(int argc, char **argv)
                "of one broker\n");
         return 1;
     }
-    if (kclient_command_config_check(o.val[RP_COMMAND_CONFIG], "reassign-partitions"))
+    if (o.val[RP_COMMAND_CONFIG] && tool_props_plaintext_only(o.val[RP_COMMAND_CONFIG], "--command-config", "reassign-partitions"))
         return 1;
     struct rp_part *target = NULL;
     int32_t n = 0;

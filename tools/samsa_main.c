@@ -23,6 +23,7 @@
 #include "tools/dump_log.h"
 #include "tools/get_offsets.h"
 #include "tools/launcher.h"
+#include "tools/leader_election.h"
 #include "tools/log_dirs.h"
 #include "tools/metadata_quorum.h"
 #include "tools/perf_tools.h"
@@ -48,6 +49,7 @@ static const struct samsa_tool samsa_tools[] = {
     { "console-consumer", tool_console_consumer_main, "print a topic's records (kafka-console-consumer)" },
     { "get-offsets", tool_get_offsets_main, "print topic:partition:offset for a time (kafka-get-offsets, GetOffsetShell)" },
     { "delete-records", tool_delete_records_main, "delete records below offsets from a JSON file (kafka-delete-records)" },
+    { "leader-election", tool_leader_election_main, "elect preferred or unclean partition leaders (kafka-leader-election)" },
     { "verifiable-producer", tool_verifiable_producer_main, "produce 0,1,2,... and print JSON events (kafka-verifiable-producer)" },
     { "verifiable-consumer", tool_verifiable_consumer_main, "consume in a group and print JSON events (kafka-verifiable-consumer)" },
     { "broker-api-versions", tool_broker_api_versions_main, "each broker's API versions (kafka-broker-api-versions)" },

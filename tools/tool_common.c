@@ -618,3 +618,32 @@ int64_t tool_wall_ms(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+struct plaintext_props {
+    char security_protocol[64];
+};
+
+static int plaintext_props_cb(void *ctx, const char *kv, int line_number)
+{
+    (void)line_number;
+    struct plaintext_props *p = ctx;
+    if (strncmp(kv, "security.protocol=", 18) == 0)
+        snprintf(p->security_protocol, sizeof p->security_protocol, "%s", kv + 18);
+    return 0;
+}
+
+int tool_props_plaintext_only(const char *path, const char *opt, const char *tool)
+{
+    struct plaintext_props props = { "" };
+    int rc = tool_props_each(path, plaintext_props_cb, &props);
+    if (rc < 0 && rc != ERR_INVALID) {
+        fprintf(stderr, "Error: cannot read %s file %s: %s\n", opt, path, strerror(-rc));
+        return 1;
+    }
+    if (props.security_protocol[0] && strcasecmp(props.security_protocol, "PLAINTEXT") != 0) {
+        fprintf(stderr, "Error: security.protocol=%s from %s is not supported by %s yet (plaintext only)\n",
+                props.security_protocol, path, tool);
+        return 1;
+    }
+    return 0;
+}

@@ -173,6 +173,11 @@ int64_t tool_now_ms(void);
  * negative fn result, else 0.
  */
 MUST_CHECK int tool_props_each(const char *path, int (*fn)(void *ctx, const char *kv, int line_number), void *ctx);
+/* tool_props_plaintext_only - for the tools over tools/kclient (plain TCP):
+ * 0 when the client properties file `path` (option `opt`) asks for no other
+ * security.protocol than PLAINTEXT, else 1 after one line on stderr saying
+ * that `tool` cannot honour it (or that the file cannot be read). */
+int tool_props_plaintext_only(const char *path, const char *opt, const char *tool);
 
 /* tool_json_string - p[0..len) as a JSON string literal (quotes, escapes;
  * bytes >= 0x80 pass through as UTF-8), or null when p is NULL. */

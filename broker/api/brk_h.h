@@ -18,11 +18,19 @@
 void brk_h_produce(struct brk_req *req);
 void brk_h_fetch(struct brk_req *req);
 void brk_h_list_offsets(struct brk_req *req);
+void brk_h_offset_for_leader_epoch(struct brk_req *req);
 void brk_h_metadata(struct brk_req *req);
 void brk_h_create_topics(struct brk_req *req);
 void brk_h_delete_topics(struct brk_req *req);
 void brk_h_delete_records(struct brk_req *req);
 void brk_h_describe_configs(struct brk_req *req);
+/* Dynamic broker configs (brk_h_configs.c): is rec a broker ConfigRecord
+ * for this broker or the cluster default?  brk_configs_refresh re-fills the
+ * configuration's dynamic layers from the image (the broker then
+ * reconfigures its partitions). */
+struct Samsa__MetadataRecord;
+bool brk_configs_dynamic_record(const struct brk_ctx *srv, const struct Samsa__MetadataRecord *rec);
+void brk_configs_refresh(struct brk_ctx *srv, const struct ctrl_image *img);
 void brk_h_alter_configs(struct brk_req *req);
 void brk_h_create_partitions(struct brk_req *req);
 void brk_h_incremental_alter_configs(struct brk_req *req);
@@ -42,10 +50,18 @@ void brk_h_offset_fetch(struct brk_req *req);
 void brk_h_describe_groups(struct brk_req *req);
 void brk_h_list_groups(struct brk_req *req);
 void brk_h_delete_groups(struct brk_req *req);
-/* brk_h_group_start - create the group coordinator and replay the local
- * __consumer_offsets partitions into it (blocks on reads); call once the
- * local partitions are open, before the client listeners.  Starts its timer. */
+void brk_h_elect_leaders(struct brk_req *req);
+/* brk_h_group_start - create the group coordinator and replay the
+ * __consumer_offsets partitions this node leads (blocks on reads); call once
+ * the local partitions are open, before the client listeners.  Starts its
+ * timer. */
 MUST_CHECK int brk_h_group_start(struct brk_ctx *srv);
+/* brk_h_group_follow - after a metadata record (NULL: a snapshot) was
+ * applied to the partitions: groups follow their __consumer_offsets
+ * partition.  A partition this node came to lead is loaded from its log
+ * soon after (COORDINATOR_LOAD_IN_PROGRESS meanwhile); one it stopped
+ * leading has its groups dropped (NOT_COORDINATOR to their members). */
+void brk_h_group_follow(struct brk_ctx *srv, const Samsa__MetadataRecord *rec);
 /* brk_h_group_stop - after in-flight appends drained (their callbacks use it). */
 void brk_h_group_stop(struct brk_ctx *srv);
 
@@ -63,6 +79,10 @@ void brk_h_group_stop(struct brk_ctx *srv);
 struct ctrl_records;
 MUST_CHECK int brk_admin_commit(struct brk_req *req, const struct ctrl_records *recs, int16_t *error_code,
                                 struct bytes *error_message, const uint8_t *check_topic_id, brk_handler_fn respond);
+/* brk_admin_commit_election - brk_admin_commit for leader elections
+ * (ctrl_propose_election). */
+MUST_CHECK int brk_admin_commit_election(struct brk_req *req, const struct ctrl_records *recs, int16_t *error_code,
+                                         struct bytes *error_message, brk_handler_fn respond);
 void brk_admin_release(struct brk_req *req, brk_handler_fn respond);
 /* brk_auto_create_topic - Metadata/Produce auto-creation when
  * auto.create.topics.enable is on; 0 if the topic exists afterwards. */

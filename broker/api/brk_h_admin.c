@@ -41,8 +41,9 @@ static void admin_item_done(void *arg, int rc)
     brk_admin_release(req, it->respond);
 }
 
-int brk_admin_commit(struct brk_req *req, const struct ctrl_records *recs, int16_t *error_code,
-                     struct bytes *error_message, const uint8_t *check_topic_id, brk_handler_fn respond)
+static int admin_commit(struct brk_req *req, const struct ctrl_records *recs, int16_t *error_code,
+                        struct bytes *error_message, const uint8_t *check_topic_id, bool election,
+                        brk_handler_fn respond)
 {
     struct brk_ctx *srv = brk_req_ctx(req);
     struct admin_item *it = arena_alloc(&req->arena, sizeof *it);
@@ -59,10 +60,23 @@ int brk_admin_commit(struct brk_req *req, const struct ctrl_records *recs, int16
         it->name = recs->recs[0]->topic->name; /* lives in req->arena */
     }
     req->pending++;
-    int rc = ctrl_propose(srv->ctrl, recs->recs, recs->count, admin_item_done, it);
+    int rc = election ? ctrl_propose_election(srv->ctrl, recs->recs, recs->count, admin_item_done, it)
+                      : ctrl_propose(srv->ctrl, recs->recs, recs->count, admin_item_done, it);
     if (rc < 0)
         req->pending--;
     return rc;
+}
+
+int brk_admin_commit(struct brk_req *req, const struct ctrl_records *recs, int16_t *error_code,
+                     struct bytes *error_message, const uint8_t *check_topic_id, brk_handler_fn respond)
+{
+    return admin_commit(req, recs, error_code, error_message, check_topic_id, false, respond);
+}
+
+int brk_admin_commit_election(struct brk_req *req, const struct ctrl_records *recs, int16_t *error_code,
+                              struct bytes *error_message, brk_handler_fn respond)
+{
+    return admin_commit(req, recs, error_code, error_message, NULL, true, respond);
 }
 
 void brk_admin_release(struct brk_req *req, brk_handler_fn respond)
@@ -183,19 +197,41 @@ static int16_t create_one(struct brk_req *req, const struct kmsg_create_topics_r
     int32_t *lens = arena_alloc_array(&req->arena, (size_t)na, sizeof *lens);
     if ((!assign || !lens) && na > 0)
         return KERR_UNKNOWN_SERVER_ERROR;
+    /* KRaft's order and messages (ReplicationControlManager.createTopic) */
+    if (na > 0 && t->replication_factor != -1) {
+        snprintf(msg, msg_size, "A manual partition assignment was specified, but replication factor was not set "
+                                "to -1.");
+        return KERR_INVALID_REQUEST;
+    }
+    if (na > 0 && t->num_partitions != -1) {
+        snprintf(msg, msg_size, "A manual partition assignment was specified, but numPartitions was not set to -1.");
+        return KERR_INVALID_REQUEST;
+    }
+    int32_t rf_seen = -1;
     for (int32_t p = 0; p < na; p++) {
         const struct kmsg_create_topics_req_assignment *as = &t->assignments[p];
-        if (as->partition_index < 0 || as->partition_index >= na || assign[as->partition_index]) {
-            snprintf(msg, msg_size, "Replica assignment partitions must be 0..%d, each once.", na - 1);
+        int32_t pi = as->partition_index;
+        bool in_range = pi >= 0 && pi < na;
+        if (in_range && assign[pi]) {
+            snprintf(msg, msg_size, "Found multiple manual partition assignments for partition %d", pi);
             return KERR_INVALID_REPLICA_ASSIGNMENT;
         }
-        assign[as->partition_index] = as->broker_ids;
-        lens[as->partition_index] = as->broker_ids_count;
+        int32_t nb = as->broker_ids_count > 0 ? as->broker_ids_count : 0;
+        int rc = ctrl_plan_assignment_check(ctrl_metadata(srv->ctrl), (const int32_t *const *)&as->broker_ids, &nb, 1, rf_seen, pi, msg,
+                                            msg_size);
+        if (rc < 0)
+            return brk_kerr_from_err(rc);
+        rf_seen = nb;
+        if (in_range) {
+            assign[pi] = as->broker_ids;
+            lens[pi] = nb;
+        }
     }
-    if (na > 0 && (t->num_partitions != -1 || t->replication_factor != -1)) {
-        snprintf(msg, msg_size, "Both numPartitions or replicationFactor and replicasAssignments were set. Both "
-                                "cannot be used at the same time.");
-        return KERR_INVALID_REQUEST;
+    for (int32_t p = 0; p < na; p++) {
+        if (!assign[p]) {
+            snprintf(msg, msg_size, "partitions should be a consecutive 0-based integer sequence");
+            return KERR_INVALID_REPLICA_ASSIGNMENT;
+        }
     }
     if (na == 0 && (t->num_partitions == 0 || t->num_partitions < -1)) {
         snprintf(msg, msg_size, "Number of partitions was set to an invalid non-positive value.");
@@ -353,18 +389,48 @@ void brk_h_create_partitions(struct brk_req *req)
         kmsg_create_partitions_resp_result_init(r);
         const struct kmsg_create_partitions_req_topic *t = &m.topics[i];
         r->name = t->name;
-        if (t->assignments_count > 0) {
-            r->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
-            r->error_message = bytes_cstr("Manual replica assignment for new partitions is not supported yet; "
-                                          "omit --replica-assignment.");
-            continue;
-        }
         const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
         const struct ctrl_topic *ct = t->name.ptr ? ctrl_image_topic_find(img, (const char *)t->name.ptr, t->name.len)
                                                   : NULL;
         struct ctrl_records recs = { 0 };
-        rc = ct ? ctrl_plan_create_partitions(img, ct->name, strlen(ct->name), t->count, &req->arena, &recs)
-                : ERR_NOT_FOUND;
+        const int32_t **assign = NULL;
+        int32_t *lens = NULL;
+        int32_t na = t->assignments_count > 0 ? t->assignments_count : 0;
+        rc = ct ? 0 : ERR_NOT_FOUND;
+        if (rc == 0 && t->assignments && t->count > ct->partition_count) {
+            /* KRaft's createPartitions: one list per new partition, each
+             * checked with the topic's replication factor */
+            char *msg = arena_alloc(&req->arena, 512);
+            assign = arena_alloc_array(&req->arena, (size_t)na + 1, sizeof *assign);
+            lens = arena_alloc_array(&req->arena, (size_t)na + 1, sizeof *lens);
+            if (!msg || !assign || !lens) {
+                r->error_code = KERR_UNKNOWN_SERVER_ERROR;
+                continue;
+            }
+            for (int32_t p = 0; p < na; p++) {
+                assign[p] = t->assignments[p].broker_ids;
+                lens[p] = t->assignments[p].broker_ids_count > 0 ? t->assignments[p].broker_ids_count : 0;
+            }
+            int32_t additional = t->count - ct->partition_count;
+            if (na != additional) {
+                snprintf(msg, 512, "Attempted to add %d additional partition(s), but only %d assignment(s) were "
+                         "specified.", additional, na);
+                rc = ERR_INVALID_REPLICA_ASSIGNMENT;
+            } else {
+                rc = ctrl_plan_assignment_check(img, (const int32_t *const *)assign, lens, na,
+                                                ct->partition_count > 0 ? ct->partitions[0].replica_count : -1,
+                                                ct->partition_count, msg, 512);
+            }
+            if (rc < 0) {
+                r->error_code = brk_kerr_from_err(rc);
+                r->error_message = bytes_cstr(msg);
+                continue;
+            }
+        }
+        if (rc == 0)
+            rc = ctrl_plan_create_partitions(img, ct->name, strlen(ct->name), t->count,
+                                             (const int32_t *const *)assign, lens, assign ? na : 0, &req->arena,
+                                             &recs);
         if (rc == ERR_INVALID_PARTITIONS && ct) {
             char *msg = arena_alloc(&req->arena, 160);
             if (msg) {

@@ -3,11 +3,15 @@
  *
  * Topic configs: the image holds each topic's overrides; every other topic
  * key reports its default, which comes from its broker synonym (retention.ms
- * from log.retention.hours, ...) as in Kafka.  Broker configs: the static
- * configuration with each key's source.  Dynamic broker config changes are
- * refused with a message saying so, except the replication throttles
- * (leader/follower.replication.throttled.rate, set by
- * kafka-reassign-partitions --throttle), which are stored in the metadata.
+ * from log.retention.hours, ...) as in Kafka.  Broker configs (KIP-226):
+ * ConfigRecords of resource type BROKER, name "<id>" for one broker or ""
+ * for the cluster default (kafka-configs --entity-default), over the static
+ * configuration; every broker applies them live (brk_configs_refresh, then
+ * its partitions are reconfigured).  Only keys Kafka changes at run time
+ * are accepted (config_key_is_dynamic); others get Kafka's "Cannot update
+ * these configs dynamically: Set(...)".  DescribeConfigs reports Kafka's
+ * sources (DYNAMIC_TOPIC 1, DYNAMIC_BROKER 2, DYNAMIC_DEFAULT_BROKER 3,
+ * STATIC_BROKER 4, DEFAULT 5) and, when asked, synonyms in Kafka's order.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,15 +22,13 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "controller/ctrl.h"
+#include "metadata.pb-c.h"
 
 #define RESOURCE_TOPIC 2
 #define RESOURCE_BROKER 4
 
 /* Kafka's DescribeConfigs ConfigSource ids */
 #define SOURCE_DYNAMIC_TOPIC 1
-#define SOURCE_DYNAMIC_BROKER 2
-#define SOURCE_DYNAMIC_DEFAULT_BROKER 3
-#define SOURCE_STATIC_BROKER 4
 #define SOURCE_DEFAULT 5
 
 static int8_t kafka_config_type(enum config_type t)
@@ -54,18 +56,22 @@ static bool key_wanted(const struct kmsg_describe_configs_req_resource *r, const
     return false;
 }
 
-static int8_t broker_key_source(const struct config *cfg, const char *name, const char **value)
+/* Kafka's synonyms of broker key `name` into syn[from..], as DescribeConfigs
+ * entries.  Returns the new count or ERR_LIMIT. */
+static int synonyms_add(struct brk_req *req, const char *name, struct kmsg_describe_configs_resp_synonym *syn,
+                        int32_t from)
 {
-    for (size_t i = 0; i < config_broker_key_count(); i++) {
-        if (strcmp(config_broker_key_at(i)->name, name) != 0)
-            continue;
-        struct config_entry e;
-        config_broker_entry_get(cfg, i, &e);
-        *value = e.value;
-        return e.source == CONFIG_SOURCE_DEFAULT ? SOURCE_DEFAULT : SOURCE_STATIC_BROKER;
+    struct brk_ctx *srv = brk_req_ctx(req);
+    struct config_synonym cs[CONFIG_SYNONYMS_MAX];
+    size_t n = config_broker_synonyms(srv->cfg, name, cs);
+    int32_t k = from;
+    for (size_t i = 0; i < n; i++, k++) {
+        kmsg_describe_configs_resp_synonym_init(&syn[k]);
+        syn[k].name = bytes_cstr(cs[i].name);
+        syn[k].value = cs[i].value ? bytes_cstr(cs[i].value) : (struct bytes){ NULL, 0 };
+        syn[k].source = (int8_t)config_source_kafka_code(cs[i].source);
     }
-    *value = NULL;
-    return SOURCE_DEFAULT;
+    return k;
 }
 
 static int describe_topic(struct brk_req *req, const struct kmsg_describe_configs_req *m,
@@ -99,23 +105,21 @@ static int describe_topic(struct brk_req *req, const struct kmsg_describe_config
         if (m->include_documentation && k->doc)
             c->documentation = bytes_cstr(k->doc);
         const char *over = ctrl_configs_find(&t->configs, k->name);
-        const char *bvalue = NULL;
-        int8_t bsource = k->synonym ? broker_key_source(srv->cfg, k->synonym, &bvalue) : SOURCE_DEFAULT;
-        if (over) {
-            c->value = bytes_cstr(over);
-            c->config_source = SOURCE_DYNAMIC_TOPIC;
-            c->is_default = false;
-        } else {
-            char *v = arena_alloc(&req->arena, 256);
-            if (!v)
-                return ERR_LIMIT;
-            if (config_topic_default(srv->cfg, k->name, v, 256, NULL) == 0)
-                c->value = bytes_cstr(v);
-            c->config_source = bsource;
-            c->is_default = bsource == SOURCE_DEFAULT;
+        char *v = arena_alloc(&req->arena, 256);
+        if (!v)
+            return ERR_LIMIT;
+        struct config_entry e;
+        if (config_topic_entry_get(srv->cfg, i, over, v, 256, &e) < 0) {
+            e.value = NULL;
+            e.source = CONFIG_SOURCE_DEFAULT;
+            e.is_default = 1;
         }
+        c->value = e.value ? bytes_cstr(e.value) : (struct bytes){ NULL, 0 };
+        c->config_source = (int8_t)config_source_kafka_code(e.source);
+        c->is_default = e.is_default != 0;
         if (m->include_synonyms) {
-            struct kmsg_describe_configs_resp_synonym *syn = arena_alloc_array(&req->arena, 2, sizeof *syn);
+            struct kmsg_describe_configs_resp_synonym *syn =
+                arena_alloc_array(&req->arena, 1 + CONFIG_SYNONYMS_MAX, sizeof *syn);
             if (!syn)
                 return ERR_LIMIT;
             int32_t ns = 0;
@@ -125,12 +129,8 @@ static int describe_topic(struct brk_req *req, const struct kmsg_describe_config
                 syn[ns].value = c->value;
                 syn[ns++].source = SOURCE_DYNAMIC_TOPIC;
             }
-            if (k->synonym && bsource == SOURCE_STATIC_BROKER) {
-                kmsg_describe_configs_resp_synonym_init(&syn[ns]);
-                syn[ns].name = bytes_cstr(k->synonym);
-                syn[ns].value = bvalue ? bytes_cstr(bvalue) : (struct bytes){ NULL, 0 };
-                syn[ns++].source = SOURCE_STATIC_BROKER;
-            }
+            if (k->synonym)
+                ns = synonyms_add(req, k->synonym, syn, ns);
             c->synonyms = syn;
             c->synonyms_count = ns;
         }
@@ -138,47 +138,8 @@ static int describe_topic(struct brk_req *req, const struct kmsg_describe_config
     return 0;
 }
 
-/* The dynamic broker configs Samsa stores: the replication throttles that
- * kafka-reassign-partitions --throttle sets (and --verify clears).  They
- * live in the metadata image (ConfigRecord, broker resource) like Kafka's;
- * replication does not enforce them yet. */
-static const char *const broker_dynamic_keys[] = { "leader.replication.throttled.rate",
-                                                   "follower.replication.throttled.rate",
-                                                   "replica.alter.log.dirs.io.max.bytes.per.second" };
-
-static bool broker_dynamic_key(const char *name)
-{
-    for (size_t i = 0; i < sizeof broker_dynamic_keys / sizeof broker_dynamic_keys[0]; i++)
-        if (strcmp(name, broker_dynamic_keys[i]) == 0)
-            return true;
-    return false;
-}
-
-static int broker_id_parse(const char *s, int *out)
-{
-    char *end = NULL;
-    long v = strtol(s, &end, 10);
-    if (!end || *end || end == s || v < 0 || v > INT32_MAX)
-        return ERR_INVALID;
-    *out = (int)v;
-    return 0;
-}
-
-/* self_synonym - c's one synonym: itself, from source. */
-static int self_synonym(struct arena *a, struct kmsg_describe_configs_resp_config *c, int8_t source)
-{
-    struct kmsg_describe_configs_resp_synonym *syn = arena_alloc(a, sizeof *syn);
-    if (!syn)
-        return ERR_LIMIT;
-    kmsg_describe_configs_resp_synonym_init(syn);
-    syn->name = c->name;
-    syn->value = c->value;
-    syn->source = source;
-    c->synonyms = syn;
-    c->synonyms_count = 1;
-    return 0;
-}
-
+/* One broker's configs (name = its id), or the cluster default (name ""):
+ * only the keys set there, as Kafka answers for the default resource. */
 static int describe_broker(struct brk_req *req, const struct kmsg_describe_configs_req *m,
                            const struct kmsg_describe_configs_req_resource *r,
                            struct kmsg_describe_configs_resp_result *res)
@@ -186,55 +147,54 @@ static int describe_broker(struct brk_req *req, const struct kmsg_describe_confi
     struct brk_ctx *srv = brk_req_ctx(req);
     char self[16];
     snprintf(self, sizeof self, "%d", srv->node->node_id);
-    if (r->resource_name.len > 0 && !bytes_eq_cstr(r->resource_name, self)) {
+    bool cluster_default = r->resource_name.len == 0;
+    if (!cluster_default && !bytes_eq_cstr(r->resource_name, self)) {
         res->error_code = KERR_INVALID_REQUEST;
         res->error_message = bytes_cstr("Broker id does not match this broker: send the request to that broker.");
         return 0;
     }
     size_t nk = config_broker_key_count();
-    size_t nd = sizeof broker_dynamic_keys / sizeof broker_dynamic_keys[0];
-    res->configs = arena_alloc_array(&req->arena, nk + nd, sizeof *res->configs);
+    res->configs = arena_alloc_array(&req->arena, nk, sizeof *res->configs);
     if (!res->configs)
         return ERR_LIMIT;
-    /* the stored dynamic ones first: this broker's, else the cluster default */
-    const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
-    for (size_t i = 0; i < nd; i++) {
-        const char *value = ctrl_configs_find(ctrl_image_broker_configs(img, srv->node->node_id),
-                                              broker_dynamic_keys[i]);
-        int8_t source = SOURCE_DYNAMIC_BROKER;
-        if (!value) {
-            value = ctrl_configs_find(ctrl_image_broker_configs(img, -1), broker_dynamic_keys[i]);
-            source = SOURCE_DYNAMIC_DEFAULT_BROKER;
-        }
-        if (!value || !key_wanted(r, broker_dynamic_keys[i]))
-            continue;
-        struct kmsg_describe_configs_resp_config *c = &res->configs[res->configs_count++];
-        kmsg_describe_configs_resp_config_init(c);
-        c->name = bytes_cstr(broker_dynamic_keys[i]);
-        c->value = bytes_cstr(value);
-        c->config_source = source;
-        c->config_type = kafka_config_type(CONFIG_LONG);
-        if (m->include_synonyms && self_synonym(&req->arena, c, source) < 0)
-            return ERR_LIMIT;
-    }
     for (size_t i = 0; i < nk; i++) {
         struct config_entry e;
         config_broker_entry_get(srv->cfg, i, &e);
         if (!key_wanted(r, e.key->name))
             continue;
+        const char *dflt = config_dynamic_value(srv->cfg, CONFIG_SOURCE_DYNAMIC_DEFAULT, e.key->name);
+        if (cluster_default && !dflt)
+            continue;
         struct kmsg_describe_configs_resp_config *c = &res->configs[res->configs_count++];
         kmsg_describe_configs_resp_config_init(c);
         c->name = bytes_cstr(e.key->name);
-        c->value = e.value ? bytes_cstr(e.value) : (struct bytes){ NULL, 0 };
-        c->read_only = true;
+        c->read_only = e.read_only != 0;
         c->is_sensitive = e.is_sensitive;
-        c->is_default = e.is_default;
-        c->config_source = e.source == CONFIG_SOURCE_DEFAULT ? SOURCE_DEFAULT : SOURCE_STATIC_BROKER;
         c->config_type = kafka_config_type(e.key->type);
         if (m->include_documentation && e.key->doc)
             c->documentation = bytes_cstr(e.key->doc);
-        if (m->include_synonyms && !e.is_default && self_synonym(&req->arena, c, SOURCE_STATIC_BROKER) < 0)
+        if (cluster_default) {
+            c->value = e.is_sensitive ? (struct bytes){ NULL, 0 } : bytes_cstr(dflt);
+            c->config_source = (int8_t)config_source_kafka_code(CONFIG_SOURCE_DYNAMIC_DEFAULT);
+            c->is_default = false;
+            continue;
+        }
+        c->value = e.value ? bytes_cstr(e.value) : (struct bytes){ NULL, 0 };
+        if (strcmp(e.key->name, "broker.id") == 0 && e.is_default)
+            c->value = bytes_cstr(self); /* KRaft: broker.id is node.id */
+        c->is_default = e.is_default;
+        /* Kafka: the source is the most significant synonym's (log.retention.ms
+         * unset but log.retention.hours in the file: STATIC_BROKER_CONFIG) */
+        struct kmsg_describe_configs_resp_synonym *syn =
+            arena_alloc_array(&req->arena, CONFIG_SYNONYMS_MAX, sizeof *syn);
+        if (!syn)
             return ERR_LIMIT;
+        int32_t ns = synonyms_add(req, e.key->name, syn, 0);
+        c->config_source = ns > 0 ? syn[0].source : SOURCE_DEFAULT;
+        if (m->include_synonyms) {
+            c->synonyms = syn;
+            c->synonyms_count = ns;
+        }
     }
     return 0;
 }
@@ -316,12 +276,51 @@ static const char *list_edit(struct arena *a, const char *cur, const char *item,
     return out;
 }
 
-/* configs_commit - commit a resource's planned config records (nothing
- * for validate_only or no change); the error text lands in msg. */
-static int16_t configs_commit(struct brk_req *req, const struct ctrl_records *recs, bool validate_only, char *msg,
-                              size_t msg_size, int16_t *err_slot, brk_handler_fn respond, const char *what,
-                              const char *name)
+/* APPEND (op 2) / SUBTRACT (op 3) on a list config: the new whole value
+ * from the current one (cur, NULL when unset).  KERR_NONE with *value. */
+static int16_t list_op_value(struct brk_req *req, const struct config_key *k, const struct cfg_change *ch,
+                             const char *cur, const char **value, char *msg, size_t msg_size)
 {
+    if (!k || k->type != CONFIG_LIST) {
+        snprintf(msg, msg_size, "Config %s is not a list; APPEND and SUBTRACT apply to list configs only.", ch->name);
+        return KERR_INVALID_CONFIG;
+    }
+    *value = list_edit(&req->arena, cur, ch->value ? ch->value : "", ch->op == 2);
+    return *value ? KERR_NONE : KERR_UNKNOWN_SERVER_ERROR;
+}
+
+/* Legacy AlterConfigs replaces the whole set: every override in cur that the
+ * request does not name is deleted. */
+static int plan_unnamed_deletes(const struct ctrl_image *img, int type, const char *resource,
+                                const struct ctrl_configs *cur, const struct cfg_change *ch, int32_t n,
+                                struct arena *a, struct ctrl_records *recs)
+{
+    for (int32_t i = 0; cur && i < cur->count; i++) {
+        bool kept = false;
+        for (int32_t j = 0; j < n && !kept; j++)
+            kept = strcmp(ch[j].name, cur->entries[i].name) == 0;
+        if (kept)
+            continue;
+        int rc = ctrl_plan_config(img, type, resource, cur->entries[i].name, NULL, a, recs);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* The end of one resource's alter: legacy deletes, then propose (unless
+ * validate_only).  resource is the topic name, a broker id or "" (the
+ * cluster default). */
+static int16_t alter_commit(struct brk_req *req, const struct ctrl_image *img, int type, const char *resource,
+                            const struct ctrl_configs *cur, const struct cfg_change *ch, int32_t n, bool replace_all,
+                            bool validate_only, struct ctrl_records *recs, char *msg, size_t msg_size,
+                            int16_t *err_slot, brk_handler_fn respond)
+{
+    if (replace_all) {
+        int rc = plan_unnamed_deletes(img, type, resource, cur, ch, n, &req->arena, recs);
+        if (rc < 0)
+            return brk_kerr_from_err(rc);
+    }
     if (validate_only || recs->count == 0)
         return KERR_NONE;
     int rc = brk_admin_commit(req, recs, err_slot, NULL, NULL, respond);
@@ -330,7 +329,8 @@ static int16_t configs_commit(struct brk_req *req, const struct ctrl_records *re
                                                                 : err_str(rc));
         return brk_kerr_from_err(rc);
     }
-    log_info("admin", "altering %s configs %s=%s changes=%d", what, what, name, (int)recs->count);
+    log_info("admin", "altering %s configs name=%s changes=%d", type == RESOURCE_TOPIC ? "topic" : "broker",
+             resource[0] ? resource : "<cluster default>", (int)recs->count);
     return KERR_NONE;
 }
 
@@ -349,19 +349,13 @@ static int16_t alter_topic(struct brk_req *req, struct bytes rname, const struct
     for (int32_t i = 0; i < n; i++) {
         const char *value = ch[i].value;
         if (ch[i].op == 2 || ch[i].op == 3) {
-            const struct config_key *k = config_topic_key_find(ch[i].name);
-            if (!k || k->type != CONFIG_LIST) {
-                snprintf(msg, msg_size, "Config %s is not a list; APPEND and SUBTRACT apply to list configs only.",
-                         ch[i].name);
-                return KERR_INVALID_CONFIG;
-            }
             const char *cur = ctrl_configs_find(&t->configs, ch[i].name);
             char def[256];
             if (!cur && config_topic_default(srv->cfg, ch[i].name, def, sizeof def, NULL) == 0)
                 cur = def;
-            value = list_edit(&req->arena, cur, value ? value : "", ch[i].op == 2);
-            if (!value)
-                return KERR_UNKNOWN_SERVER_ERROR;
+            int16_t err = list_op_value(req, config_topic_key_find(ch[i].name), &ch[i], cur, &value, msg, msg_size);
+            if (err != KERR_NONE)
+                return err;
         }
         if (ch[i].op == 1) {
             if (!config_topic_key_find(ch[i].name)) {
@@ -378,62 +372,78 @@ static int16_t alter_topic(struct brk_req *req, struct bytes rname, const struct
         if (rc < 0)
             return brk_kerr_from_err(rc);
     }
-    if (replace_all) {
-        for (int32_t i = 0; i < t->configs.count; i++) {
-            bool kept = false;
-            for (int32_t j = 0; j < n && !kept; j++)
-                kept = strcmp(ch[j].name, t->configs.entries[i].name) == 0;
-            if (kept)
-                continue;
-            int rc = ctrl_plan_config(img, RESOURCE_TOPIC, t->name, t->configs.entries[i].name, NULL, &req->arena,
-                                      &recs);
-            if (rc < 0)
-                return brk_kerr_from_err(rc);
-        }
-    }
-    return configs_commit(req, &recs, validate_only, msg, msg_size, err_slot, respond, "topic", t->name);
+    return alter_commit(req, img, RESOURCE_TOPIC, t->name, &t->configs, ch, n, replace_all, validate_only, &recs, msg,
+                        msg_size, err_slot, respond);
 }
 
-/* alter_broker - IncrementalAlterConfigs SET/DELETE of the throttle keys on a
- * broker id or the cluster default (""); anything else is refused with the
- * key named. */
+/* Broker resource: "" is the cluster default, else a broker id.  Every
+ * change is checked before any is planned; read-only keys are named
+ * together, as Kafka does. */
 static int16_t alter_broker(struct brk_req *req, struct bytes rname, const struct cfg_change *ch, int32_t n,
                             bool replace_all, bool validate_only, char *msg, size_t msg_size, int16_t *err_slot,
                             brk_handler_fn respond)
 {
     struct brk_ctx *srv = brk_req_ctx(req);
-    const char *name = brk_arena_cstr(&req->arena, rname);
-    int id = -1;
-    if (!name || (name[0] && broker_id_parse(name, &id) < 0)) {
-        snprintf(msg, msg_size, "Broker resource name must be a broker id or empty (the cluster default).");
+    const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
+    char name[16] = "";
+    int32_t id = -1;
+    if (rname.len > 0) {
+        char *end = NULL;
+        long v = -1;
+        if (rname.len < sizeof name) {
+            memcpy(name, rname.ptr, rname.len);
+            name[rname.len] = '\0';
+            v = strtol(name, &end, 10);
+        }
+        if (!end || *end != '\0' || v < 0 || v > INT32_MAX) {
+            snprintf(msg, msg_size, "Invalid broker id %.*s: a broker resource is named by its integer id, or "
+                     "empty for the cluster-wide default.", (int)(rname.len < 32 ? rname.len : 32),
+                     (const char *)rname.ptr);
+            return KERR_INVALID_REQUEST;
+        }
+        id = (int32_t)v;
+    }
+    const struct ctrl_configs *cur = ctrl_image_broker_configs(img, id);
+    /* read-only keys first, all named in one message */
+    size_t ro = 0;
+    int w = snprintf(msg, msg_size, "Cannot update these configs dynamically: Set(");
+    for (int32_t i = 0; i < n; i++) {
+        if (!config_broker_key_find(ch[i].name) || config_key_is_dynamic(ch[i].name))
+            continue;
+        if (w > 0 && (size_t)w < msg_size)
+            w += snprintf(msg + w, msg_size - (size_t)w, "%s%s", ro ? ", " : "", ch[i].name);
+        ro++;
+    }
+    if (ro) {
+        if (w > 0 && (size_t)w < msg_size)
+            snprintf(msg + w, msg_size - (size_t)w, ")");
         return KERR_INVALID_REQUEST;
     }
     struct ctrl_records recs = { 0 };
     for (int32_t i = 0; i < n; i++) {
-        if (replace_all || !broker_dynamic_key(ch[i].name)) {
-            /* (the replication throttles are stored, through IncrementalAlterConfigs only) */
-            snprintf(msg, msg_size, "Dynamic broker configs are not supported yet: set the key in server.properties "
-                                    "(or KAFKA_* env) and restart the broker.");
-            return KERR_INVALID_REQUEST;
+        const char *value = ch[i].value;
+        if (ch[i].op == 2 || ch[i].op == 3) {
+            const char *old = cur ? ctrl_configs_find(cur, ch[i].name) : NULL;
+            int16_t err = list_op_value(req, config_broker_key_find(ch[i].name), &ch[i], old, &value, msg, msg_size);
+            if (err != KERR_NONE)
+                return err;
         }
-        const char *value = ch[i].op == 1 ? NULL : ch[i].value;
-        char *end = NULL;
-        if (ch[i].op != 0 && ch[i].op != 1) {
-            snprintf(msg, msg_size, "Config %s is a number: only SET and DELETE apply.", ch[i].name);
+        if (ch[i].op == 1)
+            value = NULL;
+        else if (!value) {
+            snprintf(msg, msg_size, "Null value not supported for broker config %s.", ch[i].name);
             return KERR_INVALID_CONFIG;
         }
-        if (value && (strtoll(value, &end, 10) < 0 || !end || *end || end == value)) {
-            snprintf(msg, msg_size, "Invalid value %s for configuration %s: a whole number of bytes per second "
-                     "(>= 0) is expected.", value, ch[i].name);
-            return KERR_INVALID_CONFIG;
-        }
-        int rc = ctrl_plan_config(ctrl_metadata(srv->ctrl), RESOURCE_BROKER, name, ch[i].name, value, &req->arena,
-                                  &recs);
+        int rc = config_dynamic_validate(ch[i].name, value, msg, msg_size);
+        if (rc < 0)
+            return rc == ERR_UNSUPPORTED ? KERR_INVALID_REQUEST : KERR_INVALID_CONFIG;
+        rc = ctrl_plan_config(img, RESOURCE_BROKER, name, ch[i].name, value,
+                              &req->arena, &recs);
         if (rc < 0)
             return brk_kerr_from_err(rc);
     }
-    return configs_commit(req, &recs, validate_only, msg, msg_size, err_slot, respond, "broker",
-                          name[0] ? name : "<default>");
+    return alter_commit(req, img, RESOURCE_BROKER, name, cur, ch, n, replace_all, validate_only, &recs, msg, msg_size,
+                        err_slot, respond);
 }
 
 static int16_t alter_resource(struct brk_req *req, int8_t type, struct bytes rname, const struct cfg_change *ch,
@@ -562,4 +572,36 @@ void brk_h_incremental_alter_configs(struct brk_req *req)
                    &res->error_message, incremental_alter_configs_respond);
     }
     brk_admin_release(req, incremental_alter_configs_respond);
+}
+
+/* ---- applying dynamic broker configs on this broker ---- */
+
+bool brk_configs_dynamic_record(const struct brk_ctx *srv, const struct Samsa__MetadataRecord *rec)
+{
+    if (rec->record_case != SAMSA__METADATA_RECORD__RECORD_CONFIG ||
+        rec->config->resource_type != SAMSA__CONFIG_RESOURCE_TYPE__CONFIG_RESOURCE_BROKER)
+        return false;
+    const char *name = rec->config->resource_name;
+    char self[16];
+    snprintf(self, sizeof self, "%d", srv->node->node_id);
+    return name[0] == '\0' || strcmp(name, self) == 0;
+}
+
+static void refresh_layer(struct config *cfg, enum config_source layer, const struct ctrl_configs *cc)
+{
+    for (int32_t i = 0; cc && i < cc->count; i++)
+        if (config_dynamic_set(cfg, layer, cc->entries[i].name, cc->entries[i].value) < 0)
+            log_warn("config", "dynamic broker config %s not applied on this broker", cc->entries[i].name);
+}
+
+void brk_configs_refresh(struct brk_ctx *srv, const struct ctrl_image *img)
+{
+    struct config *cfg = srv->cfg_dynamic;
+    int64_t retention_ms = srv->node->retention_ms;
+    config_dynamic_clear(cfg);
+    refresh_layer(cfg, CONFIG_SOURCE_DYNAMIC_DEFAULT, ctrl_image_broker_configs(img, -1));
+    refresh_layer(cfg, CONFIG_SOURCE_DYNAMIC_BROKER, ctrl_image_broker_configs(img, srv->node->node_id));
+    config_dynamic_commit(cfg);
+    log_info("config", "dynamic broker configs applied node=%d log.retention.ms(effective)=%lld (was %lld)",
+             srv->node->node_id, (long long)srv->node->retention_ms, (long long)retention_ms);
 }

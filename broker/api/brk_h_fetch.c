@@ -36,6 +36,7 @@
 #include "broker/api/brk_h.h"
 #include "broker/api/brk_kerr.h"
 #include "broker/log/brk_part.h"
+#include "broker/replica/brk_replica.h"
 #include "common/log.h"
 #include "controller/ctrl.h"
 
@@ -54,10 +55,34 @@ static int64_t fetch_response_cap(int64_t target_bytes, int64_t rtt_us)
 
 struct fetch_state {
     struct kmsg_fetch_req m;
+    int16_t version;
+    int32_t replica_id;            /* >= 0: a follower's fetch (replica_state from v15) */
+    int64_t replica_epoch;         /* its broker epoch (v15+), else -1 */
+    bool replica_refused;          /* a replica fetch not allowed here: see brk_h_fetch */
     struct brk_part_waiter *watch; /* one per requested partition while parked (arena) */
     int32_t watch_count;
     uint64_t wake_round;           /* fetch_part_wake dedup: the last notification round seen */
 };
+
+/* The topic a request names: by name below v13, by id from v13 (NULL: unknown). */
+static const struct ctrl_topic *fetch_topic(const struct ctrl_image *img, int16_t version,
+                                            const struct kmsg_fetch_req_topic *t)
+{
+    if (version >= 13)
+        return ctrl_image_topic_find_id(img, t->topic_id);
+    return t->topic.ptr ? ctrl_image_topic_find(img, (const char *)t->topic.ptr, t->topic.len) : NULL;
+}
+
+static struct brk_part *fetch_part(struct brk_ctx *srv, const struct ctrl_topic *topic, int32_t partition)
+{
+    return topic ? brk_parts_find(srv->parts, topic->topic_id, partition) : NULL;
+}
+
+/* The end a fetch reads to: the log end for a follower, the HW for a consumer. */
+static int64_t fetch_end(const struct fetch_state *st, const struct brk_part *part)
+{
+    return st->replica_id >= 0 ? brk_plog_end_offset(part->plog) : brk_part_high_watermark(part);
+}
 
 static bool fetch_data_ready(struct brk_req *req, struct fetch_state *st)
 {
@@ -65,16 +90,39 @@ static bool fetch_data_ready(struct brk_req *req, struct fetch_state *st)
     const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
     for (int32_t i = 0; i < st->m.topics_count; i++) {
         const struct kmsg_fetch_req_topic *t = &st->m.topics[i];
-        if (!t->topic.ptr)
+        const struct ctrl_topic *topic = fetch_topic(img, st->version, t);
+        if (!topic)
             continue;
         for (int32_t j = 0; j < t->partitions_count; j++) {
-            const struct brk_part *part =
-                brk_parts_find_name(srv->parts, img, (const char *)t->topic.ptr, t->topic.len, t->partitions[j].partition);
-            if (!part || brk_part_high_watermark(part) != t->partitions[j].fetch_offset)
+            const struct brk_part *part = fetch_part(srv, topic, t->partitions[j].partition);
+            if (!part || fetch_end(st, part) != t->partitions[j].fetch_offset)
                 return true; /* data, or an error to report */
         }
     }
     return false;
+}
+
+/* A follower's partition: the leader's checks (epoch, divergence, ISR
+ * progress) before reading; false when the answer is already decided. */
+static bool fetch_replica_check(struct fetch_state *st, struct brk_part *part,
+                                const struct kmsg_fetch_req_partition *p, struct kmsg_fetch_resp_partition *rp)
+{
+    struct brk_replica_fetch_result fr;
+    brk_replica_leader_fetch(part, st->replica_id, st->replica_epoch, p->current_leader_epoch, p->fetch_offset,
+                             p->last_fetched_epoch, &fr);
+    rp->high_watermark = brk_part_high_watermark(part);
+    rp->last_stable_offset = rp->high_watermark;
+    rp->log_start_offset = brk_plog_start_offset(part->plog);
+    if (fr.error_code != 0) {
+        rp->error_code = fr.error_code;
+        return false;
+    }
+    if (fr.diverging) {
+        rp->diverging_epoch.epoch = fr.diverging_epoch;
+        rp->diverging_epoch.end_offset = fr.diverging_end_offset;
+        return false;
+    }
+    return true;
 }
 
 /*
@@ -106,22 +154,25 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
      * (KIP-541) and, for a consumer, by the size its connection needs;
      * either way the first batch found is always returned */
     int64_t budget = m->max_bytes > 0 ? m->max_bytes : 0;
-    if (budget > srv->node->fetch_max_bytes)
+    if (budget > srv->node->fetch_max_bytes && st->replica_id < 0)
         budget = srv->node->fetch_max_bytes;
-    int64_t cap = m->replica_id < 0 ? fetch_response_cap(srv->node->fetch_response_target_bytes, req->rtt_us)
-                                    : INT64_MAX;
+    int64_t cap = st->replica_id < 0 ? fetch_response_cap(srv->node->fetch_response_target_bytes, req->rtt_us)
+                                     : INT64_MAX;
     if (budget > cap)
         budget = cap;
     /* Record bytes are read straight into one reusable server buffer (no
      * per-request copy, no zeroing); the response is encoded from it before
      * any other fetch runs.  Spans are offsets because the buffer may grow. */
     struct buf *scratch = &srv->fetch_scratch;
+    ASSERT(srv->fetch_building); /* fetch_try holds the buffer */
     buf_reset(scratch);
     for (int32_t i = 0; i < nt; i++) {
         const struct kmsg_fetch_req_topic *t = &m->topics[i];
         struct kmsg_fetch_resp_topic *rt = &resp->responses[i];
         kmsg_fetch_resp_topic_init(rt);
         rt->topic = t->topic;
+        memcpy(rt->topic_id, t->topic_id, 16);
+        const struct ctrl_topic *topic = fetch_topic(img, st->version, t);
         int32_t np = t->partitions_count > 0 ? t->partitions_count : 0;
         rt->partitions = arena_alloc_array(&req->arena, (size_t)np, sizeof *rt->partitions);
         if (!rt->partitions && np > 0)
@@ -135,21 +186,36 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
             rp->high_watermark = -1;
             rp->aborted_transactions_count = 0;
             rp->records = bytes_make("", 0);
-            struct brk_part *part =
-                t->topic.ptr ? brk_parts_find_name(srv->parts, img, (const char *)t->topic.ptr, t->topic.len, p->partition)
-                             : NULL;
+            if (st->replica_refused) {
+                rp->error_code = KERR_CLUSTER_AUTHORIZATION_FAILED;
+                continue;
+            }
+            struct brk_part *part = fetch_part(srv, topic, p->partition);
             if (!part) {
-                rp->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                rp->error_code = !topic && st->version >= 13 ? KERR_UNKNOWN_TOPIC_ID
+                                 : topic && p->partition >= 0 && p->partition < topic->partition_count
+                                     ? KERR_NOT_LEADER_OR_FOLLOWER
+                                     : KERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
-            if (!part->is_leader) {
-                rp->error_code = KERR_NOT_LEADER_OR_FOLLOWER;
-                continue;
+            if (st->replica_id >= 0) {
+                if (!fetch_replica_check(st, part, p, rp))
+                    continue;
+            } else {
+                if (!part->is_leader) {
+                    rp->error_code = KERR_NOT_LEADER_OR_FOLLOWER;
+                    continue;
+                }
+                int16_t ec = brk_replica_check_leader_epoch(part, p->current_leader_epoch);
+                if (ec != 0) {
+                    rp->error_code = ec;
+                    continue;
+                }
+                rp->high_watermark = brk_part_high_watermark(part);
+                rp->last_stable_offset = rp->high_watermark;
+                rp->log_start_offset = brk_plog_start_offset(part->plog);
             }
-            int64_t hw = brk_part_high_watermark(part);
-            rp->high_watermark = hw;
-            rp->last_stable_offset = hw;
-            rp->log_start_offset = brk_plog_start_offset(part->plog);
+            int64_t hw = fetch_end(st, part); /* a follower reads to the log end */
             if (p->fetch_offset < rp->log_start_offset || p->fetch_offset > brk_plog_end_offset(part->plog)) {
                 rp->error_code = KERR_OFFSET_OUT_OF_RANGE;
                 continue;
@@ -213,8 +279,25 @@ static void fetch_respond(struct brk_req *req, struct kmsg_fetch_resp *resp)
     BRK_RESPOND(req, fetch, resp);
 }
 
-/* Respond if done (or forced); returns true when the request finished. */
+static bool fetch_try_locked(struct brk_req *req, bool force);
+
+/* Respond if done (or forced); returns true when the request finished.
+ * One response at a time is built in the shared fetch buffer, from
+ * evaluation to encoding: nothing in between may wake another fetch
+ * synchronously (HW moves reach waiters from the loop), and this assertion
+ * makes any such path fail loudly instead of serving one partition's
+ * records as another's. */
 static bool fetch_try(struct brk_req *req, bool force)
+{
+    struct brk_ctx *srv = brk_req_ctx(req);
+    ASSERT(!srv->fetch_building);
+    srv->fetch_building = true;
+    bool done = fetch_try_locked(req, force);
+    srv->fetch_building = false;
+    return done;
+}
+
+static bool fetch_try_locked(struct brk_req *req, bool force)
 {
     struct fetch_state *st = req->hstate;
     struct kmsg_fetch_resp resp;
@@ -276,9 +359,9 @@ static bool fetch_watch(struct brk_req *req, struct fetch_state *st)
         return false;
     for (int32_t i = 0; i < st->m.topics_count; i++) {
         const struct kmsg_fetch_req_topic *t = &st->m.topics[i];
-        for (int32_t j = 0; t->topic.ptr && j < t->partitions_count; j++) {
-            struct brk_part *part = brk_parts_find_name(srv->parts, img, (const char *)t->topic.ptr, t->topic.len,
-                                                        t->partitions[j].partition);
+        const struct ctrl_topic *topic = fetch_topic(img, st->version, t);
+        for (int32_t j = 0; topic && j < t->partitions_count; j++) {
+            struct brk_part *part = fetch_part(srv, topic, t->partitions[j].partition);
             if (part)
                 brk_part_wait(part, &st->watch[st->watch_count++], req, fetch_part_wake);
         }
@@ -300,6 +383,24 @@ void brk_h_fetch(struct brk_req *req)
         return;
     }
     req->hstate = st;
+    st->version = req->hdr.api_version;
+    st->replica_id = st->version >= 15 ? st->m.replica_state.replica_id : st->m.replica_id;
+    st->replica_epoch = st->version >= 15 ? st->m.replica_state.replica_epoch : -1;
+    if (st->replica_id >= 0) {
+        /* A follower's fetch moves the high watermark: only Samsa's own
+         * fetcher may send one - Fetch v15+ (its broker epoch is checked
+         * against the image, KIP-903) on the inter-broker listener.  Anything
+         * else (an old version, a client claiming a replica id) is refused as
+         * Kafka refuses a replica fetch without CLUSTER_ACTION; authenticating
+         * the listener comes with TLS/SASL. */
+        const char *lname = srv->node->listeners[brk_req_listener_index(req)].name;
+        if (st->version < 15 || strcmp(lname, srv->node->inter_broker_listener_name) != 0) {
+            st->replica_refused = true;
+            log_warn("fetch", "replica fetch refused replica_id=%d version=%d listener=%s peer=%s: followers fetch "
+                     "with Fetch v15+ on inter.broker.listener.name=%s", st->replica_id, st->version, lname,
+                     req->peer ? req->peer : "-", srv->node->inter_broker_listener_name);
+        }
+    }
     if (fetch_try(req, false))
         return;
     /* park: wait for data or max_wait_ms */

@@ -18,9 +18,18 @@
  * Writes: OffsetCommit, the leader's SyncGroup, an emptied group and
  * DeleteGroups build one uncompressed v2 batch (brk_offsets_topic) and
  * brk_plog_append it; the request is answered from the append callback,
- * i.e. with produce's flush policy.  Start-up (brk_h_group_start) replays
- * every local __consumer_offsets partition before the listeners open, so
- * COORDINATOR_LOAD_IN_PROGRESS is never needed.
+ * i.e. with produce's flush policy.
+ *
+ * Groups follow their partition (brk_h_group_follow, after every metadata
+ * record that touches __consumer_offsets): a partition this node comes to
+ * lead is replayed from its log, one partition per loop pass, and its group
+ * requests get COORDINATOR_LOAD_IN_PROGRESS until then; a partition it
+ * stops leading has its groups dropped (parked joins and syncs answered
+ * NOT_COORDINATOR; members find the new coordinator).  Start-up
+ * (brk_h_group_start) loads the partitions led here before the listeners
+ * open; a broker that was fenced loads them when the controller gives the
+ * leadership back.  An offset commit made durable after the partition left
+ * is answered but not cached (the next load reads it from the log).
  *
  * Not here: offset expiry (offsets.retention.minutes), transactional
  * offsets, compaction of __consumer_offsets (created with retention.ms=-1
@@ -114,6 +123,27 @@ static struct brk_part *group_part(struct brk_ctx *srv, struct bytes group_id)
     return brk_parts_find(srv->parts, t->topic_id, p);
 }
 
+/* part_loaded - are the groups of this __consumer_offsets partition loaded
+ * for its current leadership here? */
+static bool part_loaded(const struct brk_ctx *srv, const struct brk_part *part)
+{
+    return part->is_leader && part->partition < srv->groups_partition_count &&
+           srv->groups_loaded_epochs[part->partition] == part->leader_epoch;
+}
+
+/* coord_loading_find - a __consumer_offsets partition led here whose groups
+ * are not loaded for its leader epoch, or NULL. */
+static struct brk_part *coord_loading_find(const struct brk_ctx *srv)
+{
+    const struct ctrl_topic *t = offsets_topic(srv);
+    for (int32_t p = 0; t && p < srv->groups_partition_count; p++) {
+        struct brk_part *part = brk_parts_find(srv->parts, t->topic_id, p);
+        if (part && part->is_leader && !part_loaded(srv, part))
+            return part;
+    }
+    return NULL;
+}
+
 /* coord_ready - groups started, group_id valid, __consumer_offsets exists
  * (created on first use).  Kafka error code. */
 static int16_t coord_ready(struct brk_req *req, struct bytes group_id)
@@ -136,6 +166,8 @@ static int16_t coord_check(struct brk_req *req, struct bytes group_id)
     struct brk_part *part = group_part(srv, group_id);
     if (!part || !part->is_leader)
         return BRK_GROUP_NOT_COORDINATOR;
+    if (!part_loaded(srv, part))
+        return BRK_GROUP_COORDINATOR_LOAD_IN_PROGRESS;
     return KERR_NONE;
 }
 
@@ -217,7 +249,10 @@ static void join_done(void *ctx, void *waiter, const struct brk_group_join_resul
     kmsg_join_group_resp_init(&resp);
     resp.error_code = r->error_code;
     resp.generation_id = r->generation_id;
-    resp.protocol_name = r->protocol_name.ptr ? copy_bytes(&req->arena, r->protocol_name) : bytes_make("", 0);
+    /* null (written as "" before v7) when there is none */
+    resp.protocol_type = copy_bytes(&req->arena, r->protocol_type);
+    resp.protocol_name = copy_bytes(&req->arena, r->protocol_name);
+    resp.skip_assignment = r->skip_assignment;
     resp.leader = copy_bytes(&req->arena, r->leader);
     resp.member_id = copy_bytes(&req->arena, r->member_id);
     if (r->member_count > 0) {
@@ -237,14 +272,16 @@ static void join_done(void *ctx, void *waiter, const struct brk_group_join_resul
     BRK_RESPOND(req, join_group, &resp);
 }
 
-static void sync_done(void *ctx, void *waiter, int16_t error_code, struct bytes assignment)
+static void sync_done(void *ctx, void *waiter, const struct brk_group_sync_result *r)
 {
     (void)ctx;
     struct brk_req *req = waiter;
     struct kmsg_sync_group_resp resp;
     kmsg_sync_group_resp_init(&resp);
-    resp.error_code = error_code;
-    resp.assignment = copy_bytes(&req->arena, assignment);
+    resp.error_code = r->error_code;
+    resp.protocol_type = copy_bytes(&req->arena, r->protocol_type);
+    resp.protocol_name = copy_bytes(&req->arena, r->protocol_name);
+    resp.assignment = copy_bytes(&req->arena, r->assignment);
     BRK_RESPOND(req, sync_group, &resp);
 }
 
@@ -312,6 +349,9 @@ static void group_tick_cb(evutil_socket_t fd, short what, void *arg)
     brk_groups_tick(srv->groups, clock_wall_ms());
 }
 
+static void groups_load_cb(evutil_socket_t fd, short what, void *arg);
+static int load_next(struct brk_ctx *srv);
+
 int brk_h_group_start(struct brk_ctx *srv)
 {
     struct brk_groups_config cfg = { .initial_rebalance_delay_ms = srv->node->group_initial_rebalance_delay_ms,
@@ -323,17 +363,17 @@ int brk_h_group_start(struct brk_ctx *srv)
     int rc = brk_groups_create(&cfg, &ops, &srv->groups);
     if (rc < 0)
         return rc;
-    const struct ctrl_topic *t = offsets_topic(srv);
-    for (int32_t p = 0; t && p < t->partition_count; p++) {
-        struct brk_part *part = brk_parts_find(srv->parts, t->topic_id, p);
-        if (part && (rc = load_partition(srv, part)) < 0)
-            return rc;
-    }
+    srv->groups_load_ev = event_new(srv->base, -1, 0, groups_load_cb, srv);
     srv->groups_ev = event_new(srv->base, -1, EV_PERSIST, group_tick_cb, srv);
     struct timeval tv = { 0, GROUP_TICK_MS * 1000 };
-    if (!srv->groups_ev || event_add(srv->groups_ev, &tv) < 0)
+    if (!srv->groups_load_ev || !srv->groups_ev || event_add(srv->groups_ev, &tv) < 0)
         return ERR_LIMIT;
-    return 0;
+    brk_h_group_follow(srv, NULL);
+    /* at start the listeners are not open yet: load now, so no client ever
+     * waits on COORDINATOR_LOAD_IN_PROGRESS after a restart */
+    while ((rc = load_next(srv)) > 0)
+        ;
+    return rc;
 }
 
 void brk_h_group_stop(struct brk_ctx *srv)
@@ -341,8 +381,126 @@ void brk_h_group_stop(struct brk_ctx *srv)
     if (srv->groups_ev)
         event_free(srv->groups_ev);
     srv->groups_ev = NULL;
+    if (srv->groups_load_ev)
+        event_free(srv->groups_load_ev);
+    srv->groups_load_ev = NULL;
+    free(srv->groups_loaded_epochs);
+    srv->groups_loaded_epochs = NULL;
+    srv->groups_partition_count = 0;
     brk_groups_destroy(srv->groups);
     srv->groups = NULL;
+}
+
+/* ---- groups follow their __consumer_offsets partition ----
+ *
+ * groups_loaded_epochs[p] is the leader epoch at which the groups of
+ * partition p were loaded here, -1 when this node does not coordinate them.
+ * A partition led here at another epoch (leadership came, or left and came
+ * back) is loading: its group requests get COORDINATOR_LOAD_IN_PROGRESS
+ * until load_next has replayed it, one partition per pass of the loop so
+ * other requests are served in between.  Kafka's GroupMetadataManager does
+ * the same on its scheduler thread (onElection / onResignation). */
+
+static void coord_partition_drop(struct brk_ctx *srv, int32_t p)
+{
+    if (srv->groups_loaded_epochs[p] < 0)
+        return;
+    srv->groups_loaded_epochs[p] = -1;
+    int32_t n = brk_groups_unload(srv->groups, p, srv->groups_partition_count);
+    log_info("group", "no longer coordinator of %s-%d: dropped groups=%d (their members look the coordinator up "
+             "again)", BRK_OFFSETS_TOPIC_NAME, p, n);
+}
+
+/* coord_partition_count_set - size the table for a partition count, dropping
+ * what a different count (a recreated topic) placed elsewhere. */
+static int coord_partition_count_set(struct brk_ctx *srv, int32_t count)
+{
+    if (count == srv->groups_partition_count)
+        return 0;
+    for (int32_t p = 0; p < srv->groups_partition_count; p++)
+        coord_partition_drop(srv, p);
+    int32_t *e = count > 0 ? malloc((size_t)count * sizeof *e) : NULL;
+    if (count > 0 && !e)
+        return -ENOMEM;
+    for (int32_t p = 0; p < count; p++)
+        e[p] = -1;
+    free(srv->groups_loaded_epochs);
+    srv->groups_loaded_epochs = e;
+    srv->groups_partition_count = count;
+    return 0;
+}
+
+/* load_next - load one partition led here whose groups are not loaded for
+ * its leader epoch.  1: loaded one (there may be more), 0: none left, < 0:
+ * the load failed (retried by the next pass). */
+static int load_next(struct brk_ctx *srv)
+{
+    struct brk_part *part = coord_loading_find(srv);
+    if (!part)
+        return 0;
+    int32_t p = part->partition;
+    coord_partition_drop(srv, p); /* a reload starts from a clean slate */
+    int64_t start_ns = clock_mono_ns();
+    int rc = load_partition(srv, part);
+    if (rc < 0) {
+        brk_groups_unload(srv->groups, p, srv->groups_partition_count);
+        return rc;
+    }
+    srv->groups_loaded_epochs[p] = part->leader_epoch;
+    log_info("group", "coordinator of %s-%d leader_epoch=%d: groups loaded in %lld ms", BRK_OFFSETS_TOPIC_NAME, p,
+             part->leader_epoch, (long long)((clock_mono_ns() - start_ns) / 1000000));
+    return 1;
+}
+
+static void groups_load_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct brk_ctx *srv = arg;
+    int rc = load_next(srv);
+    if (rc == 0)
+        return;
+    struct timeval tv = { rc > 0 ? 0 : 1, 0 }; /* the next partition at once; a failed load after 1 s */
+    if (event_add(srv->groups_load_ev, &tv) < 0)
+        log_error("group", "group loading not rearmed: event_add failed; restart the node");
+}
+
+static bool rec_touches_offsets_topic(const struct brk_ctx *srv, const Samsa__MetadataRecord *rec)
+{
+    const ProtobufCBinaryData *id = NULL;
+    switch (rec->record_case) {
+    case SAMSA__METADATA_RECORD__RECORD_PARTITION: id = &rec->partition->topic_id; break;
+    case SAMSA__METADATA_RECORD__RECORD_PARTITION_CHANGE: id = &rec->partition_change->topic_id; break;
+    case SAMSA__METADATA_RECORD__RECORD_REMOVE_TOPIC: return srv->groups_partition_count > 0;
+    default: return false;
+    }
+    const struct ctrl_topic *t = offsets_topic(srv);
+    return t && id->len == 16 && memcmp(id->data, t->topic_id, 16) == 0;
+}
+
+void brk_h_group_follow(struct brk_ctx *srv, const Samsa__MetadataRecord *rec)
+{
+    if (!srv->groups || (rec && !rec_touches_offsets_topic(srv, rec)))
+        return;
+    const struct ctrl_topic *t = offsets_topic(srv);
+    if (coord_partition_count_set(srv, t ? t->partition_count : 0) < 0) {
+        log_error("group", "out of memory following %s leadership; groups stay as they are",
+                  BRK_OFFSETS_TOPIC_NAME);
+        return;
+    }
+    bool load = false;
+    for (int32_t p = 0; t && p < srv->groups_partition_count; p++) {
+        const struct brk_part *part = brk_parts_find(srv->parts, t->topic_id, p);
+        if (!part || !part->is_leader)
+            coord_partition_drop(srv, p);
+        else if (srv->groups_loaded_epochs[p] != part->leader_epoch)
+            load = true;
+    }
+    if (load && !evtimer_pending(srv->groups_load_ev, NULL)) {
+        struct timeval tv = { 0, 0 };
+        if (event_add(srv->groups_load_ev, &tv) < 0)
+            log_error("group", "group loading not armed: event_add failed; restart the node");
+    }
 }
 
 /* ---- handlers ---- */
@@ -479,7 +637,8 @@ void brk_h_join_group(struct brk_req *req)
         .client_id = req->hdr.client_id.ptr ? req->hdr.client_id : bytes_make("", 0),
         .client_host = brk_req_client_host(req), .protocol_type = m.protocol_type,
         .session_timeout_ms = m.session_timeout_ms, .rebalance_timeout_ms = m.rebalance_timeout_ms,
-        .require_known_member_id = req->hdr.api_version >= 4, .protocol_count = m.protocols_count, .protocols = ps,
+        .require_known_member_id = req->hdr.api_version >= 4, .support_skip_assignment = req->hdr.api_version >= 9,
+        .protocol_count = m.protocols_count, .protocols = ps,
     };
     brk_groups_join(srv->groups, &jr, clock_wall_ms(), req); /* answers through join_done */
 }
@@ -491,7 +650,9 @@ void brk_h_sync_group(struct brk_req *req)
     DECODE(sync_group, &m);
     int16_t err = coord_check(req, m.group_id);
     if (err != KERR_NONE) {
-        sync_done(srv, req, err, bytes_make("", 0));
+        struct brk_group_sync_result r = { .error_code = err, .protocol_type = { NULL, 0 },
+                                           .protocol_name = { NULL, 0 }, .assignment = bytes_make("", 0) };
+        sync_done(srv, req, &r);
         return;
     }
     struct brk_group_assignment_in *as = arena_alloc_array(
@@ -503,7 +664,8 @@ void brk_h_sync_group(struct brk_req *req)
     for (int32_t i = 0; i < m.assignments_count; i++)
         as[i] = (struct brk_group_assignment_in){ m.assignments[i].member_id, m.assignments[i].assignment };
     struct brk_group_sync_req sr = { .group_id = m.group_id, .member_id = m.member_id,
-                                     .generation_id = m.generation_id, .assignment_count = m.assignments_count,
+                                     .group_instance_id = m.group_instance_id, .protocol_type = m.protocol_type,
+                                     .protocol_name = m.protocol_name, .generation_id = m.generation_id, .assignment_count = m.assignments_count,
                                      .assignments = as };
     brk_groups_sync(srv->groups, &sr, clock_wall_ms(), req); /* answers through sync_done */
 }
@@ -517,7 +679,8 @@ void brk_h_heartbeat(struct brk_req *req)
     kmsg_heartbeat_resp_init(&resp);
     resp.error_code = coord_check(req, m.group_id);
     if (resp.error_code == KERR_NONE)
-        resp.error_code = brk_groups_heartbeat(srv->groups, m.group_id, m.member_id, m.generation_id, clock_wall_ms());
+        resp.error_code = brk_groups_heartbeat(srv->groups, m.group_id, m.member_id, m.group_instance_id,
+                                               m.generation_id, clock_wall_ms());
     BRK_RESPOND(req, heartbeat, &resp);
 }
 
@@ -532,7 +695,8 @@ void brk_h_leave_group(struct brk_req *req)
     if (resp.error_code == KERR_NONE) {
         bool found = false;
         if (req->hdr.api_version < 3) {
-            resp.error_code = brk_groups_leave(srv->groups, m.group_id, m.member_id, clock_wall_ms(), &found);
+            resp.error_code = brk_groups_leave(srv->groups, m.group_id, m.member_id, (struct bytes){ NULL, 0 },
+                                               clock_wall_ms(), &found);
         } else {
             int32_t n = m.members_count > 0 ? m.members_count : 0;
             resp.members = arena_alloc_array(&req->arena, (size_t)n, sizeof *resp.members);
@@ -546,7 +710,8 @@ void brk_h_leave_group(struct brk_req *req)
                 resp.members[i].member_id = m.members[i].member_id;
                 resp.members[i].group_instance_id = m.members[i].group_instance_id;
                 resp.members[i].error_code = brk_groups_leave(srv->groups, m.group_id, m.members[i].member_id,
-                                                              clock_wall_ms(), &found);
+                                                              m.members[i].group_instance_id, clock_wall_ms(),
+                                                              &found);
             }
         }
     }
@@ -570,8 +735,12 @@ static void commit_done(void *arg, int rc)
     struct brk_req *req = st->req;
     struct brk_ctx *srv = brk_req_ctx(req);
     int16_t err = store_kerr(rc);
+    /* durable in the log either way; cached only while this node still
+     * coordinates the group (a reload reads it from the log) */
+    const struct brk_part *part = group_part(srv, st->m.group_id);
+    bool cache = rc == 0 && srv->groups && part && part_loaded(srv, part);
     for (int32_t i = 0; i < st->count; i++) {
-        if (rc == 0 && srv->groups && brk_groups_offset_put(srv->groups, st->m.group_id, &st->offs[i]) < 0)
+        if (cache && brk_groups_offset_put(srv->groups, st->m.group_id, &st->offs[i]) < 0)
             st->rps[i]->error_code = BRK_GROUP_COORDINATOR_NOT_AVAILABLE;
         else
             st->rps[i]->error_code = err;
@@ -609,8 +778,8 @@ void brk_h_offset_commit(struct brk_req *req)
     st->resp.topics_count = nt;
     int16_t gerr = coord_check(req, m->group_id);
     if (gerr == KERR_NONE)
-        gerr = brk_groups_commit_check(srv->groups, m->group_id, m->member_id, m->generation_id_or_member_epoch,
-                                       clock_wall_ms());
+        gerr = brk_groups_commit_check(srv->groups, m->group_id, m->member_id, m->group_instance_id,
+                                       m->generation_id_or_member_epoch, clock_wall_ms());
     const struct ctrl_image *img = ctrl_metadata(srv->ctrl);
     int64_t now_ms = clock_wall_ms();
     bool retention = req->hdr.api_version <= 4 && m->retention_time_ms != -1;
@@ -837,6 +1006,8 @@ void brk_h_list_groups(struct brk_req *req)
     int32_t n = 0;
     if (!srv->groups) {
         resp.error_code = BRK_GROUP_COORDINATOR_NOT_AVAILABLE;
+    } else if (coord_loading_find(srv)) {
+        resp.error_code = BRK_GROUP_COORDINATOR_LOAD_IN_PROGRESS; /* Kafka: the list would be partial */
     } else if (brk_groups_list(srv->groups, &req->arena, &l, &n) < 0) {
         brk_req_finish(req, ERR_LIMIT);
         return;

@@ -1,13 +1,15 @@
 /*
  * brk_h_offsets.c - ListOffsets (earliest, latest, by timestamp through the
- * time index) and DeleteRecords (moves the log start offset; the new value
- * is checkpointed before the answer, so it survives a restart).
+ * time index), DeleteRecords (moves the log start offset; the new value
+ * is checkpointed before the answer, so it survives a restart) and
+ * OffsetForLeaderEpoch (the end of a leader epoch in this leader's log).
  */
 #include <string.h>
 
 #include "broker/api/brk_h.h"
 #include "broker/api/brk_kerr.h"
 #include "broker/log/brk_part.h"
+#include "broker/replica/brk_replica.h"
 #include "common/log.h"
 #include "controller/ctrl.h"
 
@@ -164,4 +166,61 @@ void brk_h_delete_records(struct brk_req *req)
                       "records again", err_str(rc));
     }
     BRK_RESPOND(req, delete_records, &resp);
+}
+
+/* OffsetForLeaderEpoch (API 23): where leader epoch E ends in this leader's
+ * log (brk_epoch_cache_end_offset_for).  Clients validate their position with
+ * it after a leader change (KIP-320: librdkafka, the Java consumer); a
+ * follower (replica_id >= 0, v3+) may ask too, as Kafka's pre-KIP-595
+ * followers did.  Only the leader answers; current_leader_epoch (v2+) is
+ * checked as Fetch checks it. */
+void brk_h_offset_for_leader_epoch(struct brk_req *req)
+{
+    struct brk_ctx *srv = brk_req_ctx(req);
+    struct kmsg_offset_for_leader_epoch_req m;
+    int rc = kmsg_offset_for_leader_epoch_req_decode(&req->body, req->hdr.api_version, &req->arena, &m);
+    if (rc < 0) {
+        brk_req_malformed(req, rc);
+        return;
+    }
+    struct kmsg_offset_for_leader_epoch_resp resp;
+    kmsg_offset_for_leader_epoch_resp_init(&resp);
+    int32_t nt = m.topics_count > 0 ? m.topics_count : 0;
+    resp.topics = arena_alloc_array(&req->arena, (size_t)nt, sizeof *resp.topics);
+    if (!resp.topics && nt) {
+        brk_req_finish(req, ERR_LIMIT);
+        return;
+    }
+    resp.topics_count = nt;
+    for (int32_t i = 0; i < nt; i++) {
+        struct kmsg_offset_for_leader_epoch_resp_topic *rt = &resp.topics[i];
+        kmsg_offset_for_leader_epoch_resp_topic_init(rt);
+        rt->topic = m.topics[i].topic;
+        int32_t np = m.topics[i].partitions_count > 0 ? m.topics[i].partitions_count : 0;
+        rt->partitions = arena_alloc_array(&req->arena, (size_t)np, sizeof *rt->partitions);
+        if (!rt->partitions && np) {
+            brk_req_finish(req, ERR_LIMIT);
+            return;
+        }
+        rt->partitions_count = np;
+        for (int32_t j = 0; j < np; j++) {
+            const struct kmsg_offset_for_leader_epoch_req_partition *p = &m.topics[i].partitions[j];
+            struct kmsg_offset_for_leader_epoch_resp_epoch_end_offset *rp = &rt->partitions[j];
+            kmsg_offset_for_leader_epoch_resp_epoch_end_offset_init(rp);
+            rp->partition = p->partition;
+            rp->leader_epoch = -1;
+            rp->end_offset = -1;
+            struct brk_part *part = part_lookup(srv, rt->topic, p->partition, &rp->error_code);
+            if (!part)
+                continue;
+            if (!part->replica) {
+                rp->error_code = KERR_NOT_LEADER_OR_FOLLOWER;
+                continue;
+            }
+            if ((rp->error_code = brk_replica_check_leader_epoch(part, p->current_leader_epoch)) != 0)
+                continue;
+            brk_replica_end_offset_for(part, p->leader_epoch, &rp->leader_epoch, &rp->end_offset);
+        }
+    }
+    BRK_RESPOND(req, offset_for_leader_epoch, &resp);
 }

@@ -2,11 +2,19 @@
  * brk_h_produce.c - Produce: validate each partition's batches, append them
  * to the partition log, answer once every append is written.
  *
- * Durability (flush policy): the response for acks=1 and acks=all is sent
- * after the write has completed into the page cache (so it survives kill -9
+ * Durability (flush policy): the response for acks=1 is sent after the
+ * local write has completed into the page cache (so it survives kill -9
  * of the process), and after fdatasync only when the topic's flush.messages
- * / flush.ms policy calls for one — Kafka's default policy.  With one
- * replica, acks=all equals acks=1 once min.insync.replicas is met.
+ * / flush.ms policy calls for one — Kafka's default policy.  acks=all
+ * (-1) is answered once the high watermark has passed the batch: every
+ * member of the ISR has it in its page cache (brk_replica_acked; Kafka's
+ * DelayedProduce).  Until then the partition's answer waits on the
+ * partition (a brk_part_waiter woken by HW moves, metadata changes and the
+ * partition closing), bounded by the request's timeout_ms
+ * (REQUEST_TIMED_OUT, as Kafka).  With an ISR below min.insync.replicas an
+ * acks=all batch is refused before the append (NOT_ENOUGH_REPLICAS), and
+ * NOT_ENOUGH_REPLICAS_AFTER_APPEND answers one whose ISR shrank below it
+ * while waiting.
  *
  * Batches are never re-encoded: the request's own bytes are validated (CRC),
  * their base offset and leader epoch are patched in the log's copy, and that
@@ -20,21 +28,31 @@
 #include "broker/api/brk_h.h"
 #include "broker/api/brk_kerr.h"
 #include "broker/log/brk_part.h"
+#include "broker/replica/brk_replica.h"
+#include <event2/event.h>
 #include "common/be.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "controller/ctrl.h"
 
+struct produce_part;
+
 struct produce_state {
     struct brk_req *req;
     struct kmsg_produce_resp resp;
     int16_t acks;
+    int32_t timeout_ms;
+    struct produce_part *waiting;   /* acks=all partitions waiting for the HW */
 };
 
 struct produce_part {
     struct produce_state *st;
     struct kmsg_produce_resp_partition *rp;
     struct brk_part *part;
+    int64_t record_count;
+    int32_t leader_epoch;           /* the term it was appended in */
+    struct brk_part_waiter waiter;  /* linked while waiting for the ISR */
+    struct produce_part *next, *prev; /* on st->waiting */
 };
 
 static void produce_respond(struct produce_state *st)
@@ -48,6 +66,90 @@ static void produce_respond(struct produce_state *st)
     BRK_RESPOND(req, produce, &st->resp);
 }
 
+/* One partition's answer is complete. */
+static void produce_part_done(struct produce_part *pp)
+{
+    struct produce_state *st = pp->st;
+    ASSERT(st->req->pending > 0);
+    if (--st->req->pending == 0) {
+        ASSERT(st->waiting == NULL);
+        produce_respond(st);
+    }
+}
+
+static void produce_unwait(struct produce_part *pp)
+{
+    struct produce_state *st = pp->st;
+    brk_part_unwait(&pp->waiter);
+    if (pp->prev)
+        pp->prev->next = pp->next;
+    else
+        st->waiting = pp->next;
+    if (pp->next)
+        pp->next->prev = pp->prev;
+    pp->next = pp->prev = NULL;
+}
+
+/* acks=all: answered once the ISR has the batch (or it never will here). */
+static bool produce_acked(struct produce_part *pp)
+{
+    int16_t ec = 0;
+    if (!brk_replica_acked(pp->part, pp->leader_epoch, pp->rp->base_offset + pp->record_count, &ec))
+        return false;
+    if (ec != 0)
+        pp->rp->error_code = ec;
+    return true;
+}
+
+static void produce_part_wake(struct brk_part_waiter *w, enum brk_part_event ev, uint64_t round)
+{
+    (void)round;
+    struct produce_part *pp = w->owner;
+    if (ev == BRK_PART_GONE)
+        pp->rp->error_code = KERR_NOT_LEADER_OR_FOLLOWER;
+    else if (!produce_acked(pp))
+        return;
+    produce_unwait(pp);
+    produce_part_done(pp);
+}
+
+static void produce_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct produce_state *st = arg;
+    while (st->waiting) {
+        struct produce_part *pp = st->waiting;
+        pp->rp->error_code = KERR_REQUEST_TIMED_OUT;
+        produce_unwait(pp);
+        produce_part_done(pp); /* the last one answers */
+    }
+}
+
+/* Park pp until the HW passes its batch; false if it cannot wait. */
+static bool produce_park(struct produce_part *pp)
+{
+    struct produce_state *st = pp->st;
+    struct brk_req *req = st->req;
+    if (pp->part->closing_in)
+        return false;
+    if (!req->timer) {
+        struct brk_ctx *srv = brk_req_ctx(req);
+        int32_t ms = st->timeout_ms > 0 ? st->timeout_ms : 0;
+        struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+        req->timer = event_new(srv->base, -1, 0, produce_timeout_cb, st);
+        if (!req->timer || event_add(req->timer, &tv) < 0)
+            return false;
+    }
+    brk_part_wait(pp->part, &pp->waiter, pp, produce_part_wake);
+    pp->prev = NULL;
+    pp->next = st->waiting;
+    if (st->waiting)
+        st->waiting->prev = pp;
+    st->waiting = pp;
+    return true;
+}
+
 static void produce_append_cb(void *arg, int rc)
 {
     struct produce_part *pp = arg;
@@ -57,10 +159,13 @@ static void produce_append_cb(void *arg, int rc)
         pp->rp->base_offset = -1;
     } else {
         pp->rp->log_start_offset = brk_plog_start_offset(pp->part->plog);
+        if (st->acks == -1 && !produce_acked(pp)) {
+            if (produce_park(pp))
+                return;
+            pp->rp->error_code = KERR_REQUEST_TIMED_OUT; /* could not wait: no memory */
+        }
     }
-    ASSERT(st->req->pending > 0);
-    if (--st->req->pending == 0)
-        produce_respond(st);
+    produce_part_done(pp);
 }
 
 static int16_t produce_partition(struct produce_state *st, const struct ctrl_topic *t,
@@ -76,7 +181,7 @@ static int16_t produce_partition(struct produce_state *st, const struct ctrl_top
     if (!part)
         return p->index >= 0 && p->index < t->partition_count ? KERR_NOT_LEADER_OR_FOLLOWER
                                                                : KERR_UNKNOWN_TOPIC_OR_PARTITION;
-    if (!part->is_leader)
+    if (!part->is_leader || !part->replica)
         return KERR_NOT_LEADER_OR_FOLLOWER;
     if (!p->records.ptr || p->records.len == 0)
         return KERR_INVALID_RECORD;
@@ -91,11 +196,9 @@ static int16_t produce_partition(struct produce_state *st, const struct ctrl_top
     }
     if (sum.codec == BRK_BATCH_CODEC_ZSTD && req->hdr.api_version < 7)
         return KERR_UNSUPPORTED_COMPRESSION_TYPE;
-    if (st->acks == -1) {
-        const struct ctrl_partition *cp = &t->partitions[p->index];
-        if (cp->isr_count < part->min_insync_replicas)
-            return KERR_NOT_ENOUGH_REPLICAS;
-    }
+    int16_t ec = brk_replica_produce_check(part, st->acks);
+    if (ec != 0)
+        return ec;
     int64_t now_ms = clock_wall_ms();
     if (part->log_append_time) {
         /* the frame is ours: rewrite each batch's timestamp in place */
@@ -111,9 +214,12 @@ static int16_t produce_partition(struct produce_state *st, const struct ctrl_top
     struct produce_part *pp = arena_alloc(&req->arena, sizeof *pp);
     if (!pp)
         return KERR_UNKNOWN_SERVER_ERROR;
+    memset(pp, 0, sizeof *pp);
     pp->st = st;
     pp->rp = rp;
     pp->part = part;
+    pp->record_count = sum.record_count;
+    pp->leader_epoch = part->leader_epoch;
     req->pending++;
     /* the frame is ours and lives until the append's callback: no copy */
     rc = brk_plog_append_borrowed(part->plog, (uint8_t *)p->records.ptr, p->records.len, part->leader_epoch, now_ms,
@@ -143,6 +249,8 @@ void brk_h_produce(struct brk_req *req)
     }
     st->req = req;
     st->acks = m.acks;
+    st->timeout_ms = m.timeout_ms;
+    st->waiting = NULL;
     kmsg_produce_resp_init(&st->resp);
     st->resp.responses = arena_alloc_array(&req->arena, (size_t)(m.topics_count > 0 ? m.topics_count : 0),
                                            sizeof *st->resp.responses);

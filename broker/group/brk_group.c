@@ -1,86 +1,19 @@
 /*
  * brk_group.c - the classic group coordinator state machine (see
- * brk_group.h for the diagram and contract).
+ * brk_group.h for the diagram and contract): membership, rebalances, static
+ * members, describe/list and the reload; the offset cache, expiry and
+ * deletions are in brk_group_offsets.c (shared structs: brk_group_int.h).
  *
  * Memory: groups, members and offsets are heap objects created through
- * group_get_or_create / member_add / offset_slot, each bounded by a named
- * maximum.  Strings are owned copies (struct own).  Lookups are linear:
- * fine for the group and member counts of one coordinator today; a hash
- * is the next step if profiles say so.
+ * brk_group_get_or_create / join_new_member / brk_groups_offset_put, each
+ * bounded by a named maximum.  Strings are owned copies (struct own).
+ * Lookups are linear: fine for the group and member counts of one
+ * coordinator today; a hash is the next step if profiles say so.
  */
-#include "broker/group/brk_group.h"
-
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "common/kwire.h"
+#include "broker/group/brk_group_int.h"
 #include "common/log.h"
-#include "common/prng.h"
-
-struct own {
-    uint8_t *p;
-    size_t len;
-    bool null;
-};
-
-struct member_protocol {
-    struct own name;
-    struct own metadata;
-};
-
-struct member {
-    struct own id, instance_id, client_id, client_host;
-    int32_t session_timeout_ms, rebalance_timeout_ms;
-    int32_t protocol_count;
-    struct member_protocol *protocols;
-    struct own assignment;
-    int64_t deadline_ms;   /* session expiry */
-    void *join_waiter;
-    void *sync_waiter;
-};
-
-struct pending {
-    struct own id;
-    int64_t deadline_ms;
-};
-
-struct offset_entry {
-    struct own topic, metadata;
-    struct brk_group_offset o; /* topic/metadata point into the owns */
-};
-
-struct group {
-    struct own id;
-    enum brk_group_state state;
-    int32_t generation;
-    struct own protocol_type, protocol, leader;
-    struct member **members;
-    int32_t member_count, member_cap;
-    struct pending *pendings;
-    int32_t pending_count, pending_cap;
-    int64_t join_deadline_ms;
-    bool initial_delay;          /* InitialDelayedJoin in progress */
-    bool new_member_added;
-    int64_t initial_remaining_ms;
-    struct offset_entry *offsets;
-    int32_t offset_count, offset_cap;
-    struct brk_group_offset *offset_view; /* brk_groups_offsets() result */
-    int64_t empty_since_ms;      /* when it last became Empty; 0: unknown (offset expiry) */
-    int32_t offset_view_cap;
-};
-
-struct brk_groups {
-    struct brk_groups_config cfg;
-    struct brk_groups_ops ops;
-    struct prng prng;
-    struct group **groups;
-    int32_t group_count, group_cap;
-    struct brk_group_join_member *scratch; /* join answers for the leader */
-    int64_t next_expiry_check_ms;          /* offset expiry: next brk_groups_tick that looks */
-    int32_t scratch_cap;
-};
 
 /* a leader SyncGroup's GroupMetadata write in flight */
 struct sync_store {
@@ -99,60 +32,6 @@ const char *brk_group_state_name(enum brk_group_state s)
 }
 
 /* ---- small helpers ---- */
-
-static int own_set(struct own *o, struct bytes b)
-{
-    uint8_t *p = NULL;
-    if (b.ptr && b.len) {
-        p = malloc(b.len);
-        if (!p)
-            return -ENOMEM;
-        memcpy(p, b.ptr, b.len);
-    }
-    free(o->p);
-    o->p = p;
-    o->len = b.ptr ? b.len : 0;
-    o->null = b.ptr == NULL;
-    return 0;
-}
-
-static void own_free(struct own *o)
-{
-    free(o->p);
-    *o = (struct own){ NULL, 0, true };
-}
-
-static struct bytes own_bytes(const struct own *o)
-{
-    if (o->null)
-        return (struct bytes){ NULL, 0 };
-    return bytes_make(o->p ? (const void *)o->p : (const void *)"", o->len);
-}
-
-static bool own_eq(const struct own *o, struct bytes b)
-{
-    return !o->null && bytes_eq(own_bytes(o), b);
-}
-
-static int grow(void **arr, int32_t *cap, int32_t need, size_t size, int32_t max)
-{
-    if (need <= *cap)
-        return 0;
-    if (need > max)
-        return ERR_LIMIT;
-    int32_t n = *cap ? *cap * 2 : 4;
-    if (n < need)
-        n = need;
-    if (n > max)
-        n = max;
-    void *p = realloc(*arr, (size_t)n * size);
-    if (!p)
-        return -ENOMEM;
-    *arr = p;
-    *cap = n;
-    return 0;
-}
-
 static void member_free(struct member *m)
 {
     own_free(&m->id);
@@ -168,15 +47,6 @@ static void member_free(struct member *m)
     free(m);
 }
 
-static void offsets_clear(struct group *g)
-{
-    for (int32_t i = 0; i < g->offset_count; i++) {
-        own_free(&g->offsets[i].topic);
-        own_free(&g->offsets[i].metadata);
-    }
-    g->offset_count = 0;
-}
-
 static void group_free(struct group *g)
 {
     for (int32_t i = 0; i < g->member_count; i++)
@@ -185,7 +55,7 @@ static void group_free(struct group *g)
     for (int32_t i = 0; i < g->pending_count; i++)
         own_free(&g->pendings[i].id);
     free(g->pendings);
-    offsets_clear(g);
+    brk_group_offsets_clear(g);
     free(g->offsets);
     free(g->offset_view);
     own_free(&g->id);
@@ -195,7 +65,7 @@ static void group_free(struct group *g)
     free(g);
 }
 
-static struct group *group_find(const struct brk_groups *gs, struct bytes id)
+struct group *brk_group_find(const struct brk_groups *gs, struct bytes id)
 {
     for (int32_t i = 0; i < gs->group_count; i++)
         if (own_eq(&gs->groups[i]->id, id))
@@ -204,9 +74,9 @@ static struct group *group_find(const struct brk_groups *gs, struct bytes id)
 }
 
 /* group_live - the group unless it is Dead (a Dead group is "not there"). */
-static struct group *group_live(const struct brk_groups *gs, struct bytes id)
+struct group *brk_group_live(const struct brk_groups *gs, struct bytes id)
 {
-    struct group *g = group_find(gs, id);
+    struct group *g = brk_group_find(gs, id);
     return g && g->state != BRK_GROUP_DEAD ? g : NULL;
 }
 
@@ -218,8 +88,10 @@ static struct group *group_live(const struct brk_groups *gs, struct bytes id)
  *     Empty);
  *   - the initial delayed join only happens while PreparingRebalance;
  *   - a JoinGroup is parked only while PreparingRebalance (completing the
- *     join answers them all) and a SyncGroup only while CompletingRebalance
- *     (Stable or a new rebalance answers them all).  O(members). */
+ *     join answers them all), or in Stable while a static member's
+ *     replacement is being stored (join_stored), and a SyncGroup only while
+ *     CompletingRebalance (Stable or a new rebalance answers them all).
+ *     O(members). */
 static void group_check(const struct group *g)
 {
     ASSERT(g->member_count >= 0);
@@ -237,15 +109,17 @@ static void group_check(const struct group *g)
     if (g->initial_delay)
         ASSERT(g->state == BRK_GROUP_PREPARING_REBALANCE);
     for (int32_t i = 0; i < g->member_count; i++) {
-        DEBUG_ASSERT(g->members[i] != NULL);
-        DEBUG_ASSERT(!g->members[i]->join_waiter || g->state == BRK_GROUP_PREPARING_REBALANCE);
-        DEBUG_ASSERT(!g->members[i]->sync_waiter || g->state == BRK_GROUP_COMPLETING_REBALANCE);
+        const struct member *m = g->members[i];
+        DEBUG_ASSERT(m != NULL);
+        DEBUG_ASSERT(!m->join_stored || (m->join_waiter && g->state == BRK_GROUP_STABLE));
+        DEBUG_ASSERT(!m->join_waiter || m->join_stored || g->state == BRK_GROUP_PREPARING_REBALANCE);
+        DEBUG_ASSERT(!m->sync_waiter || g->state == BRK_GROUP_COMPLETING_REBALANCE);
     }
 }
 
-static int group_get_or_create(struct brk_groups *gs, struct bytes id, struct group **out)
+int brk_group_get_or_create(struct brk_groups *gs, struct bytes id, struct group **out)
 {
-    struct group *g = group_find(gs, id);
+    struct group *g = brk_group_find(gs, id);
     if (g) {
         if (g->state == BRK_GROUP_DEAD) { /* reuse the slot as a new group */
             g->state = BRK_GROUP_EMPTY;
@@ -286,6 +160,38 @@ static struct member *member_find(const struct group *g, struct bytes id)
 {
     int32_t i = member_index(g, id);
     return i < 0 ? NULL : g->members[i];
+}
+
+/* member_find_instance - the static member of group.instance.id iid, or NULL. */
+static struct member *member_find_instance(const struct group *g, struct bytes iid)
+{
+    ASSERT(iid.ptr != NULL);
+    for (int32_t i = 0; i < g->member_count; i++)
+        if (own_eq(&g->members[i]->instance_id, iid))
+            return g->members[i];
+    return NULL;
+}
+
+/* member_validate - Kafka's validateCurrentMember: with an instance id it
+ * must map to member_id (another id: FENCED_INSTANCE_ID; none:
+ * UNKNOWN_MEMBER_ID); without, member_id must be a member. */
+static int16_t member_validate(const struct group *g, struct bytes member_id, struct bytes instance_id,
+                               const char *operation)
+{
+    if (instance_id.ptr) {
+        const struct member *s = member_find_instance(g, instance_id);
+        if (!s)
+            return BRK_GROUP_UNKNOWN_MEMBER_ID;
+        if (!own_eq(&s->id, member_id)) {
+            log_info("group", "fenced group=%.*s instance=%.*s member=%.*s current_member=%.*s operation=%s",
+                     (int)g->id.len, (const char *)g->id.p, (int)instance_id.len, (const char *)instance_id.ptr,
+                     (int)member_id.len, member_id.ptr ? (const char *)member_id.ptr : "", (int)s->id.len,
+                     (const char *)s->id.p, operation);
+            return BRK_GROUP_FENCED_INSTANCE_ID;
+        }
+        return BRK_GROUP_OK;
+    }
+    return member_find(g, member_id) ? BRK_GROUP_OK : BRK_GROUP_UNKNOWN_MEMBER_ID;
 }
 
 static int32_t pending_index(const struct group *g, struct bytes id)
@@ -356,26 +262,45 @@ static void member_touch(struct member *m, int64_t now_ms)
 
 static void join_answer_error(struct brk_groups *gs, void *waiter, int16_t err, struct bytes member_id)
 {
-    struct brk_group_join_result r = { .error_code = err, .generation_id = -1, .protocol_name = { NULL, 0 },
-                                       .leader = bytes_make("", 0), .member_id = member_id };
+    struct brk_group_join_result r = { .error_code = err, .generation_id = -1, .protocol_type = { NULL, 0 },
+                                       .protocol_name = { NULL, 0 }, .leader = bytes_make("", 0),
+                                       .member_id = member_id };
     gs->ops.join_done(gs->ops.ctx, waiter, &r);
 }
 
-static void sync_answer(struct brk_groups *gs, struct member *m, int16_t err)
+/* sync_reply - a SyncGroup answer: on success m's assignment and the
+ * group's protocol type and name (SyncGroup v5+). */
+static void sync_reply(struct brk_groups *gs, const struct group *g, const struct member *m, void *waiter, int16_t err)
+{
+    struct brk_group_sync_result r = { .error_code = err, .protocol_type = { NULL, 0 }, .protocol_name = { NULL, 0 },
+                                       .assignment = bytes_make("", 0) };
+    if (err == BRK_GROUP_OK) {
+        r.protocol_type = own_bytes(&g->protocol_type);
+        r.protocol_name = own_bytes(&g->protocol);
+        r.assignment = own_bytes(&m->assignment);
+    }
+    gs->ops.sync_done(gs->ops.ctx, waiter, &r);
+}
+
+/* sync_answer - answer m's parked SyncGroup, if any. */
+static void sync_answer(struct brk_groups *gs, const struct group *g, struct member *m, int16_t err)
 {
     void *w = m->sync_waiter;
     if (!w)
         return;
     m->sync_waiter = NULL;
-    gs->ops.sync_done(gs->ops.ctx, w, err, err == BRK_GROUP_OK ? own_bytes(&m->assignment) : bytes_make("", 0));
+    sync_reply(gs, g, m, w, err);
 }
 
-/* join_answer - the JoinGroup answer for m in the group's current generation. */
-static void join_answer(struct brk_groups *gs, struct group *g, struct member *m, void *waiter)
+/* join_answer - the JoinGroup answer for m in the group's current
+ * generation; the leader gets every member (skip_assignment: KIP-814's
+ * static leader rejoin, where it must not assign again). */
+static void join_answer(struct brk_groups *gs, struct group *g, struct member *m, void *waiter, bool skip_assignment)
 {
     struct brk_group_join_result r = {
-        .error_code = BRK_GROUP_OK, .generation_id = g->generation, .protocol_name = own_bytes(&g->protocol),
-        .leader = own_bytes(&g->leader), .member_id = own_bytes(&m->id),
+        .error_code = BRK_GROUP_OK, .generation_id = g->generation, .protocol_type = own_bytes(&g->protocol_type),
+        .protocol_name = own_bytes(&g->protocol), .leader = own_bytes(&g->leader), .member_id = own_bytes(&m->id),
+        .skip_assignment = skip_assignment,
     };
     if (own_eq(&g->leader, own_bytes(&m->id))) {
         if (grow((void **)&gs->scratch, &gs->scratch_cap, g->member_count, sizeof *gs->scratch,
@@ -469,9 +394,12 @@ static void prepare_rebalance(struct brk_groups *gs, struct group *g, int64_t no
     if (g->state == BRK_GROUP_COMPLETING_REBALANCE) {
         for (int32_t i = 0; i < g->member_count; i++) {
             own_free(&g->members[i]->assignment);
-            sync_answer(gs, g->members[i], BRK_GROUP_REBALANCE_IN_PROGRESS);
+            sync_answer(gs, g, g->members[i], BRK_GROUP_REBALANCE_IN_PROGRESS);
         }
     }
+    /* a static replacement being stored now waits for this rebalance instead */
+    for (int32_t i = 0; i < g->member_count; i++)
+        g->members[i]->join_stored = false;
     int32_t timeout = max_rebalance_timeout_ms(g);
     if (g->state == BRK_GROUP_EMPTY && gs->cfg.initial_rebalance_delay_ms > 0) {
         int64_t delay = gs->cfg.initial_rebalance_delay_ms < timeout ? gs->cfg.initial_rebalance_delay_ms : timeout;
@@ -533,15 +461,29 @@ static const struct own *select_protocol(const struct group *g)
 static void complete_join(struct brk_groups *gs, struct group *g, int64_t now_ms)
 {
     ASSERT(g->state == BRK_GROUP_PREPARING_REBALANCE);
-    /* members that did not rejoin in time are out */
+    /* dynamic members that did not rejoin in time are out; static ones stay
+     * (their session timeout decides, KIP-345) */
+    int32_t joined = 0;
     for (int32_t i = 0; i < g->member_count;) {
-        if (!g->members[i]->join_waiter) {
+        struct member *m = g->members[i];
+        if (!m->join_waiter && m->instance_id.null) {
             log_info("group", "member did not rejoin; removing group=%.*s member=%.*s", (int)g->id.len,
-                     (const char *)g->id.p, (int)g->members[i]->id.len, (const char *)g->members[i]->id.p);
+                     (const char *)g->id.p, (int)m->id.len, (const char *)m->id.p);
             member_remove(g, i);
         } else {
+            joined += m->join_waiter != NULL;
             i++;
         }
+    }
+    if (g->member_count > 0 && joined == 0) {
+        /* only absent static members: wait another rebalance timeout (their
+         * sessions expire meanwhile), as Kafka's DelayedJoin does */
+        g->initial_delay = false;
+        g->join_deadline_ms = now_ms + max_rebalance_timeout_ms(g);
+        log_warn("group", "group=%.*s could not complete rebalance: no member rejoined; static members=%d may "
+                 "still come back within their session timeout", (int)g->id.len, (const char *)g->id.p,
+                 g->member_count);
+        return;
     }
     g->generation++;
     g->initial_delay = false;
@@ -561,22 +503,28 @@ static void complete_join(struct brk_groups *gs, struct group *g, int64_t now_ms
         proto = NULL;
     own_free(&g->protocol);
     g->protocol = chosen;
-    if (g->leader.null || member_index(g, own_bytes(&g->leader)) < 0) {
-        if (own_set(&g->leader, own_bytes(&g->members[0]->id)) < 0)
+    const struct member *leader = g->leader.null ? NULL : member_find(g, own_bytes(&g->leader));
+    if (!leader || !leader->join_waiter) { /* Kafka's maybeElectNewJoinedLeader */
+        int32_t k = 0;
+        while (!g->members[k]->join_waiter)
+            k++; /* joined > 0 */
+        if (own_set(&g->leader, own_bytes(&g->members[k]->id)) < 0)
             log_error("group", "out of memory choosing a leader");
     }
     g->state = BRK_GROUP_COMPLETING_REBALANCE;
     log_info("group", "rebalance completed join group=%.*s generation=%d protocol=%.*s members=%d", (int)g->id.len,
              (const char *)g->id.p, g->generation, (int)g->protocol.len, g->protocol.p ? (const char *)g->protocol.p : "",
              g->member_count);
-    /* answer every parked join; a callback may re-enter only through new requests */
+    /* answer every parked join; a callback may re-enter only through new
+     * requests.  Every member's session restarts, as in Kafka. */
     for (int32_t i = 0; i < g->member_count; i++) {
         struct member *m = g->members[i];
         void *w = m->join_waiter;
-        ASSERT(w != NULL); /* members without a join were removed above */
+        ASSERT(!m->join_stored);
         m->join_waiter = NULL;
         member_touch(m, now_ms);
-        join_answer(gs, g, m, w);
+        if (w)
+            join_answer(gs, g, m, w, false);
     }
 }
 
@@ -603,8 +551,9 @@ static void member_gone(struct brk_groups *gs, struct group *g, int32_t i, int64
     if (m->join_waiter)
         join_answer_error(gs, m->join_waiter, BRK_GROUP_UNKNOWN_MEMBER_ID, own_bytes(&m->id));
     m->join_waiter = NULL;
+    m->join_stored = false;
     if (m->sync_waiter)
-        sync_answer(gs, m, BRK_GROUP_UNKNOWN_MEMBER_ID);
+        sync_answer(gs, g, m, BRK_GROUP_UNKNOWN_MEMBER_ID);
     log_info("group", "member removed group=%.*s member=%.*s reason=%s", (int)g->id.len, (const char *)g->id.p,
              (int)m->id.len, (const char *)m->id.p, reason);
     member_remove(g, i);
@@ -705,8 +654,9 @@ static void join_new_member(struct brk_groups *gs, struct group *g, const struct
         join_answer_error(gs, waiter, BRK_GROUP_UNKNOWN, jr->member_id);
         return;
     }
-    if (jr->require_known_member_id) {
-        /* KIP-394: hand out the id, expect the member back with it */
+    if (jr->require_known_member_id && !jr->group_instance_id.ptr) {
+        /* KIP-394: hand out the id, expect the member back with it (a
+         * static member is known by its instance id and skips this) */
         if (grow((void **)&g->pendings, &g->pending_cap, g->pending_count + 1, sizeof *g->pendings,
                  BRK_GROUP_MEMBERS_MAX) < 0) {
             own_free(&id);
@@ -750,10 +700,138 @@ static void join_new_member(struct brk_groups *gs, struct group *g, const struct
     maybe_complete_join(gs, g, now_ms);
 }
 
+/* a static member's replacement being stored (Stable, no rebalance) */
+struct static_store {
+    struct brk_groups *gs;
+    struct group *g;
+    struct own new_id, old_id, prev_leader;
+    void *waiter;
+    bool support_skip_assignment; /* JoinGroup v9+ */
+};
+
+static void static_store_free(struct static_store *ss)
+{
+    own_free(&ss->new_id);
+    own_free(&ss->old_id);
+    own_free(&ss->prev_leader);
+    free(ss);
+}
+
+/* static_store_done - Kafka's storeGroup callback in
+ * updateStaticMemberAndRebalance: answer the join with the current
+ * generation and the leader from before the replacement; on failure undo
+ * the replacement (the old member id is current again) and answer the
+ * error.  Nothing to do when the waiter was answered meanwhile (a rebalance
+ * took it over, the member was fenced again or removed). */
+static void static_store_done(void *arg, int rc)
+{
+    struct static_store *ss = arg;
+    struct brk_groups *gs = ss->gs;
+    struct group *g = ss->g;
+    struct member *m = g->state == BRK_GROUP_STABLE ? member_find(g, own_bytes(&ss->new_id)) : NULL;
+    if (!m || !m->join_stored || m->join_waiter != ss->waiter) {
+        static_store_free(ss);
+        return;
+    }
+    m->join_stored = false;
+    m->join_waiter = NULL;
+    if (rc < 0) {
+        log_warn("group", "static member not stored group=%.*s member=%.*s error=\"%s\"; the previous member=%.*s "
+                 "is current again", (int)g->id.len, (const char *)g->id.p, (int)ss->new_id.len,
+                 (const char *)ss->new_id.p, err_str(rc), (int)ss->old_id.len, (const char *)ss->old_id.p);
+        bool leader = own_eq(&g->leader, own_bytes(&ss->new_id));
+        if (own_set(&m->id, own_bytes(&ss->old_id)) < 0 ||
+            (leader && own_set(&g->leader, own_bytes(&ss->old_id)) < 0))
+            log_error("group", "out of memory restoring a static member");
+        join_answer_error(gs, ss->waiter, rc == ERR_NOT_LEADER ? BRK_GROUP_NOT_COORDINATOR
+                                                               : BRK_GROUP_COORDINATOR_NOT_AVAILABLE,
+                          bytes_make("", 0));
+    } else if (ss->support_skip_assignment) {
+        /* KIP-814: told the truth (a leader learns it leads and gets the
+         * members), with skip_assignment so it does not assign again */
+        join_answer(gs, g, m, ss->waiter, own_eq(&g->leader, own_bytes(&m->id)));
+    } else {
+        struct brk_group_join_result r = {
+            .error_code = BRK_GROUP_OK, .generation_id = g->generation, .protocol_type = own_bytes(&g->protocol_type),
+            .protocol_name = own_bytes(&g->protocol), .leader = own_bytes(&ss->prev_leader),
+            .member_id = own_bytes(&m->id),
+        };
+        gs->ops.join_done(gs->ops.ctx, ss->waiter, &r);
+    }
+    static_store_free(ss);
+    group_check(g);
+}
+
+/* join_static_replace - a known group.instance.id joined with no member id:
+ * Kafka's replaceStaticMember + updateStaticMemberAndRebalance. */
+static void join_static_replace(struct brk_groups *gs, struct group *g, struct member *m,
+                                const struct brk_group_join_req *jr, int64_t now_ms, void *waiter)
+{
+    struct own new_id = { NULL, 0, true };
+    struct static_store *ss = calloc(1, sizeof *ss);
+    if (!ss || new_member_id(gs, jr->group_instance_id, &new_id) < 0) {
+        free(ss);
+        join_answer_error(gs, waiter, BRK_GROUP_UNKNOWN, jr->member_id);
+        return;
+    }
+    *ss = (struct static_store){ gs, g, new_id, { NULL, 0, true }, { NULL, 0, true }, waiter,
+                                 jr->support_skip_assignment };
+    if (own_set(&ss->old_id, own_bytes(&m->id)) < 0 || own_set(&ss->prev_leader, own_bytes(&g->leader)) < 0 ||
+        member_set_protocols(m, jr) < 0) {
+        static_store_free(ss);
+        join_answer_error(gs, waiter, BRK_GROUP_UNKNOWN, jr->member_id);
+        return;
+    }
+    /* fence the previous incarnation's parked requests at once */
+    if (m->join_waiter)
+        join_answer_error(gs, m->join_waiter, BRK_GROUP_FENCED_INSTANCE_ID, own_bytes(&m->id));
+    m->join_waiter = NULL;
+    m->join_stored = false;
+    if (m->sync_waiter)
+        sync_answer(gs, g, m, BRK_GROUP_FENCED_INSTANCE_ID);
+    bool leader = own_eq(&g->leader, own_bytes(&m->id));
+    /* the member takes the new id; ss keeps its own copy */
+    if (own_set(&m->id, own_bytes(&ss->new_id)) < 0 || (leader && own_set(&g->leader, own_bytes(&m->id)) < 0)) {
+        log_error("group", "out of memory replacing a static member");
+    }
+    m->session_timeout_ms = jr->session_timeout_ms;
+    m->rebalance_timeout_ms = jr->rebalance_timeout_ms > 0 ? jr->rebalance_timeout_ms : jr->session_timeout_ms;
+    member_touch(m, now_ms);
+    m->join_waiter = waiter;
+    log_info("group", "static member rejoined group=%.*s instance=%.*s member=%.*s replaces=%.*s state=%s",
+             (int)g->id.len, (const char *)g->id.p, (int)m->instance_id.len, (const char *)m->instance_id.p,
+             (int)m->id.len, (const char *)m->id.p, (int)ss->old_id.len, (const char *)ss->old_id.p,
+             brk_group_state_name(g->state));
+    switch (g->state) {
+    case BRK_GROUP_STABLE: {
+        const struct own *next = select_protocol(g);
+        if (!next || !own_eq(&g->protocol, own_bytes(next))) {
+            static_store_free(ss);
+            prepare_rebalance(gs, g, now_ms, "static member rejoined and the selected protocol changes");
+            break;
+        }
+        m->join_stored = true; /* no rebalance: store, then answer */
+        int rc = group_store(gs, g, now_ms, ss, static_store_done);
+        if (rc < 0)
+            static_store_done(ss, rc);
+        return;
+    }
+    case BRK_GROUP_COMPLETING_REBALANCE:
+        /* the leader may be assigning with the old id: rebalance */
+        static_store_free(ss);
+        prepare_rebalance(gs, g, now_ms, "static member rejoined during CompletingRebalance");
+        break;
+    case BRK_GROUP_PREPARING_REBALANCE: static_store_free(ss); break;
+    case BRK_GROUP_EMPTY:
+    case BRK_GROUP_DEAD: ASSERT(!"a group with members is never Empty or Dead");
+    }
+    maybe_complete_join(gs, g, now_ms);
+}
+
 static void groups_join(struct brk_groups *gs, const struct brk_group_join_req *jr, int64_t now_ms, void *waiter)
 {
     bool new_member = !jr->member_id.ptr || jr->member_id.len == 0;
-    struct group *g = group_live(gs, jr->group_id);
+    struct group *g = brk_group_live(gs, jr->group_id);
     int16_t err = join_check(jr, g);
     if (err != BRK_GROUP_OK) {
         join_answer_error(gs, waiter, err, jr->member_id);
@@ -764,14 +842,26 @@ static void groups_join(struct brk_groups *gs, const struct brk_group_join_req *
             join_answer_error(gs, waiter, BRK_GROUP_UNKNOWN_MEMBER_ID, jr->member_id);
             return;
         }
-        if (group_get_or_create(gs, jr->group_id, &g) < 0) {
+        if (brk_group_get_or_create(gs, jr->group_id, &g) < 0) {
             join_answer_error(gs, waiter, BRK_GROUP_COORDINATOR_NOT_AVAILABLE, jr->member_id);
             return;
         }
     }
+    bool is_static = jr->group_instance_id.ptr != NULL;
     if (new_member) {
-        join_new_member(gs, g, jr, now_ms, waiter);
+        struct member *old = is_static ? member_find_instance(g, jr->group_instance_id) : NULL;
+        if (old)
+            join_static_replace(gs, g, old, jr, now_ms, waiter);
+        else
+            join_new_member(gs, g, jr, now_ms, waiter);
         return;
+    }
+    if (is_static) {
+        int16_t serr = member_validate(g, jr->member_id, jr->group_instance_id, "join-group");
+        if (serr != BRK_GROUP_OK) {
+            join_answer_error(gs, waiter, serr, jr->member_id);
+            return;
+        }
     }
     int32_t pi = pending_index(g, jr->member_id);
     if (pi >= 0) {
@@ -826,11 +916,17 @@ static void groups_join(struct brk_groups *gs, const struct brk_group_join_req *
         return;
     case BRK_GROUP_COMPLETING_REBALANCE:
     case BRK_GROUP_STABLE: {
+        if (m->join_waiter) { /* a retried join while its static replacement is stored */
+            ASSERT(m->join_stored);
+            join_answer_error(gs, m->join_waiter, BRK_GROUP_REBALANCE_IN_PROGRESS, own_bytes(&m->id));
+            m->join_waiter = NULL;
+            m->join_stored = false;
+        }
         bool is_leader = own_eq(&g->leader, jr->member_id);
         if (member_protocols_equal(m, jr) && (g->state == BRK_GROUP_COMPLETING_REBALANCE || !is_leader)) {
             /* nothing changed: the member missed our answer; repeat it */
             member_touch(m, now_ms);
-            join_answer(gs, g, m, waiter);
+            join_answer(gs, g, m, waiter, false);
             return;
         }
         if (member_fill(m, jr, now_ms) < 0) {
@@ -863,7 +959,7 @@ static void sync_store_done(void *arg, int rc)
                  (const char *)g->id.p, g->generation, err_str(rc));
         for (int32_t i = 0; i < g->member_count; i++) {
             own_free(&g->members[i]->assignment);
-            sync_answer(gs, g->members[i], BRK_GROUP_COORDINATOR_NOT_AVAILABLE);
+            sync_answer(gs, g, g->members[i], BRK_GROUP_COORDINATOR_NOT_AVAILABLE);
         }
         prepare_rebalance(gs, g, now_ms, "assignment not stored");
         return;
@@ -872,34 +968,39 @@ static void sync_store_done(void *arg, int rc)
     log_info("group", "group stable group=%.*s generation=%d members=%d", (int)g->id.len, (const char *)g->id.p,
              g->generation, g->member_count);
     for (int32_t i = 0; i < g->member_count; i++)
-        sync_answer(gs, g->members[i], BRK_GROUP_OK);
+        sync_answer(gs, g, g->members[i], BRK_GROUP_OK);
     group_check(g);
 }
 
 static void groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *sr, int64_t now_ms, void *waiter)
 {
-    struct group *g = group_live(gs, sr->group_id);
-    struct member *m = g ? member_find(g, sr->member_id) : NULL;
-    int16_t err = BRK_GROUP_OK;
-    if (!m)
+    struct group *g = brk_group_live(gs, sr->group_id);
+    int16_t err = g ? member_validate(g, sr->member_id, sr->group_instance_id, "sync-group")
+                    : BRK_GROUP_UNKNOWN_MEMBER_ID;
+    struct member *m = err == BRK_GROUP_OK ? member_find(g, sr->member_id) : NULL;
+    if (err == BRK_GROUP_OK && !m)
         err = BRK_GROUP_UNKNOWN_MEMBER_ID;
-    else if (sr->generation_id != g->generation)
-        err = BRK_GROUP_ILLEGAL_GENERATION;
-    else if (g->state == BRK_GROUP_PREPARING_REBALANCE)
-        err = BRK_GROUP_REBALANCE_IN_PROGRESS;
-    else if (g->state != BRK_GROUP_COMPLETING_REBALANCE && g->state != BRK_GROUP_STABLE)
-        err = BRK_GROUP_UNKNOWN_MEMBER_ID;
+    if (err == BRK_GROUP_OK && sr->generation_id == g->generation &&
+        ((sr->protocol_type.ptr && !own_eq(&g->protocol_type, sr->protocol_type)) ||
+         (sr->protocol_name.ptr && !own_eq(&g->protocol, sr->protocol_name))))
+        err = BRK_GROUP_INCONSISTENT_GROUP_PROTOCOL; /* SyncGroup v5+ */
+    if (err == BRK_GROUP_OK)
+        err = sr->generation_id != g->generation                ? BRK_GROUP_ILLEGAL_GENERATION
+              : g->state == BRK_GROUP_PREPARING_REBALANCE       ? BRK_GROUP_REBALANCE_IN_PROGRESS
+              : g->state != BRK_GROUP_COMPLETING_REBALANCE &&
+                        g->state != BRK_GROUP_STABLE            ? BRK_GROUP_UNKNOWN_MEMBER_ID
+                                                                : BRK_GROUP_OK;
     if (err != BRK_GROUP_OK) {
-        gs->ops.sync_done(gs->ops.ctx, waiter, err, bytes_make("", 0));
+        sync_reply(gs, g, m, waiter, err);
         return;
     }
     member_touch(m, now_ms);
     if (g->state == BRK_GROUP_STABLE) {
-        gs->ops.sync_done(gs->ops.ctx, waiter, BRK_GROUP_OK, own_bytes(&m->assignment));
+        sync_reply(gs, g, m, waiter, BRK_GROUP_OK);
         return;
     }
     if (m->sync_waiter)
-        sync_answer(gs, m, BRK_GROUP_REBALANCE_IN_PROGRESS);
+        sync_answer(gs, g, m, BRK_GROUP_REBALANCE_IN_PROGRESS);
     m->sync_waiter = waiter;
     if (!own_eq(&g->leader, sr->member_id))
         return;
@@ -926,7 +1027,7 @@ static void groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *
                  (const char *)g->id.p, err_str(rc));
         for (int32_t i = 0; i < g->member_count; i++) {
             own_free(&g->members[i]->assignment);
-            sync_answer(gs, g->members[i], BRK_GROUP_COORDINATOR_NOT_AVAILABLE);
+            sync_answer(gs, g, g->members[i], BRK_GROUP_COORDINATOR_NOT_AVAILABLE);
         }
         prepare_rebalance(gs, g, now_ms, "assignment not stored");
     }
@@ -942,7 +1043,7 @@ static void group_check_after(struct brk_groups *gs, struct bytes group_id,
     struct own id = { NULL, 0, true };
     bool copied = own_set(&id, group_id) == 0;
     call(gs, req, now_ms, waiter);
-    const struct group *g = copied ? group_find(gs, own_bytes(&id)) : NULL;
+    const struct group *g = copied ? brk_group_find(gs, own_bytes(&id)) : NULL;
     if (g)
         group_check(g);
     own_free(&id);
@@ -969,10 +1070,15 @@ void brk_groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *sr,
 }
 
 int16_t brk_groups_heartbeat(struct brk_groups *gs, struct bytes group_id, struct bytes member_id,
-                             int32_t generation_id, int64_t now_ms)
+                             struct bytes instance_id, int32_t generation_id, int64_t now_ms)
 {
-    struct group *g = group_live(gs, group_id);
-    struct member *m = g ? member_find(g, member_id) : NULL;
+    struct group *g = brk_group_live(gs, group_id);
+    if (!g)
+        return BRK_GROUP_UNKNOWN_MEMBER_ID;
+    int16_t err = member_validate(g, member_id, instance_id, "heartbeat");
+    if (err != BRK_GROUP_OK)
+        return err;
+    struct member *m = member_find(g, member_id);
     if (!m)
         return BRK_GROUP_UNKNOWN_MEMBER_ID;
     if (generation_id != g->generation)
@@ -983,13 +1089,22 @@ int16_t brk_groups_heartbeat(struct brk_groups *gs, struct bytes group_id, struc
     return BRK_GROUP_OK;
 }
 
-int16_t brk_groups_leave(struct brk_groups *gs, struct bytes group_id, struct bytes member_id, int64_t now_ms,
-                         bool *group_found)
+int16_t brk_groups_leave(struct brk_groups *gs, struct bytes group_id, struct bytes member_id,
+                         struct bytes instance_id, int64_t now_ms, bool *group_found)
 {
-    struct group *g = group_live(gs, group_id);
+    struct group *g = brk_group_live(gs, group_id);
     *group_found = g != NULL;
     if (!g)
         return BRK_GROUP_UNKNOWN_MEMBER_ID;
+    if (!member_id.ptr || member_id.len == 0) {
+        /* removal by instance id alone (KIP-345's admin removal) */
+        const struct member *s = instance_id.ptr ? member_find_instance(g, instance_id) : NULL;
+        if (!s)
+            return BRK_GROUP_UNKNOWN_MEMBER_ID;
+        member_gone(gs, g, member_index(g, own_bytes(&s->id)), now_ms, "static member removed by instance id");
+        group_check(g);
+        return BRK_GROUP_OK;
+    }
     int32_t pi = pending_index(g, member_id);
     if (pi >= 0) {
         pending_remove(g, pi);
@@ -997,6 +1112,9 @@ int16_t brk_groups_leave(struct brk_groups *gs, struct bytes group_id, struct by
         group_check(g);
         return BRK_GROUP_OK;
     }
+    int16_t err = member_validate(g, member_id, instance_id, "leave-group");
+    if (err != BRK_GROUP_OK)
+        return err;
     int32_t i = member_index(g, member_id);
     if (i < 0)
         return BRK_GROUP_UNKNOWN_MEMBER_ID;
@@ -1038,108 +1156,6 @@ static void group_tick(struct brk_groups *gs, struct group *g, int64_t now_ms)
     }
 }
 
-static void offset_delete_at(struct group *g, int32_t i);
-static struct bytes arena_copy(struct arena *a, struct bytes b, int *rc);
-
-static void expire_store_done(void *arg, int rc)
-{
-    (void)arg;
-    if (rc < 0)
-        log_warn("group", "expired offsets not tombstoned in __consumer_offsets error=\"%s\"; they come back "
-                 "at the next start and expire again", err_str(rc));
-}
-
-/* When offset e of g expires (Kafka's GroupMetadata.removeExpiredOffsets). */
-static bool offset_expired(const struct brk_groups *gs, const struct group *g, const struct offset_entry *e,
-                           int64_t now_ms)
-{
-    if (e->o.expire_timestamp_ms > 0)
-        return now_ms >= e->o.expire_timestamp_ms;
-    int64_t base = e->o.commit_timestamp_ms;
-    if (!g->protocol_type.null) { /* it had members: only once Empty, from the time it became Empty */
-        if (g->state != BRK_GROUP_EMPTY)
-            return false;
-        if (g->empty_since_ms > 0)
-            base = g->empty_since_ms;
-    }
-    return base + gs->cfg.offsets_retention_ms <= now_ms;
-}
-
-/* A tombstone record for the key encoded in kb (the key copied into a). */
-static int tombstone(struct arena *a, const struct buf *kb, struct brk_offsets_topic_record *rec)
-{
-    int rc = 0;
-    rec->key = arena_copy(a, buf_bytes(kb), &rc);
-    rec->value = (struct bytes){ NULL, 0 };
-    return rc;
-}
-
-/* tombstone_offset / tombstone_group - the tombstone of one of g's offsets
- * (or of g itself) into *rec; kb is scratch, the key is copied into a. */
-static int tombstone_offset(struct arena *a, struct buf *kb, const struct group *g, struct bytes topic,
-                            int32_t partition, struct brk_offsets_topic_record *rec)
-{
-    buf_reset(kb);
-    int rc = brk_offsets_topic_offset_key_encode(kb, own_bytes(&g->id), topic, partition);
-    return rc == 0 ? tombstone(a, kb, rec) : rc;
-}
-
-static int tombstone_group(struct arena *a, struct buf *kb, const struct group *g, struct brk_offsets_topic_record *rec)
-{
-    buf_reset(kb);
-    int rc = brk_offsets_topic_group_key_encode(kb, own_bytes(&g->id));
-    return rc == 0 ? tombstone(a, kb, rec) : rc;
-}
-
-/* Drop g's expired offsets: tombstones first (one batch), then memory. */
-static void group_expire_offsets(struct brk_groups *gs, struct group *g, int64_t now_ms)
-{
-    if (g->state != BRK_GROUP_EMPTY && !g->protocol_type.null)
-        return;
-    struct arena a;
-    arena_init(&a, 4096, 64u << 20);
-    bool *gone = arena_alloc_array(&a, (size_t)g->offset_count, sizeof *gone);
-    int32_t n = 0;
-    for (int32_t i = 0; gone && i < g->offset_count; i++)
-        n += gone[i] = offset_expired(gs, g, &g->offsets[i], now_ms);
-    bool group_gone = g->state == BRK_GROUP_EMPTY && n == g->offset_count;
-    struct brk_offsets_topic_record *recs = n ? arena_alloc_array(&a, (size_t)n + 1, sizeof *recs) : NULL;
-    if (!recs) {
-        arena_deinit(&a); /* nothing expired (or no memory: retried at the next check) */
-        return;
-    }
-    struct buf kb;
-    buf_init(&kb, 0);
-    int rc = 0;
-    int32_t k = 0;
-    for (int32_t i = 0; rc == 0 && i < g->offset_count; i++) {
-        if (!gone[i])
-            continue;
-        rc = tombstone_offset(&a, &kb, g, g->offsets[i].o.topic, g->offsets[i].o.partition, &recs[k++]);
-    }
-    if (rc == 0 && group_gone)
-        rc = tombstone_group(&a, &kb, g, &recs[k++]);
-    buf_deinit(&kb);
-    if (rc == 0)
-        rc = gs->ops.store(gs->ops.ctx, own_bytes(&g->id), recs, k, NULL, expire_store_done);
-    if (rc < 0) {
-        arena_deinit(&a);
-        log_warn("group", "offsets of group=%.*s not expired yet error=\"%s\"; retried at the next check",
-                 (int)g->id.len, (const char *)g->id.p, err_str(rc));
-        return;
-    }
-    /* backwards: offset_delete_at moves the last entry (already decided) into the hole */
-    for (int32_t i = g->offset_count - 1; i >= 0; i--)
-        if (gone[i])
-            offset_delete_at(g, i);
-    arena_deinit(&a);
-    log_info("group", "offsets expired group=%.*s count=%d retention_ms=%lld%s", (int)g->id.len,
-             (const char *)g->id.p, n, (long long)gs->cfg.offsets_retention_ms,
-             group_gone ? "; the group is empty and has no offsets left: removed" : "");
-    if (group_gone)
-        g->state = BRK_GROUP_DEAD;
-}
-
 void brk_groups_tick(struct brk_groups *gs, int64_t now_ms)
 {
     for (int32_t i = 0; i < gs->group_count; i++) {
@@ -1153,23 +1169,28 @@ void brk_groups_tick(struct brk_groups *gs, int64_t now_ms)
                                                                                     : 600000);
     for (int32_t i = 0; i < gs->group_count; i++)
         if (gs->groups[i]->state != BRK_GROUP_DEAD)
-            group_expire_offsets(gs, gs->groups[i], now_ms);
+            brk_group_offsets_expire(gs, gs->groups[i], now_ms);
 }
 
 int16_t brk_groups_commit_check(struct brk_groups *gs, struct bytes group_id, struct bytes member_id,
-                                int32_t generation_id, int64_t now_ms)
+                                struct bytes instance_id, int32_t generation_id, int64_t now_ms)
 {
     if (!group_id.ptr || group_id.len == 0)
         return BRK_GROUP_INVALID_GROUP_ID;
-    struct group *g = group_live(gs, group_id);
+    struct group *g = brk_group_live(gs, group_id);
     if (!g) {
         if (generation_id >= 0)
             return BRK_GROUP_ILLEGAL_GENERATION;
         /* a commit without group management (assign() + commit) */
-        return group_get_or_create(gs, group_id, &g) < 0 ? BRK_GROUP_COORDINATOR_NOT_AVAILABLE : BRK_GROUP_OK;
+        return brk_group_get_or_create(gs, group_id, &g) < 0 ? BRK_GROUP_COORDINATOR_NOT_AVAILABLE : BRK_GROUP_OK;
     }
-    if (generation_id < 0 && g->state == BRK_GROUP_EMPTY)
+    if (generation_id < 0 && g->state == BRK_GROUP_EMPTY && !instance_id.ptr)
         return BRK_GROUP_OK;
+    if (instance_id.ptr) { /* Kafka's validateOffsetCommit: a static member is checked first */
+        int16_t err = member_validate(g, member_id, instance_id, "offset-commit");
+        if (err != BRK_GROUP_OK)
+            return err;
+    }
     if (g->state == BRK_GROUP_COMPLETING_REBALANCE)
         return BRK_GROUP_REBALANCE_IN_PROGRESS;
     struct member *m = member_find(g, member_id);
@@ -1181,99 +1202,10 @@ int16_t brk_groups_commit_check(struct brk_groups *gs, struct bytes group_id, st
     return BRK_GROUP_OK;
 }
 
-static struct offset_entry *offset_entry_find(const struct group *g, struct bytes topic, int32_t partition)
-{
-    for (int32_t i = 0; i < g->offset_count; i++)
-        if (g->offsets[i].o.partition == partition && own_eq(&g->offsets[i].topic, topic))
-            return &g->offsets[i];
-    return NULL;
-}
-
-int brk_groups_offset_put(struct brk_groups *gs, struct bytes group_id, const struct brk_group_offset *o)
-{
-    struct group *g = group_find(gs, group_id);
-    if (!g || g->state == BRK_GROUP_DEAD) {
-        int rc = group_get_or_create(gs, group_id, &g);
-        if (rc < 0)
-            return rc;
-    }
-    struct offset_entry *e = offset_entry_find(g, o->topic, o->partition);
-    if (!e) {
-        int rc = grow((void **)&g->offsets, &g->offset_cap, g->offset_count + 1, sizeof *g->offsets,
-                      BRK_GROUP_OFFSETS_MAX);
-        if (rc < 0)
-            return rc;
-        e = &g->offsets[g->offset_count];
-        memset(e, 0, sizeof *e);
-        if (own_set(&e->topic, o->topic) < 0)
-            return -ENOMEM;
-        g->offset_count++;
-    }
-    if (own_set(&e->metadata, o->metadata.ptr ? o->metadata : bytes_make("", 0)) < 0)
-        return -ENOMEM;
-    e->o = *o;
-    e->o.topic = own_bytes(&e->topic);
-    e->o.metadata = own_bytes(&e->metadata);
-    return 0;
-}
-
-/* Remove entry i; the last entry moves into its place. */
-static void offset_delete_at(struct group *g, int32_t i)
-{
-    struct offset_entry *e = &g->offsets[i];
-    own_free(&e->topic);
-    own_free(&e->metadata);
-    *e = g->offsets[--g->offset_count];
-    /* the moved entry's views point into its own owns: still valid */
-}
-
-static void offset_delete(struct group *g, struct bytes topic, int32_t partition)
-{
-    struct offset_entry *e = offset_entry_find(g, topic, partition);
-    if (e)
-        offset_delete_at(g, (int32_t)(e - g->offsets));
-}
-
-const struct brk_group_offset *brk_groups_offset_find(const struct brk_groups *gs, struct bytes group_id,
-                                                       struct bytes topic, int32_t partition)
-{
-    struct group *g = group_live(gs, group_id);
-    struct offset_entry *e = g ? offset_entry_find(g, topic, partition) : NULL;
-    return e ? &e->o : NULL;
-}
-
-const struct brk_group_offset *brk_groups_offsets(const struct brk_groups *gs, struct bytes group_id, int32_t *count)
-{
-    struct group *g = group_live(gs, group_id);
-    *count = 0;
-    if (!g || g->offset_count == 0)
-        return NULL;
-    if (grow((void **)&g->offset_view, &g->offset_view_cap, g->offset_count, sizeof *g->offset_view,
-             BRK_GROUP_OFFSETS_MAX) < 0)
-        return NULL;
-    for (int32_t i = 0; i < g->offset_count; i++)
-        g->offset_view[i] = g->offsets[i].o;
-    *count = g->offset_count;
-    return g->offset_view;
-}
-
-static struct bytes arena_copy(struct arena *a, struct bytes b, int *rc)
-{
-    if (!b.ptr)
-        return b;
-    uint8_t *p = arena_alloc(a, b.len ? b.len : 1);
-    if (!p) {
-        *rc = ERR_LIMIT;
-        return bytes_make("", 0);
-    }
-    memcpy(p, b.ptr, b.len);
-    return bytes_make(p, b.len);
-}
-
 int brk_groups_describe(const struct brk_groups *gs, struct bytes group_id, struct arena *a,
                         struct brk_group_desc *out)
 {
-    struct group *g = group_live(gs, group_id);
+    struct group *g = brk_group_live(gs, group_id);
     *out = (struct brk_group_desc){ .found = false, .state = BRK_GROUP_DEAD, .protocol_type = bytes_make("", 0),
                                     .protocol = bytes_make("", 0) };
     if (!g)
@@ -1281,10 +1213,10 @@ int brk_groups_describe(const struct brk_groups *gs, struct bytes group_id, stru
     int rc = 0;
     out->found = true;
     out->state = g->state;
-    out->protocol_type = arena_copy(a, g->protocol_type.null ? bytes_make("", 0) : own_bytes(&g->protocol_type), &rc);
+    out->protocol_type = brk_group_arena_copy(a, g->protocol_type.null ? bytes_make("", 0) : own_bytes(&g->protocol_type), &rc);
     bool stable = g->state == BRK_GROUP_STABLE;
     if (stable && !g->protocol.null)
-        out->protocol = arena_copy(a, own_bytes(&g->protocol), &rc);
+        out->protocol = brk_group_arena_copy(a, own_bytes(&g->protocol), &rc);
     out->members = arena_alloc_array(a, (size_t)g->member_count, sizeof *out->members);
     if (!out->members && g->member_count > 0)
         return ERR_LIMIT;
@@ -1292,17 +1224,17 @@ int brk_groups_describe(const struct brk_groups *gs, struct bytes group_id, stru
     for (int32_t i = 0; i < g->member_count; i++) {
         const struct member *m = g->members[i];
         struct brk_group_member_desc *d = &out->members[i];
-        d->member_id = arena_copy(a, own_bytes(&m->id), &rc);
-        d->group_instance_id = arena_copy(a, own_bytes(&m->instance_id), &rc);
-        d->client_id = arena_copy(a, m->client_id.null ? bytes_make("", 0) : own_bytes(&m->client_id), &rc);
-        d->client_host = arena_copy(a, m->client_host.null ? bytes_make("", 0) : own_bytes(&m->client_host), &rc);
+        d->member_id = brk_group_arena_copy(a, own_bytes(&m->id), &rc);
+        d->group_instance_id = brk_group_arena_copy(a, own_bytes(&m->instance_id), &rc);
+        d->client_id = brk_group_arena_copy(a, m->client_id.null ? bytes_make("", 0) : own_bytes(&m->client_id), &rc);
+        d->client_host = brk_group_arena_copy(a, m->client_host.null ? bytes_make("", 0) : own_bytes(&m->client_host), &rc);
         d->metadata = bytes_make("", 0);
         d->assignment = bytes_make("", 0);
         if (stable) {
             const struct member_protocol *p = member_protocol(m, own_bytes(&g->protocol));
             if (p)
-                d->metadata = arena_copy(a, own_bytes(&p->metadata), &rc);
-            d->assignment = arena_copy(a, own_bytes(&m->assignment), &rc);
+                d->metadata = brk_group_arena_copy(a, own_bytes(&p->metadata), &rc);
+            d->assignment = brk_group_arena_copy(a, own_bytes(&m->assignment), &rc);
         }
     }
     return rc;
@@ -1322,8 +1254,8 @@ int brk_groups_list(const struct brk_groups *gs, struct arena *a, struct brk_gro
         const struct group *g = gs->groups[i];
         if (g->state == BRK_GROUP_DEAD)
             continue;
-        l[k].group_id = arena_copy(a, own_bytes(&g->id), &rc);
-        l[k].protocol_type = arena_copy(a, g->protocol_type.null ? bytes_make("", 0) : own_bytes(&g->protocol_type),
+        l[k].group_id = brk_group_arena_copy(a, own_bytes(&g->id), &rc);
+        l[k].protocol_type = brk_group_arena_copy(a, g->protocol_type.null ? bytes_make("", 0) : own_bytes(&g->protocol_type),
                                         &rc);
         l[k].state = g->state;
         k++;
@@ -1333,139 +1265,9 @@ int brk_groups_list(const struct brk_groups *gs, struct arena *a, struct brk_gro
     return rc;
 }
 
-/* subscription_has - does a ConsumerProtocolSubscription (v0+: version,
- * [topics], ...) name topic?  Unparseable: true (Kafka treats an unknown
- * subscription as subscribed to everything). */
-static bool subscription_has(struct bytes metadata, struct bytes topic)
-{
-    struct kwire_reader r;
-    kwire_reader_init(&r, metadata);
-    int16_t version = 0;
-    int32_t count = 0;
-    if (kwire_read_i16(&r, &version) < 0 || version < 0 || kwire_read_i32(&r, &count) < 0 || count < 0)
-        return true;
-    for (int32_t i = 0; i < count; i++) {
-        struct bytes t;
-        if (kwire_read_string(&r, &t) < 0 || !t.ptr)
-            return true;
-        if (bytes_eq(t, topic))
-            return true;
-    }
-    return false;
-}
-
-/* group_subscribes - does a member of consumer group g subscribe to topic
- * (its metadata for the selected protocol, else its first one)? */
-static bool group_subscribes(const struct group *g, struct bytes topic)
-{
-    for (int32_t i = 0; i < g->member_count; i++) {
-        const struct member *m = g->members[i];
-        const struct member_protocol *mp = m->protocol_count > 0 ? &m->protocols[0] : NULL;
-        for (int32_t k = 0; !g->protocol.null && k < m->protocol_count; k++)
-            if (own_eq(&m->protocols[k].name, own_bytes(&g->protocol)))
-                mp = &m->protocols[k];
-        if (mp && subscription_has(own_bytes(&mp->metadata), topic))
-            return true;
-    }
-    return false;
-}
-
-int16_t brk_groups_offset_delete(struct brk_groups *gs, struct bytes group_id, struct brk_group_tp *tps, int32_t n,
-                                 void *arg, brk_groups_store_done_cb done, bool *stored)
-{
-    *stored = false;
-    ASSERT(n >= 0);
-    if (!group_id.ptr || group_id.len == 0)
-        return BRK_GROUP_INVALID_GROUP_ID;
-    struct group *g = group_live(gs, group_id);
-    if (!g)
-        return BRK_GROUP_GROUP_ID_NOT_FOUND;
-    bool consumer = own_eq(&g->protocol_type, bytes_make("consumer", 8));
-    if (g->state != BRK_GROUP_EMPTY && !g->protocol_type.null && !consumer)
-        return BRK_GROUP_NON_EMPTY_GROUP;
-    struct arena a;
-    arena_init(&a, 4096, 64u << 20);
-    struct brk_offsets_topic_record *recs = arena_alloc_array(&a, (size_t)n + 1, sizeof *recs);
-    struct buf kb;
-    buf_init(&kb, 0);
-    int rc = recs ? 0 : ERR_LIMIT;
-    int32_t k = 0, gone = 0;
-    for (int32_t i = 0; rc == 0 && i < n; i++) {
-        if (tps[i].error_code != BRK_GROUP_OK)
-            continue;
-        if (g->state != BRK_GROUP_EMPTY && consumer && group_subscribes(g, tps[i].topic)) {
-            tps[i].error_code = BRK_GROUP_GROUP_SUBSCRIBED_TO_TOPIC;
-            continue;
-        }
-        gone += offset_entry_find(g, tps[i].topic, tps[i].partition) != NULL;
-        rc = tombstone_offset(&a, &kb, g, tps[i].topic, tps[i].partition, &recs[k++]);
-    }
-    bool group_gone = rc == 0 && g->state == BRK_GROUP_EMPTY && gone == g->offset_count;
-    if (rc == 0 && group_gone)
-        rc = tombstone_group(&a, &kb, g, &recs[k++]);
-    buf_deinit(&kb);
-    if (rc == 0 && k > 0) {
-        rc = gs->ops.store(gs->ops.ctx, own_bytes(&g->id), recs, k, arg, done);
-        *stored = rc == 0;
-    }
-    arena_deinit(&a); /* the store copied the records into its batch */
-    for (int32_t i = 0; i < n; i++) {
-        if (tps[i].error_code != BRK_GROUP_OK)
-            continue;
-        if (rc < 0)
-            tps[i].error_code = BRK_GROUP_COORDINATOR_NOT_AVAILABLE;
-        else
-            offset_delete(g, tps[i].topic, tps[i].partition);
-    }
-    if (rc < 0) {
-        log_warn("group", "offsets of group=%.*s not deleted error=\"%s\"", (int)g->id.len, (const char *)g->id.p,
-                 err_str(rc));
-        return BRK_GROUP_OK;
-    }
-    log_info("group", "offsets deleted group=%.*s partitions=%d%s", (int)g->id.len, (const char *)g->id.p, gone,
-             group_gone ? "; the group is empty and has no offsets left: removed" : "");
-    if (group_gone)
-        g->state = BRK_GROUP_DEAD;
-    return BRK_GROUP_OK;
-}
-
-int16_t brk_groups_delete(struct brk_groups *gs, struct bytes group_id, struct arena *a,
-                          struct brk_group_offset **offsets, int32_t *count)
-{
-    *offsets = NULL;
-    *count = 0;
-    if (!group_id.ptr || group_id.len == 0)
-        return BRK_GROUP_INVALID_GROUP_ID;
-    struct group *g = group_live(gs, group_id);
-    if (!g)
-        return BRK_GROUP_GROUP_ID_NOT_FOUND;
-    if (g->state != BRK_GROUP_EMPTY)
-        return BRK_GROUP_NON_EMPTY_GROUP;
-    struct brk_group_offset *os = arena_alloc_array(a, (size_t)g->offset_count, sizeof *os);
-    if (!os && g->offset_count > 0)
-        return BRK_GROUP_UNKNOWN;
-    int rc = 0;
-    for (int32_t i = 0; i < g->offset_count; i++) {
-        os[i] = g->offsets[i].o;
-        os[i].topic = arena_copy(a, g->offsets[i].o.topic, &rc);
-        os[i].metadata = bytes_make("", 0);
-    }
-    if (rc < 0)
-        return BRK_GROUP_UNKNOWN;
-    *offsets = os;
-    *count = g->offset_count;
-    offsets_clear(g);
-    for (int32_t i = 0; i < g->pending_count; i++)
-        own_free(&g->pendings[i].id);
-    g->pending_count = 0;
-    g->state = BRK_GROUP_DEAD;
-    log_info("group", "group deleted group=%.*s offsets=%d", (int)g->id.len, (const char *)g->id.p, *count);
-    return BRK_GROUP_OK;
-}
-
 static int load_group(struct brk_groups *gs, struct bytes group_id, struct bytes value, int64_t now_ms)
 {
-    struct group *g = group_find(gs, group_id);
+    struct group *g = brk_group_find(gs, group_id);
     if (!value.ptr) { /* tombstone: the group was deleted */
         if (g) {
             for (int32_t i = g->member_count - 1; i >= 0; i--)
@@ -1479,7 +1281,7 @@ static int load_group(struct brk_groups *gs, struct bytes group_id, struct bytes
     struct brk_offsets_topic_group v;
     int rc = brk_offsets_topic_group_value_decode(value, &a, &v);
     if (rc == 0 && !g)
-        rc = group_get_or_create(gs, group_id, &g);
+        rc = brk_group_get_or_create(gs, group_id, &g);
     if (rc == 0) {
         for (int32_t i = g->member_count - 1; i >= 0; i--)
             member_remove(g, i);
@@ -1537,9 +1339,9 @@ int brk_groups_load_record(struct brk_groups *gs, const struct brk_offsets_topic
     if (k.version == BRK_OFFSETS_TOPIC_KEY_GROUP)
         return load_group(gs, k.group, rec->value, now_ms);
     if (!rec->value.ptr) {
-        struct group *g = group_find(gs, k.group);
+        struct group *g = brk_group_find(gs, k.group);
         if (g)
-            offset_delete(g, k.topic, k.partition);
+            brk_group_offset_remove(g, k.topic, k.partition);
         return 0;
     }
     struct brk_offsets_topic_offset v;
@@ -1555,14 +1357,47 @@ int brk_groups_load_record(struct brk_groups *gs, const struct brk_offsets_topic
     return brk_groups_offset_put(gs, k.group, &o);
 }
 
+int32_t brk_groups_unload(struct brk_groups *gs, int32_t partition, int32_t partition_count)
+{
+    ASSERT(partition_count > 0);
+    ASSERT(partition >= 0 && partition < partition_count);
+    int32_t dropped = 0;
+    for (int32_t k = 0; k < gs->group_count; k++) {
+        struct group *g = gs->groups[k];
+        if (brk_offsets_topic_partition_for(own_bytes(&g->id), partition_count) != partition)
+            continue;
+        dropped += g->state != BRK_GROUP_DEAD;
+        for (int32_t i = g->member_count - 1; i >= 0; i--) {
+            struct member *m = g->members[i];
+            if (m->join_waiter)
+                join_answer_error(gs, m->join_waiter, BRK_GROUP_NOT_COORDINATOR, own_bytes(&m->id));
+            m->join_waiter = NULL;
+            sync_answer(gs, g, m, BRK_GROUP_NOT_COORDINATOR);
+            member_remove(g, i);
+        }
+        for (int32_t i = g->pending_count - 1; i >= 0; i--)
+            pending_remove(g, i);
+        brk_group_offsets_clear(g);
+        g->state = BRK_GROUP_DEAD;
+        g->generation = 0;
+        g->initial_delay = false;
+        g->empty_since_ms = 0;
+        own_free(&g->protocol_type);
+        own_free(&g->protocol);
+        own_free(&g->leader);
+        group_check(g);
+    }
+    return dropped;
+}
+
 enum brk_group_state brk_groups_state(const struct brk_groups *gs, struct bytes group_id)
 {
-    struct group *g = group_find(gs, group_id);
+    struct group *g = brk_group_find(gs, group_id);
     return g ? g->state : BRK_GROUP_DEAD;
 }
 
 int32_t brk_groups_generation(const struct brk_groups *gs, struct bytes group_id)
 {
-    struct group *g = group_find(gs, group_id);
+    struct group *g = brk_group_find(gs, group_id);
     return g ? g->generation : -1;
 }

@@ -42,8 +42,23 @@
  * tombstone of its own.  Offsets of topics a Stable group no longer
  * subscribes to do not expire (Kafka's subscribed-topics rule is not here).
  *
- * Not here: static membership semantics beyond recording
- * group.instance.id, transactional offsets, KIP-848, ACLs.
+ * Static membership (KIP-345, Kafka's GroupCoordinator rules): a member
+ * with a group.instance.id joins without the KIP-394 member id round trip;
+ * a later JoinGroup with that instance id and no member id replaces the old
+ * member id (the old one's parked join/sync get FENCED_INSTANCE_ID, and so
+ * does every later Heartbeat, SyncGroup, OffsetCommit and LeaveGroup that
+ * names the instance id with the old member id).  In Stable, when the
+ * protocol the group would select is unchanged, there is no rebalance: the
+ * group metadata (with the new member id) is stored and the join is answered
+ * with the current generation and the *previous* leader id, so a rejoining
+ * leader does not assign (before JoinGroup v9; from v9 the leader is told
+ * it leads, gets the members and skip_assignment, KIP-814); a change of the selected
+ * protocol, or any replacement in CompletingRebalance, rebalances.  A static
+ * member that did not rejoin a rebalance stays in the group (its session
+ * timeout removes it); dynamic ones are dropped.  LeaveGroup may name a
+ * member by instance id alone.
+ *
+ * Not here: transactional offsets, KIP-848, ACLs.
  */
 #ifndef SAMSA_BRK_GROUP_H
 #define SAMSA_BRK_GROUP_H
@@ -81,6 +96,7 @@ enum brk_group_err {
     BRK_GROUP_GROUP_ID_NOT_FOUND = 69,
     BRK_GROUP_GROUP_MAX_SIZE_REACHED = 81,
     BRK_GROUP_MEMBER_ID_REQUIRED = 79,
+    BRK_GROUP_FENCED_INSTANCE_ID = 82,
     BRK_GROUP_GROUP_SUBSCRIBED_TO_TOPIC = 86,
 };
 
@@ -104,11 +120,20 @@ struct brk_group_join_member {
 struct brk_group_join_result {
     int16_t error_code;
     int32_t generation_id;
+    struct bytes protocol_type; /* NULL ptr when none (errors) */
     struct bytes protocol_name; /* NULL ptr when none */
     struct bytes leader;
+    bool skip_assignment;       /* KIP-814 (v9+): the leader must not assign */
     struct bytes member_id;
     int32_t member_count;       /* the leader gets every member, others none */
     const struct brk_group_join_member *members;
+};
+
+struct brk_group_sync_result {
+    int16_t error_code;
+    struct bytes protocol_type; /* the group's; NULL ptr on errors */
+    struct bytes protocol_name;
+    struct bytes assignment;
 };
 
 typedef void (*brk_groups_store_done_cb)(void *arg, int rc);
@@ -117,8 +142,8 @@ struct brk_groups_ops {
     void *ctx;
     /* answer a parked JoinGroup; r borrows group memory */
     void (*join_done)(void *ctx, void *waiter, const struct brk_group_join_result *r);
-    /* answer a parked SyncGroup; assignment borrows group memory */
-    void (*sync_done)(void *ctx, void *waiter, int16_t error_code, struct bytes assignment);
+    /* answer a parked SyncGroup; r borrows group memory */
+    void (*sync_done)(void *ctx, void *waiter, const struct brk_group_sync_result *r);
     /* append recs to group_id's __consumer_offsets partition; call
      * done(arg, rc) once durable (never before returning 0).  A non-zero
      * return means nothing was queued and done will not run. */
@@ -149,13 +174,14 @@ struct brk_group_protocol_in {
 struct brk_group_join_req {
     struct bytes group_id;
     struct bytes member_id;         /* "" for a new member */
-    struct bytes group_instance_id; /* nullable; recorded only */
+    struct bytes group_instance_id; /* nullable: NULL ptr for a dynamic member */
     struct bytes client_id;
     struct bytes client_host;
     struct bytes protocol_type;
     int32_t session_timeout_ms;
     int32_t rebalance_timeout_ms;   /* -1 (v0): the session timeout */
     bool require_known_member_id;   /* JoinGroup v4+ */
+    bool support_skip_assignment;   /* JoinGroup v9+ (KIP-814) */
     int32_t protocol_count;
     const struct brk_group_protocol_in *protocols;
 };
@@ -172,6 +198,9 @@ struct brk_group_assignment_in {
 struct brk_group_sync_req {
     struct bytes group_id;
     struct bytes member_id;
+    struct bytes group_instance_id; /* nullable (SyncGroup v3+) */
+    struct bytes protocol_type;     /* nullable (v5+): must match the group's */
+    struct bytes protocol_name;     /* nullable (v5+): must match the group's */
     int32_t generation_id;
     int32_t assignment_count;
     const struct brk_group_assignment_in *assignments;
@@ -180,14 +209,18 @@ struct brk_group_sync_req {
 /* brk_groups_sync - SyncGroup.  Always answers through ops->sync_done. */
 void brk_groups_sync(struct brk_groups *gs, const struct brk_group_sync_req *sr, int64_t now_ms, void *waiter);
 
-/* brk_groups_heartbeat - Heartbeat; the error code to answer. */
+/* brk_groups_heartbeat - Heartbeat; the error code to answer.  instance_id
+ * is nullable (NULL ptr before v3): when given it must map to member_id
+ * (else FENCED_INSTANCE_ID, or UNKNOWN_MEMBER_ID for an unknown instance). */
 int16_t brk_groups_heartbeat(struct brk_groups *gs, struct bytes group_id, struct bytes member_id,
-                             int32_t generation_id, int64_t now_ms);
+                             struct bytes instance_id, int32_t generation_id, int64_t now_ms);
 
-/* brk_groups_leave - LeaveGroup for one member; the member's error code.
+/* brk_groups_leave - LeaveGroup for one member (v3+: one of the batch); the
+ * member's error code.  An empty member_id with an instance_id removes the
+ * static member of that instance (administrative removal, KIP-345).
  * *group_found tells v3 callers whether the group existed. */
-int16_t brk_groups_leave(struct brk_groups *gs, struct bytes group_id, struct bytes member_id, int64_t now_ms,
-                         bool *group_found);
+int16_t brk_groups_leave(struct brk_groups *gs, struct bytes group_id, struct bytes member_id,
+                         struct bytes instance_id, int64_t now_ms, bool *group_found);
 
 /* brk_groups_tick - expire sessions, pending members and rebalance deadlines. */
 void brk_groups_tick(struct brk_groups *gs, int64_t now_ms);
@@ -195,7 +228,7 @@ void brk_groups_tick(struct brk_groups *gs, int64_t now_ms);
 /* brk_groups_commit_check - may this OffsetCommit go ahead?  Creates an
  * Empty group for a group-less commit (generation < 0) like Kafka. */
 int16_t brk_groups_commit_check(struct brk_groups *gs, struct bytes group_id, struct bytes member_id,
-                                int32_t generation_id, int64_t now_ms);
+                                struct bytes instance_id, int32_t generation_id, int64_t now_ms);
 
 struct brk_group_offset {
     struct bytes topic;         /* owned by the group */
@@ -280,6 +313,13 @@ int16_t brk_groups_offset_delete(struct brk_groups *gs, struct bytes group_id, s
  * Unknown key versions are skipped; malformed values are ERR_DECODE. */
 MUST_CHECK int brk_groups_load_record(struct brk_groups *gs, const struct brk_offsets_topic_record *rec,
                                       int64_t now_ms);
+
+/* brk_groups_unload - this node no longer coordinates __consumer_offsets
+ * partition `partition` (of partition_count): every group placed there is
+ * forgotten (Dead: no members, offsets or generation; a reload starts from
+ * the log).  Parked joins and syncs are answered NOT_COORDINATOR, so their
+ * members look the coordinator up again.  Returns the live groups dropped. */
+int32_t brk_groups_unload(struct brk_groups *gs, int32_t partition, int32_t partition_count);
 
 /* brk_groups_state - a group's state (DEAD if unknown); for tests and logs. */
 enum brk_group_state brk_groups_state(const struct brk_groups *gs, struct bytes group_id);

@@ -43,6 +43,7 @@ struct brk_parts {
     size_t start_hint_count;
     struct brk_plog_shared plog_shared;  /* direct appends: settings, tail-buffer budget */
     int32_t closing_count;               /* removed entries whose logs are still closing */
+    struct brk_parts_hooks hooks;        /* the replication role above (all NULL: none) */
 };
 
 static uint64_t part_hash(const uint8_t id[16], int32_t partition)
@@ -115,10 +116,19 @@ int brk_parts_create(struct brk_ctx *srv, struct brk_parts **out)
     return 0;
 }
 
+void brk_parts_set_hooks(struct brk_parts *parts, const struct brk_parts_hooks *hooks)
+{
+    ASSERT(parts->count == 0);
+    parts->hooks = *hooks;
+}
+
 void brk_parts_destroy(struct brk_parts *parts)
 {
     if (!parts)
         return;
+    for (int32_t i = 0; i < parts->count; i++)
+        if (parts->hooks.closing)
+            parts->hooks.closing(parts->hooks.arg, parts->list[i]);
     if (parts->closing_count > 0) {
         /* the server drained the uring already; this covers other callers */
         int rc = uring_drain(parts->srv->uring);
@@ -169,8 +179,8 @@ struct brk_part *brk_parts_at(const struct brk_parts *parts, int32_t index)
 
 int64_t brk_part_high_watermark(const struct brk_part *part)
 {
-    /* replication factor 1: everything written is committed */
-    return brk_plog_end_offset(part->plog);
+    /* without a replication role (unit tests) everything written is committed */
+    return part->replica ? part->high_watermark : brk_plog_end_offset(part->plog);
 }
 
 static int64_t topic_cfg_i64(const struct brk_ctx *srv, const struct ctrl_topic *t, const char *key,
@@ -246,11 +256,15 @@ static bool is_replica(const struct ctrl_partition *cp, int32_t node_id)
     return false;
 }
 
-/* The log's visible end moved: tell the partition's waiters. */
+/* The log's visible end moved: the replication role first (the HW may
+ * move), then the partition's waiters. */
 static void part_advanced(void *arg, int64_t end_offset)
 {
-    (void)end_offset;
-    brk_part_notify(arg, BRK_PART_APPENDED);
+    struct brk_part *p = arg;
+    struct brk_parts *parts = p->closing_in ? NULL : p->table;
+    if (parts && parts->hooks.advanced)
+        parts->hooks.advanced(parts->hooks.arg, p, end_offset);
+    brk_part_notify(p, BRK_PART_APPENDED);
 }
 
 static int part_open(struct brk_parts *parts, const struct ctrl_topic *t, const struct ctrl_partition *cp)
@@ -260,6 +274,8 @@ static int part_open(struct brk_parts *parts, const struct ctrl_topic *t, const 
     if (p) {
         p->leader_epoch = cp->leader_epoch;
         p->is_leader = cp->leader == srv->node->node_id;
+        if (parts->hooks.state)
+            parts->hooks.state(parts->hooks.arg, p, cp);
         brk_part_notify(p, BRK_PART_CHANGED); /* a parked fetch sees NOT_LEADER now */
         return 0;
     }
@@ -316,6 +332,10 @@ static int part_open(struct brk_parts *parts, const struct ctrl_topic *t, const 
                 break;
             }
     }
+    p->table = parts;
+    p->high_watermark = 0;
+    if (parts->hooks.opened)
+        parts->hooks.opened(parts->hooks.arg, p, cp);
     log_debug("parts", "partition open topic=%s partition=%d dir=%s leader=%d", p->topic, p->partition, p->dir,
               p->is_leader);
     return 0;
@@ -397,17 +417,27 @@ static uint64_t brk_part_notify_rounds; /* state thread only */
  * meanwhile sit at the head and are not visited. */
 void brk_part_notify(struct brk_part *part, enum brk_part_event ev)
 {
-    ASSERT(!part->notifying); /* a wake function never notifies its own partition */
-    if (!part->waiters)
+    STATIC_ASSERT(BRK_PART_HW < 32, "events fit the notify_again mask");
+    if (part->notifying) {
+        part->notify_again |= 1u << ev; /* after this round: see the header */
         return;
-    part->notifying = true;
-    uint64_t round = ++brk_part_notify_rounds;
-    for (struct brk_part_waiter *w = part->waiters; w; w = part->notify_next) {
-        part->notify_next = w->next;
-        w->wake(w, ev, round);
     }
-    part->notify_next = NULL;
-    part->notifying = false;
+    for (;;) {
+        if (part->waiters) {
+            part->notifying = true;
+            uint64_t round = ++brk_part_notify_rounds;
+            for (struct brk_part_waiter *w = part->waiters; w; w = part->notify_next) {
+                part->notify_next = w->next;
+                w->wake(w, ev, round);
+            }
+            part->notify_next = NULL;
+            part->notifying = false;
+        }
+        if (!part->notify_again)
+            return;
+        ev = (enum brk_part_event)__builtin_ctz(part->notify_again);
+        part->notify_again &= ~(1u << ev);
+    }
 }
 
 
@@ -430,6 +460,8 @@ static void part_closed(void *arg)
 static void parts_remove_at(struct brk_parts *parts, int32_t i)
 {
     struct brk_part *p = parts->list[i];
+    if (parts->hooks.closing)
+        parts->hooks.closing(parts->hooks.arg, p);
     brk_part_notify(p, BRK_PART_GONE); /* parked fetches answer now, not at max_wait_ms */
     while (p->waiters)
         brk_part_unwait(p->waiters); /* the rest answer at their timers */
@@ -483,6 +515,18 @@ static void topic_reconfigure(struct brk_parts *parts, const struct ctrl_topic *
         struct brk_part *p = parts->list[i];
         if (memcmp(p->topic_id, t->topic_id, 16) != 0)
             continue;
+        part_config(parts->srv, t, p);
+        brk_plog_set_config(p->plog, &p->pcfg);
+    }
+}
+
+void brk_parts_reconfigure(struct brk_parts *parts, const struct ctrl_image *img)
+{
+    for (int32_t i = 0; i < parts->count; i++) {
+        struct brk_part *p = parts->list[i];
+        const struct ctrl_topic *t = ctrl_image_topic_find_id(img, p->topic_id);
+        if (!t)
+            continue; /* being removed */
         part_config(parts->srv, t, p);
         brk_plog_set_config(p->plog, &p->pcfg);
     }

@@ -29,6 +29,7 @@ enum brk_part_event {
     BRK_PART_APPENDED = 1,   /* the log end moved forward (an append completed) */
     BRK_PART_CHANGED,        /* leadership, epoch or replicas changed (a metadata record) */
     BRK_PART_GONE,           /* the partition is being closed here (topic deleted, replica moved) */
+    BRK_PART_HW,             /* the high watermark moved forward (replication) */
 };
 
 struct brk_part_waiter;
@@ -66,6 +67,10 @@ struct brk_part {
     struct brk_part_waiter *waiters; /* parties to tell about appends and changes */
     struct brk_part_waiter *notify_next; /* brk_part_notify's cursor (unwait advances it) */
     bool notifying;
+    uint32_t notify_again;          /* events raised by a wake function: one more round each */
+    int64_t high_watermark;         /* set only by brk_replica_set_high_watermark */
+    struct brk_replica *replica;    /* the replication role (broker/replica), owned there */
+    struct brk_parts *table;        /* the table holding it */
     struct brk_parts *closing_in;   /* removed from this table, its log closing; else NULL */
 };
 
@@ -73,13 +78,31 @@ struct brk_part {
 void brk_part_wait(struct brk_part *part, struct brk_part_waiter *w, void *owner, brk_part_wake_fn wake);
 /* brk_part_unwait - unlink w if it is linked; safe to call twice. */
 void brk_part_unwait(struct brk_part_waiter *w);
-/* brk_part_notify - call every waiter linked now, each once, newest first. */
+/* brk_part_notify - call every waiter linked now, each once, newest first.
+ * Raised from inside a wake function of the same partition (a follower fetch
+ * woken by an append moves the HW), the event is queued and delivered in
+ * another round once the current one ends: every waiter hears every event. */
 void brk_part_notify(struct brk_part *part, enum brk_part_event ev);
 
 struct brk_parts;
+struct brk_replica;
+
+/* What the partition table tells the module above it (the replication role,
+ * broker/replica; wired by brk_server so that log/ never calls up): a
+ * partition opened (after its log), its committed state changed, its log
+ * end moved (before the waiters hear APPENDED), or it is about to close. */
+struct brk_parts_hooks {
+    void (*opened)(void *arg, struct brk_part *p, const struct ctrl_partition *cp);
+    void (*state)(void *arg, struct brk_part *p, const struct ctrl_partition *cp);
+    void (*advanced)(void *arg, struct brk_part *p, int64_t end_offset);
+    void (*closing)(void *arg, struct brk_part *p);
+    void *arg;
+};
 
 MUST_CHECK int brk_parts_create(struct brk_ctx *srv, struct brk_parts **out);
 void brk_parts_destroy(struct brk_parts *parts);
+/* brk_parts_set_hooks - before the first partition opens. */
+void brk_parts_set_hooks(struct brk_parts *parts, const struct brk_parts_hooks *hooks);
 
 struct brk_part *brk_parts_find(const struct brk_parts *parts, const uint8_t topic_id[16], int32_t partition);
 /* brk_parts_find_name - through the image: topic name -> id -> partition. */
@@ -90,6 +113,10 @@ struct brk_part *brk_parts_at(const struct brk_parts *parts, int32_t index);
 
 /* brk_parts_apply - follow one committed record (open, reconfigure, delete). */
 void brk_parts_apply(struct brk_parts *parts, const struct ctrl_image *img, const Samsa__MetadataRecord *rec);
+/* brk_parts_reconfigure - broker-level defaults changed (a dynamic broker
+ * config): recompute every open partition's config from its topic's
+ * overrides and the broker's current defaults. */
+void brk_parts_reconfigure(struct brk_parts *parts, const struct ctrl_image *img);
 /* brk_parts_reconcile - after replay: open every local partition of the image
  * and remove directories the image no longer knows.  Blocks (recovery). */
 MUST_CHECK int brk_parts_reconcile(struct brk_parts *parts, const struct ctrl_image *img);
@@ -97,6 +124,7 @@ MUST_CHECK int brk_parts_reconcile(struct brk_parts *parts, const struct ctrl_im
 /* brk_parts_checkpoint - write log-start-offset-checkpoint in every log dir. */
 MUST_CHECK int brk_parts_checkpoint(struct brk_parts *parts);
 
+/* brk_part_high_watermark - the committed end (consumers read below it). */
 int64_t brk_part_high_watermark(const struct brk_part *part);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "broker/log/brk_batch.h"
 #include "broker/log/brk_plog_int.h"
+#include "common/be.h"
 #include "common/log.h"
 
 
@@ -488,8 +489,35 @@ static int brk_plog_roll(struct brk_plog *pl, int64_t now_ms)
     return 0;
 }
 
-static int brk_plog_append_impl(struct brk_plog *pl, struct bytes batches, uint8_t *borrowed, int32_t leader_epoch,
-                                int64_t now_ms, int64_t *base_offset_out, brk_plog_append_cb cb, void *arg)
+/*
+ * Check a leader's batches for a replica append (brk_plog_append_replica):
+ * framing, CRC-32C, the first base offset at next_offset, offsets strictly
+ * increasing.  *records_out counts the offsets they span (gaps included).
+ */
+static int brk_plog_replica_check(const struct brk_plog *pl, struct bytes batches, int64_t *records_out)
+{
+    int64_t expect = pl->next_offset;
+    for (size_t pos = 0; pos < batches.len;) {
+        struct brk_batch_hdr h;
+        int rc = brk_batch_parse(batches.ptr + pos, batches.len - pos, &h);
+        if (rc <= 0 || h.size_bytes > batches.len - pos || h.last_offset_delta < 0)
+            return ERR_CORRUPT;
+        if (!brk_batch_crc_ok(batches.ptr + pos, &h))
+            return ERR_CORRUPT;
+        if (pos == 0 ? h.base_offset != expect : h.base_offset < expect)
+            return ERR_INVALID;
+        if (h.base_offset > INT64_MAX - 1 - h.last_offset_delta)
+            return ERR_CORRUPT;
+        expect = h.base_offset + h.last_offset_delta + 1;
+        pos += h.size_bytes;
+    }
+    *records_out = expect - pl->next_offset;
+    return 0;
+}
+
+static int brk_plog_append_impl(struct brk_plog *pl, struct bytes batches, uint8_t *borrowed, bool replica,
+                                int32_t leader_epoch, int64_t now_ms, int64_t *base_offset_out,
+                                brk_plog_append_cb cb, void *arg)
 {
     ASSERT(cb != NULL);
     ASSERT(base_offset_out != NULL);
@@ -512,9 +540,14 @@ static int brk_plog_append_impl(struct brk_plog *pl, struct bytes batches, uint8
     if (s == NULL)
         return rc;
     ASSERT(s->seg == NULL);
-    /* structure check (the caller validated; a bug must not corrupt the log) */
     int64_t records = 0;
-    for (size_t pos = 0; pos < batches.len;) {
+    if (replica) {
+        rc = brk_plog_replica_check(pl, batches, &records);
+        if (rc < 0)
+            return rc;
+    }
+    /* structure check (the caller validated; a bug must not corrupt the log) */
+    for (size_t pos = 0; !replica && pos < batches.len;) {
         struct brk_batch_hdr h;
         if (brk_batch_parse(batches.ptr + pos, batches.len - pos, &h) <= 0 || h.size_bytes > batches.len - pos ||
             h.last_offset_delta < 0)
@@ -558,7 +591,12 @@ static int brk_plog_append_impl(struct brk_plog *pl, struct bytes batches, uint8
         uint8_t *b = s->bytes + p;
         rc = brk_batch_parse(b, s->len - p, &h);
         ASSERT(rc > 0); /* same bytes as checked above */
-        brk_batch_patch(b, off, leader_epoch);
+        if (replica) {
+            ASSERT(h.base_offset >= off); /* checked above: the leader's offsets, kept */
+            off = h.base_offset;
+        } else {
+            brk_batch_patch(b, off, leader_epoch);
+        }
         brk_plog_seg_note_batch(pl, seg, pos, off, &h);
         off += (int64_t)h.last_offset_delta + 1;
         pos += (int64_t)h.size_bytes;
@@ -614,15 +652,24 @@ static int brk_plog_append_impl(struct brk_plog *pl, struct bytes batches, uint8
 int brk_plog_append(struct brk_plog *pl, struct bytes batches, int32_t leader_epoch, int64_t now_ms,
                     int64_t *base_offset_out, brk_plog_append_cb cb, void *arg)
 {
-    return brk_plog_append_impl(pl, batches, NULL, leader_epoch, now_ms, base_offset_out, cb, arg);
+    return brk_plog_append_impl(pl, batches, NULL, false, leader_epoch, now_ms, base_offset_out, cb, arg);
+}
+
+int brk_plog_append_replica(struct brk_plog *pl, struct bytes batches, int64_t now_ms, brk_plog_append_cb cb,
+                            void *arg)
+{
+    int64_t base = -1;
+    int rc = brk_plog_append_impl(pl, batches, NULL, true, 0, now_ms, &base, cb, arg);
+    ASSERT(rc < 0 || base == (int64_t)be_get64(batches.ptr + BRK_BATCH_OFF_BASE_OFFSET));
+    return rc;
 }
 
 int brk_plog_append_borrowed(struct brk_plog *pl, uint8_t *batches, size_t len, int32_t leader_epoch, int64_t now_ms,
                              int64_t *base_offset_out, brk_plog_append_cb cb, void *arg)
 {
     ASSERT(batches != NULL);
-    return brk_plog_append_impl(pl, bytes_make(batches, len), batches, leader_epoch, now_ms, base_offset_out, cb,
-                                arg);
+    return brk_plog_append_impl(pl, bytes_make(batches, len), batches, false, leader_epoch, now_ms, base_offset_out,
+                                cb, arg);
 }
 
 int brk_plog_flush_tick(struct brk_plog *pl, int64_t now_ms)
@@ -785,6 +832,68 @@ int brk_plog_truncate_to(struct brk_plog *pl, int64_t offset)
     if (brk_plog_path(pl, seg->base_offset, ".timeindex", path, sizeof path) == 0)
         unlink(path);
     log_info("plog", "truncated log dir=%s end_offset=%" PRId64, pl->dir, pl->end_offset);
+    return 0;
+}
+
+int brk_plog_reset_to(struct brk_plog *pl, int64_t start_offset)
+{
+    if (pl->slot_head != pl->slot_tail || pl->io_count != 0 || pl->closing)
+        return ERR_INVALID;
+    if (start_offset < 0)
+        return ERR_OFFSET_RANGE;
+    if (pl->direct) { /* the ring forgets the old tail; the next append attaches to the new segment */
+        brk_plog_tail_detach(pl);
+        brk_plog_tail_reset(pl);
+    }
+    /* The new segment first: a failure leaves the old log as it was.  A
+     * segment already at start_offset is reused (emptied) instead. */
+    struct brk_plog_seg *keep = NULL;
+    for (size_t k = 0; k < pl->seg_count; k++)
+        if (pl->segs[k]->base_offset == start_offset)
+            keep = pl->segs[k];
+    if (keep == NULL) {
+        int rc = brk_plog_seg_create(pl, start_offset);
+        if (rc < 0) {
+            log_error("plog", "cannot start the log afresh dir=%s start_offset=%" PRId64 " err=\"%s\"", pl->dir,
+                      start_offset, err_str(rc));
+            return rc;
+        }
+        keep = brk_plog_active(pl);
+    } else if (ftruncate(keep->fd, 0) < 0) {
+        int rc = -errno;
+        log_error("plog", "cannot empty segment dir=%s base_offset=%" PRId64 " err=\"%s\"", pl->dir, start_offset,
+                  err_str(rc));
+        return rc;
+    }
+    int64_t dropped_bytes = 0;
+    for (size_t k = 0; k < pl->seg_count; k++) {
+        struct brk_plog_seg *seg = pl->segs[k];
+        if (seg == keep)
+            continue;
+        dropped_bytes += seg->size_bytes;
+        brk_plog_seg_delete_files(pl, seg);
+        brk_plog_seg_free(seg);
+    }
+    pl->segs[0] = keep;
+    pl->seg_count = 1;
+    dropped_bytes += keep->size_bytes;
+    keep->size_bytes = keep->visible_bytes = 0;
+    keep->idx_count = keep->tidx_count = 0;
+    keep->bytes_since_index = 0;
+    keep->next_offset = start_offset;
+    keep->max_ts_ms = keep->max_ts_offset = -1;
+    keep->roll_base_ms = -1;
+    keep->dirty = false;
+    char path[PATH_MAX];
+    if (brk_plog_path(pl, start_offset, ".index", path, sizeof path) == 0)
+        unlink(path);
+    if (brk_plog_path(pl, start_offset, ".timeindex", path, sizeof path) == 0)
+        unlink(path);
+    pl->start_offset = pl->end_offset = pl->next_offset = start_offset;
+    ASSERT(brk_plog_active(pl) == keep);
+    ASSERT(keep->io_pending == 0);
+    log_info("plog", "log started afresh dir=%s start_offset=%" PRId64 " dropped_bytes=%" PRId64, pl->dir,
+             start_offset, dropped_bytes);
     return 0;
 }
 

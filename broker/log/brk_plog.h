@@ -206,6 +206,20 @@ MUST_CHECK int brk_plog_append_borrowed(struct brk_plog *pl, uint8_t *batches, s
                                         int64_t now_ms, int64_t *base_offset_out, brk_plog_append_cb cb, void *arg);
 
 /*
+ * brk_plog_append_replica - a follower's append of its leader's batches,
+ * byte for byte: baseOffset, partitionLeaderEpoch and CRCs are kept (the
+ * bytes are copied; the caller's may go once this returns).  Each batch is
+ * checked first (framing, lengths, CRC-32C: ERR_CORRUPT); the first base
+ * offset must equal brk_plog_next_offset and the offsets must increase
+ * strictly (gaps, as compaction leaves them, are kept): ERR_INVALID.  Then
+ * as brk_plog_append: the same rolls, slots, buffered or direct writes,
+ * flush policy and callback; the log's next offset becomes the last
+ * batch's last offset + 1.  Never blocks, except a roll creating a file.
+ */
+MUST_CHECK int brk_plog_append_replica(struct brk_plog *pl, struct bytes batches, int64_t now_ms,
+                                       brk_plog_append_cb cb, void *arg);
+
+/*
  * brk_plog_read - append to out the whole batches starting with the one
  * holding `offset` (it may start before offset), stopping before
  * max_bytes would be exceeded, before any batch whose last offset reaches
@@ -276,6 +290,16 @@ MUST_CHECK int brk_plog_flush_tick(struct brk_plog *pl, int64_t now_ms);
  * ERR_OFFSET_RANGE if offset < start.  No-op if offset >= end.
  */
 MUST_CHECK int brk_plog_truncate_to(struct brk_plog *pl, int64_t offset);
+
+/*
+ * brk_plog_reset_to - drop every segment and start an empty log at
+ * start_offset (Kafka's truncateFullyAndStartAt: a follower whose log is
+ * outside its leader's).  start = end = next = start_offset afterwards.
+ * Requires no append or other I/O in flight (ERR_INVALID otherwise);
+ * ERR_OFFSET_RANGE for a negative offset; -errno if the new segment cannot
+ * be created (the log is unchanged then).  Blocks (open/unlink/ftruncate).
+ */
+MUST_CHECK int brk_plog_reset_to(struct brk_plog *pl, int64_t start_offset);
 
 /* brk_plog_set_config - topic config change; applies to later appends/rolls. */
 void brk_plog_set_config(struct brk_plog *pl, const struct brk_plog_config *cfg);

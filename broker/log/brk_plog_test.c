@@ -1274,6 +1274,169 @@ START_TEST(test_truncate_to)
 }
 END_TEST
 
+/* A leader's batch: `count` records at base with epoch (both outside the CRC). */
+static size_t build_at(uint8_t *out, int64_t base, int32_t epoch, int32_t count, size_t payload)
+{
+    size_t n = build(out, count, 1000 + base, payload, (uint8_t)base);
+    be_put64(out, (uint64_t)base);
+    be_put32(out + 12, (uint32_t)epoch);
+    return n;
+}
+
+/* every batch from `from` to the end, across segments */
+static void read_to_end(struct brk_plog *pl, int64_t from, struct buf *out)
+{
+    buf_reset(out);
+    int64_t at = from;
+    while (at < brk_plog_end_offset(pl)) {
+        int64_t next;
+        ck_assert_int_eq(brk_plog_read(pl, at, INT64_MAX, 1 << 24, true, out, &next), 0);
+        ck_assert_int_gt(next, at);
+        at = next;
+    }
+}
+
+/* append_replica and run it to completion; returns the call's rc */
+static int app_replica(struct uring *u, struct brk_plog *pl, const uint8_t *b, size_t n)
+{
+    struct res r = { .count = 0 };
+    int rc = brk_plog_append_replica(pl, bytes_make(b, n), 0, res_cb, &r);
+    if (rc < 0)
+        return rc;
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(r.count, 1);
+    ck_assert_int_eq(r.rc[0], 0);
+    return 0;
+}
+
+START_TEST(test_append_replica)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 1024;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    /* the leader's bytes: epochs 3 then 7, a gap (compaction), several segments */
+    static uint8_t lead[16384];
+    size_t len = 0, cut = 0;
+    int64_t off = 0;
+    for (int k = 0; k < 12; k++) {
+        if (k == 6)
+            cut = len;
+        if (k == 8)
+            off += 5; /* a gap inside an append */
+        len += build_at(lead + len, off, k < 4 ? 3 : 7, 2 + k % 3, 150);
+        off += 2 + k % 3;
+    }
+    int64_t end = off;
+    /* wrong first offset, a CRC flip, a torn batch: refused, nothing changes */
+    ck_assert_int_eq(brk_plog_append_replica(pl, bytes_make(lead + 211, len - 211), 0, res_cb, NULL), ERR_INVALID);
+    lead[100] ^= 1;
+    ck_assert_int_eq(brk_plog_append_replica(pl, bytes_make(lead, cut), 0, res_cb, NULL), ERR_CORRUPT);
+    lead[100] ^= 1;
+    ck_assert_int_eq(brk_plog_append_replica(pl, bytes_make(lead, cut - 1), 0, res_cb, NULL), ERR_CORRUPT);
+    ck_assert_int_eq(brk_plog_next_offset(pl), 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 0);
+    /* offsets going back inside one append */
+    uint8_t twice[1024];
+    size_t t1 = build_at(twice, 0, 3, 2, 50);
+    size_t t2 = build_at(twice + t1, 1, 3, 2, 50);
+    ck_assert_int_eq(brk_plog_append_replica(pl, bytes_make(twice, t1 + t2), 0, res_cb, NULL), ERR_INVALID);
+    /* the real thing, in two appends */
+    ck_assert_int_eq(app_replica(u, pl, lead, cut), 0);
+    int64_t mid = brk_plog_end_offset(pl);
+    ck_assert_int_eq(brk_plog_next_offset(pl), mid);
+    size_t half = cut + 3 * (61 + 150); /* batches 6-8 in one append (with the gap), then one by one */
+    ck_assert_int_eq(app_replica(u, pl, lead + cut, half - cut), 0);
+    for (size_t p = half; p < len; p += 61 + 150)
+        ck_assert_int_eq(app_replica(u, pl, lead + p, 61 + 150), 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), end);
+    ck_assert_uint_ge(brk_plog_segment_count(pl), 3);
+    /* byte for byte: offsets, epochs and CRCs as the leader wrote them */
+    struct buf out;
+    buf_init(&out, 0);
+    read_to_end(pl, 0, &out);
+    ck_assert_uint_eq(out.len, len);
+    ck_assert(memcmp(out.ptr, lead, len) == 0);
+    /* the same after recovery */
+    brk_plog_destroy(pl);
+    pl = open_log(u, &c, 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), end);
+    read_to_end(pl, 0, &out);
+    ck_assert_uint_eq(out.len, len);
+    ck_assert(memcmp(out.ptr, lead, len) == 0);
+    /* a leader append after it continues at the log end */
+    ck_assert_int_eq(app1(u, pl, 1, 9, 10, 0), end);
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+START_TEST(test_reset_to)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 1024;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    for (int k = 0; k < 20; k++)
+        app1(u, pl, 2, 100 + k, 100, 0);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 4);
+    /* nothing may be in flight */
+    uint8_t b[1024];
+    size_t n = build(b, 1, 5, 10, 1);
+    struct res r = { .count = 0 };
+    int64_t base;
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), 0);
+    ck_assert_int_eq(brk_plog_reset_to(pl, 1000), ERR_INVALID);
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(r.count, 1);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 41);
+    ck_assert_int_eq(brk_plog_reset_to(pl, -1), ERR_OFFSET_RANGE);
+    /* past the end: every old segment goes, an empty one at 1000 */
+    ck_assert_int_eq(brk_plog_reset_to(pl, 1000), 0);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 1);
+    ck_assert_int_eq(brk_plog_start_offset(pl), 1000);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 1000);
+    ck_assert_int_eq(brk_plog_next_offset(pl), 1000);
+    ck_assert_int_eq(brk_plog_size_bytes(pl), 0);
+    ck_assert(!file_exists(0, ".log"));
+    ck_assert(file_exists(1000, ".log"));
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t next;
+    ck_assert_int_eq(brk_plog_read(pl, 0, INT64_MAX, 1 << 20, true, &out, &next), ERR_OFFSET_RANGE);
+    read_all(pl, 1000, &out, &next);
+    ck_assert_uint_eq(out.len, 0);
+    /* the leader's batches continue there */
+    uint8_t lead[1024];
+    size_t ln = build_at(lead, 1000, 9, 3, 40);
+    ln += build_at(lead + ln, 1003, 9, 2, 40);
+    ck_assert_int_eq(app_replica(u, pl, lead, ln), 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 1005);
+    brk_plog_destroy(pl);
+    pl = open_log(u, &c, 1000);
+    ck_assert_int_eq(brk_plog_start_offset(pl), 1000);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 1005);
+    read_all(pl, 1000, &out, &next);
+    ck_assert_uint_eq(out.len, ln);
+    ck_assert(memcmp(out.ptr, lead, ln) == 0);
+    /* at the base of the segment it has: that segment is emptied and kept */
+    ck_assert_int_eq(brk_plog_reset_to(pl, 1000), 0);
+    ck_assert_uint_eq(brk_plog_segment_count(pl), 1);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 1000);
+    ck_assert(file_exists(1000, ".log"));
+    ck_assert_int_eq(app1(u, pl, 2, 7, 10, 0), 1000);
+    brk_plog_destroy(pl);
+    pl = open_log(u, &c, 1000);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 1002);
+    buf_deinit(&out);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
 struct ack_ctx {
     int fd;
     int64_t last_offset;
@@ -2381,6 +2544,8 @@ int main(void)
         tcase_add_loop_test(tc, test_short_write_and_order, 0, 2);
         tcase_add_loop_test(tc, test_append_limit, 0, 2);
         tcase_add_loop_test(tc, test_truncate_to, 0, 2);
+        tcase_add_loop_test(tc, test_append_replica, 0, 2);
+        tcase_add_loop_test(tc, test_reset_to, 0, 2);
         tcase_add_loop_test(tc, test_kill9_keeps_acknowledged, 0, 2);
         tcase_add_loop_test(tc, test_stream_large_appends, 0, 2);
         tcase_add_loop_test(tc, test_recovery_slack_in_sealed_segment, 0, 2);

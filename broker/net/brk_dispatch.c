@@ -38,8 +38,9 @@ static void h_api_versions(struct brk_req *req);
 
 static const struct brk_api brk_apis[] = {
     { KMSG_API_PRODUCE, brk_h_produce, false, BRK_SERVED_ALL },
-    { KMSG_API_FETCH, brk_h_fetch, false, 11 },
+    { KMSG_API_FETCH, brk_h_fetch, false, 15 },
     { KMSG_API_LIST_OFFSETS, brk_h_list_offsets, false, BRK_SERVED_ALL },
+    { KMSG_API_OFFSET_FOR_LEADER_EPOCH, brk_h_offset_for_leader_epoch, false, BRK_SERVED_ALL },
     { KMSG_API_METADATA, brk_h_metadata, false, BRK_SERVED_ALL },
     { KMSG_API_API_VERSIONS, h_api_versions, false, BRK_SERVED_ALL },
     { KMSG_API_CREATE_TOPICS, brk_h_create_topics, true, BRK_SERVED_ALL },
@@ -65,6 +66,7 @@ static const struct brk_api brk_apis[] = {
     { KMSG_API_DESCRIBE_LOG_DIRS, brk_h_describe_log_dirs, false, BRK_SERVED_ALL },
     { KMSG_API_ALTER_PARTITION_REASSIGNMENTS, brk_h_alter_partition_reassignments, true, BRK_SERVED_ALL },
     { KMSG_API_LIST_PARTITION_REASSIGNMENTS, brk_h_list_partition_reassignments, true, BRK_SERVED_ALL },
+    { KMSG_API_ELECT_LEADERS, brk_h_elect_leaders, true, BRK_SERVED_ALL },
 };
 #define BRK_API_COUNT ((int)(sizeof brk_apis / sizeof brk_apis[0]))
 

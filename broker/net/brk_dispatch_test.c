@@ -20,17 +20,18 @@ static const struct {
     int16_t key, min, max;
 } served[] = {
     { KMSG_API_PRODUCE, 0, 8 },
-    { KMSG_API_FETCH, 0, 11 },
+    { KMSG_API_FETCH, 0, 15 },
+    { KMSG_API_OFFSET_FOR_LEADER_EPOCH, 0, 4 },
     { KMSG_API_LIST_OFFSETS, 0, 5 },
     { KMSG_API_METADATA, 0, 8 },
-    { KMSG_API_OFFSET_COMMIT, 2, 7 },
+    { KMSG_API_OFFSET_COMMIT, 2, 9 },
     { KMSG_API_OFFSET_FETCH, 1, 7 },
     { KMSG_API_FIND_COORDINATOR, 0, 4 },
-    { KMSG_API_JOIN_GROUP, 0, 5 },
-    { KMSG_API_HEARTBEAT, 0, 3 },
-    { KMSG_API_LEAVE_GROUP, 0, 3 },
-    { KMSG_API_SYNC_GROUP, 0, 3 },
-    { KMSG_API_DESCRIBE_GROUPS, 0, 4 },
+    { KMSG_API_JOIN_GROUP, 0, 9 },
+    { KMSG_API_HEARTBEAT, 0, 4 },
+    { KMSG_API_LEAVE_GROUP, 0, 5 },
+    { KMSG_API_SYNC_GROUP, 0, 5 },
+    { KMSG_API_DESCRIBE_GROUPS, 0, 5 },
     { KMSG_API_LIST_GROUPS, 0, 4 },
     { KMSG_API_API_VERSIONS, 0, 3 },
     { KMSG_API_CREATE_TOPICS, 0, 4 },
@@ -47,6 +48,7 @@ static const struct {
     { KMSG_API_DESCRIBE_LOG_DIRS, 0, 4 },
     { KMSG_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0 },
     { KMSG_API_LIST_PARTITION_REASSIGNMENTS, 0, 0 },
+    { KMSG_API_ELECT_LEADERS, 0, 2 },
 };
 #define SERVED_COUNT ((int)(sizeof served / sizeof served[0]))
 
@@ -93,14 +95,13 @@ END_TEST
 
 START_TEST(test_described_but_unserved)
 {
-    /* Fetch is described past what the handler serves: v12+ is not advertised */
+    /* Fetch is described past what the handler serves: v16+ (KIP-951's
+     * node endpoints, KIP-853's directory ids) is not advertised */
     const struct kmsg_api_info *fetch = kmsg_api_find(KMSG_API_FETCH);
     ck_assert_ptr_nonnull(fetch);
-    ck_assert_int_ge(fetch->max_version, 13);
-    ck_assert_int_eq(brk_dispatch_served_max(KMSG_API_FETCH), 11);
-    /* OffsetForLeaderEpoch and InitProducerId are described, not served */
-    ck_assert_ptr_nonnull(kmsg_api_find(KMSG_API_OFFSET_FOR_LEADER_EPOCH));
-    ck_assert_int_eq(brk_dispatch_served_max(KMSG_API_OFFSET_FOR_LEADER_EPOCH), -1);
+    ck_assert_int_ge(fetch->max_version, 16);
+    ck_assert_int_eq(brk_dispatch_served_max(KMSG_API_FETCH), 15);
+    /* InitProducerId is described, not served */
     ck_assert_ptr_nonnull(kmsg_api_find(KMSG_API_INIT_PRODUCER_ID));
     ck_assert_int_eq(brk_dispatch_served_max(KMSG_API_INIT_PRODUCER_ID), -1);
     ck_assert_int_eq(brk_dispatch_served_max(17), -1); /* not even described */

@@ -64,6 +64,17 @@ struct brk_fetcher;
 
 #define BRK_REPLICA_HW_CKPT_FILE "replication-offset-checkpoint"
 
+/* Kafka's error codes this module answers with (protocol-defined, as in
+ * brk_isr: replica/ sits below broker/api and does not include brk_kerr). */
+enum {
+    BRK_REPLICA_KERR_OFFSET_OUT_OF_RANGE = 1,
+    BRK_REPLICA_KERR_NOT_LEADER_OR_FOLLOWER = 6,
+    BRK_REPLICA_KERR_NOT_ENOUGH_REPLICAS = 19,
+    BRK_REPLICA_KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND = 20,
+    BRK_REPLICA_KERR_FENCED_LEADER_EPOCH = 74,
+    BRK_REPLICA_KERR_UNKNOWN_LEADER_EPOCH = 75,
+};
+
 enum brk_replica_role {
     BRK_REPLICA_NO_LEADER = 0,
     BRK_REPLICA_LEADER,
@@ -84,9 +95,31 @@ struct brk_replica {
     /* follower (brk_follower.c / brk_fetcher.c own these) */
     struct brk_fetcher_part *fetch; /* the fetch session's entry, NULL when not fetching */
     bool truncating;                /* waiting for in-flight appends before a truncation */
+    bool hw_notify_queued;          /* an HW move waits for the loop to tell the waiters */
+};
+
+/* The follower's fetch sessions (brk_fetcher), as this module calls them:
+ * wired by the composition root, so that replica and fetcher do not include
+ * each other (the fetcher uses the follower functions below). */
+struct brk_replica_follower_ops {
+    void (*follow)(void *arg, struct brk_part *part);
+    void (*unfollow)(void *arg, struct brk_part *part);
+    void *arg;
 };
 
 /* ---- Lifecycle and role (brk_replica.c) ---- */
+
+struct brk_parts_hooks;
+/* brk_replicas_create - the node-wide part (ctx->replicas): reads every log
+ * dir's replication-offset-checkpoint for the partitions about to open.
+ * Before the partition table opens anything. */
+MUST_CHECK int brk_replicas_create(struct brk_ctx *ctx);
+void brk_replicas_destroy(struct brk_ctx *ctx);
+/* brk_replicas_set_follower - how roles start and stop fetching. */
+void brk_replicas_set_follower(struct brk_ctx *ctx, const struct brk_replica_follower_ops *ops);
+/* brk_replica_hooks - the partition table's hooks that drive this module
+ * (brk_parts_set_hooks; the composition root wires them). */
+void brk_replica_hooks(struct brk_ctx *ctx, struct brk_parts_hooks *out);
 
 /* brk_replica_attach - the partition was opened here: load its
  * leader-epoch-checkpoint (a bad file is logged and rebuilt from the log's
@@ -113,7 +146,9 @@ void brk_replica_detach(struct brk_part *part);
 void brk_replica_tick(struct brk_ctx *ctx);
 
 /* brk_replica_set_high_watermark - move the HW forward (never back, never
- * past the log end); wakes the partition's waiters when it moved. */
+ * past the log end); when it moved, the partition's waiters hear
+ * BRK_PART_HW from the loop (right after the current callback), never from
+ * inside this call. */
 void brk_replica_set_high_watermark(struct brk_part *part, int64_t hw);
 /* brk_replica_epochs_changed - the epoch cache changed: rewrite
  * leader-epoch-checkpoint (atomically; a failure is logged and retried at

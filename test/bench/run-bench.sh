@@ -11,7 +11,11 @@
 #                driven by build/bin/samsa_load; its CPU from /proc/<pid>/stat
 #   4. mock:     build/bin/samsa_load --mock (rd_kafka_mock_cluster_new, same load);
 #                3 and 4 alternate repetition by repetition, one samsa_load each
-#   5. summary:  test/bench/summarize.py -> table, ratios, TARGET MISSED lines
+#   5. cluster:  test/bench/cluster_bench.sh - a 3-node cluster (make run's shape,
+#                min.insync.replicas=2): produce at RF=3 acks=all / acks=1 / RF=1,
+#                e2e latency at 10 MB/s RF=3 acks=all, the three nodes' CPU per GB,
+#                next to the mock's single copy, alternating rep by rep
+#   6. summary:  test/bench/summarize.py -> table, ratios, TARGET MISSED lines
 #
 # Environment knobs (defaults in brackets):
 #   BUILD [build]            where the binaries are
@@ -22,12 +26,13 @@
 #   BENCH_DISK_MIB [1024]    disk test size
 #   BENCH_NET_SECS [10]      loopback test duration cap (8 GiB cap too)
 #   BENCH_LOAD_ARGS []       extra samsa_load arguments for both targets
-#   BENCH_SKIP_MOCK / BENCH_SKIP_SAMSA / BENCH_SKIP_MACHINE = 1 to leave a part out
+#   BENCH_SKIP_MOCK / BENCH_SKIP_SAMSA / BENCH_SKIP_MACHINE / BENCH_SKIP_CLUSTER = 1 to leave
+#                            a part out (cluster knobs: see cluster_bench.sh)
 #
 # Exit status: 0 when every part ran (even if targets are missed); 1 when a
 # part could not run (build missing, node failed to start, load errors).
 # Never uses fixed sleeps for readiness: it polls the node's port.
-set -u
+set -u -o pipefail  # a failing measurement fails its `| tee` pipeline (the exit status above)
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin
@@ -179,11 +184,17 @@ if [ "${BENCH_SKIP_SAMSA:-0}" != 1 ] && [ -n "$SERVER_PID" ]; then
     SERVER_PID=""
 fi
 
-# ---- 5: summary -------------------------------------------------------------
+# ---- 5: the replicated 3-node cluster ----------------------------------------
+if [ "${BENCH_SKIP_CLUSTER:-0}" != 1 ]; then
+    echo
+    RAW=$RAW RAW_APPEND=1 BENCH_OUT=$OUT BENCH_REPS=$REPS test/bench/cluster_bench.sh || status=1
+fi
+
+# ---- 6: summary -------------------------------------------------------------
 echo
 /usr/bin/python3 test/bench/summarize.py "$RAW" "$OUT/results.md" || status=1
 
-# ---- 6: the metadata quorum (3-node cluster) ---------------------------------
+# ---- 7: the metadata quorum (3-node cluster) ---------------------------------
 if [ "${BENCH_SKIP_QUORUM:-0}" != 1 ]; then
     echo
     echo "-- quorum: 3 combined nodes: CreateTopics p50/p99, failover, 10,000 partitions"

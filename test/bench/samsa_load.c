@@ -5,12 +5,15 @@
  * cluster, so Samsa's numbers always sit next to a peer's measured the same
  * way on the same machine in the same run.
  *
- *   samsa_load (--bootstrap HOST:PORT [--broker-pid PID] | --mock)
+ *   samsa_load (--bootstrap HOST:PORT [--broker-pid PID[,PID...]] | --mock)
  *              [--label NAME] [--reps N (5)] [--partitions N] [--consume-partitions N]
  *              [--backlog-bytes PER_PARTITION]
  *              [--small-count N] [--large-count N] [--phase-max-s S]
  *              [--lat-rate MSGS_PER_S] [--lat-seconds S] [--lat-size BYTES]
- *              [--only produce|consume|latency]   (for profiling one phase)
+ *              [--acks 1|all (1)] [--replication-factor N (1)] [--produce-size 100|1024]
+ *              [--e2e-mbps MB_PER_S (10)] [--e2e-seconds S (10)] [--e2e-size BYTES (1024)]
+ *              [--e2e-fetch-wait-ms MS (100)]
+ *              [--only produce|consume|latency|e2e]   (one phase; e2e runs only when asked)
  *
  * Each repetition runs, on fresh topics:
  *   produce  100 B records  (--small-count, default 5,000,000: about 2 s)
@@ -26,18 +29,30 @@
  *   latency  --lat-rate msgs/s (default 1000) of --lat-size B (default 1024) for
  *            --lat-seconds (default 5), linger.ms=0, acks=1; per-message
  *            delivery-report latency, p50/p99/max
+ *   e2e      (only with --only e2e) end-to-end latency: --e2e-mbps of
+ *            --e2e-size records for --e2e-seconds, paced, linger.ms=1, with
+ *            --acks; a consumer in the same process (assign from the start,
+ *            fetch.wait.max.ms=--e2e-fetch-wait-ms: librdkafka's mock answers
+ *            a fetch with no data only after that wait, never on an append, so
+ *            its e2e latency is about uniform in [0, wait]) reads them; each
+ *            record carries its send
+ *            time, latency = receipt - send; the first second is warm-up and
+ *            not counted; p50/p99/p99.9/max over the rest
  * and prints one machine-readable line per phase:
  *
  *   RESULT target=T rep=R phase=produce|consume size=B msgs=N bytes=N secs=S
  *          mbps=M msgps=M errors=N broker_cpu_s=C broker_cpu_s_per_gb=C client_cpu_s=C
  *          machine_idle_s=I
  *   RESULT target=T rep=R phase=latency size=B rate=R msgs=N errors=N p50_ms=.. p99_ms=.. max_ms=..
+ *   RESULT target=T rep=R phase=e2e size=B mbps=M msgs=N errors=N p50_ms=.. p99_ms=.. p999_ms=.. max_ms=..
+ *          broker_cpu_s=C fetch_wait_ms=W
  *
  * MB is 10^6 bytes; bytes count record values only.  Throughput phases are
  * capped by --phase-max-s of producing (default 10 s) so a slow broker
  * cannot blow the bench's time budget: the phase then reports what it did.
  *
- * Broker CPU is utime+stime from /proc/<pid>/stat around the phase.  For the
+ * Broker CPU is utime+stime from /proc/<pid>/stat around the phase, summed over
+ * every --broker-pid (a cluster: all its nodes, leaders and followers).  For the
  * mock it is the sum over this process's threads named "rdk:mock*" (the
  * mock cluster's own threads), so both targets are charged comparably;
  * client_cpu_s is this process's CPU minus that.  machine_idle_s is the
@@ -46,7 +61,9 @@
  *
  * The producer is tuned to stay out of the broker's way: linger.ms=10,
  * batch.size=1000000, a 1 GiB queue, no compression, acks=1, payloads
- * passed without copying.  Each phase first sends and flushes one warm-up
+ * passed without copying (acks and the topics' replication factor are
+ * options: the cluster part of the bench uses acks=all and RF 3).  Each phase
+ * first sends and flushes one warm-up
  * record so connection set-up and metadata are not timed.
  *
  * It does not test correctness beyond counting: every delivery report must
@@ -72,14 +89,23 @@
 #define LOAD_RECORD_BYTES_MAX (1024 * 1024)
 #define LOAD_BACKLOG_PARTITION_BYTES_DEFAULT 4000000
 #define LOAD_CONSUME_BATCH_MAX 4096
+#define LOAD_BROKER_PIDS_MAX 8
 
-enum { LOAD_PHASE_PRODUCE = 1, LOAD_PHASE_CONSUME = 2, LOAD_PHASE_LATENCY = 4 };
+enum { LOAD_PHASE_PRODUCE = 1, LOAD_PHASE_CONSUME = 2, LOAD_PHASE_LATENCY = 4, LOAD_PHASE_E2E = 8 };
 
 struct load_opts {
     const char *bootstrap;
     const char *label;
     int mock;
-    long broker_pid;
+    long broker_pids[LOAD_BROKER_PIDS_MAX];
+    int broker_pid_count;
+    const char *acks;
+    int replication_factor;
+    int produce_size; /* 0: both sizes */
+    double e2e_mbps;
+    double e2e_seconds;
+    int e2e_size;
+    const char *e2e_fetch_wait_ms;
     int reps;
     int first_rep; /* the number printed for the first repetition (run-bench alternates targets per rep) */
     int partitions;
@@ -188,11 +214,18 @@ static long long load_broker_ticks(const struct load_ctx *c)
 {
     if (c->o.mock)
         return load_mock_ticks();
-    if (c->o.broker_pid <= 0)
+    if (c->o.broker_pid_count == 0)
         return -1;
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%ld/stat", c->o.broker_pid);
-    return load_stat_ticks(path);
+    long long sum = 0;
+    for (int i = 0; i < c->o.broker_pid_count; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%ld/stat", c->o.broker_pids[i]);
+        long long t = load_stat_ticks(path);
+        if (t < 0)
+            return -1;
+        sum += t;
+    }
+    return sum;
 }
 
 static double load_self_cpu_s(void)
@@ -237,7 +270,7 @@ static rd_kafka_t *load_producer_create(const struct load_ctx *c, struct load_dr
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     int rc = 0;
     rc |= load_conf_set(conf, "bootstrap.servers", c->bootstrap);
-    rc |= load_conf_set(conf, "acks", "1");
+    rc |= load_conf_set(conf, "acks", c->o.acks);
     rc |= load_conf_set(conf, "linger.ms", linger_ms);
     rc |= load_conf_set(conf, "batch.size", "1000000");
     rc |= load_conf_set(conf, "batch.num.messages", "1000000");
@@ -293,7 +326,7 @@ static int load_topic_admin(struct load_ctx *c, const char *topic, int partition
     rd_kafka_NewTopic_t *nt = NULL;
     rd_kafka_DeleteTopic_t *dt = NULL;
     if (partitions > 0) {
-        nt = rd_kafka_NewTopic_new(topic, partitions, 1, err, sizeof err);
+        nt = rd_kafka_NewTopic_new(topic, partitions, c->o.replication_factor, err, sizeof err);
         rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
     } else {
         dt = rd_kafka_DeleteTopic_new(topic);
@@ -486,39 +519,38 @@ static int load_produce_phase(struct load_ctx *c, int rep, const char *topic, in
     return 0;
 }
 
-/* Read expected records (+ one warm-up per partition) from offset 0 with a fresh, group-less consumer. */
-static int load_consume_phase(struct load_ctx *c, int rep, const char *topic, int partitions, int size,
-                              long expected)
+/* A fresh, group-less consumer (assign only) that already knows topic's
+ * metadata: an assign() made before librdkafka knows the partitions' leader
+ * waits a fixed 500 ms before its first offset lookup (rdkafka_partition.c),
+ * for either target, so the metadata is fetched first, untimed.  tag makes
+ * the group id unique (nothing is joined or committed); NULL on failure. */
+static rd_kafka_t *load_consumer_open(struct load_ctx *c, const char *topic, const char *tag, const char *fetch_wait_ms)
 {
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     int rc = 0;
     rc |= load_conf_set(conf, "bootstrap.servers", c->bootstrap);
-    /* librdkafka's assign() wants a group.id even though no group is joined
-     * and nothing is committed; the name is unique so no state is shared */
-    char group[64];
-    snprintf(group, sizeof group, "samsa-bench-%ld-%d-%d", (long)getpid(), rep, size);
+    /* librdkafka's assign() wants a group.id even though no group is joined */
+    char group[96];
+    snprintf(group, sizeof group, "samsa-bench-%ld-%s", (long)getpid(), tag);
     rc |= load_conf_set(conf, "group.id", group);
     rc |= load_conf_set(conf, "enable.partition.eof", "true");
     rc |= load_conf_set(conf, "enable.auto.commit", "false");
-    rc |= load_conf_set(conf, "fetch.wait.max.ms", "100");
+    rc |= load_conf_set(conf, "fetch.wait.max.ms", fetch_wait_ms);
     rc |= load_conf_set(conf, "fetch.max.bytes", "52428800");
     rc |= load_conf_set(conf, "max.partition.fetch.bytes", "4194304");
     rc |= load_conf_set(conf, "queued.max.messages.kbytes", "1048576");
     rc |= load_conf_set(conf, "queued.min.messages", "1000000");
     if (rc != 0) {
         rd_kafka_conf_destroy(conf);
-        return -EINVAL;
+        return NULL;
     }
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (!rk) {
         fprintf(stderr, "samsa_load: consumer: %s\n", err);
         rd_kafka_conf_destroy(conf);
-        return -EIO;
+        return NULL;
     }
-    /* the topic's metadata first, untimed: an assign() made before librdkafka
-     * knows the partitions' leader waits a fixed 500 ms before its first offset
-     * lookup (rdkafka_partition.c), for either target */
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t me = rkt ? rd_kafka_metadata(rk, 0, rkt, &md, 10000) : RD_KAFKA_RESP_ERR__INVALID_ARG;
@@ -529,18 +561,39 @@ static int load_consume_phase(struct load_ctx *c, int rep, const char *topic, in
     if (me) {
         fprintf(stderr, "samsa_load: consumer metadata for %s: %s\n", topic, rd_kafka_err2str(me));
         rd_kafka_destroy(rk);
-        return -EIO;
+        return NULL;
     }
+    return rk;
+}
+
+/* assign() every partition of topic from offset 0. */
+static int load_assign_all(rd_kafka_t *rk, const char *topic, int partitions)
+{
     rd_kafka_topic_partition_list_t *tp = rd_kafka_topic_partition_list_new(partitions);
     for (int p = 0; p < partitions; p++)
         rd_kafka_topic_partition_list_add(tp, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-    struct load_cpu cpu;
-    load_cpu_begin(c, &cpu);
-    int64_t t0_ns = load_now_ns();
     rd_kafka_resp_err_t e = rd_kafka_assign(rk, tp);
     rd_kafka_topic_partition_list_destroy(tp);
     if (e) {
         fprintf(stderr, "samsa_load: assign: %s\n", rd_kafka_err2str(e));
+        return -EIO;
+    }
+    return 0;
+}
+
+/* Read expected records (+ one warm-up per partition) from offset 0 with a fresh, group-less consumer. */
+static int load_consume_phase(struct load_ctx *c, int rep, const char *topic, int partitions, int size,
+                              long expected)
+{
+    char tag[32];
+    snprintf(tag, sizeof tag, "%d-%d", rep, size);
+    rd_kafka_t *rk = load_consumer_open(c, topic, tag, "100");
+    if (!rk)
+        return -EIO;
+    struct load_cpu cpu;
+    load_cpu_begin(c, &cpu);
+    int64_t t0_ns = load_now_ns();
+    if (load_assign_all(rk, topic, partitions) < 0) {
         rd_kafka_destroy(rk);
         return -EIO;
     }
@@ -660,6 +713,117 @@ static int load_latency_phase(struct load_ctx *c, int rep, const char *topic)
     return 0;
 }
 
+/* Percentile q (0..1) of n sorted samples, in ms; -1 without samples. */
+static double load_pct_ms(const int64_t *sorted, long n, double q)
+{
+    return n > 0 ? (double)sorted[(long)((double)(n - 1) * q)] / 1e6 : -1;
+}
+
+/* End-to-end latency at a fixed byte rate: each record carries its send time
+ * (monotonic ns, first 8 bytes), a consumer in this process receives it. */
+static int load_e2e_phase(struct load_ctx *c, int rep, const char *topic)
+{
+    int size = c->o.e2e_size;
+    double rate = c->o.e2e_mbps * 1e6 / size;
+    long n = (long)(rate * c->o.e2e_seconds);
+    long warm_n = (long)rate; /* the first second warms connections and fetch sessions */
+    if (n <= warm_n || n > LOAD_LAT_SAMPLES_MAX || size < 8) {
+        fprintf(stderr, "samsa_load: e2e sample count %ld (size %d) out of range\n", n, size);
+        return -EINVAL;
+    }
+    struct load_dr dr = {0};
+    int64_t *lat = calloc((size_t)n, sizeof *lat);
+    char tag[32];
+    snprintf(tag, sizeof tag, "%d-e2e", rep);
+    rd_kafka_t *prk = lat ? load_producer_create(c, &dr, "1") : NULL;
+    rd_kafka_t *crk = prk ? load_consumer_open(c, topic, tag, c->o.e2e_fetch_wait_ms) : NULL;
+    rd_kafka_queue_t *q = crk ? rd_kafka_queue_get_consumer(crk) : NULL;
+    int rc = -EIO;
+    if (!q || load_warm_up(prk, &dr, topic, c->o.partitions) < 0 || load_assign_all(crk, topic, c->o.partitions) < 0)
+        goto out;
+    struct load_cpu cpu;
+    load_cpu_begin(c, &cpu);
+    unsigned char *buf = c->payload;
+    int64_t period_ns = (int64_t)(1e9 / rate);
+    int64_t t0_ns = load_now_ns();
+    int64_t end_ns = t0_ns + (int64_t)((c->o.e2e_seconds + 10) * 1e9); /* + time to drain */
+    long sent = 0, got = 0, errors = 0;
+    rd_kafka_message_t *ms[LOAD_CONSUME_BATCH_MAX];
+    while (got < n && load_now_ns() < end_ns) {
+        int busy = 0;
+        int64_t now_ns = load_now_ns();
+        while (sent < n && t0_ns + sent * period_ns <= now_ns) {
+            /* the record's index and send time ride in its first 16 bytes */
+            int64_t hdr[2] = {sent, load_now_ns()};
+            memcpy(buf, hdr, sizeof hdr);
+            rd_kafka_resp_err_t e = rd_kafka_producev(prk, RD_KAFKA_V_TOPIC(topic),
+                                                      RD_KAFKA_V_PARTITION((int32_t)(sent % c->o.partitions)),
+                                                      RD_KAFKA_V_VALUE(buf, (size_t)size),
+                                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                break;
+            if (e && errors++ == 0)
+                fprintf(stderr, "samsa_load: e2e produce: %s\n", rd_kafka_err2str(e));
+            sent++;
+            busy = 1;
+        }
+        rd_kafka_poll(prk, 0);
+        ssize_t k = rd_kafka_consume_batch_queue(q, 0, ms, LOAD_CONSUME_BATCH_MAX);
+        int64_t recv_ns = load_now_ns();
+        for (ssize_t i = 0; i < k; i++) {
+            rd_kafka_message_t *m = ms[i];
+            if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                if (errors++ == 0)
+                    fprintf(stderr, "samsa_load: e2e consume: %s\n", rd_kafka_message_errstr(m));
+            } else if (!m->err && m->len == (size_t)size) {
+                int64_t h[2];
+                memcpy(h, m->payload, sizeof h);
+                if (h[0] >= 0 && h[0] < n && lat[h[0]] == 0) {
+                    lat[h[0]] = recv_ns - h[1];
+                    got++;
+                }
+            }
+            rd_kafka_message_destroy(m);
+            busy = 1;
+        }
+        if (!busy) {
+            struct timespec ts = {0, 100000}; /* 0.1 ms: the pacing and receipt resolution */
+            nanosleep(&ts, NULL);
+        }
+    }
+    double broker_s, client_s, idle_s;
+    load_cpu_end(c, &cpu, &broker_s, &client_s, &idle_s);
+    if (got < n)
+        fprintf(stderr, "samsa_load: e2e received %ld of %ld records\n", got, n);
+    long m = 0;
+    for (long i = warm_n; i < n; i++)
+        if (lat[i] > 0)
+            lat[m++] = lat[i];
+    qsort(lat, (size_t)m, sizeof *lat, load_cmp_i64);
+    printf("RESULT target=%s rep=%d phase=e2e size=%d mbps=%.2f msgs=%ld errors=%ld p50_ms=%.3f p99_ms=%.3f "
+           "p999_ms=%.3f max_ms=%.3f broker_cpu_s=%.2f fetch_wait_ms=%s\n",
+           c->o.label, rep, size, c->o.e2e_mbps, m, errors + dr.err_count + (n - got), load_pct_ms(lat, m, 0.5),
+           load_pct_ms(lat, m, 0.99), load_pct_ms(lat, m, 0.999), load_pct_ms(lat, m, 1.0), broker_s,
+           c->o.e2e_fetch_wait_ms);
+    fflush(stdout);
+    if (errors + dr.err_count + (n - got))
+        c->failures++;
+    rc = 0;
+out:
+    if (q)
+        rd_kafka_queue_destroy(q);
+    if (crk) {
+        rd_kafka_consumer_close(crk);
+        rd_kafka_destroy(crk);
+    }
+    if (prk) {
+        rd_kafka_flush(prk, 10000);
+        rd_kafka_destroy(prk);
+    }
+    free(lat);
+    return rc;
+}
+
 static int load_rep(struct load_ctx *c, int rep)
 {
     static const int sizes[2] = {100, 1024};
@@ -668,6 +832,8 @@ static int load_rep(struct load_ctx *c, int rep)
     char topic[128];
     int64_t id = (int64_t)getpid() * 1000 + rep;
     for (int s = 0; s < 2 && (c->o.phase_mask & LOAD_PHASE_PRODUCE); s++) {
+        if (c->o.produce_size && c->o.produce_size != sizes[s])
+            continue;
         snprintf(topic, sizeof topic, "bench-%" PRId64 "-p%d", id, sizes[s]);
         if (load_topic_create(c, topic, c->o.partitions) < 0 ||
             load_produce_phase(c, rep, topic, c->o.partitions, sizes[s], counts[s], 1, &acked) < 0 ||
@@ -686,6 +852,12 @@ static int load_rep(struct load_ctx *c, int rep)
             load_topic_done(c, topic) < 0)
             return -EIO;
     }
+    if (c->o.phase_mask & LOAD_PHASE_E2E) {
+        snprintf(topic, sizeof topic, "bench-%" PRId64 "-e2e", id);
+        if (load_topic_create(c, topic, c->o.partitions) < 0 || load_e2e_phase(c, rep, topic) < 0 ||
+            load_topic_done(c, topic) < 0)
+            return -EIO;
+    }
     if (!(c->o.phase_mask & LOAD_PHASE_LATENCY))
         return 0;
     snprintf(topic, sizeof topic, "bench-%" PRId64 "-lat", id);
@@ -698,9 +870,11 @@ static int load_rep(struct load_ctx *c, int rep)
 
 static void load_usage(FILE *f)
 {
-    fprintf(f, "usage: samsa_load (--bootstrap HOST:PORT [--broker-pid PID] | --mock) [--label NAME]\n"
+    fprintf(f, "usage: samsa_load (--bootstrap HOST:PORT [--broker-pid PID[,PID...]] | --mock) [--label NAME]\n"
                "       [--reps N] [--first-rep N] [--partitions N] [--consume-partitions N] [--backlog-bytes N] [--small-count N] [--large-count N] [--phase-max-s S]\n"
-               "       [--lat-rate MSGS_PER_S] [--lat-seconds S] [--lat-size BYTES] [--only produce|consume|latency]\n");
+               "       [--lat-rate MSGS_PER_S] [--lat-seconds S] [--lat-size BYTES] [--acks 1|all] [--replication-factor N]\n"
+               "       [--produce-size 100|1024] [--e2e-mbps MB_PER_S] [--e2e-seconds S] [--e2e-size BYTES] [--e2e-fetch-wait-ms MS]\n"
+               "       [--only produce|consume|latency|e2e]\n");
 }
 
 static int load_opts_parse(int argc, char **argv, struct load_opts *o)
@@ -709,6 +883,8 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
                             .backlog_partition_bytes = LOAD_BACKLOG_PARTITION_BYTES_DEFAULT,
                             .small_count = 5000000, .large_count = 1000000,
                             .phase_max_s = 10, .lat_rate = 1000, .lat_seconds = 5, .lat_size = 1024,
+                            .acks = "1", .replication_factor = 1, .e2e_mbps = 10, .e2e_seconds = 10, .e2e_size = 1024,
+                            .e2e_fetch_wait_ms = "100",
                             .phase_mask = LOAD_PHASE_PRODUCE | LOAD_PHASE_CONSUME | LOAD_PHASE_LATENCY};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -724,8 +900,26 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
             o->bootstrap = v;
         else if (strcmp(a, "--label") == 0)
             o->label = v;
-        else if (strcmp(a, "--broker-pid") == 0)
-            o->broker_pid = strtol(v, NULL, 10);
+        else if (strcmp(a, "--broker-pid") == 0) {
+            for (char *end = (char *)v; *end && o->broker_pid_count < LOAD_BROKER_PIDS_MAX; end += *end == ',') {
+                o->broker_pids[o->broker_pid_count] = strtol(end, &end, 10);
+                if (o->broker_pids[o->broker_pid_count++] <= 0 || (*end && *end != ','))
+                    return -EINVAL;
+            }
+        } else if (strcmp(a, "--acks") == 0)
+            o->acks = v;
+        else if (strcmp(a, "--replication-factor") == 0)
+            o->replication_factor = (int)strtol(v, NULL, 10);
+        else if (strcmp(a, "--produce-size") == 0)
+            o->produce_size = (int)strtol(v, NULL, 10);
+        else if (strcmp(a, "--e2e-mbps") == 0)
+            o->e2e_mbps = strtod(v, NULL);
+        else if (strcmp(a, "--e2e-seconds") == 0)
+            o->e2e_seconds = strtod(v, NULL);
+        else if (strcmp(a, "--e2e-size") == 0)
+            o->e2e_size = (int)strtol(v, NULL, 10);
+        else if (strcmp(a, "--e2e-fetch-wait-ms") == 0)
+            o->e2e_fetch_wait_ms = v;
         else if (strcmp(a, "--reps") == 0)
             o->reps = (int)strtol(v, NULL, 10);
         else if (strcmp(a, "--first-rep") == 0)
@@ -736,6 +930,7 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
             o->phase_mask = strcmp(v, "produce") == 0   ? LOAD_PHASE_PRODUCE
                             : strcmp(v, "consume") == 0 ? LOAD_PHASE_CONSUME
                             : strcmp(v, "latency") == 0 ? LOAD_PHASE_LATENCY
+                            : strcmp(v, "e2e") == 0     ? LOAD_PHASE_E2E
                                                         : 0;
         else if (strcmp(a, "--backlog-bytes") == 0)
             o->backlog_partition_bytes = strtol(v, NULL, 10);
@@ -763,7 +958,10 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
     if (o->reps < 1 || o->reps > 100 || o->first_rep < 1 || o->partitions < 1 || o->partitions > LOAD_PARTITIONS_MAX ||
         o->phase_mask == 0 || o->cons_partitions < 1 || o->backlog_partition_bytes < 1024 || o->cons_partitions > LOAD_PARTITIONS_MAX ||
         o->small_count < 1 || o->large_count < 1 || o->phase_max_s <= 0 || o->lat_rate <= 0 ||
-        o->lat_rate > 1e6 || o->lat_seconds <= 0 || o->lat_size < 1 || o->lat_size > LOAD_RECORD_BYTES_MAX)
+        o->lat_rate > 1e6 || o->lat_seconds <= 0 || o->lat_size < 1 || o->lat_size > LOAD_RECORD_BYTES_MAX ||
+        o->replication_factor < 1 || (strcmp(o->acks, "1") != 0 && strcmp(o->acks, "all") != 0) ||
+        (o->produce_size != 0 && o->produce_size != 100 && o->produce_size != 1024) || o->e2e_mbps <= 0 ||
+        o->e2e_seconds <= 1 || o->e2e_size < 16 || o->e2e_size > LOAD_RECORD_BYTES_MAX)
         return -EINVAL;
     return 0;
 }

@@ -10,7 +10,10 @@ Derived per row: client_cpu_s_per_gb (the load generator's own CPU) and
 machine_idle_pct (idle share of all CPUs during the phase: near 0 means the
 phase was CPU-bound, and then broker and load generator compete for it).
 Targets: samsa/mock >= 1.0 for produce and consume throughput (MB/s) of each
-record size.  Missing a target prints "TARGET MISSED ..." but is not an error:
+record size.  The replicated cluster (cluster_bench.sh: targets cluster-rf3-all,
+cluster-rf3-1, cluster-rf1 and mock-1copy) gets its own table, from runs without
+errors only: RF=3 acks=all >= 0.4x the mock's single-copy throughput, e2e p99
+at the fixed rate <= the mock's, RF=3 acks=all cluster CPU per GB <= 2.5x RF=1's.  Missing a target prints "TARGET MISSED ..." but is not an error:
 the exit status is 1 only if the input has no samsa or mock results at all.
 The Markdown table is also written to OUT.md when given.
 """
@@ -64,11 +67,83 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
+def med_ok(rows, key, **match):
+    """med() over the runs that reported no errors."""
+    return med([r for r in rows if r.get("errors", "0") == "0"], key, **match)
+
+
+def cluster_table(rows, out, misses):
+    """The replicated 3-node cluster next to the mock's single copy (cluster_bench.sh)."""
+    reps = max([int(r.get("rep", 1)) for r in rows if r.get("target", "").startswith("cluster-")] or [0])
+    e2e = [r for r in rows if r.get("phase") == "e2e"]
+    rate = e2e[0].get("mbps", "?") if e2e else "?"
+    wait = e2e[0].get("fetch_wait_ms", "?") if e2e else "?"
+    conf = ([r for r in rows if r.get("kind") == "cluster-config"] or [{}])[-1]
+    out("")
+    out(f"Replicated cluster: 3 combined nodes on loopback, min.insync.replicas={conf.get('min_isr', '?')}, "
+        f"{conf.get('partitions', '?')} partitions, 1 KiB records "
+        f"(medians of {reps} repetitions; runs with errors are left out; cluster CPU = the three nodes' "
+        f"utime+stime per GB of values).")
+    out("")
+    out("| measurement | samsa cluster | mock (1 copy) | ratio | target |")
+    out("|---|---:|---:|---:|---|")
+    m_mb = med_ok(rows, "mbps", target="mock-1copy", phase="produce", size="1024")
+    for label, target, goal in (("RF=3 acks=all", "cluster-rf3-all", 0.4), ("RF=3 acks=1", "cluster-rf3-1", None),
+                                ("RF=1 acks=1 (3 nodes)", "cluster-rf1", None)):
+        s_mb = med_ok(rows, "mbps", target=target, phase="produce", size="1024")
+        r = ratio(s_mb, m_mb)
+        out(f"| produce {label} MB/s | {fmt(s_mb)} | {fmt(m_mb)} | {fmt(r, 2)} | "
+            f"{'>= %.1f' % goal if goal else ''} |")
+        if goal and (r is None or r < goal):
+            misses.append(f"TARGET MISSED: produce {label} / mock single copy {fmt(r, 2)} < {goal} "
+                          f"({fmt(s_mb)} vs {fmt(m_mb)} MB/s)" if r is not None else
+                          f"TARGET MISSED: produce {label} throughput not measured (errors: see "
+                          f"samsa_load.cluster.log)")
+    for q in ("p50_ms", "p99_ms", "p999_ms"):
+        s_l = med_ok(rows, q, target="cluster-rf3-all", phase="e2e")
+        m_l = med_ok(rows, q, target="mock-1copy", phase="e2e")
+        r = ratio(s_l, m_l)
+        name = {"p50_ms": "p50", "p99_ms": "p99", "p999_ms": "p99.9"}[q]
+        out(f"| e2e latency {name} ms at {rate} MB/s, RF=3 acks=all (fetch.wait.max.ms={wait}) "
+            f"| {fmt(s_l, 2)} | {fmt(m_l, 2)} | {fmt(r, 2)} | {'<= 1.0' if q == 'p99_ms' else ''} |")
+        if q == "p99_ms" and (r is None or r > 1.0):
+            misses.append(f"TARGET MISSED: e2e p99 at {rate} MB/s cluster/mock {fmt(r, 2)} > 1.0 "
+                          f"({fmt(s_l, 2)} vs {fmt(m_l, 2)} ms)" if r is not None else
+                          "TARGET MISSED: e2e latency at RF=3 acks=all not measured (errors: see "
+                          "samsa_load.cluster.log)")
+    c3 = med_ok(rows, "broker_cpu_s_per_gb", target="cluster-rf3-all", phase="produce", size="1024")
+    c3a1 = med_ok(rows, "broker_cpu_s_per_gb", target="cluster-rf3-1", phase="produce", size="1024")
+    c1 = med_ok(rows, "broker_cpu_s_per_gb", target="cluster-rf1", phase="produce", size="1024")
+    cm = med_ok(rows, "broker_cpu_s_per_gb", target="mock-1copy", phase="produce", size="1024")
+    out(f"| cluster CPU s/GB, RF=3 acks=all / acks=1 / RF=1 | {fmt(c3, 2)} / {fmt(c3a1, 2)} / {fmt(c1, 2)} "
+        f"| {fmt(cm, 2)} | | |")
+    r = ratio(c3, c1)
+    out(f"| replication overhead: RF=3 acks=all / RF=1 cluster CPU per GB | {fmt(r, 2)} | | | <= 2.5 |")
+    if r is None or r > 2.5:
+        misses.append(f"TARGET MISSED: replication CPU overhead {fmt(r, 2)} > 2.5x RF=1 "
+                      f"({fmt(c3, 2)} vs {fmt(c1, 2)} s/GB)" if r is not None else
+                      "TARGET MISSED: replication CPU overhead not measured")
+
+
+def cluster_only(rows):
+    """cluster_bench.sh run alone: only the replicated cluster's table."""
+    lines, misses = [], []
+    cluster_table(rows, lines.append, misses)
+    print("\n".join(lines + misses))
+    if len(sys.argv) > 2:
+        with open(sys.argv[2], "w") as f:
+            f.write("\n".join(lines + [""] + misses) + "\n")
+    return 0
+
+
 def main():
     if len(sys.argv) < 2:
         print("usage: summarize.py RAW.txt [OUT.md]", file=sys.stderr)
         return 2
     rows = parse(sys.argv[1])
+    if not any(r.get("target") in ("samsa", "mock") for r in rows) and \
+            any(r.get("target", "").startswith("cluster-") for r in rows):
+        return cluster_only(rows)
     reps = max([int(r.get("rep", 1)) for r in rows if "target" in r] or [0])
     disk = med(rows, "mbps", kind="disk")
     net = med(rows, "mbps", kind="loopback")
@@ -131,6 +206,9 @@ def main():
         s_mb = med(rows, "mbps", target="samsa", phase=phase, size="1024")
         out(f"| {phase} 1 KiB / disk | {fmt(ratio(s_mb, disk), 2)} |")
         out(f"| {phase} 1 KiB / loopback | {fmt(ratio(s_mb, net), 2)} |")
+    has_cluster = any(r.get("target", "").startswith("cluster-") for r in rows)
+    if has_cluster:
+        cluster_table(rows, out, misses)
     errs = sum(int(r.get("errors", 0)) for r in rows)
     out("")
     out(f"errors reported by the load generator: {errs}")
@@ -143,7 +221,7 @@ def main():
             f.write(text + "\n")
             for m in misses:
                 f.write("\n" + m + "\n")
-    if not have["samsa"] and not have["mock"]:
+    if not have["samsa"] and not have["mock"] and not has_cluster:
         return 1
     return 0
 

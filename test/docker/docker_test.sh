@@ -12,7 +12,8 @@
 #     kcat + kafka-python acks=all round trip (RF=1, min.insync.replicas=1),
 #     a kafka-python consumer group, the KAFKA_CREATE_TOPICS topics with their
 #     partitions / replicas / cleanup.policy, docker stop of the active
-#     controller (resigns, exits 0 well inside the 10 s stop timeout) while
+#     controller (controlled shutdown: fenced at once; resigns; exits 0 well
+#     inside the 10 s stop timeout) while
 #     the other two keep serving, a restart that comes back healthy, and a
 #     client in another container on the compose network;
 #  4. the image contract without compose: wurstmeister's
@@ -256,7 +257,8 @@ check "a client in another container reaches the cluster at kafka-1:29092 (INTER
     has 'PartitionCount: 3' "$out"
 
 # docker stop of the active controller: SIGTERM reaches samsa-server through
-# tini; it resigns and exits 0 well inside the 10 s stop timeout.
+# tini; it runs a controlled shutdown (the controller fences it and moves its
+# leaderships), resigns and exits 0 well inside the 10 s stop timeout.
 lid=$(leader_id "${EXT[0]}")
 if [[ "$lid" =~ ^[123]$ ]]; then
     victim=kafka-$lid
@@ -266,19 +268,22 @@ if [[ "$lid" =~ ^[123]$ ]]; then
     code=$(docker inspect -f '{{.State.ExitCode}}' "$victim")
     check "docker stop $victim (active controller) took ${stop_ms} ms < 10000, exit code $code" \
         bash -c "[ $stop_ms -lt 10000 ] && [ '$code' = 0 ]"
+    check "$victim ran a controlled shutdown (confirmed by the controller) before exiting" \
+        bash -c "docker logs $victim 2>&1 | grep -q 'controlled shutdown done in'"
     check "$victim resigned and handed the controller over before exiting" \
         bash -c "docker logs $victim 2>&1 | grep -q 'controller handover done new_leader='"
     alive=()
     for i in 1 2 3; do [ "$i" = "$lid" ] || alive+=("${EXT[$((i - 1))]}"); done
     nl=$(leader_id "${alive[0]}")
     check "a new active controller ($nl) leads the other two" bash -c "[[ '$nl' =~ ^[123]$ ]] && [ '$nl' != '$lid' ]"
-    # The stopped broker leaves Metadata when its session expires (Kafka's
-    # controlled shutdown would fence it at once; not built yet): new
-    # partitions go to the two that run from then on.
+    # The controlled shutdown fenced it before it exited: it is out of
+    # Metadata at once (not after broker.session.timeout.ms, 9 s), and new
+    # partitions go to the two that run.
     t_f=$SECONDS
     wait_brokers 30 "${alive[0]}" 2
     fence_s=$((SECONDS - t_f))
-    check "the other two keep serving: $victim out of Metadata after ${fence_s} s, new topic + acks=all round trip" \
+    check "$victim out of Metadata at once (${fence_s} s after the stop returned; < 2 s)" bash -c "[ $fence_s -lt 2 ]"
+    check "the other two keep serving: new topic + acks=all round trip" \
         bash -c "\"\$BIN/samsa\" topics --bootstrap-server ${alive[0]} --create --topic dt-after-stop --partitions 2 --replication-factor 1 >/dev/null &&
                  roundtrip_kcat ${alive[0]} ${alive[1]} dt-after-stop 200"
     others=()
@@ -368,7 +373,12 @@ check "a volume at cp-kafka's /var/lib/kafka/data holds the data (KAFKA_LOG_DIRS
     has 'log.dirs=/var/lib/kafka/data  # env:KAFKA_LOG_DIRS' "$(docker logs samsa-dt-single 2>&1)"
 check "secrets print as [hidden] in the logged configuration" \
     bash -c "docker logs samsa-dt-single 2>&1 | grep -q 'sasl.jaas.config=\[hidden\]' && ! docker logs samsa-dt-single 2>&1 | grep -q not-for-logs"
+t_stop=$(date +%s%N)
 docker stop samsa-dt-single >/dev/null
+stop_ms=$((($(date +%s%N) - t_stop) / 1000000))
+code=$(docker inspect -f '{{.State.ExitCode}}' samsa-dt-single)
+check "docker stop of the single node took ${stop_ms} ms < 2000 (no other broker to move leadership to), exit code $code" \
+    bash -c "[ $stop_ms -lt 2000 ] && [ '$code' = 0 ] && docker logs samsa-dt-single 2>&1 | grep -q 'controlled shutdown skipped'"
 docker rm -v samsa-dt-single >/dev/null
 run_neg() { # run_neg ARGS...: a container expected to stop by itself; output in $out, exit code in $rc
     out=$(timeout 60 docker run --name samsa-dt-neg --rm "$@" 2>&1)

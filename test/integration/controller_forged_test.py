@@ -12,6 +12,11 @@ controller's listener as a node that is not a cluster member and sends
   - a registration of broker 7 from node 7 (legitimate)        -> epoch 1
   - a heartbeat of broker 7 with a wrong broker epoch         -> stale
   - a topic creation with a bad config / a future version      -> refused
+  - AlterPartition (ISR changes): for another broker's id, with a wrong
+    broker epoch, a future message version, for a partition broker 7 does
+    not lead, with a stale partition epoch                     -> refused
+  - AlterPartition from broker 7 leading a partition (legitimate) -> the
+    new ISR committed and answered with partition epoch 1
 and checks each answer, that the refusals are logged, and that the image
 is unchanged: no forged topic, broker 3 keeps its endpoint.  A real client
 then still creates and uses a topic.
@@ -25,7 +30,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import samsacluster  # noqa: E402
-from ctrlwire import f_bytes, f_int, hello, parse  # noqa: E402
+from ctrlwire import alter_partition_body, f_bytes, f_int, hello, metadata_log_topic_ids, parse  # noqa: E402
 from confluent_kafka import Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
@@ -99,6 +104,10 @@ def create_topic(req_id, name, configs=(), version=1):
     return body
 
 
+def alter_partition(req_id, broker_id, epoch, topic_id, leader_epoch, partition_epoch, isr, version=1):
+    return alter_partition_body(req_id, broker_id, epoch, topic_id, 0, leader_epoch, partition_epoch, isr, version)
+
+
 def one(f, field, default=0):
     return f.get(field, [default])[0]
 
@@ -163,6 +172,52 @@ r = conn.recv(12)
 check(r is not None and one(r, 1) == 45 and one(r, 2) == ERR_UNSUPPORTED,
       "topic creation with message version 99 refused (%s)" % r)
 
+# 7. AlterPartition.  "ap1" is led by a real broker, "ap7" by broker 7
+# (broker 7's endpoint is not real, which the controller does not mind).
+real = [n for n in cluster.nodes if n is not active][0]
+admin.create_topics([NewTopic("ap1", 1, replica_assignment=[[real.id, 7]]),
+                     NewTopic("ap7", 1, replica_assignment=[[7, real.id]])])["ap7"].result(10)
+time.sleep(0.5)
+tids = metadata_log_topic_ids(os.path.join(active.dir, "data"))
+check("ap1" in tids and "ap7" in tids, "topic ids of ap1 and ap7 read from the metadata log")
+ap1, ap7 = tids.get("ap1", b"\0" * 16), tids.get("ap7", b"\0" * 16)
+conn.send(7, heartbeat(7, epoch7))    # keep broker 7 unfenced
+conn.recv(10)
+KERR_NOT_LEADER_OR_FOLLOWER, KERR_STALE_BROKER_EPOCH, KERR_INVALID_UPDATE_VERSION = 6, 77, 108
+conn.send(13, alter_partition(50, real.id, 1, ap1, 0, 0, [real.id, 7]))
+r = conn.recv(14)
+check(r is not None and one(r, 1) == 50 and one(r, 2) == ERR_INVALID,
+      "AlterPartition for broker %d from node 7 refused with ERR_INVALID (%s)" % (real.id, r))
+conn.send(13, alter_partition(51, 7, epoch7 + 3, ap7, 0, 0, [7, real.id]))
+r = conn.recv(14)
+check(r is not None and one(r, 1) == 51 and one(r, 2) == 0 and one(r, 3) == KERR_STALE_BROKER_EPOCH,
+      "AlterPartition with a wrong broker epoch answered STALE_BROKER_EPOCH (%s)" % r)
+conn.send(13, alter_partition(52, 7, epoch7, ap7, 0, 0, [7, real.id], version=99))
+r = conn.recv(14)
+check(r is not None and one(r, 1) == 52 and one(r, 2) == ERR_UNSUPPORTED,
+      "AlterPartition with message version 99 refused (%s)" % r)
+conn.send(13, alter_partition(53, 7, epoch7, ap1, 0, 0, [real.id, 7]))
+r = conn.recv(14)
+check(r is not None and one(r, 1) == 53 and one(r, 3) == KERR_NOT_LEADER_OR_FOLLOWER,
+      "AlterPartition from broker 7 for ap1 (led by %d) answered NOT_LEADER_OR_FOLLOWER (%s)" % (real.id, r))
+conn.send(13, alter_partition(54, 7, epoch7, ap7, 0, 4, [7, real.id]))
+r = conn.recv(14)
+check(r is not None and one(r, 1) == 54 and one(r, 3) == KERR_INVALID_UPDATE_VERSION,
+      "AlterPartition with a stale partition epoch answered INVALID_UPDATE_VERSION (%s)" % r)
+md = admin.list_topics(timeout=5)
+check(md.topics["ap1"].partitions[0].isrs == [real.id] and md.topics["ap7"].partitions[0].isrs == [7],
+      "the refused ISR changes left the ISRs as they were (%s, %s)" %
+      (md.topics["ap1"].partitions[0].isrs, md.topics["ap7"].partitions[0].isrs))
+conn.send(13, alter_partition(55, 7, epoch7, ap7, 0, 0, [7, real.id]))
+r = conn.recv(14)
+check(r is not None and one(r, 1) == 55 and one(r, 2) == 0 and one(r, 3) == 0 and one(r, 4) == 7 and
+      one(r, 6) == 1, "AlterPartition from the leader committed: partition epoch 1 (%s)" % r)
+deadline = time.time() + 5
+while time.time() < deadline and sorted(admin.list_topics(timeout=5).topics["ap7"].partitions[0].isrs) != sorted([7, real.id]):
+    time.sleep(0.1)
+check(sorted(admin.list_topics(timeout=5).topics["ap7"].partitions[0].isrs) == sorted([7, real.id]),
+      "metadata shows ap7's new ISR")
+
 # the image is unchanged by the refusals
 time.sleep(0.5)
 md = admin.list_topics(timeout=5)
@@ -175,6 +230,10 @@ check("refused a record proposal from node=7" in log, "the proposal refusal is l
 check("refused a broker registration from node=7" in log, "the forged registration is logged")
 check("refused a broker heartbeat from node=7" in log, "the forged heartbeat is logged")
 check("refused a topic creation from node=7" in log, "the topic creation refusals are logged")
+for what in ("broker_id=%d is not the caller" % real.id, "STALE_BROKER_EPOCH", "message version 99",
+             "NOT_LEADER_OR_FOLLOWER", "INVALID_UPDATE_VERSION"):
+    check("refused an AlterPartition from node=7 reason=\"" in log and what in log,
+          "the AlterPartition refusal %s is logged" % what)
 for n in cluster.nodes:
     check(n.alive(), "node %d still runs" % n.id)
 

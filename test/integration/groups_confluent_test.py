@@ -12,13 +12,13 @@ here by an independent decoder written from Kafka's schemas; ListGroups /
 DescribeGroups through the admin client.
 """
 import os
-import struct
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from samsacluster import Cluster  # noqa: E402
 from samsanode import check, group_partition  # noqa: E402
+from offsets_records import decode  # noqa: E402
 
 from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
@@ -28,75 +28,6 @@ GROUP = "grp-one"
 N = 400
 PROPS = ["offsets.topic.replication.factor=1", "offsets.topic.num.partitions=5",
          "group.initial.rebalance.delay.ms=0"]
-
-
-class Rd:
-    def __init__(self, b):
-        self.b, self.i = b, 0
-
-    def take(self, n):
-        check(self.i + n <= len(self.b), "short record: %r" % self.b)
-        v = self.b[self.i:self.i + n]
-        self.i += n
-        return v
-
-    def i16(self): return struct.unpack(">h", self.take(2))[0]
-    def i32(self): return struct.unpack(">i", self.take(4))[0]
-    def i64(self): return struct.unpack(">q", self.take(8))[0]
-
-    def s(self):
-        n = self.i16()
-        return None if n < 0 else self.take(n).decode()
-
-    def by(self):
-        n = self.i32()
-        return None if n < 0 else self.take(n)
-
-    def end(self):
-        check(self.i == len(self.b), "trailing bytes in %r" % self.b)
-
-
-def decode(key, value):
-    """Kafka's group-coordinator record schemas, by hand."""
-    k = Rd(key)
-    kv = k.i16()
-    if kv in (0, 1):
-        out = {"kv": kv, "group": k.s(), "topic": k.s(), "partition": k.i32()}
-        k.end()
-        if value is None:
-            return out
-        v = Rd(value)
-        out["vv"] = vv = v.i16()
-        out["offset"] = v.i64()
-        if vv >= 3:
-            out["leader_epoch"] = v.i32()
-        out["metadata"] = v.s()
-        out["commit_ts"] = v.i64()
-        if vv == 1:
-            out["expire_ts"] = v.i64()
-        v.end()
-        return out
-    check(kv == 2, "unexpected key version %d" % kv)
-    out = {"kv": 2, "group": k.s()}
-    k.end()
-    if value is None:
-        return out
-    v = Rd(value)
-    out["vv"] = vv = v.i16()
-    check(vv == 3, "group value version %d, want 3" % vv)
-    out["protocol_type"] = v.s()
-    out["generation"] = v.i32()
-    out["protocol"] = v.s()
-    out["leader"] = v.s()
-    out["state_ts"] = v.i64()
-    members = []
-    for _ in range(v.i32()):
-        members.append({"member_id": v.s(), "instance": v.s(), "client_id": v.s(), "host": v.s(),
-                        "rebalance_timeout": v.i32(), "session_timeout": v.i32(),
-                        "subscription": v.by(), "assignment": v.by()})
-    out["members"] = members
-    v.end()
-    return out
 
 
 def consumer(bs, name):

@@ -26,8 +26,10 @@ CLI = samsanode.CLI
 
 
 class Node:
-    def __init__(self, cluster, node_id, roles, client_port, ctrl_port):
+    def __init__(self, cluster, node_id, roles, client_port, ctrl_port, host="127.0.0.1", wrap=()):
         self.cluster = cluster
+        self.host = host      # the address it listens on and advertises
+        self.wrap = list(wrap)  # a command prefix, e.g. ip netns exec NS
         self.id = node_id
         self.roles = roles
         self.client_port = client_port
@@ -40,14 +42,14 @@ class Node:
 
     @property
     def bootstrap(self):
-        return "127.0.0.1:%d" % self.client_port
+        return "%s:%d" % (self.host, self.client_port)
 
     def write_config(self):
         listeners = []
         if "broker" in self.roles:
-            listeners.append("PLAINTEXT://127.0.0.1:%d" % self.client_port)
+            listeners.append("PLAINTEXT://%s:%d" % (self.host, self.client_port))
         if "controller" in self.roles:
-            listeners.append("CONTROLLER://127.0.0.1:%d" % self.ctrl_port)
+            listeners.append("CONTROLLER://%s:%d" % (self.host, self.ctrl_port))
         lines = [
             "process.roles=%s" % self.roles,
             "%s=%d" % (self.cluster.id_key, self.id),
@@ -61,13 +63,13 @@ class Node:
         ]
         lines.extend(self.cluster.extra)
         if "broker" in self.roles:
-            lines.append("advertised.listeners=PLAINTEXT://127.0.0.1:%d" % self.client_port)
+            lines.append("advertised.listeners=PLAINTEXT://%s:%d" % (self.host, self.client_port))
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
 
     def start(self):
         logf = open(self.log, "a")
-        self.proc = subprocess.Popen([SERVER, self.conf], stdout=logf, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(self.wrap + [SERVER, self.conf], stdout=logf, stderr=subprocess.STDOUT,
                                      preexec_fn=samsanode._die_with_parent)
 
     def wait_ready(self, timeout_s=30):
@@ -77,7 +79,7 @@ class Node:
                 raise RuntimeError("node %d exited rc=%s:\n%s" % (self.id, self.proc.returncode, self.tail()))
             if "broker" in self.roles:
                 try:
-                    socket.create_connection(("127.0.0.1", self.client_port), timeout=0.5).close()
+                    socket.create_connection((self.host, self.client_port), timeout=0.5).close()
                     return
                 except OSError:
                     pass
@@ -123,15 +125,21 @@ class Cluster:
     """roles: a list like ["broker,controller"] * 3, or
     ["controller"] * 3 + ["broker"] * 2.  Controllers are the voters."""
 
-    def __init__(self, roles, extra=(), first_id=1, id_key="node.id"):
+    def __init__(self, roles, extra=(), first_id=1, id_key="node.id", hosts=None, wraps=None):
         """first_id: the first node's id (Kafka's start at 0); id_key:
-        node.id, or broker.id (its old name)."""
+        node.id, or broker.id (its old name); hosts: each node's address
+        (default 127.0.0.1); wraps: each node's command prefix (e.g.
+        ["ip", "netns", "exec", NS], which execs the server: its pid stays
+        the server's)."""
         self.dir = tempfile.mkdtemp(prefix="samsa-cluster-")
         self.extra = list(extra)
         self.id_key = id_key
         ports = samsanode.free_ports(2 * len(roles))
-        self.nodes = [Node(self, first_id + i, r, ports[2 * i], ports[2 * i + 1]) for i, r in enumerate(roles)]
-        self.voters = ",".join("%d@127.0.0.1:%d" % (n.id, n.ctrl_port) for n in self.nodes if "controller" in n.roles)
+        hosts = hosts or ["127.0.0.1"] * len(roles)
+        wraps = wraps or [()] * len(roles)
+        self.nodes = [Node(self, first_id + i, r, ports[2 * i], ports[2 * i + 1], hosts[i], wraps[i])
+                      for i, r in enumerate(roles)]
+        self.voters = ",".join("%d@%s:%d" % (n.id, n.host, n.ctrl_port) for n in self.nodes if "controller" in n.roles)
         cid = subprocess.check_output([CLI, "storage", "random-uuid"], text=True).strip()
         for n in self.nodes:
             n.write_config()
@@ -172,6 +180,19 @@ class Cluster:
         sys.stdout.flush()
         sys.exit(1)
 
+    def wait_for(self, what, fn, timeout_s=30, fail=True):
+        """Poll fn every 50 ms until it returns something true (returned);
+        past timeout_s, fail(what) (or return None if not fail)."""
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            v = fn()
+            if v:
+                return v
+            time.sleep(0.05)
+        if fail:
+            self.fail("timed out after %ss waiting for %s" % (timeout_s, what))
+        return None
+
     def find_coordinator(self, node, group, version=0, key_type=0, timeout_s=30):
         """FindCoordinator asked at node (raw frames, kwire_py): retried while
         the answer is COORDINATOR_NOT_AVAILABLE (15, __consumer_offsets being
@@ -203,6 +224,18 @@ class Cluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def roundtrip(port, payload, timeout_s=10):
+    """Send one request (header + body, without its size) to 127.0.0.1:port
+    on a new connection; its response frame, without the size."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout_s)
+    s.settimeout(timeout_s)
+    try:
+        s.sendall(struct.pack(">i", len(payload)) + payload)
+        return recv_frame(s)
+    finally:
+        s.close()
+
+
 def find_coordinator_once(port, key, version=0, key_type=0):
     """One FindCoordinator request (v0-v4; v3+ flexible: header v2, compact
     strings) to 127.0.0.1:port.  Returns (error, node_id, host, port)."""
@@ -219,13 +252,7 @@ def find_coordinator_once(port, key, version=0, key_type=0):
     else:
         hdr = struct.pack(">hhi", 10, version, 7) + kstr("samsacluster")
         body = kstr(key) + (struct.pack(">b", key_type) if version >= 1 else b"")
-    payload = hdr + body
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    try:
-        s.sendall(struct.pack(">i", len(payload)) + payload)
-        r = recv_frame(s)
-    finally:
-        s.close()
+    r = roundtrip(port, hdr + body)
     i = 4
     if version >= 3:
         i += 1  # response header v1 tags
@@ -264,3 +291,50 @@ def find_coordinator_once(port, key, version=0, key_type=0):
     host = r[i:i + hlen].decode()
     prt, = struct.unpack(">i", r[i + hlen:i + hlen + 4])
     return err, nid, host, prt
+
+
+def metadata_once(port, topics, timeout_s=5):
+    """One Metadata v1 request for topics to 127.0.0.1:port.  Returns
+    (broker_ids, controller_id, parts), parts[(topic, partition)] =
+    (error, leader, replicas, isr).  Kafka lists only live (unfenced)
+    brokers."""
+    body = struct.pack(">i", len(topics)) + b"".join(kstr(t) for t in topics)
+    r = roundtrip(port, struct.pack(">hhi", 3, 1, 11) + kstr("samsacluster") + body, timeout_s)
+    i = 4
+
+    def i16():
+        nonlocal i
+        i += 2
+        return struct.unpack(">h", r[i - 2:i])[0]
+
+    def i32():
+        nonlocal i
+        i += 4
+        return struct.unpack(">i", r[i - 4:i])[0]
+
+    def sval():
+        nonlocal i
+        n = i16()
+        if n < 0:
+            return None
+        i += n
+        return r[i - n:i].decode()
+
+    brokers = set()
+    for _ in range(i32()):
+        brokers.add(i32())
+        sval()
+        i32()
+        sval()  # rack
+    controller = i32()
+    parts = {}
+    for _ in range(i32()):
+        i16()  # topic error
+        name = sval()
+        i += 1  # is_internal
+        for _ in range(i32()):
+            err, pid, leader = i16(), i32(), i32()
+            replicas = [i32() for _ in range(i32())]
+            isr = [i32() for _ in range(i32())]
+            parts[(name, pid)] = (err, leader, replicas, isr)
+    return brokers, controller, parts

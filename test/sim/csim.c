@@ -6,7 +6,11 @@
  * raft/, ctrl_plan and ctrl_image, wired through ctrl_env (ctrl_env.h) to
  *   - a simulated disk per node: the metadata log as entries with a synced
  *     mark (a crash keeps only what was synced), the quorum state and one
- *     snapshot, both durable when written (atomic rename in production);
+ *     snapshot, both durable when written (atomic rename in production).
+ *     In most seeds the log's sync is asynchronous (log_sync_submit, as
+ *     production's io_uring one): it completes 0..sync_delay_max ticks
+ *     later, in the middle of other traffic; a crash before that loses
+ *     every entry it covered;
  *   - a simulated network: every frame is packed on send and unpacked on
  *     delivery (the wire format really round-trips), with drops, delays
  *     (so reordering), one-way and two-way partitions;
@@ -32,6 +36,9 @@
  *   image_diverged         then every node's image equals the leader's (topics, partitions,
  *                          brokers with epochs and fenced flags)
  *   committed_lost         a topic whose creation was acknowledged exists on every node
+ *   ack_not_durable        the current leader never counts a voter (itself included) past
+ *                          the entries that voter has durably (what acknowledging a
+ *                          written-but-unsynced entry breaks)
  *
  * Test code: it allocates freely and ends the seed at the first violation.
  */
@@ -111,6 +118,11 @@ struct cs_node {
     struct cs_broker brk;
     uint32_t incarnation;
     int32_t crash_countdown;  /* > 0: crash before that many more storage writes */
+    bool sync_pending;        /* an asynchronous log sync in flight ... */
+    uint64_t sync_due;        /* ... completing at this tick ... */
+    int64_t sync_end;         /* ... covering offsets below this */
+    void (*sync_cb)(void *arg, int rc);
+    void *sync_arg;
 };
 
 struct csim {
@@ -125,6 +137,8 @@ struct csim {
     bool link[CS_NODES_MAX + 1][CS_NODES_MAX + 1];   /* link[a][b]: a can reach b */
     uint32_t drop_per_million, delay_max, crash_per_million, part_per_million;
     int64_t snapshot_bytes;
+    bool sync_async;          /* the disks' log sync is asynchronous this seed */
+    uint32_t sync_delay_max;  /* ticks */
     bool calm;                /* healing: no new faults, no new topics */
     struct cs_msg *msgs;
     uint32_t msg_count, msg_cap;
@@ -257,6 +271,8 @@ static int sd_log_truncate(void *ctx, int64_t offset)
         offset = d->start;
     disk_drop_from(d, (uint32_t)(offset - d->start));
     d->synced = d->count;
+    if (n->sync_pending && n->sync_end > offset)
+        n->sync_end = offset; /* what it covered is gone; re-appended entries are not covered */
     return 0;
 }
 
@@ -270,6 +286,7 @@ static int sd_log_cut_prefix(void *ctx, int64_t offset)
         return 0;
     if (offset >= d->start + d->count)
         return sd_log_truncate(ctx, d->start);
+    ASSERT(!n->sync_pending); /* ctrl_env.h: never across a sync in flight (production's fd changes) */
     uint32_t cut = (uint32_t)(offset - d->start);
     ASSERT(cut <= d->synced); /* a snapshot covers only committed, so durable, entries */
     for (uint32_t i = 0; i < cut; i++)
@@ -334,9 +351,30 @@ static int sd_snap_read(void *ctx, uint64_t index, uint64_t epoch, struct buf *o
     return buf_append(out, d->snap, d->snap_len);
 }
 
+/* asynchronous: completes 0..sync_delay_max ticks later (sd_sync_complete) */
+static int sd_log_sync_submit(void *ctx, void (*done_cb)(void *arg, int rc), void *arg)
+{
+    struct cs_node *n = ctx;
+    disk_write_point(n);
+    ASSERT(!n->sync_pending);
+    n->sync_pending = true;
+    n->sync_end = n->disk.start + n->disk.count;
+    n->sync_due = n->cs->tick + prng_range(&n->cs->rng, n->cs->sync_delay_max + 1);
+    n->sync_cb = done_cb;
+    n->sync_arg = arg;
+    return 0;
+}
+
 static const struct ctrl_storage_ops sim_disk_ops = {
     sd_log_start_offset, sd_log_end_offset, sd_log_append, sd_log_sync, sd_log_read, sd_log_truncate,
     sd_log_cut_prefix, sd_qstate_read, sd_qstate_write, sd_snap_write, sd_snap_latest, sd_snap_read,
+    NULL,
+};
+
+static const struct ctrl_storage_ops sim_disk_async_ops = {
+    sd_log_start_offset, sd_log_end_offset, sd_log_append, sd_log_sync, sd_log_read, sd_log_truncate,
+    sd_log_cut_prefix, sd_qstate_read, sd_qstate_write, sd_snap_write, sd_snap_latest, sd_snap_read,
+    sd_log_sync_submit,
 };
 
 /* ---- simulated network ---- */
@@ -541,10 +579,11 @@ static void node_start(struct csim *cs, struct cs_node *n)
     cfg.tick_ms = CS_TICK_MS;
     n->incarnation++;
     struct ctrl_env env = {
-        .storage = &sim_disk_ops, .storage_ctx = n, .transport = &sim_net_ops, .transport_ctx = n,
+        .storage = cs->sync_async ? &sim_disk_async_ops : &sim_disk_ops, .storage_ctx = n, .transport = &sim_net_ops, .transport_ctx = n,
         .wall_ms = sim_wall_ms, .clock_ctx = n, .prng_seed = prng_next(&cs->rng),
         .bug_plan_before_caught_up = cs->bug && strcmp(cs->bug, "plan_before_caught_up") == 0,
         .bug_plan_on_proposals_in_flight = cs->bug && strcmp(cs->bug, "plan_on_proposals_in_flight") == 0,
+        .bug_ack_before_sync = cs->bug && strcmp(cs->bug, "ack_before_sync") == 0,
     };
     memset(&n->brk, 0, sizeof n->brk);
     n->crash_countdown = 0;
@@ -563,13 +602,29 @@ static void node_crash(struct csim *cs, struct cs_node *n, const char *how)
     n->c = NULL;
     n->up = false;
     uint32_t lost = n->disk.count - n->disk.synced;
-    disk_drop_from(&n->disk, n->disk.synced); /* unsynced writes are lost */
+    disk_drop_from(&n->disk, n->disk.synced); /* unsynced writes are lost, a sync in flight with them */
+    n->sync_pending = false;
     /* mostly short; sometimes long enough to fall behind the leader's log start */
     n->restart_at = cs->tick + 5 + prng_range(&cs->rng, prng_chance(&cs->rng, 200000) ? 400 : 60);
     trace(cs, "node=%u crashed (%s) lost_unsynced=%u", n->id, how, lost);
 }
 
-enum cs_call { CALL_TICK, CALL_FRAME, CALL_BROKER };
+enum cs_call { CALL_TICK, CALL_FRAME, CALL_BROKER, CALL_SYNC_DONE };
+
+/* The sync in flight completes: what it covered survives a crash from now on. */
+static void sd_sync_complete(struct cs_node *n)
+{
+    struct cs_disk *d = &n->disk;
+    n->sync_pending = false;
+    if (n->sync_end > d->start) {
+        uint32_t upto = (uint32_t)(n->sync_end - d->start);
+        if (upto > d->count)
+            upto = d->count;
+        if (upto > d->synced)
+            d->synced = upto;
+    }
+    n->sync_cb(n->sync_arg, 0);
+}
 
 /* Run one step of node n's driver; a crash countdown reaching zero inside
  * it lands in the setjmp branch, and the node dies right there. */
@@ -584,6 +639,7 @@ static void node_call(struct csim *cs, struct cs_node *n, enum cs_call what, uin
         case CALL_TICK: ctrl_tick(n->c); break;
         case CALL_FRAME: ctrl_on_frame(n->c, from, f); break;
         case CALL_BROKER: broker_step(cs, n); break;
+        case CALL_SYNC_DONE: sd_sync_complete(n); break;
         }
     } else {
         node_crash(cs, n, "in the middle of a write");
@@ -654,6 +710,47 @@ static const char *image_diff(const struct ctrl_image *a, const struct ctrl_imag
     return NULL;
 }
 
+/* The last Raft index node n holds durably: its synced entries, or its snapshot. */
+static uint64_t disk_durable_index(const struct cs_node *n)
+{
+    const struct cs_disk *d = &n->disk;
+    uint64_t last = (uint64_t)(d->start + d->synced); /* offset start+synced-1 is index start+synced */
+    if (d->count == 0 && d->start == 0)
+        last = 0;
+    return d->snap_set && d->snap_index > last ? d->snap_index : last;
+}
+
+/* A leader in the highest epoch any disk knows counts each voter (itself
+ * too) only up to what that voter has durably.  An older leader's view may
+ * be stale: a voter following a newer leader truncates what it never had
+ * committed. */
+static void check_acks_durable(struct csim *cs)
+{
+    uint64_t epoch_max = 0;
+    for (uint32_t i = 0; i < cs->node_count; i++)
+        if (cs->nodes[i].disk.qs_set && cs->nodes[i].disk.qs.epoch > epoch_max)
+            epoch_max = cs->nodes[i].disk.qs.epoch;
+    for (uint32_t i = 0; i < cs->node_count && !cs->violated; i++) {
+        struct cs_node *l = &cs->nodes[i];
+        if (!l->up || !ctrl_is_active(l->c))
+            continue;
+        struct ctrl_quorum_status qs;
+        ctrl_quorum_status_get(l->c, &qs);
+        if (qs.epoch < epoch_max)
+            continue;
+        for (uint32_t v = 0; v < qs.voter_count; v++) {
+            const struct cs_node *n = &cs->nodes[qs.voters[v].id - 1];
+            uint64_t durable = disk_durable_index(n);
+            if ((uint64_t)qs.voters[v].log_end_offset > durable) {
+                violation(cs, "ack_not_durable", "leader=%u epoch=%llu counts voter=%d up to index %lld; it has only %llu durably",
+                          l->id, (unsigned long long)qs.epoch, qs.voters[v].id, (long long)qs.voters[v].log_end_offset,
+                          (unsigned long long)durable);
+                return;
+            }
+        }
+    }
+}
+
 static void check_step(struct csim *cs)
 {
     char why[256];
@@ -662,6 +759,7 @@ static void check_step(struct csim *cs)
         if (n->up && image_no_fenced_leader(ctrl_metadata(n->c), why, sizeof why))
             violation(cs, "fenced_leader", "node=%u %s", n->id, why);
     }
+    check_acks_durable(cs);
 }
 
 static struct cs_node *leader_find(struct csim *cs)
@@ -776,6 +874,11 @@ static void run_tick(struct csim *cs)
             node_start(cs, n);
         }
     }
+    for (uint32_t i = 0; i < cs->node_count && !cs->violated; i++) {
+        struct cs_node *n = &cs->nodes[i];
+        if (n->up && n->sync_pending && n->sync_due <= cs->tick)
+            node_call(cs, n, CALL_SYNC_DONE, 0, NULL);
+    }
     deliver_due(cs);
     for (uint32_t i = 0; i < cs->node_count && !cs->violated; i++) {
         node_call(cs, &cs->nodes[i], CALL_TICK, 0, NULL);
@@ -837,9 +940,11 @@ static void run(struct csim *cs)
     cs->part_per_million = (uint32_t)prng_range(&shape, 20000);
     cs->snapshot_bytes = 200 + (int64_t)prng_range(&shape, 4000);
     prng_init(&cs->rng, prng_next(&shape));
-    trace(cs, "shape nodes=%u drop=%u delay_max=%u crash=%u part=%u snapshot_bytes=%lld", cs->node_count,
-          cs->drop_per_million, cs->delay_max, cs->crash_per_million, cs->part_per_million,
-          (long long)cs->snapshot_bytes);
+    cs->sync_async = prng_range(&shape, 4) != 0; /* 3 seeds in 4: production's asynchronous sync */
+    cs->sync_delay_max = (uint32_t)prng_range(&shape, 8);
+    trace(cs, "shape nodes=%u drop=%u delay_max=%u crash=%u part=%u snapshot_bytes=%lld sync=%s sync_delay_max=%u",
+          cs->node_count, cs->drop_per_million, cs->delay_max, cs->crash_per_million, cs->part_per_million,
+          (long long)cs->snapshot_bytes, cs->sync_async ? "async" : "sync", cs->sync_delay_max);
     links_all(cs, true);
     for (uint32_t i = 0; i < cs->node_count; i++) {
         cs->nodes[i].cs = cs;
@@ -899,7 +1004,7 @@ static void run(struct csim *cs)
     trace(cs, "end topics_acked=%d", acked);
 }
 
-static const char *const csim_bugs[] = { "plan_before_caught_up", "plan_on_proposals_in_flight" };
+static const char *const csim_bugs[] = { "plan_before_caught_up", "plan_on_proposals_in_flight", "ack_before_sync" };
 
 bool csim_bug_known(const char *name)
 {
@@ -911,7 +1016,7 @@ bool csim_bug_known(const char *name)
     return false;
 }
 
-const char *csim_bug_names(void) { return "plan_before_caught_up plan_on_proposals_in_flight"; }
+const char *csim_bug_names(void) { return "plan_before_caught_up plan_on_proposals_in_flight ack_before_sync"; }
 
 int csim_run_seed(uint64_t seed, const char *bug, bool verbose, FILE *out)
 {

@@ -72,8 +72,8 @@ out_is "Dynamic configs for topic t1 are:\n  retention.ms=1000 sensitive=false s
 run 0 "describe topic --all" configs --describe --entity-type topics --entity-name t1 --all
 out_has "All configs for topic t1 are:"
 out_has "  retention.ms=1000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=1000}"
-out_has "  cleanup.policy=delete sensitive=false synonyms={}"
-out_has "  max.message.bytes=1048588 sensitive=false synonyms={}"
+out_has "  cleanup.policy=delete sensitive=false synonyms={DEFAULT_CONFIG:log.cleanup.policy=delete}"
+out_has "  max.message.bytes=1048588 sensitive=false synonyms={DEFAULT_CONFIG:message.max.bytes=1048588}"
 [ "$(tail -n +2 "$T/out")" = "$(tail -n +2 "$T/out" | LC_ALL=C sort)" ] && ok || bad "--all: entries not sorted by name"
 [ "$(wc -l <"$T/out")" -gt 20 ] && ok || bad "--all: too few entries"
 run 1 "describe unknown topic" configs --describe --entity-type topics --entity-name nope
@@ -86,7 +86,7 @@ run 0 "add configs, [a,b] list" configs --alter --entity-type topics --entity-na
 out_is "Completed updating config for topic t1."
 err_empty
 run 0 "existing override kept" configs --describe --topic t1
-out_is "Dynamic configs for topic t1 are:\n  cleanup.policy=compact,delete sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:cleanup.policy=compact,delete}\n  retention.ms=1000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=1000}\n  segment.ms=3600000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:segment.ms=3600000}"
+out_is "Dynamic configs for topic t1 are:\n  cleanup.policy=compact,delete sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:cleanup.policy=compact,delete, DEFAULT_CONFIG:log.cleanup.policy=delete}\n  retention.ms=1000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=1000}\n  segment.ms=3600000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:segment.ms=3600000}"
 run 0 "replace a value (tutorial)" configs --alter --add-config retention.ms=86400000 "${BS[@]}" --entity-type topics --entity-name t1
 out_is "Completed updating config for topic t1."
 run 0 "replaced" configs --describe --topic t1
@@ -95,7 +95,7 @@ out_has "  segment.ms=3600000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:seg
 run 0 "delete one config" configs --alter --entity-type topics --entity-name t1 --delete-config segment.ms
 out_is "Completed updating config for topic t1."
 run 0 "deleted, others kept" configs --describe --topic t1
-out_is "Dynamic configs for topic t1 are:\n  cleanup.policy=compact,delete sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:cleanup.policy=compact,delete}\n  retention.ms=86400000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=86400000}"
+out_is "Dynamic configs for topic t1 are:\n  cleanup.policy=compact,delete sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:cleanup.policy=compact,delete, DEFAULT_CONFIG:log.cleanup.policy=delete}\n  retention.ms=86400000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=86400000}"
 run 1 "delete a config that is not set" configs --alter --entity-type topics --entity-name t1 --delete-config retention.ms,nope,segment.ms
 err_is "Invalid config(s): nope,segment.ms"
 out_is ""
@@ -104,7 +104,7 @@ out_has "  retention.ms=86400000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:
 run 0 "add and delete together" configs --alter --topic t1 --add-config max.message.bytes=2000000 --delete-config cleanup.policy,retention.ms
 out_is "Completed updating config for topic t1."
 run 0 "after add+delete" configs --describe --topic t1
-out_is "Dynamic configs for topic t1 are:\n  max.message.bytes=2000000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:max.message.bytes=2000000}"
+out_is "Dynamic configs for topic t1 are:\n  max.message.bytes=2000000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:max.message.bytes=2000000, DEFAULT_CONFIG:message.max.bytes=1048588}"
 run 0 "kafka-topics sees the override" "$SAMSA" topics "${BS[@]}" --describe --topic t1 --topics-with-overrides
 out_is "Topic: t1\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: max.message.bytes=2000000"
 run 1 "invalid value" configs --alter --topic t1 --add-config retention.ms=abc
@@ -114,7 +114,7 @@ run 1 "unknown key" configs --alter --topic t1 --add-config bogus.key=1
 call_failed "${BS[*]} --alter --topic t1 --add-config bogus.key=1" \
     "org.apache.kafka.common.errors.InvalidConfigurationException: Unknown topic config name: bogus.key"
 run 0 "failed alters changed nothing" configs --describe --topic t1
-out_is "Dynamic configs for topic t1 are:\n  max.message.bytes=2000000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:max.message.bytes=2000000}"
+out_is "Dynamic configs for topic t1 are:\n  max.message.bytes=2000000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:max.message.bytes=2000000, DEFAULT_CONFIG:message.max.bytes=1048588}"
 run 1 "alter unknown topic" configs --alter --topic nope --add-config retention.ms=1
 call_failed "${BS[*]} --alter --topic nope --add-config retention.ms=1" \
     "org.apache.kafka.common.errors.UnknownTopicOrPartitionException: Topic does not exist."
@@ -122,8 +122,8 @@ call_failed "${BS[*]} --alter --topic nope --add-config retention.ms=1" \
 # ---- brokers ----------------------------------------------------------------------
 run 0 "describe brokers (tutorial)" configs --describe --entity-type brokers --all
 out_has "All configs for broker 1 are:"
-out_has "  node.id=1 sensitive=false synonyms={STATIC_BROKER_CONFIG:node.id=1}"
-out_has "  process.roles=broker,controller sensitive=false synonyms={STATIC_BROKER_CONFIG:process.roles=broker,controller}"
+out_has "  node.id=1 sensitive=false synonyms={STATIC_BROKER_CONFIG:node.id=1, DEFAULT_CONFIG:node.id=-1}"
+out_has "  process.roles=broker,controller sensitive=false synonyms={STATIC_BROKER_CONFIG:process.roles=broker,controller, DEFAULT_CONFIG:process.roles=}"
 out_has "  advertised.listeners=PLAINTEXT://$NODE_BOOTSTRAP sensitive=false synonyms={STATIC_BROKER_CONFIG:advertised.listeners=PLAINTEXT://$NODE_BOOTSTRAP}"
 out_has "  ssl.keystore.password=null sensitive=true synonyms={}"
 [ "$(head -n 1 "$T/out")" = "All configs for broker 1 are:" ] && ok || bad "brokers --all: first line"
@@ -133,7 +133,9 @@ sed -n '2,$p' "$T/out" | sed '$d' >"$T/entries"
 run 0 "describe brokers (dynamic: none)" configs --describe --entity-type brokers
 out_is "Dynamic configs for broker 1 are:\nDefault configs for brokers in the cluster are:"
 run 0 "describe broker 1 --all" configs --describe --entity-type brokers --entity-name 1 --all
-out_has "  node.id=1 sensitive=false synonyms={STATIC_BROKER_CONFIG:node.id=1}"
+out_has "  node.id=1 sensitive=false synonyms={STATIC_BROKER_CONFIG:node.id=1, DEFAULT_CONFIG:node.id=-1}"
+out_has "  broker.id=1 sensitive=false synonyms={DEFAULT_CONFIG:broker.id=-1}"
+out_has "  auto.leader.rebalance.enable=true sensitive=false synonyms={DEFAULT_CONFIG:auto.leader.rebalance.enable=true}"
 [ "$(head -n 1 "$T/out")" = "All configs for broker 1 are:" ] && ok || bad "broker 1 --all: first line"
 if grep -q "^Default configs" "$T/out"; then bad "broker 1 --all: shows the default entity"; else ok; fi
 run 0 "--broker shortcut" configs --describe --broker 1
@@ -142,11 +144,27 @@ run 0 "describe --entity-default" configs --describe --entity-type brokers --ent
 out_is "Default configs for brokers in the cluster are:"
 run 0 "--broker-defaults --all" configs --describe --broker-defaults --all
 out_is "Default configs for brokers in the cluster are:"
-run 1 "alter broker: refused by the broker" configs --alter --entity-type brokers --entity-name 1 --add-config log.retention.ms=1000
-call_failed "${BS[*]} --alter --entity-type brokers --entity-name 1 --add-config log.retention.ms=1000" \
-    "org.apache.kafka.common.errors.InvalidRequestException: Dynamic broker configs are not supported yet: set the key in server.properties (or KAFKA_* env) and restart the broker."
-run 1 "alter broker default" configs --alter --entity-type brokers --entity-default --add-config log.retention.ms=1000
-err_first "Cannot alter the cluster-wide broker default: librdkafka 2.0.2 cannot address the default broker resource (and Samsa does not support dynamic broker configs yet; set them in server.properties and restart)"
+# dynamic broker configs (KIP-226): one broker, the cluster default, read-only keys
+run 0 "alter broker 1" configs --alter --entity-type brokers --entity-name 1 --add-config log.retention.ms=1000
+out_is "Completed updating config for broker 1."
+run 0 "describe broker 1: its dynamic config" configs --describe --entity-type brokers --entity-name 1
+out_is "Dynamic configs for broker 1 are:\n  log.retention.ms=1000 sensitive=false synonyms={DYNAMIC_BROKER_CONFIG:log.retention.ms=1000, DEFAULT_CONFIG:log.retention.hours=168}"
+run 0 "alter broker default" configs --alter --entity-type brokers --entity-default --add-config log.retention.ms=2000,log.segment.bytes=1048576
+out_is "Completed updating default config for brokers in the cluster."
+run 0 "describe --entity-default after alter" configs --describe --entity-type brokers --entity-default
+out_is "Default configs for brokers in the cluster are:\n  log.retention.ms=2000 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=2000}\n  log.segment.bytes=1048576 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.segment.bytes=1048576}"
+run 0 "broker 1 over the default" configs --describe --entity-type brokers --entity-name 1 --all
+out_has "  log.retention.ms=1000 sensitive=false synonyms={DYNAMIC_BROKER_CONFIG:log.retention.ms=1000, DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=2000, DEFAULT_CONFIG:log.retention.hours=168}"
+run 1 "alter a read-only broker config" configs --alter --entity-type brokers --entity-name 1 --add-config log.dirs=/elsewhere
+call_failed "${BS[*]} --alter --entity-type brokers --entity-name 1 --add-config log.dirs=/elsewhere" \
+    "org.apache.kafka.common.errors.InvalidRequestException: Cannot update these configs dynamically: Set(log.dirs)"
+run 1 "alter a read-only broker default" configs --alter --entity-type brokers --entity-default --add-config num.partitions=3
+call_failed "${BS[*]} --alter --entity-type brokers --entity-default --add-config num.partitions=3" \
+    "org.apache.kafka.common.errors.InvalidRequestException: Cannot update these configs dynamically: Set(num.partitions)"
+run 0 "delete broker 1's config" configs --alter --entity-type brokers --entity-name 1 --delete-config log.retention.ms
+run 0 "delete the defaults" configs --alter --entity-type brokers --entity-default --delete-config log.retention.ms,log.segment.bytes
+run 0 "describe brokers: no dynamic configs left" configs --describe --entity-type brokers
+out_is "Dynamic configs for broker 1 are:\nDefault configs for brokers in the cluster are:"
 printf 'default.api.timeout.ms=1500\n' >"$T/fast.properties"
 run 1 "describe a broker that does not exist" configs --command-config "$T/fast.properties" --describe --broker 7
 call_failed "${BS[*]} --command-config $T/fast.properties --describe --broker 7" \

@@ -19,10 +19,14 @@ Proves:
     --execute again without --additional is refused, bad plans are
     refused with Kafka's messages, and a cancel restores replicas and ISR
     and clears the throttles;
-  - with SAMSA_REPLICATION=1 (follower fetching merged) the move completes
-    end to end: --verify reports it completed, broker 2 leads with every
-    record, broker 1 no longer holds the partition.  Without it that part
-    is reported as NOT RUN and not counted;
+  - the move completes end to end (follower fetching, AlterPartition, the
+    controller's final step): --verify reports it completed and clears the
+    throttles, broker 2 leads with every record and the leader's bytes,
+    broker 1 no longer holds the partition;
+  - a move whose new replica cannot catch up (its broker SIGSTOPped) stays
+    in its first step (replicas target+current, ISR unchanged; --list,
+    --verify, kafka-topics' Adding/Removing Replicas), --execute again needs
+    --additional, and --cancel restores the replicas and clears the throttles;
   - after a broker is killed: --unavailable-partitions, --under-replicated-
     partitions, --under-min-isr-partitions, --at-min-isr-partitions and
     --exclude-internal print exactly Kafka's partition lines.
@@ -30,6 +34,7 @@ Proves:
 import json
 import os
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -48,7 +53,6 @@ TOP = samsacluster.TOP
 BIN = os.path.join(TOP, "build", "bin")
 ENV = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
 TMP = tempfile.mkdtemp(prefix="samsa-opview-")
-REPLICATION = os.environ.get("SAMSA_REPLICATION") == "1"
 
 passed = 0
 failed = 0
@@ -301,78 +305,93 @@ def test_reassign(cluster, b):
         ok(cfg.splitlines() == [
             "Dynamic configs for broker %d are:" % broker,
             "  follower.replication.throttled.rate=1000 sensitive=false "
-            "synonyms={DYNAMIC_BROKER_CONFIG:follower.replication.throttled.rate=1000}",
+            "synonyms={DYNAMIC_BROKER_CONFIG:follower.replication.throttled.rate=1000, "
+            "DEFAULT_CONFIG:follower.replication.throttled.rate=9223372036854775807}",
             "  leader.replication.throttled.rate=1000 sensitive=false "
-            "synonyms={DYNAMIC_BROKER_CONFIG:leader.replication.throttled.rate=1000}"],
+            "synonyms={DYNAMIC_BROKER_CONFIG:leader.replication.throttled.rate=1000, "
+            "DEFAULT_CONFIG:leader.replication.throttled.rate=9223372036854775807}"],
            "--throttle set broker %d's rates" % broker, cfg)
 
-    if not REPLICATION:
-        # follower fetching is not merged: broker 2 cannot catch up, so the
-        # reassignment stays in its first step
-        p = partition_md(b[2], "mv")
-        ok(p.replicas == [2, 1] and p.isrs == [1] and p.leader == 1, "in reassignment: replicas 2,1, ISR 1, leader 1",
-           (p.replicas, p.isrs, p.leader))
-        out = reassign(b[0], "--list")
-        ok(out == "Current partition reassignments:\nmv-0: replicas: 2,1. adding: 2. removing: 1.\n", "--list", out)
-        lines = expect("kafka-topics --bootstrap-server %s --describe --topic mv" % b[1]).splitlines()
-        ok(len(lines) == 2 and lines[0].startswith("Topic: mv\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: ")
-           and lines[1] == "\tTopic: mv\tPartition: 0\tLeader: 1\tReplicas: 2,1\tIsr: 1\tAdding Replicas: 2"
-           "\tRemoving Replicas: 1", "kafka-topics --describe shows the reassignment as Kafka does", lines)
-        out = reassign(b[1], "--reassignment-json-file %s --verify" % target)
-        ok(out == "Status of partition reassignment:\nReassignment of partition mv-0 is still in progress.\n\n",
-           "--verify in progress (and the throttles stay)", out)
-        got = wait_for(lambda: sizes(log_dirs(b[0], "--topic-list mv")[1], "mv-0").get(2) is not None)
-        ok(got, "the adding replica opened its log on broker 2", log_dirs(b[0], "--topic-list mv")[2])
-        code, out, _ = sh("kafka-reassign-partitions --bootstrap-server %s --reassignment-json-file %s --execute"
-                          % (b[0], target))
-        ok(code == 1 and out.startswith("Cannot execute because there is an existing partition assignment.  Use "
-                                        "--additional"), "--execute during a reassignment needs --additional", out)
-        # with --additional the same plan is accepted again (nothing changes)
-        out = reassign(b[1], "--reassignment-json-file %s --execute --additional" % target)
-        ok(out.splitlines()[-1] == "Successfully started partition reassignment for mv-0", "--execute --additional", out)
-        p = partition_md(b[2], "mv")
-        ok(p.replicas == [2, 1] and p.isrs == [1], "--additional of the same plan changes nothing", p.replicas)
-        out = reassign(b[1], "--reassignment-json-file %s --cancel" % target)
-        ok(out.splitlines() == ["Successfully cancelled partition reassignment for: mv-0",
-                                "None of the specified partition moves are active.",
-                                "Clearing broker-level throttles on brokers 1,2,3",
-                                "Clearing topic-level throttles on topic mv"], "--cancel output", out)
-        p = partition_md(b[2], "mv")
-        ok(p.replicas == [1] and p.isrs == [1] and p.leader == 1, "cancel restored replicas 1, ISR 1",
-           (p.replicas, p.isrs, p.leader))
-        ok(reassign(b[0], "--list") == "No partition reassignments found.\n", "--list after cancel")
-        cfg = topic_configs(b[0], "mv")
-        ok("throttled" not in cfg, "cancel cleared the throttles", cfg)
-        cfg = expect("kafka-configs --bootstrap-server %s --describe --entity-type brokers --entity-name 2" % b[0])
-        ok(cfg == "Dynamic configs for broker 2 are:\n", "cancel cleared the broker rates", cfg)
-        ok(wait_for(lambda: 2 not in sizes(log_dirs(b[0], "--topic-list mv")[1], "mv-0")),
-           "broker 2 dropped its copy after the cancel")
-        out = reassign(b[1], "--reassignment-json-file %s --cancel --preserve-throttles" % target)
-        ok(out == "None of the specified partition reassignments are active.\nNone of the specified partition moves "
-           "are active.\n", "cancel with nothing active", out)
-        ok(len(consume_all(b[2], "mv", 100)) == 100, "every record still readable after the cancel")
-        print("NOT RUN: the end-to-end completion of the move (needs follower fetching; SAMSA_REPLICATION=1 runs it)")
-        return
-
-    # ---- needs follower fetching (SAMSA_REPLICATION=1): the move completes ----
+    # ---- the move completes: broker 2 fetches, joins the ISR, the controller finishes the move ----
     done = wait_for(lambda: "is completed." in sh("kafka-reassign-partitions --bootstrap-server %s "
                                                    "--reassignment-json-file %s --verify --preserve-throttles"
                                                    % (b[0], target))[1], timeout=60, step=0.5)
-    ok(done, "REPLICATION: --verify reports the move completed within 60 s")
+    ok(done, "--verify reports the move completed within 60 s")
     out = reassign(b[1], "--reassignment-json-file %s --verify" % target)
     ok(out.splitlines() == ["Status of partition reassignment:", "Reassignment of partition mv-0 is completed.", "",
                             "Clearing broker-level throttles on brokers 1,2,3",
-                            "Clearing topic-level throttles on topic mv"], "REPLICATION: --verify completed", out)
+                            "Clearing topic-level throttles on topic mv"], "--verify completed", out)
     p = partition_md(b[0], "mv")
-    ok(p.replicas == [2] and p.isrs == [2] and p.leader == 2, "REPLICATION: replicas 2, ISR 2, leader 2",
+    ok(p.replicas == [2] and p.isrs == [2] and p.leader == 2, "replicas 2, ISR 2, leader 2",
        (p.replicas, p.isrs, p.leader))
     got = consume_all(b[0], "mv", 100)
-    ok(got == [str(i) for i in range(1, 101)], "REPLICATION: every record read from the new leader", got[:5])
+    ok(got == [str(i) for i in range(1, 101)], "every record read from the new leader", got[:5])
     final = wait_for(lambda: list(sizes(log_dirs(b[2], "--topic-list mv")[1], "mv-0")) == [2])
-    ok(final, "REPLICATION: only broker 2 holds mv-0 now", log_dirs(b[2], "--topic-list mv")[2])
+    ok(final, "only broker 2 holds mv-0 now", log_dirs(b[2], "--topic-list mv")[2])
     after = sizes(log_dirs(b[2], "--topic-list mv")[1], "mv-0")
-    ok(after.get(2) == size_before.get(1), "REPLICATION: the copy has the leader's bytes", (size_before, after))
-    ok("throttled" not in topic_configs(b[0], "mv"), "REPLICATION: --verify cleared the throttles")
+    ok(after.get(2) == size_before.get(1), "the copy has the leader's bytes", (size_before, after))
+    ok("throttled" not in topic_configs(b[0], "mv"), "--verify cleared the throttles")
+
+
+def test_stuck_move(cluster, b):
+    """A move whose new replica cannot catch up (its broker is stopped with
+    SIGSTOP) stays in its first step: --list, --verify, kafka-topics, and a
+    cancel restores the replicas and clears the throttles."""
+    x = next(n for n in cluster.brokers() if n.id != 1 and n is not cluster.active_controller())
+    bs = [n.bootstrap for n in cluster.brokers() if n is not x]
+    expect("kafka-topics --bootstrap-server %s --create --topic stuck --replica-assignment 1" % bs[0])
+    expect("seq 1 10 | kafka-console-producer --bootstrap-server %s --topic stuck" % bs[1])
+    target = write("stuck.json", plan("stuck", [x.id]))
+    x.proc.send_signal(signal.SIGSTOP)
+    try:
+        out = reassign(bs[0], "--reassignment-json-file %s --execute --throttle 1000" % target)
+        ok(out.splitlines()[-1] == "Successfully started partition reassignment for stuck-0", "stuck: --execute", out)
+        p = partition_md(bs[1], "stuck")
+        ok(p.replicas == [x.id, 1] and p.isrs == [1] and p.leader == 1, "stuck: replicas %d,1, ISR 1, leader 1" % x.id,
+           (p.replicas, p.isrs, p.leader))
+        out = reassign(bs[0], "--list")
+        ok(out == "Current partition reassignments:\nstuck-0: replicas: %d,1. adding: %d. removing: 1.\n" % (x.id, x.id),
+           "--list", out)
+        lines = expect("kafka-topics --bootstrap-server %s --describe --topic stuck" % bs[1]).splitlines()
+        ok(len(lines) == 2 and lines[0].startswith("Topic: stuck\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: ")
+           and lines[1] == "\tTopic: stuck\tPartition: 0\tLeader: 1\tReplicas: %d,1\tIsr: 1\tAdding Replicas: %d"
+           "\tRemoving Replicas: 1" % (x.id, x.id), "kafka-topics --describe shows the reassignment as Kafka does", lines)
+        out = reassign(bs[1], "--reassignment-json-file %s --verify" % target)
+        ok(out == "Status of partition reassignment:\nReassignment of partition stuck-0 is still in progress.\n\n",
+           "--verify in progress (and the throttles stay)", out)
+        code, out, _ = sh("kafka-reassign-partitions --bootstrap-server %s --reassignment-json-file %s --execute"
+                          % (bs[0], target))
+        ok(code == 1 and out.startswith("Cannot execute because there is an existing partition assignment.  Use "
+                                        "--additional"), "--execute during a reassignment needs --additional", out)
+        # with --additional the same plan is accepted again (nothing changes)
+        out = reassign(bs[1], "--reassignment-json-file %s --execute --additional" % target)
+        ok(out.splitlines()[-1] == "Successfully started partition reassignment for stuck-0", "--execute --additional",
+           out)
+        p = partition_md(bs[1], "stuck")
+        ok(p.replicas == [x.id, 1] and p.isrs == [1], "--additional of the same plan changes nothing", p.replicas)
+        cfg = topic_configs(bs[0], "stuck")
+        ok("  follower.replication.throttled.replicas=0:%d " % x.id in cfg, "stuck: the follower throttle", cfg)
+        out = reassign(bs[1], "--reassignment-json-file %s --cancel" % target)
+        ok(out.splitlines() == ["Successfully cancelled partition reassignment for: stuck-0",
+                                "None of the specified partition moves are active.",
+                                "Clearing broker-level throttles on brokers 1,2,3",
+                                "Clearing topic-level throttles on topic stuck"], "--cancel output", out)
+        p = partition_md(bs[1], "stuck")
+        ok(p.replicas == [1] and p.isrs == [1] and p.leader == 1, "cancel restored replicas 1, ISR 1",
+           (p.replicas, p.isrs, p.leader))
+        ok(reassign(bs[0], "--list") == "No partition reassignments found.\n", "--list after cancel")
+        cfg = topic_configs(bs[0], "stuck")
+        ok("throttled" not in cfg, "cancel cleared the throttles", cfg)
+        cfg = expect("kafka-configs --bootstrap-server %s --describe --entity-type brokers --entity-name 1" % bs[1])
+        ok(cfg == "Dynamic configs for broker 1 are:\n", "cancel cleared the broker rates", cfg)
+        out = reassign(bs[1], "--reassignment-json-file %s --cancel --preserve-throttles" % target)
+        ok(out == "None of the specified partition reassignments are active.\nNone of the specified partition moves "
+           "are active.\n", "cancel with nothing active", out)
+        ok(len(consume_all(bs[0], "stuck", 10)) == 10, "every record still readable after the cancel")
+    finally:
+        x.proc.send_signal(signal.SIGCONT)
+    ok(wait_for(lambda: x.id not in sizes(log_dirs(bs[0], "--topic-list stuck")[1], "stuck-0"), timeout=40),
+       "broker %d holds no copy of stuck-0 once it runs again" % x.id)
 
 
 def describe_lines(bs, flag):
@@ -442,6 +461,7 @@ def main():
     try:
         test_log_dirs(cluster, b)
         test_reassign(cluster, b)
+        test_stuck_move(cluster, b)
         test_describe_filters(cluster, b)
     except Exception as e:  # a crash of the test is a failure, with the logs
         ok(False, "test raised %r" % e)

@@ -53,7 +53,7 @@ run 0 "topics against the daemon" kafka-topics.sh --bootstrap-server "$NODE_BOOT
 if [ -s "$T/logs/kafkaServer.out" ] && grep -q "node start\|INFO" "$T/logs/kafkaServer.out"; then ok
 else bad "no server output in \$LOG_DIR/kafkaServer.out"; fi
 run 0 "configs shows the --override" kafka-configs --bootstrap-server "$NODE_BOOTSTRAP" --describe --entity-type brokers --entity-name 1 --all
-out_has "  log.retention.hours=170 sensitive=false synonyms={STATIC_BROKER_CONFIG:log.retention.hours=170}"
+out_has "  log.retention.hours=170 sensitive=false synonyms={STATIC_BROKER_CONFIG:log.retention.hours=170, DEFAULT_CONFIG:log.retention.hours=168}"
 run 1 "stop another node id" kafka-server-stop --node-id 99
 out_is "No kafka server with node id 99 to stop"
 run 1 "stop another role" kafka-server-stop --process-role nosuchrole

@@ -109,13 +109,17 @@ out_is "$ERR For input string: \"x\""
 run 1 "assignment: uneven replication factor" topics --create --topic x --replica-assignment 1,1:2
 out_is "$ERR Partition 1 has different replication factor: 1:2"
 run 1 "assignment: unknown broker" topics --create --topic x --replica-assignment 2
-out_is "$ERR Replica assignment is invalid: every partition needs the same number of distinct, registered brokers."
+out_is "$ERR The manual partition assignment includes broker 2, but no such broker is registered."
 run 1 "assignment with --partitions" topics --create --topic x --replica-assignment 1 --partitions 1
 err_first 'Option "[replica-assignment]" can'"'"'t be used with option "[partitions]"'
 run 1 "assignment with list" topics --list --replica-assignment 1
 err_first 'Option "[replica-assignment]" can'"'"'t be used with option "[list]"'
-run 1 "alter with assignment (broker refuses)" topics --alter --topic assigned --partitions 3 --replica-assignment 1,1,1
-out_is "$ERR Manual replica assignment for new partitions is not supported yet; omit --replica-assignment."
+run 1 "alter with assignment: unknown broker" topics --alter --topic assigned --partitions 3 --replica-assignment 1,1,2
+out_is "$ERR The manual partition assignment includes broker 2, but no such broker is registered."
+run 0 "alter with assignment" topics --alter --topic assigned --partitions 3 --replica-assignment 1,1,1
+out_is ""
+run 0 "alter assignment honoured" topics --describe --topic assigned
+out_is "Topic: assigned\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: \n\tTopic: assigned\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: assigned\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: assigned\tPartition: 2\tLeader: 1\tReplicas: 1\tIsr: 1"
 run 0 "delete assigned" topics --delete --topic assigned
 out_is ""
 

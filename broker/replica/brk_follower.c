@@ -1,0 +1,199 @@
+/*
+ * brk_follower.c - the follower half of a partition's replication role
+ * (brk_replica.h, "Follower side"): what the next fetch asks for, appending
+ * the leader's batches byte for byte, following the leader's high
+ * watermark, truncating a divergent suffix (KIP-101/279/320) and starting
+ * the log afresh at the leader's log start (Kafka's
+ * truncateFullyAndStartAt).
+ *
+ * The decisions are the pure brk_epoch_cache's; this file applies them to
+ * the partition's log (brk_plog) and tells brk_replica when the epoch cache
+ * changed (brk_replica_epochs_changed rewrites leader-epoch-checkpoint).
+ * The fetch sessions that call these live in brk_fetcher.c.
+ *
+ * Invariants: the epoch cache never names an epoch start beyond what was
+ * handed to the log (assigned at append, cut at truncation/reset); the HW
+ * never passes the log end.
+ *
+ * Not here: the wire, sessions, the leader side (brk_replica.c).
+ * State thread only.  Truncation and reset block on file-system calls.
+ */
+#include <inttypes.h>
+
+#include "broker/log/brk_batch.h"
+#include "broker/log/brk_part.h"
+#include "broker/log/brk_plog.h"
+#include "broker/replica/brk_replica.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+void brk_replica_fetch_position(const struct brk_part *part, int64_t *fetch_offset, int32_t *last_fetched_epoch)
+{
+    const struct brk_replica *r = part->replica;
+    ASSERT(r != NULL);
+    *fetch_offset = brk_plog_next_offset(part->plog);
+    *last_fetched_epoch = brk_epoch_cache_latest_epoch(&r->epochs);
+}
+
+/* Assign every new epoch the batches start (headers only; the log checks
+ * CRCs).  *changed says whether the cache moved. */
+static int brk_follower_assign_epochs(struct brk_part *part, struct bytes batches, bool *changed)
+{
+    struct brk_replica *r = part->replica;
+    *changed = false;
+    for (size_t pos = 0; pos < batches.len;) {
+        struct brk_batch_hdr h;
+        int rc = brk_batch_parse(batches.ptr + pos, batches.len - pos, &h);
+        if (rc <= 0 || h.size_bytes > batches.len - pos)
+            return ERR_CORRUPT;
+        if (h.leader_epoch >= 0 && h.leader_epoch > brk_epoch_cache_latest_epoch(&r->epochs)) {
+            bool c = false;
+            rc = brk_epoch_cache_assign(&r->epochs, h.leader_epoch, h.base_offset, &c);
+            if (rc < 0)
+                return rc;
+            *changed |= c;
+        }
+        pos += h.size_bytes;
+    }
+    return 0;
+}
+
+int brk_replica_follower_append(struct brk_part *part, struct bytes batches, brk_replica_append_cb cb, void *arg)
+{
+    struct brk_replica *r = part->replica;
+    ASSERT(r != NULL);
+    ASSERT(cb != NULL);
+    struct brk_plog *pl = part->plog;
+    struct brk_batch_hdr first;
+    int rc = brk_batch_parse(batches.ptr, batches.len, &first);
+    if (rc <= 0 || first.size_bytes > batches.len) {
+        log_warn("follower", "leader sent a malformed batch topic=%s partition=%d leader=%d bytes=%zu; fetching again",
+                 part->topic, part->partition, r->leader_id, batches.len);
+        return ERR_CORRUPT;
+    }
+    int64_t next = brk_plog_next_offset(pl);
+    if (first.base_offset < next && first.base_offset + first.last_offset_delta >= next &&
+        brk_plog_start_offset(pl) == next && brk_plog_end_offset(pl) == next) {
+        /* An empty log started mid-batch (DeleteRecords on the leader moved
+         * its log start inside a batch): start at the batch, as Kafka does. */
+        rc = brk_plog_reset_to(pl, first.base_offset);
+        if (rc < 0)
+            return rc;
+        log_info("follower", "empty log moved back to the leader's batch topic=%s partition=%d start_offset=%" PRId64,
+                 part->topic, part->partition, first.base_offset);
+    }
+    if (first.base_offset != brk_plog_next_offset(pl)) {
+        log_warn("follower", "leader's batches do not start at our log end topic=%s partition=%d leader=%d "
+                 "first_offset=%" PRId64 " log_end=%" PRId64 "; fetching again",
+                 part->topic, part->partition, r->leader_id, first.base_offset, brk_plog_next_offset(pl));
+        return ERR_INVALID;
+    }
+    rc = brk_plog_append_replica(pl, batches, clock_wall_ms(), cb, arg);
+    if (rc < 0) {
+        if (rc == ERR_CORRUPT || rc == ERR_INVALID)
+            log_warn("follower", "leader's batches refused topic=%s partition=%d leader=%d offset=%" PRId64
+                     " bytes=%zu error=\"%s\"; fetching again",
+                     part->topic, part->partition, r->leader_id, first.base_offset, batches.len, err_str(rc));
+        return rc;
+    }
+    /* queued: the log holds these batches from now on (a failed write takes
+     * the log offline; re-appending the same batches assigns nothing new) */
+    bool changed = false;
+    rc = brk_follower_assign_epochs(part, batches, &changed);
+    ASSERT(rc != ERR_CORRUPT); /* the log checked the framing */
+    if (rc < 0)
+        log_error("follower", "leader epoch cache not updated topic=%s partition=%d error=\"%s\"; "
+                  "leader-epoch-checkpoint is rebuilt from the log at the next start",
+                  part->topic, part->partition, err_str(rc));
+    if (changed)
+        brk_replica_epochs_changed(part);
+    return 0;
+}
+
+void brk_replica_follower_hw(struct brk_part *part, int64_t leader_hw)
+{
+    if (leader_hw < 0)
+        return;
+    int64_t end = brk_plog_end_offset(part->plog);
+    brk_replica_set_high_watermark(part, leader_hw < end ? leader_hw : end);
+}
+
+int brk_replica_follower_truncate(struct brk_part *part, int32_t leader_epoch, int64_t leader_end_offset,
+                                  bool *done)
+{
+    struct brk_replica *r = part->replica;
+    ASSERT(r != NULL);
+    struct brk_plog *pl = part->plog;
+    int64_t end = brk_plog_end_offset(pl);
+    int64_t hw = part->high_watermark < end ? part->high_watermark : end;
+    if (hw < 0)
+        hw = 0;
+    struct brk_epoch_truncation t;
+    brk_epoch_cache_truncation(&r->epochs, end, hw, leader_epoch, leader_end_offset, &t);
+    *done = t.done;
+    if (t.offset < brk_plog_start_offset(pl))
+        t.offset = brk_plog_start_offset(pl);
+    if (t.offset < end) {
+        int rc = brk_plog_truncate_to(pl, t.offset);
+        if (rc < 0) {
+            if (rc != ERR_INVALID)
+                log_error("follower", "cannot truncate the log topic=%s partition=%d to_offset=%" PRId64
+                          " error=\"%s\"", part->topic, part->partition, t.offset, err_str(rc));
+            return rc; /* ERR_INVALID: I/O still in flight, the caller retries */
+        }
+    }
+    int64_t new_end = brk_plog_end_offset(pl);
+    if (t.below_hw || new_end < part->high_watermark) {
+        log_warn("follower", "TRUNCATED BELOW THE HIGH WATERMARK topic=%s partition=%d leader=%d diverging_epoch=%d "
+                 "high_watermark=%" PRId64 " log_end_was=%" PRId64 " log_end_now=%" PRId64 " records_lost=%" PRId64
+                 " cause=\"the leader's log lacks records this replica saw committed: only an unclean leader "
+                 "election does this\" fix=\"check unclean.leader.election.enable and which broker was elected; "
+                 "consumers may have read records that no longer exist\"",
+                 part->topic, part->partition, r->leader_id, leader_epoch, part->high_watermark, end, new_end,
+                 part->high_watermark - new_end);
+        part->high_watermark = new_end; /* the one place the HW moves back: the log lost what it covered */
+    } else if (new_end < end) {
+        log_info("follower", "truncated divergent suffix topic=%s partition=%d leader=%d diverging_epoch=%d "
+                 "from_offset=%" PRId64 " to_offset=%" PRId64 "%s",
+                 part->topic, part->partition, r->leader_id, leader_epoch, end, new_end,
+                 t.done ? "" : " (asking the leader again with the earlier epoch)");
+    }
+    bool changed = false;
+    brk_epoch_cache_truncate_from_end(&r->epochs, new_end, &changed);
+    if (changed)
+        brk_replica_epochs_changed(part);
+    ASSERT(brk_plog_end_offset(pl) <= end);
+    return 0;
+}
+
+int brk_replica_follower_reset(struct brk_part *part, int64_t leader_log_start)
+{
+    struct brk_replica *r = part->replica;
+    ASSERT(r != NULL);
+    struct brk_plog *pl = part->plog;
+    int64_t end = brk_plog_end_offset(pl);
+    if (leader_log_start < 0)
+        return ERR_INVALID;
+    int rc = brk_plog_reset_to(pl, leader_log_start);
+    if (rc < 0) {
+        if (rc != ERR_INVALID)
+            log_error("follower", "cannot start the log at the leader's log start topic=%s partition=%d "
+                      "start_offset=%" PRId64 " error=\"%s\"", part->topic, part->partition, leader_log_start,
+                      err_str(rc));
+        return rc;
+    }
+    log_warn("follower", "log outside the leader's: emptied and restarted topic=%s partition=%d leader=%d "
+             "our_log_end=%" PRId64 " leader_log_start=%" PRId64
+             " cause=\"the leader deleted records this replica had not fetched (retention, DeleteRecords)\"",
+             part->topic, part->partition, r->leader_id, end, leader_log_start);
+    /* Kafka clears the cache: the first batch fetched assigns its epoch */
+    bool changed = false;
+    brk_epoch_cache_truncate_from_end(&r->epochs, 0, &changed);
+    if (changed)
+        brk_replica_epochs_changed(part);
+    if (part->high_watermark > leader_log_start)
+        part->high_watermark = leader_log_start; /* cannot be: it was at most our old end */
+    brk_replica_set_high_watermark(part, leader_log_start);
+    ASSERT(brk_plog_end_offset(pl) == leader_log_start);
+    return 0;
+}

@@ -1,0 +1,143 @@
+#!/bin/bash
+# cluster_bench.sh - the replicated part of `make bench` (issue 9): a local
+# 3-node cluster in `make run`'s shape (combined broker+controller nodes on
+# loopback, offsets.topic.replication.factor=3) with min.insync.replicas=2,
+# driven by samsa_load, next to librdkafka's mock cluster (one broker, one
+# copy) measured the same way in the same run, alternating rep by rep.
+#
+# Per repetition (1 KiB records, BENCH_CLUSTER_PARTITIONS partitions, 3):
+#   cluster-rf3-all   produce, RF=3 acks=all      MB/s and cluster CPU s/GB
+#   cluster-rf3-1     produce, RF=3 acks=1        MB/s
+#   cluster-rf1       produce, RF=1 acks=1        cluster CPU s/GB (the overhead baseline; one
+#                     copy, so acks=1 is acks=all, which min.insync.replicas=2 refuses)
+#   cluster-rf3-all   e2e at BENCH_E2E_MBPS (10) MB/s, RF=3 acks=all: p50/p99/p99.9
+#   mock-1copy        produce and e2e (acks=all) against rd_kafka_mock_cluster_new(1)
+# "cluster CPU" is utime+stime of all three nodes (/proc/<pid>/stat, summed by
+# samsa_load --broker-pid p1,p2,p3).  RESULT lines are appended to $RAW (the
+# caller's raw.txt, else $OUT/raw-cluster.txt); summarize.py prints the table,
+# the ratios and TARGET MISSED lines (RF=3 acks=all >= 0.4x the mock's
+# throughput; e2e p99 <= the mock's; RF=3/RF=1 cluster CPU per GB <= 2.5).
+#
+# A configuration whose first run fails (e.g. acks=all with min.insync.replicas=2
+# on a Samsa without replication: NOT_ENOUGH_REPLICAS) is not retried in later
+# repetitions; the table then says n/a and the failure is in the log.
+#
+# Knobs: BUILD, BENCH_OUT, BENCH_REPS (5), BENCH_CLUSTER_PARTITIONS (3),
+# BENCH_CLUSTER_COUNT (1 KiB records per produce run, 1000000), BENCH_E2E_MBPS
+# (10), BENCH_E2E_SECS (10), BENCH_MIN_ISR (2), BENCH_PHASE_MAX_S (10).
+# Run alone: test/bench/cluster_bench.sh (after make all); exit 1 if the
+# cluster could not start or a configuration failed.
+set -u -o pipefail  # a failing samsa_load fails its `| tee` pipeline
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+BIN=$BUILD/bin
+REPS=${BENCH_REPS:-5}
+OUT=${BENCH_OUT:-$BUILD/bench}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+RAW=${RAW:-$OUT/raw-cluster.txt}
+[ -n "${RAW_APPEND:-}" ] || : > "$RAW"
+PARTS=${BENCH_CLUSTER_PARTITIONS:-3}
+COUNT=${BENCH_CLUSTER_COUNT:-1000000}
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/samsa-cluster-bench.XXXXXX")
+PIDS=()
+status=0
+
+cleanup() {
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP PIPE
+
+free_ports() { # N distinct free loopback ports
+    /usr/bin/python3 -c '
+import socket, sys
+ss = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
+}
+
+read -r -a ports <<< "$(free_ports 6)"
+voters="" boot=""
+for n in 1 2 3; do
+    voters="$voters${voters:+,}$n@127.0.0.1:${ports[$((n + 2))]}"
+    boot="$boot${boot:+,}127.0.0.1:${ports[$((n - 1))]}"
+done
+cid=$("$BIN/samsa" storage random-uuid)
+# a byte-identical copy under another name: others' clean-ups on this shared
+# machine have SIGTERMed every "samsa-server" (see run-bench.sh)
+cp "$BIN/samsa-server" "$DIR/samsa-bench-node"
+for n in 1 2 3; do
+    d=$DIR/node-$n
+    mkdir -p "$d"
+    cat > "$d/server.properties" <<CONF
+process.roles=broker,controller
+node.id=$n
+listeners=PLAINTEXT://127.0.0.1:${ports[$((n - 1))]},CONTROLLER://127.0.0.1:${ports[$((n + 2))]}
+advertised.listeners=PLAINTEXT://127.0.0.1:${ports[$((n - 1))]}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+controller.quorum.voters=$voters
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$d/data
+num.partitions=1
+offsets.topic.replication.factor=3
+transaction.state.log.replication.factor=3
+min.insync.replicas=${BENCH_MIN_ISR:-2}
+${BENCH_NODE_PROPS:-}
+CONF
+    "$BIN/samsa" storage format -t "$cid" -c "$d/server.properties" > "$d/format.log" 2>&1 || {
+        echo "cluster_bench: storage format of node $n failed:" >&2; cat "$d/format.log" >&2; exit 1; }
+    "$DIR/samsa-bench-node" "$d/server.properties" > "$OUT/cluster-node-$n.log" 2>&1 &
+    PIDS+=($!)
+done
+for n in 1 2 3; do
+    port=${ports[$((n - 1))]} deadline=$(( $(date +%s) + 30 ))
+    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        if ! kill -0 "${PIDS[$((n - 1))]}" 2>/dev/null || [ "$(date +%s)" -gt "$deadline" ]; then
+            echo "cluster_bench: node $n does not serve 127.0.0.1:$port; tail of $OUT/cluster-node-$n.log:" >&2
+            tail -20 "$OUT/cluster-node-$n.log" >&2
+            exit 1
+        fi
+        sleep 0.05 # poll interval; readiness is the port accepting
+    done
+done
+pids=$(IFS=,; echo "${PIDS[*]}")
+echo "RESULT kind=cluster-config min_isr=${BENCH_MIN_ISR:-2} partitions=$PARTS" >> "$RAW"
+echo "-- cluster: 3 nodes on $boot (pids $pids), min.insync.replicas=${BENCH_MIN_ISR:-2}, $PARTS partitions"
+
+declare -A dead
+# run LABEL ARGS...: one samsa_load run for this rep, unless LABEL's first run failed
+run() {
+    local label=$1 key=$1/$2; shift 2
+    if [ -n "${dead[$key]:-}" ]; then return; fi
+    # shellcheck disable=SC2086
+    if ! "$BIN/samsa_load" --label "$label" --reps 1 --first-rep "$i" --partitions "$PARTS" \
+            --large-count "$COUNT" --phase-max-s "${BENCH_PHASE_MAX_S:-10}" \
+            --e2e-mbps "${BENCH_E2E_MBPS:-10}" --e2e-seconds "${BENCH_E2E_SECS:-10}" "$@" \
+            2>> "$OUT/samsa_load.cluster.log" | tee -a "$RAW"; then
+        echo "cluster_bench: $key failed (not retried; with acks=all the ISR must reach" \
+             "min.insync.replicas=${BENCH_MIN_ISR:-2}, which a Samsa without partition replication" \
+             "refuses with NOT_ENOUGH_REPLICAS); see $OUT/samsa_load.cluster.log:" >&2
+        tail -3 "$OUT/samsa_load.cluster.log" >&2
+        dead[$key]=1
+        status=1
+    fi
+}
+for i in $(seq "$REPS"); do
+    echo "-- cluster rep $i"
+    C=(--bootstrap "$boot" --broker-pid "$pids")
+    run cluster-rf3-all produce "${C[@]}" --acks all --replication-factor 3 --only produce --produce-size 1024
+    run mock-1copy produce --mock --acks all --only produce --produce-size 1024
+    run cluster-rf3-1 produce "${C[@]}" --acks 1 --replication-factor 3 --only produce --produce-size 1024
+    run cluster-rf1 produce "${C[@]}" --acks 1 --replication-factor 1 --only produce --produce-size 1024
+    run cluster-rf3-all e2e "${C[@]}" --acks all --replication-factor 3 --only e2e
+    run mock-1copy e2e --mock --acks all --only e2e
+done
+for n in 1 2 3; do
+    p=${PIDS[$((n - 1))]}
+    kill -0 "$p" 2>/dev/null || { echo "cluster_bench: node $n died during the bench; see $OUT/cluster-node-$n.log" >&2; status=1; }
+done
+exit $status
