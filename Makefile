@@ -52,7 +52,8 @@ SIM     := $(BUILD)/bin/samsa-sim
 # samsa, which picks the tool from argv[0] (tools/samsa_main.c).
 KAFKA_NAMES := topics configs consumer-groups metadata-quorum storage console-producer console-consumer \
                get-offsets delete-records leader-election verifiable-producer verifiable-consumer \
-               broker-api-versions producer-perf-test consumer-perf-test dump-log server-start server-stop run-class
+               broker-api-versions producer-perf-test consumer-perf-test dump-log server-start server-stop run-class \
+               log-dirs reassign-partitions
 KAFKA_LINKS := $(foreach n,$(KAFKA_NAMES),$(BUILD)/bin/kafka-$(n) $(BUILD)/bin/kafka-$(n).sh)
 PREFIX  ?= /usr/local
 DESTDIR ?=

@@ -75,6 +75,9 @@ const struct config_key config_keys_broker[] = {
     KR("replica.fetch.response.max.bytes", CONFIG_INT, "10485760", 0, INT32_MAX, "Bytes of records one follower fetch response may carry in all."),
     KR("replica.fetch.backoff.ms", CONFIG_INT, "1000", 0, INT32_MAX, "Wait after a follower fetch failed (connection, leader error) before fetching again."),
     KR("replica.lag.time.max.ms", CONFIG_LONG, "30000", 1, INT64_MAX, "A follower that has not caught up for this long leaves the ISR."),
+    KR("leader.replication.throttled.rate", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Replication bytes/s a leader may send for its throttled replicas (stored; not enforced yet)."),
+    KR("follower.replication.throttled.rate", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Replication bytes/s a follower may fetch for its throttled replicas (stored; not enforced yet)."),
+    KR("replica.alter.log.dirs.io.max.bytes.per.second", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Bytes/s for moving replicas between log dirs (unused: replicas never move between dirs)."),
     KR("fetch.max.bytes", CONFIG_INT, "57671680", 1024, INT32_MAX, "Bytes returned for one fetch request."),
     K("log.dirs", CONFIG_STRING, NULL, "Comma list of data directories; overrides log.dir."),
     K("log.dir", CONFIG_STRING, "/tmp/kafka-logs", "Data directory used when log.dirs is unset."),
@@ -218,6 +221,7 @@ const char *const config_keys_broker_dynamic[] = {
     "log.cleaner.min.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms", "log.cleaner.min.cleanable.ratio",
     "log.local.retention.ms", "log.local.retention.bytes", "compression.type", "message.max.bytes",
     "min.insync.replicas", "unclean.leader.election.enable", "num.replica.fetchers", "replica.fetch.max.bytes",
-    "replica.fetch.wait.max.ms",
+    "replica.fetch.wait.max.ms", "leader.replication.throttled.rate", "follower.replication.throttled.rate",
+    "replica.alter.log.dirs.io.max.bytes.per.second",
 };
 const size_t config_keys_broker_dynamic_count = sizeof config_keys_broker_dynamic / sizeof config_keys_broker_dynamic[0];

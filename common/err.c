@@ -32,6 +32,7 @@ const char *err_str(int err)
     case ERR_INVALID_CONFIG: return "invalid config";
     case ERR_OUT_OF_SEQUENCE: return "out of order sequence number";
     case ERR_PRODUCER_EPOCH: return "stale producer epoch";
+    case ERR_NO_REASSIGNMENT: return "no partition reassignment in progress";
     default: break;
     }
     if (err < 0 && err > ERR_FIRST)

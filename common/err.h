@@ -37,6 +37,7 @@ enum err_code {
     ERR_INVALID_CONFIG,              /* an unknown config key or a bad value */
     ERR_OUT_OF_SEQUENCE,             /* an idempotent batch's sequence leaves a gap */
     ERR_PRODUCER_EPOCH,              /* an idempotent batch's producer epoch is older than the partition's */
+    ERR_NO_REASSIGNMENT,             /* cancelling a partition reassignment that is not in progress */
     ERR_LAST
 };
 

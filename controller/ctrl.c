@@ -509,6 +509,7 @@ void ctrl_tick(struct ctrl *c)
     raft_tick(c->raft);
     if (c->ticks % 10 == 0) {
         ctrl_leases_check(c);
+        ctrl_reassign_check(c);
         ctrl_rebalance_check(c);
     }
     ctrl_rpc_tick(c);

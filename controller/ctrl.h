@@ -394,6 +394,27 @@ MUST_CHECK int ctrl_plan_elect_leader(const struct ctrl_image *img, enum ctrl_el
  * checkAndTriggerAutoLeaderRebalance).  *count is the number planned. */
 MUST_CHECK int ctrl_plan_rebalance(const struct ctrl_image *img, int32_t imbalance_pct, struct arena *a,
                                    struct ctrl_records *out, int32_t *count);
+/* ctrl_plan_reassign - AlterPartitionReassignments for one partition
+ * (KIP-455).  target_count >= 0: move to target (distinct, registered
+ * brokers): replicas become target + the current ones not in it, with the
+ * adding and removing sets recorded; a change that adds no replica (a
+ * shrink, a reorder) completes at once.  target_count < 0: cancel, back to
+ * the original replicas (ISR minus the adding ones).  The leader stays
+ * unless it left the replicas or the ISR (then the first live target
+ * replica in the ISR, else none).  At most one PartitionChangeRecord;
+ * none when nothing changes.  Errors: ERR_NOT_FOUND (topic or partition),
+ * ERR_INVALID_REPLICA_ASSIGNMENT, ERR_NO_REASSIGNMENT (cancel with none in
+ * progress), ERR_LIMIT. */
+MUST_CHECK int ctrl_plan_reassign(const struct ctrl_image *img, const char *topic, size_t topic_len,
+                                  int32_t partition_id, const int32_t *target, int32_t target_count,
+                                  struct arena *a, struct ctrl_records *out);
+/* ctrl_plan_reassign_complete - the final step of cp's reassignment once
+ * every adding replica is in its ISR: replicas = target, ISR minus the
+ * removing replicas, the leader moved into the target if needed.  Returns
+ * 1 with the record planned, 0 when not ready (or none in progress). */
+MUST_CHECK int ctrl_plan_reassign_complete(const struct ctrl_image *img, const struct ctrl_topic *t,
+                                           const struct ctrl_partition *cp, struct arena *a,
+                                           struct ctrl_records *out);
 /* ctrl_plan_register_broker - the registration record of a broker with its
  * advertised endpoints and the epoch the active controller assigned. */
 MUST_CHECK int ctrl_plan_register_broker(int32_t broker_id, int64_t broker_epoch, const uint8_t *incarnation_id,

@@ -33,6 +33,7 @@ struct ctrl_image {
     int32_t broker_config_count;
     int64_t applied_offset;
     int64_t next_producer_id;   /* ProducerIdsRecord: ids below were handed out */
+    int32_t reassigning_count;   /* partitions with adding or removing replicas */
 };
 
 static uint64_t hash_bytes(const void *p, size_t n)
@@ -159,6 +160,8 @@ struct ctrl_topic *ctrl_image_topic_at(const struct ctrl_image *img, int32_t ind
 }
 
 int32_t ctrl_image_broker_count(const struct ctrl_image *img) { return img->broker_count; }
+
+int32_t ctrl_image_reassigning_count(const struct ctrl_image *img) { return img->reassigning_count; }
 
 int32_t ctrl_image_unfenced_count(const struct ctrl_image *img)
 {
@@ -289,6 +292,9 @@ static void apply_topic(struct ctrl_image *img, const Samsa__TopicRecord *r)
         if (img->by_id[s] < 0) { img->by_id[s] = index; break; }
 }
 
+static void reassign_set(struct ctrl_image *img, struct ctrl_partition *p, const int32_t *adding, size_t n_adding,
+                         const int32_t *removing, size_t n_removing);
+
 static void apply_remove_topic(struct ctrl_image *img, const Samsa__RemoveTopicRecord *r)
 {
     if (r->topic_id.len != 16)
@@ -296,6 +302,8 @@ static void apply_remove_topic(struct ctrl_image *img, const Samsa__RemoveTopicR
     for (int32_t i = 0; i < img->topic_count; i++) {
         if (memcmp(img->topics[i]->topic_id, r->topic_id.data, 16) != 0)
             continue;
+        for (int32_t p = 0; p < img->topics[i]->partition_count; p++)
+            reassign_set(img, &img->topics[i]->partitions[p], NULL, 0, NULL, 0);
         topic_free(img->topics[i]);
         memmove(&img->topics[i], &img->topics[i + 1], (size_t)(img->topic_count - i - 1) * sizeof *img->topics);
         img->topic_count--;
@@ -309,8 +317,22 @@ static void copy_ids(int32_t *dst, int32_t *count, const int32_t *src, size_t n)
 {
     if (n > CTRL_REPLICAS_MAX)
         n = CTRL_REPLICAS_MAX;
-    memcpy(dst, src, n * sizeof *dst);
+    if (n > 0)
+        memcpy(dst, src, n * sizeof *dst);
     *count = (int32_t)n;
+}
+
+/* reassign_set - a partition's adding/removing sets, keeping the image's
+ * count of partitions in reassignment. */
+static void reassign_set(struct ctrl_image *img, struct ctrl_partition *p, const int32_t *adding, size_t n_adding,
+                         const int32_t *removing, size_t n_removing)
+{
+    bool was = p->adding_count > 0 || p->removing_count > 0;
+    copy_ids(p->adding, &p->adding_count, adding, n_adding);
+    copy_ids(p->removing, &p->removing_count, removing, n_removing);
+    bool is = p->adding_count > 0 || p->removing_count > 0;
+    img->reassigning_count += (int32_t)is - (int32_t)was;
+    ASSERT(img->reassigning_count >= 0);
 }
 
 static void apply_partition(struct ctrl_image *img, const Samsa__PartitionRecord *r)
@@ -337,6 +359,7 @@ static void apply_partition(struct ctrl_image *img, const Samsa__PartitionRecord
     p->partition_epoch = r->partition_epoch;
     copy_ids(p->replicas, &p->replica_count, r->replicas, r->n_replicas);
     copy_ids(p->isr, &p->isr_count, r->isr, r->n_isr);
+    reassign_set(img, p, r->adding_replicas, r->n_adding_replicas, r->removing_replicas, r->n_removing_replicas);
     if (r->partition_id >= t->partition_count)
         t->partition_count = r->partition_id + 1;
 }
@@ -357,6 +380,9 @@ static void apply_partition_change(struct ctrl_image *img, const Samsa__Partitio
         copy_ids(p->isr, &p->isr_count, r->isr, r->n_isr);
     if (r->has_replicas)
         copy_ids(p->replicas, &p->replica_count, r->replicas, r->n_replicas);
+    if (r->has_reassignment)
+        reassign_set(img, p, r->adding_replicas, r->n_adding_replicas, r->removing_replicas,
+                     r->n_removing_replicas);
     p->partition_epoch++;
 }
 

@@ -37,6 +37,12 @@ struct ctrl_partition {
     int32_t isr_count;
     int32_t replicas[CTRL_REPLICAS_MAX];
     int32_t isr[CTRL_REPLICAS_MAX];
+    /* a reassignment in progress (KIP-455): replicas = target + removing;
+     * both counts 0 when none */
+    int32_t adding_count;
+    int32_t removing_count;
+    int32_t adding[CTRL_REPLICAS_MAX];
+    int32_t removing[CTRL_REPLICAS_MAX];
 };
 
 struct ctrl_config_entry {
@@ -93,6 +99,9 @@ struct ctrl_topic *ctrl_image_topic_find_id(const struct ctrl_image *img, const 
 int32_t ctrl_image_topic_count(const struct ctrl_image *img);
 /* ctrl_image_topic_at - iteration in creation order, 0 <= index < count. */
 struct ctrl_topic *ctrl_image_topic_at(const struct ctrl_image *img, int32_t index);
+
+/* ctrl_image_reassigning_count - partitions with a reassignment in progress. */
+int32_t ctrl_image_reassigning_count(const struct ctrl_image *img);
 
 int32_t ctrl_image_broker_count(const struct ctrl_image *img);
 /* ctrl_image_unfenced_count - the registered brokers that are not fenced (alive). */

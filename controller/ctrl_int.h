@@ -138,6 +138,7 @@ struct ctrl {
     uint64_t durable_last;
     bool fetch_held;
     struct raft_msg fetch_held_msg;
+    bool reassign_in_flight;  /* a batch finishing reassignments is proposed, not applied */
 };
 
 /* The storage and transport of env, spelled short for the driver. */
@@ -182,5 +183,10 @@ void ctrl_rpc_tick(struct ctrl *c);
 void ctrl_pids_answer(struct ctrl *c, const struct ctrl_rpc_wait *w, int rc);
 /* ctrl_pids_on_frame - the AllocateProducerIds frames; false if not one. */
 bool ctrl_pids_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFrame *f);
+
+/* ctrl_reassign.c */
+/* ctrl_reassign_check - leader only: propose the final step of every
+ * reassignment whose adding replicas are all in the ISR. */
+void ctrl_reassign_check(struct ctrl *c);
 
 #endif

@@ -346,7 +346,8 @@ int ctrl_plan_create_partitions(const struct ctrl_image *img, const char *name, 
         return ERR_INVALID_PARTITIONS;
     int32_t ids[CTRL_BROKERS_MAX];
     int32_t n = live_brokers(img, ids);
-    int32_t rf = t->partition_count > 0 ? t->partitions[0].replica_count : 1;
+    /* the replication factor of partition 0: its target's while it is being reassigned */
+    int32_t rf = t->partition_count > 0 ? t->partitions[0].replica_count - t->partitions[0].removing_count : 1;
     if (assignment_count > 0) {
         if (assignment_count != new_count - t->partition_count)
             return ERR_INVALID_REPLICA_ASSIGNMENT;
@@ -775,4 +776,192 @@ int ctrl_plan_register_broker(int32_t broker_id, int64_t broker_epoch, const uin
     r->record_case = SAMSA__METADATA_RECORD__RECORD_REGISTER_BROKER;
     r->register_broker = rb;
     return recs_push(out, a, r);
+}
+
+/* ---- replica set changes (KIP-455) ----
+ *
+ * A reassignment is a partition state, not a job: replicas = target +
+ * removing, with the adding and removing sets beside them in the image.
+ * Starting one adds the target's new brokers to the replica set (they open
+ * the partition and start fetching); once every adding replica is in the
+ * ISR, one more change drops the removing ones from replicas and ISR and
+ * moves leadership into the target if it has to.  Each step is one
+ * PartitionChangeRecord.  Kafka's ReplicationControlManager works the same
+ * way (PartitionReassignmentReplicas, PartitionReassignmentRevert). */
+
+struct reassign_state {
+    int32_t replica_count, isr_count, adding_count, removing_count;
+    int32_t replicas[CTRL_REPLICAS_MAX], isr[CTRL_REPLICAS_MAX];
+    int32_t adding[CTRL_REPLICAS_MAX], removing[CTRL_REPLICAS_MAX];
+    int32_t leader;
+};
+
+/* ids_without - out = ids in order, minus those in drop; returns the count. */
+static int32_t ids_without(const int32_t *ids, int32_t n, const int32_t *drop, int32_t n_drop, int32_t *out)
+{
+    int32_t k = 0;
+    for (int32_t i = 0; i < n; i++)
+        if (!id_in(drop, n_drop, ids[i]))
+            out[k++] = ids[i];
+    return k;
+}
+
+static bool ids_equal(const int32_t *a, int32_t na, const int32_t *b, int32_t nb)
+{
+    return na == nb && (na == 0 || memcmp(a, b, (size_t)na * sizeof *a) == 0);
+}
+
+/* reassign_complete - finish the reassignment in s if it can: every adding
+ * replica is in the ISR and the ISR keeps a member once the removing ones
+ * leave it.  A change with nothing to add (a shrink, a reorder) completes at
+ * once. */
+static void reassign_complete(struct reassign_state *s)
+{
+    if (s->adding_count == 0 && s->removing_count == 0)
+        return;
+    for (int32_t i = 0; i < s->adding_count; i++)
+        if (!id_in(s->isr, s->isr_count, s->adding[i]))
+            return;
+    int32_t isr[CTRL_REPLICAS_MAX];
+    int32_t n_isr = ids_without(s->isr, s->isr_count, s->removing, s->removing_count, isr);
+    if (n_isr == 0)
+        return;
+    s->replica_count = ids_without(s->replicas, s->replica_count, s->removing, s->removing_count, s->replicas);
+    memcpy(s->isr, isr, (size_t)n_isr * sizeof *isr);
+    s->isr_count = n_isr;
+    s->adding_count = 0;
+    s->removing_count = 0;
+}
+
+/* reassign_elect - keep the leader while it is a replica in the ISR; else
+ * the first replica (target order) in the ISR that is live, else none. */
+static void reassign_elect(const struct ctrl_image *img, struct reassign_state *s)
+{
+    if (s->leader >= 0 && id_in(s->replicas, s->replica_count, s->leader) && id_in(s->isr, s->isr_count, s->leader))
+        return;
+    s->leader = -1;
+    for (int32_t i = 0; i < s->replica_count && s->leader < 0; i++)
+        if (id_in(s->isr, s->isr_count, s->replicas[i]) && broker_live(img, s->replicas[i], (struct plan_liveness){ -1, -1 }))
+            s->leader = s->replicas[i];
+}
+
+static void reassign_state_get(const struct ctrl_partition *cp, struct reassign_state *s)
+{
+    s->replica_count = cp->replica_count;
+    s->isr_count = cp->isr_count;
+    s->adding_count = cp->adding_count;
+    s->removing_count = cp->removing_count;
+    memcpy(s->replicas, cp->replicas, sizeof s->replicas);
+    memcpy(s->isr, cp->isr, sizeof s->isr);
+    memcpy(s->adding, cp->adding, sizeof s->adding);
+    memcpy(s->removing, cp->removing, sizeof s->removing);
+    s->leader = cp->leader;
+}
+
+static int32_t *ids_dup(struct arena *a, const int32_t *ids, int32_t n)
+{
+    int32_t *p = arena_alloc_array(a, (size_t)(n ? n : 1), sizeof *p);
+    if (p && n)
+        memcpy(p, ids, (size_t)n * sizeof *p);
+    return p;
+}
+
+/* reassign_emit - one PartitionChangeRecord taking cp to s (nothing when
+ * they are equal). */
+static int reassign_emit(const struct ctrl_topic *t, const struct ctrl_partition *cp, const struct reassign_state *s,
+                         struct arena *a, struct ctrl_records *out)
+{
+    bool replicas = !ids_equal(cp->replicas, cp->replica_count, s->replicas, s->replica_count);
+    bool isr = !ids_equal(cp->isr, cp->isr_count, s->isr, s->isr_count);
+    bool leader = cp->leader != s->leader;
+    bool reassign = !ids_equal(cp->adding, cp->adding_count, s->adding, s->adding_count) ||
+                    !ids_equal(cp->removing, cp->removing_count, s->removing, s->removing_count);
+    if (!replicas && !isr && !leader && !reassign)
+        return 0;
+    int rc = partition_change_push(a, out, t->topic_id, cp->partition_id, leader ? s->leader : PLAN_LEADER_KEEP,
+                                   isr ? s->isr : NULL, s->isr_count);
+    if (rc < 0)
+        return rc;
+    Samsa__PartitionChangeRecord *pc = out->recs[out->count - 1]->partition_change;
+    if (replicas) {
+        pc->has_replicas = true;
+        pc->n_replicas = (size_t)s->replica_count;
+        if (!(pc->replicas = ids_dup(a, s->replicas, s->replica_count)))
+            return ERR_LIMIT;
+    }
+    if (reassign) {
+        pc->has_reassignment = true;
+        pc->n_adding_replicas = (size_t)s->adding_count;
+        pc->n_removing_replicas = (size_t)s->removing_count;
+        pc->adding_replicas = ids_dup(a, s->adding, s->adding_count);
+        pc->removing_replicas = ids_dup(a, s->removing, s->removing_count);
+        if (!pc->adding_replicas || !pc->removing_replicas)
+            return ERR_LIMIT;
+    }
+    return 0;
+}
+
+int ctrl_plan_reassign(const struct ctrl_image *img, const char *topic, size_t topic_len, int32_t partition_id,
+                       const int32_t *target, int32_t target_count, struct arena *a, struct ctrl_records *out)
+{
+    const struct ctrl_topic *t = ctrl_image_topic_find(img, topic, topic_len);
+    if (!t || partition_id < 0 || partition_id >= t->partition_count)
+        return ERR_NOT_FOUND;
+    const struct ctrl_partition *cp = &t->partitions[partition_id];
+    struct reassign_state s;
+    reassign_state_get(cp, &s);
+    if (target_count < 0) { /* cancel: back to the original replicas */
+        if (cp->adding_count == 0 && cp->removing_count == 0)
+            return ERR_NO_REASSIGNMENT;
+        s.replica_count = ids_without(cp->replicas, cp->replica_count, cp->adding, cp->adding_count, s.replicas);
+        s.isr_count = ids_without(cp->isr, cp->isr_count, cp->adding, cp->adding_count, s.isr);
+        if (s.isr_count == 0) { /* only adding replicas were in sync: keep the first original one */
+            s.isr[0] = s.replicas[0];
+            s.isr_count = 1;
+        }
+        s.adding_count = 0;
+        s.removing_count = 0;
+    } else {
+        if (target_count == 0 || target_count > CTRL_REPLICAS_MAX)
+            return ERR_INVALID_REPLICA_ASSIGNMENT;
+        for (int32_t i = 0; i < target_count; i++) {
+            if (!ctrl_image_broker_find(img, target[i]) || id_in(target, i, target[i]))
+                return ERR_INVALID_REPLICA_ASSIGNMENT;
+        }
+        /* from the current replicas, which include an earlier reassignment's
+         * adding ones: those not in the new target are removed like the rest,
+         * and those in it stay adding (they may not have caught up; Kafka
+         * counts them as settled, which can finish a move onto a replica
+         * that holds no data) */
+        int32_t removing[CTRL_REPLICAS_MAX], settled[CTRL_REPLICAS_MAX];
+        int32_t n_removing = ids_without(cp->replicas, cp->replica_count, target, target_count, removing);
+        int32_t n_settled = ids_without(cp->replicas, cp->replica_count, cp->adding, cp->adding_count, settled);
+        if (target_count + n_removing > CTRL_REPLICAS_MAX)
+            return ERR_INVALID_REPLICA_ASSIGNMENT;
+        s.adding_count = ids_without(target, target_count, settled, n_settled, s.adding);
+        s.removing_count = n_removing;
+        memcpy(s.removing, removing, (size_t)n_removing * sizeof *removing);
+        memcpy(s.replicas, target, (size_t)target_count * sizeof *target);
+        memcpy(s.replicas + target_count, removing, (size_t)n_removing * sizeof *removing);
+        s.replica_count = target_count + n_removing;
+        reassign_complete(&s);
+    }
+    reassign_elect(img, &s);
+    return reassign_emit(t, cp, &s, a, out);
+}
+
+int ctrl_plan_reassign_complete(const struct ctrl_image *img, const struct ctrl_topic *t,
+                                const struct ctrl_partition *cp, struct arena *a, struct ctrl_records *out)
+{
+    if (cp->adding_count == 0 && cp->removing_count == 0)
+        return 0;
+    struct reassign_state s;
+    reassign_state_get(cp, &s);
+    reassign_complete(&s);
+    if (s.adding_count > 0 || s.removing_count > 0)
+        return 0; /* an adding replica is not in the ISR yet */
+    reassign_elect(img, &s);
+    size_t before = out->count;
+    int rc = reassign_emit(t, cp, &s, a, out);
+    return rc < 0 ? rc : out->count > before;
 }

@@ -146,6 +146,10 @@ int ctrl_snap_encode(const struct ctrl_image *img, struct arena *a, struct buf *
             pr->leader = cp->leader;
             pr->leader_epoch = cp->leader_epoch;
             pr->partition_epoch = cp->partition_epoch;
+            pr->adding_replicas = (int32_t *)cp->adding;
+            pr->n_adding_replicas = (size_t)cp->adding_count;
+            pr->removing_replicas = (int32_t *)cp->removing;
+            pr->n_removing_replicas = (size_t)cp->removing_count;
             pm->record_case = SAMSA__METADATA_RECORD__RECORD_PARTITION;
             pm->partition = pr;
         }

@@ -1,5 +1,6 @@
 /*
- * ctrl_test.c - the controller's commit path, replay and metadata log recovery,
+ * ctrl_test.c - the controller's commit path, replay, a reassignment finished by the
+ * driver once its adding replica is in the ISR, and metadata log recovery,
  * on real files in a temporary directory.
  */
 #include <check.h>
@@ -424,6 +425,77 @@ START_TEST(test_manual_assignment)
 }
 END_TEST
 
+/* Run the loop for up to limit_ms, until the partition has want replicas. */
+static const struct ctrl_partition *wait_replicas(struct ctrl *c, const char *topic, int32_t want, int limit_ms)
+{
+    for (int waited = 0;; waited += 20) {
+        const struct ctrl_topic *t = ctrl_image_topic_find(ctrl_metadata(c), topic, strlen(topic));
+        ck_assert_ptr_nonnull(t);
+        if (t->partitions[0].replica_count == want || waited >= limit_ms)
+            return &t->partitions[0];
+        struct timeval step = { 0, 20000 };
+        event_base_loopexit(base, &step);
+        event_base_dispatch(base);
+    }
+}
+
+/* The driver finishes a reassignment by itself (ctrl_reassign.c) once the
+ * ISR holds the adding replica, and not before. */
+START_TEST(test_reassign_finishes)
+{
+    struct arena a;
+    arena_init(&a, 4096, 1 << 20);
+    base = event_base_new();
+    struct ctrl *c = open_ctrl();
+    register_self(c, &a);
+    struct ctrl_endpoint ep = { .name = "PLAINTEXT", .host = "localhost", .port = 9093, .security_protocol = 0 };
+    struct ctrl_records recs = { 0 };
+    ck_assert_int_eq(ctrl_plan_register_broker(2, 1, (const uint8_t *)"fedcba9876543210", &ep, 1, &a, &recs), 0);
+    ck_assert_int_eq(propose_wait(c, &recs), 0);
+    const int32_t one[1] = { 1 };
+    const int32_t *assign[1] = { one };
+    int32_t lens[1] = { 1 };
+    struct ctrl_topic_spec spec = { .name = "mv", .name_len = 2, .partition_count = -1, .replication_factor = -1,
+                                    .assignment_count = 1, .assignments = assign, .assignment_lens = lens };
+    int32_t ep_count; int16_t erf;
+    recs = (struct ctrl_records){ 0 };
+    ck_assert_int_eq(ctrl_plan_create_topic(ctrl_metadata(c), &spec, 1, 1, &a, &recs, &ep_count, &erf), 0);
+    ck_assert_int_eq(propose_wait(c, &recs), 0);
+    recs = (struct ctrl_records){ 0 };
+    ck_assert_int_eq(ctrl_plan_reassign(ctrl_metadata(c), "mv", 2, 0, (const int32_t[]){ 2 }, 1, &a, &recs), 0);
+    ck_assert_int_eq(propose_wait(c, &recs), 0);
+    /* broker 2 is not in the ISR: the move waits (many driver checks pass) */
+    const struct ctrl_partition *p = wait_replicas(c, "mv", 1, 300);
+    ck_assert_int_eq(p->replica_count, 2);
+    ck_assert_int_eq(p->adding_count, 1);
+    /* the leader's AlterPartition adds it to the ISR */
+    Samsa__PartitionChangeRecord pc = SAMSA__PARTITION_CHANGE_RECORD__INIT;
+    const struct ctrl_topic *t = ctrl_image_topic_find(ctrl_metadata(c), "mv", 2);
+    pc.topic_id.data = (uint8_t *)t->topic_id;
+    pc.topic_id.len = 16;
+    pc.has_isr = true;
+    pc.isr = (int32_t[]){ 1, 2 };
+    pc.n_isr = 2;
+    Samsa__MetadataRecord r = SAMSA__METADATA_RECORD__INIT;
+    r.record_case = SAMSA__METADATA_RECORD__RECORD_PARTITION_CHANGE;
+    r.partition_change = &pc;
+    Samsa__MetadataRecord *rp = &r;
+    recs = (struct ctrl_records){ .recs = &rp, .count = 1, .cap = 1 };
+    ck_assert_int_eq(propose_wait(c, &recs), 0);
+    p = wait_replicas(c, "mv", 1, 3000);
+    ck_assert_int_eq(p->replica_count, 1);
+    ck_assert_int_eq(p->replicas[0], 2);
+    ck_assert_int_eq(p->isr_count, 1);
+    ck_assert_int_eq(p->isr[0], 2);
+    ck_assert_int_eq(p->leader, 2);
+    ck_assert_int_eq(p->adding_count + p->removing_count, 0);
+    ck_assert_int_eq(ctrl_image_reassigning_count(ctrl_metadata(c)), 0);
+    ctrl_destroy(c);
+    event_base_free(base);
+    arena_deinit(&a);
+}
+END_TEST
+
 START_TEST(test_mlog_torn_tail)
 {
     struct ctrl_mlog *m;
@@ -517,6 +589,7 @@ int main(void)
     tcase_add_test(tc, test_alter_partition_rpc);
     tcase_add_test(tc, test_producer_id_blocks);
     tcase_add_test(tc, test_manual_assignment);
+    tcase_add_test(tc, test_reassign_finishes);
     tcase_add_test(tc, test_mlog_torn_tail);
     tcase_add_test(tc, test_mlog_cut_prefix);
     suite_add_tcase(s, tc);

@@ -11,7 +11,7 @@
  * partition or a failed call print one line (Kafka's exception and
  * message) on stderr and exit 1.
  *
- * The JSON reader is a small iterative scanner for this one shape: no
+ * The JSON reader (tools/tool_json) is a small iterative scanner: no
  * recursion, unknown keys skipped with a depth counter.
  */
 #include "tools/delete_records.h"
@@ -24,147 +24,36 @@
 
 #include "common/log.h"
 #include "tools/tool_common.h"
+#include "tools/tool_json.h"
 
 #define DR_ENTRIES_MAX 4096
 #define DR_FILE_BYTES_MAX (4u << 20)
 
-struct dr_json {
-    const char *p, *end;
-};
-
-static void dr_ws(struct dr_json *j)
-{
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-        j->p++;
-}
-
-static bool dr_eat(struct dr_json *j, char c)
-{
-    dr_ws(j);
-    if (j->p < j->end && *j->p == c) {
-        j->p++;
-        return true;
-    }
-    return false;
-}
-
-/* a JSON string into out (escapes decoded; \u only for ASCII) */
-static int dr_string(struct dr_json *j, char *out, size_t size)
-{
-    if (!dr_eat(j, '"'))
-        return ERR_INVALID;
-    size_t n = 0;
-    while (j->p < j->end && *j->p != '"') {
-        char c = *j->p++;
-        if (c == '\\') {
-            if (j->p >= j->end)
-                return ERR_INVALID;
-            c = *j->p++;
-            switch (c) {
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'r': c = '\r'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case 'u': {
-                if (j->end - j->p < 4)
-                    return ERR_INVALID;
-                char hex[5] = { j->p[0], j->p[1], j->p[2], j->p[3], 0 };
-                char *e = NULL;
-                long v = strtol(hex, &e, 16);
-                if (*e != '\0' || v > 0x7f)
-                    return ERR_INVALID;
-                c = (char)v;
-                j->p += 4;
-                break;
-            }
-            default: break; /* \" \\ \/ */
-            }
-        }
-        if (n + 1 >= size)
-            return ERR_LIMIT;
-        out[n++] = c;
-    }
-    if (j->p >= j->end)
-        return ERR_INVALID;
-    j->p++;
-    out[n] = '\0';
-    return 0;
-}
-
-static int dr_number(struct dr_json *j, int64_t *out)
-{
-    dr_ws(j);
-    char buf[32];
-    size_t n = 0;
-    while (j->p < j->end && n + 1 < sizeof buf && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')))
-        buf[n++] = *j->p++;
-    buf[n] = '\0';
-    char *e = NULL;
-    errno = 0;
-    long long v = strtoll(buf, &e, 10);
-    if (n == 0 || *e != '\0' || errno)
-        return ERR_INVALID;
-    *out = v;
-    return 0;
-}
-
-/* skip one value of any shape, iteratively */
-static int dr_skip(struct dr_json *j)
-{
-    int depth = 0;
-    do {
-        dr_ws(j);
-        if (j->p >= j->end)
-            return ERR_INVALID;
-        char c = *j->p;
-        if (c == '"') {
-            char tmp[4096];
-            if (dr_string(j, tmp, sizeof tmp) < 0)
-                return ERR_INVALID;
-        } else if (c == '{' || c == '[') {
-            depth++;
-            j->p++;
-            continue;
-        } else if (c == '}' || c == ']') {
-            depth--;
-            j->p++;
-        } else if (c == ',' || c == ':') {
-            j->p++;
-            continue;
-        } else {
-            while (j->p < j->end && !strchr(",]} \t\r\n", *j->p))
-                j->p++;
-        }
-    } while (depth > 0);
-    return depth == 0 ? 0 : ERR_INVALID;
-}
-
 static int json_parse(const char *text, size_t len, struct delete_records_entry *out, size_t max, size_t *count,
                       bool need_offset, char *err, size_t err_size)
 {
-    struct dr_json j = { text, text + len };
+    struct tool_json j = { text, text + len };
     *count = 0;
     bool have_partitions = false;
     int64_t version = 1;
     char key[64];
-    if (!dr_eat(&j, '{'))
+    if (!tool_json_eat(&j, '{'))
         goto bad_json;
-    if (!dr_eat(&j, '}')) {
+    if (!tool_json_eat(&j, '}')) {
         do {
-            if (dr_string(&j, key, sizeof key) == ERR_INVALID || !dr_eat(&j, ':'))
+            if (tool_json_string_read(&j, key, sizeof key) == ERR_INVALID || !tool_json_eat(&j, ':'))
                 goto bad_json;
             if (strcmp(key, "version") == 0) {
-                if (dr_number(&j, &version) < 0)
+                if (tool_json_number(&j, &version) < 0)
                     goto bad_json;
             } else if (strcmp(key, "partitions") == 0) {
                 have_partitions = true;
-                if (!dr_eat(&j, '['))
+                if (!tool_json_eat(&j, '['))
                     goto bad_json;
-                if (dr_eat(&j, ']'))
+                if (tool_json_eat(&j, ']'))
                     continue;
                 do {
-                    if (!dr_eat(&j, '{'))
+                    if (!tool_json_eat(&j, '{'))
                         goto bad_json;
                     if (*count >= max) {
                         snprintf(err, err_size, "more than %zu partitions in the offset JSON file", max);
@@ -172,30 +61,30 @@ static int json_parse(const char *text, size_t len, struct delete_records_entry 
                     }
                     struct delete_records_entry *e = &out[*count];
                     bool has_topic = false, has_partition = false, has_offset = false;
-                    if (!dr_eat(&j, '}')) {
+                    if (!tool_json_eat(&j, '}')) {
                         do {
-                            if (dr_string(&j, key, sizeof key) == ERR_INVALID || !dr_eat(&j, ':'))
+                            if (tool_json_string_read(&j, key, sizeof key) == ERR_INVALID || !tool_json_eat(&j, ':'))
                                 goto bad_json;
                             int64_t v;
                             if (strcmp(key, "topic") == 0) {
-                                if (dr_string(&j, e->topic, sizeof e->topic) < 0)
+                                if (tool_json_string_read(&j, e->topic, sizeof e->topic) < 0)
                                     goto bad_json;
                                 has_topic = true;
                             } else if (strcmp(key, "partition") == 0) {
-                                if (dr_number(&j, &v) < 0 || v < 0 || v > INT32_MAX)
+                                if (tool_json_number(&j, &v) < 0 || v < 0 || v > INT32_MAX)
                                     goto bad_json;
                                 e->partition = (int32_t)v;
                                 has_partition = true;
                             } else if (strcmp(key, "offset") == 0) {
-                                if (dr_number(&j, &v) < 0)
+                                if (tool_json_number(&j, &v) < 0)
                                     goto bad_json;
                                 e->offset = v;
                                 has_offset = true;
-                            } else if (dr_skip(&j) < 0) {
+                            } else if (tool_json_skip(&j) < 0) {
                                 goto bad_json;
                             }
-                        } while (dr_eat(&j, ','));
-                        if (!dr_eat(&j, '}'))
+                        } while (tool_json_eat(&j, ','));
+                        if (!tool_json_eat(&j, '}'))
                             goto bad_json;
                     }
                     if (!need_offset && !has_offset) {
@@ -209,14 +98,14 @@ static int json_parse(const char *text, size_t len, struct delete_records_entry 
                         return ERR_INVALID;
                     }
                     (*count)++;
-                } while (dr_eat(&j, ','));
-                if (!dr_eat(&j, ']'))
+                } while (tool_json_eat(&j, ','));
+                if (!tool_json_eat(&j, ']'))
                     goto bad_json;
-            } else if (dr_skip(&j) < 0) {
+            } else if (tool_json_skip(&j) < 0) {
                 goto bad_json;
             }
-        } while (dr_eat(&j, ','));
-        if (!dr_eat(&j, '}'))
+        } while (tool_json_eat(&j, ','));
+        if (!tool_json_eat(&j, '}'))
             goto bad_json;
     }
     if (version != 1) {

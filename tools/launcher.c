@@ -40,8 +40,10 @@
 #include "tools/dump_log.h"
 #include "tools/get_offsets.h"
 #include "tools/leader_election.h"
+#include "tools/log_dirs.h"
 #include "tools/metadata_quorum.h"
 #include "tools/perf_tools.h"
+#include "tools/reassign_partitions.h"
 #include "tools/storage.h"
 #include "tools/topics.h"
 #include "tools/verifiable_consumer.h"
@@ -358,6 +360,10 @@ static const struct launcher_class launcher_classes[] = {
     { "org.apache.kafka.tools.VerifiableProducer", tool_verifiable_producer_main },
     { "org.apache.kafka.tools.VerifiableConsumer", tool_verifiable_consumer_main },
     { "org.apache.kafka.tools.MetadataQuorumCommand", tool_metadata_quorum_main },
+    { "kafka.admin.LogDirsCommand", tool_log_dirs_main },
+    { "org.apache.kafka.tools.LogDirsCommand", tool_log_dirs_main },
+    { "kafka.admin.ReassignPartitionsCommand", tool_reassign_partitions_main },
+    { "org.apache.kafka.tools.reassign.ReassignPartitionsCommand", tool_reassign_partitions_main },
 };
 
 int tool_run_class_main(int argc, char **argv)

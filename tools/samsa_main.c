@@ -24,8 +24,10 @@
 #include "tools/get_offsets.h"
 #include "tools/launcher.h"
 #include "tools/leader_election.h"
+#include "tools/log_dirs.h"
 #include "tools/metadata_quorum.h"
 #include "tools/perf_tools.h"
+#include "tools/reassign_partitions.h"
 #include "tools/storage.h"
 #include "tools/topics.h"
 #include "tools/verifiable_consumer.h"
@@ -53,6 +55,8 @@ static const struct samsa_tool samsa_tools[] = {
     { "broker-api-versions", tool_broker_api_versions_main, "each broker's API versions (kafka-broker-api-versions)" },
     { "producer-perf-test", tool_producer_perf_test_main, "producer throughput and latency (kafka-producer-perf-test)" },
     { "consumer-perf-test", tool_consumer_perf_test_main, "consumer throughput (kafka-consumer-perf-test)" },
+    { "log-dirs", tool_log_dirs_main, "each broker's log directories and partition sizes (kafka-log-dirs)" },
+    { "reassign-partitions", tool_reassign_partitions_main, "move partitions' replicas between brokers (kafka-reassign-partitions)" },
     { "dump-log", tool_dump_log_main, "decode segment, index and time index files (kafka-dump-log)" },
     { "server-start", tool_server_start_main, "run samsa-server [-daemon] (kafka-server-start)" },
     { "server-stop", tool_server_stop_main, "SIGTERM running samsa-server processes (kafka-server-stop)" },

@@ -25,7 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/arena.h"
 #include "common/log.h"
+#include "kmsg.h"
+#include "tools/kclient.h"
 #include "tools/tool_common.h"
 
 #define TOPICS_CONFIGS_MAX 64
@@ -379,6 +382,62 @@ static int topics_configs_fetch(struct tool_client *c, const struct rd_kafka_met
     return 0;
 }
 
+/* The reassignments in progress, which TopicCommand shows (Adding/Removing
+ * Replicas, and a replication factor without the removing ones):
+ * ListPartitionReassignments through tools/kclient, as librdkafka 2.0.2
+ * lacks it.  Best effort like Kafka's (which skips it on an old broker):
+ * on any failure nothing is shown. */
+struct topics_reassigns {
+    struct arena a;
+    struct kmsg_list_partition_reassignments_resp resp;
+    bool ok;
+};
+
+static void topics_reassigns_get(const char *bootstrap, struct topics_reassigns *r)
+{
+    arena_init(&r->a, 1 << 14, 1u << 28);
+    r->ok = false;
+    struct kclient kc;
+    if (kclient_connect(&kc, bootstrap, 5000) < 0)
+        return;
+    struct kmsg_list_partition_reassignments_req req;
+    kmsg_list_partition_reassignments_req_init(&req); /* topics null: all */
+    int rc;
+    KCLIENT_CALL(rc, &kc, list_partition_reassignments, KMSG_API_LIST_PARTITION_REASSIGNMENTS, 0, &req, &r->a,
+                 &r->resp);
+    kclient_close(&kc);
+    r->ok = rc == 0 && r->resp.error_code == 0;
+}
+
+/* topics_reassign_find - t-p's reassignment, when one is in progress (its
+ * adding or removing replicas are still among the partition's replicas,
+ * TopicCommand's isReassignmentInProgress). */
+static const struct kmsg_list_partition_reassignments_resp_partition *
+topics_reassign_find(const struct topics_reassigns *r, const char *topic, const struct rd_kafka_metadata_partition *pm)
+{
+    if (!r->ok)
+        return NULL;
+    for (int32_t i = 0; i < r->resp.topics_count; i++) {
+        const struct kmsg_list_partition_reassignments_resp_topic *t = &r->resp.topics[i];
+        if (t->name.len != strlen(topic) || memcmp(t->name.ptr, topic, t->name.len) != 0)
+            continue;
+        for (int32_t p = 0; p < t->partitions_count; p++) {
+            const struct kmsg_list_partition_reassignments_resp_partition *rp = &t->partitions[p];
+            if (rp->partition_index != pm->id)
+                continue;
+            for (int k = 0; k < pm->replica_cnt; k++) {
+                for (int32_t j = 0; j < rp->adding_replicas_count; j++)
+                    if (rp->adding_replicas[j] == pm->replicas[k])
+                        return rp;
+                for (int32_t j = 0; j < rp->removing_replicas_count; j++)
+                    if (rp->removing_replicas[j] == pm->replicas[k])
+                        return rp;
+            }
+        }
+    }
+    return NULL;
+}
+
 static int topics_describe(struct tool_client *c, const struct topics_args *a,
                            const struct rd_kafka_metadata *md, const struct rd_kafka_metadata_topic **sel, int n)
 {
@@ -401,11 +460,17 @@ static int topics_describe(struct tool_client *c, const struct topics_args *a,
         free(min_isr);
         return topics_fail(err);
     }
+    struct topics_reassigns ra;
+    topics_reassigns_get(a->bootstrap, &ra);
     for (int i = 0; i < n; i++) {
         const struct rd_kafka_metadata_topic *t = sel[i];
         const char *configs = texts[i] ? texts[i] : "";
         if (describe_configs && (!a->with_overrides || configs[0])) {
             int rf = t->partition_cnt > 0 ? t->partitions[0].replica_cnt : 0;
+            const struct kmsg_list_partition_reassignments_resp_partition *rp =
+                t->partition_cnt > 0 ? topics_reassign_find(&ra, t->topic, &t->partitions[0]) : NULL;
+            if (rp) /* TopicCommand: the target's size */
+                rf = rp->replicas_count - rp->removing_replicas_count;
             printf("Topic: %s\tPartitionCount: %d\tReplicationFactor: %d\tConfigs: %s\n", t->topic,
                    t->partition_cnt, rf, configs);
         }
@@ -438,10 +503,19 @@ static int topics_describe(struct tool_client *c, const struct topics_args *a,
             topics_print_ids(pm->replicas, pm->replica_cnt);
             printf("\tIsr: ");
             topics_print_ids(pm->isrs, pm->isr_cnt);
+            const struct kmsg_list_partition_reassignments_resp_partition *rp =
+                topics_reassign_find(&ra, t->topic, pm);
+            if (rp) {
+                printf("\tAdding Replicas: ");
+                topics_print_ids(rp->adding_replicas, rp->adding_replicas_count);
+                printf("\tRemoving Replicas: ");
+                topics_print_ids(rp->removing_replicas, rp->removing_replicas_count);
+            }
             printf("\n");
         }
         free(parts);
     }
+    arena_deinit(&ra.a);
     for (int i = 0; i < n; i++)
         free(texts[i]);
     free(texts);

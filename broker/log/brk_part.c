@@ -547,6 +547,22 @@ static void parts_remove_topic(struct brk_parts *parts, const uint8_t topic_id[1
         ASSERT(parts_rehash(parts, parts->slot_count) == 0);
 }
 
+/* parts_remove_moved - this node is no longer a replica of (t, pid) (a
+ * reassignment finished or was cancelled): drop the local copy, as Kafka's
+ * StopReplica with delete does. */
+static void parts_remove_moved(struct brk_parts *parts, const struct ctrl_topic *t, int32_t pid)
+{
+    const struct brk_part *p = brk_parts_find(parts, t->topic_id, pid);
+    for (int32_t i = 0; p && i < parts->count; i++) { /* (a hash lookup first: most changes are not ours) */
+        if (parts->list[i] != p)
+            continue;
+        log_info("parts", "no longer a replica here: removing the local copy topic=%s partition=%d", t->name, pid);
+        parts_remove_at(parts, i);
+        ASSERT(parts_rehash(parts, parts->slot_count) == 0);
+        return;
+    }
+}
+
 static void topic_reconfigure(struct brk_parts *parts, const struct ctrl_topic *t)
 {
     for (int32_t i = 0; i < parts->count; i++) {
@@ -590,6 +606,8 @@ void brk_parts_apply(struct brk_parts *parts, const struct ctrl_image *img, cons
             if (rc < 0)
                 log_error("parts", "partition unavailable topic=%s partition=%d error=\"%s\"", t->name, pid,
                           err_str(rc));
+        } else {
+            parts_remove_moved(parts, t, pid);
         }
         return;
     }
