@@ -10,7 +10,7 @@ Proves, 3 nodes, topic RF=3 with a librdkafka producer (acks=all) writing:
     controlled.shutdown.retry.backoff.ms), and its log says the controller
     confirmed.  Today the ISR is the leader alone, so its partitions go
     leaderless (LEADER_NOT_AVAILABLE) until it returns; restarted, it leads
-    them again and takes writes.  With SAMSA_REPLICATION=1 (partition
+    them again and takes writes.  With partition replication (it has landed;
     replication landed) another ISR member leads them before the exit and
     the producer's writes to them keep succeeding while the victim is down.
   - SIGTERM to the active controller: the same, a successor controller, and
@@ -31,7 +31,7 @@ from samsacluster import Cluster, metadata_once  # noqa: E402
 from confluent_kafka import Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
-REPLICATION = os.environ.get("SAMSA_REPLICATION") == "1"
+REPLICATION = True  # partition replication has landed: its assertions always run
 TOPIC = "cs-topic"
 PARTS = 3
 BOUND_S = 3.0  # controlled.shutdown.max.retries=2 x controlled.shutdown.retry.backoff.ms=1500

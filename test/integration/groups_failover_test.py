@@ -14,7 +14,7 @@ another broker; a fenced coordinator's partitions go leaderless):
   - a new consumer in the group starts exactly at the committed offsets;
   - SIGTERM of the coordinator (controlled shutdown): it drops the group
     when the controller takes its partition away, before it exits.
-With SAMSA_REPLICATION=1 (partition replication landed): after the kill -9
+With partition replication (landed): after the kill -9
 another live broker becomes the coordinator, loads the group from its
 replica of the partition, and the consumer finishes without the old
 coordinator coming back, resuming from its commits.
@@ -32,7 +32,7 @@ from samsanode import group_partition  # noqa: E402
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
-REPLICATION = os.environ.get("SAMSA_REPLICATION") == "1"
+REPLICATION = True  # partition replication has landed: its assertions always run
 TOPIC = "gf-topic"
 GROUP = "gf-group"
 PARTS = 4
