@@ -22,9 +22,8 @@
 #  5. the tutorial's KRaft single-node and 3-node compose files, verbatim
 #     but for `image:` (test/docker/fixtures), come up and serve clients;
 #  6. a consumer group through any broker (kcat -G bootstrapped at one broker);
-#  7. pending: the REPLICATION stage (SAMSA_DOCKER_REPLICATION=1, off until partition
-#     replication lands; when off it is reported as not run, never as
-#     passed): RF=3 + min.insync.replicas=2 acks=all through a docker kill
+#  7. the REPLICATION stage (SAMSA_DOCKER_REPLICATION=0 turns it off; then it is
+#     reported as not run, never as passed): RF=3 + min.insync.replicas=2 acks=all through a docker kill
 #     mid-stream, nothing acknowledged lost, the node rejoins the ISR, and
 #     leadership moves before a docker stop'd node exits.
 # Ends with `docker: N passed, N failed`; exits 0 only if nothing failed.
@@ -299,7 +298,7 @@ else
     bad "metadata-quorum reports no active controller (got '$lid')"
 fi
 
-# ---- 6. replication stage (off until partition replication lands) ---------
+# ---- 6. replication stage ------------------------------------------------
 
 replication_stage() {
     # RF=3, min.insync.replicas=2, acks=all, a docker kill mid-stream.
@@ -337,8 +336,8 @@ replication_stage() {
         bash -c "[ -n '$newlead' ] && [ '$newlead' != '$lead' ] && docker logs kafka-$lead 2>&1 | grep -qi 'controlled shutdown'"
     docker start "kafka-$lead" >/dev/null
 }
-if [ "${SAMSA_DOCKER_REPLICATION:-0}" = 1 ]; then
-    say "replication stage (SAMSA_DOCKER_REPLICATION=1)"
+if [ "${SAMSA_DOCKER_REPLICATION:-1}" = 1 ]; then
+    say "replication stage"
     replication_stage
 else
     notrun=$((notrun + 5))
