@@ -217,8 +217,8 @@ static int16_t create_one(struct brk_req *req, const struct kmsg_create_topics_r
             return KERR_INVALID_REPLICA_ASSIGNMENT;
         }
         int32_t nb = as->broker_ids_count > 0 ? as->broker_ids_count : 0;
-        int rc = ctrl_plan_assignment_check(ctrl_metadata(srv->ctrl), (const int32_t *const *)&as->broker_ids, &nb, 1, rf_seen, pi, msg,
-                                            msg_size);
+        int rc = ctrl_plan_assignment_check(ctrl_metadata(srv->ctrl), (const int32_t *const *)&as->broker_ids, &nb,
+                                            1, rf_seen, pi, msg, msg_size);
         if (rc < 0)
             return brk_kerr_from_err(rc);
         rf_seen = nb;

@@ -665,8 +665,8 @@ void brk_h_sync_group(struct brk_req *req)
         as[i] = (struct brk_group_assignment_in){ m.assignments[i].member_id, m.assignments[i].assignment };
     struct brk_group_sync_req sr = { .group_id = m.group_id, .member_id = m.member_id,
                                      .group_instance_id = m.group_instance_id, .protocol_type = m.protocol_type,
-                                     .protocol_name = m.protocol_name, .generation_id = m.generation_id, .assignment_count = m.assignments_count,
-                                     .assignments = as };
+                                     .protocol_name = m.protocol_name, .generation_id = m.generation_id,
+                                     .assignment_count = m.assignments_count, .assignments = as };
     brk_groups_sync(srv->groups, &sr, clock_wall_ms(), req); /* answers through sync_done */
 }
 

@@ -720,8 +720,9 @@ static void static_store_free(struct static_store *ss)
 /* static_store_done - Kafka's storeGroup callback in
  * updateStaticMemberAndRebalance: answer the join with the current
  * generation and the leader from before the replacement; on failure undo
- * the replacement (the old member id is current again) and answer the
- * error.  Nothing to do when the waiter was answered meanwhile (a rebalance
+ * the replacement (the old member id is current again; unlike Kafka, the
+ * protocols the rejoin sent stay, which a later rejoin overwrites anyway)
+ * and answer the error.  Nothing to do when the waiter was answered meanwhile (a rebalance
  * took it over, the member was fenced again or removed). */
 static void static_store_done(void *arg, int rc)
 {
@@ -1213,7 +1214,7 @@ int brk_groups_describe(const struct brk_groups *gs, struct bytes group_id, stru
     int rc = 0;
     out->found = true;
     out->state = g->state;
-    out->protocol_type = brk_group_arena_copy(a, g->protocol_type.null ? bytes_make("", 0) : own_bytes(&g->protocol_type), &rc);
+    out->protocol_type = brk_group_arena_copy(a, own_bytes_or_empty(&g->protocol_type), &rc);
     bool stable = g->state == BRK_GROUP_STABLE;
     if (stable && !g->protocol.null)
         out->protocol = brk_group_arena_copy(a, own_bytes(&g->protocol), &rc);
@@ -1226,8 +1227,8 @@ int brk_groups_describe(const struct brk_groups *gs, struct bytes group_id, stru
         struct brk_group_member_desc *d = &out->members[i];
         d->member_id = brk_group_arena_copy(a, own_bytes(&m->id), &rc);
         d->group_instance_id = brk_group_arena_copy(a, own_bytes(&m->instance_id), &rc);
-        d->client_id = brk_group_arena_copy(a, m->client_id.null ? bytes_make("", 0) : own_bytes(&m->client_id), &rc);
-        d->client_host = brk_group_arena_copy(a, m->client_host.null ? bytes_make("", 0) : own_bytes(&m->client_host), &rc);
+        d->client_id = brk_group_arena_copy(a, own_bytes_or_empty(&m->client_id), &rc);
+        d->client_host = brk_group_arena_copy(a, own_bytes_or_empty(&m->client_host), &rc);
         d->metadata = bytes_make("", 0);
         d->assignment = bytes_make("", 0);
         if (stable) {
@@ -1255,8 +1256,7 @@ int brk_groups_list(const struct brk_groups *gs, struct arena *a, struct brk_gro
         if (g->state == BRK_GROUP_DEAD)
             continue;
         l[k].group_id = brk_group_arena_copy(a, own_bytes(&g->id), &rc);
-        l[k].protocol_type = brk_group_arena_copy(a, g->protocol_type.null ? bytes_make("", 0) : own_bytes(&g->protocol_type),
-                                        &rc);
+        l[k].protocol_type = brk_group_arena_copy(a, own_bytes_or_empty(&g->protocol_type), &rc);
         l[k].state = g->state;
         k++;
     }

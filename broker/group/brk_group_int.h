@@ -114,6 +114,12 @@ static inline struct bytes own_bytes(const struct own *o)
     return bytes_make(o->p ? (const void *)o->p : (const void *)"", o->len);
 }
 
+/* own_bytes_or_empty - o's bytes, "" for a null one. */
+static inline struct bytes own_bytes_or_empty(const struct own *o)
+{
+    return o->null ? bytes_make("", 0) : own_bytes(o);
+}
+
 static inline bool own_eq(const struct own *o, struct bytes b)
 {
     return !o->null && bytes_eq(own_bytes(o), b);
