@@ -71,6 +71,7 @@ struct brk_ctx {
     enum brk_stop_phase stop_phase;
     int64_t stop_phase_ns;           /* when the current phase began */
     int64_t stop_heartbeat_ns;       /* last want_shut_down heartbeat sent */
+    bool shut_down_asked;            /* the controlled shutdown began: heartbeats say want_shut_down */
     struct brk_listener listeners[CONFIG_LISTENERS_MAX];
     int listener_count;
     struct brk_req *fetch_waiters;   /* parked Fetch requests (long poll) */

@@ -354,9 +354,11 @@ static void heartbeat_send(struct brk_ctx *srv)
 {
     struct ctrl_heartbeat hb = { .broker_id = srv->node->node_id, .broker_epoch = srv->broker_epoch,
                                  .metadata_offset = ctrl_image_applied_offset(ctrl_metadata(srv->ctrl)),
-                                 /* every phase of a stop says so: a successor controller that hears
-                                  * this broker after the handover must not unfence it again */
-                                 .want_shut_down = srv->stop_phase != BRK_STOP_NONE };
+                                 /* once asked, every later phase says so too: a successor controller
+                                  * that hears this broker after the handover must not unfence it
+                                  * again (a skipped controlled shutdown - a single node - never asks,
+                                  * so its partitions keep their leader until it is back) */
+                                 .want_shut_down = srv->shut_down_asked };
     ctrl_broker_heartbeat(srv->ctrl, &hb);
 }
 
@@ -398,6 +400,7 @@ static void stop_advance(struct brk_ctx *srv)
         bool broker = (srv->node->roles & CONFIG_ROLE_BROKER) != 0;
         if (broker && srv->registered && srv->node->controlled_shutdown_enable && other_broker_alive(srv)) {
             stop_phase_set(srv, BRK_STOP_CONTROLLED);
+            srv->shut_down_asked = true;
             log_info("server", "controlled shutdown: asking the controller to move this broker's leadership "
                      "(at most %lld ms: controlled.shutdown.max.retries x controlled.shutdown.retry.backoff.ms)",
                      (long long)controlled_shutdown_bound_ms(srv));
