@@ -205,8 +205,9 @@ class Cluster:
             time.sleep(0.1)
 
     def coordinator(self, group, timeout_s=30):
-        """The broker that coordinates group, as FindCoordinator names it."""
-        err, nid, _, _ = self.find_coordinator(self.brokers()[0], group, timeout_s=timeout_s)
+        """The broker that coordinates group, as FindCoordinator names it (asked of a live broker)."""
+        live = [b for b in self.brokers() if b.alive()]
+        err, nid, _, _ = self.find_coordinator(live[0], group, timeout_s=timeout_s)
         if err != 0:
             self.fail("FindCoordinator %s: error %d" % (group, err))
         return self.node(nid)
