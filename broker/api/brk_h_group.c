@@ -47,6 +47,7 @@
 #include "broker/api/brk_kerr.h"
 #include "broker/group/brk_offsets_topic.h"
 #include "broker/log/brk_part.h"
+#include "broker/replica/brk_replica.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "controller/ctrl.h"
@@ -173,18 +174,73 @@ static int16_t coord_check(struct brk_req *req, struct bytes group_id)
 
 /* ---- writes to __consumer_offsets ---- */
 
+/* A group write is answered once committed - the HW passed it, so every ISR
+ * member has it (Kafka appends to __consumer_offsets with acks=all): a
+ * commit acknowledged before a coordinator failover is there after it.  The
+ * wait is bounded by the ISR rules (a lagging follower leaves the ISR after
+ * replica.lag.time.max.ms; below min.insync.replicas the answer is an
+ * error). */
 struct store_op {
     struct brk_ctx *srv;
     struct brk_part *part;
     void *arg;
     brk_groups_store_done_cb done;
+    int32_t records;
+    int32_t leader_epoch;
+    int64_t base;                   /* the batch's first offset, once appended */
+    struct brk_part_waiter waiter;  /* linked while waiting for the HW */
+    struct store_op *prev, *next;   /* on store_parked while linked */
 };
+
+static struct store_op *store_parked; /* writes waiting for the HW (state thread) */
+
+static void store_finish(struct store_op *op, int rc)
+{
+    if (op->waiter.part) {
+        brk_part_unwait(&op->waiter);
+        if (op->prev)
+            op->prev->next = op->next;
+        else
+            store_parked = op->next;
+        if (op->next)
+            op->next->prev = op->prev;
+    }
+    op->done(op->arg, rc);
+    free(op);
+}
+
+/* Committed yet?  True with *rc set when the write is settled. */
+static bool store_settled(struct store_op *op, int *rc)
+{
+    int16_t ec = 0;
+    if (!brk_replica_acked(op->part, op->leader_epoch, op->base + op->records, &ec))
+        return false;
+    *rc = ec == 0 ? 0 : ec == KERR_NOT_LEADER_OR_FOLLOWER ? ERR_NOT_LEADER : ERR_TIMEOUT;
+    return true;
+}
+
+static void store_wake(struct brk_part_waiter *w, enum brk_part_event ev, uint64_t round)
+{
+    (void)round;
+    struct store_op *op = w->owner;
+    int rc = ERR_NOT_LEADER;
+    if (ev == BRK_PART_GONE || store_settled(op, &rc))
+        store_finish(op, rc);
+}
 
 static void store_append_cb(void *arg, int rc)
 {
     struct store_op *op = arg;
-    op->done(op->arg, rc);
-    free(op);
+    if (rc == 0 && !op->part->closing_in && !store_settled(op, &rc)) {
+        brk_part_wait(op->part, &op->waiter, op, store_wake);
+        op->prev = NULL;
+        op->next = store_parked;
+        if (store_parked)
+            store_parked->prev = op;
+        store_parked = op;
+        return;
+    }
+    store_finish(op, rc);
 }
 
 static int offsets_store(void *ctx, struct bytes group_id, const struct brk_offsets_topic_record *recs, int32_t n,
@@ -206,10 +262,10 @@ static int offsets_store(void *ctx, struct bytes group_id, const struct brk_offs
         rc = op ? 0 : ERR_LIMIT;
     }
     if (rc == 0) {
-        *op = (struct store_op){ srv, part, arg, done };
-        int64_t base = 0;
+        *op = (struct store_op){ .srv = srv, .part = part, .arg = arg, .done = done, .records = n,
+                                 .leader_epoch = part->leader_epoch };
         /* the log copies the batch: b can go once this returns */
-        rc = brk_plog_append(part->plog, buf_bytes(&b), part->leader_epoch, now_ms, &base, store_append_cb, op);
+        rc = brk_plog_append(part->plog, buf_bytes(&b), part->leader_epoch, now_ms, &op->base, store_append_cb, op);
         if (rc < 0)
             free(op);
     }
@@ -378,6 +434,8 @@ int brk_h_group_start(struct brk_ctx *srv)
 
 void brk_h_group_stop(struct brk_ctx *srv)
 {
+    while (store_parked) /* writes still waiting for the HW get their answer first */
+        store_finish(store_parked, ERR_SHUTDOWN);
     if (srv->groups_ev)
         event_free(srv->groups_ev);
     srv->groups_ev = NULL;
