@@ -10,7 +10,11 @@
  *                 │ a metadata change, the partition going away; or the timer
  *                 └──────► evaluate again / respond with what there is
  *
- * Reads return whole batches exactly as stored; the first non-empty
+ * Fetch v0-3 (clients that cannot read v2 batches): each partition's read
+ * is down-converted in place in the fetch buffer to an uncompressed magic 0
+ * (v0-1) or magic 1 (v2-3) message set within the partition's limit
+ * (broker/log/brk_legacy.h), as Kafka 3.x does.  v4+ reads return whole
+ * batches exactly as stored; the first non-empty
  * partition always gets at least one whole batch even past max_bytes
  * (KIP-74).  Without transactions the last stable offset is the high
  * watermark and there are no aborted transactions, so read_committed
@@ -35,6 +39,7 @@
 
 #include "broker/api/brk_h.h"
 #include "broker/api/brk_kerr.h"
+#include "broker/log/brk_legacy.h"
 #include "broker/log/brk_part.h"
 #include "broker/replica/brk_replica.h"
 #include "common/log.h"
@@ -123,6 +128,28 @@ static bool fetch_replica_check(struct fetch_state *st, struct brk_part *part,
         return false;
     }
     return true;
+}
+
+/* Fetch v0-3: replace scratch[start..] (v2 batches just read) by the same
+ * records as a magic 0/1 message set of at most limit bytes (at least one
+ * message when first).  Returns 0 or an ERR_* code (scratch back at start). */
+static int fetch_down_convert(int16_t version, int64_t fetch_offset, size_t limit, bool first, struct buf *scratch,
+                              size_t start)
+{
+    struct buf conv, inflate;
+    buf_init(&conv, 0);
+    buf_init(&inflate, 64u << 20); /* one batch's inflated records */
+    int8_t magic = version <= 1 ? BRK_LEGACY_MAGIC_V0 : BRK_LEGACY_MAGIC_V1;
+    int rc = brk_legacy_from_v2(bytes_make(scratch->ptr + start, scratch->len - start), magic, fetch_offset, limit,
+                                first, &conv, &inflate);
+    scratch->len = start;
+    if (rc == 0)
+        rc = buf_append(scratch, conv.ptr, conv.len);
+    if (rc < 0)
+        scratch->len = start;
+    buf_deinit(&conv);
+    buf_deinit(&inflate);
+    return rc;
 }
 
 /*
@@ -234,6 +261,16 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
                 scratch->len = start;
                 rp->error_code = brk_kerr_from_err(rc);
                 continue;
+            }
+            if (st->version < 4 && scratch->len > start) {
+                rc = fetch_down_convert(st->version, p->fetch_offset, (size_t)limit, total == 0, scratch, start);
+                if (rc < 0) {
+                    log_warn("fetch", "down-conversion to magic %d failed topic=%s partition=%d offset=%lld "
+                             "error=\"%s\"", st->version <= 1 ? 0 : 1, part->topic, part->partition,
+                             (long long)p->fetch_offset, err_str(rc));
+                    rp->error_code = brk_kerr_from_err(rc);
+                    continue;
+                }
             }
             size_t n = scratch->len - start;
             ready += next < hw && (int64_t)n < limit ? limit : (int64_t)n;

@@ -18,9 +18,11 @@
  *
  * Batches are never re-encoded: the request's own bytes are validated (CRC),
  * their base offset and leader epoch are patched in the log's copy, and that
- * copy is what Fetch serves byte for byte.  Versions 0-2 (magic 0/1 message
- * sets) are advertised only so librdkafka enables compression, and answered
- * UNSUPPORTED_VERSION per partition, as Kafka 4 does.
+ * copy is what Fetch serves byte for byte.  Versions 0-2 carry magic 0/1
+ * message sets: each partition's set is converted to one uncompressed v2
+ * batch in the request's arena (broker/log/brk_legacy.h; a CRC-32 mismatch
+ * is CORRUPT_MESSAGE), as Kafka 3.x does, and that batch then takes the v3+
+ * path below unchanged.
  *
  * Idempotent batches (a producer id >= 0) go through the partition's
  * producer state (broker/log/brk_pstate.h) in three calls kept apart from
@@ -35,6 +37,7 @@
 #include <string.h>
 
 #include "broker/log/brk_batch.h"
+#include "broker/log/brk_legacy.h"
 #include "broker/api/brk_h.h"
 #include "broker/api/brk_kerr.h"
 #include "broker/log/brk_part.h"
@@ -271,13 +274,45 @@ static int16_t produce_duplicate(struct produce_state *st, struct brk_part *part
     return KERR_REQUEST_TIMED_OUT; /* could not wait: no memory */
 }
 
+/* Produce v0-2: replace p->records (a magic 0/1 message set) by one v2
+ * batch in the request's arena, which lives until the append's callback. */
+static int16_t produce_legacy_convert(struct brk_req *req, const struct brk_part *part,
+                                      struct kmsg_produce_req_partition *p)
+{
+    size_t max_bytes = part->max_message_bytes > 0 ? (size_t)part->max_message_bytes : 1;
+    struct buf out, scratch;
+    buf_init(&out, max_bytes);
+    buf_init(&scratch, 4 * max_bytes + (1u << 20)); /* an inner set: ~30 bytes more a record than v2 */
+    int rc = brk_legacy_to_v2(p->records, &out, &scratch);
+    uint8_t *copy = rc > 0 ? arena_alloc(&req->arena, out.len) : NULL;
+    if (copy) {
+        memcpy(copy, out.ptr, out.len);
+        p->records = bytes_make(copy, out.len);
+    }
+    size_t out_len = out.len;
+    buf_deinit(&out);
+    buf_deinit(&scratch);
+    if (rc < 0) {
+        log_debug("produce", "rejected magic 0/1 message set topic=%s partition=%d version=%d error=\"%s\"",
+                  part->topic, part->partition, req->hdr.api_version, err_str(rc));
+        if (rc == ERR_LIMIT)
+            return KERR_MESSAGE_TOO_LARGE;
+        if (rc == ERR_UNSUPPORTED)
+            return KERR_UNSUPPORTED_COMPRESSION_TYPE;
+        if (rc == ERR_INVALID)
+            return KERR_INVALID_RECORD;
+        return brk_kerr_from_err(rc);
+    }
+    if (!copy && out_len > 0)
+        return KERR_UNKNOWN_SERVER_ERROR;
+    return KERR_NONE;
+}
+
 static int16_t produce_partition(struct produce_state *st, const struct ctrl_topic *t,
                                  struct kmsg_produce_req_partition *p, struct kmsg_produce_resp_partition *rp)
 {
     struct brk_req *req = st->req;
     struct brk_ctx *srv = brk_req_ctx(req);
-    if (req->hdr.api_version < 3)
-        return KERR_UNSUPPORTED_VERSION;
     if (!t)
         return KERR_UNKNOWN_TOPIC_OR_PARTITION;
     struct brk_part *part = brk_parts_find(srv->parts, t->topic_id, p->index);
@@ -288,6 +323,11 @@ static int16_t produce_partition(struct produce_state *st, const struct ctrl_top
         return KERR_NOT_LEADER_OR_FOLLOWER;
     if (!p->records.ptr || p->records.len == 0)
         return KERR_INVALID_RECORD;
+    if (req->hdr.api_version < 3) {
+        int16_t lec = produce_legacy_convert(req, part, p);
+        if (lec != KERR_NONE)
+            return lec;
+    }
     struct brk_batch_summary sum;
     int rc = brk_batch_validate_produce(p->records, part->max_message_bytes, &sum);
     if (rc < 0) {
