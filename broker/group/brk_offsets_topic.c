@@ -278,80 +278,16 @@ int brk_offsets_topic_group_value_decode(struct bytes in, struct arena *a, struc
 
 /* ---- batches ---- */
 
-static int record_encode(struct buf *out, const struct brk_offsets_topic_record *rec, int32_t offset_delta)
-{
-    size_t start = out->len;
-    int rc = kwire_write_i8(out, 0); /* attributes */
-    if (rc == 0)
-        rc = kwire_write_varlong(out, 0); /* timestampDelta */
-    if (rc == 0)
-        rc = kwire_write_varint(out, offset_delta);
-    if (rc == 0 && rec->key.len > INT32_MAX)
-        rc = ERR_LIMIT;
-    if (rc == 0)
-        rc = kwire_write_varint(out, (int32_t)rec->key.len);
-    if (rc == 0)
-        rc = kwire_write_raw(out, rec->key.ptr, rec->key.len);
-    if (rc == 0 && rec->value.len > INT32_MAX)
-        rc = ERR_LIMIT;
-    if (rc == 0)
-        rc = kwire_write_varint(out, rec->value.ptr ? (int32_t)rec->value.len : -1);
-    if (rc == 0 && rec->value.ptr)
-        rc = kwire_write_raw(out, rec->value.ptr, rec->value.len);
-    if (rc == 0)
-        rc = kwire_write_varint(out, 0); /* headers */
-    if (rc < 0)
-        return rc;
-    size_t body = out->len - start;
-    if (body > INT32_MAX / 2)
-        return ERR_LIMIT;
-    /* the record's length is a zigzag varint: for len >= 0 that is uvarint(2*len) */
-    return kwire_insert_uvarint(out, start, (uint32_t)body * 2u);
-}
-
 int brk_offsets_topic_batch_encode(struct buf *out, const struct brk_offsets_topic_record *recs, int32_t n,
                                    int64_t now_ms)
 {
-    ASSERT(n >= 1);
-    size_t start = out->len;
-    int rc = kwire_write_i64(out, 0); /* baseOffset: assigned by brk_plog_append */
-    size_t len_pos = 0;
-    if (rc == 0)
-        rc = kwire_reserve_i32(out, &len_pos);
-    if (rc == 0)
-        rc = kwire_write_i32(out, -1); /* partitionLeaderEpoch: patched on append */
-    if (rc == 0)
-        rc = kwire_write_i8(out, BRK_BATCH_MAGIC_V2);
-    size_t crc_pos = 0;
-    if (rc == 0)
-        rc = kwire_reserve_i32(out, &crc_pos);
-    if (rc == 0)
-        rc = kwire_write_i16(out, 0); /* attributes: no codec, CreateTime */
-    if (rc == 0)
-        rc = kwire_write_i32(out, n - 1);
-    if (rc == 0)
-        rc = kwire_write_i64(out, now_ms);
-    if (rc == 0)
-        rc = kwire_write_i64(out, now_ms);
-    if (rc == 0)
-        rc = kwire_write_i64(out, -1); /* producerId */
-    if (rc == 0)
-        rc = kwire_write_i16(out, -1);
-    if (rc == 0)
-        rc = kwire_write_i32(out, -1); /* baseSequence */
-    if (rc == 0)
-        rc = kwire_write_i32(out, n);
+    size_t start = 0;
+    int rc = brk_batch_write_begin(out, n, now_ms, now_ms, &start);
     for (int32_t i = 0; rc == 0 && i < n; i++)
-        rc = record_encode(out, &recs[i], i);
+        rc = brk_batch_write_record(out, 0, i, recs[i].key.ptr ? recs[i].key : bytes_make("", 0), recs[i].value);
     if (rc == 0)
-        rc = kwire_patch_size(out, len_pos);
-    if (rc < 0)
-        return rc;
-    ASSERT(out->len - start >= BRK_BATCH_HDR_BYTES);
-    uint32_t crc = crc32c(0, out->ptr + start + BRK_BATCH_OFF_ATTRIBUTES,
-                          out->len - start - BRK_BATCH_OFF_ATTRIBUTES);
-    kwire_patch_i32(out, crc_pos, (int32_t)crc);
-    return 0;
+        rc = brk_batch_write_end(out, start);
+    return rc;
 }
 
 /* records_decode - every keyed record of one uncompressed batch, through the

@@ -8,6 +8,7 @@
 
 #include "common/be.h"
 #include "common/crc32c.h"
+#include "common/kwire.h"
 #include "common/log.h"
 
 int brk_batch_parse(const uint8_t *p, size_t len, struct brk_batch_hdr *out)
@@ -113,4 +114,78 @@ void brk_batch_patch(uint8_t *batch, int64_t base_offset, int32_t leader_epoch)
     ASSERT(base_offset >= 0);
     be_put64(batch + BRK_BATCH_OFF_BASE_OFFSET, (uint64_t)base_offset);
     be_put32(batch + BRK_BATCH_OFF_LEADER_EPOCH, (uint32_t)leader_epoch);
+}
+
+int brk_batch_write_begin(struct buf *out, int32_t count, int64_t base_ts_ms, int64_t max_ts_ms, size_t *start_out)
+{
+    ASSERT(count >= 1);
+    *start_out = out->len;
+    int rc = kwire_write_i64(out, 0); /* baseOffset: assigned by the append */
+    if (rc == 0)
+        rc = kwire_write_i32(out, 0); /* batchLength: brk_batch_write_end */
+    if (rc == 0)
+        rc = kwire_write_i32(out, -1); /* partitionLeaderEpoch: patched on append */
+    if (rc == 0)
+        rc = kwire_write_i8(out, BRK_BATCH_MAGIC_V2);
+    if (rc == 0)
+        rc = kwire_write_i32(out, 0); /* crc: brk_batch_write_end */
+    if (rc == 0)
+        rc = kwire_write_i16(out, 0); /* attributes: uncompressed, CreateTime */
+    if (rc == 0)
+        rc = kwire_write_i32(out, count - 1);
+    if (rc == 0)
+        rc = kwire_write_i64(out, base_ts_ms);
+    if (rc == 0)
+        rc = kwire_write_i64(out, max_ts_ms);
+    if (rc == 0)
+        rc = kwire_write_i64(out, -1); /* producerId */
+    if (rc == 0)
+        rc = kwire_write_i16(out, -1);
+    if (rc == 0)
+        rc = kwire_write_i32(out, -1); /* baseSequence */
+    if (rc == 0)
+        rc = kwire_write_i32(out, count);
+    return rc;
+}
+
+int brk_batch_write_record(struct buf *out, int64_t ts_delta_ms, int32_t offset_delta, struct bytes key,
+                           struct bytes value)
+{
+    if (key.len > INT32_MAX / 4 || value.len > INT32_MAX / 4)
+        return ERR_LIMIT;
+    size_t start = out->len;
+    int rc = kwire_write_i8(out, 0); /* attributes */
+    if (rc == 0)
+        rc = kwire_write_varlong(out, ts_delta_ms);
+    if (rc == 0)
+        rc = kwire_write_varint(out, offset_delta);
+    if (rc == 0)
+        rc = kwire_write_varint(out, key.ptr ? (int32_t)key.len : -1);
+    if (rc == 0 && key.ptr)
+        rc = kwire_write_raw(out, key.ptr, key.len);
+    if (rc == 0)
+        rc = kwire_write_varint(out, value.ptr ? (int32_t)value.len : -1);
+    if (rc == 0 && value.ptr)
+        rc = kwire_write_raw(out, value.ptr, value.len);
+    if (rc == 0)
+        rc = kwire_write_varint(out, 0); /* headers */
+    if (rc < 0)
+        return rc;
+    size_t body = out->len - start;
+    if (body > INT32_MAX / 2)
+        return ERR_LIMIT;
+    /* the record's length is a zigzag varint: for len >= 0 that is uvarint(2*len) */
+    return kwire_insert_uvarint(out, start, (uint32_t)body * 2u);
+}
+
+int brk_batch_write_end(struct buf *out, size_t start)
+{
+    ASSERT(out->len >= start + BRK_BATCH_HDR_BYTES);
+    size_t total = out->len - start;
+    if (total - BRK_BATCH_LOG_OVERHEAD_BYTES > INT32_MAX)
+        return ERR_LIMIT;
+    be_put32(out->ptr + start + BRK_BATCH_OFF_LENGTH, (uint32_t)(total - BRK_BATCH_LOG_OVERHEAD_BYTES));
+    uint32_t crc = crc32c(0, out->ptr + start + BRK_BATCH_OFF_ATTRIBUTES, total - BRK_BATCH_OFF_ATTRIBUTES);
+    be_put32(out->ptr + start + BRK_BATCH_OFF_CRC, crc);
+    return 0;
 }

@@ -118,6 +118,21 @@ MUST_CHECK int brk_batch_validate_produce(struct bytes records, int32_t max_mess
  */
 void brk_batch_set_log_append_time(uint8_t *batch, int64_t ts_ms);
 
+/*
+ * Writing one uncompressed v2 batch (CreateTime, no producer id; baseOffset
+ * 0 and partitionLeaderEpoch -1 until the append patches them), for the
+ * broker's own records (__consumer_offsets) and converted old formats:
+ * brk_batch_write_begin appends the header for `count` records and sets
+ * *start_out; brk_batch_write_record appends one record (key/value ptr NULL:
+ * null; no headers); brk_batch_write_end fills in batchLength and the CRC.
+ * Each returns 0 or ERR_LIMIT (past out's cap_max) / -ENOMEM.
+ */
+MUST_CHECK int brk_batch_write_begin(struct buf *out, int32_t count, int64_t base_ts_ms, int64_t max_ts_ms,
+                                     size_t *start_out);
+MUST_CHECK int brk_batch_write_record(struct buf *out, int64_t ts_delta_ms, int32_t offset_delta, struct bytes key,
+                                      struct bytes value);
+MUST_CHECK int brk_batch_write_end(struct buf *out, size_t start);
+
 /* brk_batch_patch - write baseOffset and partitionLeaderEpoch (outside the CRC). */
 void brk_batch_patch(uint8_t *batch, int64_t base_offset, int32_t leader_epoch);
 

@@ -14,7 +14,6 @@
 #include "broker/log/brk_records.h"
 #include "common/be.h"
 #include "common/compress.h"
-#include "common/crc32c.h"
 #include "common/kwire.h"
 #include "common/log.h"
 
@@ -136,33 +135,7 @@ struct legacy_writer {
 static int legacy_record_cb(void *arg, const struct legacy_msg *m)
 {
     struct legacy_writer *w = arg;
-    struct buf *out = w->out;
-    size_t start = out->len;
-    if (m->key.len > INT32_MAX / 4 || m->value.len > INT32_MAX / 4)
-        return ERR_LIMIT;
-    int rc = kwire_write_i8(out, 0); /* attributes */
-    if (rc == 0)
-        rc = kwire_write_varlong(out, m->timestamp_ms - w->base_ts_ms);
-    if (rc == 0)
-        rc = kwire_write_varint(out, w->index);
-    if (rc == 0)
-        rc = kwire_write_varint(out, m->key.ptr ? (int32_t)m->key.len : -1);
-    if (rc == 0 && m->key.ptr)
-        rc = kwire_write_raw(out, m->key.ptr, m->key.len);
-    if (rc == 0)
-        rc = kwire_write_varint(out, m->value.ptr ? (int32_t)m->value.len : -1);
-    if (rc == 0 && m->value.ptr)
-        rc = kwire_write_raw(out, m->value.ptr, m->value.len);
-    if (rc == 0)
-        rc = kwire_write_varint(out, 0); /* headers */
-    if (rc < 0)
-        return rc;
-    size_t body = out->len - start;
-    if (body > INT32_MAX / 2)
-        return ERR_LIMIT;
-    w->index++;
-    /* the record's length is a zigzag varint: for len >= 0 that is uvarint(2*len) */
-    return kwire_insert_uvarint(out, start, (uint32_t)body * 2u);
+    return brk_batch_write_record(w->out, m->timestamp_ms - w->base_ts_ms, w->index++, m->key, m->value);
 }
 
 static int legacy_to_v2(struct bytes set, struct buf *out, struct buf *scratch)
@@ -172,43 +145,16 @@ static int legacy_to_v2(struct bytes set, struct buf *out, struct buf *scratch)
     if (rc < 0)
         return rc;
     ASSERT(s.count > 0);
-    size_t start = out->len;
-    size_t len_pos = 0, crc_pos = 0;
-    rc = kwire_write_i64(out, 0); /* baseOffset: assigned by the append */
-    if (rc == 0)
-        rc = kwire_reserve_i32(out, &len_pos);
-    if (rc == 0)
-        rc = kwire_write_i32(out, -1); /* partitionLeaderEpoch: patched on append */
-    if (rc == 0)
-        rc = kwire_write_i8(out, BRK_BATCH_MAGIC_V2);
-    if (rc == 0)
-        rc = kwire_reserve_i32(out, &crc_pos);
-    if (rc == 0)
-        rc = kwire_write_i16(out, 0); /* attributes: uncompressed, CreateTime */
-    if (rc == 0)
-        rc = kwire_write_i32(out, s.count - 1);
-    if (rc == 0)
-        rc = kwire_write_i64(out, s.first_ts_ms);
-    if (rc == 0)
-        rc = kwire_write_i64(out, s.max_ts_ms);
-    if (rc == 0)
-        rc = kwire_write_i64(out, -1); /* producerId */
-    if (rc == 0)
-        rc = kwire_write_i16(out, -1);
-    if (rc == 0)
-        rc = kwire_write_i32(out, -1); /* baseSequence */
-    if (rc == 0)
-        rc = kwire_write_i32(out, s.count);
+    size_t start = 0;
+    rc = brk_batch_write_begin(out, s.count, s.first_ts_ms, s.max_ts_ms, &start);
     struct legacy_writer w = { out, s.first_ts_ms, 0 };
     if (rc == 0)
         rc = legacy_walk(set, scratch, legacy_record_cb, &w);
     if (rc == 0)
-        rc = kwire_patch_size(out, len_pos);
+        rc = brk_batch_write_end(out, start);
     if (rc < 0)
         return rc;
     ASSERT(w.index == s.count); /* the same bytes walked twice */
-    uint32_t crc = crc32c(0, out->ptr + start + BRK_BATCH_OFF_ATTRIBUTES, out->len - start - BRK_BATCH_OFF_ATTRIBUTES);
-    kwire_patch_i32(out, crc_pos, (int32_t)crc);
     return s.count;
 }
 
