@@ -16,7 +16,8 @@
  * it was (any partial output is dropped); the buffer may have grown.
  *
  * Not here: compression (the broker never re-encodes batches), Kafka's
- * pre-v2 lz4 framing quirk (magic v0/v1 batches are refused at produce),
+ * magic 0 lz4 framing quirk (its broken header checksum fails the check:
+ * broker/log/brk_legacy.h),
  * dictionaries.  Decoder contexts are created per call: this is not a hot
  * path (no per-record use).
  */

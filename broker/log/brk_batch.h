@@ -13,7 +13,8 @@
  * batchLength counts the bytes after itself (total = 12 + batchLength); the
  * CRC-32C covers attributes..end, so baseOffset and partitionLeaderEpoch
  * can be patched without recomputing it.  Magic sits at byte 16 in every
- * message format version, which is how v0/v1 are recognised and refused.
+ * message format version, which is how v0/v1 are recognised and refused
+ * (Produce v0-2's message sets are converted first: brk_legacy.h).
  *
  * Batches are never re-encoded: records are opaque (compressed payloads
  * are accepted without decompression).  Not here: the records themselves,
