@@ -1,6 +1,6 @@
 /*
  * brk_legacy_test.c - magic 0/1 message sets to v2 batches and back:
- * plain and gzip-wrapped sets of both magics (keys, null keys/values,
+ * plain and gzip/snappy/lz4-wrapped sets of both magics (keys, null keys/values,
  * timestamps, LogAppendTime wrappers), the errors (bad CRC-32, truncation,
  * magic 2, unknown codec, nested compression, empty set, output ceiling),
  * down-conversion's first offset and size limit, and a byte-flip sweep.
@@ -8,6 +8,8 @@
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
+#include <lz4frame.h>
+#include <snappy-c.h>
 #include <zlib.h>
 
 #include "broker/log/brk_batch.h"
@@ -175,6 +177,38 @@ START_TEST(gzip_wrappers)
 }
 END_TEST
 
+/* magic 1 inner set wrapped in snappy (raw) and lz4 (frame), as magic 1 producers write them */
+START_TEST(snappy_lz4_wrappers)
+{
+    struct buf inner, set, out, scratch;
+    buf_init(&inner, 0);
+    buf_init(&set, 0);
+    buf_init(&out, 0);
+    buf_init(&scratch, 0);
+    msg(&inner, 1, 0, 11, "s", "first", NULL, 0, false);
+    msg(&inner, 1, 0, 12, NULL, "second", NULL, 0, false);
+    static char z[4096];
+    size_t zn = sizeof z;
+    ck_assert_int_eq(snappy_compress((const char *)inner.ptr, inner.len, z, &zn), SNAPPY_OK);
+    msg(&set, 1, 2, 12, NULL, NULL, z, zn, false);
+    zn = LZ4F_compressFrame(z, sizeof z, inner.ptr, inner.len, NULL);
+    ck_assert(!LZ4F_isError(zn));
+    msg(&set, 1, 3, 12, NULL, NULL, z, zn, false);
+    ck_assert_int_eq(convert(&set, &out), 4);
+    check_valid_batch(&out, 4);
+    struct brk_records_iter it;
+    ck_assert_int_eq(brk_records_iter_init(&it, buf_bytes(&out), &scratch), 0);
+    check_record(&it, 0, 11, "s", "first");
+    check_record(&it, 1, 12, NULL, "second");
+    check_record(&it, 2, 11, "s", "first");
+    check_record(&it, 3, 12, NULL, "second");
+    buf_deinit(&inner);
+    buf_deinit(&set);
+    buf_deinit(&out);
+    buf_deinit(&scratch);
+}
+END_TEST
+
 START_TEST(errors)
 {
     struct buf set, out;
@@ -285,6 +319,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, magic1_plain);
     tcase_add_test(tc, gzip_wrappers);
+    tcase_add_test(tc, snappy_lz4_wrappers);
     tcase_add_test(tc, errors);
     tcase_add_test(tc, down_convert);
     tcase_add_test(tc, byte_flips);
