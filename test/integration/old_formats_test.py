@@ -7,7 +7,9 @@ kafka-python with api_version=(0, 10) consumes them (Fetch v3 -> magic 1
 message sets) with the same keys/values/timestamps; a hand-built Produce v0
 of a gzip wrapper around magic 0 messages is stored as one v2 batch
 (timestamp -1, keys/values kept) and a Fetch v0 returns it as magic 0
-messages; a legacy message with a bad CRC-32 is CORRUPT_MESSAGE (2).
+messages; a legacy message with a bad CRC-32 is CORRUPT_MESSAGE (2); magic 0
+to a LogAppendTime topic gets the broker's time; lz4-compressed v2 batches from
+librdkafka reach kafka-python 0.10 down-converted within a 4 KiB partition limit.
 """
 import gzip
 import os
@@ -196,5 +198,42 @@ with Node() as node:
     C.check([(o, mg, k, v) for o, mg, _, _, k, v in msgs] ==
             [(i, 0, b"g%d" % i, b"gz-%d" % i) for i in range(5)] + [(5, 0, b"p", b"plain")],
             "Fetch v0 returns 6 magic 0 messages: %r" % msgs[:2])
+
+    # 6. LogAppendTime topic: a magic 0 message gets the broker's time
+    admin = KafkaAdminClient(bootstrap_servers=bs, request_timeout_ms=10000)
+    admin.create_topics([NewTopic("old-lat", 1, 1, topic_configs={"message.timestamp.type": "LogAppendTime"})])
+    admin.close()
+    before = int(time.time() * 1000)
+    err, base = produce_legacy(s, 1, "old-lat", legacy_msg(0, b"l", b"lat"), 16)
+    C.check(err == 0 and base == 0, "Produce v1 magic 0 to a LogAppendTime topic: error %d" % err)
+    s.sendall(fetch_v4("old-lat", [(0, 0)], 17))
+    _, parts = parse_fetch_v4(recv_frame(s))
+    recs = parts[0][4]
+    attrs, = struct.unpack_from(">h", recs, 21)
+    mts, = struct.unpack_from(">q", recs, 35)
+    C.check(attrs & 0x08 and before <= mts <= int(time.time() * 1000) + 1000,
+            "stored with LogAppendTime (attributes 0x%x, max timestamp %d, produced after %d)" % (attrs, mts, before))
     s.close()
+
+    # 7. compressed v2 batches (librdkafka, lz4) down-converted for kafka-python 0.10
+    from confluent_kafka import Producer
+    p = Producer({"bootstrap.servers": bs, "compression.type": "lz4", "linger.ms": 50})
+    for i in range(200):
+        p.produce("old-c", key=b"c%d" % i, value=b"lz4 %d " % i + b"q" * 50, partition=0, timestamp=t0 + i)
+    C.check(p.flush(10) == 0, "confluent_kafka produced 200 lz4 records")
+    kc = KafkaConsumer(bootstrap_servers=bs, api_version=(0, 10), group_id=None, enable_auto_commit=False,
+                       consumer_timeout_ms=10000, max_partition_fetch_bytes=4096)
+    tp = TopicPartition("old-c", 0)
+    kc.assign([tp])
+    kc.seek_to_beginning(tp)
+    kgot = []
+    while len(kgot) < 200:
+        batch = kc.poll(timeout_ms=5000)
+        if not batch:
+            break
+        for rs in batch.values():
+            kgot.extend((r.offset, r.key, r.value, r.timestamp) for r in rs)
+    kc.close()
+    C.check(kgot == [(i, b"c%d" % i, b"lz4 %d " % i + b"q" * 50, t0 + i) for i in range(200)],
+            "kafka-python 0.10 reads 200 lz4-stored records as magic 1 in 4 KiB partition fetches (%d)" % len(kgot))
 C.exit()
