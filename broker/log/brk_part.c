@@ -303,6 +303,8 @@ static int part_producers_open(struct brk_part *p)
 
 void brk_part_producers_observe(struct brk_part *part, const uint8_t *batches, size_t len)
 {
+    if (!part->pstate)
+        return; /* a partition built without one (unit tests) */
     int rc = brk_pstore_observe_batches(part->pstate, batches, len);
     if (rc < 0)
         log_warn("parts", "producer state not updated topic=%s partition=%d error=\"%s\"", part->topic,
@@ -311,6 +313,8 @@ void brk_part_producers_observe(struct brk_part *part, const uint8_t *batches, s
 
 int brk_part_producers_reload(struct brk_part *part)
 {
+    if (!part->pstate)
+        return 0;
     return brk_pstore_load(part->pstate, part->plog, part->dir);
 }
 

@@ -97,7 +97,10 @@ int brk_replica_follower_append(struct brk_part *part, struct bytes batches, brk
         return rc;
     }
     /* queued: the log holds these batches from now on (a failed write takes
-     * the log offline; re-appending the same batches assigns nothing new) */
+     * the log offline; re-appending the same batches assigns nothing new).
+     * Their producers' sequences go into this replica's producer state too,
+     * so that a retried batch is still a duplicate once it leads. */
+    brk_part_producers_observe(part, batches.ptr, batches.len);
     bool changed = false;
     rc = brk_follower_assign_epochs(part, batches, &changed);
     ASSERT(rc != ERR_CORRUPT); /* the log checked the framing */
@@ -116,6 +119,16 @@ void brk_replica_follower_hw(struct brk_part *part, int64_t leader_hw)
         return;
     int64_t end = brk_plog_end_offset(part->plog);
     brk_replica_set_high_watermark(part, leader_hw < end ? leader_hw : end);
+}
+
+/* The log was cut: the producer state forgets the batches it lost. */
+static void follower_producers_reload(struct brk_part *part)
+{
+    int rc = brk_part_producers_reload(part);
+    if (rc < 0)
+        log_error("follower", "producer state not rebuilt after a truncation topic=%s partition=%d error=\"%s\"; "
+                  "a retried idempotent batch may be refused until the next restart rebuilds it from the log",
+                  part->topic, part->partition, err_str(rc));
 }
 
 int brk_replica_follower_truncate(struct brk_part *part, int32_t leader_epoch, int64_t leader_end_offset,
@@ -162,6 +175,8 @@ int brk_replica_follower_truncate(struct brk_part *part, int32_t leader_epoch, i
     brk_epoch_cache_truncate_from_end(&r->epochs, new_end, &changed);
     if (changed)
         brk_replica_epochs_changed(part);
+    if (new_end < end)
+        follower_producers_reload(part);
     ASSERT(brk_plog_end_offset(pl) <= end);
     return 0;
 }
@@ -191,6 +206,7 @@ int brk_replica_follower_reset(struct brk_part *part, int64_t leader_log_start)
     brk_epoch_cache_truncate_from_end(&r->epochs, 0, &changed);
     if (changed)
         brk_replica_epochs_changed(part);
+    follower_producers_reload(part);
     if (part->high_watermark > leader_log_start)
         part->high_watermark = leader_log_start; /* cannot be: it was at most our old end */
     brk_replica_set_high_watermark(part, leader_log_start);
