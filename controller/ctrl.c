@@ -710,6 +710,7 @@ int32_t ctrl_active_id(const struct ctrl *c)
 }
 
 bool ctrl_is_active(const struct ctrl *c) { return raft_role_get(c->raft) == RAFT_LEADER; }
+bool ctrl_ready_to_plan(const struct ctrl *c) { return ctrl_rpc_ready_to_plan(c) && !ctrl_lease_change_in_flight(c); }
 bool ctrl_caught_up(const struct ctrl *c) { return c->caught_up; }
 
 void ctrl_quorum_status_get(const struct ctrl *c, struct ctrl_quorum_status *out)

@@ -87,6 +87,12 @@ const struct ctrl_image *ctrl_metadata(const struct ctrl *c);
 /* ctrl_active_id - node id of the active controller (Raft leader), -1 when unknown. */
 int32_t ctrl_active_id(const struct ctrl *c);
 bool ctrl_is_active(const struct ctrl *c);
+/* ctrl_ready_to_plan - active, its image holds everything committed before
+ * its term (an entry of its own epoch applied), and no fence is in flight:
+ * ctrl_propose would take an admin batch now.  Otherwise (a new leader, a
+ * broker being fenced) for a few milliseconds it would answer
+ * ERR_NOT_CONTROLLER; the broker's dispatch waits instead. */
+bool ctrl_ready_to_plan(const struct ctrl *c);
 bool ctrl_caught_up(const struct ctrl *c);
 /* ctrl_resign - the active controller steps down before a graceful stop:
  * EndQuorumEpoch goes to the other voters, which elect a successor at once

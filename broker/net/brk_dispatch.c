@@ -139,9 +139,11 @@ static void h_api_versions(struct brk_req *req)
 }
 
 /* Controller APIs on a node that is not the active controller are forwarded
- * there.  While no controller is known (an election) the request waits and
- * retries, like Kafka's forwarding manager, for up to BRK_FORWARD_WAIT_MS;
- * only then is it run here, which answers NOT_CONTROLLER per item. */
+ * there.  While no controller is known (an election), or this node has just
+ * become it and has not applied an entry of its own term yet, the request
+ * waits and retries, like Kafka's forwarding manager, for up to
+ * BRK_FORWARD_WAIT_MS; only then is it run here, which answers
+ * NOT_CONTROLLER per item (librdkafka's admin client does not retry it). */
 #define BRK_FORWARD_WAIT_MS 5000
 #define BRK_FORWARD_RETRY_MS 50
 
@@ -183,11 +185,12 @@ static void forward_done_cb(void *arg, int rc, struct bytes resp)
 static void forward_try(struct brk_req *req)
 {
     struct brk_ctx *srv = brk_req_ctx(req);
-    if (ctrl_is_active(srv->ctrl)) {
+    if (ctrl_ready_to_plan(srv->ctrl)) {
         forward_run_here(req);
         return;
     }
-    if (ctrl_forward_request(srv->ctrl, buf_bytes(&req->frame), forward_done_cb, req) == 0) {
+    if (!ctrl_is_active(srv->ctrl) &&
+        ctrl_forward_request(srv->ctrl, buf_bytes(&req->frame), forward_done_cb, req) == 0) {
         if (req->timer) {
             event_free(req->timer);
             req->timer = NULL;
@@ -232,8 +235,8 @@ int brk_dispatch(struct brk_req *req)
     log_trace("dispatch", "request api_key=%d api_version=%d correlation_id=%d", req->hdr.api_key,
               req->hdr.api_version, req->hdr.correlation_id);
     struct brk_ctx *srv = brk_req_ctx(req);
-    if (api->controller && !ctrl_is_active(srv->ctrl)) {
-        forward_try(req); /* answered from the active controller's response */
+    if (api->controller && !ctrl_ready_to_plan(srv->ctrl)) {
+        forward_try(req); /* answered from the active controller's response, or here once ready */
         return 0;
     }
     api->fn(req);
