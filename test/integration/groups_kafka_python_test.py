@@ -82,6 +82,10 @@ c.close()
 check([KafkaConsumer(bootstrap_servers=bs, group_id="kp-group").committed(tp) for tp in tps]
       == [N // 2 + 5, N // 2 + 5], "commit after restart", node)
 
+# kafka-python's admin client keeps its socket to the restarted node and fails
+# the next call on it ("socket disconnected") instead of reconnecting: a new one
+admin.close()
+admin = KafkaAdminClient(bootstrap_servers=bs)
 groups = {g[0] for g in admin.list_consumer_groups()}
 check({"kp-group", "kcat-group"} <= groups, "list_consumer_groups %r" % groups, node)
 desc = admin.describe_consumer_groups(["kp-group"])[0]
