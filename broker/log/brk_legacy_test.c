@@ -135,7 +135,7 @@ START_TEST(gzip_wrappers)
     buf_init(&scratch, 0);
     /* magic 0: timestamps -1 */
     for (int i = 0; i < 4; i++) {
-        char k[8], v[8];
+        char k[16], v[16];
         snprintf(k, sizeof k, "k%d", i);
         snprintf(v, sizeof v, "v%d", i);
         msg(&inner, 0, 0, 0, k, v, NULL, 0, false);

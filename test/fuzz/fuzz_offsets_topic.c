@@ -32,9 +32,9 @@ static void join_done(void *ctx, void *waiter, const struct brk_group_join_resul
     abort();
 }
 
-static void sync_done(void *ctx, void *waiter, int16_t error_code, struct bytes assignment)
+static void sync_done(void *ctx, void *waiter, const struct brk_group_sync_result *r)
 {
-    (void)ctx, (void)waiter, (void)error_code, (void)assignment;
+    (void)ctx, (void)waiter, (void)r;
     abort();
 }
 
