@@ -180,8 +180,14 @@ static int describe_broker(struct brk_req *req, const struct kmsg_describe_confi
             continue;
         }
         c->value = e.value ? bytes_cstr(e.value) : (struct bytes){ NULL, 0 };
-        if (strcmp(e.key->name, "broker.id") == 0 && e.is_default)
-            c->value = bytes_cstr(self); /* KRaft: broker.id is node.id */
+        if (strcmp(e.key->name, "broker.id") == 0 && e.is_default) {
+            /* KRaft: broker.id is node.id; the answer outlives this frame */
+            char *id = arena_alloc(&req->arena, sizeof self);
+            if (!id)
+                return ERR_LIMIT;
+            memcpy(id, self, sizeof self);
+            c->value = bytes_cstr(id);
+        }
         c->is_default = e.is_default;
         /* Kafka: the source is the most significant synonym's (log.retention.ms
          * unset but log.retention.hours in the file: STATIC_BROKER_CONFIG) */
