@@ -985,7 +985,8 @@ bool ctrl_rpc_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFra
                                                 .leader = m->leader, .leader_epoch = m->leader_epoch,
                                                 .partition_epoch = m->partition_epoch };
         r.isr_count = m->n_isr <= CTRL_REPLICAS_MAX ? (int32_t)m->n_isr : CTRL_REPLICAS_MAX;
-        memcpy(r.isr, m->isr, (size_t)r.isr_count * sizeof r.isr[0]);
+        if (r.isr_count > 0) /* an empty repeated field decodes as NULL */
+            memcpy(r.isr, m->isr, (size_t)r.isr_count * sizeof r.isr[0]);
         fw.ap_cb(fw.arg, &r);
         return true;
     }
