@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import kwire_py as kw  # noqa: E402
 import samsacluster  # noqa: E402
-from confluent_kafka import KafkaError, Producer  # noqa: E402
+from confluent_kafka import KafkaError, KafkaException, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 LAG_MS = 2000
@@ -51,7 +51,11 @@ def admin(node):
 
 
 def state(topic, via):
-    p = admin(via).list_topics(topic, timeout=10).topics[topic].partitions[0]
+    try:
+        p = admin(via).list_topics(topic, timeout=10).topics[topic].partitions[0]
+    except KafkaException:
+        # right after a kill -9 the client may still be asking the dead broker: ask again
+        return -1, [], []
     return p.leader, sorted(p.replicas), sorted(p.isrs)
 
 
