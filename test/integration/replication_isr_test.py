@@ -51,12 +51,15 @@ def admin(node):
 
 
 def state(topic, via):
-    try:
-        p = admin(via).list_topics(topic, timeout=10).topics[topic].partitions[0]
-    except KafkaException:
-        # right after a kill -9 the client may still be asking the dead broker: ask again
-        return -1, [], []
-    return p.leader, sorted(p.replicas), sorted(p.isrs)
+    for attempt in range(3):
+        try:
+            p = admin(via).list_topics(topic, timeout=10).topics[topic].partitions[0]
+            return p.leader, sorted(p.replicas), sorted(p.isrs)
+        except KafkaException:
+            # right after a kill -9 the client may still be asking the dead broker: ask again
+            if attempt == 2:
+                raise
+            time.sleep(0.5)
 
 
 def wait_for(what, fn, timeout_s=30):
