@@ -17,30 +17,12 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from samsacluster import Cluster  # noqa: E402
 from samsanode import check  # noqa: E402
-from samsarepl import (Topic, consume_all, high_watermarks, leaders, log_bytes, produce,  # noqa: E402
+from samsarepl import (start,  # noqa: E402
+                       Topic, consume_all, high_watermarks, leaders, log_bytes, produce,  # noqa: E402
                        wait_identical)
 
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
-PROPS = ["offsets.topic.replication.factor=1", "replica.fetch.backoff.ms=200", "replica.fetch.wait.max.ms=200",
-         "replica.lag.time.max.ms=3000", "log.segment.bytes=16384"]
-
-
-def start(t):
-    """A 3-node cluster with t created at replication factor 3; (cluster, leaders, replicas)."""
-    cluster = Cluster(["broker,controller"] * 3, extra=PROPS)
-    cluster.start()
-    admin = AdminClient({"bootstrap.servers": cluster.bootstrap()})
-    admin.create_topics([NewTopic(t.name, num_partitions=t.partitions, replication_factor=3)])[t.name].result(30)
-    deadline = time.time() + 30
-    while True:
-        lead, replicas = leaders(t, admin)
-        if all(lead[p] >= 0 for p in range(t.partitions)):
-            break
-        check(time.time() < deadline, "no leaders for %s: %s" % (t.name, lead))
-        time.sleep(0.2)
-    check(all(len(replicas[p]) == 3 for p in range(t.partitions)), "replicas %s" % replicas)
-    return cluster, lead, replicas
 
 T = Topic("failover-topic", 1)
 N1 = 2000
