@@ -27,6 +27,10 @@
 
 #define RTHROTTLE_LEADER_KEY "leader.replication.throttled.replicas"
 #define RTHROTTLE_FOLLOWER_KEY "follower.replication.throttled.replicas"
+/* The longest a follower holds a partition before asking again: a throttle
+ * removed or raised meanwhile applies within this (the leader side re-asks
+ * at every long poll, replica.fetch.wait.max.ms). */
+#define RTHROTTLE_HOLD_NS_MAX (500LL * 1000000LL)
 
 struct brk_rthrottle {
     struct brk_quota leader;
@@ -203,6 +207,8 @@ int64_t brk_rthrottle_follower_hold_ns(struct brk_ctx *ctx, const struct brk_par
     if (t == NULL || !brk_quota_exceeded(&t->follower, now_ns) || !rthrottle_follower_applies(ctx, part))
         return 0;
     int64_t delay = brk_quota_delay_ns(&t->follower, now_ns);
+    if (delay > RTHROTTLE_HOLD_NS_MAX)
+        delay = RTHROTTLE_HOLD_NS_MAX; /* asked again soon: a config change applies within this */
     log_debug("rthrottle", "follower throttle holds topic=%s partition=%d for_ms=%" PRId64 " rate=%.0f", part->topic,
               part->partition, delay / 1000000, brk_quota_rate(&t->follower, now_ns));
     return delay;

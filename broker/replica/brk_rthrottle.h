@@ -75,7 +75,8 @@ void brk_rthrottle_leader_record(struct brk_ctx *ctx, int64_t bytes);
 
 /* brk_rthrottle_follower_hold_ns - 0: fetch part now; else leave it out of
  * fetches for this long (the follower quota is exceeded and part is
- * throttled and not caught up). */
+ * throttled and not caught up): the quota's delay, at most 500 ms so that
+ * a config change applies soon. */
 int64_t brk_rthrottle_follower_hold_ns(struct brk_ctx *ctx, const struct brk_part *part, int64_t now_ns);
 /* brk_rthrottle_follower_record - bytes fetched for part (before they are
  * appended); counted when the throttle applies. */

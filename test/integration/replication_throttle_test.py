@@ -17,7 +17,10 @@ to add broker 3:
     replica (its leader's high watermark minus its log end), then 0 once it
     is caught up (offsetLag is 0 on the leader throughout);
   - --verify reports the move completed and removes the throttle configs:
-    kafka-configs --describe shows them gone from the topic and brokers.
+    kafka-configs --describe shows them gone from the topic and brokers;
+  - a third move at 200 KB/s copies little in its first 2 s, and once
+    kafka-configs --alter deletes the topic's throttled-replicas lists it
+    finishes at once (no restart).
 """
 import json
 import os
@@ -38,6 +41,7 @@ TMP = tempfile.mkdtemp(prefix="samsa-throttle-")
 RECORDS = 6000
 RECORD_BYTES = 1000
 RATE = 1000000  # bytes/s
+SLOW_RATE = 200000  # bytes/s: the dynamic change's move would take 15 s
 
 passed = 0
 failed = 0
@@ -130,11 +134,11 @@ def main():
     cluster.start()
     b = {n.id: n.bootstrap for n in cluster.brokers()}
     try:
-        for topic in ("ctl", "thr"):
+        for topic, n in (("ctl", RECORDS), ("thr", RECORDS), ("dyn", RECORDS // 2)):
             expect("kafka-topics --bootstrap-server %s --create --topic %s --replica-assignment 1:2" % (b[3], topic))
-            produce(b[3], topic, RECORDS, 0)
+            produce(b[3], topic, n, 0)
         sizes = {}
-        for topic in ("ctl", "thr"):
+        for topic in ("ctl", "thr", "dyn"):
             got = cluster.wait_for("broker 2 holds %s-0" % topic,
                                    lambda: log_dir_partition(b[1], 2, topic) == log_dir_partition(b[1], 1, topic)
                                    and log_dir_partition(b[1], 1, topic))
@@ -149,6 +153,10 @@ def main():
         control_s = time.time() - start if took is not None else None
         ok(control_s is not None, "the unthrottled move copies ctl-0 to broker 3", control_s)
         print("control: 6 MB copied to broker 3 in %.2f s" % (control_s or -1))
+        # the tool refuses --execute while any move is in progress: let the controller finish this one
+        ok(cluster.wait_for("ctl's move completes", lambda: "is completed." in sh(
+            "kafka-reassign-partitions --bootstrap-server %s --reassignment-json-file %s --verify"
+            % (b[3], plan("ctl", [1, 2, 3])))[1], timeout_s=60, fail=False), "the control move completes")
 
         # ---- throttled: 1 MB/s ----
         start = time.time()
@@ -199,6 +207,25 @@ def main():
             cfg = expect("kafka-configs --bootstrap-server %s --describe --entity-type brokers --entity-name %d"
                          % (b[broker % 3 + 1], broker))
             ok("throttled" not in cfg, "broker %d's throttle rates are gone" % broker, cfg)
+
+        # ---- a dynamic change applies to the running move: the topic's throttle removed ----
+        start = time.time()
+        expect("kafka-reassign-partitions --bootstrap-server %s --reassignment-json-file %s --execute "
+               "--throttle %d" % (b[2], plan("dyn", [1, 2, 3]), SLOW_RATE))
+        time.sleep(2)
+        early = log_dir_partition(b[1], 3, "dyn")
+        # one fetch (replica.fetch.max.bytes, 1 MiB) goes before the quota holds, then SLOW_RATE
+        most = 1048576 + 3 * SLOW_RATE
+        ok(early is not None and early[0] <= most and early[1] > 0,
+           "at %d B/s broker 3 has copied at most %d bytes of %d after %.1f s" % (SLOW_RATE, most, sizes["dyn"],
+                                                                                 time.time() - start), early)
+        expect("kafka-configs --bootstrap-server %s --alter --entity-type topics --entity-name dyn --delete-config "
+               "leader.replication.throttled.replicas,follower.replication.throttled.replicas" % b[3])
+        start = time.time()
+        took, _ = catch_up(b[1], "dyn", sizes["dyn"])
+        ok(took is not None and took < 3,
+           "without the topic's throttled replicas the rest (%d bytes, %.0f s at the rate) arrives in %.2f s"
+           % (sizes["dyn"] - (early or (0,))[0], sizes["dyn"] / SLOW_RATE, took or -1))
     except Exception as e:  # a crash of the test is a failure, with the logs
         ok(False, "test raised %r" % e)
         import traceback
