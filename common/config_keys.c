@@ -78,7 +78,7 @@ const struct config_key config_keys_broker[] = {
     KR("leader.replication.throttled.rate", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Bytes/s a leader sends to out-of-sync followers of its throttled replicas (leader.replication.throttled.replicas); Long.MaxValue: off."),
     KR("follower.replication.throttled.rate", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Bytes/s a follower fetches for its throttled replicas while they catch up (follower.replication.throttled.replicas); Long.MaxValue: off."),
     KR("replication.quota.window.num", CONFIG_INT, "11", 1, 64, "Samples in the window the replication throttles measure their rate over."),
-    KR("replication.quota.window.size.seconds", CONFIG_INT, "1", 1, INT32_MAX, "Length of one replication throttle sample."),
+    KR("replication.quota.window.size.seconds", CONFIG_INT, "1", 1, 3600, "Length of one replication throttle sample."),
     KR("replica.alter.log.dirs.io.max.bytes.per.second", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Bytes/s for moving replicas between log dirs (unused: replicas never move between dirs)."),
     KR("fetch.max.bytes", CONFIG_INT, "57671680", 1024, INT32_MAX, "Bytes returned for one fetch request."),
     K("log.dirs", CONFIG_STRING, NULL, "Comma list of data directories; overrides log.dir."),

@@ -18,6 +18,7 @@ void brk_quota_init(struct brk_quota *q, int32_t sample_count, int64_t sample_ns
     ASSERT(sample_count >= 1);
     ASSERT(sample_count <= BRK_QUOTA_SAMPLES_MAX);
     ASSERT(sample_ns > 0);
+    ASSERT(sample_ns <= BRK_QUOTA_SAMPLE_S_MAX * 1000000000LL); /* the window's span fits an int64 */
     ASSERT(rate_bytes_per_s >= 0);
     q->rate_bytes_per_s = rate_bytes_per_s;
     q->sample_count = sample_count;

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #define BRK_QUOTA_SAMPLES_MAX 64          /* replication.quota.window.num is capped here */
+#define BRK_QUOTA_SAMPLE_S_MAX 3600       /* replication.quota.window.size.seconds is capped here */
 #define BRK_QUOTA_UNLIMITED INT64_MAX     /* Kafka's default rate: Long.MaxValue */
 #define BRK_QUOTA_DELAY_NS_MIN 1000000LL  /* a held sender re-checks no sooner than 1 ms */
 

@@ -65,7 +65,7 @@ int brk_rthrottle_create(const struct config *cfg, struct brk_rthrottle **out)
     if (t == NULL)
         return -ENOMEM;
     int32_t samples = (int32_t)rthrottle_int(cfg, "replication.quota.window.num", 11, 1, BRK_QUOTA_SAMPLES_MAX);
-    int64_t sample_s = rthrottle_int(cfg, "replication.quota.window.size.seconds", 1, 1, INT32_MAX);
+    int64_t sample_s = rthrottle_int(cfg, "replication.quota.window.size.seconds", 1, 1, BRK_QUOTA_SAMPLE_S_MAX);
     brk_quota_init(&t->leader, samples, sample_s * 1000000000LL, BRK_QUOTA_UNLIMITED);
     brk_quota_init(&t->follower, samples, sample_s * 1000000000LL, BRK_QUOTA_UNLIMITED);
     brk_rthrottle_refresh(t, cfg);
