@@ -18,9 +18,9 @@ to add broker 3:
     is caught up (offsetLag is 0 on the leader throughout);
   - --verify reports the move completed and removes the throttle configs:
     kafka-configs --describe shows them gone from the topic and brokers;
-  - a third move at 200 KB/s copies little in its first 2 s, and once
-    kafka-configs --alter deletes the topic's throttled-replicas lists it
-    finishes at once (no restart).
+  - two more moves at 200 KB/s copy little in their first 2 s, and finish
+    at once when kafka-configs --alter raises the brokers' rates, or
+    deletes the topic's throttled-replicas lists (no restart).
 """
 import json
 import os
@@ -129,16 +129,36 @@ def catch_up(bs, topic, leader_size, timeout_s=120):
     return None, lags
 
 
+def slow_move(cluster, b, topic, size, change, what):
+    """Move topic-0 to add broker 3 at SLOW_RATE; after 2 s little has arrived;
+    then run the change (kafka-configs --alter) and the rest arrives at once."""
+    start = time.time()
+    expect("kafka-reassign-partitions --bootstrap-server %s --reassignment-json-file %s --execute "
+           "--throttle %d" % (b[2], plan(topic, [1, 2, 3]), SLOW_RATE))
+    time.sleep(2)
+    early = log_dir_partition(b[1], 3, topic)
+    # one fetch (replica.fetch.max.bytes, 1 MiB) goes before the quota holds, then SLOW_RATE
+    most = 1048576 + 3 * SLOW_RATE
+    ok(early is not None and early[0] <= most and early[1] > 0,
+       "%s at %d B/s: broker 3 has copied at most %d bytes of %d after %.1f s" % (topic, SLOW_RATE, most, size,
+                                                                                time.time() - start), early)
+    expect(change)
+    start = time.time()
+    took, _ = catch_up(b[1], topic, size)
+    ok(took is not None and took < 3, "%s %s the rest (%d bytes, %.0f s at the rate) arrives in %.2f s"
+       % (topic, what, size - (early or (0,))[0], size / SLOW_RATE, took or -1))
+
+
 def main():
     cluster = samsacluster.Cluster(["broker,controller"] * 3)
     cluster.start()
     b = {n.id: n.bootstrap for n in cluster.brokers()}
     try:
-        for topic, n in (("ctl", RECORDS), ("thr", RECORDS), ("dyn", RECORDS // 2)):
+        for topic, n in (("ctl", RECORDS), ("thr", RECORDS), ("dyn", RECORDS // 2), ("dyn2", RECORDS // 2)):
             expect("kafka-topics --bootstrap-server %s --create --topic %s --replica-assignment 1:2" % (b[3], topic))
             produce(b[3], topic, n, 0)
         sizes = {}
-        for topic in ("ctl", "thr", "dyn"):
+        for topic in ("ctl", "thr", "dyn", "dyn2"):
             got = cluster.wait_for("broker 2 holds %s-0" % topic,
                                    lambda: log_dir_partition(b[1], 2, topic) == log_dir_partition(b[1], 1, topic)
                                    and log_dir_partition(b[1], 1, topic))
@@ -208,24 +228,18 @@ def main():
                          % (b[broker % 3 + 1], broker))
             ok("throttled" not in cfg, "broker %d's throttle rates are gone" % broker, cfg)
 
-        # ---- a dynamic change applies to the running move: the topic's throttle removed ----
-        start = time.time()
-        expect("kafka-reassign-partitions --bootstrap-server %s --reassignment-json-file %s --execute "
-               "--throttle %d" % (b[2], plan("dyn", [1, 2, 3]), SLOW_RATE))
-        time.sleep(2)
-        early = log_dir_partition(b[1], 3, "dyn")
-        # one fetch (replica.fetch.max.bytes, 1 MiB) goes before the quota holds, then SLOW_RATE
-        most = 1048576 + 3 * SLOW_RATE
-        ok(early is not None and early[0] <= most and early[1] > 0,
-           "at %d B/s broker 3 has copied at most %d bytes of %d after %.1f s" % (SLOW_RATE, most, sizes["dyn"],
-                                                                                 time.time() - start), early)
-        expect("kafka-configs --bootstrap-server %s --alter --entity-type topics --entity-name dyn --delete-config "
-               "leader.replication.throttled.replicas,follower.replication.throttled.replicas" % b[3])
-        start = time.time()
-        took, _ = catch_up(b[1], "dyn", sizes["dyn"])
-        ok(took is not None and took < 3,
-           "without the topic's throttled replicas the rest (%d bytes, %.0f s at the rate) arrives in %.2f s"
-           % (sizes["dyn"] - (early or (0,))[0], sizes["dyn"] / SLOW_RATE, took or -1))
+        # ---- dynamic changes apply to a running move: broker rates raised, a topic's lists deleted ----
+        slow_move(cluster, b, "dyn", sizes["dyn"], " ".join(
+            "&& kafka-configs --bootstrap-server %s --alter --entity-type brokers --entity-name %d --add-config "
+            "leader.replication.throttled.rate=100000000,follower.replication.throttled.rate=100000000"
+            % (b[x % 3 + 1], x) for x in (1, 2, 3))[3:], "with the brokers' rates raised to 100 MB/s")
+        ok(cluster.wait_for("dyn's move completes", lambda: "is completed." in sh(
+            "kafka-reassign-partitions --bootstrap-server %s --reassignment-json-file %s --verify"
+            % (b[3], plan("dyn", [1, 2, 3])))[1], timeout_s=60, fail=False), "the dyn move completes")
+        slow_move(cluster, b, "dyn2", sizes["dyn2"],
+                  "kafka-configs --bootstrap-server %s --alter --entity-type topics --entity-name dyn2 --delete-config "
+                  "leader.replication.throttled.replicas,follower.replication.throttled.replicas" % b[3],
+                  "without the topic's throttled replicas")
     except Exception as e:  # a crash of the test is a failure, with the logs
         ok(False, "test raised %r" % e)
         import traceback
