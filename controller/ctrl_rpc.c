@@ -250,20 +250,25 @@ static int register_serve(struct ctrl *c, uint32_t caller, uint32_t version, int
      * may have lost an unflushed tail: out of every ISR and ELR, in the same
      * batch as its registration */
     int32_t unclean_changes = 0;
-    bool unclean = prev && previous_broker_epoch != prev->broker_epoch;
+    bool unclean = prev && previous_broker_epoch != prev->broker_epoch &&
+                   !c->env.bug_ignore_unclean_shutdown; /* test-only re-injected bug */
     struct ctrl_plan_policy pol = rpc_policy(c);
     if (rc == 0 && unclean)
         rc = ctrl_plan_unclean_shutdown(c->img, broker_id, &pol, &c->plan_arena, &recs, &unclean_changes);
-    if (rc == 0 && unclean_changes > 0 &&
+    /* planned on a drained image: an ISR change in flight (validated with
+     * the broker's old epoch) must not put it back after its removal; the
+     * broker retries */
+    bool drain = unclean && pol.elr_enabled;
+    if (rc == 0 && drain &&
         (ctrl_lease_change_in_flight(c) || alter_in_flight(c) || c->elect_index > c->applied_index ||
          c->applied_index < raft_last_index_get(c->raft)))
-        return ERR_NOT_CONTROLLER; /* partition changes plan on a drained image; the broker retries */
+        return ERR_NOT_CONTROLLER;
     uint64_t index = 0;
     if (rc == 0)
         rc = ctrl_propose_batch(c, recs.recs, recs.count, &index);
     if (rc < 0)
         return rc;
-    if (unclean_changes > 0)
+    if (drain)
         c->elect_index = index; /* AlterPartition and elections wait for it */
     if (unclean && pol.elr_enabled)
         log_info("ctrl", "broker=%d registers after an unclean shutdown (previous_broker_epoch=%lld, registered "
