@@ -13,6 +13,7 @@
 
 #include "common/arena.h"
 #include "controller/ctrl.h"
+#include "controller/ctrl_snap.h"
 
 static struct arena a;
 static struct ctrl_image *img;
@@ -633,6 +634,77 @@ START_TEST(test_elr_cleared_when_isr_recovers)
 }
 END_TEST
 
+/* The ELR and last known ELR survive a snapshot; a change record without
+ * them keeps them; a record from a log written before them loads empty. */
+START_TEST(test_elr_records_and_snapshot)
+{
+    static const int32_t isr1[] = { 1 }, e123[] = { 1, 2, 3 };
+    elr_on();
+    set_isr(isr1, 1);
+    fence(2, true);
+    fence(3, true);
+    fence(1, true);
+    assert_state(-1, NULL, 0);
+    assert_elr(e123, 3, NULL, 0);
+
+    /* a PartitionChangeRecord without has_elr (an older one) keeps both lists */
+    Samsa__PartitionChangeRecord pc = SAMSA__PARTITION_CHANGE_RECORD__INIT;
+    pc.topic_id.data = tid;
+    pc.topic_id.len = 16;
+    pc.partition_id = 0;
+    Samsa__MetadataRecord mr = SAMSA__METADATA_RECORD__INIT;
+    mr.record_case = SAMSA__METADATA_RECORD__RECORD_PARTITION_CHANGE;
+    mr.partition_change = &pc;
+    int32_t pe = part("t")->partition_epoch;
+    Samsa__MetadataRecord *one[] = { &mr };
+    apply_all(&(struct ctrl_records){ .recs = one, .count = 1 });
+    assert_elr(e123, 3, NULL, 0);
+    ck_assert_int_eq(part("t")->partition_epoch, pe + 1);
+
+    /* a snapshot carries the ELR, then (min ISR changed with an empty ISR) the last known ELR */
+    for (int round = 0; round < 2; round++) {
+        struct buf out;
+        buf_init(&out, 0);
+        ck_assert_int_eq(ctrl_snap_encode(img, &a, &out), 0);
+        struct ctrl_image *copy;
+        ck_assert_int_eq(ctrl_image_create(&copy), 0);
+        ck_assert_int_eq(ctrl_snap_load(copy, (struct bytes){ out.ptr, out.len }, 0), 0);
+        const struct ctrl_partition *cp = &ctrl_image_topic_find(copy, "t", 1)->partitions[0];
+        const struct ctrl_partition *orig = part("t");
+        ck_assert_int_eq(cp->elr_count, orig->elr_count);
+        ck_assert_int_eq(cp->last_known_elr_count, orig->last_known_elr_count);
+        ck_assert_mem_eq(cp->elr, orig->elr, sizeof cp->elr[0] * (size_t)cp->elr_count);
+        ck_assert_mem_eq(cp->last_known_elr, orig->last_known_elr, sizeof cp->last_known_elr[0] *
+                                                                         (size_t)cp->last_known_elr_count);
+        ctrl_image_destroy(copy);
+        buf_deinit(&out);
+        set_config(2, "t", "min.insync.replicas", "1");
+        assert_elr(NULL, 0, e123, 3);
+    }
+
+    /* a PartitionRecord packed without the fields (an older log) loads with empty lists */
+    Samsa__PartitionRecord pr = SAMSA__PARTITION_RECORD__INIT;
+    int32_t reps[] = { 1, 2, 3 };
+    pr.topic_id.data = tid;
+    pr.topic_id.len = 16;
+    pr.partition_id = 0;
+    pr.replicas = reps;
+    pr.n_replicas = 3;
+    pr.isr = reps;
+    pr.n_isr = 3;
+    pr.leader = 1;
+    uint8_t packed[256];
+    size_t n = samsa__partition_record__pack(&pr, packed);
+    Samsa__PartitionRecord *back = samsa__partition_record__unpack(NULL, n, packed);
+    ck_assert_ptr_nonnull(back);
+    mr.record_case = SAMSA__METADATA_RECORD__RECORD_PARTITION;
+    mr.partition = back;
+    apply_all(&(struct ctrl_records){ .recs = one, .count = 1 });
+    samsa__partition_record__free_unpacked(back, NULL);
+    assert_elr(NULL, 0, NULL, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ctrl_plan");
@@ -649,6 +721,7 @@ int main(void)
     tcase_add_test(tc, test_elr_unclean_shutdown_registration);
     tcase_add_test(tc, test_elr_last_known_elr);
     tcase_add_test(tc, test_elr_cleared_when_isr_recovers);
+    tcase_add_test(tc, test_elr_records_and_snapshot);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
