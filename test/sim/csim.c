@@ -969,7 +969,11 @@ static const char *image_diff(const struct ctrl_image *a, const struct ctrl_imag
                 x->partition_epoch != y->partition_epoch || x->replica_count != y->replica_count ||
                 x->isr_count != y->isr_count ||
                 memcmp(x->replicas, y->replicas, (size_t)x->replica_count * sizeof *x->replicas) != 0 ||
-                memcmp(x->isr, y->isr, (size_t)x->isr_count * sizeof *x->isr) != 0) {
+                memcmp(x->isr, y->isr, (size_t)x->isr_count * sizeof *x->isr) != 0 ||
+                x->elr_count != y->elr_count || x->last_known_elr_count != y->last_known_elr_count ||
+                memcmp(x->elr, y->elr, (size_t)x->elr_count * sizeof *x->elr) != 0 ||
+                memcmp(x->last_known_elr, y->last_known_elr,
+                       (size_t)x->last_known_elr_count * sizeof *x->last_known_elr) != 0) {
                 snprintf(why, size, "partition %s-%d leader %d/%d epoch %d/%d", ta->name, p, x->leader, y->leader,
                          x->leader_epoch, y->leader_epoch);
                 return why;
