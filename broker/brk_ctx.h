@@ -84,6 +84,7 @@ struct brk_ctx {
     uint64_t next_conn_id;
     struct event *register_ev;       /* broker registration retry */
     int64_t broker_epoch;            /* assigned by the active controller at registration */
+    int64_t clean_epoch;             /* broker epoch of the last clean stop (brk_cleanmark), -1 none */
     uint8_t incarnation_id[16];      /* new at every start (Kafka's incarnation id) */
     bool registering;                /* a registration is in flight */
     bool registered;                 /* client listeners open once registration committed */

@@ -32,6 +32,7 @@
 #include "broker/net/brk_conn.h"
 #include "broker/api/brk_h.h"
 #include "broker/net/brk_req.h"
+#include "broker/log/brk_cleanmark.h"
 #include "broker/log/brk_part.h"
 #include "broker/log/brk_pstate.h"
 #include "common/clock.h"
@@ -113,7 +114,10 @@ static int register_self(struct brk_ctx *srv)
         e->port = a->port;
         e->security_protocol = (int32_t)a->security_protocol;
     }
-    struct ctrl_registration reg = { .broker_id = node->node_id, .endpoints = eps, .endpoint_count = n };
+    /* KIP-966: registered while running, nothing was lost; else the clean-shutdown file's epoch */
+    struct ctrl_registration reg = { .broker_id = node->node_id, .endpoints = eps, .endpoint_count = n,
+                                     .previous_broker_epoch = srv->registered ? srv->broker_epoch
+                                                                              : srv->clean_epoch };
     memcpy(reg.incarnation_id, srv->incarnation_id, sizeof reg.incarnation_id);
     int rc = ctrl_register_broker(srv->ctrl, &reg, register_done_cb, srv);
     if (rc == 0)
@@ -612,6 +616,7 @@ int brk_server_create(struct config *cfg, const char *config_path, struct brk_ct
     int rc = check_storage(srv);
     if (rc < 0)
         goto fail;
+    brk_cleanmark_take(srv->node, &srv->clean_epoch);
     raise_fd_limit();
     signal(SIGPIPE, SIG_IGN);
     srv->base = event_base_new();
@@ -659,6 +664,8 @@ int brk_server_create(struct config *cfg, const char *config_path, struct brk_ct
     ccfg.session_timeout_ms = srv->node->broker_session_timeout_ms;
     ccfg.snapshot_bytes = srv->node->metadata_snapshot_bytes;
     ccfg.unclean_leader_election = srv->node->unclean_leader_election_enable != 0;
+    ccfg.elr_enable = srv->node->eligible_leader_replicas_enable != 0;
+    ccfg.min_insync_replicas = (int32_t)srv->node->min_insync_replicas;
     ccfg.auto_leader_rebalance = srv->node->auto_leader_rebalance_enable != 0;
     ccfg.leader_imbalance_check_interval_ms = srv->node->leader_imbalance_check_interval_ms;
     ccfg.leader_imbalance_per_broker_percentage = (int32_t)srv->node->leader_imbalance_per_broker_percentage;
@@ -790,6 +797,14 @@ void brk_server_destroy(struct brk_ctx *srv)
     ctrl_destroy(srv->ctrl);
     brk_h_producer_stop(srv); /* after ctrl_destroy: no producer-id block arrives any more */
     brk_parts_destroy(srv->parts);
+    /* every log is closed: a registered broker stopping in order leaves the
+     * clean-shutdown file (KIP-966; not after a failed start) */
+    if (srv->registered && srv->stop_rc == 0) {
+        int mrc = brk_cleanmark_write(srv->node, srv->broker_epoch);
+        if (mrc < 0)
+            log_error("server", "clean-shutdown file not written error=\"%s\"; the next start registers as after "
+                      "an unclean shutdown", err_str(mrc));
+    }
     brk_replicas_destroy(srv);
     brk_conns_destroy(srv); /* after every state-thread user of requests; before srv->base goes */
     if (srv->register_ev)

@@ -1038,6 +1038,7 @@ static void derive_numbers(struct config *cfg)
     n->auto_create_topics_enable = boolean(cfg, "auto.create.topics.enable");
     n->delete_topic_enable = boolean(cfg, "delete.topic.enable");
     n->unclean_leader_election_enable = boolean(cfg, "unclean.leader.election.enable");
+    n->eligible_leader_replicas_enable = boolean(cfg, "eligible.leader.replicas.enable");
     n->auto_leader_rebalance_enable = boolean(cfg, "auto.leader.rebalance.enable");
     n->leader_imbalance_check_interval_ms = mul_sat(num(cfg, "leader.imbalance.check.interval.seconds"), 1000);
     n->leader_imbalance_per_broker_percentage = num(cfg, "leader.imbalance.per.broker.percentage");

@@ -205,6 +205,7 @@ struct config_node {
     int auto_create_topics_enable;
     int delete_topic_enable;
     int unclean_leader_election_enable;
+    int eligible_leader_replicas_enable;      /* KIP-966 (controller ELR, strict min ISR on leaders) */
     int auto_leader_rebalance_enable;
     int64_t leader_imbalance_check_interval_ms;     /* leader.imbalance.check.interval.seconds, in ms */
     int64_t leader_imbalance_per_broker_percentage;

@@ -127,6 +127,7 @@ const struct config_key config_keys_broker[] = {
     KR("leader.imbalance.check.interval.seconds", CONFIG_LONG, "300", 1, 86400 * 365, "How often the active controller checks leader balance."),
     KR("leader.imbalance.per.broker.percentage", CONFIG_INT, "10", 0, 100, "Share of a broker's preferred partitions led elsewhere that triggers a rebalance."),
     K("unclean.leader.election.enable", CONFIG_BOOL, "false", "Allow out-of-sync replicas to become leader (data loss)."),
+    K("eligible.leader.replicas.enable", CONFIG_BOOL, "true", "KIP-966: keep replicas that left an ISR below min.insync.replicas electable (ELR), stop the HW below min.insync.replicas; Kafka's eligible.leader.replicas.version=1. Same value on every node."),
     KR("offsets.topic.replication.factor", CONFIG_INT, "3", 1, INT16_MAX, "Replication factor of __consumer_offsets."),
     KR("offsets.topic.num.partitions", CONFIG_INT, "50", 1, INT32_MAX, "Partitions of __consumer_offsets."),
     KR("offsets.retention.minutes", CONFIG_INT, "10080", 1, INT32_MAX, "Committed offsets of empty groups are kept this long."),

@@ -57,6 +57,8 @@ struct ctrl_config {
     int64_t snapshot_bytes;       /* metadata.log.max.record.bytes.between.snapshots */
     int64_t tick_ms;              /* driver tick; 0 = 10 ms */
     bool unclean_leader_election; /* unclean.leader.election.enable (topic and dynamic configs override) */
+    bool elr_enable;              /* eligible.leader.replicas.enable (KIP-966) */
+    int32_t min_insync_replicas;  /* min.insync.replicas (topic and dynamic configs override); 0 = 1 */
     bool auto_leader_rebalance;   /* auto.leader.rebalance.enable */
     int64_t leader_imbalance_check_interval_ms;     /* leader.imbalance.check.interval.seconds; 0 = 300 s */
     int32_t leader_imbalance_per_broker_percentage; /* leader.imbalance.per.broker.percentage */
@@ -151,6 +153,12 @@ MUST_CHECK int ctrl_propose(struct ctrl *c, Samsa__MetadataRecord *const *recs, 
 struct ctrl_registration {
     int32_t broker_id;
     uint8_t incarnation_id[16];  /* new at every process start */
+    /* Kafka's PreviousBrokerEpoch (KIP-966): the epoch of this broker's last
+     * clean stop (its clean-shutdown file), its current epoch when it
+     * registers again while running, -1 when unknown (after a crash).  Any
+     * value but the registered epoch is an unclean shutdown: with
+     * eligible.leader.replicas.enable the broker leaves every ISR and ELR. */
+    int64_t previous_broker_epoch;
     const struct ctrl_endpoint *endpoints;
     int32_t endpoint_count;
 };
@@ -348,25 +356,52 @@ MUST_CHECK int ctrl_plan_assignment_check(const struct ctrl_image *img, const in
  * resource_type is Kafka's (2 topic, 4 broker). */
 MUST_CHECK int ctrl_plan_config(const struct ctrl_image *img, int resource_type, const char *resource_name,
                                 const char *name, const char *value, struct arena *a, struct ctrl_records *out);
+/* The controller's election policy: the static defaults behind the topic
+ * and cluster-wide dynamic configs (ctrl_plan_unclean_enabled,
+ * ctrl_plan_min_isr). */
+struct ctrl_plan_policy {
+    bool unclean_default;        /* unclean.leader.election.enable */
+    bool elr_enabled;            /* eligible.leader.replicas.enable (KIP-966) */
+    int32_t min_isr_default;     /* min.insync.replicas; < 1 counts as 1 */
+};
 /* ctrl_plan_fence - fence (or unfence) a broker: its registration change
  * and the partition changes that follow (Kafka KRaft's rules,
  * broker/README.md "Elections"): fencing removes the broker from every ISR
- * where it is not the last member and replaces it as leader by the first
- * unfenced ISR member in replicas order (the preferred replica first), else,
- * when unclean election is allowed (ctrl_plan_unclean_enabled), by the first
- * live replica with the ISR [it], else by none (-1).  Unfencing gives each
- * leaderless partition the returning broker when it is in the ISR (or, unclean,
- * a replica). */
-MUST_CHECK int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, bool unclean_default,
-                               struct arena *a, struct ctrl_records *out);
+ * where it is not the last member (with ELR: from every ISR) and replaces it
+ * as leader by the first unfenced ISR member in replicas order (the
+ * preferred replica first), else (ELR) by the first unfenced eligible leader
+ * replica, else (ELR) by an unfenced last known ELR member, else, when
+ * unclean election is allowed (ctrl_plan_unclean_enabled), by the first live
+ * replica with the ISR [it], else by none (-1).  With ELR, members leaving
+ * an ISR that ends below min.insync.replicas (ctrl_plan_min_isr) become
+ * eligible leader replicas; an ISR back at min.insync.replicas clears the
+ * ELR.  Unfencing gives each leaderless partition a leader by the same
+ * order. */
+MUST_CHECK int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced,
+                               const struct ctrl_plan_policy *pol, struct arena *a, struct ctrl_records *out);
 /* ctrl_plan_unfence_elects - would unfencing broker_id (now, or again)
  * give a leaderless partition a leader? */
-bool ctrl_plan_unfence_elects(const struct ctrl_image *img, int32_t broker_id, bool unclean_default);
+bool ctrl_plan_unfence_elects(const struct ctrl_image *img, int32_t broker_id, const struct ctrl_plan_policy *pol);
+/* ctrl_plan_unclean_shutdown - KIP-966: broker_id registers again after an
+ * unclean shutdown (it may have lost an unflushed tail): the partition
+ * changes that take it out of every ISR and ELR (a leader it was replaced
+ * by the rules of ctrl_plan_fence, the broker counted as live since its new
+ * registration is).  Nothing when pol->elr_enabled is off (Kafka 3.x
+ * keeps such a broker in the ISR).  *changed counts the partitions. */
+MUST_CHECK int ctrl_plan_unclean_shutdown(const struct ctrl_image *img, int32_t broker_id,
+                                          const struct ctrl_plan_policy *pol, struct arena *a,
+                                          struct ctrl_records *out, int32_t *changed);
 /* ctrl_plan_unclean_enabled - unclean.leader.election.enable of topic t:
  * the topic's config, else the cluster-wide dynamic broker config, else
  * unclean_default (the controller's static config). */
 struct ctrl_topic;
 bool ctrl_plan_unclean_enabled(const struct ctrl_image *img, const struct ctrl_topic *t, bool unclean_default);
+/* ctrl_plan_min_isr - the effective min.insync.replicas of topic t: the
+ * topic's config, else the cluster-wide dynamic broker config, else
+ * min_isr_default, at most the replication factor (Kafka's
+ * getTopicEffectiveMinIsr) and at least 1. */
+int32_t ctrl_plan_min_isr(const struct ctrl_image *img, const struct ctrl_topic *t, const struct ctrl_partition *cp,
+                          int32_t min_isr_default);
 /* ctrl_plan_alter_partition - check an AlterPartition against the image
  * (the order of ctrl_alter_partition; a topic id the image does not hold is
  * UNKNOWN_TOPIC_ID, a partition it does not hold UNKNOWN_TOPIC_OR_PARTITION,
@@ -375,9 +410,12 @@ bool ctrl_plan_unclean_enabled(const struct ctrl_image *img, const struct ctrl_t
  * controller's leases: not in the image).  Returns 0 with r->error_code set
  * and nothing in out (refused), or 0 with r the state to answer: one record
  * in out (partition epoch + 1), or none when the ISR is the current one.
- * ERR_LIMIT when the arena is full. */
+ * With pol->elr_enabled the record also carries the ELR (members leaving an
+ * ISR below min.insync.replicas join it; an ISR at min.insync.replicas
+ * clears it).  ERR_LIMIT when the arena is full. */
 MUST_CHECK int ctrl_plan_alter_partition(const struct ctrl_image *img, const struct ctrl_alter_partition *req,
-                                         const int32_t *shutting_down, int32_t shutting_down_count, struct arena *a,
+                                         const int32_t *shutting_down, int32_t shutting_down_count,
+                                         const struct ctrl_plan_policy *pol, struct arena *a,
                                          struct ctrl_records *out, struct ctrl_alter_partition_reply *r);
 enum ctrl_election_type {
     CTRL_ELECTION_PREFERRED = 0,   /* Kafka's ElectionType 0 */
@@ -387,7 +425,9 @@ enum ctrl_election_type {
  * PREFERRED elects the first replica when it is in the ISR and unfenced
  * (ELECTION_NOT_NEEDED when it leads, PREFERRED_LEADER_NOT_AVAILABLE when
  * it cannot); UNCLEAN elects, for a partition without a leader, the first
- * unfenced ISR member or else the first unfenced replica with the ISR [it]
+ * unfenced ISR member, else the first unfenced eligible leader replica, else
+ * an unfenced last known ELR member, else the first unfenced replica with
+ * the ISR [it]
  * (ELECTION_NOT_NEEDED when it has a leader, ELIGIBLE_LEADERS_NOT_AVAILABLE
  * when no replica is alive).  t NULL or a partition it does not hold:
  * UNKNOWN_TOPIC_OR_PARTITION.  *error_code 0: one record appended. */

@@ -84,6 +84,7 @@ struct ctrl_env {
     bool bug_plan_before_caught_up;        /* the leader plans before it applied its own epoch */
     bool bug_plan_on_proposals_in_flight;  /* fences planned beside unapplied proposals */
     bool bug_ack_before_sync;              /* a fetch acknowledges entries not synced yet */
+    bool bug_ignore_unclean_shutdown;      /* KIP-966: registrations count as clean (ISR/ELR keep the broker) */
 };
 
 /* The driver over an environment is declared in ctrl.h (ctrl_create_env,

@@ -360,6 +360,8 @@ static void apply_partition(struct ctrl_image *img, const Samsa__PartitionRecord
     copy_ids(p->replicas, &p->replica_count, r->replicas, r->n_replicas);
     copy_ids(p->isr, &p->isr_count, r->isr, r->n_isr);
     reassign_set(img, p, r->adding_replicas, r->n_adding_replicas, r->removing_replicas, r->n_removing_replicas);
+    copy_ids(p->elr, &p->elr_count, r->eligible_leader_replicas, r->n_eligible_leader_replicas);
+    copy_ids(p->last_known_elr, &p->last_known_elr_count, r->last_known_elr, r->n_last_known_elr);
     if (r->partition_id >= t->partition_count)
         t->partition_count = r->partition_id + 1;
 }
@@ -383,7 +385,32 @@ static void apply_partition_change(struct ctrl_image *img, const Samsa__Partitio
     if (r->has_reassignment)
         reassign_set(img, p, r->adding_replicas, r->n_adding_replicas, r->removing_replicas,
                      r->n_removing_replicas);
+    if (r->has_elr)
+        copy_ids(p->elr, &p->elr_count, r->eligible_leader_replicas, r->n_eligible_leader_replicas);
+    if (r->has_last_known_elr)
+        copy_ids(p->last_known_elr, &p->last_known_elr_count, r->last_known_elr, r->n_last_known_elr);
     p->partition_epoch++;
+}
+
+/* elr_clear - a changed min.insync.replicas forgets the ELR of the topic
+ * (NULL: of every topic, for a broker-level change), as Kafka does (KIP-966):
+ * the ELR was chosen under the old value, and a lower one lets the HW move
+ * past what its members hold.  Every node applies the same record, so the
+ * images stay equal without a PartitionChangeRecord.  A partition left with
+ * neither ISR nor ELR keeps them as its last known ELR. */
+static void elr_clear(struct ctrl_image *img, const char *topic)
+{
+    for (int32_t i = 0; i < img->topic_count; i++) {
+        struct ctrl_topic *t = img->topics[i];
+        if (topic && strcmp(t->name, topic) != 0)
+            continue;
+        for (int32_t p = 0; p < t->partition_count; p++) {
+            struct ctrl_partition *cp = &t->partitions[p];
+            if (cp->isr_count == 0 && cp->elr_count > 0) /* they stay known, for operators */
+                copy_ids(cp->last_known_elr, &cp->last_known_elr_count, cp->elr, (size_t)cp->elr_count);
+            cp->elr_count = 0;
+        }
+    }
 }
 
 static void apply_config(struct ctrl_image *img, const Samsa__ConfigRecord *r)
@@ -402,6 +429,9 @@ static void apply_config(struct ctrl_image *img, const Samsa__ConfigRecord *r)
         return;
     }
     ASSERT(configs_set(c, r->name, r->value, r->deleted) == 0);
+    if (strcmp(r->name, "min.insync.replicas") == 0)
+        elr_clear(img, r->resource_type == SAMSA__CONFIG_RESOURCE_TYPE__CONFIG_RESOURCE_TOPIC ? r->resource_name
+                                                                                               : NULL);
 }
 
 static void endpoints_copy(struct ctrl_broker *b, Samsa__BrokerEndpoint **eps, size_t n)

@@ -43,6 +43,15 @@ struct ctrl_partition {
     int32_t removing_count;
     int32_t adding[CTRL_REPLICAS_MAX];
     int32_t removing[CTRL_REPLICAS_MAX];
+    /* KIP-966: eligible leader replicas (not in the ISR, every committed
+     * record on them: they left an ISR below min.insync.replicas, where the
+     * HW stops), and the last eligible replicas once ISR and ELR are both
+     * empty (for operators, and Kafka's last-known-leader election).  Both
+     * empty when eligible.leader.replicas.enable is off. */
+    int32_t elr_count;
+    int32_t last_known_elr_count;
+    int32_t elr[CTRL_REPLICAS_MAX];
+    int32_t last_known_elr[CTRL_REPLICAS_MAX];
 };
 
 struct ctrl_config_entry {

@@ -415,8 +415,9 @@ static bool id_in(const int32_t *ids, int32_t n, int32_t id)
 
 #define PLAN_LEADER_KEEP INT32_MIN
 
-/* partition_change_rec - a PartitionChangeRecord for (topic, pid): leader
- * unless PLAN_LEADER_KEEP, isr unless NULL. */
+/* partition_change_push - a PartitionChangeRecord for (topic, pid): leader
+ * unless PLAN_LEADER_KEEP, isr unless NULL (empty only with ELR: KIP-966
+ * lets the last member leave). */
 static int partition_change_push(struct arena *a, struct ctrl_records *out, const uint8_t *topic_id, int32_t pid,
                                  int32_t leader, const int32_t *isr, int32_t isr_count)
 {
@@ -436,8 +437,10 @@ static int partition_change_push(struct arena *a, struct ctrl_records *out, cons
         pc->leader = leader;
     }
     if (isr) {
-        ASSERT(isr_count >= 1 && isr_count <= CTRL_REPLICAS_MAX);
-        memcpy(ids, isr, (size_t)isr_count * sizeof *ids);
+        ASSERT(isr_count >= 0 && isr_count <= CTRL_REPLICAS_MAX);
+        ASSERT(isr_count >= 1 || leader == -1); /* a leader is in its ISR */
+        if (isr_count > 0)
+            memcpy(ids, isr, (size_t)isr_count * sizeof *ids);
         pc->has_isr = true;
         pc->n_isr = (size_t)isr_count;
         pc->isr = ids;
@@ -457,6 +460,208 @@ static bool same_members(const int32_t *a, int32_t an, const int32_t *b, int32_t
     return true;
 }
 
+/* ---- partition changes: ISR, ELR (KIP-966) and elections ----
+ *
+ * A change is planned as a target state (leader, ISR, ELR, last known ELR)
+ * and emitted as one PartitionChangeRecord carrying what differs.  With
+ * eligible.leader.replicas.enable:
+ *
+ *   ISR shrinks below min ISR ──► the members that left join the ELR
+ *   ISR back at min ISR ────────► ELR and last known ELR cleared
+ *   unclean registration ───────► the broker leaves ISR and ELR
+ *   ISR and ELR both empty ─────► last known ELR = the last eligible ones
+ *   election: live ISR member, else live ELR member (ISR [it]), else a live
+ *   last known ELR member (Kafka's last known leader), else unclean (if
+ *   allowed), else none.
+ *
+ * The ELR is sound because the leader's HW does not move while the ISR is
+ * below min ISR (strict min ISR, broker/replica/brk_isr), so a member that
+ * left such an ISR holds every committed record until it is fenced after an
+ * unclean shutdown. */
+
+enum plan_elected { PLAN_ELECTED_NONE, PLAN_ELECTED_ELR, PLAN_ELECTED_LAST_KNOWN, PLAN_ELECTED_UNCLEAN };
+
+struct plan_target {
+    int32_t leader;
+    enum plan_elected elected;   /* how a leader from outside the ISR was found (logged when emitted) */
+    int32_t isr_count, elr_count, lke_count;
+    int32_t isr[CTRL_REPLICAS_MAX], elr[CTRL_REPLICAS_MAX], lke[CTRL_REPLICAS_MAX];
+};
+
+/* What an election sees for one topic. */
+struct plan_rules {
+    bool unclean;      /* unclean.leader.election.enable in effect */
+    bool elr;          /* eligible.leader.replicas.enable */
+    int32_t min_isr;   /* effective min.insync.replicas */
+};
+
+static struct plan_rules plan_rules_get(const struct ctrl_image *img, const struct ctrl_topic *t,
+                                        const struct ctrl_partition *cp, const struct ctrl_plan_policy *pol)
+{
+    return (struct plan_rules){ .unclean = ctrl_plan_unclean_enabled(img, t, pol->unclean_default),
+                                .elr = pol->elr_enabled,
+                                .min_isr = ctrl_plan_min_isr(img, t, cp, pol->min_isr_default) };
+}
+
+static void target_get(const struct ctrl_partition *cp, struct plan_target *tg)
+{
+    tg->leader = cp->leader;
+    tg->elected = PLAN_ELECTED_NONE;
+    tg->isr_count = cp->isr_count;
+    tg->elr_count = cp->elr_count;
+    tg->lke_count = cp->last_known_elr_count;
+    memcpy(tg->isr, cp->isr, sizeof tg->isr);
+    memcpy(tg->elr, cp->elr, sizeof tg->elr);
+    memcpy(tg->lke, cp->last_known_elr, sizeof tg->lke);
+}
+
+/* target_elr - the ELR and last known ELR once tg->isr is decided (Kafka's
+ * PartitionChangeBuilder.maybePopulateTargetElr): off, or an ISR at min ISR,
+ * clears both; else the ELR is every replica that was in the ISR or the ELR
+ * and is not in the new ISR, except unclean_id (back from an unclean
+ * shutdown).  When ISR and ELR end both empty the last known ELR keeps the
+ * last eligible replicas (or what it held). */
+static void target_elr(const struct ctrl_partition *cp, struct plan_rules rules, int32_t unclean_id,
+                       struct plan_target *tg)
+{
+    tg->elr_count = 0;
+    if (!rules.elr || tg->isr_count >= rules.min_isr) {
+        tg->lke_count = 0;
+        return;
+    }
+    int32_t eligible[CTRL_REPLICAS_MAX], eligible_count = 0;
+    for (int32_t k = 0; k < cp->replica_count; k++) {
+        int32_t id = cp->replicas[k];
+        if (!id_in(cp->isr, cp->isr_count, id) && !id_in(cp->elr, cp->elr_count, id))
+            continue;
+        eligible[eligible_count++] = id;
+        if (!id_in(tg->isr, tg->isr_count, id) && id != unclean_id)
+            tg->elr[tg->elr_count++] = id;
+    }
+    if (tg->isr_count > 0 || tg->elr_count > 0) {
+        tg->lke_count = 0;
+    } else if (eligible_count > 0) {
+        memcpy(tg->lke, eligible, (size_t)eligible_count * sizeof *eligible);
+        tg->lke_count = eligible_count;
+    }
+    ASSERT(tg->elr_count <= CTRL_REPLICAS_MAX);
+}
+
+/* A broker as an election sees it: `gone` counts as fenced (it is being
+ * fenced), `back` as unfenced (it is being unfenced, or registers). */
+struct plan_liveness {
+    int32_t gone;
+    int32_t back;
+};
+
+static bool broker_live(const struct ctrl_image *img, int32_t id, struct plan_liveness lv)
+{
+    if (id == lv.gone)
+        return false;
+    if (id == lv.back)
+        return true;
+    const struct ctrl_broker *b = ctrl_image_broker_find(img, id);
+    return b && !b->fenced;
+}
+
+/* elect - the first replica in replicas order (the preferred one first)
+ * that is in ids (any replica when ids is NULL) and live; -1 if none. */
+static int32_t elect(const struct ctrl_image *img, const struct ctrl_partition *cp, const int32_t *ids,
+                     int32_t count, struct plan_liveness lv)
+{
+    for (int32_t k = 0; k < cp->replica_count; k++) {
+        int32_t id = cp->replicas[k];
+        if ((!ids || id_in(ids, count, id)) && broker_live(img, id, lv))
+            return id;
+    }
+    return -1;
+}
+
+/* target_elect - a leader for tg, whose leader is gone, by the order above.
+ * A leader from outside the ISR gets the ISR [it]; from the ELR the rest of
+ * the ELR stays eligible (below min ISR the HW has not moved), otherwise
+ * the ELR is cleared (an unclean leader defines a new history). */
+static void target_elect(const struct ctrl_image *img, const struct ctrl_partition *cp, struct plan_rules rules,
+                         struct plan_liveness lv, struct plan_target *tg)
+{
+    tg->leader = elect(img, cp, tg->isr, tg->isr_count, lv);
+    if (tg->leader >= 0)
+        return;
+    int32_t id = elect(img, cp, tg->elr, tg->elr_count, lv);
+    bool from_elr = id >= 0;
+    tg->elected = PLAN_ELECTED_ELR;
+    if (id < 0 && (id = elect(img, cp, tg->lke, tg->lke_count, lv)) >= 0)
+        tg->elected = PLAN_ELECTED_LAST_KNOWN;
+    if (id < 0 && rules.unclean && (id = elect(img, cp, NULL, 0, lv)) >= 0)
+        tg->elected = PLAN_ELECTED_UNCLEAN;
+    if (id < 0) {
+        tg->elected = PLAN_ELECTED_NONE;
+        return;
+    }
+    tg->leader = id;
+    tg->isr[0] = id;
+    tg->isr_count = 1;
+    int32_t k = 0;
+    for (int32_t i = 0; from_elr && rules.min_isr > 1 && i < tg->elr_count; i++)
+        if (tg->elr[i] != id)
+            tg->elr[k++] = tg->elr[i];
+    tg->elr_count = k;
+    tg->lke_count = 0;
+}
+
+static bool target_changed(const struct ctrl_partition *cp, const struct plan_target *tg)
+{
+    return tg->leader != cp->leader || !same_members(tg->isr, tg->isr_count, cp->isr, cp->isr_count) ||
+           !same_members(tg->elr, tg->elr_count, cp->elr, cp->elr_count) ||
+           !same_members(tg->lke, tg->lke_count, cp->last_known_elr, cp->last_known_elr_count);
+}
+
+static int32_t *ids_dup(struct arena *a, const int32_t *ids, int32_t n)
+{
+    int32_t *p = arena_alloc_array(a, (size_t)(n ? n : 1), sizeof *p);
+    if (p && n)
+        memcpy(p, ids, (size_t)n * sizeof *p);
+    return p;
+}
+
+/* target_emit - one PartitionChangeRecord taking cp to tg (call only when
+ * target_changed). */
+static int target_emit(struct arena *a, struct ctrl_records *out, const struct ctrl_topic *t,
+                       const struct ctrl_partition *cp, const struct plan_target *tg)
+{
+    const uint8_t *topic_id = t->topic_id;
+    if (tg->elected == PLAN_ELECTED_ELR)
+        log_info("plan", "electing broker=%d from the eligible leader replicas (KIP-966): no ISR member is live; "
+                 "it holds every committed record topic=%s partition=%d", tg->leader, t->name, cp->partition_id);
+    else if (tg->elected == PLAN_ELECTED_LAST_KNOWN)
+        log_warn("plan", "electing broker=%d, a last known eligible leader replica: no ISR or ELR member is left; "
+                 "records it lost in an unclean shutdown are lost topic=%s partition=%d", tg->leader, t->name,
+                 cp->partition_id);
+    else if (tg->elected == PLAN_ELECTED_UNCLEAN)
+        log_warn("plan", "unclean leader election of broker=%d (unclean.leader.election.enable): records it lacks "
+                 "are lost topic=%s partition=%d", tg->leader, t->name, cp->partition_id);
+    bool isr_changed = !same_members(tg->isr, tg->isr_count, cp->isr, cp->isr_count);
+    int rc = partition_change_push(a, out, topic_id, cp->partition_id,
+                                   tg->leader != cp->leader ? tg->leader : PLAN_LEADER_KEEP,
+                                   isr_changed ? tg->isr : NULL, tg->isr_count);
+    if (rc < 0)
+        return rc;
+    Samsa__PartitionChangeRecord *pc = out->recs[out->count - 1]->partition_change;
+    if (!same_members(tg->elr, tg->elr_count, cp->elr, cp->elr_count)) {
+        pc->has_elr = true;
+        pc->n_eligible_leader_replicas = (size_t)tg->elr_count;
+        if (!(pc->eligible_leader_replicas = ids_dup(a, tg->elr, tg->elr_count)))
+            return ERR_LIMIT;
+    }
+    if (!same_members(tg->lke, tg->lke_count, cp->last_known_elr, cp->last_known_elr_count)) {
+        pc->has_last_known_elr = true;
+        pc->n_last_known_elr = (size_t)tg->lke_count;
+        if (!(pc->last_known_elr = ids_dup(a, tg->lke, tg->lke_count)))
+            return ERR_LIMIT;
+    }
+    return 0;
+}
+
 static void reply_state(struct ctrl_alter_partition_reply *r, const struct ctrl_partition *cp)
 {
     r->leader = cp->leader;
@@ -467,8 +672,9 @@ static void reply_state(struct ctrl_alter_partition_reply *r, const struct ctrl_
 }
 
 int ctrl_plan_alter_partition(const struct ctrl_image *img, const struct ctrl_alter_partition *req,
-                              const int32_t *shutting_down, int32_t shutting_down_count, struct arena *a,
-                              struct ctrl_records *out, struct ctrl_alter_partition_reply *r)
+                              const int32_t *shutting_down, int32_t shutting_down_count,
+                              const struct ctrl_plan_policy *pol, struct arena *a, struct ctrl_records *out,
+                              struct ctrl_alter_partition_reply *r)
 {
     memset(r, 0, sizeof *r);
     r->leader = -1;
@@ -523,7 +729,12 @@ int ctrl_plan_alter_partition(const struct ctrl_image *img, const struct ctrl_al
     reply_state(r, cp);
     if (same_members(req->isr, req->isr_count, cp->isr, cp->isr_count))
         return 0; /* nothing to change: the current state */
-    int rc = partition_change_push(a, out, t->topic_id, cp->partition_id, PLAN_LEADER_KEEP, req->isr, req->isr_count);
+    struct plan_target tg;
+    target_get(cp, &tg);
+    tg.isr_count = req->isr_count;
+    memcpy(tg.isr, req->isr, (size_t)req->isr_count * sizeof tg.isr[0]);
+    target_elr(cp, plan_rules_get(img, t, cp, pol), -1, &tg);
+    int rc = target_emit(a, out, t, cp, &tg);
     if (rc < 0)
         return rc;
     ASSERT(id_in(req->isr, req->isr_count, cp->leader)); /* checked above: the leader stays in */
@@ -541,91 +752,62 @@ bool ctrl_plan_unclean_enabled(const struct ctrl_image *img, const struct ctrl_t
     return v ? strcasecmp(v, "true") == 0 : unclean_default;
 }
 
-/* A broker as an election sees it: `gone` counts as fenced (it is being
- * fenced), `back` as unfenced (it is being unfenced). */
-struct plan_liveness {
-    int32_t gone;
-    int32_t back;
-};
-
-static bool broker_live(const struct ctrl_image *img, int32_t id, struct plan_liveness lv)
+int32_t ctrl_plan_min_isr(const struct ctrl_image *img, const struct ctrl_topic *t, const struct ctrl_partition *cp,
+                          int32_t min_isr_default)
 {
-    if (id == lv.gone)
-        return false;
-    if (id == lv.back)
-        return true;
-    const struct ctrl_broker *b = ctrl_image_broker_find(img, id);
-    return b && !b->fenced;
+    const char *v = ctrl_configs_find(&t->configs, "min.insync.replicas");
+    if (!v)
+        v = ctrl_configs_find(ctrl_image_broker_configs(img, -1), "min.insync.replicas");
+    long n = v ? strtol(v, NULL, 10) : min_isr_default;
+    if (n > cp->replica_count)
+        n = cp->replica_count;
+    return n < 1 ? 1 : (int32_t)n;
 }
 
-/* elect - the first replica in replicas order (the preferred one first)
- * that is in isr (any replica when isr is NULL) and live; -1 if none. */
-static int32_t elect(const struct ctrl_image *img, const struct ctrl_partition *cp, const int32_t *isr,
-                     int32_t isr_count, struct plan_liveness lv)
+/* partition_after - a partition's target once broker lv.gone is fenced, or
+ * lv.back unfenced (or registered), or unclean_id back from an unclean
+ * shutdown (ELR only; -1 none): lv.gone leaves the ISR unless it is the
+ * last member and ELR is off; unclean_id leaves ISR and ELR; the ELR
+ * follows (target_elr); a lost leader (or none) is elected by target_elect.
+ * True when anything changes. */
+static bool partition_after(const struct ctrl_image *img, const struct ctrl_partition *cp, struct plan_rules rules,
+                            struct plan_liveness lv, int32_t unclean_id, struct plan_target *tg)
 {
-    for (int32_t k = 0; k < cp->replica_count; k++) {
-        int32_t id = cp->replicas[k];
-        if ((!isr || id_in(isr, isr_count, id)) && broker_live(img, id, lv))
-            return id;
+    ASSERT(unclean_id < 0 || rules.elr);
+    target_get(cp, tg);
+    tg->isr_count = 0;
+    for (int32_t k = 0; k < cp->isr_count; k++) {
+        int32_t id = cp->isr[k];
+        if (id == unclean_id || (id == lv.gone && (rules.elr || cp->isr_count > 1)))
+            continue;
+        tg->isr[tg->isr_count++] = id;
     }
-    return -1;
+    target_elr(cp, rules, unclean_id, tg);
+    if (tg->leader < 0 || !broker_live(img, tg->leader, lv) || !id_in(tg->isr, tg->isr_count, tg->leader))
+        target_elect(img, cp, rules, lv, tg);
+    /* a leader comes from the ISR (or becomes it) */
+    ASSERT(tg->leader < 0 || id_in(tg->isr, tg->isr_count, tg->leader));
+    ASSERT(tg->lke_count == 0 || (tg->isr_count == 0 && tg->elr_count == 0));
+    return target_changed(cp, tg);
 }
 
-/* partition_after - a partition's leader and ISR once broker lv.gone is
- * fenced or lv.back unfenced (Kafka KRaft's rules, broker/README.md
- * "Elections"): the fenced broker leaves the ISR unless it is the last
- * member; a lost leader is replaced from the live ISR, preferred first, else
- * (unclean election allowed) by any live replica with the ISR [it], else
- * none (-1) until an ISR member returns; a leaderless partition gets a
- * returning ISR member (or, unclean, a returning replica).  True when
- * anything changes. */
-static bool partition_after(const struct ctrl_image *img, const struct ctrl_partition *cp, bool unclean,
-                            struct plan_liveness lv, int32_t *leader, int32_t *isr, int32_t *isr_count)
-{
-    *leader = cp->leader;
-    *isr_count = 0;
-    for (int32_t k = 0; k < cp->isr_count; k++)
-        if (cp->isr[k] != lv.gone || cp->isr_count == 1)
-            isr[(*isr_count)++] = cp->isr[k];
-    if (*leader < 0 || !broker_live(img, *leader, lv)) {
-        *leader = elect(img, cp, isr, *isr_count, lv);
-        if (*leader < 0 && unclean && (*leader = elect(img, cp, NULL, 0, lv)) >= 0) {
-            isr[0] = *leader;
-            *isr_count = 1;
-        }
-    }
-    /* a leader elected here comes from the ISR (or is the ISR, unclean) */
-    ASSERT(*leader < 0 || *leader == cp->leader || id_in(isr, *isr_count, *leader));
-    return *leader != cp->leader || !same_members(isr, *isr_count, cp->isr, cp->isr_count);
-}
-
-static int partition_change_if(struct arena *a, struct ctrl_records *out, const struct ctrl_topic *t,
-                               const struct ctrl_partition *cp, int32_t leader, const int32_t *isr, int32_t isr_count)
-{
-    bool isr_changed = !same_members(isr, isr_count, cp->isr, cp->isr_count);
-    return partition_change_push(a, out, t->topic_id, cp->partition_id,
-                                 leader != cp->leader ? leader : PLAN_LEADER_KEEP, isr_changed ? isr : NULL,
-                                 isr_count);
-}
-
-bool ctrl_plan_unfence_elects(const struct ctrl_image *img, int32_t broker_id, bool unclean_default)
+bool ctrl_plan_unfence_elects(const struct ctrl_image *img, int32_t broker_id, const struct ctrl_plan_policy *pol)
 {
     struct plan_liveness lv = { .gone = -1, .back = broker_id };
-    int32_t leader, isr[CTRL_REPLICAS_MAX], isr_count;
+    struct plan_target tg;
     for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
         const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
-        bool unclean = ctrl_plan_unclean_enabled(img, t, unclean_default);
         for (int32_t p = 0; p < t->partition_count; p++) {
             const struct ctrl_partition *cp = &t->partitions[p];
             if (cp->leader < 0 && id_in(cp->replicas, cp->replica_count, broker_id) &&
-                partition_after(img, cp, unclean, lv, &leader, isr, &isr_count) && leader >= 0)
+                partition_after(img, cp, plan_rules_get(img, t, cp, pol), lv, -1, &tg) && tg.leader >= 0)
                 return true;
         }
     }
     return false;
 }
 
-int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, bool unclean_default,
+int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced, const struct ctrl_plan_policy *pol,
                     struct arena *a, struct ctrl_records *out)
 {
     const struct ctrl_broker *b = ctrl_image_broker_find(img, broker_id);
@@ -646,19 +828,43 @@ int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, bool fenced
     if (rc < 0)
         return rc;
     struct plan_liveness lv = { .gone = fenced ? broker_id : -1, .back = fenced ? -1 : broker_id };
-    int32_t leader, isr[CTRL_REPLICAS_MAX], isr_count;
+    struct plan_target tg;
     for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
         const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
-        bool unclean = ctrl_plan_unclean_enabled(img, t, unclean_default);
         for (int32_t p = 0; p < t->partition_count; p++) {
             const struct ctrl_partition *cp = &t->partitions[p];
             /* unfencing touches only partitions without a leader */
             if (!fenced && cp->leader >= 0)
                 continue;
-            if (!partition_after(img, cp, unclean, lv, &leader, isr, &isr_count))
+            if (!partition_after(img, cp, plan_rules_get(img, t, cp, pol), lv, -1, &tg))
                 continue;
-            if ((rc = partition_change_if(a, out, t, cp, leader, isr, isr_count)) < 0)
+            if ((rc = target_emit(a, out, t, cp, &tg)) < 0)
                 return rc;
+        }
+    }
+    return 0;
+}
+
+int ctrl_plan_unclean_shutdown(const struct ctrl_image *img, int32_t broker_id, const struct ctrl_plan_policy *pol,
+                               struct arena *a, struct ctrl_records *out, int32_t *changed)
+{
+    *changed = 0;
+    if (!pol->elr_enabled)
+        return 0;
+    struct plan_liveness lv = { .gone = -1, .back = broker_id };
+    struct plan_target tg;
+    for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
+        const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+        for (int32_t p = 0; p < t->partition_count; p++) {
+            const struct ctrl_partition *cp = &t->partitions[p];
+            if (!id_in(cp->isr, cp->isr_count, broker_id) && !id_in(cp->elr, cp->elr_count, broker_id))
+                continue;
+            if (!partition_after(img, cp, plan_rules_get(img, t, cp, pol), lv, broker_id, &tg))
+                continue;
+            int rc = target_emit(a, out, t, cp, &tg);
+            if (rc < 0)
+                return rc;
+            (*changed)++;
         }
     }
     return 0;
@@ -673,8 +879,8 @@ int ctrl_plan_elect_leader(const struct ctrl_image *img, enum ctrl_election_type
     }
     const struct ctrl_partition *cp = &t->partitions[partition_id];
     struct plan_liveness lv = { .gone = -1, .back = -1 };
-    int32_t leader = -1, isr[CTRL_REPLICAS_MAX], isr_count = cp->isr_count;
-    memcpy(isr, cp->isr, (size_t)cp->isr_count * sizeof isr[0]);
+    struct plan_target tg;
+    target_get(cp, &tg);
     if (type == CTRL_ELECTION_PREFERRED) {
         int32_t preferred = cp->replica_count > 0 ? cp->replicas[0] : -1;
         if (cp->leader == preferred) {
@@ -685,24 +891,26 @@ int ctrl_plan_elect_leader(const struct ctrl_image *img, enum ctrl_election_type
             *error_code = CTRL_KERR_PREFERRED_LEADER_NOT_AVAILABLE;
             return 0;
         }
-        leader = preferred;
+        tg.leader = preferred;
     } else {
         if (cp->leader >= 0) {
             *error_code = CTRL_KERR_ELECTION_NOT_NEEDED;
             return 0;
         }
-        leader = elect(img, cp, cp->isr, cp->isr_count, lv);
-        if (leader < 0 && (leader = elect(img, cp, NULL, 0, lv)) >= 0) {
-            isr[0] = leader;
-            isr_count = 1;
-        }
-        if (leader < 0) {
+        /* the operator asked for it: unclean allowed.  An ELR in the image
+         * means ELR is on; min ISR 1 is the careful reading here (the
+         * static default is the controller's), so electing from the ELR
+         * keeps no other member eligible. */
+        struct plan_rules rules = { .unclean = true, .elr = cp->elr_count > 0 || cp->last_known_elr_count > 0,
+                                    .min_isr = 1 };
+        target_elect(img, cp, rules, lv, &tg);
+        if (tg.leader < 0) {
             *error_code = CTRL_KERR_ELIGIBLE_LEADERS_NOT_AVAILABLE;
             return 0;
         }
     }
     *error_code = CTRL_KERR_NONE;
-    return partition_change_if(a, out, t, cp, leader, isr, isr_count);
+    return target_emit(a, out, t, cp, &tg);
 }
 
 int ctrl_plan_rebalance(const struct ctrl_image *img, int32_t imbalance_pct, struct arena *a, struct ctrl_records *out,
@@ -856,14 +1064,6 @@ static void reassign_state_get(const struct ctrl_partition *cp, struct reassign_
     memcpy(s->adding, cp->adding, sizeof s->adding);
     memcpy(s->removing, cp->removing, sizeof s->removing);
     s->leader = cp->leader;
-}
-
-static int32_t *ids_dup(struct arena *a, const int32_t *ids, int32_t n)
-{
-    int32_t *p = arena_alloc_array(a, (size_t)(n ? n : 1), sizeof *p);
-    if (p && n)
-        memcpy(p, ids, (size_t)n * sizeof *p);
-    return p;
 }
 
 /* reassign_emit - one PartitionChangeRecord taking cp to s (nothing when

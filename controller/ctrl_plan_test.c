@@ -2,7 +2,10 @@
  * ctrl_plan_test.c - planning of partition changes against an image built
  * from records: AlterPartition's checks in their order (each refusal and the
  * success), elections on fencing (unfenced ISR only, preferred first, the
- * fenced broker leaving ISRs except as the last member, unclean election).
+ * fenced broker leaving ISRs except as the last member, unclean election);
+ * eligible leader replicas (KIP-966): a shrink below min ISR keeps the
+ * members that left electable, the ISR may empty, elections from the ELR,
+ * unclean-shutdown registrations, the last known ELR, clearing.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -10,9 +13,12 @@
 
 #include "common/arena.h"
 #include "controller/ctrl.h"
+#include "controller/ctrl_snap.h"
 
 static struct arena a;
 static struct ctrl_image *img;
+/* the election policy: Kafka 3.x's (no ELR) unless a test turns ELR on */
+static struct ctrl_plan_policy pol;
 static uint8_t tid[16];
 
 static void apply_all(const struct ctrl_records *recs)
@@ -34,7 +40,9 @@ static void add_broker(int32_t id, int64_t epoch)
 static void fence_with(int32_t id, bool fenced, bool unclean_default)
 {
     struct ctrl_records recs = { 0 };
-    ck_assert_int_eq(ctrl_plan_fence(img, id, fenced, unclean_default, &a, &recs), 0);
+    pol.unclean_default = unclean_default;
+    ck_assert_int_eq(ctrl_plan_fence(img, id, fenced, &pol, &a, &recs), 0);
+    pol.unclean_default = false;
     apply_all(&recs);
 }
 
@@ -78,6 +86,7 @@ static void set_isr(const int32_t *isr, int32_t n);
 static void setup(void)
 {
     arena_init(&a, 4096, 1 << 22);
+    pol = (struct ctrl_plan_policy){ .min_isr_default = 1 };
     ck_assert_int_eq(ctrl_image_create(&img), 0);
     add_broker(1, 11);
     add_broker(2, 12);
@@ -117,7 +126,7 @@ static int16_t alter(const struct ctrl_alter_partition *req, const int32_t *shut
                      struct ctrl_alter_partition_reply *r, size_t *records)
 {
     struct ctrl_records recs = { 0 };
-    ck_assert_int_eq(ctrl_plan_alter_partition(img, req, shutting, shutting_count, &a, &recs, r), 0);
+    ck_assert_int_eq(ctrl_plan_alter_partition(img, req, shutting, shutting_count, &pol, &a, &recs, r), 0);
     if (r->error_code != 0)
         ck_assert_uint_eq(recs.count, 0);
     *records = recs.count;
@@ -288,8 +297,8 @@ START_TEST(test_fence_elects_from_unfenced_isr)
     /* a replica out of the ISR does not lead (unclean election is off) */
     fence(3, false);
     assert_state(-1, isr2, 1);
-    ck_assert(!ctrl_plan_unfence_elects(img, 1, false));
-    ck_assert(ctrl_plan_unfence_elects(img, 2, false));
+    ck_assert(!ctrl_plan_unfence_elects(img, 1, &pol));
+    ck_assert(ctrl_plan_unfence_elects(img, 2, &pol));
     fence(2, false);
     assert_state(2, isr2, 1);
     /* the ISR member comes back first even when 3 is live */
@@ -309,7 +318,7 @@ START_TEST(test_unclean_election)
     /* every replica gone: no leader; the first to return leads, ISR [it] */
     fence(3, true);
     assert_state(-1, isr3, 1);
-    ck_assert(ctrl_plan_unfence_elects(img, 1, false));
+    ck_assert(ctrl_plan_unfence_elects(img, 1, &pol));
     fence(1, false);
     assert_state(1, isr1, 1);
     fence(1, true);
@@ -405,6 +414,297 @@ START_TEST(test_rebalance)
 }
 END_TEST
 
+
+/* ---- eligible leader replicas (KIP-966) ---- */
+
+static void assert_elr(const int32_t *elr, int32_t n, const int32_t *lke, int32_t lke_n)
+{
+    const struct ctrl_partition *cp = part("t");
+    ck_assert_int_eq(cp->elr_count, n);
+    for (int32_t i = 0; i < n; i++)
+        ck_assert_int_eq(cp->elr[i], elr[i]);
+    ck_assert_int_eq(cp->last_known_elr_count, lke_n);
+    for (int32_t i = 0; i < lke_n; i++)
+        ck_assert_int_eq(cp->last_known_elr[i], lke[i]);
+}
+
+/* ELR on, min.insync.replicas=2 (the controller's static default), ISR [1,2,3]. */
+static void elr_on(void)
+{
+    static const int32_t isr123[] = { 1, 2, 3 };
+    pol.elr_enabled = true;
+    pol.min_isr_default = 2;
+    set_isr(isr123, 3);
+}
+
+/* Broker id registers again (epoch + 100) after an unclean shutdown: the
+ * registration and its partition changes in one batch, as register_serve
+ * plans them; returns the partitions changed. */
+static int32_t register_unclean(int32_t id)
+{
+    struct ctrl_endpoint ep = { .name = "PLAINTEXT", .host = "localhost", .port = 9092 };
+    struct ctrl_records recs = { 0 };
+    uint8_t inc[16] = { (uint8_t)id, 1 };
+    int32_t changed = -1;
+    ck_assert_int_eq(ctrl_plan_register_broker(id, 100 + id, inc, &ep, 1, &a, &recs), 0);
+    ck_assert_int_eq(ctrl_plan_unclean_shutdown(img, id, &pol, &a, &recs, &changed), 0);
+    apply_all(&recs);
+    return changed;
+}
+
+START_TEST(test_elr_shrink_below_min_isr)
+{
+    static const int32_t isr12[] = { 1, 2 }, isr1[] = { 1 }, isr13[] = { 1, 3 }, e2[] = { 2 }, e23[] = { 2, 3 };
+    elr_on();
+    assert_elr(NULL, 0, NULL, 0);
+    /* down to min ISR: nobody is kept aside */
+    set_isr(isr12, 2);
+    assert_state(1, isr12, 2);
+    assert_elr(NULL, 0, NULL, 0);
+    /* below it: the member that left is an eligible leader replica (the HW
+     * stopped, so it holds every committed record) */
+    set_isr(isr1, 1);
+    assert_state(1, isr1, 1);
+    assert_elr(e2, 1, NULL, 0);
+    /* fencing a replica outside ISR and ELR changes nothing; back at min
+     * ISR the ELR is cleared */
+    fence(3, true);
+    assert_elr(e2, 1, NULL, 0);
+    fence(3, false);
+    set_isr(isr13, 2);
+    assert_elr(NULL, 0, NULL, 0);
+    /* a fenced follower (controlled shutdown, expiry) joins the ELR like a
+     * shrink: the ISR may shrink, the member stays electable */
+    fence(3, true);
+    assert_state(1, isr1, 1);
+    static const int32_t e3[] = { 3 };
+    assert_elr(e3, 1, NULL, 0);
+    fence(3, false);
+    set_isr(isr13, 2);
+    set_isr(isr12, 2);
+    assert_elr(NULL, 0, NULL, 0);
+    /* the leader's own ISR below min ISR once more, two members out */
+    static const int32_t isr123[] = { 1, 2, 3 };
+    set_isr(isr123, 3);
+    set_isr(isr1, 1);
+    assert_elr(e23, 2, NULL, 0);
+    /* Kafka 3.x (ELR off) keeps nothing aside; a left-over ELR is cleared */
+    pol.elr_enabled = false;
+    set_isr(isr12, 2);
+    set_isr(isr1, 1);
+    assert_elr(NULL, 0, NULL, 0);
+}
+END_TEST
+
+START_TEST(test_elr_election_when_isr_empty)
+{
+    static const int32_t isr12[] = { 1, 2 }, isr1[] = { 1 }, isr2[] = { 2 }, e2[] = { 2 }, e12[] = { 1, 2 },
+                         e1[] = { 1 };
+    elr_on();
+    set_isr(isr12, 2);
+    fence(2, true); /* controlled shutdown of a follower: ISR [1], ELR [2] */
+    assert_state(1, isr1, 1);
+    assert_elr(e2, 1, NULL, 0);
+    /* the leader dies: the ISR empties (KIP-966), it joins the ELR; nobody live is eligible */
+    fence(1, true);
+    assert_state(-1, NULL, 0);
+    assert_elr(e12, 2, NULL, 0);
+    /* 3 is not eligible and unclean election is off */
+    ck_assert(!ctrl_plan_unfence_elects(img, 3, &pol));
+    fence(3, false);
+    assert_state(-1, NULL, 0);
+    /* the ELR member comes back: elected, no data lost; 1 stays eligible */
+    ck_assert(ctrl_plan_unfence_elects(img, 2, &pol));
+    int32_t le = part("t")->leader_epoch;
+    fence(2, false);
+    assert_state(2, isr2, 1);
+    assert_elr(e1, 1, NULL, 0);
+    ck_assert_int_eq(part("t")->leader_epoch, le + 1);
+
+    /* the same steps without ELR: the last ISR member stays, no leader */
+    teardown();
+    setup();
+    static const int32_t isr123[] = { 1, 2, 3 };
+    set_isr(isr123, 3);
+    fence(3, true);
+    fence(2, true);
+    fence(1, true);
+    assert_state(-1, isr1, 1);
+    fence(3, false);
+    fence(2, false);
+    assert_state(-1, isr1, 1);
+    assert_elr(NULL, 0, NULL, 0);
+}
+END_TEST
+
+START_TEST(test_elr_unclean_shutdown_registration)
+{
+    static const int32_t isr12[] = { 1, 2 }, isr1[] = { 1 }, isr2[] = { 2 }, e2[] = { 2 }, e12[] = { 1, 2 },
+                         e1[] = { 1 };
+    elr_on();
+    set_isr(isr12, 2);
+    fence(2, true);
+    fence(1, true);
+    assert_elr(e12, 2, NULL, 0);
+    /* 2 may have lost its tail: out of the ELR, and not elected although
+     * its registration makes it live (1, still eligible, is fenced) */
+    ck_assert_int_eq(register_unclean(2), 1);
+    assert_state(-1, NULL, 0);
+    assert_elr(e1, 1, NULL, 0);
+    /* an unclean registration of a broker in neither list changes nothing */
+    ck_assert_int_eq(register_unclean(3), 0);
+    /* 1 too: ISR and ELR empty, both kept as the last known ELR; 1 is live
+     * (registered) and the last known leader: elected, as Kafka 4 does when
+     * no eligible replica is left (a possible loss, logged) */
+    ck_assert_int_eq(register_unclean(1), 1);
+    assert_state(1, isr1, 1);
+    assert_elr(NULL, 0, NULL, 0);
+
+    /* a leader back from an unclean shutdown while an ELR member is live:
+     * the ELR member leads, the leader is not eligible */
+    teardown();
+    setup();
+    elr_on();
+    set_isr(isr12, 2);
+    fence(2, true);
+    fence(2, false); /* back, not in the ISR yet: still eligible */
+    assert_state(1, isr1, 1);
+    assert_elr(e2, 1, NULL, 0);
+    ck_assert_int_eq(register_unclean(1), 1);
+    assert_state(2, isr2, 1);
+    assert_elr(NULL, 0, NULL, 0);
+
+    /* without ELR an unclean registration changes no partition (Kafka 3.x) */
+    pol.elr_enabled = false;
+    ck_assert_int_eq(register_unclean(2), 0);
+    assert_state(2, isr2, 1);
+}
+END_TEST
+
+START_TEST(test_elr_last_known_elr)
+{
+    static const int32_t isr1[] = { 1 }, e1[] = { 1 };
+    elr_on();
+    set_isr(isr1, 1);
+    static const int32_t e23[] = { 2, 3 };
+    assert_elr(e23, 2, NULL, 0);
+    /* 2 and 3 lose their tails; then the leader dies: nobody eligible is
+     * left but the leader, kept as the last known ELR */
+    ck_assert_int_eq(register_unclean(2), 1);
+    ck_assert_int_eq(register_unclean(3), 1);
+    assert_elr(NULL, 0, NULL, 0);
+    /* the last replica standing: the ISR [1] would empty and 1, the last
+     * known eligible one and live, lead again - no change (Kafka 3.x's outcome) */
+    ck_assert_int_eq(register_unclean(1), 0);
+    assert_state(1, isr1, 1);
+    fence(1, true);
+    assert_state(-1, NULL, 0);
+    assert_elr(e1, 1, NULL, 0); /* fenced cleanly: still eligible */
+    ck_assert_int_eq(register_unclean(1), 1);
+    assert_state(1, isr1, 1);
+    assert_elr(NULL, 0, NULL, 0);
+}
+END_TEST
+
+START_TEST(test_elr_cleared_when_isr_recovers)
+{
+    static const int32_t isr12[] = { 1, 2 }, isr2[] = { 2 }, isr21[] = { 2, 1 }, e1[] = { 1 }, e2[] = { 2 };
+    elr_on();
+    set_isr(isr12, 2);
+    fence(2, true);
+    fence(1, true);
+    fence(2, false);
+    assert_state(2, isr2, 1);
+    assert_elr(e1, 1, NULL, 0);
+    /* 1 catches up and the leader takes it back: ISR at min ISR, ELR cleared */
+    fence(1, false);
+    set_isr(isr21, 2);
+    assert_state(2, isr21, 2);
+    assert_elr(NULL, 0, NULL, 0);
+    /* a changed min.insync.replicas forgets the ELR (chosen under the old value) */
+    set_isr(isr2, 1);
+    assert_elr(e1, 1, NULL, 0);
+    set_config(2, "t", "min.insync.replicas", "3");
+    assert_elr(NULL, 0, NULL, 0);
+    /* the topic's min ISR rules (3, at most RF): [2,1] is below it */
+    set_isr(isr21, 2);
+    set_isr(isr2, 1);
+    assert_elr(e1, 1, NULL, 0);
+    (void)e2;
+}
+END_TEST
+
+/* The ELR and last known ELR survive a snapshot; a change record without
+ * them keeps them; a record from a log written before them loads empty. */
+START_TEST(test_elr_records_and_snapshot)
+{
+    static const int32_t isr1[] = { 1 }, e123[] = { 1, 2, 3 };
+    elr_on();
+    set_isr(isr1, 1);
+    fence(2, true);
+    fence(3, true);
+    fence(1, true);
+    assert_state(-1, NULL, 0);
+    assert_elr(e123, 3, NULL, 0);
+
+    /* a PartitionChangeRecord without has_elr (an older one) keeps both lists */
+    Samsa__PartitionChangeRecord pc = SAMSA__PARTITION_CHANGE_RECORD__INIT;
+    pc.topic_id.data = tid;
+    pc.topic_id.len = 16;
+    pc.partition_id = 0;
+    Samsa__MetadataRecord mr = SAMSA__METADATA_RECORD__INIT;
+    mr.record_case = SAMSA__METADATA_RECORD__RECORD_PARTITION_CHANGE;
+    mr.partition_change = &pc;
+    int32_t pe = part("t")->partition_epoch;
+    Samsa__MetadataRecord *one[] = { &mr };
+    apply_all(&(struct ctrl_records){ .recs = one, .count = 1 });
+    assert_elr(e123, 3, NULL, 0);
+    ck_assert_int_eq(part("t")->partition_epoch, pe + 1);
+
+    /* a snapshot carries the ELR, then (min ISR changed with an empty ISR) the last known ELR */
+    for (int round = 0; round < 2; round++) {
+        struct buf out;
+        buf_init(&out, 0);
+        ck_assert_int_eq(ctrl_snap_encode(img, &a, &out), 0);
+        struct ctrl_image *copy;
+        ck_assert_int_eq(ctrl_image_create(&copy), 0);
+        ck_assert_int_eq(ctrl_snap_load(copy, (struct bytes){ out.ptr, out.len }, 0), 0);
+        const struct ctrl_partition *cp = &ctrl_image_topic_find(copy, "t", 1)->partitions[0];
+        const struct ctrl_partition *orig = part("t");
+        ck_assert_int_eq(cp->elr_count, orig->elr_count);
+        ck_assert_int_eq(cp->last_known_elr_count, orig->last_known_elr_count);
+        ck_assert_mem_eq(cp->elr, orig->elr, sizeof cp->elr[0] * (size_t)cp->elr_count);
+        ck_assert_mem_eq(cp->last_known_elr, orig->last_known_elr, sizeof cp->last_known_elr[0] *
+                                                                         (size_t)cp->last_known_elr_count);
+        ctrl_image_destroy(copy);
+        buf_deinit(&out);
+        set_config(2, "t", "min.insync.replicas", "1");
+        assert_elr(NULL, 0, e123, 3);
+    }
+
+    /* a PartitionRecord packed without the fields (an older log) loads with empty lists */
+    Samsa__PartitionRecord pr = SAMSA__PARTITION_RECORD__INIT;
+    int32_t reps[] = { 1, 2, 3 };
+    pr.topic_id.data = tid;
+    pr.topic_id.len = 16;
+    pr.partition_id = 0;
+    pr.replicas = reps;
+    pr.n_replicas = 3;
+    pr.isr = reps;
+    pr.n_isr = 3;
+    pr.leader = 1;
+    uint8_t packed[256];
+    size_t n = samsa__partition_record__pack(&pr, packed);
+    Samsa__PartitionRecord *back = samsa__partition_record__unpack(NULL, n, packed);
+    ck_assert_ptr_nonnull(back);
+    mr.record_case = SAMSA__METADATA_RECORD__RECORD_PARTITION;
+    mr.partition = back;
+    apply_all(&(struct ctrl_records){ .recs = one, .count = 1 });
+    samsa__partition_record__free_unpacked(back, NULL);
+    assert_elr(NULL, 0, NULL, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ctrl_plan");
@@ -416,6 +716,12 @@ int main(void)
     tcase_add_test(tc, test_unclean_election);
     tcase_add_test(tc, test_elect_leaders);
     tcase_add_test(tc, test_rebalance);
+    tcase_add_test(tc, test_elr_shrink_below_min_isr);
+    tcase_add_test(tc, test_elr_election_when_isr_empty);
+    tcase_add_test(tc, test_elr_unclean_shutdown_registration);
+    tcase_add_test(tc, test_elr_last_known_elr);
+    tcase_add_test(tc, test_elr_cleared_when_isr_recovers);
+    tcase_add_test(tc, test_elr_records_and_snapshot);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -28,6 +28,15 @@
 #include "common/log.h"
 #include "controller/ctrl_int.h"
 
+/* The controller's election policy (static configs; topic and dynamic
+ * configs override them in ctrl_plan). */
+static struct ctrl_plan_policy rpc_policy(const struct ctrl *c)
+{
+    return (struct ctrl_plan_policy){ .unclean_default = c->cfg.unclean_leader_election,
+                                      .elr_enabled = c->cfg.elr_enable,
+                                      .min_isr_default = c->cfg.min_insync_replicas };
+}
+
 /* ---- leases ---- */
 
 struct ctrl_lease *ctrl_lease_get(struct ctrl *c, int32_t broker_id)
@@ -98,7 +107,8 @@ void ctrl_leases_check(struct ctrl *c)
         /* a controlled shutdown belongs to the incarnation that asked */
         bool shutting = l->shutting_down && l->shutdown_epoch == b->broker_epoch;
         bool fence = expired || l->want_fence || shutting;
-        if (fence == b->fenced && (fence || !ctrl_plan_unfence_elects(c->img, b->broker_id, c->cfg.unclean_leader_election)))
+        struct ctrl_plan_policy pol = rpc_policy(c);
+        if (fence == b->fenced && (fence || !ctrl_plan_unfence_elects(c->img, b->broker_id, &pol)))
             continue;
         /* a fenced broker comes back only by heartbeating to this leader: the
          * full session a new leader grants (ctrl_leases_reset) is no sign of
@@ -111,7 +121,7 @@ void ctrl_leases_check(struct ctrl *c)
         }
         arena_reset(&c->plan_arena);
         struct ctrl_records recs = { 0 };
-        if (ctrl_plan_fence(c->img, b->broker_id, fence, c->cfg.unclean_leader_election, &c->plan_arena, &recs) < 0)
+        if (ctrl_plan_fence(c->img, b->broker_id, fence, &pol, &c->plan_arena, &recs) < 0)
             continue;
         const char *reason = expired          ? "no heartbeat within broker.session.timeout.ms"
                              : shutting         ? "controlled shutdown"
@@ -204,7 +214,7 @@ static void refused(const struct ctrl *c, const char *what, uint32_t caller, con
  * broker epoch, propose it.  On 0, *w (not yet counted) holds the wait. */
 static int register_serve(struct ctrl *c, uint32_t caller, uint32_t version, int32_t broker_id,
                           const uint8_t *incarnation, size_t incarnation_len, const struct ctrl_endpoint *eps,
-                          int32_t ep_count, struct ctrl_rpc_wait *w)
+                          int32_t ep_count, int64_t previous_broker_epoch, struct ctrl_rpc_wait *w)
 {
     char why[160];
     if (!ctrl_rpc_ready_to_plan(c))
@@ -236,11 +246,38 @@ static int register_serve(struct ctrl *c, uint32_t caller, uint32_t version, int
     arena_reset(&c->plan_arena);
     struct ctrl_records recs = { 0 };
     int rc = ctrl_plan_register_broker(broker_id, epoch, incarnation, eps, ep_count, &c->plan_arena, &recs);
+    /* KIP-966: a broker that did not stop cleanly in its registered epoch
+     * may have lost an unflushed tail: out of every ISR and ELR, in the same
+     * batch as its registration */
+    int32_t unclean_changes = 0;
+    bool unclean = prev && previous_broker_epoch != prev->broker_epoch &&
+                   !c->env.bug_ignore_unclean_shutdown; /* test-only re-injected bug */
+    struct ctrl_plan_policy pol = rpc_policy(c);
+    if (rc == 0 && unclean)
+        rc = ctrl_plan_unclean_shutdown(c->img, broker_id, &pol, &c->plan_arena, &recs, &unclean_changes);
+    /* planned on a drained image: an ISR change in flight (validated with
+     * the broker's old epoch) must not put it back after its removal; the
+     * broker retries */
+    bool drain = unclean && pol.elr_enabled;
+    if (rc == 0 && drain &&
+        (ctrl_lease_change_in_flight(c) || alter_in_flight(c) || c->elect_index > c->applied_index ||
+         c->applied_index < raft_last_index_get(c->raft)))
+        return ERR_NOT_CONTROLLER;
     uint64_t index = 0;
     if (rc == 0)
         rc = ctrl_propose_batch(c, recs.recs, recs.count, &index);
     if (rc < 0)
         return rc;
+    if (drain)
+        c->elect_index = index; /* AlterPartition and elections wait for it */
+    if (unclean && pol.elr_enabled)
+        log_info("ctrl", "broker=%d registers after an unclean shutdown (previous_broker_epoch=%lld, registered "
+                 "epoch %lld): it leaves the ISR and ELR of %d partitions", broker_id,
+                 (long long)previous_broker_epoch, (long long)prev->broker_epoch, unclean_changes);
+    else if (unclean)
+        log_info("ctrl", "broker=%d registers after an unclean shutdown (previous_broker_epoch=%lld, registered "
+                 "epoch %lld): eligible.leader.replicas.enable=false, its partitions are unchanged", broker_id,
+                 (long long)previous_broker_epoch, (long long)prev->broker_epoch);
     l->registering = true;
     w->index = index;
     w->kind = CTRL_RPC_REGISTER;
@@ -431,7 +468,8 @@ static int alter_partition_serve(struct ctrl *c, uint32_t caller, uint32_t versi
     int32_t shutting_count = ctrl_shutting_down_list(c, shutting);
     arena_reset(&c->plan_arena);
     struct ctrl_records recs = { 0 };
-    int rc = ctrl_plan_alter_partition(c->img, req, shutting, shutting_count, &c->plan_arena, &recs, r);
+    struct ctrl_plan_policy pol = rpc_policy(c);
+    int rc = ctrl_plan_alter_partition(c->img, req, shutting, shutting_count, &pol, &c->plan_arena, &recs, r);
     if (rc < 0)
         return rc;
     w->kind = CTRL_RPC_ALTER_PARTITION;
@@ -673,7 +711,8 @@ int ctrl_register_broker(struct ctrl *c, const struct ctrl_registration *reg, ct
         if (!w)
             return ERR_LIMIT;
         int rc = register_serve(c, (uint32_t)c->cfg.node_id, CTRL_RPC_VERSION_MAX, reg->broker_id,
-                                reg->incarnation_id, 16, reg->endpoints, reg->endpoint_count, w);
+                                reg->incarnation_id, 16, reg->endpoints, reg->endpoint_count,
+                                reg->previous_broker_epoch, w);
         if (rc < 0)
             return rc;
         w->local = true;
@@ -704,6 +743,7 @@ int ctrl_register_broker(struct ctrl *c, const struct ctrl_registration *reg, ct
     rq.n_endpoints = (size_t)reg->endpoint_count;
     rq.endpoints = list;
     rq.rack = (char *)"";
+    rq.previous_broker_epoch = reg->previous_broker_epoch;
     Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
     f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_REGISTER_BROKER;
     f.register_broker = &rq;
@@ -886,7 +926,7 @@ static void on_register(struct ctrl *c, uint32_t from, const Samsa__BrokerRegist
     struct ctrl_rpc_wait *w = wait_new(c);
     int rc = !w ? ERR_LIMIT
                 : register_serve(c, from, rq->version, rq->broker_id, rq->incarnation_id.data,
-                                 rq->incarnation_id.len, eps, n, w);
+                                 rq->incarnation_id.len, eps, n, rq->previous_broker_epoch, w);
     if (rc < 0) {
         send_register_response(c, from, rq->request_id, rc, -1);
         return;

@@ -150,6 +150,10 @@ int ctrl_snap_encode(const struct ctrl_image *img, struct arena *a, struct buf *
             pr->n_adding_replicas = (size_t)cp->adding_count;
             pr->removing_replicas = (int32_t *)cp->removing;
             pr->n_removing_replicas = (size_t)cp->removing_count;
+            pr->eligible_leader_replicas = (int32_t *)cp->elr;
+            pr->n_eligible_leader_replicas = (size_t)cp->elr_count;
+            pr->last_known_elr = (int32_t *)cp->last_known_elr;
+            pr->n_last_known_elr = (size_t)cp->last_known_elr_count;
             pm->record_case = SAMSA__METADATA_RECORD__RECORD_PARTITION;
             pm->partition = pr;
         }

@@ -352,7 +352,7 @@ START_TEST(test_manual_assignment)
         ck_assert_int_eq(propose_wait(c, &recs), 0);
     }
     struct ctrl_records recs = { 0 };
-    ck_assert_int_eq(ctrl_plan_fence(ctrl_metadata(c), 3, true, false, &a, &recs), 0);
+    ck_assert_int_eq(ctrl_plan_fence(ctrl_metadata(c), 3, true, &(struct ctrl_plan_policy){ .min_isr_default = 1 }, &a, &recs), 0);
     ck_assert_int_eq(propose_wait(c, &recs), 0);
     const struct ctrl_image *img = ctrl_metadata(c);
     char msg[256];

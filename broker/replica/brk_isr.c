@@ -86,7 +86,9 @@ static void brk_isr_check(const struct brk_isr *isr)
 /* maybeIncrementLeaderHW.  Returns true if the HW moved. */
 static bool brk_isr_advance_hw(struct brk_isr *isr, int64_t leader_leo, int64_t now_ns)
 {
-    if (isr->cfg.strict_min_isr && isr->part.isr_count < isr->cfg.min_insync_replicas)
+    /* at most the replication factor, as the controller's ELR (ctrl_plan_min_isr) */
+    if (isr->cfg.strict_min_isr && isr->part.isr_count < isr->cfg.min_insync_replicas &&
+        isr->part.isr_count < isr->part.replica_count)
         return false;
     int64_t hw = leader_leo;
     for (int32_t i = 0; i < isr->replica_count; i++) {

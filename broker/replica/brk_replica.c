@@ -304,7 +304,8 @@ static void become_leader(struct brk_replica *r, const struct ctrl_partition *cp
         .local_id = ctx->node->node_id,
         .lag_time_max_ns = ctx->node->replica_lag_time_max_ms * 1000000,
         .min_insync_replicas = part->min_insync_replicas,
-        .strict_min_isr = false,
+        /* KIP-966: the controller's ELR is sound only if the HW stops below min ISR */
+        .strict_min_isr = ctx->node->eligible_leader_replicas_enable != 0,
     };
     struct brk_isr_partition ip;
     isr_part_from(cp, &ip);

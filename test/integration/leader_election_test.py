@@ -13,7 +13,8 @@ a real cluster: 3 combined nodes (the voters) and 2 broker-only nodes.
      controller answers ELECTION_NOT_NEEDED.
   B. Unclean election.  Topics uc (unclean.leader.election.enable=true) and
      cl (default false) on [4, 5].  Kill 5, then 4 (the last ISR member):
-     both lose their leader.  Restart 5: uc elects it (ISR [5]) and a
+     both lose their leader (cl's ISR empties, 4 is its eligible leader
+     replica: KIP-966).  Restart 5: uc elects it (ISR [5]) and a
      producer writes to it; cl stays leaderless until kafka-leader-election
      --election-type UNCLEAN elects 5; PREFERRED for cl then fails
      (PreferredLeaderNotAvailable: 4 is down).
@@ -188,7 +189,13 @@ n5.start()
 n5.wait_ready()
 check(wait_for(lambda: part("uc") == (5, [5])), "uc (unclean allowed): 5 elected, ISR [5] (%s)" % (part("uc"),))
 time.sleep(1)
-check(part("cl") == (-1, [4]), "cl (unclean not allowed): still no leader, ISR [4] (%s)" % (part("cl"),))
+# KIP-966 (eligible.leader.replicas.enable, the default): the last member's
+# fence empties the ISR and keeps 4 as an eligible leader replica
+st = state()
+cl_part = st["partitions"].get((st["topics"]["cl"], 0), {})
+check(part("cl") == (-1, []) and cl_part.get("elr") == [4],
+      "cl (unclean not allowed): still no leader, ISR [], 4 eligible (ELR) (%s, ELR %s)" % (
+          part("cl"), cl_part.get("elr")))
 p = Producer({"bootstrap.servers": cluster.bootstrap(), "acks": "all"})
 acked = []
 p.produce("uc", b"after-unclean", on_delivery=lambda e, m: acked.append(e is None))

@@ -113,7 +113,9 @@ def metadata_log_state(log_dir):
     """The image as far as these tests need it, folded from a node's metadata
     log the way ctrl_image_apply folds it: {"topics": {name: id},
     "brokers": {id: epoch}, "partitions": {(topic id, p): {"leader",
-    "leader_epoch", "partition_epoch", "isr", "replicas"}}}."""
+    "leader_epoch", "partition_epoch", "isr", "replicas", "elr", "last_known_elr"}}}
+    (elr / last_known_elr: KIP-966's eligible leader replicas, empty in a log
+    written without them)."""
     st = {"topics": {}, "brokers": {}, "partitions": {}}
     for r in _metadata_log_records(log_dir):
         if 1 in r:                                  # TopicRecord
@@ -123,7 +125,8 @@ def metadata_log_state(log_dir):
             p = parse(r[3][0])
             st["partitions"][(p[1][0], p.get(2, [0])[0])] = {
                 "replicas": ints(p.get(3, [])), "isr": ints(p.get(4, [])), "leader": p.get(5, [0])[0],
-                "leader_epoch": p.get(6, [0])[0], "partition_epoch": p.get(7, [0])[0]}
+                "leader_epoch": p.get(6, [0])[0], "partition_epoch": p.get(7, [0])[0],
+                "elr": ints(p.get(22, [])), "last_known_elr": ints(p.get(23, []))}
         elif 4 in r:                                # PartitionChangeRecord
             c = parse(r[4][0])
             cur = st["partitions"].get((c[1][0], c.get(2, [0])[0]))
@@ -134,6 +137,10 @@ def metadata_log_state(log_dir):
                 cur["leader_epoch"] += 1
             if c.get(5, [0])[0]:
                 cur["isr"] = ints(c.get(6, []))
+            if c.get(23, [0])[0]:                   # has_elr
+                cur["elr"] = ints(c.get(24, []))
+            if c.get(25, [0])[0]:                   # has_last_known_elr
+                cur["last_known_elr"] = ints(c.get(26, []))
             cur["partition_epoch"] += 1
         elif 6 in r:                                # RegisterBrokerRecord
             b = parse(r[6][0])

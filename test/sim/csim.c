@@ -110,6 +110,24 @@ struct cs_broker {           /* the node's simulated broker */
     bool stop_now;           /* the controller answered should_shut_down */
     uint64_t stop_deadline;  /* give up waiting and stop anyway */
     bool altering;           /* an AlterPartition of a partition it leads is out */
+    int64_t prev_epoch;      /* KIP-966: the clean-shutdown file's epoch taken at start, -1 none */
+    bool was_registered;     /* registered once in this process: re-registrations are clean */
+};
+
+/* KIP-966 ghost state of one partition (bits are broker ids): which
+ * replicas hold every committed record, under the model's rules: the HW moves
+ * only while the ISR holds min ISR (strict min ISR), then only ISR members
+ * keep up; a member the leader adds holds what the leader holds; a crash is a
+ * power loss (the unsynced tail is gone) until a clean stop says otherwise. */
+#define CS_GHOST_PARTS 128
+#define CS_MIN_ISR 2
+struct cs_ghost {
+    bool used;
+    uint8_t topic_id[16];
+    int32_t partition;
+    int32_t leader;
+    uint32_t isr, elr, all;   /* all: holds every committed record */
+    uint32_t all_at_crash;    /* crashed brokers that held it all until then (their last acts count) */
 };
 
 struct cs_msg {
@@ -130,6 +148,7 @@ struct cs_node {
     struct cs_disk disk;
     struct cs_broker brk;
     uint32_t incarnation;
+    int64_t clean_epoch;      /* the clean-shutdown file (survives restarts): -1 after a crash */
     int32_t crash_countdown;  /* > 0: crash before that many more storage writes */
     bool sync_pending;        /* an asynchronous log sync in flight ... */
     uint64_t sync_due;        /* ... completing at this tick ... */
@@ -153,6 +172,11 @@ struct csim {
     bool sync_async;          /* the disks' log sync is asynchronous this seed */
     uint32_t sync_delay_max;  /* ticks */
     bool calm;                /* healing: no new faults, no new topics */
+    bool elr;                 /* eligible.leader.replicas.enable this seed (min ISR 2) */
+    struct cs_ghost ghost[CS_GHOST_PARTS];   /* ELR seeds: who holds every committed record */
+    int64_t ghost_offset;     /* the applied index the ghost last folded */
+    uint32_t lost;            /* brokers (bits) that crashed and have not registered again */
+    uint32_t lost_incarnation[CS_NODES_MAX + 1];   /* the incarnation that crashed */
     struct cs_msg *msgs;
     uint32_t msg_count, msg_cap;
     bool acked_topic[CS_TOPIC_NAMES];
@@ -446,6 +470,137 @@ static void brk_seen_from_image(struct cs_node *n)
     }
 }
 
+static uint32_t ids_bits(const int32_t *ids, int32_t n)
+{
+    uint32_t b = 0;
+    for (int32_t i = 0; i < n; i++)
+        if (ids[i] >= 0 && ids[i] < 32)
+            b |= 1u << ids[i];
+    return b;
+}
+
+static struct cs_ghost *ghost_find(struct csim *cs, const uint8_t *topic_id, int32_t partition, bool create)
+{
+    for (int i = 0; i < CS_GHOST_PARTS; i++)
+        if (cs->ghost[i].used && cs->ghost[i].partition == partition &&
+            memcmp(cs->ghost[i].topic_id, topic_id, 16) == 0)
+            return &cs->ghost[i];
+    for (int i = 0; create && i < CS_GHOST_PARTS; i++)
+        if (!cs->ghost[i].used) {
+            memset(&cs->ghost[i], 0, sizeof cs->ghost[i]);
+            cs->ghost[i].used = true;
+            memcpy(cs->ghost[i].topic_id, topic_id, 16);
+            cs->ghost[i].partition = partition;
+            return &cs->ghost[i];
+        }
+    return NULL;
+}
+
+/* ghost_partition - one partition's committed change, from the ghost's last
+ * view to cp. */
+static void ghost_partition(struct csim *cs, const struct ctrl_topic *t, const struct ctrl_partition *cp)
+{
+    struct cs_ghost *g = ghost_find(cs, t->topic_id, cp->partition_id, false);
+    uint32_t isr = ids_bits(cp->isr, cp->isr_count), elr = ids_bits(cp->elr, cp->elr_count);
+    if (!g) {
+        if (!(g = ghost_find(cs, t->topic_id, cp->partition_id, true)))
+            return;
+        g->all = ids_bits(cp->replicas, cp->replica_count); /* nothing committed yet: all hold it */
+        g->leader = -1;
+    } else if (cp->leader >= 0 && cp->leader != g->leader && !(g->isr & (1u << cp->leader))) {
+        uint32_t bit = 1u << cp->leader;
+        if (g->elr & bit) {
+            if (!(g->all & bit) && !(cs->lost & bit))
+                violation(cs, "elr_leader_lacks_commits",
+                          "%s-%d: broker %d elected from the ELR may lack committed records (ghost holders 0x%x)",
+                          t->name, cp->partition_id, cp->leader, g->all);
+        } else {
+            g->all = bit; /* a lossy election (last known ELR, unclean): a new history */
+        }
+    }
+    /* added members caught up with the leader (which may have crashed since it asked) */
+    if (cp->leader >= 0 && ((g->all | g->all_at_crash) & (1u << cp->leader)))
+        g->all |= isr & ~g->isr & ~cs->lost;
+    int32_t min_isr = cp->replica_count < CS_MIN_ISR ? cp->replica_count : CS_MIN_ISR;
+    if (cp->isr_count >= min_isr)
+        g->all &= isr; /* the HW moves: members outside the ISR fall behind */
+    if (g->leader != cp->leader || g->isr != isr || g->elr != elr)
+        trace(cs, "ghost %s-%d leader=%d isr=0x%x elr=0x%x holders=0x%x lost=0x%x", t->name, cp->partition_id,
+              cp->leader, isr, elr, g->all, cs->lost);
+    g->leader = cp->leader;
+    g->isr = isr;
+    g->elr = elr;
+}
+
+/* ghost_track - fold the newest committed state into the ghost (ELR seeds),
+ * every tick, from the up node that applied the most: registrations of a new
+ * process first (they end a crash), then every partition's change. */
+static void ghost_track(struct csim *cs)
+{
+    struct cs_node *best = NULL;
+    for (uint32_t i = 0; i < cs->node_count; i++) {
+        struct cs_node *n = &cs->nodes[i];
+        if (n->up && n->brk.caught_up && (!best || ctrl_applied_index(n->c) > ctrl_applied_index(best->c)))
+            best = n;
+    }
+    if (!best || (int64_t)ctrl_applied_index(best->c) <= cs->ghost_offset)
+        return;
+    cs->ghost_offset = (int64_t)ctrl_applied_index(best->c);
+    const struct ctrl_image *img = ctrl_metadata(best->c);
+    for (int32_t i = 0; i < ctrl_image_broker_count(img); i++) {
+        const struct ctrl_broker *b = ctrl_image_broker_at(img, i);
+        int32_t id = b->broker_id;
+        uint32_t incarnation = 0;
+        memcpy(&incarnation, b->incarnation_id, sizeof incarnation);
+        if (id < 1 || id > CS_NODES_MAX || !(cs->lost & (1u << id)) || incarnation <= cs->lost_incarnation[id])
+            continue; /* no new process registered since the crash */
+        uint32_t bit = 1u << id;
+        /* the last eligible replica may lead on (Kafka's last known leader): that loss is accepted */
+        for (int k = 0; k < CS_GHOST_PARTS; k++) {
+            if (cs->ghost[k].used && (cs->ghost[k].isr | cs->ghost[k].elr) == bit)
+                cs->ghost[k].all |= bit;
+            cs->ghost[k].all_at_crash &= ~bit;
+        }
+        cs->lost &= ~bit;
+        trace(cs, "ghost broker=%d registered incarnation=%u", id, incarnation);
+    }
+    for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
+        const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+        for (int32_t p = 0; p < t->partition_count; p++)
+            ghost_partition(cs, t, &t->partitions[p]);
+    }
+}
+
+/* ghost_crash - an unclean stop (ELR seeds): its unsynced tail is gone. */
+static void ghost_crash(struct csim *cs, uint32_t id, uint32_t incarnation)
+{
+    cs->lost |= 1u << id;
+    cs->lost_incarnation[id] = incarnation;
+    for (int i = 0; i < CS_GHOST_PARTS; i++) {
+        if (cs->ghost[i].all & (1u << id))
+            cs->ghost[i].all_at_crash |= 1u << id;
+        cs->ghost[i].all &= ~(1u << id);
+    }
+}
+
+/* committed_missing (ELR seeds): every live member of an ISR or ELR, and the
+ * leader, holds every committed record (a crashed broker counts once its
+ * registration is committed: that registration must have taken it out). */
+static void ghost_check(struct csim *cs)
+{
+    for (int i = 0; i < CS_GHOST_PARTS && !cs->violated; i++) {
+        const struct cs_ghost *g = &cs->ghost[i];
+        if (!g->used)
+            continue;
+        uint32_t members = g->isr | g->elr | (g->leader >= 0 ? 1u << g->leader : 0);
+        uint32_t bad = members & ~g->all & ~cs->lost;
+        if (bad)
+            violation(cs, "committed_missing",
+                      "partition=%d: brokers 0x%x in leader/ISR/ELR (leader %d isr 0x%x elr 0x%x) may lack committed "
+                      "records (ghost holders 0x%x)", g->partition, bad, g->leader, g->isr, g->elr, g->all);
+    }
+}
+
 static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__MetadataRecord *rec, int64_t offset)
 {
     struct cs_node *n = arg;
@@ -497,6 +652,7 @@ static void reg_cb(void *arg, int rc, int64_t epoch)
     if (cs->acked_epoch_count[n->id] < 64)
         cs->acked_epochs[n->id][cs->acked_epoch_count[n->id]++] = epoch;
     n->brk.registered = true;
+    n->brk.was_registered = true;
     n->brk.epoch = epoch;
     n->brk.next_hb_tick = cs->tick;
 }
@@ -617,6 +773,8 @@ static void broker_step(struct csim *cs, struct cs_node *n)
         /* graceful stop: the active controller resigns first (as on SIGTERM) */
         if (ctrl_resign(n->c))
             trace(cs, "node=%u resigned", n->id);
+        /* a stop in order: the broker leaves its clean-shutdown file (brk_cleanmark) */
+        n->clean_epoch = b->was_registered ? b->epoch : -1;
         node_crash(cs, n, b->stop_now ? "controlled shutdown done" : "controlled shutdown timed out");
         return;
     }
@@ -634,7 +792,8 @@ static void broker_step(struct csim *cs, struct cs_node *n)
         struct ctrl_endpoint ep = { .port = 9092 };
         snprintf(ep.name, sizeof ep.name, "PLAINTEXT");
         snprintf(ep.host, sizeof ep.host, "node%u", n->id);
-        struct ctrl_registration reg = { .broker_id = (int32_t)n->id, .endpoints = &ep, .endpoint_count = 1 };
+        struct ctrl_registration reg = { .broker_id = (int32_t)n->id, .endpoints = &ep, .endpoint_count = 1,
+                                         .previous_broker_epoch = b->was_registered ? b->epoch : b->prev_epoch };
         memcpy(reg.incarnation_id, inc, 16);
         b->registering = true;
         if (ctrl_register_broker(n->c, &reg, reg_cb, n) < 0) {
@@ -685,6 +844,8 @@ static void node_start(struct csim *cs, struct cs_node *n)
     cfg.session_timeout_ms = CS_SESSION_MS;
     cfg.snapshot_bytes = cs->snapshot_bytes;
     cfg.tick_ms = CS_TICK_MS;
+    cfg.elr_enable = cs->elr;
+    cfg.min_insync_replicas = CS_MIN_ISR;
     n->incarnation++;
     struct ctrl_env env = {
         .storage = cs->sync_async ? &sim_disk_async_ops : &sim_disk_ops, .storage_ctx = n, .transport = &sim_net_ops, .transport_ctx = n,
@@ -692,8 +853,11 @@ static void node_start(struct csim *cs, struct cs_node *n)
         .bug_plan_before_caught_up = cs->bug && strcmp(cs->bug, "plan_before_caught_up") == 0,
         .bug_plan_on_proposals_in_flight = cs->bug && strcmp(cs->bug, "plan_on_proposals_in_flight") == 0,
         .bug_ack_before_sync = cs->bug && strcmp(cs->bug, "ack_before_sync") == 0,
+        .bug_ignore_unclean_shutdown = cs->bug && strcmp(cs->bug, "ignore_unclean_shutdown") == 0,
     };
     memset(&n->brk, 0, sizeof n->brk);
+    n->brk.prev_epoch = n->clean_epoch; /* the broker takes its clean-shutdown file */
+    n->clean_epoch = -1;
     n->crash_countdown = 0;
     int rc = ctrl_create_env(&cfg, &env, apply_cb, caught_up_cb, n, &n->c);
     ASSERT(rc == 0);
@@ -706,6 +870,8 @@ static void node_start(struct csim *cs, struct cs_node *n)
 static void node_crash(struct csim *cs, struct cs_node *n, const char *how)
 {
     ASSERT(n->up);
+    if (cs->elr && n->clean_epoch < 0)
+        ghost_crash(cs, n->id, n->incarnation);
     ctrl_destroy(n->c);
     n->c = NULL;
     n->up = false;
@@ -803,7 +969,11 @@ static const char *image_diff(const struct ctrl_image *a, const struct ctrl_imag
                 x->partition_epoch != y->partition_epoch || x->replica_count != y->replica_count ||
                 x->isr_count != y->isr_count ||
                 memcmp(x->replicas, y->replicas, (size_t)x->replica_count * sizeof *x->replicas) != 0 ||
-                memcmp(x->isr, y->isr, (size_t)x->isr_count * sizeof *x->isr) != 0) {
+                memcmp(x->isr, y->isr, (size_t)x->isr_count * sizeof *x->isr) != 0 ||
+                x->elr_count != y->elr_count || x->last_known_elr_count != y->last_known_elr_count ||
+                memcmp(x->elr, y->elr, (size_t)x->elr_count * sizeof *x->elr) != 0 ||
+                memcmp(x->last_known_elr, y->last_known_elr,
+                       (size_t)x->last_known_elr_count * sizeof *x->last_known_elr) != 0) {
                 snprintf(why, size, "partition %s-%d leader %d/%d epoch %d/%d", ta->name, p, x->leader, y->leader,
                          x->leader_epoch, y->leader_epoch);
                 return why;
@@ -872,16 +1042,24 @@ static bool id_listed(const int32_t *ids, int32_t n, int32_t id)
     return false;
 }
 
-static const char *image_isr_invalid(const struct ctrl_image *img, char *why, size_t size)
+static const char *image_isr_invalid(const struct ctrl_image *img, bool elr, char *why, size_t size)
 {
     for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
         const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
         for (int32_t p = 0; p < t->partition_count; p++) {
             const struct ctrl_partition *cp = &t->partitions[p];
-            const char *bad = cp->isr_count < 1 ? "an empty ISR"
+            /* KIP-966 lets the ISR empty (no leader then) */
+            const char *bad = cp->isr_count < 1 && (!elr || cp->leader >= 0) ? "an empty ISR"
                               : cp->leader >= 0 && !id_listed(cp->isr, cp->isr_count, cp->leader)
                                   ? "a leader outside the ISR"
+                              : !elr && (cp->elr_count > 0 || cp->last_known_elr_count > 0) ? "an ELR with ELR off"
+                              : cp->last_known_elr_count > 0 && (cp->isr_count > 0 || cp->elr_count > 0)
+                                  ? "a last known ELR beside an ISR or ELR"
                                   : NULL;
+            for (int32_t k = 0; !bad && k < cp->elr_count; k++)
+                if (!id_listed(cp->replicas, cp->replica_count, cp->elr[k]) || id_listed(cp->isr, cp->isr_count, cp->elr[k]) ||
+                    id_listed(cp->elr, k, cp->elr[k]))
+                    bad = "an ELR member twice, in the ISR or outside the replicas";
             for (int32_t k = 0; !bad && k < cp->isr_count; k++) {
                 const struct ctrl_broker *b = ctrl_image_broker_find(img, cp->isr[k]);
                 if (!id_listed(cp->replicas, cp->replica_count, cp->isr[k]) || id_listed(cp->isr, k, cp->isr[k]))
@@ -906,10 +1084,14 @@ static void check_step(struct csim *cs)
         struct cs_node *n = &cs->nodes[i];
         if (n->up && image_no_fenced_leader(ctrl_metadata(n->c), why, sizeof why))
             violation(cs, "fenced_leader", "node=%u %s", n->id, why);
-        if (n->up && image_isr_invalid(ctrl_metadata(n->c), why, sizeof why))
+        if (n->up && image_isr_invalid(ctrl_metadata(n->c), cs->elr, why, sizeof why))
             violation(cs, "isr_invalid", "node=%u %s", n->id, why);
     }
     check_acks_durable(cs);
+    if (cs->elr) {
+        ghost_track(cs);
+        ghost_check(cs);
+    }
 }
 
 static struct cs_node *leader_find(struct csim *cs)
@@ -1092,13 +1274,17 @@ static void run(struct csim *cs)
     prng_init(&cs->rng, prng_next(&shape));
     cs->sync_async = prng_range(&shape, 4) != 0; /* 3 seeds in 4: production's asynchronous sync */
     cs->sync_delay_max = (uint32_t)prng_range(&shape, 8);
+    cs->elr = prng_range(&shape, 2) == 0 || (cs->bug && strcmp(cs->bug, "ignore_unclean_shutdown") == 0);
+    cs->ghost_offset = -1;
     trace(cs, "shape nodes=%u drop=%u delay_max=%u crash=%u part=%u snapshot_bytes=%lld sync=%s sync_delay_max=%u",
           cs->node_count, cs->drop_per_million, cs->delay_max, cs->crash_per_million, cs->part_per_million,
           (long long)cs->snapshot_bytes, cs->sync_async ? "async" : "sync", cs->sync_delay_max);
+    trace(cs, "shape elr=%d", cs->elr);
     links_all(cs, true);
     for (uint32_t i = 0; i < cs->node_count; i++) {
         cs->nodes[i].cs = cs;
         cs->nodes[i].id = i + 1;
+        cs->nodes[i].clean_epoch = -1;
         node_start(cs, &cs->nodes[i]);
     }
     /* 1. chaos */
@@ -1111,8 +1297,10 @@ static void run(struct csim *cs)
     links_all(cs, true);
     for (uint32_t i = 0; i < cs->node_count; i++) {
         cs->nodes[i].crash_countdown = 0;
-        if (cs->nodes[i].up && cs->nodes[i].brk.stopping) /* shutdowns in progress finish now */
+        if (cs->nodes[i].up && cs->nodes[i].brk.stopping) { /* shutdowns in progress finish now, in order */
+            cs->nodes[i].clean_epoch = cs->nodes[i].brk.was_registered ? cs->nodes[i].brk.epoch : -1;
             node_crash(cs, &cs->nodes[i], "stopped at the heal");
+        }
     }
     struct cs_node *victim = &cs->nodes[prng_range(&cs->rng, cs->node_count)];
     if (victim->up)
@@ -1154,7 +1342,8 @@ static void run(struct csim *cs)
     trace(cs, "end topics_acked=%d", acked);
 }
 
-static const char *const csim_bugs[] = { "plan_before_caught_up", "plan_on_proposals_in_flight", "ack_before_sync" };
+static const char *const csim_bugs[] = { "plan_before_caught_up", "plan_on_proposals_in_flight", "ack_before_sync",
+                                         "ignore_unclean_shutdown" };
 
 bool csim_bug_known(const char *name)
 {
@@ -1166,7 +1355,10 @@ bool csim_bug_known(const char *name)
     return false;
 }
 
-const char *csim_bug_names(void) { return "plan_before_caught_up plan_on_proposals_in_flight ack_before_sync"; }
+const char *csim_bug_names(void)
+{
+    return "plan_before_caught_up plan_on_proposals_in_flight ack_before_sync ignore_unclean_shutdown";
+}
 
 int csim_run_seed(uint64_t seed, const char *bug, bool verbose, FILE *out)
 {
