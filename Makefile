@@ -222,8 +222,10 @@ fuzz:
 fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
+# Sanitized unit tests run 2-10x slower: check's per-test timeouts (4 s by
+# default, or tcase_set_timeout) are stretched, not the tests weakened.
 asan:
-	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" all check
+	CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-5} $(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" all check
 
 # The integration suite against the ASan + UBSan server (real clients, real
 # sockets): a sanitizer report fails it (logs in build-asan/sanitizer-logs/).
@@ -237,7 +239,7 @@ asan-integration: asan
 	    echo "asan-integration: sanitizer reports:"; cat build-asan/sanitizer-logs/*; exit 1; fi
 
 tsan:
-	$(MAKE) BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread" all check
+	CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-10} $(MAKE) BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread" all check
 
 # The integration suite against the ThreadSanitizer server: the network threads
 # and the state thread meet only in brk_net queues and a few atomics, and this
