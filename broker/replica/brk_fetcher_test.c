@@ -367,7 +367,7 @@ START_TEST(test_fetch_append_and_hw)
     ck_assert_int_eq(g.last.min_bytes, 1);
     ck_assert_int_eq(g.last.max_bytes, 10485760);
     ck_assert_int_eq(g.last.partition_max_bytes, 1048576);
-    ck_assert_int_eq(g.last.session_epoch, -1);
+    ck_assert_int_eq(g.last.session_epoch, 0); /* a full request asking for a session (KIP-227); this leader keeps none */
     ck_assert_int_eq(g.last.partition, 1);
     ck_assert(memcmp(g.last.topic_id, g.part.topic_id, 16) == 0);
     check_log_is_lead_prefix(9);
