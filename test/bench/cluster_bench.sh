@@ -27,6 +27,9 @@
 # (10), BENCH_E2E_SECS (10), BENCH_MIN_ISR (2), BENCH_PHASE_MAX_S (10),
 # BENCH_CLUSTER_ONLY (space-separated LABEL/PHASE keys to run, e.g.
 # "cluster-rf3-all/produce cluster-rf1/produce"; default all),
+# BENCH_AFTER_S (0: off; else the cluster's CPU over that many seconds after
+# each run, a RESULT kind=cluster-after line: work a run leaves behind, such
+# as followers still copying what an acks=1 run was acknowledged for),
 # BENCH_IDLE_S (0: off; else the idle cluster's CPU over that many seconds,
 # a RESULT kind=cluster-idle line), BENCH_PROFILE=LABEL/PHASE (perf record -e cpu-clock of all three nodes
 # during that run into $OUT/profile-cluster-<rep>.data; the report's top
@@ -156,6 +159,11 @@ run() {
         tail -3 "$OUT/samsa_load.cluster.log" >&2
         dead[$key]=1
         status=1
+    fi
+    if [ "${BENCH_AFTER_S:-0}" -gt 0 ]; then # CPU the run left behind (replication still catching up)
+        local c0 c1
+        c0=$(cluster_cpu_s); sleep "$BENCH_AFTER_S"; c1=$(cluster_cpu_s)
+        echo "RESULT kind=cluster-after target=${key%/*} phase=${key#*/} rep=$i secs=$BENCH_AFTER_S cpu_s=$(echo "$c0 $c1" | awk '{printf "%.2f", $2 - $1}')" | tee -a "$RAW"
     fi
     if [ -n "$perf_pid" ]; then
         kill -INT "$perf_pid"
