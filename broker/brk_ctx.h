@@ -30,6 +30,7 @@ struct brk_conns;
 struct brk_fetcher;
 struct brk_replicas;
 struct brk_rthrottle;
+struct brk_fsession_cache;
 struct brk_pids;
 
 struct brk_listener {
@@ -79,6 +80,7 @@ struct brk_ctx {
     struct brk_req *fetch_waiters;   /* parked Fetch requests (long poll) */
     struct buf fetch_scratch;        /* record bytes of the fetch being answered (reused) */
     bool fetch_building;             /* a fetch response is being built in fetch_scratch */
+    struct brk_fsession_cache *fsessions; /* incremental fetch sessions (KIP-227, brk_fsession.h) */
     struct brk_conns *conns;         /* network threads + their connections (brk_conn.c) */
     int64_t conn_count;              /* forwarded (virtual) connections alive */
     uint64_t next_conn_id;

@@ -40,6 +40,7 @@
 #include "common/metaprops.h"
 #include "common/uring.h"
 #include "controller/ctrl.h"
+#include "broker/replica/brk_fsession.h"
 #include "broker/replica/brk_fetcher.h"
 #include "broker/replica/brk_replica.h"
 #include "broker/replica/brk_rthrottle.h"
@@ -613,6 +614,15 @@ int brk_server_create(struct config *cfg, const char *config_path, struct brk_ct
         free(srv);
         return -EIO;
     }
+    uint32_t seed;
+    memcpy(&seed, srv->incarnation_id, sizeof seed); /* session ids differ across restarts */
+    srv->fsessions = calloc(1, sizeof *srv->fsessions);
+    if (!srv->fsessions ||
+        brk_fsession_cache_init(srv->fsessions, (int32_t)srv->node->fetch_session_cache_slots, seed) < 0) {
+        free(srv->fsessions);
+        free(srv);
+        return -ENOMEM;
+    }
     int rc = check_storage(srv);
     if (rc < 0)
         goto fail;
@@ -826,6 +836,9 @@ void brk_server_destroy(struct brk_ctx *srv)
         event_free(srv->stop_ev);
     uring_destroy(srv->uring);
     buf_deinit(&srv->fetch_scratch);
+    if (srv->fsessions)
+        brk_fsession_cache_deinit(srv->fsessions);
+    free(srv->fsessions);
     if (srv->base)
         event_base_free(srv->base);
     free(srv);

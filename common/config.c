@@ -1035,6 +1035,7 @@ static void derive_numbers(struct config *cfg)
     n->replica_fetch_min_bytes = num(cfg, "replica.fetch.min.bytes");
     n->replica_fetch_wait_max_ms = num(cfg, "replica.fetch.wait.max.ms");
     n->replica_fetch_backoff_ms = num(cfg, "replica.fetch.backoff.ms");
+    n->fetch_session_cache_slots = num(cfg, "max.incremental.fetch.session.cache.slots");
     n->auto_create_topics_enable = boolean(cfg, "auto.create.topics.enable");
     n->delete_topic_enable = boolean(cfg, "delete.topic.enable");
     n->unclean_leader_election_enable = boolean(cfg, "unclean.leader.election.enable");

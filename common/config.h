@@ -202,6 +202,7 @@ struct config_node {
     int64_t replica_fetch_min_bytes;
     int64_t replica_fetch_wait_max_ms;
     int64_t replica_fetch_backoff_ms;
+    int64_t fetch_session_cache_slots;   /* max.incremental.fetch.session.cache.slots */
     int auto_create_topics_enable;
     int delete_topic_enable;
     int unclean_leader_election_enable;

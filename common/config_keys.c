@@ -73,6 +73,7 @@ const struct config_key config_keys_broker[] = {
     KR("replica.high.watermark.checkpoint.interval.ms", CONFIG_LONG, "5000", 1, INT64_MAX, "How often each log dir's replication-offset-checkpoint is written."),
     KR("replica.fetch.min.bytes", CONFIG_INT, "1", 1, INT32_MAX, "Bytes a follower fetch waits for before the leader answers (up to replica.fetch.wait.max.ms)."),
     KR("replica.fetch.response.max.bytes", CONFIG_INT, "10485760", 0, INT32_MAX, "Bytes of records one follower fetch response may carry in all."),
+    KR("max.incremental.fetch.session.cache.slots", CONFIG_INT, "1000", 0, INT32_MAX, "Incremental fetch sessions (KIP-227) a leader keeps; 0: every fetch is a full one."),
     KR("replica.fetch.backoff.ms", CONFIG_INT, "1000", 0, INT32_MAX, "Wait after a follower fetch failed (connection, leader error) before fetching again."),
     KR("replica.lag.time.max.ms", CONFIG_LONG, "30000", 1, INT64_MAX, "A follower that has not caught up for this long leaves the ISR."),
     KR("leader.replication.throttled.rate", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Bytes/s a leader sends to out-of-sync followers of its throttled replicas (leader.replication.throttled.replicas); Long.MaxValue: off."),

@@ -31,6 +31,14 @@
  * keep a 1 GB/s link busy for one round trip.  On a LAN (RTT < 4 ms) that
  * is the target (4 MiB); at 50 ms it is 50 MB, Kafka's size.  0 turns the
  * cap off.  Replica fetches are never capped this way.
+ *
+ * Fetch sessions (KIP-227, v13+: partitions named by topic id; the cache is
+ * broker/replica/brk_fsession.h).  An incremental request's partitions are
+ * merged into its session and the request is rewritten to name every
+ * partition of the session, so evaluation and parking are those of a full
+ * fetch; the answer then leaves out the partitions without news.  Older
+ * versions and sessionless fetches (session epoch -1, librdkafka's) are
+ * answered as before.
  */
 #include <event2/event.h>
 #include <stdint.h>
@@ -41,8 +49,10 @@
 #include "broker/api/brk_kerr.h"
 #include "broker/log/brk_legacy.h"
 #include "broker/log/brk_part.h"
+#include "broker/replica/brk_fsession.h"
 #include "broker/replica/brk_replica.h"
 #include "broker/replica/brk_rthrottle.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "controller/ctrl.h"
 
@@ -69,6 +79,8 @@ struct fetch_state {
     int32_t watch_count;
     uint64_t wake_round;           /* fetch_part_wake dedup: the last notification round seen */
     int64_t throttled_bytes;       /* the evaluated response's bytes under the leader throttle (KIP-73) */
+    int32_t session_id;            /* the fetch session answered (0: none) */
+    bool incremental;              /* an incremental request: the answer carries news only */
 };
 
 /* The topic a request names: by name below v13, by id from v13 (NULL: unknown). */
@@ -320,9 +332,167 @@ static void fetch_unpark(struct brk_req *req)
     st->watch_count = 0;
 }
 
+/* A session's answer: record what it carries per partition and, for an
+ * incremental request, leave out the partitions without news.  A session
+ * evicted while the request was parked gets the whole answer. */
+static void fetch_session_answer(struct brk_req *req, struct kmsg_fetch_resp *resp)
+{
+    struct fetch_state *st = req->hstate;
+    if (st->session_id == 0)
+        return;
+    resp->session_id = st->session_id;
+    struct brk_ctx *srv = brk_req_ctx(req);
+    struct brk_fsession *s = brk_fsession_find(srv->fsessions, st->session_id);
+    if (s == NULL || resp->error_code != KERR_NONE)
+        return;
+    int32_t nt = 0;
+    for (int32_t i = 0; i < resp->responses_count; i++) {
+        struct kmsg_fetch_resp_topic *rt = &resp->responses[i];
+        int32_t np = 0;
+        for (int32_t j = 0; j < rt->partitions_count; j++) {
+            struct kmsg_fetch_resp_partition *rp = &rt->partitions[j];
+            struct brk_fsession_part *sp = brk_fsession_part_find(s, rt->topic_id, rp->partition_index);
+            bool loud = rp->records.len > 0 || rp->error_code != KERR_NONE || rp->diverging_epoch.epoch >= 0;
+            bool news = sp == NULL || brk_fsession_part_news(sp, rp->high_watermark, rp->log_start_offset, loud);
+            if (news || !st->incremental)
+                rt->partitions[np++] = *rp;
+        }
+        rt->partitions_count = np;
+        if (np > 0 || !st->incremental)
+            resp->responses[nt++] = *rt;
+    }
+    resp->responses_count = nt;
+}
+
+/* Bytes of fixed fields per topic and per partition in a response, at most
+ * (topic: id or name length, counts, tags; partition: the fields, empty
+ * aborted list, records length, tags with a diverging epoch). */
+#define FETCH_RESP_TOPIC_BYTES_MAX 40
+#define FETCH_RESP_PARTITION_BYTES_MAX 96
+
 static void fetch_respond(struct brk_req *req, struct kmsg_fetch_resp *resp)
 {
+    fetch_session_answer(req, resp);
+    /* one allocation of the whole response: growing it from empty by doubling
+     * copied up to its size again and touched fresh pages (page faults were
+     * 3.5% of the cluster's CPU under replication: test/bench/RESULTS.md) */
+    size_t need = 64;
+    for (int32_t i = 0; i < resp->responses_count; i++) {
+        const struct kmsg_fetch_resp_topic *rt = &resp->responses[i];
+        need += FETCH_RESP_TOPIC_BYTES_MAX + rt->topic.len;
+        for (int32_t j = 0; j < rt->partitions_count; j++)
+            need += FETCH_RESP_PARTITION_BYTES_MAX + rt->partitions[j].records.len;
+    }
+    buf_reset(&req->resp);
+    if (buf_reserve(&req->resp, need) < 0)
+        log_debug("fetch", "response of %zu bytes not reserved; the encoder grows it", need);
     BRK_RESPOND(req, fetch, resp);
+}
+
+/* Answer now with a top-level error (a fetch session refused). */
+static void fetch_respond_error(struct brk_req *req, int16_t error_code)
+{
+    struct kmsg_fetch_resp resp;
+    kmsg_fetch_resp_init(&resp);
+    resp.error_code = error_code;
+    BRK_RESPOND(req, fetch, &resp);
+}
+
+/* Rewrite st->m to name every partition of session s (grouped by topic). */
+static bool fetch_session_expand(struct brk_req *req, struct fetch_state *st, struct brk_fsession *s)
+{
+    struct kmsg_fetch_req_topic *ts = arena_alloc_array(&req->arena, (size_t)s->part_count + 1, sizeof *ts);
+    struct kmsg_fetch_req_partition *ps = arena_alloc_array(&req->arena, (size_t)s->part_count + 1, sizeof *ps);
+    bool *done = arena_alloc_array(&req->arena, (size_t)s->part_count + 1, sizeof *done);
+    if (!ts || !ps || !done)
+        return false;
+    memset(done, 0, (size_t)s->part_count * sizeof *done);
+    int32_t nt = 0, at = 0;
+    for (int32_t i = 0; i < s->part_count; i++) {
+        if (done[i])
+            continue;
+        struct kmsg_fetch_req_topic *t = &ts[nt++];
+        kmsg_fetch_req_topic_init(t);
+        memcpy(t->topic_id, s->parts[i].topic_id, 16);
+        t->partitions = &ps[at];
+        for (int32_t k = i; k < s->part_count; k++) {
+            const struct brk_fsession_part *sp = &s->parts[k];
+            if (done[k] || memcmp(sp->topic_id, t->topic_id, 16) != 0)
+                continue;
+            done[k] = true;
+            struct kmsg_fetch_req_partition *p = &ps[at++];
+            kmsg_fetch_req_partition_init(p);
+            p->partition = sp->partition;
+            p->current_leader_epoch = sp->current_leader_epoch;
+            p->fetch_offset = sp->fetch_offset;
+            p->last_fetched_epoch = sp->last_fetched_epoch;
+            p->log_start_offset = sp->log_start_offset;
+            p->partition_max_bytes = sp->partition_max_bytes;
+            t->partitions_count++;
+        }
+    }
+    st->m.topics = ts;
+    st->m.topics_count = nt;
+    return true;
+}
+
+/* KIP-227 (header comment): open the request's fetch session, merge its
+ * partitions, and rewrite an incremental request to the whole session.
+ * False when the request was answered (a refused session). */
+static bool fetch_session_begin(struct brk_req *req, struct fetch_state *st)
+{
+    struct brk_ctx *srv = brk_req_ctx(req);
+    int32_t id = st->m.session_id, epoch = st->m.session_epoch;
+    if (st->version < 7)
+        return true;
+    if (st->version < 13 || srv->fsessions == NULL || st->replica_refused) {
+        if (epoch > 0) { /* we never named a session to it */
+            fetch_respond_error(req, BRK_FSESSION_KERR_ID_NOT_FOUND);
+            return false;
+        }
+        return true; /* sessionless: session_id 0 in the answer */
+    }
+    struct brk_fsession *s = NULL;
+    int16_t ec = brk_fsession_open(srv->fsessions, id, epoch, st->replica_id >= 0, clock_mono_ns(), &s);
+    if (ec != 0) {
+        log_debug("fetch", "fetch session refused session_id=%d session_epoch=%d error_code=%d peer=%s", id, epoch,
+                  ec, req->peer ? req->peer : "-");
+        fetch_respond_error(req, ec);
+        return false;
+    }
+    if (s == NULL)
+        return true;
+    for (int32_t i = 0; i < st->m.topics_count; i++) {
+        const struct kmsg_fetch_req_topic *t = &st->m.topics[i];
+        for (int32_t j = 0; j < t->partitions_count; j++) {
+            const struct kmsg_fetch_req_partition *p = &t->partitions[j];
+            struct brk_fsession_part sp = {
+                .partition = p->partition, .current_leader_epoch = p->current_leader_epoch,
+                .fetch_offset = p->fetch_offset, .last_fetched_epoch = p->last_fetched_epoch,
+                .log_start_offset = p->log_start_offset, .partition_max_bytes = p->partition_max_bytes,
+            };
+            memcpy(sp.topic_id, t->topic_id, 16);
+            if (brk_fsession_part_set(s, &sp) < 0) {
+                brk_fsession_remove(srv->fsessions, s->id); /* no memory: the client starts over */
+                fetch_respond_error(req, BRK_FSESSION_KERR_ID_NOT_FOUND);
+                return false;
+            }
+        }
+    }
+    st->session_id = s->id;
+    if (epoch == 0)
+        return true; /* full: the request already names the whole session */
+    for (int32_t i = 0; i < st->m.forgotten_topics_data_count; i++) {
+        const struct kmsg_fetch_req_forgotten_topic *ft = &st->m.forgotten_topics_data[i];
+        for (int32_t j = 0; j < ft->partitions_count; j++)
+            brk_fsession_part_forget(s, ft->topic_id, ft->partitions[j]);
+    }
+    st->incremental = true;
+    if (!fetch_session_expand(req, st, s)) {
+        brk_req_finish(req, ERR_LIMIT);
+        return false;
+    }
+    return true;
 }
 
 static bool fetch_try_locked(struct brk_req *req, bool force);
@@ -378,9 +548,12 @@ static void fetch_timer_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* A partition this fetch is parked on has news.  A fetch watching one
- * partition twice hears the round twice and acts once.  An append wakes it
- * when there is data (or an error) to return; a metadata change or the
- * partition going away answers it now (NOT_LEADER, UNKNOWN_TOPIC, ...). */
+ * partition twice hears the round twice and acts once.  An append or an HW
+ * move wakes it when there is data (or an error) to return - a follower
+ * reads to the log end, so an HW move never gives it data and it does not
+ * even look (with acks=all every HW move would re-evaluate every parked
+ * follower fetch: the cluster profile in test/bench/RESULTS.md); a metadata
+ * change or the partition going away answers it now (NOT_LEADER, ...). */
 static void fetch_part_wake(struct brk_part_waiter *w, enum brk_part_event ev, uint64_t round)
 {
     struct brk_req *req = w->owner;
@@ -388,7 +561,9 @@ static void fetch_part_wake(struct brk_part_waiter *w, enum brk_part_event ev, u
     if (st->wake_round == round)
         return;
     st->wake_round = round;
-    if (ev != BRK_PART_APPENDED || fetch_data_ready(req, st))
+    if (ev == BRK_PART_HW && st->replica_id >= 0)
+        return;
+    if ((ev != BRK_PART_APPENDED && ev != BRK_PART_HW) || fetch_data_ready(req, st))
         fetch_try(req, false);
 }
 
@@ -448,6 +623,8 @@ void brk_h_fetch(struct brk_req *req)
                      req->peer ? req->peer : "-", srv->node->inter_broker_listener_name);
         }
     }
+    if (!fetch_session_begin(req, st))
+        return;
     if (fetch_try(req, false))
         return;
     /* park: wait for data or max_wait_ms */

@@ -25,6 +25,7 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -62,6 +63,8 @@ enum {
     KAFKA_UNKNOWN_TOPIC_OR_PARTITION = 3,
     KAFKA_NOT_LEADER_OR_FOLLOWER = 6,
     KAFKA_FENCED_LEADER_EPOCH = 74,
+    KAFKA_FETCH_SESSION_ID_NOT_FOUND = 70,
+    KAFKA_INVALID_FETCH_SESSION_EPOCH = 71,
     KAFKA_UNKNOWN_LEADER_EPOCH = 75,
     KAFKA_UNKNOWN_TOPIC_ID = 100,
 };
@@ -95,6 +98,12 @@ struct brk_fetcher_part {
     int64_t leader_hw;               /* applied once the appends are back */
     int64_t leader_log_start;
     int16_t last_error;              /* Kafka's code of the last answer: logged when it changes */
+    bool in_msg;                     /* named in the request being built */
+    bool in_fs;                      /* in the leader's fetch session, with the fs_* state below */
+    int64_t fs_offset;
+    int32_t fs_leader_epoch;
+    int32_t fs_last_epoch;
+    int64_t fs_log_start;
 };
 
 struct brk_fetch_session {
@@ -116,6 +125,10 @@ struct brk_fetch_session {
     struct buf in;
     struct arena arena;
     int64_t warn_ns;                 /* rate limit for the connection's warnings */
+    int32_t fs_id;                   /* the leader's fetch session (KIP-227); 0: none */
+    int32_t fs_epoch;                /* the next request's; 0: a full one (opens a session) */
+    bool fs_restart;                 /* the next request is full (set while one may fly: fs_epoch
+                                      * must stay the in-flight request's until its answer) */
 };
 
 struct brk_fetcher {
@@ -171,8 +184,13 @@ static void session_close(struct brk_fetch_session *s, const char *why, bool bac
     }
     s->connected = false;
     s->in_flight = false;
-    for (struct brk_fetcher_part *fp = s->parts; fp != NULL; fp = fp->next)
+    s->fs_id = 0; /* a new connection opens a new session */
+    s->fs_epoch = 0;
+    s->fs_restart = false;
+    for (struct brk_fetcher_part *fp = s->parts; fp != NULL; fp = fp->next) {
         fp->in_request = false;
+        fp->in_fs = false;
+    }
     buf_reset(&s->in);
     event_del(s->timer);
     if (why != NULL && session_warn_ok(s))
@@ -281,7 +299,16 @@ static bool fp_fetchable(const struct brk_fetcher_part *fp, int64_t now_ns)
            fp->retry_ns <= now_ns;
 }
 
-/* Encode and send one Fetch v15 for the fetchable partitions (n of them). */
+static int32_t fs_epoch_next(int32_t epoch)
+{
+    return epoch == INT32_MAX ? 1 : epoch + 1;
+}
+
+/* Encode and send one Fetch v15 for the fetchable partitions (n of them).
+ * With a fetch session (KIP-227) open at the leader, only the partitions
+ * whose fetch state changed are named, and the ones no longer fetchable
+ * (backoff, paused, truncating) are forgotten; the leader fetches the rest
+ * of the session as before.  Every fetchable partition is in the request. */
 static int session_send(struct brk_fetch_session *s, int32_t n)
 {
     const struct config_node *node = s->f->ctx->node;
@@ -294,19 +321,57 @@ static int session_send(struct brk_fetch_session *s, int32_t n)
     req.min_bytes = (int32_t)node->replica_fetch_min_bytes;
     req.max_bytes = (int32_t)node->replica_fetch_response_max_bytes;
     req.isolation_level = 0;
-    req.session_id = 0;   /* full requests; incremental sessions (KIP-227) are a follow-up */
-    req.session_epoch = -1;
+    if (s->fs_restart) {
+        s->fs_restart = false;
+        s->fs_epoch = 0;
+    }
+    bool full = s->fs_epoch == 0;
+    req.session_id = s->fs_id; /* with epoch 0: that one closes, a new one opens */
+    req.session_epoch = s->fs_epoch;
     req.topics = arena_alloc_array(&s->arena, (size_t)n, sizeof *req.topics);
     struct kmsg_fetch_req_partition *ps = arena_alloc_array(&s->arena, (size_t)n, sizeof *ps);
-    if (req.topics == NULL || ps == NULL)
+    req.forgotten_topics_data = arena_alloc_array(&s->arena, (size_t)s->part_count + 1,
+                                                  sizeof *req.forgotten_topics_data);
+    int32_t *forgotten = arena_alloc_array(&s->arena, (size_t)s->part_count + 1, sizeof *forgotten);
+    if (req.topics == NULL || ps == NULL || req.forgotten_topics_data == NULL || forgotten == NULL)
         return ERR_LIMIT;
     int64_t now = clock_mono_ns();
-    int32_t used = 0;
-    /* group partitions by topic: each topic's partitions sit together in ps */
+    int32_t used = 0, named = 0;
+    /* group the named partitions by topic: each topic's partitions sit together in ps */
     for (struct brk_fetcher_part *fp = s->parts; fp != NULL; fp = fp->next) {
         fp->in_request = false;
-        if (!fp_fetchable(fp, now))
+        fp->in_msg = false;
+        if (!fp_fetchable(fp, now)) {
+            if (fp->in_fs && !full) { /* one entry per partition: the leader takes them one by one */
+                int32_t k = req.forgotten_topics_data_count++;
+                struct kmsg_fetch_req_forgotten_topic *ft = &req.forgotten_topics_data[k];
+                kmsg_fetch_req_forgotten_topic_init(ft);
+                memcpy(ft->topic_id, fp->topic_id, 16);
+                forgotten[k] = fp->partition;
+                ft->partitions = &forgotten[k];
+                ft->partitions_count = 1;
+            }
+            fp->in_fs = false;
             continue;
+        }
+        fp->in_request = true;
+        fp->sent_epoch = fp->leader_epoch;
+        used++;
+        int64_t offset;
+        int32_t last_epoch;
+        brk_replica_fetch_position(fp->part, &offset, &last_epoch);
+        int64_t log_start = brk_plog_start_offset(fp->part->plog);
+        fp->sent_offset = offset;
+        if (!full && fp->in_fs && fp->fs_offset == offset && fp->fs_leader_epoch == fp->leader_epoch &&
+            fp->fs_last_epoch == last_epoch && fp->fs_log_start == log_start)
+            continue; /* the leader's session has it as it is */
+        fp->in_fs = true;
+        fp->fs_offset = offset;
+        fp->fs_leader_epoch = fp->leader_epoch;
+        fp->fs_last_epoch = last_epoch;
+        fp->fs_log_start = log_start;
+        fp->in_msg = true;
+        named++;
         int32_t t = 0;
         while (t < req.topics_count && memcmp(req.topics[t].topic_id, fp->topic_id, 16) != 0)
             t++;
@@ -315,30 +380,27 @@ static int session_send(struct brk_fetch_session *s, int32_t n)
             memcpy(req.topics[t].topic_id, fp->topic_id, 16);
             req.topics_count++;
         }
-        fp->in_request = true;
-        fp->sent_epoch = fp->leader_epoch;
-        used++;
     }
     ASSERT(used == n);
-    /* lay the partitions out topic by topic */
+    /* lay the named partitions out topic by topic */
     int32_t at = 0;
     for (int32_t t = 0; t < req.topics_count; t++) {
         req.topics[t].partitions = &ps[at];
         for (struct brk_fetcher_part *fp = s->parts; fp != NULL; fp = fp->next) {
-            if (!fp->in_request || memcmp(fp->topic_id, req.topics[t].topic_id, 16) != 0)
+            if (!fp->in_msg || memcmp(fp->topic_id, req.topics[t].topic_id, 16) != 0)
                 continue;
             struct kmsg_fetch_req_partition *p = &ps[at++];
             kmsg_fetch_req_partition_init(p);
             p->partition = fp->partition;
             p->current_leader_epoch = fp->leader_epoch;
-            brk_replica_fetch_position(fp->part, &p->fetch_offset, &p->last_fetched_epoch);
-            p->log_start_offset = brk_plog_start_offset(fp->part->plog);
+            p->fetch_offset = fp->fs_offset;
+            p->last_fetched_epoch = fp->fs_last_epoch;
+            p->log_start_offset = fp->fs_log_start;
             p->partition_max_bytes = (int32_t)node->replica_fetch_max_bytes;
-            fp->sent_offset = p->fetch_offset;
             req.topics[t].partitions_count++;
         }
     }
-    ASSERT(at == n);
+    ASSERT(at == named);
     buf_reset(&s->out);
     int32_t corr = ++s->correlation_id;
     int rc = kwire_write_i32(&s->out, 0);
@@ -652,6 +714,33 @@ static int session_on_response(struct brk_fetch_session *s, struct bytes frame)
         return rc;
     s->in_flight = false;
     event_del(s->timer);
+    if (resp.error_code == KAFKA_FETCH_SESSION_ID_NOT_FOUND || resp.error_code == KAFKA_INVALID_FETCH_SESSION_EPOCH) {
+        /* the leader lost or evicted our session (or restarted): a full request opens a new one, at once */
+        log_info("fetcher", "fetch session reset by the leader leader=%d session=%d session_id=%d error_code=%d (%s); "
+                 "sending a full fetch", s->leader_id, s->index, s->fs_id, resp.error_code,
+                 resp.error_code == KAFKA_FETCH_SESSION_ID_NOT_FOUND ? "FETCH_SESSION_ID_NOT_FOUND"
+                                                                     : "INVALID_FETCH_SESSION_EPOCH");
+        if (resp.error_code == KAFKA_FETCH_SESSION_ID_NOT_FOUND)
+            s->fs_id = 0;
+        s->fs_epoch = 0;
+        for (struct brk_fetcher_part *fp = s->parts; fp != NULL; fp = fp->next) {
+            fp->in_request = false;
+            fp->in_fs = false;
+        }
+        session_kick(s);
+        return 0;
+    }
+    if (resp.error_code == KAFKA_NONE) {
+        if (s->fs_epoch == 0)
+            s->fs_id = resp.session_id; /* 0: the leader keeps none, every request stays full */
+        if (s->fs_id != 0)
+            s->fs_epoch = fs_epoch_next(s->fs_epoch);
+        else
+            for (struct brk_fetcher_part *fp = s->parts; fp != NULL; fp = fp->next)
+                fp->in_fs = false;
+    } else {
+        s->fs_epoch = 0; /* start the session over with the next request */
+    }
     if (resp.error_code != KAFKA_NONE) {
         log_warn("fetcher", "leader refused the fetch request leader=%d session=%d error_code=%d; retrying in "
                  "replica.fetch.backoff.ms", s->leader_id, s->index, resp.error_code);
@@ -779,6 +868,9 @@ static void session_remove_part(struct brk_fetch_session *s, struct brk_fetcher_
             fp->next = NULL;
             fp->s = NULL;
             fp->in_request = false;
+            if (fp->in_fs)
+                s->fs_restart = true; /* the leader's session names it: a full request replaces that session */
+            fp->in_fs = false;
             session_kick(s); /* it may have waited for this partition's appends */
             return;
         }

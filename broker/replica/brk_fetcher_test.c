@@ -7,7 +7,10 @@
  * fetch from the cut), an unfollow while a fetch is in flight (its answer
  * is dropped), FENCED_LEADER_EPOCH (paused until the next follow) and
  * UNKNOWN_LEADER_EPOCH (retried after the backoff), no fetch before the
- * broker is registered (its fetches carry the broker epoch).  The leader's endpoint
+ * broker is registered (its fetches carry the broker epoch), the KIP-227
+ * incremental session (opened by a full request, then only changed
+ * partitions named; INVALID_FETCH_SESSION_EPOCH and FETCH_SESSION_ID_NOT_FOUND
+ * start over with a full request).  The leader's endpoint
  * comes from brk_fetcher_endpoint_fn_set instead of the metadata image;
  * brk_replica.c's two hooks are recorders with the same contract.
  */
@@ -49,7 +52,15 @@ enum reply {
     REPLY_DIVERGING,   /* diverging_epoch (g.div_epoch, g.div_end) */
     REPLY_ERROR,       /* g.error_code */
     REPLY_HOLD,        /* answer later (g.held_corr) */
+    REPLY_TOP_ERROR,   /* a top-level g.error_code, no partitions (fetch session errors) */
 };
+
+/* One request as the leader saw it (the fetch session's fields). */
+struct sess_seen {
+    int32_t session_id, session_epoch, topics_count;
+    int64_t fetch_offset; /* the partition's, named or kept by the session */
+};
+#define SESS_SEEN_MAX 16
 
 struct req_seen {
     int32_t replica_id;
@@ -84,6 +95,8 @@ struct fx {
     int64_t div_end;
     int16_t error_code;
     int64_t leader_hw;
+    int32_t grant_session;  /* the session id the leader answers (0: none, a sessionless leader) */
+    struct sess_seen seen[SESS_SEEN_MAX];
     uint8_t lead[8192]; /* the leader's log: batches from offset 0 */
     size_t lead_len;
 };
@@ -122,6 +135,7 @@ static void leader_send(int32_t corr, enum reply how)
     } else {
         struct kmsg_fetch_resp resp;
         kmsg_fetch_resp_init(&resp);
+        resp.session_id = g.grant_session;
         struct kmsg_fetch_resp_topic t;
         kmsg_fetch_resp_topic_init(&t);
         struct kmsg_fetch_resp_partition p;
@@ -141,6 +155,11 @@ static void leader_send(int32_t corr, enum reply how)
             p.error_code = g.error_code;
         } else {
             p.records = lead_from(g.last.fetch_offset);
+        }
+        if (how == REPLY_TOP_ERROR) {
+            resp.error_code = g.error_code;
+            resp.session_id = 0;
+            resp.responses_count = 0;
         }
         ck_assert_int_eq(kmsg_fetch_resp_encode(&b, 15, &resp), 0);
     }
@@ -173,9 +192,23 @@ static void leader_read_cb(struct bufferevent *bev, void *arg)
         arena_init(&a, 4096, 1 << 20);
         struct kmsg_fetch_req req;
         ck_assert_int_eq(kmsg_fetch_req_decode(&r, 15, &a, &req), 0);
+        if (g.requests < SESS_SEEN_MAX)
+            g.seen[g.requests] = (struct sess_seen){ .session_id = req.session_id,
+                                                     .session_epoch = req.session_epoch,
+                                                     .topics_count = req.topics_count,
+                                                     .fetch_offset = g.last.fetch_offset };
+        if (req.topics_count == 0 && req.session_epoch > 0) { /* incremental, nothing changed */
+            arena_deinit(&a);
+            free(frame);
+            g.requests++;
+            leader_send(hdr.correlation_id, g.reply);
+            continue;
+        }
         ck_assert_int_eq(req.topics_count, 1);
         ck_assert_int_eq(req.topics[0].partitions_count, 1);
         const struct kmsg_fetch_req_partition *p = &req.topics[0].partitions[0];
+        if (g.requests < SESS_SEEN_MAX)
+            g.seen[g.requests].fetch_offset = p->fetch_offset;
         g.last = (struct req_seen){
             .replica_id = req.replica_state.replica_id,
             .replica_epoch = req.replica_state.replica_epoch,
@@ -367,13 +400,73 @@ START_TEST(test_fetch_append_and_hw)
     ck_assert_int_eq(g.last.min_bytes, 1);
     ck_assert_int_eq(g.last.max_bytes, 10485760);
     ck_assert_int_eq(g.last.partition_max_bytes, 1048576);
-    ck_assert_int_eq(g.last.session_epoch, -1);
+    ck_assert_int_eq(g.last.session_epoch, 0); /* a full request asking for a session (KIP-227); this leader keeps none */
     ck_assert_int_eq(g.last.partition, 1);
     ck_assert(memcmp(g.last.topic_id, g.part.topic_id, 16) == 0);
     check_log_is_lead_prefix(9);
     ck_assert_int_eq(g.part.high_watermark, 7);
     ck_assert_int_eq(g.rep.epochs.count, 2);
     ck_assert_int_eq(brk_epoch_cache_latest_epoch(&g.rep.epochs), 3);
+}
+END_TEST
+
+/* KIP-227: a full request opens the session; then only changed partitions
+ * are named; INVALID_FETCH_SESSION_EPOCH starts the same id over with a full
+ * request, FETCH_SESSION_ID_NOT_FOUND a new one. */
+START_TEST(test_incremental_session)
+{
+    g.reply = REPLY_RECORDS;
+    g.grant_session = 42;
+    brk_fetcher_follow(g.f, &g.part);
+    g_want = 4;
+    ck_assert(run_until(requests_reach, 5000));
+    /* 1: full, asking for a session */
+    ck_assert_int_eq(g.seen[0].session_id, 0);
+    ck_assert_int_eq(g.seen[0].session_epoch, 0);
+    ck_assert_int_eq(g.seen[0].topics_count, 1);
+    ck_assert_int_eq(g.seen[0].fetch_offset, 0);
+    /* 2: incremental, the partition moved to 9 */
+    ck_assert_int_eq(g.seen[1].session_id, 42);
+    ck_assert_int_eq(g.seen[1].session_epoch, 1);
+    ck_assert_int_eq(g.seen[1].topics_count, 1);
+    ck_assert_int_eq(g.seen[1].fetch_offset, 9);
+    /* 3, 4: nothing changed, nothing named */
+    ck_assert_int_eq(g.seen[2].session_id, 42);
+    ck_assert_int_eq(g.seen[2].session_epoch, 2);
+    ck_assert_int_eq(g.seen[2].topics_count, 0);
+    ck_assert_int_eq(g.seen[3].session_epoch, 3);
+    ck_assert_int_eq(g.seen[3].topics_count, 0);
+    check_log_is_lead_prefix(9);
+
+    /* the leader refuses the epoch: the same session id, a full request */
+    g.reply = REPLY_TOP_ERROR;
+    g.error_code = 71;
+    int n = g.requests;
+    g_want = n + 2;
+    ck_assert(run_until(requests_reach, 5000));
+    ck_assert_int_eq(g.seen[n].session_epoch, 4); /* sent before the refusal: the one refused */
+    ck_assert_int_eq(g.seen[n + 1].session_id, 42);
+    ck_assert_int_eq(g.seen[n + 1].session_epoch, 0);
+    ck_assert_int_eq(g.seen[n + 1].topics_count, 1);
+    ck_assert_int_eq(g.seen[n + 1].fetch_offset, 9);
+    /* the leader does not know the session: a new one */
+    g.error_code = 70;
+    n = g.requests;
+    g_want = n + 2;
+    ck_assert(run_until(requests_reach, 5000));
+    ck_assert_int_eq(g.seen[n + 1].session_id, 0);
+    ck_assert_int_eq(g.seen[n + 1].session_epoch, 0);
+    ck_assert_int_eq(g.seen[n + 1].topics_count, 1);
+    /* granted again: incremental from epoch 1 */
+    g.reply = REPLY_RECORDS;
+    n = g.requests;
+    g_want = n + 3;
+    ck_assert(run_until(requests_reach, 5000));
+    ck_assert_int_eq(g.seen[n + 1].session_id, 42);
+    ck_assert_int_eq(g.seen[n + 1].session_epoch, 1);
+    ck_assert_int_eq(g.seen[n + 2].session_epoch, 2);
+    ck_assert_int_eq(g.seen[n + 2].topics_count, 0);
+    ck_assert_int_eq(brk_plog_end_offset(g.part.plog), 9);
 }
 END_TEST
 
@@ -497,6 +590,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_fetch_append_and_hw);
     tcase_add_test(tc, test_malformed_response_reconnects);
+    tcase_add_test(tc, test_incremental_session);
     tcase_add_test(tc, test_diverging_epoch_truncates);
     tcase_add_test(tc, test_unfollow_drops_answer_in_flight);
     tcase_add_test(tc, test_fenced_pauses_unknown_epoch_retries);

@@ -24,7 +24,16 @@
 #
 # Knobs: BUILD, BENCH_OUT, BENCH_REPS (5), BENCH_CLUSTER_PARTITIONS (3),
 # BENCH_CLUSTER_COUNT (1 KiB records per produce run, 1000000), BENCH_E2E_MBPS
-# (10), BENCH_E2E_SECS (10), BENCH_MIN_ISR (2), BENCH_PHASE_MAX_S (10).
+# (10), BENCH_E2E_SECS (10), BENCH_MIN_ISR (2), BENCH_PHASE_MAX_S (10),
+# BENCH_CLUSTER_ONLY (space-separated LABEL/PHASE keys to run, e.g.
+# "cluster-rf3-all/produce cluster-rf1/produce"; default all),
+# BENCH_AFTER_S (0: off; else the cluster's CPU over that many seconds after
+# each run, a RESULT kind=cluster-after line: work a run leaves behind, such
+# as followers still copying what an acks=1 run was acknowledged for),
+# BENCH_IDLE_S (0: off; else the idle cluster's CPU over that many seconds,
+# a RESULT kind=cluster-idle line), BENCH_PROFILE=LABEL/PHASE (perf record -e cpu-clock of all three nodes
+# during that run into $OUT/profile-cluster-<rep>.data; the report's top
+# goes to $OUT/profile-cluster-<rep>.txt; needs perf).
 # Run alone: test/bench/cluster_bench.sh (after make all); exit 1 if the
 # cluster could not start or a configuration failed.
 set -u -o pipefail  # a failing samsa_load fails its `| tee` pipeline
@@ -108,11 +117,37 @@ pids=$(IFS=,; echo "${PIDS[*]}")
 echo "RESULT kind=cluster-config min_isr=${BENCH_MIN_ISR:-2} partitions=$PARTS" >> "$RAW"
 echo "-- cluster: 3 nodes on $boot (pids $pids), min.insync.replicas=${BENCH_MIN_ISR:-2}, $PARTS partitions"
 
+# the three nodes' utime+stime in seconds (/proc/<pid>/stat fields 14, 15)
+cluster_cpu_s() {
+    local t=0 p f
+    for p in "${PIDS[@]}"; do
+        read -r -a f < "/proc/$p/stat" || continue
+        t=$((t + f[13] + f[14]))
+    done
+    echo "$t $(getconf CLK_TCK)" | awk '{printf "%.2f", $1 / $2}'
+}
+if [ "${BENCH_IDLE_S:-0}" -gt 0 ]; then # the cluster's CPU with no load: a fixed cost every run pays
+    sleep 5 # metadata settles
+    if [ "${BENCH_PROFILE:-}" = idle ]; then
+        perf record -q -e cpu-clock --call-graph dwarf,16384 -F 250 -o "$OUT/profile-idle.data" -p "$pids" 2>/dev/null &
+        idle_perf=$!
+    fi
+    c0=$(cluster_cpu_s); sleep "$BENCH_IDLE_S"; c1=$(cluster_cpu_s)
+    if [ -n "${idle_perf:-}" ]; then kill -INT "$idle_perf"; wait "$idle_perf"; fi
+    echo "RESULT kind=cluster-idle secs=$BENCH_IDLE_S cpu_s=$(echo "$c0 $c1" | awk '{printf "%.2f", $2 - $1}')" | tee -a "$RAW"
+fi
 declare -A dead
 # run LABEL ARGS...: one samsa_load run for this rep, unless LABEL's first run failed
 run() {
     local label=$1 key=$1/$2; shift 2
     if [ -n "${dead[$key]:-}" ]; then return; fi
+    if [ -n "${BENCH_CLUSTER_ONLY:-}" ] && [[ " $BENCH_CLUSTER_ONLY " != *" $key "* ]]; then return; fi
+    local perf_pid="" data=$OUT/profile-cluster-$i.data
+    if [ "${BENCH_PROFILE:-}" = "$key" ]; then
+        perf record -q -e cpu-clock --call-graph dwarf,16384 -F 250 -o "$data" -p "$pids" 2>/dev/null &
+        perf_pid=$!
+        sleep 0.5 # perf attaches
+    fi
     # shellcheck disable=SC2086
     if ! "$BIN/samsa_load" --label "$label" --reps 1 --first-rep "$i" --partitions "$PARTS" \
             --large-count "$COUNT" --phase-max-s "${BENCH_PHASE_MAX_S:-10}" \
@@ -124,6 +159,22 @@ run() {
         tail -3 "$OUT/samsa_load.cluster.log" >&2
         dead[$key]=1
         status=1
+    fi
+    if [ "${BENCH_AFTER_S:-0}" -gt 0 ]; then # CPU the run left behind (replication still catching up)
+        local c0 c1
+        c0=$(cluster_cpu_s); sleep "$BENCH_AFTER_S"; c1=$(cluster_cpu_s)
+        echo "RESULT kind=cluster-after target=${key%/*} phase=${key#*/} rep=$i secs=$BENCH_AFTER_S cpu_s=$(echo "$c0 $c1" | awk '{printf "%.2f", $2 - $1}')" | tee -a "$RAW"
+    fi
+    if [ -n "$perf_pid" ]; then
+        kill -INT "$perf_pid"
+        wait "$perf_pid"
+        {
+            echo "== $key rep $i: inclusive (children) >= 2%"
+            perf report -i "$data" --children --stdio -g none --percent-limit 2 2>/dev/null | grep -E '^ +[0-9]'
+            echo "== self >= 0.7%"
+            perf report -i "$data" --no-children --stdio -g none --percent-limit 0.7 2>/dev/null | grep -E '^ +[0-9]'
+        } > "$OUT/profile-cluster-$i.txt"
+        echo "-- profile: $OUT/profile-cluster-$i.txt (perf data: $data)"
     fi
 }
 for i in $(seq "$REPS"); do
