@@ -149,7 +149,7 @@ END_TEST
 START_TEST(test_api_table)
 {
     static const struct { int16_t key, min, max, flex; } want[] = {
-        { 0, 0, 8, INT16_MAX },   { 1, 0, 17, 12 },        { 2, 0, 5, INT16_MAX },
+        { 0, 0, 8, INT16_MAX },   { 1, 0, 17, 12 },        { 2, 0, 7, 6 },
         { 3, 0, 8, INT16_MAX },   { 8, 2, 9, 8 },  { 9, 1, 7, 6 },
         { 10, 0, 4, 3 },          { 11, 0, 9, 6 },         { 12, 0, 4, 4 },
         { 13, 0, 5, 4 },          { 14, 0, 5, 4 },         { 15, 0, 5, 5 },

@@ -22,7 +22,7 @@ static const struct {
     { KMSG_API_PRODUCE, 0, 8 },
     { KMSG_API_FETCH, 0, 15 },
     { KMSG_API_OFFSET_FOR_LEADER_EPOCH, 0, 4 },
-    { KMSG_API_LIST_OFFSETS, 0, 5 },
+    { KMSG_API_LIST_OFFSETS, 0, 7 },
     { KMSG_API_METADATA, 0, 8 },
     { KMSG_API_OFFSET_COMMIT, 2, 9 },
     { KMSG_API_OFFSET_FETCH, 1, 7 },
