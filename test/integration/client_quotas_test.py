@@ -15,11 +15,13 @@ Proves:
     metadata (ClientQuotaRecord in the snapshot and in the log);
   * errors, each one line and exit 1: an unknown key, a value that is not a
     number, a fractional byte rate (the controller's "must be a Long value"),
-    --entity-type groups (not served: KIP-848 groups).
+    --entity-type groups (not served: KIP-848 groups); a raw DescribeConfigs
+    of a GROUP resource (type 32) is INVALID_REQUEST with the reason.
 The quotas are stored and shown, not enforced (no throttling): nothing here
 claims otherwise.
 """
 import os
+import struct
 import subprocess
 import sys
 import time
@@ -53,6 +55,15 @@ def one_line_error(bs, args, must):
     code, out, err = sh("kafka-configs --bootstrap-server %s %s" % (bs, args))
     text = (out + err).strip()
     ok(code == 1 and len(text.splitlines()) == 1 and must in text, "one-line error for %s" % args, text)
+
+
+def describe_group_config_raw(port):
+    """DescribeConfigs v0 for resource type GROUP (32, Kafka 3.8+): (error, message)."""
+    body = struct.pack(">ib", 1, 32) + struct.pack(">h", 2) + b"g1" + struct.pack(">i", -1)
+    r = samsacluster.roundtrip(port, struct.pack(">hhih", 32, 0, 9, 4) + b"test" + body)
+    _corr, _throttle, n, err, mlen = struct.unpack(">iiihh", r[:16])
+    assert n == 1, r
+    return err, r[16:16 + mlen].decode() if mlen >= 0 else None
 
 
 def describe_all(bs):
@@ -119,6 +130,9 @@ def main():
                    "Invalid entity-type groups, --entity-type must be one of topics,clients,users,brokers")
     one_line_error(bs, "--alter --entity-type users --add-config producer_byte_rate=1",
                    "--entity-name or --entity-default must be specified with each --entity-type for --alter")
+    err_, msg = describe_group_config_raw(others[0].client_port)
+    ok(err_ == 42 and msg.startswith("Unsupported resource type: GROUP. Group configs are for KIP-848"),
+       "DescribeConfigs of a GROUP resource: INVALID_REQUEST with the reason", (err_, msg))
     code, out, err = sh("kafka-configs --bootstrap-server %s --alter --entity-type users --entity-name alice "
                         "--add-config producer_byte_rate=1.5" % bs)
     ok(code == 1 and out == "" and err.splitlines()[-1] ==
