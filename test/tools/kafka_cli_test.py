@@ -294,6 +294,10 @@ def main():
     rows = [l.split() for l in out.splitlines() if l.startswith("test-group")]
     ok(len(rows) == 4 and all(r[3] == r[4] and r[5] == "0" for r in rows) and
        sum(int(r[3]) for r in rows) == 17, "committed offsets = log end after Ctrl-C", out + err)
+    # the tutorial's table: Kafka's header, "-" for the member columns of a group without members
+    ok([l.split() for l in out.splitlines() if l.startswith("GROUP")] ==
+       [["GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "HOST",
+         "CLIENT-ID"]] and all(r[6:] == ["-", "-", "-"] for r in rows), "tutorial describe table", out + err)
     # started again in the group, nothing is left to read
     out, err = expect("kafka-console-consumer --bootstrap-server %s --topic kafka.test --group test-group "
                       "--timeout-ms 3000" % coord.bootstrap)
