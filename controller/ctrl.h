@@ -364,6 +364,12 @@ struct ctrl_plan_policy {
     bool elr_enabled;            /* eligible.leader.replicas.enable (KIP-966) */
     int32_t min_isr_default;     /* min.insync.replicas; < 1 counts as 1 */
 };
+/* ctrl_plan_client_quota - one ClientQuotaRecord: key of the entity (a
+ * user and/or a client id, ctrl_image.h) set to value, or removed.  The
+ * caller checks the key and the value (Kafka's rules, brk_h_quotas). */
+MUST_CHECK int ctrl_plan_client_quota(const struct ctrl_quota_part *user, const struct ctrl_quota_part *client_id,
+                                      const char *key, double value, bool remove, struct arena *a,
+                                      struct ctrl_records *out);
 /* ctrl_plan_fence - fence (or unfence) a broker: its registration change
  * and the partition changes that follow (Kafka KRaft's rules,
  * broker/README.md "Elections"): fencing removes the broker from every ISR

@@ -5,11 +5,13 @@
  * tables over it, by name and by id.  Removing a topic compacts the array
  * and rebuilds both tables: deletes are rare, lookups are per request.
  * Broker configs are kept per broker id, with id -1 for the cluster default
- * (resource name "").
+ * (resource name "").  Client quotas are an array of entities (user and/or
+ * client id), each with its keys as a config set.
  */
 #include "controller/ctrl_image.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +36,9 @@ struct ctrl_image {
     int64_t applied_offset;
     int64_t next_producer_id;   /* ProducerIdsRecord: ids below were handed out */
     int32_t reassigning_count;   /* partitions with adding or removing replicas */
+    struct ctrl_quota *quotas;   /* ClientQuotaRecord entities; removed when their last key goes */
+    int32_t quota_count;
+    int32_t quota_cap;
 };
 
 static uint64_t hash_bytes(const void *p, size_t n)
@@ -118,6 +123,9 @@ void ctrl_image_destroy(struct ctrl_image *img)
         topic_free(img->topics[i]);
     for (int32_t i = 0; i < img->broker_config_count; i++)
         configs_deinit(&img->broker_configs[i].configs);
+    for (int32_t i = 0; i < img->quota_count; i++)
+        configs_deinit(&img->quotas[i].values);
+    free(img->quotas);
     free(img->topics);
     free(img->by_name);
     free(img->by_id);
@@ -502,6 +510,120 @@ int64_t ctrl_image_next_producer_id(const struct ctrl_image *img)
     return img->next_producer_id;
 }
 
+int32_t ctrl_image_quota_count(const struct ctrl_image *img)
+{
+    return img->quota_count;
+}
+
+const struct ctrl_quota *ctrl_image_quota_at(const struct ctrl_image *img, int32_t index)
+{
+    ASSERT(index >= 0 && index < img->quota_count);
+    return &img->quotas[index];
+}
+
+static bool quota_part_set(struct ctrl_quota_part *p, const Samsa__ClientQuotaEntityPart *e)
+{
+    size_t n = strlen(e->entity_name);
+    if (p->present || n > CTRL_QUOTA_NAME_BYTES_MAX || (e->is_default && n > 0))
+        return false;
+    p->present = true;
+    p->is_default = e->is_default;
+    memcpy(p->name, e->entity_name, n + 1);
+    return true;
+}
+
+bool ctrl_quota_parts_from_record(const Samsa__ClientQuotaRecord *r, struct ctrl_quota_part *user,
+                                  struct ctrl_quota_part *client_id)
+{
+    memset(user, 0, sizeof *user);
+    memset(client_id, 0, sizeof *client_id);
+    if (r->n_entity == 0 || r->n_entity > 2)
+        return false;
+    for (size_t i = 0; i < r->n_entity; i++) {
+        const Samsa__ClientQuotaEntityPart *e = r->entity[i];
+        if (strcmp(e->entity_type, "user") == 0) {
+            if (!quota_part_set(user, e))
+                return false;
+        } else if (strcmp(e->entity_type, "client-id") == 0) {
+            if (!quota_part_set(client_id, e))
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+void ctrl_quota_record_fill(Samsa__ClientQuotaRecord *r, Samsa__ClientQuotaEntityPart *parts,
+                            Samsa__ClientQuotaEntityPart **part_ptrs, const struct ctrl_quota_part *user,
+                            const struct ctrl_quota_part *client_id, const char *key, double value, bool remove)
+{
+    ASSERT(user->present || client_id->present);
+    samsa__client_quota_record__init(r);
+    const struct ctrl_quota_part *src[2] = { user, client_id };
+    static const char *const types[2] = { "user", "client-id" };
+    size_t n = 0;
+    for (int i = 0; i < 2; i++) {
+        if (!src[i]->present)
+            continue;
+        samsa__client_quota_entity_part__init(&parts[n]);
+        parts[n].entity_type = (char *)types[i];
+        parts[n].entity_name = (char *)src[i]->name;
+        parts[n].is_default = src[i]->is_default;
+        part_ptrs[n] = &parts[n];
+        n++;
+    }
+    r->entity = part_ptrs;
+    r->n_entity = n;
+    r->key = (char *)key;
+    r->value = remove ? 0 : value;
+    r->remove = remove;
+}
+
+static bool quota_part_eq(const struct ctrl_quota_part *a, const struct ctrl_quota_part *b)
+{
+    return a->present == b->present && a->is_default == b->is_default && strcmp(a->name, b->name) == 0;
+}
+
+static void apply_client_quota(struct ctrl_image *img, const Samsa__ClientQuotaRecord *r)
+{
+    struct ctrl_quota_part user, client_id;
+    if (!ctrl_quota_parts_from_record(r, &user, &client_id) || r->key[0] == '\0') {
+        log_error("image", "skipping malformed ClientQuotaRecord key=%s entity_parts=%zu", r->key, r->n_entity);
+        return;
+    }
+    int32_t i = 0;
+    while (i < img->quota_count &&
+           !(quota_part_eq(&img->quotas[i].user, &user) && quota_part_eq(&img->quotas[i].client_id, &client_id)))
+        i++;
+    if (i == img->quota_count) {
+        if (r->remove)
+            return;
+        if (img->quota_count >= CTRL_QUOTA_ENTITIES_MAX) {
+            log_error("image", "ClientQuotaRecord skipped: already %d quota entities (the limit)",
+                      CTRL_QUOTA_ENTITIES_MAX);
+            return;
+        }
+        if (img->quota_count == img->quota_cap) {
+            int32_t cap = img->quota_cap ? img->quota_cap * 2 : 8;
+            struct ctrl_quota *q = realloc(img->quotas, (size_t)cap * sizeof *q);
+            ASSERT(q != NULL);
+            img->quotas = q;
+            img->quota_cap = cap;
+        }
+        img->quotas[img->quota_count++] = (struct ctrl_quota){ .user = user, .client_id = client_id };
+    }
+    char text[64];
+    snprintf(text, sizeof text, "%.17g", r->value);
+    struct ctrl_quota *q = &img->quotas[i];
+    ASSERT(configs_set(&q->values, r->key, text, r->remove) == 0);
+    if (q->values.count == 0) {
+        configs_deinit(&q->values);
+        memmove(q, q + 1, (size_t)(img->quota_count - i - 1) * sizeof *q);
+        img->quota_count--;
+    }
+}
+
 void ctrl_image_apply(struct ctrl_image *img, const Samsa__MetadataRecord *rec, int64_t offset)
 {
     ASSERT(offset >= img->applied_offset); /* an entry's records share its offset */
@@ -517,6 +639,7 @@ void ctrl_image_apply(struct ctrl_image *img, const Samsa__MetadataRecord *rec, 
     case SAMSA__METADATA_RECORD__RECORD_BROKER_CHANGE: apply_broker_change(img, rec->broker_change); break;
     case SAMSA__METADATA_RECORD__RECORD_NOOP: break;
     case SAMSA__METADATA_RECORD__RECORD_PRODUCER_IDS: apply_producer_ids(img, rec->producer_ids, offset); break;
+    case SAMSA__METADATA_RECORD__RECORD_CLIENT_QUOTA: apply_client_quota(img, rec->client_quota); break;
     default: log_warn("image", "unknown metadata record case=%d offset=%lld; skipped", rec->record_case, (long long)offset);
     }
 }

@@ -92,6 +92,23 @@ struct ctrl_broker {
     char rack[CTRL_HOST_BYTES_MAX + 1];
 };
 
+/* One client-quota entity (ClientQuotaRecord): a user and/or a client id,
+ * each absent, named, or the default; its keys with their values as text
+ * ("%.17g", which strtod reads back exactly). */
+#define CTRL_QUOTA_ENTITIES_MAX 10000
+#define CTRL_QUOTA_NAME_BYTES_MAX 255
+struct ctrl_quota_part {
+    bool present;
+    bool is_default;
+    char name[CTRL_QUOTA_NAME_BYTES_MAX + 1];
+};
+
+struct ctrl_quota {
+    struct ctrl_quota_part user;
+    struct ctrl_quota_part client_id;
+    struct ctrl_configs values;
+};
+
 struct ctrl_image;
 
 MUST_CHECK int ctrl_image_create(struct ctrl_image **out);
@@ -119,6 +136,22 @@ const struct ctrl_broker *ctrl_image_broker_at(const struct ctrl_image *img, int
 const struct ctrl_broker *ctrl_image_broker_find(const struct ctrl_image *img, int32_t broker_id);
 /* broker-level dynamic configs; resource_name "" = cluster-wide default */
 const struct ctrl_configs *ctrl_image_broker_configs(const struct ctrl_image *img, int32_t broker_id);
+
+/* Client quotas: the entities with at least one key, in first-set order. */
+int32_t ctrl_image_quota_count(const struct ctrl_image *img);
+const struct ctrl_quota *ctrl_image_quota_at(const struct ctrl_image *img, int32_t index);
+/* ctrl_quota_parts_from_record - the entity of a ClientQuotaRecord; false
+ * when it is not a user and/or client-id entity (or a name is too long). */
+bool ctrl_quota_parts_from_record(const Samsa__ClientQuotaRecord *r, struct ctrl_quota_part *user,
+                                  struct ctrl_quota_part *client_id);
+
+/* ctrl_quota_record_fill - r as the ClientQuotaRecord setting (or removing)
+ * key of the entity (user and/or client_id, at least one present).  parts
+ * and part_ptrs (2 each) are the caller's; every string is borrowed from
+ * user, client_id and key, which must outlive r. */
+void ctrl_quota_record_fill(Samsa__ClientQuotaRecord *r, Samsa__ClientQuotaEntityPart *parts,
+                            Samsa__ClientQuotaEntityPart **part_ptrs, const struct ctrl_quota_part *user,
+                            const struct ctrl_quota_part *client_id, const char *key, double value, bool remove);
 
 /* ctrl_image_next_producer_id - the start of the next producer-id block
  * (ProducerIdsRecord): every id below it has been handed to a broker.  0

@@ -405,6 +405,25 @@ int ctrl_plan_config(const struct ctrl_image *img, int resource_type, const char
     return recs_push(out, a, r);
 }
 
+int ctrl_plan_client_quota(const struct ctrl_quota_part *user, const struct ctrl_quota_part *client_id,
+                           const char *key, double value, bool remove, struct arena *a, struct ctrl_records *out)
+{
+    Samsa__MetadataRecord *r = rec_new(a);
+    Samsa__ClientQuotaRecord *q = arena_alloc(a, sizeof *q);
+    Samsa__ClientQuotaEntityPart *parts = arena_alloc_array(a, 2, sizeof *parts);
+    Samsa__ClientQuotaEntityPart **part_ptrs = arena_alloc_array(a, 2, sizeof *part_ptrs);
+    struct ctrl_quota_part *own = arena_alloc_array(a, 2, sizeof *own); /* the record outlives the caller's */
+    char *k = arena_strndup(a, key, strlen(key));
+    if (!r || !q || !parts || !part_ptrs || !own || !k)
+        return ERR_LIMIT;
+    own[0] = *user;
+    own[1] = *client_id;
+    ctrl_quota_record_fill(q, parts, part_ptrs, &own[0], &own[1], k, value, remove);
+    r->record_case = SAMSA__METADATA_RECORD__RECORD_CLIENT_QUOTA;
+    r->client_quota = q;
+    return recs_push(out, a, r);
+}
+
 static bool id_in(const int32_t *ids, int32_t n, int32_t id)
 {
     for (int32_t i = 0; i < n; i++)

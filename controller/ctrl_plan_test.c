@@ -705,6 +705,64 @@ START_TEST(test_elr_records_and_snapshot)
 }
 END_TEST
 
+/* Client quotas: one entity per (user, client-id) combination, keys set,
+ * replaced and removed (the entity goes with its last key), and a snapshot
+ * carries them exactly (values round-trip as doubles). */
+static void set_quota(const struct ctrl_quota_part *u, const struct ctrl_quota_part *c, const char *key, double v,
+                      bool remove)
+{
+    struct ctrl_records recs = { 0 };
+    ck_assert_int_eq(ctrl_plan_client_quota(u, c, key, v, remove, &a, &recs), 0);
+    ck_assert_uint_eq(recs.count, 1);
+    apply_all(&recs);
+}
+
+static double quota_value(const struct ctrl_image *im, int32_t index, const char *key)
+{
+    const char *v = ctrl_configs_find(&ctrl_image_quota_at(im, index)->values, key);
+    ck_assert_ptr_nonnull(v);
+    return strtod(v, NULL);
+}
+
+START_TEST(test_client_quotas)
+{
+    struct ctrl_quota_part alice = { .present = true, .name = "alice" }, none = { 0 };
+    struct ctrl_quota_part dflt = { .present = true, .is_default = true }, c1 = { .present = true, .name = "c1" };
+    set_quota(&alice, &none, "producer_byte_rate", 1024, false);
+    set_quota(&alice, &none, "consumer_byte_rate", 2048, false);
+    set_quota(&alice, &none, "producer_byte_rate", 4096, false); /* replaced */
+    set_quota(&dflt, &none, "request_percentage", 12.5, false);
+    set_quota(&alice, &c1, "controller_mutation_rate", 0.1, false);
+    ck_assert_int_eq(ctrl_image_quota_count(img), 3);
+    const struct ctrl_quota *q = ctrl_image_quota_at(img, 0);
+    ck_assert(q->user.present && !q->user.is_default && strcmp(q->user.name, "alice") == 0 && !q->client_id.present);
+    ck_assert_int_eq(q->values.count, 2);
+    ck_assert(quota_value(img, 0, "producer_byte_rate") == 4096);
+    ck_assert(ctrl_image_quota_at(img, 1)->user.is_default);
+    ck_assert(quota_value(img, 2, "controller_mutation_rate") == 0.1);
+
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    ck_assert_int_eq(ctrl_snap_encode(img, &a, &b), 0);
+    struct ctrl_image *copy;
+    ck_assert_int_eq(ctrl_image_create(&copy), 0);
+    ck_assert_int_eq(ctrl_snap_load(copy, buf_bytes(&b), 0), 0);
+    ck_assert_int_eq(ctrl_image_quota_count(copy), 3);
+    ck_assert(quota_value(copy, 0, "consumer_byte_rate") == 2048);
+    ck_assert(quota_value(copy, 1, "request_percentage") == 12.5);
+    ck_assert(quota_value(copy, 2, "controller_mutation_rate") == 0.1);
+    ck_assert(ctrl_image_quota_at(copy, 2)->client_id.present &&
+              strcmp(ctrl_image_quota_at(copy, 2)->client_id.name, "c1") == 0);
+    ctrl_image_destroy(copy);
+    buf_deinit(&b);
+
+    set_quota(&dflt, &none, "request_percentage", 0, true);
+    set_quota(&dflt, &none, "request_percentage", 0, true); /* removing what is gone: no-op */
+    ck_assert_int_eq(ctrl_image_quota_count(img), 2);
+    ck_assert(ctrl_image_quota_at(img, 1)->client_id.present);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ctrl_plan");
@@ -722,6 +780,7 @@ int main(void)
     tcase_add_test(tc, test_elr_last_known_elr);
     tcase_add_test(tc, test_elr_cleared_when_isr_recovers);
     tcase_add_test(tc, test_elr_records_and_snapshot);
+    tcase_add_test(tc, test_client_quotas);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

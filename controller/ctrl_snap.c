@@ -4,7 +4,7 @@
  * The records are the ones a fresh image needs to become equal to this one:
  * every broker registration (with its fenced flag), every topic with its
  * configs and partitions (leader, ISR, epochs exactly as they are now),
- * broker-level configs and the next producer-id block start.  Loading is plain ctrl_image_apply, so snapshots
+ * broker-level configs, client quotas and the next producer-id block start.  Loading is plain ctrl_image_apply, so snapshots
  * and log replay share one code path.
  */
 #include "controller/ctrl_snap.h"
@@ -156,6 +156,21 @@ int ctrl_snap_encode(const struct ctrl_image *img, struct arena *a, struct buf *
             pr->n_last_known_elr = (size_t)cp->last_known_elr_count;
             pm->record_case = SAMSA__METADATA_RECORD__RECORD_PARTITION;
             pm->partition = pr;
+        }
+    }
+    for (int32_t i = 0; i < ctrl_image_quota_count(img); i++) {
+        const struct ctrl_quota *q = ctrl_image_quota_at(img, i);
+        for (int32_t k = 0; k < q->values.count; k++) {
+            Samsa__MetadataRecord *m = push(&r, a);
+            Samsa__ClientQuotaRecord *qr = arena_alloc(a, sizeof *qr);
+            Samsa__ClientQuotaEntityPart *parts = arena_alloc_array(a, 2, sizeof *parts);
+            Samsa__ClientQuotaEntityPart **part_ptrs = arena_alloc_array(a, 2, sizeof *part_ptrs);
+            if (!m || !qr || !parts || !part_ptrs)
+                return ERR_LIMIT;
+            ctrl_quota_record_fill(qr, parts, part_ptrs, &q->user, &q->client_id, q->values.entries[k].name,
+                                   strtod(q->values.entries[k].value, NULL), false);
+            m->record_case = SAMSA__METADATA_RECORD__RECORD_CLIENT_QUOTA;
+            m->client_quota = qr;
         }
     }
     if (ctrl_image_next_producer_id(img) > 0) {

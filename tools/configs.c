@@ -21,8 +21,12 @@
  * DYNAMIC_DEFAULT_BROKER_CONFIG entries (a Kafka broker answers nothing
  * else for it), so only those are shown for it, with or without --all.
  *
- * Not here: users, clients, ips and broker-loggers entity types,
- * --add-config-file, SCRAM credentials.
+ * Client quotas (--entity-type users / clients, alone or paired) go
+ * through the tool's own client: see "client quotas" below.  The brokers
+ * store and show them but do not throttle clients yet.
+ *
+ * Not here: ips, broker-loggers and groups (KIP-848 group configs: refused
+ * with one line), --add-config-file, SCRAM credentials.
  */
 #include "configs.h"
 
@@ -40,6 +44,7 @@
 #define CONFIGS_ITEMS_MAX 128
 #define CONFIGS_ARGS_TEXT_MAX 2048
 #define CONFIGS_LINE_MAX 8192
+#define CONFIGS_ENTITIES_MAX 4
 
 enum configs_action { CONFIGS_NONE, CONFIGS_DESCRIBE, CONFIGS_ALTER };
 
@@ -53,6 +58,12 @@ struct configs_args {
     enum configs_action action;
     int action_count;
     bool entity_default;
+    /* every --entity-type, and every --entity-name / --entity-default (NULL)
+     * in command-line order: they pair up positionally (users and clients) */
+    const char *entity_types[CONFIGS_ENTITIES_MAX];
+    const char *entity_names[CONFIGS_ENTITIES_MAX];
+    int entity_type_count;
+    int entity_name_count;
     bool all;
     bool help;
     char args_text[CONFIGS_ARGS_TEXT_MAX]; /* the command line, for error messages */
@@ -70,7 +81,7 @@ struct configs_entry {
 static void configs_usage(FILE *out)
 {
     fprintf(out,
-            "This tool helps to manipulate and describe entity config for a topic or broker.\n"
+            "This tool helps to manipulate and describe entity config for a topic, broker, user or client.\n"
             "Option                                 Description\n"
             "------                                 -----------\n"
             "--add-config <String>                  Key Value pairs of configs to add. Square brackets\n"
@@ -87,17 +98,23 @@ static void configs_usage(FILE *out)
             "                                         librdkafka).\n"
             "--delete-config <String>               config keys to remove 'k1,k2'.\n"
             "--describe                             List configs for the given entity.\n"
-            "--entity-default                       Default entity name for brokers (applies to\n"
-            "                                         corresponding entity type in command line).\n"
-            "--entity-name <String>                 Name of entity (topic name/broker id).\n"
-            "--entity-type <String>                 Type of entity (topics/brokers).\n"
+            "--entity-default                       Default entity name for brokers, users or clients\n"
+            "                                         (applies to corresponding entity type in command line).\n"
+            "--entity-name <String>                 Name of entity (topic name/broker id/user principal/\n"
+            "                                         client id).\n"
+            "--entity-type <String>                 Type of entity (topics/brokers/users/clients); users\n"
+            "                                         and clients may be given together.\n"
             "--help                                 Print usage information.\n"
             "--topic <String: topic>                The topic's name (= --entity-type topics\n"
             "                                         --entity-name NAME).\n"
             "\n"
             "Broker configs Kafka changes at run time (log.retention.*, log.segment.bytes,\n"
             "message.max.bytes, ...) apply live on every broker; --entity-default sets the\n"
-            "cluster-wide default, --entity-name <id> one broker.\n");
+            "cluster-wide default, --entity-name <id> one broker.\n"
+            "\n"
+            "Client quotas (users, clients): producer_byte_rate, consumer_byte_rate,\n"
+            "request_percentage, controller_mutation_rate.  They are stored in the metadata\n"
+            "log and shown, but NOT enforced yet: no client is throttled.\n");
 }
 
 static int configs_usage_error(const char *msg)
@@ -136,6 +153,20 @@ static int configs_fail(const struct configs_args *a, rd_kafka_resp_err_t e, con
     return 1;
 }
 
+/* A repeatable option: the last value in *last, every value in list. */
+static int configs_opt_list(int argc, char **argv, int *i, const char *name, const char **last, const char **list,
+                            int *count)
+{
+    const char *v = NULL;
+    int m = tool_opt(argc, argv, i, name, true, &v);
+    if (m > 0) {
+        *last = v;
+        if (*count < CONFIGS_ENTITIES_MAX)
+            list[(*count)++] = v;
+    }
+    return m;
+}
+
 static int configs_args_parse(int argc, char **argv, struct configs_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -145,10 +176,16 @@ static int configs_args_parse(int argc, char **argv, struct configs_args *a)
     bool broker_defaults = false;
     for (int i = 1; i < argc; i++) {
         int m;
+        if ((m = configs_opt_list(argc, argv, &i, "--entity-type", &a->entity_type, a->entity_types,
+                                  &a->entity_type_count)) ||
+            (m = configs_opt_list(argc, argv, &i, "--entity-name", &a->entity_name, a->entity_names,
+                                  &a->entity_name_count))) {
+            if (m < 0)
+                return 1;
+            continue;
+        }
         if ((m = tool_opt(argc, argv, &i, "--bootstrap-server", true, &a->bootstrap)) ||
             (m = tool_opt(argc, argv, &i, "--command-config", true, &a->command_config)) ||
-            (m = tool_opt(argc, argv, &i, "--entity-type", true, &a->entity_type)) ||
-            (m = tool_opt(argc, argv, &i, "--entity-name", true, &a->entity_name)) ||
             (m = tool_opt(argc, argv, &i, "--add-config", true, &a->add_config)) ||
             (m = tool_opt(argc, argv, &i, "--delete-config", true, &a->delete_config)) ||
             (m = tool_opt(argc, argv, &i, "--topic", true, &topic)) ||
@@ -165,6 +202,8 @@ static int configs_args_parse(int argc, char **argv, struct configs_args *a)
             a->action_count++;
         } else if (tool_opt(argc, argv, &i, "--entity-default", false, NULL)) {
             a->entity_default = true;
+            if (a->entity_name_count < CONFIGS_ENTITIES_MAX)
+                a->entity_names[a->entity_name_count++] = NULL;
         } else if (tool_opt(argc, argv, &i, "--broker-defaults", false, NULL)) {
             broker_defaults = true;
         } else if (tool_opt(argc, argv, &i, "--all", false, NULL)) {
@@ -216,6 +255,314 @@ static bool configs_topic_name_legal(const char *s)
     return true;
 }
 
+/* ---- client quotas: --entity-type users / clients (KIP-546) ----
+ *
+ * DescribeClientQuotas / AlterClientQuotas through the tool's own client
+ * (librdkafka 2.0.2 has neither).  Output as ConfigCommand: "Quota configs
+ * for user-principal 'alice', client-id 'c1' are k=v, k2=v2" (values as
+ * Java prints a double), "Completed updating config for user alice." The
+ * brokers store and show the quotas; they do not throttle clients yet. */
+
+#define CONFIGS_ENTITY_TYPES "topics,clients,users,brokers"
+
+static const char *const configs_quota_keys[] = { "consumer_byte_rate", "controller_mutation_rate",
+                                                  "producer_byte_rate", "request_percentage" };
+
+static bool configs_is_quota(const struct configs_args *a)
+{
+    for (int i = 0; i < a->entity_type_count; i++)
+        if (strcmp(a->entity_types[i], "users") != 0 && strcmp(a->entity_types[i], "clients") != 0)
+            return false;
+    return a->entity_type_count > 0;
+}
+
+static int configs_quota_check(const struct configs_args *a)
+{
+    char msg[512];
+    if (a->entity_type_count == 2 && strcmp(a->entity_types[0], a->entity_types[1]) == 0) {
+        snprintf(msg, sizeof msg, "Duplicate entity type(s) specified: %s", a->entity_types[0]);
+        return configs_arg_error(msg);
+    }
+    if (a->entity_type_count > 2)
+        return configs_arg_error("At most one users and one clients entity type may be specified");
+    if (a->action == CONFIGS_DESCRIBE && (a->add_config || a->delete_config)) {
+        snprintf(msg, sizeof msg, "Option \"[%s]\" can't be used with option \"[describe]\"",
+                 a->add_config ? "add-config" : "delete-config");
+        return configs_usage_error(msg);
+    }
+    if (a->entity_name_count > a->entity_type_count)
+        return configs_arg_error("Each --entity-name or --entity-default needs an --entity-type before it");
+    if (a->action == CONFIGS_ALTER) {
+        if (a->all)
+            return configs_usage_error("Option \"[all]\" can't be used with option \"[alter]\"");
+        if (a->entity_name_count != a->entity_type_count)
+            return configs_arg_error("--entity-name or --entity-default must be specified with each --entity-type "
+                                     "for --alter");
+        if (!a->add_config && !a->delete_config)
+            return configs_arg_error("At least one of --add-config or --delete-config must be specified with --alter");
+    }
+    return 0;
+}
+
+/* Java's Double.toString: "1024.0", "0.5", "1.048576E7", "1.0E-4". */
+static void configs_java_double(double v, char *out, size_t size)
+{
+    if (v != v) {
+        snprintf(out, size, "NaN");
+        return;
+    }
+    if (v > 1.7976931348623157e308 || v < -1.7976931348623157e308) {
+        snprintf(out, size, "%sInfinity", v < 0 ? "-" : "");
+        return;
+    }
+    int p = 1;
+    char tmp[64];
+    for (; p < 17; p++) {
+        snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    double mag = v < 0 ? -v : v;
+    if (mag == 0 || (mag >= 1e-3 && mag < 1e7)) {
+        if (v == (double)(long long)v)
+            snprintf(out, size, "%.1f", v);
+        else
+            snprintf(out, size, "%.*g", p, v);
+        return;
+    }
+    snprintf(tmp, sizeof tmp, "%.*e", p - 1, v); /* d.ddde+XX */
+    char *e = strchr(tmp, 'e');
+    ASSERT(e != NULL);
+    *e = '\0';
+    int exp10 = atoi(e + 1);
+    size_t n = strlen(tmp);
+    if (!strchr(tmp, '.') && n + 2 < sizeof tmp)
+        memcpy(tmp + n, ".0", 3);
+    snprintf(out, size, "%.32sE%d", tmp, exp10);
+}
+
+static const char *configs_quota_type(const char *entity_type)
+{
+    return strcmp(entity_type, "users") == 0 ? "user" : "client-id";
+}
+
+/* One call through kclient to the bootstrap servers; rc < 0 prints the failure. */
+static int configs_quota_connect(const struct configs_args *a, struct kclient *kc)
+{
+    int rc = kclient_connect(kc, a->bootstrap, 30000);
+    if (rc < 0) {
+        char err[TOOL_ERRSTR_MAX];
+        snprintf(err, sizeof err, "Cannot connect to bootstrap server(s) %s: %s", a->bootstrap, err_str(rc));
+        configs_fail(a, RD_KAFKA_RESP_ERR__TRANSPORT, err);
+    }
+    return rc;
+}
+
+struct configs_quota_line {
+    char entity[640];
+    char sort_key[640];
+    char values[CONFIGS_LINE_MAX];
+};
+
+static int configs_quota_line_cmp(const void *x, const void *y)
+{
+    return strcmp(((const struct configs_quota_line *)x)->sort_key, ((const struct configs_quota_line *)y)->sort_key);
+}
+
+static int configs_quota_value_cmp(const void *x, const void *y)
+{
+    const struct kmsg_describe_client_quotas_resp_value *a = x, *b = y;
+    size_t n = a->key.len < b->key.len ? a->key.len : b->key.len;
+    int c = memcmp(a->key.ptr, b->key.ptr, n);
+    return c ? c : (a->key.len > b->key.len) - (a->key.len < b->key.len);
+}
+
+static int configs_quota_describe(const struct configs_args *a, struct kclient *kc, struct arena *ar)
+{
+    struct kmsg_describe_client_quotas_req_component comps[CONFIGS_ENTITIES_MAX];
+    for (int i = 0; i < a->entity_type_count; i++) {
+        kmsg_describe_client_quotas_req_component_init(&comps[i]);
+        comps[i].entity_type = bytes_cstr(configs_quota_type(a->entity_types[i]));
+        if (i >= a->entity_name_count) {
+            comps[i].match_type = 2; /* SPECIFIED: any named entity (Kafka's ofEntityType) */
+            comps[i].match = (struct bytes){ NULL, 0 };
+        } else if (!a->entity_names[i]) {
+            comps[i].match_type = 1; /* DEFAULT */
+            comps[i].match = (struct bytes){ NULL, 0 };
+        } else {
+            comps[i].match_type = 0; /* EXACT */
+            comps[i].match = bytes_cstr(a->entity_names[i]);
+        }
+    }
+    struct kmsg_describe_client_quotas_req req;
+    kmsg_describe_client_quotas_req_init(&req);
+    req.components = comps;
+    req.components_count = a->entity_type_count;
+    req.strict = true;
+    struct kmsg_describe_client_quotas_resp resp;
+    int rc;
+    KCLIENT_CALL(rc, kc, describe_client_quotas, KMSG_API_DESCRIBE_CLIENT_QUOTAS, 0, &req, ar, &resp);
+    char err[TOOL_ERRSTR_MAX];
+    if (rc < 0) {
+        snprintf(err, sizeof err, "DescribeClientQuotas to %s failed: %s", kc->server, err_str(rc));
+        return configs_fail(a, RD_KAFKA_RESP_ERR__TRANSPORT, err);
+    }
+    if (resp.error_code != 0) {
+        snprintf(err, sizeof err, "%.*s", resp.error_message.ptr ? (int)resp.error_message.len : 0,
+                 resp.error_message.ptr ? (const char *)resp.error_message.ptr : "");
+        return configs_fail(a, (rd_kafka_resp_err_t)resp.error_code,
+                            err[0] ? err : rd_kafka_err2str((rd_kafka_resp_err_t)resp.error_code));
+    }
+    int32_t n = resp.entries_count > 0 ? resp.entries_count : 0;
+    struct configs_quota_line *lines = calloc((size_t)n + 1, sizeof *lines);
+    if (!lines)
+        return configs_fail(a, RD_KAFKA_RESP_ERR__FAIL, "out of memory");
+    for (int32_t i = 0; i < n; i++) {
+        const struct kmsg_describe_client_quotas_resp_entry *e = &resp.entries[i];
+        struct configs_quota_line *l = &lines[i];
+        size_t el = 0, kl = 0;
+        for (int pass = 0; pass < 2; pass++) /* user first, then client-id, as ConfigCommand */
+            for (int32_t k = 0; k < e->entity_count; k++) {
+                const struct kmsg_describe_client_quotas_resp_entity *p = &e->entity[k];
+                bool is_user = bytes_eq_cstr(p->entity_type, "user");
+                if (is_user != (pass == 0))
+                    continue;
+                const char *what = is_user ? "user-principal" : "client-id";
+                if (p->entity_name.ptr)
+                    el += (size_t)snprintf(l->entity + el, el < sizeof l->entity ? sizeof l->entity - el : 0,
+                                           "%s%s '%.*s'", el ? ", " : "", what, (int)p->entity_name.len,
+                                           (const char *)p->entity_name.ptr);
+                else
+                    el += (size_t)snprintf(l->entity + el, el < sizeof l->entity ? sizeof l->entity - el : 0,
+                                           "%sthe default %s", el ? ", " : "", what);
+                kl += (size_t)snprintf(l->sort_key + kl, kl < sizeof l->sort_key ? sizeof l->sort_key - kl : 0,
+                                       "%d%c%.*s%c", pass, p->entity_name.ptr ? '1' : '0', (int)p->entity_name.len,
+                                       p->entity_name.ptr ? (const char *)p->entity_name.ptr : "", 1);
+            }
+        if (e->values_count > 1)
+            qsort(e->values, (size_t)e->values_count, sizeof *e->values, configs_quota_value_cmp);
+        size_t vl = 0;
+        for (int32_t k = 0; k < e->values_count; k++) {
+            char num[64];
+            configs_java_double(e->values[k].value, num, sizeof num);
+            vl += (size_t)snprintf(l->values + vl, vl < sizeof l->values ? sizeof l->values - vl : 0, "%s%.*s=%s",
+                                   k ? ", " : "", (int)e->values[k].key.len, (const char *)e->values[k].key.ptr, num);
+        }
+    }
+    qsort(lines, (size_t)n, sizeof *lines, configs_quota_line_cmp);
+    for (int32_t i = 0; i < n; i++)
+        printf("Quota configs for %s are %s\n", lines[i].entity, lines[i].values);
+    free(lines);
+    fflush(stdout);
+    return 0;
+}
+
+static int configs_quota_alter(const struct configs_args *a, struct kclient *kc, struct arena *ar,
+                               const struct tool_kv *adds, size_t nadd, const struct tool_kv *dels, size_t ndel)
+{
+    char msg[CONFIGS_LINE_MAX];
+    size_t ml = 0;
+    for (size_t i = 0; i < nadd; i++) {
+        bool known = false;
+        for (size_t k = 0; k < sizeof configs_quota_keys / sizeof configs_quota_keys[0]; k++)
+            known = known || strcmp(adds[i].name, configs_quota_keys[k]) == 0;
+        if (!known)
+            ml += (size_t)snprintf(msg + ml, ml < sizeof msg ? sizeof msg - ml : 0, "%s%s", ml ? "," : "",
+                                   adds[i].name);
+    }
+    if (ml) {
+        char line[CONFIGS_LINE_MAX + 256];
+        snprintf(line, sizeof line, "Only quota configs can be added for '%s' using --bootstrap-server. Unexpected "
+                 "config names: %s", a->entity_types[0], msg);
+        return configs_arg_error(line);
+    }
+    struct kmsg_alter_client_quotas_req_op *ops = arena_alloc_array(ar, nadd + ndel + 1, sizeof *ops);
+    if (!ops)
+        return configs_fail(a, RD_KAFKA_RESP_ERR__FAIL, "out of memory");
+    for (size_t i = 0; i < nadd; i++) {
+        char *end = NULL;
+        double v = strtod(adds[i].value, &end);
+        if (!adds[i].value[0] || !end || *end) {
+            snprintf(msg, sizeof msg, "Cannot parse quota configuration value for %s: %s", adds[i].name,
+                     adds[i].value);
+            return configs_arg_error(msg);
+        }
+        kmsg_alter_client_quotas_req_op_init(&ops[i]);
+        ops[i].key = bytes_cstr(adds[i].name);
+        ops[i].value = v;
+    }
+    for (size_t i = 0; i < ndel; i++) {
+        kmsg_alter_client_quotas_req_op_init(&ops[nadd + i]);
+        ops[nadd + i].key = bytes_cstr(dels[i].name);
+        ops[nadd + i].remove = true;
+    }
+    struct kmsg_alter_client_quotas_req_entity ents[CONFIGS_ENTITIES_MAX];
+    for (int i = 0; i < a->entity_type_count; i++) {
+        kmsg_alter_client_quotas_req_entity_init(&ents[i]);
+        ents[i].entity_type = bytes_cstr(configs_quota_type(a->entity_types[i]));
+        ents[i].entity_name = a->entity_names[i] ? bytes_cstr(a->entity_names[i]) : (struct bytes){ NULL, 0 };
+    }
+    struct kmsg_alter_client_quotas_req_entry entry;
+    kmsg_alter_client_quotas_req_entry_init(&entry);
+    entry.entity = ents;
+    entry.entity_count = a->entity_type_count;
+    entry.ops = ops;
+    entry.ops_count = (int32_t)(nadd + ndel);
+    struct kmsg_alter_client_quotas_req req;
+    kmsg_alter_client_quotas_req_init(&req);
+    req.entries = &entry;
+    req.entries_count = 1;
+    struct kmsg_alter_client_quotas_resp resp;
+    int rc;
+    KCLIENT_CALL(rc, kc, alter_client_quotas, KMSG_API_ALTER_CLIENT_QUOTAS, 0, &req, ar, &resp);
+    if (rc < 0) {
+        snprintf(msg, sizeof msg, "AlterClientQuotas to %s failed: %s", kc->server, err_str(rc));
+        return configs_fail(a, RD_KAFKA_RESP_ERR__TRANSPORT, msg);
+    }
+    if (resp.entries_count != 1)
+        return configs_fail(a, RD_KAFKA_RESP_ERR__BAD_MSG, "the broker answered no result for the entity");
+    if (resp.entries[0].error_code != 0) {
+        rd_kafka_resp_err_t kerr = (rd_kafka_resp_err_t)resp.entries[0].error_code;
+        struct bytes m = resp.entries[0].error_message;
+        snprintf(msg, sizeof msg, "%.*s", m.ptr ? (int)m.len : 0, m.ptr ? (const char *)m.ptr : "");
+        return configs_fail(a, kerr, msg[0] ? msg : rd_kafka_err2str(kerr));
+    }
+    if (a->entity_names[0])
+        printf("Completed updating config for %.*s %s.\n", (int)strlen(a->entity_types[0]) - 1, a->entity_types[0],
+               a->entity_names[0]);
+    else
+        printf("Completed updating default config for %s in the cluster.\n", a->entity_types[0]);
+    fflush(stdout);
+    return 0;
+}
+
+static int configs_quotas(const struct configs_args *a)
+{
+    struct tool_kv adds[CONFIGS_ITEMS_MAX], dels[CONFIGS_ITEMS_MAX];
+    size_t nadd = 0, ndel = 0;
+    int prc = 0, ret = 0;
+    if (a->add_config && (prc = tool_kv_list_parse(a->add_config, true, adds, CONFIGS_ITEMS_MAX, &nadd)) < 0)
+        ret = configs_arg_error(prc == ERR_INVALID ? "requirement failed: Invalid entity config: all configs to be "
+                                                     "added must be in the format \"key=val\"."
+                                                   : "Too many configs in --add-config (at most 128)");
+    else if (a->delete_config && tool_kv_list_parse(a->delete_config, false, dels, CONFIGS_ITEMS_MAX, &ndel) < 0)
+        ret = configs_arg_error("Too many configs in --delete-config (at most 128)");
+    struct kclient kc;
+    if (ret == 0 && configs_quota_connect(a, &kc) < 0)
+        ret = 1;
+    else if (ret == 0) {
+        struct arena ar;
+        arena_init(&ar, 4096, KCLIENT_RESPONSE_BYTES_MAX);
+        ret = a->action == CONFIGS_DESCRIBE ? configs_quota_describe(a, &kc, &ar)
+                                            : configs_quota_alter(a, &kc, &ar, adds, nadd, dels, ndel);
+        arena_deinit(&ar);
+        kclient_close(&kc);
+    }
+    tool_kv_list_free(adds, nadd);
+    tool_kv_list_free(dels, ndel);
+    return ret;
+}
+
 /* ConfigCommandOptions.checkArgs.  Returns 0 or the exit code. */
 static int configs_args_check(const struct configs_args *a)
 {
@@ -227,11 +574,26 @@ static int configs_args_check(const struct configs_args *a)
                                    "specified");
     if (!a->entity_type)
         return configs_arg_error("At least one entity type must be specified");
-    if (strcmp(a->entity_type, "topics") != 0 && strcmp(a->entity_type, "brokers") != 0) {
-        snprintf(msg, sizeof msg, "Invalid entity-type %s, --entity-type must be one of topics,brokers",
-                 a->entity_type);
-        return configs_arg_error(msg);
+    if (configs_is_quota(a))
+        return configs_quota_check(a);
+    for (int i = 0; i < a->entity_type_count; i++) {
+        const char *t = a->entity_types[i];
+        if (strcmp(t, "groups") == 0) {
+            snprintf(msg, sizeof msg, "Invalid entity-type groups, --entity-type must be one of %s (group configs "
+                     "such as consumer.session.timeout.ms are for KIP-848 consumer groups, which Samsa's classic "
+                     "group coordinator does not run)", CONFIGS_ENTITY_TYPES);
+            return configs_arg_error(msg);
+        }
+        if (strcmp(t, "topics") != 0 && strcmp(t, "brokers") != 0 && strcmp(t, "users") != 0 &&
+            strcmp(t, "clients") != 0) {
+            snprintf(msg, sizeof msg, "Invalid entity-type %s, --entity-type must be one of %s", t,
+                     CONFIGS_ENTITY_TYPES);
+            return configs_arg_error(msg);
+        }
     }
+    if (a->entity_type_count > 1)
+        return configs_arg_error("Only users and clients may be combined: give one --entity-type for topics or "
+                                 "brokers");
     if (a->entity_name && a->entity_default)
         return configs_arg_error("--entity-name and --entity-default cannot both be specified");
     if (a->entity_default && configs_is_topics(a))
@@ -718,8 +1080,8 @@ int tool_configs_main(int argc, char **argv)
 {
     struct configs_args a;
     if (argc < 2)
-        return configs_usage_error("This tool helps to manipulate and describe entity config for a topic or "
-                                   "broker.");
+        return configs_usage_error("This tool helps to manipulate and describe entity config for a topic, "
+                                   "broker, user or client.");
     int rc = configs_args_parse(argc, argv, &a);
     if (rc != 0)
         return rc;
@@ -730,6 +1092,11 @@ int tool_configs_main(int argc, char **argv)
     rc = configs_args_check(&a);
     if (rc != 0)
         return rc;
+    if (configs_is_quota(&a)) {
+        if (a.command_config && tool_props_plaintext_only(a.command_config, "command-config", "kafka-configs") != 0)
+            return 1;
+        return configs_quotas(&a);
+    }
     struct tool_client c;
     char err[TOOL_ERRSTR_MAX];
     if (tool_client_create(&c, a.bootstrap, a.command_config, err, sizeof err) < 0)

@@ -13,8 +13,10 @@
  * filters, a malformed --time); a partition whose lookup fails is reported
  * as "Skip getting offsets for topic-partition t:p due to error: ..." on
  * stderr and a partition with no offset for the time is left out.
- * max-timestamp (-3) needs ListOffsets v7, which Samsa does not serve yet:
- * each partition is then skipped with the broker's error.
+ * max-timestamp (-3): the offset of the first record with the largest
+ * timestamp.  Kafka's tool asks with ListOffsets v7; librdkafka 2.0.2 sends
+ * v2, which the broker answers for -3 as Kafka's broker does (it does not
+ * check the version).
  */
 #include "tools/get_offsets.h"
 

@@ -52,6 +52,9 @@ void brk_h_list_groups(struct brk_req *req);
 void brk_h_delete_groups(struct brk_req *req);
 void brk_h_elect_leaders(struct brk_req *req);
 void brk_h_init_producer_id(struct brk_req *req);
+/* Client quotas (brk_h_quotas.c): stored and shown, not enforced. */
+void brk_h_describe_client_quotas(struct brk_req *req);
+void brk_h_alter_client_quotas(struct brk_req *req);
 /* brk_h_producer_stop - free the producer-id blocks; after ctrl_destroy. */
 void brk_h_producer_stop(struct brk_ctx *srv);
 /* brk_h_group_start - create the group coordinator and replay the

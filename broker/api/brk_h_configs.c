@@ -26,6 +26,19 @@
 
 #define RESOURCE_TOPIC 2
 #define RESOURCE_BROKER 4
+#define RESOURCE_GROUP 32 /* Kafka 3.8+: KIP-848 group configs, not served */
+
+/* The refusal of a resource type this broker does not serve: Kafka's
+ * message, and for GROUP why (consumer.session.timeout.ms and
+ * consumer.heartbeat.interval.ms configure KIP-848 consumer groups; the
+ * coordinator here runs classic groups, so it could not honour them). */
+static const char *configs_unsupported_text(int8_t type)
+{
+    if (type == RESOURCE_GROUP)
+        return "Unsupported resource type: GROUP. Group configs are for KIP-848 consumer groups; this broker's "
+               "group coordinator runs classic groups only. Only topic and broker resources are supported.";
+    return "Unsupported resource type. Only topic and broker resources are supported.";
+}
 
 /* Kafka's DescribeConfigs ConfigSource ids */
 #define SOURCE_DYNAMIC_TOPIC 1
@@ -234,7 +247,7 @@ void brk_h_describe_configs(struct brk_req *req)
             rc = describe_broker(req, &m, r, res);
         } else {
             res->error_code = KERR_INVALID_REQUEST;
-            res->error_message = bytes_cstr("Only topic and broker resources are supported.");
+            res->error_message = bytes_cstr(configs_unsupported_text(r->resource_type));
         }
     }
     if (rc < 0) {
@@ -460,7 +473,7 @@ static int16_t alter_resource(struct brk_req *req, int8_t type, struct bytes rna
         return alter_topic(req, rname, ch, n, replace_all, validate_only, msg, msg_size, err_slot, respond);
     if (type == RESOURCE_BROKER)
         return alter_broker(req, rname, ch, n, replace_all, validate_only, msg, msg_size, err_slot, respond);
-    snprintf(msg, msg_size, "Only topic and broker resources are supported.");
+    snprintf(msg, msg_size, "%s", configs_unsupported_text(type));
     return KERR_INVALID_REQUEST;
 }
 

@@ -1,6 +1,8 @@
 /*
  * brk_h_offsets.c - ListOffsets (earliest, latest, by timestamp through the
- * time index), DeleteRecords (moves the log start offset; the new value
+ * time index, max timestamp: KIP-734, v7, served at v1+ as Kafka's broker
+ * does; a timestamp answer at or past the high watermark is none, as
+ * Kafka's Partition.fetchOffsetForTimestamp filters it), DeleteRecords (moves the log start offset; the new value
  * is checkpointed before the answer, so it survives a restart) and
  * OffsetForLeaderEpoch (the end of a leader epoch in this leader's log).
  */
@@ -15,6 +17,7 @@
 
 #define LIST_OFFSETS_LATEST (-1)
 #define LIST_OFFSETS_EARLIEST (-2)
+#define LIST_OFFSETS_MAX_TIMESTAMP (-3)
 
 static struct brk_part *part_lookup(struct brk_ctx *srv, struct bytes topic, int32_t partition, int16_t *err)
 {
@@ -79,12 +82,15 @@ void brk_h_list_offsets(struct brk_req *req)
                 offset = brk_part_high_watermark(part);
             } else if (p->timestamp == LIST_OFFSETS_EARLIEST) {
                 offset = brk_plog_start_offset(part->plog);
-            } else if (p->timestamp < 0) {
-                rp->error_code = KERR_INVALID_REQUEST; /* -3 max timestamp needs v7 */
+            } else if (p->timestamp < 0 && p->timestamp != LIST_OFFSETS_MAX_TIMESTAMP) {
+                rp->error_code = KERR_INVALID_REQUEST; /* -4, -5 (tiered storage) are not served */
                 continue;
             } else {
-                rc = brk_plog_offset_for_time(part->plog, p->timestamp, &offset, &ts);
-                if (rc == ERR_NOT_FOUND) {
+                if (p->timestamp == LIST_OFFSETS_MAX_TIMESTAMP)
+                    rc = brk_plog_offset_for_max_time(part->plog, &offset, &ts);
+                else
+                    rc = brk_plog_offset_for_time(part->plog, p->timestamp, &offset, &ts);
+                if (rc == ERR_NOT_FOUND || (rc == 0 && offset >= brk_part_high_watermark(part))) {
                     offset = -1;
                     ts = -1;
                 } else if (rc < 0) {

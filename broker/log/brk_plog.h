@@ -279,6 +279,17 @@ MUST_CHECK int brk_plog_offset_for_time(struct brk_plog *pl, int64_t ts_ms, int6
                                         int64_t *ts_out);
 
 /*
+ * brk_plog_offset_for_max_time - ListOffsets MAX_TIMESTAMP (-3, KIP-734):
+ * the offset and timestamp of the first visible record carrying the
+ * largest timestamp in the log (Kafka: the segment with the largest
+ * maxTimestampSoFar, then the first record of the first batch reaching
+ * it).  The segments' max timestamps (from the time index for sealed ones)
+ * give the value; brk_plog_offset_for_time finds the record.  Returns as
+ * brk_plog_offset_for_time; ERR_NOT_FOUND for a log without timestamps.
+ */
+MUST_CHECK int brk_plog_offset_for_max_time(struct brk_plog *pl, int64_t *offset_out, int64_t *ts_out);
+
+/*
  * brk_plog_delete_records - move the log start offset to `offset` (no-op if
  * not beyond it; ERR_OFFSET_RANGE past the end offset) and delete sealed
  * segments entirely below it.  The caller persists the checkpoint.

@@ -3,7 +3,8 @@
  * reports, whole batches from an offset (brk_plog_read: fetch), batch
  * headers from an offset (brk_plog_scan: producer-state replay), and
  * ListOffsets by timestamp (brk_plog_offset_for_time: time index, batch
- * headers, then the records of one batch, decompressed if needed).
+ * headers, then the records of one batch, decompressed if needed; and
+ * brk_plog_offset_for_max_time for MAX_TIMESTAMP).
  *
  * Part of the partition log (brk_plog.c; shared state in brk_plog_int.h).
  * Blocks on pread (or copies from the tail ring); never writes.
@@ -265,4 +266,17 @@ int brk_plog_offset_for_time(struct brk_plog *pl, int64_t ts_ms, int64_t *offset
     buf_deinit(&batch);
     buf_deinit(&scratch);
     return rc;
+}
+
+int brk_plog_offset_for_max_time(struct brk_plog *pl, int64_t *offset_out, int64_t *ts_out)
+{
+    int64_t max_ts_ms = -1;
+    for (size_t si = 0; si < pl->seg_count; si++) {
+        const struct brk_plog_seg *seg = pl->segs[si];
+        if (seg->next_offset > pl->start_offset && seg->max_ts_ms > max_ts_ms)
+            max_ts_ms = seg->max_ts_ms;
+    }
+    if (max_ts_ms < 0)
+        return ERR_NOT_FOUND;
+    return brk_plog_offset_for_time(pl, max_ts_ms, offset_out, ts_out);
 }

@@ -64,6 +64,8 @@ static const struct brk_api brk_apis[] = {
     { KMSG_API_DELETE_GROUPS, brk_h_delete_groups, false, BRK_SERVED_ALL },
     { KMSG_API_OFFSET_DELETE, brk_h_offset_delete, false, BRK_SERVED_ALL },
     { KMSG_API_DESCRIBE_LOG_DIRS, brk_h_describe_log_dirs, false, BRK_SERVED_ALL },
+    { KMSG_API_DESCRIBE_CLIENT_QUOTAS, brk_h_describe_client_quotas, false, BRK_SERVED_ALL },
+    { KMSG_API_ALTER_CLIENT_QUOTAS, brk_h_alter_client_quotas, true, BRK_SERVED_ALL },
     { KMSG_API_ALTER_PARTITION_REASSIGNMENTS, brk_h_alter_partition_reassignments, true, BRK_SERVED_ALL },
     { KMSG_API_LIST_PARTITION_REASSIGNMENTS, brk_h_list_partition_reassignments, true, BRK_SERVED_ALL },
     { KMSG_API_ELECT_LEADERS, brk_h_elect_leaders, true, BRK_SERVED_ALL },

@@ -65,6 +65,8 @@ static void fuzz_body(struct kwire_reader body, int16_t key, int16_t version, st
     case KMSG_API_INCREMENTAL_ALTER_CONFIGS: FUZZ_API(incremental_alter_configs); break;
     case KMSG_API_DESCRIBE_CLUSTER: FUZZ_API(describe_cluster); break;
     case KMSG_API_DESCRIBE_LOG_DIRS: FUZZ_API(describe_log_dirs); break;
+    case KMSG_API_DESCRIBE_CLIENT_QUOTAS: FUZZ_API(describe_client_quotas); break;
+    case KMSG_API_ALTER_CLIENT_QUOTAS: FUZZ_API(alter_client_quotas); break;
     case KMSG_API_ALTER_PARTITION_REASSIGNMENTS: FUZZ_API(alter_partition_reassignments); break;
     case KMSG_API_LIST_PARTITION_REASSIGNMENTS: FUZZ_API(list_partition_reassignments); break;
     default: break;

@@ -21,9 +21,9 @@ call_failed() { # ARGS-TEXT EXCEPTION-LINE
 
 # ---- argument errors --------------------------------------------------------------
 run 0 "--help" "$SAMSA" configs --help
-out_has "This tool helps to manipulate and describe entity config for a topic or broker."
+out_has "This tool helps to manipulate and describe entity config for a topic, broker, user or client."
 run 1 "no arguments" "$SAMSA" configs
-err_first "This tool helps to manipulate and describe entity config for a topic or broker."
+err_first "This tool helps to manipulate and describe entity config for a topic, broker, user or client."
 run 1 "no action" configs --entity-type topics
 err_first "Command must include exactly one action: --describe, --alter"
 run 1 "two actions" configs --describe --alter --entity-type topics
@@ -32,8 +32,8 @@ run 1 "no bootstrap" "$SAMSA" configs --describe --entity-type topics
 err_first "One of the required bootstrap-server or bootstrap-controller arguments must be specified"
 run 1 "no entity type" configs --describe
 err_is "At least one entity type must be specified"
-run 1 "bad entity type" configs --describe --entity-type users
-err_is "Invalid entity-type users, --entity-type must be one of topics,brokers"
+run 1 "bad entity type" configs --describe --entity-type ips
+err_is "Invalid entity-type ips, --entity-type must be one of topics,clients,users,brokers"
 run 1 "broker name not an id" configs --describe --entity-type brokers --entity-name abc
 err_is "The entity name for brokers must be a valid integer broker id, found: abc"
 run 1 "illegal topic name" configs --describe --entity-type topics --entity-name 'a/b'

@@ -20,6 +20,12 @@ Proves:
     headers, null key, NO_HEADERS), the producer's parse.headers, --partition
     --offset, --timeout-ms;
   - kafka-get-offsets --time -1/-2/latest/earliest, --topic-partitions ranges;
+  - --time -3 / max-timestamp (the tool and GetOffsetShell, bootstrapped at a
+    follower) and a raw ListOffsets v7 request: the first record with the
+    largest timestamp; ApiVersions advertises v7;
+  - the tutorial's kafka-reassign-partitions commands (tmp.json --generate
+    --broker-list "5,6", proposed.json --execute, --verify) with brokers 4-6,
+    in Kafka 3's output format, until every partition has moved;
   - error cases: unknown topic, unreachable bootstrap server, bad flag: one
     line, non-zero exit.
 """
@@ -151,8 +157,38 @@ def consume_until(cmd, want_lines, timeout=60):
     return p.returncode, (data + rest).decode().splitlines(), err.decode()
 
 
+def list_offsets_v7(port, topic, partition, timestamp):
+    """One ListOffsets v7 request (flexible: header v2, compact strings and
+    arrays, tagged fields) for one partition, to 127.0.0.1:port.  Returns
+    (error, timestamp, offset, leader_epoch)."""
+    name = topic.encode()
+    hdr = struct.pack(">hhi", 2, 7, 77) + struct.pack(">h", 4) + b"kcli" + b"\x00"
+    body = (struct.pack(">ib", -1, 0) + bytes([2, len(name) + 1]) + name + bytes([2]) +
+            struct.pack(">iiq", partition, -1, timestamp) + b"\x00\x00\x00")
+    r = samsacluster.roundtrip(port, hdr + body)
+    corr, tags, _throttle, ntopics = struct.unpack(">ibiB", r[:10])
+    assert corr == 77 and tags == 0 and ntopics == 2, r
+    i = 10 + r[10]  # compact name: length + 1, then the bytes
+    assert r[i] == 2, r  # one partition
+    pidx, err, ts, off, epoch = struct.unpack(">ihqqi", r[i + 1:i + 27])
+    assert pidx == partition and r[i + 27:] == b"\x00\x00\x00", r
+    return err, ts, off, epoch
+
+
+def api_versions_max(port, key):
+    """The max version broker port advertises for API key (ApiVersions v0)."""
+    r = samsacluster.roundtrip(port, struct.pack(">hhih", 18, 0, 5, 4) + b"kcli")
+    err, n = struct.unpack(">hi", r[4:10])
+    for k in range(n):
+        api, lo, hi = struct.unpack(">hhh", r[10 + 6 * k:16 + 6 * k])
+        if api == key:
+            return hi
+    return None
+
+
 def main():
-    cluster = samsacluster.Cluster(["broker,controller"] * 3, extra=[
+    # node ids 4, 5, 6: the tutorial's `kafka-reassign-partitions --broker-list "5,6"` runs verbatim
+    cluster = samsacluster.Cluster(["broker,controller"] * 3, first_id=4, extra=[
         "auto.create.topics.enable=false", "offsets.topic.replication.factor=1",
         "offsets.topic.num.partitions=3", "group.initial.rebalance.delay.ms=0"])
     cluster.start()
@@ -258,6 +294,10 @@ def main():
     rows = [l.split() for l in out.splitlines() if l.startswith("test-group")]
     ok(len(rows) == 4 and all(r[3] == r[4] and r[5] == "0" for r in rows) and
        sum(int(r[3]) for r in rows) == 17, "committed offsets = log end after Ctrl-C", out + err)
+    # the tutorial's table: Kafka's header, "-" for the member columns of a group without members
+    ok([l.split() for l in out.splitlines() if l.startswith("GROUP")] ==
+       [["GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "HOST",
+         "CLIENT-ID"]] and all(r[6:] == ["-", "-", "-"] for r in rows), "tutorial describe table", out + err)
     # started again in the group, nothing is left to read
     out, err = expect("kafka-console-consumer --bootstrap-server %s --topic kafka.test --group test-group "
                       "--timeout-ms 3000" % coord.bootstrap)
@@ -498,6 +538,98 @@ def main():
     ok(out == "fmt:0:3\n", "get-offsets --time -1", out)
     out, err = expect("kafka-get-offsets --bootstrap-server %s --topic 'rt.' --partitions 0 --time latest" % bs)
     ok(out.startswith("rt1:0:100000\nrt3:0:"), "get-offsets regex + --partitions", out)
+
+    # --- --time -3 / max-timestamp: ListOffsets v7 (KIP-734), the first record with the largest timestamp
+    expect("kafka-topics --create --bootstrap-server %s --partitions 2 --replication-factor 2 --topic mts" % bs)
+    wait_leaders(bs, "mts", 2)
+    t0 = int(time.time() * 1000) - 3600 * 1000
+    from confluent_kafka import Producer
+    prod = Producer({"bootstrap.servers": non_leader(cluster, "mts").bootstrap, "acks": "all", "linger.ms": 0})
+    for i, dt in enumerate([10, 50, 30, 50, 20]):  # two records share the max: the first one (offset 1) is the answer
+        prod.produce("mts", value=b"m%d" % i, partition=0, timestamp=t0 + dt)
+        prod.flush(10)
+    prod.produce("mts", value=b"late", partition=1, timestamp=t0 + 5)
+    prod.produce("mts", value=b"early", partition=1, timestamp=t0 + 1)
+    ok(prod.flush(10) == 0, "mts records delivered")
+    other = non_leader(cluster, "mts").bootstrap
+    for t in ("-3", "max-timestamp"):
+        out, err = expect("kafka-get-offsets --bootstrap-server %s --topic mts --time %s" % (other, t))
+        ok(out == "mts:0:1\nmts:1:0\n", "get-offsets --time %s" % t, out + err)
+    out, err = expect("kafka-run-class kafka.tools.GetOffsetShell --broker-list %s --topic mts --time -3" % other)
+    ok(out == "mts:0:1\nmts:1:0\n", "GetOffsetShell --time -3", out + err)
+    expect("kafka-topics --create --bootstrap-server %s --partitions 1 --replication-factor 1 --topic mts-empty" % bs)
+    wait_leaders(bs, "mts-empty", 1)
+    out, err = expect("kafka-get-offsets --bootstrap-server %s --topic mts-empty --time -3" % bs)
+    ok(out == "" and err == "", "get-offsets -3 on an empty partition lists nothing", out + err)
+    lead = next(n for n in cluster.brokers() if n.id == leader_of(bs, "mts", 0))
+    ok(api_versions_max(lead.client_port, 2) == 7, "ListOffsets v7 advertised", api_versions_max(lead.client_port, 2))
+    err_, ts, off, _ = list_offsets_v7(lead.client_port, "mts", 0, -3)
+    ok((err_, ts, off) == (0, t0 + 50, 1), "ListOffsets v7 -3: offset 1, timestamp t0+50", (err_, ts - t0, off))
+    err_, ts, off, _ = list_offsets_v7(lead.client_port, "mts", 0, t0 + 25)
+    ok((err_, ts, off) == (0, t0 + 50, 1), "ListOffsets v7 by time", (err_, ts - t0, off))
+    err_, ts, off, _ = list_offsets_v7(lead.client_port, "mts", 0, -1)
+    ok((err_, off) == (0, 5), "ListOffsets v7 latest", (err_, off))
+    follower = non_leader(cluster, "mts", 0)
+    err_, ts, off, _ = list_offsets_v7(follower.client_port, "mts", 0, -3)
+    ok(err_ == 6, "ListOffsets -3 at a follower: NOT_LEADER_OR_FOLLOWER", err_)
+
+    # --- the tutorial's kafka-reassign-partitions: tmp.json, --generate, proposed.json, --execute, --verify,
+    # verbatim but for `--zookeeper localhost:2181` (gone since Kafka 3.0), which is --bootstrap-server H:P here
+    for t in ("foo", "bar"):
+        expect("kafka-topics --create --bootstrap-server %s --topic %s --replica-assignment 4:5,5:6,6:4" % (bs, t))
+        wait_leaders(bs, t, 3)
+        expect("seq 1 30 | kafka-console-producer --bootstrap-server %s --topic %s" % (bs, t))
+    with open(os.path.join(TMP, "tmp.json"), "w") as f:
+        f.write('{\n    "version":1,\n    "topics": [\n        {"topic":"foo"},\n        {"topic":"bar"}\n    ]\n}\n')
+    out, err = expect('kafka-reassign-partitions.sh --bootstrap-server %s --topics-to-move-json-file tmp.json '
+                      '--broker-list "5,6" --generate' % b[0])
+    lines = out.splitlines()
+    cur = ('{"version":1,"partitions":[' + ",".join(
+        '{"topic":"%s","partition":%d,"replicas":[%s],"log_dirs":["any","any"]}' % (t, p_, r)
+        for t in ("bar", "foo") for p_, r in enumerate(("4,5", "5,6", "6,4"))) + "]}")
+    ok(len(lines) == 5 and lines[0] == "Current partition replica assignment" and lines[1] == cur and
+       lines[2] == "" and lines[3] == "Proposed partition reassignment configuration", "tutorial --generate", out + err)
+    prop = json.loads(lines[4]) if len(lines) == 5 else {}
+    ok(prop.get("version") == 1 and
+       sorted((x["topic"], x["partition"]) for x in prop.get("partitions", [])) ==
+       [(t, p_) for t in ("bar", "foo") for p_ in range(3)] and
+       all(sorted(x["replicas"]) == [5, 6] and x["log_dirs"] == ["any", "any"] for x in prop.get("partitions", [])),
+       "tutorial --generate proposes brokers 5,6 for every partition", out)
+    with open(os.path.join(TMP, "proposed.json"), "w") as f:
+        f.write('{"version":1,\n'
+                ' "partitions":[{"topic":"foo","partition":2,"replicas":[5,6]},\n'
+                '               {"topic":"foo","partition":0,"replicas":[5,6]},\n'
+                '               {"topic":"bar","partition":2,"replicas":[5,6]},\n'
+                '               {"topic":"bar","partition":0,"replicas":[5,6]},\n'
+                '               {"topic":"foo","partition":1,"replicas":[5,6]},\n'
+                '               {"topic":"bar","partition":1,"replicas":[5,6]}]\n'
+                '}\n')
+    out, err = expect("kafka-reassign-partitions.sh --bootstrap-server %s --reassignment-json-file proposed.json "
+                      "--execute" % b[0])
+    ok(out.splitlines() == ["Current partition replica assignment", "", cur, "",
+                            "Save this to use as the --reassignment-json-file option during rollback",
+                            "Successfully started partition reassignments for bar-0,bar-1,bar-2,foo-0,foo-1,foo-2"],
+       "tutorial --execute", out + err)
+    verify = "kafka-reassign-partitions.sh --bootstrap-server %s --reassignment-json-file proposed.json --verify" % b[1]
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        code, out, err = sh(verify)
+        if code == 0 and "in progress" not in out:
+            break
+        time.sleep(0.5)
+    lines = out.splitlines()
+    ok(code == 0 and lines[:7] == ["Status of partition reassignment:"] + [
+        "Reassignment of partition %s-%d is completed." % (t, p_) for t in ("bar", "foo") for p_ in range(3)] and
+       lines[7:9] == ["", "Clearing broker-level throttles on brokers 4,5,6"] and
+       lines[9] in ("Clearing topic-level throttles on topics bar,foo", "Clearing topic-level throttles on topics foo,bar"),
+       "tutorial --verify: every partition completed", out + err)
+    md = AdminClient({"bootstrap.servers": b[2]}).list_topics(timeout=20)
+    ok(all(sorted(md.topics[t].partitions[p_].replicas) == [5, 6] for t in ("foo", "bar") for p_ in range(3)),
+       "foo and bar now live on brokers 5 and 6",
+       {t: {p_: md.topics[t].partitions[p_].replicas for p_ in range(3)} for t in ("foo", "bar")})
+    out, err = expect("kafka-console-consumer --bootstrap-server %s --topic foo --from-beginning --max-messages 30 "
+                      "--timeout-ms 20000" % b[0])
+    ok(sorted(int(v) for v in out.split()) == list(range(1, 31)), "foo's records read after the move", out + err)
 
     # --- delete-records with the tutorial's file, verbatim (its stray "}" included)
     expect("kafka-topics --create --bootstrap-server %s --partitions 1 --replication-factor 1 --topic test" % bs)
