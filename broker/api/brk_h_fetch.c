@@ -127,6 +127,7 @@ static bool fetch_replica_check(struct fetch_state *st, struct brk_part *part,
         rp->diverging_epoch.end_offset = fr.diverging_end_offset;
         return false;
     }
+    brk_replica_leader_fetch_durable(part, st->replica_id, p->samsa_durable_offset); /* samsa.acks.all.fsync */
     return true;
 }
 

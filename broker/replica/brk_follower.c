@@ -15,10 +15,17 @@
  * handed to the log (assigned at append, cut at truncation/reset); the HW
  * never passes the log end.
  *
+ * With samsa.acks.all.fsync on for the partition, an append is reported
+ * complete only once the log's group commit (brk_plog_sync) has made it
+ * durable, so the fetch session's next fetch reports it in
+ * samsa_durable_offset.  The durable offset itself is always the log's own
+ * (brk_plog_durable_offset): the wrap below only makes the report prompt.
+ *
  * Not here: the wire, sessions, the leader side (brk_replica.c).
  * State thread only.  Truncation and reset block on file-system calls.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "broker/log/brk_batch.h"
 #include "broker/log/brk_part.h"
@@ -33,6 +40,56 @@ void brk_replica_fetch_position(const struct brk_part *part, int64_t *fetch_offs
     ASSERT(r != NULL);
     *fetch_offset = brk_plog_next_offset(part->plog);
     *last_fetched_epoch = brk_epoch_cache_latest_epoch(&r->epochs);
+}
+
+int64_t brk_replica_durable_offset(const struct brk_part *part)
+{
+    return part->acks_all_fsync ? brk_plog_durable_offset(part->plog) : -1;
+}
+
+/* One follower append waiting for its write, then its group commit (one
+ * per partition per fetch response; its own allocation, since the log may
+ * answer after the partition's replica state is gone). */
+struct follower_sync {
+    struct brk_plog *pl;
+    struct brk_plog_sync_req req;
+    brk_replica_append_cb cb;
+    void *arg;
+};
+
+static void follower_synced_cb(void *arg, int rc, int64_t durable_offset)
+{
+    (void)durable_offset;
+    struct follower_sync *fs = arg;
+    brk_replica_append_cb cb = fs->cb;
+    void *cb_arg = fs->arg;
+    free(fs);
+    if (cb)
+        cb(cb_arg, rc);
+}
+
+static void follower_written_cb(void *arg, int rc)
+{
+    struct follower_sync *fs = arg;
+    if (rc == 0) {
+        rc = brk_plog_sync(fs->pl, &fs->req, follower_synced_cb, fs);
+        if (rc == 0)
+            return; /* the group commit answers */
+        if (rc == 1)
+            rc = 0;
+    }
+    follower_synced_cb(fs, rc, -1);
+}
+
+void brk_replica_follower_sync(struct brk_part *part)
+{
+    if (!part->acks_all_fsync)
+        return;
+    struct follower_sync *fs = calloc(1, sizeof *fs);
+    if (fs == NULL)
+        return; /* the next append syncs it all */
+    fs->pl = part->plog;
+    follower_written_cb(fs, 0);
 }
 
 /* Assign every new epoch the batches start (headers only; the log checks
@@ -88,7 +145,15 @@ int brk_replica_follower_append(struct brk_part *part, struct bytes batches, brk
                  part->topic, part->partition, r->leader_id, first.base_offset, brk_plog_next_offset(pl));
         return ERR_INVALID;
     }
-    rc = brk_plog_append_replica(pl, batches, clock_wall_ms(), cb, arg);
+    struct follower_sync *fs = NULL;
+    if (part->acks_all_fsync && (fs = calloc(1, sizeof *fs)) != NULL) {
+        *fs = (struct follower_sync){ .pl = pl, .cb = cb, .arg = arg };
+        rc = brk_plog_append_replica(pl, batches, clock_wall_ms(), follower_written_cb, fs);
+        if (rc < 0)
+            free(fs);
+    } else {
+        rc = brk_plog_append_replica(pl, batches, clock_wall_ms(), cb, arg); /* no memory: reported at the next fetch */
+    }
     if (rc < 0) {
         if (rc == ERR_CORRUPT || rc == ERR_INVALID)
             log_warn("follower", "leader's batches refused topic=%s partition=%d leader=%d offset=%" PRId64
