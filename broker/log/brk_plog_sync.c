@@ -63,7 +63,8 @@ static void brk_plog_dsync_start(struct brk_plog *pl)
             continue; /* wholly below the durable offset */
         if (seg->base_offset >= target)
             break;
-        if (uring_pending_count(pl->u) >= URING_OPS_MAX || uring_fdatasync(pl->u, seg->fd, brk_plog_dsync_cb, seg) < 0) {
+        if (uring_pending_count(pl->u) >= URING_OPS_MAX ||
+            uring_fdatasync(pl->u, seg->fd, brk_plog_dsync_cb, seg) < 0) {
             target = seg->base_offset; /* the rest waits for the next wave (flush tick) */
             break;
         }
