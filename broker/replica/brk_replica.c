@@ -257,8 +257,6 @@ static void epochs_load(struct brk_part *part, struct brk_replica *r)
         brk_replica_epochs_changed(part);
 }
 
-/* ---- roles ---- */
-
 /* ---- leader: the HW and, with samsa.acks.all.fsync, the durable HW ---- */
 
 /* After any brk_isr call: publish the HW; wake the acks=all waiters when
@@ -312,6 +310,8 @@ void brk_replica_leader_fetch_durable(struct brk_part *part, int32_t replica_id,
     if (brk_isr_durable(r->isr, replica_id, durable_offset, brk_plog_end_offset(part->plog), now_ns()))
         leader_hw_sync(r);
 }
+
+/* ---- roles ---- */
 
 static void isr_part_from(const struct ctrl_partition *cp, struct brk_isr_partition *out)
 {
