@@ -332,6 +332,8 @@ static int session_send(struct brk_fetch_session *s, int32_t n)
             p->current_leader_epoch = fp->leader_epoch;
             brk_replica_fetch_position(fp->part, &p->fetch_offset, &p->last_fetched_epoch);
             p->samsa_durable_offset = brk_replica_durable_offset(fp->part); /* samsa.acks.all.fsync */
+            if (brk_replica_durable_pending(fp->part) && req.max_wait_ms > BRK_REPLICA_SYNC_POLL_MS)
+                req.max_wait_ms = BRK_REPLICA_SYNC_POLL_MS; /* report the sync soon after it completes */
             p->log_start_offset = brk_plog_start_offset(fp->part->plog);
             p->partition_max_bytes = (int32_t)node->replica_fetch_max_bytes;
             fp->sent_offset = p->fetch_offset;

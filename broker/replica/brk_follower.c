@@ -15,11 +15,13 @@
  * handed to the log (assigned at append, cut at truncation/reset); the HW
  * never passes the log end.
  *
- * With samsa.acks.all.fsync on for the partition, an append is reported
- * complete only once the log's group commit (brk_plog_sync) has made it
- * durable, so the fetch session's next fetch reports it in
- * samsa_durable_offset.  The durable offset itself is always the log's own
- * (brk_plog_durable_offset): the wrap below only makes the report prompt.
+ * With samsa.acks.all.fsync on for the partition, each written append
+ * starts the log's group commit (brk_plog_sync) and is reported complete at
+ * once, so the next fetch goes out with the new log end (the HW moves at
+ * Kafka's pace) while the sync runs; fetches report the log's durable
+ * offset (samsa_durable_offset), and while a sync is pending they ask the
+ * leader not to park them long (brk_replica_durable_pending), so the one
+ * after the sync reports it promptly.
  *
  * Not here: the wire, sessions, the leader side (brk_replica.c).
  * State thread only.  Truncation and reset block on file-system calls.
@@ -47,9 +49,17 @@ int64_t brk_replica_durable_offset(const struct brk_part *part)
     return part->acks_all_fsync ? brk_plog_durable_offset(part->plog) : -1;
 }
 
-/* One follower append waiting for its write, then its group commit (one
- * per partition per fetch response; its own allocation, since the log may
- * answer after the partition's replica state is gone). */
+bool brk_replica_durable_pending(const struct brk_part *part)
+{
+    const struct brk_plog *pl = part->plog;
+    return part->acks_all_fsync && brk_plog_offline_err(pl) == 0 &&
+           brk_plog_durable_offset(pl) < brk_plog_end_offset(pl);
+}
+
+/* One follower append on its way to the log, then its group commit (its
+ * own allocation, one per partition per fetch response: the log may answer
+ * after the partition's replica state is gone).  The sync's outcome needs
+ * no callback: the durable offset is the log's, a failure takes it offline. */
 struct follower_sync {
     struct brk_plog *pl;
     struct brk_plog_sync_req req;
@@ -59,26 +69,28 @@ struct follower_sync {
 
 static void follower_synced_cb(void *arg, int rc, int64_t durable_offset)
 {
+    (void)rc;
     (void)durable_offset;
-    struct follower_sync *fs = arg;
-    brk_replica_append_cb cb = fs->cb;
-    void *cb_arg = fs->arg;
-    free(fs);
-    if (cb)
-        cb(cb_arg, rc);
+    free(arg);
+}
+
+/* Start the group commit of what the log holds now; fs is then the sync's. */
+static void follower_sync_start(struct follower_sync *fs)
+{
+    if (brk_plog_sync(fs->pl, &fs->req, follower_synced_cb, fs) != 0)
+        free(fs); /* durable already, or the log is offline */
 }
 
 static void follower_written_cb(void *arg, int rc)
 {
     struct follower_sync *fs = arg;
-    if (rc == 0) {
-        rc = brk_plog_sync(fs->pl, &fs->req, follower_synced_cb, fs);
-        if (rc == 0)
-            return; /* the group commit answers */
-        if (rc == 1)
-            rc = 0;
-    }
-    follower_synced_cb(fs, rc, -1);
+    brk_replica_append_cb cb = fs->cb;
+    void *cb_arg = fs->arg;
+    if (rc == 0)
+        follower_sync_start(fs);
+    else
+        free(fs);
+    cb(cb_arg, rc); /* the next fetch may go out now: it reports the new log end */
 }
 
 void brk_replica_follower_sync(struct brk_part *part)
@@ -89,7 +101,7 @@ void brk_replica_follower_sync(struct brk_part *part)
     if (fs == NULL)
         return; /* the next append syncs it all */
     fs->pl = part->plog;
-    follower_written_cb(fs, 0);
+    follower_sync_start(fs);
 }
 
 /* Assign every new epoch the batches start (headers only; the log checks
@@ -152,7 +164,7 @@ int brk_replica_follower_append(struct brk_part *part, struct bytes batches, brk
         if (rc < 0)
             free(fs);
     } else {
-        rc = brk_plog_append_replica(pl, batches, clock_wall_ms(), cb, arg); /* no memory: reported at the next fetch */
+        rc = brk_plog_append_replica(pl, batches, clock_wall_ms(), cb, arg); /* no memory: the next append syncs */
     }
     if (rc < 0) {
         if (rc == ERR_CORRUPT || rc == ERR_INVALID)

@@ -210,6 +210,12 @@ void brk_replica_fetch_position(const struct brk_part *part, int64_t *fetch_offs
  * (samsa_durable_offset): the log's group-commit durable offset, or -1
  * when samsa.acks.all.fsync is off for the partition. */
 int64_t brk_replica_durable_offset(const struct brk_part *part);
+/* brk_replica_durable_pending - samsa.acks.all.fsync: part of the log is not
+ * yet durable (a sync is pending or due) and the log is online: the fetch
+ * session then polls (BRK_REPLICA_SYNC_POLL_MS) instead of long-polling, so
+ * the sync's completion is reported promptly. */
+bool brk_replica_durable_pending(const struct brk_part *part);
+#define BRK_REPLICA_SYNC_POLL_MS 10
 /* brk_replica_follower_sync - samsa.acks.all.fsync: make what the log holds
  * durable now (on becoming a follower: a restarted replica reports its
  * whole log, not only what it appends from now on). */
@@ -217,8 +223,8 @@ void brk_replica_follower_sync(struct brk_part *part);
 /* brk_replica_follower_append - append the leader's batches as they are
  * (offsets, epochs, CRCs kept; the first base offset must equal the log's
  * next offset), assign each new epoch in the cache, and call cb(arg, rc)
- * once written (with samsa.acks.all.fsync, once also fdatasync'd: the next
- * fetch then reports them durable).  ERR_CORRUPT for a batch that fails validation (logged;
+ * once written (with samsa.acks.all.fsync, the group commit starts then:
+ * a later fetch reports them durable).  ERR_CORRUPT for a batch that fails validation (logged;
  * the fetch is retried), ERR_INVALID for an offset gap. */
 typedef void (*brk_replica_append_cb)(void *arg, int rc);
 MUST_CHECK int brk_replica_follower_append(struct brk_part *part, struct bytes batches, brk_replica_append_cb cb,

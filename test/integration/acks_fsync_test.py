@@ -9,7 +9,9 @@ it), always a follower (every topic is assigned [1, 2, 3]: node 1 leads).
 
   1. delay_ms:3000 on node 3: an acks=all record to a topic WITHOUT the
      setting is acknowledged fast (Kafka's page-cache rule); to a topic with
-     samsa.acks.all.fsync=true each acknowledgement takes >= 3 s; node 3
+     samsa.acks.all.fsync=true each acknowledgement takes >= 3 s, while a
+     consumer reads the record long before (the ordinary high watermark moves
+     at Kafka's pace: followers fetch on while their syncs run); node 3
      (only) logged the hook's warning.
   2. fail on node 3 (restarted; a new topic with the setting): the produce
      is never acknowledged (REQUEST_TIMED_OUT / message timeout) although
@@ -27,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import kwire_py as kw  # noqa: E402
 import samsacluster  # noqa: E402
-from confluent_kafka import KafkaError, Producer  # noqa: E402
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 DELAY_MS = 3000
@@ -87,6 +89,36 @@ for i in range(3):
     checks.check(err is None and t is not None and t >= DELAY_MS / 1000,
                  "with samsa.acks.all.fsync acks=all waits for node 3's delayed sync: %.3f s >= %.1f s (error %s)"
                  % (t or -1, DELAY_MS / 1000, err))
+
+# a consumer reads an acks=all record before it is acknowledged (the ordinary HW)
+c = Consumer({"bootstrap.servers": n2.bootstrap, "group.id": "g", "enable.auto.commit": False,
+              "fetch.wait.max.ms": 50})
+c.assign([TopicPartition("durable", 0, 0)])
+got = 0
+deadline = time.time() + 15
+while got < 3 and time.time() < deadline:  # the three records above: the consumer is connected
+    m = c.poll(0.2)
+    if m is not None and not m.error():
+        got += 1
+p = Producer({"bootstrap.servers": n2.bootstrap, "acks": "all", "linger.ms": 0, "retries": 0})
+p.list_topics("durable", timeout=10)
+acked = {}
+p.produce("durable", b"early", on_delivery=lambda err, msg: acked.update(t=time.time(), err=err))
+t_sent = time.time()
+seen = None
+while seen is None and time.time() - t_sent < DELAY_MS / 1000 - 0.5:
+    p.poll(0)
+    m = c.poll(0.05)
+    if m is not None and not m.error() and m.value() == b"early":
+        seen = time.time()
+p.poll(0)
+checks.check(got == 3 and seen is not None and "t" not in acked,
+             "a consumer read the record %.3f s after the send, before its acknowledgement (none yet)"
+             % ((seen or t_sent - 1) - t_sent))
+p.flush(20)
+checks.check(acked.get("err") is None and acked.get("t", 0) - t_sent >= DELAY_MS / 1000,
+             "its acknowledgement came after node 3's delayed sync: %.3f s" % (acked.get("t", 0) - t_sent))
+c.close()
 
 # 2. the follower's sync fails
 n3.stop()
