@@ -17,7 +17,8 @@ it), always a follower (every topic is assigned [1, 2, 3]: node 1 leads).
      is never acknowledged (REQUEST_TIMED_OUT / message timeout) although
      node 3 is in the ISR and has the record in its log, node 3's log goes
      offline with the operator line, and the same produce to a topic without
-     the setting is acknowledged.
+     the setting is acknowledged.  With node 3 leading a topic with the
+     setting, its own failing sync answers KAFKA_STORAGE_ERROR at once.
 
 Clients bootstrap at node 2, not the leader.
 """
@@ -51,13 +52,13 @@ def state(topic):
     return leader, sorted(isr)
 
 
-def create(topic, fsync):
+def create(topic, fsync, replicas=(1, 2, 3)):
     cfg = {"min.insync.replicas": "2"}
     if fsync:
         cfg["samsa.acks.all.fsync"] = "true"
-    admin.create_topics([NewTopic(topic, 1, -1, replica_assignment=[[1, 2, 3]], config=cfg)])[topic].result()
-    cluster.wait_for("%s led by node 1 with ISR [1, 2, 3]" % topic,
-                     lambda: state(topic) == (1, [1, 2, 3]), 30)
+    admin.create_topics([NewTopic(topic, 1, -1, replica_assignment=[list(replicas)], config=cfg)])[topic].result()
+    cluster.wait_for("%s led by node %d with ISR [1, 2, 3]" % (topic, replicas[0]),
+                     lambda: state(topic) == (replicas[0], [1, 2, 3]), 30)
 
 
 def produce_timed(topic, value, timeout_ms=20000):
@@ -143,4 +144,10 @@ checks.check(1 in [state("durable2")[0]] and 3 in state("durable2")[1],
 t, err, _ = produce_timed("plain2", b"page-cache", timeout_ms=8000)
 checks.check(err is None and t < 3, "the same produce without the setting is acknowledged: %.3f s (error %s)"
              % (t or -1, err))
+
+# the leader's own sync failing: answered KAFKA_STORAGE_ERROR at once, not acknowledged
+create("durable3", True, replicas=(3, 1, 2))
+t, err, _ = produce_timed("durable3", b"leader-cannot-sync", timeout_ms=8000)
+checks.check(err is not None and err.code() == KafkaError.KAFKA_STORAGE_ERROR and t < 5,
+             "with the leader's (node 3) fdatasync failing: %s after %.3f s, not acknowledged" % (err, t or -1))
 checks.exit()
