@@ -29,6 +29,7 @@ struct brk_ctx;
 struct brk_conns;
 struct brk_fetcher;
 struct brk_replicas;
+struct brk_rthrottle;
 struct brk_pids;
 
 struct brk_listener {
@@ -60,6 +61,7 @@ struct brk_ctx {
     struct brk_parts *parts;
     struct brk_fetcher *fetcher;      /* follower fetch sessions (broker/replica/brk_fetcher) */
     struct brk_replicas *replicas;    /* replication's node-wide state (broker/replica/brk_replica) */
+    struct brk_rthrottle *rthrottle;  /* replication throttles (broker/replica/brk_rthrottle) */
     struct event *replica_ev;         /* brk_replica_tick and the HW checkpoint */
     int64_t hw_checkpoint_ns;         /* last replication-offset-checkpoint write */
     struct event *uring_ev;

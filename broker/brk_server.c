@@ -41,6 +41,7 @@
 #include "controller/ctrl.h"
 #include "broker/replica/brk_fetcher.h"
 #include "broker/replica/brk_replica.h"
+#include "broker/replica/brk_rthrottle.h"
 
 #define BRK_URING_ENTRIES 1024
 #define BRK_FLUSH_TICK_MS_MAX 1000
@@ -55,6 +56,7 @@ static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__Metad
     if (rec && brk_configs_dynamic_record(srv, rec)) {
         /* a dynamic broker config of this broker or the cluster default */
         brk_configs_refresh(srv, img);
+        brk_rthrottle_refresh(srv->rthrottle, srv->cfg);
         brk_parts_reconfigure(srv->parts, img);
         return;
     }
@@ -70,6 +72,7 @@ static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__Metad
     }
     /* a snapshot replaced the image: line the local partitions up with it */
     brk_configs_refresh(srv, img);
+    brk_rthrottle_refresh(srv->rthrottle, srv->cfg);
     brk_parts_reconfigure(srv->parts, img);
     int rc = brk_parts_reconcile(srv->parts, img);
     if (rc < 0)
@@ -203,6 +206,7 @@ static void caught_up_cb(void *arg)
     if (!(srv->node->roles & CONFIG_ROLE_BROKER))
         return;
     brk_configs_refresh(srv, ctrl_metadata(srv->ctrl)); /* before partitions open with the defaults */
+    brk_rthrottle_refresh(srv->rthrottle, srv->cfg);
     int rc = brk_parts_reconcile(srv->parts, ctrl_metadata(srv->ctrl));
     if (rc < 0) {
         log_error("server", "stopping: local partitions could not be opened error=\"%s\"", err_str(rc));
@@ -631,7 +635,8 @@ int brk_server_create(struct config *cfg, const char *config_path, struct brk_ct
     rc = brk_parts_create(srv, &srv->parts);
     if (rc < 0)
         goto fail;
-    if ((rc = brk_replicas_create(srv)) < 0 || (rc = brk_fetcher_create(srv, &srv->fetcher)) < 0)
+    if ((rc = brk_replicas_create(srv)) < 0 || (rc = brk_fetcher_create(srv, &srv->fetcher)) < 0 ||
+        (rc = brk_rthrottle_create(srv->cfg, &srv->rthrottle)) < 0)
         goto fail;
     struct brk_parts_hooks hooks;
     brk_replica_hooks(srv, &hooks);
@@ -779,6 +784,8 @@ void brk_server_destroy(struct brk_ctx *srv)
         brk_replicas_set_follower(srv, &(struct brk_replica_follower_ops){ 0 });
     brk_fetcher_destroy(srv->fetcher);
     srv->fetcher = NULL;
+    brk_rthrottle_destroy(srv->rthrottle);
+    srv->rthrottle = NULL;
     brk_h_group_stop(srv); /* after the drain: append callbacks use it */
     ctrl_destroy(srv->ctrl);
     brk_h_producer_stop(srv); /* after ctrl_destroy: no producer-id block arrives any more */

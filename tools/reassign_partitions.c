@@ -17,8 +17,8 @@
  * follower.replication.throttled.rate on the brokers of the moving
  * partitions and the topics' leader/follower.replication.throttled.replicas,
  * as Kafka does; --verify and --cancel remove them once nothing is moving
- * (unless --preserve-throttles).  Samsa stores these configs; replication
- * does not enforce them yet.
+ * (unless --preserve-throttles).  The brokers enforce them
+ * (broker/replica/brk_rthrottle).
  */
 #include "tools/reassign_partitions.h"
 

@@ -42,6 +42,7 @@
 #include "broker/log/brk_legacy.h"
 #include "broker/log/brk_part.h"
 #include "broker/replica/brk_replica.h"
+#include "broker/replica/brk_rthrottle.h"
 #include "common/log.h"
 #include "controller/ctrl.h"
 
@@ -67,6 +68,7 @@ struct fetch_state {
     struct brk_part_waiter *watch; /* one per requested partition while parked (arena) */
     int32_t watch_count;
     uint64_t wake_round;           /* fetch_part_wake dedup: the last notification round seen */
+    int64_t throttled_bytes;       /* the evaluated response's bytes under the leader throttle (KIP-73) */
 };
 
 /* The topic a request names: by name below v13, by id from v13 (NULL: unknown). */
@@ -194,6 +196,7 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
     struct buf *scratch = &srv->fetch_scratch;
     ASSERT(srv->fetch_building); /* fetch_try holds the buffer */
     buf_reset(scratch);
+    st->throttled_bytes = 0;
     for (int32_t i = 0; i < nt; i++) {
         const struct kmsg_fetch_req_topic *t = &m->topics[i];
         struct kmsg_fetch_resp_topic *rt = &resp->responses[i];
@@ -250,6 +253,10 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
             }
             if (p->fetch_offset >= hw)
                 continue;
+            /* KIP-73: an out-of-sync follower of a throttled replica gets nothing while the quota is exceeded */
+            bool throttled = st->replica_id >= 0 && brk_rthrottle_leader_applies(srv, part, st->replica_id);
+            if (throttled && brk_rthrottle_leader_exceeded(srv))
+                continue;
             int64_t limit = p->partition_max_bytes > 0 ? p->partition_max_bytes : 0;
             if (limit > budget - total)
                 limit = budget - total;
@@ -280,6 +287,8 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
             /* ptr = start offset for now; fixed up once the buffer stops growing */
             rp->records = bytes_make((const uint8_t *)(uintptr_t)start, n);
             total += (int64_t)n;
+            if (throttled)
+                st->throttled_bytes += (int64_t)n;
         }
     }
     for (int32_t i = 0; i < resp->responses_count; i++)
@@ -355,6 +364,7 @@ static bool fetch_try_locked(struct brk_req *req, bool force)
             }
     if (force || has_error || min_bytes_met || st->m.max_wait_ms <= 0) {
         fetch_unpark(req);
+        brk_rthrottle_leader_record(brk_req_ctx(req), st->throttled_bytes);
         fetch_respond(req, &resp);
         return true;
     }

@@ -4,7 +4,8 @@
  * Every broker answers about itself: one result per entry of log.dirs (the
  * absolute path, as Kafka reports it), the volume's total and usable bytes
  * (statvfs, v4), and each local partition in that dir with its size
- * (brk_plog_size_bytes) and offset lag.  A dir statvfs cannot read is
+ * (brk_plog_size_bytes) and offset lag (a follower's distance to its
+ * leader's high watermark).  A dir statvfs cannot read is
  * reported with KAFKA_STORAGE_ERROR and no partitions, as Kafka reports an
  * offline dir.  There are no future logs (AlterReplicaLogDirs is not
  * served), so is_future_key is always false.
@@ -17,20 +18,21 @@
 #include "broker/api/brk_h.h"
 #include "broker/api/brk_kerr.h"
 #include "broker/log/brk_part.h"
+#include "broker/replica/brk_replica.h"
 #include "common/config.h"
 
-/* logdirs_offset_lag - Kafka's lag of a current (not future) log: the
- * partition's high watermark minus this replica's log end, at least 0
- * (ReplicaManager.getLogEndOffsetLag).  The leader is the reference (0).  A
- * follower's HW comes from its leader's fetch responses once the replication
- * data path lands; the leader's own log end is not known to a follower, so
- * a lag against it (what an operator may expect) needs the fetcher to record
- * it: a noted follow-up. */
+/* logdirs_offset_lag - how far this replica's log end is behind: 0 on the
+ * leader (the reference); on a follower, the leader's high watermark from
+ * its last fetch response minus its own log end (brk_replica_follower_lag),
+ * so a replica catching up (a reassignment, a throttled or slow follower)
+ * shows what it still has to fetch, and 0 once caught up.  Kafka reports
+ * the local HW minus the log end, which on a follower (HW = min(leader HW,
+ * log end)) is always 0; 0 too before the follower's first response. */
 static int64_t logdirs_offset_lag(const struct brk_part *part)
 {
     if (part->is_leader)
         return 0;
-    int64_t lag = brk_part_high_watermark(part) - brk_plog_end_offset(part->plog);
+    int64_t lag = brk_replica_follower_lag(part);
     return lag > 0 ? lag : 0;
 }
 

@@ -35,6 +35,7 @@
 #include "broker/log/brk_part.h"
 #include "broker/log/brk_plog.h"
 #include "broker/replica/brk_replica.h"
+#include "broker/replica/brk_rthrottle.h"
 #include "common/arena.h"
 #include "common/be.h"
 #include "common/clock.h"
@@ -422,6 +423,8 @@ static void session_pump(struct brk_fetch_session *s)
     for (struct brk_fetcher_part *fp = s->parts; fp != NULL; fp = fp->next) {
         if (fp->appends > 0)
             return; /* the next fetch goes out once the last response is in the log */
+        if (fp_fetchable(fp, now)) /* KIP-73: a throttled replica catching up waits out the follower quota */
+            fp->retry_ns = now + brk_rthrottle_follower_hold_ns(s->f->ctx, fp->part, now);
         if (fp_fetchable(fp, now))
             n++;
         else if (fp->state == BRK_FP_FETCHING && fp->retry_ns < wake_ns)
@@ -604,6 +607,7 @@ static void fp_apply(struct brk_fetch_session *s, struct brk_fetcher_part *fp, c
             whole += 12 + (size_t)blen;
         }
         if (whole > 0) {
+            brk_rthrottle_follower_record(s->f->ctx, part, (int64_t)whole);
             int rc = brk_replica_follower_append(part, bytes_make(rp->records.ptr, whole), fp_append_cb, fp);
             if (rc == 0) {
                 fp->appends++;

@@ -194,8 +194,20 @@ void brk_replica_follower_hw(struct brk_part *part, int64_t leader_hw)
 {
     if (leader_hw < 0)
         return;
+    part->replica->leader_hw_seen = leader_hw;
     int64_t end = brk_plog_end_offset(part->plog);
     brk_replica_set_high_watermark(part, leader_hw < end ? leader_hw : end);
+}
+
+int64_t brk_replica_follower_lag(const struct brk_part *part)
+{
+    const struct brk_replica *r = part->replica;
+    if (r == NULL || r->role != BRK_REPLICA_FOLLOWER)
+        return 0;
+    if (r->leader_hw_seen < 0)
+        return -1;
+    int64_t lag = r->leader_hw_seen - brk_plog_end_offset(part->plog);
+    return lag > 0 ? lag : 0;
 }
 
 /* The log was cut: the producer state forgets the batches it lost. */

@@ -348,6 +348,7 @@ static void leave_role(struct brk_replica *r)
         r->ctx->replicas->follower.unfollow(r->ctx->replicas->follower.arg, r->part);
     }
     r->role = BRK_REPLICA_NO_LEADER;
+    r->leader_hw_seen = -1;
 }
 
 static void become_leader(struct brk_replica *r, const struct ctrl_partition *cp)
@@ -440,6 +441,7 @@ int brk_replica_attach(struct brk_ctx *ctx, struct brk_part *part, const struct 
     r->part = part;
     r->leader_id = -1;
     r->leader_epoch = -1;
+    r->leader_hw_seen = -1;
     brk_epoch_cache_init(&r->epochs);
     part->replica = r;
     epochs_load(part, r);

@@ -100,6 +100,7 @@ struct brk_replica {
     struct brk_fetcher_part *fetch; /* the fetch session's entry, NULL when not fetching */
     bool truncating;                /* waiting for in-flight appends before a truncation */
     bool hw_notify_queued;          /* an HW move waits for the loop to tell the waiters */
+    int64_t leader_hw_seen;         /* the leader's HW in the last fetch response (-1: none yet) */
 };
 
 /* The follower's fetch sessions (brk_fetcher), as this module calls them:
@@ -231,6 +232,11 @@ MUST_CHECK int brk_replica_follower_append(struct brk_part *part, struct bytes b
                                            void *arg);
 /* brk_replica_follower_hw - the leader's HW from a fetch response. */
 void brk_replica_follower_hw(struct brk_part *part, int64_t leader_hw);
+/* brk_replica_follower_lag - how far this follower is behind as it knows
+ * it: the leader's HW from its last fetch response minus its log end, at
+ * least 0; -1 before the first response; 0 when not a follower
+ * (DescribeLogDirs' OffsetLag, the follower throttle's "caught up"). */
+int64_t brk_replica_follower_lag(const struct brk_part *part);
 /* brk_replica_follower_truncate - the leader says our log diverges:
  * (leader_epoch, leader_end_offset) is its answer for our last fetched
  * epoch.  Truncates the log and the cache (brk_epoch_cache_truncation);

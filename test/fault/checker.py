@@ -119,12 +119,19 @@ def check(ops, max_details=20):
     seen_indeterminate = set()
 
     for p in sorted(parts, key=lambda x: (str(x[0]), x[1] if x[1] is not None else -1)):
-        oks = by_part.get(p, [])
+        # an ack without an offset is implied: librdkafka's idempotent producer
+        # reports a batch whose own answer was lost (a request timeout) as
+        # delivered once a later batch of the same producer is acknowledged
+        # (the broker keeps sequences in order), with offset -1.  It must be
+        # in the log; where cannot be checked.
+        oks = [o for o in by_part.get(p, []) if o.get("offset") is not None]
+        implied = [o for o in by_part.get(p, []) if o.get("offset") is None]
+        stats["implied"] += len(implied)
         h = hw.get(p)
         prs = reads.get(p, [])
-        if oks and not prs:
+        if (oks or implied) and not prs:
             rep.add("lost", ("noread", p), "%s: %d acknowledged sends but no read of the partition"
-                    % (pname(p), len(oks)))
+                    % (pname(p), len(oks) + len(implied)))
 
         # acknowledged at an offset the high watermark never covered
         if h is not None:
@@ -199,6 +206,10 @@ def check(ops, max_details=20):
                 else:
                     extra += len(offs) - 1
             redeliveries = max(redeliveries, extra)
+            for o in implied:
+                if not where.get(o["value"]):
+                    rep.add("lost", (p, o["value"]), "%s: %s acknowledged (implied, no offset); %s does "
+                            "not hold it" % (pname(p), short(o["value"]), who))
             for o in oks:
                 if limit is not None and o["offset"] >= limit:
                     continue                     # reported above against the high watermark
@@ -252,9 +263,9 @@ def summary(rep, stats):
     return ["%d acked, %d lost, %d duplicated, %d reordered"
             % (stats["acked"], rep.n("lost"), rep.n("duplicated"), rep.n("reordered")),
             "%d unsent, %d divergent; %d allowed redeliveries (at-least-once producers); "
-            "%d indeterminate sends (%d in the log)"
+            "%d indeterminate sends (%d in the log); %d acks implied without an offset"
             % (rep.n("unsent"), rep.n("divergent"), stats["redeliveries"], stats["indeterminate"],
-               stats["indeterminate_present"])]
+               stats["indeterminate_present"], stats["implied"])]
 
 
 def run(ops, allow_empty=False, max_details=10, out=sys.stdout):

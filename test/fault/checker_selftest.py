@@ -161,6 +161,26 @@ def main():
         r["batches"] = r["batches"][:1]
     planted("a replica below the high watermark", short, ["DIVERGENT:", "node 2 ends at offset 3"])
 
+    # an implied ack (offset None: librdkafka's idempotent producer after a
+    # request timeout) passes when the record is in the log ...
+    def implied(ops):
+        for o in ops:
+            if o["f"] == "send" and o["type"] == "ok" and o["value"] == "p1-3":
+                o["offset"] = None
+    ops = clean_history()
+    implied(ops)
+    status, text = run(ops)
+    c.check(status == 0 and "1 acks implied without an offset" in text,
+            "an ack without an offset (implied) passes when the record is in every read")
+
+    # ... and is lost when a replica does not hold it
+    def implied_lost(ops):
+        implied(ops)
+        r = reads(ops, 2)[0]
+        r["records"] = [x for x in r["records"] if x[2] != "p1-3"]
+    planted("an implied ack missing from a replica", implied_lost,
+            ["LOST:", "'p1-3' acknowledged (implied, no offset); node 2 does not hold it"])
+
     # nothing acknowledged: a run that tested nothing fails
     ops = [o for o in clean_history() if not (o["f"] == "send" and o["type"] == "ok")]
     status, text = run(ops)

@@ -139,8 +139,11 @@ class ProducerThread(threading.Thread):
         v = msg.value().decode("latin-1")
         k = msg.key().decode("latin-1")
         if err is None:
+            # offset None (or < 0): an implied ack (librdkafka's idempotent
+            # producer, after a request timeout, when a later batch is acked)
+            off = msg.offset()
             self.hist.add("ok", "send", self.pname, topic=self.topic, partition=msg.partition(), key=k,
-                          value=v, offset=msg.offset())
+                          value=v, offset=off if off is not None and off >= 0 else None)
         else:
             self.hist.add("info", "send", self.pname, topic=self.topic, partition=msg.partition(), key=k,
                           value=v, error=str(err))

@@ -7,6 +7,9 @@ real-time order and about operations whose outcome is unknown.
     {"type": "invoke", "f": "send", "process": "p0", "topic": "t",
      "partition": 2, "key": "p0-17", "value": "p0-17-xxxx", "time": 1234}
     {"type": "ok",     "f": "send", ... same ..., "offset": 88, "time": 1300}
+                       "offset": null: an implied ack (librdkafka's idempotent
+                       producer reports a timed-out batch delivered once a later
+                       batch of it is acked; it has no offset to give)
     {"type": "fail",   "f": "send", ..., "error": "..."}   definitely not written
     {"type": "info",   "f": "send", ..., "error": "..."}   outcome unknown
 
