@@ -1062,6 +1062,7 @@ static void derive_numbers(struct config *cfg)
     n->log_level = level < 0 ? LOG_INFO : level;
     n->io_uring = boolean(cfg, "samsa.io.uring");
     n->log_direct_io = boolean(cfg, "samsa.log.direct.io");
+    n->acks_all_fsync = boolean(cfg, "samsa.acks.all.fsync");
     n->log_tail_buffer_bytes = num(cfg, "samsa.log.tail.buffer.bytes");
     n->log_tail_buffers_max_bytes = num(cfg, "samsa.log.tail.buffers.max.bytes");
 

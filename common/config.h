@@ -232,6 +232,7 @@ struct config_node {
     int log_level;   /* enum log_level from log.h */
     int io_uring;    /* samsa.io.uring */
     int log_direct_io;                  /* samsa.log.direct.io */
+    int acks_all_fsync;                 /* samsa.acks.all.fsync (topic override of the same name) */
     int64_t log_tail_buffer_bytes;      /* samsa.log.tail.buffer.bytes */
     int64_t log_tail_buffers_max_bytes; /* samsa.log.tail.buffers.max.bytes */
 };

@@ -15,7 +15,7 @@
  * the operator's hint). */
 #define SP_VALID "PLAINTEXT,SSL,SASL_PLAINTEXT,SASL_SSL"
 
-#define CONFIG_KEYS_BROKER_COUNT 124
+#define CONFIG_KEYS_BROKER_COUNT 125
 
 extern const struct config_key config_keys_broker[CONFIG_KEYS_BROKER_COUNT];
 extern const struct config_key config_keys_topic[];

@@ -155,6 +155,8 @@ const struct config_key config_keys_broker[] = {
     KF("zookeeper.connect", CONFIG_STRING, NULL, CONFIG_F_UNUSED, "Accepted for compatibility; unused: Samsa runs in KRaft mode."),
     KV("samsa.log.level", CONFIG_STRING, "info", "trace,debug,info,warn,error", "Samsa: log level."),
     K("samsa.io.uring", CONFIG_BOOL, "true", "Samsa: use io_uring for log I/O when the kernel allows it."),
+    K("samsa.acks.all.fsync", CONFIG_BOOL, "false",
+      "Samsa: answer acks=all only once every ISR member has fdatasync'd the batch (survives power loss of the whole cluster); topic override of the same name."),
     K("samsa.log.direct.io", CONFIG_BOOL, "false",
       "Samsa: append with O_DIRECT from a per-partition tail buffer that also serves the newest reads; "
       "false: through the page cache, as Kafka."),
@@ -207,6 +209,7 @@ const struct config_key config_keys_topic[] = {
     TR("segment.index.bytes", CONFIG_INT, "log.index.size.max.bytes", "10485760", 4, INT32_MAX, "Offset index size."),
     TR("segment.jitter.ms", CONFIG_LONG, "log.roll.jitter.ms", "0", 0, INT64_MAX, "Maximum roll jitter."),
     TR("segment.ms", CONFIG_LONG, "log.roll.ms", "604800000", 1, INT64_MAX, "Time after which a segment is rolled."),
+    T("samsa.acks.all.fsync", CONFIG_BOOL, "samsa.acks.all.fsync", "false", "Samsa: acks=all waits for every ISR member's fdatasync."),
     T("unclean.leader.election.enable", CONFIG_BOOL, "unclean.leader.election.enable", "false", "Allow unclean leader election."),
 };
 const size_t config_keys_topic_count = sizeof config_keys_topic / sizeof config_keys_topic[0];

@@ -141,6 +141,7 @@ static bool fetch_replica_check(struct fetch_state *st, struct brk_part *part,
         rp->diverging_epoch.end_offset = fr.diverging_end_offset;
         return false;
     }
+    brk_replica_leader_fetch_durable(part, st->replica_id, p->samsa_durable_offset); /* samsa.acks.all.fsync */
     return true;
 }
 
@@ -428,6 +429,7 @@ static bool fetch_session_expand(struct brk_req *req, struct fetch_state *st, st
             p->last_fetched_epoch = sp->last_fetched_epoch;
             p->log_start_offset = sp->log_start_offset;
             p->partition_max_bytes = sp->partition_max_bytes;
+            p->samsa_durable_offset = sp->samsa_durable_offset;
             t->partitions_count++;
         }
     }
@@ -470,6 +472,7 @@ static bool fetch_session_begin(struct brk_req *req, struct fetch_state *st)
                 .partition = p->partition, .current_leader_epoch = p->current_leader_epoch,
                 .fetch_offset = p->fetch_offset, .last_fetched_epoch = p->last_fetched_epoch,
                 .log_start_offset = p->log_start_offset, .partition_max_bytes = p->partition_max_bytes,
+                .samsa_durable_offset = p->samsa_durable_offset,
             };
             memcpy(sp.topic_id, t->topic_id, 16);
             if (brk_fsession_part_set(s, &sp) < 0) {

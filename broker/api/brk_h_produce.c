@@ -8,8 +8,10 @@
  * / flush.ms policy calls for one — Kafka's default policy.  acks=all
  * (-1) is answered once the high watermark has passed the batch: every
  * member of the ISR has it in its page cache (brk_replica_acked; Kafka's
- * DelayedProduce).  Until then the partition's answer waits on the
- * partition (a brk_part_waiter woken by HW moves, metadata changes and the
+ * DelayedProduce); with samsa.acks.all.fsync, once every ISR member has
+ * also fdatasync'd it (the durable HW, broker/replica/README.md; our own
+ * failed sync answers KAFKA_STORAGE_ERROR).  Until then the partition's
+ * answer waits on the partition (a brk_part_waiter woken by HW moves, metadata changes and the
  * partition closing), bounded by the request's timeout_ms
  * (REQUEST_TIMED_OUT, as Kafka).  With an ISR below min.insync.replicas an
  * acks=all batch is refused before the append (NOT_ENOUGH_REPLICAS), and

@@ -769,6 +769,37 @@ START_TEST(test_fetch_v13_v15_request_golden)
     ck_assert_int_eq(m.replica_state.replica_id, 3);
     ck_assert(m.replica_state.replica_epoch == 9);
     ck_assert_ptr_null(m.cluster_id.ptr);
+
+    /* Samsa extension: a follower's partition reports its durable offset in
+     * tag 23130 (uvarint 0xda 0xb4 0x01); -1 (the default) is not written */
+    static const uint8_t req15d[] = {
+        0x00, 0x00, 0x01, 0xf4, 0x00, 0x00, 0x00, 0x01, /* max_wait, min_bytes */
+        0x7f, 0xff, 0xff, 0xff, 0x00,                   /* max_bytes, isolation */
+        0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, /* session 0, epoch -1 */
+        0x02,                                           /* topics: 1 */
+        0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, /* topic_id */
+        0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10,
+        0x02, 0x00, 0x00, 0x00, 0x00,                   /* partitions: 1, partition 0 */
+        0x00, 0x00, 0x00, 0x05,                         /* current_leader_epoch 5 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, /* fetch_offset 10 */
+        0x00, 0x00, 0x00, 0x05,                         /* last_fetched_epoch 5 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* log_start_offset 0 */
+        0x00, 0x10, 0x00, 0x00,                         /* partition_max_bytes */
+        0x01, 0xda, 0xb4, 0x01, 0x08,                   /* tags: 1; tag 23130, 8 bytes */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, /* samsa_durable_offset 7 */
+        0x00,                                           /* topic tags */
+        0x01, 0x01,                                     /* no forgotten, rack "" */
+        0x01, 0x01, 0x0d,                               /* tags: 1; tag 1, 13 bytes */
+        0x00, 0x00, 0x00, 0x03,                         /* replica_id 3 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, /* replica_epoch 9 */
+        0x00,                                           /* replica_state's tags */
+    };
+    golden("kmsg_fetch_req", 15, req15d, sizeof(req15d), &a, &m);
+    ck_assert(m.topics[0].partitions[0].samsa_durable_offset == 7);
+    ck_assert(m.topics[0].partitions[0].fetch_offset == 10);
+    ck_assert_int_eq(m.replica_state.replica_id, 3);
+    golden("kmsg_fetch_req", 13, req13, sizeof(req13), &a, &m); /* without it: the default */
+    ck_assert(m.topics[0].partitions[0].samsa_durable_offset == -1);
     arena_deinit(&a);
 }
 END_TEST

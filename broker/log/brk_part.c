@@ -107,6 +107,16 @@ int brk_parts_create(struct brk_ctx *srv, struct brk_parts **out)
     parts->srv = srv;
     brk_plog_shared_init(&parts->plog_shared, srv->node->log_direct_io != 0, srv->node->log_tail_buffer_bytes,
                          srv->node->log_tail_buffers_max_bytes);
+    int fault = brk_plog_test_fault_from_env(&parts->plog_shared);
+    if (fault < 0) {
+        log_error("parts", "SAMSA_TEST_ONLY_FSYNC_FAULT is malformed value=\"%s\" fix=\"unset it: it is a test-only "
+                  "fault hook (delay_ms:N or fail)\"", getenv("SAMSA_TEST_ONLY_FSYNC_FAULT"));
+        free(parts);
+        return ERR_CONFIG;
+    }
+    if (fault > 0)
+        log_warn("parts", "TEST ONLY fault hook active: SAMSA_TEST_ONLY_FSYNC_FAULT=\"%s\" delays or fails this node's "
+                 "samsa.acks.all.fsync syncs; never set it outside tests", getenv("SAMSA_TEST_ONLY_FSYNC_FAULT"));
     parts->start_hints = calloc(BRK_CKPT_ENTRIES_MAX, sizeof *parts->start_hints);
     if (!parts->start_hints || parts_rehash(parts, 1024) < 0) {
         brk_parts_destroy(parts);
@@ -225,6 +235,8 @@ static void part_config(const struct brk_ctx *srv, const struct ctrl_topic *t, s
     p->pcfg.index_interval_bytes = topic_cfg_i64(srv, t, "index.interval.bytes", n->index_interval_bytes);
     p->max_message_bytes = (int32_t)topic_cfg_i64(srv, t, "max.message.bytes", n->message_max_bytes);
     p->min_insync_replicas = (int32_t)topic_cfg_i64(srv, t, "min.insync.replicas", n->min_insync_replicas);
+    const char *fs = ctrl_configs_find(&t->configs, "samsa.acks.all.fsync");
+    p->acks_all_fsync = fs ? strcmp(fs, "true") == 0 : n->acks_all_fsync != 0;
     char ts[32] = "";
     const char *v = ctrl_configs_find(&t->configs, "message.timestamp.type");
     if (!v && config_topic_default(srv->cfg, "message.timestamp.type", ts, sizeof ts, NULL) == 0)

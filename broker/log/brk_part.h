@@ -65,6 +65,7 @@ struct brk_part {
     int32_t max_message_bytes;      /* max.message.bytes */
     bool log_append_time;           /* message.timestamp.type=LogAppendTime */
     int32_t min_insync_replicas;    /* min.insync.replicas */
+    bool acks_all_fsync;            /* samsa.acks.all.fsync (topic, else broker) */
     struct brk_plog_config pcfg;    /* effective topic config */
     struct brk_part_waiter *waiters; /* parties to tell about appends and changes */
     struct brk_part_waiter *notify_next; /* brk_part_notify's cursor (unwait advances it) */

@@ -160,6 +160,7 @@ void brk_plog_destroy(struct brk_plog *pl)
     if (pl == NULL)
         return;
     ASSERT(!pl->closing); /* its completions free it: brk_plog_close's caller drains the uring instead */
+    brk_plog_sync_fail_all(pl, ERR_NOT_LEADER);
     while (pl->io_count > 0 || pl->slot_head != pl->slot_tail) {
         if (pl->tail.retry)
             brk_plog_tail_pump(pl); /* a write the full uring refused: the drain made room */
@@ -428,6 +429,7 @@ void brk_plog_close(struct brk_plog *pl, brk_plog_close_cb done_cb, void *arg)
     pl->close_arg = arg;
     pl->advance_cb = NULL; /* the owner hears nothing more but done_cb */
     pl->advance_arg = NULL;
+    brk_plog_sync_fail_all(pl, ERR_NOT_LEADER); /* a sync in flight still completes, answering nobody */
     (void)brk_plog_close_try(pl);
 }
 
@@ -692,6 +694,11 @@ int brk_plog_flush_tick(struct brk_plog *pl, int64_t now_ms)
         }
         brk_plog_tail_idle(pl, now_ms);
     }
+    brk_plog_sync_tick(pl, now_ms);
+    if (pl->closing) {
+        (void)brk_plog_close_try(pl); /* closed from a sync callback */
+        return 0;
+    }
     if (pl->offline_err != 0)
         return 0; /* nothing more reaches the disk; the failure was logged once, not every tick */
     if (pl->cfg.flush_interval_ms == INT64_MAX || pl->last_flush_ms < 0 ||
@@ -839,6 +846,7 @@ int brk_plog_truncate_to(struct brk_plog *pl, int64_t offset)
         unlink(path);
     if (brk_plog_path(pl, seg->base_offset, ".timeindex", path, sizeof path) == 0)
         unlink(path);
+    brk_plog_sync_clamp(pl);
     log_info("plog", "truncated log dir=%s end_offset=%" PRId64, pl->dir, pl->end_offset);
     return 0;
 }
@@ -898,6 +906,7 @@ int brk_plog_reset_to(struct brk_plog *pl, int64_t start_offset)
     if (brk_plog_path(pl, start_offset, ".timeindex", path, sizeof path) == 0)
         unlink(path);
     pl->start_offset = pl->end_offset = pl->next_offset = start_offset;
+    brk_plog_sync_clamp(pl);
     ASSERT(brk_plog_active(pl) == keep);
     ASSERT(keep->io_pending == 0);
     log_info("plog", "log started afresh dir=%s start_offset=%" PRId64 " dropped_bytes=%" PRId64, pl->dir,

@@ -124,6 +124,9 @@ struct brk_plog_shared {
     int64_t tail_buffers_max_bytes;  /* samsa.log.tail.buffers.max.bytes: all rings */
     int64_t tail_buffers_bytes;      /* rings allocated now */
     bool direct_refused_logged;      /* the O_DIRECT fallback was logged once */
+    /* TEST ONLY (brk_plog_test_fault_from_env): group-commit sync faults */
+    int64_t test_sync_delay_ms;      /* 0: none */
+    bool test_sync_fail;
 };
 
 void brk_plog_shared_init(struct brk_plog_shared *sh, bool direct_io, int64_t tail_buffer_bytes,
@@ -327,6 +330,48 @@ MUST_CHECK int brk_plog_truncate_to(struct brk_plog *pl, int64_t offset);
  * be created (the log is unchanged then).  Blocks (open/unlink/ftruncate).
  */
 MUST_CHECK int brk_plog_reset_to(struct brk_plog *pl, int64_t start_offset);
+
+/*
+ * Group commit (samsa.acks.all.fsync; broker/replica/README.md): the log's
+ * durable offset is the end covered by a completed fdatasync (offsets below
+ * it survive power loss; at open it is the log start: nothing is assumed
+ * synced).  brk_plog_sync(req) asks for everything visible now (the end
+ * offset) to become durable.  Requests made while a sync flies wait for the
+ * next one, so any number of them cost one fdatasync per segment fd in
+ * flight (the segments holding offsets past the durable offset: one,
+ * or two after a roll).  Once it completes, every request it covers hears
+ * cb(arg, 0, durable_offset), in request order; a failed fdatasync fails
+ * every waiting request with the error (the log goes offline, sticky, as
+ * for any failed sync) and never moves the durable offset.  Returns 1 when
+ * the end is durable already (cb will not run), 0 when queued, or the
+ * offline error (cb will not run).  req is the caller's, unchanged until cb
+ * runs or brk_plog_sync_cancel; one request per req at a time.  Closing or
+ * destroying the log fails queued requests with ERR_NOT_LEADER.
+ */
+typedef void (*brk_plog_sync_cb)(void *arg, int rc, int64_t durable_offset);
+struct brk_plog_sync_req {
+    struct brk_plog_sync_req *next; /* the log's queue */
+    int64_t offset;                 /* durable when the durable offset reaches this */
+    bool queued;
+    brk_plog_sync_cb cb;
+    void *arg;
+};
+MUST_CHECK int brk_plog_sync(struct brk_plog *pl, struct brk_plog_sync_req *req, brk_plog_sync_cb cb, void *arg);
+/* brk_plog_sync_cancel - take req out of the queue (no callback). */
+void brk_plog_sync_cancel(struct brk_plog *pl, struct brk_plog_sync_req *req);
+/* brk_plog_durable_offset - offsets below it are fdatasync'd (<= end offset). */
+int64_t brk_plog_durable_offset(const struct brk_plog *pl);
+/* brk_plog_sync_count - group-commit fdatasyncs queued so far (tests, benches). */
+uint64_t brk_plog_sync_count(const struct brk_plog *pl);
+
+/*
+ * TEST ONLY: brk_plog_test_fault_from_env - read SAMSA_TEST_ONLY_FSYNC_FAULT
+ * ("delay_ms:N": a completed group-commit sync counts only N ms later, at
+ * the first flush tick past it; "fail": it fails as EIO) into sh.  Only the
+ * environment variable enables it; nothing else in the log's I/O changes.
+ * Returns 0 (unset), 1 (set: the caller logs a warning) or ERR_CONFIG.
+ */
+MUST_CHECK int brk_plog_test_fault_from_env(struct brk_plog_shared *sh);
 
 /* brk_plog_set_config - topic config change; applies to later appends/rolls. */
 void brk_plog_set_config(struct brk_plog *pl, const struct brk_plog_config *cfg);

@@ -146,6 +146,15 @@ struct brk_plog {
     brk_plog_close_cb close_cb;
     void *close_arg;
     unsigned callouts;              /* owner callbacks running now (a close inside one waits) */
+    /* group commit (brk_plog_sync.c) */
+    int64_t durable_offset;         /* offsets below are fdatasync'd */
+    struct brk_plog_sync_req *sync_head, *sync_tail; /* waiting requests, in order */
+    unsigned dsync_inflight;        /* fdatasyncs of the current wave in flight */
+    bool dsync_wave;                /* a wave is in flight or held (test delay) */
+    int64_t dsync_target;           /* the wave's durable offset once it completes */
+    int dsync_err;                  /* the first failure of the wave */
+    int64_t dsync_release_ms;       /* test delay: the held wave counts from then; -1 not held */
+    uint64_t dsync_count;           /* fdatasyncs the group commit queued */
 };
 
 #define BRK_PLOG_SLOTS_INITIAL 16u
@@ -162,6 +171,12 @@ int brk_plog_err_map(int res);
 void brk_plog_fail(struct brk_plog *pl, int err, bool write_failed);
 void brk_plog_queue_sync(struct brk_plog *pl, struct brk_plog_seg *seg);
 void brk_plog_completed(struct brk_plog *pl);
+
+/* ---- brk_plog_sync.c: group commit */
+void brk_plog_sync_init(struct brk_plog *pl);
+void brk_plog_sync_clamp(struct brk_plog *pl);
+void brk_plog_sync_fail_all(struct brk_plog *pl, int err);
+void brk_plog_sync_tick(struct brk_plog *pl, int64_t now_ms);
 
 /* ---- brk_plog_seg.c: segments and indexes */
 int brk_plog_path(const struct brk_plog *pl, int64_t base, const char *ext, char *out,

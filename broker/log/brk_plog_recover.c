@@ -399,6 +399,7 @@ int brk_plog_open(struct uring *u, struct brk_plog_shared *sh, const char *dir,
     if (log_start_offset_hint > pl->start_offset)
         pl->start_offset = log_start_offset_hint < pl->end_offset ? log_start_offset_hint
                                                                   : pl->end_offset;
+    brk_plog_sync_init(pl);
     log_info("plog", "opened partition log dir=%s segments=%zu start_offset=%" PRId64
              " end_offset=%" PRId64 " appends=%s", dir, pl->seg_count, pl->start_offset, pl->end_offset,
              pl->direct ? "direct" : "buffered");

@@ -1150,6 +1150,171 @@ START_TEST(test_flush_messages_sync_error)
 }
 END_TEST
 
+/* ---- group commit (samsa.acks.all.fsync) ---- */
+
+struct sync_res {
+    int calls;
+    int rc;
+    int64_t durable;
+    int order;
+};
+static int g_sync_order;
+
+static void sync_res_cb(void *arg, int rc, int64_t durable_offset)
+{
+    struct sync_res *r = arg;
+    r->calls++;
+    r->rc = rc;
+    r->durable = durable_offset;
+    r->order = ++g_sync_order;
+}
+
+/* Several appends, then several requests: one fdatasync covers them all,
+ * and every callback runs only once it has completed, in request order. */
+START_TEST(test_group_commit)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    struct brk_plog *pl = open_log(u, &c, 0);
+    ck_assert_int_eq(brk_plog_durable_offset(pl), 0);
+    for (int k = 0; k < 4; k++)
+        app1(u, pl, 2, 10, 10, 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 8);
+    ck_assert_int_eq(brk_plog_durable_offset(pl), 0); /* writes alone are not durable */
+    ck_assert_uint_eq(brk_plog_sync_count(pl), 0);
+    struct brk_plog_sync_req req[3];
+    struct sync_res got[3];
+    memset(req, 0, sizeof req);
+    memset(got, 0, sizeof got);
+    g_sync_order = 0;
+    for (int k = 0; k < 3; k++)
+        ck_assert_int_eq(brk_plog_sync(pl, &req[k], sync_res_cb, &got[k]), 0);
+    ck_assert_uint_eq(brk_plog_sync_count(pl), 1); /* one fdatasync for three requests */
+    ck_assert_uint_eq(uring_pending_count(u), 1);
+    for (int k = 0; k < 3; k++)
+        ck_assert_int_eq(got[k].calls, 0); /* nothing answered before the sync completes */
+    ck_assert_int_eq(brk_plog_durable_offset(pl), 0);
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    for (int k = 0; k < 3; k++) {
+        ck_assert_int_eq(got[k].calls, 1);
+        ck_assert_int_eq(got[k].rc, 0);
+        ck_assert_int_eq(got[k].durable, 8);
+        ck_assert_int_eq(got[k].order, k + 1);
+    }
+    ck_assert_int_eq(brk_plog_durable_offset(pl), 8);
+    ck_assert_int_eq(brk_plog_sync(pl, &req[0], sync_res_cb, &got[0]), 1); /* durable already */
+    ck_assert_uint_eq(brk_plog_sync_count(pl), 1);
+
+    /* a request made while a sync flies waits for the next one */
+    app1(u, pl, 1, 10, 10, 0);
+    memset(got, 0, sizeof got);
+    ck_assert_int_eq(brk_plog_sync(pl, &req[0], sync_res_cb, &got[0]), 0); /* wave: up to 9 */
+    uint8_t b[256];
+    size_t n = build(b, 1, 10, 10, 1);
+    struct res r = { .count = 0 };
+    int64_t base;
+    ck_assert_int_eq(brk_plog_append(pl, bytes_make(b, n), 5, 0, &base, res_cb, &r), 0);
+    ck_assert_int_ge(uring_submit(u), 0);
+    while (r.count == 0)
+        ck_assert_int_ge(uring_reap(u), 0);
+    ck_assert_int_eq(brk_plog_end_offset(pl), 10);
+    if (got[0].calls == 0) { /* the first wave is still in flight: req 1 waits for a second one */
+        ck_assert_int_eq(brk_plog_sync(pl, &req[1], sync_res_cb, &got[1]), 0);
+        ck_assert_uint_eq(brk_plog_sync_count(pl), 2);
+    } else {
+        ck_assert_int_eq(brk_plog_sync(pl, &req[1], sync_res_cb, &got[1]), 0);
+        ck_assert_uint_eq(brk_plog_sync_count(pl), 3);
+    }
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(got[0].calls, 1);
+    ck_assert_int_ge(got[0].durable, 9);
+    ck_assert_int_eq(got[1].calls, 1);
+    ck_assert_int_eq(got[1].durable, 10);
+    ck_assert_uint_eq(brk_plog_sync_count(pl), 3);
+    ck_assert_int_eq(brk_plog_durable_offset(pl), 10);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+/* A failed fdatasync fails every waiting request, never acknowledges one,
+ * and never moves the durable offset; the log goes offline. */
+START_TEST(test_group_commit_failure)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    struct brk_plog *pl = open_log(u, &c, 0);
+    app1(u, pl, 3, 10, 10, 0);
+    struct brk_plog_sync_req req[3];
+    struct sync_res got[3];
+    memset(req, 0, sizeof req);
+    memset(got, 0, sizeof got);
+    ck_assert_int_eq(brk_plog_sync(pl, &req[0], sync_res_cb, &got[0]), 0);
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(brk_plog_durable_offset(pl), 3);
+    app1(u, pl, 2, 10, 10, 0);
+    app1(u, pl, 2, 10, 10, 0);
+    uring_fault_set(u, &(struct uring_fault){ .nth = 1, .count = 1, .err = -EIO }); /* the next fdatasync */
+    memset(got, 0, sizeof got);
+    for (int k = 0; k < 3; k++)
+        ck_assert_int_eq(brk_plog_sync(pl, &req[k], sync_res_cb, &got[k]), 0);
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    uring_fault_set(u, &(struct uring_fault){ 0 });
+    for (int k = 0; k < 3; k++) {
+        ck_assert_int_eq(got[k].calls, 1);
+        ck_assert_int_eq(got[k].rc, -EIO);
+        ck_assert_int_eq(got[k].durable, 3);
+    }
+    ck_assert_int_eq(brk_plog_durable_offset(pl), 3);
+    ck_assert_int_eq(brk_plog_offline_err(pl), -EIO);
+    ck_assert_int_eq(brk_plog_sync(pl, &req[0], sync_res_cb, &got[0]), -EIO);
+    brk_plog_destroy(pl);
+    uring_destroy(u);
+}
+END_TEST
+
+/* A roll inside the range: one fdatasync per segment, in one wave;
+ * truncation clamps the durable offset; close fails a waiting request. */
+START_TEST(test_group_commit_roll_truncate_close)
+{
+    struct uring *u = mk_uring(_i);
+    struct brk_plog_config c = cfg_small();
+    c.segment_bytes = 1024;
+    struct brk_plog *pl = open_log(u, &c, 0);
+    for (int k = 0; k < 6; k++)
+        app1(u, pl, 1, 10, 300, 0);
+    size_t segs = brk_plog_segment_count(pl);
+    ck_assert_uint_ge(segs, 2);
+    struct brk_plog_sync_req req = { 0 };
+    struct sync_res got = { 0 };
+    ck_assert_int_eq(brk_plog_sync(pl, &req, sync_res_cb, &got), 0);
+    ck_assert_uint_eq(brk_plog_sync_count(pl), segs); /* nothing was durable: every segment */
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(got.durable, 6);
+    app1(u, pl, 1, 10, 300, 0);
+    uint64_t before = brk_plog_sync_count(pl);
+    ck_assert_int_eq(brk_plog_sync(pl, &req, sync_res_cb, &got), 0);
+    ck_assert_uint_eq(brk_plog_sync_count(pl), before + 1); /* only the segment past the durable offset */
+    ck_assert_int_ge(uring_submit(u), 0);
+    ck_assert_int_eq(uring_drain(u), 0);
+    ck_assert_int_eq(brk_plog_durable_offset(pl), 7);
+    ck_assert_int_eq(brk_plog_truncate_to(pl, 5), 0);
+    ck_assert_int_eq(brk_plog_durable_offset(pl), 5);
+    app1(u, pl, 1, 10, 300, 0);
+    got.calls = 0;
+    ck_assert_int_eq(brk_plog_sync(pl, &req, sync_res_cb, &got), 0);
+    brk_plog_destroy(pl); /* fails the request first, then drains */
+    ck_assert_int_eq(got.calls, 1);
+    ck_assert_int_eq(got.rc, ERR_NOT_LEADER);
+    uring_destroy(u);
+}
+END_TEST
+
 START_TEST(test_flush_tick)
 {
     struct uring *u = mk_uring(_i);
@@ -2541,6 +2706,9 @@ int main(void)
         tcase_add_loop_test(tc, test_enospc_on_sync_is_sticky, 0, 2);
         tcase_add_loop_test(tc, test_flush_messages_sync_error, 0, 2);
         tcase_add_loop_test(tc, test_flush_tick, 0, 2);
+        tcase_add_loop_test(tc, test_group_commit, 0, 2);
+        tcase_add_loop_test(tc, test_group_commit_failure, 0, 2);
+        tcase_add_loop_test(tc, test_group_commit_roll_truncate_close, 0, 2);
         tcase_add_loop_test(tc, test_short_write_and_order, 0, 2);
         tcase_add_loop_test(tc, test_append_limit, 0, 2);
         tcase_add_loop_test(tc, test_truncate_to, 0, 2);

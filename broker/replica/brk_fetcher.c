@@ -104,6 +104,7 @@ struct brk_fetcher_part {
     int32_t fs_leader_epoch;
     int32_t fs_last_epoch;
     int64_t fs_log_start;
+    int64_t fs_durable;              /* samsa.acks.all.fsync: the durable offset the leader has */
 };
 
 struct brk_fetch_session {
@@ -361,15 +362,19 @@ static int session_send(struct brk_fetch_session *s, int32_t n)
         int32_t last_epoch;
         brk_replica_fetch_position(fp->part, &offset, &last_epoch);
         int64_t log_start = brk_plog_start_offset(fp->part->plog);
+        int64_t durable = brk_replica_durable_offset(fp->part);
         fp->sent_offset = offset;
+        if (brk_replica_durable_pending(fp->part) && req.max_wait_ms > BRK_REPLICA_SYNC_POLL_MS)
+            req.max_wait_ms = BRK_REPLICA_SYNC_POLL_MS; /* samsa.acks.all.fsync: report the sync soon after it completes */
         if (!full && fp->in_fs && fp->fs_offset == offset && fp->fs_leader_epoch == fp->leader_epoch &&
-            fp->fs_last_epoch == last_epoch && fp->fs_log_start == log_start)
+            fp->fs_last_epoch == last_epoch && fp->fs_log_start == log_start && fp->fs_durable == durable)
             continue; /* the leader's session has it as it is */
         fp->in_fs = true;
         fp->fs_offset = offset;
         fp->fs_leader_epoch = fp->leader_epoch;
         fp->fs_last_epoch = last_epoch;
         fp->fs_log_start = log_start;
+        fp->fs_durable = durable;
         fp->in_msg = true;
         named++;
         int32_t t = 0;
@@ -396,6 +401,7 @@ static int session_send(struct brk_fetch_session *s, int32_t n)
             p->fetch_offset = fp->fs_offset;
             p->last_fetched_epoch = fp->fs_last_epoch;
             p->log_start_offset = fp->fs_log_start;
+            p->samsa_durable_offset = fp->fs_durable; /* samsa.acks.all.fsync */
             p->partition_max_bytes = (int32_t)node->replica_fetch_max_bytes;
             req.topics[t].partitions_count++;
         }

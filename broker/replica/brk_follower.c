@@ -15,10 +15,19 @@
  * handed to the log (assigned at append, cut at truncation/reset); the HW
  * never passes the log end.
  *
+ * With samsa.acks.all.fsync on for the partition, each written append
+ * starts the log's group commit (brk_plog_sync) and is reported complete at
+ * once, so the next fetch goes out with the new log end (the HW moves at
+ * Kafka's pace) while the sync runs; fetches report the log's durable
+ * offset (samsa_durable_offset), and while a sync is pending they ask the
+ * leader not to park them long (brk_replica_durable_pending), so the one
+ * after the sync reports it promptly.
+ *
  * Not here: the wire, sessions, the leader side (brk_replica.c).
  * State thread only.  Truncation and reset block on file-system calls.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "broker/log/brk_batch.h"
 #include "broker/log/brk_part.h"
@@ -33,6 +42,66 @@ void brk_replica_fetch_position(const struct brk_part *part, int64_t *fetch_offs
     ASSERT(r != NULL);
     *fetch_offset = brk_plog_next_offset(part->plog);
     *last_fetched_epoch = brk_epoch_cache_latest_epoch(&r->epochs);
+}
+
+int64_t brk_replica_durable_offset(const struct brk_part *part)
+{
+    return part->acks_all_fsync ? brk_plog_durable_offset(part->plog) : -1;
+}
+
+bool brk_replica_durable_pending(const struct brk_part *part)
+{
+    const struct brk_plog *pl = part->plog;
+    return part->acks_all_fsync && brk_plog_offline_err(pl) == 0 &&
+           brk_plog_durable_offset(pl) < brk_plog_end_offset(pl);
+}
+
+/* One follower append on its way to the log, then its group commit (its
+ * own allocation, one per partition per fetch response: the log may answer
+ * after the partition's replica state is gone).  The sync's outcome needs
+ * no callback: the durable offset is the log's, a failure takes it offline. */
+struct follower_sync {
+    struct brk_plog *pl;
+    struct brk_plog_sync_req req;
+    brk_replica_append_cb cb;
+    void *arg;
+};
+
+static void follower_synced_cb(void *arg, int rc, int64_t durable_offset)
+{
+    (void)rc;
+    (void)durable_offset;
+    free(arg);
+}
+
+/* Start the group commit of what the log holds now; fs is then the sync's. */
+static void follower_sync_start(struct follower_sync *fs)
+{
+    if (brk_plog_sync(fs->pl, &fs->req, follower_synced_cb, fs) != 0)
+        free(fs); /* durable already, or the log is offline */
+}
+
+static void follower_written_cb(void *arg, int rc)
+{
+    struct follower_sync *fs = arg;
+    brk_replica_append_cb cb = fs->cb;
+    void *cb_arg = fs->arg;
+    if (rc == 0)
+        follower_sync_start(fs);
+    else
+        free(fs);
+    cb(cb_arg, rc); /* the next fetch may go out now: it reports the new log end */
+}
+
+void brk_replica_follower_sync(struct brk_part *part)
+{
+    if (!part->acks_all_fsync)
+        return;
+    struct follower_sync *fs = calloc(1, sizeof *fs);
+    if (fs == NULL)
+        return; /* the next append syncs it all */
+    fs->pl = part->plog;
+    follower_sync_start(fs);
 }
 
 /* Assign every new epoch the batches start (headers only; the log checks
@@ -88,7 +157,15 @@ int brk_replica_follower_append(struct brk_part *part, struct bytes batches, brk
                  part->topic, part->partition, r->leader_id, first.base_offset, brk_plog_next_offset(pl));
         return ERR_INVALID;
     }
-    rc = brk_plog_append_replica(pl, batches, clock_wall_ms(), cb, arg);
+    struct follower_sync *fs = NULL;
+    if (part->acks_all_fsync && (fs = calloc(1, sizeof *fs)) != NULL) {
+        *fs = (struct follower_sync){ .pl = pl, .cb = cb, .arg = arg };
+        rc = brk_plog_append_replica(pl, batches, clock_wall_ms(), follower_written_cb, fs);
+        if (rc < 0)
+            free(fs);
+    } else {
+        rc = brk_plog_append_replica(pl, batches, clock_wall_ms(), cb, arg); /* no memory: the next append syncs */
+    }
     if (rc < 0) {
         if (rc == ERR_CORRUPT || rc == ERR_INVALID)
             log_warn("follower", "leader's batches refused topic=%s partition=%d leader=%d offset=%" PRId64

@@ -279,6 +279,46 @@ START_TEST(test_empty_log_takes_batch_before_start)
 }
 END_TEST
 
+/* samsa.acks.all.fsync: a written append starts its group commit and is
+ * reported at once (the next fetch carries the new log end and polls while
+ * the sync is pending); once it completes, fetches report it durable.
+ * Off: -1, no syncs. */
+static int64_t g_durable_at_cb;
+static bool g_pending_at_cb;
+
+static void durable_cb(void *arg, int rc)
+{
+    *(int *)arg = rc;
+    g_durable_at_cb = brk_plog_durable_offset(g.part.plog);
+    g_pending_at_cb = brk_replica_durable_pending(&g.part);
+}
+
+START_TEST(acks_fsync_append_starts_the_sync)
+{
+    uint8_t lead[512];
+    size_t n = lead_batch(lead, 0, 1, 3);
+    ck_assert_int_eq(append(lead, n), 0);
+    ck_assert_int_eq(brk_replica_durable_offset(&g.part), -1); /* off: nothing reported */
+    ck_assert(!brk_replica_durable_pending(&g.part));
+    ck_assert_uint_eq(brk_plog_sync_count(g.part.plog), 0);
+
+    g.part.acks_all_fsync = true;
+    ck_assert_int_eq(brk_replica_durable_offset(&g.part), 0);
+    n = lead_batch(lead, 3, 1, 2);
+    int cb_rc = 1;
+    g_durable_at_cb = -1;
+    ck_assert_int_eq(brk_replica_follower_append(&g.part, bytes_make(lead, n), durable_cb, &cb_rc), 0);
+    ck_assert_int_ge(uring_submit(g.u), 0);
+    ck_assert_int_eq(uring_drain(g.u), 0);
+    ck_assert_int_eq(cb_rc, 0);
+    ck_assert_int_eq(g_durable_at_cb, 0); /* reported written at once: the sync was queued, not done */
+    ck_assert(g_pending_at_cb);           /* so the next fetch polls */
+    ck_assert_uint_eq(brk_plog_sync_count(g.part.plog), 1);
+    ck_assert_int_eq(brk_replica_durable_offset(&g.part), 5); /* this append and the earlier one */
+    ck_assert(!brk_replica_durable_pending(&g.part));
+}
+END_TEST
+
 int main(void)
 {
     log_set_level(getenv("FOLLOWER_LOG") ? LOG_INFO : LOG_OFF);
@@ -294,6 +334,7 @@ int main(void)
     tcase_add_test(tc, test_truncate_waits_for_appends);
     tcase_add_test(tc, test_reset_to_leader_start);
     tcase_add_test(tc, test_empty_log_takes_batch_before_start);
+    tcase_add_test(tc, acks_fsync_append_starts_the_sync);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

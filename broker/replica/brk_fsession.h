@@ -46,6 +46,7 @@ struct brk_fsession_part {
     int32_t last_fetched_epoch;
     int64_t log_start_offset;
     int32_t partition_max_bytes;
+    int64_t samsa_durable_offset; /* samsa.acks.all.fsync: the follower's last report (-1: none) */
     int64_t sent_hw;         /* BRK_FSESSION_NEVER_SENT until answered */
     int64_t sent_log_start;
 };

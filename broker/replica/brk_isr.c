@@ -81,9 +81,55 @@ static void brk_isr_check(const struct brk_isr *isr)
     ASSERT(!isr->pending || brk_isr_list_has(isr->alter.isr, isr->alter.isr_count, isr->cfg.local_id));
     ASSERT(!isr->settling || isr->pending);
     ASSERT(isr->high_watermark >= 0);
+    ASSERT(isr->durable_high_watermark <= isr->high_watermark);
 }
 
-/* maybeIncrementLeaderHW.  Returns true if the HW moved. */
+/* Does follower r hold the HW (and the durable HW) back? */
+static bool brk_isr_counts(const struct brk_isr *isr, const struct brk_isr_replica *r, int64_t leader_leo,
+                           int64_t now_ns)
+{
+    if (isr->cfg.bug_hw_from_fetchers)
+        return r->last_fetch_ns != BRK_ISR_NEVER && now_ns - r->last_fetch_ns <= isr->cfg.lag_time_max_ns;
+    return brk_isr_in_maximal_isr(isr, r->id) || (brk_isr_caught_up(isr, r, leader_leo, now_ns) && brk_isr_eligible(r));
+}
+
+/* What of r's log is durable as far as this leader knows: its report, up
+ * to the log end its fetch showed (the prefix this leader validated). */
+static int64_t brk_isr_replica_durable(const struct brk_isr *isr, const struct brk_isr_replica *r)
+{
+    if (isr->cfg.bug_durable_from_leo)
+        return r->log_end_offset;
+    return r->durable_offset < r->log_end_offset ? r->durable_offset : r->log_end_offset;
+}
+
+/* The durable HW (acks_fsync only).  Returns true if it moved. */
+static bool brk_isr_advance_durable(struct brk_isr *isr, int64_t leader_leo, int64_t now_ns)
+{
+    if (!isr->cfg.acks_fsync)
+        return false;
+    int64_t d = isr->high_watermark;
+    if (isr->leader_durable_offset < d)
+        d = isr->leader_durable_offset;
+    for (int32_t i = 0; i < isr->replica_count; i++) {
+        const struct brk_isr_replica *r = &isr->replicas[i];
+        int64_t rd = brk_isr_replica_durable(isr, r);
+        if (brk_isr_counts(isr, r, leader_leo, now_ns) && rd < d)
+            d = rd;
+    }
+    if (d <= isr->durable_high_watermark)
+        return false;
+    isr->durable_high_watermark = d;
+    ASSERT(isr->durable_high_watermark <= isr->high_watermark);
+    ASSERT(isr->durable_high_watermark <= isr->leader_durable_offset);
+    if (!isr->cfg.bug_durable_from_leo) /* the re-injected bug must reach the test's checks */
+        for (int32_t i = 0; i < isr->replica_count; i++)
+            if (brk_isr_in_maximal_isr(isr, isr->replicas[i].id))
+                ASSERT(brk_isr_replica_durable(isr, &isr->replicas[i]) >= isr->durable_high_watermark);
+    return true;
+}
+
+/* maybeIncrementLeaderHW.  Returns true if the HW moved (the durable HW
+ * follows; brk_isr_durable_high_watermark tells whether it did). */
 static bool brk_isr_advance_hw(struct brk_isr *isr, int64_t leader_leo, int64_t now_ns)
 {
     /* at most the replication factor, as the controller's ELR (ctrl_plan_min_isr) */
@@ -93,15 +139,10 @@ static bool brk_isr_advance_hw(struct brk_isr *isr, int64_t leader_leo, int64_t 
     int64_t hw = leader_leo;
     for (int32_t i = 0; i < isr->replica_count; i++) {
         const struct brk_isr_replica *r = &isr->replicas[i];
-        bool counts;
-        if (isr->cfg.bug_hw_from_fetchers)
-            counts = r->last_fetch_ns != BRK_ISR_NEVER && now_ns - r->last_fetch_ns <= isr->cfg.lag_time_max_ns;
-        else
-            counts = brk_isr_in_maximal_isr(isr, r->id) ||
-                     (brk_isr_caught_up(isr, r, leader_leo, now_ns) && brk_isr_eligible(r));
-        if (counts && r->log_end_offset < hw)
+        if (brk_isr_counts(isr, r, leader_leo, now_ns) && r->log_end_offset < hw)
             hw = r->log_end_offset;
     }
+    (void)brk_isr_advance_durable(isr, leader_leo, now_ns); /* an ISR change may move it */
     if (hw <= isr->high_watermark)
         return false;
     int64_t old = isr->high_watermark;
@@ -112,6 +153,7 @@ static bool brk_isr_advance_hw(struct brk_isr *isr, int64_t leader_leo, int64_t 
         for (int32_t i = 0; i < isr->replica_count; i++)
             if (brk_isr_in_maximal_isr(isr, isr->replicas[i].id))
                 ASSERT(isr->replicas[i].log_end_offset >= isr->high_watermark);
+    (void)brk_isr_advance_durable(isr, leader_leo, now_ns);
     return true;
 }
 
@@ -124,6 +166,7 @@ static void brk_isr_replica_reset(struct brk_isr_replica *r, int32_t id, bool in
     r->last_fetch_leader_leo = BRK_ISR_OFFSET_UNKNOWN;
     r->last_caught_up_ns = in_isr ? now_ns : BRK_ISR_NEVER; /* resetReplicaState */
     r->fetch_broker_epoch = -1;
+    r->durable_offset = BRK_ISR_OFFSET_UNKNOWN;
     r->broker.broker_epoch = -1;
 }
 
@@ -171,6 +214,8 @@ int brk_isr_init(struct brk_isr *isr, const struct brk_isr_config *cfg, const st
     isr->cfg = *cfg;
     isr->part = *part;
     isr->high_watermark = high_watermark;
+    isr->durable_high_watermark = 0; /* only this leader epoch's reports count */
+    isr->leader_durable_offset = BRK_ISR_OFFSET_UNKNOWN;
     isr->epoch_start_offset = leader_leo;
     brk_isr_replicas_load(isr, part, now_ns);
     brk_isr_advance_hw(isr, leader_leo, now_ns);
@@ -245,6 +290,8 @@ bool brk_isr_alter_next(struct brk_isr *isr, int64_t leader_leo, int64_t now_ns,
         const struct brk_isr_replica *r = &isr->replicas[i];
         if (brk_isr_in_committed(isr, r->id) || !brk_isr_eligible(r) || r->log_end_offset == BRK_ISR_OFFSET_UNKNOWN)
             continue;
+        if (isr->cfg.acks_fsync && brk_isr_replica_durable(isr, r) < isr->durable_high_watermark)
+            continue; /* it must not join while missing acknowledged records on its disk */
         if (r->log_end_offset >= isr->high_watermark && r->log_end_offset >= isr->epoch_start_offset) {
             change = true; /* expand: caught up to the HW within this leader epoch */
             a.isr_broker_epochs[a.isr_count] = r->fetch_broker_epoch;
@@ -311,6 +358,8 @@ bool brk_isr_acked(const struct brk_isr *isr, int64_t required_offset, enum brk_
     *err = BRK_ISR_OK;
     if (isr->high_watermark < required_offset)
         return false;
+    if (isr->cfg.acks_fsync && isr->durable_high_watermark < required_offset)
+        return false;
     if (brk_isr_maximal_count(isr) < isr->cfg.min_insync_replicas)
         *err = BRK_ISR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
     return true;
@@ -319,6 +368,32 @@ bool brk_isr_acked(const struct brk_isr *isr, int64_t required_offset, enum brk_
 int64_t brk_isr_high_watermark(const struct brk_isr *isr)
 {
     return isr->high_watermark;
+}
+
+int64_t brk_isr_durable_high_watermark(const struct brk_isr *isr)
+{
+    return isr->durable_high_watermark;
+}
+
+bool brk_isr_durable(struct brk_isr *isr, int32_t replica_id, int64_t durable_offset, int64_t leader_leo,
+                     int64_t now_ns)
+{
+    struct brk_isr_replica *r = brk_isr_replica_get(isr, replica_id);
+    if (r == NULL)
+        return false;
+    r->durable_offset = durable_offset < 0 ? BRK_ISR_OFFSET_UNKNOWN : durable_offset;
+    bool moved = brk_isr_advance_durable(isr, leader_leo, now_ns);
+    brk_isr_check(isr);
+    return moved;
+}
+
+bool brk_isr_leader_durable(struct brk_isr *isr, int64_t durable_offset, int64_t leader_leo, int64_t now_ns)
+{
+    if (durable_offset > isr->leader_durable_offset)
+        isr->leader_durable_offset = durable_offset;
+    bool moved = brk_isr_advance_durable(isr, leader_leo, now_ns);
+    brk_isr_check(isr);
+    return moved;
 }
 
 bool brk_isr_pending(const struct brk_isr *isr)

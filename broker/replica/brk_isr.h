@@ -9,8 +9,16 @@
  * One struct brk_isr lives while this broker leads the partition in one
  * leader epoch; a new leader epoch is a new brk_isr (brk_isr_apply says
  * when).  Time comes in as now_ns (monotonic), the leader's log end as
- * leader_leo.  (The `samsa.acks.all.fsync` mode's second, durable
- * watermark is designed in broker/README.md, "Replication"; not here yet.)
+ * leader_leo.
+ *
+ * Durable high watermark (samsa.acks.all.fsync, cfg.acks_fsync;
+ * broker/replica/README.md): each follower's durable offset (what its
+ * fetches report as fdatasync'd, counted only up to the log end that fetch
+ * showed), the leader's own (brk_isr_leader_durable); the durable HW is the
+ * minimum of those over the replicas the HW counts (the maximal ISR and the
+ * leader, and a caught-up eligible replica about to join), never above the
+ * HW, and only moves forward.  With acks_fsync, acks=all waits for it and
+ * an expansion also needs the joiner's durable offset at the durable HW.
  *
  * ISR state (one AlterPartition in flight at most):
  *
@@ -85,6 +93,8 @@ struct brk_isr_config {
     bool strict_min_isr;          /* KIP-966: the HW stops while |ISR| < min ISR */
     /* test-only: re-inject a known bug for the simulator's teeth check */
     bool bug_hw_from_fetchers;    /* HW over replicas that fetched lately, not the ISR */
+    bool acks_fsync;              /* samsa.acks.all.fsync: acks=all waits for the durable HW */
+    bool bug_durable_from_leo;    /* test-only: a replica's log end counted as durable */
 };
 
 /* One AlterPartition request (KIP-497 / KIP-903 shape): the ISR with each
@@ -114,6 +124,7 @@ struct brk_isr_replica {
     int64_t last_fetch_leader_leo; /* the leader's end at that fetch */
     int64_t last_caught_up_ns;
     int64_t fetch_broker_epoch;    /* broker epoch its fetches carry (KIP-903); -1 none */
+    int64_t durable_offset;        /* its last reported durable offset; BRK_ISR_OFFSET_UNKNOWN none */
     struct brk_isr_broker broker;  /* the image's view */
 };
 
@@ -121,6 +132,8 @@ struct brk_isr {
     struct brk_isr_config cfg;
     struct brk_isr_partition part;  /* committed */
     int64_t high_watermark;
+    int64_t durable_high_watermark; /* acks_fsync: <= high_watermark, only forward */
+    int64_t leader_durable_offset;  /* the leader's own log, fdatasync'd */
     int64_t epoch_start_offset;     /* leader log end when this epoch began */
     bool pending;
     bool settling;                  /* pending, refused as stale: only metadata settles it */
@@ -227,11 +240,24 @@ enum brk_isr_err brk_isr_produce_check(const struct brk_isr *isr, int16_t acks);
  * required_offset (last offset + 1) be answered?  False: keep waiting.
  * True with *err OK, or NOT_ENOUGH_REPLICAS_AFTER_APPEND when the maximal
  * ISR is now below min ISR (Kafka's checkEnoughReplicasReachOffset).
+ * With cfg.acks_fsync the durable HW must pass it too.
  */
 bool brk_isr_acked(const struct brk_isr *isr, int64_t required_offset, enum brk_isr_err *err);
 
+/*
+ * brk_isr_durable - follower replica_id reported durable_offset (-1: none)
+ * in the fetch brk_isr_fetch just accepted; it counts up to that fetch's
+ * offset.  brk_isr_leader_durable - the leader's own log is fdatasync'd up
+ * to durable_offset.  Both return true when the durable HW moved (wake the
+ * parked acks=all produces).  Unknown ids are ignored.
+ */
+bool brk_isr_durable(struct brk_isr *isr, int32_t replica_id, int64_t durable_offset, int64_t leader_leo,
+                     int64_t now_ns);
+bool brk_isr_leader_durable(struct brk_isr *isr, int64_t durable_offset, int64_t leader_leo, int64_t now_ns);
+
 /* Accessors. */
 int64_t brk_isr_high_watermark(const struct brk_isr *isr);
+int64_t brk_isr_durable_high_watermark(const struct brk_isr *isr);
 /* brk_isr_pending - a proposal is in flight or settling (the HW uses the maximal ISR). */
 bool brk_isr_pending(const struct brk_isr *isr);
 /* brk_isr_awaiting_response - a proposal is in flight and not yet refused:

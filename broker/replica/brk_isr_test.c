@@ -4,7 +4,9 @@
  * shrink after the lag time, expand to the HW within the leader epoch, the
  * maximal ISR while a change is pending, fenced / shutting-down / stale
  * broker epochs never proposed, min.insync.replicas before and after
- * append, KIP-966's strict mode, and applying committed partition states.
+ * append, KIP-966's strict mode, applying committed partition states, and
+ * samsa.acks.all.fsync's durable high watermark (with a re-injected bug
+ * that counts a replica's log end as durable, which the check catches).
  * The randomized counterpart is the replication model in test/sim.
  */
 #include <check.h>
@@ -266,6 +268,139 @@ START_TEST(init_validates)
 }
 END_TEST
 
+/* ---- samsa.acks.all.fsync: the durable high watermark ---- */
+
+static void start_fsync(int32_t isr_count, int64_t leo, int64_t hw, bool bug)
+{
+    struct brk_isr_config cfg = { .local_id = 1, .lag_time_max_ns = LAG, .min_insync_replicas = 1,
+                                  .acks_fsync = true, .bug_durable_from_leo = bug };
+    struct brk_isr_partition p = part3(isr_count);
+    ck_assert_int_eq(brk_isr_init(&isr, &cfg, &p, leo, hw, 0), 0);
+    for (int32_t id = 1; id <= 3; id++) {
+        struct brk_isr_broker b = { .broker_epoch = 100 + id };
+        brk_isr_broker_set(&isr, id, &b);
+    }
+}
+
+START_TEST(durable_hw_waits_for_every_sync)
+{
+    start_fsync(3, 10, 10, false);
+    enum brk_isr_err err;
+    brk_isr_leader_advance(&isr, 12, 1 * MS); /* an acks=all batch [10, 12) */
+    fetch(2, 12, 12, 2 * MS);
+    fetch(3, 12, 12, 2 * MS);
+    ck_assert_int_eq(brk_isr_high_watermark(&isr), 12); /* consumers may read it */
+    ck_assert(!brk_isr_acked(&isr, 12, &err));           /* nobody has synced it */
+    ck_assert(!brk_isr_leader_durable(&isr, 12, 12, 3 * MS));
+    ck_assert(!brk_isr_durable(&isr, 2, 12, 12, 3 * MS));
+    ck_assert(!brk_isr_acked(&isr, 12, &err)); /* 3 has not */
+    ck_assert(brk_isr_durable(&isr, 3, 11, 12, 4 * MS));
+    ck_assert_int_eq(brk_isr_durable_high_watermark(&isr), 11);
+    ck_assert(!brk_isr_acked(&isr, 12, &err));
+    ck_assert(brk_isr_acked(&isr, 11, &err));
+    ck_assert(brk_isr_durable(&isr, 3, 12, 12, 5 * MS));
+    ck_assert(brk_isr_acked(&isr, 12, &err));
+    ck_assert_int_eq(err, BRK_ISR_OK);
+    /* never back; a report past the fetched log end counts only to it */
+    ck_assert(!brk_isr_durable(&isr, 3, 5, 12, 6 * MS));
+    ck_assert_int_eq(brk_isr_durable_high_watermark(&isr), 12);
+    brk_isr_leader_advance(&isr, 14, 7 * MS);
+    ck_assert(!brk_isr_leader_durable(&isr, 14, 14, 7 * MS));
+    ck_assert(!brk_isr_durable(&isr, 2, 14, 14, 7 * MS)); /* its fetch showed 12 only */
+    ck_assert_int_eq(brk_isr_durable_high_watermark(&isr), 12);
+    /* a shrink that drops the unsynced member lets it move */
+    fetch(2, 14, 14, 8 * MS);
+    ck_assert(!brk_isr_durable(&isr, 2, 14, 14, 8 * MS)); /* 3 has not fetched 14 */
+    struct brk_isr_partition p = part3(2);
+    p.partition_epoch = 11;
+    ck_assert_int_eq(brk_isr_apply(&isr, &p, 14, 500 * MS), BRK_ISR_APPLIED);
+    ck_assert_int_eq(brk_isr_durable_high_watermark(&isr), 14);
+}
+END_TEST
+
+START_TEST(durable_off_acks_on_the_hw)
+{
+    start(3, 1, false, 10, 10);
+    enum brk_isr_err err;
+    brk_isr_leader_advance(&isr, 12, 1 * MS);
+    fetch(2, 12, 12, 2 * MS);
+    fetch(3, 12, 12, 2 * MS);
+    ck_assert(brk_isr_acked(&isr, 12, &err)); /* Kafka's rule: page cache everywhere */
+    ck_assert(!brk_isr_durable(&isr, 2, 12, 12, 3 * MS));
+    ck_assert_int_eq(brk_isr_durable_high_watermark(&isr), 0);
+}
+END_TEST
+
+START_TEST(durable_expand_needs_the_joiners_sync)
+{
+    struct brk_isr_alter a;
+    /* with the durable HW at 12 and 3 synced only to 11, it may not join */
+    struct brk_isr copy;
+    start_fsync(2, 10, 10, false);
+    brk_isr_leader_advance(&isr, 12, 1 * MS);
+    brk_isr_leader_durable(&isr, 12, 12, 1 * MS);
+    fetch(2, 12, 12, 2 * MS);
+    brk_isr_durable(&isr, 2, 12, 12, 2 * MS);
+    ck_assert_int_eq(brk_isr_durable_high_watermark(&isr), 12);
+    fetch(3, 12, 12, 3 * MS);
+    brk_isr_durable(&isr, 3, 11, 12, 3 * MS);
+    ck_assert_int_eq(brk_isr_durable_high_watermark(&isr), 12); /* never back */
+    copy = isr;
+    ck_assert(!brk_isr_alter_next(&copy, 12, 4 * MS, &a));
+    brk_isr_durable(&isr, 3, 12, 12, 5 * MS);
+    ck_assert(brk_isr_alter_next(&isr, 12, 5 * MS, &a));
+    ck_assert_int_eq(a.isr_count, 3);
+}
+END_TEST
+
+/*
+ * The rule's check, as a small model: each replica has a log end and, apart
+ * from it, what an fdatasync made durable (the truth; power loss keeps only
+ * that).  Followers append at once and sync later; the leader hears the
+ * durable offsets they report.  Returns true when an acknowledged offset
+ * was not durable on every ISR member at the moment of the ack: a
+ * whole-cluster power loss would lose it.
+ */
+static bool durable_model_loses_acked(bool bug)
+{
+    start_fsync(3, 0, 0, bug);
+    int64_t synced[4] = { 0, 0, 0, 0 };
+    int64_t leo = 0;
+    bool lost = false;
+    for (int64_t step = 1; step <= 60; step++) {
+        int64_t t = step * MS;
+        leo += 1 + step % 3;
+        brk_isr_leader_advance(&isr, leo, t);
+        if (step % 2 == 0) {
+            synced[1] = leo;
+            brk_isr_leader_durable(&isr, synced[1], leo, t);
+        }
+        for (int32_t id = 2; id <= 3; id++) {
+            fetch(id, leo, leo, t); /* appended at once */
+            if ((step + id) % 4 == 0)
+                synced[id] = leo; /* its sync completes now and then */
+            brk_isr_durable(&isr, id, synced[id], leo, t);
+        }
+        for (int64_t off = leo; off > 0; off--) {
+            enum brk_isr_err err;
+            if (!brk_isr_acked(&isr, off, &err))
+                continue;
+            for (int32_t id = 1; id <= 3; id++)
+                if (synced[id] < off)
+                    lost = true;
+            break;
+        }
+    }
+    return lost;
+}
+
+START_TEST(durable_rule_checked_and_bug_caught)
+{
+    ck_assert(!durable_model_loses_acked(false));
+    ck_assert(durable_model_loses_acked(true)); /* counting a log end as durable is caught */
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("brk_isr");
@@ -281,6 +416,10 @@ static Suite *suite(void)
     tcase_add_test(t, strict_min_isr_stops_the_hw);
     tcase_add_test(t, apply_rules);
     tcase_add_test(t, init_validates);
+    tcase_add_test(t, durable_hw_waits_for_every_sync);
+    tcase_add_test(t, durable_off_acks_on_the_hw);
+    tcase_add_test(t, durable_expand_needs_the_joiners_sync);
+    tcase_add_test(t, durable_rule_checked_and_bug_caught);
     suite_add_tcase(s, t);
     return s;
 }

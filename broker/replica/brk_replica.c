@@ -147,6 +147,8 @@ static void hw_notify_cb(evutil_socket_t fd, short what, void *arg)
     free(batch);
 }
 
+static void replica_wake_queue(struct brk_part *part);
+
 /* The waiters hear an HW move from the loop, never from inside the call
  * that moved it: the mover may be a handler in the middle of its own work
  * (a follower's fetch moves the HW while its response is being built in
@@ -161,6 +163,12 @@ void brk_replica_set_high_watermark(struct brk_part *part, int64_t hw)
     if (hw <= part->high_watermark)
         return;
     part->high_watermark = hw;
+    replica_wake_queue(part);
+}
+
+/* The waiters hear BRK_PART_HW from the loop's next turn (once per turn). */
+static void replica_wake_queue(struct brk_part *part)
+{
     struct brk_replica *r = part->replica;
     if (!r || r->hw_notify_queued)
         return;
@@ -249,6 +257,60 @@ static void epochs_load(struct brk_part *part, struct brk_replica *r)
         brk_replica_epochs_changed(part);
 }
 
+/* ---- leader: the HW and, with samsa.acks.all.fsync, the durable HW ---- */
+
+/* After any brk_isr call: publish the HW; wake the acks=all waiters when
+ * the durable HW moved (it never moves without acks_fsync). */
+static void leader_hw_sync(struct brk_replica *r)
+{
+    brk_replica_set_high_watermark(r->part, brk_isr_high_watermark(r->isr));
+    int64_t d = brk_isr_durable_high_watermark(r->isr);
+    if (d > r->durable_hw_told) {
+        r->durable_hw_told = d;
+        replica_wake_queue(r->part);
+    }
+}
+
+static void leader_sync_request(struct brk_replica *r);
+
+/* The leader's own log is durable up to durable_offset (or its sync failed:
+ * the log is offline, and the waiters hear it to answer at once). */
+static void leader_sync_cb(void *arg, int rc, int64_t durable_offset)
+{
+    struct brk_replica *r = arg;
+    if (r->role != BRK_REPLICA_LEADER)
+        return;
+    if (rc < 0) {
+        replica_wake_queue(r->part);
+        return;
+    }
+    int64_t leo = brk_plog_end_offset(r->part->plog);
+    if (brk_isr_leader_durable(r->isr, durable_offset, leo, now_ns()))
+        leader_hw_sync(r);
+    if (leo > durable_offset)
+        leader_sync_request(r); /* appends that came meanwhile: the next group commit */
+}
+
+static void leader_sync_request(struct brk_replica *r)
+{
+    if (!r->part->acks_all_fsync || r->role != BRK_REPLICA_LEADER || r->dsync.queued)
+        return;
+    int rc = brk_plog_sync(r->part->plog, &r->dsync, leader_sync_cb, r);
+    if (rc == 1) /* durable already: the end, so the callback asks for nothing more */
+        leader_sync_cb(r, 0, brk_plog_durable_offset(r->part->plog));
+    else if (rc < 0)
+        replica_wake_queue(r->part); /* offline: parked acks=all answer now */
+}
+
+void brk_replica_leader_fetch_durable(struct brk_part *part, int32_t replica_id, int64_t durable_offset)
+{
+    struct brk_replica *r = part->replica;
+    if (!r || r->role != BRK_REPLICA_LEADER || !part->acks_all_fsync)
+        return;
+    if (brk_isr_durable(r->isr, replica_id, durable_offset, brk_plog_end_offset(part->plog), now_ns()))
+        leader_hw_sync(r);
+}
+
 /* ---- roles ---- */
 
 static void isr_part_from(const struct ctrl_partition *cp, struct brk_isr_partition *out)
@@ -278,6 +340,7 @@ static void isr_brokers_from_image(struct brk_replica *r)
 static void leave_role(struct brk_replica *r)
 {
     if (r->role == BRK_REPLICA_LEADER) {
+        brk_plog_sync_cancel(r->part->plog, &r->dsync);
         free(r->isr);
         r->isr = NULL;
         r->alter_in_flight = false;
@@ -306,6 +369,7 @@ static void become_leader(struct brk_replica *r, const struct ctrl_partition *cp
         .min_insync_replicas = part->min_insync_replicas,
         /* KIP-966: the controller's ELR is sound only if the HW stops below min ISR */
         .strict_min_isr = ctx->node->eligible_leader_replicas_enable != 0,
+        .acks_fsync = part->acks_all_fsync,
     };
     struct brk_isr_partition ip;
     isr_part_from(cp, &ip);
@@ -329,7 +393,9 @@ static void become_leader(struct brk_replica *r, const struct ctrl_partition *cp
     log_info("replica", "leading topic=%s partition=%d leader_epoch=%d log_end=%lld high_watermark=%lld isr_count=%d",
              part->topic, part->partition, cp->leader_epoch, (long long)leo, (long long)hw, cp->isr_count);
     /* init may move the HW already (an ISR of one commits at once) */
-    brk_replica_set_high_watermark(part, brk_isr_high_watermark(r->isr));
+    r->durable_hw_told = brk_isr_durable_high_watermark(r->isr);
+    leader_hw_sync(r);
+    leader_sync_request(r); /* acks_fsync: what this log holds becomes durable, then counts */
 }
 
 static void take_state(struct brk_replica *r, const struct ctrl_partition *cp)
@@ -343,7 +409,7 @@ static void take_state(struct brk_replica *r, const struct ctrl_partition *cp)
         int64_t leo = brk_plog_end_offset(r->part->plog);
         if (brk_isr_apply(r->isr, &ip, leo, now_ns()) == BRK_ISR_APPLIED) {
             isr_brokers_from_image(r);
-            brk_replica_set_high_watermark(r->part, brk_isr_high_watermark(r->isr));
+            leader_hw_sync(r);
             return;
         }
         log_warn("replica", "leaving leadership on a committed state without us topic=%s partition=%d",
@@ -358,6 +424,7 @@ static void take_state(struct brk_replica *r, const struct ctrl_partition *cp)
         become_leader(r, cp);
     } else if (cp->leader >= 0) {
         r->role = BRK_REPLICA_FOLLOWER;
+        brk_replica_follower_sync(r->part);
         if (r->ctx->replicas->follower.follow)
             r->ctx->replicas->follower.follow(r->ctx->replicas->follower.arg, r->part);
         log_info("replica", "following topic=%s partition=%d leader=%d leader_epoch=%d", r->part->topic,
@@ -410,7 +477,8 @@ void brk_replica_on_advance(struct brk_part *part, int64_t end_offset)
     if (!r || r->role != BRK_REPLICA_LEADER)
         return;
     if (brk_isr_leader_advance(r->isr, end_offset, now_ns()))
-        brk_replica_set_high_watermark(part, brk_isr_high_watermark(r->isr));
+        leader_hw_sync(r);
+    leader_sync_request(r);
 }
 
 void brk_replica_detach(struct brk_part *part)
@@ -499,7 +567,7 @@ static void alter_done_cb(void *arg, const struct ctrl_alter_partition_reply *re
         memcpy(ip.isr, rep->isr, sizeof ip.isr);
         int64_t leo = brk_plog_end_offset(part->plog);
         if (brk_isr_apply(r->isr, &ip, leo, now_ns()) == BRK_ISR_APPLIED)
-            brk_replica_set_high_watermark(part, brk_isr_high_watermark(r->isr));
+            leader_hw_sync(r);
         return;
     }
     /* INELIGIBLE_REPLICA, INVALID_REQUEST, OPERATION_NOT_ATTEMPTED: nothing applied */
@@ -613,8 +681,8 @@ void brk_replica_leader_fetch(struct brk_part *part, int32_t replica_id, int64_t
         out->error_code = BRK_REPLICA_KERR_NOT_LEADER_OR_FOLLOWER;
         return;
     }
-    if (hw_changed)
-        brk_replica_set_high_watermark(part, brk_isr_high_watermark(r->isr));
+    (void)hw_changed; /* the durable HW may move without it (an ISR change) */
+    leader_hw_sync(r);
 }
 
 int16_t brk_replica_produce_check(const struct brk_part *part, int16_t acks)
@@ -635,8 +703,13 @@ bool brk_replica_acked(const struct brk_part *part, int32_t leader_epoch, int64_
         return true;
     }
     enum brk_isr_err e = BRK_ISR_OK;
-    if (!brk_isr_acked(r->isr, required_offset, &e))
+    if (!brk_isr_acked(r->isr, required_offset, &e)) {
+        if (part->acks_all_fsync && brk_plog_offline_err(part->plog) != 0) {
+            *error_code = BRK_REPLICA_KERR_KAFKA_STORAGE_ERROR; /* our own sync failed: never durable here */
+            return true;
+        }
         return false;
+    }
     *error_code = (int16_t)e;
     return true;
 }

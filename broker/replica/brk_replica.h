@@ -52,6 +52,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "broker/log/brk_plog.h"
 #include "broker/replica/brk_epoch_cache.h"
 #include "broker/replica/brk_isr.h"
 #include "common/buf.h"
@@ -71,6 +72,7 @@ enum {
     BRK_REPLICA_KERR_NOT_LEADER_OR_FOLLOWER = 6,
     BRK_REPLICA_KERR_NOT_ENOUGH_REPLICAS = 19,
     BRK_REPLICA_KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND = 20,
+    BRK_REPLICA_KERR_KAFKA_STORAGE_ERROR = 56,
     BRK_REPLICA_KERR_FENCED_LEADER_EPOCH = 74,
     BRK_REPLICA_KERR_UNKNOWN_LEADER_EPOCH = 75,
 };
@@ -92,6 +94,8 @@ struct brk_replica {
     /* leader */
     struct brk_isr *isr;            /* non-NULL while LEADER */
     bool alter_in_flight;           /* an AlterPartition copy is at the controller */
+    struct brk_plog_sync_req dsync; /* samsa.acks.all.fsync: the leader's group-commit request */
+    int64_t durable_hw_told;        /* the durable HW the waiters last heard */
     /* follower (brk_follower.c / brk_fetcher.c own these) */
     struct brk_fetcher_part *fetch; /* the fetch session's entry, NULL when not fetching */
     bool truncating;                /* waiting for in-flight appends before a truncation */
@@ -175,6 +179,11 @@ struct brk_replica_fetch_result {
 void brk_replica_leader_fetch(struct brk_part *part, int32_t replica_id, int64_t replica_epoch,
                               int32_t current_leader_epoch, int64_t fetch_offset, int32_t last_fetched_epoch,
                               struct brk_replica_fetch_result *out);
+/* brk_replica_leader_fetch_durable - samsa.acks.all.fsync: the durable
+ * offset (-1: none) a follower reported in the fetch that
+ * brk_replica_leader_fetch just accepted (NONE, not diverging); wakes the
+ * parked acks=all produces when the durable HW moves. */
+void brk_replica_leader_fetch_durable(struct brk_part *part, int32_t replica_id, int64_t durable_offset);
 /* brk_replica_check_leader_epoch - a client request's current_leader_epoch
  * (-1: not sent) against ours: 0 (KERR_NONE), FENCED_LEADER_EPOCH or
  * UNKNOWN_LEADER_EPOCH. */
@@ -198,10 +207,25 @@ void brk_replica_end_offset_for(const struct brk_part *part, int32_t requested_e
 /* brk_replica_fetch_position - what the next fetch asks for: the log end
  * (every append completed) and the latest epoch in the cache. */
 void brk_replica_fetch_position(const struct brk_part *part, int64_t *fetch_offset, int32_t *last_fetched_epoch);
+/* brk_replica_durable_offset - what the next fetch reports as durable
+ * (samsa_durable_offset): the log's group-commit durable offset, or -1
+ * when samsa.acks.all.fsync is off for the partition. */
+int64_t brk_replica_durable_offset(const struct brk_part *part);
+/* brk_replica_durable_pending - samsa.acks.all.fsync: part of the log is not
+ * yet durable (a sync is pending or due) and the log is online: the fetch
+ * session then polls (BRK_REPLICA_SYNC_POLL_MS) instead of long-polling, so
+ * the sync's completion is reported promptly. */
+bool brk_replica_durable_pending(const struct brk_part *part);
+#define BRK_REPLICA_SYNC_POLL_MS 10
+/* brk_replica_follower_sync - samsa.acks.all.fsync: make what the log holds
+ * durable now (on becoming a follower: a restarted replica reports its
+ * whole log, not only what it appends from now on). */
+void brk_replica_follower_sync(struct brk_part *part);
 /* brk_replica_follower_append - append the leader's batches as they are
  * (offsets, epochs, CRCs kept; the first base offset must equal the log's
  * next offset), assign each new epoch in the cache, and call cb(arg, rc)
- * once written.  ERR_CORRUPT for a batch that fails validation (logged;
+ * once written (with samsa.acks.all.fsync, the group commit starts then:
+ * a later fetch reports them durable).  ERR_CORRUPT for a batch that fails validation (logged;
  * the fetch is retried), ERR_INVALID for an offset gap. */
 typedef void (*brk_replica_append_cb)(void *arg, int rc);
 MUST_CHECK int brk_replica_follower_append(struct brk_part *part, struct bytes batches, brk_replica_append_cb cb,

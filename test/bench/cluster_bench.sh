@@ -7,6 +7,8 @@
 #
 # Per repetition (1 KiB records, BENCH_CLUSTER_PARTITIONS partitions, 3):
 #   cluster-rf3-all   produce, RF=3 acks=all      MB/s and cluster CPU s/GB
+#   cluster-rf3-all-fsync  produce, RF=3 acks=all with samsa.acks.all.fsync=true on the
+#                     topics (every ISR member fdatasyncs before the ack)   MB/s
 #   cluster-rf3-1     produce, RF=3 acks=1        MB/s
 #   cluster-rf1       produce, RF=1 acks=1        cluster CPU s/GB (the overhead baseline; one
 #                     copy, so acks=1 is acks=all, which min.insync.replicas=2 refuses)
@@ -182,6 +184,8 @@ for i in $(seq "$REPS"); do
     C=(--bootstrap "$boot" --broker-pid "$pids")
     run cluster-rf3-all produce "${C[@]}" --acks all --replication-factor 3 --only produce --produce-size 1024
     run mock-1copy produce --mock --acks all --only produce --produce-size 1024
+    run cluster-rf3-all-fsync produce "${C[@]}" --acks all --replication-factor 3 --only produce --produce-size 1024 \
+        --topic-config samsa.acks.all.fsync=true
     run cluster-rf3-1 produce "${C[@]}" --acks 1 --replication-factor 3 --only produce --produce-size 1024
     run cluster-rf1 produce "${C[@]}" --acks 1 --replication-factor 1 --only produce --produce-size 1024
     run cluster-rf3-all e2e "${C[@]}" --acks all --replication-factor 3 --only e2e

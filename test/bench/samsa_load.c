@@ -11,6 +11,7 @@
  *              [--small-count N] [--large-count N] [--phase-max-s S]
  *              [--lat-rate MSGS_PER_S] [--lat-seconds S] [--lat-size BYTES]
  *              [--acks 1|all (1)] [--replication-factor N (1)] [--produce-size 100|1024]
+ *              [--topic-config KEY=VALUE (the topics it creates; e.g. samsa.acks.all.fsync=true)]
  *              [--e2e-mbps MB_PER_S (10)] [--e2e-seconds S (10)] [--e2e-size BYTES (1024)]
  *              [--e2e-fetch-wait-ms MS (100)]
  *              [--only produce|consume|latency|e2e]   (one phase; e2e runs only when asked)
@@ -101,6 +102,7 @@ struct load_opts {
     int broker_pid_count;
     const char *acks;
     int replication_factor;
+    const char *topic_config; /* KEY=VALUE for the topics created, or NULL */
     int produce_size; /* 0: both sizes */
     double e2e_mbps;
     double e2e_seconds;
@@ -327,6 +329,16 @@ static int load_topic_admin(struct load_ctx *c, const char *topic, int partition
     rd_kafka_DeleteTopic_t *dt = NULL;
     if (partitions > 0) {
         nt = rd_kafka_NewTopic_new(topic, partitions, c->o.replication_factor, err, sizeof err);
+        if (nt && c->o.topic_config) {
+            char kv[256];
+            snprintf(kv, sizeof kv, "%s", c->o.topic_config);
+            char *eq = strchr(kv, '=');
+            if (eq) {
+                *eq = '\0';
+                if (rd_kafka_NewTopic_set_config(nt, kv, eq + 1) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                    fprintf(stderr, "samsa_load: topic config %s not set\n", c->o.topic_config);
+            }
+        }
         rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
     } else {
         dt = rd_kafka_DeleteTopic_new(topic);
@@ -873,6 +885,7 @@ static void load_usage(FILE *f)
     fprintf(f, "usage: samsa_load (--bootstrap HOST:PORT [--broker-pid PID[,PID...]] | --mock) [--label NAME]\n"
                "       [--reps N] [--first-rep N] [--partitions N] [--consume-partitions N] [--backlog-bytes N] [--small-count N] [--large-count N] [--phase-max-s S]\n"
                "       [--lat-rate MSGS_PER_S] [--lat-seconds S] [--lat-size BYTES] [--acks 1|all] [--replication-factor N]\n"
+               "       [--topic-config KEY=VALUE]\n"
                "       [--produce-size 100|1024] [--e2e-mbps MB_PER_S] [--e2e-seconds S] [--e2e-size BYTES] [--e2e-fetch-wait-ms MS]\n"
                "       [--only produce|consume|latency|e2e]\n");
 }
@@ -910,6 +923,11 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
             o->acks = v;
         else if (strcmp(a, "--replication-factor") == 0)
             o->replication_factor = (int)strtol(v, NULL, 10);
+        else if (strcmp(a, "--topic-config") == 0) {
+            if (strchr(v, '=') == NULL)
+                return -EINVAL;
+            o->topic_config = v;
+        }
         else if (strcmp(a, "--produce-size") == 0)
             o->produce_size = (int)strtol(v, NULL, 10);
         else if (strcmp(a, "--e2e-mbps") == 0)
