@@ -280,6 +280,32 @@ static int install_snapshot(struct ctrl *c, const struct raft_ready *rd)
     return 0;
 }
 
+/*
+ * A snapshot install that a crash interrupted (the snapshot written, the
+ * log it replaces not yet truncated) leaves entries behind the snapshot
+ * that are older than it: a log whose last epoch is below the snapshot's
+ * cannot continue it.  Kafka's rule (truncateToLatestSnapshot): drop that
+ * log, the leader sends what follows.  Left in place, the stale entry made
+ * every fetch diverge below this node's HW, which it refuses, so it never
+ * caught up (simulator seed 26300: a quorum of two that could not fence).
+ */
+static int log_drop_older_than_snapshot(struct ctrl *c, uint64_t snap_epoch)
+{
+    int64_t start = CTRL_ST0(c, log_start_offset), end = CTRL_ST0(c, log_end_offset);
+    if (end <= start)
+        return 0;
+    int32_t last_epoch = 0;
+    int rc = CTRL_ST(c, log_read, end - 1, &c->scratch, &last_epoch);
+    if (rc < 0)
+        return rc;
+    if (last_epoch < 0 || (uint64_t)last_epoch >= snap_epoch)
+        return 0;
+    log_warn("ctrl", "metadata log offsets [%lld,%lld) end in epoch %d, older than the snapshot's epoch %llu (an "
+             "install cut short by a stop); dropping them, the leader sends what follows",
+             (long long)start, (long long)end, last_epoch, (unsigned long long)snap_epoch);
+    return CTRL_ST(c, log_truncate, start);
+}
+
 /* Encode one Raft message and send it (a FETCH_SNAPSHOT_RESP gets the
  * snapshot's bytes from its file). */
 static void send_msg(struct ctrl *c, const struct raft_msg *m)
@@ -620,6 +646,8 @@ int ctrl_create_env(const struct ctrl_config *cfg, const struct ctrl_env *env, c
         c->applied_epoch = se;
         if (CTRL_ST0(c, log_start_offset) < (int64_t)si && CTRL_ST0(c, log_end_offset) > 0 &&
             (rc = CTRL_ST(c, log_cut_prefix, (int64_t)si)) < 0)
+            goto fail;
+        if ((rc = log_drop_older_than_snapshot(c, se)) < 0)
             goto fail;
         log_info("ctrl", "loaded metadata snapshot index=%llu epoch=%llu topics=%d", (unsigned long long)si,
                  (unsigned long long)se, ctrl_image_topic_count(c->img));
