@@ -1,20 +1,20 @@
 /*
- * config.c - Kafka-compatible configuration: loading (file, YAML, cp-kafka
- * environment, overrides), precedence, validation and the typed struct
- * config_node.  The key tables are in config_keys.c; the text syntaxes that
- * need no key knowledge (Java properties, env names) in config_syntax.c.
+ * config.c - the generic typed settings store behind Kafka-compatible
+ * configuration: loading (file, YAML, cp-kafka environment, overrides),
+ * precedence by source rank, checking each value against its key's type,
+ * range and allowed values, the dynamic layers (KIP-226) and their
+ * synonyms, the DescribeConfigs rows of broker keys, and finalize, which
+ * derives the typed struct config_node.
  *
- * Invariants:
- *   - values[i] belongs to config_keys_broker[i]; NULL means "not set by
- *     any source" and the table default applies.
- *   - ranks[i] is the source of values[i]; a set from a lower rank is
- *     dropped, so the load order never changes the outcome.
- *   - Every problem found is one line in cfg->errors; finalize returns
- *     ERR_CONFIG when there is at least one.
+ * Beside it: the broker key table (config_keys.c); the text syntaxes that
+ * need no key knowledge (config_syntax.c); what every role needs to find
+ * itself and its peers - process.roles, node.id, listeners, the controller
+ * quorum, log dirs (config_roles.c).  Topic-config knowledge lives above
+ * common/: the topic key table and its validation in
+ * controller/ctrl_topic_config.c, topic defaults from the broker's config
+ * in broker/brk_config.c.
  *
- *   - dyn[0][i] / dyn[1][i] are the dynamic default and dynamic broker
- *     layers of config_keys_broker[i] (NULL: unset); eff() reads broker,
- *     default, static, table default in that order.
+ * Invariants: see struct config in config_int.h.
  *
  * Not here: host name resolution, log dir checks.  Allocation happens only
  * while loading (boot code) and when a dynamic value is set (rare).
@@ -38,18 +38,6 @@
 #include "config_int.h"
 #include "log.h"
 
-struct config {
-    char *values[CONFIG_KEYS_BROKER_COUNT];
-    enum config_source ranks[CONFIG_KEYS_BROKER_COUNT];
-    char *origins[CONFIG_KEYS_BROKER_COUNT];
-    char *dyn[2][CONFIG_KEYS_BROKER_COUNT]; /* [0] dynamic default, [1] dynamic broker */
-    struct config_node node;
-    char cluster_id_origin[CONFIG_ORIGIN_BYTES_MAX];
-    struct buf errors;   /* NUL-terminated text */
-    struct buf warnings; /* NUL-terminated text */
-    int finalized;
-};
-
 /* ---- small helpers ------------------------------------------------------ */
 
 /* Append one line to a NUL-terminated text buf.  When the buf is full the
@@ -67,7 +55,7 @@ static void msgs_add(struct buf *b, const char *line)
 }
 
 __attribute__((format(printf, 2, 3)))
-static void cfg_error(struct config *cfg, const char *fmt, ...)
+void config_error(struct config *cfg, const char *fmt, ...)
 {
     char line[1024];
     int n = snprintf(line, sizeof line, "config error: ");
@@ -79,7 +67,7 @@ static void cfg_error(struct config *cfg, const char *fmt, ...)
 }
 
 __attribute__((format(printf, 2, 3)))
-static void cfg_warn(struct config *cfg, const char *fmt, ...)
+void config_warn(struct config *cfg, const char *fmt, ...)
 {
     char line[1024];
     va_list ap;
@@ -122,15 +110,15 @@ static const char *eff_at(const struct config *cfg, int i)
     return cfg->values[i] ? cfg->values[i] : config_keys_broker[i].default_value;
 }
 
-static const char *eff(const struct config *cfg, const char *name) { return eff_at(cfg, broker_index(name)); }
+const char *config_eff(const struct config *cfg, const char *name) { return eff_at(cfg, broker_index(name)); }
 
-static int is_set(const struct config *cfg, const char *name)
+int config_is_set(const struct config *cfg, const char *name)
 {
     return cfg->values[broker_index(name)] != NULL;
 }
 
 /* Copy s[0..n) trimmed into out; ERR_LIMIT if it does not fit. */
-static int copy_trim(char *out, size_t out_size, const char *s, size_t n)
+int config_copy_trim(char *out, size_t out_size, const char *s, size_t n)
 {
     while (n > 0 && isspace((unsigned char)*s)) {
         s++;
@@ -150,7 +138,7 @@ static int copy_trim(char *out, size_t out_size, const char *s, size_t n)
  * trimmed entry into item.  Returns 1 with an item, 0 at the end, ERR_LIMIT
  * when an entry does not fit.
  */
-static int list_next(const char *list, size_t *pos, char *item, size_t item_size)
+int config_list_next(const char *list, size_t *pos, char *item, size_t item_size)
 {
     if (!list)
         return 0;
@@ -159,7 +147,7 @@ static int list_next(const char *list, size_t *pos, char *item, size_t item_size
         const char *comma = strchr(start, ',');
         size_t n = comma ? (size_t)(comma - start) : strlen(start);
         *pos += n + (comma ? 1 : 0);
-        int rc = copy_trim(item, item_size, start, n);
+        int rc = config_copy_trim(item, item_size, start, n);
         if (rc < 0)
             return rc;
         if (item[0] != '\0')
@@ -168,10 +156,10 @@ static int list_next(const char *list, size_t *pos, char *item, size_t item_size
     return 0;
 }
 
-static int parse_int64(const char *s, int64_t *out)
+int config_parse_int64(const char *s, int64_t *out)
 {
     char tmp[64];
-    if (!s || copy_trim(tmp, sizeof tmp, s, strlen(s)) < 0 || tmp[0] == '\0')
+    if (!s || config_copy_trim(tmp, sizeof tmp, s, strlen(s)) < 0 || tmp[0] == '\0')
         return ERR_CONFIG;
     errno = 0;
     char *end = NULL;
@@ -185,7 +173,7 @@ static int parse_int64(const char *s, int64_t *out)
 static int parse_bool(const char *s, int *out)
 {
     char tmp[16];
-    if (!s || copy_trim(tmp, sizeof tmp, s, strlen(s)) < 0)
+    if (!s || config_copy_trim(tmp, sizeof tmp, s, strlen(s)) < 0)
         return ERR_CONFIG;
     if (strcasecmp(tmp, "true") == 0)
         *out = 1;
@@ -199,7 +187,7 @@ static int parse_bool(const char *s, int *out)
 static int parse_double(const char *s, double *out)
 {
     char tmp[64];
-    if (!s || copy_trim(tmp, sizeof tmp, s, strlen(s)) < 0 || tmp[0] == '\0')
+    if (!s || config_copy_trim(tmp, sizeof tmp, s, strlen(s)) < 0 || tmp[0] == '\0')
         return ERR_CONFIG;
     errno = 0;
     char *end = NULL;
@@ -214,7 +202,7 @@ static int valid_has(const char *valid, const char *item)
 {
     char v[64];
     size_t pos = 0;
-    while (list_next(valid, &pos, v, sizeof v) > 0)
+    while (config_list_next(valid, &pos, v, sizeof v) > 0)
         if (strcasecmp(v, item) == 0)
             return 1;
     return 0;
@@ -225,7 +213,7 @@ static int valid_has(const char *valid, const char *item)
  * failure writes "<problem>; <fix>" into why and returns ERR_CONFIG.  A null
  * value is always acceptable (the key is simply unset).
  */
-static int value_check(const struct config_key *k, const char *value, char *why, size_t why_size)
+int config_value_check(const struct config_key *k, const char *value, char *why, size_t why_size)
 {
     if (!value)
         return 0;
@@ -235,7 +223,7 @@ static int value_check(const struct config_key *k, const char *value, char *why,
     switch (k->type) {
     case CONFIG_INT:
     case CONFIG_LONG:
-        if (parse_int64(value, &v) < 0 ||
+        if (config_parse_int64(value, &v) < 0 ||
             (k->type == CONFIG_INT && (v < INT32_MIN || v > INT32_MAX))) {
             snprintf(why, why_size, "is not a valid %s; use a whole number%s",
                      k->type == CONFIG_INT ? "32-bit integer" : "64-bit integer",
@@ -277,7 +265,7 @@ static int value_check(const struct config_key *k, const char *value, char *why,
         char item[128];
         size_t pos = 0;
         int rc;
-        while ((rc = list_next(k->type == CONFIG_LIST ? value : NULL, &pos, item, sizeof item)) > 0) {
+        while ((rc = config_list_next(k->type == CONFIG_LIST ? value : NULL, &pos, item, sizeof item)) > 0) {
             if (!valid_has(k->valid_values, item)) {
                 snprintf(why, why_size, "has '%s' which is not allowed; use %s%s", item,
                          k->type == CONFIG_LIST ? "a comma list of " : "one of ", k->valid_values);
@@ -289,7 +277,7 @@ static int value_check(const struct config_key *k, const char *value, char *why,
             return ERR_CONFIG;
         }
         if (k->type == CONFIG_STRING) {
-            if (copy_trim(item, sizeof item, value, strlen(value)) < 0 ||
+            if (config_copy_trim(item, sizeof item, value, strlen(value)) < 0 ||
                 !valid_has(k->valid_values, item)) {
                 snprintf(why, why_size, "is not allowed; use one of %s", k->valid_values);
                 return ERR_CONFIG;
@@ -390,7 +378,7 @@ int config_set(struct config *cfg, const char *key, const char *value,
     const char *where = origin ? origin : config_source_name(source);
     int i = key_index(config_keys_broker, CONFIG_KEYS_BROKER_COUNT, key);
     if (i < 0) {
-        cfg_warn(cfg, "unknown config key=%s ignored source=%s", key, where);
+        config_warn(cfg, "unknown config key=%s ignored source=%s", key, where);
         return 0;
     }
     if (cfg->values[i] && cfg->ranks[i] > source)
@@ -404,7 +392,7 @@ int config_set(struct config *cfg, const char *key, const char *value,
     while (n > 0 && isspace((unsigned char)value[n - 1]))
         n--;
     if (n >= CONFIG_VALUE_BYTES_MAX || strlen(where) >= CONFIG_ORIGIN_BYTES_MAX) {
-        cfg_error(cfg, "%s value from %s is longer than %d bytes; shorten it", key, where,
+        config_error(cfg, "%s value from %s is longer than %d bytes; shorten it", key, where,
                   CONFIG_VALUE_BYTES_MAX - 1);
         return ERR_LIMIT;
     }
@@ -431,13 +419,13 @@ int config_override(struct config *cfg, const char *key_value)
 {
     const char *eq = strchr(key_value, '=');
     if (!eq || eq == key_value) {
-        cfg_error(cfg, "--override %s is not key=value; write it like --override log.dirs=/data",
+        config_error(cfg, "--override %s is not key=value; write it like --override log.dirs=/data",
                   key_value);
         return ERR_CONFIG;
     }
     char key[256];
-    if (copy_trim(key, sizeof key, key_value, (size_t)(eq - key_value)) < 0) {
-        cfg_error(cfg, "--override key in %s is too long; use a known config key", key_value);
+    if (config_copy_trim(key, sizeof key, key_value, (size_t)(eq - key_value)) < 0) {
+        config_error(cfg, "--override key in %s is too long; use a known config key", key_value);
         return ERR_CONFIG;
     }
     return config_set(cfg, key, eq + 1, CONFIG_SOURCE_OVERRIDE, "override");
@@ -461,10 +449,10 @@ int config_load_properties(struct config *cfg, const char *text, size_t len, con
     struct load_ctx lc = { cfg, origin, CONFIG_SOURCE_FILE };
     int rc = config_properties_parse(text, len, &lc, load_kv_cb);
     if (rc == ERR_DECODE)
-        cfg_error(cfg, "%s has a malformed \\uXXXX escape; write exactly four hex digits after \\u",
+        config_error(cfg, "%s has a malformed \\uXXXX escape; write exactly four hex digits after \\u",
                   origin ? origin : "file");
     else if (rc == ERR_LIMIT)
-        cfg_error(cfg, "%s has a line longer than %d bytes; shorten it", origin ? origin : "file",
+        config_error(cfg, "%s has a line longer than %d bytes; shorten it", origin ? origin : "file",
                   CONFIG_VALUE_BYTES_MAX - 1);
     return rc == ERR_DECODE ? ERR_CONFIG : rc;
 }
@@ -515,7 +503,7 @@ int config_load_yaml(struct config *cfg, const char *text, size_t len, const cha
 
     while (!done && rc == 0) {
         if (!yaml_parser_parse(&parser, &ev)) {
-            cfg_error(cfg, "%s:%zu:%zu: %s; fix the YAML syntax", where,
+            config_error(cfg, "%s:%zu:%zu: %s; fix the YAML syntax", where,
                       parser.problem_mark.line + 1, parser.problem_mark.column + 1,
                       parser.problem ? parser.problem : "parse error");
             rc = ERR_CONFIG;
@@ -602,12 +590,12 @@ int config_load_yaml(struct config *cfg, const char *text, size_t len, const cha
         }
         yaml_event_delete(&ev);
         if (problem && rc == 0) {
-            cfg_error(cfg, "%s:%zu: %s", where, line_no, problem);
+            config_error(cfg, "%s:%zu: %s", where, line_no, problem);
             rc = ERR_CONFIG;
         }
     }
     if (rc == ERR_LIMIT)
-        cfg_error(cfg, "%s: a key or value is too long; shorten it", where);
+        config_error(cfg, "%s: a key or value is too long; shorten it", where);
     buf_deinit(&seq);
     yaml_parser_delete(&parser);
     return rc;
@@ -622,7 +610,7 @@ int config_load_file(struct config *cfg, const char *path)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int err = errno;
-        cfg_error(cfg, "cannot read config file %s: %s; check the path", path, strerror(err));
+        config_error(cfg, "cannot read config file %s: %s; check the path", path, strerror(err));
         return -err;
     }
     struct buf text;
@@ -645,10 +633,10 @@ int config_load_file(struct config *cfg, const char *path)
     }
     close(fd);
     if (rc == ERR_LIMIT)
-        cfg_error(cfg, "config file %s is larger than %u bytes; it is not a config file?", path,
+        config_error(cfg, "config file %s is larger than %u bytes; it is not a config file?", path,
                   CONFIG_FILE_BYTES_MAX);
     else if (rc < 0)
-        cfg_error(cfg, "cannot read config file %s: %s; check the path", path, strerror(-rc));
+        config_error(cfg, "cannot read config file %s: %s; check the path", path, strerror(-rc));
     if (rc == 0) {
         const char *t = text.ptr ? (const char *)text.ptr : "";
         if (ends_with(path, ".yaml") || ends_with(path, ".yml"))
@@ -676,10 +664,10 @@ int config_load_env(struct config *cfg, char *const *envp)
         var[n] = '\0';
         if (strcmp(var, "CLUSTER_ID") == 0) {
             if (strlen(eq + 1) >= CONFIG_CLUSTER_ID_BYTES_MAX) {
-                cfg_error(cfg, "CLUSTER_ID=%s is too long; use `samsa storage random-uuid`", eq + 1);
+                config_error(cfg, "CLUSTER_ID=%s is too long; use `samsa storage random-uuid`", eq + 1);
                 return ERR_CONFIG;
             }
-            int rc = copy_trim(cfg->node.cluster_id, sizeof cfg->node.cluster_id, eq + 1,
+            int rc = config_copy_trim(cfg->node.cluster_id, sizeof cfg->node.cluster_id, eq + 1,
                                strlen(eq + 1));
             ASSERT(rc == 0); /* length checked above */
             snprintf(cfg->cluster_id_origin, sizeof cfg->cluster_id_origin, "env:CLUSTER_ID");
@@ -697,273 +685,11 @@ int config_load_env(struct config *cfg, char *const *envp)
 
 /* ---- finalize ----------------------------------------------------------- */
 
-static void upper(char *s)
-{
-    for (; *s; s++)
-        *s = (char)toupper((unsigned char)*s);
-}
-
-static int sp_parse(const char *s, enum config_security_protocol *out)
-{
-    static const enum config_security_protocol all[] = {
-        CONFIG_SP_PLAINTEXT, CONFIG_SP_SSL, CONFIG_SP_SASL_PLAINTEXT, CONFIG_SP_SASL_SSL };
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (strcasecmp(s, config_security_protocol_name(all[i])) == 0) {
-            *out = all[i];
-            return 0;
-        }
-    return ERR_CONFIG;
-}
-
-/* Parse "host:port" or "[v6]:port"; host may be empty.  why gets the
- * problem text on failure. */
-static int hostport_parse(const char *s, char *host, size_t host_size, uint16_t *port,
-                          char *why, size_t why_size)
-{
-    const char *colon;
-    const char *h = s;
-    size_t hn;
-    if (s[0] == '[') {
-        const char *rb = strchr(s, ']');
-        if (!rb || rb[1] != ':') {
-            snprintf(why, why_size, "has an unterminated [IPv6] host");
-            return ERR_CONFIG;
-        }
-        h = s + 1;
-        hn = (size_t)(rb - h);
-        colon = rb + 1;
-    } else {
-        colon = strrchr(s, ':');
-        if (!colon) {
-            snprintf(why, why_size, "has no :port");
-            return ERR_CONFIG;
-        }
-        hn = (size_t)(colon - s);
-    }
-    if (hn >= host_size) {
-        snprintf(why, why_size, "has a host name longer than %zu bytes", host_size - 1);
-        return ERR_CONFIG;
-    }
-    memcpy(host, h, hn);
-    host[hn] = '\0';
-    int64_t p;
-    if (parse_int64(colon + 1, &p) < 0) {
-        snprintf(why, why_size, "port '%s' is not a number", colon + 1);
-        return ERR_CONFIG;
-    }
-    if (p < 0 || p > 65535) {
-        snprintf(why, why_size, "port %" PRId64 " is out of range 0-65535", p);
-        return ERR_CONFIG;
-    }
-    *port = (uint16_t)p;
-    return 0;
-}
-
-struct sp_map {
-    size_t count;
-    char names[CONFIG_LISTENERS_MAX * 2][CONFIG_LISTENER_NAME_BYTES_MAX];
-    enum config_security_protocol sp[CONFIG_LISTENERS_MAX * 2];
-};
-
-static int sp_map_find(const struct sp_map *m, const char *name, enum config_security_protocol *sp)
-{
-    for (size_t i = 0; i < m->count; i++)
-        if (strcmp(m->names[i], name) == 0) {
-            *sp = m->sp[i];
-            return 0;
-        }
-    return ERR_NOT_FOUND;
-}
-
-static int sp_map_parse(struct config *cfg, struct sp_map *m)
-{
-    const char *key = "listener.security.protocol.map";
-    const char *v = eff(cfg, key);
-    char item[160];
-    size_t pos = 0;
-    int rc;
-    m->count = 0;
-    while ((rc = list_next(v, &pos, item, sizeof item)) > 0) {
-        char *colon = strchr(item, ':');
-        enum config_security_protocol sp;
-        if (!colon || colon == item) {
-            cfg_error(cfg, "%s=%s entry '%s' is not NAME:PROTOCOL; write it like INTERNAL:PLAINTEXT",
-                      key, v, item);
-            return ERR_CONFIG;
-        }
-        *colon = '\0';
-        char name[CONFIG_LISTENER_NAME_BYTES_MAX];
-        if (copy_trim(name, sizeof name, item, strlen(item)) < 0) {
-            cfg_error(cfg, "%s=%s listener name '%s' is too long; use at most %d characters", key,
-                      v, item, CONFIG_LISTENER_NAME_BYTES_MAX - 1);
-            return ERR_CONFIG;
-        }
-        upper(name);
-        char proto[64];
-        if (copy_trim(proto, sizeof proto, colon + 1, strlen(colon + 1)) < 0 ||
-            sp_parse(proto, &sp) < 0) {
-            cfg_error(cfg, "%s=%s protocol '%s' for %s is unknown; use one of " SP_VALID, key, v,
-                      colon + 1, name);
-            return ERR_CONFIG;
-        }
-        enum config_security_protocol old;
-        if (sp_map_find(m, name, &old) == 0) {
-            cfg_error(cfg, "%s=%s maps %s twice; keep one entry per listener name", key, v, name);
-            return ERR_CONFIG;
-        }
-        if (m->count == sizeof m->names / sizeof m->names[0]) {
-            cfg_error(cfg, "%s=%s has more than %zu entries; Samsa supports at most %zu", key, v,
-                      sizeof m->names / sizeof m->names[0], sizeof m->names / sizeof m->names[0]);
-            return ERR_CONFIG;
-        }
-        memcpy(m->names[m->count], name, sizeof name);
-        m->sp[m->count++] = sp;
-    }
-    if (rc < 0) {
-        cfg_error(cfg, "%s=%s has an entry that is too long; use NAME:PROTOCOL pairs", key, v);
-        return ERR_CONFIG;
-    }
-    return 0;
-}
-
-/* Parse a listeners-style value into eps.  distinct_ports: listeners must
- * not share a port (advertised listeners may, as in Kafka). */
-static int endpoints_parse(struct config *cfg, const char *key, const char *v, const struct sp_map *m,
-                           struct config_endpoint *eps, size_t *count, int distinct_ports)
-{
-    char item[CONFIG_HOST_BYTES_MAX + CONFIG_LISTENER_NAME_BYTES_MAX + 16];
-    size_t pos = 0;
-    int rc;
-    *count = 0;
-    while ((rc = list_next(v, &pos, item, sizeof item)) > 0) {
-        char why[256];
-        struct config_endpoint ep;
-        memset(&ep, 0, sizeof ep);
-        char *sep = strstr(item, "://");
-        if (!sep || sep == item) {
-            cfg_error(cfg, "%s=%s entry '%s' is not NAME://host:port; write it like PLAINTEXT://:9092",
-                      key, v, item);
-            return ERR_CONFIG;
-        }
-        size_t nn = (size_t)(sep - item);
-        if (nn >= sizeof ep.name) {
-            cfg_error(cfg, "%s=%s listener name is longer than %zu characters; use a shorter name",
-                      key, v, sizeof ep.name - 1);
-            return ERR_CONFIG;
-        }
-        memcpy(ep.name, item, nn);
-        ep.name[nn] = '\0';
-        upper(ep.name);
-        if (hostport_parse(sep + 3, ep.host, sizeof ep.host, &ep.port, why, sizeof why) < 0) {
-            cfg_error(cfg, "%s=%s %s; use a port like 9092, e.g. %s://:9092", key, v, why, ep.name);
-            return ERR_CONFIG;
-        }
-        if (sp_map_find(m, ep.name, &ep.security_protocol) < 0) {
-            cfg_error(cfg, "%s=%s listener name %s is not in listener.security.protocol.map=%s; add "
-                      "%s:PLAINTEXT (or its protocol) to listener.security.protocol.map",
-                      key, v, ep.name, eff(cfg, "listener.security.protocol.map"), ep.name);
-            return ERR_CONFIG;
-        }
-        for (size_t i = 0; i < *count; i++) {
-            if (strcmp(eps[i].name, ep.name) == 0) {
-                cfg_error(cfg, "%s=%s listener name %s appears twice; give each listener a unique name",
-                          key, v, ep.name);
-                return ERR_CONFIG;
-            }
-            if (distinct_ports && ep.port != 0 && eps[i].port == ep.port) {
-                cfg_error(cfg, "%s=%s port %u is used by both %s and %s; give each listener its own port",
-                          key, v, ep.port, eps[i].name, ep.name);
-                return ERR_CONFIG;
-            }
-        }
-        if (*count == CONFIG_LISTENERS_MAX) {
-            cfg_error(cfg, "%s=%s has more than %d listeners; Samsa supports at most %d", key, v,
-                      CONFIG_LISTENERS_MAX, CONFIG_LISTENERS_MAX);
-            return ERR_CONFIG;
-        }
-        eps[(*count)++] = ep;
-    }
-    if (rc < 0) {
-        cfg_error(cfg, "%s=%s has an entry that is too long; shorten the host name", key, v);
-        return ERR_CONFIG;
-    }
-    return 0;
-}
-
-static int endpoint_find(const struct config_endpoint *eps, size_t count, const char *name)
-{
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(eps[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
-static int voters_parse(struct config *cfg, const char *key, struct config_voter *out,
-                        size_t *count, int with_id)
-{
-    const char *v = eff(cfg, key);
-    char item[CONFIG_HOST_BYTES_MAX + 32];
-    size_t pos = 0;
-    int rc;
-    *count = 0;
-    const char *form = with_id ? "id@host:port" : "host:port";
-    const char *example = with_id ? "1@localhost:9093" : "localhost:9093";
-    while ((rc = list_next(v, &pos, item, sizeof item)) > 0) {
-        struct config_voter vt;
-        char why[256];
-        memset(&vt, 0, sizeof vt);
-        vt.id = -1;
-        const char *hp = item;
-        if (with_id) {
-            char *at = strchr(item, '@');
-            int64_t id;
-            if (!at) {
-                cfg_error(cfg, "%s=%s entry '%s' is not %s; write it like %s", key, v, item, form,
-                          example);
-                return ERR_CONFIG;
-            }
-            *at = '\0';
-            if (parse_int64(item, &id) < 0 || id < 0 || id > INT32_MAX) {
-                cfg_error(cfg, "%s=%s id '%s' is not a non-negative node id; write it like %s", key,
-                          v, item, example);
-                return ERR_CONFIG;
-            }
-            vt.id = (int32_t)id;
-            hp = at + 1;
-        }
-        if (hostport_parse(hp, vt.host, sizeof vt.host, &vt.port, why, sizeof why) < 0) {
-            cfg_error(cfg, "%s=%s entry '%s' %s; write it like %s", key, v, hp, why, example);
-            return ERR_CONFIG;
-        }
-        if (vt.host[0] == '\0') {
-            cfg_error(cfg, "%s=%s entry '%s' has an empty host; write it like %s", key, v, hp,
-                      example);
-            return ERR_CONFIG;
-        }
-        for (size_t i = 0; with_id && i < *count; i++)
-            if (out[i].id == vt.id) {
-                cfg_error(cfg, "%s=%s lists node %d twice; list each voter once", key, v, vt.id);
-                return ERR_CONFIG;
-            }
-        if (*count == CONFIG_VOTERS_MAX) {
-            cfg_error(cfg, "%s=%s has more than %d entries; Samsa supports at most %d", key, v,
-                      CONFIG_VOTERS_MAX, CONFIG_VOTERS_MAX);
-            return ERR_CONFIG;
-        }
-        out[(*count)++] = vt;
-    }
-    if (rc < 0) {
-        cfg_error(cfg, "%s=%s has an entry that is too long; shorten the host name", key, v);
-        return ERR_CONFIG;
-    }
-    return 0;
-}
-
-static int64_t num(const struct config *cfg, const char *name)
+int64_t config_num(const struct config *cfg, const char *name)
 {
     int64_t v = 0;
-    const char *s = eff(cfg, name);
-    if (s && parse_int64(s, &v) < 0)
+    const char *s = config_eff(cfg, name);
+    if (s && config_parse_int64(s, &v) < 0)
         v = 0; /* finalize checked types first; unreachable with valid input */
     return v;
 }
@@ -971,7 +697,7 @@ static int64_t num(const struct config *cfg, const char *name)
 static int boolean(const struct config *cfg, const char *name)
 {
     int b = 0;
-    const char *s = eff(cfg, name);
+    const char *s = config_eff(cfg, name);
     if (s && parse_bool(s, &b) < 0)
         b = 0;
     return b;
@@ -989,390 +715,97 @@ static int64_t mul_sat(int64_t a, int64_t b)
 static void derive_numbers(struct config *cfg)
 {
     struct config_node *n = &cfg->node;
-    n->num_network_threads = num(cfg, "num.network.threads");
-    n->num_io_threads = num(cfg, "num.io.threads");
-    n->message_max_bytes = num(cfg, "message.max.bytes");
-    n->socket_request_max_bytes = num(cfg, "socket.request.max.bytes");
-    n->fetch_max_bytes = num(cfg, "fetch.max.bytes");
-    n->fetch_response_target_bytes = num(cfg, "samsa.fetch.response.target.bytes");
-    n->connections_max_idle_ms = num(cfg, "connections.max.idle.ms");
-    n->socket_send_buffer_bytes = num(cfg, "socket.send.buffer.bytes");
-    n->socket_receive_buffer_bytes = num(cfg, "socket.receive.buffer.bytes");
+    n->num_network_threads = config_num(cfg, "num.network.threads");
+    n->num_io_threads = config_num(cfg, "num.io.threads");
+    n->message_max_bytes = config_num(cfg, "message.max.bytes");
+    n->socket_request_max_bytes = config_num(cfg, "socket.request.max.bytes");
+    n->fetch_max_bytes = config_num(cfg, "fetch.max.bytes");
+    n->fetch_response_target_bytes = config_num(cfg, "samsa.fetch.response.target.bytes");
+    n->connections_max_idle_ms = config_num(cfg, "connections.max.idle.ms");
+    n->socket_send_buffer_bytes = config_num(cfg, "socket.send.buffer.bytes");
+    n->socket_receive_buffer_bytes = config_num(cfg, "socket.receive.buffer.bytes");
 
-    if (eff(cfg, "log.retention.ms"))
-        n->retention_ms = num(cfg, "log.retention.ms");
-    else if (eff(cfg, "log.retention.minutes"))
-        n->retention_ms = mul_sat(num(cfg, "log.retention.minutes"), 60000);
+    if (config_eff(cfg, "log.retention.ms"))
+        n->retention_ms = config_num(cfg, "log.retention.ms");
+    else if (config_eff(cfg, "log.retention.minutes"))
+        n->retention_ms = mul_sat(config_num(cfg, "log.retention.minutes"), 60000);
     else
-        n->retention_ms = mul_sat(num(cfg, "log.retention.hours"), 3600000);
+        n->retention_ms = mul_sat(config_num(cfg, "log.retention.hours"), 3600000);
     if (n->retention_ms < 0)
         n->retention_ms = -1;
-    n->retention_bytes = num(cfg, "log.retention.bytes");
-    n->segment_bytes = num(cfg, "log.segment.bytes");
-    n->roll_ms = eff(cfg, "log.roll.ms") ? num(cfg, "log.roll.ms")
-                                         : mul_sat(num(cfg, "log.roll.hours"), 3600000);
-    n->retention_check_interval_ms = num(cfg, "log.retention.check.interval.ms");
-    n->index_interval_bytes = num(cfg, "log.index.interval.bytes");
-    n->index_size_max_bytes = num(cfg, "log.index.size.max.bytes");
-    n->flush_interval_messages = num(cfg, "log.flush.interval.messages");
-    n->flush_scheduler_interval_ms = num(cfg, "log.flush.scheduler.interval.ms");
-    n->flush_interval_ms = eff(cfg, "log.flush.interval.ms") ? num(cfg, "log.flush.interval.ms")
+    n->retention_bytes = config_num(cfg, "log.retention.bytes");
+    n->segment_bytes = config_num(cfg, "log.segment.bytes");
+    n->roll_ms = config_eff(cfg, "log.roll.ms") ? config_num(cfg, "log.roll.ms")
+                                                : mul_sat(config_num(cfg, "log.roll.hours"), 3600000);
+    n->roll_jitter_ms = config_eff(cfg, "log.roll.jitter.ms")
+                            ? config_num(cfg, "log.roll.jitter.ms")
+                            : mul_sat(config_num(cfg, "log.roll.jitter.hours"), 3600000);
+    n->retention_check_interval_ms = config_num(cfg, "log.retention.check.interval.ms");
+    n->index_interval_bytes = config_num(cfg, "log.index.interval.bytes");
+    n->index_size_max_bytes = config_num(cfg, "log.index.size.max.bytes");
+    n->flush_interval_messages = config_num(cfg, "log.flush.interval.messages");
+    n->flush_scheduler_interval_ms = config_num(cfg, "log.flush.scheduler.interval.ms");
+    n->flush_interval_ms = config_eff(cfg, "log.flush.interval.ms") ? config_num(cfg, "log.flush.interval.ms")
                                                              : n->flush_scheduler_interval_ms;
     n->log_cleaner_enable = boolean(cfg, "log.cleaner.enable");
 
-    n->num_partitions = num(cfg, "num.partitions");
-    n->default_replication_factor = num(cfg, "default.replication.factor");
-    n->min_insync_replicas = num(cfg, "min.insync.replicas");
-    n->offsets_topic_replication_factor = num(cfg, "offsets.topic.replication.factor");
-    n->offsets_topic_num_partitions = num(cfg, "offsets.topic.num.partitions");
-    n->transaction_state_log_replication_factor = num(cfg, "transaction.state.log.replication.factor");
-    n->transaction_state_log_min_isr = num(cfg, "transaction.state.log.min.isr");
-    n->replica_lag_time_max_ms = num(cfg, "replica.lag.time.max.ms");
-    n->replica_hw_checkpoint_interval_ms = num(cfg, "replica.high.watermark.checkpoint.interval.ms");
-    n->num_replica_fetchers = num(cfg, "num.replica.fetchers");
-    n->replica_fetch_max_bytes = num(cfg, "replica.fetch.max.bytes");
-    n->replica_fetch_response_max_bytes = num(cfg, "replica.fetch.response.max.bytes");
-    n->replica_fetch_min_bytes = num(cfg, "replica.fetch.min.bytes");
-    n->replica_fetch_wait_max_ms = num(cfg, "replica.fetch.wait.max.ms");
-    n->replica_fetch_backoff_ms = num(cfg, "replica.fetch.backoff.ms");
-    n->fetch_session_cache_slots = num(cfg, "max.incremental.fetch.session.cache.slots");
+    n->num_partitions = config_num(cfg, "num.partitions");
+    n->default_replication_factor = config_num(cfg, "default.replication.factor");
+    n->min_insync_replicas = config_num(cfg, "min.insync.replicas");
+    n->offsets_topic_replication_factor = config_num(cfg, "offsets.topic.replication.factor");
+    n->offsets_topic_num_partitions = config_num(cfg, "offsets.topic.num.partitions");
+    n->transaction_state_log_replication_factor = config_num(cfg, "transaction.state.log.replication.factor");
+    n->transaction_state_log_min_isr = config_num(cfg, "transaction.state.log.min.isr");
+    n->replica_lag_time_max_ms = config_num(cfg, "replica.lag.time.max.ms");
+    n->replica_hw_checkpoint_interval_ms = config_num(cfg, "replica.high.watermark.checkpoint.interval.ms");
+    n->num_replica_fetchers = config_num(cfg, "num.replica.fetchers");
+    n->replica_fetch_max_bytes = config_num(cfg, "replica.fetch.max.bytes");
+    n->replica_fetch_response_max_bytes = config_num(cfg, "replica.fetch.response.max.bytes");
+    n->replica_fetch_min_bytes = config_num(cfg, "replica.fetch.min.bytes");
+    n->replica_fetch_wait_max_ms = config_num(cfg, "replica.fetch.wait.max.ms");
+    n->replica_fetch_backoff_ms = config_num(cfg, "replica.fetch.backoff.ms");
+    n->fetch_session_cache_slots = config_num(cfg, "max.incremental.fetch.session.cache.slots");
     n->auto_create_topics_enable = boolean(cfg, "auto.create.topics.enable");
     n->delete_topic_enable = boolean(cfg, "delete.topic.enable");
     n->unclean_leader_election_enable = boolean(cfg, "unclean.leader.election.enable");
     n->eligible_leader_replicas_enable = boolean(cfg, "eligible.leader.replicas.enable");
     n->auto_leader_rebalance_enable = boolean(cfg, "auto.leader.rebalance.enable");
-    n->leader_imbalance_check_interval_ms = mul_sat(num(cfg, "leader.imbalance.check.interval.seconds"), 1000);
-    n->leader_imbalance_per_broker_percentage = num(cfg, "leader.imbalance.per.broker.percentage");
+    n->leader_imbalance_check_interval_ms = mul_sat(config_num(cfg, "leader.imbalance.check.interval.seconds"), 1000);
+    n->leader_imbalance_per_broker_percentage = config_num(cfg, "leader.imbalance.per.broker.percentage");
     n->controlled_shutdown_enable = boolean(cfg, "controlled.shutdown.enable");
-    n->controlled_shutdown_max_retries = num(cfg, "controlled.shutdown.max.retries");
-    n->controlled_shutdown_retry_backoff_ms = num(cfg, "controlled.shutdown.retry.backoff.ms");
-    n->group_initial_rebalance_delay_ms = num(cfg, "group.initial.rebalance.delay.ms");
-    n->offsets_retention_ms = mul_sat(num(cfg, "offsets.retention.minutes"), 60000);
-    n->offsets_retention_check_interval_ms = num(cfg, "offsets.retention.check.interval.ms");
-    n->producer_id_expiration_ms = num(cfg, "producer.id.expiration.ms");
+    n->controlled_shutdown_max_retries = config_num(cfg, "controlled.shutdown.max.retries");
+    n->controlled_shutdown_retry_backoff_ms = config_num(cfg, "controlled.shutdown.retry.backoff.ms");
+    n->group_initial_rebalance_delay_ms = config_num(cfg, "group.initial.rebalance.delay.ms");
+    n->offsets_retention_ms = mul_sat(config_num(cfg, "offsets.retention.minutes"), 60000);
+    n->offsets_retention_check_interval_ms = config_num(cfg, "offsets.retention.check.interval.ms");
+    n->producer_id_expiration_ms = config_num(cfg, "producer.id.expiration.ms");
 
-    n->broker_heartbeat_interval_ms = num(cfg, "broker.heartbeat.interval.ms");
-    n->broker_session_timeout_ms = num(cfg, "broker.session.timeout.ms");
-    n->controller_quorum_election_timeout_ms = num(cfg, "controller.quorum.election.timeout.ms");
-    n->metadata_snapshot_bytes = num(cfg, "metadata.log.max.record.bytes.between.snapshots");
-    n->controller_quorum_fetch_timeout_ms = num(cfg, "controller.quorum.fetch.timeout.ms");
-    n->controller_quorum_election_backoff_max_ms = num(cfg, "controller.quorum.election.backoff.max.ms");
+    n->broker_heartbeat_interval_ms = config_num(cfg, "broker.heartbeat.interval.ms");
+    n->broker_session_timeout_ms = config_num(cfg, "broker.session.timeout.ms");
+    n->controller_quorum_election_timeout_ms = config_num(cfg, "controller.quorum.election.timeout.ms");
+    n->metadata_snapshot_bytes = config_num(cfg, "metadata.log.max.record.bytes.between.snapshots");
+    n->controller_quorum_fetch_timeout_ms = config_num(cfg, "controller.quorum.fetch.timeout.ms");
+    n->controller_quorum_election_backoff_max_ms = config_num(cfg, "controller.quorum.election.backoff.max.ms");
 
-    int level = log_level_parse(eff(cfg, "samsa.log.level"));
+    int level = log_level_parse(config_eff(cfg, "samsa.log.level"));
     n->log_level = level < 0 ? LOG_INFO : level;
     n->io_uring = boolean(cfg, "samsa.io.uring");
     n->log_direct_io = boolean(cfg, "samsa.log.direct.io");
     n->acks_all_fsync = boolean(cfg, "samsa.acks.all.fsync");
-    n->log_tail_buffer_bytes = num(cfg, "samsa.log.tail.buffer.bytes");
-    n->log_tail_buffers_max_bytes = num(cfg, "samsa.log.tail.buffers.max.bytes");
+    n->log_tail_buffer_bytes = config_num(cfg, "samsa.log.tail.buffer.bytes");
+    n->log_tail_buffers_max_bytes = config_num(cfg, "samsa.log.tail.buffers.max.bytes");
 
     /* Strings checked against their valid values already; trimmed copies. */
-    if (copy_trim(n->cleanup_policy, sizeof n->cleanup_policy, eff(cfg, "log.cleanup.policy"),
-                  strlen(eff(cfg, "log.cleanup.policy"))) < 0)
-        cfg_error(cfg, "log.cleanup.policy=%s is too long; use delete, compact or compact,delete",
-                  eff(cfg, "log.cleanup.policy"));
-    const char *ts = eff(cfg, "log.message.timestamp.type");
-    if (copy_trim(n->message_timestamp_type, sizeof n->message_timestamp_type, ts, strlen(ts)) < 0)
+    if (config_copy_trim(n->cleanup_policy, sizeof n->cleanup_policy, config_eff(cfg, "log.cleanup.policy"),
+                  strlen(config_eff(cfg, "log.cleanup.policy"))) < 0)
+        config_error(cfg, "log.cleanup.policy=%s is too long; use delete, compact or compact,delete",
+                  config_eff(cfg, "log.cleanup.policy"));
+    const char *ts = config_eff(cfg, "log.message.timestamp.type");
+    if (config_copy_trim(n->message_timestamp_type, sizeof n->message_timestamp_type, ts, strlen(ts)) < 0)
         n->message_timestamp_type[0] = '\0'; /* unreachable: valid values are short */
-    const char *ct = eff(cfg, "compression.type");
-    if (copy_trim(n->compression_type, sizeof n->compression_type, ct, strlen(ct)) < 0)
+    const char *ct = config_eff(cfg, "compression.type");
+    if (config_copy_trim(n->compression_type, sizeof n->compression_type, ct, strlen(ct)) < 0)
         n->compression_type[0] = '\0'; /* unreachable: valid values are short */
-}
-
-static int roles_parse(struct config *cfg)
-{
-    const char *key = "process.roles";
-    const char *v = eff(cfg, key);
-    char item[64];
-    size_t pos = 0;
-    int rc;
-    unsigned roles = 0;
-    while ((rc = list_next(v, &pos, item, sizeof item)) > 0) {
-        unsigned bit = strcasecmp(item, "broker") == 0       ? CONFIG_ROLE_BROKER
-                       : strcasecmp(item, "controller") == 0 ? CONFIG_ROLE_CONTROLLER
-                                                            : 0;
-        if (!bit || (roles & bit)) {
-            cfg_error(cfg, "%s=%s is not valid; use broker, controller or broker,controller", key, v);
-            return ERR_CONFIG;
-        }
-        roles |= bit;
-    }
-    if (rc < 0) {
-        cfg_error(cfg, "%s=%s is not valid; use broker, controller or broker,controller", key, v);
-        return ERR_CONFIG;
-    }
-    cfg->node.roles = roles;
-    return 0;
-}
-
-static int node_id_derive(struct config *cfg)
-{
-    struct config_node *n = &cfg->node;
-    int64_t nid = num(cfg, "node.id"), bid = num(cfg, "broker.id");
-    if (is_set(cfg, "node.id") && is_set(cfg, "broker.id") && nid != bid) {
-        cfg_error(cfg, "node.id=%" PRId64 " and broker.id=%" PRId64 " disagree; set only node.id "
-                  "(broker.id is its old name)", nid, bid);
-        return ERR_CONFIG;
-    }
-    n->node_id = (int32_t)(is_set(cfg, "node.id") ? nid : bid);
-    if (n->roles && n->node_id < 0) {
-        cfg_error(cfg, "node.id=%d is not set but process.roles=%s needs it; set node.id to a "
-                  "non-negative id unique in the cluster, e.g. node.id=1",
-                  n->node_id, eff(cfg, "process.roles"));
-        return ERR_CONFIG;
-    }
-    return 0;
-}
-
-static int log_dirs_derive(struct config *cfg)
-{
-    struct config_node *n = &cfg->node;
-    const char *key = eff(cfg, "log.dirs") ? "log.dirs" : "log.dir";
-    const char *v = eff(cfg, key);
-    size_t pos = 0;
-    int rc;
-    n->log_dir_count = 0;
-    char item[CONFIG_PATH_BYTES_MAX];
-    while ((rc = list_next(v, &pos, item, sizeof item)) > 0) {
-        if (n->log_dir_count == CONFIG_LOG_DIRS_MAX) {
-            cfg_error(cfg, "%s=%s has more than %d directories; Samsa supports at most %d", key, v,
-                      CONFIG_LOG_DIRS_MAX, CONFIG_LOG_DIRS_MAX);
-            return ERR_CONFIG;
-        }
-        memcpy(n->log_dirs[n->log_dir_count++], item, sizeof item);
-    }
-    if (rc < 0) {
-        cfg_error(cfg, "%s=%s has a path longer than %d bytes; use a shorter path", key, v,
-                  CONFIG_PATH_BYTES_MAX - 1);
-        return ERR_CONFIG;
-    }
-    if (n->log_dir_count == 0) {
-        cfg_error(cfg, "%s=%s names no directory; set log.dirs=/var/lib/samsa/data", key, v ? v : "");
-        return ERR_CONFIG;
-    }
-    const char *md = eff(cfg, "metadata.log.dir");
-    if (md) {
-        if (copy_trim(n->metadata_log_dir, sizeof n->metadata_log_dir, md, strlen(md)) < 0 ||
-            n->metadata_log_dir[0] == '\0') {
-            cfg_error(cfg, "metadata.log.dir=%s is not a usable path; use a directory path or unset it",
-                      md);
-            return ERR_CONFIG;
-        }
-    } else {
-        memcpy(n->metadata_log_dir, n->log_dirs[0], sizeof n->metadata_log_dir);
-    }
-    return 0;
-}
-
-static int listeners_derive(struct config *cfg)
-{
-    struct config_node *n = &cfg->node;
-    struct sp_map m;
-    if (sp_map_parse(cfg, &m) < 0)
-        return ERR_CONFIG;
-
-    /* controller.listener.names */
-    const char *cln = eff(cfg, "controller.listener.names");
-    char item[CONFIG_LISTENER_NAME_BYTES_MAX];
-    size_t pos = 0;
-    int rc;
-    n->controller_listener_name_count = 0;
-    while ((rc = list_next(cln, &pos, item, sizeof item)) > 0) {
-        if (n->controller_listener_name_count == CONFIG_LISTENERS_MAX) {
-            cfg_error(cfg, "controller.listener.names=%s has more than %d names; use fewer", cln,
-                      CONFIG_LISTENERS_MAX);
-            return ERR_CONFIG;
-        }
-        upper(item);
-        memcpy(n->controller_listener_names[n->controller_listener_name_count++], item, sizeof item);
-        /* Kafka: with the default map, controller listeners are PLAINTEXT. */
-        enum config_security_protocol sp;
-        if (!is_set(cfg, "listener.security.protocol.map") && sp_map_find(&m, item, &sp) < 0 &&
-            m.count < sizeof m.names / sizeof m.names[0]) {
-            memcpy(m.names[m.count], item, sizeof item);
-            m.sp[m.count++] = CONFIG_SP_PLAINTEXT;
-        }
-    }
-    if (rc < 0) {
-        cfg_error(cfg, "controller.listener.names=%s has a name that is too long; use shorter names",
-                  cln);
-        return ERR_CONFIG;
-    }
-
-    const char *lv = eff(cfg, "listeners");
-    if (endpoints_parse(cfg, "listeners", lv, &m, n->listeners, &n->listener_count, 1) < 0)
-        return ERR_CONFIG;
-    /* Until TLS and SASL exist, a listener mapped to SSL or SASL_* would be
-     * served as plaintext: refuse it rather than silently downgrade. */
-    for (size_t i = 0; i < n->listener_count; i++) {
-        enum config_security_protocol sp = n->listeners[i].security_protocol;
-        if (sp != CONFIG_SP_PLAINTEXT) {
-            cfg_error(cfg, "listeners=%s listener %s uses security protocol %s "
-                      "(listener.security.protocol.map), which is not supported yet: Samsa has no "
-                      "TLS/SASL; remove %s from listeners, or map it to PLAINTEXT if plaintext is meant",
-                      lv, n->listeners[i].name, config_security_protocol_name(sp),
-                      n->listeners[i].name);
-            return ERR_CONFIG;
-        }
-    }
-
-    const char *adv_key = is_set(cfg, "advertised.listeners") ? "advertised.listeners" : "listeners";
-    const char *av = eff(cfg, adv_key);
-    struct config_endpoint adv[CONFIG_LISTENERS_MAX];
-    size_t adv_count = 0;
-    if (endpoints_parse(cfg, adv_key, av, &m, adv, &adv_count, 0) < 0)
-        return ERR_CONFIG;
-    n->advertised_count = 0;
-    for (size_t i = 0; i < adv_count; i++) {
-        if (strcmp(adv_key, "advertised.listeners") == 0 &&
-            (strcmp(adv[i].host, "0.0.0.0") == 0 || strcmp(adv[i].host, "::") == 0)) {
-            cfg_error(cfg, "advertised.listeners=%s host %s of %s is not routable; advertise a host "
-                      "name or IP clients can reach, e.g. %s://localhost:%u",
-                      av, adv[i].host, adv[i].name, adv[i].name, adv[i].port);
-            return ERR_CONFIG;
-        }
-        if (endpoint_find(n->listeners, n->listener_count, adv[i].name) < 0) {
-            cfg_error(cfg, "advertised.listeners=%s listener name %s is not in listeners=%s; add "
-                      "%s://host:port to listeners or remove it here", av, adv[i].name, lv,
-                      adv[i].name);
-            return ERR_CONFIG;
-        }
-        int is_ctrl = 0;
-        for (size_t j = 0; j < n->controller_listener_name_count; j++)
-            if (strcmp(n->controller_listener_names[j], adv[i].name) == 0)
-                is_ctrl = 1;
-        if (is_ctrl && n->roles)
-            continue;
-        /* As in Kafka, listeners bound to 0.0.0.0 need advertised.listeners:
-         * clients cannot connect to the meta-address. */
-        if (strcmp(adv_key, "listeners") == 0 &&
-            (strcmp(adv[i].host, "0.0.0.0") == 0 || strcmp(adv[i].host, "::") == 0)) {
-            cfg_error(cfg, "listeners=%s binds %s to %s and advertised.listeners is not set, so "
-                      "clients would be told to connect to %s; set advertised.listeners=%s://<host "
-                      "clients can reach>:%u, e.g. %s://localhost:%u",
-                      av, adv[i].name, adv[i].host, adv[i].host, adv[i].name, adv[i].port,
-                      adv[i].name, adv[i].port);
-            return ERR_CONFIG;
-        }
-        n->advertised[n->advertised_count++] = adv[i];
-    }
-
-    if (n->roles && n->controller_listener_name_count == 0) {
-        cfg_error(cfg, "controller.listener.names is not set but process.roles=%s needs it; set "
-                  "controller.listener.names=CONTROLLER and add CONTROLLER://:9093 to listeners%s",
-                  eff(cfg, "process.roles"),
-                  (n->roles & CONFIG_ROLE_CONTROLLER) ? "" : " of the controllers");
-        return ERR_CONFIG;
-    }
-    for (size_t j = 0; j < n->controller_listener_name_count; j++) {
-        const char *name = n->controller_listener_names[j];
-        int in = endpoint_find(n->listeners, n->listener_count, name) >= 0;
-        if ((n->roles & CONFIG_ROLE_CONTROLLER) && !in) {
-            cfg_error(cfg, "controller.listener.names=%s names %s which is not in listeners=%s; add "
-                      "%s://:9093 to listeners", cln, name, lv, name);
-            return ERR_CONFIG;
-        }
-        if (n->roles == CONFIG_ROLE_BROKER && in) {
-            cfg_error(cfg, "controller.listener.names=%s names %s which a broker-only node must not "
-                      "listen on; remove %s from listeners=%s", cln, name, name, lv);
-            return ERR_CONFIG;
-        }
-        enum config_security_protocol sp;
-        if (sp_map_find(&m, name, &sp) < 0) {
-            cfg_error(cfg, "controller.listener.names=%s names %s which is not in "
-                      "listener.security.protocol.map=%s; add %s:PLAINTEXT to it",
-                      cln, name, eff(cfg, "listener.security.protocol.map"), name);
-            return ERR_CONFIG;
-        }
-        if (sp != CONFIG_SP_PLAINTEXT) { /* a broker-only node dials it: same refusal */
-            cfg_error(cfg, "controller.listener.names=%s listener %s uses security protocol %s "
-                      "(listener.security.protocol.map), which is not supported yet: Samsa has no "
-                      "TLS/SASL; map %s to PLAINTEXT", cln, name,
-                      config_security_protocol_name(sp), name);
-            return ERR_CONFIG;
-        }
-    }
-
-    if (n->roles == CONFIG_ROLE_CONTROLLER) {
-        for (size_t i = 0; i < n->listener_count; i++) {
-            int is_ctrl = 0;
-            for (size_t j = 0; j < n->controller_listener_name_count; j++)
-                is_ctrl |= strcmp(n->controller_listener_names[j], n->listeners[i].name) == 0;
-            if (!is_ctrl) {
-                cfg_error(cfg, "listeners=%s has %s which is not in controller.listener.names=%s but "
-                          "process.roles=controller; remove %s from listeners or add the broker role",
-                          lv, n->listeners[i].name, cln, n->listeners[i].name);
-                return ERR_CONFIG;
-            }
-        }
-        return 0; /* no inter-broker listener on a controller-only node */
-    }
-
-    /* inter.broker.listener.name, or the listener named after the protocol. */
-    const char *ibl = eff(cfg, "inter.broker.listener.name");
-    if (ibl && is_set(cfg, "security.inter.broker.protocol")) {
-        cfg_error(cfg, "inter.broker.listener.name=%s and security.inter.broker.protocol=%s are both "
-                  "set; set only inter.broker.listener.name", ibl,
-                  eff(cfg, "security.inter.broker.protocol"));
-        return ERR_CONFIG;
-    }
-    const char *ib_src = ibl ? ibl : eff(cfg, "security.inter.broker.protocol");
-    if (copy_trim(n->inter_broker_listener_name, sizeof n->inter_broker_listener_name, ib_src,
-                  strlen(ib_src)) < 0) {
-        cfg_error(cfg, "inter.broker.listener.name=%s is too long; use a listener name", ib_src);
-        return ERR_CONFIG;
-    }
-    upper(n->inter_broker_listener_name);
-    if ((n->roles == 0 || (n->roles & CONFIG_ROLE_BROKER)) &&
-        endpoint_find(n->advertised, n->advertised_count, n->inter_broker_listener_name) < 0) {
-        char names[512];
-        size_t o = 0;
-        names[0] = '\0';
-        for (size_t i = 0; i < n->advertised_count && o < sizeof names; i++) {
-            int w = snprintf(names + o, sizeof names - o, "%s%s", i ? "," : "", n->advertised[i].name);
-            o += w > 0 ? (size_t)w : 0;
-        }
-        if (ibl)
-            cfg_error(cfg, "inter.broker.listener.name=%s is not a listener in %s=%s; use one of "
-                      "%s or add %s://host:port to listeners", ibl, adv_key, av, names,
-                      n->inter_broker_listener_name);
-        else
-            cfg_error(cfg, "inter.broker.listener.name is not set and security.inter.broker.protocol=%s "
-                      "names no listener in %s=%s; set inter.broker.listener.name to one of %s",
-                      ib_src, adv_key, av, names);
-        return ERR_CONFIG;
-    }
-    return 0;
-}
-
-static int quorum_derive(struct config *cfg)
-{
-    struct config_node *n = &cfg->node;
-    if (voters_parse(cfg, "controller.quorum.voters", n->voters, &n->voter_count, 1) < 0)
-        return ERR_CONFIG;
-    if (voters_parse(cfg, "controller.quorum.bootstrap.servers", n->bootstrap_servers,
-                     &n->bootstrap_server_count, 0) < 0)
-        return ERR_CONFIG;
-    if (!n->roles)
-        return 0;
-    if (n->voter_count == 0 && n->bootstrap_server_count == 0) {
-        cfg_error(cfg, "controller.quorum.voters is empty but process.roles=%s needs a quorum; set "
-                  "controller.quorum.voters=%d@localhost:9093 (id@host:port of every controller)",
-                  eff(cfg, "process.roles"), n->node_id < 0 ? 1 : n->node_id);
-        return ERR_CONFIG;
-    }
-    if ((n->roles & CONFIG_ROLE_CONTROLLER) && n->voter_count > 0) {
-        for (size_t i = 0; i < n->voter_count; i++)
-            if (n->voters[i].id == n->node_id)
-                return 0;
-        cfg_error(cfg, "controller.quorum.voters=%s does not contain node.id=%d but process.roles=%s "
-                  "includes controller; add %d@<host>:<port> to controller.quorum.voters or drop "
-                  "controller from process.roles",
-                  eff(cfg, "controller.quorum.voters"), n->node_id, eff(cfg, "process.roles"),
-                  n->node_id);
-        return ERR_CONFIG;
-    }
-    return 0;
 }
 
 int config_finalize(struct config *cfg)
@@ -1384,31 +817,24 @@ int config_finalize(struct config *cfg)
         char why[256];
         const struct config_key *k = &config_keys_broker[i];
         const char *v = cfg->values[i] ? cfg->values[i] : k->default_value;
-        if (value_check(k, v, why, sizeof why) < 0) {
-            cfg_error(cfg, "%s=%s %s", k->name,
+        if (config_value_check(k, v, why, sizeof why) < 0) {
+            config_error(cfg, "%s=%s %s", k->name,
                       (k->flags & CONFIG_F_SENSITIVE) ? "[hidden]" : v, why);
             bad = 1;
         }
     }
-    if (is_set(cfg, "log.message.format.version"))
-        cfg_warn(cfg, "log.message.format.version=%s is deprecated and ignored (as in Kafka 3.x: record batches "
-                 "are always written in format v2); remove it", eff(cfg, "log.message.format.version"));
-    if (eff(cfg, "zookeeper.connect"))
-        cfg_warn(cfg, "zookeeper.connect=%s is unused: Samsa runs in KRaft mode; remove it and set "
-                 "process.roles, node.id and controller.quorum.voters", eff(cfg, "zookeeper.connect"));
+    if (config_is_set(cfg, "log.message.format.version"))
+        config_warn(cfg, "log.message.format.version=%s is deprecated and ignored (as in Kafka 3.x: record batches "
+                 "are always written in format v2); remove it", config_eff(cfg, "log.message.format.version"));
+    if (config_eff(cfg, "zookeeper.connect"))
+        config_warn(cfg, "zookeeper.connect=%s is unused: Samsa runs in KRaft mode; remove it and set "
+                 "process.roles, node.id and controller.quorum.voters", config_eff(cfg, "zookeeper.connect"));
     if (bad)
         return ERR_CONFIG;
 
     /* Phase 2: structure.  Each step reports its own first problem. */
     derive_numbers(cfg);
-    if (roles_parse(cfg) == 0) {
-        if (node_id_derive(cfg) == 0 && listeners_derive(cfg) == 0)
-            (void)quorum_derive(cfg);
-    }
-    (void)log_dirs_derive(cfg);
-    if (cfg->node.roles == 0)
-        cfg_warn(cfg, "process.roles is not set (Kafka's ZooKeeper mode); Samsa has no ZooKeeper, "
-                 "set process.roles=broker,controller");
+    config_roles_derive(cfg);
 
     if (cfg->errors.len > 0)
         return ERR_CONFIG;
@@ -1469,6 +895,12 @@ const struct config_key *config_broker_key_find(const char *name)
     return i < 0 ? NULL : &config_keys_broker[i];
 }
 
+/* How DescribeConfigs rows name a dynamic layer as an origin. */
+static const char *dynamic_origin(enum config_source layer)
+{
+    return layer == CONFIG_SOURCE_DYNAMIC_BROKER ? "dynamic broker config" : "dynamic default broker config";
+}
+
 void config_broker_entry_get(const struct config *cfg, size_t index, struct config_entry *e)
 {
     ASSERT(index < CONFIG_KEYS_BROKER_COUNT);
@@ -1479,7 +911,7 @@ void config_broker_entry_get(const struct config *cfg, size_t index, struct conf
         bool own = cfg->dyn[1][index] != NULL;
         e->is_default = 0;
         e->source = own ? CONFIG_SOURCE_DYNAMIC_BROKER : CONFIG_SOURCE_DYNAMIC_DEFAULT;
-        e->origin = own ? "dynamic broker config" : "dynamic default broker config";
+        e->origin = dynamic_origin(own ? CONFIG_SOURCE_DYNAMIC_BROKER : CONFIG_SOURCE_DYNAMIC_DEFAULT);
         e->value = e->is_sensitive ? NULL : cfg->dyn[own][index];
     } else {
         e->is_default = cfg->values[index] == NULL;
@@ -1510,153 +942,6 @@ void config_print(const struct config *cfg, FILE *out)
                 n->node_id, n->retention_ms, n->roll_ms, n->flush_interval_ms, n->log_dir_count,
                 n->metadata_log_dir);
     }
-}
-
-/* ---- topic configs ------------------------------------------------------ */
-
-size_t config_topic_key_count(void) { return config_keys_topic_count; }
-
-const struct config_key *config_topic_key_at(size_t index)
-{
-    ASSERT(index < config_keys_topic_count);
-    return &config_keys_topic[index];
-}
-
-const struct config_key *config_topic_key_find(const char *name)
-{
-    int i = key_index(config_keys_topic, config_keys_topic_count, name);
-    return i < 0 ? NULL : &config_keys_topic[i];
-}
-
-/* kafka_version_valid - a Kafka release or metadata version as
- * message.format.version takes them: "0.10.2", "2.8", "3.0-IV1", "0.11.0-IV2". */
-static bool kafka_version_valid(const char *v)
-{
-    size_t i = 0, dots = 0;
-    if (!isdigit((unsigned char)v[0]))
-        return false;
-    for (; v[i] && v[i] != '-'; i++) {
-        if (v[i] == '.' && isdigit((unsigned char)v[i + 1]))
-            dots++;
-        else if (!isdigit((unsigned char)v[i]))
-            return false;
-    }
-    if (dots < 1 || dots > 2)
-        return false;
-    if (!v[i])
-        return true;
-    if (strncmp(v + i, "-IV", 3) != 0 || !v[i + 3])
-        return false;
-    for (i += 3; v[i]; i++)
-        if (!isdigit((unsigned char)v[i]))
-            return false;
-    return true;
-}
-
-int config_topic_validate(const char *key, const char *value, char *msg, size_t msg_size)
-{
-    const struct config_key *k = config_topic_key_find(key);
-    if (!k) {
-        snprintf(msg, msg_size, "Unknown topic config name: %s", key);
-        return ERR_INVALID;
-    }
-    if (!value) {
-        snprintf(msg, msg_size, "Null value not supported for topic config %s", key);
-        return ERR_INVALID;
-    }
-    char why[256];
-    if (value_check(k, value, why, sizeof why) < 0) {
-        snprintf(msg, msg_size, "Invalid value %s for configuration %s: %s", value, key, why);
-        return ERR_INVALID;
-    }
-    if (strcmp(key, "message.format.version") == 0) {
-        if (!kafka_version_valid(value)) {
-            snprintf(msg, msg_size, "Invalid value %s for configuration %s: Version `%s` is not a valid version",
-                     value, key, value);
-            return ERR_INVALID;
-        }
-        log_warn("config", "topic config message.format.version=%s is deprecated and ignored (as in Kafka 3.x: "
-                 "record batches are always written in format v2); it can be removed", value);
-    }
-    if (strcmp(key, "remote.storage.enable") == 0 && strcasecmp(value, "true") == 0) {
-        snprintf(msg, msg_size, "Invalid value %s for configuration %s: tiered storage is not "
-                 "supported; use false", value, key);
-        return ERR_INVALID;
-    }
-    return 0;
-}
-
-int config_topic_default(const struct config *cfg, const char *key, char *out, size_t out_size,
-                         const char **synonym_out)
-{
-    const struct config_key *k = config_topic_key_find(key);
-    if (!k)
-        return ERR_NOT_FOUND;
-    if (synonym_out)
-        *synonym_out = k->synonym;
-    int64_t derived;
-    int has_derived = 1;
-    if (strcmp(key, "retention.ms") == 0)
-        derived = cfg->node.retention_ms;
-    else if (strcmp(key, "segment.ms") == 0)
-        derived = cfg->node.roll_ms;
-    else if (strcmp(key, "flush.ms") == 0)
-        derived = cfg->node.flush_interval_ms;
-    else if (strcmp(key, "segment.jitter.ms") == 0)
-        derived = eff(cfg, "log.roll.jitter.ms") ? num(cfg, "log.roll.jitter.ms")
-                                                 : mul_sat(num(cfg, "log.roll.jitter.hours"), 3600000);
-    else
-        has_derived = 0;
-    int n;
-    if (has_derived && cfg->finalized) {
-        n = snprintf(out, out_size, "%" PRId64, derived);
-    } else {
-        const char *v = k->synonym ? config_value_find(cfg, k->synonym) : NULL;
-        if (!v)
-            v = k->default_value ? k->default_value : "";
-        n = snprintf(out, out_size, "%s", v);
-    }
-    return (n < 0 || (size_t)n >= out_size) ? ERR_LIMIT : 0;
-}
-
-static size_t synonyms_get(const struct config *cfg, const char *name, bool from_name, struct config_synonym *out);
-
-int config_topic_entry_get(const struct config *cfg, size_t index, const char *topic_value,
-                           char *scratch, size_t scratch_size, struct config_entry *e)
-{
-    ASSERT(index < config_keys_topic_count);
-    const struct config_key *k = &config_keys_topic[index];
-    e->key = k;
-    e->is_sensitive = (k->flags & CONFIG_F_SENSITIVE) != 0;
-    e->read_only = 0; /* topic configs are alterable */
-    if (topic_value) {
-        e->value = e->is_sensitive ? NULL : topic_value;
-        e->source = CONFIG_SOURCE_TOPIC;
-        e->origin = "topic";
-        e->is_default = 0;
-        return 0;
-    }
-    int rc = config_topic_default(cfg, k->name, scratch, scratch_size, NULL);
-    if (rc < 0)
-        return rc;
-    e->value = e->is_sensitive ? NULL : scratch;
-    e->source = CONFIG_SOURCE_DEFAULT;
-    e->origin = "default";
-    if (k->synonym) {
-        /* A derived default (retention.ms from log.retention.hours) takes
-         * the source of whichever broker key supplied it. */
-        struct config_synonym syn[CONFIG_SYNONYMS_MAX];
-        size_t n = synonyms_get(cfg, k->synonym, false, syn);
-        if (n > 0 && syn[0].source != CONFIG_SOURCE_DEFAULT) {
-            e->source = syn[0].source;
-            int bi = broker_index(syn[0].name);
-            e->origin = syn[0].source == CONFIG_SOURCE_DYNAMIC_BROKER    ? "dynamic broker config"
-                        : syn[0].source == CONFIG_SOURCE_DYNAMIC_DEFAULT ? "dynamic default broker config"
-                                                                         : cfg->origins[bi];
-        }
-    }
-    e->is_default = e->source == CONFIG_SOURCE_DEFAULT;
-    return 0;
 }
 
 int config_source_kafka_code(enum config_source source)
@@ -1695,7 +980,7 @@ int config_dynamic_validate(const char *key, const char *value, char *msg, size_
         return ERR_UNSUPPORTED;
     }
     char why[256];
-    if (value && value_check(&config_keys_broker[i], value, why, sizeof why) < 0) {
+    if (value && config_value_check(&config_keys_broker[i], value, why, sizeof why) < 0) {
         snprintf(msg, msg_size, "Invalid value %s for configuration %s: %s", value, key, why);
         return ERR_INVALID;
     }
@@ -1783,7 +1068,8 @@ static size_t synonyms_get(const struct config *cfg, const char *name, bool from
                                                   : CONFIG_SOURCE_DEFAULT;
             if (!v || (!seen && !(seen = strcmp(k->name, name) == 0)))
                 continue;
-            out[n++] = (struct config_synonym){ k->name, (k->flags & CONFIG_F_SENSITIVE) ? NULL : v, src };
+            const char *origin = layer < 2 ? dynamic_origin(src) : layer == 2 ? cfg->origins[i] : "default";
+            out[n++] = (struct config_synonym){ k->name, (k->flags & CONFIG_F_SENSITIVE) ? NULL : v, src, origin };
         }
     }
     return n;
@@ -1792,4 +1078,9 @@ static size_t synonyms_get(const struct config *cfg, const char *name, bool from
 size_t config_broker_synonyms(const struct config *cfg, const char *name, struct config_synonym *out)
 {
     return synonyms_get(cfg, name, true, out);
+}
+
+size_t config_broker_synonym_chain(const struct config *cfg, const char *name, struct config_synonym *out)
+{
+    return synonyms_get(cfg, name, false, out);
 }

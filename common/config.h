@@ -31,12 +31,14 @@
  * 99999 is out of range 0-65535; use a port like 9092").  Callers print
  * config_errors() and exit.
  *
- * Topic-level configs (retention.ms, cleanup.policy, ...) live in a second
- * table; each names its broker-level synonym whose effective value is the
- * topic default, as in Kafka.
+ * Topic-level configs (retention.ms, cleanup.policy, ...) are not here: their
+ * table and validation are in controller/ctrl_topic_config.h, the topic
+ * defaults a broker derives from this config in broker/brk_config.h.
  *
- * This module does not: support dynamic (AlterConfigs) broker updates,
- * resolve host names, touch the log directories (see metaprops), or read
+ * Dynamic broker configs (KIP-226) are two layers over these sources; see
+ * config_dynamic_* below.
+ *
+ * This module does not: resolve host names, touch the log directories (see metaprops), or read
  * the process environment on its own.
  */
 #ifndef SAMSA_CONFIG_H
@@ -88,7 +90,7 @@ enum config_source {
 #define CONFIG_F_SENSITIVE 0x1u  /* value hidden in print and DescribeConfigs */
 #define CONFIG_F_UNUSED 0x2u     /* accepted for compatibility, has no effect */
 
-/* One row of the broker or topic key table (immutable, static storage). */
+/* One row of a key table (broker or topic) (immutable, static storage). */
 struct config_key {
     const char *name;
     enum config_type type;
@@ -175,6 +177,7 @@ struct config_node {
     int64_t retention_bytes;             /* -1: unlimited */
     int64_t segment_bytes;
     int64_t roll_ms;
+    int64_t roll_jitter_ms;              /* log.roll.jitter.ms, else .hours in ms */
     int64_t retention_check_interval_ms;
     int64_t index_interval_bytes;
     int64_t index_size_max_bytes;
@@ -327,33 +330,21 @@ const struct config_key *config_broker_key_at(size_t index);
 const struct config_key *config_broker_key_find(const char *name);
 void config_broker_entry_get(const struct config *cfg, size_t index, struct config_entry *e);
 
-/* Topic keys, for CreateTopics validation and DescribeConfigs on a topic. */
-size_t config_topic_key_count(void);
-const struct config_key *config_topic_key_at(size_t index);
-const struct config_key *config_topic_key_find(const char *name);
-/* config_topic_validate - 0, or ERR_INVALID with a one-line reason in msg
- * (unknown key, wrong type, out of range, not an allowed value); the broker
- * maps ERR_INVALID to INVALID_CONFIG. */
-MUST_CHECK int config_topic_validate(const char *key, const char *value, char *msg,
-                                     size_t msg_size);
-/* config_topic_default - the value a topic gets when it does not set key:
- * its broker synonym's effective value (derived ones like retention.ms from
- * log.retention.hours included), else the topic table default.  *synonym_out
- * (if not NULL) gets the broker key or NULL.  Returns 0, ERR_NOT_FOUND for an
- * unknown key, ERR_LIMIT if out is too small.  A null default is "". */
-MUST_CHECK int config_topic_default(const struct config *cfg, const char *key, char *out,
-                                    size_t out_size, const char **synonym_out);
-
 /*
- * config_topic_entry_get - the DescribeConfigs row of topic key index: the
- * topic's own value when topic_value is not NULL (source TOPIC), else the
- * default from the broker (source and origin of the broker synonym, is_default
- * when that is Kafka's default).  The default is formatted into scratch,
- * which e->value may then point into.  Returns 0 or ERR_LIMIT (scratch small).
+ * config_value_check - one value against a key's type, range and allowed
+ * values (any key table: the broker's here, the topic table in
+ * controller/ctrl_topic_config.c).  0, or ERR_CONFIG with
+ * "<problem>; <fix>" in why.  A NULL value (unset) always passes.
  */
-MUST_CHECK int config_topic_entry_get(const struct config *cfg, size_t index,
-                                      const char *topic_value, char *scratch,
-                                      size_t scratch_size, struct config_entry *e);
+MUST_CHECK int config_value_check(const struct config_key *k, const char *value, char *why,
+                                  size_t why_size);
+
+/* Valid-value lists the broker and topic key tables share. */
+#define CONFIG_COMPRESSION_VALID "uncompressed,zstd,lz4,snappy,gzip,producer"
+#define CONFIG_TS_TYPE_VALID "CreateTime,LogAppendTime"
+#define CONFIG_CLEANUP_VALID "delete,compact"
+#define CONFIG_LONG_MAX_STR "9223372036854775807"
+
 /* ---- Dynamic broker configs (KIP-226) ----------------------------------
  *
  * Two layers above the static configuration, filled from the metadata
@@ -387,6 +378,7 @@ struct config_synonym {
     const char *name;
     const char *value;   /* NULL: hidden (sensitive) */
     enum config_source source;
+    const char *origin;  /* as config_entry's origin ("file:<path>", "dynamic broker config", ...) */
 };
 #define CONFIG_SYNONYMS_MAX 16
 /* config_broker_synonyms - Kafka's synonyms of broker key `name` (its
@@ -395,6 +387,10 @@ struct config_synonym {
  * starting at the first entry of `name` itself (Kafka drops those before).
  * Returns the count (<= CONFIG_SYNONYMS_MAX). */
 size_t config_broker_synonyms(const struct config *cfg, const char *name, struct config_synonym *out);
+/* config_broker_synonym_chain - the same over name's whole chain, nothing
+ * dropped: out[0] is the value that wins for the chain (a topic default
+ * derived from log.retention.hours takes its source from there). */
+size_t config_broker_synonym_chain(const struct config *cfg, const char *name, struct config_synonym *out);
 
 /* config_source_kafka_code - the DescribeConfigs ConfigSource number Kafka
  * reports: DYNAMIC_TOPIC_CONFIG(1), STATIC_BROKER_CONFIG(4) for file, env and

@@ -1,7 +1,8 @@
 /*
- * config_keys.c - the key tables: every broker key (Kafka's KafkaConfig
- * names, types, defaults, ranges, valid values) and every topic key (Kafka's
- * LogConfig) with the broker key that supplies its default.
+ * config_keys.c - the broker key table: every broker key (Kafka's
+ * KafkaConfig names, types, defaults, ranges, valid values) and the ones
+ * Kafka lets you change at run time.  The topic key table (Kafka's
+ * LogConfig) is in controller/ctrl_topic_config.c.
  *
  * Immutable data only; config.c looks keys up, validates values against
  * these entries and derives struct config_node from them.  A new broker key
@@ -14,7 +15,6 @@
 #include "config.h"
 #include "config_int.h"
 
-#define LONG_MAX_STR "9223372036854775807"
 #define INT_MAX_STR "2147483647"
 
 #define K(n, t, d, doc_) { .name = n, .type = t, .default_value = d, .doc = doc_ }
@@ -24,9 +24,6 @@
 #define KF(n, t, d, f, doc_) { .name = n, .type = t, .default_value = d, .flags = f, .doc = doc_ }
 
 
-#define COMPRESSION_VALID "uncompressed,zstd,lz4,snappy,gzip,producer"
-#define TS_TYPE_VALID "CreateTime,LogAppendTime"
-#define CLEANUP_VALID "delete,compact"
 
 /* Broker keys, with Apache Kafka's defaults (3.7). */
 const struct config_key config_keys_broker[] = {
@@ -76,11 +73,11 @@ const struct config_key config_keys_broker[] = {
     KR("max.incremental.fetch.session.cache.slots", CONFIG_INT, "1000", 0, INT32_MAX, "Incremental fetch sessions (KIP-227) a leader keeps; 0: every fetch is a full one."),
     KR("replica.fetch.backoff.ms", CONFIG_INT, "1000", 0, INT32_MAX, "Wait after a follower fetch failed (connection, leader error) before fetching again."),
     KR("replica.lag.time.max.ms", CONFIG_LONG, "30000", 1, INT64_MAX, "A follower that has not caught up for this long leaves the ISR."),
-    KR("leader.replication.throttled.rate", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Bytes/s a leader sends to out-of-sync followers of its throttled replicas (leader.replication.throttled.replicas); Long.MaxValue: off."),
-    KR("follower.replication.throttled.rate", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Bytes/s a follower fetches for its throttled replicas while they catch up (follower.replication.throttled.replicas); Long.MaxValue: off."),
+    KR("leader.replication.throttled.rate", CONFIG_LONG, CONFIG_LONG_MAX_STR, 0, INT64_MAX, "Bytes/s a leader sends to out-of-sync followers of its throttled replicas (leader.replication.throttled.replicas); Long.MaxValue: off."),
+    KR("follower.replication.throttled.rate", CONFIG_LONG, CONFIG_LONG_MAX_STR, 0, INT64_MAX, "Bytes/s a follower fetches for its throttled replicas while they catch up (follower.replication.throttled.replicas); Long.MaxValue: off."),
     KR("replication.quota.window.num", CONFIG_INT, "11", 1, 64, "Samples in the window the replication throttles measure their rate over."),
     KR("replication.quota.window.size.seconds", CONFIG_INT, "1", 1, 3600, "Length of one replication throttle sample."),
-    KR("replica.alter.log.dirs.io.max.bytes.per.second", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Bytes/s for moving replicas between log dirs (unused: replicas never move between dirs)."),
+    KR("replica.alter.log.dirs.io.max.bytes.per.second", CONFIG_LONG, CONFIG_LONG_MAX_STR, 0, INT64_MAX, "Bytes/s for moving replicas between log dirs (unused: replicas never move between dirs)."),
     KR("fetch.max.bytes", CONFIG_INT, "57671680", 1024, INT32_MAX, "Bytes returned for one fetch request."),
     K("log.dirs", CONFIG_STRING, NULL, "Comma list of data directories; overrides log.dir."),
     K("log.dir", CONFIG_STRING, "/tmp/kafka-logs", "Data directory used when log.dirs is unset."),
@@ -101,24 +98,24 @@ const struct config_key config_keys_broker[] = {
     KR("log.roll.jitter.hours", CONFIG_INT, "0", 0, INT32_MAX, "Roll jitter in hours."),
     KR("log.index.interval.bytes", CONFIG_INT, "4096", 0, INT32_MAX, "Bytes between offset index entries."),
     KR("log.index.size.max.bytes", CONFIG_INT, "10485760", 4, INT32_MAX, "Maximum offset index size."),
-    KR("log.flush.interval.messages", CONFIG_LONG, LONG_MAX_STR, 1, INT64_MAX, "Messages accumulated before a forced fsync."),
+    KR("log.flush.interval.messages", CONFIG_LONG, CONFIG_LONG_MAX_STR, 1, INT64_MAX, "Messages accumulated before a forced fsync."),
     KR("log.flush.interval.ms", CONFIG_LONG, NULL, 0, INT64_MAX, "Time a message may stay unflushed; defaults to log.flush.scheduler.interval.ms."),
-    K("log.flush.scheduler.interval.ms", CONFIG_LONG, LONG_MAX_STR, "How often the flusher checks for logs to flush."),
+    K("log.flush.scheduler.interval.ms", CONFIG_LONG, CONFIG_LONG_MAX_STR, "How often the flusher checks for logs to flush."),
     KR("log.flush.offset.checkpoint.interval.ms", CONFIG_INT, "60000", 0, INT32_MAX, "How often the recovery point is checkpointed."),
     KR("log.segment.delete.delay.ms", CONFIG_LONG, "60000", 0, INT64_MAX, "Delay before a deleted segment's file is removed."),
     K("log.preallocate", CONFIG_BOOL, "false", "Preallocate segment files."),
-    KV("log.cleanup.policy", CONFIG_LIST, "delete", CLEANUP_VALID, "Default cleanup policy: delete, compact or both."),
-    KV("log.message.timestamp.type", CONFIG_STRING, "CreateTime", TS_TYPE_VALID, "Timestamp type of stored messages."),
-    KR("log.message.timestamp.difference.max.ms", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Deprecated: allowed CreateTime skew."),
-    KR("log.message.timestamp.before.max.ms", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the past."),
-    KR("log.message.timestamp.after.max.ms", CONFIG_LONG, LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the future."),
+    KV("log.cleanup.policy", CONFIG_LIST, "delete", CONFIG_CLEANUP_VALID, "Default cleanup policy: delete, compact or both."),
+    KV("log.message.timestamp.type", CONFIG_STRING, "CreateTime", CONFIG_TS_TYPE_VALID, "Timestamp type of stored messages."),
+    KR("log.message.timestamp.difference.max.ms", CONFIG_LONG, CONFIG_LONG_MAX_STR, 0, INT64_MAX, "Deprecated: allowed CreateTime skew."),
+    KR("log.message.timestamp.before.max.ms", CONFIG_LONG, CONFIG_LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the past."),
+    KR("log.message.timestamp.after.max.ms", CONFIG_LONG, CONFIG_LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the future."),
     K("log.message.downconversion.enable", CONFIG_BOOL, "true", "Down-convert for old fetch versions."),
     KF("log.message.format.version", CONFIG_STRING, "3.0-IV1", CONFIG_F_UNUSED, "Deprecated; accepted and ignored as in Kafka 3.x (batches are always v2)."),
     K("log.cleaner.enable", CONFIG_BOOL, "true", "Run the log cleaner (needed for compacted topics)."),
     KR("log.cleaner.threads", CONFIG_INT, "1", 0, INT32_MAX, "Log cleaner threads."),
     KR("log.cleaner.delete.retention.ms", CONFIG_LONG, "86400000", 0, INT64_MAX, "How long delete tombstones are kept in compacted topics."),
     KR("log.cleaner.min.compaction.lag.ms", CONFIG_LONG, "0", 0, INT64_MAX, "Minimum age before a message may be compacted."),
-    KR("log.cleaner.max.compaction.lag.ms", CONFIG_LONG, LONG_MAX_STR, 1, INT64_MAX, "Maximum age before a message must be compacted."),
+    KR("log.cleaner.max.compaction.lag.ms", CONFIG_LONG, CONFIG_LONG_MAX_STR, 1, INT64_MAX, "Maximum age before a message must be compacted."),
     KR("log.cleaner.min.cleanable.ratio", CONFIG_DOUBLE, "0.5", 0, 1, "Dirty ratio that triggers cleaning."),
     KR("log.local.retention.ms", CONFIG_LONG, "-2", -2, INT64_MAX, "Tiered storage local retention (-2: use log.retention.ms)."),
     KR("log.local.retention.bytes", CONFIG_LONG, "-2", -2, INT64_MAX, "Tiered storage local retention bytes (-2: use log.retention.bytes)."),
@@ -142,7 +139,7 @@ const struct config_key config_keys_broker[] = {
     KR("group.min.session.timeout.ms", CONFIG_INT, "6000", 0, INT32_MAX, "Smallest session timeout a consumer may ask for."),
     KR("group.max.session.timeout.ms", CONFIG_INT, "1800000", 0, INT32_MAX, "Largest session timeout a consumer may ask for."),
     KR("group.max.size", CONFIG_INT, INT_MAX_STR, 1, INT32_MAX, "Maximum members of one group."),
-    KV("compression.type", CONFIG_STRING, "producer", COMPRESSION_VALID, "Final compression of topic data; producer keeps the producer's."),
+    KV("compression.type", CONFIG_STRING, "producer", CONFIG_COMPRESSION_VALID, "Final compression of topic data; producer keeps the producer's."),
     K("sasl.enabled.mechanisms", CONFIG_LIST, "GSSAPI", "SASL mechanisms enabled."),
     KF("sasl.jaas.config", CONFIG_PASSWORD, NULL, CONFIG_F_SENSITIVE, "JAAS login context."),
     KV("ssl.client.auth", CONFIG_STRING, "none", "required,requested,none", "Client certificate authentication."),
@@ -170,49 +167,6 @@ const struct config_key config_keys_broker[] = {
 };
 _Static_assert(sizeof config_keys_broker / sizeof config_keys_broker[0] == CONFIG_KEYS_BROKER_COUNT,
                "CONFIG_KEYS_BROKER_COUNT (config_int.h) must match the table");
-
-#define T(n, t, syn, d, doc_) { .name = n, .type = t, .synonym = syn, .default_value = d, .doc = doc_ }
-#define TR(n, t, syn, d, lo, hi, doc_) \
-    { .name = n, .type = t, .synonym = syn, .default_value = d, .min = lo, .max = hi, .has_range = 1, .doc = doc_ }
-#define TV(n, t, syn, d, valid, doc_) \
-    { .name = n, .type = t, .synonym = syn, .default_value = d, .valid_values = valid, .doc = doc_ }
-
-/* Topic keys (Kafka LogConfig), each with its broker-level synonym. */
-const struct config_key config_keys_topic[] = {
-    TV("cleanup.policy", CONFIG_LIST, "log.cleanup.policy", "delete", CLEANUP_VALID, "delete, compact, or both."),
-    TV("compression.type", CONFIG_STRING, "compression.type", "producer", COMPRESSION_VALID, "Final compression type."),
-    TR("delete.retention.ms", CONFIG_LONG, "log.cleaner.delete.retention.ms", "86400000", 0, INT64_MAX, "Tombstone retention for compacted topics."),
-    TR("file.delete.delay.ms", CONFIG_LONG, "log.segment.delete.delay.ms", "60000", 0, INT64_MAX, "Delay before deleting a file."),
-    TR("flush.messages", CONFIG_LONG, "log.flush.interval.messages", LONG_MAX_STR, 1, INT64_MAX, "Messages between forced fsyncs."),
-    TR("flush.ms", CONFIG_LONG, "log.flush.interval.ms", LONG_MAX_STR, 0, INT64_MAX, "Time between forced fsyncs."),
-    T("follower.replication.throttled.replicas", CONFIG_LIST, NULL, "", "Throttled follower replicas."),
-    TR("index.interval.bytes", CONFIG_INT, "log.index.interval.bytes", "4096", 0, INT32_MAX, "Bytes between index entries."),
-    T("leader.replication.throttled.replicas", CONFIG_LIST, NULL, "", "Throttled leader replicas."),
-    TR("local.retention.bytes", CONFIG_LONG, "log.local.retention.bytes", "-2", -2, INT64_MAX, "Tiered storage local retention bytes."),
-    TR("local.retention.ms", CONFIG_LONG, "log.local.retention.ms", "-2", -2, INT64_MAX, "Tiered storage local retention."),
-    TR("max.compaction.lag.ms", CONFIG_LONG, "log.cleaner.max.compaction.lag.ms", LONG_MAX_STR, 1, INT64_MAX, "Maximum time a message stays uncompacted."),
-    TR("max.message.bytes", CONFIG_INT, "message.max.bytes", "1048588", 0, INT32_MAX, "Largest record batch size."),
-    T("message.downconversion.enable", CONFIG_BOOL, "log.message.downconversion.enable", "true", "Down-convert for old consumers."),
-    T("message.format.version", CONFIG_STRING, "log.message.format.version", "3.0-IV1", "Deprecated; accepted and ignored as in Kafka 3.x (batches are always v2)."),
-    TR("message.timestamp.after.max.ms", CONFIG_LONG, "log.message.timestamp.after.max.ms", LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the future."),
-    TR("message.timestamp.before.max.ms", CONFIG_LONG, "log.message.timestamp.before.max.ms", LONG_MAX_STR, 0, INT64_MAX, "Allowed CreateTime in the past."),
-    TR("message.timestamp.difference.max.ms", CONFIG_LONG, "log.message.timestamp.difference.max.ms", LONG_MAX_STR, 0, INT64_MAX, "Deprecated: allowed CreateTime skew."),
-    TV("message.timestamp.type", CONFIG_STRING, "log.message.timestamp.type", "CreateTime", TS_TYPE_VALID, "CreateTime or LogAppendTime."),
-    TR("min.cleanable.dirty.ratio", CONFIG_DOUBLE, "log.cleaner.min.cleanable.ratio", "0.5", 0, 1, "Dirty ratio that triggers cleaning."),
-    TR("min.compaction.lag.ms", CONFIG_LONG, "log.cleaner.min.compaction.lag.ms", "0", 0, INT64_MAX, "Minimum age before compaction."),
-    TR("min.insync.replicas", CONFIG_INT, "min.insync.replicas", "1", 1, INT32_MAX, "Replicas that must acknowledge acks=all."),
-    T("preallocate", CONFIG_BOOL, "log.preallocate", "false", "Preallocate segment files."),
-    T("remote.storage.enable", CONFIG_BOOL, NULL, "false", "Tiered storage (unsupported; must stay false)."),
-    T("retention.bytes", CONFIG_LONG, "log.retention.bytes", "-1", "Partition size limit; -1 unlimited."),
-    TR("retention.ms", CONFIG_LONG, "log.retention.ms", "604800000", -1, INT64_MAX, "Retention time; -1 unlimited."),
-    TR("segment.bytes", CONFIG_INT, "log.segment.bytes", "1073741824", 14, INT32_MAX, "Segment file size."),
-    TR("segment.index.bytes", CONFIG_INT, "log.index.size.max.bytes", "10485760", 4, INT32_MAX, "Offset index size."),
-    TR("segment.jitter.ms", CONFIG_LONG, "log.roll.jitter.ms", "0", 0, INT64_MAX, "Maximum roll jitter."),
-    TR("segment.ms", CONFIG_LONG, "log.roll.ms", "604800000", 1, INT64_MAX, "Time after which a segment is rolled."),
-    T("samsa.acks.all.fsync", CONFIG_BOOL, "samsa.acks.all.fsync", "false", "Samsa: acks=all waits for every ISR member's fdatasync."),
-    T("unclean.leader.election.enable", CONFIG_BOOL, "unclean.leader.election.enable", "false", "Allow unclean leader election."),
-};
-const size_t config_keys_topic_count = sizeof config_keys_topic / sizeof config_keys_topic[0];
 
 /* Broker keys changeable at run time (kafka-configs --alter on brokers):
  * Kafka's DynamicLogConfig, DynamicThreadPool-free subset and the replica

@@ -753,83 +753,6 @@ END_TEST
 
 /* ---- topic configs and entries ------------------------------------------ */
 
-/* message.format.version / log.message.format.version: accepted and ignored
- * with a warning, as Kafka 3.x does; a value that is no Kafka version is
- * refused with Kafka's message. */
-START_TEST(test_message_format_version_ignored)
-{
-    char msg[256];
-    ck_assert_int_eq(config_topic_validate("message.format.version", "0.10.2", msg, sizeof msg), 0);
-    ck_assert_int_eq(config_topic_validate("message.format.version", "2.8", msg, sizeof msg), 0);
-    ck_assert_int_eq(config_topic_validate("message.format.version", "3.0-IV1", msg, sizeof msg), 0);
-    ck_assert_int_eq(config_topic_validate("message.format.version", "0.11.0-IV2", msg, sizeof msg), 0);
-    ck_assert_int_eq(config_topic_validate("message.format.version", "latest", msg, sizeof msg), ERR_INVALID);
-    ck_assert_str_eq(msg, "Invalid value latest for configuration message.format.version: Version `latest` is "
-                          "not a valid version");
-    ck_assert_int_eq(config_topic_validate("message.format.version", "2", msg, sizeof msg), ERR_INVALID);
-    ck_assert_int_eq(config_topic_validate("message.format.version", "2.8-IV", msg, sizeof msg), ERR_INVALID);
-    struct config *cfg = cfg_ok("log.message.format.version=0.10.2\n", NULL);
-    ck_assert_ptr_nonnull(strstr(config_warnings(cfg), "log.message.format.version=0.10.2 is deprecated and ignored"));
-    char def[64];
-    const char *syn = NULL;
-    ck_assert_int_eq(config_topic_default(cfg, "message.format.version", def, sizeof def, &syn), 0);
-    ck_assert_str_eq(syn, "log.message.format.version");
-    config_destroy(cfg);
-}
-END_TEST
-
-START_TEST(test_topic_configs)
-{
-    char msg[256];
-    ck_assert_int_eq(config_topic_validate("retention.ms", "1000", msg, sizeof msg), 0);
-    ck_assert_int_eq(config_topic_validate("retention.ms", "-1", msg, sizeof msg), 0);
-    ck_assert_int_eq(config_topic_validate("cleanup.policy", "compact,delete", msg, sizeof msg), 0);
-    ck_assert_int_eq(config_topic_validate("min.cleanable.dirty.ratio", "0.2", msg, sizeof msg), 0);
-    ck_assert_int_eq(config_topic_validate("bogus.key", "1", msg, sizeof msg), ERR_INVALID);
-    ck_assert_str_eq(msg, "Unknown topic config name: bogus.key");
-    ck_assert_int_eq(config_topic_validate("retention.ms", "soon", msg, sizeof msg), ERR_INVALID);
-    ck_assert_ptr_nonnull(strstr(msg, "Invalid value soon for configuration retention.ms"));
-    ck_assert_int_eq(config_topic_validate("segment.bytes", "10", msg, sizeof msg), ERR_INVALID);
-    ck_assert_int_eq(config_topic_validate("cleanup.policy", "shred", msg, sizeof msg), ERR_INVALID);
-    ck_assert_int_eq(config_topic_validate("message.timestamp.type", "LogAppendTime", msg, sizeof msg), 0);
-    ck_assert_int_eq(config_topic_validate("message.timestamp.type", "Now", msg, sizeof msg), ERR_INVALID);
-    ck_assert_int_eq(config_topic_validate("preallocate", "maybe", msg, sizeof msg), ERR_INVALID);
-    ck_assert_int_eq(config_topic_validate("remote.storage.enable", "true", msg, sizeof msg), ERR_INVALID);
-
-    /* Every topic synonym names a real broker key. */
-    for (size_t i = 0; i < config_topic_key_count(); i++) {
-        const struct config_key *k = config_topic_key_at(i);
-        if (k->synonym)
-            ck_assert_msg(config_broker_key_find(k->synonym) != NULL, "%s", k->synonym);
-    }
-
-    struct config *cfg = cfg_ok("log.retention.hours=2\nlog.segment.bytes=1048576\n"
-                                "log.cleanup.policy=compact\nmessage.max.bytes=2000000\n", NULL);
-    char out[64];
-    const char *syn = NULL;
-    ck_assert_int_eq(config_topic_default(cfg, "retention.ms", out, sizeof out, &syn), 0);
-    ck_assert_str_eq(out, "7200000");
-    ck_assert_str_eq(syn, "log.retention.ms");
-    ck_assert_int_eq(config_topic_default(cfg, "segment.bytes", out, sizeof out, &syn), 0);
-    ck_assert_str_eq(out, "1048576");
-    ck_assert_int_eq(config_topic_default(cfg, "cleanup.policy", out, sizeof out, NULL), 0);
-    ck_assert_str_eq(out, "compact");
-    ck_assert_int_eq(config_topic_default(cfg, "max.message.bytes", out, sizeof out, NULL), 0);
-    ck_assert_str_eq(out, "2000000");
-    ck_assert_int_eq(config_topic_default(cfg, "segment.ms", out, sizeof out, NULL), 0);
-    ck_assert_str_eq(out, "604800000");
-    ck_assert_int_eq(config_topic_default(cfg, "flush.messages", out, sizeof out, NULL), 0);
-    ck_assert_str_eq(out, "9223372036854775807");
-    ck_assert_int_eq(config_topic_default(cfg, "leader.replication.throttled.replicas", out,
-                                          sizeof out, &syn), 0);
-    ck_assert_str_eq(out, "");
-    ck_assert_ptr_null(syn);
-    ck_assert_int_eq(config_topic_default(cfg, "nope", out, sizeof out, NULL), ERR_NOT_FOUND);
-    ck_assert_int_eq(config_topic_default(cfg, "retention.ms", out, 3, NULL), ERR_LIMIT);
-    config_destroy(cfg);
-}
-END_TEST
-
 /* Dynamic broker configs: broker layer over the cluster default over the
  * file over the table default; the typed view follows at commit; read-only
  * and invalid values refused; synonyms in Kafka's order. */
@@ -848,9 +771,6 @@ START_TEST(test_dynamic_layers)
     ck_assert_int_eq(n->retention_ms, 24LL * 3600000); /* not before commit */
     config_dynamic_commit(cfg);
     ck_assert_int_eq(n->retention_ms, 1000);
-    char out[64];
-    ck_assert_int_eq(config_topic_default(cfg, "retention.ms", out, sizeof out, NULL), 0);
-    ck_assert_str_eq(out, "1000");
     ck_assert_int_eq(config_dynamic_set(cfg, CONFIG_SOURCE_DYNAMIC_BROKER, "log.retention.ms", "2000"), 0);
     ck_assert_int_eq(config_dynamic_set(cfg, CONFIG_SOURCE_DYNAMIC_BROKER, "message.max.bytes", "5000"), 0);
     config_dynamic_commit(cfg);
@@ -935,43 +855,6 @@ START_TEST(test_broker_entries)
 }
 END_TEST
 
-START_TEST(test_topic_entries)
-{
-    struct config *cfg = cfg_ok("log.retention.minutes=5\nlog.segment.bytes=2048\n", NULL);
-    char scratch[64];
-    struct config_entry e;
-    size_t seen = 0;
-    for (size_t i = 0; i < config_topic_key_count(); i++) {
-        const struct config_key *k = config_topic_key_at(i);
-        ck_assert_int_eq(config_topic_entry_get(cfg, i, NULL, scratch, sizeof scratch, &e), 0);
-        ck_assert_ptr_eq(e.key, k);
-        ck_assert_int_eq(e.read_only, 0);
-        if (strcmp(k->name, "retention.ms") == 0) {
-            ck_assert_str_eq(e.value, "300000");
-            ck_assert_int_eq(e.source, CONFIG_SOURCE_FILE);
-            ck_assert_int_eq(e.is_default, 0);
-            ck_assert_int_eq(config_source_kafka_code(e.source), 4);
-            seen++;
-        } else if (strcmp(k->name, "segment.bytes") == 0) {
-            ck_assert_str_eq(e.value, "2048");
-            ck_assert_int_eq(e.source, CONFIG_SOURCE_FILE);
-            seen++;
-        } else if (strcmp(k->name, "cleanup.policy") == 0) {
-            ck_assert_str_eq(e.value, "delete");
-            ck_assert_int_eq(e.is_default, 1);
-            ck_assert_int_eq(config_source_kafka_code(e.source), 5);
-            ck_assert_int_eq(config_topic_entry_get(cfg, i, "compact", scratch, sizeof scratch, &e), 0);
-            ck_assert_str_eq(e.value, "compact");
-            ck_assert_int_eq(e.source, CONFIG_SOURCE_TOPIC);
-            ck_assert_int_eq(config_source_kafka_code(e.source), 1);
-            seen++;
-        }
-    }
-    ck_assert_uint_eq(seen, 3);
-    config_destroy(cfg);
-}
-END_TEST
-
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -994,11 +877,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_seed_zookeeper_cluster);
     tcase_add_test(tc, test_seed_listener_bob_fred);
     tcase_add_test(tc, test_seed_kraft_cluster);
-    tcase_add_test(tc, test_topic_configs);
-    tcase_add_test(tc, test_message_format_version_ignored);
     tcase_add_test(tc, test_broker_entries);
     tcase_add_test(tc, test_dynamic_layers);
-    tcase_add_test(tc, test_topic_entries);
     suite_add_tcase(s, tc);
     return s;
 }

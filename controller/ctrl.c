@@ -241,13 +241,17 @@ static void fail_pending(struct ctrl *c, int rc)
 }
 
 /* A follower or observer below the leader's log start received a snapshot:
- * store it, discard the log, rebuild the image from it. */
+ * store it, discard the log, rebuild the image from it.  Zero bytes is a
+ * valid snapshot: an image with no records (a leader that snapshots before
+ * any broker registered) encodes to nothing, and the leader ships the bytes
+ * of its own CRC-checked file (simulator seed 18932 aborted here). */
 static int install_snapshot(struct ctrl *c, const struct raft_ready *rd)
 {
+    static const uint8_t empty[1];
     struct bytes data = rd->snapshot_data;
-    if (!data.ptr || data.len == 0) {
-        log_error("ctrl", "snapshot install without data index=%llu", (unsigned long long)rd->snapshot.index);
-        return ERR_CORRUPT;
+    if (!data.ptr) {
+        ASSERT(data.len == 0);
+        data = bytes_make(empty, 0); /* storage never sees a NULL pointer */
     }
     int rc = CTRL_ST(c, snap_write, rd->snapshot.index, rd->snapshot.epoch, data);
     if (rc < 0)
@@ -274,6 +278,32 @@ static int install_snapshot(struct ctrl *c, const struct raft_ready *rd)
     if (c->listener && c->caught_up)
         c->listener(c->arg, c->img, NULL, (int64_t)rd->snapshot.index - 1);
     return 0;
+}
+
+/*
+ * A snapshot install that a crash interrupted (the snapshot written, the
+ * log it replaces not yet truncated) leaves entries behind the snapshot
+ * that are older than it: a log whose last epoch is below the snapshot's
+ * cannot continue it.  Kafka's rule (truncateToLatestSnapshot): drop that
+ * log, the leader sends what follows.  Left in place, the stale entry made
+ * every fetch diverge below this node's HW, which it refuses, so it never
+ * caught up (simulator seed 26300: a quorum of two that could not fence).
+ */
+static int log_drop_older_than_snapshot(struct ctrl *c, uint64_t snap_epoch)
+{
+    int64_t start = CTRL_ST0(c, log_start_offset), end = CTRL_ST0(c, log_end_offset);
+    if (end <= start)
+        return 0;
+    int32_t last_epoch = 0;
+    int rc = CTRL_ST(c, log_read, end - 1, &c->scratch, &last_epoch);
+    if (rc < 0)
+        return rc;
+    if (last_epoch < 0 || (uint64_t)last_epoch >= snap_epoch)
+        return 0;
+    log_warn("ctrl", "metadata log offsets [%lld,%lld) end in epoch %d, older than the snapshot's epoch %llu (an "
+             "install cut short by a stop); dropping them, the leader sends what follows",
+             (long long)start, (long long)end, last_epoch, (unsigned long long)snap_epoch);
+    return CTRL_ST(c, log_truncate, start);
 }
 
 /* Encode one Raft message and send it (a FETCH_SNAPSHOT_RESP gets the
@@ -616,6 +646,8 @@ int ctrl_create_env(const struct ctrl_config *cfg, const struct ctrl_env *env, c
         c->applied_epoch = se;
         if (CTRL_ST0(c, log_start_offset) < (int64_t)si && CTRL_ST0(c, log_end_offset) > 0 &&
             (rc = CTRL_ST(c, log_cut_prefix, (int64_t)si)) < 0)
+            goto fail;
+        if ((rc = log_drop_older_than_snapshot(c, se)) < 0)
             goto fail;
         log_info("ctrl", "loaded metadata snapshot index=%llu epoch=%llu topics=%d", (unsigned long long)si,
                  (unsigned long long)se, ctrl_image_topic_count(c->img));

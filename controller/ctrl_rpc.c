@@ -24,9 +24,9 @@
  */
 #include <string.h>
 
-#include "common/config.h"
 #include "common/log.h"
 #include "controller/ctrl_int.h"
+#include "controller/ctrl_topic_config.h"
 
 /* The controller's election policy (static configs; topic and dynamic
  * configs override them in ctrl_plan). */
@@ -311,7 +311,7 @@ static int create_topic_serve(struct ctrl *c, uint32_t caller, uint32_t version,
         rc = ERR_LIMIT;
     }
     for (int32_t i = 0; rc == 0 && i < spec->config_count; i++)
-        if (config_topic_validate(spec->configs[i].name, spec->configs[i].value, msg, msg_size) < 0)
+        if (ctrl_topic_config_validate(spec->configs[i].name, spec->configs[i].value, msg, msg_size) < 0)
             rc = ERR_INVALID_CONFIG;
     if (rc < 0) {
         refused(c, "a topic creation", caller, msg);

@@ -10,9 +10,9 @@
 
 #include "broker/api/brk_h.h"
 #include "broker/api/brk_kerr.h"
-#include "common/config.h"
 #include "common/log.h"
 #include "controller/ctrl.h"
+#include "controller/ctrl_topic_config.h"
 
 struct admin_item {
     struct brk_req *req;
@@ -188,7 +188,7 @@ static int16_t create_one(struct brk_req *req, const struct kmsg_create_topics_r
         const char *value = brk_arena_cstr(&req->arena, t->configs[c].value);
         if (!value)
             return KERR_UNKNOWN_SERVER_ERROR;
-        if (config_topic_validate(key, value, msg, msg_size) < 0)
+        if (ctrl_topic_config_validate(key, value, msg, msg_size) < 0)
             return KERR_INVALID_CONFIG;
         kv[nkv++] = (struct ctrl_config_kv){ key, value };
     }

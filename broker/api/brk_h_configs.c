@@ -19,9 +19,11 @@
 
 #include "broker/api/brk_h.h"
 #include "broker/api/brk_kerr.h"
+#include "broker/brk_config.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "controller/ctrl.h"
+#include "controller/ctrl_topic_config.h"
 #include "metadata.pb-c.h"
 
 #define RESOURCE_TOPIC 2
@@ -101,12 +103,12 @@ static int describe_topic(struct brk_req *req, const struct kmsg_describe_config
         res->error_message = bytes_cstr("Topic does not exist.");
         return 0;
     }
-    size_t nk = config_topic_key_count();
+    size_t nk = ctrl_topic_config_key_count();
     res->configs = arena_alloc_array(&req->arena, nk, sizeof *res->configs);
     if (!res->configs)
         return ERR_LIMIT;
     for (size_t i = 0; i < nk; i++) {
-        const struct config_key *k = config_topic_key_at(i);
+        const struct config_key *k = ctrl_topic_config_key_at(i);
         if (!key_wanted(r, k->name))
             continue;
         struct kmsg_describe_configs_resp_config *c = &res->configs[res->configs_count++];
@@ -122,7 +124,7 @@ static int describe_topic(struct brk_req *req, const struct kmsg_describe_config
         if (!v)
             return ERR_LIMIT;
         struct config_entry e;
-        if (config_topic_entry_get(srv->cfg, i, over, v, 256, &e) < 0) {
+        if (brk_config_topic_entry_get(srv->cfg, i, over, v, 256, &e) < 0) {
             e.value = NULL;
             e.source = CONFIG_SOURCE_DEFAULT;
             e.is_default = 1;
@@ -370,19 +372,19 @@ static int16_t alter_topic(struct brk_req *req, struct bytes rname, const struct
         if (ch[i].op == 2 || ch[i].op == 3) {
             const char *cur = ctrl_configs_find(&t->configs, ch[i].name);
             char def[256];
-            if (!cur && config_topic_default(srv->cfg, ch[i].name, def, sizeof def, NULL) == 0)
+            if (!cur && brk_config_topic_default(srv->cfg, ch[i].name, def, sizeof def, NULL) == 0)
                 cur = def;
-            int16_t err = list_op_value(req, config_topic_key_find(ch[i].name), &ch[i], cur, &value, msg, msg_size);
+            int16_t err = list_op_value(req, ctrl_topic_config_key_find(ch[i].name), &ch[i], cur, &value, msg, msg_size);
             if (err != KERR_NONE)
                 return err;
         }
         if (ch[i].op == 1) {
-            if (!config_topic_key_find(ch[i].name)) {
+            if (!ctrl_topic_config_key_find(ch[i].name)) {
                 snprintf(msg, msg_size, "Unknown topic config name: %s", ch[i].name);
                 return KERR_INVALID_CONFIG;
             }
             value = NULL;
-        } else if (!value || config_topic_validate(ch[i].name, value, msg, msg_size) < 0) {
+        } else if (!value || ctrl_topic_config_validate(ch[i].name, value, msg, msg_size) < 0) {
             if (!value)
                 snprintf(msg, msg_size, "Null value not supported for topic config %s.", ch[i].name);
             return KERR_INVALID_CONFIG;

@@ -24,6 +24,7 @@
 
 #include "broker/log/brk_ckpt.h"
 #include "broker/log/brk_pstore.h"
+#include "broker/brk_config.h"
 #include "broker/brk_ctx.h"
 #include "common/clock.h"
 #include "common/config.h"
@@ -208,7 +209,7 @@ static int64_t topic_cfg_i64(const struct brk_ctx *srv, const struct ctrl_topic 
     char buf[64];
     const char *v = ctrl_configs_find(&t->configs, key);
     if (!v) {
-        if (config_topic_default(srv->cfg, key, buf, sizeof buf, NULL) < 0 || buf[0] == '\0')
+        if (brk_config_topic_default(srv->cfg, key, buf, sizeof buf, NULL) < 0 || buf[0] == '\0')
             return fallback;
         v = buf;
     }
@@ -239,7 +240,7 @@ static void part_config(const struct brk_ctx *srv, const struct ctrl_topic *t, s
     p->acks_all_fsync = fs ? strcmp(fs, "true") == 0 : n->acks_all_fsync != 0;
     char ts[32] = "";
     const char *v = ctrl_configs_find(&t->configs, "message.timestamp.type");
-    if (!v && config_topic_default(srv->cfg, "message.timestamp.type", ts, sizeof ts, NULL) == 0)
+    if (!v && brk_config_topic_default(srv->cfg, "message.timestamp.type", ts, sizeof ts, NULL) == 0)
         v = ts;
     p->log_append_time = v && strcmp(v, "LogAppendTime") == 0;
 }

@@ -1,18 +1,21 @@
 #!/bin/sh
 # seeds_test.sh - replay every seed that once found a violation; each must
-# pass now.  One line per seed: the seed, then what it found and where the
-# explanation lives.  Usage: test/sim/seeds_test.sh [path/to/samsa-sim]
+# pass now.  One line per seed: the seed (MODEL:SEED for a model other than
+# raft), then what it found and where the explanation lives.
+# Usage: test/sim/seeds_test.sh [path/to/samsa-sim]
 SIM=${1:-build/bin/samsa-sim}
 [ -x "$SIM" ] || { echo "seeds: $SIM not built (make build/bin/samsa-sim)"; exit 2; }
 pass=0; fail=0
 while read -r seed why; do
     case "$seed" in ''|'#'*) continue ;; esac
-    if out=$("$SIM" --seed "$seed" 2>&1); then
+    model=raft
+    case "$seed" in *:*) model=${seed%%:*}; seed=${seed#*:} ;; esac
+    if out=$("$SIM" --model "$model" --seed "$seed" 2>&1); then
         pass=$((pass + 1))
     else
         fail=$((fail + 1))
         printf '%s\n' "$out" | grep '^VIOLATION'
-        echo "seeds: seed=$seed fails again ($why)"
+        echo "seeds: model=$model seed=$seed fails again ($why)"
     fi
 done <<'SEEDS'
 # 100,000-seed soak, 2026-12-06: no_disruption began while the leader's
@@ -20,6 +23,18 @@ done <<'SEEDS'
 # for two stable windows (sim.c sim_disruption, raft_test.c
 # test_check_quorum_judges_whole_window)
 74617 no_disruption started too early after a heal
+# 100,000-seed controller soak, 2026-12-06: a follower behind the leader's
+# log start was sent the leader's zero-byte snapshot (an image with no
+# records) and stopped on "snapshot install without data"; install_snapshot
+# (controller/ctrl.c) now takes zero bytes as the empty image
+# (ctrl_test.c test_snapshot_empty_image)
+ctrl:18932 property=assertion: snapshot install of an empty image aborted
+# the same soak: a crash between writing an installed snapshot and truncating
+# the log it replaces left an entry older than the snapshot; every fetch then
+# diverged below the node's HW and it never caught up, so the quorum could
+# not fence a dead broker; ctrl_create drops such a log (controller/ctrl.c
+# log_drop_older_than_snapshot)
+ctrl:26300 lease_not_expired: a stale entry behind an installed snapshot
 SEEDS
 echo "seeds: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
