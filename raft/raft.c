@@ -572,6 +572,19 @@ static void raft_follower_snapshot(struct raft *r, const struct raft_msg *m)
         return;
     if (m->snapshot_data.len > r->cfg.snapshot_bytes_max)
         return;
+    /* Raft §7: a log that already holds the snapshot's last entry (same
+     * index and epoch) holds its whole prefix; what follows stays.  The
+     * fetcher keeps fetching while a snapshot is asked for, so a late answer
+     * to an older fetch may have brought these entries, and a fetch since may
+     * have acknowledged them: installing would drop entries the leader
+     * counts (controller simulator seed 54852). */
+    uint64_t have_epoch = 0;
+    if (m->snapshot_id.index <= raft_log_last_index(&r->log) &&
+        raft_log_epoch_at(&r->log, m->snapshot_id.index, &have_epoch) == 0 && have_epoch == m->snapshot_id.epoch) {
+        raft_logf(r, "event=snapshot_already_in_log index=%llu last=%llu", (unsigned long long)m->snapshot_id.index,
+                  (unsigned long long)raft_log_last_index(&r->log));
+        return;
+    }
     r->snap_pending = true;
     r->snap_id = m->snapshot_id;
     r->snap_len = (uint32_t)m->snapshot_data.len;

@@ -154,6 +154,18 @@ static void tnode_ready(struct tnode *n)
     }
 }
 
+/* point m's entries at deep copies in ents/data (at most T_BATCH_MAX) */
+static void tmsg_keep(struct raft_msg *m, struct raft_entry *ents, uint8_t (*data)[T_DATA_MAX])
+{
+    ck_assert_uint_le(m->entry_count, T_BATCH_MAX);
+    for (uint32_t j = 0; j < m->entry_count; j++) {
+        ents[j] = m->entries[j];
+        memcpy(data[j], m->entries[j].data.ptr, m->entries[j].data.len);
+        ents[j].data = bytes_make(data[j], m->entries[j].data.len);
+    }
+    m->entries = ents;
+}
+
 /* take the first queued message of a type (to any / a given node) */
 static bool tnode_take(struct tnode *n, enum raft_msg_type type, uint32_t to, struct raft_msg *out)
 {
@@ -164,12 +176,7 @@ static bool tnode_take(struct tnode *n, enum raft_msg_type type, uint32_t to, st
         /* entries stay in place: shift only the headers is wrong, so compact by copying */
         static struct raft_entry keep[T_BATCH_MAX];
         static uint8_t keep_data[T_BATCH_MAX][T_DATA_MAX];
-        for (uint32_t j = 0; j < out->entry_count; j++) {
-            keep[j] = out->entries[j];
-            memcpy(keep_data[j], out->entries[j].data.ptr, out->entries[j].data.len);
-            keep[j].data = bytes_make(keep_data[j], out->entries[j].data.len);
-        }
-        out->entries = keep;
+        tmsg_keep(out, keep, keep_data);
         n->out[i].type = RAFT_MSG_NONE; /* consumed */
         return true;
     }
@@ -210,6 +217,15 @@ static void elect(struct tnode *nodes, uint32_t count, uint32_t a)
                 tstep(c, &resp);
         }
     }
+}
+
+/* three fresh voters (default config), node 1 elected */
+static void elect3(struct tnode *n)
+{
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_create(&n[i], i + 1, t_voters3, 3, NULL);
+    elect(n, 3, 1);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
 }
 
 /* one fetch round trip from follower f to leader l */
@@ -328,10 +344,7 @@ START_TEST(test_prevote_refused_while_leader_healthy)
 {
     static struct tnode n[3];
     memset(n, 0, sizeof n);
-    for (uint32_t i = 0; i < 3; i++)
-        tnode_create(&n[i], i + 1, t_voters3, 3, NULL);
-    elect(n, 3, 1);
-    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    elect3(n);
     struct raft_msg m;
     ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, 2, &m));
     tstep(&n[1], &m);
@@ -368,10 +381,7 @@ START_TEST(test_prevote_rejection_naming_a_dead_leader)
 {
     static struct tnode n[3];
     memset(n, 0, sizeof n);
-    for (uint32_t i = 0; i < 3; i++)
-        tnode_create(&n[i], i + 1, t_voters3, 3, NULL);
-    elect(n, 3, 1);
-    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    elect3(n);
     struct raft_msg m, resp;
     for (uint32_t v = 2; v <= 3; v++) {
         ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, v, &m));
@@ -430,10 +440,7 @@ START_TEST(test_prevote_from_a_voter_ahead_in_epoch)
 {
     static struct tnode n[3];
     memset(n, 0, sizeof n);
-    for (uint32_t i = 0; i < 3; i++)
-        tnode_create(&n[i], i + 1, t_voters3, 3, NULL);
-    elect(n, 3, 1);
-    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    elect3(n);
     ck_assert_uint_eq(raft_epoch_get(n[0].r), 1);
     /* voter 3 restarts with epoch 3 (two lost candidacies) and no log */
     tnode_destroy(&n[2]);
@@ -551,10 +558,7 @@ START_TEST(test_check_quorum_resigns)
 {
     static struct tnode n[3];
     memset(n, 0, sizeof n);
-    for (uint32_t i = 0; i < 3; i++)
-        tnode_create(&n[i], i + 1, t_voters3, 3, NULL);
-    elect(n, 3, 1);
-    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    elect3(n);
     tnode_clear(&n[0]);
     /* nobody fetches: within two check-quorum windows it steps down */
     int ticks = 0;
@@ -839,6 +843,88 @@ START_TEST(test_observer_catches_up_via_snapshot)
 }
 END_TEST
 
+/* A late FETCH_SNAPSHOT_RESP must not drop entries a fetch acknowledged
+ * (controller simulator seed 54852).  The follower asks for the snapshot,
+ * then a delayed answer to an older fetch brings the entries past it and
+ * its next fetch acknowledges them; when the snapshot arrives its last
+ * entry is already in the log (same index and epoch): Raft §7 keeps the log
+ * and drops the snapshot.  Installing it cut the log below what the leader
+ * counts for this voter. */
+START_TEST(test_late_snapshot_keeps_acknowledged_log)
+{
+    static struct tnode n[3];
+    memset(n, 0, sizeof n);
+    elect3(n);
+    struct raft_msg m, late, snap_resp;
+    for (uint32_t f = 2; f <= 3; f++) {
+        ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, f, &m));
+        tstep(&n[f - 1], &m);
+        fetch_round(&n[f - 1], &n[0]);
+        fetch_round(&n[f - 1], &n[0]);
+    }
+    ck_assert_uint_eq(raft_high_watermark_get(n[0].r), 1);
+    uint64_t epoch = raft_epoch_get(n[0].r), idx;
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(raft_propose(n[0].r, "data", 4, &idx), 0);
+        tnode_ready(&n[0]);
+    }
+    ck_assert_uint_eq(idx, 5);
+    /* node 2's fetch is answered with entries 2..5 and HW 1; the answer is delayed */
+    tnode_clear(&n[1]);
+    ttick(&n[1], 2);
+    ck_assert(tnode_take(&n[1], RAFT_MSG_FETCH_REQ, 1, &m));
+    ck_assert_uint_eq(m.fetch_offset, 2);
+    tstep(&n[0], &m);
+    ck_assert(tnode_take(&n[0], RAFT_MSG_FETCH_RESP, 2, &late));
+    ck_assert_int_eq(late.status, RAFT_FETCH_OK);
+    ck_assert_uint_eq(late.entry_count, 4);
+    ck_assert_uint_eq(late.high_watermark, 1);
+    static struct raft_entry late_ents[T_BATCH_MAX];
+    static uint8_t late_data[T_BATCH_MAX][T_DATA_MAX];
+    tmsg_keep(&late, late_ents, late_data); /* the next take reuses tnode_take's copies */
+    /* node 3 commits 2..5; the leader snapshots at 4 and cuts its log */
+    fetch_round(&n[2], &n[0]);
+    fetch_round(&n[2], &n[0]);
+    ck_assert_uint_eq(raft_high_watermark_get(n[0].r), 5);
+    ck_assert_uint_eq(n[0].applied, 5);
+    ck_assert_int_eq(raft_snapshot_taken(n[0].r, 4), 0);
+    struct tstore *st = &n[0].st;
+    st->ents[0] = st->ents[4];
+    memcpy(st->data[0], st->data[4], sizeof st->data[0]);
+    st->ents[0].data = bytes_make(st->data[0], st->ents[0].data.len);
+    st->snap = (struct raft_snapshot_id){ 4, epoch };
+    st->count = 1;
+    /* node 2 fetches again (offset 2): SNAPSHOT; it asks; the answer waits */
+    tnode_clear(&n[1]);
+    fetch_round(&n[1], &n[0]);
+    ck_assert(tnode_take(&n[1], RAFT_MSG_FETCH_SNAPSHOT_REQ, 1, &m));
+    tstep(&n[0], &m);
+    ck_assert(tnode_take(&n[0], RAFT_MSG_FETCH_SNAPSHOT_RESP, 2, &snap_resp));
+    ck_assert_uint_eq(snap_resp.snapshot_id.index, 4);
+    snap_resp.snapshot_data = bytes_make("state", 5);
+    /* the late answer arrives: node 2 appends 2..5 and acknowledges them */
+    tnode_clear(&n[1]);
+    tstep(&n[1], &late);
+    ck_assert_uint_eq(raft_last_index_get(n[1].r), 5);
+    ck_assert_uint_lt(raft_high_watermark_get(n[1].r), 4);
+    ck_assert(tnode_take(&n[1], RAFT_MSG_FETCH_REQ, 1, &m));
+    ck_assert_uint_eq(m.fetch_offset, 6);
+    tstep(&n[0], &m);
+    uint32_t id, idle;
+    uint64_t match;
+    ck_assert(raft_voter_progress(n[0].r, 1, &id, &match, &idle));
+    ck_assert_uint_eq(id, 2);
+    ck_assert_uint_eq(match, 5);
+    /* then the snapshot: its last entry (4, epoch) is in the log, kept whole */
+    tstep(&n[1], &snap_resp);
+    ck_assert(!n[1].installed);
+    ck_assert_uint_eq(raft_last_index_get(n[1].r), 5);
+    ck_assert_uint_eq(n[1].st.snap.index + n[1].st.count, 5);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_destroy(&n[i]);
+}
+END_TEST
+
 START_TEST(test_config_rejected)
 {
     struct raft_config cfg;
@@ -867,6 +953,7 @@ static Suite *raft_suite(void)
     tcase_add_test(tc, test_hw_bug_counts_old_epoch);
     tcase_add_test(tc, test_leader_counts_itself_only_once_persisted);
     tcase_add_test(tc, test_observer_catches_up_via_snapshot);
+    tcase_add_test(tc, test_late_snapshot_keeps_acknowledged_log);
     tcase_add_test(tc, test_config_rejected);
     suite_add_tcase(s, tc);
     return s;
