@@ -163,7 +163,15 @@ def run(label, roles, loops_before_kill=8, loops_after_kill=12):
         a = AdminClient({"bootstrap.servers": c.bootstrap()})
         a.create_topics([NewTopic("rf3", num_partitions=1, replication_factor=3,
                                   config={"min.insync.replicas": "2"})])["rf3"].result(15)
-        md = a.list_topics(topic="rf3", timeout=10).topics["rf3"].partitions[0]
+        # CreateTopics answers once the controller committed it; the broker
+        # the client asks may apply the record a moment later
+        md, deadline = None, time.time() + 20
+        while md is None and time.time() < deadline:
+            md = a.list_topics(topic="rf3", timeout=10).topics["rf3"].partitions.get(0)
+            if md is None or md.leader < 0:
+                md = None
+                time.sleep(0.1)
+        check(md is not None, "%s: RF 3 topic has a leader within 20 s" % label)
         check(len(md.replicas) == 3 and sorted(md.isrs) == sorted(md.replicas),
               "%s: RF 3 topic has 3 replicas, all in the ISR (%s, %s)" % (label, md.replicas, md.isrs))
         errs = []
