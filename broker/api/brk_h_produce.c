@@ -196,11 +196,12 @@ static void produce_timeout_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct produce_state *st = arg;
-    while (st->waiting) {
+    for (bool last = st->waiting == NULL; !last;) {
         struct produce_part *pp = st->waiting;
+        last = pp->next == NULL; /* read now: the last one answers, and the answer frees st (its arena) */
         pp->rp->error_code = KERR_REQUEST_TIMED_OUT;
         produce_unwait(pp);
-        produce_part_done(pp); /* the last one answers */
+        produce_part_done(pp);
     }
 }
 
