@@ -404,34 +404,28 @@ static bool fetch_session_expand(struct brk_req *req, struct fetch_state *st, st
 {
     struct kmsg_fetch_req_topic *ts = arena_alloc_array(&req->arena, (size_t)s->part_count + 1, sizeof *ts);
     struct kmsg_fetch_req_partition *ps = arena_alloc_array(&req->arena, (size_t)s->part_count + 1, sizeof *ps);
-    bool *done = arena_alloc_array(&req->arena, (size_t)s->part_count + 1, sizeof *done);
-    if (!ts || !ps || !done)
+    if (!ts || !ps)
         return false;
-    memset(done, 0, (size_t)s->part_count * sizeof *done);
-    int32_t nt = 0, at = 0;
+    int32_t nt = 0;
     for (int32_t i = 0; i < s->part_count; i++) {
-        if (done[i])
-            continue;
-        struct kmsg_fetch_req_topic *t = &ts[nt++];
-        kmsg_fetch_req_topic_init(t);
-        memcpy(t->topic_id, s->parts[i].topic_id, 16);
-        t->partitions = &ps[at];
-        for (int32_t k = i; k < s->part_count; k++) {
-            const struct brk_fsession_part *sp = &s->parts[k];
-            if (done[k] || memcmp(sp->topic_id, t->topic_id, 16) != 0)
-                continue;
-            done[k] = true;
-            struct kmsg_fetch_req_partition *p = &ps[at++];
-            kmsg_fetch_req_partition_init(p);
-            p->partition = sp->partition;
-            p->current_leader_epoch = sp->current_leader_epoch;
-            p->fetch_offset = sp->fetch_offset;
-            p->last_fetched_epoch = sp->last_fetched_epoch;
-            p->log_start_offset = sp->log_start_offset;
-            p->partition_max_bytes = sp->partition_max_bytes;
-            p->samsa_durable_offset = sp->samsa_durable_offset;
-            t->partitions_count++;
+        const struct brk_fsession_part *sp = &s->parts[i];
+        struct kmsg_fetch_req_topic *t = nt > 0 ? &ts[nt - 1] : NULL;
+        if (t == NULL || memcmp(t->topic_id, sp->topic_id, 16) != 0) {
+            t = &ts[nt++]; /* the session keeps a topic's partitions together */
+            kmsg_fetch_req_topic_init(t);
+            memcpy(t->topic_id, sp->topic_id, 16);
+            t->partitions = &ps[i];
         }
+        struct kmsg_fetch_req_partition *p = &ps[i];
+        kmsg_fetch_req_partition_init(p);
+        p->partition = sp->partition;
+        p->current_leader_epoch = sp->current_leader_epoch;
+        p->fetch_offset = sp->fetch_offset;
+        p->last_fetched_epoch = sp->last_fetched_epoch;
+        p->log_start_offset = sp->log_start_offset;
+        p->partition_max_bytes = sp->partition_max_bytes;
+        p->samsa_durable_offset = sp->samsa_durable_offset;
+        t->partitions_count++;
     }
     st->m.topics = ts;
     st->m.topics_count = nt;

@@ -158,7 +158,17 @@ int brk_fsession_part_set(struct brk_fsession *s, const struct brk_fsession_part
         s->parts = np;
         s->part_cap = cap;
     }
-    struct brk_fsession_part *n = &s->parts[s->part_count++];
+    /* after the topic's last partition, so the session stays grouped by
+     * topic and a fetch names it topic by topic in one pass */
+    int32_t at = s->part_count;
+    for (int32_t i = s->part_count - 1; i >= 0; i--)
+        if (memcmp(s->parts[i].topic_id, p->topic_id, 16) == 0) {
+            at = i + 1;
+            break;
+        }
+    memmove(&s->parts[at + 1], &s->parts[at], (size_t)(s->part_count - at) * sizeof *s->parts);
+    s->part_count++;
+    struct brk_fsession_part *n = &s->parts[at];
     *n = *p;
     n->sent_hw = BRK_FSESSION_NEVER_SENT;
     n->sent_log_start = BRK_FSESSION_NEVER_SENT;
@@ -170,7 +180,9 @@ void brk_fsession_part_forget(struct brk_fsession *s, const uint8_t topic_id[16]
     struct brk_fsession_part *p = brk_fsession_part_find(s, topic_id, partition);
     if (p == NULL)
         return;
-    *p = s->parts[--s->part_count]; /* order does not matter */
+    size_t i = (size_t)(p - s->parts);
+    memmove(p, p + 1, ((size_t)s->part_count - i - 1) * sizeof *p); /* keeps the topic grouping */
+    s->part_count--;
 }
 
 bool brk_fsession_part_news(struct brk_fsession_part *p, int64_t hw, int64_t log_start, bool records_or_error)

@@ -57,7 +57,7 @@ struct brk_fsession {
     bool privileged;         /* a follower's */
     int64_t used_ns;
     int32_t part_count, part_cap;
-    struct brk_fsession_part *parts;
+    struct brk_fsession_part *parts; /* grouped by topic: a topic's partitions sit together */
 };
 
 struct brk_fsession_cache {
