@@ -269,8 +269,11 @@ if [[ "$lid" =~ ^[123]$ ]]; then
         bash -c "[ $stop_ms -lt 10000 ] && [ '$code' = 0 ]"
     check "$victim ran a controlled shutdown (confirmed by the controller) before exiting" \
         bash -c "docker logs $victim 2>&1 | grep -q 'controlled shutdown done in'"
-    check "$victim resigned and handed the controller over before exiting" \
-        bash -c "docker logs $victim 2>&1 | grep -q 'controller handover done new_leader='"
+    if ! check "$victim resigned and handed the controller over before exiting" \
+        bash -c "docker logs $victim 2>&1 | grep -q 'controller handover done new_leader='"; then
+        # What the node saw of the quorum while it stopped, for the one who reads the failure.
+        docker logs "$victim" 2>&1 | grep -E 'raft|controller|resign|leader|stop|shutdown' | tail -n 40 | sed 's/^/    | /'
+    fi
     alive=()
     for i in 1 2 3; do [ "$i" = "$lid" ] || alive+=("${EXT[$((i - 1))]}"); done
     nl=$(leader_id "${alive[0]}")
