@@ -436,6 +436,10 @@ static void stop_advance(struct brk_ctx *srv)
         log_info("server", "resigned as the active controller; stopping once a successor leads");
         return;
     }
+    if (srv->stop_phase < BRK_STOP_RESIGN && (srv->node->roles & CONFIG_ROLE_CONTROLLER) &&
+        ctrl_active_id(srv->ctrl) != srv->node->node_id)
+        log_info("server", "controller handover skipped: this node is not the active controller (leader=%d)",
+                 (int)ctrl_active_id(srv->ctrl));
     brk_server_stop(srv);
 }
 

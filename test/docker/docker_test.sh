@@ -269,7 +269,12 @@ if [[ "$lid" =~ ^[123]$ ]]; then
         bash -c "[ $stop_ms -lt 10000 ] && [ '$code' = 0 ]"
     check "$victim ran a controlled shutdown (confirmed by the controller) before exiting" \
         bash -c "docker logs $victim 2>&1 | grep -q 'controlled shutdown done in'"
-    if ! check "$victim resigned and handed the controller over before exiting" \
+    if docker logs "$victim" 2>&1 | grep -q 'controller handover skipped: this node is not the active controller'; then
+        # The quorum moved between the leader query and the stop (a slow CI
+        # machine can miss a fetch timeout); there was nothing to hand over.
+        echo "NOTE $victim was no longer the active controller when it stopped; handover not exercised"
+        docker logs "$victim" 2>&1 | grep -E 'raft|controller|leader' | tail -n 20 | sed 's/^/    | /'
+    elif ! check "$victim resigned and handed the controller over before exiting" \
         bash -c "docker logs $victim 2>&1 | grep -q 'controller handover done new_leader='"; then
         # What the node saw of the quorum while it stopped, for the one who reads the failure.
         docker logs "$victim" 2>&1 | grep -E 'raft|controller|resign|leader|stop|shutdown' | tail -n 40 | sed 's/^/    | /'
