@@ -256,7 +256,7 @@ def build_struct(api, prefix, rows):
                 # Reference to an already defined type: no children allowed.
                 f.struct = types[base]
         if f.nullable is not None and f.kind == 'prim' and f.type not in ('string', 'bytes', 'records'):
-            raise SpecError('%s: only strings, bytes, records and arrays are nullable' % where)
+            raise SpecError('%s: only strings, bytes, records, arrays and structs are nullable' % where)
         if f.default is not None:
             check_default(f)
         if f.tag is not None and api.flex > api.vmax:
@@ -310,6 +310,9 @@ def check_default(f):
     elif f.kind == 'array':
         if d != 'null':
             raise SpecError('%s: array default can only be null' % f.where)
+    elif f.kind == 'struct':
+        if d != 'null' or f.nullable is None:
+            raise SpecError('%s: a struct default can only be null, on a nullable struct' % f.where)
     else:
         raise SpecError('%s: default not supported on %s' % (f.where, f.kind))
 
@@ -342,6 +345,8 @@ def member_decl(f):
             return ['uint8_t %s[16];' % f.name]
         return ['struct bytes %s;' % f.name]
     if f.kind == 'struct':
+        if f.nullable is not None:
+            return ['bool %s_is_null;' % f.name, 'struct %s %s;' % (f.struct.cname, f.name)]
         return ['struct %s %s;' % (f.struct.cname, f.name)]
     # array
     if f.struct is not None:
@@ -419,6 +424,8 @@ def default_init_lines(f, lhs):
                 out.append('%s = bytes_make("%s", %d);' % (lhs, s, len(s.encode())))
     elif f.kind == 'struct':
         out.append('%s_init(&%s);' % (f.struct.cname, lhs))
+        if f.default == 'null':
+            out.append('%s_is_null = true;' % lhs)
     else:
         if f.default == 'null':
             out.append('%s_count = -1;' % lhs)
@@ -461,7 +468,18 @@ def emit_field_decode(api, f):
     if f.kind == 'prim':
         return emit_read_prim(api, f.type, lhs, ne)
     if f.kind == 'struct':
-        return ['KMSG_TRY(%s_dec(r, version, a, &%s));' % (f.struct.cname, lhs)]
+        dec = 'KMSG_TRY(%s_dec(r, version, a, &%s));' % (f.struct.cname, lhs)
+        if f.nullable is None:
+            return [dec]
+        # Kafka's nullable struct: an int8 marker (-1 null, 1 present) where nullable
+        return ['%s_is_null = false;' % lhs,
+                'if (%s) {' % ne,
+                '    int8_t present;',
+                '    KMSG_TRY(kwire_read_i8(r, &present));',
+                '    %s_is_null = present < 0;' % lhs,
+                '}',
+                'if (!%s_is_null)' % lhs,
+                '    ' + dec]
     body = ['KMSG_TRY(kmsg_read_count(r, flex, %s, &%s_count));' % (ne, lhs)]
     if f.struct is not None:
         et = 'struct %s' % f.struct.cname
@@ -491,7 +509,17 @@ def emit_field_encode(api, f):
     if f.kind == 'prim':
         return emit_write_prim(api, f.type, rhs, ne)
     if f.kind == 'struct':
-        return ['KMSG_TRY(%s_enc(b, version, &%s));' % (f.struct.cname, rhs)]
+        enc = 'KMSG_TRY(%s_enc(b, version, &%s));' % (f.struct.cname, rhs)
+        if f.nullable is None:
+            return [enc]
+        # a null outside the nullable versions is written as the struct's contents
+        return ['if (%s) {' % ne,
+                '    KMSG_TRY(kwire_write_i8(b, %s_is_null ? -1 : 1));' % rhs,
+                '    if (!%s_is_null)' % rhs,
+                '        ' + enc,
+                '} else {',
+                '    ' + enc,
+                '}']
     body = ['ASSERT(%s || %s_count <= 0);' % (rhs, rhs),
             'KMSG_TRY(kmsg_write_count(b, flex, %s, %s_count));' % (ne, rhs),
             'for (int32_t i = 0; i < %s_count; i++) {' % rhs]
@@ -530,6 +558,8 @@ def default_expr(f, x):
         if f.default == 'null':
             return '%s_count < 0' % x
         return '%s_count == 0' % x
+    if f.default == 'null':
+        return '%s_is_null' % x
     return '%s_is_default(&%s)' % (f.struct.cname, x)
 
 
@@ -1000,7 +1030,10 @@ def st_fill_field(f, idx):
             return ['%s = bytes_make("%s", %d);' % (lhs, txt, len(txt))]
         return st_prim_value(f.type, idx, lhs, f.default)
     if f.kind == 'struct':
-        return ['st_fill_%s(&%s, version, a, seed + %d);' % (f.struct.cname, lhs, idx)]
+        fill = ['st_fill_%s(&%s, version, a, seed + %d);' % (f.struct.cname, lhs, idx)]
+        if f.nullable is not None:
+            fill.append('%s_is_null = false;' % lhs)
+        return fill
     n = 2 if f.struct is not None else 3
     if f.struct is not None:
         et = 'struct %s' % f.struct.cname
@@ -1033,6 +1066,9 @@ def st_eq_field(f):
             return 'memcmp(%s, %s, 16) == 0' % (x, y)
         return '%s == %s' % (x, y)
     if f.kind == 'struct':
+        if f.nullable is not None:
+            return '%s_is_null == %s_is_null && (%s_is_null || st_eq_%s(&%s, &%s))' % (
+                x, y, x, f.struct.cname, x, y)
         return 'st_eq_%s(&%s, &%s)' % (f.struct.cname, x, y)
     if f.struct is not None:
         el = 'st_eq_%s(&%s[i], &%s[i])' % (f.struct.cname, x, y)

@@ -15,6 +15,9 @@
  *    broker's order, as TopicCommand does;
  *  - --alter and --delete print nothing on success (Kafka 3.x neither).
  *
+ * KIP-966 (Kafka 3.7+): each partition line ends in "Elr:" and
+ * "LastKnownElr:" from DescribeTopicPartitions when the broker serves it.
+ *
  * Not here: the TopicId field (librdkafka 2.0.2 speaks Metadata v4 and the
  * broker serves no topic ids, so it is omitted as Kafka does for a zero id),
  * --topic-id, and altering configs (that is `samsa configs`).
@@ -65,6 +68,7 @@ struct topics_args {
     bool unavailable;
     bool under_min_isr;
     bool at_min_isr;
+    int partition_limit;    /* --partition-size-limit-per-response; 2000 (Kafka's) if not given */
     bool help;
 };
 
@@ -92,6 +96,9 @@ static void topics_usage(FILE *out)
             "--if-not-exists                          When creating a topic, only act if the topic does\n"
             "                                           not already exist.\n"
             "--list                                   List all available topics.\n"
+            "--partition-size-limit-per-response <Integer: maximum number of partitions per response>\n"
+            "                                         The maximum partition size to be included in one\n"
+            "                                           DescribeTopicPartitions response.\n"
             "--partitions <Integer: # of partitions>  The number of partitions for the topic being\n"
             "                                           created or altered (the broker's\n"
             "                                           num.partitions if not given on create).\n"
@@ -142,19 +149,26 @@ static int topics_args_parse(int argc, char **argv, struct topics_args *a)
     memset(a, 0, sizeof *a);
     a->partitions = -1;
     a->replication_factor = -1;
+    a->partition_limit = 2000;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         const char *partitions = NULL;
         const char *rf = NULL;
+        const char *limit = NULL;
         int m;
         if ((m = tool_opt(argc, argv, &i, "--bootstrap-server", true, &a->bootstrap)) ||
             (m = tool_opt(argc, argv, &i, "--command-config", true, &a->command_config)) ||
             (m = tool_opt(argc, argv, &i, "--topic", true, &a->topic)) ||
             (m = tool_opt(argc, argv, &i, "--replica-assignment", true, &a->replica_assignment)) ||
             (m = tool_opt(argc, argv, &i, "--partitions", true, &partitions)) ||
-            (m = tool_opt(argc, argv, &i, "--replication-factor", true, &rf))) {
+            (m = tool_opt(argc, argv, &i, "--replication-factor", true, &rf)) ||
+            (m = tool_opt(argc, argv, &i, "--partition-size-limit-per-response", true, &limit))) {
             if (m < 0)
                 return 1;
+            if (limit && tool_int_parse(limit, -2147483647L - 1, 2147483647L, &a->partition_limit) < 0) {
+                fprintf(stderr, "Cannot parse argument '%s' of option partition-size-limit-per-response\n", limit);
+                return 1;
+            }
             if (partitions && tool_int_parse(partitions, -2147483647L - 1, 2147483647L, &a->partitions) < 0) {
                 fprintf(stderr, "Cannot parse argument '%s' of option partitions\n", partitions);
                 return 1;
@@ -438,6 +452,117 @@ topics_reassign_find(const struct topics_reassigns *r, const char *topic, const 
     return NULL;
 }
 
+/* KIP-966, as Kafka 3.7+'s TopicCommand: with a broker that serves
+ * DescribeTopicPartitions (API 75), each partition line ends in its
+ * eligible leader replicas and last known ELR, asked page by page
+ * (--partition-size-limit-per-response, the cursor); a broker without it
+ * gives "N/A", as TopicCommand prints for the Metadata path's null. */
+#define TOPICS_DTP_PAGES_MAX 100000
+struct topics_elr {
+    struct arena a;
+    bool ok;
+    int32_t page_count;
+    struct kmsg_describe_topic_partitions_resp *pages;
+};
+
+static bool topics_broker_serves(struct kclient *kc, struct arena *a, int16_t api_key)
+{
+    struct kmsg_api_versions_req req;
+    kmsg_api_versions_req_init(&req);
+    struct kmsg_api_versions_resp resp;
+    int rc;
+    KCLIENT_CALL(rc, kc, api_versions, KMSG_API_API_VERSIONS, 0, &req, a, &resp);
+    if (rc < 0 || resp.error_code != 0)
+        return false;
+    for (int32_t i = 0; i < resp.api_keys_count; i++)
+        if (resp.api_keys[i].api_key == api_key)
+            return resp.api_keys[i].min_version <= 0 && resp.api_keys[i].max_version >= 0;
+    return false;
+}
+
+static void topics_elr_get(const char *bootstrap, int limit, const struct rd_kafka_metadata_topic **sel, int n,
+                           struct topics_elr *e)
+{
+    arena_init(&e->a, 1 << 14, 1u << 30);
+    e->ok = false;
+    e->page_count = 0;
+    e->pages = NULL;
+    struct kclient kc;
+    if (n == 0 || kclient_connect(&kc, bootstrap, 5000) < 0)
+        return;
+    struct kmsg_describe_topic_partitions_req req;
+    kmsg_describe_topic_partitions_req_init(&req);
+    req.response_partition_limit = limit;
+    req.topics = arena_alloc_array(&e->a, (size_t)n, sizeof *req.topics);
+    int rc = req.topics && topics_broker_serves(&kc, &e->a, KMSG_API_DESCRIBE_TOPIC_PARTITIONS) ? 0 : ERR_UNSUPPORTED;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        kmsg_describe_topic_partitions_req_topic_request_init(&req.topics[i]);
+        req.topics[i].name = bytes_cstr(sel[i]->topic);
+    }
+    req.topics_count = n;
+    while (rc == 0) {
+        if (e->page_count % 16 == 0) {
+            struct kmsg_describe_topic_partitions_resp *np =
+                arena_alloc_array(&e->a, (size_t)e->page_count + 16, sizeof *np);
+            if (!np || e->page_count + 16 > TOPICS_DTP_PAGES_MAX) {
+                rc = ERR_LIMIT;
+                break;
+            }
+            if (e->page_count)
+                memcpy(np, e->pages, (size_t)e->page_count * sizeof *np);
+            e->pages = np;
+        }
+        struct kmsg_describe_topic_partitions_resp *page = &e->pages[e->page_count];
+        KCLIENT_CALL(rc, &kc, describe_topic_partitions, KMSG_API_DESCRIBE_TOPIC_PARTITIONS, 0, &req, &e->a, page);
+        if (rc < 0)
+            break;
+        e->page_count++;
+        if (page->next_cursor_is_null) {
+            e->ok = true;
+            break;
+        }
+        if (!req.cursor_is_null && bytes_eq(req.cursor.topic_name, page->next_cursor.topic_name) &&
+            req.cursor.partition_index >= page->next_cursor.partition_index)
+            break; /* the cursor did not move: a broker bug; show what we have as N/A */
+        req.cursor_is_null = false;
+        req.cursor.topic_name = page->next_cursor.topic_name;
+        req.cursor.partition_index = page->next_cursor.partition_index;
+    }
+    kclient_close(&kc);
+}
+
+static const struct kmsg_describe_topic_partitions_resp_partition *
+topics_elr_find(const struct topics_elr *e, const char *topic, int32_t partition)
+{
+    if (!e->ok)
+        return NULL;
+    struct bytes name = bytes_cstr(topic);
+    for (int32_t g = 0; g < e->page_count; g++)
+        for (int32_t i = 0; i < e->pages[g].topics_count; i++) {
+            const struct kmsg_describe_topic_partitions_resp_topic *t = &e->pages[g].topics[i];
+            if (t->error_code != 0 || !bytes_eq(t->name, name))
+                continue;
+            for (int32_t p = 0; p < t->partitions_count; p++)
+                if (t->partitions[p].partition_index == partition)
+                    return &t->partitions[p];
+        }
+    return NULL;
+}
+
+static void topics_print_elr(const struct kmsg_describe_topic_partitions_resp_partition *rp)
+{
+    printf("\tElr: ");
+    if (rp && rp->eligible_leader_replicas_count >= 0)
+        topics_print_ids(rp->eligible_leader_replicas, rp->eligible_leader_replicas_count);
+    else
+        printf("N/A");
+    printf("\tLastKnownElr: ");
+    if (rp && rp->last_known_elr_count >= 0)
+        topics_print_ids(rp->last_known_elr, rp->last_known_elr_count);
+    else
+        printf("N/A");
+}
+
 static int topics_describe(struct tool_client *c, const struct topics_args *a,
                            const struct rd_kafka_metadata *md, const struct rd_kafka_metadata_topic **sel, int n)
 {
@@ -462,6 +587,8 @@ static int topics_describe(struct tool_client *c, const struct topics_args *a,
     }
     struct topics_reassigns ra;
     topics_reassigns_get(a->bootstrap, &ra);
+    struct topics_elr elr;
+    topics_elr_get(a->bootstrap, a->partition_limit, sel, describe_partitions ? n : 0, &elr);
     for (int i = 0; i < n; i++) {
         const struct rd_kafka_metadata_topic *t = sel[i];
         const char *configs = texts[i] ? texts[i] : "";
@@ -511,11 +638,13 @@ static int topics_describe(struct tool_client *c, const struct topics_args *a,
                 printf("\tRemoving Replicas: ");
                 topics_print_ids(rp->removing_replicas, rp->removing_replicas_count);
             }
+            topics_print_elr(topics_elr_find(&elr, t->topic, pm->id));
             printf("\n");
         }
         free(parts);
     }
     arena_deinit(&ra.a);
+    arena_deinit(&elr.a);
     for (int i = 0; i < n; i++)
         free(texts[i]);
     free(texts);

@@ -35,6 +35,8 @@ void brk_h_alter_configs(struct brk_req *req);
 void brk_h_create_partitions(struct brk_req *req);
 void brk_h_incremental_alter_configs(struct brk_req *req);
 void brk_h_describe_cluster(struct brk_req *req);
+/* DescribeTopicPartitions (brk_h_dtp.c, KIP-966): partitions with their ELR, paged. */
+void brk_h_describe_topic_partitions(struct brk_req *req);
 void brk_h_describe_quorum(struct brk_req *req);
 void brk_h_describe_log_dirs(struct brk_req *req);
 void brk_h_alter_partition_reassignments(struct brk_req *req);

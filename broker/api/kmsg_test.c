@@ -159,7 +159,7 @@ START_TEST(test_api_table)
         { 42, 0, 1, INT16_MAX },  { 43, 0, 2, 2 },         { 44, 0, 1, 1 },         { 45, 0, 0, 0 },
         { 46, 0, 0, 0 },          { 47, 0, 0, INT16_MAX }, { 48, 0, 1, 1 },         { 49, 0, 1, 1 },
         { 55, 0, 1, 0 },
-        { 60, 0, 0, 0 },
+        { 60, 0, 0, 0 },          { 75, 0, 0, 0 },
     };
     int n = (int)(sizeof(want) / sizeof(want[0]));
     ck_assert_int_eq(kmsg_api_table_count, n);
@@ -711,6 +711,43 @@ START_TEST(test_fetch_v12_request_golden)
 }
 END_TEST
 
+/* DescribeTopicPartitions v0: Kafka's nullable struct (an int8 marker, -1
+ * null, 1 present) for the cursor, as Kafka 3.7's kafka-topics sends it. */
+START_TEST(test_describe_topic_partitions_cursor_golden)
+{
+    struct arena a;
+    arena_init(&a, ARENA_CHUNK_BYTES, ARENA_BYTES_MAX);
+    static const uint8_t null_cursor[] = {
+        0x02, 0x02, 't', 0x00,  /* topics: [{name "t"}] */
+        0x00, 0x00, 0x07, 0xd0, /* response_partition_limit 2000 */
+        0xff,                   /* cursor null */
+        0x00,                   /* tags */
+    };
+    struct kmsg_describe_topic_partitions_req m;
+    golden("kmsg_describe_topic_partitions_req", 0, null_cursor, sizeof(null_cursor), &a, &m);
+    ck_assert(m.cursor_is_null);
+    ck_assert_int_eq(m.response_partition_limit, 2000);
+    static const uint8_t cursor[] = {
+        0x01,                   /* topics: [] (every topic) */
+        0x00, 0x00, 0x00, 0x02, /* response_partition_limit 2 */
+        0x01, 0x02, 't', 0x00, 0x00, 0x00, 0x03, 0x00, /* cursor {"t", 3}, its tags */
+        0x00,
+    };
+    golden("kmsg_describe_topic_partitions_req", 0, cursor, sizeof(cursor), &a, &m);
+    ck_assert(!m.cursor_is_null);
+    ck_assert(bytes_eq_cstr(m.cursor.topic_name, "t"));
+    ck_assert_int_eq(m.cursor.partition_index, 3);
+    ck_assert_int_eq(m.topics_count, 0);
+    kmsg_describe_topic_partitions_req_init(&m);
+    ck_assert(m.cursor_is_null);
+    ck_assert_int_eq(m.response_partition_limit, 2000);
+    struct kmsg_describe_topic_partitions_resp r;
+    kmsg_describe_topic_partitions_resp_init(&r);
+    ck_assert(r.next_cursor_is_null);
+    arena_deinit(&a);
+}
+END_TEST
+
 /* Fetch v13: topics and forgotten topics by id; v15: replica_state (tag 1) */
 START_TEST(test_fetch_v13_v15_request_golden)
 {
@@ -1136,6 +1173,7 @@ static Suite *kmsg_suite(void)
     tcase_add_test(tc, test_fetch_v13_v15_request_golden);
     tcase_add_test(tc, test_fetch_v12_v16_response_golden);
     tcase_add_test(tc, test_offset_for_leader_epoch_golden);
+    tcase_add_test(tc, test_describe_topic_partitions_cursor_golden);
     tcase_add_test(tc, test_truncations_fail);
     tcase_add_test(tc, test_huge_counts_fail_fast);
     tcase_add_test(tc, test_random_flips_never_crash);

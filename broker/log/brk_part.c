@@ -580,14 +580,22 @@ static void parts_remove_moved(struct brk_parts *parts, const struct ctrl_topic 
     }
 }
 
+/* Recompute p's config from t's overrides and the broker's defaults, and
+ * tell the replication state (hooks.reconfigured). */
+static void part_reconfigure(struct brk_parts *parts, const struct ctrl_topic *t, struct brk_part *p)
+{
+    part_config(parts->srv, t, p);
+    brk_plog_set_config(p->plog, &p->pcfg);
+    if (parts->hooks.reconfigured)
+        parts->hooks.reconfigured(parts->hooks.arg, p);
+}
+
 static void topic_reconfigure(struct brk_parts *parts, const struct ctrl_topic *t)
 {
     for (int32_t i = 0; i < parts->count; i++) {
         struct brk_part *p = parts->list[i];
-        if (memcmp(p->topic_id, t->topic_id, 16) != 0)
-            continue;
-        part_config(parts->srv, t, p);
-        brk_plog_set_config(p->plog, &p->pcfg);
+        if (memcmp(p->topic_id, t->topic_id, 16) == 0)
+            part_reconfigure(parts, t, p);
     }
 }
 
@@ -598,8 +606,7 @@ void brk_parts_reconfigure(struct brk_parts *parts, const struct ctrl_image *img
         const struct ctrl_topic *t = ctrl_image_topic_find_id(img, p->topic_id);
         if (!t)
             continue; /* being removed */
-        part_config(parts->srv, t, p);
-        brk_plog_set_config(p->plog, &p->pcfg);
+        part_reconfigure(parts, t, p);
     }
 }
 

@@ -99,6 +99,10 @@ struct brk_parts_hooks {
     void (*state)(void *arg, struct brk_part *p, const struct ctrl_partition *cp);
     void (*advanced)(void *arg, struct brk_part *p, int64_t end_offset);
     void (*closing)(void *arg, struct brk_part *p);
+    /* p's config was recomputed (a topic or dynamic broker config committed):
+     * the replication state picks up min.insync.replicas and
+     * samsa.acks.all.fsync at once, not at the next leadership change */
+    void (*reconfigured)(void *arg, struct brk_part *p);
     void *arg;
 };
 

@@ -51,6 +51,7 @@ static const struct brk_api brk_apis[] = {
     { KMSG_API_CREATE_PARTITIONS, brk_h_create_partitions, true, BRK_SERVED_ALL },
     { KMSG_API_INCREMENTAL_ALTER_CONFIGS, brk_h_incremental_alter_configs, true, BRK_SERVED_ALL },
     { KMSG_API_DESCRIBE_CLUSTER, brk_h_describe_cluster, false, BRK_SERVED_ALL },
+    { KMSG_API_DESCRIBE_TOPIC_PARTITIONS, brk_h_describe_topic_partitions, false, BRK_SERVED_ALL },
     { KMSG_API_DESCRIBE_QUORUM, brk_h_describe_quorum, true, BRK_SERVED_ALL },
     { KMSG_API_FIND_COORDINATOR, brk_h_find_coordinator, false, BRK_SERVED_ALL },
     { KMSG_API_JOIN_GROUP, brk_h_join_group, false, BRK_SERVED_ALL },

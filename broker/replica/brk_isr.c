@@ -365,6 +365,24 @@ bool brk_isr_acked(const struct brk_isr *isr, int64_t required_offset, enum brk_
     return true;
 }
 
+bool brk_isr_reconfigure(struct brk_isr *isr, int32_t min_insync_replicas, bool acks_fsync, int64_t leader_leo,
+                         int64_t now_ns)
+{
+    ASSERT(leader_leo >= isr->high_watermark);
+    isr->cfg.min_insync_replicas = min_insync_replicas < 1 ? 1 : min_insync_replicas;
+    if (acks_fsync && !isr->cfg.acks_fsync) {
+        /* reports made while it was off are stale: start over as brk_isr_init does */
+        isr->durable_high_watermark = 0;
+        isr->leader_durable_offset = BRK_ISR_OFFSET_UNKNOWN;
+        for (int32_t i = 0; i < isr->replica_count; i++)
+            isr->replicas[i].durable_offset = BRK_ISR_OFFSET_UNKNOWN;
+    }
+    isr->cfg.acks_fsync = acks_fsync;
+    bool moved = brk_isr_advance_hw(isr, leader_leo, now_ns);
+    brk_isr_check(isr);
+    return moved;
+}
+
 int64_t brk_isr_high_watermark(const struct brk_isr *isr)
 {
     return isr->high_watermark;

@@ -255,6 +255,18 @@ bool brk_isr_durable(struct brk_isr *isr, int32_t replica_id, int64_t durable_of
                      int64_t now_ns);
 bool brk_isr_leader_durable(struct brk_isr *isr, int64_t durable_offset, int64_t leader_leo, int64_t now_ns);
 
+/*
+ * brk_isr_reconfigure - the topic's min.insync.replicas or
+ * samsa.acks.all.fsync changed while this broker leads (a committed
+ * ConfigRecord): later produce checks, acks and the HW use the new values
+ * in this same leader epoch.  A lower min ISR may let the HW move at once
+ * (strict_min_isr); switching acks_fsync on starts the durable HW afresh
+ * (only reports from now on count, as at a new epoch).  Returns true when
+ * the HW moved.  min_insync_replicas < 1 counts as 1.
+ */
+bool brk_isr_reconfigure(struct brk_isr *isr, int32_t min_insync_replicas, bool acks_fsync, int64_t leader_leo,
+                         int64_t now_ns);
+
 /* Accessors. */
 int64_t brk_isr_high_watermark(const struct brk_isr *isr);
 int64_t brk_isr_durable_high_watermark(const struct brk_isr *isr);

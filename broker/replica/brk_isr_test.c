@@ -230,6 +230,34 @@ START_TEST(strict_min_isr_stops_the_hw)
 }
 END_TEST
 
+/* A committed topic config change reaches the ISR state in the same epoch. */
+START_TEST(reconfigure_applies_in_the_epoch)
+{
+    start(2, 1, true, 10, 10);
+    enum brk_isr_err err;
+    ck_assert(!brk_isr_leader_advance(&isr, 12, 1 * MS));
+    fetch(2, 12, 12, 2 * MS);
+    ck_assert_int_eq(brk_isr_high_watermark(&isr), 12);
+    ck_assert(!brk_isr_reconfigure(&isr, 3, false, 12, 3 * MS));
+    ck_assert_int_eq(brk_isr_produce_check(&isr, -1), BRK_ISR_NOT_ENOUGH_REPLICAS);
+    brk_isr_leader_advance(&isr, 14, 4 * MS);
+    fetch(2, 14, 14, 5 * MS);
+    ck_assert_int_eq(brk_isr_high_watermark(&isr), 12); /* strict: |ISR| 2 < 3 */
+    ck_assert(brk_isr_reconfigure(&isr, 2, false, 14, 6 * MS)); /* lowered: the HW catches up */
+    ck_assert_int_eq(brk_isr_high_watermark(&isr), 14);
+    ck_assert_int_eq(brk_isr_produce_check(&isr, -1), BRK_ISR_OK);
+    ck_assert(brk_isr_acked(&isr, 14, &err));
+    /* fsync acks switched on: only syncs reported from now on count */
+    ck_assert(!brk_isr_durable(&isr, 2, 14, 14, 7 * MS)); /* off: ignored */
+    ck_assert(!brk_isr_reconfigure(&isr, 2, true, 14, 8 * MS));
+    ck_assert(!brk_isr_acked(&isr, 14, &err));
+    ck_assert(!brk_isr_leader_durable(&isr, 14, 14, 9 * MS));
+    ck_assert(brk_isr_durable(&isr, 2, 14, 14, 9 * MS));
+    ck_assert(brk_isr_acked(&isr, 14, &err));
+    ck_assert_int_eq(err, BRK_ISR_OK);
+}
+END_TEST
+
 START_TEST(apply_rules)
 {
     start(3, 1, false, 10, 10);
@@ -414,6 +442,7 @@ static Suite *suite(void)
     tcase_add_test(t, never_propose_fenced_shutting_down_or_stale);
     tcase_add_test(t, min_isr_before_and_after_append);
     tcase_add_test(t, strict_min_isr_stops_the_hw);
+    tcase_add_test(t, reconfigure_applies_in_the_epoch);
     tcase_add_test(t, apply_rules);
     tcase_add_test(t, init_validates);
     tcase_add_test(t, durable_hw_waits_for_every_sync);

@@ -481,6 +481,31 @@ void brk_replica_on_advance(struct brk_part *part, int64_t end_offset)
     leader_sync_request(r);
 }
 
+void brk_replica_reconfigure(struct brk_part *part)
+{
+    struct brk_replica *r = part->replica;
+    if (!r)
+        return;
+    if (r->role == BRK_REPLICA_FOLLOWER) {
+        brk_replica_follower_sync(part); /* nothing when fsync acks are off */
+        return;
+    }
+    if (r->role != BRK_REPLICA_LEADER)
+        return;
+    const struct brk_isr_config *cfg = &r->isr->cfg;
+    if (cfg->min_insync_replicas == part->min_insync_replicas && cfg->acks_fsync == part->acks_all_fsync)
+        return;
+    log_info("replica", "replication config applied topic=%s partition=%d min_insync_replicas=%d -> %d "
+             "acks_all_fsync=%s -> %s", part->topic, part->partition, cfg->min_insync_replicas,
+             part->min_insync_replicas, cfg->acks_fsync ? "true" : "false", part->acks_all_fsync ? "true" : "false");
+    (void)brk_isr_reconfigure(r->isr, part->min_insync_replicas, part->acks_all_fsync,
+                              brk_plog_end_offset(part->plog), now_ns());
+    r->durable_hw_told = brk_isr_durable_high_watermark(r->isr); /* may have started afresh */
+    leader_hw_sync(r);
+    replica_wake_queue(part); /* parked acks=all produces answer by the new rule */
+    leader_sync_request(r);   /* fsync acks on: the leader's own log first */
+}
+
 void brk_replica_detach(struct brk_part *part)
 {
     struct brk_replica *r = part->replica;
@@ -522,6 +547,12 @@ static void hook_closing(void *arg, struct brk_part *p)
     brk_replica_detach(p);
 }
 
+static void hook_reconfigured(void *arg, struct brk_part *p)
+{
+    (void)arg;
+    brk_replica_reconfigure(p);
+}
+
 void brk_replica_hooks(struct brk_ctx *ctx, struct brk_parts_hooks *out)
 {
     memset(out, 0, sizeof *out);
@@ -529,6 +560,7 @@ void brk_replica_hooks(struct brk_ctx *ctx, struct brk_parts_hooks *out)
     out->state = hook_state;
     out->advanced = hook_advanced;
     out->closing = hook_closing;
+    out->reconfigured = hook_reconfigured;
     out->arg = ctx;
 }
 

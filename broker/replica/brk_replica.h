@@ -143,6 +143,11 @@ void brk_replica_on_broker(struct brk_ctx *ctx, int32_t broker_id);
 /* brk_replica_on_advance - the local log end moved to end_offset (leader:
  * brk_isr_leader_advance; follower: HW = min(leader HW, log end)). */
 void brk_replica_on_advance(struct brk_part *part, int64_t end_offset);
+/* brk_replica_reconfigure - part's config was recomputed (a committed topic
+ * or broker config): a leader applies min.insync.replicas and
+ * samsa.acks.all.fsync to its ISR state now and wakes its parked acks=all
+ * produces; a follower syncs what it holds once fsync acks are on. */
+void brk_replica_reconfigure(struct brk_part *part);
 /* brk_replica_detach - the partition closes here: leave any fetch session,
  * drop the leader state, free. */
 void brk_replica_detach(struct brk_part *part);

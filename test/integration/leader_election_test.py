@@ -123,7 +123,7 @@ xlog = X.read_log()
 check("controlled shutdown done" in xlog,
       "node %d waited for the controller's should_shut_down" % X.id)
 lines = describe("cs", Y)
-isr_field = lines[0].split("Isr: ")[-1].strip() if len(lines) == 1 else ""
+isr_field = lines[0].split("\tIsr: ")[-1].split("\t")[0] if len(lines) == 1 else ""
 check(len(lines) == 1 and "Leader: %d\t" % Y.id in lines[0] and sorted(isr_field.split(",")) == sorted([str(Y.id), str(Z.id)]),
       "samsa topics --describe: leader %d, ISR without %d (%s)" % (Y.id, X.id, lines))
 clog = cluster.active_controller().read_log()

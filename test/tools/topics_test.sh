@@ -101,7 +101,7 @@ out_is "$WARN\nCreated topic __consumer_offsets."
 run 0 "create with --replica-assignment" topics --create --topic assigned --replica-assignment 1,1
 out_is "Created topic assigned."
 run 0 "assignment honoured" topics --describe --topic assigned
-out_is "Topic: assigned\tPartitionCount: 2\tReplicationFactor: 1\tConfigs: \n\tTopic: assigned\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: assigned\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1"
+out_is "Topic: assigned\tPartitionCount: 2\tReplicationFactor: 1\tConfigs: \n\tTopic: assigned\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: \n\tTopic: assigned\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: "
 run 1 "assignment: duplicate broker" topics --create --topic x --replica-assignment 1:1
 out_is "$ERR Partition replica lists may not contain duplicate entries: 1"
 run 1 "assignment: not an integer" topics --create --topic x --replica-assignment 1,x
@@ -119,7 +119,7 @@ out_is "$ERR The manual partition assignment includes broker 2, but no such brok
 run 0 "alter with assignment" topics --alter --topic assigned --partitions 3 --replica-assignment 1,1,1
 out_is ""
 run 0 "alter assignment honoured" topics --describe --topic assigned
-out_is "Topic: assigned\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: \n\tTopic: assigned\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: assigned\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: assigned\tPartition: 2\tLeader: 1\tReplicas: 1\tIsr: 1"
+out_is "Topic: assigned\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: \n\tTopic: assigned\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: \n\tTopic: assigned\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: \n\tTopic: assigned\tPartition: 2\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: "
 run 0 "delete assigned" topics --delete --topic assigned
 out_is ""
 
@@ -141,16 +141,20 @@ out_is "$ERR a( is an invalid regex."
 
 # ---- describe ---------------------------------------------------------------------
 run 0 "describe one" topics --describe --topic plain
-out_is "Topic: plain\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: \n\tTopic: plain\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1"
+out_is "Topic: plain\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: \n\tTopic: plain\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: "
 err_empty
 run 0 "describe tutorial topic (regex: also hello-kafka)" topics --describe --topic hello.kafka
-out_is "Topic: hello-kafka\tPartitionCount: 2\tReplicationFactor: 1\tConfigs: \n\tTopic: hello-kafka\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: hello-kafka\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\nTopic: hello.kafka\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=172800000\n\tTopic: hello.kafka\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: hello.kafka\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: hello.kafka\tPartition: 2\tLeader: 1\tReplicas: 1\tIsr: 1"
+out_is "Topic: hello-kafka\tPartitionCount: 2\tReplicationFactor: 1\tConfigs: \n\tTopic: hello-kafka\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: \n\tTopic: hello-kafka\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: \nTopic: hello.kafka\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=172800000\n\tTopic: hello.kafka\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: \n\tTopic: hello.kafka\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: \n\tTopic: hello.kafka\tPartition: 2\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: "
 run 0 "describe two configs" topics --describe --topic cfg
 out_has "Topic: cfg\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: cleanup.policy=compact,segment.ms=3600000"
 run 0 "describe all" topics --describe
 out_has "Topic: __consumer_offsets	PartitionCount: 1	ReplicationFactor: 1	Configs: "
 out_has "Topic: fresh	PartitionCount: 2	ReplicationFactor: 1	Configs: "
-out_has "	Topic: fresh	Partition: 1	Leader: 1	Replicas: 1	Isr: 1"
+out_has "	Topic: fresh	Partition: 1	Leader: 1	Replicas: 1	Isr: 1	Elr: 	LastKnownElr: "
+cp "$T/out" "$T/describe_all"
+# KIP-966 paging (Kafka 3.7+): one partition per DescribeTopicPartitions page, the same answer
+run 0 "describe all, one partition per response" topics --describe --partition-size-limit-per-response 1
+cmp -s "$T/out" "$T/describe_all" && ok || bad "describe with --partition-size-limit-per-response 1 differs from describe"
 n=$(grep -c '^Topic: ' "$T/out"); [ "$n" -eq 6 ] && ok || bad "describe all: $n topic lines, want 6"
 n=$(grep -c '^	Topic: ' "$T/out"); [ "$n" -eq 10 ] && ok || bad "describe all: $n partition lines, want 10"
 [ "$(grep '^Topic: ' "$T/out" | cut -f1)" = "$(grep '^Topic: ' "$T/out" | cut -f1 | LC_ALL=C sort)" ] && ok || bad "describe all: topics not sorted"
@@ -171,13 +175,13 @@ run 0 "describe --unavailable-partitions (all led)" topics --describe --unavaila
 out_is ""
 # min.insync.replicas: default 1 = the single node's ISR, so every partition is "at" it
 run 0 "describe --at-min-isr-partitions" topics --describe --at-min-isr-partitions --topic 'plain|cfg'
-out_is "\tTopic: cfg\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: plain\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1"
+out_is "\tTopic: cfg\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: \n\tTopic: plain\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: "
 run 0 "describe --under-min-isr-partitions (none)" topics --describe --under-min-isr-partitions
 out_is ""
 run 0 "create a topic needing 2 in-sync replicas" topics --create --topic needs2 --partitions 2 --config min.insync.replicas=2
 out_is "Created topic needs2."
 run 0 "describe --under-min-isr-partitions" topics --describe --under-min-isr-partitions
-out_is "\tTopic: needs2\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: needs2\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1"
+out_is "\tTopic: needs2\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: \n\tTopic: needs2\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: "
 run 0 "needs2 is not at its minimum" topics --describe --at-min-isr-partitions --topic needs2
 out_is ""
 run 0 "delete needs2" topics --delete --topic needs2
@@ -188,7 +192,7 @@ run 0 "alter partitions" topics --alter --topic plain --partitions 3
 out_is ""
 err_empty
 run 0 "describe after alter" topics --describe --topic plain
-out_is "Topic: plain\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: \n\tTopic: plain\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: plain\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: plain\tPartition: 2\tLeader: 1\tReplicas: 1\tIsr: 1"
+out_is "Topic: plain\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: \n\tTopic: plain\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: \n\tTopic: plain\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: \n\tTopic: plain\tPartition: 2\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: "
 run 1 "alter to fewer partitions" topics --alter --topic plain --partitions 2
 out_is "$ERR Topic currently has 3 partitions, which is higher than the requested 2."
 run 1 "alter missing topic" topics --alter --topic nope --partitions 2
@@ -249,7 +253,7 @@ BS=(--bootstrap-server "$NODE_BOOTSTRAP")
 run 0 "create on the second node" topics --create --partitions 3 --replication-factor 1 --config retention.ms=172800000 --topic hello.kafka
 out_is "$WARN\nCreated topic hello.kafka."
 run 0 "describe shows the static broker setting" topics --describe --topic hello.kafka
-out_is "Topic: hello.kafka\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=172800000,segment.bytes=1073741824\n\tTopic: hello.kafka\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: hello.kafka\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\n\tTopic: hello.kafka\tPartition: 2\tLeader: 1\tReplicas: 1\tIsr: 1"
+out_is "Topic: hello.kafka\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=172800000,segment.bytes=1073741824\n\tTopic: hello.kafka\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: \n\tTopic: hello.kafka\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: \n\tTopic: hello.kafka\tPartition: 2\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: "
 run 0 "a topic without overrides still shows it" topics --create --topic other
 run 0 "describe other" topics --describe --topic other --topics-with-overrides
 out_is "Topic: other\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: segment.bytes=1073741824"
