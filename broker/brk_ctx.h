@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "broker/brk_lifecycle.h"
 #include "common/buf.h"
 #include "common/config.h"
 #include "common/err.h"
@@ -90,6 +91,7 @@ struct brk_ctx {
     uint8_t incarnation_id[16];      /* new at every start (Kafka's incarnation id) */
     bool registering;                /* a registration is in flight */
     bool registered;                 /* client listeners open once registration committed */
+    struct brk_lifecycle lifecycle;  /* partition roles wait for the registration in the image (brk_lifecycle.h) */
     struct brk_groups *groups;       /* group coordinator (brk_h_group.c); NULL until caught up */
     struct event *groups_ev;         /* its session / rebalance timer */
     bool groups_topic_creating;      /* __consumer_offsets creation in flight */

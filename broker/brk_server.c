@@ -8,6 +8,10 @@
  *   4. open every local partition log (recovery cuts torn tails)
  *   5. register this broker (new incarnation, epoch + 1)
  *   6. bind the client listeners (controller listeners are the quorum's)
+ *   7. once the local image shows that registration (caught up to it; the
+ *      controller moved the previous incarnation's leaderships in the same
+ *      batch), take the partition roles and load the groups (brk_lifecycle);
+ *      until then no partition leads or follows here
  *
  * The loop: libevent dispatches sockets and timers; after each pass every
  * io_uring operation queued by that pass is submitted in one syscall and
@@ -49,6 +53,31 @@
 #define BRK_FLUSH_TICK_MS_MAX 1000
 #define BRK_REPLICA_TICK_MS 100 /* ISR proposals; lag is judged at this grain */
 
+/* The start-up gate opened: every partition takes the role the image shows
+ * now, and the groups of the __consumer_offsets partitions led here load. */
+static void lifecycle_step(struct brk_ctx *srv, enum brk_lifecycle_action action)
+{
+    if (action != BRK_LIFECYCLE_START)
+        return;
+    int32_t led = brk_parts_roles_release(srv->parts, ctrl_metadata(srv->ctrl));
+    log_info("server", "caught up to this broker's registration broker_epoch=%lld: taking partition roles from the "
+             "current metadata (leading %d of %d local partitions)", (long long)srv->broker_epoch, led,
+             brk_parts_count(srv->parts));
+    int rc;
+    if (!srv->groups && (rc = brk_h_group_start(srv)) < 0) {
+        log_error("server", "stopping: consumer groups could not be loaded error=\"%s\"", err_str(rc));
+        srv->stop_rc = rc;
+        brk_server_stop(srv);
+    }
+}
+
+/* The image's registration of this node (a record about it, or a snapshot). */
+static void lifecycle_image(struct brk_ctx *srv, const struct ctrl_image *img)
+{
+    const struct ctrl_broker *b = ctrl_image_broker_find(img, srv->node->node_id);
+    lifecycle_step(srv, brk_lifecycle_image(&srv->lifecycle, b ? b->incarnation_id : NULL, b ? b->broker_epoch : -1));
+}
+
 static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__MetadataRecord *rec, int64_t offset)
 {
     (void)offset;
@@ -70,6 +99,9 @@ static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__Metad
         else if (rec->record_case == SAMSA__METADATA_RECORD__RECORD_REGISTER_BROKER)
             brk_replica_on_broker(srv, rec->register_broker->broker_id);
         brk_h_group_follow(srv, rec);
+        if (rec->record_case == SAMSA__METADATA_RECORD__RECORD_REGISTER_BROKER &&
+            rec->register_broker->broker_id == srv->node->node_id)
+            lifecycle_image(srv, img);
         return;
     }
     /* a snapshot replaced the image: line the local partitions up with it */
@@ -80,6 +112,7 @@ static void apply_cb(void *arg, const struct ctrl_image *img, const Samsa__Metad
     if (rc < 0)
         log_error("server", "partitions not reconciled after a metadata snapshot error=\"%s\"", err_str(rc));
     brk_h_group_follow(srv, NULL);
+    lifecycle_image(srv, img);
 }
 
 static bool is_controller_listener(const struct config_node *node, const char *name)
@@ -155,11 +188,12 @@ static void register_done_cb(void *arg, int rc, int64_t broker_epoch)
     if (srv->registered) {
         log_info("server", "broker registered again node=%d broker_epoch=%lld", srv->node->node_id,
                  (long long)broker_epoch);
+        lifecycle_step(srv, brk_lifecycle_registered(&srv->lifecycle, broker_epoch));
         return;
     }
     srv->registered = true;
-    log_info("server", "broker registered node=%d broker_epoch=%lld", srv->node->node_id,
-             (long long)srv->broker_epoch);
+    log_info("server", "broker registered node=%d broker_epoch=%lld; partition roles wait until the local metadata "
+             "shows this registration", srv->node->node_id, (long long)srv->broker_epoch);
     for (size_t i = 0; i < srv->node->listener_count; i++) {
         if (is_controller_listener(srv->node, srv->node->listeners[i].name))
             continue;
@@ -172,6 +206,7 @@ static void register_done_cb(void *arg, int rc, int64_t broker_epoch)
     }
     log_info("server", "samsa broker ready node=%d cluster_id=%s partitions=%d", srv->node->node_id,
              srv->cluster_id, brk_parts_count(srv->parts));
+    lifecycle_step(srv, brk_lifecycle_registered(&srv->lifecycle, broker_epoch));
 }
 
 struct fwd_ctx {
@@ -219,13 +254,7 @@ static void caught_up_cb(void *arg)
         brk_server_stop(srv);
         return;
     }
-    if (!srv->groups && (rc = brk_h_group_start(srv)) < 0) {
-        log_error("server", "stopping: consumer groups could not be loaded error=\"%s\"", err_str(rc));
-        srv->stop_rc = rc;
-        brk_server_stop(srv);
-        return;
-    }
-    register_retry_cb(-1, 0, srv);
+    register_retry_cb(-1, 0, srv); /* the groups load when the roles start (lifecycle_step) */
 }
 
 static int bind_listener(struct brk_ctx *srv, int index)
@@ -654,6 +683,8 @@ int brk_server_create(struct config *cfg, const char *config_path, struct brk_ct
     rc = brk_parts_create(srv, &srv->parts);
     if (rc < 0)
         goto fail;
+    brk_parts_roles_hold(srv->parts); /* until brk_lifecycle says START */
+    brk_lifecycle_init(&srv->lifecycle, srv->incarnation_id);
     if ((rc = brk_replicas_create(srv)) < 0 || (rc = brk_fetcher_create(srv, &srv->fetcher)) < 0 ||
         (rc = brk_rthrottle_create(srv->cfg, &srv->rthrottle)) < 0)
         goto fail;

@@ -388,6 +388,19 @@ MUST_CHECK int ctrl_plan_fence(const struct ctrl_image *img, int32_t broker_id, 
 /* ctrl_plan_unfence_elects - would unfencing broker_id (now, or again)
  * give a leaderless partition a leader? */
 bool ctrl_plan_unfence_elects(const struct ctrl_image *img, int32_t broker_id, const struct ctrl_plan_policy *pol);
+/* ctrl_plan_new_incarnation - broker_id registers as a new incarnation
+ * (another incarnation id than the image's; Kafka's handleBrokerShutdown at
+ * registration): the previous incarnation's partition roles end in the same
+ * batch, so the new one, catching up to its registration, never acts on
+ * them.  After an unclean shutdown with ELR: ctrl_plan_unclean_shutdown.
+ * Otherwise (clean, or ELR off) as if the broker were fenced
+ * (ctrl_plan_fence's rules): it leaves the ISRs (not as the last member
+ * without ELR) and another live member leads; where none can, it leads
+ * again in a new leader epoch (leader -1, then it: two changes), as
+ * unfencing it would elect it.  *changed counts the partitions. */
+MUST_CHECK int ctrl_plan_new_incarnation(const struct ctrl_image *img, int32_t broker_id, bool clean,
+                                         const struct ctrl_plan_policy *pol, struct arena *a,
+                                         struct ctrl_records *out, int32_t *changed);
 /* ctrl_plan_unclean_shutdown - KIP-966: broker_id registers again after an
  * unclean shutdown (it may have lost an unflushed tail): the partition
  * changes that take it out of every ISR and ELR (a leader it was replaced

@@ -889,6 +889,62 @@ int ctrl_plan_unclean_shutdown(const struct ctrl_image *img, int32_t broker_id, 
     return 0;
 }
 
+/* cp as the image shows it once tg's PartitionChangeRecord is applied. */
+static void target_onto(struct ctrl_partition *cp, const struct plan_target *tg)
+{
+    if (tg->leader != cp->leader) {
+        cp->leader = tg->leader;
+        cp->leader_epoch++;
+    }
+    cp->partition_epoch++;
+    cp->isr_count = tg->isr_count;
+    memcpy(cp->isr, tg->isr, sizeof cp->isr);
+    cp->elr_count = tg->elr_count;
+    memcpy(cp->elr, tg->elr, sizeof cp->elr);
+    cp->last_known_elr_count = tg->lke_count;
+    memcpy(cp->last_known_elr, tg->lke, sizeof cp->last_known_elr);
+}
+
+int ctrl_plan_new_incarnation(const struct ctrl_image *img, int32_t broker_id, bool clean,
+                              const struct ctrl_plan_policy *pol, struct arena *a, struct ctrl_records *out,
+                              int32_t *changed)
+{
+    if (pol->elr_enabled && !clean)
+        return ctrl_plan_unclean_shutdown(img, broker_id, pol, a, out, changed);
+    *changed = 0;
+    struct plan_liveness gone = { .gone = broker_id, .back = -1 };
+    struct plan_liveness back = { .gone = -1, .back = broker_id };
+    for (int32_t i = 0; i < ctrl_image_topic_count(img); i++) {
+        const struct ctrl_topic *t = ctrl_image_topic_at(img, i);
+        for (int32_t p = 0; p < t->partition_count; p++) {
+            const struct ctrl_partition *cp = &t->partitions[p];
+            if (cp->leader != broker_id && !id_in(cp->isr, cp->isr_count, broker_id))
+                continue;
+            struct plan_rules rules = plan_rules_get(img, t, cp, pol);
+            struct plan_target tg;
+            if (!partition_after(img, cp, rules, gone, -1, &tg))
+                continue;
+            int rc = target_emit(a, out, t, cp, &tg);
+            if (rc < 0)
+                return rc;
+            (*changed)++;
+            if (tg.leader >= 0 || cp->leader != broker_id)
+                continue;
+            /* nobody else may lead: the new incarnation leads as unfencing
+             * it would elect it, but in a leader epoch of its own (two
+             * changes: no gap without a leader, no epoch shared with the
+             * previous incarnation) */
+            struct ctrl_partition mid = *cp;
+            target_onto(&mid, &tg);
+            struct plan_target again;
+            if (partition_after(img, &mid, rules, back, -1, &again) && again.leader >= 0 &&
+                (rc = target_emit(a, out, t, &mid, &again)) < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
 int ctrl_plan_elect_leader(const struct ctrl_image *img, enum ctrl_election_type type, const struct ctrl_topic *t,
                            int32_t partition_id, struct arena *a, struct ctrl_records *out, int16_t *error_code)
 {

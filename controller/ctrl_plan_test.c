@@ -581,6 +581,77 @@ START_TEST(test_elr_unclean_shutdown_registration)
 }
 END_TEST
 
+/* Broker id registers as a new incarnation (epoch + 200) after a clean or,
+ * with ELR off, any shutdown: its partition changes, then its registration,
+ * in one batch as register_serve plans them; returns the partitions changed
+ * and the records planned. */
+static int32_t register_new(int32_t id, bool clean, size_t *records)
+{
+    struct ctrl_endpoint ep = { .name = "PLAINTEXT", .host = "localhost", .port = 9092 };
+    struct ctrl_records recs = { 0 };
+    uint8_t inc[16] = { (uint8_t)id, 2 };
+    int32_t changed = -1;
+    ck_assert_int_eq(ctrl_plan_new_incarnation(img, id, clean, &pol, &a, &recs, &changed), 0);
+    ck_assert_int_eq(ctrl_plan_register_broker(id, 200 + id, inc, &ep, 1, &a, &recs), 0);
+    /* the registration comes last: a broker caught up to it sees the moves */
+    ck_assert_int_eq(recs.recs[recs.count - 1]->record_case, SAMSA__METADATA_RECORD__RECORD_REGISTER_BROKER);
+    apply_all(&recs);
+    *records = recs.count;
+    return changed;
+}
+
+/* A restarted leader's new registration ends its previous incarnation's
+ * leadership in the same batch (Kafka fences it at registration), so the
+ * new incarnation never leads in the old leader epoch. */
+START_TEST(test_new_incarnation_moves_leadership)
+{
+    static const int32_t isr123[] = { 1, 2, 3 }, isr23[] = { 2, 3 }, isr1[] = { 1 }, isr12[] = { 1, 2 };
+    size_t n = 0;
+    /* ELR off (Kafka 3.x), the leader restarted with -9 inside the session
+     * timeout: the next ISR member leads in a new epoch, 1 leaves the ISR */
+    set_isr(isr123, 3);
+    int32_t epoch = part("t")->leader_epoch;
+    ck_assert_int_eq(register_new(1, false, &n), 1);
+    assert_state(2, isr23, 2);
+    ck_assert_int_eq(part("t")->leader_epoch, epoch + 1);
+    ck_assert_int_eq(n, 2);
+
+    /* a follower's new incarnation leaves the ISR; the leader and its epoch stay */
+    teardown();
+    setup();
+    set_isr(isr123, 3);
+    epoch = part("t")->leader_epoch;
+    ck_assert_int_eq(register_new(3, true, &n), 1);
+    assert_state(1, isr12, 2);
+    ck_assert_int_eq(part("t")->leader_epoch, epoch);
+    /* a broker in no ISR: nothing but the registration */
+    ck_assert_int_eq(register_new(3, true, &n), 0);
+    ck_assert_int_eq(n, 1);
+
+    /* the last ISR member: nobody else may lead; it leads again at once, in
+     * an epoch of its own (leader -1, then it), so it never takes the old
+     * epoch's role (a single-node cluster restarting keeps its partitions) */
+    teardown();
+    setup();
+    ck_assert_int_eq(part("t")->isr_count, 1);
+    epoch = part("t")->leader_epoch;
+    ck_assert_int_eq(register_new(1, true, &n), 1);
+    assert_state(1, isr1, 1);
+    ck_assert_int_eq(part("t")->leader_epoch, epoch + 2);
+    ck_assert_int_eq(n, 3);
+
+    /* ELR on, clean shutdown: fenced-like - 1 leaves the ISR, 2 leads */
+    teardown();
+    setup();
+    elr_on();
+    epoch = part("t")->leader_epoch;
+    ck_assert_int_eq(register_new(1, true, &n), 1);
+    assert_state(2, isr23, 2);
+    ck_assert_int_eq(part("t")->leader_epoch, epoch + 1);
+    assert_elr(NULL, 0, NULL, 0);
+}
+END_TEST
+
 START_TEST(test_elr_last_known_elr)
 {
     static const int32_t isr1[] = { 1 }, e1[] = { 1 };
@@ -777,6 +848,7 @@ int main(void)
     tcase_add_test(tc, test_elr_shrink_below_min_isr);
     tcase_add_test(tc, test_elr_election_when_isr_empty);
     tcase_add_test(tc, test_elr_unclean_shutdown_registration);
+    tcase_add_test(tc, test_new_incarnation_moves_leadership);
     tcase_add_test(tc, test_elr_last_known_elr);
     tcase_add_test(tc, test_elr_cleared_when_isr_recovers);
     tcase_add_test(tc, test_elr_records_and_snapshot);

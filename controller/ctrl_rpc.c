@@ -245,20 +245,27 @@ static int register_serve(struct ctrl *c, uint32_t caller, uint32_t version, int
     int64_t epoch = prev ? prev->broker_epoch + 1 : 1;
     arena_reset(&c->plan_arena);
     struct ctrl_records recs = { 0 };
-    int rc = ctrl_plan_register_broker(broker_id, epoch, incarnation, eps, ep_count, &c->plan_arena, &recs);
-    /* KIP-966: a broker that did not stop cleanly in its registered epoch
-     * may have lost an unflushed tail: out of every ISR and ELR, in the same
-     * batch as its registration */
-    int32_t unclean_changes = 0;
+    /* A new incarnation (Kafka's handleBrokerShutdown at registration): the
+     * previous one's leaderships and ISR places end in the same batch,
+     * before the registration record, so the broker - which takes its
+     * partition roles only once its image shows this registration
+     * (broker/brk_lifecycle) - never acts on them.  KIP-966: a broker that
+     * did not stop cleanly in its registered epoch may have lost an
+     * unflushed tail: with ELR it leaves every ISR and ELR. */
+    int32_t changes = 0;
+    bool incarnation_new = prev && memcmp(prev->incarnation_id, incarnation, 16) != 0;
     bool unclean = prev && previous_broker_epoch != prev->broker_epoch &&
                    !c->env.bug_ignore_unclean_shutdown; /* test-only re-injected bug */
     struct ctrl_plan_policy pol = rpc_policy(c);
-    if (rc == 0 && unclean)
-        rc = ctrl_plan_unclean_shutdown(c->img, broker_id, &pol, &c->plan_arena, &recs, &unclean_changes);
+    int rc = 0;
+    if (incarnation_new || unclean)
+        rc = ctrl_plan_new_incarnation(c->img, broker_id, !unclean, &pol, &c->plan_arena, &recs, &changes);
+    if (rc == 0)
+        rc = ctrl_plan_register_broker(broker_id, epoch, incarnation, eps, ep_count, &c->plan_arena, &recs);
     /* planned on a drained image: an ISR change in flight (validated with
      * the broker's old epoch) must not put it back after its removal; the
      * broker retries */
-    bool drain = unclean && pol.elr_enabled;
+    bool drain = (unclean && pol.elr_enabled) || changes > 0;
     if (rc == 0 && drain &&
         (ctrl_lease_change_in_flight(c) || alter_in_flight(c) || c->elect_index > c->applied_index ||
          c->applied_index < raft_last_index_get(c->raft)))
@@ -273,11 +280,12 @@ static int register_serve(struct ctrl *c, uint32_t caller, uint32_t version, int
     if (unclean && pol.elr_enabled)
         log_info("ctrl", "broker=%d registers after an unclean shutdown (previous_broker_epoch=%lld, registered "
                  "epoch %lld): it leaves the ISR and ELR of %d partitions", broker_id,
-                 (long long)previous_broker_epoch, (long long)prev->broker_epoch, unclean_changes);
-    else if (unclean)
-        log_info("ctrl", "broker=%d registers after an unclean shutdown (previous_broker_epoch=%lld, registered "
-                 "epoch %lld): eligible.leader.replicas.enable=false, its partitions are unchanged", broker_id,
-                 (long long)previous_broker_epoch, (long long)prev->broker_epoch);
+                 (long long)previous_broker_epoch, (long long)prev->broker_epoch, changes);
+    else if (changes > 0)
+        log_info("ctrl", "broker=%d registers as a new incarnation (%s shutdown, previous_broker_epoch=%lld, "
+                 "registered epoch %lld): its previous incarnation's leadership and ISR places move in %d "
+                 "partitions", broker_id, unclean ? "unclean" : "clean", (long long)previous_broker_epoch,
+                 (long long)prev->broker_epoch, changes);
     l->registering = true;
     w->index = index;
     w->kind = CTRL_RPC_REGISTER;

@@ -61,8 +61,8 @@ void brk_h_alter_client_quotas(struct brk_req *req);
 void brk_h_producer_stop(struct brk_ctx *srv);
 /* brk_h_group_start - create the group coordinator and replay the
  * __consumer_offsets partitions this node leads (blocks on reads); call once
- * the local partitions are open, before the client listeners.  Starts its
- * timer. */
+ * the local partitions have taken their roles (brk_parts_roles_release).
+ * Starts its timer. */
 MUST_CHECK int brk_h_group_start(struct brk_ctx *srv);
 /* brk_h_group_follow - after a metadata record (NULL: a snapshot) was
  * applied to the partitions: groups follow their __consumer_offsets

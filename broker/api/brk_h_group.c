@@ -425,8 +425,8 @@ int brk_h_group_start(struct brk_ctx *srv)
     if (!srv->groups_load_ev || !srv->groups_ev || event_add(srv->groups_ev, &tv) < 0)
         return ERR_LIMIT;
     brk_h_group_follow(srv, NULL);
-    /* at start the listeners are not open yet: load now, so no client ever
-     * waits on COORDINATOR_LOAD_IN_PROGRESS after a restart */
+    /* started with the partition roles (brk_server's lifecycle_step): load
+     * now, so no client waits on COORDINATOR_LOAD_IN_PROGRESS after a restart */
     while ((rc = load_next(srv)) > 0)
         ;
     return rc;

@@ -46,6 +46,7 @@ struct brk_parts {
     struct brk_plog_shared plog_shared;  /* direct appends: settings, tail-buffer budget */
     int32_t closing_count;               /* removed entries whose logs are still closing */
     struct brk_parts_hooks hooks;        /* the replication role above (all NULL: none) */
+    bool roles_held;                     /* start-up: no partition leads or follows (brk_parts_roles_hold) */
 };
 
 static uint64_t part_hash(const uint8_t id[16], int32_t partition)
@@ -132,6 +133,36 @@ void brk_parts_set_hooks(struct brk_parts *parts, const struct brk_parts_hooks *
 {
     ASSERT(parts->count == 0);
     parts->hooks = *hooks;
+}
+
+void brk_parts_roles_hold(struct brk_parts *parts)
+{
+    ASSERT(parts->count == 0);
+    parts->roles_held = true;
+}
+
+bool brk_parts_roles_held(const struct brk_parts *parts) { return parts->roles_held; }
+
+int32_t brk_parts_roles_release(struct brk_parts *parts, const struct ctrl_image *img)
+{
+    ASSERT(parts->roles_held);
+    parts->roles_held = false;
+    int32_t led = 0;
+    int32_t self = parts->srv->node->node_id;
+    for (int32_t i = 0; i < parts->count; i++) {
+        struct brk_part *p = parts->list[i];
+        const struct ctrl_topic *t = ctrl_image_topic_find_id(img, p->topic_id);
+        if (!t || p->partition >= t->partition_count)
+            continue; /* deleted meanwhile: its record closes it */
+        const struct ctrl_partition *cp = &t->partitions[p->partition];
+        p->leader_epoch = cp->leader_epoch;
+        p->is_leader = cp->leader == self;
+        led += p->is_leader;
+        if (parts->hooks.state)
+            parts->hooks.state(parts->hooks.arg, p, cp);
+        brk_part_notify(p, BRK_PART_CHANGED);
+    }
+    return led;
 }
 
 void brk_parts_destroy(struct brk_parts *parts)
@@ -337,6 +368,8 @@ static int part_open(struct brk_parts *parts, const struct ctrl_topic *t, const 
     struct brk_part *p = brk_parts_find(parts, t->topic_id, cp->partition_id);
     if (p) {
         p->leader_epoch = cp->leader_epoch;
+        if (parts->roles_held)
+            return 0; /* brk_parts_roles_release takes the then-current state */
         p->is_leader = cp->leader == srv->node->node_id;
         if (parts->hooks.state)
             parts->hooks.state(parts->hooks.arg, p, cp);
@@ -355,7 +388,7 @@ static int part_open(struct brk_parts *parts, const struct ctrl_topic *t, const 
     snprintf(p->topic, sizeof p->topic, "%s", t->name);
     p->partition = cp->partition_id;
     p->leader_epoch = cp->leader_epoch;
-    p->is_leader = cp->leader == srv->node->node_id;
+    p->is_leader = !parts->roles_held && cp->leader == srv->node->node_id;
     p->log_dir_index = pick_dir(parts, t->name, cp->partition_id, p->dir, sizeof p->dir);
     part_config(srv, t, p);
     if (mkdir(p->dir, 0755) < 0 && errno != EEXIST) {
@@ -405,7 +438,7 @@ static int part_open(struct brk_parts *parts, const struct ctrl_topic *t, const 
     p->table = parts;
     p->high_watermark = 0;
     if (parts->hooks.opened)
-        parts->hooks.opened(parts->hooks.arg, p, cp);
+        parts->hooks.opened(parts->hooks.arg, p, parts->roles_held ? NULL : cp);
     log_debug("parts", "partition open topic=%s partition=%d dir=%s leader=%d", p->topic, p->partition, p->dir,
               p->is_leader);
     return 0;

@@ -110,6 +110,17 @@ MUST_CHECK int brk_parts_create(struct brk_ctx *srv, struct brk_parts **out);
 void brk_parts_destroy(struct brk_parts *parts);
 /* brk_parts_set_hooks - before the first partition opens. */
 void brk_parts_set_hooks(struct brk_parts *parts, const struct brk_parts_hooks *hooks);
+/* brk_parts_roles_hold - before the first partition opens: partitions open
+ * and follow the image, but none leads (is_leader false, so Produce, Fetch,
+ * ListOffsets and OffsetForLeaderEpoch answer NOT_LEADER_OR_FOLLOWER) and
+ * the hooks hear no state (opened gets cp NULL: no role, no fetcher) until
+ * brk_parts_roles_release.  The broker's start-up gate (brk_lifecycle). */
+void brk_parts_roles_hold(struct brk_parts *parts);
+bool brk_parts_roles_held(const struct brk_parts *parts);
+/* brk_parts_roles_release - every open partition takes the state img shows
+ * now (hooks.state, then CHANGED to its waiters); later records apply one by
+ * one as before.  Returns how many partitions this node leads. */
+int32_t brk_parts_roles_release(struct brk_parts *parts, const struct ctrl_image *img);
 
 struct brk_part *brk_parts_find(const struct brk_parts *parts, const uint8_t topic_id[16], int32_t partition);
 /* brk_parts_find_name - through the image: topic name -> id -> partition. */

@@ -450,7 +450,8 @@ int brk_replica_attach(struct brk_ctx *ctx, struct brk_part *part, const struct 
     int64_t end = brk_plog_end_offset(part->plog);
     int64_t hw = hint < start ? start : hint > end ? end : hint;
     part->high_watermark = hw;
-    take_state(r, cp);
+    if (cp) /* NULL: the start-up gate holds the role (brk_parts_roles_hold) */
+        take_state(r, cp);
     return 0;
 }
 

@@ -129,7 +129,8 @@ void brk_replica_hooks(struct brk_ctx *ctx, struct brk_parts_hooks *out);
 /* brk_replica_attach - the partition was opened here: load its
  * leader-epoch-checkpoint (a bad file is logged and rebuilt from the log's
  * batches), restore the HW from the log dir's checkpoint hint (clamped to
- * the log end), then take the role cp says.  -ENOMEM, or ERR_CORRUPT
+ * the log end), then take the role cp says (cp NULL: no role yet, the
+ * start-up gate holds it; brk_replica_on_state gives it).  -ENOMEM, or ERR_CORRUPT
  * propagated only for I/O failures, never for a bad checkpoint. */
 MUST_CHECK int brk_replica_attach(struct brk_ctx *ctx, struct brk_part *part, const struct ctrl_partition *cp,
                                   int64_t hw_hint);
