@@ -706,6 +706,7 @@ int brk_server_create(struct config *cfg, const char *config_path, struct brk_ct
     ccfg.cluster_id = srv->cluster_id;
     ccfg.base = srv->base;
     ccfg.election_timeout_ms = srv->node->controller_quorum_election_timeout_ms;
+    ccfg.request_timeout_ms = srv->node->controller_quorum_request_timeout_ms;
     ccfg.session_timeout_ms = srv->node->broker_session_timeout_ms;
     ccfg.snapshot_bytes = srv->node->metadata_snapshot_bytes;
     ccfg.unclean_leader_election = srv->node->unclean_leader_election_enable != 0;

@@ -785,6 +785,7 @@ static void derive_numbers(struct config *cfg)
     n->controller_quorum_election_timeout_ms = config_num(cfg, "controller.quorum.election.timeout.ms");
     n->metadata_snapshot_bytes = config_num(cfg, "metadata.log.max.record.bytes.between.snapshots");
     n->controller_quorum_fetch_timeout_ms = config_num(cfg, "controller.quorum.fetch.timeout.ms");
+    n->controller_quorum_request_timeout_ms = config_num(cfg, "controller.quorum.request.timeout.ms");
     n->controller_quorum_election_backoff_max_ms = config_num(cfg, "controller.quorum.election.backoff.max.ms");
 
     int level = log_level_parse(config_eff(cfg, "samsa.log.level"));

@@ -228,6 +228,7 @@ struct config_node {
     int64_t broker_session_timeout_ms;
     int64_t controller_quorum_election_timeout_ms;
     int64_t controller_quorum_fetch_timeout_ms;
+    int64_t controller_quorum_request_timeout_ms;
     int64_t controller_quorum_election_backoff_max_ms;
     int64_t metadata_snapshot_bytes;  /* metadata.log.max.record.bytes.between.snapshots */
 

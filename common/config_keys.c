@@ -41,7 +41,7 @@ const struct config_key config_keys_broker[] = {
     KR("controller.quorum.election.timeout.ms", CONFIG_INT, "1000", 1, INT32_MAX, "Maximum time without a leader before starting an election."),
     KR("controller.quorum.fetch.timeout.ms", CONFIG_INT, "2000", 1, INT32_MAX, "Maximum time without a successful fetch from the leader before becoming a candidate."),
     KR("controller.quorum.election.backoff.max.ms", CONFIG_INT, "1000", 1, INT32_MAX, "Maximum backoff before starting a new election."),
-    KR("controller.quorum.request.timeout.ms", CONFIG_INT, "2000", 1, INT32_MAX, "Quorum request timeout."),
+    KR("controller.quorum.request.timeout.ms", CONFIG_INT, "2000", 1, INT32_MAX, "Quorum request timeout: a controller connection whose sent bytes stay unacknowledged this long is closed and redialled (TCP_USER_TIMEOUT)."),
     KR("controller.quorum.retry.backoff.ms", CONFIG_INT, "20", 0, INT32_MAX, "Quorum retry backoff."),
     KR("broker.heartbeat.interval.ms", CONFIG_INT, "2000", 1, INT32_MAX, "Time between broker heartbeats to the controller."),
     KR("broker.session.timeout.ms", CONFIG_INT, "9000", 1, INT32_MAX, "Broker lease length without heartbeats."),

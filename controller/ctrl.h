@@ -53,6 +53,7 @@ struct ctrl_config {
     uint32_t voter_count;         /* controller.quorum.voters */
     struct ctrl_voter voters[CTRL_VOTERS_MAX];
     int64_t election_timeout_ms;  /* controller.quorum.election.timeout.ms */
+    int64_t request_timeout_ms;   /* controller.quorum.request.timeout.ms: TCP_USER_TIMEOUT; 0 = kernel's */
     int64_t session_timeout_ms;   /* broker.session.timeout.ms: fence a silent broker */
     int64_t snapshot_bytes;       /* metadata.log.max.record.bytes.between.snapshots */
     int64_t tick_ms;              /* driver tick; 0 = 10 ms */

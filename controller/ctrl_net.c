@@ -6,6 +6,14 @@
  * connections are accepted on the controller listener and learn the caller's
  * id from its Hello.  To send to node X we use any live, identified
  * connection to X, outbound first.
+ *
+ * Every socket gets TCP_USER_TIMEOUT = controller.quorum.request.timeout.ms:
+ * a connection whose sent bytes stay unacknowledged that long is closed by
+ * the kernel and redialled, as Kafka's NetworkClient disconnects a request
+ * that timed out.  Without it a link healed after a one-way cut keeps its
+ * queued frames behind TCP's exponential retransmission back-off (seconds
+ * after a cut of ten), and two voters left by a paused leader could not
+ * exchange votes for that long (fault-test partition_test, step D).
  */
 #include "controller/ctrl_net.h"
 
@@ -63,6 +71,7 @@ struct ctrl_net {
     struct cnet_conn *conns;   /* all connections */
     int conn_count;
     struct buf out;            /* encode scratch */
+    unsigned request_timeout_ms; /* TCP_USER_TIMEOUT of every socket; 0 = the kernel's */
     int64_t last_warn_s;
 };
 
@@ -77,6 +86,17 @@ static void cnet_warn(struct ctrl_net *net, const char *what, uint32_t node)
 }
 
 static void peer_schedule(struct cnet_peer *p);
+
+/* Options of every controller socket: no Nagle delay for small frames, and
+ * the request timeout as TCP_USER_TIMEOUT (file comment). */
+static void socket_tune(const struct ctrl_net *net, int fd)
+{
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (net->request_timeout_ms > 0)
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &net->request_timeout_ms,
+                         sizeof net->request_timeout_ms);
+}
 
 static void conn_close(struct cnet_conn *c)
 {
@@ -274,9 +294,7 @@ static void peer_dial(struct cnet_peer *p)
         conn_close(c);
         return;
     }
-    int fd = bufferevent_getfd(bev);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    socket_tune(p->net, bufferevent_getfd(bev));
 }
 
 static void peer_retry_cb(evutil_socket_t fd, short what, void *arg)
@@ -305,8 +323,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         evutil_closesocket(fd);
         return;
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    socket_tune(net, fd);
     struct bufferevent *bev = bufferevent_socket_new(net->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!bev) {
         evutil_closesocket(fd);
@@ -335,6 +352,12 @@ int ctrl_net_create(struct event_base *base, uint32_t self_id, const char *clust
     buf_init(&net->out, CTRL_NET_FRAME_BYTES_MAX + 8);
     *out = net;
     return 0;
+}
+
+void ctrl_net_set_request_timeout(struct ctrl_net *net, int64_t ms)
+{
+    ASSERT(ms >= 0);
+    net->request_timeout_ms = ms > (int64_t)UINT32_MAX ? UINT32_MAX : (unsigned)ms;
 }
 
 void ctrl_net_destroy(struct ctrl_net *net)

@@ -38,6 +38,9 @@ typedef void (*ctrl_net_frame_cb)(void *arg, uint32_t from, const Samsa__Control
 MUST_CHECK int ctrl_net_create(struct event_base *base, uint32_t self_id, const char *cluster_id,
                                ctrl_net_frame_cb cb, void *arg, struct ctrl_net **out);
 void ctrl_net_destroy(struct ctrl_net *net);
+/* ctrl_net_set_request_timeout - TCP_USER_TIMEOUT of the sockets opened
+ * from now on (controller.quorum.request.timeout.ms; 0 = the kernel's). */
+void ctrl_net_set_request_timeout(struct ctrl_net *net, int64_t ms);
 /* ctrl_net_listen - accept connections on host:port (controller role). */
 MUST_CHECK int ctrl_net_listen(struct ctrl_net *net, const char *host, uint16_t port);
 /* ctrl_net_peer_add - a node to keep a connection open to (the voters). */

@@ -240,6 +240,8 @@ int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caug
         return rc; /* w was released */
     rc = ctrl_net_create(cfg->base, (uint32_t)cfg->node_id, cfg->cluster_id ? cfg->cluster_id : "", ctrl_on_frame,
                          c, &w->net);
+    if (rc == 0)
+        ctrl_net_set_request_timeout(w->net, cfg->request_timeout_ms);
     if (rc == 0 && cfg->listen)
         rc = ctrl_net_listen(w->net, cfg->listen_host, cfg->listen_port);
     for (uint32_t i = 0; rc == 0 && i < cfg->voter_count; i++)
