@@ -76,6 +76,17 @@ enum brk_fetcher_part_state {
 
 struct brk_fetch_session;
 
+/* A fetch response frame.  The follower appends its records from here without
+ * a copy (brk_replica_follower_append_borrowed), so a partition whose append is
+ * in flight holds a reference; the session reads the next response into
+ * another one meanwhile.  Freed ones are kept for reuse (BRK_FETCHER_RBUF_SPARES):
+ * reusing warm memory costs no page faults.  State thread. */
+struct fetch_rbuf {
+    int refs;
+    struct fetch_rbuf *next; /* in f->rbuf_spares */
+    struct buf b;
+};
+
 struct brk_fetcher_part {
     struct brk_fetcher_part *next;   /* in s->parts */
     struct brk_fetch_session *s;     /* NULL: detached (unfollowed) */
@@ -86,7 +97,8 @@ struct brk_fetcher_part {
     int32_t leader_epoch;            /* sent as current_leader_epoch */
     enum brk_fetcher_part_state state;
     int64_t retry_ns;                /* backoff: not fetched before this (0: now) */
-    int appends;                     /* appends in flight */
+    int appends;                     /* appends in flight (at most one: see fp_fetchable) */
+    struct fetch_rbuf *held;         /* the response the append in flight borrows */
     bool in_request;                 /* in the session's request in flight */
     int32_t sent_epoch;              /* leader_epoch when that request was built */
     int64_t sent_offset;             /* its fetch offset */
@@ -123,7 +135,7 @@ struct brk_fetch_session {
     struct brk_fetcher_part *parts;
     int32_t part_count;
     struct buf out;
-    struct buf in;
+    struct fetch_rbuf *in;           /* the last response read; NULL: none */
     struct arena arena;
     int64_t warn_ns;                 /* rate limit for the connection's warnings */
     int32_t fs_id;                   /* the leader's fetch session (KIP-227); 0: none */
@@ -140,7 +152,44 @@ struct brk_fetcher {
     struct brk_fetch_session *sessions;
     int32_t session_count;
     bool stopping;
+    struct fetch_rbuf *rbuf_spares;
+    int rbuf_spare_count;
 };
+
+#define BRK_FETCHER_RBUF_SPARES 4
+
+static struct fetch_rbuf *rbuf_get(struct brk_fetcher *f)
+{
+    struct fetch_rbuf *rb = f->rbuf_spares;
+    if (rb != NULL) {
+        f->rbuf_spares = rb->next;
+        f->rbuf_spare_count--;
+    } else {
+        rb = calloc(1, sizeof *rb);
+        if (rb == NULL)
+            return NULL;
+        buf_init(&rb->b, 0);
+    }
+    rb->refs = 1;
+    rb->next = NULL;
+    buf_reset(&rb->b);
+    return rb;
+}
+
+static void rbuf_put(struct brk_fetcher *f, struct fetch_rbuf *rb)
+{
+    ASSERT(rb->refs > 0);
+    if (--rb->refs > 0)
+        return;
+    if (f->rbuf_spare_count < BRK_FETCHER_RBUF_SPARES) {
+        rb->next = f->rbuf_spares;
+        f->rbuf_spares = rb;
+        f->rbuf_spare_count++;
+        return;
+    }
+    buf_deinit(&rb->b);
+    free(rb);
+}
 
 static void session_pump(struct brk_fetch_session *s);
 
@@ -192,7 +241,10 @@ static void session_close(struct brk_fetch_session *s, const char *why, bool bac
         fp->in_request = false;
         fp->in_fs = false;
     }
-    buf_reset(&s->in);
+    if (s->in != NULL) {
+        rbuf_put(s->f, s->in);
+        s->in = NULL;
+    }
     event_del(s->timer);
     if (why != NULL && session_warn_ok(s))
         log_warn("fetcher", "connection to leader closed leader=%d session=%d partitions=%d reason=\"%s\"; "
@@ -573,6 +625,10 @@ static void fp_append_cb(void *arg, int rc)
     struct brk_fetcher_part *fp = arg;
     ASSERT(fp->appends > 0);
     fp->appends--;
+    if (fp->appends == 0 && fp->held != NULL) {
+        rbuf_put(fp->f, fp->held); /* the log is done with the records */
+        fp->held = NULL;
+    }
     if (fp->s == NULL) { /* unfollowed meanwhile */
         fp_free_if_done(fp);
         return;
@@ -673,9 +729,15 @@ static void fp_apply(struct brk_fetch_session *s, struct brk_fetcher_part *fp, c
         }
         if (whole > 0) {
             brk_rthrottle_follower_record(s->f->ctx, part, (int64_t)whole);
-            int rc = brk_replica_follower_append(part, bytes_make(rp->records.ptr, whole), fp_append_cb, fp);
+            /* the records point into s->in (the decoder borrows the frame), our own memory */
+            ASSERT(s->in != NULL && rp->records.ptr >= s->in->b.ptr &&
+                   rp->records.ptr + whole <= s->in->b.ptr + s->in->b.len);
+            ASSERT(fp->appends == 0 && fp->held == NULL); /* fetched only with no append in flight */
+            int rc = brk_replica_follower_append_borrowed(part, (uint8_t *)rp->records.ptr, whole, fp_append_cb, fp);
             if (rc == 0) {
                 fp->appends++;
+                fp->held = s->in;
+                s->in->refs++;
                 return;
             }
             if (rc != ERR_CORRUPT && rc != ERR_INVALID)
@@ -798,19 +860,27 @@ static void session_read_cb(struct bufferevent *bev, void *arg)
         }
         if (avail < 4 + (size_t)size)
             return;
-        buf_reset(&s->in);
-        int rc = buf_reserve(&s->in, size);
+        if (s->in != NULL && s->in->refs > 1) { /* appends still write from it: read into another */
+            rbuf_put(s->f, s->in);
+            s->in = NULL;
+        }
+        if (s->in == NULL && (s->in = rbuf_get(s->f)) == NULL) {
+            session_close(s, "out of memory for a response", true);
+            return;
+        }
+        buf_reset(&s->in->b);
+        int rc = buf_reserve(&s->in->b, size);
         if (rc < 0) {
             session_close(s, "out of memory for a response", true);
             return;
         }
         evbuffer_drain(in, 4);
-        if (evbuffer_remove(in, s->in.ptr, size) != (int)size) {
+        if (evbuffer_remove(in, s->in->b.ptr, size) != (int)size) {
             session_close(s, "short read from the socket buffer", true);
             return;
         }
-        s->in.len = size;
-        rc = session_on_response(s, buf_bytes(&s->in));
+        s->in->b.len = size;
+        rc = session_on_response(s, buf_bytes(&s->in->b));
         if (rc < 0) {
             char why[96];
             snprintf(why, sizeof why, "malformed fetch response: %s", err_str(rc));
@@ -844,7 +914,7 @@ static struct brk_fetch_session *session_get(struct brk_fetcher *f, int32_t lead
         return NULL;
     }
     buf_init(&s->out, 0);
-    buf_init(&s->in, 0);
+    s->in = NULL;
     arena_init(&s->arena, 64 << 10, BRK_FETCHER_ARENA_BYTES_MAX);
     s->next = f->sessions;
     f->sessions = s;
@@ -860,7 +930,8 @@ static void session_free(struct brk_fetch_session *s)
     event_free(s->timer);
     event_free(s->kick);
     buf_deinit(&s->out);
-    buf_deinit(&s->in);
+    if (s->in != NULL)
+        rbuf_put(s->f, s->in);
     arena_deinit(&s->arena);
     free(s);
 }
@@ -1010,6 +1081,12 @@ void brk_fetcher_destroy(struct brk_fetcher *f)
             free(fp);
         }
         session_free(s);
+    }
+    while (f->rbuf_spares != NULL) {
+        struct fetch_rbuf *rb = f->rbuf_spares;
+        f->rbuf_spares = rb->next;
+        buf_deinit(&rb->b);
+        free(rb);
     }
     evdns_base_free(f->dns, 0);
     free(f);
