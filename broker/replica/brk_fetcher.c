@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "broker/brk_ctx.h"
 #include "broker/log/brk_part.h"
@@ -55,6 +56,7 @@
 #define BRK_FETCHER_REGISTER_POLL_MS 50       /* no fetch before this broker is registered */
 #define BRK_FETCHER_WARN_INTERVAL_NS (10LL * 1000000000LL)
 #define BRK_FETCHER_ARENA_BYTES_MAX (64u << 20)
+#define BRK_FETCHER_READS_PER_EVENT 64 /* reads per readable event before other sessions' turn */
 
 /* Kafka error codes a follower acts on */
 enum {
@@ -124,7 +126,11 @@ struct brk_fetch_session {
     struct brk_fetcher *f;
     int32_t leader_id;
     int32_t index;                   /* 0 .. num.replica.fetchers - 1 */
-    struct bufferevent *bev;         /* NULL: not connected */
+    struct bufferevent *bev;         /* NULL: not connected; connects and writes */
+    struct event *rev;               /* reads, once connected: straight into s->in (session_sock_read_cb) */
+    uint8_t hdr[4];                  /* the next response's size, as it arrives */
+    uint32_t hdr_len;
+    uint32_t frame_size;             /* the response being read (0: its size is not all here) */
     bool connected;
     bool in_flight;
     int32_t correlation_id;
@@ -228,6 +234,12 @@ static bool session_warn_ok(struct brk_fetch_session *s)
 
 static void session_close(struct brk_fetch_session *s, const char *why, bool backoff)
 {
+    if (s->rev != NULL) {
+        event_free(s->rev); /* before the bufferevent closes the socket */
+        s->rev = NULL;
+    }
+    s->hdr_len = 0;
+    s->frame_size = 0;
     if (s->bev != NULL) {
         bufferevent_free(s->bev);
         s->bev = NULL;
@@ -280,7 +292,7 @@ static const struct ctrl_endpoint *session_endpoint(struct brk_fetch_session *s)
     return NULL;
 }
 
-static void session_read_cb(struct bufferevent *bev, void *arg);
+static void session_sock_read_cb(evutil_socket_t fd, short what, void *arg);
 static void session_event_cb(struct bufferevent *bev, short what, void *arg);
 
 static void session_connect(struct brk_fetch_session *s)
@@ -297,8 +309,8 @@ static void session_connect(struct brk_fetch_session *s)
         session_close(s, "out of memory for the connection", true);
         return;
     }
-    bufferevent_setcb(s->bev, session_read_cb, NULL, session_event_cb, s);
-    if (bufferevent_enable(s->bev, EV_READ | EV_WRITE) < 0) {
+    bufferevent_setcb(s->bev, NULL, NULL, session_event_cb, s);
+    if (bufferevent_enable(s->bev, EV_WRITE) < 0) {
         session_close(s, "bufferevent_enable failed", true);
         return;
     }
@@ -324,6 +336,15 @@ static void session_event_cb(struct bufferevent *bev, short what, void *arg)
         int one = 1;
         if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
             log_debug("fetcher", "TCP_NODELAY not set leader=%d", s->leader_id);
+        /* responses are read by our own event, into their buffer: the
+         * bufferevent's reads (at most 4 KiB-16 KiB each, an ioctl(FIONREAD)
+         * apiece, then a copy out of the evbuffer) were 23% of the cluster's
+         * CPU under RF=3 produce */
+        s->rev = event_new(s->f->ctx->base, fd, EV_READ | EV_PERSIST, session_sock_read_cb, s);
+        if (s->rev == NULL || event_add(s->rev, NULL) < 0) {
+            session_close(s, "cannot watch the connection for reads (event_new/event_add failed)", true);
+            return;
+        }
         s->connected = true;
         s->warn_ns = 0;
         log_info("fetcher", "connected to leader leader=%d session=%d partitions=%d", s->leader_id, s->index,
@@ -840,47 +861,73 @@ static size_t session_frame_max(const struct brk_fetch_session *s)
     return m > (int64_t)BRK_FETCHER_FRAME_BYTES_MIN ? (size_t)m : BRK_FETCHER_FRAME_BYTES_MIN;
 }
 
-static void session_read_cb(struct bufferevent *bev, void *arg)
+/* The connection is readable: the size of the next response, then the
+ * response itself read straight into a response buffer (s->in) in as few
+ * reads as the socket allows.  Returns once the socket has nothing more, or
+ * the session closed. */
+static void session_sock_read_cb(evutil_socket_t fd, short what, void *arg)
 {
+    (void)what;
     struct brk_fetch_session *s = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    for (;;) {
-        size_t avail = evbuffer_get_length(in);
-        if (avail < 4)
+    struct event *me = s->rev; /* a close (or a reconnect) from a response's handling ends the loop */
+    for (int round = 0; round < BRK_FETCHER_READS_PER_EVENT && s->rev == me && me != NULL; round++) {
+        uint8_t *dst;
+        size_t want;
+        if (s->frame_size == 0) {
+            dst = s->hdr + s->hdr_len;
+            want = 4 - s->hdr_len;
+        } else {
+            dst = s->in->b.ptr + s->in->b.len;
+            want = s->frame_size - s->in->b.len;
+        }
+        ssize_t got;
+        do
+            got = read(fd, dst, want);
+        while (got < 0 && errno == EINTR);
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
-        uint8_t h[4];
-        if (evbuffer_copyout(in, h, 4) != 4)
-            return;
-        uint32_t size = be_get32(h);
-        if (size < 4 || size > session_frame_max(s)) {
-            char why[96];
-            snprintf(why, sizeof why, "response frame of %u bytes (limit %zu)", size, session_frame_max(s));
+        if (got <= 0) {
+            char why[160];
+            if (got == 0)
+                snprintf(why, sizeof why, "the leader closed the connection");
+            else
+                snprintf(why, sizeof why, "read failed: %s", strerror(errno));
             session_close(s, why, true);
             return;
         }
-        if (avail < 4 + (size_t)size)
-            return;
-        if (s->in != NULL && s->in->refs > 1) { /* appends still write from it: read into another */
-            rbuf_put(s->f, s->in);
-            s->in = NULL;
+        if (s->frame_size == 0) {
+            s->hdr_len += (uint32_t)got;
+            if (s->hdr_len < 4)
+                continue;
+            uint32_t size = be_get32(s->hdr);
+            s->hdr_len = 0;
+            if (size < 4 || size > session_frame_max(s)) {
+                char why[96];
+                snprintf(why, sizeof why, "response frame of %u bytes (limit %zu)", size, session_frame_max(s));
+                session_close(s, why, true);
+                return;
+            }
+            if (s->in != NULL && s->in->refs > 1) { /* appends still write from it: read into another */
+                rbuf_put(s->f, s->in);
+                s->in = NULL;
+            }
+            if (s->in == NULL && (s->in = rbuf_get(s->f)) == NULL) {
+                session_close(s, "out of memory for a response", true);
+                return;
+            }
+            buf_reset(&s->in->b);
+            if (buf_reserve(&s->in->b, size) < 0) {
+                session_close(s, "out of memory for a response", true);
+                return;
+            }
+            s->frame_size = size;
+            continue;
         }
-        if (s->in == NULL && (s->in = rbuf_get(s->f)) == NULL) {
-            session_close(s, "out of memory for a response", true);
-            return;
-        }
-        buf_reset(&s->in->b);
-        int rc = buf_reserve(&s->in->b, size);
-        if (rc < 0) {
-            session_close(s, "out of memory for a response", true);
-            return;
-        }
-        evbuffer_drain(in, 4);
-        if (evbuffer_remove(in, s->in->b.ptr, size) != (int)size) {
-            session_close(s, "short read from the socket buffer", true);
-            return;
-        }
-        s->in->b.len = size;
-        rc = session_on_response(s, buf_bytes(&s->in->b));
+        s->in->b.len += (size_t)got;
+        if (s->in->b.len < s->frame_size)
+            continue;
+        s->frame_size = 0;
+        int rc = session_on_response(s, buf_bytes(&s->in->b));
         if (rc < 0) {
             char why[96];
             snprintf(why, sizeof why, "malformed fetch response: %s", err_str(rc));
@@ -925,6 +972,8 @@ static struct brk_fetch_session *session_get(struct brk_fetcher *f, int32_t lead
 
 static void session_free(struct brk_fetch_session *s)
 {
+    if (s->rev != NULL)
+        event_free(s->rev);
     if (s->bev != NULL)
         bufferevent_free(s->bev);
     event_free(s->timer);
