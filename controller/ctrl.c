@@ -666,8 +666,12 @@ int ctrl_create_env(const struct ctrl_config *cfg, const struct ctrl_env *env, c
     rc_cfg.voter_count = cfg->voter_count;
     for (uint32_t i = 0; i < cfg->voter_count; i++)
         rc_cfg.voters[i] = cfg->voters[i].id;
-    /* 5 ms ticks: idle followers and observers fetch every tick, which is
-     * what bounds commit latency until the leader long-polls fetches */
+    /* 5 ms ticks: followers and observers fetch every tick while there is
+     * something to fetch, which bounds commit latency.  A voter whose fetches
+     * bring nothing backs off to one per heartbeat interval (100 ms by
+     * default; the idle quorum cost ~0.09 CPU-s per second with one per tick,
+     * test/bench/RESULTS.md) and the leader wakes it (BeginQuorumEpoch) when
+     * it appends: Kafka's long-polled fetch, in ticks */
     int64_t tick_ms = cfg->tick_ms > 0 ? cfg->tick_ms : 5;
     c->cfg.tick_ms = tick_ms;
     int64_t et = cfg->election_timeout_ms > 0 ? cfg->election_timeout_ms : 1000;
@@ -675,6 +679,7 @@ int ctrl_create_env(const struct ctrl_config *cfg, const struct ctrl_env *env, c
     rc_cfg.election_ticks = (uint32_t)(et / tick_ms > 4 ? et / tick_ms : 4);
     rc_cfg.heartbeat_ticks = rc_cfg.election_ticks / 10 > 1 ? rc_cfg.election_ticks / 10 : 1;
     rc_cfg.fetch_ticks = 1;
+    rc_cfg.fetch_idle_ticks_max = rc_cfg.heartbeat_ticks; /* < 2 * heartbeat_ticks: no extra heartbeats */
     rc_cfg.check_quorum = true;
     rc_cfg.pre_vote = true;
     rc_cfg.prng_seed = env->prng_seed;

@@ -30,6 +30,7 @@ struct raft_peer {
     uint64_t match_index;      /* highest index known to match (and be durable) there */
     uint32_t fetch_idle_ticks; /* ticks since its last fetch */
     bool recent_active;        /* fetched in this check-quorum window */
+    bool woken;                /* sent a BeginQuorumEpoch to end its idle back-off; cleared by its fetch */
     bool vote_granted;
     bool vote_rejected;
 };
@@ -51,6 +52,7 @@ struct raft {
     uint32_t election_timeout; /* randomized in [election_ticks, 2*election_ticks) */
     uint32_t heartbeat_elapsed;
     uint32_t fetch_elapsed;
+    uint32_t fetch_interval;   /* ticks between fetches now: fetch_ticks, doubled while idle */
     uint32_t quorum_elapsed;
     uint32_t probe_index;      /* leaderless fetcher: next voter to ask */
     uint32_t gave_up_leader;   /* the leader this node timed out on, in gave_up_epoch */
@@ -178,6 +180,24 @@ static void raft_fetch_send(struct raft *r)
     m->last_fetched_epoch = raft_log_last_epoch(&r->log);
 }
 
+/* A fetch answered with no entries.  A voter that learned nothing either
+ * (not even a new HW) doubles its fetch interval up to fetch_idle_ticks_max:
+ * an idle quorum then costs a few fetches a second instead of one per tick.
+ * The leader's BeginQuorumEpoch brings it back at once when there is news
+ * (raft_propose), so latency only grows for what no leader announces. */
+static void raft_fetch_idle(struct raft *r, bool hw_moved)
+{
+    r->fetch_elapsed = 0;
+    if (hw_moved || !r->is_voter || r->hs.catching_up) {
+        r->fetch_interval = r->cfg.fetch_ticks;
+        return;
+    }
+    uint32_t next = r->fetch_interval * 2;
+    r->fetch_interval = next < r->cfg.fetch_idle_ticks_max ? next : r->cfg.fetch_idle_ticks_max;
+    if (r->fetch_interval < r->cfg.fetch_ticks)
+        r->fetch_interval = r->cfg.fetch_ticks;
+}
+
 static void raft_become_follower(struct raft *r, uint64_t epoch, uint32_t leader_id)
 {
     ASSERT(epoch >= r->hs.epoch);
@@ -188,6 +208,7 @@ static void raft_become_follower(struct raft *r, uint64_t epoch, uint32_t leader
     }
     r->role = RAFT_FOLLOWER;
     r->leader_id = leader_id == r->cfg.id ? RAFT_ID_NONE : leader_id;
+    r->fetch_interval = r->cfg.fetch_ticks;
     raft_election_reset(r);
     if (old != RAFT_FOLLOWER)
         raft_logf(r, "event=become_follower leader=%d", r->leader_id == RAFT_ID_NONE ? -1 : (int)r->leader_id);
@@ -351,6 +372,7 @@ static void raft_fetch_answer(struct raft *r, const struct raft_msg *m)
         /* any fetch at our epoch proves a live follower (check-quorum) */
         r->peers[vi].recent_active = true;
         r->peers[vi].fetch_idle_ticks = 0;
+        r->peers[vi].woken = false;
     }
     uint64_t prev = m->fetch_offset - 1;
     uint64_t last = raft_log_last_index(&r->log);
@@ -519,7 +541,8 @@ static void raft_follower_fetched(struct raft *r, const struct raft_msg *m)
             appended++;
         }
         uint64_t hw = m->high_watermark < last ? m->high_watermark : last;
-        if (hw > r->hw)
+        bool hw_moved = hw > r->hw;
+        if (hw_moved)
             r->hw = hw;
         /* a lost disk is caught up once it holds the leader's HW *and* that HW
          * covers an entry of the leader's epoch: only then does it cover
@@ -528,10 +551,12 @@ static void raft_follower_fetched(struct raft *r, const struct raft_msg *m)
         if (r->hs.catching_up && last >= m->high_watermark && m->high_watermark > 0 &&
             raft_log_epoch_at(&r->log, m->high_watermark, &hw_epoch) == 0 && hw_epoch == m->epoch)
             r->hs.catching_up = false;
-        if (appended > 0)
+        if (appended > 0) {
+            r->fetch_interval = r->cfg.fetch_ticks;
             raft_fetch_send(r);
-        else
-            r->fetch_elapsed = 0;
+        } else {
+            raft_fetch_idle(r, hw_moved);
+        }
         break;
     }
     case RAFT_FETCH_DIVERGING: {
@@ -601,8 +626,12 @@ static void raft_step_follower(struct raft *r, const struct raft_msg *m)
     switch (m->type) {
     case RAFT_MSG_VOTE_REQ: raft_vote_answer(r, m); break;
     case RAFT_MSG_BEGIN_EPOCH:
-        if (r->leader_id != m->from)
+        if (r->leader_id != m->from) {
             raft_become_follower(r, m->epoch, m->from);
+        } else if (r->fetch_interval > r->cfg.fetch_ticks) {
+            r->fetch_interval = r->cfg.fetch_ticks; /* an idle voter woken: the leader has news */
+            raft_fetch_send(r);
+        }
         r->election_elapsed = 0;
         break;
     case RAFT_MSG_END_EPOCH:
@@ -777,7 +806,7 @@ void raft_tick(struct raft *r)
     }
     r->election_elapsed++;
     if (r->role == RAFT_FOLLOWER) {
-        if (++r->fetch_elapsed >= r->cfg.fetch_ticks &&
+        if (++r->fetch_elapsed >= r->fetch_interval &&
             (r->leader_id != RAFT_ID_NONE || !r->is_voter || r->hs.catching_up))
             raft_fetch_send(r);
         if (r->election_elapsed >= r->election_timeout) {
@@ -796,6 +825,22 @@ void raft_tick(struct raft *r)
 
 /* ---- driver inputs ------------------------------------------------------ */
 
+/* Leader with a new entry: a voter that has not fetched for longer than
+ * fetch_ticks may be backing off (raft_fetch_idle); BeginQuorumEpoch makes
+ * it fetch now.  One per voter until it fetches again. */
+static void raft_wake_idle_voters(struct raft *r)
+{
+    if (r->cfg.fetch_idle_ticks_max <= r->cfg.fetch_ticks)
+        return;
+    for (uint32_t i = 0; i < r->cfg.voter_count; i++) {
+        struct raft_peer *p = &r->peers[i];
+        if (r->cfg.voters[i] == r->cfg.id || p->fetch_idle_ticks <= r->cfg.fetch_ticks || p->woken)
+            continue;
+        if (raft_msg_new(r, RAFT_MSG_BEGIN_EPOCH, r->cfg.voters[i]) != NULL)
+            p->woken = true;
+    }
+}
+
 int raft_propose(struct raft *r, const void *data, uint32_t len, uint64_t *index_out)
 {
     ASSERT(!r->ready_pending);
@@ -803,7 +848,10 @@ int raft_propose(struct raft *r, const void *data, uint32_t len, uint64_t *index
         return ERR_NOT_LEADER;
     if (len > r->cfg.entry_bytes_max)
         return ERR_TOO_LARGE;
-    return raft_log_append(&r->log, r->hs.epoch, RAFT_ENTRY_DATA, bytes_make(data, len), index_out);
+    int rc = raft_log_append(&r->log, r->hs.epoch, RAFT_ENTRY_DATA, bytes_make(data, len), index_out);
+    if (rc == 0)
+        raft_wake_idle_voters(r);
+    return rc;
 }
 
 int raft_resign(struct raft *r)
@@ -928,7 +976,9 @@ int raft_create(const struct raft_config *cfg, struct raft **out)
     *out = NULL;
     if (cfg->id == RAFT_ID_NONE || cfg->voter_count == 0 || cfg->voter_count > RAFT_VOTERS_MAX ||
         cfg->election_ticks < 2 || cfg->heartbeat_ticks == 0 || cfg->fetch_ticks == 0 ||
-        cfg->fetch_ticks >= cfg->election_ticks || cfg->msgs_max == 0 ||
+        cfg->fetch_ticks >= cfg->election_ticks ||
+        (cfg->fetch_idle_ticks_max > cfg->fetch_ticks && cfg->fetch_idle_ticks_max >= 2 * cfg->heartbeat_ticks) ||
+        cfg->msgs_max == 0 ||
         cfg->entries_per_msg_max == 0 || cfg->unstable_entries_max == 0 ||
         cfg->committed_per_ready_max == 0 || !cfg->storage.last_index ||
         !cfg->storage.entries || !cfg->storage.snapshot || !cfg->storage.hard_state)
@@ -976,6 +1026,7 @@ int raft_create(const struct raft_config *cfg, struct raft **out)
     r->persisted = raft_log_last_index(&r->log);
     r->role = RAFT_FOLLOWER;
     r->leader_id = RAFT_ID_NONE;
+    r->fetch_interval = cfg->fetch_ticks;
     raft_election_reset(r);
     r->probe_index = (uint32_t)prng_range(&r->prng, cfg->voter_count);
     *out = r;

@@ -43,6 +43,10 @@ struct raft_config {
     uint32_t election_ticks;                 /* election/fetch timeout; jittered to [e, 2e) */
     uint32_t heartbeat_ticks;                /* leader re-sends BeginQuorumEpoch to silent voters */
     uint32_t fetch_ticks;                    /* idle follower fetch interval (< election_ticks) */
+    uint32_t fetch_idle_ticks_max;           /* a voter whose fetches bring nothing doubles its
+                                              * interval up to this (<= fetch_ticks: never); the
+                                              * leader wakes it with BeginQuorumEpoch when it has
+                                              * news.  Must stay below 2 * heartbeat_ticks */
     bool check_quorum;                       /* leader resigns without a majority of fetches */
     bool pre_vote;                           /* KIP-996 pre-vote */
     bool disk_lost;                          /* voter restarted on a wiped disk */

@@ -241,6 +241,61 @@ static void fetch_round(struct tnode *f, struct tnode *l)
     tstep(f, &resp);
 }
 
+/* An idle voter backs off to fetch_idle_ticks_max between fetches; the
+ * leader's next entry wakes it with BeginQuorumEpoch (once), and it fetches
+ * at once. */
+START_TEST(test_idle_fetch_backoff_and_wake)
+{
+    static struct tnode n[3];
+    memset(n, 0, sizeof n);
+    struct raft_config o;
+    raft_config_defaults(&o);
+    o.fetch_idle_ticks_max = 3; /* fetch_ticks 2, heartbeat_ticks 2: must stay < 4 */
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_create(&n[i], i + 1, t_voters3, 3, &o);
+    elect(n, 3, 1);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    struct raft_msg m;
+    ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, 2, &m));
+    tstep(&n[1], &m);
+    for (int i = 0; i < 4; i++) { /* the epoch's first entry, its HW, then nothing new */
+        bool got = false;
+        for (int t = 0; t <= 3 && !(got = tnode_take(&n[1], RAFT_MSG_FETCH_REQ, 1, &m)); t++)
+            ttick(&n[1], 1);
+        ck_assert(got);
+        tstep(&n[0], &m);
+        struct raft_msg r0;
+        ck_assert(tnode_take(&n[0], RAFT_MSG_FETCH_RESP, 2, &r0));
+        tstep(&n[1], &r0);
+    }
+    tnode_clear(&n[1]);
+    ttick(&n[1], 2); /* fetch_ticks has passed, the backed-off interval not */
+    ck_assert(!tnode_take(&n[1], RAFT_MSG_FETCH_REQ, 1, &m));
+    ttick(&n[1], 1);
+    ck_assert(tnode_take(&n[1], RAFT_MSG_FETCH_REQ, 1, &m));
+    tstep(&n[0], &m);
+    tnode_clear(&n[0]);
+    ttick(&n[0], 3); /* node 2 silent for more than fetch_ticks, not yet 2 * heartbeat_ticks */
+    ck_assert(!tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, 2, &m));
+    uint64_t index = 0;
+    ck_assert_int_eq(raft_propose(n[0].r, "x", 1, &index), 0);
+    tnode_ready(&n[0]);
+    ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, 2, &m));
+    ck_assert_int_eq(raft_propose(n[0].r, "y", 1, &index), 0);
+    tnode_ready(&n[0]);
+    ck_assert(!tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, 2, &m)); /* woken once until it fetches */
+    tnode_clear(&n[1]);
+    tstep(&n[1], &m);
+    ck_assert(tnode_take(&n[1], RAFT_MSG_FETCH_REQ, 1, &m)); /* at once, not after its interval */
+    tstep(&n[0], &m);
+    struct raft_msg resp;
+    ck_assert(tnode_take(&n[0], RAFT_MSG_FETCH_RESP, 2, &resp));
+    ck_assert_uint_eq(resp.entry_count, 2);
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_destroy(&n[i]);
+}
+END_TEST
+
 /* Kafka node ids start at 0 (node.id=0): a voter with id 0 campaigns, is
  * voted for (voted_for == 0 is a vote, not "none") and leads. */
 START_TEST(test_node_id_zero)
@@ -955,6 +1010,7 @@ static Suite *raft_suite(void)
     tcase_add_test(tc, test_observer_catches_up_via_snapshot);
     tcase_add_test(tc, test_late_snapshot_keeps_acknowledged_log);
     tcase_add_test(tc, test_config_rejected);
+    tcase_add_test(tc, test_idle_fetch_backoff_and_wake);
     suite_add_tcase(s, tc);
     return s;
 }

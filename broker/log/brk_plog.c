@@ -674,6 +674,16 @@ int brk_plog_append_replica(struct brk_plog *pl, struct bytes batches, int64_t n
     return rc;
 }
 
+int brk_plog_append_replica_borrowed(struct brk_plog *pl, uint8_t *batches, size_t len, int64_t now_ms,
+                                     brk_plog_append_cb cb, void *arg)
+{
+    ASSERT(batches != NULL);
+    int64_t base = -1;
+    int rc = brk_plog_append_impl(pl, bytes_make(batches, len), batches, true, 0, now_ms, &base, cb, arg);
+    ASSERT(rc < 0 || base == (int64_t)be_get64(batches + BRK_BATCH_OFF_BASE_OFFSET));
+    return rc;
+}
+
 int brk_plog_append_borrowed(struct brk_plog *pl, uint8_t *batches, size_t len, int32_t leader_epoch, int64_t now_ms,
                              int64_t *base_offset_out, brk_plog_append_cb cb, void *arg)
 {

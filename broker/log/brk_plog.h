@@ -237,6 +237,14 @@ MUST_CHECK int brk_plog_append_borrowed(struct brk_plog *pl, uint8_t *batches, s
  */
 MUST_CHECK int brk_plog_append_replica(struct brk_plog *pl, struct bytes batches, int64_t now_ms,
                                        brk_plog_append_cb cb, void *arg);
+/*
+ * brk_plog_append_replica_borrowed - the same without the copy: the batches
+ * are written from the caller's memory (never modified), which must stay
+ * valid and unchanged until cb has run.  The fetcher uses it with the fetch
+ * response that carried them, held until the append's callback.
+ */
+MUST_CHECK int brk_plog_append_replica_borrowed(struct brk_plog *pl, uint8_t *batches, size_t len, int64_t now_ms,
+                                                brk_plog_append_cb cb, void *arg);
 
 /*
  * brk_plog_read - append to out the whole batches starting with the one

@@ -127,7 +127,16 @@ static int brk_follower_assign_epochs(struct brk_part *part, struct bytes batche
     return 0;
 }
 
-int brk_replica_follower_append(struct brk_part *part, struct bytes batches, brk_replica_append_cb cb, void *arg)
+static int follower_plog_append(struct brk_plog *pl, struct bytes batches, uint8_t *borrowed, brk_plog_append_cb cb,
+                                void *arg)
+{
+    if (borrowed != NULL)
+        return brk_plog_append_replica_borrowed(pl, borrowed, batches.len, clock_wall_ms(), cb, arg);
+    return brk_plog_append_replica(pl, batches, clock_wall_ms(), cb, arg);
+}
+
+static int follower_append(struct brk_part *part, struct bytes batches, uint8_t *borrowed, brk_replica_append_cb cb,
+                           void *arg)
 {
     struct brk_replica *r = part->replica;
     ASSERT(r != NULL);
@@ -160,11 +169,11 @@ int brk_replica_follower_append(struct brk_part *part, struct bytes batches, brk
     struct follower_sync *fs = NULL;
     if (part->acks_all_fsync && (fs = calloc(1, sizeof *fs)) != NULL) {
         *fs = (struct follower_sync){ .pl = pl, .cb = cb, .arg = arg };
-        rc = brk_plog_append_replica(pl, batches, clock_wall_ms(), follower_written_cb, fs);
+        rc = follower_plog_append(pl, batches, borrowed, follower_written_cb, fs);
         if (rc < 0)
             free(fs);
     } else {
-        rc = brk_plog_append_replica(pl, batches, clock_wall_ms(), cb, arg); /* no memory: the next append syncs */
+        rc = follower_plog_append(pl, batches, borrowed, cb, arg); /* no memory: the next append syncs */
     }
     if (rc < 0) {
         if (rc == ERR_CORRUPT || rc == ERR_INVALID)
@@ -188,6 +197,18 @@ int brk_replica_follower_append(struct brk_part *part, struct bytes batches, brk
     if (changed)
         brk_replica_epochs_changed(part);
     return 0;
+}
+
+int brk_replica_follower_append(struct brk_part *part, struct bytes batches, brk_replica_append_cb cb, void *arg)
+{
+    return follower_append(part, batches, NULL, cb, arg);
+}
+
+int brk_replica_follower_append_borrowed(struct brk_part *part, uint8_t *batches, size_t len, brk_replica_append_cb cb,
+                                         void *arg)
+{
+    ASSERT(batches != NULL);
+    return follower_append(part, bytes_make(batches, len), batches, cb, arg);
 }
 
 void brk_replica_follower_hw(struct brk_part *part, int64_t leader_hw)

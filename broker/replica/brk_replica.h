@@ -236,6 +236,11 @@ void brk_replica_follower_sync(struct brk_part *part);
 typedef void (*brk_replica_append_cb)(void *arg, int rc);
 MUST_CHECK int brk_replica_follower_append(struct brk_part *part, struct bytes batches, brk_replica_append_cb cb,
                                            void *arg);
+/* brk_replica_follower_append_borrowed - the same without copying the
+ * batches: they are written from the caller's memory, which must stay valid
+ * and unchanged until cb has run (the fetcher holds the response). */
+MUST_CHECK int brk_replica_follower_append_borrowed(struct brk_part *part, uint8_t *batches, size_t len,
+                                                    brk_replica_append_cb cb, void *arg);
 /* brk_replica_follower_hw - the leader's HW from a fetch response. */
 void brk_replica_follower_hw(struct brk_part *part, int64_t leader_hw);
 /* brk_replica_follower_lag - how far this follower is behind as it knows

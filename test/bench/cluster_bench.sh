@@ -25,7 +25,9 @@
 # repetitions; the table then says n/a and the failure is in the log.
 #
 # Knobs: BUILD, BENCH_OUT, BENCH_REPS (5), BENCH_CLUSTER_PARTITIONS (3),
-# BENCH_CLUSTER_COUNT (1 KiB records per produce run, 1000000), BENCH_E2E_MBPS
+# BENCH_CLUSTER_COUNT (1 KiB records per produce run, 1000000), BENCH_WARMUP_COUNT
+# (records of one unmeasured RF=3 acks=all run before rep 1; default
+# BENCH_CLUSTER_COUNT, 0: none, every first run then measures a cold process), BENCH_E2E_MBPS
 # (10), BENCH_E2E_SECS (10), BENCH_MIN_ISR (2), BENCH_PHASE_MAX_S (10),
 # BENCH_CLUSTER_ONLY (space-separated LABEL/PHASE keys to run, e.g.
 # "cluster-rf3-all/produce cluster-rf1/produce"; default all),
@@ -137,6 +139,20 @@ if [ "${BENCH_IDLE_S:-0}" -gt 0 ]; then # the cluster's CPU with no load: a fixe
     c0=$(cluster_cpu_s); sleep "$BENCH_IDLE_S"; c1=$(cluster_cpu_s)
     if [ -n "${idle_perf:-}" ]; then kill -INT "$idle_perf"; wait "$idle_perf"; fi
     echo "RESULT kind=cluster-idle secs=$BENCH_IDLE_S cpu_s=$(echo "$c0 $c1" | awk '{printf "%.2f", $2 - $1}')" | tee -a "$RAW"
+fi
+# A fresh process's first few hundred MB cost page faults as its heaps grow to the
+# working set (produce requests held until the HW passes them, fetch responses,
+# follower appends): ~60k faults per 200 MB in the first run, few after.  Without
+# a warm-up the first measured run (RF=3 acks=all) paid that alone, while RF=1 ran
+# warm after it.  One unmeasured RF=3 acks=all run first puts every run on a warm
+# cluster, as a long-running broker is.  BENCH_WARMUP_COUNT=0 measures cold.
+WARMUP=${BENCH_WARMUP_COUNT:-$COUNT}
+if [ "$WARMUP" -gt 0 ]; then
+    echo "-- warm-up: $WARMUP records, RF=3 acks=all (not measured)"
+    "$BIN/samsa_load" --label warmup --reps 1 --partitions "$PARTS" --large-count "$WARMUP" \
+        --phase-max-s "${BENCH_PHASE_MAX_S:-10}" --bootstrap "$boot" --acks all --replication-factor 3 \
+        --only produce --produce-size 1024 >> "$OUT/samsa_load.cluster.log" 2>&1 ||
+        echo "cluster_bench: the warm-up run failed (see $OUT/samsa_load.cluster.log); measuring anyway" >&2
 fi
 declare -A dead
 # run LABEL ARGS...: one samsa_load run for this rep, unless LABEL's first run failed

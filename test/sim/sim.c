@@ -364,6 +364,7 @@ static void sim_node_start(struct sim *s, struct sim_node *n, bool disk_lost)
     cfg.election_ticks = SIM_ELECTION_TICKS;
     cfg.heartbeat_ticks = 2;
     cfg.fetch_ticks = 2;
+    cfg.fetch_idle_ticks_max = 3; /* idle voters back off and are woken, as the controller's do */
     cfg.disk_lost = disk_lost;
     cfg.prng_seed = prng_next(&s->prng);
     cfg.entries_per_msg_max = s->entries_per_msg_max;
