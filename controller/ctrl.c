@@ -30,6 +30,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/prng.h"
 #include "controller/ctrl_mlog.h"
 #include "controller/ctrl_snap.h"
 
@@ -625,6 +626,15 @@ int ctrl_create_env(const struct ctrl_config *cfg, const struct ctrl_env *env, c
     c->caught_up_cb = caught_up;
     c->arg = arg;
     c->last_role = RAFT_FOLLOWER;
+    /* Controller RPC answers are matched by request id alone and go to "node
+     * X", whichever process runs X now, so ids must not repeat across a
+     * node's processes: an answer to a dead incarnation's registration
+     * matched the next incarnation's request 1, which then took the old
+     * process's (clean) registration for its own (ctrl simulator seed 37816).
+     * Each process starts at a random point of the 64-bit space. */
+    struct prng ids;
+    prng_init(&ids, env->prng_seed ^ 0x7270632d69647321ULL); /* "rpc-ids!": not the Raft core's stream */
+    c->next_request_id = prng_next(&ids);
     arena_init(&c->entry_arena, 64 * 1024, 256u << 20);
     arena_init(&c->msg_arena, 16 * 1024, 256u << 20);
     arena_init(&c->plan_arena, 16 * 1024, 256u << 20);
@@ -739,6 +749,8 @@ size_t ctrl_unsent_bytes(const struct ctrl *c)
 }
 
 uint64_t ctrl_applied_index(const struct ctrl *c) { return c->applied_index; }
+
+uint64_t ctrl_request_id_last(const struct ctrl *c) { return c->next_request_id; }
 
 int32_t ctrl_active_id(const struct ctrl *c)
 {

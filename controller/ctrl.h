@@ -505,5 +505,8 @@ void ctrl_tick(struct ctrl *c);
 void ctrl_on_frame(void *ctrl, uint32_t from, const Samsa__ControllerFrame *f);
 /* ctrl_applied_index - the Raft index the image has applied (tests). */
 uint64_t ctrl_applied_index(const struct ctrl *c);
+/* ctrl_request_id_last - the request id of the last controller RPC this
+ * process sent (before any: the random start, see ctrl_create_env) (tests). */
+uint64_t ctrl_request_id_last(const struct ctrl *c);
 
 #endif

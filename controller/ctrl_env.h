@@ -75,7 +75,8 @@ struct ctrl_env {
     /* wall_ms - wall clock for operator status (last fetch times) */
     int64_t (*wall_ms)(void *ctx);
     void *clock_ctx;
-    uint64_t prng_seed;   /* the Raft core's election jitter */
+    uint64_t prng_seed;   /* the Raft core's election jitter and the first controller RPC request id:
+                           * different at every process start (answers are matched by id alone) */
     /* release - called first by ctrl_destroy: stop timers and the transport
      * so nothing calls into the driver any more, close storage. */
     void (*release)(void *ctx);

@@ -662,10 +662,13 @@ static int fwd_send(struct ctrl *c, Samsa__ControllerFrame *f, uint64_t request_
     return 0;
 }
 
-static struct ctrl_fwd *fwd_take(struct ctrl *c, uint64_t request_id, enum ctrl_rpc_kind kind, struct ctrl_fwd *out)
+/* The request an answer from node `from` is for: same id (unique across this
+ * node's processes, see ctrl_create_env), kind and node it went to. */
+static struct ctrl_fwd *fwd_take(struct ctrl *c, uint32_t from, uint64_t request_id, enum ctrl_rpc_kind kind,
+                                 struct ctrl_fwd *out)
 {
     for (uint32_t i = 0; i < c->fwd_count; i++) {
-        if (c->fwd[i].request_id != request_id || c->fwd[i].kind != kind)
+        if (c->fwd[i].request_id != request_id || c->fwd[i].kind != kind || c->fwd[i].to != from)
             continue;
         *out = c->fwd[i];
         c->fwd[i] = c->fwd[--c->fwd_count];
@@ -1027,7 +1030,7 @@ bool ctrl_rpc_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFra
     case SAMSA__CONTROLLER_FRAME__FRAME_ALTER_PARTITION: on_alter_partition(c, from, f->alter_partition); return true;
     case SAMSA__CONTROLLER_FRAME__FRAME_ALTER_PARTITION_RESPONSE: {
         const Samsa__AlterPartitionResponse *m = f->alter_partition_response;
-        if (!fwd_take(c, m->request_id, CTRL_RPC_ALTER_PARTITION, &fw))
+        if (!fwd_take(c, from, m->request_id, CTRL_RPC_ALTER_PARTITION, &fw))
             return true;
         struct ctrl_alter_partition_reply r = { .rc = m->error, .error_code = (int16_t)m->error_code,
                                                 .leader = m->leader, .leader_epoch = m->leader_epoch,
@@ -1051,7 +1054,7 @@ bool ctrl_rpc_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFra
     }
     case SAMSA__CONTROLLER_FRAME__FRAME_REGISTER_BROKER_RESPONSE: {
         const Samsa__BrokerRegistrationResponse *r = f->register_broker_response;
-        if (fwd_take(c, r->request_id, CTRL_RPC_REGISTER, &fw))
+        if (fwd_take(c, from, r->request_id, CTRL_RPC_REGISTER, &fw))
             fw.reg_cb(fw.arg, r->error, r->broker_epoch);
         return true;
     }
@@ -1060,7 +1063,7 @@ bool ctrl_rpc_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFra
         if (r->error != 0 && r->error != ERR_EXISTS && r->message && r->message[0])
             log_warn("ctrl", "topic creation refused by node=%u error=\"%s\" reason=\"%s\"", from, err_str(r->error),
                      r->message);
-        if (fwd_take(c, r->request_id, CTRL_RPC_CREATE_TOPIC, &fw) && fw.commit_cb)
+        if (fwd_take(c, from, r->request_id, CTRL_RPC_CREATE_TOPIC, &fw) && fw.commit_cb)
             fw.commit_cb(fw.arg, r->error);
         return true;
     }
@@ -1080,7 +1083,7 @@ bool ctrl_rpc_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFra
         return true;
     case SAMSA__CONTROLLER_FRAME__FRAME_FORWARD_RESPONSE: {
         const Samsa__ForwardResponse *fr = f->forward_response;
-        if (fwd_take(c, fr->request_id, CTRL_RPC_FORWARD, &fw))
+        if (fwd_take(c, from, fr->request_id, CTRL_RPC_FORWARD, &fw))
             fw.fwd_cb(fw.arg, fr->error, bytes_make(fr->kafka_response.data, fr->kafka_response.len));
         return true;
     }
@@ -1229,7 +1232,7 @@ bool ctrl_pids_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFr
     if (f->frame_case == SAMSA__CONTROLLER_FRAME__FRAME_ALLOCATE_PRODUCER_IDS_RESPONSE) {
         const Samsa__AllocateProducerIdsResponse *r = f->allocate_producer_ids_response;
         struct ctrl_fwd fw;
-        if (!fwd_take(c, r->request_id, CTRL_RPC_ALLOC_PIDS, &fw))
+        if (!fwd_take(c, from, r->request_id, CTRL_RPC_ALLOC_PIDS, &fw))
             return true;
         bool sane = r->error != 0 || (r->producer_id_start >= 0 && r->producer_id_len > 0);
         fw.pids_cb(fw.arg, sane ? r->error : ERR_DECODE, r->producer_id_start, r->producer_id_len);

@@ -1,13 +1,17 @@
 /*
  * ctrl_test.c - the controller's commit path, replay, a reassignment finished by the
- * driver once its adding replica is in the ISR, and metadata log recovery,
- * on real files in a temporary directory.
+ * driver once its adding replica is in the ISR, metadata log recovery, on
+ * real files in a temporary directory; and a broker's registration over the
+ * controller listener that ignores the answer to its dead predecessor's.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +19,7 @@
 
 #include "common/arena.h"
 #include "controller/ctrl.h"
+#include "controller/ctrl_image.h"
 #include "controller/ctrl_snap.h"
 #include "controller/ctrl_mlog.h"
 
@@ -616,6 +621,131 @@ START_TEST(test_mlog_cut_prefix)
 }
 END_TEST
 
+/* ---- a dead incarnation's answer (ctrl simulator seed 37816) ---- */
+
+static int reg_calls;
+static int reg_rc;
+static int64_t reg_epoch;
+static void reg_cb(void *arg, int rc, int64_t broker_epoch)
+{
+    (void)arg;
+    reg_calls++;
+    reg_rc = rc;
+    reg_epoch = broker_epoch;
+}
+
+static struct ctrl *stale_broker;
+static bool stale_broker_knows_leader(void) { return ctrl_active_id(stale_broker) == 1; }
+static bool stale_registered(void) { return reg_calls > 0; }
+
+/* Run the loop in 10 ms slices until done() or limit_ms. */
+static bool run_until(bool (*done)(void), int limit_ms)
+{
+    for (int waited_ms = 0; waited_ms < limit_ms && !done(); waited_ms += 10) {
+        struct timeval slice = { 0, 10000 };
+        event_base_loopexit(base, &slice);
+        event_base_dispatch(base);
+    }
+    return done();
+}
+
+/* Register until the controller (a new leader at first) accepts it. */
+static void register_until_ok(struct ctrl *c, const struct ctrl_registration *reg)
+{
+    for (int tries = 0; tries < 250; tries++) {
+        reg_calls = 0;
+        if (ctrl_register_broker(c, reg, reg_cb, NULL) == 0 && run_until(stale_registered, 2000) && reg_rc == 0)
+            return;
+        run_until(stale_registered, 20); /* a pause: nothing sets reg_calls now */
+    }
+    ck_abort_msg("broker %d not registered: last rc=%d", reg->broker_id, reg_rc);
+}
+
+static uint16_t free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    socklen_t sl = sizeof sa;
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+/* Broker 2's process A registers with controller 1 and dies; process B
+ * registers after an unclean stop.  An answer to A's request reaching B (the
+ * controller answers "node 2", whichever process runs it by then) must not
+ * be taken for B's: request ids restarted at 1 in every process, so B took
+ * it, never sent its unclean registration and kept its ELR place. */
+START_TEST(test_stale_answer_ignored)
+{
+    base = event_base_new();
+    uint16_t port = free_port();
+    char dir1[300], dir2[300];
+    snprintf(dir1, sizeof dir1, "%s/c1", tmpdir);
+    snprintf(dir2, sizeof dir2, "%s/b2", tmpdir);
+    ck_assert_int_eq(mkdir(dir1, 0700), 0);
+    ck_assert_int_eq(mkdir(dir2, 0700), 0);
+    struct ctrl_config cfg = { .node_id = 1, .metadata_dir = dir1, .cluster_id = "test", .base = base,
+                               .listen = true, .listen_host = "127.0.0.1", .listen_port = port,
+                               .voter_count = 1, .election_timeout_ms = 50, .tick_ms = 1 };
+    cfg.voters[0].id = 1;
+    snprintf(cfg.voters[0].host, sizeof cfg.voters[0].host, "127.0.0.1");
+    cfg.voters[0].port = port;
+    struct ctrl *controller = NULL;
+    ck_assert_int_eq(ctrl_create(&cfg, count_cb, caught_up_cb, NULL, &controller), 0);
+    struct ctrl_config bcfg = cfg;
+    bcfg.node_id = 2;
+    bcfg.metadata_dir = dir2;
+    bcfg.listen = false;
+    struct ctrl_endpoint ep = { .name = "PLAINTEXT", .host = "localhost", .port = 9092, .security_protocol = 0 };
+    struct ctrl_registration reg = { .broker_id = 2, .previous_broker_epoch = -1, .endpoints = &ep,
+                                     .endpoint_count = 1 };
+
+    /* process A registers: epoch 1 */
+    ck_assert_int_eq(ctrl_create(&bcfg, count_cb, caught_up_cb, NULL, &stale_broker), 0);
+    ck_assert(run_until(stale_broker_knows_leader, 5000));
+    memcpy(reg.incarnation_id, "incarnation-A...", 16);
+    register_until_ok(stale_broker, &reg);
+    ck_assert_int_eq(reg_epoch, 1);
+    uint64_t id_a = ctrl_request_id_last(stale_broker);
+    ctrl_destroy(stale_broker);
+
+    /* process B registers after an unclean stop; the answer to A's request
+     * arrives from the controller first */
+    ck_assert_int_eq(ctrl_create(&bcfg, count_cb, caught_up_cb, NULL, &stale_broker), 0);
+    ck_assert(run_until(stale_broker_knows_leader, 5000));
+    memcpy(reg.incarnation_id, "incarnation-B...", 16);
+    reg_calls = 0;
+    ck_assert_int_eq(ctrl_register_broker(stale_broker, &reg, reg_cb, NULL), 0);
+    Samsa__BrokerRegistrationResponse stale = SAMSA__BROKER_REGISTRATION_RESPONSE__INIT;
+    stale.request_id = id_a;
+    stale.broker_epoch = 1;
+    stale.leader_id = 1;
+    Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
+    f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_REGISTER_BROKER_RESPONSE;
+    f.register_broker_response = &stale;
+    ctrl_on_frame(stale_broker, 1, &f);
+    ck_assert_msg(reg_calls == 0, "process B took the answer to A's request %llu for its own request %llu",
+                  (unsigned long long)id_a, (unsigned long long)ctrl_request_id_last(stale_broker));
+    /* nor is B's own id accepted from a node the request did not go to */
+    stale.request_id = ctrl_request_id_last(stale_broker);
+    ctrl_on_frame(stale_broker, 3, &f);
+    ck_assert_int_eq(reg_calls, 0);
+
+    /* B's own registration is answered: a new epoch (the controller saw the
+     * unclean stop) */
+    ck_assert(run_until(stale_registered, 5000));
+    ck_assert_int_eq(reg_rc, 0);
+    ck_assert_int_eq(reg_epoch, 2);
+    ck_assert_int_eq(ctrl_image_broker_find(ctrl_metadata(controller), 2)->broker_epoch, 2);
+    ctrl_destroy(stale_broker);
+    ctrl_destroy(controller);
+    event_base_free(base);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ctrl");
@@ -629,6 +759,7 @@ int main(void)
     tcase_add_test(tc, test_snapshot_empty_image);
     tcase_add_test(tc, test_mlog_torn_tail);
     tcase_add_test(tc, test_mlog_cut_prefix);
+    tcase_add_test(tc, test_stale_answer_ignored);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -228,8 +228,9 @@ int ctrl_create(const struct ctrl_config *cfg, ctrl_apply_cb listener, ctrl_caug
         return rc;
     }
     uint64_t seed = 0;
-    if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
-        seed = (uint64_t)cfg->node_id * 0x9e3779b97f4a7c15ULL;
+    if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed) /* still new at every process start */
+        seed = (uint64_t)cfg->node_id * 0x9e3779b97f4a7c15ULL ^ (uint64_t)clock_wall_ms() ^
+               (uint64_t)clock_mono_ns() << 20 ^ (uint64_t)getpid() << 40;
     struct ctrl_env env = {
         .storage = &files_ops, .storage_ctx = w, .transport = &net_ops, .transport_ctx = w,
         .wall_ms = wire_wall_ms, .prng_seed = seed, .release = wire_release, .release_ctx = w,

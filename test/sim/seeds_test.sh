@@ -42,6 +42,16 @@ ctrl:26300 lease_not_expired: a stale entry behind an installed snapshot
 # already in the log, Raft section 7 (raft/raft.c raft_follower_snapshot,
 # raft_test.c test_late_snapshot_keeps_acknowledged_log)
 ctrl:54852 ack_not_durable: a late snapshot cut an acknowledged log
+# 100,000-seed controller soak, 2026-12-07: controller RPC request ids
+# restarted at 1 in every process and answers go to "node X", whichever
+# process runs X now; the answer to a crashed incarnation's (clean)
+# registration matched the next incarnation's request 1, which took it for its
+# own, so its unclean registration (previous broker epoch -1) was never
+# planned and the broker kept its ELR place without the data.  Request ids now
+# start at a random 64-bit point per process and an answer must come from the
+# node the request went to (controller/ctrl.c ctrl_create_env, ctrl_rpc.c
+# fwd_take; ctrl_test.c test_stale_answer_ignored)
+ctrl:37816 committed_missing: a dead incarnation's registration answer was taken by the next one
 SEEDS
 echo "seeds: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
