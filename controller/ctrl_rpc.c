@@ -252,13 +252,17 @@ static int register_serve(struct ctrl *c, uint32_t caller, uint32_t version, int
      * (broker/brk_lifecycle) - never acts on them.  KIP-966: a broker that
      * did not stop cleanly in its registered epoch may have lost an
      * unflushed tail: with ELR it leaves every ISR and ELR. */
+    /* Only a new incarnation (Kafka's registerBroker): the same process
+     * registering again - a retry whose answer was lost, with the epoch
+     * before the one that committed as its previous_broker_epoch - lost
+     * nothing and keeps its roles. */
     int32_t changes = 0;
     bool incarnation_new = prev && memcmp(prev->incarnation_id, incarnation, 16) != 0;
-    bool unclean = prev && previous_broker_epoch != prev->broker_epoch &&
+    bool unclean = incarnation_new && previous_broker_epoch != prev->broker_epoch &&
                    !c->env.bug_ignore_unclean_shutdown; /* test-only re-injected bug */
     struct ctrl_plan_policy pol = rpc_policy(c);
     int rc = 0;
-    if (incarnation_new || unclean)
+    if (incarnation_new)
         rc = ctrl_plan_new_incarnation(c->img, broker_id, !unclean, &pol, &c->plan_arena, &recs, &changes);
     if (rc == 0)
         rc = ctrl_plan_register_broker(broker_id, epoch, incarnation, eps, ep_count, &c->plan_arena, &recs);
@@ -1054,8 +1058,15 @@ bool ctrl_rpc_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFra
     }
     case SAMSA__CONTROLLER_FRAME__FRAME_REGISTER_BROKER_RESPONSE: {
         const Samsa__BrokerRegistrationResponse *r = f->register_broker_response;
-        if (fwd_take(c, from, r->request_id, CTRL_RPC_REGISTER, &fw))
-            fw.reg_cb(fw.arg, r->error, r->broker_epoch);
+        if (!fwd_take(c, from, r->request_id, CTRL_RPC_REGISTER, &fw))
+            return true;
+        int rc = r->error;
+        if (rc > 0 || (rc == 0 && r->broker_epoch <= 0)) { /* not an answer a controller gives: retry */
+            log_warn("ctrl", "registration answer from node=%u is malformed (error=%d broker_epoch=%lld); "
+                     "registering again", from, (int)r->error, (long long)r->broker_epoch);
+            rc = ERR_INVALID;
+        }
+        fw.reg_cb(fw.arg, rc, r->broker_epoch);
         return true;
     }
     case SAMSA__CONTROLLER_FRAME__FRAME_CREATE_TOPIC_RESPONSE: {

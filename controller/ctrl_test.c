@@ -637,6 +637,12 @@ static void reg_cb(void *arg, int rc, int64_t broker_epoch)
 static struct ctrl *stale_broker;
 static bool stale_broker_knows_leader(void) { return ctrl_active_id(stale_broker) == 1; }
 static bool stale_registered(void) { return reg_calls > 0; }
+static struct ctrl *stale_controller;
+static bool broker2_epoch3(void)
+{
+    const struct ctrl_broker *b = ctrl_image_broker_find(ctrl_metadata(stale_controller), 2);
+    return b && b->broker_epoch == 3;
+}
 
 /* Run the loop in 10 ms slices until done() or limit_ms. */
 static bool run_until(bool (*done)(void), int limit_ms)
@@ -740,6 +746,42 @@ START_TEST(test_stale_answer_ignored)
     ck_assert_int_eq(reg_rc, 0);
     ck_assert_int_eq(reg_epoch, 2);
     ck_assert_int_eq(ctrl_image_broker_find(ctrl_metadata(controller), 2)->broker_epoch, 2);
+
+    /* B leads a partition; it registers again (same process: its previous
+     * answer was lost, so it names epoch -1, not 2).  A malformed answer
+     * (no error, no epoch) fails the attempt instead of registering it at
+     * epoch 0; the registration itself commits at epoch 3 and, the same
+     * incarnation having lost nothing, leaves B's leadership alone. */
+    struct arena a;
+    arena_init(&a, 4096, 1 << 20);
+    static const int32_t on2[] = { 2 };
+    const int32_t *assign[1] = { on2 };
+    int32_t one[1] = { 1 }, eparts;
+    int16_t erf;
+    struct ctrl_topic_spec spec = { .name = "led-by-2", .name_len = 8, .partition_count = -1,
+                                    .replication_factor = -1, .assignment_count = 1, .assignments = assign,
+                                    .assignment_lens = one };
+    struct ctrl_records recs = { 0 };
+    ck_assert_int_eq(ctrl_plan_create_topic(ctrl_metadata(controller), &spec, 1, 1, &a, &recs, &eparts, &erf), 0);
+    ck_assert_int_eq(propose_wait(controller, &recs), 0);
+    const struct ctrl_topic *t = ctrl_image_topic_find(ctrl_metadata(controller), "led-by-2", 8);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->partitions[0].leader, 2);
+    int32_t leader_epoch = t->partitions[0].leader_epoch;
+    reg_calls = 0;
+    ck_assert_int_eq(ctrl_register_broker(stale_broker, &reg, reg_cb, NULL), 0);
+    stale.request_id = ctrl_request_id_last(stale_broker);
+    stale.broker_epoch = 0;
+    ctrl_on_frame(stale_broker, 1, &f);
+    ck_assert_int_eq(reg_calls, 1);
+    ck_assert_int_lt(reg_rc, 0);
+    stale_controller = controller;
+    ck_assert(run_until(broker2_epoch3, 5000));
+    t = ctrl_image_topic_find(ctrl_metadata(controller), "led-by-2", 8);
+    ck_assert_int_eq(t->partitions[0].leader, 2);
+    ck_assert_int_eq(t->partitions[0].leader_epoch, leader_epoch);
+    ck_assert_int_eq(t->partitions[0].isr_count, 1);
+    arena_deinit(&a);
     ctrl_destroy(stale_broker);
     ctrl_destroy(controller);
     event_base_free(base);

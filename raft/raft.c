@@ -31,6 +31,7 @@ struct raft_peer {
     uint32_t fetch_idle_ticks; /* ticks since its last fetch */
     bool recent_active;        /* fetched in this check-quorum window */
     bool woken;                /* sent a BeginQuorumEpoch to end its idle back-off; cleared by its fetch */
+    bool answered_empty;       /* its last fetch got no entries: it may be backing off now */
     bool vote_granted;
     bool vote_rejected;
 };
@@ -373,6 +374,7 @@ static void raft_fetch_answer(struct raft *r, const struct raft_msg *m)
         r->peers[vi].recent_active = true;
         r->peers[vi].fetch_idle_ticks = 0;
         r->peers[vi].woken = false;
+        r->peers[vi].answered_empty = false;
     }
     uint64_t prev = m->fetch_offset - 1;
     uint64_t last = raft_log_last_index(&r->log);
@@ -423,6 +425,7 @@ static void raft_fetch_answer(struct raft *r, const struct raft_msg *m)
     resp->entry_count = count;
 
     if (vi >= 0) {
+        r->peers[vi].answered_empty = count == 0;
         r->peers[vi].match_index = prev; /* verified to match; a wiped voter may go down */
         raft_hw_maybe_advance(r);
         resp->high_watermark = r->hw;
@@ -834,7 +837,10 @@ static void raft_wake_idle_voters(struct raft *r)
         return;
     for (uint32_t i = 0; i < r->cfg.voter_count; i++) {
         struct raft_peer *p = &r->peers[i];
-        if (r->cfg.voters[i] == r->cfg.id || p->fetch_idle_ticks <= r->cfg.fetch_ticks || p->woken)
+        /* a voter whose last answer was empty backs off from that answer
+         * on, however recently it fetched */
+        bool idle = p->answered_empty || p->fetch_idle_ticks > r->cfg.fetch_ticks;
+        if (r->cfg.voters[i] == r->cfg.id || !idle || p->woken)
             continue;
         if (raft_msg_new(r, RAFT_MSG_BEGIN_EPOCH, r->cfg.voters[i]) != NULL)
             p->woken = true;
@@ -977,7 +983,8 @@ int raft_create(const struct raft_config *cfg, struct raft **out)
     if (cfg->id == RAFT_ID_NONE || cfg->voter_count == 0 || cfg->voter_count > RAFT_VOTERS_MAX ||
         cfg->election_ticks < 2 || cfg->heartbeat_ticks == 0 || cfg->fetch_ticks == 0 ||
         cfg->fetch_ticks >= cfg->election_ticks ||
-        (cfg->fetch_idle_ticks_max > cfg->fetch_ticks && cfg->fetch_idle_ticks_max >= 2 * cfg->heartbeat_ticks) ||
+        (cfg->fetch_idle_ticks_max > cfg->fetch_ticks && (cfg->fetch_idle_ticks_max >= 2 * cfg->heartbeat_ticks ||
+                                                           2 * cfg->fetch_idle_ticks_max >= cfg->election_ticks)) ||
         cfg->msgs_max == 0 ||
         cfg->entries_per_msg_max == 0 || cfg->unstable_entries_max == 0 ||
         cfg->committed_per_ready_max == 0 || !cfg->storage.last_index ||

@@ -89,10 +89,7 @@ static void tnode_create(struct tnode *n, uint32_t id, const uint32_t *voters, u
     if (n->st.hs.voted_for == 0)
         n->st.hs.voted_for = RAFT_ID_NONE; /* a zeroed test store is a fresh disk: no vote (0 is an id) */
     memcpy(cfg.voters, voters, voter_count * sizeof *voters);
-    cfg.voter_count = voter_count;
-    cfg.election_ticks = 10;
-    cfg.fetch_ticks = 2;
-    cfg.heartbeat_ticks = 2;
+    cfg.voter_count = voter_count; /* ticks: the override's, else the defaults (10, 2, 2) */
     cfg.entries_per_msg_max = override ? override->entries_per_msg_max : T_BATCH_MAX;
     if (cfg.entries_per_msg_max == 0 || cfg.entries_per_msg_max > T_BATCH_MAX)
         cfg.entries_per_msg_max = T_BATCH_MAX;
@@ -980,6 +977,55 @@ START_TEST(test_late_snapshot_keeps_acknowledged_log)
 }
 END_TEST
 
+/* An idle voter whose last fetch, one tick before a propose, came back empty
+ * has just doubled its interval: the leader wakes it although it fetched
+ * recently (with the controller's settings: fetch 1, heartbeat 10, idle max
+ * 10 ticks), so the entry does not wait a whole back-off for it. */
+START_TEST(test_idle_wake_right_after_empty_fetch)
+{
+    static struct tnode n[3];
+    memset(n, 0, sizeof n);
+    struct raft_config o;
+    raft_config_defaults(&o);
+    o.election_ticks = 100;
+    o.heartbeat_ticks = 10;
+    o.fetch_ticks = 1;
+    o.fetch_idle_ticks_max = 10;
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_create(&n[i], i + 1, t_voters3, 3, &o);
+    for (int i = 0; i < 300 && raft_role_get(n[0].r) == RAFT_FOLLOWER; i++)
+        ttick(&n[0], 1);
+    elect(n, 3, 1);
+    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
+    struct raft_msg m, r0;
+    ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, 2, &m));
+    tstep(&n[1], &m);
+    for (int i = 0; i < 8; i++) { /* the epoch's entry, its HW, then empty answers: backed off */
+        bool got = false;
+        for (int t = 0; t <= 12 && !(got = tnode_take(&n[1], RAFT_MSG_FETCH_REQ, 1, &m)); t++) {
+            ttick(&n[1], 1);
+            ttick(&n[0], 1);
+        }
+        ck_assert(got);
+        tstep(&n[0], &m);
+        ck_assert(tnode_take(&n[0], RAFT_MSG_FETCH_RESP, 2, &r0));
+        tstep(&n[1], &r0);
+    }
+    tnode_clear(&n[0]);
+    tnode_clear(&n[1]);
+    ttick(&n[0], 1);
+    ttick(&n[1], 1);
+    uint64_t index = 0;
+    ck_assert_int_eq(raft_propose(n[0].r, "x", 1, &index), 0);
+    tnode_ready(&n[0]);
+    ck_assert(tnode_take(&n[0], RAFT_MSG_BEGIN_EPOCH, 2, &m)); /* woken */
+    tstep(&n[1], &m);
+    ck_assert(tnode_take(&n[1], RAFT_MSG_FETCH_REQ, 1, &m)); /* at once, not after its back-off */
+    for (uint32_t i = 0; i < 3; i++)
+        tnode_destroy(&n[i]);
+}
+END_TEST
+
 START_TEST(test_config_rejected)
 {
     struct raft_config cfg;
@@ -987,6 +1033,23 @@ START_TEST(test_config_rejected)
     struct raft *r = NULL;
     ck_assert_int_eq(raft_create(&cfg, &r), ERR_CONFIG); /* no id, no voters */
     ck_assert_ptr_null(r);
+    static struct tnode n;
+    memset(&n, 0, sizeof n);
+    raft_config_defaults(&cfg);
+    cfg.id = 1;
+    cfg.voters[0] = 1;
+    cfg.voter_count = 1;
+    cfg.storage = (struct raft_storage){ &n.st, ts_last, ts_entries, ts_snapshot, ts_hard_state };
+    cfg.election_ticks = 100;
+    cfg.heartbeat_ticks = 40;
+    cfg.fetch_ticks = 1;
+    cfg.fetch_idle_ticks_max = 60; /* the back-off must stay under half the election timeout */
+    ck_assert_int_eq(raft_create(&cfg, &r), ERR_CONFIG);
+    cfg.fetch_idle_ticks_max = 80; /* and under 2 x heartbeat_ticks */
+    ck_assert_int_eq(raft_create(&cfg, &r), ERR_CONFIG);
+    cfg.fetch_idle_ticks_max = 49;
+    ck_assert_int_eq(raft_create(&cfg, &r), 0);
+    raft_destroy(r);
 }
 END_TEST
 
@@ -1011,6 +1074,7 @@ static Suite *raft_suite(void)
     tcase_add_test(tc, test_late_snapshot_keeps_acknowledged_log);
     tcase_add_test(tc, test_config_rejected);
     tcase_add_test(tc, test_idle_fetch_backoff_and_wake);
+    tcase_add_test(tc, test_idle_wake_right_after_empty_fetch);
     suite_add_tcase(s, tc);
     return s;
 }
