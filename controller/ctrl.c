@@ -512,8 +512,13 @@ void ctrl_process_ready(struct ctrl *c)
                      (unsigned long long)rd.epoch);
             fail_pending(c, ERR_NOT_CONTROLLER);
         }
+        /* caught up: applied the leader's HW - by applying entries now, or,
+         * for a follower that restarted on a snapshot already covering it
+         * (nothing left to apply; an idle quorum commits nothing new), by
+         * having heard the HW from the leader (ctrl sim seed 59017) */
+        bool synced = raft_holds_leader_hw(c->raft) && c->applied_index >= rd.high_watermark;
         if (!c->caught_up && rd.leader_id != RAFT_ID_NONE && rd.high_watermark > 0 &&
-            last_applied >= rd.high_watermark) {
+            (last_applied >= rd.high_watermark || synced)) {
             c->caught_up = true;
             log_info("ctrl", "metadata caught up node=%d applied_offset=%lld topics=%d brokers=%d", c->cfg.node_id,
                      (long long)ctrl_image_applied_offset(c->img), ctrl_image_topic_count(c->img),

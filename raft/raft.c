@@ -54,6 +54,7 @@ struct raft {
     uint32_t heartbeat_elapsed;
     uint32_t fetch_elapsed;
     uint32_t fetch_interval;   /* ticks between fetches now: fetch_ticks, doubled while idle */
+    bool holds_leader_hw;      /* follower: a fetch answer of this leader found the log holding its HW */
     uint32_t quorum_elapsed;
     uint32_t probe_index;      /* leaderless fetcher: next voter to ask */
     uint32_t gave_up_leader;   /* the leader this node timed out on, in gave_up_epoch */
@@ -210,6 +211,7 @@ static void raft_become_follower(struct raft *r, uint64_t epoch, uint32_t leader
     r->role = RAFT_FOLLOWER;
     r->leader_id = leader_id == r->cfg.id ? RAFT_ID_NONE : leader_id;
     r->fetch_interval = r->cfg.fetch_ticks;
+    r->holds_leader_hw = false;
     raft_election_reset(r);
     if (old != RAFT_FOLLOWER)
         raft_logf(r, "event=become_follower leader=%d", r->leader_id == RAFT_ID_NONE ? -1 : (int)r->leader_id);
@@ -510,6 +512,7 @@ static void raft_follower_fetched(struct raft *r, const struct raft_msg *m)
         if (m->epoch != r->hs.epoch)
             return;
         uint32_t hint = m->leader_id == r->cfg.id ? RAFT_ID_NONE : m->leader_id;
+        r->holds_leader_hw = false;
         if (r->leader_id == m->from) {
             r->leader_id = hint; /* it resigned (or never led): forget it */
             if (hint != RAFT_ID_NONE)
@@ -544,6 +547,7 @@ static void raft_follower_fetched(struct raft *r, const struct raft_msg *m)
             appended++;
         }
         uint64_t hw = m->high_watermark < last ? m->high_watermark : last;
+        r->holds_leader_hw = last >= m->high_watermark;
         bool hw_moved = hw > r->hw;
         if (hw_moved)
             r->hw = hw;
@@ -1056,6 +1060,10 @@ enum raft_role raft_role_get(const struct raft *r) { return r->role; }
 uint64_t raft_epoch_get(const struct raft *r) { return r->hs.epoch; }
 uint32_t raft_leader_get(const struct raft *r) { return r->leader_id; }
 uint64_t raft_high_watermark_get(const struct raft *r) { return r->hw; }
+bool raft_holds_leader_hw(const struct raft *r)
+{
+    return r->role == RAFT_FOLLOWER && r->leader_id != RAFT_ID_NONE && r->holds_leader_hw;
+}
 uint64_t raft_last_index_get(const struct raft *r) { return raft_log_last_index(&r->log); }
 
 bool raft_voter_progress(const struct raft *r, uint32_t i, uint32_t *id, uint64_t *match_index,

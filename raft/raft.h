@@ -132,6 +132,10 @@ void raft_advance(struct raft *r, const struct raft_ready *rd);
 enum raft_role raft_role_get(const struct raft *r);
 uint64_t raft_epoch_get(const struct raft *r);
 uint32_t raft_leader_get(const struct raft *r);
+/* raft_holds_leader_hw - a follower whose last fetch answer from its leader
+ * found the log holding the leader's HW (a restart on a snapshot that
+ * already covers it has nothing to apply, and is caught up all the same). */
+bool raft_holds_leader_hw(const struct raft *r);
 uint64_t raft_high_watermark_get(const struct raft *r);
 uint64_t raft_last_index_get(const struct raft *r);
 const char *raft_role_name(enum raft_role role);

@@ -52,6 +52,15 @@ ctrl:54852 ack_not_durable: a late snapshot cut an acknowledged log
 # node the request went to (controller/ctrl.c ctrl_create_env, ctrl_rpc.c
 # fwd_take; ctrl_test.c test_stale_answer_ignored)
 ctrl:37816 committed_missing: a dead incarnation's registration answer was taken by the next one
+# Controller soak of 8902688, 2026-12-07: a voter that crashed right after a
+# snapshot at the HW restarted on it with an empty log; the quorum was idle,
+# so no entry was ever committed for it to apply and the controller's "caught
+# up" (which waited for an applied entry) never came: its broker never
+# registered.  Caught up now also means "holds the HW the leader answered
+# with" (raft_holds_leader_hw; raft_test test_restart_on_snapshot_holding_hw).
+# Later timing (the idle-voter wake-up fix) passes this seed either way; the
+# raft test is the regression that fails without the fix.
+ctrl:59017 no_convergence: a restart on a snapshot at the HW never caught up
 SEEDS
 echo "seeds: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
