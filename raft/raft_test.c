@@ -828,6 +828,20 @@ START_TEST(test_hw_bug_counts_old_epoch)
 }
 END_TEST
 
+/* solo_leader - n, the only voter of `voters`, leads with `entries` data
+ * entries committed after its epoch's first. */
+static void solo_leader(struct tnode *n, const uint32_t *voters, int entries)
+{
+    tnode_create(n, 1, voters, 1, NULL);
+    ttick(n, 25);
+    ck_assert_int_eq(raft_role_get(n->r), RAFT_LEADER);
+    for (int i = 0; i < entries; i++) {
+        uint64_t idx;
+        ck_assert_int_eq(raft_propose(n->r, "data", 4, &idx), 0);
+        tnode_ready(n);
+    }
+}
+
 /* A node restarted on a snapshot that already covers the leader's HW has
  * nothing to apply; raft_holds_leader_hw tells its driver it is caught up
  * once the leader's answer shows that (the controller waited for an entry
@@ -837,14 +851,7 @@ START_TEST(test_restart_on_snapshot_holding_hw)
     static struct tnode n[2];
     memset(n, 0, sizeof n);
     static const uint32_t voters[] = { 1 };
-    tnode_create(&n[0], 1, voters, 1, NULL);
-    ttick(&n[0], 25);
-    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
-    for (int i = 0; i < 3; i++) {
-        uint64_t idx;
-        ck_assert_int_eq(raft_propose(n[0].r, "data", 4, &idx), 0);
-        tnode_ready(&n[0]);
-    }
+    solo_leader(&n[0], voters, 3);
     ck_assert_uint_eq(raft_high_watermark_get(n[0].r), 4);
     /* node 2 restarts with a snapshot at 4 and an empty log after it */
     n[1].st.snap = (struct raft_snapshot_id){ 4, 1 };
@@ -868,14 +875,7 @@ START_TEST(test_observer_catches_up_via_snapshot)
     static struct tnode n[2];
     memset(n, 0, sizeof n);
     static const uint32_t voters[] = { 1 };
-    tnode_create(&n[0], 1, voters, 1, NULL);
-    ttick(&n[0], 25);
-    ck_assert_int_eq(raft_role_get(n[0].r), RAFT_LEADER);
-    for (int i = 0; i < 6; i++) {
-        uint64_t idx;
-        ck_assert_int_eq(raft_propose(n[0].r, "data", 4, &idx), 0);
-        tnode_ready(&n[0]);
-    }
+    solo_leader(&n[0], voters, 6);
     ck_assert_uint_eq(raft_high_watermark_get(n[0].r), 7);
     ck_assert_uint_eq(n[0].applied, 7);
     ck_assert_int_eq(raft_snapshot_taken(n[0].r, 8), ERR_INVALID); /* not applied yet */
