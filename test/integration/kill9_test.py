@@ -21,7 +21,9 @@ appends (samsa.log.direct.io=true) through the smallest tail buffer (64 KiB)
 and 256 KiB segments, with every 50th record 20-120 KB so that appends
 stream through the ring and segments roll often, and a consumer following
 the tail (reads served from the ring) checks each record it sees against
-the value the producer sent for that position.
+the value the producer sent for that position, and after the last kill
+follows the tail to the log end (how soon it gets going under load is
+timing; that it reaches the end across the restarts is not).
 """
 import os
 import random
@@ -77,19 +79,26 @@ with Node(extra_props=PROPS) as node:
                       "queue.buffering.max.messages": 20000, "log_level": 0})
         produce_until(p, TOPIC, stop, value_of, on_delivery, errors, lock)
 
+    t0 = time.monotonic()
     th = threading.Thread(target=producer_loop, daemon=True)
     th.start()
 
     tail_seen = [0]
+    tail_next = [0]     # the offset after the last record the tail consumer read
+    tail_errors = []    # what the tail consumer saw instead of records (reported if it falls behind)
+    tail_stop = threading.Event()
 
     def tail_loop():
         """Follow the tail across restarts: every record read must be a value the producer sent."""
         c = Consumer({"bootstrap.servers": node.bootstrap, "group.id": "tail", "enable.auto.commit": False,
                       "reconnect.backoff.ms": 20, "reconnect.backoff.max.ms": 200, "log_level": 0})
         c.assign([TopicPartition(TOPIC, 0, 0)])
-        while not stop.is_set():
+        while not tail_stop.is_set():
             m = c.poll(0.2)
-            if m is None or m.error():
+            if m is None:
+                continue
+            if m.error():
+                tail_errors.append("%.1fs %s" % (time.monotonic() - t0, m.error()))
                 continue
             v = m.value()
             i = int(v[4:12])
@@ -97,6 +106,7 @@ with Node(extra_props=PROPS) as node:
                 with lock:
                     errors.append("tail read offset %d: not a value the producer sent" % m.offset())
             tail_seen[0] += 1
+            tail_next[0] = m.offset() + 1
         c.close()
 
     tail = threading.Thread(target=tail_loop, daemon=True)
@@ -137,16 +147,29 @@ with Node(extra_props=PROPS) as node:
               % (k + 1), node)
         check(re.search(r"(replayed_entries=[1-9]\d* topics=[1-9]|caught up .*topics=[1-9])", after) is not None,
               "restart %d: the topic was not replayed from the metadata log" % (k + 1), node)
-        print("kill %d: acked high mark %d, recovered end_offset %s" % (k + 1, high, m.group(1)))
+        print("kill %d at %.1fs: acked high mark %d, recovered end_offset %s, tail consumer has read %d"
+              % (k + 1, time.monotonic() - t0, high, m.group(1), tail_seen[0]))
         wait_acked(acked_count() + 100, "after restart %d" % (k + 1))
 
+    seen_during_kills = tail_seen[0]
     stop.set()
     th.join(150)
     check(not th.is_alive(), "producer did not finish", node)
     if DIRECT:
+        # The tail consumer catches up with the log end: how early it got going under
+        # load is timing, that it follows the tail to the end across the restarts is not.
+        wm = Consumer({"bootstrap.servers": node.bootstrap, "group.id": "unused"})
+        _, end = wm.get_watermark_offsets(TopicPartition(TOPIC, 0), timeout=10)
+        wm.close()
+        deadline = time.monotonic() + 60
+        while tail_next[0] < end and time.monotonic() < deadline:
+            time.sleep(0.05)  # poll the offset the tail thread advances
+        tail_stop.set()
         tail.join(30)
-        check(tail_seen[0] > 0, "the tail consumer read nothing", node)
-        print("tail consumer read %d records during the kills, each one the producer's" % tail_seen[0])
+        check(tail_next[0] >= end, "the tail consumer stopped at offset %d of %d (read %d records); it saw %d errors: %r"
+              % (tail_next[0], end, tail_seen[0], len(tail_errors), tail_errors[:5]), node)
+        print("tail consumer read %d records (%d during the kills) up to the log end %d, each one the producer's"
+              % (tail_seen[0], seen_during_kills, end))
     check(not errors, "producer delivery errors: %r" % errors[:3], node)
 
     def read_all():
