@@ -162,7 +162,7 @@ run() {
     if [ -n "${BENCH_CLUSTER_ONLY:-}" ] && [[ " $BENCH_CLUSTER_ONLY " != *" $key "* ]]; then return; fi
     local perf_pid="" data=$OUT/profile-cluster-$i.data
     if [ "${BENCH_PROFILE:-}" = "$key" ]; then
-        perf record -q -e cpu-clock --call-graph dwarf,16384 -F 250 -o "$data" -p "$pids" 2>/dev/null &
+        perf record -q -e cpu-clock --call-graph dwarf,16384 -F ${BENCH_PROFILE_HZ:-250} -o "$data" -p "$pids" 2>/dev/null &
         perf_pid=$!
         sleep 0.5 # perf attaches
     fi
