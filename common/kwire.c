@@ -395,49 +395,6 @@ int kwire_write_string(struct buf *b, struct bytes s)
     return rc ? rc : buf_append(b, s.ptr, s.len);
 }
 
-/* The holes of this thread's current message (kwire_holes_begin). */
-static _Thread_local struct kwire_hole *kwire_holes;
-static _Thread_local size_t kwire_holes_count;
-
-void kwire_holes_begin(struct kwire_hole *holes, size_t count)
-{
-    ASSERT(kwire_holes == NULL); /* one message at a time per thread */
-    ASSERT(holes != NULL || count == 0);
-    for (size_t i = 0; i < count; i++)
-        holes[i].at = KWIRE_HOLE_UNWRITTEN;
-    kwire_holes = holes;
-    kwire_holes_count = count;
-}
-
-void kwire_holes_end(void)
-{
-    kwire_holes = NULL;
-    kwire_holes_count = 0;
-}
-
-struct kwire_hole *kwire_hole_of(const void *p)
-{
-    if (kwire_holes == NULL || p == NULL)
-        return NULL;
-    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)kwire_holes, hi = (uintptr_t)(kwire_holes + kwire_holes_count);
-    if (a < lo || a >= hi)
-        return NULL;
-    ASSERT((a - lo) % sizeof *kwire_holes == 0);
-    return (struct kwire_hole *)p;
-}
-
-/* The bytes of s after its length prefix: appended, or left out as a hole. */
-static int kwire_write_body(struct buf *b, struct bytes s)
-{
-    struct kwire_hole *h = kwire_hole_of(s.ptr);
-    if (h == NULL)
-        return buf_append(b, s.ptr, s.len);
-    ASSERT(h->len == s.len);
-    ASSERT(h->at == KWIRE_HOLE_UNWRITTEN); /* each hole once */
-    h->at = b->len;
-    return 0;
-}
-
 int kwire_write_bytes(struct buf *b, struct bytes s)
 {
     if (!s.ptr)
@@ -445,22 +402,22 @@ int kwire_write_bytes(struct buf *b, struct bytes s)
     if (s.len > INT32_MAX)
         return ERR_LIMIT;
     int rc = kwire_write_i32(b, (int32_t)s.len);
-    return rc ? rc : kwire_write_body(b, s);
+    return rc ? rc : buf_append(b, s.ptr, s.len);
 }
 
 int kwire_write_compact_string(struct buf *b, struct bytes s)
-{
-    return kwire_write_compact_bytes(b, s); /* a string is never a hole */
-}
-
-int kwire_write_compact_bytes(struct buf *b, struct bytes s)
 {
     if (!s.ptr)
         return kwire_write_uvarint(b, 0);
     if (s.len >= UINT32_MAX)
         return ERR_LIMIT;
     int rc = kwire_write_uvarint(b, (uint32_t)s.len + 1);
-    return rc ? rc : kwire_write_body(b, s);
+    return rc ? rc : buf_append(b, s.ptr, s.len);
+}
+
+int kwire_write_compact_bytes(struct buf *b, struct bytes s)
+{
+    return kwire_write_compact_string(b, s);
 }
 
 int kwire_write_array_len(struct buf *b, int32_t count)
@@ -481,8 +438,6 @@ int kwire_write_empty_tags(struct buf *b)
 int kwire_insert_uvarint(struct buf *b, size_t pos, uint32_t v)
 {
     ASSERT(pos <= b->len);
-    for (size_t i = 0; i < kwire_holes_count; i++) /* an insert would move a hole's place */
-        ASSERT(kwire_holes[i].at == KWIRE_HOLE_UNWRITTEN || kwire_holes[i].at < pos);
     uint8_t c[KWIRE_UVARLONG_BYTES_MAX];
     size_t n = uvar_encode(v, c);
     int rc = buf_reserve(b, n);

@@ -22,13 +22,6 @@
  * fit its wire width).  Length placeholders (kwire_reserve_i32 +
  * kwire_patch_*) let frame sizes be written after the body.
  *
- * Holes: bytes a writer leaves out of the buffer, for a caller that sends
- * them from elsewhere (Fetch records straight from a segment file with
- * sendfile).  Between kwire_holes_begin and kwire_holes_end on one thread,
- * writing a struct bytes made by kwire_hole_bytes(h) writes its length
- * prefix only and records where the bytes belong (h->at); the buffer then
- * holds the message minus every hole, in order.
- *
  * Not here: message schemas (generated kmsg), record batches (their own
  * module), CRCs, compression.
  */
@@ -120,25 +113,6 @@ MUST_CHECK int kwire_write_string(struct buf *b, struct bytes s);
 MUST_CHECK int kwire_write_compact_string(struct buf *b, struct bytes s);
 MUST_CHECK int kwire_write_bytes(struct buf *b, struct bytes s);
 MUST_CHECK int kwire_write_compact_bytes(struct buf *b, struct bytes s);
-
-/* A hole of len bytes; at is set when it is written (KWIRE_HOLE_UNWRITTEN
- * before: an encoder that left the field out never wrote it). */
-#define KWIRE_HOLE_UNWRITTEN SIZE_MAX
-struct kwire_hole {
-    size_t len;
-    size_t at;
-};
-/* kwire_holes_begin - holes[0..count) are holes on this thread until
- * kwire_holes_end; sets every at to KWIRE_HOLE_UNWRITTEN. */
-void kwire_holes_begin(struct kwire_hole *holes, size_t count);
-void kwire_holes_end(void);
-/* kwire_hole_bytes - the value that stands for hole h in a message. */
-static inline struct bytes kwire_hole_bytes(const struct kwire_hole *h)
-{
-    return bytes_make(h, h->len);
-}
-/* kwire_hole_of - the hole p stands for, or NULL. */
-struct kwire_hole *kwire_hole_of(const void *p);
 MUST_CHECK int kwire_write_raw(struct buf *b, const void *p, size_t n);
 /* Array counts: count < 0 writes null. */
 MUST_CHECK int kwire_write_array_len(struct buf *b, int32_t count);

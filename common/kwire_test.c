@@ -505,56 +505,6 @@ START_TEST(test_write_limits)
 }
 END_TEST
 
-/* Holes: the length prefix is written, the bytes are left out, and the
- * writer says where they belong; outside begin/end the same bytes are
- * ordinary bytes. */
-START_TEST(test_holes)
-{
-    struct kwire_hole holes[2] = { { .len = 5 }, { .len = 300 } };
-    struct buf b;
-    buf_init(&b, 0);
-    kwire_holes_begin(holes, 2);
-    ck_assert_uint_eq(holes[0].at, KWIRE_HOLE_UNWRITTEN);
-    ck_assert_int_eq(kwire_write_i16(&b, 7), 0);
-    ck_assert_int_eq(kwire_write_bytes(&b, kwire_hole_bytes(&holes[0])), 0);
-    ck_assert_uint_eq(b.len, 2 + 4);
-    ck_assert_uint_eq(holes[0].at, 6);
-    ck_assert_int_eq(kwire_write_bytes(&b, bytes_cstr("xy")), 0); /* not a hole */
-    ck_assert_int_eq(kwire_write_compact_bytes(&b, kwire_hole_bytes(&holes[1])), 0);
-    ck_assert_uint_eq(holes[1].at, 6 + 6 + 2);        /* after the 2-byte uvarint 301 */
-    ck_assert_uint_eq(b.len, holes[1].at);
-    ck_assert_int_eq(kwire_write_compact_bytes(&b, bytes_make(NULL, 0)), 0); /* null stays null */
-    kwire_holes_end();
-    ck_assert_ptr_null(kwire_hole_of(&holes[0]));
-    /* read back with the holes filled in: the message a client receives */
-    uint8_t five[5] = { 1, 2, 3, 4, 5 }, many[300];
-    memset(many, 0xab, sizeof many);
-    struct buf full;
-    buf_init(&full, 0);
-    ck_assert_int_eq(buf_append(&full, b.ptr, holes[0].at), 0);
-    ck_assert_int_eq(buf_append(&full, five, 5), 0);
-    ck_assert_int_eq(buf_append(&full, b.ptr + holes[0].at, holes[1].at - holes[0].at), 0);
-    ck_assert_int_eq(buf_append(&full, many, 300), 0);
-    ck_assert_int_eq(buf_append(&full, b.ptr + holes[1].at, b.len - holes[1].at), 0);
-    struct kwire_reader r;
-    kwire_reader_init(&r, bytes_make(full.ptr, full.len));
-    int16_t v;
-    struct bytes x;
-    ck_assert_int_eq(kwire_read_i16(&r, &v), 0);
-    ck_assert_int_eq(kwire_read_bytes(&r, &x), 0);
-    ck_assert(x.len == 5 && memcmp(x.ptr, five, 5) == 0);
-    ck_assert_int_eq(kwire_read_bytes(&r, &x), 0);
-    ck_assert(x.len == 2 && memcmp(x.ptr, "xy", 2) == 0);
-    ck_assert_int_eq(kwire_read_compact_bytes(&r, &x), 0);
-    ck_assert(x.len == 300 && memcmp(x.ptr, many, 300) == 0);
-    ck_assert_int_eq(kwire_read_compact_bytes(&r, &x), 0);
-    ck_assert_ptr_null(x.ptr);
-    ck_assert_uint_eq(kwire_remaining(&r), 0);
-    buf_deinit(&full);
-    buf_deinit(&b);
-}
-END_TEST
-
 static Suite *kwire_suite(void)
 {
     Suite *s = suite_create("kwire");
@@ -571,7 +521,6 @@ static Suite *kwire_suite(void)
     tcase_add_test(tc, test_tags);
     tcase_add_test(tc, test_patch_and_insert);
     tcase_add_test(tc, test_write_limits);
-    tcase_add_test(tc, test_holes);
     suite_add_tcase(s, tc);
     return s;
 }

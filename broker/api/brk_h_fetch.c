@@ -32,29 +32,6 @@
  * is the target (4 MiB); at 50 ms it is 50 MB, Kafka's size.  0 turns the
  * cap off.  Replica fetches are never capped this way.
  *
- * Records by sendfile (Kafka's FileRecords.writeTo).  v4+ records of a
- * partition of at least FETCH_SENDFILE_BYTES_MIN are not read at all: the
- * log names the run of batches (brk_plog_locate), the encoder leaves a hole
- * for them (kwire holes), the request gets a dup of the segment's
- * descriptor (brk_resp_file), and the network thread sends the bytes from
- * the page cache with sendfile around the rest of the response (one
- * descriptor per segment file and response, at most BRK_RESP_FDS_MAX, and
- * within a process-wide budget: brk_req_sendfile_fd_take).  That saves
- * the pread copy, the encoder's copy and the socket write's copy of every
- * byte a follower or consumer fetches (a third of the replication CPU:
- * test/bench/RESULTS.md).  Smaller runs, bytes still only in a direct-I/O
- * tail ring, down-converted fetches and forwarded requests (no socket) are
- * read and copied as before, and so is the active segment of a direct-I/O
- * log (O_DIRECT writes and page-cache reads of the same blocks).  The bytes
- * are those in the file when the network thread sends them, as in Kafka:
- * a consumer reads below the high watermark, which no replica truncates
- * (unclean election aside); a follower reads to the log end, which its
- * leader truncates if it loses leadership meanwhile - the send then comes
- * up short (the connection closes, the follower fetches again) or, once
- * the segment grew again, carries other batches, which the follower's CRC
- * and offset checks refuse.  TLS listeners (not yet built) set no
- * can_sendfile: they will need kTLS or the copying path.
- *
  * Fetch sessions (KIP-227, v13+: partitions named by topic id; the cache is
  * broker/replica/brk_fsession.h).  An incremental request's partitions are
  * merged into its session and the request is rewritten to name every
@@ -64,7 +41,6 @@
  * answered as before.
  */
 #include <event2/event.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,24 +81,7 @@ struct fetch_state {
     int64_t throttled_bytes;       /* the evaluated response's bytes under the leader throttle (KIP-73) */
     int32_t session_id;            /* the fetch session answered (0: none) */
     bool incremental;              /* an incremental request: the answer carries news only */
-    /* records left in their segment files, sent by sendfile (header
-     * comment): one hole per partition at most, rebuilt by every
-     * evaluation; spans[i] is where holes[i]'s bytes are (arena) */
-    struct kwire_hole *holes;
-    struct brk_plog_span *spans;
-    int32_t holes_cap, holes_count;
 };
-
-/* Records at least this large go from the segment file by sendfile instead
- * of pread + copy + send: below it the dup, the close and one more syscall
- * cost more than the copies they save. */
-#define FETCH_SENDFILE_BYTES_MIN 16384
-
-static bool fetch_is_hole(const struct fetch_state *st, const uint8_t *p)
-{
-    return st->holes_count > 0 && (const void *)p >= (const void *)st->holes &&
-           (const void *)p < (const void *)(st->holes + st->holes_count);
-}
 
 /* The topic a request names: by name below v13, by id from v13 (NULL: unknown). */
 static const struct ctrl_topic *fetch_topic(const struct ctrl_image *img, int16_t version,
@@ -243,8 +202,6 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
                                      : INT64_MAX;
     if (budget > cap)
         budget = cap;
-    if (budget > (int64_t)BRK_RESP_BYTES_MAX / 2) /* records no longer count against the response buffer */
-        budget = (int64_t)BRK_RESP_BYTES_MAX / 2;
     /* Record bytes are read straight into one reusable server buffer (no
      * per-request copy, no zeroing); the response is encoded from it before
      * any other fetch runs.  Spans are offsets because the buffer may grow. */
@@ -252,16 +209,6 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
     ASSERT(srv->fetch_building); /* fetch_try holds the buffer */
     buf_reset(scratch);
     st->throttled_bytes = 0;
-    st->holes_count = 0;
-    /* sendfile: v4+ (no down-conversion) to a socket (a forwarded request has none) */
-    if (st->holes == NULL && st->version >= 4 && req->can_sendfile) {
-        int32_t np_all = 0;
-        for (int32_t i = 0; i < nt; i++)
-            np_all += m->topics[i].partitions_count > 0 ? m->topics[i].partitions_count : 0;
-        st->holes = arena_alloc_array(&req->arena, (size_t)np_all + 1, sizeof *st->holes);
-        st->spans = arena_alloc_array(&req->arena, (size_t)np_all + 1, sizeof *st->spans);
-        st->holes_cap = st->holes && st->spans ? np_all : 0;
-    }
     for (int32_t i = 0; i < nt; i++) {
         const struct kmsg_fetch_req_topic *t = &m->topics[i];
         struct kmsg_fetch_resp_topic *rt = &resp->responses[i];
@@ -329,21 +276,7 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
                 limit = 0;
             size_t start = scratch->len;
             int64_t next = 0;
-            struct brk_plog_span span;
-            struct kwire_hole *hole = NULL;
-            int rc = brk_plog_locate(part->plog, p->fetch_offset, hw, (size_t)limit, total == 0, &span, &next);
-            if (rc == 0 && span.len >= FETCH_SENDFILE_BYTES_MIN && st->holes_count < st->holes_cap &&
-                brk_plog_span_fd(&span) >= 0) {
-                hole = &st->holes[st->holes_count];
-                hole->len = span.len;
-                st->spans[st->holes_count++] = span;
-            } else if (rc == 0 && span.len > 0) {
-                rc = buf_reserve(scratch, span.len);
-                if (rc == 0)
-                    rc = brk_plog_span_pread(&span, scratch->ptr + scratch->len);
-                if (rc == 0)
-                    scratch->len += span.len;
-            }
+            int rc = brk_plog_read(part->plog, p->fetch_offset, hw, (size_t)limit, total == 0, scratch, &next);
             if (rc < 0) {
                 scratch->len = start;
                 rp->error_code = brk_kerr_from_err(rc);
@@ -359,12 +292,12 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
                     continue;
                 }
             }
-            size_t n = hole ? hole->len : scratch->len - start;
+            size_t n = scratch->len - start;
             ready += next < hw && (int64_t)n < limit ? limit : (int64_t)n;
             if (n == 0)
                 continue;
             /* ptr = start offset for now; fixed up once the buffer stops growing */
-            rp->records = hole ? kwire_hole_bytes(hole) : bytes_make((const uint8_t *)(uintptr_t)start, n);
+            rp->records = bytes_make((const uint8_t *)(uintptr_t)start, n);
             total += (int64_t)n;
             if (throttled)
                 st->throttled_bytes += (int64_t)n;
@@ -373,7 +306,7 @@ static int64_t fetch_evaluate(struct brk_req *req, struct fetch_state *st, struc
     for (int32_t i = 0; i < resp->responses_count; i++)
         for (int32_t j = 0; j < resp->responses[i].partitions_count; j++) {
             struct kmsg_fetch_resp_partition *rp = &resp->responses[i].partitions[j];
-            if (rp->records.len > 0 && !fetch_is_hole(st, rp->records.ptr))
+            if (rp->records.len > 0)
                 rp->records.ptr = scratch->ptr + (uintptr_t)rp->records.ptr;
         }
     *min_bytes_met_out = ready >= (m->min_bytes < budget ? m->min_bytes : budget);
@@ -438,78 +371,9 @@ static void fetch_session_answer(struct brk_req *req, struct kmsg_fetch_resp *re
 #define FETCH_RESP_TOPIC_BYTES_MAX 40
 #define FETCH_RESP_PARTITION_BYTES_MAX 96
 
-/* Give req a descriptor of its own for every segment file its holes are
- * in (the log may close its own before the response is sent), at most
- * BRK_RESP_FDS_MAX and within the process-wide budget; files[k].at holds
- * the hole's index until the encoder places it.  A hole without a
- * descriptor has its bytes read into the response as before. */
-static void fetch_files_take(struct brk_req *req, struct fetch_state *st, struct kmsg_fetch_resp *resp)
-{
-    if (st->holes_count == 0)
-        return;
-    req->files = arena_alloc_array(&req->arena, (size_t)st->holes_count, sizeof *req->files);
-    req->files_count = 0;
-    req->fds_count = 0;
-    const struct brk_plog_seg *fd_seg[BRK_RESP_FDS_MAX];
-    for (int32_t i = 0; i < st->holes_count; i++) {
-        const struct brk_plog_span *span = &st->spans[i];
-        int32_t k = 0;
-        while (k < req->fds_count && fd_seg[k] != span->seg)
-            k++;
-        if (req->files && k == req->fds_count && k < BRK_RESP_FDS_MAX) {
-            int fd = brk_req_sendfile_fd_take(brk_plog_span_fd(span));
-            if (fd >= 0) {
-                fd_seg[k] = span->seg;
-                req->fds[req->fds_count++] = fd;
-            }
-        }
-        if (req->files && k < req->fds_count) {
-            req->files[req->files_count++] = (struct brk_resp_file){ (size_t)i, k, span->pos, span->len };
-            continue;
-        }
-        uint8_t *copy = arena_alloc(&req->arena, span->len);
-        int rc = copy ? brk_plog_span_pread(span, copy) : -ENOMEM;
-        for (int32_t t = 0; t < resp->responses_count; t++)
-            for (int32_t j = 0; j < resp->responses[t].partitions_count; j++) {
-                struct kmsg_fetch_resp_partition *rp = &resp->responses[t].partitions[j];
-                if (rp->records.ptr != (const uint8_t *)&st->holes[i])
-                    continue;
-                rp->records = rc == 0 ? bytes_make(copy, span->len) : bytes_make("", 0);
-                if (rc < 0)
-                    rp->error_code = brk_kerr_from_err(rc);
-            }
-    }
-}
-
-/* After encoding: each file at the place the encoder left for it, in order;
- * a hole the answer left out (not expected: records make a partition news)
- * closes its descriptor. */
-static void fetch_files_place(struct brk_req *req, const struct fetch_state *st)
-{
-    int32_t n = 0;
-    for (int32_t k = 0; k < req->files_count; k++) {
-        struct brk_resp_file f = req->files[k];
-        ASSERT(f.at < (size_t)st->holes_count);
-        const struct kwire_hole *h = &st->holes[f.at];
-        ASSERT(h->len == f.len);
-        if (h->at == KWIRE_HOLE_UNWRITTEN)
-            continue; /* its descriptor is closed with the request if no other file uses it */
-        f.at = h->at;
-        int32_t j = n++;
-        while (j > 0 && req->files[j - 1].at > f.at) { /* insertion sort: already in order */
-            req->files[j] = req->files[j - 1];
-            j--;
-        }
-        req->files[j] = f;
-    }
-    req->files_count = n;
-}
-
 static void fetch_respond(struct brk_req *req, struct kmsg_fetch_resp *resp)
 {
-    struct fetch_state *st = req->hstate;
     fetch_session_answer(req, resp);
-    fetch_files_take(req, st, resp);
     /* one allocation of the whole response: growing it from empty by doubling
      * copied up to its size again and touched fresh pages (page faults were
      * 3.5% of the cluster's CPU under replication: test/bench/RESULTS.md) */
@@ -518,19 +382,12 @@ static void fetch_respond(struct brk_req *req, struct kmsg_fetch_resp *resp)
         const struct kmsg_fetch_resp_topic *rt = &resp->responses[i];
         need += FETCH_RESP_TOPIC_BYTES_MAX + rt->topic.len;
         for (int32_t j = 0; j < rt->partitions_count; j++)
-            need += FETCH_RESP_PARTITION_BYTES_MAX +
-                    (fetch_is_hole(st, rt->partitions[j].records.ptr) ? 0 : rt->partitions[j].records.len);
+            need += FETCH_RESP_PARTITION_BYTES_MAX + rt->partitions[j].records.len;
     }
     buf_reset(&req->resp);
     if (buf_reserve(&req->resp, need) < 0)
         log_debug("fetch", "response of %zu bytes not reserved; the encoder grows it", need);
-    int rc = brk_req_begin_response(req);
-    kwire_holes_begin(st->holes, (size_t)st->holes_count);
-    if (rc == 0)
-        rc = kmsg_fetch_resp_encode(&req->resp, req->hdr.api_version, resp);
-    kwire_holes_end();
-    fetch_files_place(req, st);
-    brk_req_finish(req, rc);
+    BRK_RESPOND(req, fetch, resp);
 }
 
 /* Answer now with a top-level error (a fetch session refused). */

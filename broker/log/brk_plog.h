@@ -260,29 +260,6 @@ MUST_CHECK int brk_plog_read(struct brk_plog *pl, int64_t offset, int64_t max_of
                              size_t max_bytes, bool min_one_batch, struct buf *out,
                              int64_t *next_offset_out);
 
-/*
- * brk_plog_locate - brk_plog_read without the read: where those batches
- * are (one run of whole batches in one segment; len 0 when none).  Only
- * batch headers are read.  The span is good until the state thread next
- * appends, truncates, rolls or deletes (the same turn).
- * brk_plog_span_fd - the file the span's bytes can be sent from as they
- * are (Fetch's sendfile: Kafka's FileRecords.writeTo), or -1 for the
- * segment a direct-I/O tail ring is attached to (bytes only in the ring,
- * and O_DIRECT writes racing page-cache reads of the same blocks).  The fd is the log's:
- * dup it to keep it past this turn.
- * brk_plog_span_pread - copy the span's bytes to dst (pread or the ring).
- */
-struct brk_plog_seg;
-struct brk_plog_span {
-    const struct brk_plog_seg *seg;
-    int64_t pos;
-    size_t len;
-};
-MUST_CHECK int brk_plog_locate(struct brk_plog *pl, int64_t offset, int64_t max_offset, size_t max_bytes,
-                               bool min_one_batch, struct brk_plog_span *span, int64_t *next_offset_out);
-int brk_plog_span_fd(const struct brk_plog_span *span);
-MUST_CHECK int brk_plog_span_pread(const struct brk_plog_span *span, void *dst);
-
 int64_t brk_plog_start_offset(const struct brk_plog *pl);
 int64_t brk_plog_end_offset(const struct brk_plog *pl);
 /* brk_plog_next_offset - offset the next append gets (>= end offset). */

@@ -91,12 +91,11 @@ int brk_plog_scan(struct brk_plog *pl, int64_t from_offset, brk_plog_scan_fn fn,
     return 0;
 }
 
-int brk_plog_locate(struct brk_plog *pl, int64_t offset, int64_t max_offset, size_t max_bytes,
-                    bool min_one_batch, struct brk_plog_span *span, int64_t *next_offset_out)
+int brk_plog_read(struct brk_plog *pl, int64_t offset, int64_t max_offset, size_t max_bytes,
+                  bool min_one_batch, struct buf *out, int64_t *next_offset_out)
 {
-    ASSERT(span != NULL);
+    ASSERT(out != NULL);
     ASSERT(next_offset_out != NULL);
-    *span = (struct brk_plog_span){ NULL, 0, 0 };
     if (offset < pl->start_offset || offset > pl->end_offset)
         return ERR_OFFSET_RANGE;
     *next_offset_out = offset;
@@ -146,7 +145,14 @@ int brk_plog_locate(struct brk_plog *pl, int64_t offset, int64_t max_offset, siz
         }
         if (end == start)
             return 0;
-        *span = (struct brk_plog_span){ seg, start, (size_t)(end - start) };
+        size_t n = (size_t)(end - start);
+        rc = buf_reserve(out, n);
+        if (rc < 0)
+            return rc;
+        rc = brk_plog_seg_pread(seg, out->ptr + out->len, n, start);
+        if (rc < 0)
+            goto err_disk;
+        out->len += n;
         *next_offset_out = next;
         return 0;
     err_disk:
@@ -154,49 +160,6 @@ int brk_plog_locate(struct brk_plog *pl, int64_t offset, int64_t max_offset, siz
                   pl->dir, seg->base_offset, pos, err_str(rc));
         return rc;
     }
-    return 0;
-}
-
-int brk_plog_span_fd(const struct brk_plog_span *span)
-{
-    ASSERT(span->seg != NULL);
-    if (span->seg->pl->tail.seg == span->seg)
-        return -1; /* the ring's segment: some bytes only in the ring, the rest written O_DIRECT */
-    return span->seg->fd;
-}
-
-int brk_plog_span_pread(const struct brk_plog_span *span, void *dst)
-{
-    if (span->len == 0)
-        return 0;
-    const struct brk_plog_seg *seg = span->seg;
-    int rc = brk_plog_seg_pread(seg, dst, span->len, span->pos);
-    if (rc < 0)
-        log_error("plog", "read failed dir=%s base_offset=%" PRId64 " pos=%" PRId64 " err=\"%s\"",
-                  seg->pl->dir, seg->base_offset, span->pos, err_str(rc));
-    return rc;
-}
-
-int brk_plog_read(struct brk_plog *pl, int64_t offset, int64_t max_offset, size_t max_bytes,
-                  bool min_one_batch, struct buf *out, int64_t *next_offset_out)
-{
-    ASSERT(out != NULL);
-    struct brk_plog_span span;
-    int64_t next = offset;
-    int rc = brk_plog_locate(pl, offset, max_offset, max_bytes, min_one_batch, &span, &next);
-    if (rc < 0)
-        return rc;
-    *next_offset_out = offset;
-    if (span.len == 0)
-        return 0;
-    rc = buf_reserve(out, span.len);
-    if (rc < 0)
-        return rc;
-    rc = brk_plog_span_pread(&span, out->ptr + out->len);
-    if (rc < 0)
-        return rc;
-    out->len += span.len;
-    *next_offset_out = next;
     return 0;
 }
 

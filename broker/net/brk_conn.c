@@ -199,7 +199,6 @@ static struct brk_req *req_create(struct brk_conn *conn, size_t frame_bytes)
     req->conn_ops = &conn_req_ops;
     req->listener_index = conn->listener_index;
     req->peer = conn->net ? conn->peer : NULL;
-    req->can_sendfile = conn->net != NULL; /* every socket listener is plaintext (TLS: not yet) */
     req->received_ns = clock_mono_ns();
     req->rtt_us = -1;
     buf_init(&req->frame, frame_bytes);
@@ -212,9 +211,6 @@ static void req_free(struct brk_req *req)
 {
     if (req->timer)
         event_free(req->timer); /* only at shutdown, every thread joined */
-    for (int32_t i = 0; i < req->fds_count; i++)
-        if (req->fds[i] >= 0)
-            brk_req_sendfile_fd_close(req->fds[i]); /* a response never queued */
     buf_deinit(&req->frame);
     buf_deinit(&req->resp);
     arena_deinit(&req->arena);
@@ -322,35 +318,23 @@ static void conn_update_read(struct brk_conn *conn)
 static void conn_try_write(struct brk_conn *conn)
 {
     while (!conn_is_dead(conn) && conn_out_bytes(conn) > 0) {
-        errno = 0;
         int n = evbuffer_write(conn->out, conn->fd);
         if (n > 0) {
             conn->last_active_ns = clock_mono_ns();
             continue;
         }
         int err = EVUTIL_SOCKET_ERROR();
-        if (n <= 0 && err == EINTR)
+        if (n < 0 && err == EINTR)
             continue;
-        /* libevent's sendfile answers a full socket with 0 (errno EAGAIN);
-         * 0 with errno untouched is the end of a file truncated under a
-         * queued response, which cannot be finished: close, the client
-         * fetches again (Kafka closes the same way) */
-        if (n <= 0 && (err == EAGAIN || err == EWOULDBLOCK)) {
+        if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK)) {
             if (!conn->write_armed && event_add(conn->wev, NULL) < 0)
                 conn_event_failed(conn, "event_add(write)"); /* the caller's conn_flush frees it */
             else
                 conn->write_armed = true;
             return;
         }
-        if (n == 0 || err == EIO || err == EBADF || err == EINVAL || err == EOVERFLOW || err == ENOMEM)
-            /* not the peer going away: a segment file that sendfile could not read */
-            log_warn("conn", "write failed peer=%s conn=%llu error=\"%s\"; closing the connection (the client "
-                     "fetches again; a disk read error is also in the kernel log)", conn->peer,
-                     (unsigned long long)conn->id,
-                     n < 0 ? strerror(err) : "a segment file being sent was truncated under the queued response");
-        else
-            log_debug("conn", "write failed peer=%s conn=%llu error=\"%s\"", conn->peer,
-                      (unsigned long long)conn->id, strerror(err));
+        log_debug("conn", "write failed peer=%s conn=%llu error=\"%s\"", conn->peer, (unsigned long long)conn->id,
+                  n < 0 ? strerror(err) : "wrote nothing");
         conn_kill(conn);
         return;
     }
@@ -368,112 +352,11 @@ static void conn_resp_sent_cb(const void *data, size_t len, void *arg)
     free((void *)data); /* the response buffer, given to the evbuffer by conn_write_resp */
 }
 
-/* A response buffer sent in several pieces by reference (around its
- * files): freed when the last piece has gone.  Network thread only. */
-struct conn_resp_pieces {
-    uint8_t *ptr;
-    int refs;
-};
-
-static void conn_resp_piece_sent_cb(const void *data, size_t len, void *arg)
-{
-    (void)data;
-    (void)len;
-    struct conn_resp_pieces *rp = arg;
-    ASSERT(rp->refs > 0);
-    if (--rp->refs == 0) {
-        free(rp->ptr);
-        free(rp);
-    }
-}
-
-/* Queue resp[from, to): by reference into rp when large, else copied. */
-static int conn_queue_piece(struct brk_conn *conn, struct conn_resp_pieces *rp, size_t from, size_t to)
-{
-    if (to == from)
-        return 0;
-    if (to - from >= BRK_CONN_RESP_REF_BYTES_MIN) {
-        rp->refs++;
-        if (evbuffer_add_reference(conn->out, rp->ptr + from, to - from, conn_resp_piece_sent_cb, rp) == 0)
-            return 0;
-        rp->refs--;
-    }
-    return evbuffer_add(conn->out, rp->ptr + from, to - from);
-}
-
-/* A file segment's last reference is gone (sent or dropped): close its
- * descriptor and give it back to the budget. */
-static void conn_file_done_cb(struct evbuffer_file_segment const *seg, int flags, void *arg)
-{
-    (void)seg;
-    (void)flags;
-    brk_req_sendfile_fd_close((int)(intptr_t)arg);
-}
-
-/* A response with files: the buffer's pieces around them, in order; one
- * file segment per descriptor (libevent counts its references), which
- * takes the descriptor over from the request. */
-static int conn_queue_with_files(struct brk_conn *conn, struct brk_req *req)
-{
-    struct evbuffer_file_segment *segs[BRK_RESP_FDS_MAX] = { NULL };
-    int64_t seg_end[BRK_RESP_FDS_MAX] = { 0 };
-    for (int32_t i = 0; i < req->files_count; i++) {
-        const struct brk_resp_file *f = &req->files[i];
-        if (f->pos + (int64_t)f->len > seg_end[f->fd_index])
-            seg_end[f->fd_index] = f->pos + (int64_t)f->len;
-    }
-    struct conn_resp_pieces *rp = malloc(sizeof *rp);
-    if (rp == NULL)
-        return -1;
-    rp->ptr = req->resp.ptr;
-    rp->refs = 1; /* ours, dropped below */
-    req->resp.ptr = NULL; /* ownership moved to rp */
-    size_t len = req->resp.len, at = 0;
-    req->resp.len = req->resp.cap = 0;
-    int rc = 0;
-    for (int32_t i = 0; i < req->files_count && rc == 0; i++) {
-        const struct brk_resp_file *f = &req->files[i];
-        rc = conn_queue_piece(conn, rp, at, f->at);
-        at = f->at;
-        struct evbuffer_file_segment **seg = &segs[f->fd_index];
-        if (rc == 0 && *seg == NULL) {
-            int fd = req->fds[f->fd_index];
-            *seg = evbuffer_file_segment_new(fd, 0, seg_end[f->fd_index],
-                                             EVBUF_FS_DISABLE_MMAP | EVBUF_FS_DISABLE_LOCKING);
-            if (*seg == NULL) {
-                rc = -1; /* fd stays the request's: req_free closes it */
-                break;
-            }
-            evbuffer_file_segment_add_cleanup_cb(*seg, conn_file_done_cb, (void *)(intptr_t)fd);
-            req->fds[f->fd_index] = -1;
-        }
-        if (rc == 0)
-            rc = evbuffer_add_file_segment(conn->out, *seg, f->pos, (ev_off_t)f->len);
-    }
-    if (rc == 0)
-        rc = conn_queue_piece(conn, rp, at, len);
-    for (int32_t k = 0; k < req->fds_count; k++)
-        if (segs[k])
-            evbuffer_file_segment_free(segs[k]); /* the evbuffer's references keep what is queued */
-    conn_resp_piece_sent_cb(NULL, 0, rp);
-    return rc;
-}
-
 /* Queue req's response.  A large one (a fetch) is handed to the evbuffer by
  * reference, freed once sent: copying it would cost a memmove plus fresh
- * pages for every response on the network thread.  Records a Fetch left in
- * their segment files go by sendfile.  Network thread. */
+ * pages for every response on the network thread.  Network thread. */
 static void conn_write_resp(struct brk_conn *conn, struct brk_req *req)
 {
-    if (req->files_count > 0) {
-        if (conn_queue_with_files(conn, req) < 0) {
-            /* part of a response in the stream would garble every later one */
-            log_error("conn", "cannot queue response peer=%s files=%d; closing the connection "
-                      "(out of memory or file descriptors)", conn->peer, (int)req->files_count);
-            conn_kill(conn);
-        }
-        return;
-    }
     if (req->resp.len >= BRK_CONN_RESP_REF_BYTES_MIN) {
         if (evbuffer_add_reference(conn->out, req->resp.ptr, req->resp.len, conn_resp_sent_cb, NULL) == 0) {
             req->resp.ptr = NULL; /* ownership moved to the evbuffer */
@@ -500,7 +383,6 @@ static void conn_flush(struct brk_conn *conn)
         if (!conn->head)
             conn->tail = NULL;
         if (conn->virt_cb) {
-            ASSERT(req->files_count == 0); /* handlers send files on sockets only */
             conn->virt_cb(conn->virt_arg, req->no_response ? (struct bytes){ NULL, 0 } : buf_bytes(&req->resp));
             conn->virt_cb = NULL;
             atomic_store_explicit(&conn->dead, true, memory_order_relaxed);
@@ -750,8 +632,6 @@ static void conn_attach(struct conn_net *net, struct brk_conn *conn)
 {
     conn->stage = malloc(BRK_CONN_STAGE_BYTES);
     conn->out = evbuffer_new();
-    if (conn->out)
-        evbuffer_set_flags(conn->out, EVBUFFER_FLAG_DRAINS_TO_FD); /* file segments go by sendfile */
     conn->rev = event_new(net->thread.base, conn->fd, EV_READ | EV_PERSIST, conn_on_read, conn);
     conn->wev = event_new(net->thread.base, conn->fd, EV_WRITE | EV_PERSIST, conn_on_write, conn);
     if (!conn->stage || !conn->out || !conn->rev || !conn->wev || event_add(conn->rev, NULL) < 0) {

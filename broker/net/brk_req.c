@@ -4,11 +4,7 @@
  */
 #include "broker/net/brk_req.h"
 
-#include <fcntl.h>
-#include <stdatomic.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "common/be.h"
 #include "common/log.h"
@@ -36,57 +32,9 @@ void brk_req_finish(struct brk_req *req, int rc)
     }
     if (!req->no_response) {
         ASSERT(req->resp.len >= 8);
-        size_t frame = req->resp.len - 4;
-        for (int32_t i = 0; i < req->files_count; i++) {
-            ASSERT(req->files[i].at <= req->resp.len);
-            ASSERT(i == 0 || req->files[i].at >= req->files[i - 1].at);
-            ASSERT(req->files[i].fd_index >= 0 && req->files[i].fd_index < req->fds_count);
-            frame += req->files[i].len;
-        }
-        if (frame > BRK_RESP_BYTES_MAX) {
-            log_error("req", "response too large api_key=%d correlation_id=%d bytes=%zu max=%u; closing "
-                      "connection (this is a bug: handlers keep responses under the maximum)", req->hdr.api_key,
-                      req->hdr.correlation_id, frame, BRK_RESP_BYTES_MAX);
-            req->no_response = true;
-            req->conn_ops->hand_back(req, true);
-            return;
-        }
-        be_put32(req->resp.ptr, (uint32_t)frame);
+        be_put32(req->resp.ptr, (uint32_t)(req->resp.len - 4));
     }
     req->conn_ops->hand_back(req, false);
-}
-
-/* Descriptors held by queued responses, process-wide (every server of the
- * process shares the descriptor table). */
-static atomic_int brk_req_sendfile_fds;
-static atomic_int brk_req_sendfile_fds_max; /* 0: not computed yet */
-
-int brk_req_sendfile_fd_take(int fd)
-{
-    int max = atomic_load_explicit(&brk_req_sendfile_fds_max, memory_order_relaxed);
-    if (max == 0) {
-        struct rlimit rl;
-        rlim_t lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur / 4 : 256;
-        max = lim > 4096 || lim == RLIM_INFINITY ? 4096 : (int)lim;
-        atomic_store_explicit(&brk_req_sendfile_fds_max, max, memory_order_relaxed);
-    }
-    if (fd < 0 || atomic_fetch_add_explicit(&brk_req_sendfile_fds, 1, memory_order_relaxed) >= max) {
-        if (fd >= 0)
-            atomic_fetch_sub_explicit(&brk_req_sendfile_fds, 1, memory_order_relaxed);
-        return -1;
-    }
-    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (d < 0)
-        atomic_fetch_sub_explicit(&brk_req_sendfile_fds, 1, memory_order_relaxed);
-    return d;
-}
-
-void brk_req_sendfile_fd_close(int fd)
-{
-    ASSERT(fd >= 0);
-    close(fd);
-    int was = atomic_fetch_sub_explicit(&brk_req_sendfile_fds, 1, memory_order_relaxed);
-    ASSERT(was > 0);
 }
 
 void brk_req_malformed(struct brk_req *req, int rc)

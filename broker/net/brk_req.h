@@ -39,20 +39,6 @@ struct event;
 
 typedef void (*brk_handler_fn)(struct brk_req *req);
 
-/* Bytes of a response sent from a file (Fetch records by sendfile): they
- * belong at resp offset `at` (the response buffer leaves them out) and are
- * bytes [pos, pos + len) of the request's descriptor fds[fd_index]. */
-struct brk_resp_file {
-    size_t at;
-    int32_t fd_index;
-    int64_t pos;
-    size_t len;
-};
-
-/* Descriptors one response may hold (one per segment file it sends from);
- * past it, and past the process-wide budget, records are copied. */
-#define BRK_RESP_FDS_MAX 32
-
 /* What a request needs from the connection that carried it. */
 struct brk_req_conn_ops {
     /* give a finished request back (state thread); close_conn drops the connection */
@@ -74,12 +60,7 @@ struct brk_req {
     struct buf frame;              /* the request bytes, owned */
     struct kwire_reader body;      /* positioned after the header */
     struct arena arena;            /* everything decoded or built for this request */
-    struct buf resp;               /* the whole response frame, less the files' bytes */
-    struct brk_resp_file *files;   /* in order of at; in the arena (NULL: none) */
-    int32_t files_count;
-    int fds[BRK_RESP_FDS_MAX];     /* the files' descriptors: the request's own until queued */
-    int32_t fds_count;
-    bool can_sendfile;             /* a plaintext socket: files may be used (not TLS, not forwarded) */
+    struct buf resp;               /* the whole response frame */
     bool done;
     bool no_response;              /* Produce acks=0 */
     int64_t received_ns;
@@ -90,14 +71,6 @@ struct brk_req {
     struct brk_req *wait_prev, *wait_next; /* parked fetches */
     struct event *timer;
 };
-
-/* brk_req_sendfile_fd_take - a descriptor of the request's own for fd (a
- * dup), counted against the process-wide budget of descriptors that queued
- * responses hold (min(4096, RLIMIT_NOFILE / 4)); -1 when the budget is
- * spent or dup fails: the caller copies the bytes instead.
- * brk_req_sendfile_fd_close - close one and give it back (any thread). */
-int brk_req_sendfile_fd_take(int fd);
-void brk_req_sendfile_fd_close(int fd);
 
 /* brk_req_begin_response - write the frame size placeholder and the response
  * header for req into req->resp. */
