@@ -36,6 +36,16 @@
  *    (members that left an ISR below min ISR), lets the ISR become empty,
  *    elects from the ELR when the ISR has nobody, and takes a broker back
  *    from an unclean shutdown out of both the ISR and the ELR.
+ *  - fsync mode (samsa.acks.all.fsync, a third of the other seeds, drawn
+ *    from a prng of its own so the rest keep their runs): every brk_isr
+ *    runs with cfg.acks_fsync; followers report what is fdatasync'd with
+ *    each fetch (brk_isr_durable), leaders their own after each flush
+ *    (brk_isr_leader_durable), and acks=all is answered when brk_isr_acked
+ *    says so.  A new fault: the whole cluster loses power at once (every
+ *    replica keeps only its flushed prefix), a few times per seed.  The
+ *    committed log keeps what the largest durable HW any leader reported
+ *    covered (HW checkpoints are clamped to it: records above it may be
+ *    lost, as consumers of Kafka's page-cache HW may see).
  *
  * Properties (after every tick):
  *   committed_changed        an offset below some leader's HW changed
@@ -53,6 +63,9 @@
  *                            current leader's maximal ISR (KIP-497)
  *   acked_lost               an acks=all acknowledged record is not at its
  *                            offset in the committed log
+ *   acked_not_durable        fsync mode: right after a whole-cluster power
+ *                            loss a member of the controller's ISR lacks an
+ *                            acknowledged record (electing it would lose it)
  *   truncation_below_hw      a follower's divergence truncation went below
  *                            its HW (only legal after an unclean election)
  *   fenced_in_isr            a fenced broker is in an ISR of several
@@ -156,6 +169,7 @@ struct isim_msg {
     int32_t div_epoch;
     int64_t div_end;
     int64_t hw;
+    int64_t durable_offset; /* fsync mode: what the follower has fdatasync'd (-1: off) */
     int32_t rec_count;
     struct isim_rec *recs;
     /* alter */
@@ -184,6 +198,13 @@ struct isim {
     uint32_t alter_resend_ticks; /* a short one duplicates requests in flight */
     int32_t min_isr;
     bool strict_min_isr;
+    /* fsync mode (samsa.acks.all.fsync): its own prng, so other seeds keep their runs */
+    struct prng fprng;
+    bool fsync_mode;
+    uint32_t blackout_ppm;   /* whole-cluster power loss per chaos tick */
+    int64_t durable_max;     /* the largest durable HW any leader reported */
+    int64_t acked_end;       /* fsync mode: last acknowledged offset + 1 */
+    uint32_t blackouts;
 
     /* controller */
     struct brk_isr_partition part;
@@ -201,6 +222,15 @@ struct isim {
     uint32_t rec_id_next;
     uint64_t acked_count, acked_at_heal;
 };
+
+/* samsa-sim --fsync: fsync mode on its share of the seeds (off by default
+ * while seed 401's finding is open; README, "fsync mode") */
+static bool isim_fsync_seeds;
+
+void isim_set_fsync_seeds(bool on)
+{
+    isim_fsync_seeds = on;
+}
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -549,9 +579,13 @@ static void isim_become_leader(struct isim *s, struct isim_node *nd)
                                   .lag_time_max_ns = ISIM_LAG_TICKS * ISIM_NS_PER_TICK,
                                   .min_insync_replicas = s->min_isr,
                                   .strict_min_isr = s->strict_min_isr,
-                                  .bug_hw_from_fetchers = isim_bug(s, "hw_from_fetchers") };
+                                  .bug_hw_from_fetchers = isim_bug(s, "hw_from_fetchers"),
+                                  .acks_fsync = s->fsync_mode,
+                                  .bug_durable_from_leo = s->fsync_mode && isim_bug(s, "durable_from_leo") };
     int64_t hw = nd->hw <= nd->log.len ? nd->hw : nd->log.len;
     ASSERT(brk_isr_init(&nd->isr, &cfg, &s->part, nd->log.len, hw, isim_now_ns(s)) == 0);
+    if (s->fsync_mode) /* the log's durable offset, as the group commit knows it */
+        (void)brk_isr_leader_durable(&nd->isr, nd->flushed, nd->log.len, isim_now_ns(s));
     nd->leading = true;
     nd->hw_seen = hw;
     nd->ack_count = 0;
@@ -619,6 +653,8 @@ static void isim_register_committed(struct isim *s, struct isim_node *nd, int64_
 static void isim_leader_hw_moved(struct isim *s, struct isim_node *nd)
 {
     int64_t hw = brk_isr_high_watermark(&nd->isr);
+    if (s->fsync_mode && brk_isr_durable_high_watermark(&nd->isr) > s->durable_max)
+        s->durable_max = brk_isr_durable_high_watermark(&nd->isr);
     if (hw == nd->hw_seen && nd->ack_count == 0)
         return;
     if (hw < nd->hw_seen)
@@ -639,6 +675,8 @@ static void isim_leader_hw_moved(struct isim *s, struct isim_node *nd)
         if (err == BRK_ISR_OK) {
             s->acked_count++;
             struct isim_ack *a = &nd->acks[i];
+            if (s->fsync_mode && a->offset + 1 > s->acked_end)
+                s->acked_end = a->offset + 1;
             if (a->offset >= s->committed.len || !isim_rec_eq(s->committed.recs[a->offset], a->rec))
                 isim_violation(s, "acked_lost", "leader=%d offset=%lld", nd->id, (long long)a->offset);
         }
@@ -685,6 +723,8 @@ static void isim_leader_fetch_answer(struct isim *s, struct isim_node *nd, const
         return;
     }
     (void)moved;
+    if (s->fsync_mode) /* samsa_durable_offset, in the fetch brk_isr_fetch just accepted */
+        (void)brk_isr_durable(&nd->isr, m->from, m->durable_offset, leo, isim_now_ns(s));
     isim_leader_hw_moved(s, nd);
     int64_t end = m->fetch_offset + s->fetch_max < leo ? m->fetch_offset + s->fetch_max : leo;
     r->rec_count = (int32_t)(end - m->fetch_offset);
@@ -790,8 +830,13 @@ static void isim_node_tick(struct isim *s, struct isim_node *nd)
         hb.unclean = nd->unclean;
         isim_post(s, &hb);
     }
-    if (prng_chance(&s->prng, s->flush_ppm))
+    if (prng_chance(&s->prng, s->flush_ppm)) {
         nd->flushed = nd->log.len; /* log.flush.interval / the OS writing back */
+        if (nd->leading && s->fsync_mode) { /* the leader's group commit completed */
+            (void)brk_isr_leader_durable(&nd->isr, nd->flushed, nd->log.len, isim_now_ns(s));
+            isim_leader_hw_moved(s, nd);
+        }
+    }
     /* a broker applies metadata once registered (Kafka: fenced until caught up) */
     if (nd->broker_epoch != -1 && s->link[0][nd->id] && s->link[nd->id][0] && prng_chance(&s->prng, s->sync_ppm))
         isim_meta_sync(s, nd);
@@ -811,10 +856,12 @@ static void isim_node_tick(struct isim *s, struct isim_node *nd)
             nd->alter = a;
             resend = true;
         }
-        if (resend) {
+        /* AlterPartition carries the sender's broker epoch: none while it re-registers */
+        if (resend && nd->broker_epoch != -1) {
             nd->alter_seq++; /* one id per copy */
-            isim_trace(s, "leader %d alter isr_count=%d partition_epoch=%d", nd->id, nd->alter.isr_count,
-                       nd->alter.partition_epoch);
+            isim_trace(s, "leader %d alter isr_count=%d partition_epoch=%d hw=%lld durable_hw=%lld", nd->id,
+                       nd->alter.isr_count, nd->alter.partition_epoch, (long long)brk_isr_high_watermark(&nd->isr),
+                       (long long)brk_isr_durable_high_watermark(&nd->isr));
             nd->alter_sent_at = s->now;
             struct isim_msg m = isim_msg_make(nd->id, 0, M_ALTER);
             m.alter = nd->alter;
@@ -837,6 +884,7 @@ static void isim_node_tick(struct isim *s, struct isim_node *nd)
     m.leader_epoch = nd->leader_epoch;
     m.fetch_offset = nd->log.len;
     m.last_fetched_epoch = brk_epoch_cache_latest_epoch(&nd->cache);
+    m.durable_offset = s->fsync_mode ? nd->flushed : -1;
     isim_post(s, &m);
 }
 
@@ -954,8 +1002,56 @@ static void isim_links_all(struct isim *s, bool up)
             s->link[a][b] = up;
 }
 
+/* fsync mode: the whole cluster loses power at once.  Every replica keeps
+ * only what an fdatasync made durable, and every member of the controller's
+ * ISR must still hold each acknowledged record (acked_not_durable): whichever
+ * of them the controller keeps and elects, nothing acknowledged is lost.
+ * What survives for sure is what the largest durable HW covered: the
+ * committed log and every HW checkpoint are cut to it (above it, records the
+ * page-cache HW let consumers read may be lost; the claim is about acks). */
+static void isim_blackout(struct isim *s)
+{
+    int64_t keep = s->durable_max < s->committed.len ? s->durable_max : s->committed.len;
+    s->blackouts++;
+    isim_trace(s, "whole-cluster power loss #%u durable_max=%lld acked_end=%lld committed=%lld", s->blackouts,
+               (long long)s->durable_max, (long long)s->acked_end, (long long)s->committed.len);
+    if (s->acked_end > keep)
+        isim_violation(s, "acked_not_durable", "acked_end=%lld above every durable HW (%lld)",
+                       (long long)s->acked_end, (long long)keep);
+    for (int32_t id = 1; id <= s->n; id++) {
+        struct isim_node *nd = &s->nodes[id];
+        isim_crash(s, nd, true);
+        if (nd->flushed < nd->log.len)
+            isim_trace(s, "node %d lost its unflushed tail %lld -> %lld", id, (long long)nd->log.len,
+                       (long long)nd->flushed);
+        isim_truncate(s, nd, nd->flushed);
+    }
+    for (int32_t i = 0; i < s->part.isr_count && !s->violated; i++) {
+        const struct isim_node *nd = &s->nodes[s->part.isr[i]];
+        for (int64_t o = 0; o < s->acked_end; o++) {
+            if (o >= nd->log.len || !isim_rec_eq(nd->log.recs[o], s->committed.recs[o])) {
+                isim_violation(s, "acked_not_durable",
+                               "isr member %d kept %lld records after a whole-cluster power loss, first missing "
+                               "acknowledged offset %lld (acked_end=%lld)",
+                               nd->id, (long long)nd->log.len, (long long)o, (long long)s->acked_end);
+                break;
+            }
+        }
+    }
+    s->committed.len = keep;
+    for (int32_t id = 1; id <= s->n; id++) {
+        struct isim_node *nd = &s->nodes[id];
+        if (nd->verified > keep)
+            nd->verified = keep;
+        if (nd->hw > keep)
+            nd->hw = keep;
+    }
+}
+
 static void isim_faults(struct isim *s)
 {
+    if (s->fsync_mode && prng_chance(&s->fprng, s->blackout_ppm))
+        isim_blackout(s);
     int32_t id = 1 + (int32_t)prng_range(&s->prng, (uint64_t)s->n);
     struct isim_node *nd = &s->nodes[id];
     if (prng_chance(&s->prng, s->crash_ppm) && nd->up) {
@@ -1079,6 +1175,14 @@ static void isim_setup(struct isim *s)
     s->elr_mode = s->strict_min_isr && s->min_isr == 2; /* KIP-966 needs strict min ISR */
     s->flush_ppm = 20000 + (uint32_t)prng_range(&s->prng, 200000);
     s->power_ppm = s->elr_mode ? 300000 : 0;
+    /* fsync mode on a third of the seeds outside KIP-966 mode (there a
+     * whole-cluster power loss takes every replica out of the ISR and the ELR,
+     * and the model has no last-known-leader election), drawn from a prng of
+     * its own: the other seeds run as before */
+    prng_init(&s->fprng, s->seed * 0xbf58476d1ce4e5b9ULL + 29);
+    s->fsync_mode = !s->elr_mode && (isim_fsync_seeds || isim_bug(s, "durable_from_leo")) &&
+                    prng_range(&s->fprng, 3) == 0;
+    s->blackout_ppm = 800 + (uint32_t)prng_range(&s->fprng, 1600); /* 2-6 per chaos phase */
     s->fetch_max = 8 + (int32_t)prng_range(&s->prng, 57);
     s->alter_resend_ticks = 6 + (uint32_t)prng_range(&s->prng, 15); /* > the longest delay (5) */
     s->drop_ppm = (uint32_t)prng_range(&s->prng, 100000);
@@ -1123,7 +1227,8 @@ static void isim_free(struct isim *s)
 
 const char *isim_bug_names(void)
 {
-    return "hw_from_fetchers truncate_to_hw no_partition_epoch_check unclean_election ignore_unclean_shutdown no_elr";
+    return "hw_from_fetchers truncate_to_hw no_partition_epoch_check unclean_election ignore_unclean_shutdown no_elr "
+           "durable_from_leo";
 }
 
 bool isim_bug_known(const char *name)
@@ -1158,8 +1263,9 @@ int isim_run_seed(uint64_t seed, const char *bug, bool verbose, FILE *out)
             isim_violation(s, "liveness", "no acks=all produce acknowledged after heal (acked=%llu)",
                            (unsigned long long)s->acked_count);
     }
-    isim_trace(s, "end committed=%lld acked=%llu leader=%d epoch=%d", (long long)s->committed.len,
-               (unsigned long long)s->acked_count, s->part.leader, s->part.leader_epoch);
+    isim_trace(s, "end committed=%lld acked=%llu leader=%d epoch=%d fsync=%d blackouts=%u",
+               (long long)s->committed.len, (unsigned long long)s->acked_count, s->part.leader,
+               s->part.leader_epoch, s->fsync_mode, s->blackouts);
     int v = s->violated ? 1 : 0;
     isim_free(s);
     free(s);

@@ -22,5 +22,9 @@ const char *isim_bug_names(void);
  * failed ASSERT inside the real code aborts: run seeds in a child process
  * (samsa-sim does) to report it as property=assertion. */
 int isim_run_seed(uint64_t seed, const char *bug, bool verbose, FILE *out);
+/* isim_set_fsync_seeds - run the samsa.acks.all.fsync mode (with
+ * whole-cluster power losses) on a third of the non-KIP-966 seeds.  Off by
+ * default; the bug durable_from_leo turns it on by itself. */
+void isim_set_fsync_seeds(bool on);
 
 #endif

@@ -11,6 +11,8 @@
  *   samsa-sim --ctrl ...        the same as --model ctrl
  *   samsa-sim -v                trace events (with --seed)
  *   samsa-sim --from F ...      with --seeds N: run seeds F..F+N-1 (to split a soak)
+ *   samsa-sim --fsync ...       isr: samsa.acks.all.fsync mode with whole-cluster
+ *                               power losses on a third of the non-KIP-966 seeds
  * The replication model and the controller driver run each seed in a child
  * process, so a failed ASSERT (or abort) in the real broker or controller
  * code is reported as that seed's violation (property=assertion) instead of
@@ -86,7 +88,7 @@ static const struct sim_model sim_models[] = {
 
 static int sim_usage(void)
 {
-    fprintf(stderr, "usage: samsa-sim [--model raft|isr|ctrl | --ctrl] [--seed S | --seeds N [--from F]] [--bug NAME] [-v]\n");
+    fprintf(stderr, "usage: samsa-sim [--model raft|isr|ctrl | --ctrl] [--seed S | --seeds N [--from F]] [--bug NAME] [--fsync] [-v]\n");
     for (size_t i = 0; i < SIM_MODEL_COUNT; i++)
         fprintf(stderr, "  %s bugs: %s\n", sim_models[i].name, sim_models[i].bug_names());
     return 2;
@@ -122,6 +124,8 @@ int main(int argc, char **argv)
             m = sim_model_find("ctrl");
         else if (strcmp(argv[i], "-v") == 0)
             verbose = true;
+        else if (strcmp(argv[i], "--fsync") == 0)
+            isim_set_fsync_seeds(true); /* isr: samsa.acks.all.fsync seeds */
         else
             return sim_usage();
     }
