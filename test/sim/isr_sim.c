@@ -224,7 +224,7 @@ struct isim {
 };
 
 /* samsa-sim --fsync: fsync mode on its share of the seeds (off by default
- * while seed 401's finding is open; README, "fsync mode") */
+ * while seed 18490's finding is open; README, "fsync mode") */
 static bool isim_fsync_seeds;
 
 void isim_set_fsync_seeds(bool on)
@@ -823,7 +823,12 @@ static void isim_deliver(struct isim *s, struct isim_msg *m)
 
 static void isim_node_tick(struct isim *s, struct isim_node *nd)
 {
-    if (s->now - nd->last_hb_sent >= ISIM_HB_TICKS) {
+    /* one registration in flight at a time, as the lifecycle manager does:
+     * re-sent only after an answer could have come (seed 8620: a
+     * registration every heartbeat interval made several broker epochs, the
+     * node kept an older one, and its AlterPartition was refused as stale) */
+    uint64_t hb_every = nd->broker_epoch == -1 ? ISIM_FETCH_TIMEOUT_TICKS : ISIM_HB_TICKS;
+    if (s->now - nd->last_hb_sent >= hb_every) {
         nd->last_hb_sent = s->now;
         struct isim_msg hb = isim_msg_make(nd->id, 0, M_HB);
         hb.broker_epoch = nd->broker_epoch;
@@ -901,6 +906,19 @@ static void isim_crash(struct isim *s, struct isim_node *nd, bool power_loss)
     nd->leading = false;
     nd->ack_count = 0;
     nd->resume_at = s->now + 10 + prng_range(&s->prng, 80);
+    /* its connections die with it: no answer in flight reaches the next
+     * process (the heal phase restarts it at once, within a delay; seed
+     * 15258 showed a dead incarnation's heartbeat answer giving the new one
+     * its old broker epoch, so it led again, unregistered, after losing its
+     * tail) */
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < s->msg_count; i++) {
+        if (s->msgs[i].to == nd->id)
+            free(s->msgs[i].recs);
+        else
+            s->msgs[keep++] = s->msgs[i];
+    }
+    s->msg_count = keep;
 }
 
 static void isim_restart(struct isim *s, struct isim_node *nd)

@@ -61,6 +61,13 @@ ctrl:37816 committed_missing: a dead incarnation's registration answer was taken
 # Later timing (the idle-voter wake-up fix) passes this seed either way; the
 # raft test is the regression that fails without the fix.
 ctrl:59017 no_convergence: a restart on a snapshot at the HW never caught up
+# isr, 20,000 seeds at 4fa6983 (main) and cb67f74 (2026-12-07): the leader lost power in the
+# last chaos ticks and the heal phase restarted it within a network delay; a
+# heartbeat answer to the dead process gave the new one its old broker epoch,
+# so it led its old epoch again, unregistered, without its lost tail, and a
+# follower truncated below its HW.  In-flight answers to a crashed node now
+# die with it (isr_sim.c isim_crash)
+isr:15258 truncation_below_hw: a dead incarnation's answer reached the next one
 SEEDS
 echo "seeds: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
