@@ -124,6 +124,7 @@ struct isim_node {
     bool unclean;         /* lost power: its next registration says so (KIP-966) */
     bool amnesiac;        /* lost its tail, not yet re-registered: exempt from the data checks */
     bool recovering;      /* lost power and not yet back in the ISR */
+    uint32_t incarnation; /* process count: a crash starts the next one */
     /* process */
     int64_t broker_epoch; /* -1: not registered in this incarnation */
     int32_t leader, leader_epoch, partition_epoch; /* applied metadata */
@@ -166,6 +167,7 @@ struct isim_msg {
     int32_t last_fetched_epoch;
     enum isim_fetch_err ferr;
     bool unclean;
+    uint32_t incarnation; /* heartbeat: the sending process */
     int32_t div_epoch;
     int64_t div_end;
     int64_t hw;
@@ -475,7 +477,12 @@ static void isim_ctrl_heartbeat(struct isim *s, const struct isim_msg *m)
         r->last_hb = s->now;
         isim_ctrl_remove_broker(s, m->from, m->unclean, m->unclean ? "fence_reregistered_unclean"
                                                                     : "fence_reregistered");
-        s->nodes[m->from].amnesiac = false; /* out of the ISR and the ELR now */
+        /* out of the ISR and the ELR now, if this registration came from the
+         * process that knows what it lost: one a dead process sent (seeds
+         * 13968, 15039: a restart, its registration in flight, then a power
+         * loss) says nothing about the next one's log */
+        if (m->incarnation == s->nodes[m->from].incarnation)
+            s->nodes[m->from].amnesiac = false;
     } else {
         r->last_hb = s->now;
         if (r->fenced && !r->shutting_down) {
@@ -833,6 +840,7 @@ static void isim_node_tick(struct isim *s, struct isim_node *nd)
         struct isim_msg hb = isim_msg_make(nd->id, 0, M_HB);
         hb.broker_epoch = nd->broker_epoch;
         hb.unclean = nd->unclean;
+        hb.incarnation = nd->incarnation;
         isim_post(s, &hb);
     }
     if (prng_chance(&s->prng, s->flush_ppm)) {
@@ -905,6 +913,7 @@ static void isim_crash(struct isim *s, struct isim_node *nd, bool power_loss)
     nd->paused = false;
     nd->leading = false;
     nd->ack_count = 0;
+    nd->incarnation++;
     nd->resume_at = s->now + 10 + prng_range(&s->prng, 80);
     /* its connections die with it: no answer in flight reaches the next
      * process (the heal phase restarts it at once, within a delay; seed

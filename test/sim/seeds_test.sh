@@ -68,6 +68,14 @@ ctrl:59017 no_convergence: a restart on a snapshot at the HW never caught up
 # follower truncated below its HW.  In-flight answers to a crashed node now
 # die with it (isr_sim.c isim_crash)
 isr:15258 truncation_below_hw: a dead incarnation's answer reached the next one
+# isr, 20,000 seeds at df29ddb (2026-12-07), KIP-966 mode: a restarted node's
+# registration was in flight when it lost power; the controller's answer to
+# the dead process cleared the model's "lost its tail" exemption, so the new
+# process was checked as an ISR/ELR member before its unclean registration
+# took it out.  Only the registering process's own registration clears it
+# now (isr_sim.c isim_ctrl_heartbeat, incarnation)
+isr:13968 committed_missing: a dead process's registration cleared the power-loss exemption
+isr:15039 committed_missing: the same
 SEEDS
 echo "seeds: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
