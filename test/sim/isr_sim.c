@@ -167,7 +167,7 @@ struct isim_msg {
     int32_t last_fetched_epoch;
     enum isim_fetch_err ferr;
     bool unclean;
-    uint32_t incarnation; /* heartbeat: the sending process */
+    uint32_t incarnation; /* heartbeat: the sending process; its answer: the same */
     int32_t div_epoch;
     int64_t div_end;
     int64_t hw;
@@ -466,6 +466,7 @@ static void isim_ctrl_heartbeat(struct isim *s, const struct isim_msg *m)
         if (m->broker_epoch != -1) { /* STALE_BROKER_EPOCH: the broker registers again */
             struct isim_msg resp = isim_msg_make(0, m->from, M_HB_RESP);
             resp.broker_epoch = -1;
+            resp.incarnation = m->incarnation;
             isim_post(s, &resp);
             return;
         }
@@ -493,6 +494,7 @@ static void isim_ctrl_heartbeat(struct isim *s, const struct isim_msg *m)
     }
     struct isim_msg resp = isim_msg_make(0, m->from, M_HB_RESP);
     resp.broker_epoch = r->epoch;
+    resp.incarnation = m->incarnation;
     isim_post(s, &resp);
 }
 
@@ -817,6 +819,11 @@ static void isim_deliver(struct isim *s, struct isim_msg *m)
         isim_leader_hw_moved(s, nd);
         break;
     case M_HB_RESP:
+        /* an answer to a dead process's heartbeat, sent after it died (seed
+         * 15095 with --fsync: it gave the next process the old broker epoch
+         * and the old leadership, without the tail the power loss took) */
+        if (m->incarnation != nd->incarnation)
+            break;
         nd->broker_epoch = m->broker_epoch;
         if (m->broker_epoch != -1)
             nd->unclean = false; /* registered as the incarnation after the unclean stop */
