@@ -36,7 +36,7 @@
  *    (members that left an ISR below min ISR), lets the ISR become empty,
  *    elects from the ELR when the ISR has nobody, and takes a broker back
  *    from an unclean shutdown out of both the ISR and the ELR.
- *  - fsync mode (samsa.acks.all.fsync, a third of the other seeds, drawn
+ *  - fsync mode (samsa.acks.all.fsync, --fsync: a third of the other seeds, drawn
  *    from a prng of its own so the rest keep their runs): every brk_isr
  *    runs with cfg.acks_fsync; followers report what is fdatasync'd with
  *    each fetch (brk_isr_durable), leaders their own after each flush
