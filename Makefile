@@ -142,6 +142,7 @@ CTRL_SEEDS ?= 1000
 sim: $(SIM)
 	$(SIM) --seeds $(SEEDS)
 	$(SIM) --model isr --seeds $(ISR_SEEDS)
+	$(SIM) --model isr --fsync --seeds $(ISR_SEEDS)
 	$(SIM) --model ctrl --seeds $(CTRL_SEEDS)
 	@test/sim/seeds_test.sh $(SIM)
 

@@ -290,8 +290,14 @@ bool brk_isr_alter_next(struct brk_isr *isr, int64_t leader_leo, int64_t now_ns,
         const struct brk_isr_replica *r = &isr->replicas[i];
         if (brk_isr_in_committed(isr, r->id) || !brk_isr_eligible(r) || r->log_end_offset == BRK_ISR_OFFSET_UNKNOWN)
             continue;
-        if (isr->cfg.acks_fsync && brk_isr_replica_durable(isr, r) < isr->durable_high_watermark)
-            continue; /* it must not join while missing acknowledged records on its disk */
+        /* it must not join while missing acknowledged records on its disk:
+         * this epoch's (below the durable HW) and earlier epochs' (below the
+         * epoch start offset - this leader's durable HW starts at 0, so the
+         * durable HW alone let a joiner in without them: isr sim --fsync
+         * seed 18490) */
+        if (isr->cfg.acks_fsync && (brk_isr_replica_durable(isr, r) < isr->durable_high_watermark ||
+                                    brk_isr_replica_durable(isr, r) < isr->epoch_start_offset))
+            continue;
         if (r->log_end_offset >= isr->high_watermark && r->log_end_offset >= isr->epoch_start_offset) {
             change = true; /* expand: caught up to the HW within this leader epoch */
             a.isr_broker_epochs[a.isr_count] = r->fetch_broker_epoch;

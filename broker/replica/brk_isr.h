@@ -18,7 +18,8 @@
  * minimum of those over the replicas the HW counts (the maximal ISR and the
  * leader, and a caught-up eligible replica about to join), never above the
  * HW, and only moves forward.  With acks_fsync, acks=all waits for it and
- * an expansion also needs the joiner's durable offset at the durable HW.
+ * an expansion also needs the joiner's durable offset at the durable HW and
+ * at this epoch's start offset (what earlier leaders acknowledged).
  *
  * ISR state (one AlterPartition in flight at most):
  *

@@ -83,6 +83,22 @@ isr:15039 committed_missing: the same
 # answer gave the next process the old broker epoch and leadership without
 # its lost tail.  Heartbeat answers name the process they answer now
 isr-fsync:15095 below_hw_diverges: a heartbeat answer reached the next process
+# isr --fsync, 20,000 seeds at c947c77 (2026-12-07): a new leader's durable HW
+# starts at 0, and the expansion rule compared the joiner's synced offset
+# with it only, so a joiner holding but not having synced what an earlier
+# leader acknowledged entered the ISR; a whole-cluster power loss then left
+# it in the ISR without them.  A joiner must be durable up to the epoch's
+# start offset too (brk_isr_alter_next; brk_isr_test
+# durable_expand_needs_earlier_epochs_acks)
+isr-fsync:18490 acked_not_durable: a fresh epoch's expansion admitted an unsynced joiner
+isr-fsync:10164 acked_not_durable: the same
+isr-fsync:10448 acked_not_durable: the same
+isr-fsync:10518 committed_missing: the same, the expansion applied after the power loss
+isr-fsync:12166 acked_not_durable: the same
+isr-fsync:12240 acked_not_durable: the same
+isr-fsync:17160 acked_not_durable: the same
+isr-fsync:19299 acked_not_durable: the same
+isr-fsync:19433 acked_not_durable: the same
 SEEDS
 echo "seeds: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
