@@ -155,6 +155,7 @@ sim-soak: $(SIM)
 	nice -n 19 $(SIM) --seeds $(SOAK_SEEDS)
 	nice -n 19 $(SIM) --model ctrl --seeds $(SOAK_SEEDS)
 	nice -n 19 $(SIM) --model isr --seeds $$(($(SOAK_SEEDS) / 10))
+	nice -n 19 $(SIM) --model isr --fsync --seeds $$(($(SOAK_SEEDS) / 10))
 	@test/sim/seeds_test.sh $(SIM)
 
 integration: all
@@ -171,6 +172,7 @@ test-all: all check
 	@test/check_deps_test.sh
 	@$(SIM) --seeds $(SEEDS)
 	@$(SIM) --model isr --seeds $(ISR_SEEDS)
+	@$(SIM) --model isr --fsync --seeds $(ISR_SEEDS)
 	@test/sim/seeds_test.sh $(SIM)
 	@$(SIM) --model ctrl --seeds $(CTRL_SEEDS)
 	@test/sim/teeth_test.sh $(SIM)
