@@ -12,13 +12,16 @@
 #   cluster-rf3-1     produce, RF=3 acks=1        MB/s
 #   cluster-rf1       produce, RF=1 acks=1        cluster CPU s/GB (the overhead baseline; one
 #                     copy, so acks=1 is acks=all, which min.insync.replicas=2 refuses)
+#   replica-copy      bench_copy: the machine's CPU floor for one replica copy (sendfile over
+#                     loopback into a fresh page-cache file), the size of one produce run
 #   cluster-rf3-all   e2e at BENCH_E2E_MBPS (10) MB/s, RF=3 acks=all: p50/p99/p99.9
 #   mock-1copy        produce and e2e (acks=all) against rd_kafka_mock_cluster_new(1)
 # "cluster CPU" is utime+stime of all three nodes (/proc/<pid>/stat, summed by
 # samsa_load --broker-pid p1,p2,p3).  RESULT lines are appended to $RAW (the
 # caller's raw.txt, else $OUT/raw-cluster.txt); summarize.py prints the table,
 # the ratios and TARGET MISSED lines (RF=3 acks=all >= 0.4x the mock's
-# throughput; e2e p99 <= the mock's; RF=3/RF=1 cluster CPU per GB <= 2.5).
+# throughput; e2e p99 <= the mock's; RF=3/RF=1 cluster CPU per GB <= 2.5) and
+# the floor no RF=3 cluster can go below on this machine (RF=1 + 2 replica copies).
 #
 # A configuration whose first run fails (e.g. acks=all with min.insync.replicas=2
 # on a Samsa without replication: NOT_ENOUGH_REPLICAS) is not retried in later
@@ -37,7 +40,9 @@
 # BENCH_IDLE_S (0: off; else the idle cluster's CPU over that many seconds,
 # a RESULT kind=cluster-idle line), BENCH_PROFILE=LABEL/PHASE (perf record -e cpu-clock of all three nodes
 # during that run into $OUT/profile-cluster-<rep>.data; the report's top
-# goes to $OUT/profile-cluster-<rep>.txt; needs perf).
+# goes to $OUT/profile-cluster-<rep>.txt; needs perf), BENCH_PERF_STAT=EVENTS
+# (perf stat -e EVENTS of all three nodes during every run, e.g.
+# "context-switches,raw_syscalls:sys_enter", into $OUT/perfstat-cluster-LABEL-PHASE-<rep>.txt).
 # Run alone: test/bench/cluster_bench.sh (after make all); exit 1 if the
 # cluster could not start or a configuration failed.
 set -u -o pipefail  # a failing samsa_load fails its `| tee` pipeline
@@ -166,6 +171,12 @@ run() {
         perf_pid=$!
         sleep 0.5 # perf attaches
     fi
+    local stat_pid="" stat_out=$OUT/perfstat-cluster-${key//\//-}-$i.txt
+    if [ -n "${BENCH_PERF_STAT:-}" ]; then # counts per run: wake-ups and syscalls per GB
+        perf stat -e "$BENCH_PERF_STAT" -p "$pids" -o "$stat_out" 2>/dev/null &
+        stat_pid=$!
+        sleep 0.5 # perf attaches
+    fi
     # shellcheck disable=SC2086
     if ! "$BIN/samsa_load" --label "$label" --reps 1 --first-rep "$i" --partitions "$PARTS" \
             --large-count "$COUNT" --phase-max-s "${BENCH_PHASE_MAX_S:-10}" \
@@ -182,6 +193,11 @@ run() {
         local c0 c1
         c0=$(cluster_cpu_s); sleep "$BENCH_AFTER_S"; c1=$(cluster_cpu_s)
         echo "RESULT kind=cluster-after target=${key%/*} phase=${key#*/} rep=$i secs=$BENCH_AFTER_S cpu_s=$(echo "$c0 $c1" | awk '{printf "%.2f", $2 - $1}')" | tee -a "$RAW"
+    fi
+    if [ -n "$stat_pid" ]; then
+        kill -INT "$stat_pid"
+        wait "$stat_pid"
+        echo "-- perf stat: $stat_out"
     fi
     if [ -n "$perf_pid" ]; then
         kill -INT "$perf_pid"
@@ -204,6 +220,9 @@ for i in $(seq "$REPS"); do
         --topic-config samsa.acks.all.fsync=true
     run cluster-rf3-1 produce "${C[@]}" --acks 1 --replication-factor 3 --only produce --produce-size 1024
     run cluster-rf1 produce "${C[@]}" --acks 1 --replication-factor 1 --only produce --produce-size 1024
+    # the machine's floor for one replica copy, next to the runs it bounds
+    "$BIN/bench_copy" "$DIR" $(( (COUNT + 1023) / 1024 )) | sed "s/\$/ rep=$i/" | tee -a "$RAW" ||
+        echo "cluster_bench: bench_copy failed; no replication floor this rep" >&2
     run cluster-rf3-all e2e "${C[@]}" --acks all --replication-factor 3 --only e2e
     run mock-1copy e2e --mock --acks all --only e2e
 done
