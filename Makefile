@@ -140,10 +140,10 @@ SEEDS ?= 2000
 ISR_SEEDS ?= 1000
 CTRL_SEEDS ?= 1000
 sim: $(SIM)
-	$(SIM) --seeds $(SEEDS)
-	$(SIM) --model isr --seeds $(ISR_SEEDS)
-	$(SIM) --model isr --fsync --seeds $(ISR_SEEDS)
-	$(SIM) --model ctrl --seeds $(CTRL_SEEDS)
+	@$(SIM) --seeds $(SEEDS)
+	@$(SIM) --model isr --seeds $(ISR_SEEDS)
+	@$(SIM) --model isr --fsync --seeds $(ISR_SEEDS)
+	@$(SIM) --model ctrl --seeds $(CTRL_SEEDS)
 	@test/sim/seeds_test.sh $(SIM)
 
 # The long soak (not in CI; about 4 min of CPU for the Raft core, 17 for the
@@ -170,11 +170,7 @@ test:
 test-all: all check
 	@test/check-deps.sh
 	@test/check_deps_test.sh
-	@$(SIM) --seeds $(SEEDS)
-	@$(SIM) --model isr --seeds $(ISR_SEEDS)
-	@$(SIM) --model isr --fsync --seeds $(ISR_SEEDS)
-	@test/sim/seeds_test.sh $(SIM)
-	@$(SIM) --model ctrl --seeds $(CTRL_SEEDS)
+	@$(MAKE) --no-print-directory sim
 	@test/sim/teeth_test.sh $(SIM)
 	@test/sim/teeth_test.sh $(SIM) isr
 	@test/sim/teeth_test.sh $(SIM) ctrl

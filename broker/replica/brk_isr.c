@@ -295,8 +295,9 @@ bool brk_isr_alter_next(struct brk_isr *isr, int64_t leader_leo, int64_t now_ns,
          * epoch start offset - this leader's durable HW starts at 0, so the
          * durable HW alone let a joiner in without them: isr sim --fsync
          * seed 18490) */
-        if (isr->cfg.acks_fsync && (brk_isr_replica_durable(isr, r) < isr->durable_high_watermark ||
-                                    brk_isr_replica_durable(isr, r) < isr->epoch_start_offset))
+        int64_t durable_need = isr->durable_high_watermark > isr->epoch_start_offset ? isr->durable_high_watermark
+                                                                                     : isr->epoch_start_offset;
+        if (isr->cfg.acks_fsync && brk_isr_replica_durable(isr, r) < durable_need)
             continue;
         if (r->log_end_offset >= isr->high_watermark && r->log_end_offset >= isr->epoch_start_offset) {
             change = true; /* expand: caught up to the HW within this leader epoch */
