@@ -42,7 +42,9 @@
 # during that run into $OUT/profile-cluster-<rep>.data; the report's top
 # goes to $OUT/profile-cluster-<rep>.txt; needs perf), BENCH_PERF_STAT=EVENTS
 # (perf stat -e EVENTS of all three nodes during every run, e.g.
-# "context-switches,raw_syscalls:sys_enter", into $OUT/perfstat-cluster-LABEL-PHASE-<rep>.txt).
+# "context-switches,raw_syscalls:sys_enter", into $OUT/perfstat-cluster-LABEL-PHASE-<rep>.txt),
+# BENCH_THREADS=1 (a RESULT kind=cluster-threads line per run: the nodes' CPU seconds in
+# state threads, network threads and the rest - io_uring workers).
 # Run alone: test/bench/cluster_bench.sh (after make all); exit 1 if the
 # cluster could not start or a configuration failed.
 set -u -o pipefail  # a failing samsa_load fails its `| tee` pipeline
@@ -135,6 +137,22 @@ cluster_cpu_s() {
     done
     echo "$t $(getconf CLK_TCK)" | awk '{printf "%.2f", $1 / $2}'
 }
+# "STATE NET OTHER": the three nodes' CPU seconds in their state threads
+# (the main thread), their network threads (samsa-net-*) and the rest (io_uring
+# workers, which come and go, and exited threads: the process total minus both)
+threads_cpu() {
+    local st=0 net=0 tot=0 p t f
+    for p in "${PIDS[@]}"; do
+        read -r -a f < "/proc/$p/stat" || continue
+        tot=$((tot + f[13] + f[14]))
+        for t in /proc/$p/task/*; do
+            read -r -a f < "$t/stat" 2>/dev/null || continue
+            if [ "${t##*/}" = "$p" ]; then st=$((st + f[13] + f[14]))
+            elif [[ "$(cat "$t/comm" 2>/dev/null)" == samsa-net-* ]]; then net=$((net + f[13] + f[14])); fi
+        done
+    done
+    echo "$st $net $tot $(getconf CLK_TCK)" | awk '{printf "%.2f %.2f %.2f", $1 / $4, $2 / $4, ($3 - $1 - $2) / $4}'
+}
 if [ "${BENCH_IDLE_S:-0}" -gt 0 ]; then # the cluster's CPU with no load: a fixed cost every run pays
     sleep 5 # metadata settles
     if [ "${BENCH_PROFILE:-}" = idle ]; then
@@ -177,6 +195,8 @@ run() {
         stat_pid=$!
         sleep 0.5 # perf attaches
     fi
+    local th0=""
+    [ "${BENCH_THREADS:-0}" = 1 ] && th0=$(threads_cpu)
     # shellcheck disable=SC2086
     if ! "$BIN/samsa_load" --label "$label" --reps 1 --first-rep "$i" --partitions "$PARTS" \
             --large-count "$COUNT" --phase-max-s "${BENCH_PHASE_MAX_S:-10}" \
@@ -188,6 +208,10 @@ run() {
         tail -3 "$OUT/samsa_load.cluster.log" >&2
         dead[$key]=1
         status=1
+    fi
+    if [ -n "$th0" ]; then
+        echo "RESULT kind=cluster-threads target=$label phase=${key#*/} rep=$i $(echo "$th0 $(threads_cpu)" |
+            awk '{printf "state_s=%.2f net_s=%.2f other_s=%.2f", $4 - $1, $5 - $2, $6 - $3}')" | tee -a "$RAW"
     fi
     if [ "${BENCH_AFTER_S:-0}" -gt 0 ]; then # CPU the run left behind (replication still catching up)
         local c0 c1
