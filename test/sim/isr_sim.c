@@ -36,16 +36,18 @@
  *    (members that left an ISR below min ISR), lets the ISR become empty,
  *    elects from the ELR when the ISR has nobody, and takes a broker back
  *    from an unclean shutdown out of both the ISR and the ELR.
- *  - fsync mode (samsa.acks.all.fsync, --fsync: a third of the other seeds, drawn
+ *  - fsync mode (samsa.acks.all.fsync, --fsync: a third of the seeds, drawn
  *    from a prng of its own so the rest keep their runs): every brk_isr
  *    runs with cfg.acks_fsync; followers report what is fdatasync'd with
  *    each fetch (brk_isr_durable), leaders their own after each flush
  *    (brk_isr_leader_durable), and acks=all is answered when brk_isr_acked
- *    says so.  A new fault: the whole cluster loses power at once (every
- *    replica keeps only its flushed prefix), a few times per seed.  The
- *    committed log keeps what the largest durable HW any leader reported
- *    covered (HW checkpoints are clamped to it: records above it may be
- *    lost, as consumers of Kafka's page-cache HW may see).
+ *    says so.  Outside KIP-966 mode a new fault: the whole cluster loses
+ *    power at once (every replica keeps only its flushed prefix), a few
+ *    times per seed.  The committed log keeps what the largest durable HW
+ *    any leader reported covered (HW checkpoints are clamped to it: records
+ *    above it may be lost, as consumers of Kafka's page-cache HW may see).
+ *    In KIP-966 mode, its single-replica power losses (at any time, on the
+ *    leader too).
  *
  * Properties (after every tick):
  *   committed_changed        an offset below some leader's HW changed
@@ -63,9 +65,11 @@
  *                            current leader's maximal ISR (KIP-497)
  *   acked_lost               an acks=all acknowledged record is not at its
  *                            offset in the committed log
- *   acked_not_durable        fsync mode: right after a whole-cluster power
- *                            loss a member of the controller's ISR lacks an
- *                            acknowledged record (electing it would lose it)
+ *   acked_not_durable        fsync mode: a member of the controller's ISR
+ *                            has not fdatasync'd every acknowledged record
+ *                            (checked every tick), or lacks one right after
+ *                            a whole-cluster power loss (electing it would
+ *                            lose it)
  *   truncation_below_hw      a follower's divergence truncation went below
  *                            its HW (only legal after an unclean election)
  *   fenced_in_isr            a fenced broker is in an ISR of several
@@ -336,8 +340,13 @@ static void isim_ctrl_changed(struct isim *s, const char *why, int32_t old_leade
     if (s->part.leader != old_leader)
         s->part.leader_epoch++;
     s->part.partition_epoch++;
-    isim_trace(s, "ctrl %s leader=%d leader_epoch=%d partition_epoch=%d isr_count=%d", why, s->part.leader,
-               s->part.leader_epoch, s->part.partition_epoch, s->part.isr_count);
+    char isr[64] = "", elr[64] = "";
+    for (int32_t i = 0, k = 0; i < s->part.isr_count; i++)
+        k += snprintf(isr + k, sizeof isr - (size_t)k, "%s%d", i ? "," : "", s->part.isr[i]);
+    for (int32_t i = 0, k = 0; i < s->elr_count; i++)
+        k += snprintf(elr + k, sizeof elr - (size_t)k, "%s%d", i ? "," : "", s->elr[i]);
+    isim_trace(s, "ctrl %s leader=%d leader_epoch=%d partition_epoch=%d isr=[%s] elr=[%s]", why, s->part.leader,
+               s->part.leader_epoch, s->part.partition_epoch, isr, elr);
 }
 
 static bool isim_ctrl_usable(const struct isim *s, int32_t id)
@@ -1025,6 +1034,21 @@ static void isim_check(struct isim *s)
         else if (in_isr && nd->verified < s->committed.len)
             isim_violation(s, "committed_missing", "node=%d in_isr leo=%lld committed=%lld leader=%d", id,
                            (long long)nd->log.len, (long long)s->committed.len, s->part.leader);
+        /* fsync mode without KIP-966, at every tick (not only at a power
+         * loss): every member of the controller's ISR has fdatasync'd every
+         * acknowledged record, so a power loss of any set of replicas at any
+         * moment keeps them on whichever one stays last and is elected.  In
+         * KIP-966 mode a replica can hold acknowledged records it has not
+         * synced and still be elected: an ELR member that left the ISR
+         * before a pending expansion let the leader acknowledge more (seeds
+         * 2134 and 23100 with the check on there).  It holds them in its
+         * log, and a replica that lost power leaves the ISR and the ELR at
+         * its unclean registration, before any election could pick it */
+        else if (s->fsync_mode && !s->elr_mode && nd->flushed < s->acked_end &&
+                 isim_list_has(s->part.isr, s->part.isr_count, id))
+            isim_violation(s, "acked_not_durable", "isr member %d has fdatasync'd %lld records, acked_end=%lld leo=%lld "
+                           "leader=%d", id, (long long)nd->flushed, (long long)s->acked_end, (long long)nd->log.len,
+                           s->part.leader);
     }
 }
 
@@ -1210,14 +1234,15 @@ static void isim_setup(struct isim *s)
     s->elr_mode = s->strict_min_isr && s->min_isr == 2; /* KIP-966 needs strict min ISR */
     s->flush_ppm = 20000 + (uint32_t)prng_range(&s->prng, 200000);
     s->power_ppm = s->elr_mode ? 300000 : 0;
-    /* fsync mode on a third of the seeds outside KIP-966 mode (there a
-     * whole-cluster power loss takes every replica out of the ISR and the ELR,
-     * and the model has no last-known-leader election), drawn from a prng of
-     * its own: the other seeds run as before */
+    /* fsync mode on a third of the seeds, drawn from a prng of its own: the
+     * other seeds run as before.  Whole-cluster power losses only outside
+     * KIP-966 mode (there one takes every replica out of the ISR and the
+     * ELR, and the model has no last-known-leader election); in KIP-966 mode
+     * the single-replica power losses it already has test the rule */
     prng_init(&s->fprng, s->seed * 0xbf58476d1ce4e5b9ULL + 29);
-    s->fsync_mode = !s->elr_mode && (isim_fsync_seeds || isim_bug(s, "durable_from_leo")) &&
-                    prng_range(&s->fprng, 3) == 0;
-    s->blackout_ppm = 800 + (uint32_t)prng_range(&s->fprng, 1600); /* 2-6 per chaos phase */
+    s->fsync_mode = (isim_fsync_seeds || isim_bug(s, "durable_from_leo")) && prng_range(&s->fprng, 3) == 0;
+    uint32_t blackout_ppm = 800 + (uint32_t)prng_range(&s->fprng, 1600); /* 2-6 per chaos phase */
+    s->blackout_ppm = s->elr_mode ? 0 : blackout_ppm;
     s->fetch_max = 8 + (int32_t)prng_range(&s->prng, 57);
     s->alter_resend_ticks = 6 + (uint32_t)prng_range(&s->prng, 15); /* > the longest delay (5) */
     s->drop_ppm = (uint32_t)prng_range(&s->prng, 100000);
