@@ -21,6 +21,7 @@
 #include "broker/brk_lifecycle.h"
 #include "common/buf.h"
 #include "common/config.h"
+#include "common/dirlock.h"
 #include "common/err.h"
 
 struct event_base;
@@ -89,6 +90,7 @@ struct brk_ctx {
     int64_t broker_epoch;            /* assigned by the active controller at registration */
     int64_t clean_epoch;             /* broker epoch of the last clean stop (brk_cleanmark), -1 none */
     uint8_t incarnation_id[16];      /* new at every start (Kafka's incarnation id) */
+    struct dirlock_set dirlocks;     /* .lock of every log dir and the metadata dir, held until exit */
     bool registering;                /* a registration is in flight */
     bool registered;                 /* client listeners open once registration committed */
     struct brk_lifecycle lifecycle;  /* partition roles wait for the registration in the image (brk_lifecycle.h) */

@@ -2,7 +2,9 @@
  * brk_server.c - start-up, the loop, timers and shutdown of a node.
  *
  * Start-up order (each step logs what failed, the value and the fix):
- *   1. check meta.properties in every log dir (formatted, same cluster)
+ *   1. check meta.properties in every log dir (formatted, same cluster),
+ *      then lock every log dir and the metadata dir (common/dirlock: a
+ *      second process on the same dirs exits here, before it touches them)
  *   2. io_uring (or the syscall fallback)
  *   3. controller: open + replay the metadata log into the image
  *   4. open every local partition log (recovery cuts torn tails)
@@ -611,6 +613,10 @@ static void raise_fd_limit(void)
     }
 }
 
+/* Every log dir and the metadata log dir are formatted for this cluster and
+ * node (meta.properties, read only), then locked (.lock, held until exit):
+ * nothing in them is written, opened or recovered before both.  The check
+ * comes first so an unformatted or missing dir gets its own message. */
 static int check_storage(struct brk_ctx *srv)
 {
     const struct config_node *node = srv->node;
@@ -626,6 +632,8 @@ static int check_storage(struct brk_ctx *srv)
     char msg[2048];
     int rc = metaprops_check_dirs(dirs, n, node->cluster_id, node->node_id, srv->config_path, srv->cluster_id,
                                   sizeof srv->cluster_id, msg, sizeof msg);
+    if (rc == 0)
+        rc = dirlock_take_all(dirs, n, &srv->dirlocks, msg, sizeof msg);
     if (rc < 0)
         log_error("server", "%s", msg);
     return rc;
@@ -877,5 +885,6 @@ void brk_server_destroy(struct brk_ctx *srv)
     free(srv->fsessions);
     if (srv->base)
         event_base_free(srv->base);
+    dirlock_release_all(&srv->dirlocks); /* last: every file in the dirs is closed */
     free(srv);
 }
