@@ -11,8 +11,11 @@ Proves, on a real single node (test/lib/samsanode.py):
   3. kill -9 of the first and an immediate restart: it starts (the kernel
      dropped the dead process's lock) and every record is still there;
   4. `samsa storage format --ignore-formatted` on a running node's config
-     writes nothing into its (formatted, locked) dirs and says so.
+     writes nothing into its (formatted, locked) dirs and says so; format of
+     a new dir another process holds is refused naming that pid, and works
+     once the lock is released.
 """
+import fcntl
 import json
 import os
 import subprocess
@@ -95,6 +98,27 @@ fmt = subprocess.run([CLI, "storage", "format", "-t", node.cluster_id, "-c", nod
                      capture_output=True, text=True, timeout=30)
 check(fmt.returncode == 0 and "already formatted" in fmt.stdout, "format -g: %s %s" % (fmt.stdout, fmt.stderr),
       node)
+
+# 4b. format of a new dir that another process holds (here this test, with
+# fcntl like the server): refused naming the holder; written once released
+newdir = os.path.join(node.root, "data-new")
+os.makedirs(newdir)
+newprops = os.path.join(node.root, "new.properties")
+with open(node.props) as f, open(newprops, "w") as g:
+    g.write(f.read().replace("log.dirs=%s" % data, "log.dirs=%s" % newdir))
+holder = open(os.path.join(newdir, ".lock"), "w")
+fcntl.lockf(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+fmt = subprocess.run([CLI, "storage", "format", "-t", node.cluster_id, "-c", newprops], capture_output=True,
+                     text=True, timeout=30)
+check(fmt.returncode == 1 and "Failed to acquire lock on file .lock in %s" % newdir in fmt.stderr and
+      "pid %d" % os.getpid() in fmt.stderr and not os.path.exists(os.path.join(newdir, "meta.properties")),
+      "format of a locked dir: exit %d %s %s" % (fmt.returncode, fmt.stdout, fmt.stderr), node)
+holder.close()
+fmt = subprocess.run([CLI, "storage", "format", "-t", node.cluster_id, "-c", newprops], capture_output=True,
+                     text=True, timeout=30)
+check(fmt.returncode == 0 and os.path.exists(os.path.join(newdir, "meta.properties")),
+      "format once released: %s %s" % (fmt.stdout, fmt.stderr), node)
+print("ok storage format refuses a dir another process holds (pid named), formats it once released")
 
 # 3. kill -9, restart at once: the lock died with the process
 old_pid = node.pid
