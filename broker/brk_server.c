@@ -217,7 +217,8 @@ static int64_t register_refused_duplicate(struct brk_ctx *srv)
               "is incarnation %s and the last process on log dir %s was %s. If that other process should not run, "
               "stop it; otherwise give this node another node.id. Retrying every %lld ms until its session ends "
               "(broker.session.timeout.ms=%lld); refused %lld times so far (logged at most every %d s)",
-              srv->node->node_id, other, (long long)(b ? b->broker_epoch : -1), self, srv->node->log_dirs[0],
+              srv->node->node_id, other, (long long)(b ? b->broker_epoch : -1), self,
+              srv->node->log_dir_count ? srv->node->log_dirs[0] : "-",
               prev, (long long)srv->register_backoff_ms, (long long)srv->node->broker_session_timeout_ms,
               (long long)srv->register_dup_count, BRK_DUP_LOG_MS / 1000);
     srv->register_dup_log_ns = now_ns;
