@@ -210,8 +210,6 @@ static void refused(const struct ctrl *c, const char *what, uint32_t caller, con
              what, caller, why, c->cfg.node_id);
 }
 
-/* register_serve - check a registration, plan its record with the next
- * broker epoch, propose it.  On 0, *w (not yet counted) holds the wait. */
 static void hex16(const uint8_t *id, char out[33])
 {
     static const char digits[] = "0123456789abcdef";
@@ -255,6 +253,8 @@ static bool register_duplicate(struct ctrl *c, const struct ctrl_broker *prev, c
     return true;
 }
 
+/* register_serve - check a registration, plan its record with the next
+ * broker epoch, propose it.  On 0, *w (not yet counted) holds the wait. */
 static int register_serve(struct ctrl *c, uint32_t caller, uint32_t version, int32_t broker_id,
                           const uint8_t *incarnation, size_t incarnation_len, const uint8_t *previous_incarnation,
                           size_t previous_incarnation_len, const struct ctrl_endpoint *eps, int32_t ep_count,
@@ -774,6 +774,7 @@ void ctrl_rpc_tick(struct ctrl *c)
 int ctrl_register_broker(struct ctrl *c, const struct ctrl_registration *reg, ctrl_register_cb cb, void *arg)
 {
     ASSERT(cb != NULL);
+    ASSERT(reg->previous_incarnation_len <= sizeof reg->previous_incarnation_id);
     if (ctrl_is_active(c)) {
         struct ctrl_rpc_wait *w = wait_new(c);
         if (!w)
