@@ -21,6 +21,7 @@
 #include "broker/brk_lifecycle.h"
 #include "common/buf.h"
 #include "common/config.h"
+#include "common/dirlock.h"
 #include "common/err.h"
 
 struct event_base;
@@ -89,6 +90,12 @@ struct brk_ctx {
     int64_t broker_epoch;            /* assigned by the active controller at registration */
     int64_t clean_epoch;             /* broker epoch of the last clean stop (brk_cleanmark), -1 none */
     uint8_t incarnation_id[16];      /* new at every start (Kafka's incarnation id) */
+    struct dirlock_set dirlocks;     /* .lock of every log dir and the metadata dir, held until exit */
+    uint8_t prev_incarnation_id[16]; /* the last process on these disks (brk_incarnation) ... */
+    uint32_t prev_incarnation_len;   /* ... 16, or 0 when unknown */
+    int64_t register_backoff_ms;     /* registration retry delay after a DUPLICATE_BROKER refusal */
+    int64_t register_dup_log_ns;     /* last refusal logged (rate limit); 0 none yet */
+    int64_t register_dup_count;      /* refusals since */
     bool registering;                /* a registration is in flight */
     bool registered;                 /* client listeners open once registration committed */
     struct brk_lifecycle lifecycle;  /* partition roles wait for the registration in the image (brk_lifecycle.h) */

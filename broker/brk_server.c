@@ -2,13 +2,20 @@
  * brk_server.c - start-up, the loop, timers and shutdown of a node.
  *
  * Start-up order (each step logs what failed, the value and the fix):
- *   1. check meta.properties in every log dir (formatted, same cluster)
- *   2. io_uring (or the syscall fallback)
- *   3. controller: open + replay the metadata log into the image
- *   4. open every local partition log (recovery cuts torn tails)
- *   5. register this broker (new incarnation, epoch + 1)
- *   6. bind the client listeners (controller listeners are the quorum's)
- *   7. once the local image shows that registration (caught up to it; the
+ *   1. check meta.properties in every log dir (formatted, same cluster),
+ *      then lock every log dir and the metadata dir (common/dirlock: a
+ *      second process on the same dirs exits here, before it touches them)
+ *   2. for a broker, under the lock: swap the incarnation file
+ *      (brk_incarnation: the last process on these disks, sent with the
+ *      registration) and take the clean-shutdown file (brk_cleanmark)
+ *   3. io_uring (or the syscall fallback)
+ *   4. controller: open + replay the metadata log into the image
+ *   5. open every local partition log (recovery cuts torn tails)
+ *   6. register this broker (new incarnation, epoch + 1; refused with
+ *      DUPLICATE_BROKER_REGISTRATION while another live process has this
+ *      node.id: retried with backoff until its session ends)
+ *   7. bind the client listeners (controller listeners are the quorum's)
+ *   8. once the local image shows that registration (caught up to it; the
  *      controller moved the previous incarnation's leaderships in the same
  *      batch), take the partition roles and load the groups (brk_lifecycle);
  *      until then no partition leads or follows here
@@ -37,6 +44,7 @@
 #include "broker/api/brk_h.h"
 #include "broker/net/brk_req.h"
 #include "broker/log/brk_cleanmark.h"
+#include "broker/log/brk_incarnation.h"
 #include "broker/log/brk_part.h"
 #include "broker/log/brk_pstate.h"
 #include "common/clock.h"
@@ -52,6 +60,9 @@
 #define BRK_URING_ENTRIES 1024
 #define BRK_FLUSH_TICK_MS_MAX 1000
 #define BRK_REPLICA_TICK_MS 100 /* ISR proposals; lag is judged at this grain */
+#define BRK_REGISTER_RETRY_MS 200           /* a registration not committed is sent again after this */
+#define BRK_REGISTER_BACKOFF_MS_MAX 1000    /* ... doubling up to this while refused as a duplicate */
+#define BRK_DUP_LOG_MS 10000                /* a duplicate refusal is logged at most this often */
 
 /* The start-up gate opened: every partition takes the role the image shows
  * now, and the groups of the __consumer_offsets partitions led here load. */
@@ -153,6 +164,8 @@ static int register_self(struct brk_ctx *srv)
                                      .previous_broker_epoch = srv->registered ? srv->broker_epoch
                                                                               : srv->clean_epoch };
     memcpy(reg.incarnation_id, srv->incarnation_id, sizeof reg.incarnation_id);
+    memcpy(reg.previous_incarnation_id, srv->prev_incarnation_id, sizeof reg.previous_incarnation_id);
+    reg.previous_incarnation_len = srv->prev_incarnation_len;
     int rc = ctrl_register_broker(srv->ctrl, &reg, register_done_cb, srv);
     if (rc == 0)
         srv->registering = true;
@@ -167,10 +180,49 @@ static void register_retry_cb(evutil_socket_t fd, short what, void *arg)
     int rc = register_self(srv);
     if (rc < 0) {
         log_debug("server", "broker registration not sent error=\"%s\"; retrying", err_str(rc));
-        struct timeval tv = { 0, 200000 };
+        struct timeval tv = { 0, BRK_REGISTER_RETRY_MS * 1000 };
         if (event_add(srv->register_ev, &tv) < 0)
             log_error("server", "broker registration retry not armed: event_add failed; restart the node");
     }
+}
+
+static void hex16(const uint8_t *id, char out[33])
+{
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", id[i]);
+}
+
+/* The controller refused this registration: another live process has this
+ * node.id.  Logged at most every BRK_DUP_LOG_MS with both incarnations;
+ * returns the retry delay (doubling up to BRK_REGISTER_BACKOFF_MS_MAX, so
+ * the broker registers within about a second of the old session's end). */
+static int64_t register_refused_duplicate(struct brk_ctx *srv)
+{
+    srv->register_backoff_ms = srv->register_backoff_ms <= 0 ? BRK_REGISTER_RETRY_MS : srv->register_backoff_ms * 2;
+    if (srv->register_backoff_ms > BRK_REGISTER_BACKOFF_MS_MAX)
+        srv->register_backoff_ms = BRK_REGISTER_BACKOFF_MS_MAX;
+    srv->register_dup_count++;
+    int64_t now_ns = clock_mono_ns();
+    if (srv->register_dup_log_ns != 0 && now_ns - srv->register_dup_log_ns < (int64_t)BRK_DUP_LOG_MS * 1000000)
+        return srv->register_backoff_ms;
+    char self[33], prev[33] = "none", other[33] = "unknown";
+    hex16(srv->incarnation_id, self);
+    if (srv->prev_incarnation_len == 16)
+        hex16(srv->prev_incarnation_id, prev);
+    const struct ctrl_broker *b = ctrl_image_broker_find(ctrl_metadata(srv->ctrl), srv->node->node_id);
+    if (b)
+        hex16(b->incarnation_id, other);
+    log_error("server", "broker registration refused: DUPLICATE_BROKER_REGISTRATION node.id=%d: another process "
+              "with this node.id is registered and heartbeating (incarnation %s, broker_epoch %lld); this process "
+              "is incarnation %s and the last process on log dir %s was %s. If that other process should not run, "
+              "stop it; otherwise give this node another node.id. Retrying every %lld ms until its session ends "
+              "(broker.session.timeout.ms=%lld); refused %lld times so far (logged at most every %d s)",
+              srv->node->node_id, other, (long long)(b ? b->broker_epoch : -1), self,
+              srv->node->log_dir_count ? srv->node->log_dirs[0] : "-",
+              prev, (long long)srv->register_backoff_ms, (long long)srv->node->broker_session_timeout_ms,
+              (long long)srv->register_dup_count, BRK_DUP_LOG_MS / 1000);
+    srv->register_dup_log_ns = now_ns;
+    return srv->register_backoff_ms;
 }
 
 static void register_done_cb(void *arg, int rc, int64_t broker_epoch)
@@ -178,12 +230,21 @@ static void register_done_cb(void *arg, int rc, int64_t broker_epoch)
     struct brk_ctx *srv = arg;
     srv->registering = false;
     if (rc < 0) {
-        log_info("server", "broker registration not committed error=\"%s\"; retrying", err_str(rc));
-        struct timeval tv = { 0, 200000 };
+        int64_t delay_ms = BRK_REGISTER_RETRY_MS;
+        if (rc == ERR_DUPLICATE_BROKER)
+            delay_ms = register_refused_duplicate(srv);
+        else
+            log_info("server", "broker registration not committed error=\"%s\"; retrying", err_str(rc));
+        struct timeval tv = { (time_t)(delay_ms / 1000), (suseconds_t)(delay_ms % 1000 * 1000) };
         if (event_add(srv->register_ev, &tv) < 0)
             log_error("server", "broker registration retry not armed: event_add failed; restart the node");
         return;
     }
+    if (srv->register_dup_count > 0)
+        log_info("server", "broker registration accepted after %lld DUPLICATE_BROKER_REGISTRATION refusals: the "
+                 "other process's session ended", (long long)srv->register_dup_count);
+    srv->register_backoff_ms = 0;
+    srv->register_dup_count = 0;
     srv->broker_epoch = broker_epoch;
     if (srv->registered) {
         log_info("server", "broker registered again node=%d broker_epoch=%lld", srv->node->node_id,
@@ -611,6 +672,10 @@ static void raise_fd_limit(void)
     }
 }
 
+/* Every log dir and the metadata log dir are formatted for this cluster and
+ * node (meta.properties, read only), then locked (.lock, held until exit):
+ * nothing in them is written, opened or recovered before both.  The check
+ * comes first so an unformatted or missing dir gets its own message. */
 static int check_storage(struct brk_ctx *srv)
 {
     const struct config_node *node = srv->node;
@@ -626,6 +691,8 @@ static int check_storage(struct brk_ctx *srv)
     char msg[2048];
     int rc = metaprops_check_dirs(dirs, n, node->cluster_id, node->node_id, srv->config_path, srv->cluster_id,
                                   sizeof srv->cluster_id, msg, sizeof msg);
+    if (rc == 0)
+        rc = dirlock_take_all(dirs, n, &srv->dirlocks, msg, sizeof msg);
     if (rc < 0)
         log_error("server", "%s", msg);
     return rc;
@@ -659,6 +726,15 @@ int brk_server_create(struct config *cfg, const char *config_path, struct brk_ct
     int rc = check_storage(srv);
     if (rc < 0)
         goto fail;
+    if ((srv->node->roles & CONFIG_ROLE_BROKER) && srv->node->log_dir_count > 0) {
+        /* under the lock: the id read is a dead process's (controller/README.md, "Duplicate node ids") */
+        int irc = brk_incarnation_swap(srv->node->log_dirs[0], srv->incarnation_id, srv->prev_incarnation_id,
+                                       &srv->prev_incarnation_len);
+        if (irc < 0)
+            log_warn("server", "incarnation file not written dir=%s error=\"%s\"; the next start of this node "
+                     "waits broker.session.timeout.ms before it can register", srv->node->log_dirs[0],
+                     err_str(irc));
+    }
     brk_cleanmark_take(srv->node, &srv->clean_epoch);
     raise_fd_limit();
     signal(SIGPIPE, SIG_IGN);
@@ -877,5 +953,6 @@ void brk_server_destroy(struct brk_ctx *srv)
     free(srv->fsessions);
     if (srv->base)
         event_base_free(srv->base);
+    dirlock_release_all(&srv->dirlocks); /* last: every file in the dirs is closed */
     free(srv);
 }

@@ -33,6 +33,7 @@ const char *err_str(int err)
     case ERR_OUT_OF_SEQUENCE: return "out of order sequence number";
     case ERR_PRODUCER_EPOCH: return "stale producer epoch";
     case ERR_NO_REASSIGNMENT: return "no partition reassignment in progress";
+    case ERR_DUPLICATE_BROKER: return "DUPLICATE_BROKER_REGISTRATION: another live process is registered with this node.id";
     default: break;
     }
     if (err < 0 && err > ERR_FIRST)

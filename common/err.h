@@ -38,6 +38,8 @@ enum err_code {
     ERR_OUT_OF_SEQUENCE,             /* an idempotent batch's sequence leaves a gap */
     ERR_PRODUCER_EPOCH,              /* an idempotent batch's producer epoch is older than the partition's */
     ERR_NO_REASSIGNMENT,             /* cancelling a partition reassignment that is not in progress */
+    ERR_DUPLICATE_BROKER,            /* another live process is registered with this node.id (Kafka's
+                                      * DUPLICATE_BROKER_REGISTRATION) */
     ERR_LAST
 };
 

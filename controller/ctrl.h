@@ -160,12 +160,23 @@ struct ctrl_registration {
      * value but the registered epoch is an unclean shutdown: with
      * eligible.leader.replicas.enable the broker leaves every ISR and ELR. */
     int64_t previous_broker_epoch;
+    /* The incarnation id of the last process that started on this broker's
+     * disks (read under the log-dir lock, so it is dead), or length 0 when
+     * unknown.  The controller accepts a new incarnation whose predecessor is
+     * the registered one at once; any other while the registered one's
+     * lease is live is refused with ERR_DUPLICATE_BROKER
+     * (controller/README.md, "Duplicate node ids").  Sent as given: a length
+     * other than 0 or 16 is refused as malformed (ERR_INVALID). */
+    uint8_t previous_incarnation_id[16];
+    uint32_t previous_incarnation_len;   /* 0 (unknown) or 16; at most 16 */
     const struct ctrl_endpoint *endpoints;
     int32_t endpoint_count;
 };
 typedef void (*ctrl_register_cb)(void *arg, int rc, int64_t broker_epoch);
 /* ctrl_register_broker - Kafka's BrokerRegistration; the controller assigns
- * the broker epoch (the previous one + 1) and passes it to cb. */
+ * the broker epoch (the previous one + 1) and passes it to cb.  cb's rc is
+ * ERR_DUPLICATE_BROKER while another live process holds this node id's
+ * registration (retry with backoff), other negatives for a retry. */
 MUST_CHECK int ctrl_register_broker(struct ctrl *c, const struct ctrl_registration *reg, ctrl_register_cb cb,
                                     void *arg);
 

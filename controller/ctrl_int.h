@@ -15,6 +15,7 @@
 #include "raft/raft.h"
 
 #define CTRL_FWD_TIMEOUT_MS 5000
+#define CTRL_DUP_LOG_MS 10000    /* a refused duplicate registration is logged at most this often */
 #define CTRL_REMOTE_MAX 1024
 
 struct ctrl_pending {   /* a local ctrl_propose waiting for commit */
@@ -78,6 +79,7 @@ struct ctrl_lease {
     bool want_fence;         /* the last heartbeat asked to be fenced */
     bool shutting_down;      /* controlled shutdown asked (want_shut_down) ... */
     int64_t shutdown_epoch;  /* ... by this broker epoch (an incarnation's own) */
+    int64_t dup_log_ticks;   /* last DUPLICATE_BROKER_REGISTRATION log line (rate limit) */
 };
 
 struct ctrl {

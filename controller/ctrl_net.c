@@ -5,7 +5,14 @@
  * a backoff (100 ms doubling to 2 s) whenever they drop.  Inbound
  * connections are accepted on the controller listener and learn the caller's
  * id from its Hello.  To send to node X we use any live, identified
- * connection to X, outbound first.
+ * connection to X, outbound first; among inbound ones, the one that last
+ * delivered a frame from X.  Two live processes with one node id (a
+ * misconfiguration the controller refuses to register twice) then each get
+ * the answers to what they asked (a request is mostly answered at once, on
+ * the connection it came in on), where "the newest connection" sent every
+ * answer to the second process and froze the first one's metadata; a
+ * restarted node still gets them at once (its dead predecessor's connection,
+ * even half-open, delivers nothing more).
  *
  * Every socket gets TCP_USER_TIMEOUT = controller.quorum.request.timeout.ms:
  * a connection whose sent bytes stay unacknowledged that long is closed by
@@ -46,6 +53,7 @@ struct cnet_conn {
     struct bufferevent *bev;
     uint32_t node_id;          /* CNET_NODE_UNKNOWN until Hello (0 is a node id) */
     struct cnet_peer *peer;    /* outbound: the peer it dials */
+    uint64_t rx_seq;           /* net->rx_seq when it last delivered a frame; 0 never */
     struct cnet_conn *next;
 };
 
@@ -73,6 +81,7 @@ struct ctrl_net {
     struct buf out;            /* encode scratch */
     unsigned request_timeout_ms; /* TCP_USER_TIMEOUT of every socket; 0 = the kernel's */
     int64_t last_warn_s;
+    uint64_t rx_seq;           /* frames delivered so far (orders inbound connections) */
 };
 
 static void cnet_warn(struct ctrl_net *net, const char *what, uint32_t node)
@@ -178,12 +187,14 @@ static bool conn_frame(struct cnet_conn *c, const uint8_t *p, size_t len)
             return false;
         }
         c->node_id = f->hello->node_id;
+        c->rx_seq = ++c->net->rx_seq;
     } else if (c->node_id == CNET_NODE_UNKNOWN) {
         samsa__controller_frame__free_unpacked(f, NULL);
         cnet_warn(c->net, "frame before Hello", CNET_NODE_UNKNOWN);
         conn_close(c);
         return false;
     } else {
+        c->rx_seq = ++c->net->rx_seq; /* before the callback: an answer sent from it comes back here */
         c->net->cb(c->net->cb_arg, c->node_id, f);
     }
     samsa__controller_frame__free_unpacked(f, NULL);
@@ -450,10 +461,8 @@ int ctrl_net_send(struct ctrl_net *net, uint32_t to, const Samsa__ControllerFram
         }
     if (!best)
         for (struct cnet_conn *c = net->conns; c; c = c->next)
-            if (!c->peer && c->node_id == to) {
+            if (!c->peer && c->node_id == to && (!best || c->rx_seq > best->rx_seq))
                 best = c;
-                break;
-            }
     if (!best)
         return ERR_NOT_FOUND;
     return conn_send(best, f);

@@ -210,11 +210,55 @@ static void refused(const struct ctrl *c, const char *what, uint32_t caller, con
              what, caller, why, c->cfg.node_id);
 }
 
+static void hex16(const uint8_t *id, char out[33])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        out[2 * i] = digits[id[i] >> 4];
+        out[2 * i + 1] = digits[id[i] & 15];
+    }
+    out[32] = '\0';
+}
+
+/* A new incarnation of a registered broker may take the registration when
+ * its predecessor on the same disks is the registered incarnation (the
+ * log-dir lock proves that one dead), or when the registered one is fenced or
+ * its lease expired.  Otherwise another live process has this node id:
+ * refused (controller/README.md, "Duplicate node ids"). */
+static bool register_duplicate(struct ctrl *c, const struct ctrl_broker *prev, const uint8_t *incarnation,
+                               const uint8_t *previous_incarnation, size_t previous_incarnation_len,
+                               struct ctrl_lease *l)
+{
+    ASSERT(previous_incarnation_len == 0 || previous_incarnation_len == 16);
+    if (previous_incarnation_len == 16 && memcmp(previous_incarnation, prev->incarnation_id, 16) == 0)
+        return false;
+    bool live = !prev->fenced && c->ticks - l->last_ticks <= c->session_ticks;
+    if (!live)
+        return false;
+    char reg_hex[33], new_hex[33], pred_hex[33] = "none";
+    hex16(prev->incarnation_id, reg_hex);
+    hex16(incarnation, new_hex);
+    if (previous_incarnation_len == 16)
+        hex16(previous_incarnation, pred_hex);
+    int64_t left_ms = (c->session_ticks - (c->ticks - l->last_ticks)) * c->cfg.tick_ms;
+    if (c->ticks - l->dup_log_ticks >= CTRL_DUP_LOG_MS / c->cfg.tick_ms || l->dup_log_ticks == 0) {
+        l->dup_log_ticks = c->ticks;
+        log_warn("ctrl", "refused a broker registration: DUPLICATE_BROKER_REGISTRATION broker=%d "
+                 "registered_incarnation=%s broker_epoch=%lld new_incarnation=%s its_predecessor=%s: another "
+                 "process with node.id %d is registered and heartbeating; stop it or give this node another "
+                 "node.id (refused until that session ends, at most %lld ms from now; logged at most every %d s)",
+                 prev->broker_id, reg_hex, (long long)prev->broker_epoch, new_hex, pred_hex, prev->broker_id,
+                 (long long)left_ms, CTRL_DUP_LOG_MS / 1000);
+    }
+    return true;
+}
+
 /* register_serve - check a registration, plan its record with the next
  * broker epoch, propose it.  On 0, *w (not yet counted) holds the wait. */
 static int register_serve(struct ctrl *c, uint32_t caller, uint32_t version, int32_t broker_id,
-                          const uint8_t *incarnation, size_t incarnation_len, const struct ctrl_endpoint *eps,
-                          int32_t ep_count, int64_t previous_broker_epoch, struct ctrl_rpc_wait *w)
+                          const uint8_t *incarnation, size_t incarnation_len, const uint8_t *previous_incarnation,
+                          size_t previous_incarnation_len, const struct ctrl_endpoint *eps, int32_t ep_count,
+                          int64_t previous_broker_epoch, struct ctrl_rpc_wait *w)
 {
     char why[160];
     if (!ctrl_rpc_ready_to_plan(c))
@@ -233,6 +277,12 @@ static int register_serve(struct ctrl *c, uint32_t caller, uint32_t version, int
     if (incarnation_len != 16 || ep_count < 0 || ep_count > CTRL_ENDPOINTS_MAX) {
         snprintf(why, sizeof why, "incarnation id of %zu bytes (16 expected) or %d endpoints (0..%d)",
                  incarnation_len, ep_count, CTRL_ENDPOINTS_MAX);
+        refused(c, "a broker registration", caller, why);
+        return ERR_INVALID;
+    }
+    if (previous_incarnation_len != 0 && previous_incarnation_len != 16) {
+        snprintf(why, sizeof why, "malformed: previous incarnation id of %zu bytes (16, or 0 when unknown)",
+                 previous_incarnation_len);
         refused(c, "a broker registration", caller, why);
         return ERR_INVALID;
     }
@@ -258,6 +308,9 @@ static int register_serve(struct ctrl *c, uint32_t caller, uint32_t version, int
      * nothing and keeps its roles. */
     int32_t changes = 0;
     bool incarnation_new = prev && memcmp(prev->incarnation_id, incarnation, 16) != 0;
+    if (incarnation_new &&
+        register_duplicate(c, prev, incarnation, previous_incarnation, previous_incarnation_len, l))
+        return ERR_DUPLICATE_BROKER;
     bool unclean = incarnation_new && previous_broker_epoch != prev->broker_epoch &&
                    !c->env.bug_ignore_unclean_shutdown; /* test-only re-injected bug */
     struct ctrl_plan_policy pol = rpc_policy(c);
@@ -721,12 +774,14 @@ void ctrl_rpc_tick(struct ctrl *c)
 int ctrl_register_broker(struct ctrl *c, const struct ctrl_registration *reg, ctrl_register_cb cb, void *arg)
 {
     ASSERT(cb != NULL);
+    ASSERT(reg->previous_incarnation_len <= sizeof reg->previous_incarnation_id);
     if (ctrl_is_active(c)) {
         struct ctrl_rpc_wait *w = wait_new(c);
         if (!w)
             return ERR_LIMIT;
         int rc = register_serve(c, (uint32_t)c->cfg.node_id, CTRL_RPC_VERSION_MAX, reg->broker_id,
-                                reg->incarnation_id, 16, reg->endpoints, reg->endpoint_count,
+                                reg->incarnation_id, 16, reg->previous_incarnation_id,
+                                reg->previous_incarnation_len, reg->endpoints, reg->endpoint_count,
                                 reg->previous_broker_epoch, w);
         if (rc < 0)
             return rc;
@@ -759,6 +814,8 @@ int ctrl_register_broker(struct ctrl *c, const struct ctrl_registration *reg, ct
     rq.endpoints = list;
     rq.rack = (char *)"";
     rq.previous_broker_epoch = reg->previous_broker_epoch;
+    rq.previous_incarnation_id.data = (uint8_t *)reg->previous_incarnation_id;
+    rq.previous_incarnation_id.len = reg->previous_incarnation_len; /* as given: the controller judges it */
     Samsa__ControllerFrame f = SAMSA__CONTROLLER_FRAME__INIT;
     f.frame_case = SAMSA__CONTROLLER_FRAME__FRAME_REGISTER_BROKER;
     f.register_broker = &rq;
@@ -941,7 +998,8 @@ static void on_register(struct ctrl *c, uint32_t from, const Samsa__BrokerRegist
     struct ctrl_rpc_wait *w = wait_new(c);
     int rc = !w ? ERR_LIMIT
                 : register_serve(c, from, rq->version, rq->broker_id, rq->incarnation_id.data,
-                                 rq->incarnation_id.len, eps, n, rq->previous_broker_epoch, w);
+                                 rq->incarnation_id.len, rq->previous_incarnation_id.data,
+                                 rq->previous_incarnation_id.len, eps, n, rq->previous_broker_epoch, w);
     if (rc < 0) {
         send_register_response(c, from, rq->request_id, rc, -1);
         return;

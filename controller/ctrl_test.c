@@ -1,8 +1,10 @@
 /*
  * ctrl_test.c - the controller's commit path, replay, a reassignment finished by the
  * driver once its adding replica is in the ISR, metadata log recovery, on
- * real files in a temporary directory; and a broker's registration over the
- * controller listener that ignores the answer to its dead predecessor's.
+ * real files in a temporary directory; a broker's registration over the
+ * controller listener that ignores the answer to its dead predecessor's; and
+ * duplicate node ids (DUPLICATE_BROKER_REGISTRATION) against restarts on the
+ * same disks.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -694,6 +696,33 @@ static uint16_t free_port(void)
     return ntohs(sa.sin_port);
 }
 
+/* A fresh loop and controller 1 listening on loopback (session_ms 0: the
+ * default session); *bcfg is the config of broker 2's controller client.  */
+static char pair_dir1[300], pair_dir2[300];
+static struct ctrl *start_controller(int64_t session_ms, struct ctrl_config *bcfg)
+{
+    base = event_base_new();
+    uint16_t port = free_port();
+    snprintf(pair_dir1, sizeof pair_dir1, "%s/c1", tmpdir);
+    snprintf(pair_dir2, sizeof pair_dir2, "%s/b2", tmpdir);
+    ck_assert_int_eq(mkdir(pair_dir1, 0700), 0);
+    ck_assert_int_eq(mkdir(pair_dir2, 0700), 0);
+    struct ctrl_config cfg = { .node_id = 1, .metadata_dir = pair_dir1, .cluster_id = "test", .base = base,
+                               .listen = true, .listen_host = "127.0.0.1", .listen_port = port,
+                               .voter_count = 1, .election_timeout_ms = 50, .tick_ms = 1,
+                               .session_timeout_ms = session_ms };
+    cfg.voters[0].id = 1;
+    snprintf(cfg.voters[0].host, sizeof cfg.voters[0].host, "127.0.0.1");
+    cfg.voters[0].port = port;
+    struct ctrl *controller = NULL;
+    ck_assert_int_eq(ctrl_create(&cfg, count_cb, caught_up_cb, NULL, &controller), 0);
+    *bcfg = cfg;
+    bcfg->node_id = 2;
+    bcfg->metadata_dir = pair_dir2;
+    bcfg->listen = false;
+    return controller;
+}
+
 /* Broker 2's process A registers with controller 1 and dies; process B
  * registers after an unclean stop.  An answer to A's request reaching B (the
  * controller answers "node 2", whichever process runs it by then) must not
@@ -701,25 +730,8 @@ static uint16_t free_port(void)
  * it, never sent its unclean registration and kept its ELR place. */
 START_TEST(test_stale_answer_ignored)
 {
-    base = event_base_new();
-    uint16_t port = free_port();
-    char dir1[300], dir2[300];
-    snprintf(dir1, sizeof dir1, "%s/c1", tmpdir);
-    snprintf(dir2, sizeof dir2, "%s/b2", tmpdir);
-    ck_assert_int_eq(mkdir(dir1, 0700), 0);
-    ck_assert_int_eq(mkdir(dir2, 0700), 0);
-    struct ctrl_config cfg = { .node_id = 1, .metadata_dir = dir1, .cluster_id = "test", .base = base,
-                               .listen = true, .listen_host = "127.0.0.1", .listen_port = port,
-                               .voter_count = 1, .election_timeout_ms = 50, .tick_ms = 1 };
-    cfg.voters[0].id = 1;
-    snprintf(cfg.voters[0].host, sizeof cfg.voters[0].host, "127.0.0.1");
-    cfg.voters[0].port = port;
-    struct ctrl *controller = NULL;
-    ck_assert_int_eq(ctrl_create(&cfg, count_cb, caught_up_cb, NULL, &controller), 0);
-    struct ctrl_config bcfg = cfg;
-    bcfg.node_id = 2;
-    bcfg.metadata_dir = dir2;
-    bcfg.listen = false;
+    struct ctrl_config bcfg;
+    struct ctrl *controller = start_controller(0, &bcfg);
     struct ctrl_endpoint ep = { .name = "PLAINTEXT", .host = "localhost", .port = 9092, .security_protocol = 0 };
     struct ctrl_registration reg = { .broker_id = 2, .previous_broker_epoch = -1, .endpoints = &ep,
                                      .endpoint_count = 1 };
@@ -734,10 +746,13 @@ START_TEST(test_stale_answer_ignored)
     ctrl_destroy(stale_broker);
 
     /* process B registers after an unclean stop; the answer to A's request
-     * arrives from the controller first */
+     * arrives from the controller first.  B started on A's disks (A is its
+     * predecessor): accepted although A's lease is live */
     ck_assert_int_eq(ctrl_create(&bcfg, count_cb, caught_up_cb, NULL, &stale_broker), 0);
     ck_assert(run_until(stale_broker_knows_leader, 5000));
     memcpy(reg.incarnation_id, "incarnation-B...", 16);
+    memcpy(reg.previous_incarnation_id, "incarnation-A...", 16);
+    reg.previous_incarnation_len = 16;
     reg_calls = 0;
     ck_assert_int_eq(ctrl_register_broker(stale_broker, &reg, reg_cb, NULL), 0);
     Samsa__BrokerRegistrationResponse stale = SAMSA__BROKER_REGISTRATION_RESPONSE__INIT;
@@ -803,11 +818,89 @@ START_TEST(test_stale_answer_ignored)
 }
 END_TEST
 
+/* One registration of broker 2 through stale_broker; its answer's rc. */
+static int register_once(const struct ctrl_registration *reg)
+{
+    reg_calls = 0;
+    ck_assert_int_eq(ctrl_register_broker(stale_broker, reg, reg_cb, NULL), 0);
+    ck_assert(run_until(stale_registered, 2000));
+    return reg_rc;
+}
+
+/* A controller (node 1, listener) and broker 2's processes over the real
+ * controller listener, with a 1.5 s session:
+ *   A registers; while its lease lives, B with no predecessor, or with a
+ *   predecessor that is not A, is refused (DUPLICATE_BROKER_REGISTRATION);
+ *   a malformed predecessor (5 bytes) is refused as invalid; C, A's successor
+ *   on the same disks, is accepted at once; D (new disks) is refused while
+ *   C's lease lives and accepted once it expired (no heartbeats). */
+START_TEST(test_duplicate_registration)
+{
+    struct ctrl_config bcfg;
+    struct ctrl *controller = start_controller(1500, &bcfg);
+    ck_assert_int_eq(ctrl_create(&bcfg, count_cb, caught_up_cb, NULL, &stale_broker), 0);
+    ck_assert(run_until(stale_broker_knows_leader, 5000));
+    struct ctrl_endpoint ep = { .name = "PLAINTEXT", .host = "localhost", .port = 9092, .security_protocol = 0 };
+    struct ctrl_registration reg = { .broker_id = 2, .previous_broker_epoch = -1, .endpoints = &ep,
+                                     .endpoint_count = 1 };
+    memcpy(reg.incarnation_id, "incarnation-A...", 16);
+    register_until_ok(stale_broker, &reg);
+    ck_assert_int_eq(reg_epoch, 1);
+
+    /* B, no predecessor known (new disks): refused while A's lease lives */
+    memcpy(reg.incarnation_id, "incarnation-B...", 16);
+    ck_assert_int_eq(register_once(&reg), ERR_DUPLICATE_BROKER);
+    /* B naming a predecessor that is not the registered A: refused too */
+    memcpy(reg.previous_incarnation_id, "incarnation-X...", 16);
+    reg.previous_incarnation_len = 16;
+    ck_assert_int_eq(register_once(&reg), ERR_DUPLICATE_BROKER);
+    /* a forged field of the wrong length, naming A's first 5 bytes: malformed */
+    memcpy(reg.previous_incarnation_id, "incarnation-A...", 16);
+    reg.previous_incarnation_len = 5;
+    ck_assert_int_eq(register_once(&reg), ERR_INVALID);
+    const struct ctrl_broker *b = ctrl_image_broker_find(ctrl_metadata(controller), 2);
+    ck_assert_int_eq(b->broker_epoch, 1);
+    ck_assert_int_eq(memcmp(b->incarnation_id, "incarnation-A...", 16), 0);
+
+    /* C restarts on A's disks (A is its predecessor): accepted at once, while
+     * A's lease still lives */
+    memcpy(reg.incarnation_id, "incarnation-C...", 16);
+    reg.previous_incarnation_len = 16;
+    ck_assert_int_eq(register_once(&reg), 0);
+    ck_assert_int_eq(reg_epoch, 2);
+    b = ctrl_image_broker_find(ctrl_metadata(controller), 2);
+    ck_assert_int_eq(memcmp(b->incarnation_id, "incarnation-C...", 16), 0);
+    ck_assert(!b->fenced);
+
+    /* D on new disks: refused while C's lease lives (the registration renewed
+     * it), accepted once it expired: nobody heartbeats */
+    memcpy(reg.incarnation_id, "incarnation-D...", 16);
+    reg.previous_incarnation_len = 0;
+    ck_assert_int_eq(register_once(&reg), ERR_DUPLICATE_BROKER);
+    int refusals = 1;
+    for (int tries = 0; tries < 100 && reg_rc != 0; tries++) {
+        reg_calls = 0;
+        run_until(stale_registered, 100); /* a pause: nothing sets reg_calls now */
+        if (ctrl_register_broker(stale_broker, &reg, reg_cb, NULL) == 0 && run_until(stale_registered, 2000) &&
+            reg_rc == ERR_DUPLICATE_BROKER)
+            refusals++;
+    }
+    ck_assert_int_eq(reg_rc, 0);
+    ck_assert_int_ge(refusals, 3); /* refused for most of the 1.5 s session */
+    b = ctrl_image_broker_find(ctrl_metadata(controller), 2);
+    ck_assert_int_eq(memcmp(b->incarnation_id, "incarnation-D...", 16), 0);
+    ctrl_destroy(stale_broker);
+    ctrl_destroy(controller);
+    event_base_free(base);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ctrl");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30); /* test_duplicate_registration waits out a session on the real loop */
     tcase_add_test(tc, test_create_and_replay);
     tcase_add_test(tc, test_alter_partition_rpc);
     tcase_add_test(tc, test_producer_id_blocks);
@@ -817,6 +910,7 @@ int main(void)
     tcase_add_test(tc, test_mlog_torn_tail);
     tcase_add_test(tc, test_mlog_cut_prefix);
     tcase_add_test(tc, test_stale_answer_ignored);
+    tcase_add_test(tc, test_duplicate_registration);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -7,6 +7,17 @@
  * Every dir gets its own directory.id.  Dirs are created with their
  * parents (mode 0755).
  *
+ * Locking (common/dirlock): format takes the `.lock` of every dir it writes
+ * into, holds it until it ends, and checks again under the lock that the dir
+ * is still unformatted; a dir whose lock is held is refused (the message
+ * names the holder).  Kafka's format takes no lock.  It never refuses a dir
+ * it skips: a running server holds only formatted dirs, which format never
+ * writes, so a new dir can still be formatted (--ignore-formatted) beside a
+ * running node before its restart; the lock closes the one race left, two
+ * formats (or a format and a starting server) on one new dir, where the
+ * second would replace the first's meta.properties (another cluster id or
+ * directory.id) under whoever already started on it.
+ *
  * Not here: the bootstrap metadata snapshot (bootstrap.checkpoint) that
  * Kafka also writes, SCRAM credentials (--add-scram), metadata.version
  * selection (--release-version): Samsa has one metadata version.
@@ -21,6 +32,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/dirlock.h"
 #include "common/log.h"
 #include "common/metaprops.h"
 
@@ -159,6 +171,29 @@ static size_t storage_dirs(const struct config_node *n, const char **dirs)
     return count;
 }
 
+/* Lock dir (.lock, as the server does) for the rest of the format and check
+ * that it is still unformatted: another format or a server may have got
+ * there since the first check.  Returns 0, or 1 after printing why. */
+static int storage_lock(const char *dir, struct dirlock_set *locks)
+{
+    char msg[1024];
+    const char *dirs[] = { dir };
+    struct dirlock_set one = { 0 };
+    if (locks->count >= DIRLOCK_DIRS_MAX || dirlock_take_all(dirs, 1, &one, msg, sizeof msg) < 0) {
+        fprintf(stderr, "error: not formatting: %s\n", locks->count >= DIRLOCK_DIRS_MAX ? "too many dirs" : msg);
+        return 1;
+    }
+    locks->fds[locks->count++] = one.fds[0];
+    char path[CONFIG_PATH_BYTES_MAX + 32];
+    snprintf(path, sizeof path, "%s/%s", dir, METAPROPS_FILE_NAME);
+    if (access(path, F_OK) == 0) {
+        fprintf(stderr, "error: Log directory %s was formatted by another process while this one ran; nothing "
+                "more was written. Check what else formats or runs on it.\n", dir);
+        return 1;
+    }
+    return 0;
+}
+
 static int storage_format(int argc, char **argv)
 {
     struct storage_args a;
@@ -169,6 +204,7 @@ static int storage_format(int argc, char **argv)
         return 1;
     const struct config_node *n = config_node_get(cfg);
     int rc = 1;
+    struct dirlock_set locks = { 0 };
     const char *cluster_id = a.cluster_id ? a.cluster_id : (n->cluster_id[0] ? n->cluster_id : NULL);
     if (!cluster_id) {
         fprintf(stderr, "error: -t/--cluster-id is required; make one with `samsa storage random-uuid`\n");
@@ -218,6 +254,8 @@ static int storage_format(int argc, char **argv)
         int err = metaprops_random_uuid(mp.directory_id);
         if (err == 0)
             err = storage_mkdirs(dirs[i]);
+        if (err == 0 && storage_lock(dirs[i], &locks) != 0)
+            goto out;
         if (err == 0)
             err = metaprops_write(dirs[i], &mp);
         if (err < 0) {
@@ -228,6 +266,7 @@ static int storage_format(int argc, char **argv)
     }
     rc = 0;
 out:
+    dirlock_release_all(&locks);
     config_destroy(cfg);
     return rc;
 }

@@ -31,6 +31,7 @@ int16_t brk_kerr_from_err(int err)
     case ERR_OUT_OF_SEQUENCE: return KERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
     case ERR_PRODUCER_EPOCH: return KERR_INVALID_PRODUCER_EPOCH;
     case ERR_NO_REASSIGNMENT: return KERR_NO_REASSIGNMENT_IN_PROGRESS;
+    case ERR_DUPLICATE_BROKER: return KERR_DUPLICATE_BROKER_REGISTRATION;
     case -EIO: case -ENOSPC: case -EROFS: case -EDQUOT: return KERR_KAFKA_STORAGE_ERROR;
     default: break;
     }

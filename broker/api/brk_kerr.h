@@ -47,6 +47,7 @@ enum brk_kerr {
     KERR_NO_REASSIGNMENT_IN_PROGRESS = 85,
     KERR_INVALID_RECORD = 87,
     KERR_UNKNOWN_TOPIC_ID = 100,
+    KERR_DUPLICATE_BROKER_REGISTRATION = 101,
 };
 
 /* brk_kerr_from_err - the Kafka code for an internal result (0 -> NONE).

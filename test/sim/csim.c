@@ -795,6 +795,12 @@ static void broker_step(struct csim *cs, struct cs_node *n)
         struct ctrl_registration reg = { .broker_id = (int32_t)n->id, .endpoints = &ep, .endpoint_count = 1,
                                          .previous_broker_epoch = b->was_registered ? b->epoch : b->prev_epoch };
         memcpy(reg.incarnation_id, inc, 16);
+        if (n->incarnation > 1) { /* the broker's .samsa_incarnation: the last process on this disk */
+            uint32_t before = n->incarnation - 1;
+            memcpy(reg.previous_incarnation_id, &before, sizeof before);
+            reg.previous_incarnation_id[15] = (uint8_t)n->id;
+            reg.previous_incarnation_len = 16;
+        }
         b->registering = true;
         if (ctrl_register_broker(n->c, &reg, reg_cb, n) < 0) {
             b->registering = false;
