@@ -608,6 +608,13 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 static void heartbeat_reply_cb(void *arg, const struct ctrl_heartbeat_reply *r)
 {
     struct brk_ctx *srv = arg;
+    if (r->broker_epoch != srv->broker_epoch) {
+        /* a late answer to a heartbeat of another registration: a dead predecessor's (answers go to
+         * the node id) or this process's before it registered again; it says nothing about this one */
+        log_debug("server", "heartbeat answer for broker_epoch=%lld ignored (registered as %lld)",
+                  (long long)r->broker_epoch, (long long)srv->broker_epoch);
+        return;
+    }
     if (r->rc == 0 && r->should_shut_down && srv->stop_phase == BRK_STOP_CONTROLLED) {
         log_info("server", "controlled shutdown done in %lld ms: the controller moved this broker's leadership "
                  "and fenced it", (long long)stop_phase_ms(srv));

@@ -197,6 +197,9 @@ struct ctrl_heartbeat_reply {
     int rc;                    /* 0, ERR_STALE (register again), ERR_NOT_FOUND, ERR_INVALID */
     bool fenced;
     bool should_shut_down;     /* controlled shutdown done: stop now */
+    int64_t broker_epoch;      /* of the heartbeat answered: one for another epoch (a dead
+                                * predecessor's, or this process's before it registered
+                                * again) is not this registration's and must be ignored */
 };
 typedef void (*ctrl_heartbeat_cb)(void *arg, const struct ctrl_heartbeat_reply *r);
 /* ctrl_heartbeat_handler_set - where heartbeat answers go (this node's broker). */

@@ -420,6 +420,7 @@ static void heartbeat_serve(struct ctrl *c, uint32_t caller, uint32_t version, c
                             struct ctrl_heartbeat_reply *r)
 {
     memset(r, 0, sizeof *r);
+    r->broker_epoch = hb->broker_epoch;
     if (version > CTRL_RPC_VERSION_MAX) {
         r->rc = ERR_UNSUPPORTED;
         return;
@@ -1138,7 +1139,7 @@ bool ctrl_rpc_on_frame(struct ctrl *c, uint32_t from, const Samsa__ControllerFra
     }
     case SAMSA__CONTROLLER_FRAME__FRAME_HEARTBEAT_RESPONSE: {
         const Samsa__BrokerHeartbeatResponse *m = f->heartbeat_response;
-        struct ctrl_heartbeat_reply r = { m->error, m->is_fenced, m->should_shut_down };
+        struct ctrl_heartbeat_reply r = { m->error, m->is_fenced, m->should_shut_down, m->broker_epoch };
         if (c->hb_handler && (uint32_t)raft_leader_get(c->raft) == from)
             c->hb_handler(c->hb_handler_arg, &r);
         return true;

@@ -660,6 +660,8 @@ static void reg_cb(void *arg, int rc, int64_t epoch)
 static void hb_cb(void *arg, const struct ctrl_heartbeat_reply *r)
 {
     struct cs_node *n = arg;
+    if (r->broker_epoch != n->brk.epoch) /* another registration's (as the broker's heartbeat_reply_cb) */
+        return;
     if (r->rc == 0 && r->should_shut_down && n->brk.stopping)
         n->brk.stop_now = true;
     if (r->rc == ERR_STALE || r->rc == ERR_NOT_FOUND) {
