@@ -137,6 +137,7 @@ static bool is_controller_listener(const struct config_node *node, const char *n
 static int bind_listener(struct brk_ctx *srv, int index);
 
 static void register_done_cb(void *arg, int rc, int64_t broker_epoch);
+static int64_t register_refused_duplicate(struct brk_ctx *srv);
 
 /* Broker registration is a typed request to the active controller, which
  * assigns the broker epoch; it is retried until it commits. */
@@ -179,8 +180,11 @@ static void register_retry_cb(evutil_socket_t fd, short what, void *arg)
     struct brk_ctx *srv = arg;
     int rc = register_self(srv);
     if (rc < 0) {
-        log_debug("server", "broker registration not sent error=\"%s\"; retrying", err_str(rc));
-        struct timeval tv = { 0, BRK_REGISTER_RETRY_MS * 1000 };
+        /* ERR_DUPLICATE_BROKER comes straight back when this node is the active controller */
+        int64_t delay_ms = rc == ERR_DUPLICATE_BROKER ? register_refused_duplicate(srv) : BRK_REGISTER_RETRY_MS;
+        if (rc != ERR_DUPLICATE_BROKER)
+            log_debug("server", "broker registration not sent error=\"%s\"; retrying", err_str(rc));
+        struct timeval tv = { (time_t)(delay_ms / 1000), (suseconds_t)(delay_ms % 1000 * 1000) };
         if (event_add(srv->register_ev, &tv) < 0)
             log_error("server", "broker registration retry not armed: event_add failed; restart the node");
     }
@@ -213,9 +217,11 @@ static int64_t register_refused_duplicate(struct brk_ctx *srv)
     if (b)
         hex16(b->incarnation_id, other);
     log_error("server", "broker registration refused: DUPLICATE_BROKER_REGISTRATION node.id=%d: another process "
-              "with this node.id is registered and heartbeating (incarnation %s, broker_epoch %lld); this process "
-              "is incarnation %s and the last process on log dir %s was %s. If that other process should not run, "
-              "stop it; otherwise give this node another node.id. Retrying every %lld ms until its session ends "
+              "with this node.id is registered and its session is live (incarnation %s, broker_epoch %lld); this "
+              "process is incarnation %s and the last process on log dir %s was %s (none: unknown - the first "
+              "start on these disks or after an upgrade, or a copied log dir - so this start waits out that "
+              "session even if it was this node's own). If that other process should not run, stop it; otherwise "
+              "give this node another node.id. Retrying every %lld ms until its session ends "
               "(broker.session.timeout.ms=%lld); refused %lld times so far (logged at most every %d s)",
               srv->node->node_id, other, (long long)(b ? b->broker_epoch : -1), self,
               srv->node->log_dir_count ? srv->node->log_dirs[0] : "-",
@@ -621,8 +627,9 @@ static void heartbeat_reply_cb(void *arg, const struct ctrl_heartbeat_reply *r)
         stop_advance(srv);
         return;
     }
-    if ((r->rc != ERR_STALE && r->rc != ERR_NOT_FOUND) || srv->registering)
-        return;
+    if ((r->rc != ERR_STALE && r->rc != ERR_NOT_FOUND) || srv->registering ||
+        (srv->register_ev && event_pending(srv->register_ev, EV_TIMEOUT, NULL)))
+        return; /* a registration flies, or its retry (a duplicate refusal's backoff) is armed */
     log_warn("server", "the active controller does not know broker_epoch=%lld of node=%d (%s); registering again; "
              "if this repeats, another process may be running with node.id=%d", (long long)srv->broker_epoch,
              srv->node->node_id, err_str(r->rc), srv->node->node_id);

@@ -82,7 +82,8 @@ int dirlock_take_all(const char *const *dirs, size_t dir_count, struct dirlock_s
                      DIRLOCK_FILE_NAME, dirs[i], (long)holder);
         else if (rc == ERR_EXISTS)
             snprintf(msg, msg_size, "Failed to acquire lock on file %s in %s: another process is using this "
-                     "directory (it may have just exited: try again), most likely a samsa-server (or Kafka) "
+                     "directory (its pid is not visible here: it runs in another container or PID namespace "
+                     "sharing this volume, or it just exited), most likely a samsa-server (or Kafka) "
                      "started with the same log.dirs / metadata.log.dir; stop that process first, or give this "
                      "node its own directories", DIRLOCK_FILE_NAME, dirs[i]);
         else

@@ -245,8 +245,10 @@ static bool register_duplicate(struct ctrl *c, const struct ctrl_broker *prev, c
         l->dup_log_ticks = c->ticks;
         log_warn("ctrl", "refused a broker registration: DUPLICATE_BROKER_REGISTRATION broker=%d "
                  "registered_incarnation=%s broker_epoch=%lld new_incarnation=%s its_predecessor=%s: another "
-                 "process with node.id %d is registered and heartbeating; stop it or give this node another "
-                 "node.id (refused until that session ends, at most %lld ms from now; logged at most every %d s)",
+                 "process with node.id %d is registered with a live session (or, with its_predecessor=none, this "
+                 "node's predecessor on its disks is unknown: a first start there or after an upgrade, or a copied "
+                 "log dir); if two processes run with that node.id, stop one or give it another node.id (refused "
+                 "until that session ends, at most %lld ms from now; logged at most every %d s)",
                  prev->broker_id, reg_hex, (long long)prev->broker_epoch, new_hex, pred_hex, prev->broker_id,
                  (long long)left_ms, CTRL_DUP_LOG_MS / 1000);
     }

@@ -157,7 +157,7 @@ for d in "${DIR_LIST[@]}"; do
             die "log dir $d belongs to cluster $have ($d/meta.properties) but CLUSTER_ID=$CLUSTER_ID; set CLUSTER_ID=$have to keep this data, or remove the volume (docker compose down -v) to start a new cluster"
         fi
         formatted=1
-    elif [ -n "$(ls -A "$d")" ]; then
+    elif [ -n "$(ls -A "$d" | grep -vx '.lock')" ]; then # .lock: left by a format interrupted before meta.properties
         die "log dir $d is not empty but has no meta.properties, so it is not a Samsa/Kafka log dir formatted by this image; empty it or point KAFKA_LOG_DIRS elsewhere"
     else
         unformatted+=("$d")

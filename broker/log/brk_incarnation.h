@@ -13,16 +13,21 @@
  * ids").
  *
  * Format, one line per key (text, so an operator can read it):
- *     version=1
+ *     version=2
  *     incarnation.id=<32 lower-case hex digits>
+ *     disk.id=<file system id, 16 hex digits>:<the dir's inode, hex>
  * A missing, unreadable or malformed file is "predecessor unknown": the
- * registration then waits for the old session like Kafka's always does.
+ * registration then waits for the old session like Kafka's always does.  So
+ * is one written on other disks (disk.id differs): a log dir copied with
+ * cp -a or rsync while its broker runs must not pass for a restart of it.
+ * A block-level clone of the volume keeps both ids and is not told apart.
  * Never asserts on the file's contents (disk input).  Blocks on file I/O:
  * start-up only.
  */
 #ifndef SAMSA_BRK_INCARNATION_H
 #define SAMSA_BRK_INCARNATION_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -37,5 +42,9 @@
  * then reads an older id and waits out the session: no data is at stake).
  */
 MUST_CHECK int brk_incarnation_swap(const char *dir, const uint8_t self[16], uint8_t prev[16], uint32_t *prev_len);
+
+/* brk_incarnation_disk_id - dir's disk.id (statfs f_fsid, stat st_ino) into
+ * out; 0 or -errno. */
+MUST_CHECK int brk_incarnation_disk_id(const char *dir, char *out, size_t out_size);
 
 #endif
