@@ -1,8 +1,9 @@
 """burrow_test - LinkedIn Burrow (Debian's `burrow` 1.2.1, sarama 1.22.1)
 monitors consumer lag on a 3-node Samsa cluster, configured the way the
 tutorial and Burrow's docs do it: a [cluster.X] and a [consumer.X] kafka
-module bootstrapped at a broker that is NOT the group's coordinator, its own
-ZooKeeper (Debian's `zookeeper` package, started here as a child on a free
+module bootstrapped at one broker (Burrow reads every __consumer_offsets and
+topic partition, led by all three brokers, from the leaders Metadata names;
+it never asks a group coordinator), its own ZooKeeper (Debian's `zookeeper` package, started here as a child on a free
 loopback port with its own data dir, so the package's system service need not
 run), and the HTTP server on a free port.
 
@@ -13,6 +14,12 @@ Samsa down-converts to magic 1) and no kafka-version (sarama's default 0.8:
 Metadata v0, Fetch v0, magic 0).  A real group member (confluent-kafka,
 librdkafka) commits through the group protocol; Burrow reads the commits
 from __consumer_offsets itself.
+
+The "0.10.0" and default Burrows start on a cluster where no group has been
+used yet: their Metadata v1/v0 for __consumer_offsets creates it, as Kafka's
+AutoTopicCreationManager does (Burrow exits otherwise: "failed to get
+partition count").  The "2.1.0" one starts after, bootstrapped at a broker
+that is not the group's coordinator, like the clients.
 
 Proves, for every profile:
   1. /v3/kafka lists the cluster, /topic the topic (3 partitions, RF 3),
@@ -53,10 +60,11 @@ BURROW = "/usr/bin/Burrow"
 ZK_JAR = "/usr/share/java/zookeeper.jar"
 SLF4J_SIMPLE = "/usr/share/java/slf4j-simple.jar"
 TOPIC = "burrow-topic"
+OFFSETS = "__consumer_offsets"
 GROUP = "burrow-app"
 CLUSTER = "samsa"
 PARTS = 3
-PROFILES = [("2.1.0", "v2_1_0"), ("0.10.0", "v0_10_0"), (None, "default")]
+OLD_PROFILES = [("0.10.0", "v0_10_0"), (None, "default")]  # kafka-version, name; + "2.1.0"
 INTERVALS = 3  # storage window: the last 3 commits per partition
 COMMIT_GAP_S = 3.0  # > storage min-distance (1 s): every commit gets its own slot;
 # 2 gaps = how long WARN/STALL last before STOP (now - last > last - first)
@@ -282,23 +290,37 @@ def part_statuses(st):
 try:
     cl = Cluster(["broker,controller"] * 3, extra=PROPS)
     cl.start()
-    entry = cl.not_coordinator(GROUP)
-    coord = cl.coordinator(GROUP)
-    bs = entry.bootstrap
-    print("group %s: coordinator node %d; Burrow and clients bootstrap at node %d" % (GROUP, coord.id, entry.id))
-    admin = AdminClient({"bootstrap.servers": bs})
+    first = cl.brokers()[0]
+    admin = AdminClient({"bootstrap.servers": first.bootstrap})
     admin.create_topics([NewTopic(TOPIC, PARTS, 3)])[TOPIC].result(timeout=15)
     md = admin.list_topics(TOPIC, timeout=10).topics[TOPIC]
-    leaders = sorted(md.partitions[p].leader for p in range(PARTS))
-    print("topic %s: leaders %r" % (TOPIC, leaders))
-    prod = Producer({"bootstrap.servers": bs, "linger.ms": 5})
-    wm = Consumer({"bootstrap.servers": bs, "group.id": "burrow-watermarks"})
+    print("topic %s: leaders %r" % (TOPIC, sorted(md.partitions[p].leader for p in range(PARTS))))
+    prod = Producer({"bootstrap.servers": first.bootstrap, "linger.ms": 5})
     produce(20)
+    check(OFFSETS not in admin.list_topics(timeout=10).topics, "%s exists before any group" % OFFSETS)
 
     zk_port = samsanode.free_ports(1)[0]
     start_zookeeper(zk_port)
     print("zookeeper up on 127.0.0.1:%d (%.1fs)" % (zk_port, time.monotonic() - t0))
-    burrows = [Burrow(v, n, zk_port, bs) for v, n in PROFILES]
+    # a cluster where no group has been used yet: sarama's Metadata v1/v0 for
+    # __consumer_offsets creates it, as Kafka does (else Burrow exits: "failed
+    # to get partition count")
+    burrows = [Burrow(v, n, zk_port, first.bootstrap) for v, n in OLD_PROFILES]
+    for b in burrows:
+        wait_for("%s: /topic lists %s" % (b.name, TOPIC),
+                 lambda: TOPIC in ((b.get("/v3/kafka/%s/topic" % CLUSTER) or {}).get("topics") or []))
+    check(OFFSETS in admin.list_topics(timeout=10).topics, "%s not created" % OFFSETS)
+    coord = cl.coordinator(GROUP)
+    entry = cl.not_coordinator(GROUP)
+    bs = entry.bootstrap
+    print("%s created through Burrow's Metadata; Burrows %s bootstrapped at node %d"
+          % (OFFSETS, ", ".join(b.name for b in burrows), first.id))
+    # now that the group's coordinator is known, the "2.1.0" Burrow and the
+    # clients bootstrap at a broker that is not it
+    burrows.insert(0, Burrow("2.1.0", "v2_1_0", zk_port, bs))
+    print("group %s: coordinator node %d; the v2_1_0 Burrow and clients bootstrap at node %d"
+          % (GROUP, coord.id, entry.id))
+    wm = Consumer({"bootstrap.servers": bs, "group.id": "burrow-watermarks"})
 
     # 1. the cluster and the topic; topic offsets = the log end offsets
     want = leo()
