@@ -293,8 +293,12 @@ try:
     first = cl.brokers()[0]
     admin = AdminClient({"bootstrap.servers": first.bootstrap})
     admin.create_topics([NewTopic(TOPIC, PARTS, 3)])[TOPIC].result(timeout=15)
-    md = admin.list_topics(TOPIC, timeout=10).topics[TOPIC]
-    print("topic %s: leaders %r" % (TOPIC, sorted(md.partitions[p].leader for p in range(PARTS))))
+
+    def topic_led():
+        t = admin.list_topics(TOPIC, timeout=10).topics.get(TOPIC)
+        ok = t and len(t.partitions) == PARTS and all(p.leader >= 0 for p in t.partitions.values())
+        return sorted(p.leader for p in t.partitions.values()) if ok else None
+    print("topic %s: leaders %r" % (TOPIC, wait_for("%s led" % TOPIC, topic_led)))
     prod = Producer({"bootstrap.servers": first.bootstrap, "linger.ms": 5})
     produce(20)
     check(OFFSETS not in admin.list_topics(timeout=10).topics, "%s exists before any group" % OFFSETS)
