@@ -3,8 +3,8 @@ monitors consumer lag on a 3-node Samsa cluster, configured the way the
 tutorial and Burrow's docs do it: a [cluster.X] and a [consumer.X] kafka
 module bootstrapped at one broker (Burrow reads every __consumer_offsets and
 topic partition, led by all three brokers, from the leaders Metadata names;
-it never asks a group coordinator), its own ZooKeeper (Debian's `zookeeper` package, started here as a child on a free
-loopback port with its own data dir, so the package's system service need not
+it never asks a group coordinator), its own ZooKeeper (ZooKeeperServerMain from Debian's ZooKeeper jar, started here as a
+child on a free loopback port with its own data dir, so no system service need
 run), and the HTTP server on a free port.
 
 Three Burrows watch the same cluster at once, one per client profile:
@@ -36,8 +36,8 @@ Proves, for every profile:
      decode failure and shows blank owners, while lag works.  Asserted as
      observed, so a change of the record format shows up here.
 
-A missing burrow or zookeeper fails the test (deploy/install-deps.sh installs
-them); it never skips.
+A missing burrow, ZooKeeper jar or java fails the test (deploy/install-deps.sh
+installs them); it never skips.
 """
 import json
 import os
@@ -58,6 +58,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 BURROW = "/usr/bin/Burrow"
 ZK_JAR = "/usr/share/java/zookeeper.jar"
+JAVA = "/usr/bin/java"
 SLF4J_SIMPLE = "/usr/share/java/slf4j-simple.jar"
 TOPIC = "burrow-topic"
 OFFSETS = "__consumer_offsets"
@@ -70,7 +71,7 @@ COMMIT_GAP_S = 3.0  # > storage min-distance (1 s): every commit gets its own sl
 # 2 gaps = how long WARN/STALL last before STOP (now - last > last - first)
 PROPS = ["offsets.topic.num.partitions=10", "group.initial.rebalance.delay.ms=0"]
 
-for path, pkg in ((BURROW, "burrow"), (ZK_JAR, "zookeeper")):
+for path, pkg in ((BURROW, "burrow"), (ZK_JAR, "libzookeeper-java"), (JAVA, "default-jre-headless")):
     if not os.path.exists(path):
         print("FAIL: %s not found: install Debian's %s (deploy/install-deps.sh)" % (path, pkg))
         sys.exit(1)
@@ -131,7 +132,7 @@ def start_zookeeper(port):
         f.write("tickTime=2000\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"
                 "admin.enableServer=false\n4lw.commands.whitelist=srvr\n" % (os.path.join(d, "data"), port))
     cp = ZK_JAR + (":" + SLF4J_SIMPLE if os.path.exists(SLF4J_SIMPLE) else "")  # its log, else none
-    p = spawn("zookeeper", ["java", "-Xmx64m", "-Dzookeeper.admin.enableServer=false", "-cp", cp,
+    p = spawn("zookeeper", [JAVA, "-Xmx64m", "-Dzookeeper.admin.enableServer=false", "-cp", cp,
                             "org.apache.zookeeper.server.ZooKeeperServerMain", os.path.join(d, "zoo.cfg")], d)
 
     def serving():
