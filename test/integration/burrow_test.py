@@ -397,7 +397,8 @@ try:
         committed = [c + 2 for c in committed]
         commit(committed)
     sts = wait_status("WARN (consumer falling behind)",
-                      lambda s: s["status"] == "WARN" and s["partitions"][0]["end"]["offset"] == committed[0], 10)
+                      lambda s: s["status"] == "WARN" and all(p["status"] == "WARN" and p["end"]["offset"]
+                                                              == committed[p["partition"]] for p in s["partitions"]), 10)
     print("consumer falling behind: status %s, partitions %r" % (sts[0]["status"], part_statuses(sts[0])))
 
     # stuck: the member keeps committing the same offsets, producers go on -> STALL (group ERR)
