@@ -7,12 +7,16 @@ BUILD_PKGS="build-essential pkg-config python3 libevent-dev liburing-dev libssl-
 libprotobuf-c-dev protobuf-c-compiler libyaml-dev librdkafka-dev
 zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev"
 PKGS="$BUILD_PKGS check libsubunit-dev kcat python3-kafka python3-confluent-kafka procps iproute2
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev burrow libzookeeper-java default-jre-headless"
 if [ "${1:-}" = "--build" ]; then
     PKGS=$BUILD_PKGS
 else
     # clang + its runtime (libFuzzer, sanitizers) for make fuzz / fuzz-smoke;
     # Debian 12's clang is 14, and --no-install-recommends would skip the runtime.
+    # burrow_test runs Debian's Burrow 1.2.1 with its own ZooKeeper server, from
+    # the jar of Debian's ZooKeeper (libzookeeper-java) on a headless JRE: the
+    # `zookeeper` package adds only scripts but depends on default-jre (GTK, X11,
+    # GL), and `zookeeperd` a system service the test does not use.
     # kafkajs tests need node + npm; take Debian's only when none is on PATH (the
     # machine may have a newer one from elsewhere, which Debian's npm would fight).
     command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"

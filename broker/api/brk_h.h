@@ -95,6 +95,11 @@ void brk_admin_release(struct brk_req *req, brk_handler_fn respond);
 /* brk_auto_create_topic - Metadata/Produce auto-creation when
  * auto.create.topics.enable is on; 0 if the topic exists afterwards. */
 MUST_CHECK int brk_auto_create_topic(struct brk_ctx *srv, struct arena *a, struct bytes name);
+/* brk_h_group_offsets_topic_ensure - create __consumer_offsets (offsets.topic.*
+ * settings) if it does not exist; asynchronous: COORDINATOR_NOT_AVAILABLE
+ * until it does, which clients retry; srv->groups_topic_creating while the
+ * creation is in flight.  Group requests and Metadata auto-creation. */
+int16_t brk_h_group_offsets_topic_ensure(struct brk_ctx *srv);
 /* brk_endpoint_for - this broker's endpoint for the listener a request came
  * in on, from the image; NULL when that listener is not advertised. */
 const struct ctrl_endpoint *brk_endpoint_for(const struct ctrl_broker *b, const char *listener_name);

@@ -74,9 +74,7 @@ static void topic_created_cb(void *arg, int rc)
                  err_str(rc));
 }
 
-/* offsets_topic_ensure - create __consumer_offsets if needed (asynchronously:
- * COORDINATOR_NOT_AVAILABLE until it exists, which clients retry). */
-static int16_t offsets_topic_ensure(struct brk_ctx *srv, struct arena *a)
+int16_t brk_h_group_offsets_topic_ensure(struct brk_ctx *srv)
 {
     if (offsets_topic(srv))
         return KERR_NONE;
@@ -103,7 +101,6 @@ static int16_t offsets_topic_ensure(struct brk_ctx *srv, struct arena *a)
         .partition_count = (int32_t)srv->node->offsets_topic_num_partitions, .replication_factor = (int16_t)rf,
         .config_count = (int32_t)(sizeof kv / sizeof kv[0]), .configs = kv,
     };
-    (void)a;
     int rc = ctrl_create_topic(srv->ctrl, &spec, topic_created_cb, srv);
     if (rc == 0) {
         srv->groups_topic_creating = true;
@@ -154,7 +151,7 @@ static int16_t coord_ready(struct brk_req *req, struct bytes group_id)
         return BRK_GROUP_COORDINATOR_NOT_AVAILABLE;
     if (!group_id.ptr || group_id.len == 0)
         return BRK_GROUP_INVALID_GROUP_ID;
-    return offsets_topic_ensure(srv, &req->arena);
+    return brk_h_group_offsets_topic_ensure(srv);
 }
 
 /* coord_check - is this node the coordinator of group_id?  Kafka error code. */

@@ -7,6 +7,7 @@
 
 #include "broker/api/brk_h.h"
 #include "broker/api/brk_kerr.h"
+#include "broker/group/brk_offsets_topic.h"
 #include "broker/log/brk_part.h"
 #include "common/log.h"
 #include "controller/ctrl.h"
@@ -67,6 +68,21 @@ static int fill_brokers(struct brk_req *req, struct kmsg_metadata_resp *resp)
         rb->rack = b->rack[0] ? bytes_cstr(b->rack) : (struct bytes){ NULL, 0 };
     }
     return 0;
+}
+
+/* meta_auto_create - Kafka's AutoTopicCreationManager: with
+ * auto.create.topics.enable, a missing topic a Metadata request names is
+ * created, __consumer_offsets as the group coordinator creates it
+ * (offsets.topic.*).  Burrow (sarama) asks for it before any group exists,
+ * and exits if it is missing.  0 if it exists or is being created. */
+static int meta_auto_create(struct brk_ctx *srv, struct arena *a, struct bytes name)
+{
+    if (!bytes_eq_cstr(name, BRK_OFFSETS_TOPIC_NAME))
+        return brk_auto_create_topic(srv, a, name);
+    if (!srv->node->auto_create_topics_enable)
+        return ERR_NOT_FOUND;
+    (void)brk_h_group_offsets_topic_ensure(srv);
+    return srv->groups_topic_creating ? 0 : ERR_NOT_FOUND;
 }
 
 static int fill_topic(struct brk_req *req, struct kmsg_metadata_resp_topic *rt, const struct ctrl_topic *t)
@@ -145,13 +161,14 @@ void brk_h_metadata(struct brk_req *req)
             const struct ctrl_topic *t =
                 ctrl_image_topic_find(ctrl_metadata(srv->ctrl), (const char *)name.ptr, name.len);
             bool creating = false;
-            if (!t && m.allow_auto_topic_creation && brk_auto_create_topic(srv, &req->arena, name) == 0) {
+            if (!t && m.allow_auto_topic_creation && meta_auto_create(srv, &req->arena, name) == 0) {
                 t = ctrl_image_topic_find(ctrl_metadata(srv->ctrl), (const char *)name.ptr, name.len);
                 creating = true;
             }
             if (!t) {
                 /* Kafka's answer while an auto-created topic is on its way */
                 rt->error_code = creating ? KERR_LEADER_NOT_AVAILABLE : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                rt->is_internal = bytes_eq_cstr(name, BRK_OFFSETS_TOPIC_NAME); /* Kafka's Topic.isInternal */
                 continue;
             }
             rc = fill_topic(req, rt, t);
