@@ -48,7 +48,7 @@ refused "listener missing from protocol map" 1 "listener.security.protocol.map" 
     "$P" --override "listener.security.protocol.map=CONTROLLER:PLAINTEXT"
 # no TLS/SASL yet: a listener mapped to SSL / SASL_* would be served as
 # plaintext, so it stops the start (by the default map, and by an explicit map)
-SSL_PORT=$(free_ports 1)
+SSL_PORT=$(free_ports_besides 1 "$NODE_PORT" "$NODE_CPORT")
 grep -v '^listener.security.protocol.map=' "$P" >"$W/default-map.properties"
 refused "SSL listener (default map)" 1 "listeners=" "listener SSL uses security protocol SSL" "not supported yet" "remove SSL from listeners" -- \
     "$W/default-map.properties" --override "listeners=PLAINTEXT://127.0.0.1:$NODE_PORT,CONTROLLER://127.0.0.1:$NODE_CPORT,SSL://127.0.0.1:$SSL_PORT"

@@ -13,7 +13,8 @@ set -u
 . "$(dirname "$0")/../lib/node.sh"
 
 node_init listeners
-read -r BOB FRED ALICE <<<"$(free_ports 3 | tr '\n' ' ')"
+# not NODE_CPORT (node_init's, unbound until the node starts): the CI once drew it again
+read -r BOB FRED ALICE <<<"$(free_ports_besides 3 "$NODE_PORT" "$NODE_CPORT" | tr '\n' ' ')"
 cat >"$NODE_PROPS" <<EOP
 process.roles=broker,controller
 node.id=1

@@ -28,6 +28,8 @@
 #   node_alive           0 if the current server process is running
 #   node_fail MSG        print MSG + server logs, exit 1
 #   free_ports N         print N free TCP ports, one per line
+#   free_ports_besides N PORT...  the same, none of them one of PORT... (ports an
+#                        earlier free_ports handed out are free again until bound)
 # Variables after node_init: NODE_DIR NODE_PORT NODE_CPORT NODE_BOOTSTRAP
 #   NODE_PROPS NODE_LOG NODE_CLUSTER_ID; after node_start: NODE_PID.
 
@@ -91,6 +93,19 @@ for _ in range(int(sys.argv[1])):
 for s in socks:
     print(s.getsockname()[1])
 PY
+}
+
+free_ports_besides() {
+    local n=$1 got p clash
+    shift
+    while :; do
+        got=$(free_ports "$n")
+        clash=0
+        for p in $got; do
+            case " $* " in *" $p "*) clash=1 ;; esac
+        done
+        [ "$clash" = 0 ] && { echo "$got"; return; }
+    done
 }
 
 # node_write_props: the default single-node KRaft combined config.
